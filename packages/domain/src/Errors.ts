@@ -1,0 +1,106 @@
+/**
+ * Typed, serialisable failures of the secure-storage domain.
+ *
+ * Every error carries a user-facing `message` and a `hint` (what to do next) so the renderer,
+ * the CLI and logs can show something actionable. No error has a field that can hold key
+ * material: constructors take only descriptions, ids and names, never values of secrets.
+ */
+import { Schema } from "effect"
+
+const Text = Schema.String
+
+/** The OS refused access to the keychain item (user clicked "Deny", ACL mismatch, policy). */
+export class KeychainDenied extends Schema.TaggedError<KeychainDenied>()("KeychainDenied", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** The keychain exists but is locked; reading now would look like "absent", so we refuse instead. */
+export class KeychainLocked extends Schema.TaggedError<KeychainLocked>()("KeychainLocked", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** No keychain service can be reached (no D-Bus session, no Secret Service, missing libsecret). */
+export class KeychainUnavailable extends Schema.TaggedError<KeychainUnavailable>()("KeychainUnavailable", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** The platform cannot do what was asked (e.g. secure storage not available on this device). */
+export class Unsupported extends Schema.TaggedError<Unsupported>()("Unsupported", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** Stored data could not be read as written; says what was quarantined and what was restored. */
+export class Corrupted extends Schema.TaggedError<Corrupted>()("Corrupted", {
+  message: Text,
+  hint: Text,
+  quarantinedAs: Schema.optional(Text),
+  restoredFrom: Schema.optional(Text)
+}) {}
+
+/** An operation exceeded its time budget; the journal keeps the stores consistent regardless. */
+export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
+  message: Text,
+  hint: Text,
+  operation: Text,
+  budgetMillis: Schema.Number
+}) {}
+
+/** The configuration, or the keychain entry that should back it, does not exist. */
+export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
+  message: Text,
+  hint: Text,
+  id: Schema.optional(Text)
+}) {}
+
+/** Input was rejected; `field` names what was wrong, the message never echoes the value. */
+export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
+  message: Text,
+  hint: Text,
+  field: Text
+}) {}
+
+/** A name is taken, or another process is in the middle of changing the same configuration. */
+export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** Failures a secret store may report. */
+export type SecretStoreError = KeychainDenied | KeychainLocked | KeychainUnavailable | Unsupported | InvalidInput
+
+/** Failures the metadata document store may report. */
+export type PreferencesStoreError = Corrupted | KeychainDenied | Unsupported
+
+/** Every failure the domain can report, as one schema for IPC and CLI encoding. */
+export const FishbowlError = Schema.Union([
+  KeychainDenied,
+  KeychainLocked,
+  KeychainUnavailable,
+  Unsupported,
+  Corrupted,
+  Timeout,
+  NotFound,
+  InvalidInput,
+  Conflict
+])
+export type FishbowlError = typeof FishbowlError.Type
+
+/** Tags of every domain error, for exhaustive handling (exit codes, UI placement). */
+export const errorTags = [
+  "KeychainDenied",
+  "KeychainLocked",
+  "KeychainUnavailable",
+  "Unsupported",
+  "Corrupted",
+  "Timeout",
+  "NotFound",
+  "InvalidInput",
+  "Conflict"
+] as const satisfies ReadonlyArray<FishbowlError["_tag"]>
+
+/** Recognises a domain error among arbitrary failures (e.g. to map defects at a boundary). */
+export const isFishbowlError = Schema.is(FishbowlError)
