@@ -1,0 +1,106 @@
+/**
+ * Provider definitions as data: the renderer builds its forms from them and the store validates
+ * against them, so adding a provider is a data change, not a code change. Decoded at load so a
+ * malformed definition fails at start-up, not when a user opens the form.
+ */
+import { Schema } from "effect"
+import { ProviderId } from "./Ids.ts"
+
+/** One input on the provider's settings form. `secure-text` fields are secrets and go to the keychain. */
+export const ProviderField = Schema.Struct({
+  id: Schema.Literals(["apiKey", "baseUrl", "useAuthHeader"]),
+  kind: Schema.Literals(["secure-text", "text", "checkbox"]),
+  label: Schema.NonEmptyString,
+  placeholder: Schema.optional(Schema.String),
+  required: Schema.Boolean,
+  helperText: Schema.optional(Schema.String),
+  defaultValue: Schema.optional(Schema.Union([Schema.String, Schema.Boolean]))
+})
+export type ProviderField = typeof ProviderField.Type
+
+export const ProviderDefinition = Schema.Struct({
+  id: ProviderId,
+  displayName: Schema.NonEmptyString,
+  defaultBaseUrl: Schema.optional(Schema.String),
+  requiresApiKey: Schema.Boolean,
+  fields: Schema.Array(ProviderField)
+})
+export type ProviderDefinition = typeof ProviderDefinition.Type
+
+const apiKeyField = (placeholder: string, required: boolean): typeof ProviderField.Encoded => ({
+  id: "apiKey",
+  kind: "secure-text",
+  label: "API key",
+  placeholder,
+  required,
+  helperText: "Stored only in your operating system's keychain; never shown again."
+})
+
+const baseUrlField = (placeholder: string, required: boolean): typeof ProviderField.Encoded => ({
+  id: "baseUrl",
+  kind: "text",
+  label: "Base URL",
+  placeholder,
+  required,
+  helperText: "HTTPS, or HTTP for localhost only. Changing it requires re-entering the key."
+})
+
+const authHeaderField: typeof ProviderField.Encoded = {
+  id: "useAuthHeader",
+  kind: "checkbox",
+  label: "Send the key in the Authorization header",
+  required: false,
+  defaultValue: true
+}
+
+const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
+  {
+    id: "openai",
+    displayName: "OpenAI",
+    defaultBaseUrl: "https://api.openai.com/v1",
+    requiresApiKey: true,
+    fields: [apiKeyField("sk-...", true), baseUrlField("https://api.openai.com/v1", false)]
+  },
+  {
+    id: "anthropic",
+    displayName: "Anthropic",
+    defaultBaseUrl: "https://api.anthropic.com",
+    requiresApiKey: true,
+    fields: [apiKeyField("sk-ant-...", true), baseUrlField("https://api.anthropic.com", false)]
+  },
+  {
+    id: "google",
+    displayName: "Google Gemini",
+    defaultBaseUrl: "https://generativelanguage.googleapis.com/v1beta",
+    requiresApiKey: true,
+    fields: [apiKeyField("AIza...", true), baseUrlField("https://generativelanguage.googleapis.com/v1beta", false)]
+  },
+  {
+    id: "openrouter",
+    displayName: "OpenRouter",
+    defaultBaseUrl: "https://openrouter.ai/api/v1",
+    requiresApiKey: true,
+    fields: [apiKeyField("sk-or-...", true), baseUrlField("https://openrouter.ai/api/v1", false)]
+  },
+  {
+    id: "ollama",
+    displayName: "Ollama (local)",
+    defaultBaseUrl: "http://localhost:11434",
+    requiresApiKey: false,
+    fields: [baseUrlField("http://localhost:11434", false)]
+  },
+  {
+    id: "openai-compatible",
+    displayName: "OpenAI-compatible",
+    requiresApiKey: false,
+    fields: [apiKeyField("optional", false), baseUrlField("https://llm.example.com/v1", true), authHeaderField]
+  }
+]
+
+/** The bundled provider definitions, validated once at module load. */
+export const providers: ReadonlyArray<ProviderDefinition> = Schema.decodeUnknownSync(
+  Schema.Array(ProviderDefinition)
+)(bundledProviders)
+
+/** Looks a provider up by id; `undefined` for unknown ids (callers turn that into InvalidInput). */
+export const findProvider = (id: string): ProviderDefinition | undefined => providers.find((p) => p.id === id)

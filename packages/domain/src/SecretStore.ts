@@ -1,0 +1,112 @@
+/**
+ * Port: where keys live. Platform layers (keytar, safeStorage, expo-secure-store, memory)
+ * implement it; everything above depends only on this contract.
+ */
+import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
+import { InvalidInput, type SecretStoreError } from "./Errors.ts"
+import { MAX_API_KEY_BYTES } from "./LlmConfig.ts"
+import { describeSecretRef, type SecretRef } from "./SecretRef.ts"
+
+/** How safe and durable the active backend is; shown to users so the tier is never a silent downgrade. */
+export const SecretStoreTier = Schema.Literals(["keychain", "encrypted-file", "session"])
+export type SecretStoreTier = typeof SecretStoreTier.Type
+
+export const SecretStoreDescription = Schema.Struct({
+  backend: Schema.String,
+  tier: SecretStoreTier,
+  persistent: Schema.Boolean,
+  secure: Schema.Boolean,
+  /** False when `get` returning nothing may also mean "locked": callers must then not treat None as absent. */
+  distinguishesLockedFromAbsent: Schema.Boolean,
+  detail: Schema.String,
+  warning: Schema.optional(Schema.String)
+})
+export type SecretStoreDescription = typeof SecretStoreDescription.Type
+
+export interface SecretStoreService {
+  /** None means "no such entry"; a locked or unreachable store fails instead (see `describe`). */
+  readonly get: (ref: SecretRef) => Effect.Effect<Option.Option<Redacted.Redacted<string>>, SecretStoreError>
+  readonly set: (ref: SecretRef, value: Redacted.Redacted<string>) => Effect.Effect<void, SecretStoreError>
+  /** True when an entry was removed; deleting an absent entry is not an error (recovery relies on it). */
+  readonly delete: (ref: SecretRef) => Effect.Effect<boolean, SecretStoreError>
+  readonly describe: Effect.Effect<SecretStoreDescription, SecretStoreError>
+  /** User-initiated: lets the platform prompt for unlock or access, outside the normal time budgets. */
+  readonly authorize: Effect.Effect<void, SecretStoreError>
+}
+
+const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
+
+/**
+ * Defence in depth for every backend: reject values a keychain would truncate (NUL) or choke on
+ * (oversize) before they reach native code. `maxBytes` lets a platform lower the bound.
+ */
+export const checkSecretValue = (
+  ref: SecretRef,
+  value: Redacted.Redacted<string>,
+  maxBytes: number = MAX_API_KEY_BYTES
+): Effect.Effect<string, InvalidInput> => {
+  const text = Redacted.value(value)
+  if (text.length === 0 || CONTROL_CHARACTERS.test(text)) {
+    return Effect.fail(
+      new InvalidInput({
+        field: ref.account,
+        message: `The value for ${describeSecretRef(ref)} is empty or contains NUL or control characters`,
+        hint: "Paste the key again without line breaks or invisible characters."
+      })
+    )
+  }
+  if (new TextEncoder().encode(text).length > maxBytes) {
+    return Effect.fail(
+      new InvalidInput({
+        field: ref.account,
+        message: `The value for ${describeSecretRef(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
+        hint: "Check that you pasted only the API key."
+      })
+    )
+  }
+  return Effect.succeed(text)
+}
+
+const refKey = (ref: SecretRef) => `${ref.service}\u0000${ref.account}`
+
+/** Keys stored in process memory, forgotten at exit; the session tier and the base of test layers. */
+export const makeMemorySecretStore = (options?: {
+  readonly description?: Partial<SecretStoreDescription>
+}) =>
+  Effect.gen(function*() {
+    const entries = yield* Ref.make(new Map<string, Redacted.Redacted<string>>())
+    const description: SecretStoreDescription = {
+      backend: "memory",
+      tier: "session",
+      persistent: false,
+      secure: false,
+      distinguishesLockedFromAbsent: true,
+      detail: "Keys are kept in memory for this session only and are forgotten when the app quits.",
+      ...options?.description
+    }
+    return SecretStore.of({
+      get: Effect.fn("SecretStore.get")(function*(ref: SecretRef) {
+        return Option.fromUndefinedOr((yield* Ref.get(entries)).get(refKey(ref)))
+      }),
+      set: Effect.fn("SecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+        const text = yield* checkSecretValue(ref, value)
+        yield* Ref.update(entries, (map) => new Map(map).set(refKey(ref), Redacted.make(text)))
+      }),
+      delete: Effect.fn("SecretStore.delete")(function*(ref: SecretRef) {
+        return yield* Ref.modify(entries, (map) => {
+          if (!map.has(refKey(ref))) return [false, map]
+          const next = new Map(map)
+          next.delete(refKey(ref))
+          return [true, next]
+        })
+      }),
+      describe: Effect.succeed(description),
+      authorize: Effect.void
+    })
+  })
+
+/** The port for secret storage. */
+export class SecretStore extends Context.Service<SecretStore, SecretStoreService>()("@fishbowl/domain/SecretStore") {
+  /** In-memory store for tests and the session tier. */
+  static readonly layerMemory = Layer.effect(SecretStore, makeMemorySecretStore())
+}

@@ -1,0 +1,157 @@
+/**
+ * A plain in-memory model of LlmConfigStore's observable behaviour, and fast-check generators of
+ * command sequences. The model-based suite runs both side by side and compares after every step.
+ */
+import * as fc from "fast-check"
+import type { CrashPoint } from "../CrashPoints.ts"
+import { nameKey } from "../LlmConfig.ts"
+import { findProvider } from "../Providers.ts"
+
+export interface ModelConfig {
+  readonly id: string
+  readonly provider: string
+  readonly name: string
+  readonly baseUrl: string | undefined
+  readonly useAuthHeader: boolean
+  readonly key: string | undefined
+}
+
+export type Outcome = "ok" | "InvalidInput" | "Conflict" | "NotFound"
+
+export type Command =
+  | { readonly kind: "create"; readonly provider: string; readonly name: string; readonly baseUrl: string | undefined; readonly key: string | undefined }
+  | { readonly kind: "update"; readonly target: number; readonly name: string | undefined; readonly baseUrl: string | null | undefined; readonly key: string | undefined }
+  | { readonly kind: "remove"; readonly target: number }
+  | { readonly kind: "getApiKey"; readonly target: number }
+  | { readonly kind: "list" }
+  | { readonly kind: "crash"; readonly command: Command & { readonly kind: "create" | "update" | "remove" }; readonly point: number }
+
+const names = ["Work", "work", "Home", "Lab Ω", "工作 🔑"]
+const providerIds = ["openai", "anthropic", "ollama", "openai-compatible"]
+const baseUrls = ["https://llm.example.com/v1", "http://localhost:11434", "https://proxy.example.org/openai"]
+
+const keyArbitrary = fc.stringMatching(/^[A-Za-z0-9_-]{6,20}$/).map((body) => `sk-model-${body}`)
+
+const createArbitrary = fc.record({
+  kind: fc.constant("create" as const),
+  provider: fc.constantFrom(...providerIds),
+  name: fc.constantFrom(...names),
+  baseUrl: fc.option(fc.constantFrom(...baseUrls), { nil: undefined }),
+  key: fc.option(keyArbitrary, { nil: undefined, freq: 4 })
+})
+
+const updateArbitrary = fc.record({
+  kind: fc.constant("update" as const),
+  target: fc.nat(7),
+  name: fc.option(fc.constantFrom(...names), { nil: undefined }),
+  baseUrl: fc.option(fc.constantFrom<string | null>(null, ...baseUrls), { nil: undefined, freq: 2 }),
+  key: fc.option(keyArbitrary, { nil: undefined, freq: 2 })
+})
+
+const removeArbitrary = fc.record({ kind: fc.constant("remove" as const), target: fc.nat(7) })
+
+/** Random command sequences, weighted towards mutations and crashes. */
+export const commandsArbitrary = (maxCommands: number): fc.Arbitrary<ReadonlyArray<Command>> =>
+  fc.array(
+    fc.oneof(
+      { arbitrary: createArbitrary, weight: 4 },
+      { arbitrary: updateArbitrary, weight: 3 },
+      { arbitrary: removeArbitrary, weight: 1 },
+      { arbitrary: fc.record({ kind: fc.constant("getApiKey" as const), target: fc.nat(7) }), weight: 1 },
+      { arbitrary: fc.constant({ kind: "list" as const }), weight: 1 },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant("crash" as const),
+          command: fc.oneof(createArbitrary, updateArbitrary, removeArbitrary),
+          point: fc.nat(4)
+        }),
+        weight: 3
+      }
+    ),
+    { minLength: 1, maxLength: maxCommands }
+  )
+
+/** The model: configs in creation order plus every id whose secrets must be gone. */
+export class LlmConfigModel {
+  readonly configs: Array<ModelConfig> = []
+  readonly goneIds = new Set<string>()
+
+  target(index: number): ModelConfig | undefined {
+    return this.configs.length === 0 ? undefined : this.configs[index % this.configs.length]
+  }
+
+  private nameTaken(name: string, exceptId?: string) {
+    return this.configs.some((config) => config.id !== exceptId && nameKey(config.name) === nameKey(name))
+  }
+
+  private fieldsInvalid(provider: string, baseUrl: string | undefined, hasKey: boolean) {
+    const definition = findProvider(provider)!
+    const baseUrlRequired = definition.fields.some((field) => field.id === "baseUrl" && field.required)
+    return (definition.requiresApiKey && !hasKey) || (baseUrlRequired && baseUrl === undefined)
+  }
+
+  expectCreate(command: Command & { kind: "create" }): Outcome {
+    if (this.fieldsInvalid(command.provider, command.baseUrl, command.key !== undefined)) return "InvalidInput"
+    return this.nameTaken(command.name) ? "Conflict" : "ok"
+  }
+
+  applyCreate(command: Command & { kind: "create" }, id: string) {
+    this.configs.push({
+      id,
+      provider: command.provider,
+      name: command.name,
+      baseUrl: command.baseUrl,
+      useAuthHeader: true,
+      key: command.key
+    })
+  }
+
+  /** The config an update would produce, or the error it must fail with. */
+  expectUpdate(command: Command & { kind: "update" }): Outcome | ModelConfig {
+    const before = this.target(command.target)
+    if (before === undefined) return "NotFound"
+    const baseUrl = command.baseUrl === null ? undefined : command.baseUrl ?? before.baseUrl
+    const hasKey = before.key !== undefined || command.key !== undefined
+    if (before.key !== undefined && (before.baseUrl ?? "") !== (baseUrl ?? "") && command.key === undefined) {
+      return "InvalidInput"
+    }
+    if (this.fieldsInvalid(before.provider, baseUrl, hasKey)) return "InvalidInput"
+    const name = command.name ?? before.name
+    if (this.nameTaken(name, before.id)) return "Conflict"
+    return { ...before, name, baseUrl, key: command.key ?? before.key }
+  }
+
+  applyUpdate(after: ModelConfig) {
+    const index = this.configs.findIndex((config) => config.id === after.id)
+    this.configs[index] = after
+  }
+
+  applyRemove(id: string) {
+    const index = this.configs.findIndex((config) => config.id === id)
+    this.configs.splice(index, 1)
+    this.goneIds.add(id)
+  }
+}
+
+/**
+ * Where a crash at `point` leaves an operation once recovered: `before` (rolled back), `after`
+ * (rolled forward or committed), or `none` when the operation never reaches that point.
+ */
+export const crashOutcome = (
+  op: "create" | "update" | "remove",
+  point: CrashPoint,
+  updateWithKey: boolean
+): "before" | "after" | "none" => {
+  switch (op) {
+    case "create":
+      return point === "create.committed" ? "after" : "before"
+    case "remove":
+      return "after"
+    case "update":
+      if (point === "update.intent-recorded") return "before"
+      if (!updateWithKey && (point === "update.secret-staged" || point === "update.secret-written" || point === "update.staged-cleared")) {
+        return "none"
+      }
+      return "after"
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The behaviour of LlmConfigStore over a given pair of ports, as one exported suite: scenario
+ * tests plus a model-based property test with crashes at random named points. Every platform
+ * (memory, fault layer, keytar + preferences.json, safeStorage, mobile) runs it.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as fc from "fast-check"
+import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, Schema, Stream } from "effect"
+import { type CrashPoints, crashPoints, CrashSwitch, SimulatedCrash } from "../CrashPoints.ts"
+import { FishbowlError } from "../Errors.ts"
+import { ConfigId, newConfigId } from "../Ids.ts"
+import { type LlmConfig, LlmConfigPatch } from "../LlmConfig.ts"
+import { makeLlmConfigStore, type LlmConfigStoreService } from "../LlmConfigStore.ts"
+import { PreferencesStore } from "../PreferencesStore.ts"
+import { secretRefFor } from "../SecretRef.ts"
+import { SecretStore, type SecretStoreService } from "../SecretStore.ts"
+import { configInput, configPatch, makeCanaryKey, providerId, secret } from "./fixtures.ts"
+import { type Command, commandsArbitrary, crashOutcome, LlmConfigModel, type ModelConfig } from "./LlmConfigModel.ts"
+
+type Ports = SecretStore | PreferencesStore
+
+export interface LlmConfigStoreContractOptions {
+  /** Command sequences for the model-based test; `FISHBOWL_PROPERTY_RUNS` overrides (soak runs). */
+  readonly propertyRuns?: number
+  readonly maxCommands?: number
+}
+
+const propertyRunsFromEnv = (): number | undefined => {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["FISHBOWL_PROPERTY_RUNS"]
+  const parsed = raw === undefined ? Number.NaN : Number.parseInt(raw, 10)
+  return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined
+}
+
+/** A SecretStore proxy that counts calls, to prove which operations never touch the keychain. */
+const countingSecretStore = (inner: SecretStoreService) => {
+  const counter = { calls: 0 }
+  const count = <A, E>(effect: Effect.Effect<A, E>) => Effect.suspend(() => (counter.calls++, effect))
+  const store: SecretStoreService = {
+    get: (ref) => count(inner.get(ref)),
+    set: (ref, value) => count(inner.set(ref, value)),
+    delete: (ref) => count(inner.delete(ref)),
+    describe: count(inner.describe),
+    authorize: count(inner.authorize)
+  }
+  return { store, counter }
+}
+
+const tagOf = <A, E>(exit: Exit.Exit<A, E>): string => {
+  if (Exit.isSuccess(exit)) return "ok"
+  const failure = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(failure) && typeof failure.value === "object" && failure.value !== null && "_tag" in failure.value) {
+    return String(failure.value._tag)
+  }
+  return `defect: ${Cause.pretty(exit.cause)}`
+}
+
+const isSimulatedCrash = <A, E>(exit: Exit.Exit<A, E>) =>
+  Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof SimulatedCrash
+
+export const llmConfigStoreContract = (
+  name: string,
+  ports: Layer.Layer<Ports, unknown>,
+  options?: LlmConfigStoreContractOptions
+) => {
+  const environment = Layer.merge(ports, CrashSwitch.layer)
+  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch | CrashPoints>) =>
+    effect.pipe(Effect.provide(environment))
+  const propertyRuns = propertyRunsFromEnv() ?? options?.propertyRuns ?? 200
+  const maxCommands = options?.maxCommands ?? 10
+
+  describe(`LlmConfigStore contract: ${name}`, () => {
+    it.live("create stores metadata in the document and the key only in the secret store", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const canary = makeCanaryKey()
+        const config = yield* store.create(configInput({ provider: "openai", name: "  Work  ", apiKey: canary }))
+        assert.strictEqual(config.name, "Work")
+        assert.isTrue(config.hasKey)
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), canary)
+        const document = yield* (yield* PreferencesStore).load
+        assert.notInclude(JSON.stringify(document.llm) + JSON.stringify(document.other), canary)
+        const stored = yield* (yield* SecretStore).get(secretRefFor(config.provider, config.id))
+        assert.deepStrictEqual(Option.map(stored, Redacted.value), Option.some(canary))
+        assert.deepStrictEqual(document.llm.journal, [])
+      })))
+
+    it.live("list and get make zero secret-store calls", () =>
+      run(Effect.gen(function*() {
+        const seed = yield* makeLlmConfigStore()
+        for (const index of [1, 2, 3]) {
+          yield* seed.create(configInput({ provider: "anthropic", name: `Config ${index}`, apiKey: makeCanaryKey() }))
+        }
+        const { counter, store: counting } = countingSecretStore(yield* SecretStore)
+        const store = yield* makeLlmConfigStore().pipe(Effect.provideService(SecretStore, counting))
+        const configs = yield* store.list
+        yield* store.get(configs[0]!.id)
+        assert.strictEqual(configs.length, 3)
+        assert.strictEqual(counter.calls, 0)
+      })))
+
+    it.live("names are unique case-insensitively, also under concurrent creates", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const other = yield* makeLlmConfigStore()
+        const exits = yield* Effect.forEach(
+          [store, other, store, other],
+          (instance) => Effect.exit(instance.create(configInput({ provider: "openai", name: "Shared", apiKey: makeCanaryKey() }))),
+          { concurrency: "unbounded" }
+        )
+        assert.strictEqual(exits.filter(Exit.isSuccess).length, 1)
+        assert.deepStrictEqual(exits.filter(Exit.isFailure).map(tagOf), ["Conflict", "Conflict", "Conflict"])
+        const error = yield* Effect.flip(store.create(configInput({ provider: "ollama", name: "sHARED" })))
+        assert.strictEqual(error._tag, "Conflict")
+        assert.strictEqual((yield* store.list).length, 1)
+      })))
+
+    it.live("rejects missing keys, missing base URLs and unknown providers with InvalidInput", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const noKey = yield* Effect.flip(store.create(configInput({ provider: "anthropic", name: "No key" })))
+        assert.strictEqual(noKey._tag, "InvalidInput")
+        assert.strictEqual(noKey._tag === "InvalidInput" && noKey.field, "apiKey")
+        const noUrl = yield* Effect.flip(store.create(configInput({ provider: "openai-compatible", name: "No URL" })))
+        assert.strictEqual(noUrl._tag === "InvalidInput" && noUrl.field, "baseUrl")
+        const unknown = yield* Effect.flip(store.create(configInput({ provider: "nope", name: "Unknown" })))
+        assert.strictEqual(unknown._tag === "InvalidInput" && unknown.field, "provider")
+        const local = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+        assert.isFalse(local.hasKey)
+        const missing = yield* Effect.flip(store.getApiKey(local.id))
+        assert.strictEqual(missing._tag, "NotFound")
+        assert.strictEqual((yield* store.list).length, 1)
+      })))
+
+    it.live("update renames, replaces the key, and refuses a new base URL without the key", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const created = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey() }))
+        const renamed = yield* store.update(created.id, configPatch({ name: "Work (renamed)" }))
+        assert.strictEqual(renamed.name, "Work (renamed)")
+        assert.strictEqual(renamed.createdAt, created.createdAt)
+        const moved = yield* Effect.flip(store.update(created.id, configPatch({ baseUrl: "https://evil.example.com" })))
+        assert.strictEqual(moved._tag === "InvalidInput" && moved.field, "apiKey")
+        assert.isUndefined((yield* store.get(created.id)).baseUrl, "nothing changed")
+        const replacement = makeCanaryKey("replacement")
+        const rehomed = yield* store.update(
+          created.id,
+          configPatch({ baseUrl: "https://proxy.example.com/v1", apiKey: replacement })
+        )
+        assert.strictEqual(rehomed.baseUrl, "https://proxy.example.com/v1")
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(created.id)), replacement)
+        const staged = yield* (yield* SecretStore).get(secretRefFor(created.provider, created.id, "apiKey.staged"))
+        assert.isTrue(Option.isNone(staged), "the staged copy is cleaned up")
+        const gone = yield* Effect.flip(store.update(newConfigId(), configPatch({ name: "x" })))
+        assert.strictEqual(gone._tag, "NotFound")
+      })))
+
+    it.live("remove deletes metadata and key; a missing keychain entry is NotFound with a re-enter hint", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const secrets = yield* SecretStore
+        const kept = yield* store.create(configInput({ provider: "openai", name: "Kept", apiKey: makeCanaryKey() }))
+        const removed = yield* store.create(configInput({ provider: "openai", name: "Removed", apiKey: makeCanaryKey() }))
+        yield* store.remove(removed.id)
+        assert.deepStrictEqual((yield* store.list).map((config) => config.id), [kept.id])
+        assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(removed.provider, removed.id))))
+        assert.strictEqual((yield* Effect.flip(store.remove(removed.id)))._tag, "NotFound")
+        yield* secrets.delete(secretRefFor(kept.provider, kept.id))
+        const error = yield* Effect.flip(store.getApiKey(kept.id))
+        assert.strictEqual(error._tag, "NotFound")
+        assert.include(error.hint, "Replace key")
+      })))
+
+    it.live("change events carry metadata only", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const canary = makeCanaryKey()
+        const collected = yield* store.changes.pipe(Stream.take(3), Stream.runCollect, Effect.forkChild)
+        yield* Effect.sleep("10 millis")
+        const config = yield* store.create(configInput({ provider: "openai", name: "Evented", apiKey: canary }))
+        yield* store.update(config.id, configPatch({ name: "Evented 2", apiKey: makeCanaryKey() }))
+        yield* store.remove(config.id)
+        const events = yield* Fiber.join(collected)
+        assert.deepStrictEqual(Array.from(events, (event) => event._tag), ["Created", "Updated", "Removed"])
+        assert.notInclude(JSON.stringify(Array.from(events)), canary)
+      })))
+
+    it.live("other settings in the document survive create, update and remove", () =>
+      run(Effect.gen(function*() {
+        const preferences = yield* PreferencesStore
+        const other = { theme: "solarized", nested: { list: [1, "two", null] } }
+        yield* preferences.update((document) => Effect.succeed([undefined, { ...document, other }] as const))
+        const store = yield* makeLlmConfigStore()
+        const config = yield* store.create(configInput({ provider: "anthropic", name: "A", apiKey: makeCanaryKey() }))
+        yield* store.update(config.id, configPatch({ name: "B" }))
+        yield* store.remove(config.id)
+        assert.deepStrictEqual((yield* preferences.load).other, other)
+      })))
+
+    it.live("encoded errors of every failing operation never contain the key involved", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const canary = makeCanaryKey("error")
+        const created = yield* store.create(configInput({ provider: "openai", name: "Taken", apiKey: canary }))
+        const failures = [
+          yield* Effect.flip(store.create(configInput({ provider: "openai", name: "taken", apiKey: canary }))),
+          yield* Effect.flip(store.create(configInput({ provider: "nope", name: "X", apiKey: canary }))),
+          yield* Effect.flip(store.update(created.id, configPatch({ baseUrl: "https://elsewhere.example" }))),
+          yield* Effect.flip(store.update(newConfigId(), configPatch({ apiKey: canary }))),
+          yield* Effect.flip(Schema.decodeUnknownEffect(LlmConfigPatch)({ apiKey: `${canary}\u0000` }))
+        ]
+        assert.strictEqual(failures.length, 5)
+        for (const failure of failures) {
+          const encoded = failure._tag === "SchemaError"
+            ? failure.message
+            : JSON.stringify(Schema.encodeSync(FishbowlError)(failure))
+          assert.notInclude(encoded, canary)
+          assert.notInclude(String(failure), canary)
+        }
+      })))
+
+    for (const op of ["create", "update", "remove"] as const) {
+      for (const point of crashPoints[op]) {
+        it.live(`a crash at ${point} is recovered to a consistent state`, () =>
+          run(Effect.gen(function*() {
+            const crashSwitch = yield* CrashSwitch
+            const secrets = yield* SecretStore
+            const store = yield* makeLlmConfigStore()
+            const originalKey = makeCanaryKey("original")
+            const newKey = makeCanaryKey("new")
+            const seeded = op === "create"
+              ? undefined
+              : yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: originalKey }))
+            yield* crashSwitch.arm(point)
+            const exit = yield* Effect.exit(
+              op === "create"
+                ? store.create(configInput({ provider: "openai", name: "Crashy", apiKey: newKey }))
+                : op === "update"
+                ? store.update(seeded!.id, configPatch({ name: "Renamed", apiKey: newKey, baseUrl: "https://new.example.com" }))
+                : store.remove(seeded!.id)
+            )
+            assert.isTrue(isSimulatedCrash(exit), `expected a simulated crash, got ${tagOf(exit)}`)
+            const pending = (yield* (yield* PreferencesStore).load).llm.journal
+            assert.strictEqual(pending.length, point.endsWith("committed") && op !== "update" ? 0 : pending.length)
+            const restarted = yield* makeLlmConfigStore()
+            const report = yield* restarted.recover({ force: true })
+            assert.deepStrictEqual(report.failed, [])
+            const document = yield* (yield* PreferencesStore).load
+            assert.deepStrictEqual(document.llm.journal, [], "journal drained")
+            const configs = yield* restarted.list
+            const outcome = crashOutcome(op, point, true)
+            if (op === "create") {
+              const ids = pending.map((intent) => intent.configId)
+              if (outcome === "after") {
+                assert.strictEqual(configs.length, 1)
+                assert.strictEqual(Redacted.value(yield* restarted.getApiKey(configs[0]!.id)), newKey)
+              } else {
+                assert.strictEqual(configs.length, 0)
+                for (const id of ids) {
+                  assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(providerId("openai"), id))), "no orphan key")
+                }
+              }
+            } else if (op === "update") {
+              assert.strictEqual(configs.length, 1)
+              const expectedName = outcome === "after" ? "Renamed" : "Seed"
+              assert.strictEqual(configs[0]!.name, expectedName)
+              assert.strictEqual(
+                Redacted.value(yield* restarted.getApiKey(seeded!.id)),
+                outcome === "after" ? newKey : originalKey
+              )
+              assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com" : undefined)
+              assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id, "apiKey.staged"))))
+            } else {
+              assert.strictEqual(configs.length, 0)
+              assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id))), "no orphan key")
+            }
+          })))
+      }
+    }
+
+    it.live("recover leaves a fresh intent of another live instance alone unless forced", () =>
+      run(Effect.gen(function*() {
+        const crashSwitch = yield* CrashSwitch
+        const store = yield* makeLlmConfigStore()
+        yield* crashSwitch.arm("create.secret-written")
+        yield* Effect.exit(store.create(configInput({ provider: "openai", name: "Busy", apiKey: makeCanaryKey() })))
+        const other = yield* makeLlmConfigStore({ staleIntentMillis: 60_000 })
+        const report = yield* other.recover()
+        assert.strictEqual(report.deferred.length, 1)
+        const forced = yield* other.recover({ force: true })
+        assert.strictEqual(forced.rolledBack.length, 1)
+      })))
+
+    it.live(`model-based: ${propertyRuns} random command sequences with crashes match the model`, () =>
+      Effect.promise(async () => {
+        let sequences = 0
+        await fc.assert(
+          fc.asyncProperty(commandsArbitrary(maxCommands), async (commands) => {
+            sequences++
+            await Effect.runPromise(runSequence(commands).pipe(Effect.provide(environment)) as Effect.Effect<void>)
+          }),
+          { numRuns: propertyRuns, endOnFailure: true }
+        )
+        console.log(`[${name}] model-based LlmConfigStore test ran ${sequences} command sequences`)
+        assert.strictEqual(sequences, propertyRuns)
+      }))
+  })
+}
+
+type MutationCommand = Command & { readonly kind: "create" | "update" | "remove" }
+
+/** Runs one command sequence against fresh ports and the model, checking invariants after each step. */
+const runSequence = (commands: ReadonlyArray<Command>) =>
+  Effect.gen(function*() {
+    const crashSwitch = yield* CrashSwitch
+    const secrets = yield* SecretStore
+    const preferences = yield* PreferencesStore
+    const otherSettings = { theme: "dark", sidebar: { width: 240 } }
+    yield* preferences.update((document) =>
+      Effect.succeed([undefined, { ...document, other: { ...document.other, ...otherSettings } }] as const)
+    )
+    const existingIds = new Set((yield* preferences.load).llm.configs.map((config) => config.id))
+    let store = yield* makeLlmConfigStore()
+    const model = new LlmConfigModel()
+    const allKeys = new Set<string>()
+    const unknownId = newConfigId()
+
+    const targetId = (index: number) => model.target(index)?.id ?? unknownId
+
+    const execute = (command: MutationCommand) => {
+      if ("key" in command && command.key !== undefined) allKeys.add(command.key)
+      switch (command.kind) {
+        case "create":
+          return store.create(configInput({
+            provider: command.provider,
+            name: command.name,
+            ...(command.baseUrl !== undefined ? { baseUrl: command.baseUrl } : {}),
+            ...(command.key !== undefined ? { apiKey: command.key } : {})
+          }))
+        case "update":
+          return store.update(
+            ConfigId.make(targetId(command.target)),
+            configPatch({
+              ...(command.name !== undefined ? { name: command.name } : {}),
+              ...(command.baseUrl !== undefined ? { baseUrl: command.baseUrl } : {}),
+              ...(command.key !== undefined ? { apiKey: command.key } : {})
+            })
+          )
+        case "remove":
+          return store.remove(ConfigId.make(targetId(command.target)))
+      }
+    }
+
+    /** Expected outcome of a mutation, and how to apply it to the model. */
+    const expectation = (command: MutationCommand): { outcome: string; apply: (result: unknown) => void } => {
+      switch (command.kind) {
+        case "create": {
+          const outcome = model.expectCreate(command)
+          return { outcome, apply: (result) => model.applyCreate(command, (result as LlmConfig).id) }
+        }
+        case "update": {
+          const after = model.expectUpdate(command)
+          return typeof after === "string"
+            ? { outcome: after, apply: () => {} }
+            : { outcome: "ok", apply: () => model.applyUpdate(after) }
+        }
+        case "remove": {
+          const target = model.target(command.target)
+          return target === undefined
+            ? { outcome: "NotFound", apply: () => {} }
+            : { outcome: "ok", apply: () => model.applyRemove(target.id) }
+        }
+      }
+    }
+
+    const checkInvariants = (step: string) =>
+      Effect.gen(function*() {
+        const listed = yield* store.list
+        const document = yield* preferences.load
+        const listedJson = JSON.stringify(listed)
+        for (const key of allKeys) assert.notInclude(listedJson, key, `${step}: list carries no key material`)
+        const comparable = (config: ModelConfig | LlmConfig) => ({
+          id: config.id,
+          provider: config.provider,
+          name: config.name,
+          baseUrl: config.baseUrl,
+          hasKey: "hasKey" in config ? config.hasKey : config.key !== undefined
+        })
+        const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id)
+        assert.deepStrictEqual(
+          listed.filter((config) => !existingIds.has(config.id)).map(comparable).sort(byId),
+          model.configs.map(comparable).sort(byId),
+          `${step}: list matches the model`
+        )
+        for (const config of model.configs) {
+          if (config.key !== undefined) {
+            const key = yield* store.getApiKey(ConfigId.make(config.id))
+            assert.strictEqual(Redacted.value(key), config.key, `${step}: key of ${config.name}`)
+          }
+          const staged = yield* secrets.get(secretRefFor(providerId(config.provider), ConfigId.make(config.id), "apiKey.staged"))
+          assert.isTrue(Option.isNone(staged), `${step}: no staged key left for ${config.name}`)
+        }
+        for (const id of model.goneIds) {
+          for (const provider of ["openai", "anthropic", "ollama", "openai-compatible"]) {
+            for (const field of ["apiKey", "apiKey.staged"] as const) {
+              const orphan = yield* secrets.get(secretRefFor(providerId(provider), ConfigId.make(id), field))
+              assert.isTrue(Option.isNone(orphan), `${step}: no orphan ${field} for removed ${id}`)
+            }
+          }
+        }
+        assert.deepStrictEqual(document.llm.journal, [], `${step}: journal is empty`)
+        assert.deepStrictEqual(
+          Object.fromEntries(Object.keys(otherSettings).map((key) => [key, document.other[key]])),
+          otherSettings,
+          `${step}: other settings preserved`
+        )
+      })
+
+    for (const [index, command] of commands.entries()) {
+      const step = `step ${index} ${JSON.stringify(command)}`
+      if (command.kind === "list") {
+        yield* store.list
+      } else if (command.kind === "getApiKey") {
+        const target = model.target(command.target)
+        const exit = yield* Effect.exit(store.getApiKey(ConfigId.make(target?.id ?? unknownId)))
+        if (target?.key !== undefined) {
+          assert.isTrue(Exit.isSuccess(exit), `${step}: ${tagOf(exit)}`)
+        } else {
+          assert.strictEqual(tagOf(exit), "NotFound", step)
+        }
+      } else if (command.kind === "crash") {
+        const inner = command.command
+        const points = crashPoints[inner.kind]
+        const point = points[command.point % points.length]!
+        const expected = expectation(inner)
+        const idsBefore = new Set((yield* store.list).map((config) => config.id))
+        yield* crashSwitch.arm(point)
+        const exit = yield* Effect.exit(execute(inner))
+        yield* crashSwitch.disarm
+        const where = expected.outcome === "ok"
+          ? crashOutcome(inner.kind, point, inner.kind === "update" && inner.key !== undefined)
+          : "none"
+        if (where === "none") {
+          assert.strictEqual(tagOf(exit), expected.outcome, `${step}: no crash expected`)
+          if (Exit.isSuccess(exit)) expected.apply(exit.value)
+        } else {
+          assert.isTrue(isSimulatedCrash(exit), `${step}: expected a crash, got ${tagOf(exit)}`)
+          const journal = (yield* preferences.load).llm.journal
+          for (const intent of journal) if (intent.op === "create") model.goneIds.add(intent.configId)
+          store = yield* makeLlmConfigStore()
+          const report = yield* store.recover({ force: true })
+          assert.deepStrictEqual(report.failed, [], `${step}: recovery failed`)
+          if (where === "after") {
+            if (inner.kind === "create") {
+              const created = (yield* store.list).find((config) => !idsBefore.has(config.id) && !existingIds.has(config.id))
+              assert.isDefined(created, `${step}: committed create is present`)
+              model.goneIds.delete(created!.id)
+              expected.apply(created)
+            } else {
+              expected.apply(undefined)
+            }
+          }
+        }
+      } else {
+        const expected = expectation(command)
+        const exit = yield* Effect.exit(execute(command))
+        assert.strictEqual(tagOf(exit), expected.outcome, step)
+        if (Exit.isSuccess(exit)) expected.apply(exit.value)
+      }
+      yield* checkInvariants(step)
+    }
+  })

@@ -1,0 +1,23 @@
+/**
+ * Shared test fixtures: canary keys that tests search for everywhere a key must never appear,
+ * and decoders that build store inputs the way the IPC and CLI edges do.
+ */
+import { Redacted, Schema } from "effect"
+import { ConfigId, ProviderId } from "../Ids.ts"
+import { LlmConfigInput, LlmConfigPatch } from "../LlmConfig.ts"
+
+/** A unique, recognisable key; every test that looks for leaks searches for the returned string. */
+export const makeCanaryKey = (label = "canary"): string =>
+  `sk-fishbowl-${label}-${Math.random().toString(36).slice(2, 12)}${Date.now().toString(36)}`
+
+/** Builds a validated create input from plain fields (the key is wrapped in Redacted by the schema). */
+export const configInput = Schema.decodeUnknownSync(LlmConfigInput)
+
+/** Builds a validated patch from plain fields. */
+export const configPatch = Schema.decodeUnknownSync(LlmConfigPatch)
+
+export const secret = (text: string) => Redacted.make(text)
+
+export const providerId = (id: string) => ProviderId.make(id)
+
+export const configId = (id: string) => ConfigId.make(id)

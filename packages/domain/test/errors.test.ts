@@ -1,0 +1,139 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer, Schema } from "effect"
+import {
+  Conflict,
+  Corrupted,
+  errorTags,
+  FishbowlError,
+  InvalidInput,
+  KeychainDenied,
+  KeychainLocked,
+  KeychainUnavailable,
+  LlmConfigStore,
+  makeLlmConfigStore,
+  makeMemorySecretStore,
+  PreferencesStore,
+  NotFound,
+  SecretStore,
+  Timeout,
+  Unsupported
+} from "../src/index.ts"
+import { configInput, configPatch, Faults, makeCanaryKey } from "../src/testing/index.ts"
+import { CrashPoints } from "../src/CrashPoints.ts"
+
+const samples: ReadonlyArray<FishbowlError> = [
+  new KeychainDenied({ message: "m", hint: "h" }),
+  new KeychainLocked({ message: "m", hint: "h" }),
+  new KeychainUnavailable({ message: "m", hint: "h" }),
+  new Unsupported({ message: "m", hint: "h" }),
+  new Corrupted({ message: "m", hint: "h", quarantinedAs: "preferences.json.corrupt-1", restoredFrom: "backup-1" }),
+  new Timeout({ message: "m", hint: "h", operation: "create", budgetMillis: 200 }),
+  new NotFound({ message: "m", hint: "h", id: "x" }),
+  new InvalidInput({ message: "m", hint: "h", field: "apiKey" }),
+  new Conflict({ message: "m", hint: "h" })
+]
+
+describe("domain errors", () => {
+  it("every error round-trips through the FishbowlError schema with message and hint", () => {
+    assert.deepStrictEqual(samples.map((error) => error._tag), [...errorTags])
+    for (const error of samples) {
+      const encoded = Schema.encodeSync(FishbowlError)(error)
+      const json = JSON.parse(JSON.stringify(encoded))
+      const decoded = Schema.decodeUnknownSync(FishbowlError)(json)
+      assert.strictEqual(decoded._tag, error._tag)
+      assert.strictEqual(decoded.message, "m")
+      assert.strictEqual(decoded.hint, "h")
+      assert.instanceOf(decoded, error.constructor as new(...args: Array<any>) => unknown)
+    }
+  })
+
+  it("no error schema has a field that could carry a Redacted value", () => {
+    for (const error of samples) {
+      const fields = Object.keys(Schema.encodeSync(FishbowlError)(error))
+      assert.notInclude(fields, "apiKey")
+      assert.notInclude(fields, "value")
+      assert.notInclude(fields, "secret")
+    }
+  })
+
+  const faults = ["locked", "denied", "unavailable"] as const
+  for (const fault of faults) {
+    it.live(`a ${fault} keychain fails every key operation with a typed error that never contains the key`, () =>
+      Effect.gen(function*() {
+        const control = yield* Faults
+        const store = yield* makeLlmConfigStore()
+        const canary = makeCanaryKey(fault)
+        const seeded = yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: makeCanaryKey() }))
+        yield* control.set({ secretFault: fault })
+        const failures = [
+          yield* Effect.flip(store.create(configInput({ provider: "openai", name: "New", apiKey: canary }))),
+          yield* Effect.flip(store.update(seeded.id, configPatch({ apiKey: canary }))),
+          yield* Effect.flip(store.getApiKey(seeded.id)),
+          yield* Effect.flip(store.remove(seeded.id))
+        ]
+        const expectedTag = { locked: "KeychainLocked", denied: "KeychainDenied", unavailable: "KeychainUnavailable" }[fault]
+        for (const failure of failures) {
+          assert.strictEqual(failure._tag, expectedTag)
+          assert.isNotEmpty(failure.hint)
+          const encoded = JSON.stringify(Schema.encodeSync(FishbowlError)(failure))
+          assert.notInclude(encoded + String(failure) + failure.message, canary)
+        }
+        yield* control.clear
+        const report = yield* store.recover()
+        assert.deepStrictEqual(report.failed, [])
+        const configs = yield* store.list
+        assert.deepStrictEqual(configs.map((config) => config.name), ["Seed"], "failed operations changed nothing")
+        assert.strictEqual(((yield* store.status).pendingIntents), 0, "failed operations left no intent behind")
+      }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+  }
+
+  it.live("a failure half-way through an update (fail-after-1) rolls back cleanly", () =>
+    Effect.gen(function*() {
+      const control = yield* Faults
+      const store = yield* makeLlmConfigStore()
+      const original = makeCanaryKey("original")
+      const seeded = yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: original }))
+      yield* control.set({ secretFault: "unavailable", failAfter: 1, failing: ["set"] })
+      const error = yield* Effect.flip(store.update(seeded.id, configPatch({ name: "Changed", apiKey: makeCanaryKey() })))
+      assert.strictEqual(error._tag, "KeychainUnavailable")
+      yield* control.clear
+      assert.strictEqual((yield* store.get(seeded.id)).name, "Seed")
+      const status = yield* store.status
+      assert.strictEqual(status.pendingIntents, 0)
+    }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+
+  it.live("corrupted preferences during create leave no orphan key", () =>
+    Effect.gen(function*() {
+      const control = yield* Faults
+      const secrets = yield* SecretStore
+      const store = yield* makeLlmConfigStore()
+      yield* control.set({ preferencesCorrupted: true })
+      const error = yield* Effect.flip(store.create(configInput({ provider: "openai", name: "X", apiKey: makeCanaryKey() })))
+      assert.strictEqual(error._tag, "Corrupted")
+      assert.strictEqual(yield* control.secretCalls, 0, "the key was never written")
+      yield* control.clear
+      assert.deepStrictEqual(yield* store.list, [])
+      assert.isDefined(secrets)
+    }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+
+  it.live("a store that cannot tell locked from absent reports KeychainLocked, never an empty key", () =>
+    Effect.gen(function*() {
+      const store = yield* LlmConfigStore
+      const secrets = yield* SecretStore
+      const config = yield* store.create(configInput({ provider: "openai", name: "A", apiKey: makeCanaryKey() }))
+      yield* secrets.delete({ service: `fishbowl.openai.${config.id}`, account: "apiKey" })
+      const error = yield* Effect.flip(store.getApiKey(config.id))
+      assert.strictEqual(error._tag, "KeychainLocked")
+    }).pipe(
+      Effect.provide(
+        LlmConfigStore.layer().pipe(
+          Layer.provideMerge(
+            Layer.mergeAll(
+              Layer.effect(SecretStore, makeMemorySecretStore({ description: { distinguishesLockedFromAbsent: false } })),
+              PreferencesStore.layerMemory
+            )
+          )
+        )
+      )
+    ))
+})

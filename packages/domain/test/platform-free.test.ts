@@ -1,0 +1,41 @@
+import { assert, describe, it } from "@effect/vitest"
+import { readdirSync, readFileSync, statSync } from "node:fs"
+import { join } from "node:path"
+import { spawnSync } from "node:child_process"
+
+const sourceRoot = join(import.meta.dirname, "..", "src")
+
+const sourceFiles = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry)
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : []
+  })
+
+const importedModules = (source: string) =>
+  Array.from(source.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g), (m) => m[1] ?? m[2]!)
+
+describe("the domain package is platform-free", () => {
+  it("imports only effect, its own files and (in testing/) the test libraries", () => {
+    const files = sourceFiles(sourceRoot)
+    assert.isAbove(files.length, 10)
+    for (const file of files) {
+      const allowed = file.includes(`${join("src", "testing")}`)
+        ? /^(effect(\/.*)?|\.\.?\/.*|@effect\/vitest|fast-check)$/
+        : /^(effect(\/.*)?|\.\.?\/.*)$/
+      for (const module of importedModules(readFileSync(file, "utf8"))) {
+        assert.match(module, allowed, `${file} imports ${module}`)
+      }
+    }
+  })
+
+  it("type-checks against plain ES2022 with no DOM or Node globals", () => {
+    const packageRoot = join(import.meta.dirname, "..")
+    const tsconfig = JSON.parse(readFileSync(join(packageRoot, "tsconfig.json"), "utf8"))
+    assert.deepStrictEqual(tsconfig.compilerOptions.lib, ["ES2022"])
+    assert.deepStrictEqual(tsconfig.compilerOptions.types, [])
+    // With no DOM or @types/node, any use of window, document, Buffer, process or require fails here.
+    const tsc = join(packageRoot, "..", "..", "node_modules", "typescript", "bin", "tsc")
+    const result = spawnSync(process.execPath, [tsc, "-p", join(packageRoot, "tsconfig.src.json")], { encoding: "utf8" })
+    assert.strictEqual(result.status, 0, result.stdout + result.stderr)
+  }, 60_000)
+})
