@@ -1,0 +1,91 @@
+/**
+ * The typed contract between the renderer and the main process. Requests are decoded with these
+ * schemas in main (untrusted input); responses are encoded with them. No response schema has a
+ * field that can carry a key: keys travel renderer → main only, inside create/update requests.
+ */
+import { Schema } from "effect"
+import { DiagnosticsReport } from "./Diagnostics.ts"
+import { errorTags } from "./Errors.ts"
+import { ConfigId } from "./Ids.ts"
+import { LlmConfig, LlmConfigInput, LlmConfigPatch } from "./LlmConfig.ts"
+import { LlmConfigChange, StoreStatus } from "./LlmConfigStore.ts"
+
+/** Channel names, shared by main, preload and tests. */
+export const IpcChannel = {
+  list: "llm-config:list",
+  get: "llm-config:get",
+  create: "llm-config:create",
+  update: "llm-config:update",
+  remove: "llm-config:remove",
+  status: "llm-config:status",
+  diagnose: "llm-config:diagnose",
+  authorize: "llm-config:authorize",
+  changed: "llm-config:changed"
+} as const
+
+const Empty = Schema.Struct({})
+
+/** Request and response schema per invokable channel. */
+export const IpcRoutes = {
+  [IpcChannel.list]: { request: Empty, response: Schema.Array(LlmConfig) },
+  [IpcChannel.get]: { request: Schema.Struct({ id: ConfigId }), response: LlmConfig },
+  [IpcChannel.create]: { request: LlmConfigInput, response: LlmConfig },
+  [IpcChannel.update]: { request: Schema.Struct({ id: ConfigId, patch: LlmConfigPatch }), response: LlmConfig },
+  [IpcChannel.remove]: { request: Schema.Struct({ id: ConfigId }), response: Schema.Struct({ id: ConfigId }) },
+  [IpcChannel.status]: { request: Empty, response: StoreStatus },
+  [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: DiagnosticsReport },
+  [IpcChannel.authorize]: { request: Empty, response: StoreStatus }
+} as const
+
+export type IpcRoutes = typeof IpcRoutes
+export type InvokeChannel = keyof IpcRoutes
+
+/** The wire form of an error: enough for the UI to place and explain it, nothing more. */
+export const IpcError = Schema.Struct({
+  _tag: Schema.Literals(errorTags),
+  message: Schema.String,
+  hint: Schema.String,
+  /** For InvalidInput: the offending field, so the UI can show the error next to it. */
+  field: Schema.optional(Schema.String)
+})
+export type IpcError = typeof IpcError.Type
+
+/** `{ ok: true, value } | { ok: false, error }` around a route's response. */
+export const IpcResult = <S extends Schema.Top>(value: S) =>
+  Schema.Union([
+    Schema.Struct({ ok: Schema.Literal(true), value }),
+    Schema.Struct({ ok: Schema.Literal(false), error: IpcError })
+  ])
+
+export type IpcResultOf<C extends InvokeChannel> =
+  | { readonly ok: true; readonly value: IpcRoutes[C]["response"]["Encoded"] }
+  | { readonly ok: false; readonly error: IpcError }
+
+/** What the renderer sends: the request's encoded (plain JSON) form. */
+export type IpcRequestOf<C extends InvokeChannel> = IpcRoutes[C]["request"]["Encoded"]
+
+/** The renderer-facing API exposed by the preload script as `window.fishbowl.llmConfigs`. */
+export interface LlmConfigsBridge {
+  readonly list: () => Promise<IpcResultOf<typeof IpcChannel.list>>
+  readonly get: (request: IpcRequestOf<typeof IpcChannel.get>) => Promise<IpcResultOf<typeof IpcChannel.get>>
+  readonly create: (request: IpcRequestOf<typeof IpcChannel.create>) => Promise<IpcResultOf<typeof IpcChannel.create>>
+  readonly update: (request: IpcRequestOf<typeof IpcChannel.update>) => Promise<IpcResultOf<typeof IpcChannel.update>>
+  readonly remove: (request: IpcRequestOf<typeof IpcChannel.remove>) => Promise<IpcResultOf<typeof IpcChannel.remove>>
+  readonly status: () => Promise<IpcResultOf<typeof IpcChannel.status>>
+  readonly diagnose: (request: IpcRequestOf<typeof IpcChannel.diagnose>) => Promise<IpcResultOf<typeof IpcChannel.diagnose>>
+  readonly authorize: () => Promise<IpcResultOf<typeof IpcChannel.authorize>>
+  /** Subscribes to change events; returns an unsubscribe function. */
+  readonly onChanged: (listener: (change: typeof LlmConfigChange.Encoded) => void) => () => void
+}
+
+/** Maps each bridge method to its channel, so preload and test shims stay in step. */
+export const bridgeChannels = {
+  list: IpcChannel.list,
+  get: IpcChannel.get,
+  create: IpcChannel.create,
+  update: IpcChannel.update,
+  remove: IpcChannel.remove,
+  status: IpcChannel.status,
+  diagnose: IpcChannel.diagnose,
+  authorize: IpcChannel.authorize
+} as const satisfies { readonly [K in Exclude<keyof LlmConfigsBridge, "onChanged">]: InvokeChannel }
