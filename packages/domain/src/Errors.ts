@@ -69,11 +69,29 @@ export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
   hint: Text
 }) {}
 
+/** The storage medium refused or failed (EACCES, EIO, ENOSPC): an error, never read as "empty". */
+export class StorageInaccessible extends Schema.TaggedError<StorageInaccessible>()("StorageInaccessible", {
+  message: Text,
+  hint: Text
+}) {}
+
+/** A bug or an unexpected platform failure; reported without details that could hold secrets. */
+export class Internal extends Schema.TaggedError<Internal>()("Internal", {
+  message: Text,
+  hint: Text
+}) {}
+
 /** Failures a secret store may report. */
-export type SecretStoreError = KeychainDenied | KeychainLocked | KeychainUnavailable | Unsupported | InvalidInput
+export type SecretStoreError =
+  | KeychainDenied
+  | KeychainLocked
+  | KeychainUnavailable
+  | Unsupported
+  | InvalidInput
+  | StorageInaccessible
 
 /** Failures the metadata document store may report. */
-export type PreferencesStoreError = Corrupted | KeychainDenied | Unsupported
+export type PreferencesStoreError = Corrupted | StorageInaccessible | Unsupported
 
 /** Every failure the domain can report, as one schema for IPC and CLI encoding. */
 export const FishbowlError = Schema.Union([
@@ -85,7 +103,9 @@ export const FishbowlError = Schema.Union([
   Timeout,
   NotFound,
   InvalidInput,
-  Conflict
+  Conflict,
+  StorageInaccessible,
+  Internal
 ])
 export type FishbowlError = typeof FishbowlError.Type
 
@@ -99,7 +119,9 @@ export const errorTags = [
   "Timeout",
   "NotFound",
   "InvalidInput",
-  "Conflict"
+  "Conflict",
+  "StorageInaccessible",
+  "Internal"
 ] as const satisfies ReadonlyArray<FishbowlError["_tag"]>
 
 /** Recognises a domain error among arbitrary failures (e.g. to map defects at a boundary). */

@@ -5,6 +5,7 @@ import {
   Corrupted,
   errorTags,
   FishbowlError,
+  Internal,
   InvalidInput,
   KeychainDenied,
   KeychainLocked,
@@ -15,6 +16,7 @@ import {
   PreferencesStore,
   NotFound,
   SecretStore,
+  StorageInaccessible,
   Timeout,
   Unsupported
 } from "../src/index.ts"
@@ -30,7 +32,9 @@ const samples: ReadonlyArray<FishbowlError> = [
   new Timeout({ message: "m", hint: "h", operation: "create", budgetMillis: 200 }),
   new NotFound({ message: "m", hint: "h", id: "x" }),
   new InvalidInput({ message: "m", hint: "h", field: "apiKey" }),
-  new Conflict({ message: "m", hint: "h" })
+  new Conflict({ message: "m", hint: "h" }),
+  new StorageInaccessible({ message: "m", hint: "h" }),
+  new Internal({ message: "m", hint: "h" })
 ]
 
 describe("domain errors", () => {
