@@ -23,7 +23,13 @@ export const IpcChannel = {
   changed: "llm-config:changed"
 } as const
 
-const Empty = Schema.Struct({})
+/** A request without fields; unlike `Struct({})` it rejects any key it is given. */
+const Empty = Schema.Struct({}).check(
+  Schema.makeFilter((request: object) => {
+    const extra = Object.keys(request)[0]
+    return extra === undefined || { path: [extra], issue: "Expected no excess property" }
+  })
+)
 
 /** Request and response schema per invokable channel. */
 export const IpcRoutes = {

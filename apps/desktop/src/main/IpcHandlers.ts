@@ -1,0 +1,202 @@
+/**
+ * The main-process side of the IPC contract as a plain table of handlers, one per channel, built
+ * over one ManagedRuntime. Electron registers it on `ipcMain.handle`; tests call it directly.
+ *
+ * Every call: sender check → decode the request with its schema → run the effect under its time
+ * budget → encode `{ ok, value | error }` with the response schema. Payloads are never logged.
+ */
+import {
+  type Budgets,
+  budgets as defaultBudgets,
+  decodeInput,
+  Diagnostics,
+  Internal,
+  IpcChannel,
+  IpcError,
+  IpcResult,
+  IpcRoutes,
+  isFishbowlError,
+  KeychainDenied,
+  LlmConfigChange,
+  LlmConfigStore,
+  SecretStore,
+  withBudget,
+  type InvokeChannel
+} from "@fishbowl/domain"
+import { Cause, Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
+import type { SenderPolicy } from "./SenderPolicy.ts"
+
+/** What the main process needs from its runtime. */
+export type MainServices = LlmConfigStore | Diagnostics | SecretStore
+
+/** The caller of a request, as far as the handler needs to know. */
+export interface IpcSender {
+  readonly frameUrl: string | undefined
+}
+
+export type IpcHandler = (sender: IpcSender, payload: unknown) => Promise<unknown>
+
+export type IpcHandlerTable = { readonly [C in InvokeChannel]: IpcHandler }
+
+/** One line per call: channel, outcome and duration. Never the payload or the response. */
+export type IpcLogger = (entry: {
+  readonly channel: string
+  readonly outcome: string
+  readonly millis: number
+  readonly origin?: string
+}) => void
+
+export interface IpcHandlerOptions {
+  readonly senderPolicy: SenderPolicy
+  readonly budgets?: Partial<Budgets>
+  readonly log?: IpcLogger
+}
+
+/** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
+export const MAX_REQUEST_BYTES = 64 * 1024
+
+const toWireError = (error: unknown): IpcError => {
+  if (isFishbowlError(error)) {
+    return {
+      _tag: error._tag,
+      message: error.message,
+      hint: error.hint,
+      ...(error._tag === "InvalidInput" ? { field: error.field } : {})
+    }
+  }
+  return { _tag: "Internal", message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." }
+}
+
+const refusal = new KeychainDenied({
+  message: "This window is not allowed to access stored configurations",
+  hint: "Only Fishbowl's own settings page can manage API keys."
+})
+
+const oversized = (channel: string) => ({
+  ok: false as const,
+  error: {
+    _tag: "InvalidInput" as const,
+    message: `The ${channel} request is too large`,
+    hint: "Check that you pasted only the API key.",
+    field: "request"
+  }
+})
+
+const approximateSize = (payload: unknown): number => {
+  try {
+    return JSON.stringify(payload ?? null)?.length ?? 0
+  } catch {
+    return Number.POSITIVE_INFINITY
+  }
+}
+
+/** Builds the handler table. The runtime is shared by every call and owned by the caller. */
+export const makeIpcHandlers = (
+  runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
+  options: IpcHandlerOptions
+): IpcHandlerTable => {
+  const limits = { ...defaultBudgets, ...options.budgets }
+  const log = options.log ?? (() => {})
+
+  const route = <C extends InvokeChannel, A, E>(
+    channel: C,
+    budgetMillis: (request: IpcRoutes[C]["request"]["Type"]) => number,
+    run: (request: IpcRoutes[C]["request"]["Type"]) => Effect.Effect<A, E, MainServices>
+  ): IpcHandler => {
+    const { request: requestSchema, response } = IpcRoutes[channel]
+    const decode = decodeInput(requestSchema as Schema.Top & { readonly DecodingServices: never }, `${channel} request`)
+    const encode = Schema.encodeUnknownSync(IpcResult(response as Schema.Top & { readonly EncodingServices: never }))
+    return async (sender, payload) => {
+      const started = performance.now()
+      const finish = (outcome: string, result: unknown, origin?: string) => {
+        log({ channel, outcome, millis: Math.round((performance.now() - started) * 100) / 100, ...(origin ? { origin } : {}) })
+        return result
+      }
+      if (!options.senderPolicy.isTrusted(sender.frameUrl)) {
+        const origin = (() => {
+          try {
+            return new URL(sender.frameUrl ?? "").origin
+          } catch {
+            return "unknown"
+          }
+        })()
+        return finish("refused", { ok: false, error: toWireError(refusal) }, origin)
+      }
+      if (approximateSize(payload) > MAX_REQUEST_BYTES) return finish("InvalidInput", oversized(channel))
+      const program = Effect.gen(function*() {
+        const request = yield* decode(payload ?? {})
+        return yield* run(request as IpcRoutes[C]["request"]["Type"]).pipe(
+          withBudget(channel, budgetMillis(request as IpcRoutes[C]["request"]["Type"]))
+        )
+      })
+      const exit = await runtime.runPromiseExit(program)
+      if (Exit.isSuccess(exit)) {
+        try {
+          return finish("ok", encode({ ok: true, value: exit.value }))
+        } catch {
+          return finish("Internal", { ok: false, error: toWireError(undefined) })
+        }
+      }
+      const failure = Cause.findErrorOption(exit.cause)
+      const error = Option.isSome(failure) ? failure.value : new Internal({ message: "", hint: "" })
+      const wire = toWireError(error)
+      return finish(wire._tag, { ok: false, error: wire })
+    }
+  }
+
+  const storage = () => limits.storageMillis
+  return {
+    [IpcChannel.list]: route(IpcChannel.list, storage, () => LlmConfigStore.use((store) => store.list)),
+    [IpcChannel.get]: route(IpcChannel.get, storage, ({ id }) => LlmConfigStore.use((store) => store.get(id))),
+    [IpcChannel.create]: route(IpcChannel.create, storage, (input) => LlmConfigStore.use((store) => store.create(input))),
+    [IpcChannel.update]: route(IpcChannel.update, storage, ({ id, patch }) =>
+      LlmConfigStore.use((store) => store.update(id, patch))),
+    [IpcChannel.remove]: route(IpcChannel.remove, storage, ({ id }) =>
+      LlmConfigStore.use((store) => store.remove(id)).pipe(Effect.as({ id }))),
+    [IpcChannel.status]: route(IpcChannel.status, storage, () => LlmConfigStore.use((store) => store.status)),
+    [IpcChannel.diagnose]: route(
+      IpcChannel.diagnose,
+      ({ probe }) => (probe === true ? limits.authorizeMillis : limits.storageMillis),
+      ({ probe }) => Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: probe === true }))
+    ),
+    [IpcChannel.authorize]: route(IpcChannel.authorize, () => limits.authorizeMillis, () =>
+      Effect.gen(function*() {
+        yield* (yield* SecretStore).authorize
+        return yield* (yield* LlmConfigStore).status
+      }))
+  }
+}
+
+/** Anything shaped like Electron's `ipcMain`. */
+export interface IpcMainLike {
+  handle(channel: string, listener: (event: { readonly senderFrame?: { readonly url: string } | null }, payload: unknown) => unknown): void
+  removeHandler(channel: string): void
+}
+
+/** Registers the table on `ipcMain`; returns a function that removes every handler. */
+export const registerIpcHandlers = (ipcMain: IpcMainLike, table: IpcHandlerTable): () => void => {
+  for (const [channel, handler] of Object.entries(table)) {
+    ipcMain.handle(channel, (event, payload) => handler({ frameUrl: event.senderFrame?.url }, payload))
+  }
+  return () => {
+    for (const channel of Object.keys(table)) ipcMain.removeHandler(channel)
+  }
+}
+
+/**
+ * Forwards every store change, encoded, to `broadcast` (main sends it to every window on
+ * `llm-config:changed`). Returns a function that stops forwarding.
+ */
+export const forwardChanges = (
+  runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
+  broadcast: (change: typeof LlmConfigChange.Encoded) => void
+): () => void => {
+  const encode = Schema.encodeSync(LlmConfigChange)
+  const fiber = runtime.runFork(
+    LlmConfigStore.use((store) =>
+      store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => broadcast(encode(change))))))
+  )
+  return () => {
+    runtime.runFork(Fiber.interrupt(fiber))
+  }
+}

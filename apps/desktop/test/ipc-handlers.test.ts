@@ -1,0 +1,150 @@
+import { errorTags, IpcChannel, IpcResult, IpcRoutes, type InvokeChannel } from "@fishbowl/domain"
+import { Faults, makeCanaryKey } from "@fishbowl/domain/testing"
+import { Effect, Schema } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
+import { forwardChanges, makeIpcHandlers, registerIpcHandlers, type IpcLogger, type IpcSender } from "../src/main/IpcHandlers.ts"
+import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
+import { makeMemoryRuntime } from "./support/MemoryRuntime.ts"
+
+const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
+const runtime = makeMemoryRuntime()
+const logLines: Array<unknown> = []
+const log: IpcLogger = (entry) => logLines.push(entry)
+const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
+afterAll(() => runtime.dispose())
+
+const call = async (channel: InvokeChannel, payload: unknown, sender: IpcSender = trusted) => {
+  const result = await handlers[channel](sender, payload) as any
+  // Every response, success or failure, must match the channel's response schema.
+  expect(Schema.is(IpcResult(IpcRoutes[channel].response as any))(result)).toBe(true)
+  return result
+}
+
+describe("IPC handler table", () => {
+  it("runs the whole lifecycle and never returns key material", async () => {
+    const canary = makeCanaryKey("ipc")
+    const responses: Array<unknown> = []
+    const created = await call(IpcChannel.create, { provider: "openai", name: "Work", apiKey: canary })
+    responses.push(created)
+    expect(created.ok).toBe(true)
+    expect(created.value).toMatchObject({ provider: "openai", name: "Work", hasKey: true })
+    const id = created.value.id
+    responses.push(await call(IpcChannel.list, {}))
+    const got = await call(IpcChannel.get, { id })
+    responses.push(got)
+    expect(got.value.name).toBe("Work")
+    const updated = await call(IpcChannel.update, { id, patch: { name: "Work 2", apiKey: makeCanaryKey("ipc2") } })
+    responses.push(updated)
+    expect(updated.value.name).toBe("Work 2")
+    const status = await call(IpcChannel.status, {})
+    responses.push(status)
+    expect(status.value.configCount).toBeGreaterThanOrEqual(1)
+    responses.push(await call(IpcChannel.diagnose, { probe: true }))
+    responses.push(await call(IpcChannel.authorize, {}))
+    const removed = await call(IpcChannel.remove, { id })
+    responses.push(removed)
+    expect(removed.value).toEqual({ id })
+    const gone = await call(IpcChannel.get, { id })
+    expect(gone.error._tag).toBe("NotFound")
+    expect(JSON.stringify(responses)).not.toContain(canary)
+    expect(JSON.stringify(logLines)).not.toContain(canary)
+  })
+
+  it("refuses frames that are not the bundled renderer, logging no payload", async () => {
+    const canary = makeCanaryKey("sender")
+    for (const frameUrl of <Array<string | undefined>>[
+      "https://evil.example.com/",
+      "file:///tmp/other/index.html",
+      "file:///opt/fishbowl/renderer/../../../tmp/x.html",
+      undefined,
+      "not a url"
+    ]) {
+      const before = logLines.length
+      const result = await call(IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, { frameUrl })
+      expect(result).toMatchObject({ ok: false, error: { _tag: "KeychainDenied" } })
+      expect(logLines.slice(before)).toEqual([expect.objectContaining({ outcome: "refused", channel: IpcChannel.create })])
+    }
+    expect(JSON.stringify(logLines)).not.toContain(canary)
+    const list = await call(IpcChannel.list, {})
+    expect(list.value.some((config: { name: string }) => config.name === "Evil")).toBe(false)
+  })
+
+  it("decodes every request strictly: extra fields, wrong types and oversized values are InvalidInput", async () => {
+    const canary = makeCanaryKey("invalid")
+    const cases: Array<[InvokeChannel, unknown, string]> = [
+      [IpcChannel.create, { provider: "openai", name: "X", apiKey: canary, extra: 1 }, "extra"],
+      [IpcChannel.create, { provider: "openai", name: 7, apiKey: canary }, "name"],
+      [IpcChannel.create, { provider: "openai", name: "x".repeat(101), apiKey: canary }, "name"],
+      [IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, "apiKey"],
+      [IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, "request"],
+      [IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, "apiKey"],
+      [IpcChannel.get, { id: "../../etc/passwd" }, "id"],
+      [IpcChannel.update, { id: "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", patch: { baseUrl: "http://evil.example.com" } }, "patch.baseUrl"],
+      [IpcChannel.list, { sneaky: true }, "sneaky"],
+      [IpcChannel.diagnose, { probe: "yes" }, "probe"]
+    ]
+    for (const [channel, payload, field] of cases) {
+      const result = await call(channel, payload)
+      expect(result.ok, `${channel} ${field}`).toBe(false)
+      expect(result.error._tag).toBe("InvalidInput")
+      expect(result.error.field).toBe(field)
+      expect(JSON.stringify(result)).not.toContain(canary)
+    }
+  })
+
+  it("answers Timeout at the storage budget and the late operation still lands consistently", async () => {
+    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 350 })))
+    const started = performance.now()
+    const result = await call(IpcChannel.create, { provider: "anthropic", name: "Slow", apiKey: makeCanaryKey() })
+    const elapsed = performance.now() - started
+    expect(result.error).toMatchObject({ _tag: "Timeout" })
+    expect(elapsed).toBeLessThan(340)
+    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    const status = await call(IpcChannel.status, {})
+    expect(status.value.pendingIntents).toBe(0)
+    const list = await call(IpcChannel.list, {})
+    expect(list.value.filter((config: { name: string }) => config.name === "Slow")).toHaveLength(1)
+  })
+
+  it("maps keychain faults to typed errors with hints", async () => {
+    const created = await call(IpcChannel.create, { provider: "openai", name: "Faulty", apiKey: makeCanaryKey() })
+    await runtime.runPromise(Faults.use((faults) => faults.set({ secretFault: "locked" })))
+    const result = await call(IpcChannel.update, { id: created.value.id, patch: { apiKey: makeCanaryKey() } })
+    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    expect(result.error._tag).toBe("KeychainLocked")
+    expect(result.error.hint.length).toBeGreaterThan(0)
+    expect(errorTags).toContain(result.error._tag)
+  })
+
+  it("forwards change events encoded, without key material", async () => {
+    const canary = makeCanaryKey("event")
+    const events: Array<{ _tag: string }> = []
+    const stop = forwardChanges(runtime, (change) => events.push(change))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const created = await call(IpcChannel.create, { provider: "openai", name: "Evented", apiKey: canary })
+    await call(IpcChannel.remove, { id: created.value.id })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    stop()
+    expect(events.map((event) => event._tag)).toEqual(["Created", "Removed"])
+    expect(JSON.stringify(events)).not.toContain(canary)
+  })
+
+  it("registers one handler per channel on anything shaped like ipcMain", async () => {
+    const registered = new Map<string, (event: any, payload: unknown) => unknown>()
+    const ipcMain = {
+      handle: (channel: string, listener: (event: any, payload: unknown) => unknown) => registered.set(channel, listener),
+      removeHandler: (channel: string) => registered.delete(channel)
+    }
+    const unregister = registerIpcHandlers(ipcMain, handlers)
+    expect([...registered.keys()].sort()).toEqual(Object.keys(IpcRoutes).sort())
+    const result = await registered.get(IpcChannel.list)!({ senderFrame: { url: trusted.frameUrl } }, {}) as any
+    expect(result.ok).toBe(true)
+    const refused = await registered.get(IpcChannel.list)!({ senderFrame: null }, {}) as any
+    expect(refused.error._tag).toBe("KeychainDenied")
+    unregister()
+    expect(registered.size).toBe(0)
+  })
+})
+
+void Effect

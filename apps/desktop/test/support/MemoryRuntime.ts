@@ -1,0 +1,12 @@
+/**
+ * A main-process runtime over the domain's memory ports plus the fault layer, for handler tests
+ * that need to inject latency or keychain failures. Real-keychain runs use DesktopRuntime.
+ */
+import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
+import { Faults } from "@fishbowl/domain/testing"
+import { Layer, ManagedRuntime } from "effect"
+
+export const makeMemoryRuntime = () =>
+  ManagedRuntime.make(
+    Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts).pipe(Layer.provideMerge(Faults.layerMemory))
+  )
