@@ -32,7 +32,7 @@ const nearValid = fc.oneof(
 
 const isValidResponse = Object.fromEntries(
   channels.map((channel) => [channel, Schema.is(IpcResult(IpcRoutes[channel].response as any))])
-) as Record<InvokeChannel, (u: unknown) => boolean>
+) as unknown as Record<InvokeChannel, (u: unknown) => boolean>
 
 const payloadArbitrary = fc.tuple(
   fc.constantFrom(...channels),

@@ -1,0 +1,136 @@
+/**
+ * Crash-safe file replacement, shared by preferences.json and (later) the encrypted secrets file.
+ *
+ * `writeFileAtomic` writes a temp file in the SAME folder (so the rename never crosses file
+ * systems), fsyncs it, renames it over the target and fsyncs the folder, so a reader, a crash
+ * or a power cut sees either the old bytes or the new bytes, never a mix or an empty file.
+ *
+ * Hand-written on purpose: the usual library (npm `write-file-atomic`) is not a dependency here,
+ * and this needs two things it does not offer: a hook between "temp file durable" and "rename"
+ * (backup rotation) and Effect-typed errors. Everything goes through Effect's `FileSystem`
+ * (`NodeFileSystem.layer` from `@effect/platform-node-shared` in production): the folder fsync is
+ * `FileSystem.open(dir, { flag: "r" })` + `File.sync`, so no `node:fs` call is needed.
+ *
+ * Folder policy: a missing folder is created (recursively) with mode 0700 and chmod-ed to 0700 so
+ * an unusual umask cannot widen or narrow it. An EXISTING folder is never re-moded: it may be
+ * Electron's userData or a folder the user chose via FISHBOWL_DATA_DIR and shares with other
+ * files; the 0600 file mode is what protects the contents.
+ */
+import { Effect, Exit, FileSystem, Schedule } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import * as NodePath from "node:path"
+
+export interface WriteFileAtomicOptions<E = never, R = never> {
+  /** Mode of the written file (default 0o600). Applied with chmod, so the umask cannot change it. */
+  readonly mode?: number
+  /** Mode of a folder this call creates (default 0o700). Existing folders are left alone. */
+  readonly directoryMode?: number
+  /**
+   * Runs once the temp file is durable and just before it replaces the target (e.g. backup
+   * rotation). When it fails, the target is untouched and the temp file is removed.
+   */
+  readonly beforeRename?: Effect.Effect<void, E, R>
+}
+
+/** Error code of a Node errno failure wrapped in a PlatformError (`EACCES`, `ENOSPC`, ...), if any. */
+export const errnoCode = (error: PlatformError): string | undefined => {
+  const cause = (error.reason as { readonly cause?: unknown }).cause
+  const code = typeof cause === "object" && cause !== null ? (cause as { readonly code?: unknown }).code : undefined
+  return typeof code === "string" ? code : undefined
+}
+
+/**
+ * Makes sure `directory` exists. Creates it (and missing parents) with `mode` and reports whether
+ * it did; an existing folder keeps its mode (see the module comment).
+ */
+export const ensureDirectory = Effect.fnUntraced(function*(directory: string, mode = 0o700) {
+  const fs = yield* FileSystem.FileSystem
+  const info = yield* fs.stat(directory).pipe(
+    Effect.map((info) => info.type),
+    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined))
+  )
+  if (info === "Directory") return { created: false }
+  if (info !== undefined) {
+    // Let the OS produce the error (EEXIST / ENOTDIR) with the path in it.
+    yield* fs.makeDirectory(directory, { mode })
+  }
+  yield* fs.makeDirectory(directory, { recursive: true, mode })
+  yield* fs.chmod(directory, mode)
+  return { created: true }
+})
+
+const IGNORED_DIRECTORY_SYNC_ERRORS = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EISDIR", "EPERM", "EBADF"])
+
+/**
+ * fsyncs a folder so a rename inside it survives a power cut. Windows cannot open folders (and
+ * NTFS journals renames), and some file systems reject fsync on a folder: those cases are
+ * skipped; a real I/O error (EIO) is reported.
+ */
+export const fsyncDirectory = (directory: string): Effect.Effect<void, PlatformError, FileSystem.FileSystem> =>
+  process.platform === "win32"
+    ? Effect.void
+    : Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const handle = yield* fs.open(directory, { flag: "r" })
+      yield* handle.sync
+    }).pipe(
+      Effect.scoped,
+      Effect.catchIf(
+        (error) => IGNORED_DIRECTORY_SYNC_ERRORS.has(errnoCode(error) ?? ""),
+        () => Effect.void
+      )
+    )
+
+const randomSuffix = () => globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)
+
+/** Name of a temp file for `target`: hidden, in the same folder, unique per process and call. */
+export const tempPathFor = (target: string): string =>
+  NodePath.join(NodePath.dirname(target), `.${NodePath.basename(target)}.${process.pid}.${randomSuffix()}.tmp`)
+
+/** True for names `tempPathFor(target)` produces, so leftovers of a crashed process can be found. */
+export const isTempFileOf = (target: string, name: string): boolean =>
+  name.startsWith(`.${NodePath.basename(target)}.`) && name.endsWith(".tmp")
+
+// Windows refuses to replace a file another process has open (EPERM/EACCES/EBUSY) for a moment.
+const WINDOWS_RENAME_RETRYABLE = new Set(["EPERM", "EACCES", "EBUSY"])
+const renameWithRetry = (fs: FileSystem.FileSystem, from: string, to: string) =>
+  process.platform === "win32"
+    ? fs.rename(from, to).pipe(
+      Effect.retry({
+        while: (error) => WINDOWS_RENAME_RETRYABLE.has(errnoCode(error) ?? ""),
+        schedule: Schedule.exponential("10 millis", 1.5).pipe(Schedule.upTo({ duration: "2 seconds" }))
+      })
+    )
+    : fs.rename(from, to)
+
+/**
+ * Replaces `path` with `data` atomically and durably (see the module comment). On any failure or
+ * interruption before the rename, the temp file is removed and `path` is untouched.
+ */
+export const writeFileAtomic = <E = never, R = never>(
+  path: string,
+  data: Uint8Array | string,
+  options?: WriteFileAtomicOptions<E, R>
+): Effect.Effect<void, PlatformError | E, FileSystem.FileSystem | R> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const directory = NodePath.dirname(path)
+    const mode = options?.mode ?? 0o600
+    yield* ensureDirectory(directory, options?.directoryMode ?? 0o700)
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data
+    const temp = tempPathFor(path)
+    yield* Effect.gen(function*() {
+      yield* Effect.scoped(Effect.gen(function*() {
+        const file = yield* fs.open(temp, { flag: "wx", mode })
+        yield* file.writeAll(bytes)
+        yield* file.sync
+      }))
+      yield* fs.chmod(temp, mode)
+      if (options?.beforeRename !== undefined) yield* options.beforeRename
+      yield* renameWithRetry(fs, temp, path)
+    }).pipe(
+      Effect.onExit((exit) => Exit.isFailure(exit) ? Effect.ignore(fs.remove(temp, { force: true })) : Effect.void),
+      Effect.uninterruptible
+    )
+    yield* fsyncDirectory(directory)
+  }).pipe(Effect.withSpan("AtomicFile.writeFileAtomic"))

@@ -1,0 +1,120 @@
+/**
+ * `diagnose` on desktop: which tier holds keys and whether it is secure and persistent, the data
+ * folder's and preferences.json's health (modes, parse, backups, quarantined files, unfinished
+ * changes), and — only when asked, since it may prompt — a write-read-delete probe of the keychain.
+ * Every finding carries a fix hint; nothing here reads or prints key material.
+ */
+import { NodeFileSystem } from "@effect/platform-node-shared"
+import { Diagnostics, type Finding, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Effect, FileSystem, Layer } from "effect"
+import * as NodePath from "node:path"
+import { preferencesPath } from "./DataDir.ts"
+import { KeytarSecretStore } from "./KeytarSecretStore.ts"
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
+
+export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: string) {
+  const secrets = yield* SecretStore
+  const preferences = yield* PreferencesStore
+  const keytar = yield* KeytarSecretStore
+  const fs = yield* FileSystem.FileSystem
+  const file = preferencesPath(dataDir)
+
+  const fileFindings = Effect.gen(function*() {
+    const findings: Array<Finding> = []
+    const folder = yield* Effect.result(fs.stat(dataDir))
+    if (folder._tag === "Failure") {
+      findings.push({ id: "data-dir.exists", severity: "ok", message: `Data folder ${dataDir} does not exist yet; it is created on first save` })
+      return findings
+    }
+    const folderMode = Number(folder.success.mode)
+    findings.push(
+      process.platform !== "win32" && (folderMode & 0o077) !== 0
+        ? { id: "data-dir.mode", severity: "warning", message: `Data folder ${dataDir} has mode ${octal(folderMode)}`, hint: `Run: chmod 700 "${dataDir}"` }
+        : { id: "data-dir.mode", severity: "ok", message: `Data folder ${dataDir} is private` }
+    )
+    const stat = yield* Effect.result(fs.stat(file))
+    if (stat._tag === "Success") {
+      const mode = Number(stat.success.mode)
+      findings.push(
+        process.platform !== "win32" && (mode & 0o077) !== 0
+          ? { id: "preferences.mode", severity: "warning", message: `preferences.json has mode ${octal(mode)}`, hint: `Run: chmod 600 "${file}"` }
+          : { id: "preferences.mode", severity: "ok", message: "preferences.json is readable only by you" }
+      )
+    }
+    const loaded = yield* Effect.result(preferences.load)
+    if (loaded._tag === "Success") {
+      const document = loaded.success
+      findings.push({ id: "preferences.parse", severity: "ok", message: `preferences.json is valid (${document.llm.configs.length} configurations)` })
+      if (document.llm.journal.length > 0) {
+        findings.push({
+          id: "preferences.journal",
+          severity: "warning",
+          message: `${document.llm.journal.length} interrupted change(s) are waiting to be finished`,
+          hint: "Restart Fishbowl (or run `fishbowl-llm list`) so recovery can finish them."
+        })
+      }
+    } else {
+      findings.push({ id: "preferences.parse", severity: "error", message: loaded.failure.message, hint: loaded.failure.hint })
+    }
+    const names = yield* fs.readDirectory(dataDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
+    const backups = names.filter((name) => /^preferences\.json\.bak\.\d+$/.test(name))
+    findings.push({ id: "preferences.backups", severity: "ok", message: `${backups.length} backup generation(s) kept` })
+    const quarantined = names.filter((name) => name.startsWith("preferences.json.corrupt-"))
+    if (quarantined.length > 0) {
+      findings.push({
+        id: "preferences.quarantine",
+        severity: "warning",
+        message: `${quarantined.length} damaged preferences file(s) were set aside: ${quarantined.join(", ")}`,
+        hint: `They are kept in ${dataDir} for inspection; delete them once you no longer need them.`
+      })
+    }
+    return findings
+  })
+
+  const diagnose = Effect.fn("DesktopDiagnostics.diagnose")(function*(options?: { readonly probe?: boolean }) {
+    const findings: Array<Finding> = []
+    const description = yield* secrets.describe
+    findings.push({
+      id: "secrets.tier",
+      severity: description.tier === "keychain" ? "ok" : description.tier === "encrypted-file" ? "warning" : "error",
+      message: description.detail,
+      ...(description.warning !== undefined ? { hint: description.warning } : {})
+    })
+    if (description.tier === "keychain") {
+      const probe = yield* keytar.probe
+      findings.push(
+        !probe.available
+          ? { id: "keychain.reachable", severity: "error", message: probe.detail, hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session." }
+          : probe.locked === true
+          ? { id: "keychain.locked", severity: "warning", message: "The keychain is locked", hint: "Unlock your login keyring (or use Unlock keychain in Settings)." }
+          : { id: "keychain.reachable", severity: "ok", message: probe.detail }
+      )
+    }
+    findings.push(...(yield* fileFindings))
+    if (options?.probe === true) {
+      const probed = yield* Effect.result(secrets.authorize)
+      findings.push(
+        probed._tag === "Success"
+          ? { id: "secrets.probe", severity: "ok", message: "Writing, reading and deleting a probe entry worked" }
+          : { id: "secrets.probe", severity: "error", message: probed.failure.message, hint: probed.failure.hint }
+      )
+    }
+    return {
+      tier: description.tier,
+      backend: description.backend,
+      secure: description.secure,
+      persistent: description.persistent,
+      dataDir: NodePath.resolve(dataDir),
+      probed: options?.probe === true,
+      findings
+    }
+  })
+
+  return Diagnostics.of({ diagnose })
+})
+
+export const DesktopDiagnostics = {
+  layer: (dataDir: string): Layer.Layer<Diagnostics, never, SecretStore | PreferencesStore | KeytarSecretStore> =>
+    Layer.effect(Diagnostics, makeDesktopDiagnostics(dataDir)).pipe(Layer.provide(NodeFileSystem.layer))
+} as const

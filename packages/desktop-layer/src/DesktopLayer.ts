@@ -1,0 +1,40 @@
+/**
+ * The desktop wiring in one place: tiered SecretStore, preferences.json, the journaled
+ * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
+ * runtime from this, so both faces run exactly the same code over the same files and keychain.
+ */
+import { Diagnostics, LlmConfigStore, type LlmConfigStoreOptions, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Layer } from "effect"
+import { DesktopDiagnostics } from "./DesktopDiagnostics.ts"
+import { JsonFilePreferencesStore } from "./JsonFilePreferencesStore.ts"
+import { KeytarSecretStore, type KeytarSecretStoreOptions } from "./KeytarSecretStore.ts"
+import { SecretBackend, type SecretBackendPreference } from "./SecretBackend.ts"
+import type { SafeStorageLike } from "./SafeStorageSecretStore.ts"
+
+export interface DesktopLayerOptions {
+  /** Resolved data folder (see DataDir.resolveDataDir). */
+  readonly dataDir: string
+  readonly secretBackend?: SecretBackendPreference
+  readonly safeStorage?: SafeStorageLike
+  readonly keytar?: KeytarSecretStoreOptions
+  readonly store?: LlmConfigStoreOptions
+}
+
+export type DesktopServices = LlmConfigStore | SecretStore | PreferencesStore | Diagnostics | KeytarSecretStore
+
+export const DesktopLayer = {
+  layer: (options: DesktopLayerOptions): Layer.Layer<DesktopServices> => {
+    const ports = Layer.mergeAll(
+      SecretBackend.layer({
+        dataDir: options.dataDir,
+        ...(options.secretBackend !== undefined ? { preference: options.secretBackend } : {}),
+        ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
+        ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
+      }),
+      JsonFilePreferencesStore.layer({ dataDir: options.dataDir })
+    )
+    return Layer.mergeAll(LlmConfigStore.layer(options.store), DesktopDiagnostics.layer(options.dataDir)).pipe(
+      Layer.provideMerge(ports)
+    )
+  }
+} as const

@@ -1,0 +1,400 @@
+/**
+ * PreferencesStore on a JSON file: `<dataDir>/preferences.json`, mode 0600, folder 0700 when
+ * Fishbowl creates it.
+ *
+ * File format: one JSON object, `{ ...otherSettings, "llm": { "version": 1, "configs": [...],
+ * "journal": [...] } }`, written with 2-space indentation. Keys other than `llm` are kept
+ * exactly (values and order; JSON itself limits this: integer-like keys come first in any JS
+ * object, and numbers are re-written in canonical form, e.g. `1.50` -> `1.5`).
+ *
+ * Writes (`update`):
+ * - serialised in this process by a semaphore per file path (shared by every store instance) and
+ *   across processes by proper-lockfile (`preferences.json.lock` directory; stale after
+ *   `staleMillis`, refreshed every staleMillis/2; waits with jittered exponential back-off
+ *   5 ms..100 ms for at most `waitMillis`, then fails with StorageInaccessible);
+ * - re-read the file under the lock, apply `f`, and replace the file atomically (AtomicFile);
+ * - an unchanged document is not rewritten;
+ * - backups: the current (valid) file is hard-linked (or copied) to `preferences.json.bak.next`
+ *   before the rename; once the new file is in place `.bak.2` -> `.bak.3`, `.bak.1` -> `.bak.2`,
+ *   `.bak.next` -> `.bak.1` (the old `.bak.3` is dropped): the last 3 good generations. A failed
+ *   write leaves the backups as they were.
+ *
+ * Bad files (empty, not UTF-8, not JSON / truncated, not an object, `llm` of the wrong shape, a
+ * newer `llm.version`) are never read as "no configs" and never overwritten: under the lock the
+ * file is renamed to `preferences.json.corrupt-<UTC timestamp>` (kept, bytes unchanged), the
+ * newest VALID backup is copied back, and the call that found it (load or update) fails ONCE with
+ * `Corrupted { quarantinedAs, restoredFrom }` so the UI can tell the user; later calls work on
+ * the restored file. Without a valid backup the store starts empty and the error says so.
+ *
+ * Unreadable / unwritable storage (EACCES, EPERM, EIO, EROFS, ENOSPC, ...) is StorageInaccessible:
+ * never emptiness, never corruption, nothing is quarantined. File contents are never logged nor
+ * put into errors (not even JSON.parse messages, which quote the text).
+ */
+import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
+import {
+  Corrupted,
+  decodeLlmSection,
+  documentShapeProblem,
+  emptyDocument,
+  emptyLlmSection,
+  joinDocument,
+  type LlmSection,
+  type PreferencesDocument,
+  PreferencesStore,
+  type PreferencesStoreError,
+  type PreferencesStoreService,
+  splitDocument,
+  StorageInaccessible
+} from "@fishbowl/domain"
+import { Clock, Duration, Effect, FileSystem, Layer, Schedule, Semaphore } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import * as NodePath from "node:path"
+import * as lockfile from "proper-lockfile"
+import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, writeFileAtomic } from "./AtomicFile.ts"
+import { preferencesPath } from "./DataDir.ts"
+
+export interface JsonFilePreferencesStoreOptions {
+  /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
+  readonly dataDir: string
+  /** How many previous good generations to keep as `.bak.1..n` (default 3). */
+  readonly backups?: number
+  readonly lock?: {
+    /** A lock not refreshed for this long belongs to a dead process and is taken over (default 5000, min 2000). */
+    readonly staleMillis?: number
+    /** How long to wait for another process's lock before failing (default 7000). */
+    readonly waitMillis?: number
+  }
+}
+
+const FILE_MODE = 0o600
+const DIRECTORY_MODE = 0o700
+/** Leftover temp files of crashed writers older than this are removed when a store is built. */
+const ORPHAN_TEMP_AGE_MILLIS = 10 * 60 * 1000
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+const CODE_DESCRIPTIONS: Record<string, string> = {
+  EACCES: "permission denied (EACCES)",
+  EPERM: "operation not permitted (EPERM)",
+  EROFS: "the disk is read-only (EROFS)",
+  ENOSPC: "the disk is full (ENOSPC)",
+  EDQUOT: "the disk quota is exceeded (EDQUOT)",
+  EIO: "an input/output error (EIO)",
+  EISDIR: "it is a folder, not a file (EISDIR)",
+  ENOTDIR: "a part of its path is not a folder (ENOTDIR)",
+  EMFILE: "too many open files (EMFILE)",
+  ELOOP: "too many symbolic links (ELOOP)"
+}
+
+const hintFor = (code: string | undefined, directory: string): string => {
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return `Make sure your user owns ${directory} and can read and write it (e.g. chmod u+rwx on the folder, u+rw on preferences.json). Nothing was changed.`
+    case "ENOSPC":
+    case "EDQUOT":
+      return `Free some disk space on the drive holding ${directory}, then try again. Nothing was changed.`
+    case "EROFS":
+      return `${directory} is on a read-only disk; set FISHBOWL_DATA_DIR to a writable folder or remount it. Nothing was changed.`
+    default:
+      return `Check the disk and the folder ${directory}, then try again. Nothing was changed.`
+  }
+}
+
+const inaccessibleWithCode = (action: "read" | "written", path: string, code: string | undefined, fallback: string) =>
+  new StorageInaccessible({
+    message: `${NodePath.basename(path)} cannot be ${action}: ${
+      (code !== undefined ? CODE_DESCRIPTIONS[code] : undefined) ?? `the system reported ${code ?? fallback}`
+    }`,
+    hint: hintFor(code, NodePath.dirname(path))
+  })
+
+const inaccessible = (action: "read" | "written", path: string) => (error: PlatformError): StorageInaccessible =>
+  inaccessibleWithCode(action, path, errnoCode(error), error.reason._tag)
+
+// ---------------------------------------------------------------------------------------------
+// Reading and validating
+
+type FileState =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string; readonly bytes: Uint8Array }
+  | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean }
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
+
+/** Classifies file bytes. Never echoes content: problems are fixed phrases. */
+const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
+  Effect.suspend(() => {
+    if (bytes.length === 0) return Effect.succeed(bad("the file is empty"))
+    let text: string
+    try {
+      text = utf8.decode(bytes) // drops a leading BOM (Notepad adds one)
+    } catch {
+      return Effect.succeed(bad("the file is not UTF-8 text"))
+    }
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return Effect.succeed(bad("the file is not valid JSON (it may be truncated)"))
+    }
+    const problem = documentShapeProblem(json)
+    if (problem !== undefined) return Effect.succeed(bad(problem, problem.includes("newer Fishbowl")))
+    const object = json as { readonly [key: string]: unknown }
+    const llm: Effect.Effect<LlmSection, unknown> = object["llm"] === undefined
+      ? Effect.succeed(emptyLlmSection)
+      : decodeLlmSection(object["llm"])
+    return llm.pipe(
+      Effect.match({
+        onFailure: () => bad("the llm section does not have the expected layout"),
+        onSuccess: (section): FileState => ({ _tag: "Valid", document: splitDocument(object, section), text, bytes })
+      })
+    )
+  })
+
+const bad = (problem: string, newerVersion = false): FileState => ({ _tag: "Bad", problem, newerVersion })
+
+/** The exact text written for a document (also used to skip writes that change nothing). */
+export const serializeDocument = (document: PreferencesDocument): string =>
+  `${JSON.stringify(joinDocument(document), null, 2)}\n`
+
+// ---------------------------------------------------------------------------------------------
+// Process-wide semaphores, one per file, so every store instance in this process queues in memory
+// instead of polling the cross-process lock.
+
+const processLocks = new Map<string, Semaphore.Semaphore>()
+const processLockFor = (path: string): Semaphore.Semaphore => {
+  let semaphore = processLocks.get(path)
+  if (semaphore === undefined) {
+    semaphore = Semaphore.makeUnsafe(1)
+    processLocks.set(path, semaphore)
+  }
+  return semaphore
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Builds the store; needs a FileSystem (NodeFileSystem.layer in production, a faulty one in tests). */
+export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStoreOptions) {
+  const fs = yield* FileSystem.FileSystem
+  const path = NodePath.resolve(preferencesPath(options.dataDir))
+  const directory = NodePath.dirname(path)
+  const fileName = NodePath.basename(path)
+  const backupCount = Math.max(0, options.backups ?? 3)
+  const staleMillis = Math.max(2000, options.lock?.staleMillis ?? 5000)
+  const waitMillis = Math.max(0, options.lock?.waitMillis ?? 7000)
+  const backupPath = (generation: number) => `${path}.bak.${generation}`
+  const semaphore = processLockFor(path)
+  const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
+
+  const readState: Effect.Effect<FileState, StorageInaccessible> = fs.readFile(path).pipe(
+    Effect.map((bytes): Uint8Array | undefined => bytes),
+    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
+    Effect.mapError(inaccessible("read", path)),
+    Effect.flatMap((bytes) => bytes === undefined ? Effect.succeed<FileState>({ _tag: "Missing" }) : classify(bytes))
+  )
+
+  /** Runs `effect` holding the in-process semaphore and the cross-process file lock. */
+  const exclusive = <A, E>(
+    effect: (lock: { readonly check: Effect.Effect<void, StorageInaccessible> }) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | StorageInaccessible> =>
+    semaphore.withPermits(1)(Effect.scoped(Effect.gen(function*() {
+      yield* ensureDirectory(directory, DIRECTORY_MODE).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
+      const compromised: { error?: Error } = {}
+      const attempt = Effect.tryPromise({
+        try: () =>
+          lockfile.lock(path, {
+            realpath: false,
+            stale: staleMillis,
+            retries: 0,
+            onCompromised: (error) => {
+              compromised.error = error
+            }
+          }),
+        catch: (error) => error as NodeJS.ErrnoException
+      })
+      // Each attempt is uninterruptible and registers its release in the scope the moment it
+      // succeeds, so an interrupted update (e.g. a time budget) can never leak a held lock; the
+      // waiting between attempts stays interruptible.
+      yield* Effect.acquireRelease(attempt, (release) => Effect.promise(() => release().catch(() => undefined))).pipe(
+        Effect.retry({
+          while: (error) => error.code === "ELOCKED",
+          schedule: Schedule.exponential("5 millis", 1.5).pipe(
+            Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
+            Schedule.jittered,
+            Schedule.upTo({ duration: Duration.millis(waitMillis) })
+          )
+        }),
+        Effect.mapError((error) =>
+          error.code === "ELOCKED"
+            ? new StorageInaccessible({
+              message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
+              hint:
+                `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
+            })
+            : inaccessibleWithCode("written", path, typeof error.code === "string" ? error.code : undefined, "an unknown error")
+        )
+      )
+      const check = Effect.suspend(() =>
+        compromised.error === undefined ? Effect.void : Effect.fail(
+          new StorageInaccessible({
+            message: `${fileName} was not saved: the lock on it was lost (the system was too busy or asleep)`,
+            hint: "Try again; another Fishbowl process may have changed the settings meanwhile."
+          })
+        )
+      )
+      return yield* effect({ check })
+    })))
+
+  /** Newest backup that is valid, if any. */
+  const newestValidBackup = Effect.gen(function*() {
+    for (let generation = 1; generation <= backupCount; generation++) {
+      const candidate = backupPath(generation)
+      const bytes = yield* fs.readFile(candidate).pipe(Effect.orElseSucceed(() => undefined))
+      if (bytes === undefined) continue
+      const state = yield* classify(bytes)
+      if (state._tag === "Valid") return { path: candidate, bytes }
+    }
+    return undefined
+  })
+
+  const quarantineName = Effect.gen(function*() {
+    const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replaceAll(":", "-")
+    for (let index = 0;; index++) {
+      const candidate = `${path}.corrupt-${stamp}${index === 0 ? "" : `-${index}`}`
+      const taken = yield* fs.exists(candidate).pipe(Effect.orElseSucceed(() => true))
+      if (!taken) return candidate
+    }
+  })
+
+  /** Holding the lock, with the file found bad: quarantine it, restore the newest valid backup, fail with Corrupted. */
+  const recover = (found: FileState & { readonly _tag: "Bad" }) =>
+    Effect.gen(function*() {
+      const quarantinedAs = yield* quarantineName
+      yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
+      const backup = yield* newestValidBackup
+      if (backup !== undefined) {
+        yield* writeFileAtomic(path, backup.bytes, { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
+          provideFs,
+          Effect.mapError(inaccessible("written", path))
+        )
+      } else {
+        yield* fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
+      }
+      const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
+      const message = backup !== undefined
+        ? `${fileName} could not be used: ${found.problem}. ${moved} and the last good copy (${
+          NodePath.basename(backup.path)
+        }) was restored; changes saved after that copy are missing.`
+        : `${fileName} could not be used: ${found.problem}. ${moved}; no valid backup was found, so Fishbowl starts with empty settings and no LLM configurations.`
+      const hint = found.newerVersion
+        ? `Update Fishbowl to use the newer settings: after updating, rename ${quarantinedAs} back to ${fileName}.`
+        : backup !== undefined
+        ? `Check your LLM configurations and settings. The damaged file is kept at ${quarantinedAs}.`
+        : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`
+      return yield* new Corrupted({
+        message,
+        hint,
+        quarantinedAs,
+        ...(backup !== undefined ? { restoredFrom: backup.path } : {})
+      })
+    })
+
+  /** Under the lock: the current document, recovering (and failing once) when the file is bad. */
+  const readForWrite = Effect.gen(function*() {
+    const state = yield* readState
+    if (state._tag === "Bad") return yield* recover(state)
+    return state
+  })
+
+  const load: Effect.Effect<PreferencesDocument, PreferencesStoreError> = Effect.gen(function*() {
+    const state = yield* readState
+    if (state._tag === "Valid") return state.document
+    if (state._tag === "Missing") return emptyDocument
+    // Bad: recover under the lock (re-reading first: another process may have fixed it already).
+    const recovered = yield* exclusive(() => readForWrite)
+    return recovered._tag === "Valid" ? recovered.document : emptyDocument
+  }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
+
+  /** Staged copy of the current file, promoted to `.bak.1` only once the new file is in place. */
+  const stagedBackup = `${path}.bak.next`
+
+  /** Before the rename: hard-link (instant, same bytes and mode) or copy the current file aside. */
+  const stageBackup = Effect.gen(function*() {
+    yield* fs.remove(stagedBackup, { force: true })
+    yield* fs.link(path, stagedBackup).pipe(Effect.catch(() => fs.copyFile(path, stagedBackup)))
+  })
+
+  /**
+   * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
+   * file is already saved, so a failure here only costs a backup: it is logged (no contents).
+   */
+  const promoteBackup = Effect.gen(function*() {
+    for (let generation = backupCount - 1; generation >= 1; generation--) {
+      yield* fs.rename(backupPath(generation), backupPath(generation + 1)).pipe(
+        Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
+      )
+    }
+    yield* fs.rename(stagedBackup, backupPath(1))
+  }).pipe(
+    Effect.catch((error) =>
+      Effect.logWarning(`${fileName}: backup rotation failed (${errnoCode(error) ?? error.reason._tag})`)
+    )
+  )
+
+  const update = <A, E>(
+    f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>
+  ): Effect.Effect<A, E | PreferencesStoreError> =>
+    exclusive(({ check }) =>
+      Effect.gen(function*() {
+        const state = yield* readForWrite
+        const [result, next] = yield* f(state._tag === "Valid" ? state.document : emptyDocument)
+        const text = serializeDocument(next)
+        if (state._tag === "Valid" && state.text === text) return result
+        const keepBackup = state._tag === "Valid" && backupCount > 0
+        yield* writeFileAtomic(path, text, {
+          mode: FILE_MODE,
+          directoryMode: DIRECTORY_MODE,
+          beforeRename: Effect.andThen(check, keepBackup ? stageBackup : Effect.void)
+        }).pipe(
+          Effect.onError(() => keepBackup ? Effect.ignore(fs.remove(stagedBackup, { force: true })) : Effect.void),
+          provideFs,
+          Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
+        )
+        if (keepBackup) yield* promoteBackup
+        return result
+      })
+    ).pipe(Effect.withSpan("JsonFilePreferencesStore.update"))
+
+  // Remove temp files left by writers that crashed long ago (never a live writer's file).
+  yield* fs.readDirectory(directory).pipe(
+    Effect.flatMap((names) =>
+      Effect.forEach(names.filter((name) => isTempFileOf(path, name)), (name) => {
+        const temp = NodePath.join(directory, name)
+        return Effect.all([fs.stat(temp), Clock.currentTimeMillis]).pipe(
+          Effect.flatMap(([info, now]) =>
+            info.mtime._tag === "Some" && now - info.mtime.value.getTime() > ORPHAN_TEMP_AGE_MILLIS
+              ? fs.remove(temp, { force: true })
+              : Effect.void
+          )
+        )
+      }, { discard: true })
+    ),
+    Effect.ignore
+  )
+
+  return PreferencesStore.of({ load, update, location: path } satisfies PreferencesStoreService)
+})
+
+/** The store on `<dataDir>/preferences.json`, using a FileSystem from the context. */
+export const layerWithFileSystem = (
+  options: JsonFilePreferencesStoreOptions
+): Layer.Layer<PreferencesStore, never, FileSystem.FileSystem> => Layer.effect(PreferencesStore, make(options))
+
+/** The store on `<dataDir>/preferences.json` over Node's file system. */
+export const layer = (options: JsonFilePreferencesStoreOptions): Layer.Layer<PreferencesStore> =>
+  layerWithFileSystem(options).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** `JsonFilePreferencesStore.layer({ dataDir })`, `.layerWithFileSystem`, `.make`. */
+export const JsonFilePreferencesStore = { make, layer, layerWithFileSystem, serializeDocument } as const

@@ -1,0 +1,566 @@
+/**
+ * SecretStore backed by the OS keychain (Secret Service on Linux, Keychain on macOS, Credential
+ * Manager on Windows) through keytar, which runs in a supervised child process
+ * (keytar-worker.cjs). keytar is native code: a crash, a hung D-Bus call or a Secret Service
+ * session that died with its daemon then costs one restarted helper process, never the app.
+ *
+ * Supervision, in short:
+ * - The worker starts on first use (building the layer touches no keychain) and stays alive.
+ * - When it exits (crash, signal, external kill) every call in flight on it fails over to a
+ *   fresh worker; a reply of kind `session-lost` (the keyring daemon restarted) retires the
+ *   worker the same way. The failed call is retried ONCE on the fresh worker.
+ * - Every call has its own timeout. A timeout kills the wedged worker (the next call starts a
+ *   fresh one) and fails with KeychainUnavailable; it is not retried, because the timeout is the
+ *   caller's latency budget and a hang usually repeats (an open prompt, a stuck daemon).
+ * - The worker is killed when the layer's scope closes, and it never keeps the Node event loop
+ *   alive while idle: its IPC channel is referenced only while calls are pending.
+ */
+import {
+  checkSecretValue,
+  describeSecretRef,
+  InvalidInput,
+  KeychainDenied,
+  KeychainLocked,
+  KeychainUnavailable,
+  MAX_API_KEY_BYTES,
+  SecretStore,
+  type SecretRef,
+  type SecretStoreDescription,
+  type SecretStoreError
+} from "@fishbowl/domain"
+import { fork } from "node:child_process"
+import { randomBytes } from "node:crypto"
+import { fileURLToPath } from "node:url"
+import { Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+
+/** Absolute path of the worker script shipped next to this module. */
+export const keytarWorkerPath: string = fileURLToPath(new URL("./keytar-worker.cjs", import.meta.url))
+
+/** One request to the worker; see the protocol comment at the top of keytar-worker.cjs. */
+export interface KeytarWorkerRequest {
+  readonly id: number
+  readonly op: "get" | "set" | "delete" | "ping" | "probe"
+  readonly service?: string
+  readonly account?: string
+  readonly secret?: string
+}
+
+/**
+ * The little the supervisor needs from a worker process, so the app can swap `child_process.fork`
+ * for Electron's `utilityProcess` without touching the supervisor.
+ */
+export interface KeytarWorkerProcess {
+  /** OS process id, for diagnostics. */
+  readonly pid: number | undefined
+  /** Post a request. May throw if the channel is already closed (treated as a worker exit). */
+  readonly send: (request: KeytarWorkerRequest) => void
+  readonly onMessage: (listener: (reply: unknown) => void) => void
+  /** Called once when the process is gone or unusable (exit, signal, spawn or IPC error). */
+  readonly onExit: (listener: (reason: string) => void) => void
+  readonly kill: () => void
+  /** Whether the process may keep the host's event loop alive; true only while calls are pending. */
+  readonly setKeepsAlive?: (keepsAlive: boolean) => void
+}
+
+export type KeytarWorkerSpawner = (options: {
+  readonly workerPath: string
+  readonly env: Readonly<Record<string, string>>
+}) => KeytarWorkerProcess
+
+/** Default spawner: a Node child process with an `advanced`-serialization IPC channel and no stdio. */
+export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath }) => {
+  const child = fork(workerPath, [], {
+    serialization: "advanced",
+    env: { ...env },
+    // not the host's loader or --inspect flags: the worker is plain CommonJS
+    execArgv: [],
+    stdio: ["ignore", "ignore", "ignore", "ipc"]
+  })
+  const exitListeners: Array<(reason: string) => void> = []
+  let exitReason: string | undefined
+  const exited = (reason: string) => {
+    if (exitReason !== undefined) return
+    exitReason = reason
+    for (const listener of exitListeners) listener(reason)
+  }
+  child.on("exit", (code, signal) =>
+    exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`))
+  child.on("error", (error) => {
+    exited(`keychain helper failed: ${error.message}`)
+    child.kill("SIGKILL")
+  })
+  return {
+    pid: child.pid,
+    send: (request) => {
+      child.send(request, (error) => {
+        if (error) {
+          exited(`could not reach the keychain helper: ${error.message}`)
+          child.kill("SIGKILL")
+        }
+      })
+    },
+    onMessage: (listener) => child.on("message", listener),
+    onExit: (listener) => {
+      if (exitReason !== undefined) listener(exitReason)
+      else exitListeners.push(listener)
+    },
+    kill: () => {
+      child.kill("SIGKILL")
+    },
+    setKeepsAlive: (keepsAlive) => {
+      if (keepsAlive) {
+        child.ref()
+        child.channel?.ref()
+      } else {
+        child.unref()
+        child.channel?.unref()
+      }
+    }
+  }
+}
+
+export interface KeytarSecretStoreOptions {
+  /** Environment of the worker (a function is read at every start); default `process.env`. */
+  readonly workerEnv?: Readonly<Record<string, string>> | (() => Readonly<Record<string, string>>)
+  /** Budget of one worker call, ms; default 5000. A hang must not wedge the app. */
+  readonly callTimeoutMillis?: number
+  /** Budget of `authorize`, which may wait for the user to answer a prompt, ms; default 120000. */
+  readonly authorizeTimeoutMillis?: number
+  /** Largest value `set` accepts, UTF-8 bytes; default 2560 on Windows (blob limit), else 16 KiB. */
+  readonly maxValueBytes?: number
+  /** Starts a worker process; default {@link forkKeytarWorker}. */
+  readonly spawn?: KeytarWorkerSpawner
+  /** Worker script; default {@link keytarWorkerPath} (a bundled app points at its copy). */
+  readonly workerPath?: string
+}
+
+/** Diagnostics answer: is a keychain reachable, is it locked (null = cannot tell), and why. */
+export interface KeytarProbe {
+  readonly available: boolean
+  readonly locked: boolean | null
+  readonly detail: string
+}
+
+/** Windows Credential Manager stores at most 2560 bytes per credential blob (CRED_MAX_CREDENTIAL_BLOB_SIZE). */
+const WINDOWS_MAX_VALUE_BYTES = 2560
+const DEFAULT_CALL_TIMEOUT_MILLIS = 5000
+const DEFAULT_AUTHORIZE_TIMEOUT_MILLIS = 120_000
+
+// ---------------------------------------------------------------------------------------------
+// worker replies
+
+const WorkerErrorKind = Schema.Literals(["unavailable", "locked", "denied", "session-lost", "too-large", "unknown"])
+type WorkerErrorKind = typeof WorkerErrorKind.Type
+
+const WorkerReply = Schema.Union([
+  Schema.Struct({ id: Schema.Number, ok: Schema.Literal(true), value: Schema.Unknown }),
+  Schema.Struct({
+    id: Schema.Number,
+    ok: Schema.Literal(false),
+    error: Schema.Struct({ kind: WorkerErrorKind, detail: Schema.String })
+  })
+])
+const decodeReply = Schema.decodeUnknownOption(WorkerReply)
+
+const GetValue = Schema.NullOr(Schema.String)
+const SetValue = Schema.Literal(true)
+const DeleteValue = Schema.Boolean
+const ProbeValue = Schema.Struct({
+  locked: Schema.NullOr(Schema.Boolean),
+  serviceAvailable: Schema.NullOr(Schema.Boolean),
+  detail: Schema.optionalKey(Schema.String)
+})
+
+/** The worker answered with an error. */
+class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly kind: WorkerErrorKind; readonly detail: string }> {}
+/** The worker process is gone (or could not start) before answering. */
+class WorkerLost extends Data.TaggedError("WorkerLost")<{ readonly reason: string }> {}
+/** No answer within the call's budget; the worker was killed. */
+class WorkerTimedOut extends Data.TaggedError("WorkerTimedOut")<{ readonly millis: number }> {}
+/** The answer did not have the shape the protocol promises. */
+class WorkerProtocolError extends Data.TaggedError("WorkerProtocolError")<{ readonly detail: string }> {}
+
+type WorkerCallError = WorkerFailed | WorkerLost | WorkerTimedOut | WorkerProtocolError
+
+/** Failures a fresh worker can cure: the process died, or its Secret Service session did. */
+const curedByFreshWorker = (error: WorkerCallError) =>
+  error._tag === "WorkerLost" || (error._tag === "WorkerFailed" && error.kind === "session-lost")
+
+// ---------------------------------------------------------------------------------------------
+// supervisor
+
+interface Worker {
+  readonly process: KeytarWorkerProcess
+  readonly pending: Map<number, (outcome: Effect.Effect<unknown, WorkerCallError>) => void>
+  retired: boolean
+}
+
+/**
+ * Owns at most one live worker; matches replies to calls by id. Plain callbacks inside (the
+ * worker's events arrive on the event loop), Effects at the edge.
+ */
+const makeSupervisor = (options: {
+  readonly spawn: KeytarWorkerSpawner
+  readonly workerPath: string
+  readonly env: () => Readonly<Record<string, string>>
+}) => {
+  let current: Worker | undefined
+  let closed = false
+  let nextId = 0
+
+  const keepAliveWhileBusy = (worker: Worker) => worker.process.setKeepsAlive?.(!worker.retired && worker.pending.size > 0)
+
+  /** Kill a worker and fail everything still waiting on it; idempotent. */
+  const retire = (worker: Worker, reason: string) => {
+    if (worker.retired) return
+    worker.retired = true
+    if (current === worker) current = undefined
+    const waiting = [...worker.pending.values()]
+    worker.pending.clear()
+    try {
+      worker.process.setKeepsAlive?.(false)
+      worker.process.kill()
+    } catch {
+      // already gone
+    }
+    for (const settle of waiting) settle(Effect.fail(new WorkerLost({ reason })))
+  }
+
+  const start = (): Worker => {
+    const worker: Worker = {
+      process: options.spawn({ workerPath: options.workerPath, env: options.env() }),
+      pending: new Map(),
+      retired: false
+    }
+    worker.process.onMessage((raw) => {
+      const reply = decodeReply(raw)
+      if (Option.isNone(reply)) return
+      const settle = worker.pending.get(reply.value.id)
+      if (settle === undefined) return // answered after its timeout
+      worker.pending.delete(reply.value.id)
+      keepAliveWhileBusy(worker)
+      if (reply.value.ok) {
+        settle(Effect.succeed(reply.value.value))
+        return
+      }
+      const { detail, kind } = reply.value.error
+      // libsecret caches the dead daemon's session for the life of the process: only a new
+      // process recovers, so calls still in flight here fail over too. Retire BEFORE settling:
+      // the caller's retry may run synchronously and must not pick this worker again.
+      if (kind === "session-lost") retire(worker, "the Secret Service session was lost")
+      settle(Effect.fail(new WorkerFailed({ kind, detail })))
+    })
+    worker.process.onExit((reason) => retire(worker, reason))
+    worker.process.setKeepsAlive?.(false)
+    return worker
+  }
+
+  /** One call on the live worker (started if needed), bounded by `timeoutMillis`. */
+  const call = (request: Omit<KeytarWorkerRequest, "id">, timeoutMillis: number) =>
+    Effect.suspend(() => {
+      let sentTo: Worker | undefined
+      return Effect.callback<unknown, WorkerCallError>((resume) => {
+        if (closed) return resume(Effect.fail(new WorkerLost({ reason: "the keychain store was closed" })))
+        let worker: Worker
+        try {
+          worker = current ??= start()
+        } catch (error) {
+          return resume(Effect.fail(new WorkerLost({ reason: `could not start the keychain helper: ${messageOf(error)}` })))
+        }
+        const id = ++nextId
+        sentTo = worker
+        worker.pending.set(id, resume)
+        keepAliveWhileBusy(worker)
+        try {
+          worker.process.send({ ...request, id })
+        } catch (error) {
+          retire(worker, `could not reach the keychain helper: ${messageOf(error)}`)
+        }
+        return Effect.sync(() => {
+          if (worker.pending.delete(id)) keepAliveWhileBusy(worker)
+        })
+      }).pipe(
+        Effect.timeoutOrElse({
+          duration: Duration.millis(timeoutMillis),
+          orElse: () =>
+            Effect.suspend(() => {
+              if (sentTo !== undefined) retire(sentTo, `it did not answer within ${timeoutMillis} ms`)
+              return Effect.fail(new WorkerTimedOut({ millis: timeoutMillis }))
+            })
+        })
+      )
+    })
+
+  /** A call retried once on a fresh worker when the first one died or lost its session. */
+  const callWithRestart = (request: Omit<KeytarWorkerRequest, "id">, timeoutMillis: number) =>
+    call(request, timeoutMillis).pipe(
+      Effect.catchIf(curedByFreshWorker, () => call(request, timeoutMillis))
+    )
+
+  const shutdown = Effect.sync(() => {
+    closed = true
+    if (current !== undefined) retire(current, "the keychain store was closed")
+  })
+
+  return { callWithRestart, shutdown }
+}
+
+// ---------------------------------------------------------------------------------------------
+// errors users see
+
+const platformText = (texts: { readonly linux: string; readonly darwin: string; readonly win32: string }) =>
+  process.platform === "darwin" ? texts.darwin : process.platform === "win32" ? texts.win32 : texts.linux
+
+const unavailableHint = () =>
+  platformText({
+    linux: "Install and start gnome-keyring or KWallet (Secret Service), or run inside a desktop session.",
+    darwin: "Sign in to a macOS desktop session so the login keychain can be reached, then retry.",
+    win32: "Sign in to a Windows desktop session so Credential Manager can be reached, then retry."
+  })
+
+const lockedHint = () =>
+  platformText({
+    linux: "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry.",
+    darwin: "Unlock the login keychain in Keychain Access, then retry.",
+    win32: "Sign in to Windows again to unlock Credential Manager, then retry."
+  })
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
+
+/** Worker details are already redacted by the worker; this also bounds their length and drops control characters. */
+const sanitize = (detail: string, secretText?: string) => {
+  let text = detail
+  if (secretText !== undefined && secretText.length > 0) text = text.split(secretText).join("[redacted]")
+  // eslint-disable-next-line no-control-regex
+  text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim()
+  return text.length > 300 ? `${text.slice(0, 300)}…` : text
+}
+
+/** Turns a failed worker call into the domain error users see. Never includes the secret. */
+const toSecretStoreError = (
+  error: WorkerCallError,
+  action: string,
+  ref: SecretRef | undefined,
+  secretText?: string
+): SecretStoreError => {
+  switch (error._tag) {
+    case "WorkerTimedOut":
+      return new KeychainUnavailable({
+        message: `${action}: the keychain did not answer within ${error.millis} ms`,
+        hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry."
+      })
+    case "WorkerLost":
+      return new KeychainUnavailable({
+        message: `${action}: ${sanitize(error.reason)}`,
+        hint: `${unavailableHint()} If it keeps happening, restart the app.`
+      })
+    case "WorkerProtocolError":
+      return new KeychainUnavailable({
+        message: `${action}: unexpected answer from the keychain helper (${sanitize(error.detail)})`,
+        hint: "Reinstall the app; the keychain helper does not match this version."
+      })
+    case "WorkerFailed": {
+      const detail = sanitize(error.detail, secretText)
+      switch (error.kind) {
+        case "unavailable":
+          return new KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint() })
+        case "locked":
+          return new KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint() })
+        case "denied":
+          return new KeychainDenied({
+            message: `${action}: access to the keychain was denied (${detail})`,
+            hint: "Allow Fishbowl to use the keychain when asked, or check the entry's access settings in your keychain app."
+          })
+        case "too-large":
+          return new InvalidInput({
+            field: ref?.account ?? "apiKey",
+            message: `${action}: the value is larger than the keychain accepts`,
+            hint: "Check that you pasted only the API key."
+          })
+        case "session-lost":
+          return new KeychainUnavailable({
+            message: `${action}: the keychain service restarted and could not be reached again (${detail})`,
+            hint: unavailableHint()
+          })
+        case "unknown":
+          return new KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint() })
+      }
+    }
+  }
+}
+
+const decodeValue = <S extends Schema.Decoder<unknown>>(schema: S, value: unknown) =>
+  Option.match(Schema.decodeUnknownOption(schema)(value), {
+    onNone: () => Effect.fail(new WorkerProtocolError({ detail: `unexpected value ${typeof value}` })),
+    onSome: (decoded) => Effect.succeed(decoded)
+  })
+
+// ---------------------------------------------------------------------------------------------
+// service
+
+/** A ref that no real configuration can own (`fishbowl.probe.*`), for probes and `authorize`. */
+const probeRef = (suffix: string): SecretRef => ({ service: `fishbowl.probe.${suffix}`, account: "apiKey" })
+
+const detailOfPlatform = () =>
+  process.platform === "darwin"
+    ? "macOS Keychain"
+    : process.platform === "win32"
+    ? "Windows Credential Manager"
+    : process.platform === "linux"
+    ? "Secret Service (gnome-keyring/KWallet) via libsecret"
+    : `OS keychain via keytar (${process.platform})`
+
+/** Keychain diagnostics that only the keytar backend can answer. Provided by {@link KeytarSecretStore.layer}. */
+export class KeytarSecretStore extends Context.Service<KeytarSecretStore, {
+  /** Is a keychain reachable, is it locked? Reads one never-written probe entry; touches no real entry. */
+  readonly probe: Effect.Effect<KeytarProbe>
+}>()("@fishbowl/desktop-layer/KeytarSecretStore") {
+  /**
+   * The domain's SecretStore on the OS keychain, plus KeytarSecretStore for diagnostics. The
+   * worker starts on first use and is killed when the layer's scope closes.
+   */
+  static readonly layer = (options?: KeytarSecretStoreOptions): Layer.Layer<SecretStore | KeytarSecretStore> =>
+    Layer.effectContext(makeKeytarSecretStore(options))
+}
+
+const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptions) {
+  const callTimeoutMillis = options?.callTimeoutMillis ?? DEFAULT_CALL_TIMEOUT_MILLIS
+  const authorizeTimeoutMillis = options?.authorizeTimeoutMillis ?? DEFAULT_AUTHORIZE_TIMEOUT_MILLIS
+  const maxValueBytes = options?.maxValueBytes ??
+    (process.platform === "win32" ? WINDOWS_MAX_VALUE_BYTES : MAX_API_KEY_BYTES)
+  const workerEnv = options?.workerEnv
+  const supervisor = makeSupervisor({
+    spawn: options?.spawn ?? forkKeytarWorker,
+    workerPath: options?.workerPath ?? keytarWorkerPath,
+    env: () => ({
+      ...(typeof workerEnv === "function" ? workerEnv() : workerEnv ?? definedEnv(process.env)),
+      // the worker re-checks the size, as defence in depth
+      FISHBOWL_KEYTAR_MAX_SECRET_BYTES: String(maxValueBytes)
+    })
+  })
+  yield* Effect.addFinalizer(() => supervisor.shutdown)
+
+  const readEntry = (ref: SecretRef, timeoutMillis: number) =>
+    supervisor.callWithRestart({ op: "get", service: ref.service, account: ref.account }, timeoutMillis).pipe(
+      Effect.flatMap((value) => decodeValue(GetValue, value)),
+      Effect.map((value) => value === null ? Option.none() : Option.some(Redacted.make(value))),
+      Effect.mapError((error) => toSecretStoreError(error, `Could not read ${describeSecretRef(ref)}`, ref))
+    )
+
+  /**
+   * The value crosses the IPC channel as a plain string. Node strings are immutable and cannot be
+   * zeroed, so the best we can do is keep no reference once the call (and its one retry) is over.
+   */
+  const writeEntry = (ref: SecretRef, text: string, timeoutMillis: number) =>
+    supervisor.callWithRestart({ op: "set", service: ref.service, account: ref.account, secret: text }, timeoutMillis)
+      .pipe(
+        Effect.flatMap((value) => decodeValue(SetValue, value)),
+        Effect.asVoid,
+        Effect.mapError((error) => toSecretStoreError(error, `Could not store ${describeSecretRef(ref)}`, ref, text))
+      )
+
+  const deleteEntry = (ref: SecretRef, timeoutMillis: number) =>
+    supervisor.callWithRestart({ op: "delete", service: ref.service, account: ref.account }, timeoutMillis).pipe(
+      Effect.flatMap((value) => decodeValue(DeleteValue, value)),
+      Effect.mapError((error) => toSecretStoreError(error, `Could not delete ${describeSecretRef(ref)}`, ref))
+    )
+
+  const get = Effect.fn("KeytarSecretStore.get")(function*(ref: SecretRef) {
+    return yield* readEntry(ref, callTimeoutMillis)
+  })
+
+  const set = Effect.fn("KeytarSecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+    // NUL, control characters and oversize values never reach native code.
+    const text = yield* checkSecretValue(ref, value, maxValueBytes)
+    yield* writeEntry(ref, text, callTimeoutMillis)
+  })
+
+  const remove = Effect.fn("KeytarSecretStore.delete")(function*(ref: SecretRef) {
+    return yield* deleteEntry(ref, callTimeoutMillis)
+  })
+
+  /** Linux only: the worker's D-Bus read of the collection's Locked property. */
+  const lockState = supervisor.callWithRestart({ op: "probe" }, callTimeoutMillis).pipe(
+    Effect.flatMap((value) => decodeValue(ProbeValue, value)),
+    Effect.option
+  )
+
+  const probe: Effect.Effect<KeytarProbe> = Effect.gen(function*() {
+    const lock = process.platform === "linux" ? yield* lockState : Option.none()
+    const lockedByProbe = Option.match(lock, { onNone: () => null, onSome: (state) => state.locked })
+    return yield* readEntry(probeRef("availability"), callTimeoutMillis).pipe(
+      Effect.match({
+        onSuccess: (): KeytarProbe => ({
+          available: true,
+          locked: lockedByProbe,
+          detail: `${detailOfPlatform()} is reachable${
+            lockedByProbe === null ? "; its lock state cannot be read" : lockedByProbe ? " but locked" : " and unlocked"
+          }`
+        }),
+        onFailure: (error): KeytarProbe =>
+          error._tag === "KeychainLocked"
+            ? { available: true, locked: true, detail: `${detailOfPlatform()} is reachable but locked` }
+            : { available: false, locked: lockedByProbe, detail: error.message }
+      })
+    )
+  }).pipe(Effect.withSpan("KeytarSecretStore.probe"))
+
+  const describe: Effect.Effect<SecretStoreDescription, SecretStoreError> = Effect.gen(function*() {
+    const base = {
+      backend: "keytar",
+      tier: "keychain" as const,
+      persistent: true,
+      secure: true,
+      detail: detailOfPlatform()
+    }
+    // macOS and Windows report a locked or refused keychain as an error, never as "absent".
+    if (process.platform !== "linux") return { ...base, distinguishesLockedFromAbsent: true }
+    // On Linux keytar reports a locked collection as "absent"; the worker corrects that only
+    // when it can read the collection's Locked property over D-Bus.
+    const lock = yield* lockState
+    const lockCheckUsable = Option.isSome(lock) && lock.value.locked !== null
+    if (lockCheckUsable) {
+      return lock.value.locked === true
+        ? { ...base, distinguishesLockedFromAbsent: true, warning: "The login keyring is locked: keys cannot be read until it is unlocked." }
+        : { ...base, distinguishesLockedFromAbsent: true }
+    }
+    const reason = Option.isSome(lock) && lock.value.serviceAvailable === false
+      ? "The Secret Service cannot be reached right now."
+      : "The keyring's lock state cannot be read (no dbus-send, gdbus or busctl)."
+    return {
+      ...base,
+      distinguishesLockedFromAbsent: false,
+      warning: `${reason} A missing key may also mean a locked keyring.`
+    }
+  }).pipe(Effect.withSpan("KeytarSecretStore.describe"))
+
+  /**
+   * Write, read back and delete a throw-away entry, with the long budget: on macOS this is where
+   * the user answers the access prompt. (libsecret does not prompt to unlock on a write to a locked
+   * collection; Linux users get KeychainLocked with a hint instead.)
+   */
+  const authorize = Effect.gen(function*() {
+    const ref = probeRef(randomBytes(8).toString("hex"))
+    const value = randomBytes(16).toString("hex")
+    yield* writeEntry(ref, value, authorizeTimeoutMillis)
+    const readBack = yield* readEntry(ref, authorizeTimeoutMillis).pipe(
+      Effect.ensuring(Effect.ignore(deleteEntry(ref, authorizeTimeoutMillis)))
+    )
+    if (Option.isNone(readBack) || Redacted.value(readBack.value) !== value) {
+      return yield* new KeychainUnavailable({
+        message: "The keychain did not return the test entry that was just written",
+        hint: unavailableHint()
+      })
+    }
+  }).pipe(Effect.withSpan("KeytarSecretStore.authorize"))
+
+  return Context.make(SecretStore, SecretStore.of({ get, set, delete: remove, describe, authorize })).pipe(
+    Context.add(KeytarSecretStore, KeytarSecretStore.of({ probe }))
+  )
+})
+
+const definedEnv = (env: NodeJS.ProcessEnv): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value
+  return out
+}

@@ -1,0 +1,174 @@
+/**
+ * The second tier: keys encrypted with Electron's `safeStorage` (DPAPI, Keychain-held key, or
+ * the Secret Service/KWallet-held key on Linux) in a 0600 file beside preferences.json. Used only
+ * when the OS keychain is unreachable from keytar but Electron can still encrypt with a real OS
+ * key. `basic_text` and `unknown` backends are refused: they would be plaintext in disguise.
+ *
+ * safeStorage is injected, so envelopes, the atomic file and the refusal logic are tested in
+ * Node without Electron.
+ */
+import { NodeFileSystem } from "@effect/platform-node-shared"
+import {
+  checkSecretValue,
+  describeSecretRef,
+  InvalidInput,
+  SecretStore,
+  type SecretRef,
+  StorageInaccessible,
+  Unsupported
+} from "@fishbowl/domain"
+import { Effect, FileSystem, Layer, Option, Redacted, Schema, Semaphore } from "effect"
+import * as NodePath from "node:path"
+import { errnoCode, writeFileAtomic } from "./AtomicFile.ts"
+
+/** The slice of Electron's `safeStorage` this tier needs. */
+export interface SafeStorageLike {
+  isEncryptionAvailable(): boolean
+  encryptString(plainText: string): Buffer
+  decryptString(encrypted: Buffer): string
+  /** Linux only in Electron: `basic_text`, `gnome_libsecret`, `kwallet`, `kwallet5`, `kwallet6`, `unknown`. */
+  getSelectedStorageBackend?(): string
+}
+
+export const SECRETS_FILE_NAME = "secrets.enc.json"
+
+/** Backends whose "encryption" uses a hard-coded key: refused. */
+const INSECURE_BACKENDS = new Set(["basic_text", "unknown"])
+
+/** Why safeStorage cannot be used, or undefined when it can. */
+export const safeStorageProblem = (safeStorage: SafeStorageLike): string | undefined => {
+  if (!safeStorage.isEncryptionAvailable()) return "Electron safeStorage reports that encryption is not available"
+  const backend = safeStorage.getSelectedStorageBackend?.()
+  if (backend !== undefined && INSECURE_BACKENDS.has(backend)) {
+    return `Electron safeStorage would use the "${backend}" backend, which is not real encryption`
+  }
+  return undefined
+}
+
+const SecretsFile = Schema.Struct({
+  version: Schema.Literal(1),
+  /** ref → base64 ciphertext of an Envelope. */
+  entries: Schema.Record(Schema.String, Schema.String)
+})
+type SecretsFile = typeof SecretsFile.Type
+
+/** What is encrypted: the value bound to its ref, so swapping ciphertexts between entries is detected. */
+const Envelope = Schema.Struct({ v: Schema.Literal(1), ref: Schema.String, value: Schema.String })
+const decodeEnvelope = Schema.decodeUnknownSync(Schema.fromJsonString(Envelope))
+
+const refKey = (ref: SecretRef) => describeSecretRef(ref)
+
+const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(SecretsFile))
+
+export interface SafeStorageSecretStoreOptions {
+  readonly safeStorage: SafeStorageLike
+  readonly dataDir: string
+}
+
+const inaccessible = (path: string, code: string | undefined) =>
+  new StorageInaccessible({
+    message: `The encrypted key file ${path} cannot be used (${code ?? "I/O error"})`,
+    hint: "Check the permissions of Fishbowl's data folder and that the disk is not full or read-only."
+  })
+
+export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: SafeStorageSecretStoreOptions) {
+  const fs = yield* FileSystem.FileSystem
+  const { safeStorage } = options
+  const path = NodePath.join(options.dataDir, SECRETS_FILE_NAME)
+  const lock = yield* Semaphore.make(1)
+
+  const refuseIfUnusable = Effect.suspend(() => {
+    const problem = safeStorageProblem(safeStorage)
+    return problem === undefined ? Effect.void : Effect.fail(
+      new Unsupported({
+        message: problem,
+        hint: "Install and unlock gnome-keyring or KWallet so Electron can protect keys with an OS key."
+      })
+    )
+  })
+
+  const read: Effect.Effect<SecretsFile, StorageInaccessible> = fs.readFileString(path).pipe(
+    Effect.flatMap((text) =>
+      decodeFile(text).pipe(Effect.mapError(() => inaccessible(path, "unreadable contents")))
+    ),
+    Effect.catchTag("PlatformError", (error) =>
+      error.reason._tag === "NotFound" ? Effect.succeed({ version: 1 as const, entries: {} }) : Effect.fail(inaccessible(path, errnoCode(error))))
+  )
+
+  const write = (file: SecretsFile) =>
+    writeFileAtomic(path, JSON.stringify(file), { mode: 0o600 }).pipe(
+      Effect.mapError((error) => inaccessible(path, errnoCode(error))),
+      Effect.provideService(FileSystem.FileSystem, fs)
+    )
+
+  const get = Effect.fn("SafeStorageSecretStore.get")(function*(ref: SecretRef) {
+    yield* refuseIfUnusable
+    const file = yield* read
+    const ciphertext = file.entries[refKey(ref)]
+    if (ciphertext === undefined) return Option.none<Redacted.Redacted<string>>()
+    const envelope = yield* Effect.try({
+      try: () => decodeEnvelope(safeStorage.decryptString(Buffer.from(ciphertext, "base64"))),
+      catch: () =>
+        new Unsupported({
+          message: `The encrypted key for ${refKey(ref)} cannot be decrypted on this machine`,
+          hint: "It was encrypted under another user or OS key. Edit the configuration and replace the key."
+        })
+    })
+    if (envelope.ref !== refKey(ref)) {
+      return yield* new Unsupported({
+        message: `The encrypted entry for ${refKey(ref)} belongs to another entry`,
+        hint: "The key file was altered. Edit the configuration and replace the key."
+      })
+    }
+    return Option.some(Redacted.make(envelope.value))
+  })
+
+  const set = Effect.fn("SafeStorageSecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+    const text = yield* checkSecretValue(ref, value)
+    yield* refuseIfUnusable
+    const ciphertext = yield* Effect.try({
+      try: () => safeStorage.encryptString(JSON.stringify({ v: 1, ref: refKey(ref), value: text })).toString("base64"),
+      catch: () =>
+        new InvalidInput({ field: ref.account, message: "The key could not be encrypted", hint: "Try again." })
+    })
+    yield* lock.withPermits(1)(
+      Effect.flatMap(read, (file) => write({ version: 1, entries: { ...file.entries, [refKey(ref)]: ciphertext } }))
+    )
+  })
+
+  const remove = Effect.fn("SafeStorageSecretStore.delete")(function*(ref: SecretRef) {
+    yield* refuseIfUnusable
+    return yield* lock.withPermits(1)(
+      Effect.gen(function*() {
+        const file = yield* read
+        if (!(refKey(ref) in file.entries)) return false
+        const { [refKey(ref)]: _removed, ...entries } = file.entries
+        yield* write({ version: 1, entries })
+        return true
+      })
+    )
+  })
+
+  return SecretStore.of({
+    get,
+    set,
+    delete: remove,
+    describe: Effect.sync(() => ({
+      backend: `electron-safe-storage${safeStorage.getSelectedStorageBackend ? `:${safeStorage.getSelectedStorageBackend()}` : ""}`,
+      tier: "encrypted-file" as const,
+      persistent: true,
+      secure: safeStorageProblem(safeStorage) === undefined,
+      distinguishesLockedFromAbsent: true,
+      detail: `Keys are encrypted with an OS-protected key (Electron safeStorage) in ${path}`,
+      warning: "The OS keychain was not reachable, so keys are kept in an encrypted file instead."
+    })),
+    authorize: refuseIfUnusable
+  })
+})
+
+export const SafeStorageSecretStore = {
+  make: makeSafeStorageSecretStore,
+  /** The encrypted-file tier as the domain's SecretStore. */
+  layer: (options: SafeStorageSecretStoreOptions): Layer.Layer<SecretStore> =>
+    Layer.effect(SecretStore, makeSafeStorageSecretStore(options)).pipe(Layer.provide(NodeFileSystem.layer))
+} as const

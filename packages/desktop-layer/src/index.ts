@@ -1,0 +1,11 @@
+/**
+ * @fishbowl/desktop-layer: the domain ports on Node/Electron (keychain, preferences file).
+ */
+export * from "./KeytarSecretStore.ts"
+export * as AtomicFile from "./AtomicFile.ts"
+export * from "./DataDir.ts"
+export { JsonFilePreferencesStore, type JsonFilePreferencesStoreOptions } from "./JsonFilePreferencesStore.ts"
+export * from "./DesktopDiagnostics.ts"
+export * from "./DesktopLayer.ts"
+export * from "./SafeStorageSecretStore.ts"
+export * from "./SecretBackend.ts"

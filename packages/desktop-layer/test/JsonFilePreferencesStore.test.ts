@@ -1,0 +1,723 @@
+/**
+ * JsonFilePreferencesStore on real files in fresh temp folders: the domain contracts, bad files
+ * (quarantine + restore), storage errors, modes, backups, temp-file hygiene, settings
+ * preservation, two processes at once, and timings.
+ *
+ * Permission errors are REAL EACCES: as root (which bypasses permissions) the check runs in a
+ * child process as `nobody` via `setpriv --reuid=65534 --regid=65534 --clear-groups`; as a
+ * normal user it runs in a child process as that user. EIO / ENOSPC / a failing rename are
+ * simulated by wrapping Node's FileSystem service (injected failures).
+ */
+import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
+import {
+  Conflict,
+  type LlmConfig,
+  newConfigId,
+  type PreferencesDocument,
+  PreferencesStore,
+  SecretStore
+} from "@fishbowl/domain"
+import { llmConfigStoreContract, preferencesStoreContract, providerId } from "@fishbowl/domain/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
+import { spawn } from "node:child_process"
+import * as fsSync from "node:fs"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
+const CHILD = fileURLToPath(new URL("./fixtures/preferences-child.ts", import.meta.url))
+const IS_ROOT = process.getuid?.() === 0
+
+/** A layer whose every build gets its own temp folder (removed when the layer's scope closes). */
+const layerWithFreshTempDir: Layer.Layer<PreferencesStore, PlatformError.PlatformError> = Layer.effect(
+  PreferencesStore,
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-prefs-" })
+    return yield* JsonFilePreferencesStore.make({ dataDir: NodePath.join(root, "Fishbowl") })
+  })
+).pipe(Layer.provide(NodeFileSystem.layer))
+
+/** Runs `body` with a not-yet-existing data folder inside a fresh temp folder. */
+const withDataDir = <A, E>(
+  body: (dataDir: string) => Effect.Effect<A, E, FileSystem.FileSystem | Scope.Scope>
+) =>
+  Effect.scoped(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-prefs-" })
+    return yield* body(NodePath.join(root, "Fishbowl"))
+  })).pipe(Effect.provide(NodeFileSystem.layer))
+
+const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir })
+
+const sampleConfig = (name: string): LlmConfig => ({
+  id: newConfigId(),
+  provider: providerId("anthropic"),
+  name,
+  useAuthHeader: true,
+  createdAt: "2026-01-02T03:04:05.678Z",
+  updatedAt: "2026-01-02T03:04:05.678Z",
+  hasKey: true
+})
+
+const put = (store: PreferencesStore["Service"], f: (document: PreferencesDocument) => PreferencesDocument) =>
+  store.update((document) => Effect.succeed([undefined, f(document)] as const))
+
+const withConfigs = (configs: ReadonlyArray<LlmConfig>) => (document: PreferencesDocument): PreferencesDocument => ({
+  ...document,
+  llm: { ...document.llm, configs }
+})
+
+const prefsFile = (dataDir: string) => NodePath.join(dataDir, "preferences.json")
+const listing = (dataDir: string) => fsSync.readdirSync(dataDir).sort()
+const modeOf = (path: string) => fsSync.statSync(path).mode & 0o777
+const leftovers = (dataDir: string) =>
+  listing(dataDir).filter((name) => name.endsWith(".tmp") || name.endsWith(".lock") || name.endsWith(".bak.next"))
+
+/** A FileSystem that is Node's, with some methods replaced (injected failures). */
+const faultyFileSystem = (
+  override: (node: FileSystem.FileSystem) => Partial<FileSystem.FileSystem>
+): Layer.Layer<FileSystem.FileSystem> =>
+  Layer.effect(
+    FileSystem.FileSystem,
+    Effect.map(Effect.service(FileSystem.FileSystem), (node) => FileSystem.FileSystem.of({ ...node, ...override(node) }))
+  ).pipe(Layer.provide(NodeFileSystem.layer))
+
+const errnoFailure = (code: string, method: string, path: string) =>
+  PlatformError.systemError({
+    _tag: "Unknown",
+    module: "FileSystem",
+    method,
+    pathOrDescriptor: path,
+    cause: Object.assign(new Error(`${code}: injected`), { code })
+  })
+
+interface ChildResult {
+  readonly ok: boolean
+  readonly tag?: string
+  readonly message?: string
+  readonly hint?: string
+}
+
+/** Runs the child fixture (as `nobody` when this process is root) and parses its JSON line. */
+const runChild = (args: ReadonlyArray<string>, options?: { readonly asNobody?: boolean }) =>
+  Effect.promise(() =>
+    new Promise<ChildResult>((resolve, reject) => {
+      const nodeArgs = ["--import", "tsx", CHILD, ...args]
+      const [command, commandArgs] = options?.asNobody === true && IS_ROOT
+        ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, ...nodeArgs]] as const
+        : [process.execPath, nodeArgs] as const
+      const child = spawn(command, commandArgs, { cwd: REPO_ROOT, env: { ...process.env, HOME: "/tmp" } })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk) => (stdout += String(chunk)))
+      child.stderr.on("data", (chunk) => (stderr += String(chunk)))
+      child.on("error", reject)
+      child.on("close", (code) => {
+        const line = stdout.trim().split("\n").pop() ?? ""
+        try {
+          resolve(JSON.parse(line) as ChildResult)
+        } catch {
+          reject(new Error(`child exited ${code} without a result; stderr: ${stderr}`))
+        }
+      })
+    })
+  )
+
+// ---------------------------------------------------------------------------------------------
+// Domain contracts
+
+preferencesStoreContract("json file", layerWithFreshTempDir)
+
+llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(layerWithFreshTempDir, SecretStore.layerMemory), {
+  propertyRuns: 100
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: reading", () => {
+  it.live("a missing file is an empty document and creates nothing", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const document = yield* store.load
+        assert.deepStrictEqual(document.llm, { version: 1, configs: [], journal: [] })
+        assert.deepStrictEqual(document.other, {})
+        assert.isFalse(fsSync.existsSync(dataDir))
+        assert.strictEqual(store.location, prefsFile(dataDir))
+      })
+    ))
+
+  it.live("a file without an llm key is an empty llm section with the other keys kept", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        fsSync.writeFileSync(prefsFile(dataDir), `{"theme":"dark","fontSize":14}`)
+        const store = yield* openStore(dataDir)
+        const document = yield* store.load
+        assert.deepStrictEqual(document.llm.configs, [])
+        assert.deepStrictEqual(document.other, { theme: "dark", fontSize: 14 })
+        yield* put(store, withConfigs([sampleConfig("A")]))
+        const written = JSON.parse(fsSync.readFileSync(prefsFile(dataDir), "utf8"))
+        assert.deepStrictEqual(Object.keys(written), ["theme", "fontSize", "llm"])
+      })
+    ))
+
+  it.live("a UTF-8 BOM (Notepad) is accepted", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir)
+        fsSync.writeFileSync(prefsFile(dataDir), `\uFEFF{"theme":"light"}`)
+        const document = yield* (yield* openStore(dataDir)).load
+        assert.deepStrictEqual(document.other, { theme: "light" })
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+const validText = serializeDocument({
+  other: { theme: "dark" },
+  llm: { version: 1, configs: [sampleConfig("Zed")], journal: [] }
+})
+
+const badFiles: ReadonlyArray<{ readonly name: string; readonly bytes: Buffer; readonly problem: string }> = [
+  { name: "empty file", bytes: Buffer.alloc(0), problem: "empty" },
+  { name: "truncated JSON", bytes: Buffer.from(validText.slice(0, Math.floor(validText.length / 2))), problem: "not valid JSON" },
+  { name: "not JSON", bytes: Buffer.from("theme = dark\n[llm]\n"), problem: "not valid JSON" },
+  { name: "not UTF-8", bytes: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), problem: "not UTF-8" },
+  { name: "array instead of object", bytes: Buffer.from(`[{"llm":{"version":1,"configs":[],"journal":[]}}]`), problem: "not a JSON object" },
+  { name: "llm not an object", bytes: Buffer.from(`{"theme":"dark","llm":"configs"}`), problem: "llm section is not an object" },
+  {
+    name: "llm wrong shape",
+    bytes: Buffer.from(`{"theme":"dark","llm":{"version":1,"configs":[{"id":"nope","name":""}],"journal":[]}}`),
+    problem: "expected layout"
+  },
+  {
+    name: "future llm.version",
+    bytes: Buffer.from(`{"theme":"dark","llm":{"version":2,"configs":[],"journal":[],"profiles":[]}}`),
+    problem: "newer Fishbowl"
+  }
+]
+
+describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid backup restored", () => {
+  for (const bad of badFiles) {
+    it.live(`${bad.name}: quarantined byte-for-byte, .bak.1 restored, Corrupted once, then loads`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          const store = yield* openStore(dataDir)
+          const [one, two] = [sampleConfig("One"), sampleConfig("Two")]
+          yield* put(store, (document) => ({ ...withConfigs([one])(document), other: { theme: "dark" } }))
+          yield* put(store, withConfigs([one, two])) // .bak.1 now holds the [one] generation
+          const file = prefsFile(dataDir)
+          const backupBytes = fsSync.readFileSync(`${file}.bak.1`)
+          fsSync.writeFileSync(file, bad.bytes)
+
+          const error = yield* Effect.flip(store.load)
+          assert.strictEqual(error._tag, "Corrupted")
+          if (error._tag !== "Corrupted") return
+          assert.match(error.quarantinedAs ?? "", /preferences\.json\.corrupt-\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d\.\d{3}Z$/)
+          assert.strictEqual(NodePath.dirname(error.quarantinedAs!), dataDir)
+          assert.isTrue(fsSync.readFileSync(error.quarantinedAs!).equals(bad.bytes), "quarantined bytes are the original")
+          assert.strictEqual(error.restoredFrom, `${file}.bak.1`)
+          assert.include(error.message, bad.problem)
+          assert.include(error.message, NodePath.basename(error.quarantinedAs!))
+          assert.include(error.message, "preferences.json.bak.1")
+          assert.include(error.hint, error.quarantinedAs!)
+          assert.isTrue(fsSync.readFileSync(file).equals(backupBytes), "preferences.json is the backup's bytes")
+          assert.strictEqual(modeOf(file), 0o600)
+
+          // Reported once: later calls work on the restored file.
+          const document = yield* store.load
+          assert.deepStrictEqual(document.llm.configs, [one])
+          assert.deepStrictEqual(document.other, { theme: "dark" })
+          yield* put(store, withConfigs([one, sampleConfig("Three")]))
+          assert.strictEqual((yield* store.load).llm.configs.length, 2)
+          assert.deepStrictEqual(leftovers(dataDir), [])
+          assert.isTrue(fsSync.readFileSync(error.quarantinedAs!).equals(bad.bytes), "quarantine is kept")
+        })
+      ))
+  }
+
+  it.live("a bad .bak.1 is skipped: the newest VALID backup (.bak.2) is restored", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const configs = [sampleConfig("G1"), sampleConfig("G2"), sampleConfig("G3")]
+        for (let generation = 1; generation <= 3; generation++) {
+          yield* put(store, withConfigs(configs.slice(0, generation)))
+        }
+        const file = prefsFile(dataDir)
+        fsSync.writeFileSync(`${file}.bak.1`, "{\"llm\":")
+        fsSync.writeFileSync(file, "")
+        const error = yield* Effect.flip(store.load)
+        assert.strictEqual(error._tag, "Corrupted")
+        assert.strictEqual(error._tag === "Corrupted" ? error.restoredFrom : undefined, `${file}.bak.2`)
+        assert.deepStrictEqual((yield* store.load).llm.configs, configs.slice(0, 1))
+      })
+    ))
+
+  it.live("update on a bad file quarantines and restores, fails with Corrupted without calling f; the next update works", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const one = sampleConfig("One")
+        yield* put(store, withConfigs([one]))
+        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        fsSync.writeFileSync(prefsFile(dataDir), "{ truncated")
+        let called = false
+        const error = yield* Effect.flip(store.update((document) => {
+          called = true
+          return Effect.succeed([undefined, document] as const)
+        }))
+        assert.strictEqual(error._tag, "Corrupted")
+        assert.isFalse(called, "f never sees a document read from a bad file")
+        yield* put(store, (document) => withConfigs([...document.llm.configs, sampleConfig("Three")])(document))
+        assert.deepStrictEqual((yield* store.load).llm.configs.map((config) => config.name), ["One", "Three"])
+      })
+    ))
+
+  it.live("no valid backup: quarantined, starts empty, and the error says so", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        const file = prefsFile(dataDir)
+        fsSync.writeFileSync(file, "{\"llm\": {\"version\": 1, \"configs\": [")
+        const store = yield* openStore(dataDir)
+        const error = yield* Effect.flip(store.load)
+        assert.strictEqual(error._tag, "Corrupted")
+        if (error._tag !== "Corrupted") return
+        assert.isUndefined(error.restoredFrom)
+        assert.isTrue(fsSync.readFileSync(error.quarantinedAs!).equals(Buffer.from("{\"llm\": {\"version\": 1, \"configs\": [")))
+        assert.include(error.message, "no valid backup")
+        assert.include(error.message, "starts with empty settings")
+        assert.isFalse(fsSync.existsSync(file))
+        const document = yield* store.load
+        assert.deepStrictEqual(document.llm.configs, [])
+        assert.deepStrictEqual(document.other, {})
+      })
+    ))
+
+  it.live("concurrent loads of a bad file: exactly one reports Corrupted, one quarantine", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([]))
+        fsSync.writeFileSync(prefsFile(dataDir), "garbage")
+        const results = yield* Effect.forEach([1, 2, 3, 4, 5], () => Effect.result(store.load), { concurrency: "unbounded" })
+        assert.strictEqual(results.filter((result) => result._tag === "Failure").length, 1)
+        assert.strictEqual(listing(dataDir).filter((name) => name.includes(".corrupt-")).length, 1)
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error, never emptiness or corruption", () => {
+  const setupPermissionCase = (dataDir: string, kind: "unreadable-file" | "unwritable-folder", content: string) => {
+    const root = NodePath.dirname(dataDir)
+    fsSync.chmodSync(root, 0o755)
+    fsSync.mkdirSync(dataDir)
+    const file = prefsFile(dataDir)
+    fsSync.writeFileSync(file, content, { mode: 0o600 })
+    if (IS_ROOT) {
+      if (kind === "unreadable-file") {
+        fsSync.chownSync(dataDir, 65534, 65534) // nobody owns the folder, root owns the 0600 file
+        fsSync.chmodSync(dataDir, 0o700)
+      } else {
+        fsSync.chmodSync(dataDir, 0o755) // root owns the folder, nobody owns the file
+        fsSync.chownSync(file, 65534, 65534)
+      }
+    } else if (kind === "unreadable-file") {
+      fsSync.chmodSync(file, 0o000)
+    } else {
+      fsSync.chmodSync(dataDir, 0o555)
+    }
+    return file
+  }
+
+  it.live("unreadable file (EACCES): load and update fail with StorageInaccessible; file untouched, nothing quarantined", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const file = setupPermissionCase(dataDir, "unreadable-file", validText)
+        const before = listing(dataDir)
+        const load = yield* runChild([dataDir, "load"], { asNobody: true })
+        assert.strictEqual(load.tag, "StorageInaccessible", JSON.stringify(load))
+        assert.include(load.message, "cannot be read")
+        assert.include(load.message, "EACCES")
+        assert.include(load.hint, dataDir)
+        const update = yield* runChild([dataDir, "update"], { asNobody: true })
+        assert.strictEqual(update.tag, "StorageInaccessible", JSON.stringify(update))
+        assert.include(update.message, "EACCES")
+        assert.strictEqual(fsSync.readFileSync(file, "utf8"), validText)
+        assert.deepStrictEqual(listing(dataDir), before)
+      })
+    ))
+
+  it.live("unwritable folder (EACCES): load works, update fails with StorageInaccessible; file untouched", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const file = setupPermissionCase(dataDir, "unwritable-folder", validText)
+        const before = listing(dataDir)
+        const load = yield* runChild([dataDir, "load"], { asNobody: true })
+        assert.isTrue(load.ok, JSON.stringify(load))
+        const update = yield* runChild([dataDir, "update"], { asNobody: true })
+        assert.strictEqual(update.tag, "StorageInaccessible", JSON.stringify(update))
+        assert.include(update.message, "cannot be written")
+        assert.include(update.message, "EACCES")
+        assert.strictEqual(fsSync.readFileSync(file, "utf8"), validText)
+        assert.deepStrictEqual(listing(dataDir), before)
+      })
+    ))
+
+  it.live("a bad file in an unwritable folder: StorageInaccessible, not emptiness; the file stays in place", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const file = setupPermissionCase(dataDir, "unwritable-folder", "{ bad")
+        const load = yield* runChild([dataDir, "load"], { asNobody: true })
+        assert.strictEqual(load.tag, "StorageInaccessible", JSON.stringify(load))
+        assert.strictEqual(fsSync.readFileSync(file, "utf8"), "{ bad")
+        assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
+      })
+    ))
+
+  it.live("EIO on read (injected): StorageInaccessible naming EIO; nothing quarantined", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const good = yield* openStore(dataDir)
+        yield* put(good, withConfigs([sampleConfig("One")]))
+        const before = fsSync.readFileSync(prefsFile(dataDir))
+        const store = yield* JsonFilePreferencesStore.make({ dataDir }).pipe(
+          Effect.provide(faultyFileSystem(() => ({
+            readFile: (path) => Effect.fail(errnoFailure("EIO", "readFile", path))
+          })))
+        )
+        for (const attempt of [store.load, put(store, (document) => document)]) {
+          const error = yield* Effect.flip(attempt)
+          assert.strictEqual(error._tag, "StorageInaccessible")
+          assert.include(error.message, "EIO")
+        }
+        assert.isTrue(fsSync.readFileSync(prefsFile(dataDir)).equals(before))
+        assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: writing", () => {
+  it.live("creates the folder 0700 and the file 0600; backups are 0600; an existing folder keeps its mode", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([sampleConfig("Two")]))
+        assert.strictEqual(modeOf(dataDir), 0o700)
+        assert.strictEqual(modeOf(prefsFile(dataDir)), 0o600)
+        assert.strictEqual(modeOf(`${prefsFile(dataDir)}.bak.1`), 0o600)
+
+        const shared = NodePath.join(NodePath.dirname(dataDir), "shared")
+        fsSync.mkdirSync(shared, { mode: 0o755 })
+        fsSync.chmodSync(shared, 0o755)
+        const other = yield* openStore(shared)
+        yield* put(other, withConfigs([sampleConfig("One")]))
+        assert.strictEqual(modeOf(shared), 0o755)
+        assert.strictEqual(modeOf(prefsFile(shared)), 0o600)
+      })
+    ))
+
+  it.live("keeps the last 3 good generations in .bak.1..3; the next write drops the oldest", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const file = prefsFile(dataDir)
+        const generationOf = (path: string) => JSON.parse(fsSync.readFileSync(path, "utf8")).generation
+        const write = (generation: number) => put(store, (document) => ({ ...document, other: { generation } }))
+        for (let generation = 1; generation <= 4; generation++) yield* write(generation)
+        assert.deepStrictEqual(
+          [file, `${file}.bak.1`, `${file}.bak.2`, `${file}.bak.3`].map(generationOf),
+          [4, 3, 2, 1]
+        )
+        yield* write(5)
+        assert.deepStrictEqual(
+          [file, `${file}.bak.1`, `${file}.bak.2`, `${file}.bak.3`].map(generationOf),
+          [5, 4, 3, 2]
+        )
+        assert.deepStrictEqual(listing(dataDir), [
+          "preferences.json",
+          "preferences.json.bak.1",
+          "preferences.json.bak.2",
+          "preferences.json.bak.3"
+        ])
+      })
+    ))
+
+  it.live("an update that changes nothing writes nothing and rotates nothing", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([sampleConfig("Two")]))
+        const file = prefsFile(dataDir)
+        const inode = fsSync.statSync(file).ino
+        const before = listing(dataDir).map((name) => fsSync.readFileSync(NodePath.join(dataDir, name), "utf8"))
+        assert.strictEqual(yield* store.update((document) => Effect.succeed(["same", document] as const)), "same")
+        assert.strictEqual(fsSync.statSync(file).ino, inode)
+        assert.deepStrictEqual(listing(dataDir).map((name) => fsSync.readFileSync(NodePath.join(dataDir, name), "utf8")), before)
+      })
+    ))
+
+  it.live("a failing f writes nothing and leaves no temp file", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        const before = fsSync.readFileSync(prefsFile(dataDir))
+        const error = yield* Effect.flip(store.update(() => Effect.fail(new Conflict({ message: "no", hint: "no" }))))
+        assert.strictEqual(error._tag, "Conflict")
+        assert.isTrue(fsSync.readFileSync(prefsFile(dataDir)).equals(before))
+        assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
+      })
+    ))
+
+  const failingWriteCases: ReadonlyArray<{ readonly name: string; readonly code: string; readonly fs: Layer.Layer<FileSystem.FileSystem> }> = [
+    {
+      name: "rename fails (injected EIO)",
+      code: "EIO",
+      fs: faultyFileSystem((node) => ({
+        rename: (from, to) => from.endsWith(".tmp") ? Effect.fail(errnoFailure("EIO", "rename", from)) : node.rename(from, to)
+      }))
+    },
+    {
+      name: "disk full while writing (injected ENOSPC)",
+      code: "ENOSPC",
+      fs: faultyFileSystem((node) => ({
+        open: (path, options) =>
+          path.endsWith(".tmp")
+            ? Effect.map(node.open(path, options), (file) =>
+              Object.assign(Object.create(file) as FileSystem.File, {
+                writeAll: () => Effect.fail(errnoFailure("ENOSPC", "writeAll", path))
+              }))
+            : node.open(path, options)
+      }))
+    }
+  ]
+  for (const failing of failingWriteCases) {
+    it.live(`${failing.name}: StorageInaccessible, file and backups unchanged, no temp file left`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          const good = yield* openStore(dataDir)
+          for (const name of ["One", "Two", "Three"]) {
+            yield* put(good, (document) => withConfigs([...document.llm.configs, sampleConfig(name)])(document))
+          }
+          const snapshot = () =>
+            listing(dataDir).map((name) => [name, fsSync.readFileSync(NodePath.join(dataDir, name), "utf8")] as const)
+          const before = snapshot()
+          const store = yield* JsonFilePreferencesStore.make({ dataDir }).pipe(Effect.provide(failing.fs))
+          const error = yield* Effect.flip(put(store, withConfigs([])))
+          assert.strictEqual(error._tag, "StorageInaccessible")
+          assert.include(error.message, failing.code)
+          assert.deepStrictEqual(snapshot(), before)
+          assert.deepStrictEqual(leftovers(dataDir), [])
+        })
+      ))
+  }
+
+  it.live("unknown settings survive 10 updates byte-for-byte (canonical file) and value-for-value (any file)", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const settingsJson = `{
+          "zeta": "written first, stays first",
+          "theme": "dark",
+          "__proto__": { "polluted": true },
+          "": "empty key",
+          "window": { "width": 1280, "ratio": 0.1, "big": 1e21, "negative": -3.25, "flags": [true, false, null, {}, []] },
+          "text": "Ünïcödé — 工作 😀 \\u2028 \\"quoted\\" \\\\ back\\nslash \\u0000",
+          "recentFiles": ["/tmp/a.md", "C:\\\\Users\\\\ünï\\\\b.md"]
+        }`
+        const settings = JSON.parse(settingsJson) as Record<string, unknown>
+        const canonical = `${JSON.stringify({ ...settings, llm: { version: 1, configs: [], journal: [] } }, null, 2)}\n`
+        const compactLlmFirst = `{"llm":{"version":1,"configs":[],"journal":[]},${settingsJson.trim().slice(1)}`
+        for (const [folder, original] of [["canonical", canonical], ["compact", compactLlmFirst]] as const) {
+          const dir = NodePath.join(dataDir, folder)
+          fsSync.mkdirSync(dir, { recursive: true })
+          fsSync.writeFileSync(prefsFile(dir), original)
+          const store = yield* openStore(dir)
+          for (let index = 0; index < 10; index++) {
+            yield* put(store, (document) => withConfigs([...document.llm.configs, sampleConfig(`C${index}`)])(document))
+          }
+          const text = fsSync.readFileSync(prefsFile(dir), "utf8")
+          const { llm, ...other } = JSON.parse(text) as Record<string, unknown>
+          assert.strictEqual((llm as { configs: Array<unknown> }).configs.length, 10)
+          assert.deepStrictEqual(Object.keys(other), Object.keys(settings))
+          assert.deepStrictEqual(other, settings)
+          assert.isTrue(Object.hasOwn(other, "__proto__"))
+          assert.isUndefined(({} as Record<string, unknown>)["polluted"])
+          if (folder === "canonical") {
+            const settingsPart = (s: string) => s.slice(0, s.indexOf(`\n  "llm": {`))
+            assert.strictEqual(settingsPart(text), settingsPart(original))
+          }
+        }
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: processes", () => {
+  it.live("two processes doing 25 read-modify-writes each at once lose nothing (50 entries)", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const results = yield* Effect.all(
+          [runChild([dataDir, "increment", "a", "25"]), runChild([dataDir, "increment", "b", "25"])],
+          { concurrency: "unbounded" }
+        )
+        assert.deepStrictEqual(results, [{ ok: true }, { ok: true }])
+        const document = yield* (yield* openStore(dataDir)).load
+        const entries = document.other["entries"] as Array<string>
+        assert.strictEqual(document.other["counter"], 50)
+        assert.strictEqual(entries.length, 50)
+        assert.strictEqual(new Set(entries).size, 50)
+        for (const label of ["a", "b"]) {
+          assert.deepStrictEqual(
+            entries.filter((entry) => entry.startsWith(`${label}-`)),
+            Array.from({ length: 25 }, (_, index) => `${label}-${index}`)
+          )
+        }
+        assert.deepStrictEqual(leftovers(dataDir), [])
+      })
+    ), 60_000)
+
+  it.live("a lock left by a dead process is taken over once stale", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { recursive: true })
+        const lock = `${prefsFile(dataDir)}.lock`
+        fsSync.mkdirSync(lock)
+        const old = new Date(Date.now() - 60_000)
+        fsSync.utimesSync(lock, old, old)
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        assert.strictEqual((yield* store.load).llm.configs.length, 1)
+        assert.isFalse(fsSync.existsSync(lock))
+      })
+    ))
+
+  it.live("a live lock held too long: StorageInaccessible with a hint naming the lock", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { recursive: true })
+        const lock = `${prefsFile(dataDir)}.lock`
+        fsSync.mkdirSync(lock) // fresh mtime: looks held by a live process
+        const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 300 } })
+        const started = Date.now()
+        const error = yield* Effect.flip(put(store, withConfigs([])))
+        assert.strictEqual(error._tag, "StorageInaccessible")
+        assert.include(error.message, "locked by another Fishbowl process")
+        assert.include(error.hint, lock)
+        assert.isBelow(Date.now() - started, 2000)
+        assert.isFalse(fsSync.existsSync(prefsFile(dataDir)))
+      })
+    ))
+})
+
+describe("JsonFilePreferencesStore: interruption (time budgets)", () => {
+  it.live("60 updates cut short by timeouts leak no lock and no temp file; the next update works", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 1000 } })
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        const outcomes = yield* Effect.forEach(
+          Array.from({ length: 60 }, (_, index) => index),
+          (index) =>
+            put(store, (document) => ({ ...document, other: { ...document.other, [`k${index}`]: index } })).pipe(
+              Effect.timeout(`${index % 7} millis`),
+              Effect.result
+            ),
+          { concurrency: 8 }
+        )
+        yield* put(store, (document) => ({ ...document, other: { ...document.other, final: true } }))
+        const document = yield* store.load
+        assert.strictEqual(document.other["final"], true)
+        assert.strictEqual(document.llm.configs.length, 1)
+        assert.deepStrictEqual(leftovers(dataDir), [])
+        assert.isAbove(outcomes.filter((outcome) => outcome._tag === "Failure").length, 0, "some updates were cut short")
+      })
+    ))
+
+  it.live("waiting for another process's lock can be interrupted", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(`${prefsFile(dataDir)}.lock`, { recursive: true })
+        const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 10_000 } })
+        const started = Date.now()
+        const outcome = yield* put(store, withConfigs([])).pipe(Effect.timeout("200 millis"), Effect.result)
+        assert.strictEqual(outcome._tag, "Failure")
+        assert.isBelow(Date.now() - started, 1000)
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+const median = (values: ReadonlyArray<number>) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.floor(sorted.length / 2)]!
+}
+
+const timed = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const started = performance.now()
+    yield* effect
+    return performance.now() - started
+  })
+
+describe("JsonFilePreferencesStore: speed", () => {
+  it.live("median update and load with 5 configs; load with 10,000 configs", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, (document) => ({
+          ...withConfigs(Array.from({ length: 5 }, (_, index) => sampleConfig(`Config ${index}`)))(document),
+          other: { theme: "dark" }
+        }))
+        const updates: Array<number> = []
+        const loads: Array<number> = []
+        for (let index = 0; index < 41; index++) {
+          updates.push(yield* timed(put(store, (document) => ({ ...document, other: { ...document.other, index } }))))
+          loads.push(yield* timed(store.load))
+        }
+
+        const big = NodePath.join(dataDir, "big")
+        fsSync.mkdirSync(big)
+        const configs = Array.from({ length: 10_000 }, (_, index) => ({
+          ...sampleConfig(`Config ${index}`),
+          baseUrl: "https://api.example.com/v1"
+        }))
+        fsSync.writeFileSync(prefsFile(big), serializeDocument({ other: { theme: "dark" }, llm: { version: 1, configs, journal: [] } }))
+        const bigStore = yield* openStore(big)
+        const firstBigLoad = yield* timed(bigStore.load)
+        const bigLoads: Array<number> = []
+        for (let index = 0; index < 9; index++) bigLoads.push(yield* timed(bigStore.load))
+        const bigUpdate = yield* timed(put(bigStore, (document) => ({ ...document, other: { theme: "light" } })))
+        const report = {
+          updateMedianMs: +median(updates).toFixed(2),
+          loadMedianMs: +median(loads).toFixed(2),
+          load10kFirstMs: +firstBigLoad.toFixed(1),
+          load10kMedianMs: +median(bigLoads).toFixed(1),
+          update10kMs: +bigUpdate.toFixed(1),
+          file10kBytes: fsSync.statSync(prefsFile(big)).size
+        }
+        console.log(`[JsonFilePreferencesStore timings] ${JSON.stringify(report)}`)
+        assert.isBelow(report.updateMedianMs, 200)
+        assert.isBelow(report.loadMedianMs, 200)
+        assert.isBelow(report.load10kMedianMs, 200)
+      })
+    ), 60_000)
+})

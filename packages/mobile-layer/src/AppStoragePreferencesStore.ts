@@ -1,0 +1,120 @@
+/**
+ * PreferencesStore over app key-value storage (AsyncStorage shape).
+ *
+ * The whole document (`{ ...other, llm }`, the same JSON as desktop's preferences.json) is one
+ * value under one key, so every update is a single `setItem`: there is no multi-key write that a
+ * crash could tear. Consistency with the secure store is the domain journal's job, not this one's.
+ * Read-modify-write runs under a lock shared by every store over the same storage module and key,
+ * which covers a React Native app: one JS process, no other writers of the app's storage.
+ */
+import {
+  Corrupted,
+  decodeLlmSection,
+  documentShapeProblem,
+  emptyDocument,
+  emptyLlmSection,
+  joinDocument,
+  LLM_SECTION_VERSION,
+  type PreferencesDocument,
+  PreferencesStore,
+  type PreferencesStoreError,
+  splitDocument,
+  StorageInaccessible,
+  Unsupported
+} from "@fishbowl/domain"
+import { Effect, Layer, Semaphore } from "effect"
+import { AppStorage, type AppStorageApi } from "./AppStorageModule.ts"
+
+export interface AppStoragePreferencesSettings {
+  /** The storage key of the document (default `fishbowl.preferences`). */
+  readonly storageKey?: string
+}
+
+export const DEFAULT_STORAGE_KEY = "fishbowl.preferences"
+
+/** One lock per (storage module, key), so two layers built in one app cannot lose each other's updates. */
+const locks = new WeakMap<AppStorageApi, Map<string, Semaphore.Semaphore>>()
+const lockFor = (storage: AppStorageApi, key: string): Semaphore.Semaphore => {
+  const byKey = locks.get(storage) ?? new Map<string, Semaphore.Semaphore>()
+  locks.set(storage, byKey)
+  const lock = byKey.get(key) ?? Semaphore.makeUnsafe(1)
+  byKey.set(key, lock)
+  return lock
+}
+
+const unreadable = (location: string) =>
+  new StorageInaccessible({
+    message: `App storage could not be read (${location})`,
+    hint: "Restart the app. If it keeps failing, check that the device has free space."
+  })
+
+const unwritable = (location: string) =>
+  new StorageInaccessible({
+    message: `App storage could not be written (${location}); nothing was changed`,
+    hint: "Free up space on the device and try again."
+  })
+
+const corrupted = (location: string, problem: string) =>
+  new Corrupted({
+    message: `The stored settings could not be read: ${problem}`,
+    hint: `Fishbowl left ${location} untouched. Update the app; if that does not help, reinstall it and enter your keys again.`
+  })
+
+/**
+ * Parses the stored text. A missing value is the empty document; anything unreadable fails and is
+ * never treated as empty, because an empty document would make the orphan sweep delete every key.
+ */
+const parseDocument = (text: string | null, location: string): Effect.Effect<PreferencesDocument, PreferencesStoreError> => {
+  if (text === null) return Effect.succeed(emptyDocument)
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return Effect.fail(corrupted(location, "it is not valid JSON"))
+  }
+  const problem = documentShapeProblem(json)
+  const record = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>
+  const llm = record["llm"]
+  const version = typeof llm === "object" && llm !== null ? (llm as Record<string, unknown>)["version"] : undefined
+  if (typeof version === "number" && version > LLM_SECTION_VERSION) {
+    return Effect.fail(
+      new Unsupported({
+        message: `The stored settings were written by a newer Fishbowl (llm section version ${version})`,
+        hint: "Update the app to the latest version; your settings were not changed."
+      })
+    )
+  }
+  if (problem !== undefined) return Effect.fail(corrupted(location, problem))
+  return decodeLlmSection(record["llm"] ?? emptyLlmSection).pipe(
+    Effect.map((llm) => splitDocument(record, llm)),
+    Effect.mapError(() => corrupted(location, "the llm section does not match the expected layout"))
+  )
+}
+
+/** Builds the store over the injected storage module. */
+export const make = Effect.fnUntraced(function*(settings: AppStoragePreferencesSettings = {}) {
+  const storage = yield* AppStorage
+  const key = settings.storageKey ?? DEFAULT_STORAGE_KEY
+  const location = `app-storage:${key}`
+  const lock = lockFor(storage, key)
+
+  const load = Effect.tryPromise({ try: () => storage.getItem(key), catch: () => unreadable(location) }).pipe(
+    Effect.flatMap((text) => parseDocument(text, location)),
+    Effect.withSpan("PreferencesStore.load")
+  )
+
+  const update = <A, E>(f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>) =>
+    lock.withPermits(1)(
+      Effect.gen(function*() {
+        const [result, next] = yield* f(yield* load)
+        const text = JSON.stringify(joinDocument(next))
+        yield* Effect.tryPromise({ try: () => storage.setItem(key, text), catch: () => unwritable(location) })
+        return result
+      })
+    ).pipe(Effect.withSpan("PreferencesStore.update"))
+
+  return PreferencesStore.of({ load, update, location })
+})
+
+/** PreferencesStore over the injected `AppStorage` module. */
+export const layer = (settings: AppStoragePreferencesSettings = {}) => Layer.effect(PreferencesStore, make(settings))

@@ -1,0 +1,177 @@
+/**
+ * SecretStore over expo-secure-store (iOS Keychain, Android Keystore-encrypted preferences).
+ *
+ * Platform rules it enforces rather than leaves to native code:
+ * - keys are derived by `secureStoreKeyFor` and checked against the store's charset;
+ * - values above `maxValueBytes` (2 KiB by default) fail with InvalidInput before any native call,
+ *   and every write is read back, so nothing is ever truncated silently;
+ * - `isAvailableAsync() === false` (web, unsupported device) fails every call with Unsupported;
+ * - an item that can no longer be decrypted reads as absent, so the domain answers NotFound with
+ *   its "Replace key" hint, exactly as on desktop when a keychain entry is deleted.
+ */
+import {
+  checkSecretValue,
+  describeSecretRef,
+  type SecretRef,
+  SecretStore,
+  type SecretStoreDescription,
+  type SecretStoreError,
+  StorageInaccessible,
+  Unsupported
+} from "@fishbowl/domain"
+import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
+import {
+  classifyNativeFailure,
+  DEFAULT_MAX_VALUE_BYTES,
+  ExpoSecureStore,
+  type ExpoSecureStoreSettings,
+  availabilityCheckFailed,
+  nativeFailure,
+  nativeOptions
+} from "./ExpoSecureStoreModule.ts"
+import { SecretKeyIndex } from "./SecretKeyIndex.ts"
+import { checkedSecureStoreKey } from "./SecureStoreKey.ts"
+
+export type { ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
+
+const unsupported = () =>
+  new Unsupported({
+    message: "Secure storage is not available on this device (expo-secure-store reports it unavailable)",
+    hint: "Fishbowl needs the iOS Keychain or Android Keystore to keep API keys; use the iOS or Android app rather than the web build."
+  })
+
+/** Per-key serialisation: `delete` reads before it deletes, and must not interleave with a `set`. */
+const makeKeyedLock = () => {
+  const locks = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
+  return <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+    Effect.suspend(() => {
+      const entry = locks.get(key) ?? { semaphore: Semaphore.makeUnsafe(1), users: 0 }
+      locks.set(key, entry)
+      entry.users++
+      return entry.semaphore.withPermits(1)(effect).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          entry.users--
+          if (entry.users === 0) locks.delete(key)
+        }))
+      )
+    })
+}
+
+/** Builds the store over the injected module and the key index (both from context). */
+export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSettings = {}) {
+  const native = yield* ExpoSecureStore
+  const index = yield* SecretKeyIndex
+  const options = nativeOptions(native, settings)
+  const maxValueBytes = settings.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+  const verifyWrites = settings.verifyWrites ?? true
+  const serialized = makeKeyedLock()
+
+  /** Availability never changes while the app runs, so a definite answer is remembered; errors are retried. */
+  let available: boolean | undefined
+  const checkAvailability = Effect.tryPromise({
+    try: () => native.isAvailableAsync(),
+    catch: availabilityCheckFailed
+  }).pipe(Effect.tap((answer) => Effect.sync(() => (available = answer))))
+  const requireAvailable = Effect.suspend(() => available === undefined ? checkAvailability : Effect.succeed(available))
+    .pipe(Effect.flatMap((answer) => answer ? Effect.void : Effect.fail(unsupported())))
+
+  const readRaw = (key: string, ref: SecretRef) =>
+    Effect.tryPromise({ try: () => native.getItemAsync(key, options), catch: (cause) => cause }).pipe(
+      Effect.map((value) => value === null ? ("absent" as const) : { value }),
+      Effect.catch((cause) =>
+        classifyNativeFailure(cause) === "undecryptable"
+          ? Effect.succeed("undecryptable" as const)
+          : Effect.fail(nativeFailure("read", describeSecretRef(ref), cause))
+      )
+    )
+
+  const get = Effect.fn("SecretStore.get")(function*(ref: SecretRef) {
+    yield* requireAvailable
+    const key = yield* checkedSecureStoreKey(ref)
+    const raw = yield* readRaw(key, ref)
+    if (raw === "absent") return Option.none()
+    if (raw === "undecryptable") {
+      yield* Effect.logWarning(
+        `${describeSecretRef(ref)} exists but cannot be decrypted (restored backup or reinstall); treating it as missing`
+      )
+      return Option.none()
+    }
+    return Option.some(Redacted.make(raw.value))
+  })
+
+  const set = Effect.fn("SecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+    const text = yield* checkSecretValue(ref, value, maxValueBytes)
+    yield* requireAvailable
+    const key = yield* checkedSecureStoreKey(ref)
+    yield* index.record(ref)
+    yield* serialized(
+      key,
+      Effect.gen(function*() {
+        yield* Effect.tryPromise({
+          try: () => native.setItemAsync(key, text, options),
+          catch: (cause) => nativeFailure("write", describeSecretRef(ref), cause)
+        })
+        if (!verifyWrites) return
+        const back = yield* readRaw(key, ref)
+        if (typeof back === "object" && back.value === text) return
+        // A mangled key would fail later at the provider with a confusing 401; absent means "Replace key".
+        yield* Effect.tryPromise({ try: () => native.deleteItemAsync(key, options), catch: () => undefined }).pipe(Effect.ignore)
+        return yield* new StorageInaccessible({
+          message: `The secure store did not keep the value for ${describeSecretRef(ref)} intact`,
+          hint: "The key is probably too large for this device's secure storage; check that you pasted only the API key."
+        })
+      })
+    )
+  })
+
+  const remove = Effect.fn("SecretStore.delete")(function*(ref: SecretRef) {
+    yield* requireAvailable
+    const key = yield* checkedSecureStoreKey(ref)
+    return yield* serialized(
+      key,
+      Effect.gen(function*() {
+        // expo-secure-store does not say whether it removed anything, so look first.
+        const existed = (yield* readRaw(key, ref)) !== "absent"
+        yield* Effect.tryPromise({
+          try: () => native.deleteItemAsync(key, options),
+          catch: (cause) => nativeFailure("delete", describeSecretRef(ref), cause)
+        })
+        return existed
+      })
+    )
+  })
+
+  const description: SecretStoreDescription = {
+    backend: "expo-secure-store",
+    tier: "keychain",
+    persistent: true,
+    secure: true,
+    distinguishesLockedFromAbsent: true,
+    detail: settings.keychainAccessible === undefined
+      ? "Keys are kept in the iOS Keychain / Android Keystore, readable after the first unlock and never copied to another device."
+      : "Keys are kept in the iOS Keychain / Android Keystore with the accessibility this app configured."
+  }
+
+  return SecretStore.of({
+    get,
+    set,
+    delete: remove,
+    describe: requireAvailable.pipe(Effect.as(description)),
+    // Nothing to unlock from JS on mobile; re-asking lets a user retry after a transient failure.
+    authorize: Effect.suspend(() => {
+      available = undefined
+      return requireAvailable
+    }) as Effect.Effect<void, SecretStoreError>
+  })
+})
+
+/** The SecretStore without its index; for apps that compose the index themselves. */
+export const layerNoIndex = (settings: ExpoSecureStoreSettings = {}) => Layer.effect(SecretStore, make(settings))
+
+/**
+ * SecretStore and SecretKeyIndex over the injected `ExpoSecureStore` module. Provide the module
+ * with `Layer.succeed(ExpoSecureStore, SecureStore)` where `SecureStore` is `import * as SecureStore
+ * from "expo-secure-store"`.
+ */
+export const layer = (settings: ExpoSecureStoreSettings = {}) =>
+  layerNoIndex(settings).pipe(Layer.provideMerge(SecretKeyIndex.layer(settings)))

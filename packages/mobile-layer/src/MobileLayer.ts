@@ -1,0 +1,41 @@
+/**
+ * The wiring an Expo app uses: both platform ports from the two injected modules, and the domain's
+ * LlmConfigStore on top. The domain is the same code as on desktop; only these layers differ.
+ */
+import { LlmConfigStore, type LlmConfigStoreOptions } from "@fishbowl/domain"
+import { Layer } from "effect"
+import { AppStorage, type AppStorageApi } from "./AppStorageModule.ts"
+import * as AppStoragePreferencesStore from "./AppStoragePreferencesStore.ts"
+import { ExpoSecureStore, type ExpoSecureStoreApi, type ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
+import * as ExpoSecureStoreSecretStore from "./ExpoSecureStoreSecretStore.ts"
+
+export interface NativeModules {
+  /** `import * as SecureStore from "expo-secure-store"` */
+  readonly secureStore: ExpoSecureStoreApi
+  /** `import AsyncStorage from "@react-native-async-storage/async-storage"` */
+  readonly appStorage: AppStorageApi
+}
+
+export interface MobileSettings {
+  readonly secureStore?: ExpoSecureStoreSettings
+  readonly preferences?: AppStoragePreferencesStore.AppStoragePreferencesSettings
+}
+
+/** The injected modules as services. */
+export const modules = (native: NativeModules) =>
+  Layer.mergeAll(Layer.succeed(ExpoSecureStore, native.secureStore), Layer.succeed(AppStorage, native.appStorage))
+
+/** SecretStore, SecretKeyIndex and PreferencesStore over modules found in context. */
+export const portsNoDeps = (settings: MobileSettings = {}) =>
+  Layer.mergeAll(
+    ExpoSecureStoreSecretStore.layer(settings.secureStore),
+    AppStoragePreferencesStore.layer(settings.preferences)
+  )
+
+/** SecretStore, SecretKeyIndex and PreferencesStore over the given modules. */
+export const ports = (native: NativeModules, settings: MobileSettings = {}) =>
+  portsNoDeps(settings).pipe(Layer.provide(modules(native)))
+
+/** LlmConfigStore plus the ports (the sweep needs them), ready for a ManagedRuntime. */
+export const layer = (native: NativeModules, settings: MobileSettings & { readonly store?: LlmConfigStoreOptions } = {}) =>
+  LlmConfigStore.layer(settings.store).pipe(Layer.provideMerge(ports(native, settings)))
