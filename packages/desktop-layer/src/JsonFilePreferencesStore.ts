@@ -38,6 +38,7 @@ import {
   emptyDocument,
   emptyLlmSection,
   joinDocument,
+  LLM_SECTION_VERSION,
   type LlmSection,
   type PreferencesDocument,
   PreferencesStore,
@@ -46,7 +47,7 @@ import {
   splitDocument,
   StorageInaccessible
 } from "@fishbowl/domain"
-import { Clock, Duration, Effect, FileSystem, Layer, Schedule, Semaphore } from "effect"
+import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
@@ -118,7 +119,7 @@ const inaccessible = (action: "read" | "written", path: string) => (error: Platf
 
 type FileState =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string; readonly bytes: Uint8Array }
+  | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string }
   | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
@@ -140,15 +141,19 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
       return Effect.succeed(bad("the file is not valid JSON (it may be truncated)"))
     }
     const problem = documentShapeProblem(json)
-    if (problem !== undefined) return Effect.succeed(bad(problem, problem.includes("newer Fishbowl")))
     const object = json as { readonly [key: string]: unknown }
+    if (problem !== undefined) {
+      const llm = Predicate.isObject(json) ? (json as { readonly llm?: unknown }).llm : undefined
+      const version = Predicate.isObject(llm) ? (llm as { readonly version?: unknown }).version : undefined
+      return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > LLM_SECTION_VERSION))
+    }
     const llm: Effect.Effect<LlmSection, unknown> = object["llm"] === undefined
       ? Effect.succeed(emptyLlmSection)
       : decodeLlmSection(object["llm"])
     return llm.pipe(
       Effect.match({
         onFailure: () => bad("the llm section does not have the expected layout"),
-        onSuccess: (section): FileState => ({ _tag: "Valid", document: splitDocument(object, section), text, bytes })
+        onSuccess: (section): FileState => ({ _tag: "Valid", document: splitDocument(object, section), text })
       })
     )
   })

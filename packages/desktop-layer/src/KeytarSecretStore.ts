@@ -267,6 +267,11 @@ const makeSupervisor = (options: {
         } catch (error) {
           return resume(Effect.fail(new WorkerLost({ reason: `could not start the keychain helper: ${messageOf(error)}` })))
         }
+        if (worker.retired) {
+          // a spawner may report an immediate exit synchronously
+          if (current === worker) current = undefined
+          return resume(Effect.fail(new WorkerLost({ reason: "the keychain helper exited at start" })))
+        }
         const id = ++nextId
         sentTo = worker
         worker.pending.set(id, resume)

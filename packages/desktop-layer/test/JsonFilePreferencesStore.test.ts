@@ -191,6 +191,8 @@ const badFiles: ReadonlyArray<{ readonly name: string; readonly bytes: Buffer; r
   { name: "truncated JSON", bytes: Buffer.from(validText.slice(0, Math.floor(validText.length / 2))), problem: "not valid JSON" },
   { name: "not JSON", bytes: Buffer.from("theme = dark\n[llm]\n"), problem: "not valid JSON" },
   { name: "not UTF-8", bytes: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), problem: "not UTF-8" },
+  { name: "JSON null", bytes: Buffer.from("null"), problem: "not a JSON object" },
+  { name: "JSON string", bytes: Buffer.from(`"preferences"`), problem: "not a JSON object" },
   { name: "array instead of object", bytes: Buffer.from(`[{"llm":{"version":1,"configs":[],"journal":[]}}]`), problem: "not a JSON object" },
   { name: "llm not an object", bytes: Buffer.from(`{"theme":"dark","llm":"configs"}`), problem: "llm section is not an object" },
   {
@@ -229,6 +231,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
           assert.include(error.message, NodePath.basename(error.quarantinedAs!))
           assert.include(error.message, "preferences.json.bak.1")
           assert.include(error.hint, error.quarantinedAs!)
+          if (bad.name === "future llm.version") assert.include(error.hint, "Update Fishbowl")
           assert.isTrue(fsSync.readFileSync(file).equals(backupBytes), "preferences.json is the backup's bytes")
           assert.strictEqual(modeOf(file), 0o600)
 
