@@ -15,7 +15,6 @@ import {
   type SecretRef,
   SecretStore,
   type SecretStoreDescription,
-  type SecretStoreError,
   StorageInaccessible,
   Unsupported
 } from "@fishbowl/domain"
@@ -161,7 +160,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
     authorize: Effect.suspend(() => {
       available = undefined
       return requireAvailable
-    }) as Effect.Effect<void, SecretStoreError>
+    })
   })
 })
 

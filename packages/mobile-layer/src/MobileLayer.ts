@@ -2,12 +2,13 @@
  * The wiring an Expo app uses: both platform ports from the two injected modules, and the domain's
  * LlmConfigStore on top. The domain is the same code as on desktop; only these layers differ.
  */
-import { LlmConfigStore, type LlmConfigStoreOptions } from "@fishbowl/domain"
+import { LlmConfigStore, type LlmConfigStoreOptions, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
 import { Layer } from "effect"
 import { AppStorage, type AppStorageApi } from "./AppStorageModule.ts"
 import * as AppStoragePreferencesStore from "./AppStoragePreferencesStore.ts"
 import { ExpoSecureStore, type ExpoSecureStoreApi, type ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
 import * as ExpoSecureStoreSecretStore from "./ExpoSecureStoreSecretStore.ts"
+import type { SecretKeyIndex } from "./SecretKeyIndex.ts"
 
 export interface NativeModules {
   /** `import * as SecureStore from "expo-secure-store"` */
@@ -20,6 +21,9 @@ export interface MobileSettings {
   readonly secureStore?: ExpoSecureStoreSettings
   readonly preferences?: AppStoragePreferencesStore.AppStoragePreferencesSettings
 }
+
+/** What `layer` provides: the domain store, the ports, and the key index the orphan sweep reads. */
+export type Services = LlmConfigStore | SecretStore | SecretKeyIndex | PreferencesStore
 
 /** The injected modules as services. */
 export const modules = (native: NativeModules) =>

@@ -56,18 +56,13 @@ export const makeSecretKeyIndex = Effect.fnUntraced(function*(settings: ExpoSecu
 
   const label = (page: number) => `the key index (page ${page})`
 
-  const readPage = (page: number) =>
-    Effect.tryPromise({
-      try: () => native.getItemAsync(indexPageKey(page), options),
-      catch: (cause) => cause
-    }).pipe(
-      Effect.map((text) => text === null ? Option.none<"unreadable" | ReadonlyArray<string>>() : Option.some(Option.getOrElse(
-        decodePage(text) as Option.Option<"unreadable" | ReadonlyArray<string>>,
-        () => "unreadable" as const
-      ))),
+  /** A page's services; `undefined` past the last page; `"unreadable"` when it cannot be decrypted or parsed. */
+  const readPage = (page: number): Effect.Effect<ReadonlyArray<string> | "unreadable" | undefined, SecretStoreError> =>
+    Effect.tryPromise({ try: () => native.getItemAsync(indexPageKey(page), options), catch: (cause) => cause }).pipe(
+      Effect.map((text) => text === null ? undefined : Option.getOrElse(decodePage(text), () => "unreadable" as const)),
       Effect.catch((cause) =>
         classifyNativeFailure(cause) === "undecryptable"
-          ? Effect.succeed(Option.some("unreadable" as const))
+          ? Effect.succeed("unreadable" as const)
           : Effect.fail(nativeFailure("read", label(page), cause))
       )
     )
@@ -90,9 +85,9 @@ export const makeSecretKeyIndex = Effect.fnUntraced(function*(settings: ExpoSecu
     let unreadable = 0
     for (let page = 0; page < MAX_PAGES; page++) {
       const content = yield* readPage(page)
-      if (Option.isNone(content)) break
-      if (content.value === "unreadable") unreadable++
-      pages.push(content.value === "unreadable" ? [] : content.value)
+      if (content === undefined) break
+      if (content === "unreadable") unreadable++
+      pages.push(content === "unreadable" ? [] : content)
     }
     cache = { pages, unreadable }
     return cache
