@@ -81,7 +81,7 @@ const sharedKeytar = Layer.succeedContext(
 llmConfigStoreContract(
   "memory preferences + keytar",
   Layer.mergeAll(sharedKeytar, PreferencesStore.layerMemory),
-  { propertyRuns: 200 }
+  { propertyRuns: 50 }
 )
 
 describe("KeytarSecretStore on a real Secret Service", () => {

@@ -1,0 +1,209 @@
+/**
+ * End-to-end on the real Secret Service and real preferences.json: the journaled store's contract
+ * with both real ports, two processes creating at once, and kill -9 of a child process at every
+ * named crash point of create, update and remove followed by recovery in a new process.
+ */
+import { NodeFileSystem } from "@effect/platform-node-shared"
+import { ConfigId, crashPoints, LlmConfigStore, makeLlmConfigStore, PreferencesStore, SecretStore, secretRefFor } from "@fishbowl/domain"
+import { configInput, crashOutcome, llmConfigStoreContract } from "@fishbowl/domain/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Exit, FileSystem, Layer, Option, Redacted, Scope } from "effect"
+import { spawn } from "node:child_process"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as NodePath from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, vi } from "vitest"
+import { CrashPoints } from "@fishbowl/domain"
+import { DesktopLayer } from "../src/DesktopLayer.ts"
+import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
+import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { childEnv, INSTALL_HINT, startSecretService } from "../test-support/SecretServiceHarness.ts"
+
+const secretService = await startSecretService().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error)
+  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
+})
+afterAll(() => secretService.stop())
+vi.setConfig({ testTimeout: 180_000 })
+
+const workerEnv = childEnv(secretService.env)
+const CHILD = fileURLToPath(new URL("./fixtures/store-child.ts", import.meta.url))
+const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
+
+const sharedScope = Effect.runSync(Scope.make())
+afterAll(() => Effect.runPromise(Scope.close(sharedScope, Exit.void)))
+const sharedKeytar = Layer.succeedContext(
+  await Effect.runPromise(Layer.buildWithScope(KeytarSecretStore.layer({ workerEnv }), sharedScope))
+)
+
+/** preferences.json in a fresh folder per build, removed with the layer. */
+const freshFileStore = Layer.effect(
+  PreferencesStore,
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-e2e-" })
+    return yield* JsonFilePreferencesStore.make({ dataDir: NodePath.join(root, "Fishbowl") })
+  })
+).pipe(Layer.provide(NodeFileSystem.layer))
+
+llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, freshFileStore), {
+  propertyRuns: 200
+})
+
+/** Runs the child script; resolves with its exit code/signal and its one JSON line. */
+const runChild = (args: ReadonlyArray<string>) =>
+  new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: any }>((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
+      cwd: REPO_ROOT,
+      env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`child timed out: ${args.join(" ")}\n${stderr}`))
+    }, 60_000)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      let output: unknown
+      try {
+        output = stdout.trim() === "" ? undefined : JSON.parse(stdout.trim().split("\n").at(-1)!)
+      } catch {
+        output = { unparsed: stdout, stderr }
+      }
+      resolve({ code, signal, output })
+    })
+  })
+
+/** A store over the same folder and keychain, as a freshly started process would build it. */
+const storeLayer = (dataDir: string) =>
+  LlmConfigStore.layer().pipe(Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }))))
+
+const listFiles = (dir: string): Array<string> =>
+  readdirSync(dir).flatMap((name) => {
+    const path = NodePath.join(dir, name)
+    return statSync(path).isDirectory() ? listFiles(path) : [path]
+  })
+
+describe("desktop store across processes", () => {
+  it("two processes creating configs at once lose nothing", async () => {
+    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-two-"))
+    try {
+      const [a, b] = await Promise.all([
+        runChild([dataDir, "create-many", "alpha", "12"]),
+        runChild([dataDir, "create-many", "beta", "12"])
+      ])
+      assert.deepStrictEqual([a.code, b.code], [0, 0], JSON.stringify([a.output, b.output]))
+      assert.isTrue(a.output.ok && b.output.ok)
+      await Effect.runPromise(Effect.gen(function*() {
+        const store = yield* LlmConfigStore
+        const configs = yield* store.list
+        assert.strictEqual(configs.length, 24)
+        for (const config of configs) {
+          const [label, index] = config.name.split(" ")
+          assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), `sk-${label}-${index}`)
+        }
+      }).pipe(Effect.provide(storeLayer(dataDir))))
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  })
+
+  for (const op of ["create", "update", "remove"] as const) {
+    for (const point of crashPoints[op]) {
+      it(`kill -9 at ${point}, then recover in a new process: consistent`, async () => {
+        const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-crash-"))
+        try {
+          const seeded = op === "create" ? undefined : (await runChild([dataDir, "create-many", "seed", "1"])).output.ids[0]
+          const crashed = await runChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
+          assert.strictEqual(crashed.signal, "SIGKILL", `the child died at ${point}: ${JSON.stringify(crashed.output)}`)
+          const outcome = crashOutcome(op, point, true)
+          await Effect.runPromise(Effect.gen(function*() {
+            const store = yield* LlmConfigStore
+            const secrets = yield* SecretStore
+            const pending = (yield* (yield* PreferencesStore).load).llm.journal
+            const report = yield* store.recover({ force: true })
+            assert.deepStrictEqual(report.failed, [])
+            assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [], "journal drained")
+            const configs = yield* store.list
+            if (op === "create") {
+              if (outcome === "after") {
+                assert.strictEqual(configs.length, 1)
+                assert.strictEqual(Redacted.value(yield* store.getApiKey(configs[0]!.id)), "sk-crash-new")
+              } else {
+                assert.strictEqual(configs.length, 0)
+                for (const intent of pending) {
+                  const orphan = yield* secrets.get(secretRefFor(intent.provider, intent.configId))
+                  assert.isTrue(Option.isNone(orphan), "no orphan key")
+                }
+              }
+            } else if (op === "update") {
+              const id = ConfigId.make(seeded)
+              assert.strictEqual(configs.length, 1)
+              assert.strictEqual(configs[0]!.name, outcome === "after" ? "Renamed" : "seed 0")
+              assert.strictEqual(Redacted.value(yield* store.getApiKey(id)), outcome === "after" ? "sk-crash-new" : "sk-seed-0")
+              const staged = yield* secrets.get(secretRefFor(configs[0]!.provider, id, "apiKey.staged"))
+              assert.isTrue(Option.isNone(staged), "staged key cleaned up")
+            } else {
+              assert.strictEqual(configs.length, 0)
+              const orphan = yield* secrets.get(secretRefFor(configs[0]?.provider ?? ("openai" as never), ConfigId.make(seeded)))
+              assert.isTrue(Option.isNone(orphan), "no orphan key")
+            }
+          }).pipe(Effect.provide(storeLayer(dataDir))))
+          for (const file of listFiles(dataDir)) {
+            assert.notInclude(readFileSync(file, "utf8"), "sk-crash-new", `${file} holds no key`)
+          }
+        } finally {
+          rmSync(dataDir, { recursive: true, force: true })
+        }
+      })
+    }
+  }
+
+  it.live("DesktopLayer forced to session keeps keys in memory and says so", () =>
+    Effect.gen(function*() {
+      const store = yield* LlmConfigStore
+      const status = yield* store.status
+      assert.strictEqual(status.secretStore.tier, "session")
+      assert.isFalse(status.secretStore.persistent)
+      assert.include(status.secretStore.warning ?? "", "gnome-keyring")
+      const config = yield* store.create(configInput({ provider: "openai", name: "S", apiKey: "sk-session" }))
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-session")
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-session-")), secretBackend: "session" }))))
+
+  it.live("DesktopLayer on auto picks the keychain when it is reachable", () =>
+    Effect.gen(function*() {
+      const status = yield* (yield* LlmConfigStore).status
+      assert.strictEqual(status.secretStore.tier, "keychain")
+      assert.strictEqual(status.secretStore.backend, "keytar")
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-auto-")), keytar: { workerEnv } }))))
+
+  it.live("DesktopLayer on auto falls back to session (with a warning) when no keychain is reachable", () =>
+    Effect.gen(function*() {
+      const status = yield* (yield* LlmConfigStore).status
+      assert.strictEqual(status.secretStore.tier, "session")
+      assert.strictEqual(status.health, "degraded")
+    }).pipe(Effect.provide(DesktopLayer.layer({
+      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-nokeychain-")),
+      keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
+    }))))
+
+  it.live("DesktopLayer forced to keychain without one fails loudly instead of falling back", () =>
+    Effect.gen(function*() {
+      const store = yield* LlmConfigStore
+      const error = yield* Effect.flip(store.create(configInput({ provider: "openai", name: "K", apiKey: "sk-nope" })))
+      assert.strictEqual(error._tag, "KeychainUnavailable")
+      assert.deepStrictEqual(yield* store.list, [])
+    }).pipe(Effect.provide(DesktopLayer.layer({
+      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-forced-")),
+      secretBackend: "keychain",
+      keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
+    }))))
+})
+
+void CrashPoints
+void makeLlmConfigStore
