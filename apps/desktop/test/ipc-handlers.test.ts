@@ -93,14 +93,14 @@ describe("IPC handler table", () => {
   })
 
   it("answers Timeout at the storage budget and the late operation still lands consistently", async () => {
-    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 350 })))
+    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 900 })))
     const started = performance.now()
     const result = await call(IpcChannel.create, { provider: "anthropic", name: "Slow", apiKey: makeCanaryKey() })
     const elapsed = performance.now() - started
     expect(result.error).toMatchObject({ _tag: "Timeout" })
-    expect(elapsed).toBeLessThan(340)
+    expect(elapsed, "answered at the 200 ms budget, not when the slow work ends").toBeLessThan(700)
     await runtime.runPromise(Faults.use((faults) => faults.clear))
-    await new Promise((resolve) => setTimeout(resolve, 1500))
+    await new Promise((resolve) => setTimeout(resolve, 2500))
     const status = await call(IpcChannel.status, {})
     expect(status.value.pendingIntents).toBe(0)
     const list = await call(IpcChannel.list, {})
