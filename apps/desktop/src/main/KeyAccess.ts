@@ -1,0 +1,23 @@
+/**
+ * How main-process code (the LLM client, never the renderer) obtains a key: through the store's
+ * `getApiKey`, under the key-retrieval budget (100 ms by default), so a hung keychain turns into a
+ * typed Timeout instead of a frozen request.
+ */
+import { budgets, type ConfigId, LlmConfigStore, withBudget } from "@fishbowl/domain"
+import type { ManagedRuntime } from "effect"
+import type { Redacted } from "effect"
+
+export interface KeyAccess {
+  /** Resolves with the key or rejects with a domain error (NotFound, KeychainLocked, Timeout, ...). */
+  readonly getApiKey: (id: ConfigId) => Promise<Redacted.Redacted<string>>
+}
+
+export const makeKeyAccess = (
+  runtime: ManagedRuntime.ManagedRuntime<LlmConfigStore, unknown>,
+  options?: { readonly keyRetrievalMillis?: number }
+): KeyAccess => {
+  const millis = options?.keyRetrievalMillis ?? budgets.keyRetrievalMillis
+  return {
+    getApiKey: (id) => runtime.runPromise(LlmConfigStore.use((store) => store.getApiKey(id)).pipe(withBudget("getApiKey", millis)))
+  }
+}
