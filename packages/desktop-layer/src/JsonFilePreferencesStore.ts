@@ -26,6 +26,11 @@
  * `Corrupted { quarantinedAs, restoredFrom }` so the UI can tell the user; later calls work on
  * the restored file. Without a valid backup the store starts empty and the error says so.
  *
+ * Legacy content (an `llm` section without `version`, or configs holding an `apiKey`; see
+ * Migration.isLegacyPreferences) is neither quarantined nor rewritten — a rewrite would drop the
+ * keys: load and update fail with `Unsupported` ("... need migrating") until Migration.migrate has
+ * moved the configurations and keys out.
+ *
  * Unreadable / unwritable storage (EACCES, EPERM, EIO, EROFS, ENOSPC, ...) is StorageInaccessible:
  * never emptiness, never corruption, nothing is quarantined. File contents are never logged nor
  * put into errors (not even JSON.parse messages, which quote the text).
@@ -53,6 +58,7 @@ import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
 import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, writeFileAtomic } from "./AtomicFile.ts"
 import { preferencesPath } from "./DataDir.ts"
+import { isLegacyPreferences, legacyPreferencesError } from "./Migration.ts"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
@@ -121,6 +127,8 @@ type FileState =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string }
   | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean }
+  /** LLM configurations of an older Fishbowl (keys in the file): left untouched for Migration. */
+  | { readonly _tag: "Legacy" }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
 
@@ -147,6 +155,7 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
       const version = Predicate.isObject(llm) ? (llm as { readonly version?: unknown }).version : undefined
       return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > LLM_SECTION_VERSION))
     }
+    if (isLegacyPreferences(json)) return Effect.succeed<FileState>({ _tag: "Legacy" })
     const llm: Effect.Effect<LlmSection, unknown> = object["llm"] === undefined
       ? Effect.succeed(emptyLlmSection)
       : decodeLlmSection(object["llm"])
@@ -193,11 +202,31 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const semaphore = processLockFor(path)
   const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
+  /**
+   * The classification of the last bytes read. `classify` depends on the bytes alone, so a
+   * byte-identical re-read (the common case: every list/get/getApiKey loads the file) reuses it
+   * instead of parsing and schema-validating the whole document again. `Effect.cached` also makes
+   * readers that arrive while it is still being classified (a burst after a write) wait for that one
+   * run instead of each parsing the same bytes. Documents are immutable, so sharing one is safe.
+   */
+  let lastClassified: { readonly bytes: Uint8Array; readonly state: Effect.Effect<FileState> } | undefined
+  const classifyCached = (bytes: Uint8Array): Effect.Effect<FileState> =>
+    Effect.suspend(() => {
+      const cached = lastClassified
+      if (cached !== undefined && cached.bytes.length === bytes.length && Buffer.compare(cached.bytes, bytes) === 0) {
+        return cached.state
+      }
+      return Effect.flatMap(Effect.cached(classify(bytes)), (state) => {
+        lastClassified = { bytes, state }
+        return state
+      })
+    })
+
   const readState: Effect.Effect<FileState, StorageInaccessible> = fs.readFile(path).pipe(
     Effect.map((bytes): Uint8Array | undefined => bytes),
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
     Effect.mapError(inaccessible("read", path)),
-    Effect.flatMap((bytes) => bytes === undefined ? Effect.succeed<FileState>({ _tag: "Missing" }) : classify(bytes))
+    Effect.flatMap((bytes) => bytes === undefined ? Effect.succeed<FileState>({ _tag: "Missing" }) : classifyCached(bytes))
   )
 
   /** Runs `effect` holding the in-process semaphore and the cross-process file lock. */
@@ -310,6 +339,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const readForWrite = Effect.gen(function*() {
     const state = yield* readState
     if (state._tag === "Bad") return yield* recover(state)
+    if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
     return state
   })
 
@@ -317,6 +347,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     const state = yield* readState
     if (state._tag === "Valid") return state.document
     if (state._tag === "Missing") return emptyDocument
+    if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
     // Bad: recover under the lock (re-reading first: another process may have fixed it already).
     const recovered = yield* exclusive(() => readForWrite)
     return recovered._tag === "Valid" ? recovered.document : emptyDocument

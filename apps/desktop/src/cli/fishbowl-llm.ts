@@ -4,6 +4,7 @@
  * `key`, which refuses to print to a terminal unless asked.
  */
 import {
+  CrashPoints,
   decodeInput,
   type FishbowlError,
   Internal,
@@ -19,7 +20,14 @@ import {
   withBudget,
   Diagnostics
 } from "@fishbowl/domain"
-import { currentDataDir, DesktopLayer, secretBackendFromEnv, type DesktopServices } from "@fishbowl/desktop-layer"
+import {
+  currentDataDir,
+  DesktopLayer,
+  Migration,
+  type MigrationReport,
+  secretBackendFromEnv,
+  type DesktopServices
+} from "@fishbowl/desktop-layer"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
 import { parseArgs } from "node:util"
 import { ExitCode, exitCodeFor } from "./ExitCodes.ts"
@@ -115,6 +123,22 @@ const formatConfig = (config: LlmConfig) =>
     `created:     ${config.createdAt}`,
     `updated:     ${config.updatedAt}`
   ].join("\n") + "\n"
+
+const formatMigration = (report: MigrationReport) => {
+  if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
+  const lines = [`Migration from ${report.from}:`]
+  for (const entry of report.migrated) {
+    lines.push(`  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
+      entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
+    }`)
+  }
+  for (const entry of report.skipped) lines.push(`  skipped   ${entry.name !== undefined ? `"${entry.name}"` : "(entry)"}: ${entry.reason}`)
+  for (const path of report.removedFiles) lines.push(`  removed   ${path}`)
+  for (const path of report.rewrittenFiles) lines.push(`  rewritten ${path} (keys removed)`)
+  for (const path of report.keptFiles) lines.push(`  kept      ${path} (not everything in it is migrated yet)`)
+  if (report.migrated.length === 0 && report.skipped.length === 0) lines.push("  nothing to import")
+  return lines.join("\n") + "\n"
+}
 
 export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const write = (text: string) => io.stdout.write(text)
@@ -270,8 +294,18 @@ export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<nu
         })
         return result === ExitCode.ok ? code : result
       }
-      case "migrate":
-        throw new UsageError("migrate is not available in this build yet")
+      case "migrate": {
+        // No recover first: a legacy preferences.json makes the store refuse every call until it
+        // is migrated. The CLI has no safeStorage, so secure_keys.json entries are reported as
+        // skipped unless test_secure_keys.json holds them in plain text.
+        const exit = await runtime.runPromiseExit(
+          Migration.migrateNode(values.from !== undefined ? { from: values.from } : {}).pipe(
+            Effect.provide(CrashPoints.layer),
+            withBudget(command, Math.max(budget, 60_000))
+          )
+        )
+        return report(exit, (migration) => write(json ? JSON.stringify(migration, null, 2) + "\n" : formatMigration(migration)))
+      }
       default:
         throw new UsageError(`Unknown command "${command}"`)
     }

@@ -1,0 +1,656 @@
+/**
+ * Migration of older Fishbowl configurations on real files in fresh temp folders: (a) keys inside
+ * preferences.json, (b) llm_config.json + secure_keys.json / test_secure_keys.json. Keys are canaries;
+ * after every migration a recursive scan of the data folder (backups, quarantined copies, temp
+ * files, lock folders included) must not find one. Crashes at every migrate crash point (at every
+ * entry) are defects in-process; recover and/or a re-run must end with every config exactly once,
+ * with its key, and no plaintext left. The last suite runs on the REAL keychain (keytar on a
+ * private gnome-keyring, SecretServiceHarness).
+ */
+import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
+import {
+  type ConfigId,
+  type CrashPoint,
+  CrashPoints,
+  crashPoints,
+  type LlmConfig,
+  LlmConfigStore,
+  makeLlmConfigStore,
+  makeMemorySecretStore,
+  nameKey,
+  PreferencesStore,
+  secretRefFor,
+  SecretStore,
+  type SecretStoreService,
+  SimulatedCrash
+} from "@fishbowl/domain"
+import { configInput, makeCanaryKey } from "@fishbowl/domain/testing"
+import { Cause, Effect, Exit, Layer, Option, Redacted } from "effect"
+import * as fsSync from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, beforeAll } from "vitest"
+import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
+import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
+import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../test-support/SecretServiceHarness.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+const tempDirs: Array<string> = []
+afterAll(() => {
+  for (const dir of tempDirs) fsSync.rmSync(dir, { recursive: true, force: true })
+})
+const freshDir = () => {
+  const dir = fsSync.mkdtempSync(NodePath.join(os.tmpdir(), "fishbowl-migration-"))
+  tempDirs.push(dir)
+  return dir
+}
+
+const write = (dir: string, name: string, value: unknown) =>
+  fsSync.writeFileSync(NodePath.join(dir, name), typeof value === "string" ? value : JSON.stringify(value, null, 2), { mode: 0o600 })
+const exists = (dir: string, name: string) => fsSync.existsSync(NodePath.join(dir, name))
+const readJson = (dir: string, name: string) => JSON.parse(fsSync.readFileSync(NodePath.join(dir, name), "utf8"))
+
+/** Every file under `dir` (recursively, hidden ones and those in lock folders included). */
+const allFiles = (dir: string): Array<string> =>
+  fsSync.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = NodePath.join(dir, entry.name)
+    return entry.isDirectory() ? allFiles(path) : [path]
+  })
+
+/** Files under `dir` whose bytes contain any canary (as UTF-8 text or JSON-escaped). */
+const filesHolding = (dir: string, canaries: ReadonlyArray<string>) =>
+  allFiles(dir).filter((path) => {
+    const text = fsSync.readFileSync(path).toString("latin1")
+    return canaries.some((canary) => text.includes(canary))
+  })
+
+/** Stand-in for Electron safeStorage: XOR + reversal, so the ciphertext never contains the key text. */
+const encrypt = (plain: string) => Buffer.from(Buffer.from(plain, "utf8").map((byte) => byte ^ 0x5a).reverse()).toString("base64")
+const decrypt = (cipher: Buffer): string => {
+  if (cipher.length === 0 || cipher[0] === 0) throw new Error("safeStorage: Error while decrypting the ciphertext provided")
+  return Buffer.from(Buffer.from(cipher).reverse().map((byte) => byte ^ 0x5a)).toString("utf8")
+}
+
+/** A memory store that calls itself persistent (Migration refuses session-only stores). */
+const persistentMemory = () =>
+  Effect.runSync(makeMemorySecretStore({ description: { backend: "memory (test)", persistent: true } }))
+
+/** Ports over `dataDir` and a given secret store; crash points as given. */
+const portsLayer = (dataDir: string, secrets: SecretStoreService, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+  Layer.mergeAll(
+    Layer.succeed(SecretStore, secrets),
+    JsonFilePreferencesStore.layer({ dataDir }),
+    crash,
+    NodeFileSystem.layer
+  )
+
+/** Ports plus a store instance (one "process"). */
+const appLayer = (dataDir: string, secrets: SecretStoreService, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+  LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
+
+/** Dies at the `occurrence`-th time `point` is reached (then never again). */
+const crashAt = (point: CrashPoint, occurrence: number): Layer.Layer<CrashPoints> => {
+  let seen = 0
+  return CrashPoints.layerWith((reached) =>
+    Effect.suspend(() => reached === point && ++seen === occurrence ? Effect.die(new SimulatedCrash(point)) : Effect.void)
+  )
+}
+
+interface Expected {
+  readonly name: string
+  readonly provider: string
+  readonly key?: string
+}
+
+/** The invariants after a completed migration. */
+const expectMigrated = (dataDir: string, expected: ReadonlyArray<Expected>, canaries: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const store = yield* LlmConfigStore
+    const configs = yield* store.list
+    for (const entry of expected) {
+      const matching = configs.filter((config) => nameKey(config.name) === nameKey(entry.name))
+      assert.strictEqual(matching.length, 1, `"${entry.name}" present exactly once (have: ${configs.map((c) => c.name).join(", ")})`)
+      const config = matching[0]!
+      assert.strictEqual(config.provider, entry.provider)
+      assert.strictEqual(config.hasKey, entry.key !== undefined)
+      if (entry.key !== undefined) assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), entry.key)
+    }
+    assert.strictEqual(configs.length, expected.length, "no extra configurations")
+    const status = yield* store.status
+    assert.strictEqual(status.pendingIntents, 0, "journal is empty")
+    assert.deepStrictEqual(filesHolding(dataDir, canaries), [], "no file in the data folder holds a key")
+  })
+
+const noKeyMaterial = (report: MigrationReport, canaries: ReadonlyArray<string>) => {
+  const text = JSON.stringify(report)
+  for (const canary of canaries) assert.notInclude(text, canary)
+}
+
+const isSimulatedCrash = (exit: Exit.Exit<unknown, unknown>) =>
+  Exit.isFailure(exit) && Cause.prettyErrors(exit.cause).some((error) => error.message.startsWith("Simulated crash"))
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures
+
+const OPENAI_ID = "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b"
+
+/** (a): an llm section without `version`, keys inline, plus settings of other parts of the app. */
+const legacyPreferences = (keys: { openai: string; anthropic: string }) => ({
+  theme: "dark",
+  window: { width: 1200 },
+  llm: {
+    configs: [
+      { id: OPENAI_ID, provider: "openai", name: "Work", apiKey: keys.openai, createdAt: "2024-03-01T10:00:00.000Z" },
+      { id: "2", providerId: "Anthropic", displayName: "Claude", baseUrl: "https://api.anthropic.com", apiKey: keys.anthropic },
+      { provider: "ollama", name: "Local", baseUrl: "http://localhost:11434", apiKey: "" }
+    ]
+  }
+})
+
+const expectedA = (keys: { openai: string; anthropic: string }): Array<Expected> => [
+  { name: "Work", provider: "openai", key: keys.openai },
+  { name: "Claude", provider: "anthropic", key: keys.anthropic },
+  { name: "Local", provider: "ollama" }
+]
+
+/** (b): llm_config.json with tolerant field names; keys in secure_keys.json (encrypted) or test_secure_keys.json. */
+const legacyFolder = (dir: string, keys: { openai: string; google: string }, mode: "encrypted" | "plain") => {
+  write(dir, "llm_config.json", [
+    { id: OPENAI_ID, provider: "openai", name: "Work" },
+    { id: 7, providerId: "gemini", displayName: "Gemini", base_url: "https://generativelanguage.googleapis.com/v1beta" },
+    { id: "local-1", type: "ollama", label: "Local" }
+  ])
+  const mapping = { [`llm_api_key_${OPENAI_ID}`]: keys.openai, llm_api_key_7: keys.google }
+  if (mode === "encrypted") {
+    write(dir, "secure_keys.json", Object.fromEntries(Object.entries(mapping).map(([name, key]) => [name, encrypt(key)])))
+  } else {
+    write(dir, "test_secure_keys.json", mapping)
+  }
+}
+
+const expectedB = (keys: { openai: string; google: string }): Array<Expected> => [
+  { name: "Work", provider: "openai", key: keys.openai },
+  { name: "Gemini", provider: "google", key: keys.google },
+  { name: "Local", provider: "ollama" }
+]
+
+const canariesA = () => ({ openai: makeCanaryKey("mig-openai"), anthropic: makeCanaryKey("mig-anthropic") })
+const canariesB = () => ({ openai: makeCanaryKey("mig-openai"), google: makeCanaryKey("mig-google") })
+
+const migrate = (options?: MigrateOptions) => Migration.migrate(options)
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore on legacy content", () => {
+  it.live("an unversioned llm section is refused with Unsupported: not quarantined, not rewritten", () => {
+    const dir = freshDir()
+    const keys = canariesA()
+    write(dir, "preferences.json", legacyPreferences(keys))
+    const before = fsSync.readFileSync(NodePath.join(dir, "preferences.json"))
+    return Effect.gen(function*() {
+      const store = yield* PreferencesStore
+      for (const attempt of [store.load, store.update((document) => Effect.succeed([undefined, document] as const))]) {
+        const error = yield* Effect.flip(attempt)
+        assert.strictEqual(error._tag, "Unsupported")
+        assert.include(error.message, "preferences.json holds configurations from an older Fishbowl that need migrating")
+        assert.include(error.hint, "fishbowl-llm migrate")
+      }
+      assert.isTrue(fsSync.readFileSync(NodePath.join(dir, "preferences.json")).equals(before), "bytes unchanged")
+      assert.deepStrictEqual(fsSync.readdirSync(dir).filter((name) => name.includes("corrupt")), [], "nothing quarantined")
+    }).pipe(Effect.provide(JsonFilePreferencesStore.layer({ dataDir: dir })))
+  })
+
+  it.live("a current section whose config holds an apiKey is refused too (a write would drop the key)", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("v1-inline")
+    write(dir, "preferences.json", {
+      llm: {
+        version: 1,
+        configs: [{
+          id: OPENAI_ID,
+          provider: "openai",
+          name: "Work",
+          useAuthHeader: true,
+          createdAt: "2024-01-01T00:00:00.000Z",
+          updatedAt: "2024-01-01T00:00:00.000Z",
+          hasKey: true,
+          apiKey: key
+        }],
+        journal: []
+      }
+    })
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip((yield* PreferencesStore).load)
+      assert.strictEqual(error._tag, "Unsupported")
+      assert.include(fsSync.readFileSync(NodePath.join(dir, "preferences.json"), "utf8"), key)
+    }).pipe(Effect.provide(JsonFilePreferencesStore.layer({ dataDir: dir })))
+  })
+})
+
+describe("Migration (a): keys inside preferences.json", () => {
+  it.live("imports every config with its key, keeps other settings, scrubs backups, quarantine and temp copies", () => {
+    const dir = freshDir()
+    const keys = canariesA()
+    const legacy = legacyPreferences(keys)
+    write(dir, "preferences.json", legacy)
+    // Generations and leftovers that hold the same keys.
+    write(dir, "preferences.json.bak.1", legacy)
+    write(dir, "preferences.json.bak.2", "{\"llm\":{\"configs\":[{\"apiKey\":\"" + keys.openai + "\"") // truncated
+    write(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z", legacy) // quarantined by an older build
+    write(dir, ".preferences.json.4242.abcdef0123456789.tmp", legacy) // a crashed writer's temp file
+    // A lock folder left by a crashed writer (stale: older than the 5 s stale time).
+    fsSync.mkdirSync(NodePath.join(dir, "preferences.json.lock"))
+    fsSync.utimesSync(NodePath.join(dir, "preferences.json.lock"), new Date(Date.now() - 60_000), new Date(Date.now() - 60_000))
+    const secrets = persistentMemory()
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.isFalse(report.nothingToDo)
+      assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider, entry.hasKey]), [
+        ["Work", "openai", true],
+        ["Claude", "anthropic", true],
+        ["Local", "ollama", false]
+      ])
+      assert.strictEqual(report.migrated[0]!.configId, OPENAI_ID, "a UUID v4 legacy id is kept")
+      assert.deepStrictEqual(report.skipped, [], "the quarantined copy's identical entries are imported once")
+      assert.deepStrictEqual(report.keptFiles, [])
+      assert.include(report.removedFiles, NodePath.join(dir, "llm_migration_pending.json"))
+      assert.include(report.removedFiles, NodePath.join(dir, ".preferences.json.4242.abcdef0123456789.tmp"))
+      assert.include(report.rewrittenFiles, NodePath.join(dir, "preferences.json.bak.1"))
+      noKeyMaterial(report, [keys.openai, keys.anthropic])
+
+      yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
+      // The keychain entry of the kept id is where the docs say it is.
+      const stored = yield* (yield* SecretStore).get(secretRefFor("openai" as never, OPENAI_ID as ConfigId))
+      assert.strictEqual(Option.map(stored, Redacted.value).pipe(Option.getOrUndefined), keys.openai)
+      const prefs = readJson(dir, "preferences.json")
+      assert.strictEqual(prefs.theme, "dark")
+      assert.deepStrictEqual(prefs.window, { width: 1200 })
+      assert.strictEqual(prefs.llm.version, 1)
+      assert.strictEqual(prefs.llm.configs.find((config: LlmConfig) => config.id === OPENAI_ID).createdAt, "2024-03-01T10:00:00.000Z")
+      // Quarantined copy kept (keys removed), marked so it is not imported again.
+      const quarantined = readJson(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z")
+      assert.strictEqual(quarantined.theme, "dark")
+      assert.isObject(quarantined.fishbowlMigration)
+      assert.isFalse(exists(dir, "llm_migration_pending.json"))
+    }).pipe(Effect.provide(appLayer(dir, secrets)))
+  })
+
+  it.live("a current section with one inline key: that config keeps its id; clean configs stay untouched", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("v1-inline")
+    const clean: LlmConfig = {
+      id: "7d1e5a3c-9b2f-4e8d-a6c4-1f3b5d7e9a0c" as ConfigId,
+      provider: "ollama" as never,
+      name: "Local",
+      useAuthHeader: true,
+      createdAt: "2024-01-01T00:00:00.000Z",
+      updatedAt: "2024-01-01T00:00:00.000Z",
+      hasKey: false
+    }
+    write(dir, "preferences.json", {
+      llm: {
+        version: 1,
+        configs: [clean, { ...clean, id: OPENAI_ID, provider: "openai", name: "Work", hasKey: true, apiKey: key }],
+        journal: []
+      }
+    })
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.configId]), [["Work", OPENAI_ID]])
+      yield* expectMigrated(dir, [{ name: "Local", provider: "ollama" }, { name: "Work", provider: "openai", key }], [key])
+      assert.deepStrictEqual(readJson(dir, "preferences.json").llm.configs[0], clean)
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("running twice: the second run has nothing to do and changes nothing", () => {
+    const dir = freshDir()
+    const keys = canariesA()
+    write(dir, "preferences.json", legacyPreferences(keys))
+    return Effect.gen(function*() {
+      yield* migrate()
+      const snapshot = allFiles(dir).map((path) => [path, fsSync.readFileSync(path, "utf8")])
+      const again = yield* migrate()
+      assert.deepStrictEqual(again, {
+        from: dir,
+        nothingToDo: true,
+        migrated: [],
+        skipped: [],
+        removedFiles: [],
+        rewrittenFiles: [],
+        keptFiles: []
+      })
+      assert.deepStrictEqual(allFiles(dir).map((path) => [path, fsSync.readFileSync(path, "utf8")]), snapshot)
+      yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("entries that cannot be imported stay in the pending file (reported), the rest is migrated", () => {
+    const dir = freshDir()
+    const good = makeCanaryKey("good")
+    const bad = `sk-bad\u0007${makeCanaryKey("bell")}`
+    write(dir, "preferences.json", {
+      llm: {
+        configs: [
+          { provider: "openai", name: "Good", apiKey: good },
+          { provider: "openai", name: "Bell", apiKey: bad },
+          { provider: "mistral", name: "Unknown", apiKey: makeCanaryKey("unknown") },
+          { provider: "openai-compatible", name: "Insecure", baseUrl: "http://llm.example.com/v1", apiKey: makeCanaryKey("insecure") }
+        ]
+      }
+    })
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Good"])
+      assert.deepStrictEqual(report.skipped.map((entry) => [entry.name, entry.reason]), [
+        ["Bell", "invalid key (empty, contains control characters or is too long)"],
+        ["Unknown", "unknown provider \"mistral\""],
+        ["Insecure", "invalid base URL: base URL must use https (http is allowed only for localhost, 127.0.0.1 and ::1)"]
+      ])
+      noKeyMaterial(report, [good, bad])
+      const pendingPath = NodePath.join(dir, "llm_migration_pending.json")
+      assert.deepStrictEqual(report.keptFiles, [pendingPath])
+      const pending = readJson(dir, "llm_migration_pending.json")
+      assert.deepStrictEqual(pending.entries.map((entry: { legacy: { name: string } }) => entry.legacy.name), ["Bell", "Unknown", "Insecure"])
+      assert.deepStrictEqual(filesHolding(dir, [good]), [], "the migrated key is gone from disk")
+      // The store works meanwhile; a re-run changes nothing and reports the same.
+      assert.deepStrictEqual((yield* (yield* LlmConfigStore).list).map((config) => config.name), ["Good"])
+      const again = yield* migrate()
+      assert.deepStrictEqual(again.migrated, [])
+      assert.deepStrictEqual(again.skipped.map((entry) => entry.name), ["Bell", "Unknown", "Insecure"])
+      assert.deepStrictEqual(again.keptFiles, [pendingPath])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a duplicate name is imported as \"<name> (imported)\"; an identical existing config counts as already migrated", () => {
+    const dir = freshDir()
+    const legacyKey = makeCanaryKey("dup")
+    const sameKey = makeCanaryKey("same")
+    return Effect.gen(function*() {
+      const store = yield* LlmConfigStore
+      yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey("existing") }))
+      yield* store.create(configInput({ provider: "anthropic", name: "Claude", apiKey: sameKey }))
+      // Entries with an inline key appended to the current section (what an older build wrote).
+      const current = readJson(dir, "preferences.json")
+      write(dir, "preferences.json", {
+        ...current,
+        llm: {
+          ...current.llm,
+          configs: [
+            ...current.llm.configs,
+            { provider: "openai", name: "work", apiKey: legacyKey },
+            { provider: "anthropic", name: "Claude", apiKey: sameKey }
+          ]
+        }
+      })
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.renamedFrom]), [["work (imported)", "work"]])
+      assert.deepStrictEqual(report.skipped.map((entry) => [entry.name, entry.reason]), [["Claude", "already migrated"]])
+      const configs = yield* store.list
+      assert.deepStrictEqual(configs.map((config) => config.name), ["Work", "Claude", "work (imported)"])
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(configs[2]!.id)), legacyKey)
+      assert.deepStrictEqual(filesHolding(dir, [legacyKey, sameKey]), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a session-only secret store is refused: files untouched", () => {
+    const dir = freshDir()
+    const keys = canariesA()
+    write(dir, "preferences.json", legacyPreferences(keys))
+    const secrets = Effect.runSync(makeMemorySecretStore())
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(migrate())
+      assert.strictEqual(error._tag, "Unsupported")
+      assert.deepStrictEqual(fsSync.readdirSync(dir), ["preferences.json"])
+      assert.include(fsSync.readFileSync(NodePath.join(dir, "preferences.json"), "utf8"), keys.openai)
+    }).pipe(Effect.provide(portsLayer(dir, secrets)))
+  })
+
+  it.live("two migrations at once: each config once", () => {
+    const dir = freshDir()
+    const keys = canariesA()
+    write(dir, "preferences.json", legacyPreferences(keys))
+    return Effect.gen(function*() {
+      const reports = yield* Effect.all([migrate(), migrate()], { concurrency: 2 })
+      assert.strictEqual(reports[0].migrated.length + reports[1].migrated.length, 3)
+      yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.json", () => {
+  it.live("secure_keys.json decrypted by the injected function; other secrets in it are kept", () => {
+    const dir = freshDir()
+    const keys = canariesB()
+    legacyFolder(dir, keys, "encrypted")
+    const secureKeys = readJson(dir, "secure_keys.json")
+    write(dir, "secure_keys.json", { ...secureKeys, github_token: encrypt("not-an-llm-key") })
+    return Effect.gen(function*() {
+      const report = yield* migrate({ decrypt })
+      assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider]), [
+        ["Work", "openai"],
+        ["Gemini", "google"],
+        ["Local", "ollama"]
+      ])
+      assert.strictEqual(report.migrated[0]!.configId, OPENAI_ID)
+      noKeyMaterial(report, [keys.openai, keys.google])
+      yield* expectMigrated(dir, expectedB(keys), [keys.openai, keys.google])
+      assert.isFalse(exists(dir, "llm_config.json"))
+      assert.deepStrictEqual(readJson(dir, "llm_config.json.migrated")[1].displayName, "Gemini")
+      assert.deepStrictEqual(readJson(dir, "secure_keys.json"), { github_token: encrypt("not-an-llm-key") })
+      assert.deepStrictEqual(report.keptFiles, [])
+      assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "secure_keys.json")])
+      assert.include(report.removedFiles, NodePath.join(dir, "llm_config.json"))
+      assert.isTrue((yield* migrate({ decrypt })).nothingToDo, "a key file with only other secrets is not legacy data")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("test_secure_keys.json (plain text), no decrypt needed; ids are stable across runs", () => {
+    const dir = freshDir()
+    const keys = canariesB()
+    legacyFolder(dir, keys, "plain")
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      yield* expectMigrated(dir, expectedB(keys), [keys.openai, keys.google])
+      assert.deepStrictEqual(
+        [...report.removedFiles].sort(),
+        [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")]
+      )
+      assert.isTrue((yield* migrate()).nothingToDo)
+      // The same files in the same folder map to the same ids (derived from folder + legacy id).
+      const first = report.migrated.map((entry) => entry.configId)
+      const again = freshDir()
+      legacyFolder(again, keys, "plain")
+      const other = yield* Migration.migrate({ from: again }).pipe(
+        Effect.provide(appLayer(again, persistentMemory()))
+      )
+      assert.strictEqual(other.migrated[0]!.configId, first[0], "UUID legacy id reused")
+      assert.notStrictEqual(other.migrated[1]!.configId, first[1], "derived ids depend on the folder")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("an undecryptable key: skipped with the reason, every file kept until it is migrated", () => {
+    const dir = freshDir()
+    const keys = canariesB()
+    legacyFolder(dir, keys, "encrypted")
+    const secureKeys = readJson(dir, "secure_keys.json")
+    const brokenCipher = Buffer.concat([Buffer.from([0]), Buffer.from(secureKeys.llm_api_key_7, "base64")]).toString("base64")
+    write(dir, "secure_keys.json", { ...secureKeys, llm_api_key_7: brokenCipher })
+    const before = Object.fromEntries(["llm_config.json", "secure_keys.json"].map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "utf8")]))
+    return Effect.gen(function*() {
+      const report = yield* migrate({ decrypt })
+      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Work", "Local"])
+      assert.deepStrictEqual(report.skipped, [{
+        name: "Gemini",
+        source: NodePath.join(dir, "llm_config.json"),
+        reason: "key undecryptable (safeStorage could not decrypt it)"
+      }])
+      assert.deepStrictEqual(report.removedFiles, [])
+      assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "secure_keys.json")])
+      for (const [name, text] of Object.entries(before)) assert.strictEqual(fsSync.readFileSync(NodePath.join(dir, name), "utf8"), text)
+
+      // Once it decrypts (e.g. the desktop app with the right safeStorage), the rest follows.
+      write(dir, "secure_keys.json", secureKeys)
+      const again = yield* migrate({ decrypt })
+      assert.deepStrictEqual(again.migrated.map((entry) => entry.name), ["Gemini"])
+      assert.deepStrictEqual(again.skipped.map((entry) => entry.reason), ["already migrated", "already migrated"])
+      yield* expectMigrated(dir, expectedB(keys), [keys.openai, keys.google])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("without decrypt (the CLI): secure_keys.json entries are skipped as needing the desktop app", () => {
+    const dir = freshDir()
+    const keys = canariesB()
+    legacyFolder(dir, keys, "encrypted")
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Local"])
+      assert.deepStrictEqual(report.skipped.map((entry) => entry.reason), [
+        "needs the desktop app to decrypt (Electron safeStorage)",
+        "needs the desktop app to decrypt (Electron safeStorage)"
+      ])
+      assert.isTrue(exists(dir, "secure_keys.json") && exists(dir, "llm_config.json"))
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+
+type Scenario = {
+  readonly name: string
+  readonly setUp: (dir: string) => { readonly expected: Array<Expected>; readonly canaries: Array<string> }
+  readonly options: MigrateOptions
+}
+
+const scenarios: ReadonlyArray<Scenario> = [
+  {
+    name: "(a) preferences.json",
+    setUp: (dir) => {
+      const keys = canariesA()
+      write(dir, "preferences.json", legacyPreferences(keys))
+      write(dir, "preferences.json.bak.1", legacyPreferences(keys))
+      return { expected: expectedA(keys), canaries: [keys.openai, keys.anthropic] }
+    },
+    options: {}
+  },
+  {
+    name: "(b) secure_keys.json",
+    setUp: (dir) => {
+      const keys = canariesB()
+      legacyFolder(dir, keys, "encrypted")
+      return { expected: expectedB(keys), canaries: [keys.openai, keys.google] }
+    },
+    options: { decrypt }
+  }
+]
+
+const perEntryPoints = crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")
+const crashCases = [
+  ...perEntryPoints.flatMap((point) => [1, 2, 3].map((occurrence) => ({ point, occurrence }))),
+  { point: "migrate.plaintext-removed" as const, occurrence: 1 }
+]
+
+describe("Migration crash safety (in-process crash = defect)", () => {
+  for (const scenario of scenarios) {
+    for (const { point, occurrence } of crashCases) {
+      for (const recovery of ["recover, then migrate", "migrate only"] as const) {
+        it.live(`${scenario.name}: crash at ${point} #${occurrence}; ${recovery}`, () => {
+          const dir = freshDir()
+          const { expected, canaries } = scenario.setUp(dir)
+          const secrets = persistentMemory()
+          return Effect.gen(function*() {
+            const crashed = yield* Migration.migrate(scenario.options).pipe(
+              Effect.provide(portsLayer(dir, secrets, crashAt(point, occurrence))),
+              Effect.exit
+            )
+            assert.isTrue(isSimulatedCrash(crashed), `crashed at ${point} #${occurrence}: ${Exit.isFailure(crashed) ? Cause.pretty(crashed.cause) : "no failure"}`)
+            // "Restart": new store instance over the same files and secret store.
+            yield* Effect.gen(function*() {
+              if (recovery === "recover, then migrate") {
+                const store = yield* makeLlmConfigStore({ staleIntentMillis: 0 })
+                const recovered = yield* store.recover({ force: true }).pipe(
+                  Effect.catchTag("Unsupported", () => Effect.succeed(undefined)) // crash before adoption finished
+                )
+                if (recovered !== undefined) assert.deepStrictEqual(recovered.failed, [])
+              }
+              const report = yield* Migration.migrate(scenario.options)
+              noKeyMaterial(report, canaries)
+              assert.deepStrictEqual(report.keptFiles, [])
+              yield* expectMigrated(dir, expected, canaries)
+              assert.isTrue((yield* Migration.migrate(scenario.options)).nothingToDo)
+            }).pipe(Effect.provide(appLayer(dir, secrets)))
+            // No key is orphaned in the secret store: exactly the migrated configs' entries exist.
+            yield* Effect.gen(function*() {
+              const store = yield* LlmConfigStore
+              for (const config of yield* store.list) {
+                const stagedGone = yield* secrets.get(secretRefFor(config.provider, config.id, "apiKey.staged"))
+                assert.isTrue(Option.isNone(stagedGone))
+              }
+            }).pipe(Effect.provide(appLayer(dir, secrets)))
+          })
+        })
+      }
+    }
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("Migration end to end on the REAL keychain (keytar + private gnome-keyring)", () => {
+  let secretService: SecretServiceHandle | undefined
+  beforeAll(async () => {
+    secretService = await startSecretService().catch((error: unknown) => {
+      const message = error instanceof Error ? error.message : String(error)
+      throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
+    })
+  }, 60_000)
+  afterAll(() => secretService?.stop())
+
+  it.live("(a) and (b) in one folder: every key in the keychain, readable by a new process, no canary on disk", () => {
+    const dir = freshDir()
+    const keysA = canariesA()
+    const keysB = canariesB()
+    write(dir, "preferences.json", legacyPreferences(keysA))
+    write(dir, "preferences.json.bak.1", legacyPreferences(keysA))
+    // (b) uses other names and a different UUID so both sets are distinct configs.
+    write(dir, "llm_config.json", [
+      { id: "5f0e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b", provider: "openai", name: "Old work" },
+      { id: 7, providerId: "gemini", displayName: "Gemini" }
+    ])
+    write(dir, "test_secure_keys.json", {
+      "llm_api_key_5f0e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b": keysB.openai,
+      llm_api_key_7: keysB.google
+    })
+    const keytar = () => KeytarSecretStore.layer({ workerEnv: childEnv(secretService!.env) })
+    const real = (crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+      LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
+        Layer.provideMerge(Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer))
+      )
+    const expected: Array<Expected> = [
+      ...expectedA(keysA),
+      { name: "Old work", provider: "openai", key: keysB.openai },
+      { name: "Gemini", provider: "google", key: keysB.google }
+    ]
+    const canaries = [keysA.openai, keysA.anthropic, keysB.openai, keysB.google]
+    return Effect.gen(function*() {
+      // A crash after the first key reached the keychain, then a fresh process finishes the job.
+      const crashed = yield* Migration.migrate().pipe(Effect.provide(real(crashAt("migrate.secret-verified", 1))), Effect.exit)
+      assert.isTrue(isSimulatedCrash(crashed))
+      const report = yield* Migration.migrate().pipe(Effect.provide(real()))
+      noKeyMaterial(report, canaries)
+      assert.strictEqual(report.migrated.length, 5)
+      assert.deepStrictEqual(report.keptFiles, [])
+      // A separate keytar worker (a new "process") reads every key back.
+      yield* expectMigrated(dir, expected, canaries).pipe(Effect.provide(real()))
+      // Clean the shared keychain.
+      yield* Effect.gen(function*() {
+        const store = yield* LlmConfigStore
+        for (const config of yield* store.list) yield* store.remove(config.id)
+        assert.deepStrictEqual(yield* store.list, [])
+      }).pipe(Effect.provide(real()))
+    }).pipe(Effect.timeout("60 seconds"))
+  }, 90_000)
+})
