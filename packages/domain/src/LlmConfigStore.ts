@@ -120,12 +120,19 @@ const configNotFound = (id: string) =>
     hint: "Refresh the list; the configuration may have been removed in another window."
   })
 
+/** Failures that are refusals: the secret store wrote nothing. */
+const nothingWritten = (cause: { readonly _tag: string }) =>
+  cause._tag === "KeychainLocked" || cause._tag === "KeychainDenied" || cause._tag === "InvalidInput" ||
+  cause._tag === "Unsupported"
+
 /** Names in use, including those reserved by unfinished creates and renames. */
 const namesTaken = (llm: LlmSection, exceptId?: string): Set<string> => {
   const names = new Set<string>()
   for (const config of llm.configs) if (config.id !== exceptId) names.add(nameKey(config.name))
   for (const intent of llm.journal) {
-    if (intent.after !== undefined && intent.configId !== exceptId) names.add(nameKey(intent.after.name))
+    if (intent.after !== undefined && intent.configId !== exceptId && intent.phase !== "abandoned") {
+      names.add(nameKey(intent.after.name))
+    }
   }
   return names
 }
@@ -242,19 +249,42 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     )
 
   /**
-   * Undo of an intent whose secret step failed. The intent is dropped only once the secret side is
-   * known to be clean; otherwise it stays for `settle`/`recover`, so a key is never orphaned.
+   * Handles an operation that failed half-way.
+   * - A refusal (locked, denied, invalid, unsupported) wrote nothing: with nothing staged, the
+   *   intent is simply dropped.
+   * - An update whose primary write failed ambiguously (it may have landed) after the staged
+   *   copy was written stays `pending`: recovery rolls it forward from the staged copy, so the key
+   *   and the metadata can never disagree.
+   * - Otherwise the intent is marked `abandoned` (it reserves nothing and is only ever rolled
+   *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
+   *   `settle` or `recover` finish it. A key is never orphaned.
    */
-  const abandon = (intent: Intent) =>
+  const abandon = (intent: Intent, cause: StoreError | InvalidInput, options?: { readonly stagedWritten?: boolean }) =>
     Effect.gen(function*() {
-      if (intent.op === "create" && intent.keyChange === "set" && intent.after !== undefined) {
-        yield* secrets.delete(keyRef(intent.after))
+      const refused = nothingWritten(cause)
+      if (refused && options?.stagedWritten !== true) {
+        return yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
       }
-      if (intent.op === "update" && intent.keyChange === "set" && intent.before !== undefined) {
-        yield* secrets.delete(stagedRef(intent.before))
+      if (!refused && options?.stagedWritten === true) return
+      const abandoned: Intent = { ...intent, phase: "abandoned" }
+      yield* preferences.update((document) =>
+        Effect.succeed([undefined, replaceSection(document, {
+          journal: document.llm.journal.map((entry) => entry.id === intent.id ? abandoned : entry)
+        })] as const)
+      )
+      yield* undoAbandoned(abandoned)
+    }).pipe(Effect.ignore)
+
+  /** Deletes whatever secrets an abandoned intent may have written, then drops it. Idempotent. */
+  const undoAbandoned = (intent: Intent) =>
+    Effect.gen(function*() {
+      if (intent.op === "create" || intent.op === "migrate") {
+        if (intent.keyChange === "set") yield* secrets.delete(keyRef(intent.after!))
+      } else if (intent.op === "update" && intent.keyChange === "set") {
+        yield* secrets.delete(stagedRef(intent.after!))
       }
       yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-    }).pipe(Effect.ignore)
+    })
 
   /**
    * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
@@ -268,7 +298,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       for (const intent of document.llm.journal) {
         if (intent.configId !== id) continue
         const stale = now - Date.parse(intent.startedAt) >= staleIntentMillis
-        if (intent.owner === instanceId || stale) yield* recoverIntent(intent)
+        if (intent.owner === instanceId || stale || intent.phase === "abandoned") yield* recoverIntent(intent)
       }
     })
 
@@ -317,7 +347,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         )
         yield* reached("create.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(keyRef(config), apiKey).pipe(Effect.tapError(() => abandon(intent)))
+          yield* secrets.set(keyRef(config), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
         }
         yield* reached("create.secret-written")
         yield* preferences.update((document) =>
@@ -325,7 +355,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
             undefined,
             replaceSection(withoutIntent(document, intent.id), { configs: [...document.llm.configs, config] })
           ] as const)
-        ).pipe(Effect.tapError(() => abandon(intent)))
+        ).pipe(Effect.tapError((cause) => abandon(intent, cause)))
         yield* reached("create.committed")
         yield* publish({ _tag: "Created", config })
         return config
@@ -387,9 +417,11 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         const after = intent.after!
         yield* reached("update.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(stagedRef(after), apiKey).pipe(Effect.tapError(() => abandon(intent)))
+          yield* secrets.set(stagedRef(after), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
           yield* reached("update.secret-staged")
-          yield* secrets.set(keyRef(after), apiKey).pipe(Effect.tapError(() => abandon(intent)))
+          yield* secrets.set(keyRef(after), apiKey).pipe(
+            Effect.tapError((cause) => abandon(intent, cause, { stagedWritten: true }))
+          )
           yield* reached("update.secret-written")
         }
         yield* commitUpdate(intent)
@@ -502,6 +534,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
 
   /** Rolls one intent forward or back; every step is idempotent so a crash during recovery is fine too. */
   const recoverIntent = (intent: Intent): Effect.Effect<"forward" | "back", StoreError> => {
+    if (intent.phase === "abandoned") return undoAbandoned(intent).pipe(Effect.as("back" as const))
     switch (intent.op) {
       case "create":
       case "migrate":
@@ -548,7 +581,8 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       const entry = { configId: intent.configId, op: intent.op }
       const ownedHere = intent.owner === instanceId
       const stale = now - Date.parse(intent.startedAt) >= staleIntentMillis
-      if (inFlight.has(intent.id) || (!ownedHere && !stale && recoverOptions?.force !== true)) {
+      const eligible = ownedHere || stale || intent.phase === "abandoned" || recoverOptions?.force === true
+      if (inFlight.has(intent.id) || !eligible) {
         report.deferred.push(entry)
         continue
       }

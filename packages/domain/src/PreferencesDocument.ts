@@ -27,8 +27,12 @@ export const Intent = Schema.Struct({
   after: Schema.optional(LlmConfig),
   /** What happens to the key: `set` writes a new one (staged first on update), `delete` removes it. */
   keyChange: Schema.Literals(["none", "set", "delete"]),
-  /** `committed`: metadata is final, only clean-up (the staged key) remains. */
-  phase: Schema.Literals(["pending", "committed"])
+  /**
+   * `committed`: metadata is final, only clean-up (the staged key) remains. `abandoned`: the
+   * operation failed and was reported as failed; only undoing its secret writes remains, so it
+   * reserves no name and anyone may finish it.
+   */
+  phase: Schema.Literals(["pending", "committed", "abandoned"])
 })
 export type Intent = typeof Intent.Type
 

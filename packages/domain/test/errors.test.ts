@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Schema } from "effect"
+import { Effect, Layer, Redacted, Schema } from "effect"
 import {
   Conflict,
   Corrupted,
@@ -91,17 +91,72 @@ describe("domain errors", () => {
       }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
   }
 
-  it.live("a failure half-way through an update (fail-after-1) rolls back cleanly", () =>
+  it.live("a refused create (locked) reserves nothing: the same name works once unlocked", () =>
+    Effect.gen(function*() {
+      const control = yield* Faults
+      const store = yield* makeLlmConfigStore()
+      yield* control.set({ secretFault: "locked" })
+      const error = yield* Effect.flip(store.create(configInput({ provider: "openai", name: "Retry", apiKey: makeCanaryKey() })))
+      assert.strictEqual(error._tag, "KeychainLocked")
+      assert.strictEqual((yield* store.status).pendingIntents, 0, "a refusal wrote nothing, so nothing is left to undo")
+      yield* control.clear
+      const created = yield* makeLlmConfigStore().pipe(
+        Effect.flatMap((otherProcess) => otherProcess.create(configInput({ provider: "openai", name: "Retry", apiKey: makeCanaryKey() })))
+      )
+      assert.strictEqual(created.name, "Retry")
+    }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+
+  it.live("a refused primary write after staging leaves an abandoned intent that reserves no name; any process rolls it back", () =>
+    Effect.gen(function*() {
+      const control = yield* Faults
+      const secrets = yield* SecretStore
+      const store = yield* makeLlmConfigStore()
+      const seeded = yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: makeCanaryKey("seed") }))
+      // The staged write lands, the primary write is refused, and the clean-up is refused too.
+      yield* control.set({ secretFault: "locked", failAfter: 1 })
+      const error = yield* Effect.flip(store.update(seeded.id, configPatch({ name: "Changed", apiKey: makeCanaryKey() })))
+      assert.strictEqual(error._tag, "KeychainLocked")
+      const journal = (yield* (yield* PreferencesStore).load).llm.journal
+      assert.deepStrictEqual(journal.map((intent) => intent.phase), ["abandoned"])
+      yield* control.clear
+      const otherProcess = yield* makeLlmConfigStore({ staleIntentMillis: 60_000 })
+      const renamed = yield* otherProcess.create(configInput({ provider: "ollama", name: "Changed" }))
+      assert.strictEqual(renamed.name, "Changed", "an abandoned intent reserves no name")
+      const report = yield* otherProcess.recover()
+      assert.deepStrictEqual(report.rolledBack, [{ configId: seeded.id, op: "update" }])
+      assert.strictEqual((yield* otherProcess.get(seeded.id)).name, "Seed")
+      const staged = yield* secrets.get({ service: `fishbowl.openai.${seeded.id}`, account: "apiKey.staged" })
+      assert.isTrue(staged._tag === "None", "the staged key was removed")
+    }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+
+  it.live("an ambiguous primary write after staging is rolled forward from the staged copy", () =>
+    Effect.gen(function*() {
+      const control = yield* Faults
+      const store = yield* makeLlmConfigStore()
+      const seeded = yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: makeCanaryKey() }))
+      const replacement = makeCanaryKey("replacement")
+      yield* control.set({ secretFault: "unavailable", failAfter: 1, failing: ["set"] })
+      const error = yield* Effect.flip(store.update(seeded.id, configPatch({ name: "Changed", apiKey: replacement })))
+      assert.strictEqual(error._tag, "KeychainUnavailable")
+      yield* control.clear
+      const report = yield* store.recover()
+      assert.deepStrictEqual(report.rolledForward, [{ configId: seeded.id, op: "update" }])
+      assert.strictEqual((yield* store.get(seeded.id)).name, "Changed")
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), replacement, "key and metadata agree")
+    }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
+
+  it.live("a refused primary write half-way through an update (fail-after-1) rolls back at once", () =>
     Effect.gen(function*() {
       const control = yield* Faults
       const store = yield* makeLlmConfigStore()
       const original = makeCanaryKey("original")
       const seeded = yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: original }))
-      yield* control.set({ secretFault: "unavailable", failAfter: 1, failing: ["set"] })
+      yield* control.set({ secretFault: "locked", failAfter: 1, failing: ["set"] })
       const error = yield* Effect.flip(store.update(seeded.id, configPatch({ name: "Changed", apiKey: makeCanaryKey() })))
-      assert.strictEqual(error._tag, "KeychainUnavailable")
+      assert.strictEqual(error._tag, "KeychainLocked")
       yield* control.clear
       assert.strictEqual((yield* store.get(seeded.id)).name, "Seed")
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), original)
       const status = yield* store.status
       assert.strictEqual(status.pendingIntents, 0)
     }).pipe(Effect.provide(Layer.merge(Faults.layerMemory, CrashPoints.layer))))
