@@ -1,0 +1,141 @@
+/**
+ * Electron main process: one locked-down settings window over the same DesktopLayer runtime the
+ * CLI uses. Deliberately thin: the logic lives in IpcHandlers (tested in Node) and the layers;
+ * this file only wires Electron to them and hardens the window.
+ */
+import { DATA_DIR_ENV, DesktopLayer, type KeytarWorkerSpawner, forkKeytarWorker, secretBackendFromEnv } from "@fishbowl/desktop-layer"
+import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
+import { app, ipcMain, safeStorage } from "electron"
+import { ManagedRuntime } from "effect"
+import { fork } from "node:child_process"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
+import { forwardChanges, type IpcLogger, makeIpcHandlers, registerIpcHandlers } from "./IpcHandlers.ts"
+import { bundledOriginPolicy } from "./SenderPolicy.ts"
+import { broadcastToAllWindows, hardenWebContents, openSettingsWindow, restrictSession } from "./window.ts"
+
+/** dist/main/, where the bundle, and the keytar worker copied next to it, live. */
+const mainDir = path.dirname(fileURLToPath(import.meta.url))
+const distDir = path.resolve(mainDir, "..")
+const rendererDir = path.join(distDir, "renderer")
+const preloadPath = path.join(distDir, "preload", "preload.cjs")
+const keytarWorkerPath = path.join(mainDir, "keytar-worker.cjs")
+
+/**
+ * Which Node runs the keytar worker. keytar is a native module built for the Node that ran
+ * `npm install`; Electron's own Node has another ABI. So: an explicit FISHBOWL_KEYTAR_NODE, else
+ * the Node npm runs under (`npm start`), else Electron itself as Node (a packaged app, where keytar
+ * is rebuilt for Electron). If keytar cannot load, the worker reports "unavailable" and the
+ * backend falls through to safeStorage, never silently to plaintext.
+ */
+const keytarNode = (): string | undefined => process.env["FISHBOWL_KEYTAR_NODE"] || process.env["npm_node_execpath"] || undefined
+
+const workerEnv = (): Readonly<Record<string, string>> => {
+  const env: Record<string, string> = {}
+  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value
+  if (keytarNode() === undefined) env["ELECTRON_RUN_AS_NODE"] = "1"
+  else delete env["ELECTRON_RUN_AS_NODE"]
+  return env
+}
+
+/** forkKeytarWorker, but forked with an explicit Node binary when one is known. */
+const spawnKeytarWorker: KeytarWorkerSpawner = (options) => {
+  const execPath = keytarNode()
+  if (execPath === undefined) return forkKeytarWorker(options)
+  const child = fork(options.workerPath, [], {
+    execPath,
+    serialization: "advanced",
+    env: { ...options.env },
+    execArgv: [],
+    stdio: ["ignore", "ignore", "ignore", "ipc"]
+  })
+  let exitReason: string | undefined
+  const exitListeners: Array<(reason: string) => void> = []
+  const exited = (reason: string) => {
+    if (exitReason !== undefined) return
+    exitReason = reason
+    for (const listener of exitListeners) listener(reason)
+  }
+  child.on("exit", (code, signal) => exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`))
+  child.on("error", (error) => {
+    exited(`keychain helper failed: ${error.message}`)
+    child.kill("SIGKILL")
+  })
+  return {
+    pid: child.pid,
+    send: (request) => {
+      child.send(request, (error) => {
+        if (error) {
+          exited(`could not reach the keychain helper: ${error.message}`)
+          child.kill("SIGKILL")
+        }
+      })
+    },
+    onMessage: (listener) => child.on("message", listener),
+    onExit: (listener) => (exitReason !== undefined ? listener(exitReason) : exitListeners.push(listener)),
+    kill: () => child.kill("SIGKILL"),
+    setKeepsAlive: (keepsAlive) => {
+      if (keepsAlive) child.ref()
+      else child.unref()
+    }
+  }
+}
+
+/** One line per IPC call: channel, outcome, duration (IpcHandlers never passes payloads here). */
+const log: IpcLogger = ({ channel, millis, origin, outcome }) =>
+  console.info(`[ipc] ${channel} ${outcome} ${millis}ms${origin !== undefined ? ` from ${origin}` : ""}`)
+
+const start = async () => {
+  // Same folder as the CLI: FISHBOWL_DATA_DIR wins (tests, portable installs), else userData.
+  const dataDir = process.env[DATA_DIR_ENV] || app.getPath("userData")
+  const runtime = ManagedRuntime.make(
+    DesktopLayer.layer({
+      dataDir,
+      safeStorage,
+      secretBackend: secretBackendFromEnv(process.env),
+      keytar: { workerPath: keytarWorkerPath, workerEnv, spawn: spawnKeytarWorker }
+    })
+  )
+
+  // Finish or undo whatever a crash left half-done before the UI can see the store.
+  await runtime.runPromise(LlmConfigStore.use((store) => store.recover())).catch((error: unknown) => {
+    console.error(`[fishbowl] recovery failed: ${error instanceof Error ? error.message : String(error)}`)
+  })
+
+  // Start the keychain helper (and pick the tier) now, outside any budget, so the page's first
+  // status call does not pay for a cold process start.
+  void runtime.runPromise(LlmConfigStore.use((store) => store.status)).catch(() => {})
+
+  const unregister = registerIpcHandlers(
+    ipcMain,
+    makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href), log })
+  )
+  const stopForwarding = forwardChanges(runtime, (change) => broadcastToAllWindows(IpcChannel.changed, change))
+
+  restrictSession()
+  app.on("web-contents-created", (_event, contents) => hardenWebContents(contents))
+  openSettingsWindow({ rendererDir, preloadPath })
+  app.on("activate", () => openSettingsWindow({ rendererDir, preloadPath }, { onlyIfNone: true }))
+
+  // Dispose the runtime (kills the keytar worker, releases file locks) before the process exits.
+  let disposed = false
+  app.on("will-quit", (event) => {
+    if (disposed) return
+    event.preventDefault()
+    stopForwarding()
+    unregister()
+    void runtime.dispose().finally(() => {
+      disposed = true
+      app.quit()
+    })
+  })
+}
+
+app.setName("Fishbowl")
+app.on("window-all-closed", () => {
+  if (process.platform !== "darwin") app.quit()
+})
+app.whenReady().then(start).catch((error: unknown) => {
+  console.error(`[fishbowl] failed to start: ${error instanceof Error ? error.message : String(error)}`)
+  app.exit(1)
+})

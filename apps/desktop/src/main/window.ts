@@ -1,0 +1,71 @@
+/**
+ * The settings window and the hardening every web contents gets. The renderer is local, trusted
+ * code, but it handles API keys, so it runs as if it were not: no Node, sandboxed, isolated, no
+ * navigation, no popups, no permissions, and a CSP that forbids any network connection.
+ */
+import { BrowserWindow, session, type WebContents } from "electron"
+import * as path from "node:path"
+import { CONTENT_SECURITY_POLICY } from "../renderer/contentSecurityPolicy.ts"
+
+/** Deny every permission (camera, notifications, clipboard-read, ...) and add the CSP header. */
+export const restrictSession = () => {
+  const defaultSession = session.defaultSession
+  defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+  defaultSession.setPermissionCheckHandler(() => false)
+  defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({
+      responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CONTENT_SECURITY_POLICY] }
+    })
+  })
+}
+
+/** Blocks navigation away from the loaded document, new windows and webviews. */
+export const hardenWebContents = (contents: WebContents) => {
+  contents.on("will-navigate", (event, url) => {
+    const current = contents.getURL()
+    const sameDocument = current !== "" && url.split("#")[0] === current.split("#")[0]
+    if (!sameDocument) event.preventDefault()
+  })
+  contents.on("will-redirect", (event) => event.preventDefault())
+  contents.on("will-attach-webview", (event) => event.preventDefault())
+  contents.setWindowOpenHandler(() => ({ action: "deny" }))
+}
+
+export interface SettingsWindowPaths {
+  readonly rendererDir: string
+  readonly preloadPath: string
+}
+
+export const openSettingsWindow = (paths: SettingsWindowPaths, options?: { readonly onlyIfNone?: boolean }) => {
+  if (options?.onlyIfNone === true && BrowserWindow.getAllWindows().length > 0) return
+  const window = new BrowserWindow({
+    width: 960,
+    height: 760,
+    minWidth: 560,
+    minHeight: 480,
+    title: "Fishbowl — LLM providers",
+    show: false,
+    backgroundColor: "#f6f7f9",
+    webPreferences: {
+      preload: paths.preloadPath,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false
+    }
+  })
+  window.once("ready-to-show", () => window.show())
+  void window.loadFile(path.join(paths.rendererDir, "index.html"))
+  return window
+}
+
+/** Sends `payload` on `channel` to every open window (change events keep all views in step). */
+export const broadcastToAllWindows = (channel: string, payload: unknown) => {
+  for (const window of BrowserWindow.getAllWindows()) {
+    if (!window.isDestroyed()) window.webContents.send(channel, payload)
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * The renderer's only door to the main process: `window.fishbowl.llmConfigs`, one method per
+ * contract route, each a plain `ipcRenderer.invoke`. Nothing is decoded or validated here: main
+ * does that for every call, so a compromised renderer gains nothing by bypassing this file.
+ *
+ * Runs sandboxed (it can only `require("electron")`), so it is bundled as CommonJS and the channel
+ * names are inlined at build time from the domain contract (see scripts/build.mjs).
+ */
+import type { bridgeChannels as BridgeChannels, LlmConfigsBridge } from "@fishbowl/domain"
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron"
+
+declare const __FISHBOWL_BRIDGE_CHANNELS__: typeof BridgeChannels
+declare const __FISHBOWL_CHANGED_CHANNEL__: string
+
+const channels = __FISHBOWL_BRIDGE_CHANNELS__
+
+const llmConfigs: LlmConfigsBridge = {
+  list: () => ipcRenderer.invoke(channels.list, {}),
+  get: (request) => ipcRenderer.invoke(channels.get, request),
+  create: (request) => ipcRenderer.invoke(channels.create, request),
+  update: (request) => ipcRenderer.invoke(channels.update, request),
+  remove: (request) => ipcRenderer.invoke(channels.remove, request),
+  status: () => ipcRenderer.invoke(channels.status, {}),
+  diagnose: (request) => ipcRenderer.invoke(channels.diagnose, request),
+  authorize: () => ipcRenderer.invoke(channels.authorize, {}),
+  onChanged: (listener) => {
+    // The event object (sender, ports) never reaches the page; only the encoded change does.
+    const forward = (_event: IpcRendererEvent, change: Parameters<typeof listener>[0]) => listener(change)
+    ipcRenderer.on(__FISHBOWL_CHANGED_CHANNEL__, forward)
+    return () => {
+      ipcRenderer.removeListener(__FISHBOWL_CHANGED_CHANNEL__, forward)
+    }
+  }
+}
+
+contextBridge.exposeInMainWorld("fishbowl", { llmConfigs })

@@ -1,0 +1,297 @@
+/**
+ * The add and edit form of one configuration, built from the provider's field definitions (data,
+ * not code: a new provider needs no renderer change). Owns the key input's lifecycle: the key is
+ * read once on submit and the input is emptied in the same tick, so it stays in the DOM no longer
+ * than the user is typing it.
+ */
+import type { ProviderDefinition, ProviderField } from "@fishbowl/domain"
+import type { LlmConfigView, WireError } from "./bridge.ts"
+import { h, replaceChildren } from "./dom.ts"
+
+export interface ConfigFormOptions {
+  /** Prefix of every element id, unique on the page ("add", "edit-<id>"). */
+  readonly idPrefix: string
+  readonly provider: ProviderDefinition
+  /** Present when editing: fields start from it and the stored key is kept unless replaced. */
+  readonly config?: LlmConfigView
+  /** Extra fields shown first (the add form's provider picker). */
+  readonly leading?: HTMLElement
+  readonly submitLabel: string
+  readonly onSubmit: (form: ConfigForm) => void
+  readonly onCancel?: () => void
+}
+
+/** What the user entered; `apiKey` is undefined when the key input was empty or not shown. */
+export interface ConfigFormValues {
+  readonly name: string
+  readonly baseUrl: string | undefined
+  readonly useAuthHeader: boolean | undefined
+  readonly apiKey: string | undefined
+}
+
+type FieldId = "name" | ProviderField["id"]
+
+export class ConfigForm {
+  readonly element: HTMLFormElement
+  private readonly inputs = new Map<FieldId, HTMLInputElement>()
+  private readonly errorSlots = new Map<FieldId, HTMLElement>()
+  private readonly formError: HTMLElement
+  private readonly submitButton: HTMLButtonElement
+  private keySection: { readonly field: HTMLElement; readonly replaceRow: HTMLElement; readonly toggle: HTMLButtonElement } | undefined
+
+  constructor(private readonly options: ConfigFormOptions) {
+    const { config, idPrefix, provider } = options
+    this.formError = h("div", { class: "form-error", id: `${idPrefix}-form-error`, "aria-live": "polite" })
+    this.submitButton = h("button", { type: "submit", class: "button primary" }, options.submitLabel)
+    const nameField = this.textField("name", {
+      label: "Name",
+      value: config?.name ?? "",
+      placeholder: `e.g. ${provider.displayName} (work)`,
+      help: "A label you will recognise; unique across your providers.",
+      required: true
+    })
+    const providerFields = provider.fields.map((field) => this.providerField(field))
+    this.element = h(
+      "form",
+      { class: "config-form", novalidate: true, "aria-label": config ? `Edit ${config.name}` : `Add ${provider.displayName}` },
+      options.leading,
+      nameField,
+      providerFields,
+      this.formError,
+      h(
+        "div",
+        { class: "form-actions" },
+        this.submitButton,
+        options.onCancel &&
+          h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel")
+      )
+    )
+    this.element.addEventListener("submit", (event) => {
+      event.preventDefault()
+      options.onSubmit(this)
+    })
+    this.element.querySelector<HTMLButtonElement>("[data-action=cancel]")?.addEventListener("click", () => {
+      this.clearSecrets()
+      options.onCancel?.()
+    })
+  }
+
+  /** Reads the form and empties the key input at once (success or failure, it is not kept). */
+  takeValues(): ConfigFormValues {
+    const text = (id: FieldId) => this.inputs.get(id)?.value.trim()
+    const keyInput = this.inputs.get("apiKey")
+    const keyVisible = keyInput !== undefined && this.keySection?.field.hidden !== true
+    const apiKey = keyVisible && keyInput.value !== "" ? keyInput.value : undefined
+    this.clearSecrets()
+    const authHeader = this.inputs.get("useAuthHeader")
+    return {
+      name: text("name") ?? "",
+      baseUrl: this.inputs.has("baseUrl") ? text("baseUrl") : undefined,
+      useAuthHeader: authHeader === undefined ? undefined : authHeader.checked,
+      apiKey
+    }
+  }
+
+  /** Empties the key input and masks it again. */
+  clearSecrets() {
+    const keyInput = this.inputs.get("apiKey")
+    if (keyInput === undefined) return
+    keyInput.value = ""
+    keyInput.type = "password"
+    if (this.keySection !== undefined) this.setToggle(this.keySection.toggle, false)
+  }
+
+  clearErrors() {
+    replaceChildren(this.formError)
+    for (const [id, slot] of this.errorSlots) {
+      replaceChildren(slot)
+      this.inputs.get(id)?.removeAttribute("aria-invalid")
+    }
+  }
+
+  /** Shows the error next to the field it names (e.g. `patch.apiKey` → API key), else by the buttons. */
+  showError(error: WireError) {
+    this.clearErrors()
+    const fieldId = error.field?.split(".").at(-1) as FieldId | undefined
+    const slot = fieldId !== undefined ? this.errorSlots.get(fieldId) : undefined
+    const input = fieldId !== undefined ? this.inputs.get(fieldId) : undefined
+    if (slot === undefined || input === undefined || fieldId === undefined) {
+      replaceChildren(this.formError, errorText(error))
+      return
+    }
+    if (fieldId === "apiKey") this.revealKey({ focus: false })
+    replaceChildren(slot, errorText(error))
+    input.setAttribute("aria-invalid", "true")
+    input.focus()
+  }
+
+  setBusy(busy: boolean) {
+    this.submitButton.disabled = busy
+    this.element.setAttribute("aria-busy", String(busy))
+  }
+
+  focusFirst() {
+    this.inputs.get("name")?.focus()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // fields
+
+  private fieldId(id: FieldId) {
+    return `${this.options.idPrefix}-${id}`
+  }
+
+  private errorSlot(id: FieldId) {
+    const slot = h("p", { class: "field-error", id: `${this.fieldId(id)}-error`, "aria-live": "polite" })
+    this.errorSlots.set(id, slot)
+    return slot
+  }
+
+  private describedBy(id: FieldId, help: string | undefined) {
+    return [help !== undefined ? `${this.fieldId(id)}-help` : undefined, `${this.fieldId(id)}-error`].filter(Boolean).join(" ")
+  }
+
+  private textField(
+    id: FieldId,
+    spec: { label: string; value: string; placeholder?: string | undefined; help?: string | undefined; required: boolean; type?: string }
+  ) {
+    const input = h("input", {
+      id: this.fieldId(id),
+      name: id,
+      type: spec.type ?? "text",
+      placeholder: spec.placeholder,
+      "aria-required": spec.required ? "true" : undefined,
+      "aria-describedby": this.describedBy(id, spec.help),
+      autocomplete: "off",
+      spellcheck: "false",
+      maxlength: id === "name" ? "100" : "2048"
+    })
+    input.value = spec.value
+    this.inputs.set(id, input)
+    return h(
+      "div",
+      { class: "field", "data-field": id },
+      labelRow(input.id, spec.label, spec.required),
+      input,
+      spec.help !== undefined && h("p", { class: "help", id: `${input.id}-help` }, spec.help),
+      this.errorSlot(id)
+    )
+  }
+
+  private providerField(field: ProviderField): HTMLElement {
+    const { config, provider } = this.options
+    switch (field.kind) {
+      case "secure-text":
+        return this.keyField(field)
+      case "checkbox": {
+        const input = h("input", { id: this.fieldId(field.id), name: field.id, type: "checkbox" })
+        input.checked = config?.useAuthHeader ?? field.defaultValue === true
+        this.inputs.set(field.id, input)
+        return h(
+          "div",
+          { class: "field field-checkbox", "data-field": field.id },
+          h("div", { class: "checkbox-row" }, input, h("label", { for: input.id }, field.label)),
+          field.helperText !== undefined && h("p", { class: "help", id: `${input.id}-help` }, field.helperText),
+          this.errorSlot(field.id)
+        )
+      }
+      case "text": {
+        const defaultNote = !field.required && provider.defaultBaseUrl !== undefined
+          ? ` Leave empty for ${provider.defaultBaseUrl}.`
+          : ""
+        return this.textField(field.id, {
+          label: field.label,
+          value: field.id === "baseUrl" ? config?.baseUrl ?? "" : "",
+          placeholder: field.placeholder,
+          help: `${field.helperText ?? ""}${defaultNote}`.trim() || undefined,
+          required: field.required,
+          type: field.id === "baseUrl" ? "url" : "text"
+        })
+      }
+    }
+  }
+
+  /**
+   * A masked input with a show/hide toggle. When editing a config that has a key, the input stays
+   * hidden behind "Replace key" and an empty input keeps the stored key.
+   */
+  private keyField(field: ProviderField) {
+    const { config } = this.options
+    const replacing = config?.hasKey === true
+    const id = this.fieldId(field.id)
+    const help = replacing ? `Leave empty to keep the stored key. ${field.helperText ?? ""}`.trim() : field.helperText
+    const input = h("input", {
+      id,
+      name: field.id,
+      type: "password",
+      placeholder: field.placeholder,
+      autocomplete: "off",
+      autocapitalize: "off",
+      spellcheck: "false",
+      "data-secret": "true",
+      "aria-required": field.required && config === undefined ? "true" : undefined,
+      "aria-describedby": this.describedBy(field.id, help)
+    })
+    this.inputs.set(field.id, input)
+    const toggle = h("button", { type: "button", class: "button small ghost toggle", "aria-controls": id }, "Show")
+    this.setToggle(toggle, false)
+    toggle.addEventListener("click", () => {
+      const show = input.type === "password"
+      input.type = show ? "text" : "password"
+      this.setToggle(toggle, show)
+      input.focus()
+    })
+    const label = replacing ? `New ${field.label}` : field.label
+    const required = field.required && config === undefined
+    const fieldElement = h(
+      "div",
+      { class: "field", "data-field": field.id },
+      labelRow(id, label, required),
+      h("div", { class: "secret-input" }, input, toggle),
+      help !== undefined && h("p", { class: "help", id: `${id}-help` }, help),
+      this.errorSlot(field.id)
+    )
+    const replaceButton = h("button", { type: "button", class: "button small" }, "Replace key")
+    const replaceRow = h(
+      "div",
+      { class: "field key-kept" },
+      h("span", { class: "pill pill-ok" }, "Key stored"),
+      h("span", { class: "muted" }, "The stored key is kept unless you replace it."),
+      replaceButton
+    )
+    const keepButton = h("button", { type: "button", class: "button small ghost" }, "Keep stored key")
+    keepButton.addEventListener("click", () => {
+      this.clearSecrets()
+      replaceChildren(this.errorSlots.get("apiKey")!)
+      fieldElement.hidden = true
+      replaceRow.hidden = false
+      replaceButton.focus()
+    })
+    replaceButton.addEventListener("click", () => this.revealKey({ focus: true }))
+    this.keySection = { field: fieldElement, replaceRow, toggle }
+    if (!replacing) return fieldElement
+    fieldElement.hidden = true
+    fieldElement.querySelector(".secret-input")?.append(keepButton)
+    return h("div", { class: "key-section" }, replaceRow, fieldElement)
+  }
+
+  private revealKey(options: { readonly focus: boolean }) {
+    if (this.keySection === undefined) return
+    this.keySection.field.hidden = false
+    this.keySection.replaceRow.hidden = true
+    if (options.focus) this.inputs.get("apiKey")?.focus()
+  }
+
+  private setToggle(toggle: HTMLButtonElement, shown: boolean) {
+    toggle.textContent = shown ? "Hide" : "Show"
+    toggle.setAttribute("aria-label", shown ? "Hide API key" : "Show API key")
+  }
+}
+
+/** The label, then a visual-only required mark (the input carries aria-required). */
+const labelRow = (inputId: string, text: string, required: boolean) =>
+  h("div", { class: "label-row" }, h("label", { for: inputId }, text), required && h("span", { class: "required", "aria-hidden": "true" }, "*"))
+
+/** "Message. Hint." as two spans, so the hint reads as the next step. */
+export const errorText = (error: WireError) =>
+  h("span", { class: "error-text" }, h("strong", {}, error.message), error.hint !== "" ? h("span", { class: "hint" }, error.hint) : null)

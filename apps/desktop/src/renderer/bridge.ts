@@ -1,0 +1,50 @@
+/**
+ * The renderer's view of the preload bridge: wire types derived from the domain contract (type
+ * imports only, nothing from effect reaches the bundle) and a call wrapper that turns a rejected
+ * IPC promise into the same `{ ok: false, error }` shape as every other failure.
+ */
+import type { IpcError, LlmConfigsBridge, ProviderDefinition } from "@fishbowl/domain"
+
+declare const __FISHBOWL_PROVIDERS__: ReadonlyArray<ProviderDefinition>
+
+declare global {
+  interface Window {
+    readonly fishbowl?: { readonly llmConfigs: LlmConfigsBridge }
+  }
+}
+
+type Success<R> = Awaited<R> extends infer Result ? Result extends { readonly ok: true; readonly value: infer A } ? A : never : never
+
+export type LlmConfigView = Success<ReturnType<LlmConfigsBridge["get"]>>
+export type StoreStatusView = Success<ReturnType<LlmConfigsBridge["status"]>>
+export type CreateRequest = Parameters<LlmConfigsBridge["create"]>[0]
+export type UpdateRequest = Parameters<LlmConfigsBridge["update"]>[0]
+export type Patch = UpdateRequest["patch"]
+export type WireError = IpcError
+export type Outcome<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: WireError }
+
+/** Provider definitions, inlined at build time from the domain (scripts/build.mjs). */
+export const providers: ReadonlyArray<ProviderDefinition> = __FISHBOWL_PROVIDERS__
+
+export const providerById = (id: string): ProviderDefinition | undefined => providers.find((provider) => provider.id === id)
+
+const unreachable = (): WireError => ({
+  _tag: "Internal",
+  message: "Could not reach Fishbowl's main process",
+  hint: "Restart Fishbowl; if it keeps happening, run diagnostics."
+})
+
+/** The bridge, or undefined when the page was opened outside the app (no preload). */
+export const bridge = (): LlmConfigsBridge | undefined => window.fishbowl?.llmConfigs
+
+/** Runs one bridge call; never rejects. */
+export const invoke = async <A>(call: (api: LlmConfigsBridge) => Promise<Outcome<A>>): Promise<Outcome<A>> => {
+  const api = bridge()
+  if (api === undefined) return { ok: false, error: unreachable() }
+  try {
+    const result = await call(api)
+    return result !== null && typeof result === "object" && "ok" in result ? result : { ok: false, error: unreachable() }
+  } catch {
+    return { ok: false, error: unreachable() }
+  }
+}
