@@ -65,11 +65,14 @@ export interface KeytarWorkerProcess {
 export type KeytarWorkerSpawner = (options: {
   readonly workerPath: string
   readonly env: Readonly<Record<string, string>>
+  /** Node binary to run the worker with (default: this process's); Electron passes system Node. */
+  readonly execPath?: string | undefined
 }) => KeytarWorkerProcess
 
 /** Default spawner: a Node child process with an `advanced`-serialization IPC channel and no stdio. */
-export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath }) => {
+export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPath }) => {
   const child = fork(workerPath, [], {
+    ...(execPath !== undefined ? { execPath } : {}),
     serialization: "advanced",
     env: { ...env },
     // not the host's loader or --inspect flags: the worker is plain CommonJS

@@ -3,11 +3,17 @@
  * CLI uses. Deliberately thin: the logic lives in IpcHandlers (tested in Node) and the layers;
  * this file only wires Electron to them and hardens the window.
  */
-import { DATA_DIR_ENV, DesktopLayer, type KeytarWorkerSpawner, forkKeytarWorker, secretBackendFromEnv } from "@fishbowl/desktop-layer"
-import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
+import {
+  DATA_DIR_ENV,
+  DesktopLayer,
+  forkKeytarWorker,
+  type KeytarWorkerSpawner,
+  Migration,
+  secretBackendFromEnv
+} from "@fishbowl/desktop-layer"
+import { CrashPoints, IpcChannel, LlmConfigStore } from "@fishbowl/domain"
 import { app, ipcMain, safeStorage } from "electron"
-import { ManagedRuntime } from "effect"
-import { fork } from "node:child_process"
+import { Effect, ManagedRuntime } from "effect"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { forwardChanges, type IpcLogger, makeIpcHandlers, registerIpcHandlers } from "./IpcHandlers.ts"
@@ -38,48 +44,8 @@ const workerEnv = (): Readonly<Record<string, string>> => {
   return env
 }
 
-/** forkKeytarWorker, but forked with an explicit Node binary when one is known. */
-const spawnKeytarWorker: KeytarWorkerSpawner = (options) => {
-  const execPath = keytarNode()
-  if (execPath === undefined) return forkKeytarWorker(options)
-  const child = fork(options.workerPath, [], {
-    execPath,
-    serialization: "advanced",
-    env: { ...options.env },
-    execArgv: [],
-    stdio: ["ignore", "ignore", "ignore", "ipc"]
-  })
-  let exitReason: string | undefined
-  const exitListeners: Array<(reason: string) => void> = []
-  const exited = (reason: string) => {
-    if (exitReason !== undefined) return
-    exitReason = reason
-    for (const listener of exitListeners) listener(reason)
-  }
-  child.on("exit", (code, signal) => exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`))
-  child.on("error", (error) => {
-    exited(`keychain helper failed: ${error.message}`)
-    child.kill("SIGKILL")
-  })
-  return {
-    pid: child.pid,
-    send: (request) => {
-      child.send(request, (error) => {
-        if (error) {
-          exited(`could not reach the keychain helper: ${error.message}`)
-          child.kill("SIGKILL")
-        }
-      })
-    },
-    onMessage: (listener) => child.on("message", listener),
-    onExit: (listener) => (exitReason !== undefined ? listener(exitReason) : exitListeners.push(listener)),
-    kill: () => child.kill("SIGKILL"),
-    setKeepsAlive: (keepsAlive) => {
-      if (keepsAlive) child.ref()
-      else child.unref()
-    }
-  }
-}
+/** forkKeytarWorker with an explicit Node binary when one is known. */
+const spawnKeytarWorker: KeytarWorkerSpawner = (options) => forkKeytarWorker({ ...options, execPath: keytarNode() })
 
 /** One line per IPC call: channel, outcome, duration (IpcHandlers never passes payloads here). */
 const log: IpcLogger = ({ channel, millis, origin, outcome }) =>
@@ -96,6 +62,20 @@ const start = async () => {
       keytar: { workerPath: keytarWorkerPath, workerEnv, spawn: spawnKeytarWorker }
     })
   )
+
+  // Import configurations of older Fishbowl versions (keys into the keychain, plaintext removed)
+  // before the store is used: until then preferences.json holding legacy entries is refused.
+  await runtime.runPromise(
+    Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptString(ciphertext) }).pipe(
+      Effect.provide(CrashPoints.layer)
+    )
+  ).then((report) => {
+    if (!report.nothingToDo) {
+      console.info(`[fishbowl] migrated ${report.migrated.length} configuration(s), skipped ${report.skipped.length}`)
+    }
+  }).catch((error: unknown) => {
+    console.error(`[fishbowl] migration failed: ${error instanceof Error ? error.message : String(error)}`)
+  })
 
   // Finish or undo whatever a crash left half-done before the UI can see the store.
   await runtime.runPromise(LlmConfigStore.use((store) => store.recover())).catch((error: unknown) => {
