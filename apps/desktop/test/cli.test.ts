@@ -9,12 +9,9 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { childEnv, INSTALL_HINT, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
 
-const secretService = await startSecretService().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error)
-  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
-})
+const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.mjs", import.meta.url))

@@ -318,15 +318,30 @@ const startBus = async (timeoutMs: number): Promise<BusInternals> => {
 }
 
 /** A private bus with NO Secret Service and no service activation at all. */
-export const startBusOnly = async (options: { timeoutMs?: number } = {}): Promise<BusHandle> => {
-  const b = await startBus(options.timeoutMs ?? 10_000)
-  return { env: b.env, busAddress: b.busAddress, rootDir: b.rootDir, nameHasOwner: b.nameHasOwner, stop: b.stop }
+export const startBusOnly = (options: { timeoutMs?: number } = {}): Promise<BusHandle> =>
+  startBus(options.timeoutMs ?? 10_000).then(
+    (b) => ({ env: b.env, busAddress: b.busAddress, rootDir: b.rootDir, nameHasOwner: b.nameHasOwner, stop: b.stop }),
+    withInstallHint
+  )
+
+/** Re-throws `error` with the apt command appended, so a failed start says how to fix it. */
+const withInstallHint = (error: unknown): never => {
+  const message = error instanceof Error ? error.message : String(error)
+  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
 }
 
 // ---------------------------------------------------------------------------------------------
 // secret service
 
-export const startSecretService = async (options: SecretServiceOptions = {}): Promise<SecretServiceHandle> => {
+/**
+ * Starts the private Secret Service. Any failure rejects with an Error whose message ends with
+ * the apt command that installs what is needed, so a test file can simply `await` it and fail
+ * loudly instead of skipping.
+ */
+export const startSecretService = (options: SecretServiceOptions = {}): Promise<SecretServiceHandle> =>
+  startSecretServiceUnexplained(options).catch(withInstallHint)
+
+const startSecretServiceUnexplained = async (options: SecretServiceOptions): Promise<SecretServiceHandle> => {
   const password = options.password ?? "fishbowl-test-password"
   if (password.length === 0 || /[\r\n]/.test(password))
     throw new Error("SecretServiceHarness: password must be non-empty and single-line (an empty password creates no login collection)")

@@ -18,12 +18,9 @@ import { CrashPoints } from "@fishbowl/domain"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv, INSTALL_HINT, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
 
-const secretService = await startSecretService().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error)
-  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
-})
+const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 vi.setConfig({ testTimeout: 180_000 })
 

@@ -11,19 +11,11 @@ import { PreferencesStore, type SecretRef, SecretStore } from "@fishbowl/domain"
 import { llmConfigStoreContract, secretStoreContract } from "@fishbowl/domain/testing"
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { afterAll, vi } from "vitest"
-import {
-  forkKeytarWorker,
-  type KeytarSecretStoreOptions,
-  KeytarSecretStore,
-  type KeytarWorkerProcess,
-  type KeytarWorkerSpawner
-} from "../src/KeytarSecretStore.ts"
-import { childEnv, INSTALL_HINT, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { recordingSpawner, waitUntilGone } from "../test-support/WorkerProcesses.ts"
 
-const secretService = await startSecretService().catch((error: unknown) => {
-  const message = error instanceof Error ? error.message : String(error)
-  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
-})
+const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
 // The 200-sequence model-based test drives ~10k real keychain calls (~25 s here); the package
@@ -36,33 +28,6 @@ const layer = (options?: KeytarSecretStoreOptions) => KeytarSecretStore.layer({ 
 
 /** A hung keychain fails the test instead of the CI job. */
 const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.timeout("20 seconds"))
-
-/** Spawner that remembers every worker it started. */
-const recordingSpawner = () => {
-  const workers: Array<KeytarWorkerProcess> = []
-  const spawn: KeytarWorkerSpawner = (options) => {
-    const worker = forkKeytarWorker(options)
-    workers.push(worker)
-    return worker
-  }
-  return { workers, spawn }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
-const waitUntilGone = (pid: number) =>
-  Effect.promise(async () => {
-    const deadline = Date.now() + 5000
-    while (isAlive(pid) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20))
-    return !isAlive(pid)
-  })
 
 secretStoreContract("keytar (real Secret Service)", layer())
 
@@ -106,7 +71,7 @@ describe("KeytarSecretStore on a real Secret Service", () => {
         yield* (yield* SecretStore).get({ service: "fishbowl.test.scope", account: "apiKey" })
       }).pipe(Effect.provide(layer({ spawn })))
       assert.strictEqual(workers.length, 1)
-      assert.isTrue(yield* waitUntilGone(workers[0]!.pid!), "worker process exited")
+      assert.isTrue(yield* Effect.promise(() => waitUntilGone(workers[0]!.pid!)), "worker process exited")
     }))
   })
 

@@ -34,7 +34,7 @@ import { afterAll, beforeAll } from "vitest"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
 import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
-import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { childEnv, type SecretServiceHandle, startSecretService } from "../test-support/SecretServiceHarness.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -602,10 +602,7 @@ describe("Migration crash safety (in-process crash = defect)", () => {
 describe("Migration end to end on the REAL keychain (keytar + private gnome-keyring)", () => {
   let secretService: SecretServiceHandle | undefined
   beforeAll(async () => {
-    secretService = await startSecretService().catch((error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error)
-      throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
-    })
+    secretService = await startSecretService()
   }, 60_000)
   afterAll(() => secretService?.stop())
 

@@ -10,44 +10,16 @@ import { assert, describe, it } from "@effect/vitest"
 import { type SecretRef, SecretStore } from "@fishbowl/domain"
 import { Effect, Fiber, Option, Redacted } from "effect"
 import { afterAll } from "vitest"
-import {
-  forkKeytarWorker,
-  type KeytarSecretStoreOptions,
-  KeytarSecretStore,
-  type KeytarWorkerProcess,
-  type KeytarWorkerSpawner
-} from "../src/KeytarSecretStore.ts"
-import { childEnv, INSTALL_HINT, startBusOnly, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { childEnv, startBusOnly, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { isAlive, recordingSpawner } from "../test-support/WorkerProcesses.ts"
 
-const explain = (error: unknown): never => {
-  const message = error instanceof Error ? error.message : String(error)
-  throw new Error(message.includes(INSTALL_HINT) ? message : `${message}\n${INSTALL_HINT}`)
-}
-const secretService = await startSecretService().catch(explain)
+const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
 const UNAVAILABLE_HINT = "Install and start gnome-keyring or KWallet (Secret Service), or run inside a desktop session."
 
 /** Spawner that remembers every worker it started, so tests can kill or freeze one from outside. */
-const recordingSpawner = () => {
-  const workers: Array<KeytarWorkerProcess> = []
-  const spawn: KeytarWorkerSpawner = (options) => {
-    const worker = forkKeytarWorker(options)
-    workers.push(worker)
-    return worker
-  }
-  return { workers, spawn }
-}
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
-
 /** Runs `body` against a fresh layer; a hung keychain fails the test instead of the CI job. */
 const withStore = <A, E>(
   options: KeytarSecretStoreOptions,
@@ -92,7 +64,7 @@ describe("KeytarSecretStore without a working keychain", () => {
 
   it.live("bus without a Secret Service -> KeychainUnavailable; probe says unavailable", () =>
     Effect.gen(function*() {
-      const bus = yield* Effect.promise(() => startBusOnly().catch(explain))
+      const bus = yield* Effect.promise(() => startBusOnly())
       yield* Effect.gen(function*() {
         const error = yield* Effect.flip((yield* SecretStore).get(ref("nosvc")))
         assert.strictEqual(error._tag, "KeychainUnavailable")
