@@ -3,21 +3,20 @@
  * with both real ports, two processes creating at once, and kill -9 of a child process at every
  * named crash point of create, update and remove followed by recovery in a new process.
  */
-import { NodeFileSystem } from "@effect/platform-node-shared"
-import { ConfigId, crashPoints, LlmConfigStore, makeLlmConfigStore, PreferencesStore, SecretStore, secretRefFor } from "@fishbowl/domain"
+import { ConfigId, crashPoints, LlmConfigStore, PreferencesStore, SecretStore, secretRefFor } from "@fishbowl/domain"
 import { configInput, crashOutcome, llmConfigStoreContract } from "@fishbowl/domain/testing"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, FileSystem, Layer, Option, Redacted, Scope } from "effect"
+import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, vi } from "vitest"
-import { CrashPoints } from "@fishbowl/domain"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
 import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
 
 const secretService = await startSecretService()
@@ -34,17 +33,8 @@ const sharedKeytar = Layer.succeedContext(
   await Effect.runPromise(Layer.buildWithScope(KeytarSecretStore.layer({ workerEnv }), sharedScope))
 )
 
-/** preferences.json in a fresh folder per build, removed with the layer. */
-const freshFileStore = Layer.effect(
-  PreferencesStore,
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-e2e-" })
-    return yield* JsonFilePreferencesStore.make({ dataDir: NodePath.join(root, "Fishbowl") })
-  })
-).pipe(Layer.provide(NodeFileSystem.layer))
 
-llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, freshFileStore), {
+llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, freshJsonFileStore), {
   propertyRuns: 200
 })
 
@@ -202,5 +192,3 @@ describe("desktop store across processes", () => {
     }))))
 })
 
-void CrashPoints
-void makeLlmConfigStore

@@ -17,7 +17,7 @@ import {
   PreferencesStore,
   SecretStore
 } from "@fishbowl/domain"
-import { llmConfigStoreContract, preferencesStoreContract, providerId } from "@fishbowl/domain/testing"
+import { llmConfigStoreContract, preferencesStoreContract, providerId, sampleConfig } from "@fishbowl/domain/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
 import { spawn } from "node:child_process"
@@ -25,6 +25,7 @@ import * as fsSync from "node:fs"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
+import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -33,15 +34,6 @@ const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
 const CHILD = fileURLToPath(new URL("./fixtures/preferences-child.ts", import.meta.url))
 const IS_ROOT = process.getuid?.() === 0
 
-/** A layer whose every build gets its own temp folder (removed when the layer's scope closes). */
-const layerWithFreshTempDir: Layer.Layer<PreferencesStore, PlatformError.PlatformError> = Layer.effect(
-  PreferencesStore,
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-prefs-" })
-    return yield* JsonFilePreferencesStore.make({ dataDir: NodePath.join(root, "Fishbowl") })
-  })
-).pipe(Layer.provide(NodeFileSystem.layer))
 
 /** Runs `body` with a not-yet-existing data folder inside a fresh temp folder. */
 const withDataDir = <A, E>(
@@ -54,16 +46,6 @@ const withDataDir = <A, E>(
   })).pipe(Effect.provide(NodeFileSystem.layer))
 
 const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir })
-
-const sampleConfig = (name: string): LlmConfig => ({
-  id: newConfigId(),
-  provider: providerId("anthropic"),
-  name,
-  useAuthHeader: true,
-  createdAt: "2026-01-02T03:04:05.678Z",
-  updatedAt: "2026-01-02T03:04:05.678Z",
-  hasKey: true
-})
 
 const put = (store: PreferencesStore["Service"], f: (document: PreferencesDocument) => PreferencesDocument) =>
   store.update((document) => Effect.succeed([undefined, f(document)] as const))
@@ -132,9 +114,9 @@ const runChild = (args: ReadonlyArray<string>, options?: { readonly asNobody?: b
 // ---------------------------------------------------------------------------------------------
 // Domain contracts
 
-preferencesStoreContract("json file", layerWithFreshTempDir)
+preferencesStoreContract("json file", freshJsonFileStore)
 
-llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(layerWithFreshTempDir, SecretStore.layerMemory), {
+llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(freshJsonFileStore, SecretStore.layerMemory), {
   propertyRuns: 100
 })
 

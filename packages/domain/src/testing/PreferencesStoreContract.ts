@@ -9,17 +9,7 @@ import { newConfigId } from "../Ids.ts"
 import type { LlmConfig } from "../LlmConfig.ts"
 import type { PreferencesDocument } from "../PreferencesDocument.ts"
 import { PreferencesStore } from "../PreferencesStore.ts"
-import { providerId } from "./fixtures.ts"
-
-const sampleConfig = (name: string): LlmConfig => ({
-  id: newConfigId(),
-  provider: providerId("anthropic"),
-  name,
-  useAuthHeader: true,
-  createdAt: "2026-01-02T03:04:05.678Z",
-  updatedAt: "2026-01-02T03:04:05.678Z",
-  hasKey: true
-})
+import { sampleConfig } from "./fixtures.ts"
 
 const otherSettings = {
   theme: "dark",

@@ -3,8 +3,8 @@
  * and decoders that build store inputs the way the IPC and CLI edges do.
  */
 import { Redacted, Schema } from "effect"
-import { ConfigId, ProviderId } from "../Ids.ts"
-import { LlmConfigInput, LlmConfigPatch } from "../LlmConfig.ts"
+import { ConfigId, newConfigId, ProviderId } from "../Ids.ts"
+import { type LlmConfig, LlmConfigInput, LlmConfigPatch } from "../LlmConfig.ts"
 
 /** A unique, recognisable key; every test that looks for leaks searches for the returned string. */
 export const makeCanaryKey = (label = "canary"): string =>
@@ -21,3 +21,14 @@ export const secret = (text: string) => Redacted.make(text)
 export const providerId = (id: string) => ProviderId.make(id)
 
 export const configId = (id: string) => ConfigId.make(id)
+
+/** Metadata of a plausible configuration, for tests that write documents directly. */
+export const sampleConfig = (name: string): LlmConfig => ({
+  id: newConfigId(),
+  provider: providerId("anthropic"),
+  name,
+  useAuthHeader: true,
+  createdAt: "2026-01-02T03:04:05.678Z",
+  updatedAt: "2026-01-02T03:04:05.678Z",
+  hasKey: true
+})
