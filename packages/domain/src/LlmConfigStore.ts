@@ -473,7 +473,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         )
         track(intent.id)
         yield* reached("remove.intent-recorded")
-        yield* finishRemove(intent).pipe(
+        yield* finishRemove(intent, { alsoStaged: false }).pipe(
           Effect.tapError(() =>
             preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
               .pipe(Effect.ignore)
@@ -484,13 +484,17 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     )
   })
 
-  /** Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses it. */
-  const finishRemove = (intent: Intent) =>
+  /**
+   * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
+   * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
+   * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
+   */
+  const finishRemove = (intent: Intent, options: { readonly alsoStaged: boolean }) =>
     Effect.gen(function*() {
       if (intent.keyChange === "delete") {
         yield* secrets.delete(keyRef(intent.before!))
       }
-      yield* secrets.delete(stagedRef(intent.before!))
+      if (options.alsoStaged) yield* secrets.delete(stagedRef(intent.before!))
       yield* reached("remove.secret-deleted")
       yield* preferences.update((document) =>
         Effect.succeed([
@@ -544,7 +548,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
           return "back" as const
         })
       case "remove":
-        return finishRemove(intent).pipe(Effect.as("forward" as const))
+        return finishRemove(intent, { alsoStaged: true }).pipe(Effect.as("forward" as const))
       case "update":
         return Effect.gen(function*() {
           if (intent.keyChange === "none") {
