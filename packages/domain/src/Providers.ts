@@ -33,7 +33,7 @@ const apiKeyField = (placeholder: string, required: boolean): typeof ProviderFie
   label: "API key",
   placeholder,
   required,
-  helperText: "Stored only in your operating system's keychain; never shown again."
+  helperText: "Kept in the key storage shown at the top of this page (normally your OS keychain); never shown again."
 })
 
 const baseUrlField = (placeholder: string, required: boolean): typeof ProviderField.Encoded => ({
