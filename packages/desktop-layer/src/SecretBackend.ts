@@ -55,7 +55,9 @@ const makeSessionStore = (platform: NodeJS.Platform, forced: boolean) =>
       detail: forced
         ? "Keys are kept in memory for this session only (forced by FISHBOWL_SECRET_BACKEND=session)."
         : "Keys are kept in memory for this session only and are forgotten when Fishbowl quits.",
-      warning: `Keys are not saved. ${sessionTierFix(platform)}`
+      warning: forced
+        ? `Keys are not saved: ${SECRET_BACKEND_ENV}=session keeps them in memory until Fishbowl quits. Unset it to use the OS keychain.`
+        : `Keys are not saved. ${sessionTierFix(platform)}`
     }
   })
 

@@ -157,7 +157,7 @@ describe("desktop store across processes", () => {
       const status = yield* store.status
       assert.strictEqual(status.secretStore.tier, "session")
       assert.isFalse(status.secretStore.persistent)
-      assert.include(status.secretStore.warning ?? "", "gnome-keyring")
+      assert.include(status.secretStore.warning ?? "", "FISHBOWL_SECRET_BACKEND=session")
       const config = yield* store.create(configInput({ provider: "openai", name: "S", apiKey: "sk-session" }))
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-session")
     }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-session-")), secretBackend: "session" }))))
@@ -174,6 +174,7 @@ describe("desktop store across processes", () => {
       const status = yield* (yield* LlmConfigStore).status
       assert.strictEqual(status.secretStore.tier, "session")
       assert.strictEqual(status.health, "degraded")
+      assert.include(status.secretStore.warning ?? "", "Install and start gnome-keyring or KWallet")
     }).pipe(Effect.provide(DesktopLayer.layer({
       dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-nokeychain-")),
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
