@@ -3,7 +3,7 @@
  * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
  * runtime from this, so both faces run exactly the same code over the same files and keychain.
  */
-import { Diagnostics, LlmConfigStore, type LlmConfigStoreOptions, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, Diagnostics, LlmConfigStore, type LlmConfigStoreOptions, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Layer } from "effect"
 import { DesktopDiagnostics } from "./DesktopDiagnostics.ts"
 import { JsonFilePreferencesStore } from "./JsonFilePreferencesStore.ts"
@@ -18,6 +18,8 @@ export interface DesktopLayerOptions {
   readonly safeStorage?: SafeStorageLike
   readonly keytar?: KeytarSecretStoreOptions
   readonly store?: LlmConfigStoreOptions
+  /** Test hook: what happens at each named crash point (default: nothing). */
+  readonly crashPoints?: Layer.Layer<CrashPoints>
 }
 
 export type DesktopServices = LlmConfigStore | SecretStore | PreferencesStore | Diagnostics | KeytarSecretStore
@@ -33,7 +35,8 @@ export const DesktopLayer = {
       }),
       JsonFilePreferencesStore.layer({ dataDir: options.dataDir })
     )
-    return Layer.mergeAll(LlmConfigStore.layer(options.store), DesktopDiagnostics.layer(options.dataDir)).pipe(
+    const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
+    return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir)).pipe(
       Layer.provideMerge(ports)
     )
   }

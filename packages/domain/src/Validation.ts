@@ -1,14 +1,59 @@
 /**
  * Turns schema failures at the edges (IPC, CLI, store inputs) into `InvalidInput` without ever
  * echoing the rejected value: only the path and the rule's own message reach the user.
+ *
+ * The path itself can come from the input: an excess property's NAME is whatever the caller sent
+ * (a key pasted as a property name, `{ [apiKey]: … }`). Such a name is echoed only when it looks
+ * like a field name (a short identifier, e.g. `extra`); anything else is shown as
+ * `(unexpected field)`.
  */
 import { Effect, Schema, SchemaIssue } from "effect"
 import { InvalidInput } from "./Errors.ts"
 
+/** Longest excess-property name that is echoed; every key the schemas know is far shorter. */
+const MAX_ECHOED_NAME = 24
+const UNEXPECTED_FIELD = "(unexpected field)"
+
+const isUnexpectedKey = (issue: SchemaIssue.Issue): boolean =>
+  issue._tag === "UnexpectedKey" || (issue._tag === "Pointer" && issue.path.length === 0 && isUnexpectedKey(issue.issue))
+
+/** A path segment safe to show: a known key, an index, or a field-name-like excess key. */
+const safeSegment = (segment: PropertyKey, fromInput: boolean): string => {
+  const text = String(segment)
+  if (!fromInput) return text
+  return typeof segment === "number" || new RegExp(`^[A-Za-z_][A-Za-z0-9_]{0,${MAX_ECHOED_NAME - 1}}$`).test(text)
+    ? text
+    : UNEXPECTED_FIELD
+}
+
+/** The pointer's path, with the last segment (the excess key's name) made safe when it came from the input. */
+const safePath = (pointer: SchemaIssue.Pointer): Array<string> =>
+  pointer.path.map((segment, index) =>
+    safeSegment(segment, index === pointer.path.length - 1 && isUnexpectedKey(pointer.issue)))
+
+/**
+ * The same issue tree with every excess key's name made safe, so no formatter can echo it. The
+ * copies carry no `input`, so nothing built from them holds on to the rejected request.
+ */
+const withSafeKeys = (issue: SchemaIssue.Issue): SchemaIssue.Issue => {
+  switch (issue._tag) {
+    case "Pointer":
+      return new SchemaIssue.Pointer(safePath(issue), withSafeKeys(issue.issue))
+    case "Composite":
+      return new SchemaIssue.Composite(issue.ast, issue.issues.map(withSafeKeys) as [SchemaIssue.Issue, ...Array<SchemaIssue.Issue>])
+    case "Filter":
+      return new SchemaIssue.Filter(issue.filter, withSafeKeys(issue.issue))
+    case "Encoding":
+      return new SchemaIssue.Encoding(issue.ast, withSafeKeys(issue.issue))
+    default:
+      return issue
+  }
+}
+
 const firstPath = (issue: SchemaIssue.Issue): ReadonlyArray<PropertyKey> => {
   switch (issue._tag) {
     case "Pointer":
-      return [...issue.path, ...firstPath(issue.issue)]
+      return [...safePath(issue), ...firstPath(issue.issue)]
     case "Composite":
       return issue.issues.length > 0 ? firstPath(issue.issues[0]!) : []
     case "Filter":
@@ -35,10 +80,11 @@ const describeIssue = (issue: SchemaIssue.Issue): string => {
 
 /** Builds the user-facing InvalidInput for a failed decode of `subject`. */
 export const invalidInputFromSchemaError = (subject: string, error: Schema.SchemaError): InvalidInput => {
-  const path = firstPath(error.issue).map(String).join(".")
+  const issue = withSafeKeys(error.issue)
+  const path = firstPath(issue).map(String).join(".")
   return new InvalidInput({
     field: path === "" ? subject : path,
-    message: `Invalid ${subject}: ${describeIssue(error.issue)}`,
+    message: `Invalid ${subject}: ${describeIssue(issue)}`,
     hint: "Correct the highlighted field and try again."
   })
 }

@@ -38,7 +38,10 @@ export const promptHidden = (question: string, input: TtyInput, output: Writable
       else resolve(value)
     }
     const onData = (data: Buffer) => {
-      for (const char of data.toString("utf8")) {
+      const text = data.toString("utf8")
+      // A pasted key arrives in one chunk: zero it, like the --api-key-stdin buffers.
+      data.fill(0)
+      for (const char of text) {
         if (char === "\r" || char === "\n") return finish()
         if (char === "\u0003") return finish(new Error("cancelled"))
         if (char === "\u007f" || char === "\b") value = value.slice(0, -1)

@@ -1,0 +1,374 @@
+/**
+ * The secret-leak canary suite (issue 6). Two unique canary keys per run are driven through the
+ * whole system on a real (private) Secret Service with logging at its most verbose:
+ *   - the "main process" (test/canary/main-process.ts, a separate `node --expose-gc` child that
+ *     gets the keys on stdin): start-up migration and recovery, the IPC handler table and change
+ *     forwarding, main-side getApiKey, invalid requests, and faults in the middle of operations
+ *     (keychain locked, daemon killed and restarted, missed time budgets), then a V8 heap snapshot
+ *     after a forced GC while its runtime is still alive;
+ *   - the fishbowl-llm CLI, legacy-file migration, a kill -9 store child at several crash points,
+ *     a corrupted preferences.json (quarantine) and the renderer page in Chromium.
+ * Then the keys must be absent from every log line, file, response, event, error, the page and
+ * the heap snapshot, and present in the keychain (read back through a fresh DesktopLayer).
+ */
+import { DesktopLayer } from "@fishbowl/desktop-layer"
+import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
+import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { Cause, Effect, Layer, Logger, ManagedRuntime, Redacted, References } from "effect"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { PassThrough, Readable } from "node:stream"
+import type { Locator } from "playwright-core"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { buildRenderer } from "../scripts/build.mjs"
+import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
+import { forwardChanges, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
+import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
+import { explainRetainers } from "./canary/heapRetainers.ts"
+import { Checked, foundIn, needlesFor } from "./canary/leaks.ts"
+import { type MainProcessRun, type ProcessResult, runCli, runMainProcess, runStoreChild } from "./canary/processes.ts"
+import type { ChildRecords } from "./canary/protocol.ts"
+import { RENDERER_ROOT, startRendererHarness } from "./support/RendererHarness.ts"
+
+const canary = makeCanaryKey("leak")
+const canary2 = makeCanaryKey("leak2")
+const needles = needlesFor({ canary, canary2 })
+
+let secretService: SecretServiceHandle
+let env: Record<string, string>
+let root: string
+const dir = (name: string) => path.join(root, name)
+
+/** Every log line or output the suite saw outside the main process, by place. */
+const seen = {
+  cliStdout: [] as Array<string>,
+  cliStderr: [] as Array<string>,
+  keyOutputs: [] as Array<string>,
+  crashOutput: [] as Array<string>,
+  rendererEffectLogs: [] as Array<string>,
+  rendererIpcLogs: [] as Array<unknown>,
+  rendererChanges: [] as Array<unknown>,
+  rendererDom: [] as Array<string>,
+  rendererInputs: [] as Array<string>,
+  rendererConsole: [] as Array<string>,
+  rendererReceived: [] as Array<unknown>,
+  migrationReports: [] as Array<unknown>
+}
+let main: MainProcessRun
+const timings: Array<string> = []
+const timed = async <A>(label: string, run: () => Promise<A>) => {
+  const started = performance.now()
+  try {
+    return await run()
+  } finally {
+    timings.push(`${label} ${Math.round(performance.now() - started)} ms`)
+  }
+}
+
+const cli = async (dataDir: string, args: ReadonlyArray<string>, stdin?: string): Promise<ProcessResult> => {
+  const result = await runCli(dataDir, args, env, stdin)
+  if (args[0] === "key") seen.keyOutputs.push(result.stdout)
+  else seen.cliStdout.push(result.stdout)
+  seen.cliStderr.push(result.stderr)
+  return result
+}
+
+/** A logger that keeps every line at the most verbose level, for runtimes in this process. */
+const verboseLogging = (lines: Array<string>) =>
+  Layer.mergeAll(
+    Logger.layer([
+      Logger.make((options) => {
+        lines.push(Logger.formatJson.log(options))
+        if (options.cause.reasons.length > 0) lines.push(Cause.pretty(options.cause))
+      })
+    ]),
+    Layer.succeed(References.MinimumLogLevel, "All")
+  )
+
+const desktopRuntime = (dataDir: string, lines: Array<string>) =>
+  ManagedRuntime.make(
+    Layer.mergeAll(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv: env } }), verboseLogging(lines))
+  )
+
+const json = (file: string, value: unknown) => fs.writeFileSync(file, JSON.stringify(value, null, 2))
+
+beforeAll(async () => {
+  secretService = await startSecretService()
+  env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "fishbowl-canary-"))
+}, 30_000)
+
+afterAll(async () => {
+  await secretService?.stop()
+  if (root !== undefined) fs.rmSync(root, { recursive: true, force: true })
+})
+
+describe("secret-leak canary", () => {
+  it("the main process: lifecycle, invalid requests and faults mid-operation over IPC", { timeout: 90_000 }, async () => {
+    fs.mkdirSync(dir("main-data"))
+    fs.mkdirSync(dir("main-out"))
+    // What an older Fishbowl left behind: imported by the start-up migration.
+    json(path.join(dir("main-data"), "llm_config.json"), [{ id: "legacy-main", provider: "openai", name: "Migrated in main" }])
+    json(path.join(dir("main-data"), "test_secure_keys.json"), { "llm_api_key_legacy-main": canary })
+    main = await timed("main process", () =>
+      runMainProcess({ dataDir: dir("main-data"), outDir: dir("main-out"), env, keys: { canary, canary2 }, secretService }))
+    const records: ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
+    expect(records.checks.filter((check) => !check.ok)).toEqual([])
+    expect(records.checks.length).toBeGreaterThan(30)
+    expect(main.actions).toEqual(expect.arrayContaining(["lock", "unlock", "kill-daemon", "restart-daemon"]))
+    // The faults struck where they were armed, and each answered with its typed error.
+    expect(records.faults).toEqual(expect.arrayContaining([
+      "update.secret-staged: lock",
+      "mid.update-locked answered KeychainLocked",
+      "create.intent-recorded: kill-daemon",
+      "mid.create-daemon-killed answered KeychainUnavailable",
+      "update.secret-written: restart-daemon"
+    ]))
+    const errorTags = new Set(records.errors.map((error) => (error.encoded as { _tag?: string } | null)?._tag).filter(Boolean))
+    expect([...errorTags]).toEqual(expect.arrayContaining(["KeychainLocked", "Timeout", "NotFound"]))
+    const responseTags = new Set(records.responses.map((entry) => (entry.response as { error?: { _tag: string } }).error?._tag))
+    expect([...responseTags]).toEqual(expect.arrayContaining(["InvalidInput", "KeychainDenied", "KeychainLocked", "Timeout", "NotFound"]))
+    expect(records.events.map((event) => (event as { _tag: string })._tag)).toEqual(expect.arrayContaining(["Created", "Updated", "Removed"]))
+    expect(records.effectLogs.length).toBeGreaterThan(0)
+    expect(fs.statSync(main.outputs.snapshot).size).toBeGreaterThan(1_000_000)
+  })
+
+  it("the CLI: add from stdin, list, show, doctor, key (the one place a key is printed)", { timeout: 60_000 }, async () => {
+    await timed("cli", async () => {
+      const data = dir("cli-data")
+      const added = await cli(data, ["add", "--provider", "openai", "--name", "Work", "--api-key-stdin", "--json"], `${canary}\n`)
+      expect(added.code, added.stderr).toBe(0)
+      const [list, show, doctor, key] = await Promise.all([
+        cli(data, ["list", "--json"]),
+        cli(data, ["show", "Work"]),
+        cli(data, ["doctor", "--probe", "--json"]),
+        cli(data, ["key", "Work"])
+      ])
+      for (const result of [list, show, doctor]) expect(result.code, result.stderr).toBe(0)
+      expect(key.stdout).toBe(`${canary}\n`)
+      // Failures with the key on stdin: the error output must not echo it.
+      const refused = await cli(data, ["add", "--provider", "openai", "--name", "Nul", "--api-key-stdin", "--json"], `${canary}\u0000\n`)
+      expect(refused.code).toBe(2)
+      const duplicate = await cli(data, ["add", "--provider", "openai", "--name", "work", "--api-key-stdin"], `${canary2}\n`)
+      expect(duplicate.code).toBe(8)
+    })
+  })
+
+  it("migration: legacy preferences, backups, quarantined and temp copies, key files → scrubbed", { timeout: 60_000 }, async () => {
+    await timed("migration", async () => {
+      const data = dir("legacy-data")
+      fs.mkdirSync(data)
+      const legacy = (entries: Array<Record<string, unknown>>) => ({ theme: "dark", llm: { configs: entries } })
+      const prefsId = "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+      json(path.join(data, "preferences.json"), legacy([{ id: prefsId, provider: "openai", name: "Legacy Prefs", apiKey: canary }]))
+      json(path.join(data, "preferences.json.bak.1"), legacy([{ id: prefsId, provider: "openai", name: "Legacy Prefs", apiKey: canary2 }]))
+      json(
+        path.join(data, "preferences.json.corrupt-20240101T000000Z"),
+        legacy([{ id: "7a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", provider: "google", name: "From quarantine", apiKey: canary2 }])
+      )
+      json(path.join(data, ".preferences.json.4242.abcdef.tmp"), legacy([{ provider: "openai", name: "Temp", apiKey: canary }]))
+      json(path.join(data, "llm_config.json"), [{ id: "legacy-1", type: "claude", label: "Legacy Folder" }])
+      json(path.join(data, "test_secure_keys.json"), { "llm_api_key_legacy-1": canary })
+      const migrated = await cli(data, ["migrate", "--json"])
+      expect(migrated.code, migrated.stderr).toBe(0)
+      const report = JSON.parse(migrated.stdout)
+      seen.migrationReports.push(report)
+      expect(report.migrated.map((entry: { name: string }) => entry.name).sort()).toEqual(["From quarantine", "Legacy Folder", "Legacy Prefs"])
+      expect(fs.existsSync(path.join(data, "test_secure_keys.json"))).toBe(false)
+      expect(fs.existsSync(path.join(data, ".preferences.json.4242.abcdef.tmp"))).toBe(false)
+      expect((await cli(data, ["key", "Legacy Prefs"])).stdout).toBe(`${canary}\n`)
+      expect((await cli(data, ["list", "--json"])).code).toBe(0)
+    })
+  })
+
+  it("kill -9 in the middle of create, update and remove, then recovery in a new process", { timeout: 60_000 }, async () => {
+    await timed("crash children", async () => {
+      const cases = [
+        ["create", "create.secret-written"],
+        ["create", "create.committed"],
+        ["update", "update.secret-staged"],
+        ["update", "update.secret-written"],
+        ["remove", "remove.secret-deleted"]
+      ] as const
+      await Promise.all(cases.map(async ([op, point]) => {
+        const data = dir(`crash-${point}`)
+        let seeded: string | undefined
+        if (op !== "create") {
+          const added = await cli(data, ["add", "--provider", "openai", "--name", "Seed", "--api-key-stdin", "--json"], `${op === "remove" ? canary : canary2}\n`)
+          expect(added.code, added.stderr).toBe(0)
+          seeded = JSON.parse(added.stdout).id
+        }
+        const crashed = await runStoreChild(data, ["crash", op, point, ...(seeded !== undefined ? [seeded] : []), "--key-stdin"], env, `${canary}\n`)
+        seen.crashOutput.push(crashed.stdout, crashed.stderr)
+        expect(crashed.signal, `${point}: ${crashed.stdout}${crashed.stderr}`).toBe("SIGKILL")
+        // A new process finishes or undoes the operation (the CLI recovers before every command).
+        const after = await cli(data, ["list", "--json"])
+        expect(after.code, after.stderr).toBe(0)
+      }))
+    })
+  })
+
+  it("a corrupted preferences.json after keys exist is quarantined without key material", { timeout: 60_000 }, async () => {
+    await timed("quarantine", async () => {
+      const data = dir("quarantine-data")
+      expect((await cli(data, ["add", "--provider", "anthropic", "--name", "Before", "--api-key-stdin"], `${canary}\n`)).code).toBe(0)
+      expect((await cli(data, ["add", "--provider", "openai", "--name", "Second", "--api-key-stdin"], `${canary2}\n`)).code).toBe(0)
+      const file = path.join(data, "preferences.json")
+      fs.writeFileSync(file, fs.readFileSync(file, "utf8").slice(0, 40))
+      await cli(data, ["list", "--json"])
+      await cli(data, ["doctor", "--json"])
+      expect(fs.readdirSync(data).some((name) => name.startsWith("preferences.json.corrupt-"))).toBe(true)
+    })
+  })
+
+  it("the renderer page in Chromium: add, replace key, a locked keychain", { timeout: 60_000 }, async () => {
+    await timed("renderer", async () => {
+      const rendererDir = await buildRenderer(dir("renderer-dist"))
+      const runtime = desktopRuntime(dir("renderer-data"), seen.rendererEffectLogs)
+      const handlers = makeIpcHandlers(runtime, {
+        senderPolicy: bundledOriginPolicy(RENDERER_ROOT),
+        log: (entry) => seen.rendererIpcLogs.push(entry)
+      })
+      const stopChanges = forwardChanges(runtime, (change) => seen.rendererChanges.push(change))
+      await runtime.runPromise(Effect.logTrace("renderer runtime started")) // the capture runs at the most verbose level
+      const harness = await startRendererHarness(rendererDir)
+      try {
+        const settings = await harness.openSettings(handlers, runtime)
+        const page = settings.page
+        const addForm = () => page.getByRole("form", { name: /^Add / })
+        const row = (name: string): Locator => page.getByRole("listitem").filter({ has: page.getByText(name, { exact: true }) })
+        const capture = async () => {
+          seen.rendererDom.push(await page.content())
+          seen.rendererInputs.push(...await page.locator("input, textarea").evaluateAll((inputs) =>
+            inputs.map((input) => (input as HTMLInputElement).value)))
+        }
+        await addForm().getByLabel("Name", { exact: true }).fill("Renderer")
+        await addForm().getByLabel("API key", { exact: true }).fill(canary)
+        await addForm().getByRole("button", { name: "Add provider" }).click()
+        await expect.poll(() => row("Renderer").count()).toBe(1)
+        await capture()
+
+        await row("Renderer").getByRole("button", { name: "Edit Renderer" }).click()
+        const form = page.getByRole("form", { name: "Edit Renderer" })
+        await form.getByRole("button", { name: "Replace key" }).click()
+        await form.getByLabel("New API key", { exact: true }).fill(canary2)
+        await form.getByRole("button", { name: "Save changes" }).click()
+        await expect.poll(() => page.getByRole("form", { name: "Edit Renderer" }).count()).toBe(0)
+        await capture()
+
+        await secretService.lock()
+        try {
+          await addForm().getByLabel("Name", { exact: true }).fill("Locked out")
+          await addForm().getByLabel("API key", { exact: true }).fill(canary)
+          await addForm().getByRole("button", { name: "Add provider" }).click()
+          await page.getByRole("alert").filter({ hasText: "The keychain is locked" }).waitFor()
+          await capture()
+        } finally {
+          await secretService.unlock()
+        }
+        await settings.close()
+        await capture().catch(() => {})
+        seen.rendererConsole.push(...settings.console)
+        seen.rendererReceived.push(...settings.received)
+        expect(settings.refusedRequests).toEqual([])
+      } finally {
+        stopChanges()
+        await harness.close()
+        await runtime.dispose()
+      }
+    })
+  })
+
+  it("buffers that carried a key on its way to the keychain are zeroed (stdin pipe, no-echo prompt)", async () => {
+    const isZeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0)
+    const piped = [Buffer.from(canary.slice(0, 10)), Buffer.from(`${canary.slice(10)}\n`)]
+    expect(await readSecretFromStdin(Readable.from(piped, { objectMode: true }))).toBe(canary)
+    expect(piped.every(isZeroed), "--api-key-stdin chunks zeroed").toBe(true)
+
+    const tty = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => tty })
+    const typed = promptHidden("API key: ", tty, new PassThrough())
+    const pasted = [Buffer.from(canary.slice(0, 20)), Buffer.from(`${canary.slice(20)}\r`)]
+    for (const chunk of pasted) tty.emit("data", chunk)
+    expect(await typed).toBe(canary)
+    expect(pasted.every(isZeroed), "prompt keystroke buffers zeroed").toBe(true)
+  })
+
+  it("the keys ARE in the keychain: read back through a fresh DesktopLayer", { timeout: 60_000 }, async () => {
+    const expectations: Array<[string, string, string]> = [
+      ["main-data", "Canary 2", canary2],
+      ["main-data", "Migrated in main", canary],
+      ["main-data", "After restart", canary],
+      ["cli-data", "Work", canary],
+      ["legacy-data", "Legacy Prefs", canary],
+      ["legacy-data", "Legacy Folder", canary],
+      ["legacy-data", "From quarantine", canary2],
+      ["renderer-data", "Renderer", canary2]
+    ]
+    const lines: Array<string> = []
+    for (const data of new Set(expectations.map(([folder]) => folder))) {
+      const runtime = desktopRuntime(dir(data), lines)
+      try {
+        const found = await runtime.runPromise(Effect.gen(function*() {
+          const store = yield* LlmConfigStore
+          yield* store.recover({ force: true })
+          const configs = yield* store.list
+          const keys: Record<string, string> = {}
+          for (const config of configs) if (config.hasKey) keys[config.name] = Redacted.value(yield* store.getApiKey(config.id))
+          return keys
+        }))
+        for (const [folder, name, key] of expectations) {
+          if (folder === data) expect(found[name] === key, `${folder}: "${name}" holds its canary`).toBe(true)
+        }
+      } finally {
+        await runtime.dispose()
+      }
+    }
+    seen.rendererEffectLogs.push(...lines)
+  })
+
+  it("the keys are NOWHERE else: logs, files, responses, events, errors, the page, the heap", { timeout: 60_000 }, async () => {
+    const checked = new Checked(needles)
+    const records: ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
+    checked.items("main: Effect log lines (level All)", records.effectLogs)
+    checked.items("main: IPC log callback entries", records.ipcLogs)
+    checked.items("main: console output lines (stdout/stderr)", main.consoleLines)
+    checked.items("main: IPC responses", records.responses)
+    checked.items("main: change events", records.events)
+    checked.items("main: encoded errors, messages and causes", records.errors)
+    checked.items("main: check notes and fault notes", [...records.checks, ...records.faults])
+    checked.items("CLI stdout (except `key`)", seen.cliStdout)
+    checked.items("CLI stderr", seen.cliStderr)
+    checked.items("migration reports", seen.migrationReports)
+    checked.items("crash child stdout/stderr", seen.crashOutput)
+    checked.items("renderer: Effect log lines (level All)", seen.rendererEffectLogs)
+    checked.items("renderer: IPC log callback entries", seen.rendererIpcLogs)
+    checked.items("renderer: change events", seen.rendererChanges)
+    checked.items("renderer: bridged responses and events", seen.rendererReceived)
+    checked.items("renderer: DOM (page.content())", seen.rendererDom)
+    checked.items("renderer: input values", seen.rendererInputs)
+    checked.items("renderer: console messages", seen.rendererConsole)
+    const snapshot = main.outputs.snapshot
+    checked.folder("files under the suite's temp folder (data folders, backups, quarantine, locks, journals, records)", root, {
+      exclude: (file) => file === snapshot || file.startsWith(dir("renderer-dist"))
+    })
+    checked.folder("renderer bundle files", dir("renderer-dist"))
+    checked.folder("files under the Secret Service harness folder (keyring at rest)", secretService.rootDir)
+    const heapBytes = fs.readFileSync(snapshot)
+    checked.items("heap snapshot of the main process after GC (bytes)", [heapBytes])
+    // Say what keeps a key alive, so a failure points at the retaining code.
+    for (const needle of needles.filter((candidate) => foundIn(heapBytes, [candidate]).length > 0)) {
+      checked.leaks.push(`heap: ${needle.label}: ${explainRetainers(snapshot, needle.text)}`)
+    }
+    // `key` is the one allowed place, and it held exactly the key.
+    expect(seen.keyOutputs.every((output) => output === `${canary}\n`)).toBe(true)
+    console.info(
+      `canary suite: places checked (items):\n${checked.summary()}\n` +
+        `keychain read-back: 8 configurations hold their canary\n` +
+        `main-process keychain actions: ${main.actions.join(", ")}\ntimings: ${timings.join(", ")}`
+    )
+    expect(seen.rendererEffectLogs.length).toBeGreaterThan(0)
+    expect(checked.leaks).toEqual([])
+  })
+})

@@ -1,0 +1,328 @@
+/**
+ * "The Electron main process" of the canary suite, as a plain Node child:
+ *
+ *   node --expose-gc --import tsx main-process.ts <dataDir> <outDir>
+ *
+ * Receives the canary keys on stdin (never argv/env, which would end up in the heap and the
+ * process list), builds the real desktop runtime over the harness keychain with every log line
+ * captured at the most verbose level, runs the migration and recovery the app runs at start, then
+ * drives the IPC handler table, change forwarding and main-side key access through the whole
+ * lifecycle, invalid requests and faults in the middle of operations (keychain locked, daemon
+ * killed and restarted, time budgets missed). Everything it saw goes to `<outDir>/records.json`.
+ * Then it drops every reference to a key, forces GC and writes a V8 heap snapshot to
+ * `<outDir>/main.heapsnapshot` while the runtime (and its keytar worker) is still alive.
+ *
+ * The runtime is the real DesktopLayer; its CrashPoints hook can ask the driver to break the
+ * keychain at a named step of an operation.
+ */
+import { DesktopLayer, type DesktopServices, Migration } from "@fishbowl/desktop-layer"
+import {
+  type ConfigId,
+  type CrashPoint,
+  CrashPoints,
+  FishbowlError,
+  IpcChannel,
+  type InvokeChannel,
+  isFishbowlError,
+  LlmConfigStore
+} from "@fishbowl/domain"
+import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, Option, Redacted, References, Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import * as v8 from "node:v8"
+import { forwardChanges, type IpcHandlerTable, type IpcLogger, makeIpcHandlers } from "../../src/main/IpcHandlers.ts"
+import { makeKeyAccess } from "../../src/main/KeyAccess.ts"
+import { bundledOriginPolicy } from "../../src/main/SenderPolicy.ts"
+import { type ChildRecords, type KeychainAction, PROTOCOL_PREFIX } from "./protocol.ts"
+
+const [dataDir, outDir] = process.argv.slice(2)
+if (dataDir === undefined || outDir === undefined) throw new Error("usage: main-process.ts <dataDir> <outDir>")
+const gc = (globalThis as { gc?: () => void }).gc
+if (gc === undefined) throw new Error("run with node --expose-gc")
+
+// ---------------------------------------------------------------------------------------------
+// stdin: lines out of Buffers that are zeroed as soon as they are consumed
+
+let pendingBytes: Buffer = Buffer.alloc(0)
+const lineWaiters: Array<(line: string) => void> = []
+const readyLines: Array<string> = []
+process.stdin.on("data", (chunk: Buffer) => {
+  const joined = Buffer.concat([pendingBytes, chunk])
+  pendingBytes.fill(0)
+  chunk.fill(0)
+  let start = 0
+  for (let index = joined.indexOf(10); index >= 0; index = joined.indexOf(10, start)) {
+    const line = joined.toString("utf8", start, index)
+    start = index + 1
+    const waiter = lineWaiters.shift()
+    if (waiter !== undefined) waiter(line)
+    else readyLines.push(line)
+  }
+  pendingBytes = Buffer.from(joined.subarray(start))
+  joined.fill(0)
+})
+const nextLine = () =>
+  new Promise<string>((resolve) => {
+    const ready = readyLines.shift()
+    if (ready !== undefined) resolve(ready)
+    else lineWaiters.push(resolve)
+  })
+
+let requestNumber = 0
+/** Asks the driver to do something to the keychain and waits until it is done. */
+const askDriver = async (action: KeychainAction) => {
+  const n = ++requestNumber
+  process.stdout.write(`${PROTOCOL_PREFIX}REQ ${n} ${action}\n`)
+  const answer = await nextLine()
+  if (answer !== `ACK ${n}`) throw new Error(`driver answered ${JSON.stringify(answer.slice(0, 40))} to request ${n}`)
+}
+
+// ---------------------------------------------------------------------------------------------
+// records
+
+const records: ChildRecords = {
+  responses: [],
+  events: [],
+  errors: [],
+  effectLogs: [],
+  ipcLogs: [],
+  checks: [],
+  faults: [],
+  ids: {}
+}
+const encodeError = Schema.encodeSync(FishbowlError)
+const recordError = (step: string, error: unknown) => {
+  if (!isFishbowlError(error)) {
+    records.errors.push({ step, encoded: { notAFishbowlError: String(error) }, message: String(error), pretty: String(error) })
+    return
+  }
+  records.errors.push({ step, encoded: encodeError(error), message: error.message, pretty: String(error) })
+}
+const check = (step: string, ok: boolean, detail?: string) =>
+  records.checks.push({ step, ok, ...(detail !== undefined ? { detail } : {}) })
+
+// ---------------------------------------------------------------------------------------------
+// runtime: DesktopLayer's wiring, crash-point hooks, every log line at the most verbose level
+
+const armed = new Map<CrashPoint, ReadonlyArray<KeychainAction>>()
+const crashHooks = CrashPoints.layerWith((point) =>
+  Effect.promise(async () => {
+    const actions = armed.get(point)
+    if (actions === undefined) return
+    armed.delete(point)
+    records.faults.push(`${point}: ${actions.join(", ")}`)
+    for (const action of actions) await askDriver(action)
+  })
+)
+
+const captureLogger = Logger.make((options) => {
+  records.effectLogs.push(Logger.formatJson.log(options))
+  if (options.cause.reasons.length > 0) records.effectLogs.push(Cause.pretty(options.cause))
+})
+const logging = Layer.mergeAll(
+  Logger.layer([captureLogger, Logger.consoleLogFmt]),
+  Layer.succeed(References.MinimumLogLevel, "All"),
+  Layer.succeed(References.UnhandledLogLevel, "Debug")
+)
+
+const desktop: Layer.Layer<DesktopServices> = DesktopLayer.layer({ dataDir, secretBackend: "keychain", crashPoints: crashHooks })
+const runtime = ManagedRuntime.make(Layer.mergeAll(desktop, logging))
+
+const ipcLog: IpcLogger = (entry) => {
+  records.ipcLogs.push(entry)
+  console.info(`[ipc] ${entry.channel} ${entry.outcome} ${entry.millis}ms${entry.origin !== undefined ? ` from ${entry.origin}` : ""}`)
+}
+const RENDERER = "file:///opt/fishbowl/renderer/"
+const trusted = { frameUrl: `${RENDERER}index.html` }
+const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(RENDERER), log: ipcLog })
+const hurried = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
+const keyAccess = makeKeyAccess(runtime)
+const hurriedKeyAccess = makeKeyAccess(runtime, { keyRetrievalMillis: 1 })
+const stopForwarding = forwardChanges(runtime, (change) => {
+  records.events.push(change)
+  console.debug(`[changes] ${change._tag}`)
+})
+
+const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+
+const call = async (step: string, channel: InvokeChannel, payload: unknown, options: { table?: IpcHandlerTable; frameUrl?: string | undefined } = {}) => {
+  const sender = "frameUrl" in options ? { frameUrl: options.frameUrl } : trusted
+  const response = await (options.table ?? handlers)[channel](sender, payload) as
+    | { ok: true; value: any }
+    | { ok: false; error: { _tag: string } }
+  records.responses.push({ step, channel, response })
+  return response
+}
+const expectOk = (step: string, response: { ok: boolean }) => check(step, response.ok === true, JSON.stringify(response).slice(0, 300))
+const expectError = (step: string, response: { ok: boolean; error?: { _tag: string } }, tags: ReadonlyArray<string>) =>
+  check(step, response.ok === false && tags.includes(response.error!._tag), JSON.stringify(response).slice(0, 300))
+
+/** Runs a store effect directly (as main-process code would), recording a failure's encoded error. */
+const direct = async <A>(step: string, effect: Effect.Effect<A, unknown, DesktopServices>) => {
+  const exit = await runtime.runPromiseExit(effect)
+  if (Exit.isSuccess(exit)) return Option.some(exit.value)
+  const failure = Cause.findErrorOption(exit.cause)
+  recordError(step, Option.isSome(failure) ? failure.value : Cause.squash(exit.cause))
+  records.errors.push({ step: `${step} (cause)`, encoded: null, message: "", pretty: Cause.pretty(exit.cause) })
+  return Option.none<A>()
+}
+
+/** main-side key access; compares with the expected key here, so no key goes into the records. */
+const keyMatches = async (step: string, id: string, expected: string | undefined, access = keyAccess) => {
+  try {
+    const key = await access.getApiKey(id as ConfigId)
+    check(step, expected !== undefined && Redacted.value(key) === expected, "key differs")
+    return true
+  } catch (error) {
+    recordError(step, error)
+    if (expected !== undefined) check(step, false, `getApiKey failed: ${String(error)}`)
+    return false
+  }
+}
+
+const storeRecover = (step: string) =>
+  direct(step, LlmConfigStore.use((store) => store.recover({ force: true }))).then((report) => {
+    if (Option.isSome(report)) records.responses.push({ step, channel: "recover", response: report.value })
+    check(step, Option.isSome(report) && report.value.failed.length === 0, JSON.stringify(report))
+  })
+
+// ---------------------------------------------------------------------------------------------
+// the run
+
+/** Reads the keys from stdin and runs everything; nothing of it stays reachable once it returns. */
+const drive = async () => {
+  const { canary, canary2 } = JSON.parse(await nextLine()) as { canary: string; canary2: string }
+
+  // Start-up, as Electron main does it: migration of legacy files, then recovery.
+  const migrated = await direct("startup.migrate", Migration.migrateNode({}).pipe(Effect.provide(CrashPoints.layer)))
+  records.responses.push({ step: "startup.migrate", channel: "migrate", response: Option.getOrNull(migrated) })
+  check("startup.migrate", Option.isSome(migrated))
+  await storeRecover("startup.recover")
+  // proves the capture runs at the most verbose level
+  await runtime.runPromise(Effect.logTrace("main process started").pipe(Effect.andThen(Effect.logDebug("drive"))))
+
+  // The lifecycle over IPC.
+  const created = await call("create", IpcChannel.create, { provider: "openai", name: "Canary", apiKey: canary })
+  expectOk("create", created)
+  const id = created.ok ? String(created.value.id) : ""
+  records.ids["canary2Config"] = id
+  expectOk("get", await call("get", IpcChannel.get, { id }))
+  expectOk("list", await call("list", IpcChannel.list, {}))
+  expectOk("status", await call("status", IpcChannel.status, {}))
+  expectOk("diagnose", await call("diagnose", IpcChannel.diagnose, { probe: true }))
+  expectOk("authorize", await call("authorize", IpcChannel.authorize, {}))
+  await keyMatches("getApiKey after create", id, canary)
+  expectOk("update replaces the key", await call("update", IpcChannel.update, { id, patch: { name: "Canary 2", apiKey: canary2 } }))
+  await keyMatches("getApiKey after update", id, canary2)
+
+  // Invalid requests carrying the key.
+  const invalid: Array<[string, InvokeChannel, unknown, string | undefined, string]> = [
+    ["invalid.nul", IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.control", IpcChannel.create, { provider: "openai", name: "Ctl", apiKey: `${canary}\u0007x` }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.oversize", IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.huge", IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.extra", IpcChannel.create, { provider: "openai", name: "Extra", apiKey: canary, [canary2]: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.type", IpcChannel.create, { provider: canary, name: 7, apiKey: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.update-nul", IpcChannel.update, { id, patch: { apiKey: `${canary2}\u0000` } }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.update-extra", IpcChannel.update, { id, patch: { apiKey: canary2, secret: canary } }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.get-id", IpcChannel.get, { id: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.untrusted", IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, "https://evil.example.com/", "KeychainDenied"],
+    ["invalid.untrusted-update", IpcChannel.update, { id, patch: { apiKey: canary } }, `https://evil.example.com/?k=${canary}`, "KeychainDenied"]
+  ]
+  for (const [step, channel, payload, frameUrl, tag] of invalid) {
+    expectError(step, await call(step, channel, payload, { frameUrl }), [tag])
+  }
+  await keyMatches("getApiKey after invalid requests", id, canary2)
+
+  // A second config, removed later.
+  const scratch = await call("create scratch", IpcChannel.create, { provider: "anthropic", name: "Scratch", apiKey: canary })
+  expectOk("create scratch", scratch)
+  const scratchId = scratch.ok ? String(scratch.value.id) : ""
+
+  // Fault: keychain locked between steps.
+  await askDriver("lock")
+  expectError("locked.create", await call("locked.create", IpcChannel.create, { provider: "openai", name: "Locked", apiKey: canary }), ["KeychainLocked"])
+  expectError("locked.update", await call("locked.update", IpcChannel.update, { id, patch: { apiKey: canary } }), ["KeychainLocked"])
+  await keyMatches("locked.getApiKey", id, undefined)
+  await direct("locked.direct-update", LlmConfigStore.use((store) => store.update(id as ConfigId, { apiKey: Redacted.make(canary) } as never)))
+  await call("locked.diagnose", IpcChannel.diagnose, { probe: true })
+  await call("locked.authorize", IpcChannel.authorize, {})
+  await call("locked.status", IpcChannel.status, {})
+  await askDriver("unlock")
+  await keyMatches("unlocked.getApiKey", id, canary2)
+
+  // Fault in the middle of an update: the keychain locks after the new key is staged.
+  armed.set("update.secret-staged", ["lock"])
+  const midUpdate = await call("mid.update-locked", IpcChannel.update, { id: scratchId, patch: { apiKey: canary2 } })
+  records.faults.push(`mid.update-locked answered ${midUpdate.ok ? "ok" : midUpdate.error._tag}`)
+  await askDriver("unlock")
+  await storeRecover("mid.update-locked.recover")
+
+  // Fault in the middle of a create: the keyring daemon dies after the intent is recorded.
+  armed.set("create.intent-recorded", ["kill-daemon"])
+  const midCreate = await call("mid.create-daemon-killed", IpcChannel.create, { provider: "openai", name: "Orphan", apiKey: canary })
+  records.faults.push(`mid.create-daemon-killed answered ${midCreate.ok ? "ok" : midCreate.error._tag}`)
+  await keyMatches("daemon-dead.getApiKey", id, undefined)
+  await call("daemon-dead.diagnose", IpcChannel.diagnose, { probe: true })
+  await askDriver("restart-daemon")
+  await storeRecover("mid.create-daemon-killed.recover")
+  await keyMatches("daemon-restarted.getApiKey", id, canary2)
+
+  // Fault in the middle of an update after the key was written: daemon restarted under it.
+  armed.set("update.secret-written", ["restart-daemon"])
+  const midRestart = await call("mid.update-daemon-restarted", IpcChannel.update, { id: scratchId, patch: { name: "Scratch 2", apiKey: canary } })
+  records.faults.push(`mid.update-daemon-restarted answered ${midRestart.ok ? "ok" : midRestart.error._tag}`)
+  await storeRecover("mid.update-daemon-restarted.recover")
+
+  // Kill and restart the daemon between steps: the next call needs a fresh worker.
+  await askDriver("restart-daemon")
+  await keyMatches("restart.getApiKey", id, canary2)
+  expectOk("restart.create", await call("restart.create", IpcChannel.create, { provider: "google", name: "After restart", apiKey: canary }))
+
+  // Missed time budgets.
+  const late = await call("timeout.create", IpcChannel.create, { provider: "openai", name: "Late", apiKey: canary }, { table: hurried })
+  expectError("timeout.create", late, ["Timeout"])
+  const lateUpdate = await call("timeout.update", IpcChannel.update, { id, patch: { apiKey: canary2 } }, { table: hurried })
+  expectError("timeout.update", lateUpdate, ["Timeout"])
+  await keyMatches("timeout.getApiKey", id, undefined, hurriedKeyAccess)
+  await sleep(1500) // the detached operations finish in the background
+
+  // Remove the second config; recover; final state.
+  expectOk("remove scratch", await call("remove", IpcChannel.remove, { id: scratchId }))
+  expectError("get removed", await call("get removed", IpcChannel.get, { id: scratchId }), ["NotFound"])
+  await keyMatches("removed.getApiKey", scratchId, undefined)
+  await storeRecover("final.recover")
+  const final = await call("final.list", IpcChannel.list, {})
+  expectOk("final.list", final)
+  expectOk("final.status", await call("final.status", IpcChannel.status, {}))
+  await keyMatches("final.getApiKey", id, canary2)
+}
+
+const main = async () => {
+  await drive()
+  await sleep(300)
+  stopForwarding()
+  await sleep(50)
+
+  const recordsPath = path.join(outDir, "records.json")
+  fs.writeFileSync(recordsPath, JSON.stringify(records, null, 1))
+  // Drop what the records hold before the snapshot (they are on disk now).
+  for (const list of [records.responses, records.events, records.errors, records.effectLogs, records.ipcLogs, records.checks, records.faults]) {
+    list.length = 0
+  }
+
+  for (let round = 0; round < 4; round++) {
+    gc!()
+    await new Promise((resolve) => setImmediate(resolve))
+    await sleep(20)
+  }
+  const snapshotPath = v8.writeHeapSnapshot(path.join(outDir, "main.heapsnapshot"))
+  process.stdout.write(`${PROTOCOL_PREFIX}DONE ${JSON.stringify({ records: recordsPath, snapshot: snapshotPath })}\n`)
+  await runtime.dispose()
+  process.stdin.destroy()
+}
+
+main().catch((error) => {
+  process.stderr.write(`main-process failed: ${error instanceof Error ? error.stack : String(error)}\n`)
+  process.exit(1)
+})

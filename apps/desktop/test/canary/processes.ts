@@ -1,0 +1,131 @@
+/**
+ * Child processes of the canary suite: the "main process" (with its keychain-fault protocol), the
+ * fishbowl-llm CLI and the kill -9 store child. Keys only ever go to a child's stdin. Every line a
+ * child prints is kept, so the suite can search it.
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+import type { SecretServiceHandle } from "../../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { type ChildOutputs, type KeychainAction, PROTOCOL_PREFIX } from "./protocol.ts"
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url))
+const MAIN_PROCESS = fileURLToPath(new URL("./main-process.ts", import.meta.url))
+const CLI = fileURLToPath(new URL("../../bin/fishbowl-llm.mjs", import.meta.url))
+const STORE_CHILD = fileURLToPath(new URL("../../../../packages/desktop-layer/test/fixtures/store-child.ts", import.meta.url))
+
+export interface ProcessResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs a child to completion with `stdin` as its whole input. */
+export const runChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly env: Record<string, string>; readonly stdin?: string; readonly timeoutMillis?: number }
+) =>
+  new Promise<ProcessResult>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${args.join(" ")} hung; stderr: ${stderr}`))
+    }, options.timeoutMillis ?? 45_000)
+    child.on("error", reject)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+    child.stdin.on("error", () => {}) // a crash child may die before reading it all
+    child.stdin.end(options.stdin ?? "")
+  })
+
+export const runCli = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
+  runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+
+export const runStoreChild = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
+  runChild(process.execPath, ["--import", "tsx", STORE_CHILD, dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+
+export interface MainProcessRun {
+  readonly outputs: ChildOutputs
+  readonly consoleLines: ReadonlyArray<string>
+  readonly actions: ReadonlyArray<KeychainAction>
+  readonly millis: number
+}
+
+/**
+ * Runs main-process.ts with `--expose-gc`, hands it the keys on stdin and carries out its
+ * keychain requests on the harness.
+ */
+export const runMainProcess = (options: {
+  readonly dataDir: string
+  readonly outDir: string
+  readonly env: Record<string, string>
+  readonly keys: { readonly canary: string; readonly canary2: string }
+  readonly secretService: SecretServiceHandle
+  readonly timeoutMillis?: number
+}) =>
+  new Promise<MainProcessRun>((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", MAIN_PROCESS, options.dataDir, options.outDir], {
+      cwd: REPO_ROOT,
+      env: options.env,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    const consoleLines: Array<string> = []
+    const actions: Array<KeychainAction> = []
+    let outputs: ChildOutputs | undefined
+    let failure: Error | undefined
+    const act = async (n: string, action: KeychainAction) => {
+      try {
+        if (action === "lock") await options.secretService.lock()
+        else if (action === "unlock") await options.secretService.unlock()
+        else if (action === "kill-daemon") await options.secretService.killDaemon()
+        else await options.secretService.restartDaemon()
+        actions.push(action)
+        child.stdin.write(`ACK ${n}\n`)
+      } catch (error) {
+        failure = error as Error
+        child.kill("SIGKILL")
+      }
+    }
+    let buffered = ""
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffered += chunk.toString("utf8")
+      for (let index = buffered.indexOf("\n"); index >= 0; index = buffered.indexOf("\n")) {
+        const line = buffered.slice(0, index)
+        buffered = buffered.slice(index + 1)
+        if (!line.startsWith(PROTOCOL_PREFIX)) {
+          consoleLines.push(line)
+          continue
+        }
+        const [kind, n, action] = line.slice(PROTOCOL_PREFIX.length).split(" ")
+        if (kind === "REQ") void act(n!, action as KeychainAction)
+        else if (kind === "DONE") outputs = JSON.parse(line.slice(PROTOCOL_PREFIX.length + "DONE ".length))
+      }
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")))
+    const timer = setTimeout(() => {
+      failure = new Error(`main-process did not finish within ${options.timeoutMillis ?? 60_000} ms`)
+      child.kill("SIGKILL")
+    }, options.timeoutMillis ?? 60_000)
+    child.on("error", reject)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      if (buffered !== "") consoleLines.push(buffered)
+      consoleLines.push(...stderr.split("\n").filter((line) => line !== ""))
+      if (failure !== undefined || outputs === undefined || code !== 0) {
+        reject(new Error(`main-process failed (code ${code}, signal ${signal}): ${failure?.message ?? ""}\n${stderr}`))
+        return
+      }
+      resolve({ outputs, consoleLines, actions, millis: performance.now() - started })
+    })
+    child.stdin.on("error", () => {})
+    child.stdin.write(`${JSON.stringify(options.keys)}\n`)
+  })
