@@ -399,6 +399,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
         if (keepBackup) yield* promoteBackup
+        // What was just written is known to be valid (encoding validated it): the next read of
+        // these bytes reuses it instead of parsing and schema-checking the file again.
+        const written = { _tag: "Valid" as const, document: splitDocument(JSON.parse(text), next.llm), text }
+        lastClassified = { bytes: new TextEncoder().encode(text), state: Effect.succeed(written) }
         return result
       })
     ).pipe(Effect.withSpan("JsonFilePreferencesStore.update"))
