@@ -9,13 +9,13 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
+import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/test-support/ChildProcesses.ts"
 import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
 
 const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.mjs", import.meta.url))
-const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
 const keychainEnv = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
 const noKeychainEnv = { PATH: process.env["PATH"] ?? "", HOME: tmpdir() }
 
@@ -28,28 +28,14 @@ interface CliResult {
 const allOutput: Array<string> = []
 let dataDir = ""
 
-const cli = (args: ReadonlyArray<string>, options: { stdin?: string; env?: Record<string, string> } = {}) =>
-  new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
-      cwd: REPO_ROOT,
-      env: options.env ?? keychainEnv,
-      stdio: ["pipe", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`fishbowl-llm ${args.join(" ")} hung`))
-    }, 45_000)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      allOutput.push(stdout, stderr)
-      resolve({ code, stdout, stderr })
-    })
-    child.stdin.end(options.stdin ?? "")
+const cli = async (args: ReadonlyArray<string>, options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> => {
+  const result = await runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
+    env: options.env ?? keychainEnv,
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {})
   })
+  allOutput.push(result.stdout, result.stderr)
+  return result
+}
 
 const filesUnder = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {

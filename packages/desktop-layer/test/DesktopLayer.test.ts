@@ -7,7 +7,6 @@ import { ConfigId, crashPoints, LlmConfigStore, PreferencesStore, SecretStore, s
 import { configInput, crashOutcome, llmConfigStoreContract } from "@fishbowl/domain/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
-import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
@@ -16,6 +15,7 @@ import { afterAll, vi } from "vitest"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
+import { runChild } from "../test-support/ChildProcesses.ts"
 import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
 import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
 
@@ -25,7 +25,6 @@ vi.setConfig({ testTimeout: 180_000 })
 
 const workerEnv = childEnv(secretService.env)
 const CHILD = fileURLToPath(new URL("./fixtures/store-child.ts", import.meta.url))
-const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
 
 const sharedScope = Effect.runSync(Scope.make())
 afterAll(() => Effect.runPromise(Scope.close(sharedScope, Exit.void)))
@@ -38,33 +37,20 @@ llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.
   propertyRuns: 200
 })
 
-/** Runs the child script; resolves with its exit code/signal and its one JSON line. */
-const runChild = (args: ReadonlyArray<string>) =>
-  new Promise<{ code: number | null; signal: NodeJS.Signals | null; output: any }>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CHILD, ...args], {
-      cwd: REPO_ROOT,
-      env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`child timed out: ${args.join(" ")}\n${stderr}`))
-    }, 60_000)
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer)
-      let output: unknown
-      try {
-        output = stdout.trim() === "" ? undefined : JSON.parse(stdout.trim().split("\n").at(-1)!)
-      } catch {
-        output = { unparsed: stdout, stderr }
-      }
-      resolve({ code, signal, output })
-    })
+/** Runs the store child; resolves with its exit code/signal and its one JSON line. */
+const runStoreChild = async (args: ReadonlyArray<string>) => {
+  const { code, signal, stdout, stderr } = await runChild(process.execPath, ["--import", "tsx", CHILD, ...args], {
+    env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
+    timeoutMillis: 60_000
   })
+  let output: any
+  try {
+    output = stdout.trim() === "" ? undefined : JSON.parse(stdout.trim().split("\n").at(-1)!)
+  } catch {
+    output = { unparsed: stdout, stderr }
+  }
+  return { code, signal, output }
+}
 
 /** A store over the same folder and keychain, as a freshly started process would build it. */
 const storeLayer = (dataDir: string) =>
@@ -81,8 +67,8 @@ describe("desktop store across processes", () => {
     const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-two-"))
     try {
       const [a, b] = await Promise.all([
-        runChild([dataDir, "create-many", "alpha", "12"]),
-        runChild([dataDir, "create-many", "beta", "12"])
+        runStoreChild([dataDir, "create-many", "alpha", "12"]),
+        runStoreChild([dataDir, "create-many", "beta", "12"])
       ])
       assert.deepStrictEqual([a.code, b.code], [0, 0], JSON.stringify([a.output, b.output]))
       assert.isTrue(a.output.ok && b.output.ok)
@@ -105,8 +91,8 @@ describe("desktop store across processes", () => {
       it(`kill -9 at ${point}, then recover in a new process: consistent`, async () => {
         const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-crash-"))
         try {
-          const seeded = op === "create" ? undefined : (await runChild([dataDir, "create-many", "seed", "1"])).output.ids[0]
-          const crashed = await runChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
+          const seeded = op === "create" ? undefined : (await runStoreChild([dataDir, "create-many", "seed", "1"])).output.ids[0]
+          const crashed = await runStoreChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
           assert.strictEqual(crashed.signal, "SIGKILL", `the child died at ${point}: ${JSON.stringify(crashed.output)}`)
           const outcome = crashOutcome(op, point, true)
           await Effect.runPromise(Effect.gen(function*() {

@@ -3,47 +3,16 @@
  * fishbowl-llm CLI and the kill -9 store child. Keys only ever go to a child's stdin. Every line a
  * child prints is kept, so the suite can search it.
  */
-import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { spawn } from "node:child_process"
+import { REPO_ROOT, runChild } from "../../../../packages/desktop-layer/test-support/ChildProcesses.ts"
 import type { SecretServiceHandle } from "../../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
 import { type ChildOutputs, type KeychainAction, PROTOCOL_PREFIX } from "./protocol.ts"
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url))
+export { type ProcessResult, REPO_ROOT, runChild } from "../../../../packages/desktop-layer/test-support/ChildProcesses.ts"
 const MAIN_PROCESS = fileURLToPath(new URL("./main-process.ts", import.meta.url))
 const CLI = fileURLToPath(new URL("../../bin/fishbowl-llm.mjs", import.meta.url))
 const STORE_CHILD = fileURLToPath(new URL("../../../../packages/desktop-layer/test/fixtures/store-child.ts", import.meta.url))
-
-export interface ProcessResult {
-  readonly code: number | null
-  readonly signal: NodeJS.Signals | null
-  readonly stdout: string
-  readonly stderr: string
-}
-
-/** Runs a child to completion with `stdin` as its whole input. */
-export const runChild = (
-  command: string,
-  args: ReadonlyArray<string>,
-  options: { readonly env: Record<string, string>; readonly stdin?: string; readonly timeoutMillis?: number }
-) =>
-  new Promise<ProcessResult>((resolve, reject) => {
-    const child = spawn(command, args, { cwd: REPO_ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`${args.join(" ")} hung; stderr: ${stderr}`))
-    }, options.timeoutMillis ?? 45_000)
-    child.on("error", reject)
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer)
-      resolve({ code, signal, stdout, stderr })
-    })
-    child.stdin.on("error", () => {}) // a crash child may die before reading it all
-    child.stdin.end(options.stdin ?? "")
-  })
 
 export const runCli = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
   runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })

@@ -1,0 +1,41 @@
+/**
+ * Running a test's child process to completion: the CLI, a store child that kills itself at a
+ * crash point, the canary "main process". Input goes only through stdin (keys never in argv or
+ * env), every byte of output is kept, and a hang fails the test instead of the CI run.
+ */
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
+
+export interface ProcessResult {
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+/** Runs `command` with `stdin` as its whole input; rejects if it runs longer than the timeout. */
+export const runChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  options: { readonly env: Record<string, string>; readonly stdin?: string; readonly timeoutMillis?: number }
+) =>
+  new Promise<ProcessResult>((resolve, reject) => {
+    const child = spawn(command, args, { cwd: REPO_ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${args.join(" ")} hung; stderr: ${stderr}`))
+    }, options.timeoutMillis ?? 45_000)
+    child.on("error", reject)
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer)
+      resolve({ code, signal, stdout, stderr })
+    })
+    child.stdin.on("error", () => {}) // a crash child may die before reading it all
+    child.stdin.end(options.stdin ?? "")
+  })
