@@ -389,6 +389,17 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
     d.stdout?.resume()
     d.stdin?.on("error", () => {})
     d.stdin?.end(password) // password on stdin, then EOF
+    // A daemon that dies while it is still the current one was not stopped by us: say so, so a
+    // test failing with "no keychain" points at the cause. Its pid leaves the watchdog's list.
+    d.once("exit", (code, signal) => {
+      if (daemon !== d) return
+      daemon = undefined
+      l.children.delete(d)
+      writePids(l)
+      console.error(
+        `[SecretServiceHarness] gnome-keyring-daemon (pid ${d.pid}) exited unexpectedly (code ${code}, signal ${signal}); stderr: ${daemonErr().trim() || "(empty)"}`
+      )
+    })
     writePids(l)
     unrefChild(d)
     await waitFor(
@@ -455,7 +466,10 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
       await killDaemon()
       await startDaemon()
     },
-    stop: b.stop
+    stop: () => {
+      daemon = undefined // an exit from here on is ours, not news
+      return b.stop()
+    }
   }
 }
 
