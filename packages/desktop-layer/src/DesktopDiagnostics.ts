@@ -77,7 +77,11 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
     const description = yield* secrets.describe
     findings.push({
       id: "secrets.tier",
-      severity: description.tier === "keychain" ? "ok" : description.tier === "encrypted-file" ? "warning" : "error",
+      severity: description.tier === "session"
+        ? "error"
+        : description.tier === "encrypted-file" || description.warning !== undefined
+        ? "warning"
+        : "ok",
       message: description.detail,
       ...(description.warning !== undefined ? { hint: description.warning } : {})
     })
