@@ -29,14 +29,15 @@ import {
   type DesktopServices
 } from "@fishbowl/desktop-layer"
 import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import type { Readable, Writable } from "node:stream"
 import { parseArgs } from "node:util"
 import { ExitCode, exitCodeFor } from "./ExitCodes.ts"
 import { promptHidden, readSecretFromStdin } from "./Prompt.ts"
 
 export interface CliIo {
-  readonly stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown }
-  readonly stdout: NodeJS.WritableStream & { isTTY?: boolean }
-  readonly stderr: NodeJS.WritableStream
+  readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown }
+  readonly stdout: Writable & { isTTY?: boolean }
+  readonly stderr: Writable
   readonly env: Readonly<Record<string, string | undefined>>
 }
 
@@ -169,9 +170,9 @@ export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<nu
   }
 
   const readKey = async (required: boolean): Promise<string | undefined> => {
-    if (values["api-key-stdin"] === true) return readSecretFromStdin(io.stdin as NodeJS.ReadableStream as any)
+    if (values["api-key-stdin"] === true) return readSecretFromStdin(io.stdin)
     if (io.stdin.isTTY === true) {
-      const key = await promptHidden("API key (input hidden): ", io.stdin as any, io.stderr as any)
+      const key = await promptHidden("API key (input hidden): ", io.stdin, io.stderr)
       return key === "" && !required ? undefined : key
     }
     if (required) throw new UsageError("No API key given: pipe it in with --api-key-stdin, or run in a terminal to be prompted")
