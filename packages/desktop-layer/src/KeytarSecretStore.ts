@@ -17,6 +17,7 @@
  */
 import {
   checkSecretValue,
+  CONTROL_CHARACTERS,
   describeSecretRef,
   InvalidInput,
   KeychainDenied,
@@ -335,12 +336,13 @@ const lockedHint = () =>
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
+const CONTROL_RUNS = new RegExp(`${CONTROL_CHARACTERS.source}+`, "g")
+
 /** Worker details are already redacted by the worker; this also bounds their length and drops control characters. */
 const sanitize = (detail: string, secretText?: string) => {
   let text = detail
   if (secretText !== undefined && secretText.length > 0) text = text.split(secretText).join("[redacted]")
-  // eslint-disable-next-line no-control-regex
-  text = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, " ").trim()
+  text = text.replace(CONTROL_RUNS, " ").trim()
   return text.length > 300 ? `${text.slice(0, 300)}…` : text
 }
 

@@ -74,6 +74,7 @@ import {
   ApiKeyText,
   baseUrlProblem,
   type ConfigId,
+  CONTROL_CHARACTERS,
   CrashPoints,
   findProvider,
   Intent,
@@ -91,6 +92,7 @@ import {
   SecretStore,
   type SecretStoreError,
   StorageInaccessible,
+  Timestamp,
   Unsupported
 } from "@fishbowl/domain"
 import { Clock, Effect, FileSystem, Option, Redacted, Schema } from "effect"
@@ -234,7 +236,7 @@ const providerOf = (raw: Raw): { readonly text?: string | undefined; readonly pr
   return { text, provider: findProvider(PROVIDER_ALIASES[slug] ?? slug) }
 }
 
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g
+const CONTROL = new RegExp(CONTROL_CHARACTERS.source, "g")
 
 const nameOf = (raw: Raw): string | undefined => {
   const text = textField(raw, ["name", "displayName", "display_name", "label", "title"])
@@ -243,11 +245,11 @@ const nameOf = (raw: Raw): string | undefined => {
   return cleaned === "" ? undefined : cleaned
 }
 
-const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/
+const isTimestamp = Schema.is(Timestamp)
 
 const timestampOf = (raw: Raw, names: ReadonlyArray<string>, fallback: string): string => {
   const value = firstField(raw, names)
-  if (typeof value === "string" && TIMESTAMP.test(value)) return value
+  if (isTimestamp(value)) return value
   const millis = typeof value === "number"
     ? (value < 1e12 ? value * 1000 : value)
     : typeof value === "string"

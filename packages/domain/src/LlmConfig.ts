@@ -5,12 +5,14 @@
 import { Schema } from "effect"
 import { ConfigId, ProviderId } from "./Ids.ts"
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
+/** C0 and C1 control characters (NUL included): never valid in a key or a name. */
+export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
 
 /** Upper bound for a key, in UTF-8 bytes: larger than any provider's key, small enough for every keychain. */
 export const MAX_API_KEY_BYTES = 16 * 1024
 
-const utf8Length = (text: string) => new TextEncoder().encode(text).length
+/** Size of `text` in UTF-8, the unit every keychain limit is stated in. */
+export const utf8Length = (text: string): number => new TextEncoder().encode(text).length
 
 /** A display name: trimmed, 1-100 characters, no control characters; unique case-insensitively per store. */
 export const ConfigName = Schema.Trim.check(

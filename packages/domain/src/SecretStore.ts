@@ -4,7 +4,7 @@
  */
 import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { InvalidInput, type SecretStoreError } from "./Errors.ts"
-import { MAX_API_KEY_BYTES } from "./LlmConfig.ts"
+import { CONTROL_CHARACTERS, MAX_API_KEY_BYTES, utf8Length } from "./LlmConfig.ts"
 import { describeSecretRef, type SecretRef } from "./SecretRef.ts"
 
 /** How safe and durable the active backend is; shown to users so the tier is never a silent downgrade. */
@@ -34,8 +34,6 @@ export interface SecretStoreService {
   readonly authorize: Effect.Effect<void, SecretStoreError>
 }
 
-const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
-
 /**
  * Defence in depth for every backend: reject values a keychain would truncate (NUL) or choke on
  * (oversize) before they reach native code. `maxBytes` lets a platform lower the bound.
@@ -55,7 +53,7 @@ export const checkSecretValue = (
       })
     )
   }
-  if (new TextEncoder().encode(text).length > maxBytes) {
+  if (utf8Length(text) > maxBytes) {
     return Effect.fail(
       new InvalidInput({
         field: ref.account,
