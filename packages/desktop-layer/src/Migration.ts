@@ -73,7 +73,7 @@ import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import {
   ApiKeyText,
   baseUrlProblem,
-  type ConfigId,
+  ConfigId,
   CONTROL_CHARACTERS,
   CrashPoints,
   findProvider,
@@ -260,11 +260,11 @@ const timestampOf = (raw: Raw, names: ReadonlyArray<string>, fallback: string): 
   return Number.isNaN(date.getTime()) ? fallback : date.toISOString()
 }
 
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
+const isConfigId = Schema.is(ConfigId)
 
 const reusableId = (legacyId: string | undefined): ConfigId | undefined => {
   const lower = legacyId?.trim().toLowerCase()
-  return lower !== undefined && UUID_V4.test(lower) ? (lower as ConfigId) : undefined
+  return lower !== undefined && isConfigId(lower) ? lower : undefined
 }
 
 /** A UUID-v4-shaped id derived from the folder and the legacy identity, so re-runs agree. */

@@ -4,6 +4,7 @@
  * `key`, which refuses to print to a terminal unless asked.
  */
 import {
+  ConfigId,
   CrashPoints,
   decodeInput,
   type FishbowlError,
@@ -28,7 +29,7 @@ import {
   secretBackendFromEnv,
   type DesktopServices
 } from "@fishbowl/desktop-layer"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted } from "effect"
+import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted, Schema } from "effect"
 import type { Readable, Writable } from "node:stream"
 import { parseArgs } from "node:util"
 import { ExitCode, exitCodeFor } from "./ExitCodes.ts"
@@ -81,14 +82,14 @@ const cliBudgetMillis = (env: CliIo["env"]) => {
   return Number.isFinite(parsed) && parsed > 0 ? parsed : 15_000
 }
 
-const isUuid = (text: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(text)
+const isConfigId = Schema.is(ConfigId)
 
 /** Finds a configuration by id or (case-insensitive) name. */
 const resolveConfig = (reference: string) =>
   Effect.gen(function*() {
     const store = yield* LlmConfigStore
     const configs = yield* store.list
-    const found = isUuid(reference)
+    const found = isConfigId(reference)
       ? configs.find((config) => config.id === reference)
       : configs.find((config) => nameKey(config.name) === nameKey(reference))
     if (found === undefined) {
