@@ -1,0 +1,87 @@
+import { utf8Length } from "./LlmConfig.ts"
+
+/**
+ * Bounds on the JSON documents the stores read (preferences.json, Fishbowl's legacy files).
+ * A file another program (or another user) wrote must never cost unbounded memory, nor a stack
+ * overflow in a recursive walker (JSON.parse, Schema decoding, structural equality): the text is
+ * measured and its nesting depth counted, without recursion, before anything parses it.
+ */
+
+/** Largest document read, in bytes. 10,000 configurations take about 3 MB. */
+export const MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
+
+/** Deepest nesting of arrays and objects accepted; real settings nest a handful of levels. */
+export const MAX_JSON_DEPTH = 100
+
+/** Why a text was refused before parsing, or parsing itself failed. */
+export type BoundedJsonFailure =
+  | { readonly _tag: "TooLarge"; readonly bytes: number; readonly maxBytes: number }
+  | { readonly _tag: "TooDeep"; readonly maxDepth: number }
+  | { readonly _tag: "NotJson"; readonly reason: string }
+
+export type BoundedJsonResult =
+  | { readonly _tag: "Parsed"; readonly value: unknown }
+  | { readonly _tag: "Refused"; readonly failure: BoundedJsonFailure }
+
+/**
+ * Deepest array/object nesting in `text`, counted iteratively (brackets inside strings are
+ * skipped, escapes honoured). Stops early, returning `limit + 1`, once `limit` is exceeded.
+ */
+export const jsonDepth = (text: string, limit: number = MAX_JSON_DEPTH): number => {
+  let depth = 0
+  let deepest = 0
+  let inString = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (inString) {
+      if (c === 0x5c) i++ // backslash: skip the escaped character
+      else if (c === 0x22) inString = false
+      continue
+    }
+    if (c === 0x22) inString = true
+    else if (c === 0x7b || c === 0x5b) {
+      depth++
+      if (depth > deepest) {
+        deepest = depth
+        if (deepest > limit) return deepest
+      }
+    } else if (c === 0x7d || c === 0x5d) depth--
+  }
+  return deepest
+}
+
+/** A short description of a refusal, for messages (never quotes the text itself). */
+export const describeBoundedJsonFailure = (failure: BoundedJsonFailure): string => {
+  switch (failure._tag) {
+    case "TooLarge":
+      return `it is ${failure.bytes} bytes, more than the ${failure.maxBytes} bytes allowed`
+    case "TooDeep":
+      return `it nests deeper than ${failure.maxDepth} levels`
+    case "NotJson":
+      return `it is not valid JSON (${failure.reason})`
+  }
+}
+
+/**
+ * `JSON.parse` with the size and depth bounds checked first. `bytes` is the size of the file the
+ * text came from (UTF-8 length when omitted).
+ */
+export const parseBoundedJson = (
+  text: string,
+  options: { readonly bytes?: number; readonly maxBytes?: number; readonly maxDepth?: number } = {}
+): BoundedJsonResult => {
+  const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES
+  const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
+  // A UTF-16 length above the byte bound already proves the UTF-8 length is above it too.
+  const bytes = options.bytes ?? (text.length > maxBytes ? text.length : utf8Length(text))
+  if (bytes > maxBytes) return { _tag: "Refused", failure: { _tag: "TooLarge", bytes, maxBytes } }
+  if (jsonDepth(text, maxDepth) > maxDepth) return { _tag: "Refused", failure: { _tag: "TooDeep", maxDepth } }
+  try {
+    return { _tag: "Parsed", value: JSON.parse(text) }
+  } catch (error) {
+    // V8's message may quote the text (a key, say): keep only where it failed.
+    const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined
+    const reason = position === undefined ? "malformed or truncated" : `malformed at byte offset ${position}`
+    return { _tag: "Refused", failure: { _tag: "NotJson", reason } }
+  }
+}
