@@ -1,13 +1,11 @@
 #!/usr/bin/env node
-// Launcher: runs the TypeScript CLI through tsx, so `npx fishbowl-llm` works right after `npm ci`.
-import { register } from "tsx/esm/api"
+// fishbowl-llm: runs the prebuilt bundle (built by `npm ci` through the prepare script, or by
+// `npm run build:cli`); nothing is compiled at run time.
+import { existsSync } from "node:fs"
 
-register()
-const { runCli } = await import("../src/cli/fishbowl-llm.ts")
-const code = await runCli(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env
-})
-process.exitCode = code
+const bundle = new URL("../cli-dist/fishbowl-llm.mjs", import.meta.url)
+if (!existsSync(bundle)) {
+  process.stderr.write("error: fishbowl-llm is not built\nhint: Run `npm run build:cli --workspace @fishbowl/desktop` (npm ci does it too).\n")
+  process.exit(1)
+}
+await import(bundle.href)

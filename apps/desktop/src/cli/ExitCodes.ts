@@ -2,7 +2,8 @@
  * Exit codes of fishbowl-llm, so scripts can tell "locked" (ask the user to unlock) from
  * "unavailable" (install a keychain) from "not found" without parsing messages.
  */
-import type { FishbowlError } from "@fishbowl/domain"
+import { type FishbowlError } from "@fishbowl/domain"
+import { Schema } from "effect"
 
 export const ExitCode = {
   ok: 0,
@@ -13,7 +14,11 @@ export const ExitCode = {
   unavailable: 5,
   corrupted: 6,
   timeout: 7,
-  conflict: 8
+  conflict: 8,
+  /** 128 + SIGHUP: the terminal went away at the prompt. */
+  hangUp: 129,
+  /** 128 + SIGINT: Ctrl-C. */
+  cancelled: 130
 } as const
 
 export const exitCodeFor = (tag: FishbowlError["_tag"]): number => {
@@ -37,5 +42,18 @@ export const exitCodeFor = (tag: FishbowlError["_tag"]): number => {
       return ExitCode.conflict
     case "Internal":
       return ExitCode.unexpected
+  }
+}
+
+const Problem = Schema.Struct({ _tag: Schema.String, message: Schema.String, hint: Schema.String })
+
+/** A CLI-level failure with its exit code; `problem` absent means "exit quietly" (hang-up). */
+export class CliExit extends Schema.TaggedError<CliExit>()("CliExit", {
+  code: Schema.Number,
+  problem: Schema.optional(Problem)
+}) {
+  /** Usage error (exit 2), reported as InvalidInput like the store's own. */
+  static usage(message: string, hint: string): CliExit {
+    return new CliExit({ code: ExitCode.usage, problem: { _tag: "InvalidInput", message, hint } })
   }
 }

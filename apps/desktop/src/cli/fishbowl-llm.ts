@@ -2,321 +2,173 @@
  * fishbowl-llm: the headless face of the same store the desktop app uses (same keychain entries,
  * same preferences.json). Keys enter only through stdin or a no-echo prompt and leave only through
  * `key`, which refuses to print to a terminal unless asked.
+ *
+ * This file runs the effect/cli command tree and owns the streams: stdout carries only a
+ * command's result (or the help/version/completion text asked for); usage errors, failures,
+ * prompts and every log line go to stderr.
  */
-import {
-  ConfigId,
-  CrashPoints,
-  decodeInput,
-  type FishbowlError,
-  Internal,
-  InvalidInput,
-  isFishbowlError,
-  type LlmConfig,
-  LlmConfigInput,
-  LlmConfigPatch,
-  LlmConfigStore,
-  NotFound,
-  nameKey,
-  providers,
-  withBudget,
-  Diagnostics
-} from "@fishbowl/domain"
-import {
-  currentDataDir,
-  DesktopLayer,
-  Migration,
-  type MigrationReport,
-  secretBackendFromEnv,
-  type DesktopServices
-} from "@fishbowl/desktop-layer"
-import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted, Schema } from "effect"
-import type { Readable, Writable } from "node:stream"
-import { parseArgs } from "node:util"
-import { ExitCode, exitCodeFor } from "./ExitCodes.ts"
-import { promptHidden, readSecretFromStdin } from "./Prompt.ts"
+import { isFishbowlError } from "@fishbowl/domain"
+import { Cause, Console, Effect, Exit, FileSystem, Layer, Logger, Option, Path, References, Terminal } from "effect"
+import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { ChildProcessSpawner } from "effect/process"
+import { CliIo } from "./CliIo.ts"
+import { root, VERSION } from "./Commands.ts"
+import { CliExit, ExitCode, exitCodeFor } from "./ExitCodes.ts"
+import { type CliProblem, problemOf, withoutInternalNames } from "./Messages.ts"
+import { printable } from "./Text.ts"
 
-export interface CliIo {
-  readonly stdin: Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown }
-  readonly stdout: Writable & { isTTY?: boolean }
-  readonly stderr: Writable
-  readonly env: Readonly<Record<string, string | undefined>>
-}
+export type CliStreams = CliIo["Service"]
 
-const usage = `Usage: fishbowl-llm <command> [options]
+const commandNames = new Set(["providers", "list", "show", "add", "update", "remove", "key", "doctor", "migrate", "completions"])
 
-Commands:
-  providers [--json]                       List the providers you can configure
-  list [--json]                            List configurations (never shows keys)
-  show <id|name> [--json]                  Show one configuration
-  add --provider <id> --name <name> [--base-url <url>] [--no-auth-header] [--api-key-stdin] [--json]
-  update <id|name> [--name <name>] [--base-url <url>] [--api-key-stdin] [--json]
-  remove <id|name>
-  key <id|name> [--reveal]                 Print the key for piping: export OPENAI_API_KEY=$(fishbowl-llm key Work)
-  doctor [--probe] [--json]                Diagnose keychain and storage (--probe writes a test entry)
-  migrate [--from <dir>] [--json]          Import older Fishbowl configurations
-
-Global options:
-  --data-dir <dir>                         Data folder (else FISHBOWL_DATA_DIR, else the OS default)
-  FISHBOWL_SECRET_BACKEND=keychain|safe-storage|session forces where keys are kept.
-`
-
-class UsageError extends Error {}
-
-const options = {
-  json: { type: "boolean" },
-  "data-dir": { type: "string" },
-  provider: { type: "string" },
-  name: { type: "string" },
-  "base-url": { type: "string" },
-  "no-auth-header": { type: "boolean" },
-  "api-key-stdin": { type: "boolean" },
-  reveal: { type: "boolean" },
-  probe: { type: "boolean" },
-  from: { type: "string" },
-  help: { type: "boolean", short: "h" }
-} as const
-
-/** Budget of one CLI operation: generous (it includes starting the keychain worker), configurable. */
-const cliBudgetMillis = (env: CliIo["env"]) => {
-  const parsed = Number(env["FISHBOWL_CLI_TIMEOUT_MS"])
-  return Number.isFinite(parsed) && parsed > 0 ? parsed : 15_000
-}
-
-const isConfigId = Schema.is(ConfigId)
-
-/** Finds a configuration by id or (case-insensitive) name. */
-const resolveConfig = (reference: string) =>
-  Effect.gen(function*() {
-    const store = yield* LlmConfigStore
-    const configs = yield* store.list
-    const found = isConfigId(reference)
-      ? configs.find((config) => config.id === reference)
-      : configs.find((config) => nameKey(config.name) === nameKey(reference))
-    if (found === undefined) {
-      return yield* new NotFound({
-        id: reference,
-        message: `No configuration named or with id "${reference}"`,
-        hint: "Run `fishbowl-llm list` to see the configurations."
-      })
+/** The subcommand and its first positional argument, for hints ("… update Work --api-key-stdin"). */
+const invocation = (argv: ReadonlyArray<string>) => {
+  const valued = new Set(["--data-dir", "--provider", "--name", "--base-url", "--from"])
+  const positionals: Array<string> = []
+  for (let index = 0; index < argv.length; index++) {
+    const arg = argv[index]!
+    if (arg === "--") {
+      positionals.push(...argv.slice(index + 1))
+      break
     }
-    return found
+    if (arg.startsWith("-")) {
+      if (valued.has(arg)) index++
+      continue
+    }
+    positionals.push(arg)
+  }
+  const command = positionals.find((arg) => commandNames.has(arg))
+  const reference = command !== undefined ? positionals[positionals.indexOf(command) + 1] : undefined
+  return { command: command ?? "", reference }
+}
+
+const helpOf = (path: ReadonlyArray<string>) => `fishbowl-llm ${[...path.slice(1), "--help"].join(" ")}`
+
+const option = (name: string) => printable(name.startsWith("-") ? name : `--${name}`, 40)
+
+/** One parse error in words for a terminal. Never echoes an extra argument: it may be a pasted key. */
+const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string>): CliProblem => {
+  const command = path.length > 1 ? path.slice(1).join(" ") : "fishbowl-llm"
+  const help = `Run \`${helpOf(path)}\` to see what it accepts.`
+  const problem = (message: string, hint = help): CliProblem => ({ _tag: "InvalidInput", message, hint })
+  switch (error._tag) {
+    case "UnrecognizedOption": {
+      if (command === "update" && /^--provider(=|$)/.test(error.option)) {
+        return problem(
+          "update cannot change a configuration's provider",
+          "Add a new configuration with `fishbowl-llm add --provider <id> --name <name>`, then remove the old one."
+        )
+      }
+      const suggestions = error.suggestions.map(option)
+      return problem(
+        `unknown option ${option(error.option.split("=")[0]!)} for ${command}`,
+        suggestions.length > 0 ? `Did you mean ${suggestions.join(" or ")}? ${help}` : help
+      )
+    }
+    case "UnexpectedArgument":
+      return problem(
+        `${command} got ${error.arguments.length === 1 ? "an unexpected extra argument" : `${error.arguments.length} unexpected extra arguments`}`,
+        `Quote names that contain spaces. A key never goes on the command line: use --api-key-stdin or the prompt. ${help}`
+      )
+    case "MissingOption":
+      return problem(`${command} needs ${option(error.option)}`)
+    case "MissingArgument":
+      return problem(`${command} needs <${printable(error.argument, 40)}>${error.argument === "config" ? " (a configuration's name or id)" : ""}`)
+    case "InvalidValue":
+      return problem(`invalid value ${JSON.stringify(printable(error.value, 40))} for ${error.kind === "flag" ? option(error.option) : `<${printable(error.option, 40)}>`}: expected ${error.expected}`)
+    case "UnknownSubcommand": {
+      const suggestions = error.suggestions.map((name) => printable(name, 40))
+      return problem(
+        `unknown command ${JSON.stringify(printable(error.subcommand, 40))}`,
+        suggestions.length > 0 ? `Did you mean ${suggestions.join(" or ")}? Run \`fishbowl-llm --help\` for the commands.` : "Run `fishbowl-llm --help` for the commands."
+      )
+    }
+    case "ValidationError":
+      return problem(withoutInternalNames(error.message))
+    default:
+      return problem(`invalid command line (${error._tag})`)
+  }
+}
+
+/** Effect's services the command runner needs; nothing here is used by our commands. */
+const environment = (io: CliStreams) =>
+  Layer.mergeAll(
+    FileSystem.layerNoop({}),
+    Path.layer,
+    Layer.succeed(Terminal.Terminal, Terminal.make({
+      columns: Effect.sync(() => (io.stdout as { columns?: number }).columns ?? 100),
+      rows: Effect.succeed(24),
+      readInput: Effect.die("fishbowl-llm reads keys with its own prompt"),
+      readLine: Effect.die("fishbowl-llm reads keys with its own prompt"),
+      display: (text) => Effect.sync(() => void io.stderr.write(text))
+    })),
+    Layer.succeed(ChildProcessSpawner.ChildProcessSpawner, ChildProcessSpawner.make(() => Effect.die("fishbowl-llm starts no processes through effect/cli")))
+  )
+
+/** Log lines (store warnings) go to stderr as `warning: …`; below Warn, nowhere. */
+const stderrLogger = (io: CliStreams) =>
+  Logger.make(({ logLevel, message }) => {
+    const parts = (Array.isArray(message) ? message : [message]).map((part) => typeof part === "string" ? part : String(part))
+    io.stderr.write(`${logLevel.toLowerCase()}: ${withoutInternalNames(parts.join(" "))}\n`)
   })
 
-const formatTable = (configs: ReadonlyArray<LlmConfig>) => {
-  const rows = [["NAME", "PROVIDER", "BASE URL", "KEY", "ID"], ...configs.map((config) => [
-    config.name,
-    config.provider,
-    config.baseUrl ?? "(default)",
-    config.hasKey ? "stored" : "none",
-    config.id
-  ])]
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
-  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("  ").trimEnd()).join("\n") + "\n"
-}
-
-const formatConfig = (config: LlmConfig) =>
-  [
-    `id:          ${config.id}`,
-    `name:        ${config.name}`,
-    `provider:    ${config.provider}`,
-    `base URL:    ${config.baseUrl ?? "(provider default)"}`,
-    `auth header: ${config.useAuthHeader ? "yes" : "no"}`,
-    `key:         ${config.hasKey ? "stored in the keychain" : "none"}`,
-    `created:     ${config.createdAt}`,
-    `updated:     ${config.updatedAt}`
-  ].join("\n") + "\n"
-
-const formatMigration = (report: MigrationReport) => {
-  if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
-  const lines = [`Migration from ${report.from}:`]
-  for (const entry of report.migrated) {
-    lines.push(`  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
-      entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
-    }`)
-  }
-  for (const entry of report.skipped) lines.push(`  skipped   ${entry.name !== undefined ? `"${entry.name}"` : "(entry)"}: ${entry.reason}`)
-  for (const path of report.removedFiles) lines.push(`  removed   ${path}`)
-  for (const path of report.rewrittenFiles) lines.push(`  rewritten ${path} (keys removed)`)
-  for (const path of report.keptFiles) lines.push(`  kept      ${path} (not everything in it is migrated yet)`)
-  if (report.migrated.length === 0 && report.skipped.length === 0) lines.push("  nothing to import")
-  return lines.join("\n") + "\n"
-}
-
-export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const write = (text: string) => io.stdout.write(text)
-  let json = argv.includes("--json")
-  const fail = (error: FishbowlError | { _tag: string; message: string; hint: string }, code: number) => {
-    if (json) io.stderr.write(JSON.stringify({ error: { _tag: error._tag, message: error.message, hint: error.hint } }) + "\n")
-    else io.stderr.write(`error: ${error.message}\nhint: ${error.hint}\n`)
+export const runCli = async (argv: ReadonlyArray<string>, io: CliStreams): Promise<number> => {
+  const json = argv.includes("--json")
+  const fail = (problem: CliProblem, code: number) => {
+    io.stderr.write(json
+      ? JSON.stringify({ error: { _tag: problem._tag, message: problem.message, hint: problem.hint } }) + "\n"
+      : `error: ${problem.message}\nhint: ${problem.hint}\n`)
     return code
   }
+  // What effect/cli prints itself (help, version, completion scripts): stdout on success only.
+  const printed: Array<string> = []
+  const console: Console.Console = Object.assign(Object.create(globalThis.console) as Console.Console, {
+    log: (...parts: ReadonlyArray<unknown>) => void printed.push(parts.map(String).join(" ")),
+    info: (...parts: ReadonlyArray<unknown>) => void io.stderr.write(parts.map(String).join(" ") + "\n"),
+    warn: (...parts: ReadonlyArray<unknown>) => void io.stderr.write(parts.map(String).join(" ") + "\n"),
+    error: (...parts: ReadonlyArray<unknown>) => void io.stderr.write(parts.map(String).join(" ") + "\n"),
+    debug: () => undefined
+  })
+  const colors = io.stdout.isTTY === true && io.env["NO_COLOR"] === undefined
 
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; args: Array<string> }>>
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true })
-  } catch (error) {
-    return fail({ _tag: "InvalidInput", message: (error as Error).message, hint: "Run `fishbowl-llm --help`." }, ExitCode.usage)
-  }
-  const { values, positionals } = parsed
-  json = values.json === true
-  const [command, ...rest] = positionals
-  if (values.help === true || command === undefined || command === "help") {
-    write(usage)
-    return command === undefined && values.help !== true ? ExitCode.usage : ExitCode.ok
-  }
-
-  const needsReference = () => {
-    if (rest[0] === undefined) throw new UsageError(`${command} needs a configuration id or name`)
-    return rest[0]
-  }
-
-  const readKey = async (required: boolean): Promise<string | undefined> => {
-    if (values["api-key-stdin"] === true) return readSecretFromStdin(io.stdin)
-    if (io.stdin.isTTY === true) {
-      const key = await promptHidden("API key (input hidden): ", io.stdin, io.stderr)
-      return key === "" && !required ? undefined : key
-    }
-    if (required) throw new UsageError("No API key given: pipe it in with --api-key-stdin, or run in a terminal to be prompted")
-    return undefined
-  }
-
-  if (command === "providers") {
-    if (json) write(JSON.stringify(providers, null, 2) + "\n")
-    else {
-      for (const provider of providers) {
-        write(`${provider.id.padEnd(18)} ${provider.displayName.padEnd(20)} ${provider.requiresApiKey ? "key required" : "no key needed"}  ${provider.defaultBaseUrl ?? ""}\n`)
-      }
-    }
+  const program = Command.runWith(root, { version: VERSION, renderErrors: false })(argv).pipe(
+    Effect.provideService(CliIo, io),
+    Effect.provideService(CliConfig.CliConfig, CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })),
+    Effect.provide(CliOutput.layer(CliOutput.defaultFormatter({ colors }))),
+    Effect.provide(environment(io)),
+    Effect.provide(Logger.layer([stderrLogger(io)])),
+    Effect.provideService(References.MinimumLogLevel, "Warn"),
+    Effect.provideService(Logger.LogToStderr, true),
+    Effect.provideService(Console.Console, console)
+  )
+  const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>)
+  if (Exit.isSuccess(exit)) {
+    if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
     return ExitCode.ok
   }
-
-  // The CLI never falls back silently: without a keychain it fails unless a tier is forced.
-  let backend
-  try {
-    const preference = secretBackendFromEnv(io.env)
-    backend = preference === "auto" ? "keychain" as const : preference
-  } catch (error) {
-    return fail({ _tag: "InvalidInput", message: (error as Error).message, hint: "Unset FISHBOWL_SECRET_BACKEND or fix its value." }, ExitCode.usage)
+  if (Cause.hasInterruptsOnly(exit.cause)) {
+    return fail({ _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." }, ExitCode.cancelled)
   }
-  const dataDir = await Effect.runPromise(currentDataDir({ explicit: values["data-dir"] }))
-  const runtime = ManagedRuntime.make(DesktopLayer.layer({ dataDir, secretBackend: backend }) as Layer.Layer<DesktopServices>)
-  const budget = cliBudgetMillis(io.env)
-
-  const run = async <A>(program: Effect.Effect<A, FishbowlError, DesktopServices>): Promise<Exit.Exit<A, FishbowlError>> =>
-    runtime.runPromiseExit(
-      Effect.gen(function*() {
-        const store = yield* LlmConfigStore
-        yield* store.recover()
-        return yield* program
-      }).pipe(withBudget(command, budget))
-    )
-
-  const report = <A>(exit: Exit.Exit<A, FishbowlError>, onSuccess: (value: A) => void): number => {
-    if (Exit.isSuccess(exit)) {
-      onSuccess(exit.value)
-      return ExitCode.ok
-    }
-    const failure = Cause.findErrorOption(exit.cause)
-    if (Option.isSome(failure) && isFishbowlError(failure.value)) return fail(failure.value, exitCodeFor(failure.value._tag))
-    return fail(new Internal({ message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }), ExitCode.unexpected)
+  const error = Cause.findErrorOption(exit.cause)
+  if (Option.isNone(error)) {
+    return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCode.unexpected)
   }
-
-  try {
-    switch (command) {
-      case "list":
-        return report(await run(LlmConfigStore.use((store) => store.list)), (configs) =>
-          write(json ? JSON.stringify(configs, null, 2) + "\n" : configs.length === 0 ? "No configurations yet. Add one with `fishbowl-llm add`.\n" : formatTable(configs)))
-      case "show": {
-        const reference = needsReference()
-        return report(await run(resolveConfig(reference)), (config) =>
-          write(json ? JSON.stringify(config, null, 2) + "\n" : formatConfig(config)))
+  const failure = error.value
+  if (CliError.isCliError(failure)) {
+    if (failure._tag === "ShowHelp") {
+      if (failure.errors.length === 0) {
+        // `fishbowl-llm` alone: the usage, on stderr, as a usage error.
+        io.stderr.write(printed.join("\n") + "\n")
+        return ExitCode.usage
       }
-      case "add": {
-        if (values.provider === undefined || values.name === undefined) throw new UsageError("add needs --provider and --name")
-        const provider = providers.find((candidate) => candidate.id === values.provider)
-        const keyText = await readKey(provider?.requiresApiKey ?? true)
-        const exit = await run(Effect.gen(function*() {
-          const input = yield* decodeInput(LlmConfigInput, "configuration")({
-            provider: values.provider,
-            name: values.name,
-            ...(values["base-url"] !== undefined ? { baseUrl: values["base-url"] } : {}),
-            ...(values["no-auth-header"] === true ? { useAuthHeader: false } : {}),
-            ...(keyText !== undefined ? { apiKey: keyText } : {})
-          })
-          return yield* (yield* LlmConfigStore).create(input)
-        }))
-        return report(exit, (config) => write(json ? JSON.stringify(config, null, 2) + "\n" : `Added "${config.name}" (${config.id})\n`))
-      }
-      case "update": {
-        const reference = needsReference()
-        const keyText = values["api-key-stdin"] === true ? await readKey(true) : undefined
-        const exit = await run(Effect.gen(function*() {
-          const config = yield* resolveConfig(reference)
-          const patch = yield* decodeInput(LlmConfigPatch, "update")({
-            ...(values.name !== undefined ? { name: values.name } : {}),
-            ...(values["base-url"] !== undefined ? { baseUrl: values["base-url"] === "" ? null : values["base-url"] } : {}),
-            ...(keyText !== undefined ? { apiKey: keyText } : {})
-          })
-          return yield* (yield* LlmConfigStore).update(config.id, patch)
-        }))
-        return report(exit, (config) => write(json ? JSON.stringify(config, null, 2) + "\n" : `Updated "${config.name}"\n`))
-      }
-      case "remove": {
-        const reference = needsReference()
-        const exit = await run(Effect.gen(function*() {
-          const config = yield* resolveConfig(reference)
-          yield* (yield* LlmConfigStore).remove(config.id)
-          return config
-        }))
-        return report(exit, (config) => write(json ? JSON.stringify({ removed: config.id }) + "\n" : `Removed "${config.name}"\n`))
-      }
-      case "key": {
-        const reference = needsReference()
-        if (io.stdout.isTTY === true && values.reveal !== true) {
-          throw new UsageError("Refusing to print a key to a terminal; pipe it (e.g. $(fishbowl-llm key Work)) or add --reveal")
-        }
-        const exit = await run(Effect.gen(function*() {
-          const config = yield* resolveConfig(reference)
-          return yield* (yield* LlmConfigStore).getApiKey(config.id)
-        }))
-        return report(exit, (key) => write(`${Redacted.value(key)}\n`))
-      }
-      case "doctor": {
-        const exit = await run(Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: values.probe === true })))
-        let code: number = ExitCode.ok
-        const result = report(exit, (report) => {
-          if (json) write(JSON.stringify(report, null, 2) + "\n")
-          else {
-            write(`tier:       ${report.tier} (${report.backend})\nsecure:     ${report.secure ? "yes" : "no"}\npersistent: ${report.persistent ? "yes" : "no"}\ndata dir:   ${report.dataDir}\n\n`)
-            for (const finding of report.findings) {
-              write(`[${finding.severity.padEnd(7)}] ${finding.message}\n${finding.hint !== undefined ? `          fix: ${finding.hint}\n` : ""}`)
-            }
-          }
-          if (report.findings.some((finding) => finding.severity === "error")) code = ExitCode.unavailable
-        })
-        return result === ExitCode.ok ? code : result
-      }
-      case "migrate": {
-        // No recover first: a legacy preferences.json makes the store refuse every call until it
-        // is migrated. The CLI has no safeStorage, so secure_keys.json entries are reported as
-        // skipped unless test_secure_keys.json holds them in plain text.
-        const exit = await runtime.runPromiseExit(
-          Migration.migrateNode(values.from !== undefined ? { from: values.from } : {}).pipe(
-            Effect.provide(CrashPoints.layer),
-            withBudget(command, Math.max(budget, 60_000))
-          )
-        )
-        return report(exit, (migration) => write(json ? JSON.stringify(migration, null, 2) + "\n" : formatMigration(migration)))
-      }
-      default:
-        throw new UsageError(`Unknown command "${command}"`)
+      return fail(describeParseError(failure.errors[0]!, failure.commandPath), ExitCode.usage)
     }
-  } catch (error) {
-    if (error instanceof UsageError) {
-      return fail(new InvalidInput({ field: "arguments", message: error.message, hint: "Run `fishbowl-llm --help`." }), ExitCode.usage)
-    }
-    return fail(new Internal({ message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }), ExitCode.unexpected)
-  } finally {
-    await runtime.dispose()
+    return fail(describeParseError(failure, ["fishbowl-llm"]), ExitCode.usage)
   }
+  if (failure instanceof CliExit) {
+    if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
+    return failure.problem !== undefined ? fail(failure.problem, failure.code) : failure.code
+  }
+  if (isFishbowlError(failure)) return fail(problemOf(failure, invocation(argv)), exitCodeFor(failure._tag))
+  return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCode.unexpected)
 }

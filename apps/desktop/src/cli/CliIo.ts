@@ -1,0 +1,23 @@
+/**
+ * The process's standard streams and environment as a service, so commands write results to
+ * stdout and everything else to stderr through one place, and tests can run the CLI in-process.
+ */
+import { Context, Effect } from "effect"
+import type { Readable, Writable } from "node:stream"
+import type { TtyInput } from "./Prompt.ts"
+
+export class CliIo extends Context.Service<CliIo, {
+  readonly stdin: TtyInput
+  readonly stdout: Writable & { isTTY?: boolean }
+  readonly stderr: Writable & { isTTY?: boolean }
+  readonly env: Readonly<Record<string, string | undefined>>
+}>()("@fishbowl/desktop/cli/CliIo") {
+  /** Writes a result to stdout: the only thing stdout ever carries. */
+  static readonly out = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stdout.write(text)))
+  /** Writes a note to stderr (prompts, progress, warnings). */
+  static readonly note = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stderr.write(text)))
+  /** Writes `value` as indented JSON to stdout. */
+  static readonly json = (value: unknown) => CliIo.out(JSON.stringify(value, null, 2) + "\n")
+}
+
+export type { Readable }

@@ -1,0 +1,246 @@
+/**
+ * `fishbowl-llm doctor`: looks at the data folder itself before anything is loaded through the
+ * store, so a broken folder (a directory or a FIFO where preferences.json should be) gets
+ * findings instead of one failure. Shows every finding the platform's diagnostics return (their
+ * list grows without changes here), adds with `--probe` a check that every configuration that
+ * says it has a key has one in the keychain, and with `--fix` finishes or undoes stuck changes.
+ *
+ * Exit code: the most urgent problem wins — 4 keychain locked, 5 no usable keychain, 6 data
+ * folder or preferences.json damaged, 3 a key is missing, 1 any other error; warnings alone are 0.
+ */
+import {
+  type DiagnosticsReport,
+  Diagnostics,
+  type Finding,
+  type FishbowlError,
+  LlmConfigStore,
+  PreferencesStore,
+  SecretStore,
+  secretRefFor,
+  describeSecretRef
+} from "@fishbowl/domain"
+import { preferencesPath } from "@fishbowl/desktop-layer"
+import { Effect, Option } from "effect"
+import * as fs from "node:fs"
+import { CliIo } from "./CliIo.ts"
+import { CliExit, ExitCode } from "./ExitCodes.ts"
+import { withoutInternalNames } from "./Messages.ts"
+import { plural } from "./Text.ts"
+
+/** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
+export interface DoctorFinding extends Finding {
+  readonly detail?: string
+}
+
+/** Hints of the platform's findings that speak of the GUI, reworded for the terminal by id. */
+const cliHints: Record<string, string> = {
+  "preferences.journal": "Run `fishbowl-llm doctor --fix` to finish or undo them.",
+  "keychain.locked": "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry."
+}
+
+const forTerminal = (finding: Finding): DoctorFinding => {
+  const hint = cliHints[finding.id] ?? finding.hint
+  const message = withoutInternalNames(finding.message)
+  return {
+    ...finding,
+    message,
+    ...(hint !== undefined ? { hint } : {}),
+    ...(message !== finding.message ? { detail: finding.message } : {})
+  }
+}
+
+type FileKind = "missing" | "file" | "directory" | "symlink" | "fifo" | "socket" | "device" | "other"
+
+const kindOf = (path: string): FileKind => {
+  let stat: fs.Stats
+  try {
+    stat = fs.lstatSync(path)
+  } catch {
+    return "missing"
+  }
+  if (stat.isFile()) return "file"
+  if (stat.isDirectory()) return "directory"
+  if (stat.isSymbolicLink()) return "symlink"
+  if (stat.isFIFO()) return "fifo"
+  if (stat.isSocket()) return "socket"
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "device"
+  return "other"
+}
+
+const article: Record<FileKind, string> = {
+  missing: "missing",
+  file: "a file",
+  directory: "a directory",
+  symlink: "a symbolic link",
+  fifo: "a named pipe (FIFO)",
+  socket: "a socket",
+  device: "a device",
+  other: "not a regular file"
+}
+
+/** Findings from the folder as it is on disk, read with lstat only (never opened). */
+const folderFindings = (dataDir: string) => {
+  const findings: Array<DoctorFinding> = []
+  const dirKind = kindOf(dataDir)
+  if (dirKind !== "missing" && dirKind !== "directory") {
+    findings.push({
+      id: "data-dir.type",
+      severity: "error",
+      message: `The data folder ${dataDir} is ${article[dirKind]}, not a folder`,
+      hint: `Move it aside (mv "${dataDir}" "${dataDir}.bad") or pass another folder with --data-dir.`
+    })
+    return { findings, readable: false }
+  }
+  const file = preferencesPath(dataDir)
+  const fileKind = kindOf(file)
+  if (fileKind !== "missing" && fileKind !== "file") {
+    findings.push({
+      id: "preferences.type",
+      severity: "error",
+      message: `preferences.json is ${article[fileKind]}, not a file`,
+      hint: `Move it aside (mv "${file}" "${file}.bad"); fishbowl-llm then starts from the newest valid backup, or empty.`,
+      detail: file
+    })
+  }
+  // Opening a FIFO or device blocks or reads forever: nothing below may open it.
+  return { findings, readable: fileKind === "missing" || fileKind === "file" || fileKind === "directory" }
+}
+
+const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
+  const errors = findings.filter((finding) => finding.severity === "error" || finding.id === "keychain.locked" || finding.id === "keys.locked")
+  const has = (test: (id: string) => boolean) => errors.some((finding) => test(finding.id))
+  if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCode.lockedOrDenied
+  if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCode.unavailable
+  if (has((id) => id.startsWith("preferences.") || id.startsWith("data-dir.") || id === "journal.fix")) return ExitCode.corrupted
+  if (has((id) => id === "keys.missing")) return ExitCode.notFound
+  return errors.length > 0 ? ExitCode.unexpected : ExitCode.ok
+}
+
+const failureFinding = (id: string, error: FishbowlError): DoctorFinding => ({
+  id,
+  severity: "error",
+  message: withoutInternalNames(error.message),
+  hint: error.hint
+})
+
+/** With --probe: every configuration marked as having a key has its keychain entry. */
+const keyFindings = Effect.gen(function*() {
+  const preferences = yield* PreferencesStore
+  const secrets = yield* SecretStore
+  const document = yield* Effect.option(preferences.load)
+  if (Option.isNone(document)) return [] as Array<DoctorFinding>
+  const findings: Array<DoctorFinding> = []
+  const withKey = document.value.llm.configs.filter((config) => config.hasKey)
+  let present = 0
+  for (const config of withKey) {
+    const ref = secretRefFor(config.provider, config.id)
+    const stored = yield* Effect.result(secrets.get(ref))
+    if (stored._tag === "Failure") {
+      findings.push({
+        id: stored.failure._tag === "KeychainLocked" ? "keys.locked" : "keys.unreadable",
+        severity: "error",
+        message: `The key of "${config.name}" could not be read: ${withoutInternalNames(stored.failure.message)}`,
+        hint: stored.failure.hint,
+        detail: describeSecretRef(ref)
+      })
+    } else if (Option.isNone(stored.success)) {
+      findings.push({
+        id: "keys.missing",
+        severity: "error",
+        message: `"${config.name}" should have a key, but the keychain has none for it`,
+        hint: `Enter the key again with \`fishbowl-llm update ${JSON.stringify(config.name)} --api-key-stdin\`.`,
+        detail: describeSecretRef(ref)
+      })
+    } else present++
+  }
+  if (findings.length === 0) {
+    findings.push({
+      id: "keys.present",
+      severity: "ok",
+      message: withKey.length === 0 ? "No configuration has a key to check" : `All ${plural(withKey.length, "key")} are in the keychain`
+    })
+  } else if (present > 0) {
+    findings.push({ id: "keys.present", severity: "ok", message: `${plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain` })
+  }
+  return findings
+})
+
+const render = (report: Omit<DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
+  const lines = [
+    `keys kept in: ${report.tier} (${report.backend}), ${report.secure ? "secure" : "NOT secure"}, ${report.persistent ? "persistent" : "lost when this process ends"}`,
+    `data folder:  ${report.dataDir}`,
+    ""
+  ]
+  for (const finding of report.findings) {
+    lines.push(`${finding.severity.padEnd(7)}  ${finding.message}`)
+    if (finding.hint !== undefined && finding.severity !== "ok") lines.push(`         fix: ${finding.hint}`)
+    if (finding.detail !== undefined && finding.detail !== finding.message) lines.push(`         detail: ${finding.detail}`)
+  }
+  const errors = report.findings.filter((finding) => finding.severity === "error").length
+  const warnings = report.findings.filter((finding) => finding.severity === "warning").length
+  lines.push("", errors + warnings === 0 ? "No problems found." : `${plural(errors, "error")}, ${plural(warnings, "warning")}.`)
+  return lines.join("\n") + "\n"
+}
+
+export const doctor = (options: {
+  readonly probe: boolean
+  readonly fix: boolean
+  readonly json: boolean
+  readonly dataDir: string
+  readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | FishbowlError, Z>
+}) =>
+  Effect.gen(function*() {
+    const { budget } = options
+    const folder = folderFindings(options.dataDir)
+    const findings: Array<DoctorFinding> = [...folder.findings]
+    const blocked = folder.findings.some((finding) => finding.severity === "error")
+
+    if (options.fix) {
+      if (blocked) {
+        findings.push({ id: "journal.fix", severity: "error", message: "--fix did nothing: the data folder must be repaired first (see above)" })
+      } else {
+        const fixed = yield* Effect.result(budget(LlmConfigStore.use((store) => store.recover({ force: true }))))
+        findings.push(
+          fixed._tag === "Success"
+            ? {
+              id: "journal.fix",
+              severity: "ok",
+              message: fixed.success.rolledForward.length + fixed.success.rolledBack.length === 0
+                ? "No interrupted change to finish"
+                : `Finished ${plural(fixed.success.rolledForward.length, "interrupted change")}, undid ${fixed.success.rolledBack.length}`
+            }
+            : failureFinding("journal.fix", fixed.failure as FishbowlError)
+        )
+      }
+    }
+
+    const secrets = yield* SecretStore
+    const base = yield* Effect.gen(function*() {
+      if (!folder.readable) return undefined
+      const diagnosed = yield* Effect.result(budget(Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: options.probe }))))
+      if (diagnosed._tag === "Success") return diagnosed.success
+      findings.push(failureFinding("diagnostics", diagnosed.failure as FishbowlError))
+      return undefined
+    })
+    let report: Omit<DiagnosticsReport, "findings">
+    if (base !== undefined) {
+      findings.push(...base.findings.map(forTerminal))
+      report = base
+    } else {
+      const description = yield* budget(secrets.describe)
+      report = {
+        tier: description.tier,
+        backend: description.backend,
+        secure: description.secure,
+        persistent: description.persistent,
+        dataDir: options.dataDir,
+        probed: false
+      }
+    }
+    if (options.probe && folder.readable) findings.push(...(yield* budget(keyFindings)))
+
+    const full = { ...report, findings }
+    yield* options.json ? CliIo.json(full) : CliIo.out(render(full))
+    const code = exitCodeOf(findings)
+    if (code !== ExitCode.ok) return yield* new CliExit({ code })
+  })

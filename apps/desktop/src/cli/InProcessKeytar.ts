@@ -1,0 +1,70 @@
+/**
+ * keytar inside the CLI process, behind the same supervisor protocol as the worker.
+ *
+ * Why not fork the worker: a one-shot command pays ~60 ms to start a second Node, and the worker's
+ * guarantees that matter to a long-lived app (a native crash or a stale Secret Service session
+ * must not take the app down) cost little here: a crash kills one command, which the user reruns.
+ * What must hold is kept by running the worker's own `handle` in-process:
+ * - a locked keyring still reads as locked, not absent (`handle` asks D-Bus for `Locked` when
+ *   keytar says "absent"), and errors are classified and redacted the same way;
+ * - the process ends only after every D-Bus call it started is answered: gnome-keyring 42 can
+ *   abort when a client vanishes mid-request. {@link settled} is awaited before exit, also when
+ *   a call timed out or a signal arrived (see main.ts).
+ */
+import type { KeytarWorkerRequest, KeytarWorkerSpawner } from "@fishbowl/desktop-layer"
+import { createRequire } from "node:module"
+
+interface WorkerModule {
+  readonly handle: (request: KeytarWorkerRequest) => Promise<unknown>
+}
+
+const inFlight = new Set<Promise<unknown>>()
+
+/** Resolves once no keychain call is in flight (waiting at most `limitMillis`). */
+export const settled = async (limitMillis = 30_000): Promise<void> => {
+  const deadline = Date.now() + limitMillis
+  while (inFlight.size > 0 && Date.now() < deadline) {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    await Promise.race([
+      Promise.allSettled([...inFlight]),
+      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))
+    ])
+    clearTimeout(timer)
+  }
+}
+
+/** Number of keychain calls not yet answered. */
+export const pendingCalls = (): number => inFlight.size
+
+/** A {@link KeytarWorkerSpawner} that runs the worker module in this process. */
+export const inProcessKeytar: KeytarWorkerSpawner = ({ workerPath }) => {
+  const worker = createRequire(import.meta.url)(workerPath) as WorkerModule
+  const messageListeners: Array<(reply: unknown) => void> = []
+  const exitListeners: Array<(reason: string) => void> = []
+  let exitReason: string | undefined
+  const exited = (reason: string) => {
+    if (exitReason !== undefined) return
+    exitReason = reason
+    for (const listener of exitListeners) listener(reason)
+  }
+  return {
+    pid: process.pid,
+    send: (request) => {
+      if (exitReason !== undefined) throw new Error(exitReason)
+      const call = worker.handle(request).then(
+        (reply) => {
+          if (exitReason === undefined) for (const listener of messageListeners) listener(reply)
+        },
+        (error: unknown) => exited(`keychain call failed: ${error instanceof Error ? error.name : "unknown error"}`)
+      ).finally(() => inFlight.delete(call))
+      inFlight.add(call)
+    },
+    onMessage: (listener) => void messageListeners.push(listener),
+    onExit: (listener) => {
+      if (exitReason !== undefined) listener(exitReason)
+      else exitListeners.push(listener)
+    },
+    // A native call cannot be cancelled: its answer is dropped, and exit still waits for it.
+    kill: () => exited("keychain call abandoned")
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Text for a terminal: aligned tables, real plurals, and a safe rendering of anything a user (or
+ * an attacker) typed, so an error never replays escape sequences or control characters.
+ */
+
+/** Escapes C0/C1 control characters (ESC, BEL, CR, NUL, …) as `\xNN` and shortens long input. */
+export const printable = (text: string, max = 60): string => {
+  // oxlint-disable-next-line no-control-regex
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`)
+  return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
+}
+
+/** `1 configuration`, `2 configurations`. */
+export const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`
+
+/** Columns padded to their widest cell, two spaces apart, header first; no trailing spaces. */
+export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const all = [header, ...rows]
+  const widths = header.map((_, column) => Math.max(...all.map((row) => [...(row[column] ?? "")].length)))
+  return all
+    .map((row) => row.map((cell, column) => cell.padEnd(widths[column]! + cell.length - [...cell].length)).join("  ").trimEnd())
+    .join("\n") + "\n"
+}
