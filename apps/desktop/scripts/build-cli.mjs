@@ -25,11 +25,18 @@ const banner = [
   "const require = __fishbowlCreateRequire(import.meta.url);"
 ].join("\n")
 
+/**
+ * Builds into `outDir`. Each file is written beside its target and renamed over it, so a test or
+ * a user running the CLI during a rebuild sees the old bundle or the new one, never half of one.
+ */
 export const buildCli = async ({ outDir = cliOutDir } = {}) => {
   await fs.mkdir(outDir, { recursive: true })
+  const suffix = `.tmp-${process.pid}-${Date.now()}`
+  const bundle = path.join(outDir, "fishbowl-llm.mjs")
+  const worker = path.join(outDir, "keytar-worker.cjs")
   await esbuild.build({
     entryPoints: [path.join(appRoot, "src/cli/main.ts")],
-    outfile: path.join(outDir, "fishbowl-llm.mjs"),
+    outfile: bundle + suffix,
     absWorkingDir: appRoot,
     bundle: true,
     platform: "node",
@@ -42,7 +49,9 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
     legalComments: "none",
     logLevel: "warning"
   })
-  await fs.copyFile(keytarWorker, path.join(outDir, "keytar-worker.cjs"))
+  await fs.copyFile(keytarWorker, worker + suffix)
+  await fs.rename(worker + suffix, worker)
+  await fs.rename(bundle + suffix, bundle)
   return outDir
 }
 

@@ -11,7 +11,10 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/test-support/ChildProcesses.ts"
 import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { buildCli } from "../scripts/build-cli.mjs"
 
+// The tests run the bundle users run: build it from the current sources first.
+await buildCli()
 const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
@@ -61,7 +64,8 @@ describe("fishbowl-llm", () => {
     expect(listed.code).toBe(0)
     expect(JSON.parse(listed.stdout).map((c: { id: string }) => c.id)).toEqual([config.id])
     const table = await cli(["list"])
-    expect(table.stdout).toMatch(/Work\s+openai\s+\(default\)\s+stored/)
+    // the effective default URL is shown (issue 13), not just "(default)"
+    expect(table.stdout).toMatch(/Work\s+openai\s+https:\/\/api\.openai\.com\/v1 \(default\)\s+stored/)
 
     const byName = await cli(["show", "work", "--json"])
     const byId = await cli(["show", config.id, "--json"])

@@ -260,8 +260,10 @@ const addCommand = Command.make("add", {
         ...(Option.isSome(flags.baseUrl) ? { baseUrl: flags.baseUrl.value } : {}),
         ...(flags.authHeader ? {} : { useAuthHeader: false })
       }
+      if (provider === undefined) {
+        return yield* new InvalidInput({ field: "provider", hint: "", message: `Unknown provider "${printable(flags.provider, 40)}"` })
+      }
       yield* decodeInput(LlmConfigInput, "configuration")(candidate)
-      if (provider === undefined) return yield* Effect.die("unreachable: decoded provider")
       const baseUrlRequired = provider.fields.some((field) => field.id === "baseUrl" && field.required)
       if (baseUrlRequired && Option.isNone(flags.baseUrl)) {
         return yield* new InvalidInput({ field: "baseUrl", hint: "", message: `${provider.displayName} needs a base URL` })

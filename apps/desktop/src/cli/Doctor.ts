@@ -38,9 +38,17 @@ const cliHints: Record<string, string> = {
   "keychain.locked": "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry."
 }
 
+/** "3 backup generation(s)" → "3 backup generations", "1 configurations" → "1 configuration". */
+const realPlurals = (text: string) =>
+  text
+    .replace(/\b(\d+) ([^()\d]*?)\(s\)/g, (_, count: string, words: string) => `${count} ${words}${count === "1" ? "" : "s"}`)
+    .replace(/\b1 configurations\b/g, "1 configuration")
+    .replace(/\b1 ([a-z ]+?) are\b/g, "1 $1 is")
+    .replace(/\b1 ([a-z ]+?) were\b/g, "1 $1 was")
+
 const forTerminal = (finding: Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
-  const message = withoutInternalNames(finding.message)
+  const message = realPlurals(withoutInternalNames(finding.message))
   return {
     ...finding,
     message,
