@@ -41,6 +41,7 @@ import {
   type SecretServiceHandle,
   startSecretService
 } from "../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { benchCli } from "./cli.ts"
 import { loadInProcessKeytar, type RawKeytar, startWorkerClient, type WorkerClient } from "./keychain.ts"
 import { collectGarbage, fmt, renderTable, type Summary, summarize, timeSequential } from "./stats.ts"
 
@@ -73,6 +74,8 @@ const LIST_CONFIGS = quick ? 200 : 1000
 const COLD_CONFIGS = quick ? 1000 : 10_000
 const COLD_N = quick ? 5 : Math.max(20, Math.min(50, Math.floor(N / 4)))
 const LOOP_OPS = 100
+/** Whole-process samples per CLI command (each is a Node start-up, ~0.1 s). */
+const CLI_SAMPLES = 30
 const LOOP_ROUNDS = quick ? 2 : 5
 
 // ---------------------------------------------------------------------------------------------
@@ -509,6 +512,12 @@ const main = async () => {
     const listLarge = await benchListLarge(runtime)
     const loop = await benchLoopDelay(runtime)
     const cold = await benchColdStart()
+    const cliRows = await benchCli({
+      env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
+      dataDir: tempDir("cli"),
+      samples: quick ? 5 : CLI_SAMPLES,
+      progress
+    })
 
     // ----- aims
     const aims: Array<{ aim: string; measured: string; limit: string; pass: boolean }> = []
@@ -566,6 +575,16 @@ const main = async () => {
       limit: "100 ms",
       pass: mark(cold.row, "≤ 100", 100)
     })
+    for (const cliRow of cliRows) {
+      const row = record("CLI start-up (whole process)", cliRow.name, cliRow.samples)
+      if (cliRow.aim === undefined) continue
+      aims.push({
+        aim: `${cliRow.name} ≤ ${cliRow.aim} ms (spawn to exit)`,
+        measured: `${fmt(row.summary.median)} ms`,
+        limit: `${cliRow.aim} ms`,
+        pass: mark(row, `≤ ${cliRow.aim}`, cliRow.aim)
+      })
+    }
 
     // ----- ratios (store median / raw median), against both floors
     const ratio = (a: Row, b: Row) => a.summary.median / b.summary.median

@@ -126,7 +126,8 @@ export const readKeyHidden = (question: string, input: TtyInput, output: Writabl
         }
       }
     }
-    const onEnd = () => finish({ _tag: "EndOfInput" })
+    // In raw mode Ctrl-D arrives as data: a terminal whose input ends (or fails with EIO) is gone.
+    const onEnd = () => finish({ _tag: "HangUp" })
     const onHangUp = () => finish({ _tag: "HangUp" })
     process.once("SIGHUP", onHangUp)
     input.once("error", onHangUp)

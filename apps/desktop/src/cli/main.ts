@@ -7,6 +7,16 @@ import { runCli } from "./fishbowl-llm.ts"
 import { ExitCode } from "./ExitCodes.ts"
 import { pendingCalls, settled } from "./InProcessKeytar.ts"
 
+/**
+ * After a hang-up Node's own exit path aborts (SIGABRT, or SIGSEGV on Node 20) restoring the
+ * modes of a terminal that no longer exists — with a core that may hold what was typed. So the
+ * process ends the way a hung-up program should: killed by SIGHUP, with the default action.
+ */
+const dieOfHangUp = () => {
+  process.removeAllListeners("SIGHUP")
+  process.kill(process.pid, "SIGHUP")
+}
+
 /** A signal while a keychain call is open waits for its answer, then exits 128 + signal. */
 const onSignal = (code: number) => () => {
   if (pendingCalls() === 0) process.exit(code)
@@ -14,7 +24,9 @@ const onSignal = (code: number) => () => {
 }
 process.on("SIGINT", onSignal(ExitCode.cancelled))
 process.on("SIGTERM", onSignal(143))
-// A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`) is not an error worth a trace.
+process.on("SIGHUP", () => void settled().then(dieOfHangUp))
+// A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not an
+// error worth a stack trace.
 for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
 
 const code = await runCli(process.argv.slice(2), {
@@ -24,10 +36,5 @@ const code = await runCli(process.argv.slice(2), {
   env: process.env
 })
 await settled()
-if (code === ExitCode.hangUp) {
-  // The terminal is gone: Node's exit path would try to restore its modes and abort (SIGABRT,
-  // with a core holding whatever was typed). Die by the hang-up signal itself instead.
-  process.removeAllListeners("SIGHUP")
-  process.kill(process.pid, "SIGHUP")
-}
+if (code === ExitCode.hangUp) dieOfHangUp()
 process.exitCode = code

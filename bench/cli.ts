@@ -1,0 +1,71 @@
+/**
+ * fishbowl-llm start-up, next to `node -e 0` in the same run: each sample is one whole process
+ * (spawn → exit) of the bundled bin, as a user or a script runs it. The four commands are
+ * interleaved sample by sample, so all see the same machine load. `list` and `key` run on the
+ * private Secret Service the rest of the benchmark uses, on a data folder with one configuration.
+ */
+import { spawn } from "node:child_process"
+import { performance } from "node:perf_hooks"
+import { fileURLToPath } from "node:url"
+import { buildCli } from "../apps/desktop/scripts/build-cli.mjs"
+
+const BIN = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.mjs", import.meta.url))
+
+interface Run {
+  readonly code: number | null
+  readonly stdout: string
+  readonly millis: number
+}
+
+const run = (args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string): Promise<Run> =>
+  new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "ignore"] })
+    let stdout = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.on("error", reject)
+    child.on("exit", (code) => resolve({ code, stdout, millis: performance.now() - started }))
+    child.stdin.end(stdin ?? "")
+  })
+
+export interface CliBenchRow {
+  readonly name: string
+  readonly samples: ReadonlyArray<number>
+  /** Aim on the median, ms (none for the baseline). */
+  readonly aim?: number
+}
+
+/** Start-up rows; `env` reaches the private Secret Service, `dataDir` is an empty temp folder. */
+export const benchCli = async (options: {
+  readonly env: Record<string, string>
+  readonly dataDir: string
+  readonly samples: number
+  readonly progress: (text: string) => void
+}): Promise<ReadonlyArray<CliBenchRow>> => {
+  await buildCli()
+  const cli = (...args: ReadonlyArray<string>) => [BIN, "--data-dir", options.dataDir, ...args]
+  const added = await run(cli("add", "--provider", "openai", "--name", "Bench", "--api-key-stdin"), options.env, "sk-bench-cli-startup\n")
+  if (added.code !== 0) throw new Error(`fishbowl-llm add failed with exit ${added.code}`)
+  const commands = [
+    { name: "node -e 0 (baseline)", args: ["-e", "0"] },
+    { name: "fishbowl-llm --help", args: cli("--help"), aim: 150 },
+    { name: "fishbowl-llm list", args: cli("list"), aim: 150 },
+    { name: "fishbowl-llm key (stdout a pipe)", args: cli("key", "Bench"), aim: 250 }
+  ]
+  const samples = commands.map(() => [] as Array<number>)
+  const warmup = 3
+  for (let index = 0; index < options.samples + warmup; index++) {
+    for (const [column, command] of commands.entries()) {
+      const result = await run(command.args, options.env)
+      if (result.code !== 0) throw new Error(`${command.name} failed with exit ${result.code}`)
+      if (command.name.includes("key") && result.stdout !== "sk-bench-cli-startup\n") throw new Error("fishbowl-llm key printed the wrong key")
+      if (index >= warmup) samples[column]!.push(result.millis)
+    }
+  }
+  options.progress(`cli start-up: ${options.samples} samples per command`)
+  return commands.map((command, column) => ({
+    name: command.name,
+    samples: samples[column]!,
+    ...(command.aim !== undefined ? { aim: command.aim } : {})
+  }))
+}
