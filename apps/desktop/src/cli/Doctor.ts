@@ -208,17 +208,19 @@ export const doctor = (options: {
         findings.push({ id: "journal.fix", severity: "error", message: "--fix did nothing: the data folder must be repaired first (see above)" })
       } else {
         const fixed = yield* Effect.result(budget(LlmConfigStore.use((store) => store.recover({ force: true }))))
-        findings.push(
-          fixed._tag === "Success"
-            ? {
-              id: "journal.fix",
-              severity: "ok",
-              message: fixed.success.rolledForward.length + fixed.success.rolledBack.length === 0
-                ? "No interrupted change to finish"
-                : `Finished ${plural(fixed.success.rolledForward.length, "interrupted change")}, undid ${fixed.success.rolledBack.length}`
-            }
-            : failureFinding("journal.fix", fixed.failure as FishbowlError)
-        )
+        if (fixed._tag === "Failure") findings.push(failureFinding("journal.fix", fixed.failure as FishbowlError))
+        else {
+          const { failed, rolledBack, rolledForward } = fixed.success
+          findings.push({
+            id: "journal.fix",
+            severity: failed.length > 0 ? "error" : "ok",
+            message: rolledForward.length + rolledBack.length + failed.length === 0
+              ? "--fix: no interrupted change to finish or undo"
+              : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
+                (failed.length > 0 ? `, could not finish ${plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
+            ...(failed.length > 0 ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." } : {})
+          })
+        }
       }
     }
 

@@ -22,19 +22,26 @@ const onSignal = (code: number) => () => {
   if (pendingCalls() === 0) process.exit(code)
   void settled().then(() => process.exit(code))
 }
-process.on("SIGINT", onSignal(ExitCode.cancelled))
-process.on("SIGTERM", onSignal(143))
-process.on("SIGHUP", () => void settled().then(dieOfHangUp))
-// A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not an
-// error worth a stack trace.
-for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
+/** Signal and stream handlers of the one-shot process; installed by {@link main}. */
+const install = () => {
+  process.on("SIGINT", onSignal(ExitCode.cancelled))
+  process.on("SIGTERM", onSignal(143))
+  process.on("SIGHUP", () => void settled().then(dieOfHangUp))
+  // A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not
+  // an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
+}
 
-const code = await runCli(process.argv.slice(2), {
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env
-})
-await settled()
-if (code === ExitCode.hangUp) dieOfHangUp()
-process.exitCode = code
+/** Runs the command line; exported so the bin can run this bundle as CommonJS (with a code cache). */
+export const main = async (): Promise<void> => {
+  install()
+  const code = await runCli(process.argv.slice(2), {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env
+  })
+  await settled()
+  if (code === ExitCode.hangUp) dieOfHangUp()
+  process.exitCode = code
+}
