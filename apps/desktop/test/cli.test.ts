@@ -202,3 +202,281 @@ describe("fishbowl-llm", () => {
     expect(JSON.parse(again.stdout).migrated).toEqual([])
   })
 })
+
+/** Runs the CLI with stdin left open: a command that reads it before failing would hang. */
+const cliStdinOpen = (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) =>
+  new Promise<CliResult & { readonly readStdin: boolean }>((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], { cwd: REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (chunk) => (stdout += chunk))
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL")
+      reject(new Error(`${args.join(" ")} waited for stdin; stderr: ${stderr}`))
+    }, 10_000)
+    child.on("exit", (code) => {
+      clearTimeout(timer)
+      allOutput.push(stdout, stderr)
+      resolve({ code, stdout, stderr, readStdin: false })
+    })
+    child.stdin.on("error", () => {})
+  })
+
+const showJson = async (reference: string) => {
+  const shown = await cli(["show", reference, "--json"])
+  expect(shown.code, shown.stderr).toBe(0)
+  return JSON.parse(shown.stdout)
+}
+
+describe("fishbowl-llm command line (effect/cli)", () => {
+  it("per-command help with examples on stdout, --version, and bare usage on stderr with exit 2", async () => {
+    const add = await cli(["add", "--help"])
+    const list = await cli(["list", "--help"])
+    expect(add.code).toBe(0)
+    expect(add.stderr).toBe("")
+    expect(add.stdout).toContain("--provider")
+    expect(add.stdout).toContain("--no-auth-header")
+    expect(add.stdout).toMatch(/EXAMPLES[\s\S]*fishbowl-llm add --provider/)
+    expect(list.stdout).not.toContain("--provider")
+    expect(list.stdout).not.toBe(add.stdout)
+    const version = await cli(["--version"])
+    expect(version).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n" })
+    const bare = await runChild(process.execPath, [BIN], { env: keychainEnv })
+    expect(bare.code).toBe(2)
+    expect(bare.stdout).toBe("")
+    expect(bare.stderr).toContain("SUBCOMMANDS")
+  })
+
+  it("refuses flags a command does not take, unknown flags (with a suggestion) and extra arguments: exit 2, stderr only", async () => {
+    const mixed = await cli(["list", "--provider", "anthropic", "--reveal", "--probe"])
+    expect(mixed.code).toBe(2)
+    expect(mixed.stdout).toBe("")
+    expect(mixed.stderr).toMatch(/^error: unknown option --provider for list\nhint: /)
+    const typo = await cli(["list", "--jsno"])
+    expect(typo.code).toBe(2)
+    expect(typo.stderr).toContain("Did you mean --json?")
+    const command = await cli(["lsit"])
+    expect(command.code).toBe(2)
+    expect(command.stderr).toContain("Did you mean list?")
+    const pasted = makeCanaryKey("pasted")
+    expect((await cli(["add", "--provider", "ollama", "--name", "W"])).code).toBe(0)
+    const extra = await cli(["key", "W", pasted])
+    expect(extra.code).toBe(2)
+    expect(extra.stdout).toBe("")
+    expect(extra.stderr).toContain("unexpected extra argument")
+    expect(extra.stderr).not.toContain(pasted)
+    const json = await cli(["list", "--bogus", "--json"])
+    expect(JSON.parse(json.stderr).error).toMatchObject({ _tag: "InvalidInput", message: expect.stringContaining("--bogus") })
+  })
+
+  it("update --provider is refused and changes nothing; --no-auth-header and --auth-header both work", async () => {
+    expect((await cli(["add", "--provider", "anthropic", "--name", "Work", "--api-key-stdin"], { stdin: "sk-ant-1" })).code).toBe(0)
+    const before = await showJson("Work")
+    const provider = await cli(["update", "Work", "--provider", "openai"])
+    expect(provider.code).toBe(2)
+    expect(provider.stdout).not.toContain("Updated")
+    expect(provider.stderr).toContain("cannot change a configuration's provider")
+    expect(await showJson("Work")).toEqual(before)
+    const nothing = await cli(["update", "Work"])
+    expect(nothing.code).toBe(2)
+    expect(nothing.stderr).toContain("Nothing to change")
+    expect(await showJson("Work")).toEqual(before)
+    expect((await cli(["update", "Work", "--no-auth-header"])).code).toBe(0)
+    expect((await showJson("Work")).useAuthHeader).toBe(false)
+    expect((await cli(["update", "Work", "--auth-header"])).code).toBe(0)
+    expect((await showJson("Work")).useAuthHeader).toBe(true)
+  })
+
+  it("shell completions for bash, zsh and fish name the commands and their flags", async () => {
+    for (const shell of ["bash", "zsh", "fish"]) {
+      const script = await cli(["completions", shell])
+      expect(script.code, script.stderr).toBe(0)
+      expect(script.stdout).toContain("fishbowl-llm")
+      expect(script.stdout).toContain("providers")
+      expect(script.stdout).toContain("api-key-stdin")
+    }
+    expect((await cli(["completions", "tcsh"])).code).toBe(2)
+  })
+
+  it("checks that need no key run before the key is read; keyless providers read none", async () => {
+    const cases: Array<[ReadonlyArray<string>, RegExp]> = [
+      [["add", "--provider", "nope", "--name", "X", "--api-key-stdin"], /Unknown provider "nope"[\s\S]*fishbowl-llm providers/],
+      [["add", "--provider", "openai-compatible", "--name", "X", "--api-key-stdin"], /needs a base URL[\s\S]*--base-url/],
+      [["add", "--provider", "openai", "--name", " ", "--api-key-stdin"], /name[\s\S]*--name/],
+      [["add", "--provider", "openai", "--name", "X", "--base-url", "http://example.com", "--api-key-stdin"], /https[\s\S]*--base-url/]
+    ]
+    for (const [args, message] of cases) {
+      const result = await cliStdinOpen(args)
+      expect(result.code, args.join(" ")).toBe(2)
+      expect(result.stderr).toMatch(message)
+      expect(result.stderr).not.toMatch(/highlighted field|listed providers/)
+    }
+    expect((await cli(["add", "--provider", "openai", "--name", "Taken", "--api-key-stdin"], { stdin: "sk-1" })).code).toBe(0)
+    const taken = await cliStdinOpen(["add", "--provider", "openai", "--name", "TAKEN", "--api-key-stdin"])
+    expect(taken.code).toBe(8)
+    expect(taken.stderr).toContain("Choose another --name")
+    const local = await cliStdinOpen(["add", "--provider", "ollama", "--name", "Local", "--json"])
+    expect(local.code, local.stderr).toBe(0)
+    expect(JSON.parse(local.stdout)).toMatchObject({ provider: "ollama", hasKey: false })
+  })
+
+  it("a key on stdin is read only up to the 16 KiB bound: 100 MB is never buffered", async () => {
+    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "add", "--provider", "openai", "--name", "Big", "--api-key-stdin"], {
+      cwd: REPO_ROOT,
+      env: keychainEnv,
+      stdio: ["pipe", "pipe", "pipe"]
+    })
+    let stderr = ""
+    child.stderr.on("data", (chunk) => (stderr += chunk))
+    const chunk = Buffer.alloc(64 * 1024, "a")
+    let accepted = 0
+    let exited = false
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => {
+      exited = true
+      resolve(code)
+    }))
+    child.stdin.on("error", () => {})
+    // Write up to 100 MB, as fast as the child takes it; stops when the child closes the pipe.
+    while (!exited && accepted < 100 * 1024 * 1024 && !child.stdin.destroyed) {
+      const more = child.stdin.write(chunk)
+      accepted += chunk.length
+      if (!more) await new Promise((resolve) => setTimeout(resolve, 5).unref() && child.stdin.once("drain", resolve))
+    }
+    expect(await exit).toBe(2)
+    expect(stderr).toContain("longer than 16384 bytes")
+    // what the child read is bounded by the pipe's buffers, not by what was offered
+    expect(accepted).toBeLessThan(8 * 1024 * 1024)
+    expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+  })
+
+  it("errors never echo escape or control characters from the command line", async () => {
+    const evil = "x\u001b]0;pwned\u0007\u001b[31m"
+    const shown = await cli(["show", evil])
+    expect(shown.code).toBe(3)
+    expect(shown.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    expect(shown.stderr).toContain("\\x1b")
+    const named = await cli(["add", "--provider", "ollama", "--name", evil])
+    expect(named.code).toBe(2)
+    expect(named.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    const option = await cli(["list", `--${evil}`])
+    expect(option.code).toBe(2)
+    expect(option.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+  })
+
+  it("terminal words: aligned tables with headers, the effective default URL, real plurals, hints that name a command", async () => {
+    const providersTable = (await cli(["providers"])).stdout.split("\n").filter((line) => line !== "")
+    expect(providersTable[0]).toMatch(/^ID\s+NAME\s+KEY\s+DEFAULT BASE URL$/)
+    const column = providersTable[0]!.indexOf("DEFAULT BASE URL")
+    expect(providersTable.find((line) => line.startsWith("openai "))!.slice(column)).toBe("https://api.openai.com/v1")
+    expect(providersTable.find((line) => line.startsWith("ollama "))!.slice(column)).toBe("http://localhost:11434")
+    expect((await cli(["add", "--provider", "ollama", "--name", "One"])).code).toBe(0)
+    const listed = (await cli(["list"])).stdout
+    expect(listed).toMatch(/^NAME\s+PROVIDER\s+BASE URL\s+KEY\s+ID\n/)
+    expect(listed).toContain("http://localhost:11434 (default)")
+    const doctor = await cli(["doctor"])
+    expect(doctor.stdout).toContain("(1 configuration)")
+    expect(doctor.stdout).not.toMatch(/\(s\)|\b1 configurations/)
+    const noKey = await cli(["key", "One"])
+    expect(noKey.code).toBe(3)
+    expect(noKey.stderr).toContain("hint: Add one with `fishbowl-llm update One --api-key-stdin`.")
+  })
+
+  it("stdout carries only the result: a store warning goes to stderr", async () => {
+    expect((await cli(["add", "--provider", "ollama", "--name", "A"])).code).toBe(0)
+    // a backup generation that cannot be rotated makes the preferences store log a warning
+    const { mkdirSync } = await import("node:fs")
+    // (bak.1 is the file the first add left; non-empty directories cannot be renamed over)
+    for (let generation = 2; generation <= 9; generation++) mkdirSync(NodePath.join(dataDir, `preferences.json.bak.${generation}`, "x"), { recursive: true })
+    const added = await cli(["add", "--provider", "ollama", "--name", "B", "--json"])
+    expect(added.code, added.stderr).toBe(0)
+    expect(JSON.parse(added.stdout)).toMatchObject({ name: "B" })
+    expect(added.stderr).toMatch(/^warning: .*backup rotation failed/m)
+  })
+})
+
+describe("fishbowl-llm doctor", () => {
+  it("a directory in place of preferences.json gives findings and exit 6; a FIFO does not hang it", async () => {
+    const { mkdirSync } = await import("node:fs")
+    mkdirSync(NodePath.join(dataDir, "preferences.json"))
+    const doctor = await cli(["doctor", "--json"])
+    expect(doctor.code).toBe(6)
+    const report = JSON.parse(doctor.stdout)
+    expect(report).toMatchObject({ tier: "keychain" })
+    expect(report.findings).toContainEqual(expect.objectContaining({ id: "preferences.type", severity: "error", message: expect.stringContaining("a directory") }))
+    expect(report.findings).toContainEqual(expect.objectContaining({ id: "keychain.reachable", severity: "ok" }))
+    rmSync(NodePath.join(dataDir, "preferences.json"), { recursive: true })
+    const { execFileSync } = await import("node:child_process")
+    execFileSync("mkfifo", [NodePath.join(dataDir, "preferences.json")])
+    const fifo = await cli(["doctor"])
+    expect(fifo.code).toBe(6)
+    expect(fifo.stdout).toContain("preferences.json is a named pipe (FIFO), not a file")
+  })
+
+  it("--probe finds a configuration whose key is missing from the keychain (exit 3); internal names only as detail", async () => {
+    expect((await cli(["add", "--provider", "openai", "--name", "Gone", "--api-key-stdin"], { stdin: "sk-gone" })).code).toBe(0)
+    expect((await cli(["add", "--provider", "openai", "--name", "Kept", "--api-key-stdin"], { stdin: "sk-kept" })).code).toBe(0)
+    const healthy = await cli(["doctor", "--probe"])
+    expect(healthy.code, healthy.stdout).toBe(0)
+    expect(healthy.stdout).toContain("All 2 keys are in the keychain")
+    const gone = await showJson("Gone")
+    const { execFileSync } = await import("node:child_process")
+    // keytar/libsecret store entries with the attributes service + account (keytar's keytar_posix.cc)
+    execFileSync("secret-tool", ["clear", "service", `fishbowl.openai.${gone.id}`, "account", "apiKey"], { env: keychainEnv })
+    const doctor = await cli(["doctor", "--probe"])
+    expect(doctor.code).toBe(3)
+    expect(doctor.stdout).toMatch(/error\s+"Gone" should have a key, but the keychain has none for it/)
+    expect(doctor.stdout).toContain("fix: Enter the key again with `fishbowl-llm update \"Gone\" --api-key-stdin`.")
+    expect(doctor.stdout).toContain(`detail: fishbowl.openai.${gone.id}/apiKey`)
+    const key = await cli(["key", "Gone"])
+    expect(key.code).toBe(3)
+    expect(key.stderr).not.toContain(`fishbowl.openai.${gone.id}`)
+  })
+
+  it("locked → 4, no keychain → 5, like the other commands", async () => {
+    await secretService.lock()
+    try {
+      const locked = await cli(["doctor"])
+      expect(locked.code, locked.stdout).toBe(4)
+      expect(locked.stdout).toMatch(/The keychain is locked/)
+    } finally {
+      await secretService.unlock()
+    }
+    const unavailable = await cli(["doctor", "--json"], { env: noKeychainEnv })
+    expect(unavailable.code).toBe(5)
+    expect(JSON.parse(unavailable.stdout).findings).toContainEqual(expect.objectContaining({ id: "keychain.reachable", severity: "error" }))
+  })
+
+  it("--fix finishes or undoes a stuck change that plain recovery leaves to its owner", async () => {
+    const now = new Date().toISOString()
+    const configId = "0b5c9e1a-7d2f-4c3b-9a8e-1f2d3c4b5a69"
+    // an intent as LlmConfigStore.create writes it (packages/domain/src/PreferencesDocument.ts, Intent), owned by a live other process
+    writeFileSync(NodePath.join(dataDir, "preferences.json"), JSON.stringify({
+      llm: {
+        version: 1,
+        configs: [],
+        journal: [{
+          id: "5e0f1c2d-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+          owner: "another-fishbowl-process",
+          startedAt: now,
+          op: "create",
+          configId,
+          provider: "openai",
+          after: { id: configId, provider: "openai", name: "Stuck", useAuthHeader: true, createdAt: now, updatedAt: now, hasKey: true },
+          keyChange: "set",
+          phase: "pending"
+        }]
+      }
+    }), { mode: 0o600 })
+    expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+    const before = await cli(["doctor"])
+    expect(before.stdout).toMatch(/1 interrupted change is waiting/)
+    expect(before.stdout).toContain("fishbowl-llm doctor --fix")
+    const fixed = await cli(["doctor", "--fix"])
+    expect(fixed.stdout).toMatch(/--fix: finished 0, undid 1/)
+    const journal = JSON.parse(readFileSync(NodePath.join(dataDir, "preferences.json"), "utf8")).llm.journal
+    expect(journal).toEqual([])
+    // the name it reserved is free again
+    expect((await cli(["add", "--provider", "ollama", "--name", "Stuck"])).code).toBe(0)
+  })
+})

@@ -48,12 +48,12 @@ const realPlurals = (text: string) =>
 
 const forTerminal = (finding: Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
-  const message = realPlurals(withoutInternalNames(finding.message))
+  const scrubbed = withoutInternalNames(finding.message)
   return {
     ...finding,
-    message,
+    message: realPlurals(scrubbed),
     ...(hint !== undefined ? { hint } : {}),
-    ...(message !== finding.message ? { detail: finding.message } : {})
+    ...(scrubbed !== finding.message ? { detail: finding.message } : {})
   }
 }
 

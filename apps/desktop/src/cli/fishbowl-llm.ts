@@ -109,7 +109,8 @@ const environment = (io: CliStreams) =>
 const stderrLogger = (io: CliStreams) =>
   Logger.make(({ logLevel, message }) => {
     const parts = (Array.isArray(message) ? message : [message]).map((part) => typeof part === "string" ? part : String(part))
-    io.stderr.write(`${logLevel.toLowerCase()}: ${withoutInternalNames(parts.join(" "))}\n`)
+    const label = logLevel === "Warn" ? "warning" : logLevel === "Fatal" ? "error" : logLevel.toLowerCase()
+    io.stderr.write(`${label}: ${withoutInternalNames(parts.join(" "))}\n`)
   })
 
 export const runCli = async (argv: ReadonlyArray<string>, io: CliStreams): Promise<number> => {
