@@ -480,3 +480,14 @@ describe("fishbowl-llm doctor", () => {
     expect((await cli(["add", "--provider", "ollama", "--name", "Stuck"])).code).toBe(0)
   })
 })
+
+describe("fishbowl-llm documentation", () => {
+  it("the README's CLI section shows the real --help output", async () => {
+    const readme = readFileSync(NodePath.join(REPO_ROOT, "README.md"), "utf8")
+    const section = readme.slice(readme.indexOf("`fishbowl-llm --help` (every command"))
+    const documented = section.slice(section.indexOf("```text\n") + "```text\n".length, section.indexOf("\n```", section.indexOf("```text\n")))
+    const help = await cli(["--help"])
+    expect(help.code).toBe(0)
+    expect(documented).toBe(help.stdout.replace(/\n$/, ""))
+  })
+})

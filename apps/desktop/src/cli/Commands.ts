@@ -425,9 +425,9 @@ const completionRoot = (): Command.Command.Any => root
 
 export const root = Command.make("fishbowl-llm").pipe(
   Command.withDescription(
-    "LLM provider configurations for Fishbowl, with keys kept only in the OS keychain. " +
-      "Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied, " +
-      "5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 130 cancelled."
+    "Fishbowl's LLM provider configurations; keys are kept only in the OS keychain.\n" +
+      "  Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied,\n" +
+      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 130 cancelled (Ctrl-C)."
   ),
   Command.withGlobalFlags([DataDirFlag]),
   Command.withSubcommands([
