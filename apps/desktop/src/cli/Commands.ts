@@ -420,6 +420,24 @@ const completionsCommand = Command.make("completions", {
   ])
 )
 
+const helpCommand = Command.make("help", {
+  command: Argument.String("command").pipe(Argument.withDescription("Command to explain"), Argument.optional)
+}, ({ command }): Effect.Effect<void> =>
+  Effect.suspend(() =>
+    GlobalFlag.Help.run(true, {
+      command: completionRoot(),
+      commandPath: ["fishbowl-llm", ...Option.toArray(command).filter((name) => subcommandNames.has(name))],
+      version: VERSION,
+      builtIns: [GlobalFlag.Help, GlobalFlag.Version]
+    })
+  )).pipe(
+  Command.withDescription("Show the help of fishbowl-llm or of one command (same as --help)"),
+  Command.withExamples([{ command: "fishbowl-llm help add" }])
+)
+
+/** Names of the commands, for the help command and for hints. */
+export const subcommandNames: ReadonlySet<string> = new Set(["providers", "list", "show", "add", "update", "remove", "key", "doctor", "migrate", "completions", "help"])
+
 /** The tree the completion script describes: the root below, read lazily (it contains this command). */
 const completionRoot = (): Command.Command.Any => root
 
@@ -440,7 +458,8 @@ export const root = Command.make("fishbowl-llm").pipe(
     keyCommand,
     doctorCommand,
     migrateCommand,
-    completionsCommand
+    completionsCommand,
+    helpCommand
   ]),
   Command.withExamples([
     { command: "fishbowl-llm add --provider anthropic --name Personal" },

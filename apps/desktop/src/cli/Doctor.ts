@@ -165,7 +165,11 @@ const keyFindings = Effect.gen(function*() {
     findings.push({
       id: "keys.present",
       severity: "ok",
-      message: withKey.length === 0 ? "No configuration has a key to check" : `All ${plural(withKey.length, "key")} are in the keychain`
+      message: withKey.length === 0
+        ? "No configuration has a key to check"
+        : withKey.length === 1
+        ? "The one stored key is in the keychain"
+        : `All ${plural(withKey.length, "key")} are in the keychain`
     })
   } else if (present > 0) {
     findings.push({ id: "keys.present", severity: "ok", message: `${plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain` })

@@ -12,14 +12,13 @@ import { Cause, Console, Effect, Exit, FileSystem, Layer, Logger, Option, Path, 
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { ChildProcessSpawner } from "effect/process"
 import { CliIo } from "./CliIo.ts"
-import { root, VERSION } from "./Commands.ts"
+import { root, subcommandNames, VERSION } from "./Commands.ts"
 import { CliExit, ExitCode, exitCodeFor } from "./ExitCodes.ts"
 import { type CliProblem, problemOf, withoutInternalNames } from "./Messages.ts"
 import { printable } from "./Text.ts"
 
 export type CliStreams = CliIo["Service"]
 
-const commandNames = new Set(["providers", "list", "show", "add", "update", "remove", "key", "doctor", "migrate", "completions"])
 
 /** The subcommand and its first positional argument, for hints ("… update Work --api-key-stdin"). */
 const invocation = (argv: ReadonlyArray<string>) => {
@@ -37,7 +36,7 @@ const invocation = (argv: ReadonlyArray<string>) => {
     }
     positionals.push(arg)
   }
-  const command = positionals.find((arg) => commandNames.has(arg))
+  const command = positionals.find((arg) => subcommandNames.has(arg))
   const reference = command !== undefined ? positionals[positionals.indexOf(command) + 1] : undefined
   return { command: command ?? "", reference }
 }
