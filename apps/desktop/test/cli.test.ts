@@ -362,6 +362,11 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     const option = await cli(["list", `--${evil}`])
     expect(option.code).toBe(2)
     expect(option.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
+    // a data folder named with an escape sequence (from FISHBOWL_DATA_DIR, say) is quoted safely too
+    const evilDir = NodePath.join(dataDir, "\u001b[2Jdir")
+    const doctor = await runChild(process.execPath, [BIN, "doctor"], { env: { ...keychainEnv, FISHBOWL_DATA_DIR: evilDir } })
+    expect(doctor.stdout).toContain("\\x1b[2Jdir")
+    expect(doctor.stdout + doctor.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
   })
 
   it("terminal words: aligned tables with headers, the effective default URL, real plurals, hints that name a command", async () => {

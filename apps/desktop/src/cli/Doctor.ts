@@ -25,7 +25,7 @@ import * as fs from "node:fs"
 import { CliIo } from "./CliIo.ts"
 import { CliExit, ExitCode } from "./ExitCodes.ts"
 import { withoutInternalNames } from "./Messages.ts"
-import { plural } from "./Text.ts"
+import { escapeControls, plural } from "./Text.ts"
 
 /** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
 export interface DoctorFinding extends Finding {
@@ -191,7 +191,7 @@ const render = (report: Omit<DiagnosticsReport, "findings"> & { readonly finding
   const errors = report.findings.filter((finding) => finding.severity === "error").length
   const warnings = report.findings.filter((finding) => finding.severity === "warning").length
   lines.push("", errors + warnings === 0 ? "No problems found." : `${plural(errors, "error")}, ${plural(warnings, "warning")}.`)
-  return lines.join("\n") + "\n"
+  return lines.map(escapeControls).join("\n") + "\n"
 }
 
 export const doctor = (options: {

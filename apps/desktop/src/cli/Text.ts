@@ -3,10 +3,14 @@
  * an attacker) typed, so an error never replays escape sequences or control characters.
  */
 
-/** Escapes C0/C1 control characters (ESC, BEL, CR, NUL, …) as `\xNN` and shortens long input. */
-export const printable = (text: string, max = 60): string => {
+/** Escapes C0/C1 control characters (ESC, BEL, CR, NUL, …) as `\xNN`. */
+export const escapeControls = (text: string): string =>
   // oxlint-disable-next-line no-control-regex
-  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`)
+  text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`)
+
+/** {@link escapeControls}, shortened: for echoing something the user typed. */
+export const printable = (text: string, max = 60): string => {
+  const escaped = escapeControls(text)
   return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
 }
 

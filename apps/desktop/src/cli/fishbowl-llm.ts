@@ -15,7 +15,7 @@ import { CliIo } from "./CliIo.ts"
 import { root, subcommandNames, VERSION } from "./Commands.ts"
 import { CliExit, ExitCode, exitCodeFor } from "./ExitCodes.ts"
 import { type CliProblem, problemOf, withoutInternalNames } from "./Messages.ts"
-import { printable } from "./Text.ts"
+import { escapeControls, printable } from "./Text.ts"
 
 export type CliStreams = CliIo["Service"]
 
@@ -114,10 +114,14 @@ const stderrLogger = (io: CliStreams) =>
 
 export const runCli = async (argv: ReadonlyArray<string>, io: CliStreams): Promise<number> => {
   const json = argv.includes("--json")
+  // The last line of defence: whatever a message quotes (a path from the environment, say), a
+  // terminal never receives an escape sequence from it.
   const fail = (problem: CliProblem, code: number) => {
+    const message = escapeControls(problem.message)
+    const hint = escapeControls(problem.hint)
     io.stderr.write(json
-      ? JSON.stringify({ error: { _tag: problem._tag, message: problem.message, hint: problem.hint } }) + "\n"
-      : `error: ${problem.message}\nhint: ${problem.hint}\n`)
+      ? JSON.stringify({ error: { _tag: problem._tag, message, hint } }) + "\n"
+      : `error: ${message}\nhint: ${hint}\n`)
     return code
   }
   // What effect/cli prints itself (help, version, completion scripts): stdout on success only.
