@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { buildCli } from "../apps/desktop/scripts/build-cli.mjs"
 
-const BIN = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.mjs", import.meta.url))
+const BIN = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.cjs", import.meta.url))
 
 interface Run {
   readonly code: number | null

@@ -35,7 +35,7 @@ const banner = "const __fishbowlImportMetaUrl = require('node:url').pathToFileUR
 /** Runs the bin once with FISHBOWL_CLI_WRITE_CODE_CACHE=1, which makes it write the cache. */
 const writeCodeCache = () =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(appRoot, "bin/fishbowl-llm.mjs"), "--help"], {
+    const child = spawn(process.execPath, [path.join(appRoot, "bin/fishbowl-llm.cjs"), "--help"], {
       env: { ...process.env, FISHBOWL_CLI_WRITE_CODE_CACHE: "1" },
       stdio: ["ignore", "ignore", "inherit"]
     })

@@ -29,7 +29,7 @@ afterAll(async () => {
   await secretService.stop()
 })
 
-const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.mjs", import.meta.url))
+const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
 const env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "", TERM: "xterm-256color" }
 
 // Records the CLI's pid, then how it ended; ignores SIGHUP itself so it outlives the terminal.

@@ -18,7 +18,7 @@ await buildCli()
 const secretService = await startSecretService()
 afterAll(() => secretService.stop())
 
-const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.mjs", import.meta.url))
+const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
 const keychainEnv = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
 const noKeychainEnv = { PATH: process.env["PATH"] ?? "", HOME: tmpdir() }
 

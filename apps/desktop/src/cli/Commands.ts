@@ -25,13 +25,11 @@ import {
   ConfigId,
   CrashPoints
 } from "@fishbowl/domain"
-import { currentDataDir, DesktopLayer, Migration, type MigrationReport, secretBackendFromEnv, type DesktopServices } from "@fishbowl/desktop-layer"
+import type { DesktopServices, MigrationReport } from "@fishbowl/desktop-layer"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { CliIo } from "./CliIo.ts"
-import { doctor } from "./Doctor.ts"
 import { CliExit, ExitCode } from "./ExitCodes.ts"
-import { inProcessKeytar } from "./InProcessKeytar.ts"
 import { type KeyInput, readKeyFromPipe, readKeyHidden } from "./Prompt.ts"
 import { printable, table } from "./Text.ts"
 
@@ -50,7 +48,7 @@ export const DataDirFlag = GlobalFlag.Setting("data-dir")({
 })
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
-const configArgument = Argument.String("config").pipe(Argument.withDescription("Name (any case) or id of the configuration"))
+const configArgument = Argument.String("config").pipe(Argument.withMetavar("name|id"), Argument.withDescription("Name (any case) or id of the configuration"))
 const apiKeyStdin = Flag.Boolean("api-key-stdin").pipe(
   Flag.withoutNegation,
   Flag.withDescription("Read the key from standard input (a pipe); at a terminal, ask for it without echo"),
@@ -67,7 +65,10 @@ const budgetMillis = (env: Readonly<Record<string, string | undefined>>) => {
 }
 
 /** The desktop layers for this process: never a silent fallback, keytar in-process. */
+const loadDesktop = Effect.promise(() => import("./Desktop.ts"))
+
 const storeLayer = Effect.gen(function*() {
+  const { currentDataDir, DesktopLayer, inProcessKeytar, secretBackendFromEnv } = yield* loadDesktop
   const io = yield* CliIo
   const explicit = yield* DataDirFlag
   const preference = yield* Effect.try({
@@ -241,7 +242,7 @@ const showCommand = Command.make("show", { config: configArgument, json }, ({ co
 
 const addCommand = Command.make("add", {
   provider: Flag.String("provider").pipe(Flag.withMetavar("id"), Flag.withDescription("Provider id (see `fishbowl-llm providers`)")),
-  name: Flag.String("name").pipe(Flag.withDescription("A name for this configuration, unique regardless of case")),
+  name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("A name for this configuration, unique regardless of case")),
   baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("Endpoint, if not the provider's default (https; http only for localhost)"), Flag.optional),
   authHeader: Flag.Boolean("auth-header").pipe(
     Flag.withDescription("Send the key in the Authorization header (default; --no-auth-header to turn off)"),
@@ -296,7 +297,7 @@ const addCommand = Command.make("add", {
 
 const updateCommand = Command.make("update", {
   config: configArgument,
-  name: Flag.String("name").pipe(Flag.withDescription("New name"), Flag.optional),
+  name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("New name"), Flag.optional),
   baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("New endpoint; \"\" goes back to the provider's default. Changing it needs the key again"), Flag.optional),
   authHeader: Flag.Boolean("auth-header").pipe(Flag.withDescription("Send the key in the Authorization header, or not (--no-auth-header)"), Flag.optional),
   apiKeyStdin: apiKeyStdin.pipe(Flag.withDescription("Replace the key: read it from standard input (a pipe); at a terminal, ask without echo")),
@@ -381,7 +382,10 @@ const doctorCommand = Command.make("doctor", {
   probe: Flag.Boolean("probe").pipe(Flag.withoutNegation, Flag.withDescription("Also write, read and delete a test entry, and check every stored key is in the keychain"), Flag.withDefault(false)),
   fix: Flag.Boolean("fix").pipe(Flag.withoutNegation, Flag.withDescription("Finish or undo interrupted changes, including other processes' recent ones"), Flag.withDefault(false)),
   json
-}, (flags) => withStore("doctor", ({ budget, dataDir }) => doctor({ ...flags, budget, dataDir }), { recover: false })).pipe(
+}, (flags) =>
+  withStore("doctor", ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ doctor }) => doctor({ ...flags, budget, dataDir })), {
+    recover: false
+  })).pipe(
   Command.withDescription("Diagnose the keychain and the data folder. Exit 0 healthy, 3 a key is missing, 4 locked, 5 no keychain, 6 storage damaged"),
   Command.withExamples([{ command: "fishbowl-llm doctor" }, { command: "fishbowl-llm doctor --probe" }, { command: "fishbowl-llm doctor --fix" }])
 )
@@ -396,6 +400,7 @@ const migrateCommand = Command.make("migrate", {
   withStore("migrate", () =>
     Effect.gen(function*() {
       const io = yield* CliIo
+      const { Migration } = yield* loadDesktop
       const report = yield* Migration.migrateNode(Option.isSome(from) ? { from: from.value } : {}).pipe(
         Effect.provide(CrashPoints.layer),
         withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
