@@ -5,8 +5,11 @@
  * private Secret Service the rest of the benchmark uses, on a data folder with one configuration.
  */
 import { spawn } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { performance } from "node:perf_hooks"
-import { fileURLToPath } from "node:url"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import { buildCli } from "../apps/desktop/scripts/build-cli.mjs"
 
 const BIN = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.cjs", import.meta.url))
@@ -68,4 +71,45 @@ export const benchCli = async (options: {
     samples: samples[column]!,
     ...(command.aim !== undefined ? { aim: command.aim } : {})
   }))
+}
+
+/**
+ * `node --import tsx bench/cli.ts [--n 30]`: only these rows (the full `npm run bench` includes
+ * them), on their own private Secret Service.
+ */
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { childEnv, startSecretService } = await import("../packages/desktop-layer/test-support/SecretServiceHarness.ts")
+  const { fmt, renderTable, summarize } = await import("./stats.ts")
+  const index = process.argv.indexOf("--n")
+  const samples = index > 0 ? Number(process.argv[index + 1]) : 30
+  const handle = await startSecretService()
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), "fishbowl-bench-cli-"))
+  try {
+    const loadStart = os.loadavg()
+    const rows = await benchCli({
+      env: { ...childEnv(handle.env), PATH: process.env["PATH"] ?? "" },
+      dataDir,
+      samples,
+      progress: (text) => process.stderr.write(`[bench] ${text}\n`)
+    })
+    console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} → ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`)
+    console.log(renderTable([
+      ["command (spawn to exit)", "n", "median", "p95", "max", "aim (median, ms)", "verdict"],
+      ...rows.map((row) => {
+        const summary = summarize(row.samples)
+        return [
+          row.name,
+          String(summary.n),
+          fmt(summary.median),
+          fmt(summary.p95),
+          fmt(summary.max),
+          row.aim !== undefined ? `≤ ${row.aim}` : "",
+          row.aim === undefined ? "" : summary.median <= row.aim ? "PASS" : "MISS"
+        ]
+      })
+    ]))
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true })
+    await handle.stop()
+  }
 }

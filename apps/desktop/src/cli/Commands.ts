@@ -23,6 +23,7 @@ import {
   withBudget,
   baseUrlProblem,
   ConfigId,
+  MAX_API_KEY_BYTES,
   CrashPoints
 } from "@fishbowl/domain"
 import type { DesktopServices, MigrationReport } from "@fishbowl/desktop-layer"
@@ -148,7 +149,7 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
       case "HangUp":
         return yield* new CliExit({ code: ExitCode.hangUp })
       case "TooLong":
-        return yield* CliExit.usage("The API key is longer than 16384 bytes; reading stopped there", "Check that you pasted only the API key.")
+        return yield* CliExit.usage(`The API key is longer than ${MAX_API_KEY_BYTES} bytes; reading stopped there`, "Check that you pasted only the API key.")
       case "EndOfInput":
         return yield* CliExit.usage(
           onTty ? "No API key was entered" : "No API key on standard input",
