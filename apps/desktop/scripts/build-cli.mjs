@@ -25,6 +25,24 @@ export const appRoot = fileURLToPath(new URL("..", import.meta.url))
 export const cliOutDir = path.join(appRoot, "cli-dist")
 const keytarWorker = path.join(appRoot, "../../packages/desktop-layer/src/keytar-worker.cjs")
 
+/**
+ * `import { NodeFileSystem } from "@effect/platform-node-shared"` (the desktop layers' style) pulls
+ * the whole barrel into a bundle — `ws` and its http/tls/zlib requires included, ~40 KB that run
+ * at start-up. The barrel is replaced by the one module that is used; a name not listed here is
+ * a build error, not a silent gap.
+ */
+const platformBarrel = {
+  name: "platform-node-shared-barrel",
+  setup(build) {
+    build.onResolve({ filter: /^@effect\/platform-node-shared$/ }, () => ({ path: "platform-node-shared", namespace: "fishbowl-cli" }))
+    build.onLoad({ filter: /.*/, namespace: "fishbowl-cli" }, () => ({
+      contents: 'export * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"\nexport * as NodePath from "@effect/platform-node-shared/NodePath"\n',
+      resolveDir: appRoot,
+      loader: "js"
+    }))
+  }
+}
+
 /** CommonJS, so the bin can hand V8 a code cache; `import.meta.url` becomes the bundle's own URL. */
 const banner = "const __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"
 
@@ -58,6 +76,7 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
     define: { "import.meta.url": "__fishbowlImportMetaUrl" },
     target: "node20",
     external: ["keytar"],
+    plugins: [platformBarrel],
     banner: { js: banner },
     minify: true,
     legalComments: "none",
