@@ -19,9 +19,14 @@ try {
   process.stderr.write("error: fishbowl-llm is not built\nhint: Run `npm run build:cli --workspace @fishbowl/desktop` (npm ci does it too).\n")
   process.exit(1)
 }
+// The cache file starts with a 64-byte header: the bundle's first line (its build id). V8 itself
+// checks only the source's length, so a cache of another build must never reach it.
+const HEADER = 64
+const buildLine = source.slice(0, source.indexOf("\n"))
 let cachedData
 try {
-  cachedData = readFileSync(cacheFile)
+  const file = readFileSync(cacheFile)
+  if (file.subarray(0, HEADER).toString("utf8").trimEnd() === buildLine) cachedData = file.subarray(HEADER)
 } catch {
   cachedData = undefined
 }
@@ -35,7 +40,9 @@ bundleModule.exports.main().then(() => {
   if (process.env.FISHBOWL_CLI_WRITE_CODE_CACHE === "1") {
     // after a run, so the functions that ran at start-up are in the cache too
     const temporary = `${cacheFile}.tmp-${process.pid}`
-    writeFileSync(temporary, script.createCachedData())
+    const header = Buffer.alloc(HEADER, " ")
+    header.write(buildLine, "utf8")
+    writeFileSync(temporary, Buffer.concat([header, script.createCachedData()]))
     renameSync(temporary, cacheFile)
   }
 })

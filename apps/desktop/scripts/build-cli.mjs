@@ -17,6 +17,7 @@
  */
 import * as esbuild from "esbuild"
 import { spawn } from "node:child_process"
+import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -43,8 +44,13 @@ const platformBarrel = {
   }
 }
 
-/** CommonJS, so the bin can hand V8 a code cache; `import.meta.url` becomes the bundle's own URL. */
-const banner = "const __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;"
+/**
+ * CommonJS, so the bin can hand V8 a code cache; `import.meta.url` becomes the bundle's own URL.
+ * The first line names the build: V8 checks a cache against the source's length only, so the bin
+ * uses a cache only when it carries the same build id (see bin/fishbowl-llm.cjs).
+ */
+const bannerFor = (buildId) =>
+  `// fishbowl-llm build ${buildId}\nconst __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;`
 
 /**
  * Builds into `outDir`. Each file is written beside its target and renamed over it, so a test or
@@ -77,7 +83,7 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
     target: "node20",
     external: ["keytar"],
     plugins: [platformBarrel],
-    banner: { js: banner },
+    banner: { js: bannerFor(randomUUID()) },
     minify: true,
     legalComments: "none",
     logLevel: "warning"

@@ -496,3 +496,30 @@ describe("fishbowl-llm documentation", () => {
     expect(documented).toBe(help.stdout.replace(/\n$/, ""))
   })
 })
+
+describe("fishbowl-llm bin", () => {
+  it("runs with its build's V8 code cache, and never with a cache of another build", async () => {
+    const { cpSync, mkdirSync } = await import("node:fs")
+    const root = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-bin-"))
+    try {
+      const appDir = NodePath.join(root, "app")
+      mkdirSync(NodePath.join(appDir, "bin"), { recursive: true })
+      cpSync(BIN, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
+      cpSync(NodePath.join(NodePath.dirname(BIN), "..", "cli-dist"), NodePath.join(appDir, "cli-dist"), { recursive: true })
+      const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
+      const env = { ...keychainEnv, FISHBOWL_CLI_DEBUG_CACHE: "1" }
+      const used = await runChild(process.execPath, [copy, "--version"], { env })
+      expect(used).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache used\n" })
+      // same length, other build id: V8 alone would accept it
+      const cacheFile = NodePath.join(appDir, "cli-dist", "fishbowl-llm.cjs.v8cache")
+      const cache = readFileSync(cacheFile)
+      const at = cache.indexOf("build ") + "build ".length
+      cache.write(cache[at] === "0".charCodeAt(0) ? "1" : "0", at)
+      writeFileSync(cacheFile, cache)
+      const other = await runChild(process.execPath, [copy, "--version"], { env })
+      expect(other).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache absent\n" })
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
+})
