@@ -53,13 +53,12 @@ const bannerFor = (buildId) =>
   `// fishbowl-llm build ${buildId}\nconst __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;`
 
 /**
- * Builds into `outDir`. Each file is written beside its target and renamed over it, so a test or
- * a user running the CLI during a rebuild sees the old bundle or the new one, never half of one.
+ * Runs the bin that loads `outDir` (`<outDir>/../bin/fishbowl-llm.cjs`) once with
+ * FISHBOWL_CLI_WRITE_CODE_CACHE=1, which makes it write the cache.
  */
-/** Runs the bin once with FISHBOWL_CLI_WRITE_CODE_CACHE=1, which makes it write the cache. */
-const writeCodeCache = () =>
+const writeCodeCache = (outDir) =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(appRoot, "bin/fishbowl-llm.cjs"), "--help"], {
+    const child = spawn(process.execPath, [path.join(outDir, "..", "bin", "fishbowl-llm.cjs"), "--help"], {
       env: { ...process.env, FISHBOWL_CLI_WRITE_CODE_CACHE: "1" },
       stdio: ["ignore", "ignore", "inherit"]
     })
@@ -67,6 +66,11 @@ const writeCodeCache = () =>
     child.on("exit", (code) => (code === 0 ? resolve(undefined) : reject(new Error(`writing the code cache failed (exit ${code})`))))
   })
 
+/**
+ * Builds into `outDir` (a `cli-dist` folder beside the `bin` folder of the bin that loads it).
+ * Concurrent builds are safe: each file is written beside its target and renamed over it, so a test
+ * or a user running the CLI during a rebuild sees the old bundle or the new one, never half of one.
+ */
 export const buildCli = async ({ outDir = cliOutDir } = {}) => {
   await fs.mkdir(outDir, { recursive: true })
   const suffix = `.tmp-${process.pid}-${Date.now()}`
@@ -91,7 +95,7 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
   await fs.copyFile(keytarWorker, worker + suffix)
   await fs.rename(worker + suffix, worker)
   await fs.rename(bundle + suffix, bundle)
-  await writeCodeCache()
+  await writeCodeCache(outDir)
   return outDir
 }
 

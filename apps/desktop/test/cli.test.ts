@@ -505,7 +505,8 @@ describe("fishbowl-llm bin", () => {
       const appDir = NodePath.join(root, "app")
       mkdirSync(NodePath.join(appDir, "bin"), { recursive: true })
       cpSync(BIN, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
-      cpSync(NodePath.join(NodePath.dirname(BIN), "..", "cli-dist"), NodePath.join(appDir, "cli-dist"), { recursive: true })
+      // a private build: the shared cli-dist may be rebuilt by a parallel test file meanwhile
+      await buildCli({ outDir: NodePath.join(appDir, "cli-dist") })
       const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
       const env = { ...keychainEnv, FISHBOWL_CLI_DEBUG_CACHE: "1" }
       const used = await runChild(process.execPath, [copy, "--version"], { env })
