@@ -452,6 +452,23 @@ describe("fishbowl-llm doctor", () => {
     expect(JSON.parse(unavailable.stdout).findings).toContainEqual(expect.objectContaining({ id: "keychain.reachable", severity: "error" }))
   })
 
+  it("a locked keyring reads as locked, not absent, through the in-process keytar: key → 4, doctor --probe → 4", async () => {
+    expect((await cli(["add", "--provider", "openai", "--name", "L", "--api-key-stdin"], { stdin: "sk-locked-read" })).code).toBe(0)
+    await secretService.lock()
+    try {
+      const key = await cli(["key", "L"])
+      expect(key.code, key.stderr).toBe(4)
+      expect(key.stdout).toBe("")
+      expect(key.stderr).toMatch(/locked/i)
+      const doctor = await cli(["doctor", "--probe", "--json"])
+      expect(doctor.code).toBe(4)
+      expect(JSON.parse(doctor.stdout).findings).toContainEqual(expect.objectContaining({ id: "keys.locked", severity: "error" }))
+    } finally {
+      await secretService.unlock()
+    }
+    expect((await cli(["key", "L"])).stdout).toBe("sk-locked-read\n")
+  })
+
   it("--fix finishes or undoes a stuck change that plain recovery leaves to its owner", async () => {
     const now = new Date().toISOString()
     const configId = "0b5c9e1a-7d2f-4c3b-9a8e-1f2d3c4b5a69"
