@@ -469,6 +469,37 @@ describe("fishbowl-llm doctor", () => {
     expect((await cli(["key", "L"])).stdout).toBe("sk-locked-read\n")
   })
 
+  it("Ctrl-C while a keychain call is open: the process waits for the Secret Service's answer, then exits 130", async () => {
+    expect((await cli(["add", "--provider", "openai", "--name", "S", "--api-key-stdin"], { stdin: "sk-slow-answer" })).code).toBe(0)
+    const daemon = secretService.daemonPid
+    expect(daemon).toBeTypeOf("number")
+    // A stopped daemon leaves the D-Bus call unanswered, as a busy or prompting keyring would.
+    process.kill(daemon!, "SIGSTOP")
+    let exited: { code: number | null; signal: string | null } | undefined
+    try {
+      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: REPO_ROOT, env: keychainEnv, stdio: ["ignore", "pipe", "pipe"] })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.on("data", (chunk) => (stdout += chunk))
+      child.stderr.on("data", (chunk) => (stderr += chunk))
+      const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve(exited = { code, signal })))
+      await new Promise((resolve) => setTimeout(resolve, 1500))
+      expect(exited, "key ended before its keychain call was answered").toBeUndefined()
+      child.kill("SIGINT")
+      await new Promise((resolve) => setTimeout(resolve, 1000))
+      expect(exited, "Ctrl-C ended the process with a D-Bus call open").toBeUndefined()
+      process.kill(daemon!, "SIGCONT")
+      expect(await exit).toEqual({ code: 130, signal: null })
+      // interrupted: the key that arrived after Ctrl-C is not printed
+      expect(stdout).toBe("")
+      expect(stderr).toBe("error: cancelled\nhint: Nothing was changed.\n")
+    } finally {
+      process.kill(daemon!, "SIGCONT")
+    }
+    expect(secretService.daemonPid).toBe(daemon)
+    expect((await cli(["key", "S"])).stdout).toBe("sk-slow-answer\n")
+  })
+
   it("--fix finishes or undoes a stuck change that plain recovery leaves to its owner", async () => {
     const now = new Date().toISOString()
     const configId = "0b5c9e1a-7d2f-4c3b-9a8e-1f2d3c4b5a69"

@@ -138,8 +138,9 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
     const onTty = io.stdin.isTTY === true
     if (!onTty && !options.fromStdin) return Option.none<string>()
     if (onTty && !options.prompt && !options.fromStdin) return Option.none<string>()
-    const input: KeyInput = yield* Effect.promise(() =>
-      onTty ? readKeyHidden("API key (input hidden): ", io.stdin, io.stderr) : readKeyFromPipe(io.stdin)
+    // Interruptible: a SIGINT from outside aborts the read, and the prompt restores the terminal.
+    const input: KeyInput = yield* Effect.promise((signal) =>
+      onTty ? readKeyHidden("API key (input hidden): ", io.stdin, io.stderr, signal) : readKeyFromPipe(io.stdin, signal)
     )
     switch (input._tag) {
       case "Entered":

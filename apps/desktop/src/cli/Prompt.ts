@@ -30,7 +30,7 @@ const READ_LIMIT = MAX_API_KEY_BYTES + 2
  * Reads a key from a pipe: stops (and closes the input) as soon as more than the key bound
  * has arrived, so `yes | fishbowl-llm add …` cannot fill memory. Drops one trailing newline.
  */
-export const readKeyFromPipe = (input: Readable): Promise<KeyInput> =>
+export const readKeyFromPipe = (input: Readable, signal?: AbortSignal): Promise<KeyInput> =>
   new Promise((resolve) => {
     const chunks: Array<Buffer> = []
     let size = 0
@@ -61,6 +61,7 @@ export const readKeyFromPipe = (input: Readable): Promise<KeyInput> =>
       finish(text === "" ? { _tag: "EndOfInput" } : { _tag: "Entered", value: text })
     }
     const onError = () => finish({ _tag: "EndOfInput" })
+    signal?.addEventListener("abort", () => finish({ _tag: "Cancelled" }), { once: true })
     input.on("data", onData)
     input.once("end", onEnd)
     input.once("error", onError)
@@ -71,7 +72,7 @@ export const readKeyFromPipe = (input: Readable): Promise<KeyInput> =>
  * Backspace deletes, Ctrl-U clears, Ctrl-C cancels, Ctrl-D on an empty line is end of input;
  * escape sequences (arrow keys) and other control characters are ignored.
  */
-export const readKeyHidden = (question: string, input: TtyInput, output: Writable): Promise<KeyInput> =>
+export const readKeyHidden = (question: string, input: TtyInput, output: Writable, signal?: AbortSignal): Promise<KeyInput> =>
   new Promise((resolve) => {
     if (input.isTTY !== true || input.setRawMode === undefined) {
       resolve({ _tag: "EndOfInput" })
@@ -130,6 +131,7 @@ export const readKeyHidden = (question: string, input: TtyInput, output: Writabl
     const onEnd = () => finish({ _tag: "HangUp" })
     const onHangUp = () => finish({ _tag: "HangUp" })
     process.once("SIGHUP", onHangUp)
+    signal?.addEventListener("abort", () => finish({ _tag: "Cancelled" }), { once: true })
     input.once("error", onHangUp)
     input.once("end", onEnd)
     output.write(question)

@@ -112,7 +112,12 @@ const stderrLogger = (io: CliStreams) =>
     io.stderr.write(`${label}: ${withoutInternalNames(parts.join(" "))}\n`)
   })
 
-export const runCli = async (argv: ReadonlyArray<string>, io: CliStreams): Promise<number> => {
+/** Runs one command line; `signal` (Ctrl-C) interrupts it, which reads as "cancelled" (130). */
+export const runCli = async (
+  argv: ReadonlyArray<string>,
+  io: CliStreams,
+  options?: { readonly signal?: AbortSignal }
+): Promise<number> => {
   const json = argv.includes("--json")
   // The last line of defence: whatever a message quotes (a path from the environment, say), a
   // terminal never receives an escape sequence from it.
@@ -145,7 +150,7 @@ export const runCli = async (argv: ReadonlyArray<string>, io: CliStreams): Promi
     Effect.provideService(Logger.LogToStderr, true),
     Effect.provideService(Console.Console, console)
   )
-  const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>)
+  const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>, options?.signal !== undefined ? { signal: options.signal } : undefined)
   if (Exit.isSuccess(exit)) {
     if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
     return ExitCode.ok

@@ -5,7 +5,7 @@
  */
 import { runCli } from "./fishbowl-llm.ts"
 import { ExitCode } from "./ExitCodes.ts"
-import { pendingCalls, settled } from "./InProcessKeytar.ts"
+import { settled } from "./InProcessKeytar.ts"
 
 /**
  * After a hang-up Node's own exit path aborts (SIGABRT, or SIGSEGV on Node 20) restoring the
@@ -17,11 +17,19 @@ const dieOfHangUp = () => {
   process.kill(process.pid, "SIGHUP")
 }
 
-/** A signal while a keychain call is open waits for its answer, then exits 128 + signal. */
+/** Set by the first SIGINT/SIGTERM: the exit code the process ends with. */
+let signalled: number | undefined
+const controller = new AbortController()
+
+/**
+ * Ctrl-C or SIGTERM interrupts the command (nothing more is printed) — but the process still
+ * ends only once every keychain call is answered: main awaits {@link settled} before returning.
+ */
 const onSignal = (code: number) => () => {
-  if (pendingCalls() === 0) process.exit(code)
-  void settled().then(() => process.exit(code))
+  signalled ??= code
+  controller.abort()
 }
+
 /** Signal and stream handlers of the one-shot process; installed by {@link main}. */
 const install = () => {
   process.on("SIGINT", onSignal(ExitCode.cancelled))
@@ -40,8 +48,8 @@ export const main = async (): Promise<void> => {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env
-  })
+  }, { signal: controller.signal })
   await settled()
   if (code === ExitCode.hangUp) dieOfHangUp()
-  process.exitCode = code
+  process.exitCode = signalled ?? code
 }
