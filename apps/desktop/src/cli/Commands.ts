@@ -4,7 +4,7 @@
  * `update --provider`, a pasted key as an extra argument).
  *
  * Handlers write results to stdout through {@link CliIo.out} and fail with a FishbowlError or a
- * {@link CliExit}; main.ts turns failures into `error:`/`hint:` lines and exit codes.
+ * {@link CliExit}; runCli (fishbowl-llm.ts) turns failures into `error:`/`hint:` lines and exit codes.
  */
 import {
   ConfigName,
