@@ -348,6 +348,9 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     // what the child read is bounded by the pipe's buffers, not by what was offered
     expect(accepted).toBeLessThan(8 * 1024 * 1024)
     expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+    const empty = await cli(["add", "--provider", "openai", "--name", "Empty", "--api-key-stdin"], { stdin: "" })
+    expect(empty.code).toBe(2)
+    expect(empty.stderr).toMatch(/^error: No API key on standard input\nhint: Pipe the key in/)
   })
 
   it("errors never echo escape or control characters from the command line", async () => {
