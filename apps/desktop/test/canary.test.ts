@@ -20,7 +20,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { PassThrough, Readable } from "node:stream"
 import type { Locator } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
@@ -99,6 +99,8 @@ beforeAll(async () => {
   env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
   root = fs.mkdtempSync(path.join(os.tmpdir(), "fishbowl-canary-"))
 }, 30_000)
+
+beforeEach(() => secretService?.ready())
 
 afterAll(async () => {
   await secretService?.stop()
