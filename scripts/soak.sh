@@ -31,7 +31,8 @@ logs="${SOAK_LOG_DIR:-$tmp/fishbowl-soak-$(date +%Y%m%d-%H%M%S)}"
 mkdir -p "$logs"
 
 busy_pid=""
-stop_busy() { [ -n "$busy_pid" ] && kill "$busy_pid" 2>/dev/null; busy_pid=""; }
+# SIGKILL: a subshell spinning in `while :` may not act on SIGTERM (seen here under job control)
+stop_busy() { [ -n "$busy_pid" ] && kill -KILL "$busy_pid" 2>/dev/null; busy_pid=""; }
 trap stop_busy EXIT
 if [ "$busy" = 1 ]; then
   ( while :; do :; done ) &

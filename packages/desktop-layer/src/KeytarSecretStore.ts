@@ -198,7 +198,7 @@ class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly kind: Wor
 /** The worker process is gone (or could not start) before answering. */
 class WorkerLost extends Data.TaggedError("WorkerLost")<{ readonly reason: string }> {}
 /** No answer within the call's budget; the worker was killed. */
-class WorkerTimedOut extends Data.TaggedError("WorkerTimedOut")<{ readonly millis: number }> {}
+class WorkerTimedOut extends Data.TaggedError("WorkerTimedOut")<{ readonly millis: number; readonly drainMillis: number }> {}
 /** The answer did not have the shape the protocol promises. */
 class WorkerProtocolError extends Data.TaggedError("WorkerProtocolError")<{ readonly detail: string }> {}
 
@@ -360,7 +360,7 @@ const makeSupervisor = (options: {
               // Late is not dead: the worker may still be waiting on D-Bus. Retire it (it finishes
               // that request, then exits) and let the next call start a fresh one.
               if (sentTo !== undefined) retire(sentTo)
-              return Effect.fail(new WorkerTimedOut({ millis: timeoutMillis }))
+              return Effect.fail(new WorkerTimedOut({ millis: timeoutMillis, drainMillis: options.drainMillis }))
             })
         })
       )
@@ -429,7 +429,9 @@ const toSecretStoreError = (
   switch (error._tag) {
     case "WorkerTimedOut":
       return new KeychainUnavailable({
-        message: `${action}: the keychain did not answer within ${error.millis} ms (the request may still complete)`,
+        message: `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
+          Math.round(error.drainMillis / 1000)
+        } s more to finish it and is stopped only if it stays stuck)`,
         hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry."
       })
     case "WorkerLost":

@@ -211,6 +211,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         const error = yield* Effect.flip(store.get(entry))
         assert.strictEqual(error._tag, "KeychainUnavailable")
         assert.include(error.message, "did not answer within 500 ms")
+        assert.include(error.message, "is stopped only if it stays stuck")
         assert.include(error.hint, "prompt")
         assert.isBelow(Date.now() - started, 3000)
         assert.deepStrictEqual(reveal(yield* store.get(entry)), Option.some("still-there"))
