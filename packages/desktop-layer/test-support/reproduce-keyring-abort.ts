@@ -57,13 +57,28 @@
  *   primed    first message Get(org.freedesktop.Secret.Service, Collections) on /org/freedesktop/secrets
  *             (needs no client record), wait for it, THEN Get(Collection, Locked), then close
  *             normally. No aborts.
+ *   getall    first message GetAll(org.freedesktop.Secret.Collection) (what `dbus-send ... GetAll` would
+ *             do): GDBus skips properties whose getter fails, so the race costs an answer without
+ *             Locked (counted as answersWithoutLocked, two CRITICALs in the daemon's log), never an abort.
  *   --client raw (default): an in-process minimal D-Bus client, fast (~1000 clients/s).
  *   --client dbus-send: spawns the worker's exact lock-check command (old, graceful only).
  *   --traffic T: T long-lived, already-known connections that keep 3 Gets in flight each, so the
  *             daemon's main loop is busy like during a test (default 2; 0 still aborts, more rarely).
  *
- * FIGURES (this machine, 2 shared cores under load 7-10, `nice -n 19`, --parallel 4 --traffic 2):
- *   see the report of issue 9 / the summary line this script prints.
+ * FIGURES (2026-12-01, this machine: 2 shared cores at load 7-10, `nice -n 19`, --parallel 4 --traffic 2
+ * unless noted; "aborts" = daemon SIGABRTs with the three lines above, daemon restarted after each):
+ *   --mode old      --client raw        20000 clients  7 aborts  (18 s)
+ *   --mode graceful --client raw        20000 clients  5 aborts  (18 s; again 5 in 20000, 2 in 10000, 4 in 10000)
+ *   --mode graceful --client raw --parallel 1 --traffic 0: 1 abort in 10000, then 0 in 10000 (sequential
+ *                   clients, nothing else on the bus: rarer, not impossible)
+ *   --mode old      --client dbus-send  12000 clients  1 abort   (44 s); 0 in 4000
+ *   --mode graceful --client dbus-send  12000 clients  2 aborts  (96 s); 0 in 4000; 3 in 4000
+ *   --mode primed   --client raw        30000 + 10000 + 10000 clients  0 aborts
+ *   --mode getall   --client raw        20000 clients  0 aborts, 19 answers without Locked
+ *   (errors in the lines: NoReply/ServiceUnknown = calls in flight when the daemon died or while it
+ *   restarted; UnknownMethod on the aliases/default path = a second, harmless-looking race: the GDBus
+ *   filter reads the `aliases` table in the worker thread while update_default() replaces
+ *   aliases["default"] on the main thread for every new client, so the path is sometimes not rewritten.)
  *
  * Run from the repository root:
  *   nice -n 19 node --import tsx packages/desktop-layer/test-support/reproduce-keyring-abort.ts \
@@ -89,6 +104,8 @@ interface Reply {
   /** 2 method return, 3 error, 0 connection closed before an answer */
   readonly type: number
   readonly errorName: string | undefined
+  /** the whole message, to look into the answer */
+  readonly bytes: Buffer
 }
 
 const pad = (n: number, a: number) => (a - (n % a)) % a
@@ -163,7 +180,7 @@ const encodeCall = (serial: number, call: Call): Buffer => {
 
 /** Splits complete messages off `buf`; returns (type, reply serial, error name) of each. */
 const decodeMessages = (buf: Buffer) => {
-  const out: Array<{ type: number; replySerial: number | undefined; errorName: string | undefined }> = []
+  const out: Array<{ type: number; replySerial: number | undefined; errorName: string | undefined; bytes: Buffer }> = []
   let off = 0
   while (buf.length - off >= 16) {
     const le = buf[off] === 0x6c
@@ -198,7 +215,7 @@ const decodeMessages = (buf: Buffer) => {
         break
       }
     }
-    out.push({ type: buf[off + 1] ?? 0, replySerial, errorName })
+    out.push({ type: buf[off + 1] ?? 0, replySerial, errorName, bytes: Buffer.from(buf.subarray(off, off + total)) })
     off += total
   }
   return { messages: out, rest: buf.subarray(off) }
@@ -258,7 +275,7 @@ const connect = (busAddress: string, first: ReadonlyArray<Call>): Promise<Connec
     })
     socket.on("close", () => {
       closedResolve()
-      for (const [n] of waiting) settle(n, { type: 0, errorName: "closed" })
+      for (const [n] of waiting) settle(n, { type: 0, errorName: "closed", bytes: Buffer.alloc(0) })
     })
     socket.on("connect", () => {
       const uid = Buffer.from(String(process.getuid?.() ?? 0)).toString("hex")
@@ -284,7 +301,7 @@ const connect = (busAddress: string, first: ReadonlyArray<Call>): Promise<Connec
       const { messages, rest } = decodeMessages(buf)
       buf = Buffer.from(rest)
       for (const m of messages) {
-        if ((m.type === 2 || m.type === 3) && m.replySerial !== undefined) settle(m.replySerial, { type: m.type, errorName: m.errorName })
+        if ((m.type === 2 || m.type === 3) && m.replySerial !== undefined) settle(m.replySerial, { type: m.type, errorName: m.errorName, bytes: m.bytes })
       }
     })
   })
@@ -300,6 +317,7 @@ const GET_LOCKED: Call = {
   member: "Get",
   args: ["org.freedesktop.Secret.Collection", "Locked"]
 }
+const GET_ALL_COLLECTION: Call = { ...GET_LOCKED, member: "GetAll", args: ["org.freedesktop.Secret.Collection"] }
 /** Answered from the daemon's main loop and needs no client record (Service skeleton property). */
 const GET_COLLECTIONS: Call = {
   dest: SECRETS,
@@ -309,6 +327,15 @@ const GET_COLLECTIONS: Call = {
   args: ["org.freedesktop.Secret.Service", "Collections"]
 }
 /** The keytar worker's lock-state helper, argument for argument (keytar-worker.cjs readLocked). */
+const DBUS_SEND_GET_ALL = [
+  "--session",
+  "--print-reply",
+  "--reply-timeout=3000",
+  `--dest=${SECRETS}`,
+  GET_LOCKED.path,
+  "org.freedesktop.DBus.Properties.GetAll",
+  "string:org.freedesktop.Secret.Collection"
+]
 const DBUS_SEND_LOCK_CHECK = [
   "--session",
   "--print-reply",
@@ -337,7 +364,7 @@ const client = options.get("client") ?? "raw"
 const iterations = Number(options.get("iterations") ?? 10_000)
 const parallel = Number(options.get("parallel") ?? 4)
 const trafficConnections = Number(options.get("traffic") ?? 2)
-if (!["old", "graceful", "primed"].includes(mode)) throw new Error("--mode must be old, graceful or primed")
+if (!["old", "graceful", "primed", "getall"].includes(mode)) throw new Error("--mode must be old, graceful, primed or getall")
 if (!["raw", "dbus-send"].includes(client)) throw new Error("--client must be raw or dbus-send")
 if (client === "dbus-send" && mode === "primed") throw new Error("dbus-send sends one message per connection: --mode primed needs --client raw")
 
@@ -398,7 +425,19 @@ const noticeDeath = async () => {
   await restarting
 }
 
+/** GetAll answers in which the race left out the properties (the getter failed, GDBus skipped them). */
+let answersWithoutLocked = 0
+
 const oneClient = async () => {
+  if (client === "dbus-send" && mode === "getall") {
+    const child = spawn("dbus-send", DBUS_SEND_GET_ALL, { env, stdio: ["ignore", "pipe", "ignore"] })
+    let out = ""
+    child.stdout.on("data", (d: Buffer) => (out += d.toString("utf8")))
+    const code = await new Promise<number | null>((r) => child.once("close", (c) => r(c)))
+    if (code !== 0) failed(`dbus-send exited with ${code}`)
+    else if (!out.includes("\"Locked\"")) answersWithoutLocked++
+    return
+  }
   if (client === "dbus-send") {
     const child = spawn("dbus-send", DBUS_SEND_LOCK_CHECK, { env, stdio: "ignore" })
     const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)))
@@ -416,6 +455,14 @@ const oneClient = async () => {
     const c = await connect(ss.busAddress, [GET_COLLECTIONS])
     check("Get Collections", await c.answer(1))
     check("Get Locked", await c.call(GET_LOCKED))
+    await c.end()
+    return
+  }
+  if (mode === "getall") {
+    const c = await connect(ss.busAddress, [GET_ALL_COLLECTION])
+    const r = await c.answer(1)
+    check("GetAll", r)
+    if (r.type === 2 && !r.bytes.includes("Locked")) answersWithoutLocked++
     await c.end()
     return
   }
@@ -451,6 +498,6 @@ await Promise.race([trafficDone, sleep(2000)])
 await ss.stop()
 
 const firstAbort = harnessReports.find((r) => r.includes("exited unexpectedly"))
-console.log(JSON.stringify({ mode, client, iterations: started, parallel, traffic: trafficConnections, aborts, errors, errorKinds: Object.fromEntries(errorKinds), seconds: (Date.now() - t0) / 1000 }))
+console.log(JSON.stringify({ mode, client, iterations: started, parallel, traffic: trafficConnections, aborts, ...(mode === "getall" ? { answersWithoutLocked } : {}), errors, errorKinds: Object.fromEntries(errorKinds), seconds: (Date.now() - t0) / 1000 }))
 if (firstAbort !== undefined) printError(firstAbort.slice(0, 700))
 process.exit(0)
