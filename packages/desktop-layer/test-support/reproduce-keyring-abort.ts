@@ -6,9 +6,10 @@
  *   GLib-GIO:ERROR:../../../gio/gdbusconnection.c:4723:invoke_get_property_in_idle_cb: assertion failed: (error != NULL)
  *
  * Affected here: gnome-keyring-daemon 42.1 (Debian 12 package 42.1-1+b2) with GLib 2.74.6-2+deb12u9
- * (libglib2.0-0), dbus 1.14.10. The same three lines are reported upstream for gnome-keyring 50.0 /
- * GLib 2.88 (GNOME/gnome-keyring issue 195, "~1 abort per ~4,000 short-lived Secret Service clients"),
- * so newer versions are affected too.
+ * (libglib2.0-0), dbus 1.14.10. The same lines are reported for gnome-keyring 50.0 / GLib 2.88 on
+ * GitHub (omacom/omarchy#11590; jkoestinger/omarchy-vpn#42: short-lived clients that connect, read
+ * the default collection and exit; grichard99/omaproton-vpn#63 quotes GNOME/gnome-keyring issue 195:
+ * "~1 abort per ~4,000 short-lived Secret Service clients"), so newer versions are affected too.
  *
  * TRIGGER: a NEW bus connection whose FIRST message to gnome-keyring is a property Get on a
  * collection or item (org.freedesktop.DBus.Properties.Get(org.freedesktop.Secret.Collection, Locked)).
