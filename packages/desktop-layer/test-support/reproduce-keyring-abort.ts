@@ -52,7 +52,9 @@
  *
  * MODES (each new client connects, sends Hello and its first call in one write):
  *   old       first message Get(Collection, Locked); the client is SIGKILLed / its socket destroyed
- *             0-5 ms after it was started, answered or not (the old shutdown).
+ *             0-5 ms after it was started, answered or not: the old lock check with the old shutdown.
+ *   new       = getall below, closed normally: the lock check keytar-worker.cjs and the harness use now
+ *             (GetAll, retried when the answer lacks Locked), with the new graceful shutdown.
  *   graceful  first message Get(Collection, Locked); the client waits for the answer, then closes
  *             normally (the "let in-flight calls finish, then exit" shutdown). Still aborts.
  *   primed    first message Get(org.freedesktop.Secret.Service, Collections) on /org/freedesktop/secrets
@@ -360,12 +362,13 @@ const options = (() => {
   }
   return out
 })()
-const mode = options.get("mode") ?? "old"
+/** `new` is what keytar-worker.cjs and the harness do now: GetAll on a fresh connection, closed normally. */
+const mode = options.get("mode") === "new" ? "getall" : options.get("mode") ?? "old"
 const client = options.get("client") ?? "raw"
 const iterations = Number(options.get("iterations") ?? 10_000)
 const parallel = Number(options.get("parallel") ?? 4)
 const trafficConnections = Number(options.get("traffic") ?? 2)
-if (!["old", "graceful", "primed", "getall"].includes(mode)) throw new Error("--mode must be old, graceful, primed or getall")
+if (!["old", "graceful", "primed", "getall"].includes(mode)) throw new Error("--mode must be old, new (= getall), graceful, primed or getall")
 if (!["raw", "dbus-send"].includes(client)) throw new Error("--client must be raw or dbus-send")
 if (client === "dbus-send" && mode === "primed") throw new Error("dbus-send sends one message per connection: --mode primed needs --client raw")
 
