@@ -317,11 +317,14 @@ describe("Migration (a): keys inside preferences.json", () => {
       assert.deepStrictEqual(again, {
         from: dir,
         nothingToDo: true,
+        complete: true,
+        needsDesktopApp: false,
         migrated: [],
         skipped: [],
         removedFiles: [],
         rewrittenFiles: [],
-        keptFiles: []
+        keptFiles: [],
+        filesHoldingKeys: []
       })
       assert.deepStrictEqual(allFiles(dir).map((path) => [path, fsSync.readFileSync(path, "utf8")]), snapshot)
       yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
@@ -483,11 +486,14 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
     return Effect.gen(function*() {
       const report = yield* migrate({ decrypt })
       assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Work", "Local"])
-      assert.deepStrictEqual(report.skipped, [{
+      assert.deepStrictEqual(report.skipped.map(({ fix: _fix, ...entry }) => entry), [{
         name: "Gemini",
         source: NodePath.join(dir, "llm_config.json"),
         reason: "key undecryptable (safeStorage could not decrypt it)"
       }])
+      assert.include(report.skipped[0]!.fix, "safeStorage keys are tied to that login")
+      assert.isFalse(report.complete)
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "secure_keys.json")])
       assert.deepStrictEqual(report.removedFiles, [])
       assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "secure_keys.json")])
       for (const [name, text] of Object.entries(before)) assert.strictEqual(fsSync.readFileSync(NodePath.join(dir, name), "utf8"), text)
