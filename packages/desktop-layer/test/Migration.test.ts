@@ -794,6 +794,17 @@ const scenarios: ReadonlyArray<Scenario> = [
       return { expected: expectedB(keys), canaries: [keys.openai, keys.google] }
     },
     options: { decrypt }
+  },
+  {
+    name: "(c) Fishbowl's secure_keys.json",
+    setUp: (dir) => {
+      const { configs, keys, canaries } = fishbowlUser(dir, "production")
+      return {
+        expected: configs.map((config) => ({ name: config.customName, provider: OUR_PROVIDER[config.provider], key: keys[config.id]! })),
+        canaries
+      }
+    },
+    options: { decrypt: safeStorage.decryptString }
   }
 ]
 
@@ -898,6 +909,38 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
         for (const config of yield* store.list) yield* store.remove(config.id)
         assert.deepStrictEqual(yield* store.list, [])
       }).pipe(Effect.provide(real()))
+    }).pipe(Effect.timeout("60 seconds"))
+  }, 90_000)
+
+  it.live("Fishbowl's production and test files: a crash mid-import, then every key read back from the keychain by a new worker; no key on disk", () => {
+    const production = freshDir()
+    const test = freshDir()
+    const prod = fishbowlUser(production, "production")
+    const plain = fishbowlUser(test, "test")
+    const real = (dir: string, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+      LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
+        Layer.provideMerge(Layer.mergeAll(
+          KeytarSecretStore.layer({ workerEnv: childEnv(secretService!.env) }),
+          JsonFilePreferencesStore.layer({ dataDir: dir }),
+          crash,
+          NodeFileSystem.layer
+        ))
+      )
+    return Effect.gen(function*() {
+      for (const [dir, user, options] of [[production, prod, { decrypt: safeStorage.decryptString }], [test, plain, {}]] as const) {
+        const crashed = yield* Migration.migrate(options).pipe(Effect.provide(real(dir, crashAt("migrate.secret-written", 2))), Effect.exit)
+        assert.isTrue(isSimulatedCrash(crashed))
+        const report = yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))
+        noKeyMaterial(report, user.canaries)
+        assert.isTrue(report.complete)
+        yield* expectFishbowlImported(user.configs, user.keys).pipe(Effect.provide(real(dir)))
+        assert.deepStrictEqual(filesHolding(dir, user.canaries), [])
+        assert.isTrue((yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))).nothingToDo)
+        yield* Effect.gen(function*() {
+          const store = yield* LlmConfigStore
+          for (const config of yield* store.list) yield* store.remove(config.id)
+        }).pipe(Effect.provide(real(dir)))
+      }
     }).pipe(Effect.timeout("60 seconds"))
   }, 90_000)
 })
