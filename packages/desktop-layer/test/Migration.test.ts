@@ -13,6 +13,7 @@ import {
   type ConfigId,
   type CrashPoint,
   CrashPoints,
+  Diagnostics,
   crashPoints,
   type LlmConfig,
   LlmConfigStore,
@@ -32,6 +33,8 @@ import * as fsSync from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll } from "vitest"
+import { leftoverKeyFilesFinding } from "../src/DesktopDiagnostics.ts"
+import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
 import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
@@ -763,6 +766,56 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const error = yield* Effect.flip(migrate({ from: NodePath.join(dir, "missing") }))
       assert.strictEqual(error._tag, "InvalidInput")
       assert.include(error.message, "does not exist")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+describe("doctor: files that still hold keys", () => {
+  it.live("lists the pending file, Fishbowl's key files and copies of preferences.json with keys, with the fix", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("left")
+    const withKey = { llm: { configs: [{ provider: "openai", name: "Old", apiKey: key }] } }
+    write(dir, "llm_migration_pending.json", { format: "fishbowl-llm-migration-pending", version: 1, entries: [] })
+    writeSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    writeTestSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    write(dir, "preferences.json.bak.1", withKey)
+    write(dir, "preferences.json.bak.2", { llm: { version: 1, configs: [], journal: [] } })
+    write(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z", withKey)
+    write(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z", `{"llm":{"configs":[{"apiKey":"${key}"`)
+    return Effect.gen(function*() {
+      const finding = yield* leftoverKeyFilesFinding(dir)
+      assert.strictEqual(finding.severity, "warning")
+      for (const name of ["llm_migration_pending.json", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
+        assert.include(finding.message, `${name} (`)
+      }
+      assert.notInclude(finding.message, "preferences.json.bak.2")
+      assert.include(finding.message, "6 file(s)")
+      assert.include(finding.hint, "Run `fishbowl-llm migrate`")
+      assert.include(finding.hint, "start Fishbowl once")
+      assert.include(finding.hint, `rm "${NodePath.join(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z")}"`)
+      assert.notInclude(JSON.stringify(finding), key)
+      // Through `doctor` (Diagnostics on the desktop layer).
+      const report = yield* Diagnostics.use((diagnostics) => diagnostics.diagnose()).pipe(
+        Effect.provide(DesktopLayer.layer({ dataDir: dir, secretBackend: "session" }))
+      )
+      assert.deepInclude(report.findings, finding)
+      // A clean folder is ok.
+      assert.strictEqual((yield* leftoverKeyFilesFinding(freshDir())).severity, "ok")
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  })
+
+  it.live("a backup that still has keys (no other legacy data) is stripped by migrate, which then reports complete", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("bak")
+    return Effect.gen(function*() {
+      yield* (yield* LlmConfigStore).create(configInput({ provider: "ollama", name: "Local" }))
+      write(dir, "preferences.json.bak.3", { theme: "dark", llm: { configs: [{ provider: "openai", name: "Gone", apiKey: key }] } })
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "preferences.json.bak.3")])
+      assert.isTrue(report.complete)
+      assert.deepStrictEqual(filesHolding(dir, [key]), [])
+      assert.strictEqual(readJson(dir, "preferences.json.bak.3").theme, "dark")
+      assert.strictEqual((yield* leftoverKeyFilesFinding(dir)).severity, "ok")
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 })

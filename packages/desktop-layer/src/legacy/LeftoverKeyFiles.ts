@@ -25,6 +25,9 @@ const preferencesHoldKey = (json: unknown) =>
   isRecord(json) && isRecord(json["llm"]) && Array.isArray(json["llm"]["configs"]) &&
   (json["llm"]["configs"] as ReadonlyArray<unknown>).some(holdsKeyField)
 
+/** An `apiKey` / `api_key` field with a non-empty text value, found without parsing. */
+const KEY_TEXT = /"api_?key"\s*:\s*"[^"]/i
+
 export const filesHoldingKeys = (dir: string) =>
   Effect.gen(function*() {
     const found: Array<FileHoldingKeys> = []
@@ -47,10 +50,13 @@ export const filesHoldingKeys = (dir: string) =>
             encrypted: kind === "encrypted"
           })
         }
+      } else if (read._tag === "Refused" && read.text === undefined) {
+        // Too large, too deep or not a file: it may hold anything. (The live preferences.json is
+        // refused by the store with its own error.)
+        if (name !== PREFERENCES_FILE_NAME) found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
       } else if (read._tag === "Refused") {
-        // The live preferences.json is refused by the store with its own error; copies may hold anything.
-        if (name !== PREFERENCES_FILE_NAME) found.push({ path, what: "a copy of preferences.json that cannot be read (it may hold keys)", encrypted: false })
-      } else if (preferencesHoldKey(read.value) || /"api_?[kK]ey"\s*:\s*"[^"]/.test(read.text)) {
+        if (KEY_TEXT.test(read.text!)) found.push({ path, what: "a damaged copy of preferences.json with keys in plain text", encrypted: false })
+      } else if (preferencesHoldKey(read.value) || KEY_TEXT.test(read.text)) {
         found.push({ path, what: "a copy of preferences.json with keys in plain text", encrypted: false })
       }
     }

@@ -26,7 +26,7 @@ export const hasOwn = (value: Raw, key: string) => Object.prototype.hasOwnProper
 /** A legacy file as read: absent, refused (unreadable, too large, too deep, not JSON) or parsed. */
 export type LegacyJson =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Refused"; readonly reason: string }
+  | { readonly _tag: "Refused"; readonly reason: string; readonly text?: string }
   | { readonly _tag: "Parsed"; readonly value: unknown; readonly text: string }
 
 export const ioError = (action: "read" | "written" | "removed", path: string) => (error: PlatformError) =>
@@ -65,7 +65,7 @@ export const readLegacyJson = (path: string): Effect.Effect<LegacyJson, never, F
     const parsed = parseBoundedJson(text, { bytes: bytes.success.length })
     return parsed._tag === "Parsed"
       ? { _tag: "Parsed", value: parsed.value, text } as const
-      : { _tag: "Refused", reason: describeBoundedJsonFailure(parsed.failure) } as const
+      : { _tag: "Refused", reason: describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
   })
 
 export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`

@@ -249,7 +249,17 @@ const sourceOf = (context: SourceContext) => {
       }), removed, rewritten)
     })
 
-  return { prefsPath, pendingPath, legacyQuarantine, readPending, writePending, scrub, adopt, underPrefsLock }
+  /** True when a backup, quarantined copy or crashed writer's temp file still has an `apiKey` field. */
+  const copiesHoldKeys = Effect.gen(function*() {
+    for (const name of yield* listFolder(from)) {
+      if (!(isBackupName(name) || isQuarantineName(name) || isTempFileOf(prefsPath, name))) continue
+      const read = yield* readLegacyJson(at(name))
+      if (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined) return true
+    }
+    return false
+  })
+
+  return { prefsPath, pendingPath, legacyQuarantine, readPending, writePending, scrub, adopt, underPrefsLock, copiesHoldKeys }
 }
 
 /** The fields of one entry of the older build's format (read tolerantly: first spelling present). */
@@ -278,7 +288,8 @@ export const PlaintextPreferencesSource: LegacySource = {
       const prefs = yield* readLegacyJson(files.prefsPath)
       if (prefs._tag === "Parsed" && isLegacyPreferences(prefs.value)) return true
       if ((yield* files.legacyQuarantine).length > 0) return true
-      return (yield* readLegacyJson(files.pendingPath))._tag !== "Missing"
+      if ((yield* readLegacyJson(files.pendingPath))._tag !== "Missing") return true
+      return yield* files.copiesHoldKeys
     }),
   load: (context) =>
     Effect.gen(function*() {
@@ -287,9 +298,17 @@ export const PlaintextPreferencesSource: LegacySource = {
       const legacyPrefs = prefs._tag === "Parsed" && isLegacyPreferences(prefs.value)
       const quarantined = yield* files.legacyQuarantine
       const pendingBefore = yield* files.readPending
-      if (!legacyPrefs && quarantined.length === 0 && pendingBefore.ok && !pendingBefore.exists) return undefined
       const removed: Array<string> = []
       const rewritten: Array<string> = []
+      if (!legacyPrefs && quarantined.length === 0 && pendingBefore.ok && !pendingBefore.exists) {
+        if (!(yield* files.copiesHoldKeys)) return undefined
+        // Only copies with keys are left (e.g. a backup written before the keys moved): strip them.
+        return {
+          entries: [],
+          notes: [],
+          finish: () => files.underPrefsLock(files.scrub([], removed, rewritten)).pipe(Effect.as({ removed, rewritten, kept: [] }))
+        }
+      }
       if (legacyPrefs || quarantined.length > 0) yield* files.adopt(removed, rewritten)
       const pending = yield* files.readPending
       if (!pending.ok) {
