@@ -47,6 +47,11 @@ export const SkippedEntry = Schema.Struct({
   name: Schema.optional(Schema.String),
   source: Schema.String,
   reason: Schema.String,
+  /**
+   * `already`: the entry is in the store; `blocked`: not imported until the user acts (see `fix`);
+   * `note`: informational (e.g. a key without a config, removed with its file).
+   */
+  kind: Schema.Literals(["already", "blocked", "note"]),
   /** What the user does about it; absent for entries already in the store. */
   fix: Schema.optional(Schema.String),
   /** The key is encrypted with Electron safeStorage: only the desktop app can finish this one. */
@@ -153,7 +158,7 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
           const name = legacy.label !== undefined ? { name: legacy.label } : {}
           if (legacy.outcome._tag === "Blocked") {
             const { reason, fix, needsDesktopApp } = legacy.outcome
-            report.skipped.push({ ...name, source: legacy.source, reason, fix, ...(needsDesktopApp === true ? { needsDesktopApp } : {}) })
+            report.skipped.push({ ...name, source: legacy.source, reason, kind: "blocked", fix, ...(needsDesktopApp === true ? { needsDesktopApp } : {}) })
             report.needsDesktopApp ||= needsDesktopApp === true
             inStore.push(false)
             continue
@@ -169,13 +174,13 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
               ...(outcome.renamedFrom !== undefined ? { renamedFrom: outcome.renamedFrom } : {})
             })
           } else if (outcome._tag === "AlreadyPresent") {
-            report.skipped.push({ ...name, source: legacy.source, reason: ALREADY })
+            report.skipped.push({ ...name, source: legacy.source, reason: ALREADY, kind: "already" })
           } else {
-            report.skipped.push({ ...name, source: legacy.source, reason: outcome.reason, fix: "Run the migration again; the legacy files are kept until it succeeds." })
+            report.skipped.push({ ...name, source: legacy.source, reason: outcome.reason, kind: "blocked", fix: "Run the migration again; the legacy files are kept until it succeeds." })
           }
           inStore.push(outcome._tag !== "Skipped")
         }
-        for (const note of batch.notes) report.skipped.push(note)
+        for (const { blocking, ...note } of batch.notes) report.skipped.push({ ...note, kind: blocking ? "blocked" : "note" })
         const finished = yield* batch.finish(inStore)
         report.removedFiles.push(...finished.removed)
         for (const path of finished.rewritten) if (!report.rewrittenFiles.includes(path)) report.rewrittenFiles.push(path)
@@ -194,7 +199,7 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
     report.filesHoldingKeys = [...yield* filesHoldingKeys(from)]
     report.nothingToDo = !found && report.filesHoldingKeys.length === 0
     report.complete = report.keptFiles.length === 0 && report.filesHoldingKeys.length === 0 &&
-      report.skipped.every((entry) => entry.fix === undefined || entry.reason.startsWith("key \""))
+      report.skipped.every((entry) => entry.kind !== "blocked")
     return report satisfies MigrationReport
   })
 

@@ -504,7 +504,8 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
       assert.deepStrictEqual(report.skipped.map(({ fix: _fix, ...entry }) => entry), [{
         name: "Gemini",
         source: NodePath.join(dir, "llm_config.json"),
-        reason: "key undecryptable (safeStorage could not decrypt it)"
+        reason: "key undecryptable (safeStorage could not decrypt it)",
+        kind: "blocked"
       }])
       assert.include(report.skipped[0]!.fix, "safeStorage keys are tied to that login")
       assert.isFalse(report.complete)

@@ -41,7 +41,7 @@ const describeReport = (report: MigrationReport): string => {
 /** Why the run is not complete, for stderr; undefined when it is. */
 const incompleteError = (report: MigrationReport) => {
   if (report.complete || report.nothingToDo) return undefined
-  const blocked = report.skipped.filter((entry) => entry.fix !== undefined && !entry.reason.startsWith("key \""))
+  const blocked = report.skipped.filter((entry) => entry.kind === "blocked")
   const waiting = blocked.filter((entry) => entry.needsDesktopApp === true)
   const parts = [
     ...(blocked.length > 0 ? [`${blocked.length} configuration(s) not imported`] : []),

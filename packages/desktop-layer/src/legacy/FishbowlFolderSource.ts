@@ -81,7 +81,8 @@ export const FishbowlFolderSource: LegacySource = {
         return keepAll([{
           source: keyFiles.find(mayHoldKeys)!.path,
           reason: `keys were found but ${LLM_CONFIG_FILE} is missing; the key files are kept`,
-          fix: `Put Fishbowl's ${LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`
+          fix: `Put Fishbowl's ${LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
+          blocking: true
         }])
       }
       const list = config._tag === "Parsed" ? configEntries(config.value) : undefined
@@ -89,7 +90,8 @@ export const FishbowlFolderSource: LegacySource = {
         return keepAll([{
           source: configPath,
           reason: `${NodePath.basename(configPath)} cannot be read: ${config._tag === "Refused" ? config.reason : "it is not a JSON list of configurations"}`,
-          fix: `Restore ${NodePath.basename(configPath)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`
+          fix: `Restore ${NodePath.basename(configPath)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+          blocking: true
         }])
       }
       for (const file of keyFiles) {
@@ -97,7 +99,8 @@ export const FishbowlFolderSource: LegacySource = {
           return keepAll([{
             source: file.path,
             reason: `${NodePath.basename(file.path)} cannot be read: ${file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"}`,
-            fix: `Restore ${NodePath.basename(file.path)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`
+            fix: `Restore ${NodePath.basename(file.path)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+            blocking: true
           }])
         }
       }
@@ -134,7 +137,8 @@ export const FishbowlFolderSource: LegacySource = {
             notes.push({
               source: file.path,
               reason: `key "${name}" has no configuration in ${NodePath.basename(configPath)} (Fishbowl deletes the metadata before the key); it is not imported`,
-              fix: "Nothing to do: it is removed with the file once every configuration is migrated."
+              fix: "Nothing to do: it is removed with the file once every configuration is migrated.",
+              blocking: false
             })
           }
         }

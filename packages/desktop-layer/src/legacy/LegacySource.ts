@@ -39,6 +39,8 @@ export interface SourceNote {
   readonly source: string
   readonly reason: string
   readonly fix: string
+  /** True when the source cannot finish until the user acts (else informational). */
+  readonly blocking: boolean
 }
 
 /** What `finish` did with the files. */

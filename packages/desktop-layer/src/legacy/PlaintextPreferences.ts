@@ -317,7 +317,8 @@ export const PlaintextPreferencesSource: LegacySource = {
           notes: [{
             source: files.pendingPath,
             reason: `${PENDING_FILE} cannot be read: ${pending.reason}; it is kept unchanged`,
-            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run \`fishbowl-llm migrate\` again.`
+            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run \`fishbowl-llm migrate\` again.`,
+            blocking: true
           }],
           finish: () => Effect.succeed({ removed, rewritten, kept: [files.pendingPath] })
         }
