@@ -25,7 +25,7 @@ const preferencesHoldKey = (json: unknown) =>
   isRecord(json) && isRecord(json["llm"]) && Array.isArray(json["llm"]["configs"]) &&
   (json["llm"]["configs"] as ReadonlyArray<unknown>).some(holdsKeyField)
 
-/** An `apiKey` / `api_key` field with a non-empty text value, found without parsing. */
+/** An `apiKey` / `api_key` field with a non-empty text value, looked for in damaged (unparseable) copies only. */
 const KEY_TEXT = /"api_?key"\s*:\s*"[^"]/i
 
 export const filesHoldingKeys = (dir: string) =>
@@ -56,8 +56,12 @@ export const filesHoldingKeys = (dir: string) =>
         if (name !== PREFERENCES_FILE_NAME) found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
       } else if (read._tag === "Refused") {
         if (KEY_TEXT.test(read.text!)) found.push({ path, what: "a damaged copy of preferences.json with keys in plain text", encrypted: false })
-      } else if (preferencesHoldKey(read.value) || KEY_TEXT.test(read.text)) {
-        found.push({ path, what: "a copy of preferences.json with keys in plain text", encrypted: false })
+      } else if (preferencesHoldKey(read.value)) {
+        found.push({
+          path,
+          what: name === PREFERENCES_FILE_NAME ? "configurations of an older build with keys in plain text" : "a copy of preferences.json with keys in plain text",
+          encrypted: false
+        })
       }
     }
     return found
