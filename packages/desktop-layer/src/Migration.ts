@@ -1,7 +1,8 @@
 /**
  * Imports configurations written by older Fishbowl versions: legacy formats are sources
  * (legacy/*: each reads one format exactly as its writer wrote it), this runner applies them in
- * order, in the manner of @effect/sql's Migrator and its loaders. Every entry goes through
+ * order, in the manner of Effect's SQL Migrator (`effect/sql/Migrator`: a `Loader` such as
+ * `fromRecord` / `fromFileSystem` yields the migrations, `make` runs them). Every entry goes through
  * LlmConfigStore.importConfig (the domain's journal: record, write the key, verify, commit), and a
  * source removes its plaintext only once every entry of it is in the store. Nothing here writes
  * journal entries.
