@@ -783,14 +783,15 @@ describe("doctor: files that still hold keys", () => {
     write(dir, "preferences.json.bak.2", { llm: { version: 1, configs: [], journal: [] } })
     write(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z", withKey)
     write(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z", `{"llm":{"configs":[{"apiKey":"${key}"`)
+    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", `{"entries":[{"legacy":{"apiKey":"${key}"`)
     return Effect.gen(function*() {
       const finding = yield* leftoverKeyFilesFinding(dir)
       assert.strictEqual(finding.severity, "warning")
-      for (const name of ["llm_migration_pending.json", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
+      for (const name of ["llm_migration_pending.json", ".llm_migration_pending.json.4242.0123456789abcdef.tmp", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
         assert.include(finding.message, `${name} (`)
       }
       assert.notInclude(finding.message, "preferences.json.bak.2")
-      assert.include(finding.message, "6 file(s)")
+      assert.include(finding.message, "7 file(s)")
       assert.include(finding.hint, "Run `fishbowl-llm migrate`")
       assert.include(finding.hint, "start Fishbowl once")
       assert.include(finding.hint, `rm "${NodePath.join(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z")}"`)
@@ -803,6 +804,18 @@ describe("doctor: files that still hold keys", () => {
       // A clean folder is ok.
       assert.strictEqual((yield* leftoverKeyFilesFinding(freshDir())).severity, "ok")
     }).pipe(Effect.provide(NodeFileSystem.layer))
+  })
+
+  it.live("an interrupted write of the pending file is removed by migrate (the pending file itself is the committed state)", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("pending-tmp")
+    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", { format: "fishbowl-llm-migration-pending", version: 1, entries: [{ configId: OPENAI_ID, origin: "x", legacy: { provider: "openai", name: "W", apiKey: key } }] })
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp")])
+      assert.isTrue(report.complete)
+      assert.deepStrictEqual(filesHolding(dir, [key]), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 
   it.live("a backup that still has keys (no other legacy data) is stripped by migrate, which then reports complete", () => {

@@ -36,11 +36,18 @@ export const filesHoldingKeys = (dir: string) =>
       const kind = KEY_FILES[name]
       const isPrefsCopy = name === PREFERENCES_FILE_NAME || isBackupName(name) || isQuarantineName(name) ||
         (name.startsWith(`.${PREFERENCES_FILE_NAME}.`) && name.endsWith(".tmp"))
-      if (name !== PENDING_FILE && kind === undefined && !isPrefsCopy) continue
+      const isPending = name === PENDING_FILE || (name.startsWith(`.${PENDING_FILE}.`) && name.endsWith(".tmp"))
+      if (!isPending && kind === undefined && !isPrefsCopy) continue
       const read = yield* readLegacyJson(path)
       if (read._tag === "Missing") continue
-      if (name === PENDING_FILE) {
-        found.push({ path, what: "configurations waiting to be migrated, with their keys in plain text", encrypted: false })
+      if (isPending) {
+        found.push({
+          path,
+          what: name === PENDING_FILE
+            ? "configurations waiting to be migrated, with their keys in plain text"
+            : "an interrupted write of the pending migration file (keys in plain text)",
+          encrypted: false
+        })
       } else if (kind !== undefined) {
         const holds = read._tag === "Refused" || !isRecord(read.value) || Object.keys(read.value).some((key) => isLlmKeyName(kind, key))
         if (holds) {

@@ -163,7 +163,8 @@ const sourceOf = (context: SourceContext) => {
         const text = read._tag === "Parsed" ? read.text : undefined
         if (isTemp) {
           if (!(isTempFileOf(prefsPath, name) || isTempFileOf(pendingPath, name))) continue
-          const holds = read._tag === "Refused" || keys.some((key) => text!.includes(key)) ||
+          // A pending-file temp is never needed (under the migration lock no write of it is in flight).
+          const holds = isTempFileOf(pendingPath, name) || read._tag === "Refused" || keys.some((key) => text!.includes(key)) ||
             (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined)
           if (holds) {
             yield* removeFile(path)
@@ -252,6 +253,7 @@ const sourceOf = (context: SourceContext) => {
   /** True when a backup, quarantined copy or crashed writer's temp file still has an `apiKey` field. */
   const copiesHoldKeys = Effect.gen(function*() {
     for (const name of yield* listFolder(from)) {
+      if (isTempFileOf(pendingPath, name)) return true
       if (!(isBackupName(name) || isQuarantineName(name) || isTempFileOf(prefsPath, name))) continue
       const read = yield* readLegacyJson(at(name))
       if (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined) return true
