@@ -12,7 +12,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Locator } from "playwright-core"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { type IpcHandlerTable, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
@@ -78,6 +78,8 @@ beforeAll(async () => {
   settings = await harness.openSettings(handlers, runtime)
   pages.push(settings)
 })
+
+beforeEach(() => secretService?.ready())
 
 afterAll(async () => {
   await harness?.close()

@@ -9,11 +9,14 @@
  * - When it exits (crash, signal, external kill) every call in flight on it fails over to a
  *   fresh worker; a reply of kind `session-lost` (the keyring daemon restarted) retires the
  *   worker the same way. The failed call is retried ONCE on the fresh worker.
- * - Every call has its own timeout. A timeout kills the wedged worker (the next call starts a
- *   fresh one) and fails with KeychainUnavailable; it is not retried, because the timeout is the
- *   caller's latency budget and a hang usually repeats (an open prompt, a stuck daemon).
- * - The worker is killed when the layer's scope closes, and it never keeps the Node event loop
- *   alive while idle: its IPC channel is referenced only while calls are pending.
+ * - Every call has its own timeout. A late call fails with KeychainUnavailable and is not retried
+ *   (the timeout is the caller's latency budget, and a hang usually repeats: an open prompt, a
+ *   stuck daemon). The late worker is retired, not killed: it may still be inside a D-Bus call,
+ *   and gnome-keyring 42 aborts when a client vanishes mid-request. It finishes, exits, and the
+ *   next call starts a fresh one; only a worker still stuck `drainMillis` later is killed.
+ * - When the layer's scope closes the worker is asked to finish and exit (and killed only after
+ *   the same bound); it never keeps the Node event loop alive while idle: its IPC channel is
+ *   referenced only while calls are pending.
  */
 import {
   checkSecretValue,
@@ -58,7 +61,10 @@ export interface KeytarWorkerProcess {
   readonly onMessage: (listener: (reply: unknown) => void) => void
   /** Called once when the process is gone or unusable (exit, signal, spawn or IPC error). */
   readonly onExit: (listener: (reason: string) => void) => void
+  /** SIGKILL. Used only for a worker that cannot be reached or stayed wedged past the drain bound. */
   readonly kill: () => void
+  /** Ask the process to finish what it has in flight and exit; without it, `kill` is used. */
+  readonly shutdown?: () => void
   /** Whether the process may keep the host's event loop alive; true only while calls are pending. */
   readonly setKeepsAlive?: (keepsAlive: boolean) => void
 }
@@ -111,6 +117,12 @@ export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPat
     kill: () => {
       child.kill("SIGKILL")
     },
+    shutdown: () => {
+      // the worker drains on 'shutdown' and on disconnect alike; either reaching it is enough
+      if (!child.connected) return
+      child.send({ id: 0, op: "shutdown" }, () => {})
+      child.disconnect()
+    },
     setKeepsAlive: (keepsAlive) => {
       if (keepsAlive) {
         child.ref()
@@ -136,6 +148,11 @@ export interface KeytarSecretStoreOptions {
   readonly spawn?: KeytarWorkerSpawner
   /** Worker script; default {@link keytarWorkerPath} (a bundled app points at its copy). */
   readonly workerPath?: string
+  /**
+   * How long a retired worker (late, session lost, store closed) may take to answer what it has
+   * in flight and exit before it is killed as wedged, ms; default 10000.
+   */
+  readonly drainMillis?: number
 }
 
 /** Diagnostics answer: is a keychain reachable, is it locked (null = cannot tell), and why. */
@@ -149,6 +166,7 @@ export interface KeytarProbe {
 const WINDOWS_MAX_VALUE_BYTES = 2560
 const DEFAULT_CALL_TIMEOUT_MILLIS = 5000
 const DEFAULT_AUTHORIZE_TIMEOUT_MILLIS = 120_000
+const DEFAULT_DRAIN_MILLIS = 10_000
 
 // ---------------------------------------------------------------------------------------------
 // worker replies
@@ -180,7 +198,7 @@ class WorkerFailed extends Data.TaggedError("WorkerFailed")<{ readonly kind: Wor
 /** The worker process is gone (or could not start) before answering. */
 class WorkerLost extends Data.TaggedError("WorkerLost")<{ readonly reason: string }> {}
 /** No answer within the call's budget; the worker was killed. */
-class WorkerTimedOut extends Data.TaggedError("WorkerTimedOut")<{ readonly millis: number }> {}
+class WorkerTimedOut extends Data.TaggedError("WorkerTimedOut")<{ readonly millis: number; readonly drainMillis: number }> {}
 /** The answer did not have the shape the protocol promises. */
 class WorkerProtocolError extends Data.TaggedError("WorkerProtocolError")<{ readonly detail: string }> {}
 
@@ -196,17 +214,27 @@ const curedByFreshWorker = (error: WorkerCallError) =>
 interface Worker {
   readonly process: KeytarWorkerProcess
   readonly pending: Map<number, (outcome: Effect.Effect<unknown, WorkerCallError>) => void>
+  /** Takes no new calls: draining or gone. */
   retired: boolean
+  exited: boolean
+  readonly exitListeners: Array<() => void>
 }
 
 /**
  * Owns at most one live worker; matches replies to calls by id. Plain callbacks inside (the
  * worker's events arrive on the event loop), Effects at the edge.
+ *
+ * A worker is never killed while it may have a D-Bus request in flight, unless it is wedged:
+ * gnome-keyring 42 aborts when a client vanishes before its request is answered (see
+ * test-support/reproduce-keyring-abort.ts). So a worker that is late, lost its Secret Service
+ * session, or belongs to a closed store is *retired*: it takes no new calls, is asked to shut down
+ * once its calls are answered, and exits by itself; SIGKILL comes only `drainMillis` later.
  */
 const makeSupervisor = (options: {
   readonly spawn: KeytarWorkerSpawner
   readonly workerPath: string
   readonly env: () => Readonly<Record<string, string>>
+  readonly drainMillis: number
 }) => {
   let current: Worker | undefined
   let closed = false
@@ -214,27 +242,61 @@ const makeSupervisor = (options: {
 
   const keepAliveWhileBusy = (worker: Worker) => worker.process.setKeepsAlive?.(!worker.retired && worker.pending.size > 0)
 
-  /** Kill a worker and fail everything still waiting on it; idempotent. */
-  const retire = (worker: Worker, reason: string) => {
-    if (worker.retired) return
+  /** The process is gone: fail everything still waiting on it (each call retries once). */
+  const exited = (worker: Worker, reason: string) => {
+    if (worker.exited) return
+    worker.exited = true
     worker.retired = true
     if (current === worker) current = undefined
     const waiting = [...worker.pending.values()]
     worker.pending.clear()
+    for (const settle of waiting) settle(Effect.fail(new WorkerLost({ reason })))
+    for (const listener of worker.exitListeners.splice(0)) listener()
+  }
+
+  /** SIGKILL: only for a worker that could not be reached, or did not drain within the bound. */
+  const kill = (worker: Worker, reason: string) => {
     try {
-      worker.process.setKeepsAlive?.(false)
       worker.process.kill()
     } catch {
       // already gone
     }
-    for (const settle of waiting) settle(Effect.fail(new WorkerLost({ reason })))
+    exited(worker, reason)
+  }
+
+  /** Ask an idle retired worker to exit (it finishes anything still in flight first). */
+  const shutDownWhenIdle = (worker: Worker) => {
+    if (worker.exited || worker.pending.size > 0) return
+    try {
+      if (worker.process.shutdown !== undefined) worker.process.shutdown()
+      else worker.process.kill()
+    } catch {
+      kill(worker, "the keychain helper could not be asked to stop")
+    }
+  }
+
+  /** No new calls go to `worker`; it drains and exits, or is killed as wedged after `drainMillis`. */
+  const retire = (worker: Worker) => {
+    if (worker.retired) return
+    worker.retired = true
+    if (current === worker) current = undefined
+    worker.process.setKeepsAlive?.(false)
+    const wedged = setTimeout(
+      () => kill(worker, `the keychain helper was stopped: a keychain request stayed unanswered for ${options.drainMillis} ms`),
+      options.drainMillis
+    )
+    wedged.unref?.()
+    worker.exitListeners.push(() => clearTimeout(wedged))
+    shutDownWhenIdle(worker)
   }
 
   const start = (): Worker => {
     const worker: Worker = {
       process: options.spawn({ workerPath: options.workerPath, env: options.env() }),
       pending: new Map(),
-      retired: false
+      retired: false,
+      exited: false,
+      exitListeners: []
     }
     worker.process.onMessage((raw) => {
       const reply = decodeReply(raw)
@@ -243,18 +305,18 @@ const makeSupervisor = (options: {
       if (settle === undefined) return // answered after its timeout
       worker.pending.delete(reply.value.id)
       keepAliveWhileBusy(worker)
-      if (reply.value.ok) {
-        settle(Effect.succeed(reply.value.value))
-        return
+      if (reply.value.ok) settle(Effect.succeed(reply.value.value))
+      else {
+        const { detail, kind } = reply.value.error
+        // libsecret caches the dead daemon's session for the life of the process: only a new
+        // process recovers. Retire BEFORE settling: the caller's retry may run synchronously and
+        // must not pick this worker again. Its other calls get the same answer and retry too.
+        if (kind === "session-lost") retire(worker)
+        settle(Effect.fail(new WorkerFailed({ kind, detail })))
       }
-      const { detail, kind } = reply.value.error
-      // libsecret caches the dead daemon's session for the life of the process: only a new
-      // process recovers, so calls still in flight here fail over too. Retire BEFORE settling:
-      // the caller's retry may run synchronously and must not pick this worker again.
-      if (kind === "session-lost") retire(worker, "the Secret Service session was lost")
-      settle(Effect.fail(new WorkerFailed({ kind, detail })))
+      if (worker.retired) shutDownWhenIdle(worker)
     })
-    worker.process.onExit((reason) => retire(worker, reason))
+    worker.process.onExit((reason) => exited(worker, reason))
     worker.process.setKeepsAlive?.(false)
     return worker
   }
@@ -283,18 +345,22 @@ const makeSupervisor = (options: {
         try {
           worker.process.send({ ...request, id })
         } catch (error) {
-          retire(worker, `could not reach the keychain helper: ${messageOf(error)}`)
+          // nothing reached the worker, so nothing is in flight: killing it is safe
+          kill(worker, `could not reach the keychain helper: ${messageOf(error)}`)
         }
         return Effect.sync(() => {
           if (worker.pending.delete(id)) keepAliveWhileBusy(worker)
+          if (worker.retired) shutDownWhenIdle(worker)
         })
       }).pipe(
         Effect.timeoutOrElse({
           duration: Duration.millis(timeoutMillis),
           orElse: () =>
             Effect.suspend(() => {
-              if (sentTo !== undefined) retire(sentTo, `it did not answer within ${timeoutMillis} ms`)
-              return Effect.fail(new WorkerTimedOut({ millis: timeoutMillis }))
+              // Late is not dead: the worker may still be waiting on D-Bus. Retire it (it finishes
+              // that request, then exits) and let the next call start a fresh one.
+              if (sentTo !== undefined) retire(sentTo)
+              return Effect.fail(new WorkerTimedOut({ millis: timeoutMillis, drainMillis: options.drainMillis }))
             })
         })
       )
@@ -306,9 +372,19 @@ const makeSupervisor = (options: {
       Effect.catchIf(curedByFreshWorker, () => call(request, timeoutMillis))
     )
 
-  const shutdown = Effect.sync(() => {
+  /** Stop taking calls, let the live worker answer what it has, and wait (bounded) for it to exit. */
+  const shutdown = Effect.suspend(() => {
     closed = true
-    if (current !== undefined) retire(current, "the keychain store was closed")
+    const worker = current
+    if (worker === undefined) return Effect.void
+    retire(worker)
+    // Hold the host's event loop until the worker is gone: a one-shot process (the CLI) must not
+    // end, and take the answer with it, while its worker still finishes a D-Bus call.
+    if (!worker.exited) worker.process.setKeepsAlive?.(true)
+    return Effect.callback<void>((resume) => {
+      if (worker.exited) return resume(Effect.void)
+      worker.exitListeners.push(() => resume(Effect.void))
+    })
   })
 
   return { callWithRestart, shutdown }
@@ -356,7 +432,9 @@ const toSecretStoreError = (
   switch (error._tag) {
     case "WorkerTimedOut":
       return new KeychainUnavailable({
-        message: `${action}: the keychain did not answer within ${error.millis} ms`,
+        message: `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
+          Math.round(error.drainMillis / 1000)
+        } s more to finish it and is stopped only if it stays stuck)`,
         hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry."
       })
     case "WorkerLost":
@@ -442,10 +520,13 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
   const supervisor = makeSupervisor({
     spawn: options?.spawn ?? forkKeytarWorker,
     workerPath: options?.workerPath ?? keytarWorkerPath,
+    drainMillis: options?.drainMillis ?? DEFAULT_DRAIN_MILLIS,
     env: () => ({
       ...(typeof workerEnv === "function" ? workerEnv() : workerEnv ?? definedEnv(process.env)),
       // the worker re-checks the size, as defence in depth
-      FISHBOWL_KEYTAR_MAX_SECRET_BYTES: String(maxValueBytes)
+      FISHBOWL_KEYTAR_MAX_SECRET_BYTES: String(maxValueBytes),
+      // the worker gives up on a request a little before the supervisor kills it as wedged
+      FISHBOWL_KEYTAR_DRAIN_MILLIS: String(Math.max(0, (options?.drainMillis ?? DEFAULT_DRAIN_MILLIS) - 1000))
     })
   })
   yield* Effect.addFinalizer(() => supervisor.shutdown)

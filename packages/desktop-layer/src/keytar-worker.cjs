@@ -7,12 +7,19 @@
  * Start with child_process.fork(path, { serialization: 'advanced', env })
  * (or Electron utilityProcess). Plain CommonJS on purpose: no loader needed.
  *
- * Request:  { id: number, op: 'get'|'set'|'delete'|'ping'|'probe', service, account, secret? }
+ * Request:  { id: number, op: 'get'|'set'|'delete'|'ping'|'probe'|'shutdown', service, account, secret? }
  * Reply:    { id, ok: true, value }                       value: string|null (get), true (set),
  *                                                                boolean (delete), 'pong' (ping),
  *                                                                { locked, serviceAvailable, detail? } (probe)
  *           { id, ok: false, error: { kind, detail } }    kind: 'unavailable'|'locked'|'denied'|
  *                                                                'session-lost'|'too-large'|'unknown'
+ *
+ * Ending: 'shutdown' (or the parent closing the channel, or the parent dying) makes the worker
+ * stop taking requests, let every request already in flight finish (its D-Bus calls and its
+ * lock-state helper included), then exit 0. It never leaves while a D-Bus request is pending:
+ * gnome-keyring 42 aborts (SIGABRT) when a client vanishes before its request is answered
+ * (test-support/reproduce-keyring-abort.ts shows it), taking every app's keychain down with it.
+ * A request still unanswered after DRAIN_BOUND_MS is given up on, as a real wedge.
  *
  * Rules:
  *  - keytar is required lazily, on the first request that needs it; a load failure is 'unavailable'.
@@ -34,8 +41,20 @@ const MAX_SECRET_BYTES = (() => {
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_SECRET_BYTES
 })()
 
-/** Timeout for the D-Bus lock-state helper (dbus-send/gdbus/busctl). */
-const DBUS_HELPER_TIMEOUT_MS = 3000
+/**
+ * Reply timeout of the D-Bus lock-state helper (dbus-send/gdbus/busctl). Generous on purpose: a
+ * helper that gives up leaves gnome-keyring with an unanswered request from a vanished client
+ * (see the top of this file). The caller's own budget is enforced by the supervisor, which stops
+ * sending to a worker that is late without killing it.
+ */
+const DBUS_HELPER_TIMEOUT_MS = 6000
+/** Grace for the helper to exit on its own after its reply timeout, before it is killed. */
+const DBUS_HELPER_KILL_GRACE_MS = 1000
+/** How long a draining worker waits for requests in flight before exiting anyway (set by the supervisor). */
+const DRAIN_BOUND_MS = (() => {
+  const n = Number(process.env.FISHBOWL_KEYTAR_DRAIN_MILLIS)
+  return Number.isInteger(n) && n >= 0 ? n : 9000
+})()
 
 const SECRETS_DEST = 'org.freedesktop.secrets'
 const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default'
@@ -113,7 +132,7 @@ function run(cmd, args) {
     execFile(
       cmd,
       args,
-      { timeout: DBUS_HELPER_TIMEOUT_MS, env: process.env, windowsHide: true, maxBuffer: 64 * 1024 },
+      { timeout: DBUS_HELPER_TIMEOUT_MS + DBUS_HELPER_KILL_GRACE_MS, env: process.env, windowsHide: true, maxBuffer: 64 * 1024 },
       (err, stdout, stderr) => {
         if (err && err.code === 'ENOENT') return resolve({ ok: false, missing: true, stdout: '', stderr: '' })
         resolve({ ok: !err, missing: false, stdout: String(stdout), stderr: String(stderr || (err ? err.message : '')) })
@@ -126,35 +145,52 @@ function run(cmd, args) {
  * Read Locked of a collection object. Tries dbus-send, then gdbus, then busctl.
  * Resolves { locked: boolean|null, serviceAvailable: boolean|null, detail?: string }.
  * serviceAvailable null = could not tell (no helper binary).
+ *
+ * Each helper is a fresh D-Bus connection, and it asks GetAll, never Get: gnome-keyring 42 (and
+ * later) aborts when a new connection's FIRST message is a property Get on a collection and its
+ * per-client record is not made yet, a main-loop race (test-support/reproduce-keyring-abort.ts).
+ * GetAll loses the race harmlessly: the answer then lacks Locked, and the read is simply retried.
  */
+const LOCK_READ_ATTEMPTS = 3
+
 async function readLocked(objectPath) {
-  const attempts = [
+  const getAll = 'org.freedesktop.DBus.Properties.GetAll'
+  const helpers = [
     [
       'dbus-send',
       ['--session', '--print-reply', '--reply-timeout=' + DBUS_HELPER_TIMEOUT_MS, '--dest=' + SECRETS_DEST, objectPath,
-        'org.freedesktop.DBus.Properties.Get', 'string:' + COLLECTION_IFACE, 'string:Locked'],
-      /boolean (true|false)/
+        getAll, 'string:' + COLLECTION_IFACE],
+      /string "Locked"\s+variant\s+boolean (true|false)/
     ],
     [
       'gdbus',
       ['call', '--session', '--timeout', String(Math.ceil(DBUS_HELPER_TIMEOUT_MS / 1000)), '--dest', SECRETS_DEST,
-        '--object-path', objectPath, '--method', 'org.freedesktop.DBus.Properties.Get', COLLECTION_IFACE, 'Locked'],
-      /<(true|false)>/
+        '--object-path', objectPath, '--method', getAll, COLLECTION_IFACE],
+      /'Locked': <(true|false)>/
     ],
-    ['busctl', ['--user', 'get-property', SECRETS_DEST, objectPath, COLLECTION_IFACE, 'Locked'], /^b (true|false)/m]
+    [
+      'busctl',
+      ['--user', 'call', SECRETS_DEST, objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', COLLECTION_IFACE],
+      /"Locked" b (true|false)/
+    ]
   ]
-  for (const [cmd, args, re] of attempts) {
-    const r = await run(cmd, args)
-    if (r.missing) continue
-    if (r.ok) {
-      const match = re.exec(r.stdout)
-      if (match) return { locked: match[1] === 'true', serviceAvailable: true }
-      return { locked: null, serviceAvailable: true, detail: cmd + ': unexpected reply' }
+  for (const [cmd, args, re] of helpers) {
+    let answeredWithoutLocked = false
+    for (let attempt = 0; attempt < LOCK_READ_ATTEMPTS; attempt++) {
+      const r = await run(cmd, args)
+      if (r.missing) break
+      if (r.ok) {
+        const match = re.exec(r.stdout)
+        if (match) return { locked: match[1] === 'true', serviceAvailable: true }
+        answeredWithoutLocked = true
+        continue // the daemon's race dropped the property: ask again on a new connection
+      }
+      const detail = (cmd + ': ' + r.stderr).trim().slice(0, 500)
+      if (/UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr))
+        return { locked: null, serviceAvailable: true, detail }
+      return { locked: null, serviceAvailable: false, detail }
     }
-    const detail = (cmd + ': ' + r.stderr).trim().slice(0, 500)
-    if (/UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr))
-      return { locked: null, serviceAvailable: true, detail }
-    return { locked: null, serviceAvailable: false, detail }
+    if (answeredWithoutLocked) return { locked: null, serviceAvailable: true, detail: cmd + ': the answer did not include Locked' }
   }
   return { locked: null, serviceAvailable: null, detail: 'none of dbus-send, gdbus, busctl is installed' }
 }
@@ -257,8 +293,27 @@ function send(reply) {
   }
 }
 
+let inFlight = 0
+let draining = false
+
+/** Exit once nothing is in flight; see "Ending" at the top. */
+function drain() {
+  if (draining) return
+  draining = true
+  if (inFlight === 0) return process.exit(0)
+  setTimeout(() => process.exit(0), DRAIN_BOUND_MS).unref()
+}
+
 function onRequest(msg, reply) {
-  handle(msg).then(reply, (e) => reply(fail(msg && msg.id, 'unknown', 'worker bug: ' + messageOf(e).slice(0, 200))))
+  if (msg && msg.op === 'shutdown') return drain()
+  if (draining) return reply(fail(msg && msg.id, 'unavailable', 'the keychain helper is shutting down'))
+  inFlight++
+  handle(msg)
+    .then(reply, (e) => reply(fail(msg && msg.id, 'unknown', 'worker bug: ' + messageOf(e).slice(0, 200))))
+    .finally(() => {
+      inFlight--
+      if (draining && inFlight === 0) process.exit(0)
+    })
 }
 
 if (require.main === module) {
@@ -269,9 +324,13 @@ if (require.main === module) {
   } else if (typeof process.send === 'function') {
     // child_process.fork
     process.on('message', (msg) => onRequest(msg, send))
-    // Parent died or closed the channel: nothing left to serve.
-    process.on('disconnect', () => process.exit(0))
+    // Parent closed the channel or died: nothing left to serve, but finish what is in flight.
+    process.on('disconnect', drain)
   }
+  // A polite kill (the OS at logout, `kill`) drains too; only SIGKILL ends a request mid-way.
+  process.on('SIGTERM', drain)
+  process.on('SIGINT', drain)
+  process.on('SIGHUP', drain)
 }
 
 module.exports = { classify, redact, handle }

@@ -63,7 +63,35 @@ export interface SecretServiceHandle extends BusHandle {
   killDaemon(): Promise<void>
   /** Start a new daemon on the same bus and HOME (same login keyring), wait until owned and unlocked. */
   restartDaemon(): Promise<void>
+  /**
+   * Resolves once the Secret Service is usable: at once normally, or when the automatic restart
+   * after an unexpected daemon death has finished. Rejects if that restart failed.
+   */
+  ready(): Promise<void>
+  /**
+   * Kill the daemon with `signal` as if it had crashed (SIGABRT is what gnome-keyring 42 does to
+   * itself), and wait until the harness has restarted it. Reported, but as asked for.
+   */
+  crashDaemon(signal?: NodeJS.Signals): Promise<void>
+  /** Every daemon death the harness restarted, unexpected or asked for by crashDaemon. */
+  readonly deaths: ReadonlyArray<DaemonDeath>
+  /** Deaths nobody asked for: a test run with any of these is not clean. */
+  readonly unexpectedDeaths: ReadonlyArray<DaemonDeath>
 }
+
+/** A gnome-keyring-daemon that exited without being asked to. */
+export interface DaemonDeath {
+  readonly pid: number | undefined
+  readonly code: number | null
+  readonly signal: NodeJS.Signals | null
+  readonly stderr: string
+  readonly at: Date
+  /** Caused by crashDaemon, not by the daemon itself. */
+  readonly simulated: boolean
+}
+
+/** Unexpected deaths restarted within one minute before the harness gives up (a broken install). */
+const MAX_RESTARTS_PER_MINUTE = 5
 
 /** PATH plus the harness env: a minimal, isolated env for a child process (no DISPLAY, no real bus). */
 export const childEnv = (env: Partial<HarnessEnv> | Record<string, string | undefined>): Record<string, string> => {
@@ -156,8 +184,19 @@ const exec = (cmd: string, args: ReadonlyArray<string>, env: Record<string, stri
     )
   })
 
+/**
+ * The harness's own D-Bus client. Its reply timeout is long and it is never killed before that:
+ * a client that vanishes with a request pending can abort gnome-keyring 42 (see
+ * reproduce-keyring-abort.ts), and the harness must not cause what it exists to test.
+ */
+const DBUS_REPLY_TIMEOUT_MS = 20_000
 const dbusSend = (env: Record<string, string>, dest: string, objPath: string, method: string, ...args: Array<string>) =>
-  exec("dbus-send", ["--session", "--print-reply", "--reply-timeout=5000", `--dest=${dest}`, objPath, method, ...args], env)
+  exec(
+    "dbus-send",
+    ["--session", "--print-reply", `--reply-timeout=${DBUS_REPLY_TIMEOUT_MS}`, `--dest=${dest}`, objPath, method, ...args],
+    env,
+    DBUS_REPLY_TIMEOUT_MS + 5000
+  )
 
 const waitFor = async (what: string, fix: string | (() => string), timeoutMs: number, check: () => Promise<boolean>) => {
   const deadline = Date.now() + timeoutMs
@@ -351,13 +390,26 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
   const { env, execEnv, l } = b
   let daemon: ChildProcess | undefined
   let daemonErr: () => string = () => ""
+  let stopped = false
+  /** The automatic restart in progress after an unexpected death, if any. */
+  let restarting: Promise<void> | undefined
+  const deaths: Array<DaemonDeath> = []
+  /** The daemon that crashDaemon is killing, so its exit is reported as asked for. */
+  let simulatedCrash: ChildProcess | undefined
 
+  /**
+   * GetAll, never Get: a fresh connection (each dbus-send is one) whose first message is a
+   * collection property Get can abort gnome-keyring 42 (reproduce-keyring-abort.ts). When GetAll
+   * loses that race the answer just lacks Locked, and it is asked again.
+   */
   const isLocked = async (): Promise<boolean> => {
-    const r = await dbusSend(execEnv, SECRETS, LOGIN, "org.freedesktop.DBus.Properties.Get", "string:org.freedesktop.Secret.Collection", "string:Locked")
-    if (!r.ok) throw new Error(`SecretServiceHarness: reading Locked of ${LOGIN} failed: ${r.stderr.trim()}`)
-    const m = /boolean (true|false)/.exec(r.stdout)
-    if (!m) throw new Error(`SecretServiceHarness: unexpected reply reading Locked of ${LOGIN}: ${r.stdout.trim()}`)
-    return m[1] === "true"
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await dbusSend(execEnv, SECRETS, LOGIN, "org.freedesktop.DBus.Properties.GetAll", "string:org.freedesktop.Secret.Collection")
+      if (!r.ok) throw new Error(`SecretServiceHarness: reading Locked of ${LOGIN} failed: ${r.stderr.trim()}`)
+      const m = /string "Locked"\s+variant\s+boolean (true|false)/.exec(r.stdout)
+      if (m) return m[1] === "true"
+    }
+    throw new Error(`SecretServiceHarness: three answers reading the properties of ${LOGIN} had no Locked`)
   }
 
   const waitUnlocked = (why: string) =>
@@ -389,16 +441,44 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
     d.stdout?.resume()
     d.stdin?.on("error", () => {})
     d.stdin?.end(password) // password on stdin, then EOF
-    // A daemon that dies while it is still the current one was not stopped by us: say so, so a
-    // test failing with "no keychain" points at the cause. Its pid leaves the watchdog's list.
+    // A daemon that dies while it is still the current one was not stopped by us. Like D-Bus
+    // activation on a desktop, a new one is started on the same bus and HOME and unlocked with
+    // the same password, so one death costs at most the test that was running; the death is
+    // reported with the daemon's stderr, so that test's failure points at the cause.
+    const stderrOfThisDaemon = daemonErr
     d.once("exit", (code, signal) => {
-      if (daemon !== d) return
-      daemon = undefined
       l.children.delete(d)
       writePids(l)
+      if (daemon !== d || stopped) return
+      daemon = undefined
+      const simulated = simulatedCrash === d
+      const death: DaemonDeath = { pid: d.pid, code, signal, stderr: stderrOfThisDaemon().trim(), at: new Date(), simulated }
+      deaths.push(death)
+      const recent = deaths.filter((x) => Date.now() - x.at.getTime() < 60_000).length
+      const restart = recent <= MAX_RESTARTS_PER_MINUTE
       console.error(
-        `[SecretServiceHarness] gnome-keyring-daemon (pid ${d.pid}) exited unexpectedly (code ${code}, signal ${signal}); stderr: ${daemonErr().trim() || "(empty)"}`
+        `[SecretServiceHarness] gnome-keyring-daemon (pid ${d.pid}) ${
+          simulated ? "crashed as the test asked" : "exited unexpectedly"
+        } (code ${code}, signal ${signal}); ${
+          restart ? "restarting it on the same bus" : `not restarting: ${recent} deaths within a minute`
+        }; stderr: ${death.stderr || "(empty)"}`
       )
+      if (!restart) {
+        restarting = Promise.reject(new Error(`SecretServiceHarness: gnome-keyring-daemon died ${recent} times within a minute; last stderr: ${death.stderr || "(empty)"}`))
+        restarting.catch(() => {})
+        return
+      }
+      const attempt: Promise<void> = startDaemon().then(
+        () => {
+          if (restarting === attempt) restarting = undefined
+        },
+        (error: unknown) => {
+          console.error(`[SecretServiceHarness] restarting gnome-keyring-daemon failed: ${error instanceof Error ? error.message : String(error)}`)
+          throw error
+        }
+      )
+      attempt.catch(() => {})
+      restarting = attempt
     })
     writePids(l)
     unrefChild(d)
@@ -416,7 +496,26 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
     await waitUnlocked("after daemon start with --unlock")
   }
 
+  const ready = async () => {
+    while (restarting !== undefined) {
+      const current = restarting
+      await current
+      if (restarting === current) restarting = undefined
+    }
+  }
+
+  const crashDaemon = async (signal: NodeJS.Signals = "SIGABRT") => {
+    await ready()
+    const d = daemon
+    if (d === undefined) throw new Error("SecretServiceHarness: crashDaemon: no daemon is running")
+    simulatedCrash = d
+    d.kill(signal)
+    await waitFor(`gnome-keyring-daemon (pid ${d.pid}) to die of ${signal}`, "", timeoutMs, async () => daemon !== d)
+    await ready()
+  }
+
   const killDaemon = async () => {
+    await ready().catch(() => {})
     const d = daemon
     daemon = undefined
     if (!d) return
@@ -427,6 +526,7 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
   }
 
   const unlock = async () => {
+    await ready()
     const control = path.join(env.XDG_RUNTIME_DIR, "keyring", "control")
     const code = await controlUnlock(control, password, timeoutMs)
     if (code !== 0)
@@ -437,6 +537,7 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
   }
 
   const lock = async () => {
+    await ready()
     const r = await dbusSend(execEnv, SECRETS, "/org/freedesktop/secrets", "org.freedesktop.Secret.Service.Lock", `array:objpath:${LOGIN}`)
     if (!r.ok) throw new Error(`SecretServiceHarness: org.freedesktop.Secret.Service.Lock(${LOGIN}) failed: ${r.stderr.trim()}`)
     await waitFor(`${LOGIN} to report Locked=true after Lock`, "", timeoutMs, () => isLocked())
@@ -466,7 +567,14 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
       await killDaemon()
       await startDaemon()
     },
+    ready,
+    crashDaemon,
+    deaths,
+    get unexpectedDeaths() {
+      return deaths.filter((death) => !death.simulated)
+    },
     stop: () => {
+      stopped = true
       daemon = undefined // an exit from here on is ours, not news
       return b.stop()
     }

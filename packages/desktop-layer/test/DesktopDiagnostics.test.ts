@@ -2,17 +2,17 @@ import { assert, describe, it } from "@effect/vitest"
 import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
 import { configInput } from "@fishbowl/domain/testing"
 import { Effect } from "effect"
-import { chmodSync, mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { chmodSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
+import { testTempDir } from "../test-support/TempDirs.ts"
 
 const findingIds = (findings: ReadonlyArray<{ id: string; severity: string }>) =>
   Object.fromEntries(findings.map((finding) => [finding.id, finding.severity]))
 
 describe("desktop diagnostics", () => {
   it.live("reports the tier, file modes, quarantined files and a probe, each with a fix", () => {
-    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-diag-"))
+    const dataDir = testTempDir("diag")
     return Effect.gen(function*() {
       const store = yield* LlmConfigStore
       yield* store.create(configInput({ provider: "ollama", name: "Local" }))
@@ -40,7 +40,7 @@ describe("desktop diagnostics", () => {
   })
 
   it.live("a fresh machine: no data folder yet is fine, and no probe unless asked", () => {
-    const dataDir = NodePath.join(mkdtempSync(NodePath.join(tmpdir(), "fishbowl-diag-")), "Fishbowl")
+    const dataDir = NodePath.join(testTempDir("diag"), "Fishbowl")
     return Effect.gen(function*() {
       const report = yield* (yield* Diagnostics).diagnose()
       assert.isFalse(report.probed)

@@ -7,7 +7,7 @@ import { ConfigId, crashPoints, LlmConfigStore, PreferencesStore, SecretStore, s
 import { configInput, crashOutcome, llmConfigStoreContract } from "@fishbowl/domain/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -17,10 +17,11 @@ import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
 import { runChild } from "../test-support/ChildProcesses.ts"
 import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
-import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { childEnv } from "../test-support/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
+import { testTempDir } from "../test-support/TempDirs.ts"
 
-const secretService = await startSecretService()
-afterAll(() => secretService.stop())
+const secretService = await secretServiceForThisFile()
 vi.setConfig({ testTimeout: 180_000 })
 
 const workerEnv = childEnv(secretService.env)
@@ -64,7 +65,7 @@ const listFiles = (dir: string): Array<string> =>
 
 describe("desktop store across processes", () => {
   it("two processes creating configs at once lose nothing", async () => {
-    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-two-"))
+    const dataDir = testTempDir("two")
     try {
       const [a, b] = await Promise.all([
         runStoreChild([dataDir, "create-many", "alpha", "12"]),
@@ -89,7 +90,7 @@ describe("desktop store across processes", () => {
   for (const op of ["create", "update", "remove"] as const) {
     for (const point of crashPoints[op]) {
       it(`kill -9 at ${point}, then recover in a new process: consistent`, async () => {
-        const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-crash-"))
+        const dataDir = testTempDir("crash")
         try {
           const seeded = op === "create" ? undefined : (await runStoreChild([dataDir, "create-many", "seed", "1"])).output.ids[0]
           const crashed = await runStoreChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
@@ -146,14 +147,14 @@ describe("desktop store across processes", () => {
       assert.include(status.secretStore.warning ?? "", "FISHBOWL_SECRET_BACKEND=session")
       const config = yield* store.create(configInput({ provider: "openai", name: "S", apiKey: "sk-session" }))
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-session")
-    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-session-")), secretBackend: "session" }))))
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("session"), secretBackend: "session" }))))
 
   it.live("DesktopLayer on auto picks the keychain when it is reachable", () =>
     Effect.gen(function*() {
       const status = yield* (yield* LlmConfigStore).status
       assert.strictEqual(status.secretStore.tier, "keychain")
       assert.strictEqual(status.secretStore.backend, "keytar")
-    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-auto-")), keytar: { workerEnv } }))))
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("auto"), keytar: { workerEnv } }))))
 
   it.live("DesktopLayer on auto falls back to session (with a warning) when no keychain is reachable", () =>
     Effect.gen(function*() {
@@ -162,7 +163,7 @@ describe("desktop store across processes", () => {
       assert.strictEqual(status.health, "degraded")
       assert.include(status.secretStore.warning ?? "", "Install and start gnome-keyring or KWallet")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-nokeychain-")),
+      dataDir: testTempDir("nokeychain"),
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))
 
@@ -173,7 +174,7 @@ describe("desktop store across processes", () => {
       assert.strictEqual(error._tag, "KeychainUnavailable")
       assert.deepStrictEqual(yield* store.list, [])
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-forced-")),
+      dataDir: testTempDir("forced"),
       secretBackend: "keychain",
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))

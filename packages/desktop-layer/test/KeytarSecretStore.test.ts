@@ -12,11 +12,11 @@ import { llmConfigStoreContract, secretStoreContract } from "@fishbowl/domain/te
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { afterAll, vi } from "vitest"
 import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { childEnv } from "../test-support/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
 import { recordingSpawner, waitUntilGone } from "../test-support/WorkerProcesses.ts"
 
-const secretService = await startSecretService()
-afterAll(() => secretService.stop())
+const secretService = await secretServiceForThisFile()
 
 // The 200-sequence model-based test drives ~10k real keychain calls (~25 s here); the package
 // default of 30 s is too tight for a loaded CI machine. Each call is still bounded by the

@@ -9,12 +9,13 @@ import { configInput, makeCanaryKey, secretStoreContract } from "@fishbowl/domai
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { Effect, FileSystem, Layer, Option, Redacted } from "effect"
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { SafeStorageSecretStore, type SafeStorageLike, SECRETS_FILE_NAME } from "../src/SafeStorageSecretStore.ts"
 import { SecretBackend } from "../src/SecretBackend.ts"
+import { testTempDir } from "../test-support/TempDirs.ts"
 
 /** Stand-in for Electron's safeStorage: AES-256-GCM under a per-instance key, like an OS-held key. */
 const fakeSafeStorage = (options?: { available?: boolean; backend?: string }): SafeStorageLike => {
@@ -58,7 +59,7 @@ const otherRef = { service: "fishbowl.openai.1f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5
 
 describe("SafeStorageSecretStore", () => {
   it.live("writes only ciphertext, in a 0600 file, and leaves no temp files", () => {
-    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-safe-"))
+    const dataDir = testTempDir("safe")
     const canary = makeCanaryKey("safe")
     return withStore(dataDir, fakeSafeStorage(), (store) =>
       Effect.gen(function*() {
@@ -73,7 +74,7 @@ describe("SafeStorageSecretStore", () => {
   })
 
   it.live("detects a ciphertext moved to another entry", () => {
-    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-safe-"))
+    const dataDir = testTempDir("safe")
     const safeStorage = fakeSafeStorage()
     return withStore(dataDir, safeStorage, (store) =>
       Effect.gen(function*() {
@@ -89,7 +90,7 @@ describe("SafeStorageSecretStore", () => {
   })
 
   it.live("a key encrypted under another OS key cannot be read and says how to recover", () => {
-    const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-safe-"))
+    const dataDir = testTempDir("safe")
     return Effect.gen(function*() {
       yield* withStore(dataDir, fakeSafeStorage(), (store) => store.set(ref, Redacted.make("sk-one")))
       const error = yield* Effect.flip(withStore(dataDir, fakeSafeStorage(), (store) => store.get(ref)))
@@ -104,7 +105,7 @@ describe("SafeStorageSecretStore", () => {
     ["encryption unavailable", { available: false }]
   ] as const) {
     it.live(`refuses to store anything with ${label}`, () => {
-      const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-safe-"))
+      const dataDir = testTempDir("safe")
       return withStore(dataDir, fakeSafeStorage(options), (store) =>
         Effect.gen(function*() {
           const error = yield* Effect.flip(store.set(ref, Redacted.make("sk-never")))
@@ -129,7 +130,7 @@ describe("tier selection with safeStorage", () => {
       const config = yield* store.create(configInput({ provider: "openai", name: "Enc", apiKey: "sk-encrypted" }))
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-encrypted")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-tier-")),
+      dataDir: testTempDir("tier"),
       safeStorage: fakeSafeStorage(),
       keytar: noKeychain
     }))))
@@ -140,7 +141,7 @@ describe("tier selection with safeStorage", () => {
       assert.strictEqual(status.secretStore.tier, "session")
       assert.include(status.secretStore.warning ?? "", "not saved")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-tier-")),
+      dataDir: testTempDir("tier"),
       safeStorage: fakeSafeStorage({ backend: "basic_text" }),
       keytar: noKeychain
     }))))
@@ -152,7 +153,7 @@ describe("tier selection with safeStorage", () => {
       assert.strictEqual(error._tag, "Unsupported")
       assert.include(error.hint, "FISHBOWL_SECRET_BACKEND")
     }).pipe(Effect.provide(SecretBackend.layer({
-      dataDir: mkdtempSync(NodePath.join(tmpdir(), "fishbowl-tier-")),
+      dataDir: testTempDir("tier"),
       preference: "safe-storage",
       keytar: noKeychain
     }))))

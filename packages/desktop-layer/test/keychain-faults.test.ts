@@ -9,13 +9,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { type SecretRef, SecretStore } from "@fishbowl/domain"
 import { Effect, Fiber, Option, Redacted } from "effect"
-import { afterAll } from "vitest"
 import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv, startBusOnly, startSecretService } from "../test-support/SecretServiceHarness.ts"
-import { isAlive, recordingSpawner } from "../test-support/WorkerProcesses.ts"
+import { childEnv, startBusOnly } from "../test-support/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
+import { isAlive, recordingSpawner, waitUntilGone } from "../test-support/WorkerProcesses.ts"
 
-const secretService = await startSecretService()
-afterAll(() => secretService.stop())
+const secretService = await secretServiceForThisFile()
 
 const UNAVAILABLE_HINT = "Install and start gnome-keyring or KWallet (Secret Service), or run inside a desktop session."
 
@@ -200,9 +199,9 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
       }))
   })
 
-  it.live("a frozen worker times out with a hint, is killed, and the next call works", () => {
+  it.live("a frozen worker times out with a hint, is killed as wedged only after the drain bound, and the next call works", () => {
     const { spawn, workers } = recordingSpawner()
-    return withStore({ workerEnv, spawn, callTimeoutMillis: 500 }, (store) =>
+    return withStore({ workerEnv, spawn, callTimeoutMillis: 500, drainMillis: 1500 }, (store) =>
       Effect.gen(function*() {
         const entry = ref("frozen")
         yield* store.set(entry, Redacted.make("still-there"))
@@ -212,11 +211,34 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         const error = yield* Effect.flip(store.get(entry))
         assert.strictEqual(error._tag, "KeychainUnavailable")
         assert.include(error.message, "did not answer within 500 ms")
+        assert.include(error.message, "is stopped only if it stays stuck")
         assert.include(error.hint, "prompt")
         assert.isBelow(Date.now() - started, 3000)
         assert.deepStrictEqual(reveal(yield* store.get(entry)), Option.some("still-there"))
         assert.strictEqual(workers.length, 2)
-        assert.isFalse(isAlive(pid), "the frozen worker was killed")
+        // Late is not dead: a worker inside a D-Bus call must not vanish (gnome-keyring 42 aborts).
+        assert.isTrue(isAlive(pid), "a late worker is retired, not killed at once")
+        assert.isTrue(yield* Effect.promise(() => waitUntilGone(pid, 5000)), "the frozen worker was killed once the drain bound passed")
+        assert.isAtLeast(Date.now() - started, 1500)
+        assert.isTrue(yield* store.delete(entry))
+      }))
+  })
+
+  it.live("a late worker that answers after all finishes its D-Bus request and exits by itself, never killed", () => {
+    const { spawn, workers } = recordingSpawner()
+    return withStore({ workerEnv, spawn, callTimeoutMillis: 500, drainMillis: 8000 }, (store) =>
+      Effect.gen(function*() {
+        const entry = ref("late")
+        yield* store.set(entry, Redacted.make("late-value"))
+        const late = workers[0]!
+        const exitReason = new Promise<string>((resolve) => late.onExit(resolve))
+        process.kill(late.pid!, "SIGSTOP")
+        const error = yield* Effect.flip(store.get(entry))
+        assert.include(error.message, "did not answer within 500 ms")
+        process.kill(late.pid!, "SIGCONT") // the keychain answers at last
+        const reason = yield* Effect.promise(() => exitReason)
+        assert.strictEqual(reason, "keychain helper exited with code 0", "drained and exited, not SIGKILLed")
+        assert.deepStrictEqual(reveal(yield* store.get(entry)), Option.some("late-value"))
         assert.isTrue(yield* store.delete(entry))
       }))
   })

@@ -72,8 +72,18 @@ const errorOf = (r: Reply) => {
   return r.error
 }
 
-afterEach(() => {
-  for (const w of workers) w.kill("SIGKILL")
+/** Ends a worker the way the supervisor does: close its channel, let it drain, SIGKILL only if it is stuck. */
+const endGracefully = async (child: ChildProcess) => {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
+  if (child.connected) child.disconnect()
+  const stuck = setTimeout(() => child.kill("SIGKILL"), 10_000)
+  await exited
+  clearTimeout(stuck)
+}
+
+afterEach(async () => {
+  await Promise.all([...workers].map(endGracefully))
   workers.clear()
 })
 
@@ -90,6 +100,7 @@ describe("keytar worker against a real Secret Service", () => {
   })
   beforeEach(async () => {
     ss = await started
+    await ss.ready()
   })
   afterAll(async () => {
     await (await started.catch(() => undefined))?.stop()
@@ -157,6 +168,64 @@ describe("keytar worker against a real Secret Service", () => {
     expect(await ss.isLocked()).toBe(false)
     expect(await w.call("get", { account: "lk" })).toMatchObject({ ok: true, value: "before-lock" })
     expect(await w.call("delete", { account: "lk" })).toMatchObject({ ok: true, value: true })
+  })
+
+  it("shutdown: a request already in flight is answered, later ones are refused, then the worker exits 0", async () => {
+    const w = startWorker(childEnv(ss.env))
+    expect((await w.call("set", { account: "drain", secret: "drained-value" })).ok).toBe(true)
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
+    const inFlight = w.call("get", { account: "drain" })
+    w.child.send({ id: 0, op: "shutdown" })
+    const refused = w.call("get", { account: "drain" })
+    expect(await inFlight).toMatchObject({ ok: true, value: "drained-value" })
+    expect(errorOf(await refused)).toEqual({ kind: "unavailable", detail: "the keychain helper is shutting down" })
+    expect(await exited).toEqual([0, null])
+    const cleaner = startWorker(childEnv(ss.env))
+    expect(await cleaner.call("delete", { account: "drain" })).toMatchObject({ ok: true, value: true })
+  })
+
+  it("a closed channel (the parent died) lets the request in flight finish before the worker exits 0", async () => {
+    const w = startWorker(childEnv(ss.env))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
+    // Written through the channel, then the channel closes at once: the set must still land.
+    w.child.send({ id: 1, op: "set", service: "fishbowl-test", account: "orphaned-parent", secret: "landed" })
+    w.child.disconnect()
+    expect(await exited).toEqual([0, null])
+    const fresh = startWorker(childEnv(ss.env))
+    expect(await fresh.call("get", { account: "orphaned-parent" })).toMatchObject({ ok: true, value: "landed" })
+    expect(await fresh.call("delete", { account: "orphaned-parent" })).toMatchObject({ ok: true, value: true })
+  })
+
+  it("harness: a daemon that dies on its own is reported and restarted on the same bus, unlocked, keys intact", async () => {
+    const w = startWorker(childEnv(ss.env))
+    expect((await w.call("set", { account: "abort-survivor", secret: "kept" })).ok).toBe(true)
+    await endGracefully(w.child)
+    const deathsBefore = ss.deaths.length
+    const unexpectedBefore = ss.unexpectedDeaths.length
+    const oldPid = ss.daemonPid!
+    const reports: Array<string> = []
+    const original = console.error
+    console.error = (...args: Array<unknown>) => {
+      reports.push(args.map(String).join(" "))
+      original(...args)
+    }
+    try {
+      await ss.crashDaemon("SIGABRT") // what gnome-keyring 42 does to itself on the assertion
+    } finally {
+      console.error = original
+    }
+    expect(reports.join("\n")).toMatch(
+      /gnome-keyring-daemon \(pid \d+\) crashed as the test asked \(code null, signal SIGABRT\); restarting it on the same bus/
+    )
+    expect(ss.daemonPid).toBeDefined()
+    expect(ss.daemonPid).not.toBe(oldPid)
+    expect(ss.deaths.length).toBe(deathsBefore + 1)
+    expect(ss.deaths.at(-1)).toMatchObject({ pid: oldPid, signal: "SIGABRT", simulated: true })
+    expect(ss.unexpectedDeaths.length).toBe(unexpectedBefore)
+    expect(await ss.isLocked()).toBe(false)
+    const fresh = startWorker(childEnv(ss.env))
+    expect(await fresh.call("get", { account: "abort-survivor" })).toMatchObject({ ok: true, value: "kept" })
+    expect(await fresh.call("delete", { account: "abort-survivor" })).toMatchObject({ ok: true, value: true })
   })
 
   it("daemon killed and restarted: the old worker gets 'session-lost' on every op, a fresh worker works", async () => {

@@ -26,11 +26,12 @@ import {
   MAX_API_KEY_BYTES,
   CrashPoints
 } from "@fishbowl/domain"
-import type { DesktopServices, MigrationReport } from "@fishbowl/desktop-layer"
+import type { DesktopServices } from "@fishbowl/desktop-layer"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { CliIo } from "./CliIo.ts"
 import { CliExit, ExitCode } from "./ExitCodes.ts"
+import { renderMigrateReport } from "./MigrateReport.ts"
 import { type KeyInput, readKeyFromPipe, readKeyHidden } from "./Prompt.ts"
 import { printable, table } from "./Text.ts"
 
@@ -181,22 +182,6 @@ const configDetails = (config: LlmConfig) =>
     `created:     ${config.createdAt}`,
     `updated:     ${config.updatedAt}`
   ].join("\n") + "\n"
-
-const formatMigration = (report: MigrationReport) => {
-  if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
-  const lines = [`Migration from ${report.from}:`]
-  for (const entry of report.migrated) {
-    lines.push(`  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
-      entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
-    }`)
-  }
-  for (const entry of report.skipped) lines.push(`  skipped   ${entry.name !== undefined ? `"${entry.name}"` : "(entry)"}: ${entry.reason}`)
-  for (const path of report.removedFiles) lines.push(`  removed   ${path}`)
-  for (const path of report.rewrittenFiles) lines.push(`  rewritten ${path} (keys removed)`)
-  for (const path of report.keptFiles) lines.push(`  kept      ${path} (not everything in it is migrated yet)`)
-  if (report.migrated.length === 0 && report.skipped.length === 0) lines.push("  nothing to import")
-  return lines.join("\n") + "\n"
-}
 
 // ---------------------------------------------------------------------------------------------
 // commands
@@ -407,7 +392,10 @@ const migrateCommand = Command.make("migrate", {
         Effect.provide(CrashPoints.layer),
         withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
-      yield* json ? CliIo.json(report) : CliIo.out(formatMigration(report))
+      const rendered = renderMigrateReport(report, { json })
+      yield* CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
+      if (rendered.exitCode !== ExitCode.ok) return yield* new CliExit({ code: rendered.exitCode })
     }), { recover: false })).pipe(
     Command.withDescription("Import configurations and keys from an older Fishbowl install"),
     Command.withExamples([{ command: "fishbowl-llm migrate" }, { command: "fishbowl-llm migrate --from ~/old-fishbowl --json" }])
@@ -452,7 +440,7 @@ export const root = Command.make("fishbowl-llm").pipe(
   Command.withDescription(
     "Fishbowl's LLM provider configurations; keys are kept only in the OS keychain.\n" +
       "  Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied,\n" +
-      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 130 cancelled (Ctrl-C)."
+      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 9 migration incomplete, 130 cancelled (Ctrl-C)."
   ),
   Command.withGlobalFlags([DataDirFlag]),
   Command.withSubcommands([

@@ -47,17 +47,29 @@ export const inProcessKeytar: KeytarWorkerSpawner = ({ workerPath }) => {
     exitReason = reason
     for (const listener of exitListeners) listener(reason)
   }
+  const mine = new Set<Promise<unknown>>()
+  let shuttingDown = false
   return {
     pid: process.pid,
     send: (request) => {
-      if (exitReason !== undefined) throw new Error(exitReason)
-      const call = worker.handle(request).then(
+      if (exitReason !== undefined || shuttingDown) throw new Error(exitReason ?? "the keychain store is closing")
+      const call: Promise<unknown> = worker.handle(request).then(
         (reply) => {
           if (exitReason === undefined) for (const listener of messageListeners) listener(reply)
         },
         (error: unknown) => exited(`keychain call failed: ${error instanceof Error ? error.name : "unknown error"}`)
-      ).finally(() => inFlight.delete(call))
+      ).finally(() => {
+        inFlight.delete(call)
+        mine.delete(call)
+        if (shuttingDown && mine.size === 0) exited("the keychain store was closed")
+      })
       inFlight.add(call)
+      mine.add(call)
+    },
+    // Like the worker: answer what is in flight, then count as exited.
+    shutdown: () => {
+      shuttingDown = true
+      if (mine.size === 0) exited("the keychain store was closed")
     },
     onMessage: (listener) => void messageListeners.push(listener),
     onExit: (listener) => {

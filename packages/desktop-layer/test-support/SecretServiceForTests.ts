@@ -1,0 +1,15 @@
+/**
+ * The private Secret Service for one test file: started at module load (top-level await, so a
+ * failed start fails the file with the install hint instead of skipping it), stopped after the
+ * file, and awaited before every test, so that a daemon that died in one test (and was
+ * restarted by the harness) never fails the next one.
+ */
+import { afterAll, beforeEach } from "vitest"
+import { type SecretServiceHandle, type SecretServiceOptions, startSecretService } from "./SecretServiceHarness.ts"
+
+export const secretServiceForThisFile = async (options?: SecretServiceOptions): Promise<SecretServiceHandle> => {
+  const handle = await startSecretService(options)
+  afterAll(() => handle.stop())
+  beforeEach(() => handle.ready())
+  return handle
+}
