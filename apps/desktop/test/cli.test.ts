@@ -477,6 +477,18 @@ describe("fishbowl-llm doctor", () => {
     expect(fifo.stdout).toContain("preferences.json is a named pipe (FIFO), not a file")
   })
 
+  it("lists leftover files that hold keys (the platform's finding), without printing a key", async () => {
+    const canary = makeCanaryKey("leftover")
+    const legacyId = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
+    writeFileSync(NodePath.join(dataDir, "llm_config.json"), JSON.stringify([{ id: legacyId, provider: "anthropic", name: "Old" }]))
+    writeFileSync(NodePath.join(dataDir, "test_secure_keys.json"), JSON.stringify({ [`llm_api_key_${legacyId}`]: canary }))
+    const doctor = await cli(["doctor"])
+    expect(doctor.code, doctor.stdout).toBe(0)
+    expect(doctor.stdout).toMatch(/warning\s+1 file in .* still holds API keys outside the keychain: test_secure_keys\.json/)
+    expect(doctor.stdout).toContain("fix: Run `fishbowl-llm migrate`")
+    expect(doctor.stdout + doctor.stderr).not.toContain(canary)
+  })
+
   it("--probe finds a configuration whose key is missing from the keychain (exit 3); internal names only as detail", async () => {
     expect((await cli(["add", "--provider", "openai", "--name", "Gone", "--api-key-stdin"], { stdin: "sk-gone" })).code).toBe(0)
     expect((await cli(["add", "--provider", "openai", "--name", "Kept", "--api-key-stdin"], { stdin: "sk-kept" })).code).toBe(0)

@@ -45,6 +45,7 @@ const realPlurals = (text: string) =>
     .replace(/\b1 configurations\b/g, "1 configuration")
     .replace(/\b1 ([a-z ]+?) are\b/g, "1 $1 is")
     .replace(/\b1 ([a-z ]+?) were\b/g, "1 $1 was")
+    .replace(/\b(1 file\b.*?) still hold\b/g, "$1 still holds")
 
 const forTerminal = (finding: Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
