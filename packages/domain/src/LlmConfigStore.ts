@@ -22,12 +22,12 @@ import {
   type SecretStoreError
 } from "./Errors.ts"
 import { newConfigId, type ConfigId } from "./Ids.ts"
+import { checkBaseUrl, insecureHttpProblem, nameKey } from "./Canonical.ts"
 import {
   baseUrlProblem,
   LlmConfig,
   type LlmConfigInput,
-  type LlmConfigPatch,
-  nameKey
+  type LlmConfigPatch
 } from "./LlmConfig.ts"
 import type { Intent, LlmSection, PreferencesDocument } from "./PreferencesDocument.ts"
 import { PreferencesStore } from "./PreferencesStore.ts"
@@ -152,7 +152,7 @@ const requireProvider = (providerId: string): Effect.Effect<ProviderDefinition, 
 
 const checkRequiredFields = (
   provider: ProviderDefinition,
-  config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean }
+  config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean; readonly allowInsecureHttp?: boolean | undefined }
 ): Effect.Effect<void, InvalidInput> => {
   if (provider.requiresApiKey && !config.hasKey) {
     return Effect.fail(
@@ -170,6 +170,20 @@ const checkRequiredFields = (
         field: "baseUrl",
         message: `${provider.displayName} needs a base URL`,
         hint: "Enter the endpoint of your OpenAI-compatible server."
+      })
+    )
+  }
+  const effectiveUrl = config.baseUrl ?? provider.defaultBaseUrl
+  const check = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
+  const insecure = check?._tag === "Ok"
+    ? insecureHttpProblem(check.url, { hasKey: config.hasKey, allowInsecureHttp: config.allowInsecureHttp === true })
+    : undefined
+  if (insecure !== undefined) {
+    return Effect.fail(
+      new InvalidInput({
+        field: "baseUrl",
+        message: insecure,
+        hint: "Use an https URL, or explicitly allow insecure http for this configuration."
       })
     )
   }
@@ -324,6 +338,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       name: input.name,
       ...(input.baseUrl !== undefined ? { baseUrl: input.baseUrl } : {}),
       useAuthHeader: input.useAuthHeader ?? true,
+      ...(input.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
       createdAt: now,
       updatedAt: now,
       hasKey: input.apiKey !== undefined
@@ -380,7 +395,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               return yield* new InvalidInput({
                 field: "baseUrl",
                 message: baseUrlProblem(baseUrl)!,
-                hint: "Enter an https URL."
+                hint: "Enter an https URL (plain http only to this machine or a private network)."
               })
             }
             if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
@@ -396,6 +411,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               name: patch.name ?? before.name,
               ...(baseUrl !== undefined ? { baseUrl } : {}),
               useAuthHeader: patch.useAuthHeader ?? before.useAuthHeader,
+              ...((patch.allowInsecureHttp ?? before.allowInsecureHttp) === true ? { allowInsecureHttp: true } : {}),
               createdAt: before.createdAt,
               updatedAt: now,
               hasKey: before.hasKey || apiKey !== undefined

@@ -4,7 +4,8 @@
  */
 import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { InvalidInput, type SecretStoreError } from "./Errors.ts"
-import { CONTROL_CHARACTERS, MAX_API_KEY_BYTES, utf8Length } from "./LlmConfig.ts"
+import { CONTROL_CHARACTERS } from "./Canonical.ts"
+import { MAX_API_KEY_BYTES, utf8Length } from "./LlmConfig.ts"
 import { describeSecretRef, type SecretRef } from "./SecretRef.ts"
 
 /** How safe and durable the active backend is; shown to users so the tier is never a silent downgrade. */

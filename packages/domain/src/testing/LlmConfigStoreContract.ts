@@ -267,7 +267,7 @@ export const llmConfigStoreContract = (
                 Redacted.value(yield* restarted.getApiKey(seeded!.id)),
                 outcome === "after" ? newKey : originalKey
               )
-              assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com" : undefined)
+              assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com/" : undefined)
               assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id, "apiKey.staged"))))
             } else {
               assert.strictEqual(configs.length, 0)
