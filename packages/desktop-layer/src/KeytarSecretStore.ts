@@ -378,6 +378,9 @@ const makeSupervisor = (options: {
     const worker = current
     if (worker === undefined) return Effect.void
     retire(worker)
+    // Hold the host's event loop until the worker is gone: a one-shot process (the CLI) must not
+    // end, and take the answer with it, while its worker still finishes a D-Bus call.
+    if (!worker.exited) worker.process.setKeepsAlive?.(true)
     return Effect.callback<void>((resume) => {
       if (worker.exited) return resume(Effect.void)
       worker.exitListeners.push(() => resume(Effect.void))
