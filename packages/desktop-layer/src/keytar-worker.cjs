@@ -145,35 +145,52 @@ function run(cmd, args) {
  * Read Locked of a collection object. Tries dbus-send, then gdbus, then busctl.
  * Resolves { locked: boolean|null, serviceAvailable: boolean|null, detail?: string }.
  * serviceAvailable null = could not tell (no helper binary).
+ *
+ * Each helper is a fresh D-Bus connection, and it asks GetAll, never Get: gnome-keyring 42 (and
+ * later) aborts when a new connection's FIRST message is a property Get on a collection and its
+ * per-client record is not made yet, a main-loop race (test-support/reproduce-keyring-abort.ts).
+ * GetAll loses the race harmlessly: the answer then lacks Locked, and the read is simply retried.
  */
+const LOCK_READ_ATTEMPTS = 3
+
 async function readLocked(objectPath) {
-  const attempts = [
+  const getAll = 'org.freedesktop.DBus.Properties.GetAll'
+  const helpers = [
     [
       'dbus-send',
       ['--session', '--print-reply', '--reply-timeout=' + DBUS_HELPER_TIMEOUT_MS, '--dest=' + SECRETS_DEST, objectPath,
-        'org.freedesktop.DBus.Properties.Get', 'string:' + COLLECTION_IFACE, 'string:Locked'],
-      /boolean (true|false)/
+        getAll, 'string:' + COLLECTION_IFACE],
+      /string "Locked"\s+variant\s+boolean (true|false)/
     ],
     [
       'gdbus',
       ['call', '--session', '--timeout', String(Math.ceil(DBUS_HELPER_TIMEOUT_MS / 1000)), '--dest', SECRETS_DEST,
-        '--object-path', objectPath, '--method', 'org.freedesktop.DBus.Properties.Get', COLLECTION_IFACE, 'Locked'],
-      /<(true|false)>/
+        '--object-path', objectPath, '--method', getAll, COLLECTION_IFACE],
+      /'Locked': <(true|false)>/
     ],
-    ['busctl', ['--user', 'get-property', SECRETS_DEST, objectPath, COLLECTION_IFACE, 'Locked'], /^b (true|false)/m]
+    [
+      'busctl',
+      ['--user', 'call', SECRETS_DEST, objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', COLLECTION_IFACE],
+      /"Locked" b (true|false)/
+    ]
   ]
-  for (const [cmd, args, re] of attempts) {
-    const r = await run(cmd, args)
-    if (r.missing) continue
-    if (r.ok) {
-      const match = re.exec(r.stdout)
-      if (match) return { locked: match[1] === 'true', serviceAvailable: true }
-      return { locked: null, serviceAvailable: true, detail: cmd + ': unexpected reply' }
+  for (const [cmd, args, re] of helpers) {
+    let answeredWithoutLocked = false
+    for (let attempt = 0; attempt < LOCK_READ_ATTEMPTS; attempt++) {
+      const r = await run(cmd, args)
+      if (r.missing) break
+      if (r.ok) {
+        const match = re.exec(r.stdout)
+        if (match) return { locked: match[1] === 'true', serviceAvailable: true }
+        answeredWithoutLocked = true
+        continue // the daemon's race dropped the property: ask again on a new connection
+      }
+      const detail = (cmd + ': ' + r.stderr).trim().slice(0, 500)
+      if (/UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr))
+        return { locked: null, serviceAvailable: true, detail }
+      return { locked: null, serviceAvailable: false, detail }
     }
-    const detail = (cmd + ': ' + r.stderr).trim().slice(0, 500)
-    if (/UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr))
-      return { locked: null, serviceAvailable: true, detail }
-    return { locked: null, serviceAvailable: false, detail }
+    if (answeredWithoutLocked) return { locked: null, serviceAvailable: true, detail: cmd + ': the answer did not include Locked' }
   }
   return { locked: null, serviceAvailable: null, detail: 'none of dbus-send, gdbus, busctl is installed' }
 }

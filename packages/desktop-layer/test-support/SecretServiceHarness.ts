@@ -68,7 +68,14 @@ export interface SecretServiceHandle extends BusHandle {
    * after an unexpected daemon death has finished. Rejects if that restart failed.
    */
   ready(): Promise<void>
-  /** Every unexpected daemon death so far (each one was reported on stderr and restarted). */
+  /**
+   * Kill the daemon with `signal` as if it had crashed (SIGABRT is what gnome-keyring 42 does to
+   * itself), and wait until the harness has restarted it. Reported, but as asked for.
+   */
+  crashDaemon(signal?: NodeJS.Signals): Promise<void>
+  /** Every daemon death the harness restarted, unexpected or asked for by crashDaemon. */
+  readonly deaths: ReadonlyArray<DaemonDeath>
+  /** Deaths nobody asked for: a test run with any of these is not clean. */
   readonly unexpectedDeaths: ReadonlyArray<DaemonDeath>
 }
 
@@ -79,6 +86,8 @@ export interface DaemonDeath {
   readonly signal: NodeJS.Signals | null
   readonly stderr: string
   readonly at: Date
+  /** Caused by crashDaemon, not by the daemon itself. */
+  readonly simulated: boolean
 }
 
 /** Unexpected deaths restarted within one minute before the harness gives up (a broken install). */
@@ -385,13 +394,22 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
   /** The automatic restart in progress after an unexpected death, if any. */
   let restarting: Promise<void> | undefined
   const deaths: Array<DaemonDeath> = []
+  /** The daemon that crashDaemon is killing, so its exit is reported as asked for. */
+  let simulatedCrash: ChildProcess | undefined
 
+  /**
+   * GetAll, never Get: a fresh connection (each dbus-send is one) whose first message is a
+   * collection property Get can abort gnome-keyring 42 (reproduce-keyring-abort.ts). When GetAll
+   * loses that race the answer just lacks Locked, and it is asked again.
+   */
   const isLocked = async (): Promise<boolean> => {
-    const r = await dbusSend(execEnv, SECRETS, LOGIN, "org.freedesktop.DBus.Properties.Get", "string:org.freedesktop.Secret.Collection", "string:Locked")
-    if (!r.ok) throw new Error(`SecretServiceHarness: reading Locked of ${LOGIN} failed: ${r.stderr.trim()}`)
-    const m = /boolean (true|false)/.exec(r.stdout)
-    if (!m) throw new Error(`SecretServiceHarness: unexpected reply reading Locked of ${LOGIN}: ${r.stdout.trim()}`)
-    return m[1] === "true"
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const r = await dbusSend(execEnv, SECRETS, LOGIN, "org.freedesktop.DBus.Properties.GetAll", "string:org.freedesktop.Secret.Collection")
+      if (!r.ok) throw new Error(`SecretServiceHarness: reading Locked of ${LOGIN} failed: ${r.stderr.trim()}`)
+      const m = /string "Locked"\s+variant\s+boolean (true|false)/.exec(r.stdout)
+      if (m) return m[1] === "true"
+    }
+    throw new Error(`SecretServiceHarness: three answers reading the properties of ${LOGIN} had no Locked`)
   }
 
   const waitUnlocked = (why: string) =>
@@ -433,12 +451,15 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
       writePids(l)
       if (daemon !== d || stopped) return
       daemon = undefined
-      const death: DaemonDeath = { pid: d.pid, code, signal, stderr: stderrOfThisDaemon().trim(), at: new Date() }
+      const simulated = simulatedCrash === d
+      const death: DaemonDeath = { pid: d.pid, code, signal, stderr: stderrOfThisDaemon().trim(), at: new Date(), simulated }
       deaths.push(death)
       const recent = deaths.filter((x) => Date.now() - x.at.getTime() < 60_000).length
       const restart = recent <= MAX_RESTARTS_PER_MINUTE
       console.error(
-        `[SecretServiceHarness] gnome-keyring-daemon (pid ${d.pid}) exited unexpectedly (code ${code}, signal ${signal}); ${
+        `[SecretServiceHarness] gnome-keyring-daemon (pid ${d.pid}) ${
+          simulated ? "crashed as the test asked" : "exited unexpectedly"
+        } (code ${code}, signal ${signal}); ${
           restart ? "restarting it on the same bus" : `not restarting: ${recent} deaths within a minute`
         }; stderr: ${death.stderr || "(empty)"}`
       )
@@ -481,6 +502,16 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
       await current
       if (restarting === current) restarting = undefined
     }
+  }
+
+  const crashDaemon = async (signal: NodeJS.Signals = "SIGABRT") => {
+    await ready()
+    const d = daemon
+    if (d === undefined) throw new Error("SecretServiceHarness: crashDaemon: no daemon is running")
+    simulatedCrash = d
+    d.kill(signal)
+    await waitFor(`gnome-keyring-daemon (pid ${d.pid}) to die of ${signal}`, "", timeoutMs, async () => daemon !== d)
+    await ready()
   }
 
   const killDaemon = async () => {
@@ -537,7 +568,11 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
       await startDaemon()
     },
     ready,
-    unexpectedDeaths: deaths,
+    crashDaemon,
+    deaths,
+    get unexpectedDeaths() {
+      return deaths.filter((death) => !death.simulated)
+    },
     stop: () => {
       stopped = true
       daemon = undefined // an exit from here on is ours, not news

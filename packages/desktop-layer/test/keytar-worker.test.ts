@@ -200,23 +200,28 @@ describe("keytar worker against a real Secret Service", () => {
     const w = startWorker(childEnv(ss.env))
     expect((await w.call("set", { account: "abort-survivor", secret: "kept" })).ok).toBe(true)
     await endGracefully(w.child)
-    const deathsBefore = ss.unexpectedDeaths.length
+    const deathsBefore = ss.deaths.length
+    const unexpectedBefore = ss.unexpectedDeaths.length
     const oldPid = ss.daemonPid!
-    const reported = new Promise<string>((resolve) => {
-      const original = console.error
-      console.error = (...args: Array<unknown>) => {
-        console.error = original
-        resolve(args.map(String).join(" "))
-        original(...args)
-      }
-    })
-    process.kill(oldPid, "SIGABRT") // what gnome-keyring 42 does to itself on the assertion
-    expect(await reported).toMatch(/gnome-keyring-daemon \(pid \d+\) exited unexpectedly \(code null, signal SIGABRT\); restarting it on the same bus/)
-    await ss.ready()
+    const reports: Array<string> = []
+    const original = console.error
+    console.error = (...args: Array<unknown>) => {
+      reports.push(args.map(String).join(" "))
+      original(...args)
+    }
+    try {
+      await ss.crashDaemon("SIGABRT") // what gnome-keyring 42 does to itself on the assertion
+    } finally {
+      console.error = original
+    }
+    expect(reports.join("\n")).toMatch(
+      /gnome-keyring-daemon \(pid \d+\) crashed as the test asked \(code null, signal SIGABRT\); restarting it on the same bus/
+    )
     expect(ss.daemonPid).toBeDefined()
     expect(ss.daemonPid).not.toBe(oldPid)
-    expect(ss.unexpectedDeaths.length).toBe(deathsBefore + 1)
-    expect(ss.unexpectedDeaths.at(-1)).toMatchObject({ pid: oldPid, signal: "SIGABRT" })
+    expect(ss.deaths.length).toBe(deathsBefore + 1)
+    expect(ss.deaths.at(-1)).toMatchObject({ pid: oldPid, signal: "SIGABRT", simulated: true })
+    expect(ss.unexpectedDeaths.length).toBe(unexpectedBefore)
     expect(await ss.isLocked()).toBe(false)
     const fresh = startWorker(childEnv(ss.env))
     expect(await fresh.call("get", { account: "abort-survivor" })).toMatchObject({ ok: true, value: "kept" })

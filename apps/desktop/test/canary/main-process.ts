@@ -134,9 +134,17 @@ const ipcLog: IpcLogger = (entry) => {
 }
 const RENDERER = "file:///opt/fishbowl/renderer/"
 const trusted = { frameUrl: `${RENDERER}index.html` }
-const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(RENDERER), log: ipcLog })
+// This child looks for where keys go, not for how fast they get there: its ordinary table has
+// budgets no loaded machine misses, so every step's outcome is the operation's own. Missed
+// budgets are tested on purpose with the `hurried` table; speed is the benchmark's job.
+const RELAXED_MILLIS = 30_000
+const handlers = makeIpcHandlers(runtime, {
+  senderPolicy: bundledOriginPolicy(RENDERER),
+  log: ipcLog,
+  budgets: { storageMillis: RELAXED_MILLIS, keyRetrievalMillis: RELAXED_MILLIS }
+})
 const hurried = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
-const keyAccess = makeKeyAccess(runtime)
+const keyAccess = makeKeyAccess(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
 const hurriedKeyAccess = makeKeyAccess(runtime, { keyRetrievalMillis: 1 })
 const stopForwarding = forwardChanges(runtime, (change) => {
   records.events.push(change)
