@@ -22,6 +22,7 @@ import { PassThrough, Readable } from "node:stream"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { fishbowlConfigs, writeLlmConfigJson, writeTestSecureKeysJson } from "../../../packages/desktop-layer/test/fixtures/fishbowl/FishbowlFiles.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
 import { forwardChanges, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
@@ -182,6 +183,17 @@ describe("secret-leak canary", () => {
       expect(fs.existsSync(path.join(data, ".preferences.json.4242.abcdef.tmp"))).toBe(false)
       expect((await cli(data, ["key", "Legacy Prefs"])).stdout).toBe(`${canary}\n`)
       expect((await cli(data, ["list", "--json"])).code).toBe(0)
+      // Fishbowl's own files, as Fishbowl writes them (FishbowlFiles.ts cites its source).
+      const fishbowl = dir("fishbowl-data")
+      fs.mkdirSync(fishbowl)
+      const configs = fishbowlConfigs()
+      writeLlmConfigJson(fishbowl, configs)
+      writeTestSecureKeysJson(fishbowl, Object.fromEntries(configs.map((config, index) => [config.id, index % 2 === 0 ? canary : canary2])))
+      const imported = await cli(fishbowl, ["migrate", "--json"])
+      expect(imported.code, imported.stderr).toBe(0)
+      seen.migrationReports.push(JSON.parse(imported.stdout))
+      expect(JSON.parse(imported.stdout).migrated.map((entry: { name: string }) => entry.name)).toEqual(configs.map((config) => config.customName))
+      expect((await cli(fishbowl, ["key", configs[2]!.customName])).stdout).toBe(`${canary}\n`)
     })
   })
 

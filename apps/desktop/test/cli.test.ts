@@ -11,6 +11,12 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/test-support/ChildProcesses.ts"
 import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import {
+  fishbowlConfigs,
+  writeLlmConfigJson,
+  writeSecureKeysJson,
+  writeTestSecureKeysJson
+} from "../../../packages/desktop-layer/test/fixtures/fishbowl/FishbowlFiles.ts"
 
 const secretService = await startSecretService()
 afterAll(() => secretService.stop())
@@ -186,8 +192,16 @@ describe("fishbowl-llm", () => {
   it("migrate imports llm_config.json + test_secure_keys.json into the keychain and removes the plaintext", async () => {
     const canary = makeCanaryKey("migrate")
     const legacyId = "5b0c8f0e-2a61-4c4e-9d2e-8f1b7c3a9e10"
-    writeFileSync(NodePath.join(dataDir, "llm_config.json"), JSON.stringify([{ id: legacyId, provider: "anthropic", name: "Legacy" }]))
-    writeFileSync(NodePath.join(dataDir, "test_secure_keys.json"), JSON.stringify({ [`llm_api_key_${legacyId}`]: canary }))
+    // As Fishbowl writes them (see FishbowlFiles.ts for the Fishbowl source of each fact).
+    writeLlmConfigJson(dataDir, [{
+      id: legacyId,
+      customName: "Legacy",
+      provider: "anthropic",
+      useAuthHeader: true,
+      createdAt: "2025-08-07T10:00:00.000Z",
+      updatedAt: "2025-08-07T10:00:00.000Z"
+    }])
+    writeTestSecureKeysJson(dataDir, { [legacyId]: canary })
     const migrated = await cli(["migrate", "--json"])
     expect(migrated.code, migrated.stderr).toBe(0)
     expect(JSON.parse(migrated.stdout).migrated).toEqual([expect.objectContaining({ name: "Legacy", configId: legacyId })])
@@ -196,5 +210,47 @@ describe("fishbowl-llm", () => {
     for (const file of filesUnder(dataDir)) expect(readFileSync(file, "utf8")).not.toContain(canary)
     const again = await cli(["migrate", "--json"])
     expect(JSON.parse(again.stdout).migrated).toEqual([])
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.stdout).nothingToDo).toBe(true)
+  })
+
+  it("migrate of Fishbowl's production files (safeStorage) without the desktop app: exit 5, says the app must finish, keeps every file", async () => {
+    const configs = fishbowlConfigs()
+    const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey("safe")]))
+    writeLlmConfigJson(dataDir, configs)
+    writeSecureKeysJson(dataDir, keys)
+    const before = readdirSync(dataDir).sort().map((name) => [name, readFileSync(NodePath.join(dataDir, name), "latin1")])
+    const migrated = await cli(["migrate"])
+    expect(migrated.code).toBe(5)
+    expect(migrated.stderr).toContain("error: The migration is incomplete: 4 configuration(s) not imported, 1 file(s) still hold keys")
+    expect(migrated.stderr).toContain("only the desktop app can decrypt: start Fishbowl once")
+    for (const config of configs) expect(migrated.stdout).toContain(`skipped   "${config.customName}"`)
+    expect(migrated.stdout).toContain(`${NodePath.join(dataDir, "secure_keys.json")}: Fishbowl's keys, encrypted with Electron safeStorage`)
+    expect(readdirSync(dataDir).sort().map((name) => [name, readFileSync(NodePath.join(dataDir, name), "latin1")])).toEqual(before)
+    expect(JSON.parse((await cli(["list", "--json"])).stdout)).toEqual([])
+    const json = await cli(["migrate", "--json"])
+    expect(json.code).toBe(5)
+    expect(JSON.parse(json.stderr).error._tag).toBe("MigrationIncomplete")
+    expect(JSON.parse(json.stdout).needsDesktopApp).toBe(true)
+  })
+
+  it("migrate with a base URL our rules refuse: exit 9, the fix printed, the rest imported", async () => {
+    const configs = fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+    const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey("url")]))
+    writeLlmConfigJson(dataDir, configs)
+    writeTestSecureKeysJson(dataDir, keys)
+    const migrated = await cli(["migrate"])
+    expect(migrated.code).toBe(9)
+    expect(migrated.stdout).toContain("invalid base URL: base URL must use https")
+    expect(migrated.stdout).toContain(`fix: Change "baseUrl" of "Self-hosted vLLM" in ${NodePath.join(dataDir, "llm_config.json")} from "http://10.0.0.5:8000/v1" to an https:// URL`)
+    expect(migrated.stdout.match(/^  migrated /gm)?.length).toBe(3)
+    for (const key of Object.values(keys)) expect(migrated.stdout + migrated.stderr).not.toContain(key)
+  })
+
+  it("migrate --from a folder that does not exist fails (exit 2), it is not \"nothing to migrate\"", async () => {
+    const missing = await cli(["migrate", "--from", NodePath.join(dataDir, "nonexistent")])
+    expect(missing.code).toBe(2)
+    expect(missing.stderr).toContain("does not exist")
+    expect(missing.stdout).toBe("")
   })
 })

@@ -10,8 +10,38 @@ import { Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
 import { preferencesPath } from "./DataDir.ts"
 import { KeytarSecretStore } from "./KeytarSecretStore.ts"
+import { filesHoldingKeys } from "./legacy/LeftoverKeyFiles.ts"
 
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
+
+/**
+ * Every file in the data folder that still holds an API key outside the keychain (the pending
+ * migration file, Fishbowl's key files, copies of preferences.json with keys), with the fix.
+ * Which files count is decided in one place, legacy/LeftoverKeyFiles (the migration report uses it too).
+ */
+export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Finding, never, FileSystem.FileSystem> =>
+  filesHoldingKeys(dataDir).pipe(
+    Effect.map((files): Finding => {
+      if (files.length === 0) return { id: "legacy.key-files", severity: "ok", message: "No file in the data folder holds an API key" }
+      const unreadable = files.filter((file) => file.what.includes("cannot be read") || file.what.startsWith("a damaged copy"))
+      return {
+        id: "legacy.key-files",
+        severity: "warning",
+        message: `${files.length} file(s) in ${dataDir} still hold API keys outside the keychain: ${files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")}`,
+        hint: [
+          "Run `fishbowl-llm migrate`: it moves the keys into the keychain and removes them from these files.",
+          ...(files.some((file) => file.encrypted) ? ["Keys encrypted with Electron safeStorage are finished by the desktop app: start Fishbowl once."] : []),
+          ...(unreadable.length > 0 ? [`Files that cannot be read are never changed; check them and delete them by hand: ${unreadable.map((file) => `rm "${file.path}"`).join("; ")}`] : [])
+        ].join(" ")
+      }
+    }),
+    Effect.orElseSucceed((): Finding => ({
+      id: "legacy.key-files",
+      severity: "warning",
+      message: `The data folder ${dataDir} could not be checked for files holding keys`,
+      hint: `Check that your user can read ${dataDir}, then run \`fishbowl-llm doctor\` again.`
+    }))
+  )
 
 export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: string) {
   const secrets = yield* SecretStore
@@ -96,6 +126,7 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
       )
     }
     findings.push(...(yield* fileFindings))
+    findings.push(yield* leftoverKeyFilesFinding(dataDir).pipe(Effect.provideService(FileSystem.FileSystem, fs)))
     if (options?.probe === true) {
       const probed = yield* Effect.result(secrets.authorize)
       findings.push(

@@ -27,7 +27,7 @@
  * the restored file. Without a valid backup the store starts empty and the error says so.
  *
  * Legacy content (an `llm` section without `version`, or configs holding an `apiKey`; see
- * Migration.isLegacyPreferences) is neither quarantined nor rewritten — a rewrite would drop the
+ * legacy/PlaintextPreferences.ts) is neither quarantined nor rewritten — a rewrite would drop the
  * keys: load and update fail with `Unsupported` ("... need migrating") until Migration.migrate has
  * moved the configurations and keys out.
  *
@@ -58,7 +58,7 @@ import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
 import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, writeFileAtomic } from "./AtomicFile.ts"
 import { preferencesPath } from "./DataDir.ts"
-import { isLegacyPreferences, legacyPreferencesError } from "./Migration.ts"
+import { isLegacyPreferences, legacyPreferencesError } from "./legacy/PlaintextPreferences.ts"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */

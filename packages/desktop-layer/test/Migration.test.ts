@@ -13,6 +13,7 @@ import {
   type ConfigId,
   type CrashPoint,
   CrashPoints,
+  Diagnostics,
   crashPoints,
   type LlmConfig,
   LlmConfigStore,
@@ -27,14 +28,28 @@ import {
 } from "@fishbowl/domain"
 import { configInput, makeCanaryKey } from "@fishbowl/domain/testing"
 import { Cause, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll } from "vitest"
+import { leftoverKeyFilesFinding } from "../src/DesktopDiagnostics.ts"
+import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
 import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
 import { childEnv, type SecretServiceHandle, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import {
+  fishbowlConfigs,
+  type FishbowlLlmConfigMetadata,
+  OUR_PROVIDER,
+  safeStorage,
+  secureKeysName,
+  testSecureKeysName,
+  writeLlmConfigJson,
+  writeSecureKeysJson,
+  writeTestSecureKeysJson
+} from "./fixtures/fishbowl/FishbowlFiles.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -317,11 +332,14 @@ describe("Migration (a): keys inside preferences.json", () => {
       assert.deepStrictEqual(again, {
         from: dir,
         nothingToDo: true,
+        complete: true,
+        needsDesktopApp: false,
         migrated: [],
         skipped: [],
         removedFiles: [],
         rewrittenFiles: [],
-        keptFiles: []
+        keptFiles: [],
+        filesHoldingKeys: []
       })
       assert.deepStrictEqual(allFiles(dir).map((path) => [path, fsSync.readFileSync(path, "utf8")]), snapshot)
       yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
@@ -483,11 +501,15 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
     return Effect.gen(function*() {
       const report = yield* migrate({ decrypt })
       assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Work", "Local"])
-      assert.deepStrictEqual(report.skipped, [{
+      assert.deepStrictEqual(report.skipped.map(({ fix: _fix, ...entry }) => entry), [{
         name: "Gemini",
         source: NodePath.join(dir, "llm_config.json"),
-        reason: "key undecryptable (safeStorage could not decrypt it)"
+        reason: "key undecryptable (safeStorage could not decrypt it)",
+        kind: "blocked"
       }])
+      assert.include(report.skipped[0]!.fix, "safeStorage keys are tied to that login")
+      assert.isFalse(report.complete)
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "secure_keys.json")])
       assert.deepStrictEqual(report.removedFiles, [])
       assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "secure_keys.json")])
       for (const [name, text] of Object.entries(before)) assert.strictEqual(fsSync.readFileSync(NodePath.join(dir, name), "utf8"), text)
@@ -513,6 +535,301 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
         "needs the desktop app to decrypt (Electron safeStorage)"
       ])
       assert.isTrue(exists(dir, "secure_keys.json") && exists(dir, "llm_config.json"))
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Fishbowl's own files, written exactly as Fishbowl writes them (fixtures/fishbowl/FishbowlFiles.ts
+// cites the Fishbowl source of every fact).
+
+/** A Fishbowl user's folder: configs plus one canary key per config. */
+const fishbowlUser = (dir: string, variant: "production" | "test", configs = fishbowlConfigs()) => {
+  const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey(`fb-${config.provider}`)]))
+  writeLlmConfigJson(dir, configs)
+  if (variant === "production") writeSecureKeysJson(dir, keys)
+  else writeTestSecureKeysJson(dir, keys)
+  return { configs, keys, canaries: Object.values(keys) }
+}
+
+/** Every Fishbowl config is in the store with its name, provider, base URL, flags, timestamps and key. */
+const expectFishbowlImported = (configs: ReadonlyArray<FishbowlLlmConfigMetadata>, keys: Record<string, string>) =>
+  Effect.gen(function*() {
+    const store = yield* LlmConfigStore
+    const stored = yield* store.list
+    assert.strictEqual(stored.length, configs.length)
+    for (const legacy of configs) {
+      const config = stored.find((candidate) => candidate.id === legacy.id)
+      assert.isDefined(config, `${legacy.customName} kept its Fishbowl id`)
+      assert.deepStrictEqual(config, {
+        id: legacy.id,
+        provider: OUR_PROVIDER[legacy.provider],
+        name: legacy.customName,
+        ...(legacy.baseUrl !== undefined ? { baseUrl: legacy.baseUrl } : {}),
+        useAuthHeader: legacy.useAuthHeader,
+        createdAt: legacy.createdAt,
+        updatedAt: legacy.updatedAt,
+        hasKey: true
+      } as LlmConfig)
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(config!.id)), keys[legacy.id])
+    }
+    assert.strictEqual((yield* store.status).pendingIntents, 0)
+  })
+
+const fileBytes = (dir: string) => Object.fromEntries(fsSync.readdirSync(dir).sort().map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "latin1")]))
+
+describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json / test_secure_keys.json)", () => {
+  it.live("the fixture files have Fishbowl's shape: customName, double-prefixed key names, no key in llm_config.json", () =>
+    Effect.sync(() => {
+      const dir = freshDir()
+      const { configs, keys } = fishbowlUser(dir, "test")
+      const text = fsSync.readFileSync(NodePath.join(dir, "llm_config.json"), "utf8")
+      assert.isFalse(text.endsWith("\n"), "safeJsonStringify writes no trailing newline")
+      assert.deepStrictEqual(Object.keys(JSON.parse(text)[0]).sort(), ["createdAt", "customName", "id", "provider", "updatedAt", "useAuthHeader"])
+      assert.deepStrictEqual(Object.keys(readJson(dir, "test_secure_keys.json")), configs.map((config) => `test_llm_api_key_llm_api_key_${config.id}`))
+      assert.strictEqual(readJson(dir, "test_secure_keys.json")[testSecureKeysName(configs[0]!.id)], keys[configs[0]!.id])
+      const other = freshDir()
+      fishbowlUser(other, "production", configs)
+      assert.strictEqual(Object.keys(readJson(other, "secure_keys.json"))[0], secureKeysName(configs[0]!.id))
+      assert.deepStrictEqual(filesHolding(other, Object.values(keys)), [], "safeStorage ciphertext never holds the key text")
+    }))
+
+  for (const variant of ["test", "production"] as const) {
+    it.live(`${variant} build: every config with its name, provider, base URL, timestamps and key; no key left; idempotent`, () => {
+      const dir = freshDir()
+      const { configs, keys, canaries } = fishbowlUser(dir, variant)
+      const keyFile = variant === "production" ? "secure_keys.json" : "test_secure_keys.json"
+      return Effect.gen(function*() {
+        const report = yield* migrate(variant === "production" ? { decrypt: safeStorage.decryptString } : {})
+        noKeyMaterial(report, canaries)
+        assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider, entry.configId, entry.hasKey]), configs.map((config) => [config.customName, OUR_PROVIDER[config.provider], config.id, true]))
+        assert.deepStrictEqual(report.skipped, [])
+        assert.isTrue(report.complete)
+        assert.isFalse(report.needsDesktopApp)
+        assert.deepStrictEqual(report.filesHoldingKeys, [])
+        assert.deepStrictEqual([...report.removedFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, keyFile)].sort())
+        yield* expectFishbowlImported(configs, keys)
+        assert.deepStrictEqual(filesHolding(dir, canaries), [], "no key on disk")
+        assert.isFalse(exists(dir, keyFile))
+        assert.deepStrictEqual(readJson(dir, "llm_config.json.migrated"), configs, "the metadata is kept as it was")
+        const before = fileBytes(dir)
+        const again = yield* migrate(variant === "production" ? { decrypt: safeStorage.decryptString } : {})
+        assert.isTrue(again.nothingToDo)
+        assert.isTrue(again.complete)
+        assert.deepStrictEqual(fileBytes(dir), before, "a second run changes nothing")
+        yield* expectFishbowlImported(configs, keys)
+      }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+    })
+  }
+
+  it.live("production files without safeStorage (the CLI): nothing imported, every file kept byte for byte, the desktop app finishes", () => {
+    const dir = freshDir()
+    const { configs, keys, canaries } = fishbowlUser(dir, "production")
+    const before = fileBytes(dir)
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated, [])
+      assert.deepStrictEqual(report.skipped.map((entry) => [entry.name, entry.reason, entry.needsDesktopApp]), configs.map((config) => [config.customName, "needs the desktop app to decrypt (Electron safeStorage)", true]))
+      for (const entry of report.skipped) assert.include(entry.fix, "start the Fishbowl desktop app")
+      assert.isTrue(report.needsDesktopApp)
+      assert.isFalse(report.complete)
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => [file.path, file.encrypted]), [[NodePath.join(dir, "secure_keys.json"), true]])
+      assert.deepStrictEqual(report.removedFiles, [])
+      assert.deepStrictEqual(fileBytes(dir), before, "nothing changed on disk (preferences.json not even created)")
+      assert.deepStrictEqual(yield* (yield* LlmConfigStore).list, [], "no keyless config the app would later treat as done")
+      // The desktop app (with safeStorage) then imports everything with its key.
+      const app = yield* migrate({ decrypt: safeStorage.decryptString })
+      assert.strictEqual(app.migrated.length, configs.length)
+      assert.isTrue(app.complete)
+      yield* expectFishbowlImported(configs, keys)
+      assert.deepStrictEqual(filesHolding(dir, canaries), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a base URL our rules refuse (http to a LAN host): reported with the exact fix, kept with its key; after the fix the rest follows", () => {
+    const dir = freshDir()
+    const configs = fishbowlConfigs().map((config) =>
+      config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
+    )
+    const { keys, canaries } = fishbowlUser(dir, "test", configs)
+    const custom = configs.find((config) => config.provider === "custom")!
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), configs.filter((config) => config !== custom).map((config) => config.customName))
+      assert.strictEqual(report.skipped.length, 1)
+      const skipped = report.skipped[0]!
+      assert.strictEqual(skipped.name, custom.customName)
+      assert.strictEqual(skipped.reason, "invalid base URL: base URL must use https (http is allowed only for localhost, 127.0.0.1 and ::1)")
+      assert.include(skipped.fix, `Change "baseUrl" of "${custom.customName}" in ${NodePath.join(dir, "llm_config.json")} from "http://192.168.1.20:8000/v1" to an https:// URL`)
+      assert.isFalse(report.complete)
+      assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")])
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "test_secure_keys.json")])
+      // The user applies the fix; the re-run imports the last one and removes the plaintext.
+      writeLlmConfigJson(dir, configs.map((config) => config === custom ? { ...config, baseUrl: "https://192.168.1.20:8443/v1" } : config))
+      const again = yield* migrate()
+      assert.deepStrictEqual(again.migrated.map((entry) => entry.name), [custom.customName])
+      assert.isTrue(again.complete)
+      const stored = (yield* (yield* LlmConfigStore).list).find((config) => config.id === custom.id)!
+      assert.strictEqual(stored.baseUrl, "https://192.168.1.20:8443/v1")
+      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore).getApiKey(custom.id as ConfigId)), keys[custom.id])
+      assert.deepStrictEqual(filesHolding(dir, canaries), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("what the earlier, wrong import left (keyless configs, llm_config.json.migrated, keys still in test_secure_keys.json) is repaired", () => {
+    const dir = freshDir()
+    const { configs, keys, canaries } = fishbowlUser(dir, "test")
+    return Effect.gen(function*() {
+      // The wrong import: configs without their keys, llm_config.json renamed away.
+      const store = yield* LlmConfigStore
+      yield* (yield* PreferencesStore).update((document) =>
+        Effect.succeed([undefined, {
+          ...document,
+          llm: {
+            ...document.llm,
+            configs: configs.map((config) => ({
+              id: config.id as ConfigId,
+              provider: OUR_PROVIDER[config.provider] as never,
+              name: config.customName,
+              ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
+              useAuthHeader: config.useAuthHeader,
+              createdAt: config.createdAt,
+              updatedAt: config.updatedAt,
+              hasKey: false
+            }))
+          }
+        }] as const)
+      )
+      fsSync.renameSync(NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "llm_config.json.migrated"))
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => [entry.configId, entry.hasKey]), configs.map((config) => [config.id, true]))
+      assert.isTrue(report.complete)
+      yield* expectFishbowlImported(configs, keys)
+      assert.deepStrictEqual(filesHolding(dir, canaries), [])
+      assert.strictEqual((yield* store.list).length, configs.length)
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a key without a config (Fishbowl deletes metadata first) is reported and removed with the file", () => {
+    const dir = freshDir()
+    const { configs, keys } = fishbowlUser(dir, "test")
+    const orphan = makeCanaryKey("orphan")
+    const file = readJson(dir, "test_secure_keys.json")
+    fsSync.writeFileSync(NodePath.join(dir, "test_secure_keys.json"), JSON.stringify({ ...file, [testSecureKeysName("0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f")]: orphan }, null, 2))
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.strictEqual(report.migrated.length, configs.length)
+      assert.deepStrictEqual(report.skipped.map((entry) => entry.reason), [
+        "key \"test_llm_api_key_llm_api_key_0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f\" has no configuration in llm_config.json (Fishbowl deletes the metadata before the key); it is not imported"
+      ])
+      assert.isTrue(report.complete)
+      yield* expectFishbowlImported(configs, keys)
+      assert.deepStrictEqual(filesHolding(dir, [orphan, ...Object.values(keys)]), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("pathological files (nesting, size, a FIFO) give a reason per file, never a failure; nothing is deleted", () => {
+    const deep = freshDir()
+    fishbowlUser(deep, "test")
+    fsSync.writeFileSync(NodePath.join(deep, "llm_config.json"), "[".repeat(200_000) + "]".repeat(200_000))
+    const big = freshDir()
+    const { canaries } = fishbowlUser(big, "test")
+    fsSync.truncateSync(NodePath.join(big, "test_secure_keys.json"), 11 * 1024 * 1024)
+    const fifo = freshDir()
+    fishbowlUser(fifo, "test")
+    fsSync.rmSync(NodePath.join(fifo, "llm_config.json"))
+    const mkfifo = spawnSync("mkfifo", [NodePath.join(fifo, "llm_config.json")])
+    assert.strictEqual(mkfifo.status, 0, "mkfifo works here")
+    return Effect.gen(function*() {
+      const cases = [
+        [deep, "llm_config.json", "it nests deeper than 100 levels"],
+        [big, "test_secure_keys.json", "more than the 10485760 bytes allowed"],
+        [fifo, "llm_config.json", "it is not a regular file"]
+      ] as const
+      for (const [dir, file, why] of cases) {
+        const before = fsSync.readdirSync(dir).sort()
+        const report = yield* Migration.migrate({ from: dir }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+        assert.deepStrictEqual(report.migrated, [])
+        assert.strictEqual(report.skipped.length, 1)
+        assert.strictEqual(report.skipped[0]!.source, NodePath.join(dir, file))
+        assert.include(report.skipped[0]!.reason, why)
+        assert.include(report.skipped[0]!.fix, "nothing was changed")
+        assert.isFalse(report.complete)
+        assert.deepStrictEqual(fsSync.readdirSync(dir).sort(), before, "no file removed or added")
+      }
+      assert.isAbove(filesHolding(big, canaries).length, 0, "the oversized key file was not touched")
+    })
+  })
+
+  it.live("--from a folder that does not exist fails with InvalidInput (not \"nothing to migrate\")", () => {
+    const dir = freshDir()
+    return Effect.gen(function*() {
+      const error = yield* Effect.flip(migrate({ from: NodePath.join(dir, "missing") }))
+      assert.strictEqual(error._tag, "InvalidInput")
+      assert.include(error.message, "does not exist")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+describe("doctor: files that still hold keys", () => {
+  it.live("lists the pending file, Fishbowl's key files and copies of preferences.json with keys, with the fix", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("left")
+    const withKey = { llm: { configs: [{ provider: "openai", name: "Old", apiKey: key }] } }
+    write(dir, "llm_migration_pending.json", { format: "fishbowl-llm-migration-pending", version: 1, entries: [] })
+    writeSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    writeTestSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    write(dir, "preferences.json.bak.1", withKey)
+    write(dir, "preferences.json.bak.2", { llm: { version: 1, configs: [], journal: [] } })
+    write(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z", withKey)
+    write(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z", `{"llm":{"configs":[{"apiKey":"${key}"`)
+    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", `{"entries":[{"legacy":{"apiKey":"${key}"`)
+    return Effect.gen(function*() {
+      const finding = yield* leftoverKeyFilesFinding(dir)
+      assert.strictEqual(finding.severity, "warning")
+      for (const name of ["llm_migration_pending.json", ".llm_migration_pending.json.4242.0123456789abcdef.tmp", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
+        assert.include(finding.message, `${name} (`)
+      }
+      assert.notInclude(finding.message, "preferences.json.bak.2")
+      assert.include(finding.message, "7 file(s)")
+      assert.include(finding.hint, "Run `fishbowl-llm migrate`")
+      assert.include(finding.hint, "start Fishbowl once")
+      assert.include(finding.hint, `rm "${NodePath.join(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z")}"`)
+      assert.notInclude(JSON.stringify(finding), key)
+      // Through `doctor` (Diagnostics on the desktop layer).
+      const report = yield* Diagnostics.use((diagnostics) => diagnostics.diagnose()).pipe(
+        Effect.provide(DesktopLayer.layer({ dataDir: dir, secretBackend: "session" }))
+      )
+      assert.deepInclude(report.findings, finding)
+      // A clean folder is ok.
+      assert.strictEqual((yield* leftoverKeyFilesFinding(freshDir())).severity, "ok")
+    }).pipe(Effect.provide(NodeFileSystem.layer))
+  })
+
+  it.live("an interrupted write of the pending file is removed by migrate (the pending file itself is the committed state)", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("pending-tmp")
+    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", { format: "fishbowl-llm-migration-pending", version: 1, entries: [{ configId: OPENAI_ID, origin: "x", legacy: { provider: "openai", name: "W", apiKey: key } }] })
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp")])
+      assert.isTrue(report.complete)
+      assert.deepStrictEqual(filesHolding(dir, [key]), [])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a backup that still has keys (no other legacy data) is stripped by migrate, which then reports complete", () => {
+    const dir = freshDir()
+    const key = makeCanaryKey("bak")
+    return Effect.gen(function*() {
+      yield* (yield* LlmConfigStore).create(configInput({ provider: "ollama", name: "Local" }))
+      write(dir, "preferences.json.bak.3", { theme: "dark", llm: { configs: [{ provider: "openai", name: "Gone", apiKey: key }] } })
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "preferences.json.bak.3")])
+      assert.isTrue(report.complete)
+      assert.deepStrictEqual(filesHolding(dir, [key]), [])
+      assert.strictEqual(readJson(dir, "preferences.json.bak.3").theme, "dark")
+      assert.strictEqual((yield* leftoverKeyFilesFinding(dir)).severity, "ok")
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 })
@@ -544,6 +861,17 @@ const scenarios: ReadonlyArray<Scenario> = [
       return { expected: expectedB(keys), canaries: [keys.openai, keys.google] }
     },
     options: { decrypt }
+  },
+  {
+    name: "(c) Fishbowl's secure_keys.json",
+    setUp: (dir) => {
+      const { configs, keys, canaries } = fishbowlUser(dir, "production")
+      return {
+        expected: configs.map((config) => ({ name: config.customName, provider: OUR_PROVIDER[config.provider], key: keys[config.id]! })),
+        canaries
+      }
+    },
+    options: { decrypt: safeStorage.decryptString }
   }
 ]
 
@@ -648,6 +976,38 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
         for (const config of yield* store.list) yield* store.remove(config.id)
         assert.deepStrictEqual(yield* store.list, [])
       }).pipe(Effect.provide(real()))
+    }).pipe(Effect.timeout("60 seconds"))
+  }, 90_000)
+
+  it.live("Fishbowl's production and test files: a crash mid-import, then every key read back from the keychain by a new worker; no key on disk", () => {
+    const production = freshDir()
+    const test = freshDir()
+    const prod = fishbowlUser(production, "production")
+    const plain = fishbowlUser(test, "test")
+    const real = (dir: string, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+      LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
+        Layer.provideMerge(Layer.mergeAll(
+          KeytarSecretStore.layer({ workerEnv: childEnv(secretService!.env) }),
+          JsonFilePreferencesStore.layer({ dataDir: dir }),
+          crash,
+          NodeFileSystem.layer
+        ))
+      )
+    return Effect.gen(function*() {
+      for (const [dir, user, options] of [[production, prod, { decrypt: safeStorage.decryptString }], [test, plain, {}]] as const) {
+        const crashed = yield* Migration.migrate(options).pipe(Effect.provide(real(dir, crashAt("migrate.secret-written", 2))), Effect.exit)
+        assert.isTrue(isSimulatedCrash(crashed))
+        const report = yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))
+        noKeyMaterial(report, user.canaries)
+        assert.isTrue(report.complete)
+        yield* expectFishbowlImported(user.configs, user.keys).pipe(Effect.provide(real(dir)))
+        assert.deepStrictEqual(filesHolding(dir, user.canaries), [])
+        assert.isTrue((yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))).nothingToDo)
+        yield* Effect.gen(function*() {
+          const store = yield* LlmConfigStore
+          for (const config of yield* store.list) yield* store.remove(config.id)
+        }).pipe(Effect.provide(real(dir)))
+      }
     }).pipe(Effect.timeout("60 seconds"))
   }, 90_000)
 })

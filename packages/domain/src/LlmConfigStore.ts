@@ -10,6 +10,7 @@
  *   4. clean up (delete the staged key) and drop the intent.
  * `recover` rolls every unfinished intent forward or back, so after a crash at any step there is no
  * acknowledged config without its key, no key without its config and no half-applied update.
+ * The journal itself (record, drop, abandon, names taken, recover) lives in Journal.ts.
  */
 import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Semaphore, Stream } from "effect"
 import { CrashPoints, type CrashPoint } from "./CrashPoints.ts"
@@ -19,7 +20,8 @@ import {
   KeychainLocked,
   NotFound,
   type PreferencesStoreError,
-  type SecretStoreError
+  type SecretStoreError,
+  Unsupported
 } from "./Errors.ts"
 import { newConfigId, type ConfigId } from "./Ids.ts"
 import { checkBaseUrl, insecureHttpProblem, nameKey } from "./Canonical.ts"
@@ -29,10 +31,10 @@ import {
   type LlmConfigInput,
   type LlmConfigPatch
 } from "./LlmConfig.ts"
-import type { Intent, LlmSection, PreferencesDocument } from "./PreferencesDocument.ts"
+import { isBusy, keyRef, makeJournal, namesTaken, replaceSection, stagedRef, withIntent } from "./Journal.ts"
+import type { Intent, LlmSection } from "./PreferencesDocument.ts"
 import { PreferencesStore } from "./PreferencesStore.ts"
 import { findProvider, type ProviderDefinition } from "./Providers.ts"
-import { secretRefFor } from "./SecretRef.ts"
 import { SecretStore, SecretStoreDescription } from "./SecretStore.ts"
 
 /** Metadata-only notification for UI sync; never carries key material. */
@@ -66,6 +68,19 @@ export type RecoveryReport = typeof RecoveryReport.Type
 
 type StoreError = SecretStoreError | PreferencesStoreError
 
+/** One configuration brought in from elsewhere (an older Fishbowl's files), with its key if it has one. */
+export interface ImportEntry {
+  /** The metadata as it should be stored; `hasKey` must say whether `apiKey` is given. */
+  readonly config: LlmConfig
+  readonly apiKey?: Redacted.Redacted<string> | undefined
+}
+
+/** What `importConfig` did with one entry. Metadata and reasons only, never key material. */
+export type ImportOutcome =
+  | { readonly _tag: "Imported"; readonly config: LlmConfig; readonly renamedFrom?: string }
+  | { readonly _tag: "AlreadyPresent"; readonly config: LlmConfig }
+  | { readonly _tag: "Skipped"; readonly reason: string }
+
 export interface LlmConfigStoreService {
   /** Metadata only: never touches the secret store. */
   readonly list: Effect.Effect<ReadonlyArray<LlmConfig>, PreferencesStoreError>
@@ -81,6 +96,16 @@ export interface LlmConfigStoreService {
   readonly status: Effect.Effect<StoreStatus, StoreError>
   /** Finishes or undoes unfinished intents; `force` also takes over other instances' recent ones. */
   readonly recover: (options?: { readonly force?: boolean }) => Effect.Effect<RecoveryReport, PreferencesStoreError>
+  /**
+   * Imports one configuration with its key through the `migrate` intent: record, write the key,
+   * read it back (verify), then commit. A name already in use gets " (imported)"; a config with
+   * the same id, or the same name/provider/URL and key, is already present (a keyless one with that
+   * id is given the key). Fails with Unsupported on a secret store that forgets keys at exit: the
+   * caller deletes its source after a verified import, which must not lose the key.
+   * Callers serialise imports across processes (the desktop migration holds a lock), so a leftover
+   * `migrate` intent on the same id is a crashed import and is rolled back first.
+   */
+  readonly importConfig: (entry: ImportEntry) => Effect.Effect<ImportOutcome, StoreError>
   readonly changes: Stream.Stream<LlmConfigChange>
 }
 
@@ -92,14 +117,6 @@ export interface LlmConfigStoreOptions {
 const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
 
 const sameUrl = (a: string | undefined, b: string | undefined) => (a ?? "") === (b ?? "")
-
-const replaceSection = (document: PreferencesDocument, llm: Partial<LlmSection>): PreferencesDocument => ({
-  ...document,
-  llm: { ...document.llm, ...llm }
-})
-
-const withoutIntent = (document: PreferencesDocument, intentId: string): PreferencesDocument =>
-  replaceSection(document, { journal: document.llm.journal.filter((intent) => intent.id !== intentId) })
 
 const nameConflict = (name: string) =>
   new Conflict({
@@ -119,23 +136,6 @@ const configNotFound = (id: string) =>
     message: `No configuration with id ${id}`,
     hint: "Refresh the list; the configuration may have been removed in another window."
   })
-
-/** Failures that are refusals: the secret store wrote nothing. */
-const nothingWritten = (cause: { readonly _tag: string }) =>
-  cause._tag === "KeychainLocked" || cause._tag === "KeychainDenied" || cause._tag === "InvalidInput" ||
-  cause._tag === "Unsupported"
-
-/** Names in use, including those reserved by unfinished creates and renames. */
-const namesTaken = (llm: LlmSection, exceptId?: string): Set<string> => {
-  const names = new Set<string>()
-  for (const config of llm.configs) if (config.id !== exceptId) names.add(nameKey(config.name))
-  for (const intent of llm.journal) {
-    if (intent.after !== undefined && intent.configId !== exceptId && intent.phase !== "abandoned") {
-      names.add(nameKey(intent.after.name))
-    }
-  }
-  return names
-}
 
 const requireProvider = (providerId: string): Effect.Effect<ProviderDefinition, InvalidInput> => {
   const provider = findProvider(providerId)
@@ -227,25 +227,11 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
   const publish = (change: LlmConfigChange) => PubSub.publish(changes, change)
   const reached = (point: CrashPoint) => crash.reached(point)
 
-  const keyRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
-    secretRefFor(config.provider, config.id, "apiKey")
-  const stagedRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
-    secretRefFor(config.provider, config.id, "apiKey.staged")
-
-  const newIntent = (fields: Omit<Intent, "id" | "owner" | "startedAt" | "phase">) =>
-    isoNow.pipe(
-      Effect.map((startedAt): Intent => ({
-        ...fields,
-        id: newConfigId(),
-        owner: instanceId,
-        startedAt,
-        phase: "pending"
-      }))
-    )
+  const journal = yield* makeJournal(instanceId)
+  const newIntent = journal.intent
 
   /** Fails when another unfinished intent touches the same config. */
-  const ensureIdle = (llm: LlmSection, id: string) =>
-    llm.journal.some((intent) => intent.configId === id) ? Effect.fail(busyConflict(id)) : Effect.void
+  const ensureIdle = (llm: LlmSection, id: string) => isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
 
   /** Runs a journaled operation: tracked as in flight, and never interrupted half-way. */
   const journaled = <A, E, R>(id: ConfigId, body: (track: (intentId: string) => void) => Effect.Effect<A, E, R>) =>
@@ -262,43 +248,8 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       )
     )
 
-  /**
-   * Handles an operation that failed half-way.
-   * - A refusal (locked, denied, invalid, unsupported) wrote nothing: with nothing staged, the
-   *   intent is simply dropped.
-   * - An update whose primary write failed ambiguously (it may have landed) after the staged
-   *   copy was written stays `pending`: recovery rolls it forward from the staged copy, so the key
-   *   and the metadata can never disagree.
-   * - Otherwise the intent is marked `abandoned` (it reserves nothing and is only ever rolled
-   *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
-   *   `settle` or `recover` finish it. A key is never orphaned.
-   */
-  const abandon = (intent: Intent, cause: StoreError | InvalidInput, options?: { readonly stagedWritten?: boolean }) =>
-    Effect.gen(function*() {
-      const refused = nothingWritten(cause)
-      if (refused && options?.stagedWritten !== true) {
-        return yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-      }
-      if (!refused && options?.stagedWritten === true) return
-      const abandoned: Intent = { ...intent, phase: "abandoned" }
-      yield* preferences.update((document) =>
-        Effect.succeed([undefined, replaceSection(document, {
-          journal: document.llm.journal.map((entry) => entry.id === intent.id ? abandoned : entry)
-        })] as const)
-      )
-      yield* undoAbandoned(abandoned)
-    }).pipe(Effect.ignore)
-
-  /** Deletes whatever secrets an abandoned intent may have written, then drops it. Idempotent. */
-  const undoAbandoned = (intent: Intent) =>
-    Effect.gen(function*() {
-      if (intent.op === "create" || intent.op === "migrate") {
-        if (intent.keyChange === "set") yield* secrets.delete(keyRef(intent.after!))
-      } else if (intent.op === "update" && intent.keyChange === "set") {
-        yield* secrets.delete(stagedRef(intent.after!))
-      }
-      yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-    })
+  const abandon = journal.abandon
+  const dropIntent = journal.drop
 
   /**
    * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
@@ -312,7 +263,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       for (const intent of document.llm.journal) {
         if (intent.configId !== id) continue
         const stale = now - Date.parse(intent.startedAt) >= staleIntentMillis
-        if (intent.owner === instanceId || stale || intent.phase === "abandoned") yield* recoverIntent(intent)
+        if (intent.owner === instanceId || stale || intent.phase === "abandoned") yield* journal.recoverIntent(intent)
       }
     })
 
@@ -358,7 +309,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         yield* preferences.update((document) =>
           namesTaken(document.llm).has(nameKey(config.name))
             ? Effect.fail(nameConflict(config.name))
-            : Effect.succeed([undefined, replaceSection(document, { journal: [...document.llm.journal, intent] })] as const)
+            : Effect.succeed([undefined, withIntent(document, intent)] as const)
         )
         yield* reached("create.intent-recorded")
         if (apiKey !== undefined) {
@@ -368,7 +319,10 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         yield* preferences.update((document) =>
           Effect.succeed([
             undefined,
-            replaceSection(withoutIntent(document, intent.id), { configs: [...document.llm.configs, config] })
+            replaceSection(document, {
+              configs: [...document.llm.configs, config],
+              journal: document.llm.journal.filter((entry) => entry.id !== intent.id)
+            })
           ] as const)
         ).pipe(Effect.tapError((cause) => abandon(intent, cause)))
         yield* reached("create.committed")
@@ -426,7 +380,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               after,
               keyChange: apiKey === undefined ? "none" : "set"
             })
-            return [intent, replaceSection(document, { journal: [...document.llm.journal, intent] })] as const
+            return [intent, withIntent(document, intent)] as const
           })
         )
         track(intent.id)
@@ -451,22 +405,9 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     )
   })
 
-  /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
-  const commitUpdate = (intent: Intent) =>
-    preferences.update((document) => {
-      const configs = document.llm.configs.map((config) => config.id === intent.configId ? intent.after! : config)
-      const journal = intent.keyChange === "set"
-        ? document.llm.journal.map((entry) => entry.id === intent.id ? { ...entry, phase: "committed" as const } : entry)
-        : document.llm.journal.filter((entry) => entry.id !== intent.id)
-      return Effect.succeed([undefined, replaceSection(document, { configs, journal })] as const)
-    })
-
-  const finishStaged = (intent: Intent) =>
-    Effect.gen(function*() {
-      yield* secrets.delete(stagedRef(intent.after!))
-      yield* reached("update.staged-cleared")
-      yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-    })
+  const commitUpdate = journal.commitUpdate
+  const finishStaged = journal.finishStaged
+  const finishRemove = journal.finishRemove
 
   const remove = Effect.fn("LlmConfigStore.remove")(function*(id: ConfigId) {
     yield* journaled(id, (track) =>
@@ -484,44 +425,20 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               before,
               keyChange: before.hasKey ? "delete" : "none"
             })
-            return [intent, replaceSection(document, { journal: [...document.llm.journal, intent] })] as const
+            return [intent, withIntent(document, intent)] as const
           })
         )
         track(intent.id)
         yield* reached("remove.intent-recorded")
         yield* finishRemove(intent, { alsoStaged: false }).pipe(
           Effect.tapError(() =>
-            preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-              .pipe(Effect.ignore)
+            dropIntent(intent.id).pipe(Effect.ignore)
           )
         )
         yield* publish({ _tag: "Removed", id })
       })
     )
   })
-
-  /**
-   * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
-   * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
-   * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
-   */
-  const finishRemove = (intent: Intent, options: { readonly alsoStaged: boolean }) =>
-    Effect.gen(function*() {
-      if (intent.keyChange === "delete") {
-        yield* secrets.delete(keyRef(intent.before!))
-      }
-      if (options.alsoStaged) yield* secrets.delete(stagedRef(intent.before!))
-      yield* reached("remove.secret-deleted")
-      yield* preferences.update((document) =>
-        Effect.succeed([
-          undefined,
-          replaceSection(withoutIntent(document, intent.id), {
-            configs: document.llm.configs.filter((config) => config.id !== intent.configId)
-          })
-        ] as const)
-      )
-      yield* reached("remove.committed")
-    })
 
   const getApiKey = Effect.fn("LlmConfigStore.getApiKey")(function*(id: ConfigId) {
     const document = yield* preferences.load
@@ -552,41 +469,117 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     })
   })
 
-  /** Rolls one intent forward or back; every step is idempotent so a crash during recovery is fine too. */
-  const recoverIntent = (intent: Intent): Effect.Effect<"forward" | "back", StoreError> => {
-    if (intent.phase === "abandoned") return undoAbandoned(intent).pipe(Effect.as("back" as const))
-    switch (intent.op) {
-      case "create":
-      case "migrate":
-        return Effect.gen(function*() {
-          if (intent.keyChange === "set") yield* secrets.delete(keyRef(intent.after!))
-          yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-          return "back" as const
-        })
-      case "remove":
-        return finishRemove(intent, { alsoStaged: true }).pipe(Effect.as("forward" as const))
-      case "update":
-        return Effect.gen(function*() {
-          if (intent.keyChange === "none") {
-            yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-            return "back" as const
-          }
-          if (intent.phase === "committed") {
-            yield* finishStaged(intent)
-            return "forward" as const
-          }
-          const staged = yield* secrets.get(stagedRef(intent.after!))
-          if (Option.isNone(staged)) {
-            yield* preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intent.id)] as const))
-            return "back" as const
-          }
-          yield* secrets.set(keyRef(intent.after!), staged.value)
-          yield* commitUpdate(intent)
-          yield* finishStaged(intent)
-          return "forward" as const
-        })
+  const sameKey = (stored: Option.Option<Redacted.Redacted<string>>, key: Redacted.Redacted<string>) =>
+    Option.isSome(stored) && Redacted.value(stored.value) === Redacted.value(key)
+
+  /** Writes `key` under `ref` and reads it back; false when the store did not return it. */
+  const writeVerified = (config: LlmConfig, key: Redacted.Redacted<string>) =>
+    Effect.gen(function*() {
+      yield* secrets.set(keyRef(config), key)
+      return sameKey(yield* secrets.get(keyRef(config)), key)
+    })
+
+  const freeName = (name: string, taken: Set<string>) => {
+    if (!taken.has(nameKey(name))) return name
+    for (let index = 1;; index++) {
+      const suffix = index === 1 ? " (imported)" : ` (imported ${index})`
+      const candidate = `${name.slice(0, 100 - suffix.length).trim()}${suffix}`
+      if (!taken.has(nameKey(candidate))) return candidate
     }
   }
+
+  const importConfig = Effect.fn("LlmConfigStore.importConfig")(function*(entry: ImportEntry) {
+    const description = yield* secrets.describe
+    if (!description.persistent) {
+      return yield* new Unsupported({
+        message: `Keys cannot be imported into ${description.backend}: it does not keep them after Fishbowl quits`,
+        hint: "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
+      })
+    }
+    const key = entry.apiKey
+    const wanted: LlmConfig = { ...entry.config, hasKey: key !== undefined }
+    return yield* journaled(wanted.id, (track): Effect.Effect<ImportOutcome, StoreError> =>
+      Effect.gen(function*() {
+        // A leftover import of this id crashed (imports are serialised by the caller).
+        const leftovers = (yield* preferences.load).llm.journal.filter((intent) =>
+          intent.configId === wanted.id && intent.op === "migrate"
+        )
+        for (const leftover of leftovers) yield* journal.recoverIntent(leftover)
+        yield* settle(wanted.id)
+
+        const document = yield* preferences.load
+        const existing = document.llm.configs.find((config) => config.id === wanted.id)
+        if (existing !== undefined && (existing.hasKey || key === undefined)) {
+          // Its key went missing from the secret store: put it back (there is no metadata to change).
+          if (existing.hasKey && key !== undefined && Option.isNone(yield* secrets.get(keyRef(existing)))) {
+            if (!(yield* writeVerified(existing, key))) {
+              return { _tag: "Skipped", reason: `the key could not be read back from ${description.backend}` } as const
+            }
+          }
+          return { _tag: "AlreadyPresent", config: existing } as const
+        }
+        if (existing === undefined) {
+          const twin = document.llm.configs.find((other) =>
+            nameKey(other.name) === nameKey(wanted.name) && other.provider === wanted.provider &&
+            sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
+          )
+          if (twin !== undefined && (key === undefined || sameKey(yield* secrets.get(keyRef(twin)), key))) {
+            return { _tag: "AlreadyPresent", config: twin } as const
+          }
+        }
+
+        const recorded = yield* journal.record((current) =>
+          Effect.gen(function*() {
+            if (isBusy(current.llm, wanted.id)) return yield* Effect.fail("busy" as const)
+            const present = current.llm.configs.find((config) => config.id === wanted.id)
+            // A keyless config of an earlier import keeps its metadata and gains the key.
+            const after: LlmConfig = present !== undefined
+              ? { ...present, hasKey: true }
+              : { ...wanted, name: freeName(wanted.name, namesTaken(current.llm, wanted.id)) }
+            return yield* newIntent({
+              op: "migrate",
+              configId: wanted.id,
+              provider: wanted.provider,
+              ...(present !== undefined ? { before: present } : {}),
+              after,
+              keyChange: key === undefined ? "none" : "set"
+            })
+          })
+        ).pipe(Effect.catchIf((error) => error === "busy", () => Effect.succeed(undefined)))
+        if (recorded === undefined) {
+          return { _tag: "Skipped", reason: "another change to this configuration is in progress; run the migration again" } as const
+        }
+        track(recorded.id)
+        const after = recorded.after!
+        yield* reached("migrate.intent-recorded")
+        if (key !== undefined) {
+          const rejected = yield* secrets.set(keyRef(after), key).pipe(
+            Effect.tapError((cause) => abandon(recorded, cause)),
+            Effect.as(undefined),
+            Effect.catchTag("InvalidInput", (error) => Effect.succeed(`the secret store rejected the key: ${error.message}`))
+          )
+          if (rejected !== undefined) return { _tag: "Skipped", reason: rejected } as const
+        }
+        yield* reached("migrate.secret-written")
+        if (key !== undefined) {
+          const stored = yield* secrets.get(keyRef(after)).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
+          if (!sameKey(stored, key)) {
+            yield* abandon(recorded, { _tag: "VerificationFailed" })
+            return { _tag: "Skipped", reason: "verification failed: the secret store did not return the key just written" } as const
+          }
+        }
+        yield* reached("migrate.secret-verified")
+        yield* journal.commitImport(recorded).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
+        yield* reached("migrate.committed")
+        yield* publish(recorded.before !== undefined ? { _tag: "Updated", config: after } : { _tag: "Created", config: after })
+        return {
+          _tag: "Imported",
+          config: after,
+          ...(after.name !== wanted.name && recorded.before === undefined ? { renamedFrom: wanted.name } : {})
+        } as const
+      })
+    )
+  })
 
   const recover = Effect.fn("LlmConfigStore.recover")(function*(recoverOptions?: { readonly force?: boolean }) {
     const document = yield* preferences.load
@@ -606,7 +599,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         report.deferred.push(entry)
         continue
       }
-      const outcome = yield* serialized(intent.configId, Effect.uninterruptible(recoverIntent(intent))).pipe(
+      const outcome = yield* serialized(intent.configId, Effect.uninterruptible(journal.recoverIntent(intent))).pipe(
         Effect.result
       )
       if (outcome._tag === "Success") {
@@ -647,6 +640,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     getApiKey,
     status,
     recover,
+    importConfig,
     changes: Stream.fromPubSub(changes)
   })
 })

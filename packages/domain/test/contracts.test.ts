@@ -1,5 +1,5 @@
 import { Layer } from "effect"
-import { PreferencesStore, SecretStore } from "../src/index.ts"
+import { makeMemorySecretStore, PreferencesStore, SecretStore } from "../src/index.ts"
 import {
   Faults,
   llmConfigStoreContract,
@@ -12,6 +12,12 @@ const memoryPorts = Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.lay
 secretStoreContract("memory", SecretStore.layerMemory)
 preferencesStoreContract("memory", PreferencesStore.layerMemory)
 llmConfigStoreContract("memory", memoryPorts)
+// A memory store that calls itself persistent, so importConfig (refused on session-only stores) runs in full.
+llmConfigStoreContract(
+  "memory (persistent)",
+  Layer.mergeAll(Layer.effect(SecretStore, makeMemorySecretStore({ description: { persistent: true } })), PreferencesStore.layerMemory),
+  { propertyRuns: 50 }
+)
 
 // The fault layer with no fault armed must be a faithful pass-through.
 secretStoreContract("fault layer (no faults)", Faults.layerMemory)

@@ -25,7 +25,6 @@ import {
   currentDataDir,
   DesktopLayer,
   Migration,
-  type MigrationReport,
   secretBackendFromEnv,
   type DesktopServices
 } from "@fishbowl/desktop-layer"
@@ -33,6 +32,7 @@ import { Cause, Effect, Exit, Layer, ManagedRuntime, Option, Redacted, Schema } 
 import type { Readable, Writable } from "node:stream"
 import { parseArgs } from "node:util"
 import { ExitCode, exitCodeFor } from "./ExitCodes.ts"
+import { renderMigrateReport } from "./MigrateReport.ts"
 import { promptHidden, readSecretFromStdin } from "./Prompt.ts"
 
 export interface CliIo {
@@ -125,22 +125,6 @@ const formatConfig = (config: LlmConfig) =>
     `created:     ${config.createdAt}`,
     `updated:     ${config.updatedAt}`
   ].join("\n") + "\n"
-
-const formatMigration = (report: MigrationReport) => {
-  if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
-  const lines = [`Migration from ${report.from}:`]
-  for (const entry of report.migrated) {
-    lines.push(`  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
-      entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
-    }`)
-  }
-  for (const entry of report.skipped) lines.push(`  skipped   ${entry.name !== undefined ? `"${entry.name}"` : "(entry)"}: ${entry.reason}`)
-  for (const path of report.removedFiles) lines.push(`  removed   ${path}`)
-  for (const path of report.rewrittenFiles) lines.push(`  rewritten ${path} (keys removed)`)
-  for (const path of report.keptFiles) lines.push(`  kept      ${path} (not everything in it is migrated yet)`)
-  if (report.migrated.length === 0 && report.skipped.length === 0) lines.push("  nothing to import")
-  return lines.join("\n") + "\n"
-}
 
 export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const write = (text: string) => io.stdout.write(text)
@@ -306,7 +290,14 @@ export const runCli = async (argv: ReadonlyArray<string>, io: CliIo): Promise<nu
             withBudget(command, Math.max(budget, 60_000))
           )
         )
-        return report(exit, (migration) => write(json ? JSON.stringify(migration, null, 2) + "\n" : formatMigration(migration)))
+        let code: number = ExitCode.ok
+        const result = report(exit, (migration) => {
+          const rendered = renderMigrateReport(migration, { json })
+          write(rendered.stdout)
+          io.stderr.write(rendered.stderr)
+          code = rendered.exitCode
+        })
+        return result === ExitCode.ok ? code : result
       }
       default:
         throw new UsageError(`Unknown command "${command}"`)

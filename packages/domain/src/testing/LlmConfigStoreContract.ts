@@ -277,6 +277,84 @@ export const llmConfigStoreContract = (
       }
     }
 
+    /** A config as an older app stored it, for importConfig. */
+    const legacyConfig = (name: string, fields?: Partial<LlmConfig>): LlmConfig => ({
+      id: newConfigId(),
+      provider: providerId("anthropic"),
+      name,
+      baseUrl: "https://proxy.example.com/anthropic",
+      useAuthHeader: false,
+      createdAt: "2025-08-07T09:15:00.001Z",
+      updatedAt: "2025-08-08T17:02:33.999Z",
+      hasKey: true,
+      ...fields
+    })
+
+    it.live("importConfig: verified import keeps id, name and timestamps; re-import, taken names and keyless twins", () =>
+      run(Effect.gen(function*() {
+        const store = yield* makeLlmConfigStore()
+        const secrets = yield* SecretStore
+        const key = makeCanaryKey("import")
+        const config = legacyConfig("Claude via proxy")
+        if (!(yield* secrets.describe).persistent) {
+          // Verifying against a store that forgets keys at exit, then deleting the source, would lose them.
+          const refused = yield* Effect.flip(store.importConfig({ config, apiKey: secret(key) }))
+          assert.strictEqual(refused._tag, "Unsupported")
+          assert.deepStrictEqual(yield* store.list, [])
+          assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(config.provider, config.id))))
+          return
+        }
+        const imported = yield* store.importConfig({ config, apiKey: secret(key) })
+        assert.deepStrictEqual(imported, { _tag: "Imported", config })
+        assert.deepStrictEqual(yield* store.get(config.id), config)
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), key)
+        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: secret(key) }), { _tag: "AlreadyPresent", config })
+        // The same name (any case) under another id is kept, renamed.
+        const twinName = legacyConfig("claude VIA proxy", { provider: providerId("openai"), baseUrl: undefined })
+        const { baseUrl: _none, ...withoutUrl } = twinName
+        const renamed = yield* store.importConfig({ config: withoutUrl, apiKey: secret(makeCanaryKey("twin")) })
+        assert.strictEqual(renamed._tag, "Imported")
+        assert.deepStrictEqual(renamed._tag === "Imported" ? [renamed.config.name, renamed.renamedFrom] : [], ["claude VIA proxy (imported)", "claude VIA proxy"])
+        // A keyless config of that id (an earlier import without its key) gains the key, metadata kept.
+        const keyless = legacyConfig("No key yet", { hasKey: false })
+        assert.strictEqual((yield* store.importConfig({ config: keyless }))._tag, "Imported")
+        const later = makeCanaryKey("later")
+        const given = yield* store.importConfig({ config: { ...keyless, name: "Other name" }, apiKey: secret(later) })
+        assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true } })
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
+        assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [])
+      })))
+
+    for (const point of crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")) {
+      it.live(`importConfig: a crash at ${point} is recovered (or re-imported) to exactly one config with its key`, () =>
+        run(Effect.gen(function*() {
+          const secrets = yield* SecretStore
+          if (!(yield* secrets.describe).persistent) {
+            const refused = yield* Effect.flip((yield* makeLlmConfigStore()).importConfig({ config: legacyConfig("X"), apiKey: secret(makeCanaryKey()) }))
+            assert.strictEqual(refused._tag, "Unsupported")
+            return
+          }
+          const crashSwitch = yield* CrashSwitch
+          const store = yield* makeLlmConfigStore()
+          const key = makeCanaryKey("crash-import")
+          const config = legacyConfig("Crashy import")
+          yield* crashSwitch.arm(point)
+          const exit = yield* Effect.exit(store.importConfig({ config, apiKey: secret(key) }))
+          assert.isTrue(isSimulatedCrash(exit), `expected a simulated crash, got ${tagOf(exit)}`)
+          const restarted = yield* makeLlmConfigStore()
+          assert.deepStrictEqual((yield* restarted.recover({ force: true })).failed, [])
+          assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [], "journal drained")
+          const committed = point === "migrate.committed"
+          assert.deepStrictEqual((yield* restarted.list).map((entry) => entry.id), committed ? [config.id] : [])
+          if (!committed) assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(config.provider, config.id))), "no orphan key")
+          // The source still holds the key: importing again completes it.
+          const again = yield* restarted.importConfig({ config, apiKey: secret(key) })
+          assert.strictEqual(again._tag, committed ? "AlreadyPresent" : "Imported")
+          assert.strictEqual(Redacted.value(yield* restarted.getApiKey(config.id)), key)
+          assert.strictEqual((yield* restarted.list).length, 1)
+        })))
+    }
+
     it.live("recover leaves a fresh intent of another live instance alone unless forced", () =>
       run(Effect.gen(function*() {
         const crashSwitch = yield* CrashSwitch

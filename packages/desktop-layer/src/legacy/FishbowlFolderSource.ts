@@ -1,0 +1,179 @@
+/**
+ * The source for Fishbowl's own files in its data folder: `llm_config.json` (metadata, see
+ * FishbowlLlmConfigFile) with keys in `secure_keys.json` (safeStorage) or `test_secure_keys.json`
+ * (plain text), see SecureKeysFile. Once every config is in the store, `llm_config.json` becomes
+ * `llm_config.json.migrated` and the LLM keys leave the key files (a file left with other entries
+ * is rewritten with only those). A `llm_config.json.migrated` next to key files that still hold
+ * LLM keys (what an earlier, wrong import left) is read again, so those keys are not lost.
+ */
+import { Clock, Effect } from "effect"
+import * as NodePath from "node:path"
+import {
+  baseUrlFieldOf,
+  configEntries,
+  fieldsOf,
+  legacyIdOf,
+  LLM_CONFIG_FILE,
+  MIGRATED_CONFIG_FILE
+} from "./FishbowlLlmConfigFile.ts"
+import { isRecord, jsonText, type LegacyJson, type Raw, readLegacyJson, removeFile, writeAtomic } from "./LegacyFiles.ts"
+import { type KeySource, type LegacyEntry, type LegacySource, type SourceNote, toImportEntry } from "./LegacySource.ts"
+import {
+  idOfKeyName,
+  isLlmKeyName,
+  type KeyFileKind,
+  lookupKey,
+  SECURE_KEYS_FILE,
+  TEST_SECURE_KEYS_FILE,
+  withoutLlmKeys
+} from "./SecureKeysFile.ts"
+
+interface KeyFile {
+  readonly kind: KeyFileKind
+  readonly path: string
+  readonly read: LegacyJson
+}
+
+const llmKeyNames = (file: KeyFile): ReadonlyArray<string> =>
+  file.read._tag === "Parsed" && isRecord(file.read.value) ? Object.keys(file.read.value).filter((name) => isLlmKeyName(file.kind, name)) : []
+
+/** True when the file may hold an LLM key (unreadable counts: it is never deleted unread). */
+const mayHoldKeys = (file: KeyFile) =>
+  file.read._tag === "Refused" || (file.read._tag === "Parsed" && (!isRecord(file.read.value) || llmKeyNames(file).length > 0))
+
+export const FishbowlFolderSource: LegacySource = {
+  name: "Fishbowl llm_config.json + key files",
+  detect: (context) =>
+    Effect.gen(function*() {
+      const at = (name: string) => NodePath.join(context.from, name)
+      if ((yield* readLegacyJson(at(LLM_CONFIG_FILE)))._tag !== "Missing") return true
+      for (const [kind, name] of [["encrypted", SECURE_KEYS_FILE], ["plain", TEST_SECURE_KEYS_FILE]] as const) {
+        if (mayHoldKeys({ kind, path: at(name), read: yield* readLegacyJson(at(name)) })) return true
+      }
+      return false
+    }),
+  load: (context) =>
+    Effect.gen(function*() {
+      const at = (name: string) => NodePath.join(context.from, name)
+      const keyFiles: ReadonlyArray<KeyFile> = [
+        { kind: "encrypted", path: at(SECURE_KEYS_FILE), read: yield* readLegacyJson(at(SECURE_KEYS_FILE)) },
+        { kind: "plain", path: at(TEST_SECURE_KEYS_FILE), read: yield* readLegacyJson(at(TEST_SECURE_KEYS_FILE)) }
+      ]
+      const keysLeft = keyFiles.some(mayHoldKeys)
+      let configPath = at(LLM_CONFIG_FILE)
+      let config = yield* readLegacyJson(configPath)
+      if (config._tag === "Missing" && keysLeft) {
+        configPath = at(MIGRATED_CONFIG_FILE)
+        config = yield* readLegacyJson(configPath)
+      }
+      if (config._tag === "Missing" && !keysLeft) return undefined
+
+      const present = [
+        ...(config._tag !== "Missing" ? [configPath] : []),
+        ...keyFiles.filter((file) => file.read._tag !== "Missing").map((file) => file.path)
+      ]
+      const keepAll = (notes: ReadonlyArray<SourceNote>) => ({
+        entries: [],
+        notes,
+        finish: () => Effect.succeed({ removed: [], rewritten: [], kept: present })
+      })
+      if (config._tag === "Missing") {
+        return keepAll([{
+          source: keyFiles.find(mayHoldKeys)!.path,
+          reason: `keys were found but ${LLM_CONFIG_FILE} is missing; the key files are kept`,
+          fix: `Put Fishbowl's ${LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
+          blocking: true
+        }])
+      }
+      const list = config._tag === "Parsed" ? configEntries(config.value) : undefined
+      if (list === undefined) {
+        return keepAll([{
+          source: configPath,
+          reason: `${NodePath.basename(configPath)} cannot be read: ${config._tag === "Refused" ? config.reason : "it is not a JSON list of configurations"}`,
+          fix: `Restore ${NodePath.basename(configPath)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+          blocking: true
+        }])
+      }
+      for (const file of keyFiles) {
+        if (file.read._tag === "Refused" || (file.read._tag === "Parsed" && !isRecord(file.read.value))) {
+          return keepAll([{
+            source: file.path,
+            reason: `${NodePath.basename(file.path)} cannot be read: ${file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"}`,
+            fix: `Restore ${NodePath.basename(file.path)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+            blocking: true
+          }])
+        }
+      }
+      const maps = keyFiles.map((file) => ({ file, map: file.read._tag === "Parsed" ? file.read.value as Raw : {} }))
+      const keyFor = (legacyId: string | undefined): KeySource => {
+        if (legacyId === undefined) return { _tag: "NoKey" }
+        const [encrypted, plain] = maps.map(({ file, map }) => lookupKey(map, file.kind, legacyId, file.path, context.decrypt))
+        if (encrypted!._tag === "Key") return encrypted!
+        if (plain!._tag === "Key") return plain!
+        return encrypted!._tag === "Unavailable" ? encrypted! : plain!
+      }
+
+      const now = new Date(yield* Clock.currentTimeMillis).toISOString()
+      const entries: Array<LegacyEntry> = []
+      const legacyIds = new Set<string>()
+      for (const [index, raw] of list.entries()) {
+        if (!isRecord(raw)) {
+          entries.push({ source: configPath, outcome: { _tag: "Blocked", reason: "the entry is not an object", fix: `Remove entry #${index + 1} from ${configPath}.` } })
+          continue
+        }
+        const legacyId = legacyIdOf(raw)
+        if (legacyId !== undefined) legacyIds.add(legacyId)
+        const fields = fieldsOf(raw, index, context.from, now)
+        entries.push({
+          source: configPath,
+          label: fields.name,
+          outcome: toImportEntry(fields, keyFor(legacyId), { file: configPath, field: baseUrlFieldOf(raw) })
+        })
+      }
+      const notes: Array<SourceNote> = []
+      for (const { file } of maps) {
+        for (const name of llmKeyNames(file)) {
+          if (!legacyIds.has(idOfKeyName(file.kind, name))) {
+            notes.push({
+              source: file.path,
+              reason: `key "${name}" has no configuration in ${NodePath.basename(configPath)} (Fishbowl deletes the metadata before the key); it is not imported`,
+              fix: "Nothing to do: it is removed with the file once every configuration is migrated.",
+              blocking: false
+            })
+          }
+        }
+      }
+
+      return {
+        entries,
+        notes,
+        finish: (inStore) =>
+          Effect.gen(function*() {
+            if (inStore.some((done) => !done)) return { removed: [], rewritten: [], kept: present }
+            const removed: Array<string> = []
+            const rewritten: Array<string> = []
+            if (NodePath.basename(configPath) === LLM_CONFIG_FILE && config._tag === "Parsed") {
+              // It holds no key; kept as a record of what was imported.
+              yield* writeAtomic(at(MIGRATED_CONFIG_FILE), config.text.endsWith("\n") ? config.text : `${config.text}\n`)
+            }
+            for (const { file, map } of maps) {
+              if (file.read._tag === "Missing") continue
+              const others = withoutLlmKeys(map, file.kind)
+              if (Object.keys(others).length > 0) {
+                // Entries that are not LLM keys belong to someone else: kept, in a file without ours.
+                yield* writeAtomic(file.path, jsonText(others))
+                rewritten.push(file.path)
+              } else {
+                yield* removeFile(file.path)
+                removed.push(file.path)
+              }
+            }
+            if (NodePath.basename(configPath) === LLM_CONFIG_FILE) {
+              yield* removeFile(configPath)
+              removed.push(configPath)
+            }
+            return { removed, rewritten, kept: [] }
+          })
+      }
+    })
+}

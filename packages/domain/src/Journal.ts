@@ -1,0 +1,242 @@
+/**
+ * The intent journal kept in the `llm` section of the preferences document: the one place where
+ * intents are recorded, dropped, abandoned, counted as reserving names and recovered. Every
+ * operation of LlmConfigStore (create, update, remove, import) goes through it, so a rule such as
+ * "an abandoned intent reserves no name" holds for all of them at once.
+ *
+ * Keychain and file cannot share a transaction: an intent is durable before the secret store is
+ * touched and is removed when metadata and secret agree again. `recoverIntent` finishes or undoes
+ * whatever a crash left; every step is idempotent, so a crash during recovery is fine too.
+ */
+import { Clock, Effect, Option } from "effect"
+import { type CrashPoint, CrashPoints } from "./CrashPoints.ts"
+import type { PreferencesStoreError, SecretStoreError } from "./Errors.ts"
+import { type ConfigId, newConfigId } from "./Ids.ts"
+import { type LlmConfig, nameKey } from "./LlmConfig.ts"
+import type { Intent, LlmSection, PreferencesDocument } from "./PreferencesDocument.ts"
+import { PreferencesStore } from "./PreferencesStore.ts"
+import { secretRefFor } from "./SecretRef.ts"
+import { SecretStore } from "./SecretStore.ts"
+
+type StoreError = SecretStoreError | PreferencesStoreError
+
+// ---------------------------------------------------------------------------------------------
+// Pure edits of the document
+
+export const replaceSection = (document: PreferencesDocument, llm: Partial<LlmSection>): PreferencesDocument => ({
+  ...document,
+  llm: { ...document.llm, ...llm }
+})
+
+/** The document with `intent` appended to the journal. */
+export const withIntent = (document: PreferencesDocument, intent: Intent): PreferencesDocument =>
+  replaceSection(document, { journal: [...document.llm.journal, intent] })
+
+/** The document without the intent `intentId`. */
+export const withoutIntent = (document: PreferencesDocument, intentId: string): PreferencesDocument =>
+  replaceSection(document, { journal: document.llm.journal.filter((intent) => intent.id !== intentId) })
+
+/** The document with the intent `intentId` moved to `phase`. */
+export const withPhase = (document: PreferencesDocument, intentId: string, phase: Intent["phase"]): PreferencesDocument =>
+  replaceSection(document, {
+    journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, phase } : intent)
+  })
+
+/**
+ * Names in use: committed configs plus those reserved by unfinished creates, renames and imports.
+ * An abandoned intent was reported as failed, so it reserves nothing.
+ */
+export const namesTaken = (llm: LlmSection, exceptId?: string): Set<string> => {
+  const names = new Set<string>()
+  for (const config of llm.configs) if (config.id !== exceptId) names.add(nameKey(config.name))
+  for (const intent of llm.journal) {
+    if (intent.after !== undefined && intent.configId !== exceptId && intent.phase !== "abandoned") {
+      names.add(nameKey(intent.after.name))
+    }
+  }
+  return names
+}
+
+/** True when an unfinished intent touches `id`. */
+export const isBusy = (llm: LlmSection, id: string) => llm.journal.some((intent) => intent.configId === id)
+
+// ---------------------------------------------------------------------------------------------
+// Effects over the ports
+
+export const keyRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
+  secretRefFor(config.provider, config.id, "apiKey")
+
+export const stagedRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
+  secretRefFor(config.provider, config.id, "apiKey.staged")
+
+/** Failures that are refusals: the secret store wrote nothing. */
+export const nothingWritten = (cause: { readonly _tag: string }) =>
+  cause._tag === "KeychainLocked" || cause._tag === "KeychainDenied" || cause._tag === "InvalidInput" ||
+  cause._tag === "Unsupported"
+
+/**
+ * The journal of one store instance (`owner`): builds intents and applies every journal step
+ * over the SecretStore, PreferencesStore and CrashPoints in context.
+ */
+export const makeJournal = Effect.fnUntraced(function*(owner: string) {
+  const secrets = yield* SecretStore
+  const preferences = yield* PreferencesStore
+  const crash = yield* CrashPoints
+  const reached = (point: CrashPoint) => crash.reached(point)
+
+  const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+
+  /** A new `pending` intent owned by this instance (not yet recorded). */
+  const intent = (fields: Omit<Intent, "id" | "owner" | "startedAt" | "phase">) =>
+    isoNow.pipe(
+      Effect.map((startedAt): Intent => ({ ...fields, id: newConfigId(), owner, startedAt, phase: "pending" }))
+    )
+
+  const drop = (intentId: string) =>
+    preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intentId)] as const))
+
+  /** Deletes whatever secrets an abandoned intent may have written, then drops it. Idempotent. */
+  const undoAbandoned = (abandoned: Intent) =>
+    Effect.gen(function*() {
+      if (abandoned.op === "create" || abandoned.op === "migrate") {
+        if (abandoned.keyChange === "set") yield* secrets.delete(keyRef(abandoned.after!))
+      } else if (abandoned.op === "update" && abandoned.keyChange === "set") {
+        yield* secrets.delete(stagedRef(abandoned.after!))
+      }
+      yield* drop(abandoned.id)
+    })
+
+  /**
+   * Handles an operation that failed half-way.
+   * - A refusal (locked, denied, invalid, unsupported) wrote nothing: with nothing staged, the
+   *   intent is simply dropped.
+   * - An update whose primary write failed ambiguously (it may have landed) after the staged
+   *   copy was written stays `pending`: recovery rolls it forward from the staged copy, so the key
+   *   and the metadata can never disagree.
+   * - Otherwise the intent is marked `abandoned` (it reserves nothing and is only ever rolled
+   *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
+   *   `settle` or `recover` finish it. A key is never orphaned.
+   */
+  const abandon = (recorded: Intent, cause: { readonly _tag: string }, options?: { readonly stagedWritten?: boolean }) =>
+    Effect.gen(function*() {
+      const refused = nothingWritten(cause)
+      if (refused && options?.stagedWritten !== true) return yield* drop(recorded.id)
+      if (!refused && options?.stagedWritten === true) return
+      yield* preferences.update((document) => Effect.succeed([undefined, withPhase(document, recorded.id, "abandoned")] as const))
+      yield* undoAbandoned({ ...recorded, phase: "abandoned" })
+    }).pipe(Effect.ignore)
+
+  /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
+  const commitUpdate = (recorded: Intent) =>
+    preferences.update((document) => {
+      const configs = document.llm.configs.map((config) => config.id === recorded.configId ? recorded.after! : config)
+      const next = replaceSection(document, { configs })
+      return Effect.succeed([
+        undefined,
+        recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
+      ] as const)
+    })
+
+  /** Deletes the staged copy of an update's key, then drops the intent. */
+  const finishStaged = (recorded: Intent) =>
+    Effect.gen(function*() {
+      yield* secrets.delete(stagedRef(recorded.after!))
+      yield* reached("update.staged-cleared")
+      yield* drop(recorded.id)
+    })
+
+  /**
+   * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
+   * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
+   * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
+   */
+  const finishRemove = (recorded: Intent, options: { readonly alsoStaged: boolean }) =>
+    Effect.gen(function*() {
+      if (recorded.keyChange === "delete") yield* secrets.delete(keyRef(recorded.before!))
+      if (options.alsoStaged) yield* secrets.delete(stagedRef(recorded.before!))
+      yield* reached("remove.secret-deleted")
+      yield* preferences.update((document) =>
+        Effect.succeed([
+          undefined,
+          replaceSection(withoutIntent(document, recorded.id), {
+            configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
+          })
+        ] as const)
+      )
+      yield* reached("remove.committed")
+    })
+
+  /**
+   * Commits an import: the verified `after` replaces a config with its id (a keyless one being
+   * given its key) or is appended, and the intent is dropped, in one write.
+   */
+  const commitImport = (recorded: Intent) =>
+    preferences.update((document) => {
+      const after = recorded.after!
+      const present = document.llm.configs.some((config) => config.id === after.id)
+      const configs = present
+        ? document.llm.configs.map((config) => config.id === after.id ? after : config)
+        : [...document.llm.configs, after]
+      return Effect.succeed([undefined, replaceSection(withoutIntent(document, recorded.id), { configs })] as const)
+    })
+
+  /**
+   * Rolls one intent forward or back. Creates and imports are rolled back (their source — the
+   * caller, or the legacy file — still holds the key, so nothing is lost); removes are finished;
+   * updates are finished from the staged copy when it exists, else rolled back.
+   */
+  const recoverIntent = (leftover: Intent): Effect.Effect<"forward" | "back", StoreError> => {
+    if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
+    switch (leftover.op) {
+      case "create":
+      case "migrate":
+        return Effect.gen(function*() {
+          if (leftover.keyChange === "set") yield* secrets.delete(keyRef(leftover.after!))
+          yield* drop(leftover.id)
+          return "back" as const
+        })
+      case "remove":
+        return finishRemove(leftover, { alsoStaged: true }).pipe(Effect.as("forward" as const))
+      case "update":
+        return Effect.gen(function*() {
+          if (leftover.keyChange === "none") {
+            yield* drop(leftover.id)
+            return "back" as const
+          }
+          if (leftover.phase === "committed") {
+            yield* finishStaged(leftover)
+            return "forward" as const
+          }
+          const staged = yield* secrets.get(stagedRef(leftover.after!))
+          if (Option.isNone(staged)) {
+            yield* drop(leftover.id)
+            return "back" as const
+          }
+          yield* secrets.set(keyRef(leftover.after!), staged.value)
+          yield* commitUpdate(leftover)
+          yield* finishStaged(leftover)
+          return "forward" as const
+        })
+    }
+  }
+
+  return {
+    owner,
+    intent,
+    /** Records `fields` as a new intent in the same write as `check` passes on the document. */
+    record: <E>(
+      build: (document: PreferencesDocument) => Effect.Effect<Intent, E>
+    ): Effect.Effect<Intent, E | PreferencesStoreError> =>
+      preferences.update((document) => Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)),
+    drop,
+    abandon,
+    undoAbandoned,
+    commitUpdate,
+    finishStaged,
+    finishRemove,
+    commitImport,
+    recoverIntent
+  } as const
+})
+
+export type Journal = Effect.Success<ReturnType<typeof makeJournal>>
