@@ -37,7 +37,7 @@ export const nameProblem = (name: string): string | undefined => {
   return undefined
 }
 
-const nameKeyStep = (text: string): string => unhomoglyph(text.normalize("NFKC")).toLowerCase().normalize("NFKC").trim()
+const nameKeyStep = (text: string): string => unhomoglyph(text.normalize("NFKC").toLowerCase()).toLowerCase().normalize("NFKC").trim()
 
 /**
  * Identity of a name for uniqueness: NFKC (fullwidth, ligatures), confusable letters mapped to
