@@ -48,6 +48,10 @@ export const BaseUrl = Schema.Trim.check(Schema.makeFilter((text: string) => bas
   )
 )
 
+/** How safe and durable a key's storage is; shown to users so a tier is never a silent downgrade. */
+export const SecretStoreTier = Schema.Literals(["keychain", "encrypted-file", "session"])
+export type SecretStoreTier = typeof SecretStoreTier.Type
+
 /** ISO-8601 UTC timestamp as stored on disk and shown in the UI. */
 export const Timestamp = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/, { message: "must be an ISO-8601 UTC time" })
@@ -73,7 +77,14 @@ export const LlmConfig = Schema.Struct({
   allowInsecureHttp: Schema.optional(Schema.Boolean),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  hasKey: Schema.Boolean
+  hasKey: Schema.Boolean,
+  /** Where the key was written (absent: written before this was recorded, i.e. the keychain). */
+  keyStorage: Schema.optional(SecretStoreTier),
+  /**
+   * For a key held only in session memory: the session that holds it. Another session (a new
+   * process) reports such a key as not saved, which is the truth.
+   */
+  keySession: Schema.optional(Schema.String)
 })
 export type LlmConfig = typeof LlmConfig.Type
 
