@@ -50,6 +50,36 @@ describe("IPC handler table", () => {
     expect(JSON.stringify(logLines)).not.toContain(canary)
   })
 
+  it("decodes own enumerable data properties only: inherited fields, a polluted prototype and getters never count", async () => {
+    const canary = makeCanaryKey("inherited")
+    const inherited = await call(IpcChannel.create, Object.create({ provider: "openai", name: "Inherited", apiKey: canary }))
+    expect(inherited.ok).toBe(false)
+    expect(inherited.error._tag).toBe("InvalidInput")
+    const prototype = Object.prototype as Record<string, unknown>
+    let createdId: string
+    prototype["baseUrl"] = "https://attacker.example/v1"
+    try {
+      const created = await call(IpcChannel.create, { provider: "openai", name: "Polluted", apiKey: canary })
+      expect(created.ok).toBe(true)
+      createdId = created.value.id
+    } finally {
+      delete prototype["baseUrl"]
+    }
+    // what was stored, read back once the prototype is clean again
+    const got = await call(IpcChannel.get, { id: createdId })
+    expect(got.value.baseUrl).toBeUndefined()
+    await call(IpcChannel.remove, { id: createdId })
+    let getterRan = false
+    const withGetter = { provider: "openai", name: "Getter", get apiKey() {
+      getterRan = true
+      return canary
+    } }
+    const viaGetter = await call(IpcChannel.create, withGetter)
+    expect(getterRan).toBe(false)
+    expect(viaGetter.ok).toBe(false)
+    expect(JSON.stringify([inherited, viaGetter])).not.toContain(canary)
+  })
+
   it("refuses frames that are not the bundled renderer, logging no payload", async () => {
     const canary = makeCanaryKey("sender")
     for (const frameUrl of <Array<string | undefined>>[

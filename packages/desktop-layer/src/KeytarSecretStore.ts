@@ -30,7 +30,8 @@ import {
   SecretStore,
   type SecretRef,
   type SecretStoreDescription,
-  type SecretStoreError
+  type SecretStoreError,
+  newSessionId
 } from "@fishbowl/domain"
 import { fork } from "node:child_process"
 import { randomBytes } from "node:crypto"
@@ -645,7 +646,9 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
     }
   }).pipe(Effect.withSpan("KeytarSecretStore.authorize"))
 
-  return Context.make(SecretStore, SecretStore.of({ get, set, delete: remove, describe, authorize })).pipe(
+  const placement = Effect.succeed("keychain" as const)
+  const sessionId = newSessionId()
+  return Context.make(SecretStore, SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })).pipe(
     Context.add(KeytarSecretStore, KeytarSecretStore.of({ probe }))
   )
 })

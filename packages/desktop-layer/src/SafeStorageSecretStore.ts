@@ -15,7 +15,8 @@ import {
   SecretStore,
   type SecretRef,
   StorageInaccessible,
-  Unsupported
+  Unsupported,
+  newSessionId
 } from "@fishbowl/domain"
 import { Effect, FileSystem, Layer, Option, Redacted, Schema, Semaphore } from "effect"
 import * as NodePath from "node:path"
@@ -162,7 +163,9 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
       detail: `Keys are encrypted with an OS-protected key (Electron safeStorage) in ${path}`,
       warning: "The OS keychain was not reachable, so keys are kept in an encrypted file instead."
     })),
-    authorize: refuseIfUnusable
+    authorize: refuseIfUnusable,
+    placement: Effect.succeed("encrypted-file" as const),
+    sessionId: newSessionId()
   })
 })
 

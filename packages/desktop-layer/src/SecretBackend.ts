@@ -7,8 +7,15 @@
  * is not available.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import { makeMemorySecretStore, SecretStore, type SecretStoreService, Unsupported } from "@fishbowl/domain"
-import { Effect, Layer } from "effect"
+import {
+  makeMemorySecretStore,
+  type SecretRef,
+  SecretStore,
+  type SecretStoreService,
+  type SecretStoreTier,
+  Unsupported
+} from "@fishbowl/domain"
+import { Clock, Effect, Layer, Option, Semaphore } from "effect"
 import { KeytarSecretStore, type KeytarSecretStoreOptions } from "./KeytarSecretStore.ts"
 import { SafeStorageSecretStore, type SafeStorageLike, safeStorageProblem } from "./SafeStorageSecretStore.ts"
 
@@ -62,19 +69,34 @@ const makeSessionStore = (platform: NodeJS.Platform, forced: boolean) =>
   })
 
 /** A store that fails every call with the same loud error (a forced tier that cannot work). */
-const unavailableStore = (error: Unsupported): SecretStoreService => ({
+const unavailableStore = (error: Unsupported, sessionId: string): SecretStoreService => ({
   get: () => Effect.fail(error),
   set: () => Effect.fail(error),
   delete: () => Effect.fail(error),
   describe: Effect.fail(error),
-  authorize: Effect.fail(error)
+  authorize: Effect.fail(error),
+  placement: Effect.fail(error),
+  sessionId
 })
+
+/** How often a process that fell back from an unreachable keychain looks for it again. */
+export const KEYCHAIN_REPROBE_MILLIS = 30_000
+
+interface Tier {
+  readonly store: SecretStoreService
+  readonly tier: SecretStoreTier
+  /** Chosen because the keychain could not be reached (auto only): look for it again later. */
+  readonly degraded: boolean
+}
 
 export const SecretBackend = {
   /**
-   * The tiered SecretStore (plus KeytarSecretStore for diagnostics). Resolution happens once, on
-   * the first call; a locked keychain is still the keychain (calls fail KeychainLocked until the
-   * user unlocks), only an unreachable one falls through to the next tier.
+   * The tiered SecretStore (plus KeytarSecretStore for diagnostics). Resolution happens on the
+   * first call; a locked keychain is still the keychain (calls fail KeychainLocked until the user
+   * unlocks), only an unreachable one falls through to the next tier. A process that fell through
+   * probes the keychain again (at most every {@link KEYCHAIN_REPROBE_MILLIS}, and whenever the user
+   * asks through `authorize`) and moves back to it when it is there; keys it wrote to a lower tier
+   * meanwhile are still read from, and deleted in, the tier that holds them.
    */
   layer: (options: SecretBackendOptions): Layer.Layer<SecretStore | KeytarSecretStore> => {
     const platform = options.platform ?? process.platform
@@ -86,46 +108,111 @@ export const SecretBackend = {
         const keychain = yield* SecretStore
         const keytar = yield* KeytarSecretStore
         const context = yield* Effect.context<never>()
-        const choose: Effect.Effect<SecretStoreService> = Effect.gen(function*() {
+        // Always there and cheap: it fixes this process's session id, and holds session-only keys.
+        const session = yield* makeSessionStore(platform, preference === "session")
+        const keychainTier: Tier = { store: keychain, tier: "keychain", degraded: false }
+        const safeStorageTier = Effect.suspend(() =>
+          SafeStorageSecretStore.make({ safeStorage: options.safeStorage!, dataDir: options.dataDir })
+        ).pipe(Effect.provide(NodeFileSystem.layer), Effect.provideContext(context))
+        const safeStorageUsable = options.safeStorage !== undefined && safeStorageProblem(options.safeStorage) === undefined
+
+        const choose: Effect.Effect<Tier> = Effect.gen(function*() {
           switch (preference) {
             case "keychain":
-              return keychain
+              return keychainTier
             case "session":
-              return yield* makeSessionStore(platform, true)
+              return { store: session, tier: "session", degraded: false }
             case "safe-storage": {
               if (options.safeStorage === undefined) {
-                return unavailableStore(
-                  new Unsupported({
-                    message: "The safe-storage backend exists only inside the Fishbowl desktop app",
-                    hint: `Unset ${SECRET_BACKEND_ENV} or set it to keychain or session.`
-                  })
-                )
+                return {
+                  store: unavailableStore(
+                    new Unsupported({
+                      message: "The safe-storage backend exists only inside the Fishbowl desktop app",
+                      hint: `Unset ${SECRET_BACKEND_ENV} or set it to keychain or session.`
+                    }),
+                    session.sessionId
+                  ),
+                  tier: "encrypted-file",
+                  degraded: false
+                }
               }
               const problem = safeStorageProblem(options.safeStorage)
               if (problem !== undefined) {
-                return unavailableStore(
-                  new Unsupported({ message: problem, hint: `Unset ${SECRET_BACKEND_ENV} to let Fishbowl choose.` })
-                )
+                return {
+                  store: unavailableStore(
+                    new Unsupported({ message: problem, hint: `Unset ${SECRET_BACKEND_ENV} to let Fishbowl choose.` }),
+                    session.sessionId
+                  ),
+                  tier: "encrypted-file",
+                  degraded: false
+                }
               }
-              return yield* SafeStorageSecretStore.make({ safeStorage: options.safeStorage, dataDir: options.dataDir })
+              return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: false }
             }
             case "auto": {
               const probe = yield* keytar.probe
-              if (probe.available) return keychain
-              if (options.safeStorage !== undefined && safeStorageProblem(options.safeStorage) === undefined) {
-                return yield* SafeStorageSecretStore.make({ safeStorage: options.safeStorage, dataDir: options.dataDir })
-              }
-              return yield* makeSessionStore(platform, false)
+              if (probe.available) return keychainTier
+              if (safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
+              return { store: session, tier: "session", degraded: true }
             }
           }
-        }).pipe(Effect.provide(NodeFileSystem.layer), Effect.provideContext(context))
-        const active = yield* Effect.cached(choose)
+        })
+
+        let active: Tier | undefined
+        let lastProbe = 0
+        /** Every store that has held keys in this process, active first: reads and deletes reach them all. */
+        let holders: ReadonlyArray<SecretStoreService> = []
+        const lock = yield* Semaphore.make(1)
+        const use = (tier: Tier) =>
+          Effect.gen(function*() {
+            active = tier
+            lastProbe = yield* Clock.currentTimeMillis
+            holders = [tier.store, ...holders.filter((store) => store !== tier.store)]
+            return tier
+          })
+
+        /** The active tier, chosen on first use; a degraded one gives way to the keychain when it is back. */
+        const current = (options?: { readonly reprobeNow?: boolean }): Effect.Effect<Tier> =>
+          lock.withPermits(1)(Effect.gen(function*() {
+            if (active === undefined) return yield* use(yield* choose)
+            if (!active.degraded) return active
+            const now = yield* Clock.currentTimeMillis
+            if (options?.reprobeNow !== true && now - lastProbe < KEYCHAIN_REPROBE_MILLIS) return active
+            lastProbe = now
+            const probe = yield* keytar.probe
+            return probe.available ? yield* use(keychainTier) : active
+          }))
+
+        const get = (ref: SecretRef) =>
+          Effect.gen(function*() {
+            const tier = yield* current()
+            const found = yield* tier.store.get(ref)
+            if (Option.isSome(found)) return found
+            for (const holder of holders) {
+              if (holder === tier.store) continue
+              const older = yield* holder.get(ref)
+              if (Option.isSome(older)) return older
+            }
+            return Option.none()
+          })
+
+        const remove = (ref: SecretRef) =>
+          Effect.gen(function*() {
+            const tier = yield* current()
+            let deleted = yield* tier.store.delete(ref)
+            for (const holder of holders) if (holder !== tier.store) deleted = (yield* holder.delete(ref)) || deleted
+            return deleted
+          })
+
         return SecretStore.of({
-          get: (ref) => Effect.flatMap(active, (store) => store.get(ref)),
-          set: (ref, value) => Effect.flatMap(active, (store) => store.set(ref, value)),
-          delete: (ref) => Effect.flatMap(active, (store) => store.delete(ref)),
-          describe: Effect.flatMap(active, (store) => store.describe),
-          authorize: Effect.flatMap(active, (store) => store.authorize)
+          get,
+          set: (ref, value) => Effect.flatMap(current(), (tier) => tier.store.set(ref, value)),
+          delete: remove,
+          describe: Effect.flatMap(current(), (tier) => tier.store.describe),
+          // The user asked: look for the keychain now rather than at the next re-probe.
+          authorize: Effect.flatMap(current({ reprobeNow: true }), (tier) => tier.store.authorize),
+          placement: Effect.map(current(), (tier) => tier.tier),
+          sessionId: session.sessionId
         })
       })
     )

@@ -167,6 +167,34 @@ describe("desktop store across processes", () => {
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))
 
+  it.live("DesktopLayer on auto: without a keychain keys are session-only and say so; when it is back the app moves to it", () =>
+    Effect.gen(function*() {
+      yield* Effect.promise(() => secretService.killDaemon())
+      yield* Effect.gen(function*() {
+        const store = yield* LlmConfigStore
+        const secrets = yield* SecretStore
+        const early = yield* store.create(configInput({ provider: "openai", name: "Early", apiKey: "sk-while-degraded" }))
+        assert.strictEqual(early.keyStorage, "session")
+        assert.strictEqual((yield* store.status).secretStore.tier, "session")
+        yield* Effect.promise(() => secretService.restartDaemon())
+        // the user presses "Try again" (authorize): the keychain is looked for now
+        yield* secrets.authorize
+        assert.strictEqual((yield* store.status).secretStore.tier, "keychain")
+        const later = yield* store.create(configInput({ provider: "openai", name: "Later", apiKey: "sk-in-keychain-again" }))
+        assert.strictEqual(later.keyStorage, "keychain")
+        // the key written while degraded is still this session's, and still readable
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(early.id)), "sk-while-degraded")
+        const keys = (yield* store.status).keys
+        assert.deepStrictEqual(keys, { keychain: 1, encryptedFile: 0, session: 1, notSaved: 0 })
+        yield* store.remove(early.id)
+        yield* store.remove(later.id)
+        assert.deepStrictEqual(yield* store.list, [])
+      }).pipe(
+        Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("comeback"), keytar: { workerEnv } })),
+        Effect.ensuring(Effect.promise(() => secretService.ready()))
+      )
+    }))
+
   it.live("DesktopLayer forced to keychain without one fails loudly instead of falling back", () =>
     Effect.gen(function*() {
       const store = yield* LlmConfigStore

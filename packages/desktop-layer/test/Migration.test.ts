@@ -366,7 +366,7 @@ describe("Migration (a): keys inside preferences.json", () => {
       assert.deepStrictEqual(report.skipped.map((entry) => [entry.name, entry.reason]), [
         ["Bell", "invalid key (empty, contains control characters or is too long)"],
         ["Unknown", "unknown provider \"mistral\""],
-        ["Insecure", "invalid base URL: base URL must use https (http is allowed only for localhost, 127.0.0.1 and ::1)"]
+        ["Insecure", "invalid base URL: base URL must use https: plain http is allowed only to this machine or a private network"]
       ])
       noKeyMaterial(report, [good, bad])
       const pendingPath = NodePath.join(dir, "llm_migration_pending.json")
@@ -646,7 +646,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 
-  it.live("a base URL our rules refuse (http to a LAN host): reported with the exact fix, kept with its key; after the fix the rest follows", () => {
+  it.live("a base URL our rules refuse (http with a key to a LAN host): reported with the exact fix, kept with its key; after the fix the rest follows", () => {
     const dir = freshDir()
     const configs = fishbowlConfigs().map((config) =>
       config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
@@ -659,7 +659,11 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       assert.strictEqual(report.skipped.length, 1)
       const skipped = report.skipped[0]!
       assert.strictEqual(skipped.name, custom.customName)
-      assert.strictEqual(skipped.reason, "invalid base URL: base URL must use https (http is allowed only for localhost, 127.0.0.1 and ::1)")
+      // a private-network host over plain http, with a key: allowed only with consent, which a migration cannot give
+      assert.strictEqual(
+        skipped.reason,
+        "invalid base URL: plain http to a network host would send the key unencrypted: use https, or allow insecure http for this configuration explicitly"
+      )
       assert.include(skipped.fix, `Change "baseUrl" of "${custom.customName}" in ${NodePath.join(dir, "llm_config.json")} from "http://192.168.1.20:8000/v1" to an https:// URL`)
       assert.isFalse(report.complete)
       assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")])

@@ -6,7 +6,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import type { PreferencesStoreError, SecretStoreError } from "./Errors.ts"
 import { PreferencesStore } from "./PreferencesStore.ts"
 import { SecretStore } from "./SecretStore.ts"
-import { SecretStoreTier } from "./SecretStore.ts"
+import { SecretStoreTier } from "./LlmConfig.ts"
 
 export const Finding = Schema.Struct({
   /** Stable id (e.g. `keychain.probe`, `preferences.mode`) so UIs and tests can refer to it. */

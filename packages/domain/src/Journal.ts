@@ -10,9 +10,10 @@
  */
 import { Clock, Effect, Option } from "effect"
 import { type CrashPoint, CrashPoints } from "./CrashPoints.ts"
-import type { PreferencesStoreError, SecretStoreError } from "./Errors.ts"
+import { KeychainLocked, type PreferencesStoreError, type SecretStoreError } from "./Errors.ts"
 import { type ConfigId, newConfigId } from "./Ids.ts"
-import { type LlmConfig, nameKey } from "./LlmConfig.ts"
+import { nameKey } from "./Canonical.ts"
+import type { LlmConfig } from "./LlmConfig.ts"
 import type { Intent, LlmSection, PreferencesDocument } from "./PreferencesDocument.ts"
 import { PreferencesStore } from "./PreferencesStore.ts"
 import { secretRefFor } from "./SecretRef.ts"
@@ -146,13 +147,35 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
     })
 
   /**
+   * A delete that found nothing proves nothing on a keyring that reports a locked collection as
+   * empty (keytar on Linux without a readable lock state): the key may still be there. Writing a
+   * throw-away entry (`authorize`) fails on a locked keyring, so it tells the two apart; if it
+   * fails, the remove fails with the keyring's own error and nothing is changed.
+   */
+  const provedAbsent = (config: LlmConfig) =>
+    Effect.gen(function*() {
+      if ((yield* secrets.describe).distinguishesLockedFromAbsent) return
+      yield* secrets.authorize.pipe(
+        Effect.mapError((cause) =>
+          cause._tag === "KeychainLocked" ? cause : new KeychainLocked({
+            message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
+            hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again."
+          })
+        )
+      )
+    })
+
+  /**
    * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
    * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
    * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
    */
   const finishRemove = (recorded: Intent, options: { readonly alsoStaged: boolean }) =>
     Effect.gen(function*() {
-      if (recorded.keyChange === "delete") yield* secrets.delete(keyRef(recorded.before!))
+      if (recorded.keyChange === "delete") {
+        const deleted = yield* secrets.delete(keyRef(recorded.before!))
+        if (!deleted) yield* provedAbsent(recorded.before!)
+      }
       if (options.alsoStaged) yield* secrets.delete(stagedRef(recorded.before!))
       yield* reached("remove.secret-deleted")
       yield* preferences.update((document) =>

@@ -2,11 +2,9 @@
  * Configuration metadata and the inputs that create or change it. Metadata is what may be
  * written to disk and sent to the renderer; the key exists only as `Redacted` inside inputs.
  */
-import { Schema } from "effect"
+import { Schema, SchemaTransformation } from "effect"
+import { apiKeyProblem, checkBaseUrl, nameProblem } from "./Canonical.ts"
 import { ConfigId, ProviderId } from "./Ids.ts"
-
-/** C0 and C1 control characters (NUL included): never valid in a key or a name. */
-export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
 
 /** Upper bound for a key, in UTF-8 bytes: larger than any provider's key, small enough for every keychain. */
 export const MAX_API_KEY_BYTES = 16 * 1024
@@ -14,45 +12,54 @@ export const MAX_API_KEY_BYTES = 16 * 1024
 /** Size of `text` in UTF-8, the unit every keychain limit is stated in. */
 export const utf8Length = (text: string): number => new TextEncoder().encode(text).length
 
-/** A display name: trimmed, 1-100 characters, no control characters; unique case-insensitively per store. */
-export const ConfigName = Schema.Trim.check(
-  Schema.isMinLength(1, { message: "name must not be empty" }),
-  Schema.isMaxLength(100, { message: "name must be at most 100 characters" }),
-  Schema.makeFilter((name: string) => !CONTROL_CHARACTERS.test(name) || "name must not contain control characters")
-)
+/**
+ * A display name: trimmed, 1-100 characters, no control, invisible or text-direction characters;
+ * unique per store by `nameKey` (Canonical.ts), so lookalikes are one name.
+ */
+export const ConfigName = Schema.Trim.check(Schema.makeFilter((name: string) => nameProblem(name) ?? true))
 
-const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"])
-
-/** Why a base URL is unacceptable, or undefined when it is fine. Never echoes the URL itself. */
+/**
+ * Why a base URL is unacceptable whatever the config holds, or undefined. Never echoes the URL.
+ * Plain http to a private network is acceptable here; whether a config with a key may use it is
+ * `insecureHttpProblem`'s call.
+ */
 export const baseUrlProblem = (text: string): string | undefined => {
-  if (text.length > 2048) return "base URL must be at most 2048 characters"
-  let url: URL
-  try {
-    url = new URL(text)
-  } catch {
-    return "base URL must be an absolute URL"
-  }
-  if (url.username !== "" || url.password !== "") return "base URL must not contain credentials"
-  if (url.protocol === "https:") return undefined
-  if (url.protocol === "http:" && LOOPBACK_HOSTS.has(url.hostname)) return undefined
-  return "base URL must use https (http is allowed only for localhost, 127.0.0.1 and ::1)"
+  const check = checkBaseUrl(text)
+  if (check._tag === "Refused") return check.problem
+  return check.url.secure || check.url.reach !== "public"
+    ? undefined
+    : "base URL must use https: plain http is allowed only to this machine or a private network"
 }
 
-/** An endpoint keys may be sent to: https anywhere, plain http only to this machine. */
-export const BaseUrl = Schema.Trim.check(Schema.makeFilter((text: string) => baseUrlProblem(text) ?? true))
+/**
+ * An endpoint a config may name, decoded to its canonical form (the parsed URL's `href`, host in
+ * punycode) so that what is stored and shown is what requests go to.
+ */
+export const BaseUrl = Schema.Trim.check(Schema.makeFilter((text: string) => baseUrlProblem(text) ?? true)).pipe(
+  Schema.decodeTo(
+    Schema.String,
+    SchemaTransformation.transform({
+      decode: (text: string) => {
+        const check = checkBaseUrl(text)
+        return check._tag === "Ok" ? check.url.href : text
+      },
+      encode: (href: string) => href
+    })
+  )
+)
+
+/** How safe and durable a key's storage is; shown to users so a tier is never a silent downgrade. */
+export const SecretStoreTier = Schema.Literals(["keychain", "encrypted-file", "session"])
+export type SecretStoreTier = typeof SecretStoreTier.Type
 
 /** ISO-8601 UTC timestamp as stored on disk and shown in the UI. */
 export const Timestamp = Schema.String.check(
   Schema.isPattern(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/, { message: "must be an ISO-8601 UTC time" })
 )
 
-/** Rules for key text; messages name the rule, never the value. */
+/** Rules for key text (Canonical.ts); messages name the rule, never the value. */
 export const ApiKeyText = Schema.String.check(
-  Schema.makeFilter((key: string) => key.trim().length > 0 || "API key must not be empty"),
-  Schema.makeFilter((key: string) => !CONTROL_CHARACTERS.test(key) || "API key must not contain NUL or control characters"),
-  Schema.makeFilter((key: string) =>
-    utf8Length(key) <= MAX_API_KEY_BYTES || `API key must be at most ${MAX_API_KEY_BYTES} bytes`
-  )
+  Schema.makeFilter((key: string) => apiKeyProblem(key, MAX_API_KEY_BYTES, utf8Length) ?? true)
 )
 
 /** A key arriving as plain text (IPC, CLI) and held as `Redacted` from then on. */
@@ -66,9 +73,18 @@ export const LlmConfig = Schema.Struct({
   name: ConfigName,
   baseUrl: Schema.optional(BaseUrl),
   useAuthHeader: Schema.Boolean,
+  /** The user accepted that the key goes over plain http to a private-network host. */
+  allowInsecureHttp: Schema.optional(Schema.Boolean),
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  hasKey: Schema.Boolean
+  hasKey: Schema.Boolean,
+  /** Where the key was written (absent: written before this was recorded, i.e. the keychain). */
+  keyStorage: Schema.optional(SecretStoreTier),
+  /**
+   * For a key held only in session memory: the session that holds it. Another session (a new
+   * process) reports such a key as not saved, which is the truth.
+   */
+  keySession: Schema.optional(Schema.String)
 })
 export type LlmConfig = typeof LlmConfig.Type
 
@@ -78,6 +94,7 @@ export const LlmConfigInput = Schema.Struct({
   name: ConfigName,
   baseUrl: Schema.optional(BaseUrl),
   useAuthHeader: Schema.optional(Schema.Boolean),
+  allowInsecureHttp: Schema.optional(Schema.Boolean),
   apiKey: Schema.optional(ApiKey)
 })
 export type LlmConfigInput = typeof LlmConfigInput.Type
@@ -90,9 +107,7 @@ export const LlmConfigPatch = Schema.Struct({
   name: Schema.optional(ConfigName),
   baseUrl: Schema.optional(Schema.NullOr(BaseUrl)),
   useAuthHeader: Schema.optional(Schema.Boolean),
+  allowInsecureHttp: Schema.optional(Schema.Boolean),
   apiKey: Schema.optional(ApiKey)
 })
 export type LlmConfigPatch = typeof LlmConfigPatch.Type
-
-/** Case-insensitive identity of a name, for uniqueness checks. */
-export const nameKey = (name: string): string => name.trim().normalize("NFC").toLocaleLowerCase("en-US")

@@ -18,18 +18,20 @@ import {
   Conflict,
   InvalidInput,
   KeychainLocked,
+  KeychainUnavailable,
   NotFound,
   type PreferencesStoreError,
   type SecretStoreError,
   Unsupported
 } from "./Errors.ts"
 import { newConfigId, type ConfigId } from "./Ids.ts"
+import { checkBaseUrl, insecureHttpProblem, nameKey } from "./Canonical.ts"
 import {
   baseUrlProblem,
   LlmConfig,
   type LlmConfigInput,
   type LlmConfigPatch,
-  nameKey
+  type SecretStoreTier
 } from "./LlmConfig.ts"
 import { isBusy, keyRef, makeJournal, namesTaken, replaceSection, stagedRef, withIntent } from "./Journal.ts"
 import type { Intent, LlmSection } from "./PreferencesDocument.ts"
@@ -51,6 +53,13 @@ export const StoreStatus = Schema.Struct({
   secretStore: SecretStoreDescription,
   preferencesLocation: Schema.String,
   configCount: Schema.Number,
+  /** Where the configurations' keys are: which tier holds what, and how many were lost with a session. */
+  keys: Schema.optional(Schema.Struct({
+    keychain: Schema.Number,
+    encryptedFile: Schema.Number,
+    session: Schema.Number,
+    notSaved: Schema.Number
+  })),
   pendingIntents: Schema.Number,
   health: Schema.Literals(["ok", "degraded"]),
   notes: Schema.Array(Schema.String)
@@ -118,6 +127,24 @@ const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(mill
 
 const sameUrl = (a: string | undefined, b: string | undefined) => (a ?? "") === (b ?? "")
 
+/** Where a config's key was written; configs from before this was recorded used the keychain. */
+const storageOf = (config: LlmConfig): SecretStoreTier => config.keyStorage ?? "keychain"
+
+/** The key-location fields of `config`, to carry over when its key does not change. */
+const keyLocationOf = (config: LlmConfig): Pick<LlmConfig, "keyStorage" | "keySession"> => ({
+  ...(config.keyStorage !== undefined ? { keyStorage: config.keyStorage } : {}),
+  ...(config.keySession !== undefined ? { keySession: config.keySession } : {})
+})
+
+/** The key tier change that cannot be made durable: the key lives in a keychain we cannot reach. */
+const keychainOutOfReach = (config: LlmConfig, action: string) =>
+  new KeychainUnavailable({
+    message: `Could not ${action} "${config.name}": its key is kept in the ${
+      storageOf(config) === "encrypted-file" ? "encrypted key file" : "keychain"
+    }, which cannot be reached now, and a change kept only in memory would be lost. Nothing was changed.`,
+    hint: "Start or unlock your keychain (on Linux: gnome-keyring or KWallet), then try again."
+  })
+
 const nameConflict = (name: string) =>
   new Conflict({
     message: `A configuration named "${name}" already exists`,
@@ -152,7 +179,7 @@ const requireProvider = (providerId: string): Effect.Effect<ProviderDefinition, 
 
 const checkRequiredFields = (
   provider: ProviderDefinition,
-  config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean }
+  config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean; readonly allowInsecureHttp?: boolean | undefined }
 ): Effect.Effect<void, InvalidInput> => {
   if (provider.requiresApiKey && !config.hasKey) {
     return Effect.fail(
@@ -170,6 +197,20 @@ const checkRequiredFields = (
         field: "baseUrl",
         message: `${provider.displayName} needs a base URL`,
         hint: "Enter the endpoint of your OpenAI-compatible server."
+      })
+    )
+  }
+  const effectiveUrl = config.baseUrl ?? provider.defaultBaseUrl
+  const check = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
+  const insecure = check?._tag === "Ok"
+    ? insecureHttpProblem(check.url, { hasKey: config.hasKey, allowInsecureHttp: config.allowInsecureHttp === true })
+    : undefined
+  if (insecure !== undefined) {
+    return Effect.fail(
+      new InvalidInput({
+        field: "baseUrl",
+        message: insecure,
+        hint: "Use an https URL, or explicitly allow insecure http for this configuration."
       })
     )
   }
@@ -253,8 +294,20 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       }
     })
 
+  /** A key held in another session's memory is gone: its config has no key, which is the truth. */
+  const keyLost = (config: LlmConfig) =>
+    config.hasKey && config.keyStorage === "session" && config.keySession !== secrets.sessionId
+  const truthful = (config: LlmConfig): LlmConfig => keyLost(config) ? { ...config, hasKey: false } : config
+
+  /** Where a key written now goes, as metadata records it. */
+  const placement = secrets.placement.pipe(
+    Effect.map((tier): Pick<LlmConfig, "keyStorage" | "keySession"> =>
+      tier === "session" ? { keyStorage: tier, keySession: secrets.sessionId } : { keyStorage: tier }
+    )
+  )
+
   const list = preferences.load.pipe(
-    Effect.map((document) => document.llm.configs),
+    Effect.map((document) => document.llm.configs.map(truthful)),
     Effect.withSpan("LlmConfigStore.list")
   )
 
@@ -262,7 +315,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     const document = yield* preferences.load
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined) return yield* configNotFound(id)
-    return config
+    return truthful(config)
   })
 
   const create = Effect.fn("LlmConfigStore.create")(function*(input: LlmConfigInput) {
@@ -275,9 +328,11 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       name: input.name,
       ...(input.baseUrl !== undefined ? { baseUrl: input.baseUrl } : {}),
       useAuthHeader: input.useAuthHeader ?? true,
+      ...(input.allowInsecureHttp === true ? { allowInsecureHttp: true } : {}),
       createdAt: now,
       updatedAt: now,
-      hasKey: input.apiKey !== undefined
+      hasKey: input.apiKey !== undefined,
+      ...(input.apiKey !== undefined ? yield* placement : {})
     }
     yield* checkRequiredFields(provider, config)
     const apiKey = input.apiKey
@@ -323,10 +378,17 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       Effect.gen(function*() {
         yield* settle(id)
         const now = yield* isoNow
+        const newKeyAt = apiKey === undefined ? undefined : yield* placement
         const intent = yield* preferences.update((document) =>
           Effect.gen(function*() {
-            const before = document.llm.configs.find((candidate) => candidate.id === id)
-            if (before === undefined) return yield* configNotFound(id)
+            const stored = document.llm.configs.find((candidate) => candidate.id === id)
+            if (stored === undefined) return yield* configNotFound(id)
+            const before = truthful(stored)
+            // A new key that would live only in memory must not shadow one kept in the keychain:
+            // once the keychain is back, the config would point at the new URL with the old key.
+            if (before.hasKey && newKeyAt?.keyStorage === "session" && storageOf(before) !== "session") {
+              return yield* keychainOutOfReach(before, "change the key of")
+            }
             yield* ensureIdle(document.llm, id)
             const provider = yield* requireProvider(before.provider)
             const baseUrl = patch.baseUrl === null ? undefined : patch.baseUrl ?? before.baseUrl
@@ -334,7 +396,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               return yield* new InvalidInput({
                 field: "baseUrl",
                 message: baseUrlProblem(baseUrl)!,
-                hint: "Enter an https URL."
+                hint: "Enter an https URL (plain http only to this machine or a private network)."
               })
             }
             if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
@@ -350,9 +412,11 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               name: patch.name ?? before.name,
               ...(baseUrl !== undefined ? { baseUrl } : {}),
               useAuthHeader: patch.useAuthHeader ?? before.useAuthHeader,
+              ...((patch.allowInsecureHttp ?? before.allowInsecureHttp) === true ? { allowInsecureHttp: true } : {}),
               createdAt: before.createdAt,
               updatedAt: now,
-              hasKey: before.hasKey || apiKey !== undefined
+              hasKey: before.hasKey || apiKey !== undefined,
+              ...(newKeyAt ?? (before.hasKey ? keyLocationOf(before) : {}))
             }
             yield* checkRequiredFields(provider, after)
             if (namesTaken(document.llm, id).has(nameKey(after.name))) return yield* nameConflict(after.name)
@@ -381,7 +445,15 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         yield* commitUpdate(intent)
         yield* reached("update.committed")
         if (apiKey !== undefined) {
-          yield* finishStaged(intent)
+          // The change is made: a failed clean-up of the staged copy does not undo it. The intent
+          // stays committed, and the next operation on this config or `recover` finishes it.
+          yield* finishStaged(intent).pipe(
+            Effect.catch((cause) =>
+              Effect.logWarning(
+                `"${after.name}" was updated, but removing the temporary copy of its old key failed (${cause._tag}); it is retried later`
+              )
+            )
+          )
         }
         yield* publish({ _tag: "Updated", config: after })
         return after
@@ -397,10 +469,16 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     yield* journaled(id, (track) =>
       Effect.gen(function*() {
         yield* settle(id)
+        const keyNowAt = yield* secrets.placement
         const intent = yield* preferences.update((document) =>
           Effect.gen(function*() {
-            const before = document.llm.configs.find((candidate) => candidate.id === id)
-            if (before === undefined) return yield* configNotFound(id)
+            const stored = document.llm.configs.find((candidate) => candidate.id === id)
+            if (stored === undefined) return yield* configNotFound(id)
+            const before = truthful(stored)
+            // Deleting from session memory what lives in the keychain would leave the key there.
+            if (before.hasKey && keyNowAt === "session" && storageOf(before) !== "session") {
+              return yield* keychainOutOfReach(before, "remove")
+            }
             yield* ensureIdle(document.llm, id)
             const intent = yield* newIntent({
               op: "remove",
@@ -429,6 +507,13 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined || document.llm.journal.some((intent) => intent.configId === id && intent.op === "remove")) {
       return yield* configNotFound(id)
+    }
+    if (keyLost(config)) {
+      return yield* new NotFound({
+        id,
+        message: `The key of "${config.name}" was kept only in memory by the session that added it, and that session has ended`,
+        hint: "Enter the key again; start your keychain first so that it is saved this time."
+      })
     }
     if (!config.hasKey) {
       return yield* new NotFound({
@@ -481,7 +566,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       })
     }
     const key = entry.apiKey
-    const wanted: LlmConfig = { ...entry.config, hasKey: key !== undefined }
+    const wanted: LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placement : {}) }
     return yield* journaled(wanted.id, (track): Effect.Effect<ImportOutcome, StoreError> =>
       Effect.gen(function*() {
         // A leftover import of this id crashed (imports are serialised by the caller).
@@ -605,10 +690,25 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     if (document.llm.journal.length > 0) {
       notes.push(`${document.llm.journal.length} interrupted change(s) waiting for recovery`)
     }
+    const keys = { keychain: 0, encryptedFile: 0, session: 0, notSaved: 0 }
+    for (const config of document.llm.configs) {
+      if (!config.hasKey) continue
+      if (keyLost(config)) keys.notSaved++
+      else if (storageOf(config) === "session") keys.session++
+      else if (storageOf(config) === "encrypted-file") keys.encryptedFile++
+      else keys.keychain++
+    }
+    if (keys.session > 0) {
+      notes.push(`${keys.session} key${keys.session === 1 ? " is" : "s are"} kept only in memory and will be lost when Fishbowl quits`)
+    }
+    if (keys.notSaved > 0) {
+      notes.push(`${keys.notSaved} key${keys.notSaved === 1 ? " was" : "s were"} kept only in memory by an earlier session and ${keys.notSaved === 1 ? "is" : "are"} gone: enter ${keys.notSaved === 1 ? "it" : "them"} again`)
+    }
     return {
       secretStore: description,
       preferencesLocation: preferences.location,
       configCount: document.llm.configs.length,
+      keys,
       pendingIntents: document.llm.journal.length,
       health: description.tier === "keychain" && document.llm.journal.length === 0 ? "ok" as const : "degraded" as const,
       notes

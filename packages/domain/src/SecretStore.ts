@@ -4,12 +4,11 @@
  */
 import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
 import { InvalidInput, type SecretStoreError } from "./Errors.ts"
-import { CONTROL_CHARACTERS, MAX_API_KEY_BYTES, utf8Length } from "./LlmConfig.ts"
+import { CONTROL_CHARACTERS } from "./Canonical.ts"
+import { MAX_API_KEY_BYTES, SecretStoreTier, utf8Length } from "./LlmConfig.ts"
+import { newConfigId } from "./Ids.ts"
 import { describeSecretRef, type SecretRef } from "./SecretRef.ts"
 
-/** How safe and durable the active backend is; shown to users so the tier is never a silent downgrade. */
-export const SecretStoreTier = Schema.Literals(["keychain", "encrypted-file", "session"])
-export type SecretStoreTier = typeof SecretStoreTier.Type
 
 export const SecretStoreDescription = Schema.Struct({
   backend: Schema.String,
@@ -32,6 +31,13 @@ export interface SecretStoreService {
   readonly describe: Effect.Effect<SecretStoreDescription, SecretStoreError>
   /** User-initiated: lets the platform prompt for unlock or access, outside the normal time budgets. */
   readonly authorize: Effect.Effect<void, SecretStoreError>
+  /** The tier a key written now goes to. No keychain round trip: metadata records it with the key. */
+  readonly placement: Effect.Effect<SecretStoreTier, SecretStoreError>
+  /**
+   * The session whose memory holds the keys this store keeps on the session tier: fixed for the
+   * life of the store (the process). A key recorded under another session is gone.
+   */
+  readonly sessionId: string
 }
 
 /**
@@ -99,9 +105,14 @@ export const makeMemorySecretStore = (options?: {
         })
       }),
       describe: Effect.succeed(description),
-      authorize: Effect.void
+      authorize: Effect.void,
+      placement: Effect.succeed(description.tier),
+      sessionId: newSessionId()
     })
   })
+
+/** An unguessable id for one store's session memory. */
+export const newSessionId = (): string => `session-${newConfigId()}`
 
 /** The port for secret storage. */
 export class SecretStore extends Context.Service<SecretStore, SecretStoreService>()("@fishbowl/domain/SecretStore") {

@@ -89,9 +89,54 @@ export const invalidInputFromSchemaError = (subject: string, error: Schema.Schem
   })
 }
 
-/** Decodes untrusted input, failing with a value-free InvalidInput. */
+/** Deepest nesting copied by {@link ownDataCopy}; every request schema is far shallower. */
+const MAX_COPY_DEPTH = 16
+
+/**
+ * A copy of untrusted input made only of its own enumerable data properties, in objects with no
+ * prototype: an inherited property (`Object.create({ apiKey })`, a polluted `Object.prototype`)
+ * or a getter never reaches a decoder. Anything nested deeper than the bound becomes `undefined`,
+ * which the schemas then refuse.
+ */
+export const ownDataCopy = (input: unknown, depth = 0): unknown => {
+  if (typeof input !== "object" || input === null) return input
+  if (depth >= MAX_COPY_DEPTH) return undefined
+  if (Array.isArray(input)) return Array.from({ length: input.length }, (_, index) => ownDataCopy(ownValue(input, String(index)), depth + 1))
+  const copy: Record<string, unknown> = Object.create(null)
+  for (const key of Object.keys(input)) copy[key] = ownDataCopy(ownValue(input, key), depth + 1)
+  return copy
+}
+
+/** An own property's value if it is plain data; an accessor is never run. */
+const ownValue = (input: object, key: string): unknown => {
+  const descriptor = Object.getOwnPropertyDescriptor(input, key)
+  return descriptor !== undefined && "value" in descriptor ? descriptor.value : undefined
+}
+
+/**
+ * The decoded value with its plain objects re-made without a prototype (class instances such as
+ * `Redacted` kept as they are), so an optional field the request left out reads as absent even
+ * if `Object.prototype` was polluted, instead of as the polluted value.
+ */
+const withoutPrototypes = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(withoutPrototypes)
+  if (typeof value !== "object" || value === null) return value
+  const proto = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) return value
+  const copy: Record<string, unknown> = Object.create(null)
+  for (const key of Object.keys(value)) copy[key] = withoutPrototypes((value as Record<string, unknown>)[key])
+  return copy
+}
+
+/**
+ * Decodes untrusted input, failing with a value-free InvalidInput. Only the input's own data
+ * properties are decoded, and the result carries no prototype (see {@link ownDataCopy}).
+ */
 export const decodeInput = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, subject: string) => {
   const decode = Schema.decodeUnknownEffect(schema, { onExcessProperty: "error" })
   return (input: unknown): Effect.Effect<S["Type"], InvalidInput> =>
-    decode(input).pipe(Effect.mapError((error) => invalidInputFromSchemaError(subject, error)))
+    decode(ownDataCopy(input)).pipe(
+      Effect.map((decoded) => withoutPrototypes(decoded) as S["Type"]),
+      Effect.mapError((error) => invalidInputFromSchemaError(subject, error))
+    )
 }

@@ -2,6 +2,7 @@
  * @fishbowl/domain: platform-free schemas, ports and the consistent LlmConfigStore.
  * Platform layers (desktop, mobile) provide SecretStore and PreferencesStore.
  */
+export * from "./Canonical.ts"
 export * from "./CrashPoints.ts"
 export * from "./Errors.ts"
 export * from "./Ids.ts"

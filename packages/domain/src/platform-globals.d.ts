@@ -9,10 +9,13 @@ declare class TextEncoder {
 
 declare class URL {
   constructor(url: string, base?: string)
+  readonly href: string
   readonly protocol: string
   readonly hostname: string
   readonly username: string
   readonly password: string
+  readonly hash: string
+  readonly searchParams: { keys(): IterableIterator<string> }
 }
 
 declare var crypto:

@@ -16,7 +16,8 @@ import {
   SecretStore,
   type SecretStoreDescription,
   StorageInaccessible,
-  Unsupported
+  Unsupported,
+  newSessionId
 } from "@fishbowl/domain"
 import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
 import {
@@ -160,7 +161,9 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
     authorize: Effect.suspend(() => {
       available = undefined
       return requireAvailable
-    })
+    }),
+    placement: Effect.succeed("keychain" as const),
+    sessionId: newSessionId()
   })
 })
 

@@ -9,6 +9,7 @@ import {
   type Budgets,
   budgets as defaultBudgets,
   decodeInput,
+  ownDataCopy,
   Diagnostics,
   Internal,
   IpcChannel,
@@ -122,9 +123,11 @@ export const makeIpcHandlers = (
         })()
         return finish("refused", { ok: false, error: toWireError(refusal) }, origin)
       }
-      if (approximateSize(payload) > MAX_REQUEST_BYTES) return finish("InvalidInput", oversized(channel))
+      // own data properties only, before anything reads the payload (no getter ever runs)
+      const data = ownDataCopy(payload ?? {})
+      if (approximateSize(data) > MAX_REQUEST_BYTES) return finish("InvalidInput", oversized(channel))
       const program = Effect.gen(function*() {
-        const request = yield* decode(payload ?? {})
+        const request = yield* decode(data)
         return yield* run(request as IpcRoutes[C]["request"]["Type"]).pipe(
           withBudget(channel, budgetMillis(request as IpcRoutes[C]["request"]["Type"]))
         )

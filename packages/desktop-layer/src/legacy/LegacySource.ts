@@ -8,6 +8,8 @@
 import {
   ApiKeyText,
   baseUrlProblem,
+  checkBaseUrl,
+  insecureHttpProblem,
   type ConfigId,
   type ImportEntry,
   LlmConfig,
@@ -136,12 +138,14 @@ export const toImportEntry = (
   const baseUrl = fields.baseUrl?.trim() === "" ? undefined : fields.baseUrl?.trim()
   const required = provider.fields.some((field) => field.id === "baseUrl" && field.required)
   if (baseUrl !== undefined) {
-    const problem = baseUrlProblem(baseUrl)
+    const check = checkBaseUrl(baseUrl)
+    const problem = baseUrlProblem(baseUrl) ??
+      (check._tag === "Ok" ? insecureHttpProblem(check.url, { hasKey: apiKey !== undefined, allowInsecureHttp: false }) : undefined)
     if (problem !== undefined) {
       return {
         _tag: "Blocked",
         reason: `invalid base URL: ${problem}`,
-        fix: `Change "${where.field}" of ${label} in ${where.file} from ${shownUrl(baseUrl)} to an https:// URL (plain http only for localhost)${
+        fix: `Change "${where.field}" of ${label} in ${where.file} from ${shownUrl(baseUrl)} to an https:// URL (plain http carries the key unencrypted: it is accepted for this machine, and for a private network only without a key or with your consent)${
           required ? "" : `, or delete it to use ${provider.defaultBaseUrl ?? "the provider default"}`
         }, ${rerun}. The entry and its key are kept until then.`
       }

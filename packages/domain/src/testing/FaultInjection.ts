@@ -73,7 +73,9 @@ export class Faults extends Context.Service<Faults, {
           set: (ref, value) => inject("set", inner.set(ref, value)),
           delete: (ref) => inject("delete", inner.delete(ref)),
           describe: inner.describe,
-          authorize: inner.authorize
+          authorize: inner.authorize,
+          placement: inner.placement,
+          sessionId: inner.sessionId
         })
         const preferences = PreferencesStore.of({
           load: innerPreferences.load,

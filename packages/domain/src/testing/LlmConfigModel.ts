@@ -4,7 +4,7 @@
  */
 import * as fc from "fast-check"
 import type { CrashPoint } from "../CrashPoints.ts"
-import { nameKey } from "../LlmConfig.ts"
+import { nameKey } from "../Canonical.ts"
 import { findProvider } from "../Providers.ts"
 
 export interface ModelConfig {
@@ -26,9 +26,22 @@ export type Command =
   | { readonly kind: "list" }
   | { readonly kind: "crash"; readonly command: Command & { readonly kind: "create" | "update" | "remove" }; readonly point: number }
 
-const names = ["Work", "work", "Home", "Lab Ω", "工作 🔑"]
+/** Names, with lookalikes of "Work" (case, Cyrillic "о", fullwidth) that must count as the same name. */
+const names = ["Work", "work", "W\u043erk", "\uff37\uff2f\uff32\uff2b", "Home", "Lab Ω", "工作 🔑"]
 const providerIds = ["openai", "anthropic", "ollama", "openai-compatible"]
-const baseUrls = ["https://llm.example.com/v1", "http://localhost:11434", "https://proxy.example.org/openai"]
+
+/** Base URLs as typed, and the canonical form the store must keep (an oracle written out by hand). */
+const canonicalUrls: Readonly<Record<string, string>> = {
+  "https://llm.example.com/v1": "https://llm.example.com/v1",
+  "HTTPS://LLM.Example.COM:443/v1": "https://llm.example.com/v1",
+  "http://localhost:11434": "http://localhost:11434/",
+  "https://proxy.example.org/openai": "https://proxy.example.org/openai",
+  // plain http to a private network: fine without a key, refused with one (no acknowledgement here)
+  "http://192.168.1.20:8080/v1": "http://192.168.1.20:8080/v1"
+}
+const privateHttpUrls = new Set(["http://192.168.1.20:8080/v1"])
+const baseUrls = Object.keys(canonicalUrls)
+const canonical = (url: string | undefined) => (url === undefined ? undefined : canonicalUrls[url] ?? url)
 
 const keyArbitrary = fc.stringMatching(/^[A-Za-z0-9_-]{6,20}$/).map((body) => `sk-model-${body}`)
 
@@ -87,7 +100,8 @@ export class LlmConfigModel {
   private fieldsInvalid(provider: string, baseUrl: string | undefined, hasKey: boolean) {
     const definition = findProvider(provider)!
     const baseUrlRequired = definition.fields.some((field) => field.id === "baseUrl" && field.required)
-    return (definition.requiresApiKey && !hasKey) || (baseUrlRequired && baseUrl === undefined)
+    return (definition.requiresApiKey && !hasKey) || (baseUrlRequired && baseUrl === undefined) ||
+      (hasKey && baseUrl !== undefined && privateHttpUrls.has(baseUrl))
   }
 
   expectCreate(command: Command & { kind: "create" }): Outcome {
@@ -100,7 +114,7 @@ export class LlmConfigModel {
       id,
       provider: command.provider,
       name: command.name,
-      baseUrl: command.baseUrl,
+      baseUrl: canonical(command.baseUrl),
       useAuthHeader: true,
       key: command.key
     })
@@ -110,7 +124,7 @@ export class LlmConfigModel {
   expectUpdate(command: Command & { kind: "update" }): Outcome | ModelConfig {
     const before = this.target(command.target)
     if (before === undefined) return "NotFound"
-    const baseUrl = command.baseUrl === null ? undefined : command.baseUrl ?? before.baseUrl
+    const baseUrl = command.baseUrl === null ? undefined : canonical(command.baseUrl) ?? before.baseUrl
     const hasKey = before.key !== undefined || command.key !== undefined
     if (before.key !== undefined && (before.baseUrl ?? "") !== (baseUrl ?? "") && command.key === undefined) {
       return "InvalidInput"

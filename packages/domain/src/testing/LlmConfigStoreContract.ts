@@ -40,7 +40,9 @@ const countingSecretStore = (inner: SecretStoreService) => {
     set: (ref, value) => count(inner.set(ref, value)),
     delete: (ref) => count(inner.delete(ref)),
     describe: count(inner.describe),
-    authorize: count(inner.authorize)
+    authorize: count(inner.authorize),
+    placement: count(inner.placement),
+    sessionId: inner.sessionId
   }
   return { store, counter }
 }
@@ -267,7 +269,7 @@ export const llmConfigStoreContract = (
                 Redacted.value(yield* restarted.getApiKey(seeded!.id)),
                 outcome === "after" ? newKey : originalKey
               )
-              assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com" : undefined)
+              assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com/" : undefined)
               assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id, "apiKey.staged"))))
             } else {
               assert.strictEqual(configs.length, 0)
@@ -305,10 +307,13 @@ export const llmConfigStoreContract = (
           return
         }
         const imported = yield* store.importConfig({ config, apiKey: secret(key) })
-        assert.deepStrictEqual(imported, { _tag: "Imported", config })
-        assert.deepStrictEqual(yield* store.get(config.id), config)
+        // stored as given, plus where its key now lives
+        const tier = yield* secrets.placement
+        const stored = { ...config, keyStorage: tier, ...(tier === "session" ? { keySession: secrets.sessionId } : {}) }
+        assert.deepStrictEqual(imported, { _tag: "Imported", config: stored })
+        assert.deepStrictEqual(yield* store.get(config.id), stored)
         assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), key)
-        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: secret(key) }), { _tag: "AlreadyPresent", config })
+        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: secret(key) }), { _tag: "AlreadyPresent", config: stored })
         // The same name (any case) under another id is kept, renamed.
         const twinName = legacyConfig("claude VIA proxy", { provider: providerId("openai"), baseUrl: undefined })
         const { baseUrl: _none, ...withoutUrl } = twinName
