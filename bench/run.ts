@@ -350,13 +350,15 @@ const benchListLarge = async (runtime: Runtime) => {
     const real = await runtime.runPromise(Effect.gen(function*() {
       return yield* SecretStore
     }))
-    const calls = { get: 0, set: 0, delete: 0, describe: 0, authorize: 0 }
+    const calls = { get: 0, set: 0, delete: 0, describe: 0, authorize: 0, placement: 0 }
     const counting: SecretStoreService = SecretStore.of({
       get: (ref) => Effect.suspend(() => (calls.get++, real.get(ref))),
       set: (ref, value) => Effect.suspend(() => (calls.set++, real.set(ref, value))),
       delete: (ref) => Effect.suspend(() => (calls.delete++, real.delete(ref))),
       describe: Effect.suspend(() => (calls.describe++, real.describe)),
-      authorize: Effect.suspend(() => (calls.authorize++, real.authorize))
+      authorize: Effect.suspend(() => (calls.authorize++, real.authorize)),
+      placement: Effect.suspend(() => (calls.placement++, real.placement)),
+      sessionId: real.sessionId
     })
     const store = await prefsRuntime.runPromise(
       makeLlmConfigStore().pipe(Effect.provideService(SecretStore, counting), Effect.provide(CrashPoints.layer))
