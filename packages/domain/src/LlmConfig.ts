@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { ConfigId, ProviderId } from "./Ids.ts"
+import { ProviderCheckOutcome } from "./ProviderCheck.ts"
 
 /** C0 and C1 control characters (NUL included): never valid in a key or a name. */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
@@ -59,6 +60,10 @@ export const ApiKeyText = Schema.String.check(
 export const ApiKey = Schema.RedactedFromValue(ApiKeyText, { label: "apiKey" })
 export type ApiKey = typeof ApiKey.Type
 
+/** The last "check this key" of a stored config: when, and what the provider answered (never the key). */
+export const ProviderCheckRecord = Schema.Struct({ checkedAt: Timestamp, outcome: ProviderCheckOutcome })
+export type ProviderCheckRecord = typeof ProviderCheckRecord.Type
+
 /** Metadata of one configuration: everything but the key, safe for disk, logs and the renderer. */
 export const LlmConfig = Schema.Struct({
   id: ConfigId,
@@ -68,7 +73,9 @@ export const LlmConfig = Schema.Struct({
   useAuthHeader: Schema.Boolean,
   createdAt: Timestamp,
   updatedAt: Timestamp,
-  hasKey: Schema.Boolean
+  hasKey: Schema.Boolean,
+  /** Written only by `LlmConfigStore.recordCheck`; any update drops it, as it describes the settings before. */
+  lastCheck: Schema.optional(ProviderCheckRecord)
 })
 export type LlmConfig = typeof LlmConfig.Type
 
