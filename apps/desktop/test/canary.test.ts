@@ -12,10 +12,12 @@
  * the heap snapshot, and present in the keychain (read back through a fresh DesktopLayer).
  */
 import { DesktopLayer } from "@fishbowl/desktop-layer"
-import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
+import { type ConfigCheckResult, IpcChannel, LlmConfigStore } from "@fishbowl/domain"
 import { makeCanaryKey } from "@fishbowl/domain/testing"
 import { Cause, Effect, Layer, Logger, ManagedRuntime, Redacted, References } from "effect"
 import * as fs from "node:fs"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { PassThrough, Readable } from "node:stream"
@@ -25,6 +27,7 @@ import { childEnv, type SecretServiceHandle, startSecretService } from "../../..
 import { fishbowlConfigs, writeLlmConfigJson, writeTestSecureKeysJson } from "../../../packages/desktop-layer/test/fixtures/fishbowl/FishbowlFiles.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
+import { renderTestResult } from "../src/cli/TestCommand.ts"
 import { forwardChanges, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
 import { explainRetainers } from "./canary/heapRetainers.ts"
@@ -55,7 +58,12 @@ const seen = {
   rendererInputs: [] as Array<string>,
   rendererConsole: [] as Array<string>,
   rendererReceived: [] as Array<unknown>,
-  migrationReports: [] as Array<unknown>
+  migrationReports: [] as Array<unknown>,
+  checkEffectLogs: [] as Array<string>,
+  checkIpcLogs: [] as Array<unknown>,
+  checkResponses: [] as Array<unknown>,
+  checkChanges: [] as Array<unknown>,
+  checkCliOutput: [] as Array<string>
 }
 let main: MainProcessRun
 const timings: Array<string> = []
@@ -295,6 +303,100 @@ describe("secret-leak canary", () => {
     })
   })
 
+  it("key checks (issue 15): a stored config and the add form over IPC, against fake providers that echo the key", { timeout: 60_000 }, async () => {
+    await timed("provider checks", async () => {
+      // A fake OpenAI-shaped provider that puts whatever key it got into its error bodies and
+      // headers, as real ones do ("Incorrect API key provided: sk-…"): none of it may come back.
+      const received: Array<string> = []
+      let elsewhereHits = 0
+      const elsewhere = http.createServer((_request, response) => {
+        elsewhereHits++
+        response.end("{}")
+      })
+      const provider = http.createServer((request, response) => {
+        const auth = request.headers.authorization ?? ""
+        received.push(auth)
+        if (request.url?.startsWith("/hang/")) return
+        if (request.url?.startsWith("/away/")) {
+          response.writeHead(302, { location: `http://localhost:${(elsewhere.address() as AddressInfo).port}/v1/models?k=${auth}` })
+          return response.end()
+        }
+        const accepted = auth === `Bearer ${canary}`
+        response.writeHead(accepted ? 200 : 401, { "content-type": "application/json", "x-echo": auth })
+        response.end(JSON.stringify(accepted ? { data: [{ id: "m1" }] } : { error: { message: `Incorrect API key provided: ${auth}` } }))
+      })
+      await Promise.all([provider, elsewhere].map((server) => new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))))
+      const base = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`
+      const closed = http.createServer()
+      await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve))
+      const closedBase = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`
+      await new Promise((resolve) => closed.close(resolve))
+
+      const runtime = ManagedRuntime.make(
+        Layer.mergeAll(
+          DesktopLayer.layer({ dataDir: dir("check-data"), secretBackend: "keychain", keytar: { workerEnv: env }, providerCheck: { timeoutMillis: 1_000 } }),
+          verboseLogging(seen.checkEffectLogs)
+        )
+      )
+      const handlers = makeIpcHandlers(runtime, {
+        senderPolicy: bundledOriginPolicy(RENDERER_ROOT),
+        log: (entry) => seen.checkIpcLogs.push(entry)
+      })
+      const stopChanges = forwardChanges(runtime, (change) => seen.checkChanges.push(change))
+      const sender = { frameUrl: `${RENDERER_ROOT}index.html` }
+      const call = async (channel: (typeof IpcChannel)[keyof typeof IpcChannel], payload: unknown) => {
+        const response = await (handlers as Record<string, (s: typeof sender, p: unknown) => Promise<unknown>>)[channel]!(sender, payload) as any
+        seen.checkResponses.push(response)
+        return response
+      }
+      const outcomeOf = (response: { ok: boolean; value?: ConfigCheckResult; error?: unknown }) => {
+        expect(response.ok, JSON.stringify(response.error)).toBe(true)
+        seen.checkCliOutput.push(JSON.stringify(renderTestResult({ config: { id: "x" as any, name: "Checked", provider: "openai-compatible" as any }, result: response.value!, json: false })))
+        return response.value!.check.outcome
+      }
+      try {
+        await runtime.runPromise(Effect.logTrace("check runtime started")) // capture runs at level All
+        const created = await call(IpcChannel.create, { provider: "openai-compatible", name: "Checked", baseUrl: `${base}/v1`, apiKey: canary })
+        const id = created.value.id
+        expect(outcomeOf(await call(IpcChannel.check, { id }))).toMatchObject({ _tag: "Ok", models: 1 })
+        // The add form: a wrong key (echoed back by the provider), nothing reachable, a stall, a redirect away.
+        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: canary2 })))
+          .toMatchObject({ _tag: "Unauthorized" })
+        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${closedBase}/v1`, apiKey: canary2 })))
+          .toMatchObject({ _tag: "Unreachable", reason: "refused" })
+        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: canary2 })))
+          .toMatchObject({ _tag: "Timeout" })
+        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/away`, apiKey: canary2 })))
+          .toMatchObject({ _tag: "Unexpected", reason: "redirect" })
+        // A stored config whose provider refuses and redirects: the recorded outcome lands in preferences.json.
+        await call(IpcChannel.update, { id, patch: { baseUrl: `${base}/away`, apiKey: canary } })
+        expect(outcomeOf(await call(IpcChannel.check, { id }))).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
+        const listed = await call(IpcChannel.list, {})
+        expect(listed.value[0].lastCheck.outcome).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
+        // The keys really were sent (so their absence everywhere else means something), never elsewhere.
+        expect(received).toEqual(expect.arrayContaining([`Bearer ${canary}`, `Bearer ${canary2}`]))
+        expect(elsewhereHits).toBe(0)
+        // The add form's checks wrote nothing: only the one config, with its own key.
+        expect(listed.value.map((config: { name: string }) => config.name)).toEqual(["Checked"])
+        const key = await runtime.runPromise(LlmConfigStore.use((store) => store.getApiKey(id)))
+        expect(Redacted.value(key) === canary, "the stored key is still the first canary").toBe(true)
+        const leaks = new Checked(needles)
+        leaks.items("check responses", seen.checkResponses)
+        leaks.items("check IPC logs", seen.checkIpcLogs)
+        leaks.items("check change events", seen.checkChanges)
+        leaks.items("check effect logs", seen.checkEffectLogs)
+        leaks.items("check CLI output", seen.checkCliOutput)
+        leaks.folder("check data folder", dir("check-data"))
+        expect(leaks.leaks).toEqual([])
+      } finally {
+        stopChanges()
+        provider.closeAllConnections()
+        await Promise.all([provider, elsewhere].map((server) => new Promise((resolve) => server.close(resolve))))
+        await runtime.dispose()
+      }
+    })
+  })
+
   it("buffers that carried a key on its way to the keychain are zeroed (stdin pipe, no-echo prompt)", async () => {
     const isZeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0)
     const piped = [Buffer.from(canary.slice(0, 10)), Buffer.from(`${canary.slice(10)}\n`)]
@@ -318,7 +420,8 @@ describe("secret-leak canary", () => {
       ["legacy-data", "Legacy Prefs", canary],
       ["legacy-data", "Legacy Folder", canary],
       ["legacy-data", "From quarantine", canary2],
-      ["renderer-data", "Renderer", canary2]
+      ["renderer-data", "Renderer", canary2],
+      ["check-data", "Checked", canary]
     ]
     const lines: Array<string> = []
     for (const data of new Set(expectations.map(([folder]) => folder))) {
@@ -363,6 +466,11 @@ describe("secret-leak canary", () => {
     checked.items("renderer: DOM (page.content())", seen.rendererDom)
     checked.items("renderer: input values", seen.rendererInputs)
     checked.items("renderer: console messages", seen.rendererConsole)
+    checked.items("key checks: IPC responses (check, check-draft)", seen.checkResponses)
+    checked.items("key checks: IPC log callback entries", seen.checkIpcLogs)
+    checked.items("key checks: change events", seen.checkChanges)
+    checked.items("key checks: Effect log lines (level All)", seen.checkEffectLogs)
+    checked.items("key checks: CLI test output", seen.checkCliOutput)
     const snapshot = main.outputs.snapshot
     checked.folder("files under the suite's temp folder (data folders, backups, quarantine, locks, journals, records)", root, {
       exclude: (file) => file === snapshot || file.startsWith(dir("renderer-dist"))
@@ -379,7 +487,7 @@ describe("secret-leak canary", () => {
     expect(seen.keyOutputs.every((output) => output === `${canary}\n`)).toBe(true)
     console.info(
       `canary suite: places checked (items):\n${checked.summary()}\n` +
-        `keychain read-back: 8 configurations hold their canary\n` +
+        `keychain read-back: 9 configurations hold their canary\n` +
         `main-process keychain actions: ${main.actions.join(", ")}\ntimings: ${timings.join(", ")}`
     )
     expect(seen.rendererEffectLogs.length).toBeGreaterThan(0)

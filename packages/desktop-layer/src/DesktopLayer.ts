@@ -3,9 +3,18 @@
  * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
  * runtime from this, so both faces run exactly the same code over the same files and keychain.
  */
-import { CrashPoints, Diagnostics, LlmConfigStore, type LlmConfigStoreOptions, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import {
+  CrashPoints,
+  Diagnostics,
+  LlmConfigStore,
+  type LlmConfigStoreOptions,
+  PreferencesStore,
+  type ProviderCheck,
+  SecretStore
+} from "@fishbowl/domain"
 import { Layer } from "effect"
 import { DesktopDiagnostics } from "./DesktopDiagnostics.ts"
+import { HttpProviderCheck, type HttpProviderCheckOptions } from "./HttpProviderCheck.ts"
 import { JsonFilePreferencesStore } from "./JsonFilePreferencesStore.ts"
 import { KeytarSecretStore, type KeytarSecretStoreOptions } from "./KeytarSecretStore.ts"
 import { SecretBackend, type SecretBackendPreference } from "./SecretBackend.ts"
@@ -20,9 +29,17 @@ export interface DesktopLayerOptions {
   readonly store?: LlmConfigStoreOptions
   /** Test hook: what happens at each named crash point (default: nothing). */
   readonly crashPoints?: Layer.Layer<CrashPoints>
+  /** "Check this key" over HTTP (timeout, body bound); the defaults are the production ones. */
+  readonly providerCheck?: HttpProviderCheckOptions
 }
 
-export type DesktopServices = LlmConfigStore | SecretStore | PreferencesStore | Diagnostics | KeytarSecretStore
+export type DesktopServices =
+  | LlmConfigStore
+  | SecretStore
+  | PreferencesStore
+  | Diagnostics
+  | KeytarSecretStore
+  | ProviderCheck
 
 export const DesktopLayer = {
   layer: (options: DesktopLayerOptions): Layer.Layer<DesktopServices> => {
@@ -36,7 +53,7 @@ export const DesktopLayer = {
       JsonFilePreferencesStore.layer({ dataDir: options.dataDir })
     )
     const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
-    return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir)).pipe(
+    return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
       Layer.provideMerge(ports)
     )
   }

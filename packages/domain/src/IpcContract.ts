@@ -6,6 +6,7 @@
 import { Schema } from "effect"
 import { DiagnosticsReport } from "./Diagnostics.ts"
 import { errorTags } from "./Errors.ts"
+import { ConfigCheckResult, ProviderCheckDraft } from "./ConfigCheck.ts"
 import { ConfigId } from "./Ids.ts"
 import { LlmConfig, LlmConfigInput, LlmConfigPatch } from "./LlmConfig.ts"
 import { LlmConfigChange, StoreStatus } from "./LlmConfigStore.ts"
@@ -20,6 +21,10 @@ export const IpcChannel = {
   status: "llm-config:status",
   diagnose: "llm-config:diagnose",
   authorize: "llm-config:authorize",
+  /** Checks a stored config's key against its provider (main reads the key; it never crosses IPC back). */
+  check: "llm-config:check",
+  /** Checks an unsaved form's values and key; persists nothing. */
+  checkDraft: "llm-config:check-draft",
   changed: "llm-config:changed"
 } as const
 
@@ -40,7 +45,9 @@ export const IpcRoutes = {
   [IpcChannel.remove]: { request: Schema.Struct({ id: ConfigId }), response: Schema.Struct({ id: ConfigId }) },
   [IpcChannel.status]: { request: Empty, response: StoreStatus },
   [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: DiagnosticsReport },
-  [IpcChannel.authorize]: { request: Empty, response: StoreStatus }
+  [IpcChannel.authorize]: { request: Empty, response: StoreStatus },
+  [IpcChannel.check]: { request: Schema.Struct({ id: ConfigId }), response: ConfigCheckResult },
+  [IpcChannel.checkDraft]: { request: ProviderCheckDraft, response: ConfigCheckResult }
 } as const
 
 export type IpcRoutes = typeof IpcRoutes
@@ -80,6 +87,12 @@ export interface LlmConfigsBridge {
   readonly status: () => Promise<IpcResultOf<typeof IpcChannel.status>>
   readonly diagnose: (request: IpcRequestOf<typeof IpcChannel.diagnose>) => Promise<IpcResultOf<typeof IpcChannel.diagnose>>
   readonly authorize: () => Promise<IpcResultOf<typeof IpcChannel.authorize>>
+  /** "Test connection" on a stored config; the outcome is also recorded as its `lastCheck`. */
+  readonly check: (request: IpcRequestOf<typeof IpcChannel.check>) => Promise<IpcResultOf<typeof IpcChannel.check>>
+  /** "Test connection" in the add form, with the key typed there; nothing is saved. */
+  readonly checkDraft: (
+    request: IpcRequestOf<typeof IpcChannel.checkDraft>
+  ) => Promise<IpcResultOf<typeof IpcChannel.checkDraft>>
   /** Subscribes to change events; returns an unsubscribe function. */
   readonly onChanged: (listener: (change: typeof LlmConfigChange.Encoded) => void) => () => void
 }
@@ -93,5 +106,7 @@ export const bridgeChannels = {
   remove: IpcChannel.remove,
   status: IpcChannel.status,
   diagnose: IpcChannel.diagnose,
-  authorize: IpcChannel.authorize
+  authorize: IpcChannel.authorize,
+  check: IpcChannel.check,
+  checkDraft: IpcChannel.checkDraft
 } as const satisfies { readonly [K in Exclude<keyof LlmConfigsBridge, "onChanged">]: InvokeChannel }

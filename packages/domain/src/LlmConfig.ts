@@ -5,6 +5,7 @@
 import { Schema, SchemaTransformation } from "effect"
 import { apiKeyProblem, checkBaseUrl, nameProblem } from "./Canonical.ts"
 import { ConfigId, ProviderId } from "./Ids.ts"
+import { ProviderCheckOutcome } from "./ProviderCheck.ts"
 
 /** Upper bound for a key, in UTF-8 bytes: larger than any provider's key, small enough for every keychain. */
 export const MAX_API_KEY_BYTES = 16 * 1024
@@ -66,6 +67,10 @@ export const ApiKeyText = Schema.String.check(
 export const ApiKey = Schema.RedactedFromValue(ApiKeyText, { label: "apiKey" })
 export type ApiKey = typeof ApiKey.Type
 
+/** The last "check this key" of a stored config: when, and what the provider answered (never the key). */
+export const ProviderCheckRecord = Schema.Struct({ checkedAt: Timestamp, outcome: ProviderCheckOutcome })
+export type ProviderCheckRecord = typeof ProviderCheckRecord.Type
+
 /** Metadata of one configuration: everything but the key, safe for disk, logs and the renderer. */
 export const LlmConfig = Schema.Struct({
   id: ConfigId,
@@ -84,7 +89,9 @@ export const LlmConfig = Schema.Struct({
    * For a key held only in session memory: the session that holds it. Another session (a new
    * process) reports such a key as not saved, which is the truth.
    */
-  keySession: Schema.optional(Schema.String)
+  keySession: Schema.optional(Schema.String),
+  /** Written only by `LlmConfigStore.recordCheck`; any update drops it, as it describes the settings before. */
+  lastCheck: Schema.optional(ProviderCheckRecord)
 })
 export type LlmConfig = typeof LlmConfig.Type
 

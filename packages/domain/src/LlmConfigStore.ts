@@ -31,6 +31,7 @@ import {
   LlmConfig,
   type LlmConfigInput,
   type LlmConfigPatch,
+  type ProviderCheckRecord,
   type SecretStoreTier
 } from "./LlmConfig.ts"
 import { isBusy, keyRef, makeJournal, namesTaken, replaceSection, stagedRef, withIntent } from "./Journal.ts"
@@ -116,6 +117,16 @@ export interface LlmConfigStoreService {
    */
   readonly importConfig: (entry: ImportEntry) => Effect.Effect<ImportOutcome, StoreError>
   readonly changes: Stream.Stream<LlmConfigChange>
+  /**
+   * Stores the last check's time and outcome in the config's metadata. Never touches the secret
+   * store. `ifUpdatedAt` refuses (Conflict) when the config changed since it was read for the
+   * check, so an old URL's outcome is never shown against a new one.
+   */
+  readonly recordCheck: (
+    id: ConfigId,
+    check: ProviderCheckRecord,
+    options?: { readonly ifUpdatedAt?: string }
+  ) => Effect.Effect<LlmConfig, NotFound | Conflict | PreferencesStoreError>
 }
 
 export interface LlmConfigStoreOptions {
@@ -715,7 +726,35 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     } satisfies StoreStatus
   }).pipe(Effect.withSpan("LlmConfigStore.status"))
 
+  // Self-contained on purpose: one metadata write under the id's lock, outside the journal (no
+  // secret is involved, so there is nothing to keep consistent with the keychain).
+  const recordCheck = Effect.fn("LlmConfigStore.recordCheck")(function*(
+    id: ConfigId,
+    check: ProviderCheckRecord,
+    recordOptions?: { readonly ifUpdatedAt?: string }
+  ) {
+    const config = yield* serialized(
+      id,
+      preferences.update((document) =>
+        Effect.gen(function*() {
+          const current = document.llm.configs.find((candidate) => candidate.id === id)
+          if (current === undefined) return yield* configNotFound(id)
+          if (
+            document.llm.journal.some((intent) => intent.configId === id) ||
+            (recordOptions?.ifUpdatedAt !== undefined && recordOptions.ifUpdatedAt !== current.updatedAt)
+          ) return yield* busyConflict(id)
+          const next: LlmConfig = { ...current, lastCheck: check }
+          const configs = document.llm.configs.map((candidate) => candidate.id === id ? next : candidate)
+          return [next, replaceSection(document, { configs })] as const
+        })
+      )
+    )
+    yield* publish({ _tag: "Updated", config })
+    return config
+  })
+
   return LlmConfigStore.of({
+    recordCheck,
     list,
     get,
     create,

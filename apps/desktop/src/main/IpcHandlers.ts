@@ -8,6 +8,8 @@
 import {
   type Budgets,
   budgets as defaultBudgets,
+  checkDraft,
+  checkStoredConfig,
   decodeInput,
   ownDataCopy,
   Diagnostics,
@@ -20,7 +22,10 @@ import {
   KeychainDenied,
   LlmConfigChange,
   LlmConfigStore,
+  PROVIDER_CHECK_TIMEOUT_MILLIS,
+  ProviderCheck,
   SecretStore,
+  Unsupported,
   withBudget,
   type InvokeChannel
 } from "@fishbowl/domain"
@@ -52,6 +57,23 @@ export interface IpcHandlerOptions {
   readonly budgets?: Partial<Budgets>
   readonly log?: IpcLogger
 }
+
+/**
+ * The checker, when the runtime has one. Optional so runtimes built for other purposes (tests of
+ * the other channels) need not provide it; without it a check answers Unsupported.
+ */
+const withProviderCheck = <A, E, R>(
+  effect: Effect.Effect<A, E, R | ProviderCheck>
+): Effect.Effect<A, E | Unsupported, Exclude<R, ProviderCheck>> =>
+  Effect.flatMap(Effect.serviceOption(ProviderCheck), (checker): Effect.Effect<A, E | Unsupported, Exclude<R, ProviderCheck>> =>
+    Option.isSome(checker)
+      ? Effect.provideService(effect, ProviderCheck, checker.value)
+      : Effect.fail(
+        new Unsupported({
+          message: "Checking a key is not available in this build",
+          hint: "Update Fishbowl; the check needs the main process's network access."
+        })
+      ))
 
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
@@ -148,6 +170,8 @@ export const makeIpcHandlers = (
   }
 
   const storage = () => limits.storageMillis
+  // The network timeout is the check's own bound; storage and key reads around it get theirs.
+  const check = () => PROVIDER_CHECK_TIMEOUT_MILLIS + 2 * limits.storageMillis + limits.keyRetrievalMillis
   return {
     [IpcChannel.list]: route(IpcChannel.list, storage, () => LlmConfigStore.use((store) => store.list)),
     [IpcChannel.get]: route(IpcChannel.get, storage, ({ id }) => LlmConfigStore.use((store) => store.get(id))),
@@ -166,7 +190,10 @@ export const makeIpcHandlers = (
       Effect.gen(function*() {
         yield* (yield* SecretStore).authorize
         return yield* (yield* LlmConfigStore).status
-      }))
+      })),
+    [IpcChannel.check]: route(IpcChannel.check, check, ({ id }) => withProviderCheck(checkStoredConfig(id))),
+    // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
+    [IpcChannel.checkDraft]: route(IpcChannel.checkDraft, check, (draft) => withProviderCheck(checkDraft(draft)))
   }
 }
 

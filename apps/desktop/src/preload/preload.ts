@@ -23,6 +23,8 @@ const llmConfigs: LlmConfigsBridge = {
   status: () => ipcRenderer.invoke(channels.status, {}),
   diagnose: (request) => ipcRenderer.invoke(channels.diagnose, request),
   authorize: () => ipcRenderer.invoke(channels.authorize, {}),
+  check: (request) => ipcRenderer.invoke(channels.check, request),
+  checkDraft: (request) => ipcRenderer.invoke(channels.checkDraft, request),
   onChanged: (listener) => {
     // The event object (sender, ports) never reaches the page; only the encoded change does.
     const forward = (_event: IpcRendererEvent, change: Parameters<typeof listener>[0]) => listener(change)

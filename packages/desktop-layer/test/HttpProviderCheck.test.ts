@@ -1,0 +1,318 @@
+/**
+ * HttpProviderCheck against fake provider servers on 127.0.0.1 (node:http, a random port each),
+ * one per API shape, asserting the exact path and headers sent and every outcome. The request
+ * shapes follow the providers' public API references:
+ *   OpenAI `GET /v1/models` (Authorization: Bearer), OpenRouter `GET /api/v1/models`,
+ *   Anthropic `GET /v1/models` (x-api-key, anthropic-version), Google `GET /v1beta/models`
+ *   (x-goog-api-key), Ollama `GET /api/tags` (no key).
+ */
+import { ProviderCheck, type ProviderCheckOutcome, type ProviderCheckTarget, ProviderId } from "@fishbowl/domain"
+import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { Effect, Redacted } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterEach, describe, expect, it } from "vitest"
+import { HttpProviderCheck, type HttpProviderCheckOptions } from "../src/HttpProviderCheck.ts"
+
+interface Seen {
+  readonly method: string | undefined
+  readonly path: string | undefined
+  readonly headers: http.IncomingHttpHeaders
+}
+
+interface FakeServer {
+  readonly base: string
+  readonly port: number
+  readonly seen: Array<Seen>
+  readonly closedEarly: Array<boolean>
+  readonly close: () => Promise<void>
+}
+
+const servers: Array<FakeServer> = []
+
+const startServer = async (
+  handler: (request: http.IncomingMessage, response: http.ServerResponse) => void
+): Promise<FakeServer> => {
+  const seen: Array<Seen> = []
+  const closedEarly: Array<boolean> = []
+  const server = http.createServer((request, response) => {
+    seen.push({ method: request.method, path: request.url, headers: request.headers })
+    response.on("close", () => closedEarly.push(!response.writableFinished))
+    handler(request, response)
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const port = (server.address() as AddressInfo).port
+  const fake: FakeServer = {
+    base: `http://127.0.0.1:${port}`,
+    port,
+    seen,
+    closedEarly,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      })
+  }
+  servers.push(fake)
+  return fake
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((server) => server.close()))
+})
+
+const json = (status: number, body: unknown) => (_request: http.IncomingMessage, response: http.ServerResponse) => {
+  response.writeHead(status, { "content-type": "application/json" })
+  response.end(JSON.stringify(body))
+}
+
+const key = makeCanaryKey("check")
+
+/** Runs one check; every outcome is also checked for the key, in any form. */
+const check = async (target: Omit<ProviderCheckTarget, "provider"> & { readonly provider: string }, options?: HttpProviderCheckOptions) => {
+  const outcome = await Effect.runPromise(
+    ProviderCheck.use((checker) => checker.check({ ...target, provider: ProviderId.make(target.provider) })).pipe(
+      Effect.provide(HttpProviderCheck.layer(options))
+    )
+  )
+  expect(JSON.stringify(outcome)).not.toContain(key)
+  expect(JSON.stringify(outcome)).not.toContain(key.slice(-8))
+  return outcome
+}
+
+const withKey = { apiKey: Redacted.make(key), useAuthHeader: true }
+
+const keyHeaders = ["authorization", "x-api-key", "x-goog-api-key"]
+const keyHeadersIn = (headers: http.IncomingHttpHeaders) => keyHeaders.filter((name) => headers[name] !== undefined)
+
+describe("HttpProviderCheck: the request each provider shape sends", () => {
+  it("OpenAI: GET {base}/models with a bearer token; ok with the model count", async () => {
+    const server = await startServer(json(200, { object: "list", data: [{ id: "a" }, { id: "b" }, { id: "c" }] }))
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Ok", status: 200, models: 3 })
+    expect(server.seen).toHaveLength(1)
+    expect(server.seen[0]!.method).toBe("GET")
+    expect(server.seen[0]!.path).toBe("/v1/models")
+    expect(server.seen[0]!.headers["authorization"]).toBe(`Bearer ${key}`)
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual(["authorization"])
+    // no trace context or other extra headers leak to the provider
+    expect(server.seen[0]!.headers["traceparent"]).toBeUndefined()
+    expect(server.seen[0]!.headers["b3"]).toBeUndefined()
+  })
+
+  it("OpenRouter: GET {base}/models under its /api/v1 base, trailing slash not doubled", async () => {
+    const server = await startServer(json(200, { data: [{ id: "x" }] }))
+    const outcome = await check({ provider: "openrouter", baseUrl: `${server.base}/api/v1/`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 1 })
+    expect(server.seen[0]!.path).toBe("/api/v1/models")
+    expect(server.seen[0]!.headers["authorization"]).toBe(`Bearer ${key}`)
+  })
+
+  it("OpenAI-compatible with useAuthHeader off: no Authorization header (and the key nowhere else)", async () => {
+    const server = await startServer(json(200, { data: [] }))
+    const outcome = await check({ provider: "openai-compatible", baseUrl: `${server.base}/v1`, apiKey: Redacted.make(key), useAuthHeader: false })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 0 })
+    expect(server.seen[0]!.path).toBe("/v1/models")
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual([])
+    expect(JSON.stringify(server.seen[0])).not.toContain(key)
+  })
+
+  it("OpenAI-compatible without a key: no Authorization header", async () => {
+    const server = await startServer(json(200, { data: [{ id: "local" }] }))
+    const outcome = await check({ provider: "openai-compatible", baseUrl: `${server.base}/v1`, useAuthHeader: true })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 1 })
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual([])
+  })
+
+  it("Anthropic: GET {base}/v1/models with x-api-key and anthropic-version, no Authorization", async () => {
+    const server = await startServer(json(200, { data: [{ id: "claude" }, { id: "claude-2" }], has_more: false }))
+    const outcome = await check({ provider: "anthropic", baseUrl: server.base, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 2 })
+    expect(server.seen[0]!.path).toBe("/v1/models")
+    expect(server.seen[0]!.headers["x-api-key"]).toBe(key)
+    expect(server.seen[0]!.headers["anthropic-version"]).toBe("2023-06-01")
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual(["x-api-key"])
+  })
+
+  it("Google: GET {base}/v1beta/models with x-goog-api-key; a base already ending in /v1beta is not doubled", async () => {
+    const server = await startServer(json(200, { models: [{ name: "models/gemini" }] }))
+    // the bundled default base URL ends in /v1beta
+    expect(await check({ provider: "google", baseUrl: `${server.base}/v1beta`, ...withKey })).toMatchObject({ _tag: "Ok", models: 1 })
+    expect(await check({ provider: "google", baseUrl: server.base, ...withKey })).toMatchObject({ _tag: "Ok", models: 1 })
+    expect(server.seen.map((seen) => seen.path)).toEqual(["/v1beta/models", "/v1beta/models"])
+    expect(server.seen[0]!.headers["x-goog-api-key"]).toBe(key)
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual(["x-goog-api-key"])
+    // never in the query string either
+    expect(server.seen[0]!.path).not.toContain(key)
+  })
+
+  it("Ollama: GET {base}/api/tags with no key header; ok with the local model count", async () => {
+    const server = await startServer(json(200, { models: [{ name: "llama3:8b" }, { name: "qwen" }] }))
+    const outcome = await check({ provider: "ollama", baseUrl: server.base, useAuthHeader: true })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 2 })
+    expect(server.seen[0]!.path).toBe("/api/tags")
+    expect(keyHeadersIn(server.seen[0]!.headers)).toEqual([])
+  })
+
+  it("a provider that needs a key, checked without one, fails before anything is sent", async () => {
+    const server = await startServer(json(200, { data: [] }))
+    const failure = await Effect.runPromise(
+      ProviderCheck.use((checker) => checker.check({ provider: ProviderId.make("openai"), baseUrl: `${server.base}/v1`, useAuthHeader: true })).pipe(
+        Effect.flip,
+        Effect.provide(HttpProviderCheck.layer())
+      )
+    )
+    expect(failure).toMatchObject({ _tag: "InvalidInput", field: "apiKey" })
+    expect(server.seen).toHaveLength(0)
+  })
+})
+
+describe("HttpProviderCheck: outcomes", () => {
+  it.each([
+    [401, "Unauthorized"],
+    [403, "Unauthorized"],
+    [404, "NotFound"],
+    [429, "RateLimited"],
+    [500, "Unexpected"],
+    [418, "Unexpected"]
+  ] as const)("HTTP %i → %s, with a hint; the error body (which quotes the key) is never read", async (status, tag) => {
+    const server = await startServer(json(status, { error: { message: `Incorrect API key provided: ${key}` } }))
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(outcome._tag).toBe(tag)
+    expect((outcome as { status?: number }).status).toBe(status)
+    expect(outcome.hint.length).toBeGreaterThan(10)
+    expect(outcome.message).toContain(String(status))
+  })
+
+  it("connection refused on a closed port → Unreachable (refused)", async () => {
+    const server = await startServer(json(200, {}))
+    const base = server.base
+    await server.close()
+    servers.splice(servers.indexOf(server), 1)
+    const outcome = await check({ provider: "openai", baseUrl: `${base}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Unreachable", reason: "refused" })
+    expect(outcome.message).not.toContain("127.0.0.1")
+  })
+
+  it("a host name that does not resolve → Unreachable (dns)", async () => {
+    const outcome = await check({ provider: "openai", baseUrl: "https://no-such-host.invalid/v1", ...withKey }, { timeoutMillis: 5_000 })
+    expect(outcome).toMatchObject({ _tag: "Unreachable", reason: "dns" })
+  })
+
+  it("TLS to a server that does not speak it → Unreachable (tls)", async () => {
+    const server = await startServer(json(200, { data: [] }))
+    const outcome = await check({ provider: "openai", baseUrl: `https://127.0.0.1:${server.port}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Unreachable", reason: "tls" })
+  })
+
+  it("a server that never answers → Timeout at the configured bound", async () => {
+    const server = await startServer(() => {})
+    const started = performance.now()
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, { timeoutMillis: 300 })
+    expect(outcome).toMatchObject({ _tag: "Timeout", timeoutMillis: 300 })
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect(server.seen).toHaveLength(1)
+  })
+
+  it("a server that sends headers, then stalls the body → Timeout (the bound covers the last byte)", async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" })
+      response.write("{\"data\": [")
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, { timeoutMillis: 300 })
+    expect(outcome).toMatchObject({ _tag: "Timeout" })
+  })
+
+  it("a redirect to another host is not followed: the key never reaches it", async () => {
+    const elsewhere = await startServer(json(200, { data: [{ id: "stolen" }] }))
+    // 127.0.0.1 → localhost: another origin, even on this machine
+    const server = await startServer((_request, response) => {
+      response.writeHead(302, { location: `http://localhost:${elsewhere.port}/v1/models` })
+      response.end()
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Unexpected", reason: "redirect", status: 302 })
+    expect(server.seen).toHaveLength(1)
+    expect(elsewhere.seen).toHaveLength(0)
+  })
+
+  it("a same-origin redirect is followed, with the same headers; a loop ends as Unexpected", async () => {
+    const server = await startServer((request, response) => {
+      if (request.url === "/old/models") {
+        response.writeHead(308, { location: "/v1/models" })
+        response.end()
+      } else if (request.url === "/loop/models") {
+        response.writeHead(302, { location: "/loop/models" })
+        response.end()
+      } else json(200, { data: [{ id: "a" }] })(request, response)
+    })
+    expect(await check({ provider: "openai", baseUrl: `${server.base}/old`, ...withKey })).toMatchObject({ _tag: "Ok", models: 1 })
+    expect(server.seen.map((seen) => seen.path)).toEqual(["/old/models", "/v1/models"])
+    expect(server.seen[1]!.headers["authorization"]).toBe(`Bearer ${key}`)
+    const loop = await check({ provider: "openai", baseUrl: `${server.base}/loop`, ...withKey }, { maxRedirects: 2 })
+    expect(loop).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
+    expect(server.seen.filter((seen) => seen.path === "/loop/models")).toHaveLength(3)
+  })
+
+  it("an oversized body is cut at the bound: reading stops and the connection is dropped", async () => {
+    let written = 0
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" })
+      const chunk = Buffer.alloc(16 * 1024, 0x20)
+      // an endless body: only a reader that stops can end this exchange
+      const pump = () => {
+        while (response.write(chunk)) {
+          written += chunk.length
+          if (written > 64 * 1024 * 1024) return
+        }
+        response.once("drain", pump)
+      }
+      pump()
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, { maxBodyBytes: 64 * 1024, timeoutMillis: 5_000 })
+    expect(outcome).toMatchObject({ _tag: "Unexpected", reason: "too-large", status: 200 })
+    await expect.poll(() => server.closedEarly).toEqual([true])
+    expect(written).toBeLessThan(32 * 1024 * 1024)
+  })
+
+  it("a body just under the bound is read whole", async () => {
+    const models = Array.from({ length: 500 }, (_, index) => ({ id: `model-${index}` }))
+    const body = JSON.stringify({ data: models })
+    const server = await startServer(json(200, { data: models }))
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, { maxBodyBytes: body.length })
+    expect(outcome).toMatchObject({ _tag: "Ok", models: 500 })
+  })
+
+  it.each([
+    ["not JSON", "<html>login</html>"],
+    ["JSON without the list", JSON.stringify({ object: "list" })],
+    ["a list of the wrong field", JSON.stringify({ models: [] })]
+  ])("a 2xx body that is %s → Unexpected (body)", async (_label, body) => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" })
+      response.end(body)
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Unexpected", reason: "body", status: 200 })
+  })
+
+  it("nothing is cached: the same target is asked again on every check", async () => {
+    let status = 401
+    const server = await startServer((request, response) => json(status, { data: [] })(request, response))
+    const layer = HttpProviderCheck.layer()
+    const target = { provider: ProviderId.make("openai"), baseUrl: `${server.base}/v1`, ...withKey }
+    const [first, second] = await Effect.runPromise(
+      ProviderCheck.use((checker) =>
+        Effect.gen(function*() {
+          const first: ProviderCheckOutcome = yield* checker.check(target)
+          status = 200
+          const second: ProviderCheckOutcome = yield* checker.check(target)
+          return [first, second] as const
+        })
+      ).pipe(Effect.provide(layer))
+    )
+    expect(first._tag).toBe("Unauthorized")
+    expect(second._tag).toBe("Ok")
+    expect(server.seen).toHaveLength(2)
+  })
+})

@@ -1,0 +1,71 @@
+/**
+ * The two ways a user checks a key, written once for every face (IPC, CLI):
+ *   - a stored config by id: its key is read from the secret store in this process, the outcome
+ *     is recorded in its metadata (`LlmConfigStore.recordCheck`, which never touches the key);
+ *   - an unsaved form's values with the key typed there: checked and forgotten. Nothing is written
+ *     anywhere, neither keychain nor preferences.
+ */
+import { Clock, Effect, Schema } from "effect"
+import { InvalidInput } from "./Errors.ts"
+import { type ConfigId, ProviderId } from "./Ids.ts"
+import { ApiKey, BaseUrl, ProviderCheckRecord } from "./LlmConfig.ts"
+import { LlmConfigStore } from "./LlmConfigStore.ts"
+import { ProviderCheck } from "./ProviderCheck.ts"
+import { findProvider } from "./Providers.ts"
+
+/** An unsaved form's values: what `create` would take, minus the name. */
+export const ProviderCheckDraft = Schema.Struct({
+  provider: ProviderId,
+  baseUrl: Schema.optional(BaseUrl),
+  useAuthHeader: Schema.optional(Schema.Boolean),
+  apiKey: Schema.optional(ApiKey)
+})
+export type ProviderCheckDraft = typeof ProviderCheckDraft.Type
+
+/** A check's answer; `recorded` says whether it was stored as the config's `lastCheck`. */
+export const ConfigCheckResult = Schema.Struct({ check: ProviderCheckRecord, recorded: Schema.Boolean })
+export type ConfigCheckResult = typeof ConfigCheckResult.Type
+
+const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+
+/**
+ * Checks a stored config with its stored key and records the outcome. A failed record (the
+ * config changed or was removed meanwhile, the disk refused) does not hide the outcome: it is
+ * returned with `recorded: false`.
+ */
+export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: ConfigId) {
+  const store = yield* LlmConfigStore
+  const checker = yield* ProviderCheck
+  const config = yield* store.get(id)
+  const apiKey = config.hasKey ? yield* store.getApiKey(id) : undefined
+  const outcome = yield* checker.check({
+    provider: config.provider,
+    baseUrl: config.baseUrl,
+    useAuthHeader: config.useAuthHeader,
+    apiKey
+  })
+  const check: ProviderCheckRecord = { checkedAt: yield* isoNow, outcome }
+  const recorded = yield* store.recordCheck(id, check, { ifUpdatedAt: config.updatedAt }).pipe(
+    Effect.as(true),
+    Effect.catch(() => Effect.succeed(false))
+  )
+  return { check, recorded } satisfies ConfigCheckResult
+})
+
+/** Checks an unsaved form's values. Needs only ProviderCheck: it cannot reach either store. */
+export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: ProviderCheckDraft) {
+  if (findProvider(draft.provider) === undefined) {
+    return yield* new InvalidInput({
+      field: "provider",
+      message: `Unknown provider "${draft.provider}"`,
+      hint: "Pick one of the listed providers."
+    })
+  }
+  const outcome = yield* (yield* ProviderCheck).check({
+    provider: draft.provider,
+    baseUrl: draft.baseUrl,
+    useAuthHeader: draft.useAuthHeader ?? true,
+    apiKey: draft.apiKey
+  })
+  return { check: { checkedAt: yield* isoNow, outcome }, recorded: false } satisfies ConfigCheckResult
+})
