@@ -24,7 +24,8 @@ import {
   baseUrlProblem,
   ConfigId,
   MAX_API_KEY_BYTES,
-  CrashPoints
+  CrashPoints,
+  checkStoredConfig
 } from "@fishbowl/domain"
 import type { DesktopServices } from "@fishbowl/desktop-layer"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -32,6 +33,7 @@ import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { CliIo } from "./CliIo.ts"
 import { CliExit, ExitCode } from "./ExitCodes.ts"
 import { renderMigrateReport } from "./MigrateReport.ts"
+import { renderTestResult } from "./TestCommand.ts"
 import { type KeyInput, readKeyFromPipe, readKeyHidden } from "./Prompt.ts"
 import { printable, table } from "./Text.ts"
 
@@ -51,6 +53,11 @@ export const DataDirFlag = GlobalFlag.Setting("data-dir")({
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
 const configArgument = Argument.String("config").pipe(Argument.withMetavar("name|id"), Argument.withDescription("Name (any case) or id of the configuration"))
+const allowInsecureHttp = Flag.Boolean("allow-insecure-http").pipe(
+  Flag.withoutNegation,
+  Flag.withDescription("Accept that the key goes over plain http to a private-network host (LAN, VPN); never to a public one"),
+  Flag.withDefault(false)
+)
 const apiKeyStdin = Flag.Boolean("api-key-stdin").pipe(
   Flag.withoutNegation,
   Flag.withDescription("Read the key from standard input (a pipe); at a terminal, ask for it without echo"),
@@ -163,12 +170,25 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
 // ---------------------------------------------------------------------------------------------
 // formatting
 
-const showUrl = (config: LlmConfig) => config.baseUrl ?? `${findProvider(config.provider)?.defaultBaseUrl ?? "-"} (default)`
+const showUrl = (config: LlmConfig) =>
+  (config.baseUrl ?? `${findProvider(config.provider)?.defaultBaseUrl ?? "-"} (default)`) +
+  (config.allowInsecureHttp === true && config.baseUrl?.startsWith("http:") ? " (plain http allowed)" : "")
+
+/** Where the key is, truthfully: a session-only key is not saved, and one from an ended session is gone. */
+const keyState = (config: LlmConfig, long: boolean) => {
+  if (config.hasKey) {
+    if (config.keyStorage === "session") return long ? "in memory only, not saved: lost when this process ends" : "not saved"
+    if (config.keyStorage === "encrypted-file") return long ? "stored in the encrypted key file" : "stored (file)"
+    return long ? "stored in the keychain" : "stored"
+  }
+  if (config.keyStorage === "session") return long ? "not saved: it was kept only in memory by a session that has ended" : "not saved"
+  return "none"
+}
 
 const configTable = (configs: ReadonlyArray<LlmConfig>) =>
   table(
     ["NAME", "PROVIDER", "BASE URL", "KEY", "ID"],
-    configs.map((config) => [config.name, config.provider, showUrl(config), config.hasKey ? "stored" : "none", config.id])
+    configs.map((config) => [config.name, config.provider, showUrl(config), keyState(config, false), config.id])
   )
 
 const configDetails = (config: LlmConfig) =>
@@ -178,7 +198,10 @@ const configDetails = (config: LlmConfig) =>
     `provider:    ${config.provider}`,
     `base URL:    ${showUrl(config)}`,
     `auth header: ${config.useAuthHeader ? "yes" : "no"}`,
-    `key:         ${config.hasKey ? "stored in the keychain" : "none"}`,
+    `key:         ${keyState(config, true)}`,
+    ...(config.lastCheck !== undefined
+      ? [`last test:   ${config.lastCheck.checkedAt}: ${config.lastCheck.outcome._tag === "Ok" ? "ok" : config.lastCheck.outcome.message}`]
+      : []),
     `created:     ${config.createdAt}`,
     `updated:     ${config.updatedAt}`
   ].join("\n") + "\n"
@@ -230,11 +253,12 @@ const showCommand = Command.make("show", { config: configArgument, json }, ({ co
 const addCommand = Command.make("add", {
   provider: Flag.String("provider").pipe(Flag.withMetavar("id"), Flag.withDescription("Provider id (see `fishbowl-llm providers`)")),
   name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("A name for this configuration, unique regardless of case")),
-  baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("Endpoint, if not the provider's default (https; http only for localhost)"), Flag.optional),
+  baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("Endpoint, if not the provider's default (https; plain http to this machine, or to a private network without a key or with --allow-insecure-http)"), Flag.optional),
   authHeader: Flag.Boolean("auth-header").pipe(
     Flag.withDescription("Send the key in the Authorization header (default; --no-auth-header to turn off)"),
     Flag.withDefault(true)
   ),
+  allowInsecureHttp,
   apiKeyStdin,
   json
 }, (flags) =>
@@ -246,7 +270,8 @@ const addCommand = Command.make("add", {
         provider: flags.provider,
         name: flags.name,
         ...(Option.isSome(flags.baseUrl) ? { baseUrl: flags.baseUrl.value } : {}),
-        ...(flags.authHeader ? {} : { useAuthHeader: false })
+        ...(flags.authHeader ? {} : { useAuthHeader: false }),
+        ...(flags.allowInsecureHttp ? { allowInsecureHttp: true } : {})
       }
       if (provider === undefined) {
         return yield* new InvalidInput({ field: "provider", hint: "", message: `Unknown provider "${printable(flags.provider, 40)}"` })
@@ -287,20 +312,25 @@ const updateCommand = Command.make("update", {
   name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("New name"), Flag.optional),
   baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("New endpoint; \"\" goes back to the provider's default. Changing it needs the key again"), Flag.optional),
   authHeader: Flag.Boolean("auth-header").pipe(Flag.withDescription("Send the key in the Authorization header, or not (--no-auth-header)"), Flag.optional),
+  allowInsecureHttp: Flag.Boolean("allow-insecure-http").pipe(
+    Flag.withDescription("Accept, or withdraw (--no-allow-insecure-http), sending the key over plain http to a private-network host"),
+    Flag.optional
+  ),
   apiKeyStdin: apiKeyStdin.pipe(Flag.withDescription("Replace the key: read it from standard input (a pipe); at a terminal, ask without echo")),
   json
 }, (flags) =>
   withStore("update", ({ budget }) =>
     Effect.gen(function*() {
-      if (Option.isNone(flags.name) && Option.isNone(flags.baseUrl) && Option.isNone(flags.authHeader) && !flags.apiKeyStdin) {
-        return yield* CliExit.usage("Nothing to change", "Pass --name, --base-url, --auth-header/--no-auth-header or --api-key-stdin; see `fishbowl-llm update --help`.")
+      if (Option.isNone(flags.name) && Option.isNone(flags.baseUrl) && Option.isNone(flags.authHeader) && Option.isNone(flags.allowInsecureHttp) && !flags.apiKeyStdin) {
+        return yield* CliExit.usage("Nothing to change", "Pass --name, --base-url, --auth-header/--no-auth-header, --allow-insecure-http or --api-key-stdin; see `fishbowl-llm update --help`.")
       }
       const config = yield* budget(resolveConfig(flags.config))
       const newBaseUrl = Option.map(flags.baseUrl, (url) => url === "" ? null : url)
       const patchWithoutKey = {
         ...(Option.isSome(flags.name) ? { name: flags.name.value } : {}),
         ...(Option.isSome(newBaseUrl) ? { baseUrl: newBaseUrl.value } : {}),
-        ...(Option.isSome(flags.authHeader) ? { useAuthHeader: flags.authHeader.value } : {})
+        ...(Option.isSome(flags.authHeader) ? { useAuthHeader: flags.authHeader.value } : {}),
+        ...(Option.isSome(flags.allowInsecureHttp) ? { allowInsecureHttp: flags.allowInsecureHttp.value } : {})
       }
       yield* decodeInput(LlmConfigPatch, "update")(patchWithoutKey)
       if (Option.isSome(newBaseUrl) && newBaseUrl.value !== null && baseUrlProblem(newBaseUrl.value) !== undefined) {
@@ -325,6 +355,24 @@ const updateCommand = Command.make("update", {
       { command: "fishbowl-llm update Work --api-key-stdin", description: "Replace the key (asks without echo at a terminal)" },
       { command: "fishbowl-llm update Work --base-url https://proxy.example.com/v1 --api-key-stdin < key.txt" },
       { command: "fishbowl-llm update Work --auth-header", description: "Turn the Authorization header back on" }
+    ])
+  )
+
+const testCommand = Command.make("test", { config: configArgument, json }, ({ config, json }) =>
+  withStore("test", ({ budget }) =>
+    Effect.gen(function*() {
+      const found = yield* budget(resolveConfig(config))
+      // No store budget around the request itself: the check has its own 10 s bound.
+      const result = yield* checkStoredConfig(found.id)
+      const rendered = renderTestResult({ config: found, result, json })
+      yield* CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
+      if (rendered.exitCode !== ExitCode.ok) return yield* new CliExit({ code: rendered.exitCode })
+    }))).pipe(
+    Command.withDescription("Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"),
+    Command.withExamples([
+      { command: "fishbowl-llm test Work" },
+      { command: "fishbowl-llm test Work --json", description: "Exit 0 ok, 7 timeout, 10 key refused, 11 unreachable, 12 rate-limited, 13 unexpected answer" }
     ])
   )
 
@@ -431,7 +479,7 @@ const helpCommand = Command.make("help", {
 )
 
 /** Names of the commands, for the help command and for hints. */
-export const subcommandNames: ReadonlySet<string> = new Set(["providers", "list", "show", "add", "update", "remove", "key", "doctor", "migrate", "completions", "help"])
+export const subcommandNames: ReadonlySet<string> = new Set(["providers", "list", "show", "add", "update", "test", "remove", "key", "doctor", "migrate", "completions", "help"])
 
 /** The tree the completion script describes: the root below, read lazily (it contains this command). */
 const completionRoot = (): Command.Command.Any => root
@@ -440,7 +488,9 @@ export const root = Command.make("fishbowl-llm").pipe(
   Command.withDescription(
     "Fishbowl's LLM provider configurations; keys are kept only in the OS keychain.\n" +
       "  Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied,\n" +
-      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 9 migration incomplete, 130 cancelled (Ctrl-C)."
+      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 9 migration incomplete,\n" +
+      "  10 key refused by the provider, 11 provider unreachable, 12 rate-limited, 13 unexpected answer (test),\n" +
+      "  130 cancelled (Ctrl-C)."
   ),
   Command.withGlobalFlags([DataDirFlag]),
   Command.withSubcommands([
@@ -449,6 +499,7 @@ export const root = Command.make("fishbowl-llm").pipe(
     showCommand,
     addCommand,
     updateCommand,
+    testCommand,
     removeCommand,
     keyCommand,
     doctorCommand,

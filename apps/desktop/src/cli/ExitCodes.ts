@@ -15,6 +15,16 @@ export const ExitCode = {
   corrupted: 6,
   timeout: 7,
   conflict: 8,
+  /** migrate: keys were left behind (see MigrateReport.ts). */
+  migrationIncomplete: 9,
+  /** test: the provider refused the key (401/403); replace it. */
+  keyRefused: 10,
+  /** test: 404, DNS, refused connection, TLS: the base URL or the network is wrong. */
+  unreachable: 11,
+  /** test: 429, the key is probably fine; try later or check the quota. */
+  rateLimited: 12,
+  /** test: another status, a body that is not a model list, a redirect to another host. */
+  unexpectedAnswer: 13,
   /** 128 + SIGHUP: the terminal went away at the prompt. */
   hangUp: 129,
   /** 128 + SIGINT: Ctrl-C. */

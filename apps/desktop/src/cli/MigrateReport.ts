@@ -7,7 +7,7 @@ import type { MigrationReport } from "@fishbowl/desktop-layer"
 import { ExitCode } from "./ExitCodes.ts"
 
 /** Exit code of a migration that left entries or keys behind for reasons other than safeStorage. */
-export const MIGRATION_INCOMPLETE = 9
+export const MIGRATION_INCOMPLETE = ExitCode.migrationIncomplete
 
 export interface RenderedMigration {
   readonly stdout: string

@@ -1,18 +1,13 @@
 /**
  * `fishbowl-llm test <id|name> [--json]`: what to print and which exit code, for the outcome of
- * checking a stored config's key (`checkStoredConfig` from @fishbowl/domain). Pure, so the
- * command wiring (the CLI is being rebuilt on effect/cli) only runs the check and writes these.
+ * checking a stored config's key (`checkStoredConfig` from @fishbowl/domain). Pure: the command
+ * (Commands.ts) runs the check and writes these.
  *
- * Wiring, for the command: resolve NAME to an id as `show` does, then
- *   runtime.runPromiseExit(checkStoredConfig(id)) — DesktopLayer provides ProviderCheck;
- *   success → renderTestResult({ config, result, json }); write `stdout`/`stderr`, exit `exitCode`;
- *   failure (NotFound, KeychainLocked, …) → the usual error output and `exitCodeFor(tag)`.
- *
- * Exit codes extend ExitCodes.ts (0-8) with one per action a script would take. 7 (timeout) is
- * reused: it already means "did not answer in time". The rest are new rather than reused because
+ * Exit codes (ExitCodes.ts) have one per action a script would take. 7 (timeout) is reused: it
+ * already means "did not answer in time". The rest are their own rather than reused because
  * reusing would mislead scripts: 3 means "no such configuration" and 4 "unlock the keychain",
- * while a refused key means "replace the key". Not-found endpoints and unreachable hosts share 10:
- * both mean "fix the base URL or the network". (ExitCodes.ts should list 9-12 when this is wired.)
+ * while a refused key (10) means "replace the key". Not-found endpoints and unreachable hosts
+ * share 11: both mean "fix the base URL or the network"; 12 rate-limited, 13 an unexpected answer.
  *
  * `--json` prints one object to stdout whatever the outcome (the exit code tells success):
  *   { "id", "name", "provider", "checkedAt", "recorded", "outcome": { "_tag", "message", "hint",
@@ -26,14 +21,10 @@ import { ExitCode } from "./ExitCodes.ts"
 export const TestExitCode = {
   ok: ExitCode.ok,
   timeout: ExitCode.timeout,
-  /** 401/403: the provider refused the key; replace it. */
-  keyRefused: 9,
-  /** 404, DNS, refused connection, TLS: the base URL or the network is wrong. */
-  unreachable: 10,
-  /** 429: the key is probably fine; try later or check the quota. */
-  rateLimited: 11,
-  /** Another status, a body that is not a model list, a redirect to another host. */
-  unexpectedAnswer: 12
+  keyRefused: ExitCode.keyRefused,
+  unreachable: ExitCode.unreachable,
+  rateLimited: ExitCode.rateLimited,
+  unexpectedAnswer: ExitCode.unexpectedAnswer
 } as const
 
 export const testExitCodeFor = (outcome: ProviderCheckOutcome): number => {
