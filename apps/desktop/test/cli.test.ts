@@ -63,7 +63,7 @@ describe("fishbowl-llm", () => {
     const added = await cli(["add", "--provider", "openai", "--name", "Work", "--api-key-stdin", "--json"], { stdin: `${canary}\n` })
     expect(added.code, added.stderr).toBe(0)
     const config = JSON.parse(added.stdout)
-    expect(Object.keys(config).sort()).toEqual(["createdAt", "hasKey", "id", "name", "provider", "updatedAt", "useAuthHeader"])
+    expect(Object.keys(config).sort()).toEqual(["createdAt", "hasKey", "id", "keyStorage", "name", "provider", "updatedAt", "useAuthHeader"])
     expect(config).toMatchObject({ provider: "openai", name: "Work", hasKey: true, useAuthHeader: true })
 
     const listed = await cli(["list", "--json"])
@@ -245,7 +245,7 @@ describe("fishbowl-llm", () => {
     writeTestSecureKeysJson(dataDir, keys)
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(9)
-    expect(migrated.stdout).toContain("invalid base URL: base URL must use https")
+    expect(migrated.stdout).toContain("invalid base URL: plain http to a network host would send the key unencrypted")
     expect(migrated.stdout).toContain(`fix: Change "baseUrl" of "Self-hosted vLLM" in ${NodePath.join(dataDir, "llm_config.json")} from "http://10.0.0.5:8000/v1" to an https:// URL`)
     expect(migrated.stdout.match(/^  migrated /gm)?.length).toBe(3)
     for (const key of Object.values(keys)) expect(migrated.stdout + migrated.stderr).not.toContain(key)

@@ -92,7 +92,7 @@ const decrypt = (cipher: Buffer): string => {
 
 /** A memory store that calls itself persistent (Migration refuses session-only stores). */
 const persistentMemory = () =>
-  Effect.runSync(makeMemorySecretStore({ description: { backend: "memory (test)", persistent: true } }))
+  Effect.runSync(makeMemorySecretStore({ description: { backend: "memory (test)", tier: "keychain", persistent: true } }))
 
 /** Ports over `dataDir` and a given secret store; crash points as given. */
 const portsLayer = (dataDir: string, secrets: SecretStoreService, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
@@ -569,7 +569,8 @@ const expectFishbowlImported = (configs: ReadonlyArray<FishbowlLlmConfigMetadata
         useAuthHeader: legacy.useAuthHeader,
         createdAt: legacy.createdAt,
         updatedAt: legacy.updatedAt,
-        hasKey: true
+        hasKey: true,
+        keyStorage: "keychain"
       } as LlmConfig)
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config!.id)), keys[legacy.id])
     }

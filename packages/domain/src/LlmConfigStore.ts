@@ -614,7 +614,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
             const present = current.llm.configs.find((config) => config.id === wanted.id)
             // A keyless config of an earlier import keeps its metadata and gains the key.
             const after: LlmConfig = present !== undefined
-              ? { ...present, hasKey: true }
+              ? { ...present, hasKey: true, ...keyLocationOf(wanted) }
               : { ...wanted, name: freeName(wanted.name, namesTaken(current.llm, wanted.id)) }
             return yield* newIntent({
               op: "migrate",
