@@ -23,8 +23,10 @@ import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
 import { spawn } from "node:child_process"
 import * as fsSync from "node:fs"
 import * as NodePath from "node:path"
+import type { FileHandle } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
+import { NodeFiles, type NodeFilesService } from "../src/TrustedFile.ts"
 import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +80,24 @@ const errnoFailure = (code: string, method: string, path: string) =>
     pathOrDescriptor: path,
     cause: Object.assign(new Error(`${code}: injected`), { code })
   })
+
+/** Node's file functions for TrustedFile with every descriptor's `read` replaced. */
+const faultyReads = (read: (handle: FileHandle) => Promise<never>): NodeFilesService => {
+  const node = NodeFiles.defaultValue()
+  return {
+    ...node,
+    open: async (path, flags, mode) => {
+      const handle = await node.open(path, flags, mode)
+      return new Proxy(handle, {
+        get: (target, key) => {
+          if (key === "read") return () => read(target)
+          const value: unknown = Reflect.get(target, key, target)
+          return typeof value === "function" ? value.bind(target) : value
+        }
+      })
+    }
+  }
+}
 
 interface ChildResult {
   readonly ok: boolean
@@ -316,8 +336,11 @@ describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error,
         fsSync.chownSync(dataDir, 65534, 65534) // nobody owns the folder, root owns the 0600 file
         fsSync.chmodSync(dataDir, 0o700)
       } else {
-        fsSync.chmodSync(dataDir, 0o755) // root owns the folder, nobody owns the file
+        // nobody owns the folder (the store only trusts its own folder) and the file, but the
+        // folder is r-x even for its owner: nobody can read, not write
         fsSync.chownSync(file, 65534, 65534)
+        fsSync.chownSync(dataDir, 65534, 65534)
+        fsSync.chmodSync(dataDir, 0o555)
       }
     } else if (kind === "unreadable-file") {
       fsSync.chmodSync(file, 0o000)
@@ -378,13 +401,12 @@ describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error,
         const good = yield* openStore(dataDir)
         yield* put(good, withConfigs([sampleConfig("One")]))
         const before = fsSync.readFileSync(prefsFile(dataDir))
-        const store = yield* JsonFilePreferencesStore.make({ dataDir }).pipe(
-          Effect.provide(faultyFileSystem(() => ({
-            readFile: (path) => Effect.fail(errnoFailure("EIO", "readFile", path))
-          })))
-        )
+        // The store reads through TrustedFile (node:fs with O_NOFOLLOW | O_NONBLOCK): the read of
+        // an open descriptor fails with EIO.
+        const store = yield* openStore(dataDir)
+        const failingRead = faultyReads(() => Promise.reject(Object.assign(new Error("EIO: injected"), { code: "EIO" })))
         for (const attempt of [store.load, put(store, (document) => document)]) {
-          const error = yield* Effect.flip(attempt)
+          const error = yield* Effect.flip(attempt.pipe(Effect.provideService(NodeFiles, failingRead)))
           assert.strictEqual(error._tag, "StorageInaccessible")
           assert.include(error.message, "EIO")
         }

@@ -4,7 +4,7 @@
  */
 import { Schema } from "effect"
 import { ConfigId, ProviderId } from "./Ids.ts"
-import { LlmConfig, Timestamp } from "./LlmConfig.ts"
+import { LlmConfig, nameKey, Timestamp } from "./LlmConfig.ts"
 
 /** Current layout version of the `llm` section; a larger number on disk was written by a newer app. */
 export const LLM_SECTION_VERSION = 1
@@ -71,6 +71,26 @@ export const documentShapeProblem = (json: unknown): string | undefined => {
   const version = (llm as Record<string, unknown>)["version"]
   if (typeof version === "number" && version > LLM_SECTION_VERSION) {
     return `the llm section has version ${version}, written by a newer Fishbowl (this one reads ${LLM_SECTION_VERSION})`
+  }
+  return undefined
+}
+
+/**
+ * Why a decoded `llm` section cannot be used as a whole, or undefined. Each configuration is
+ * checked by the schema; this checks what no single entry can: two configurations with one id
+ * (`remove` would drop both and orphan a key) or one name (names are unique per store). Names are
+ * compared by `nameKey`, the store's own identity of a name, so a change to it lands here too.
+ * Never echoes ids or names: problems are fixed phrases.
+ */
+export const llmSectionProblem = (section: LlmSection): string | undefined => {
+  const ids = new Set<string>()
+  const names = new Set<string>()
+  for (const config of section.configs) {
+    if (ids.has(config.id)) return "two configurations have the same id"
+    ids.add(config.id)
+    const key = nameKey(config.name)
+    if (names.has(key)) return "two configurations have the same name"
+    names.add(key)
   }
   return undefined
 }
