@@ -91,9 +91,11 @@ export const trustProblem = (
         }`,
       hint: expected === "directory"
         ? `Move it away (mv "${path}" "${path}.moved") or set FISHBOWL_DATA_DIR to a folder of yours. Nothing was changed.`
-        : `Move it out of the data folder (mv "${path}" ~/), then restore the last good copy if you need it (cp "${
-          NodePath.join(NodePath.dirname(path), "preferences.json.bak.1")
-        }" "${NodePath.join(NodePath.dirname(path), "preferences.json")}"). Nothing was changed.`
+        : `Move it out of the data folder (mv "${path}" ~/)${
+          NodePath.basename(path) === "preferences.json"
+            ? `, then restore the last good copy if you need it (cp "${path}.bak.1" "${path}")`
+            : ""
+        }. Nothing was changed.`
     }
   }
   const platform = options.platform ?? process.platform
@@ -256,6 +258,12 @@ export const readTrusted = (path: string, maxBytes: number): Effect.Effect<Trust
     } catch (error) {
       if (codeOf(error) === "ENOENT") return { _tag: "Missing" }
       if (isLinkRefusal(error)) return symlinkRead(path)
+      if (codeOf(error) === "ENXIO") {
+        // A socket (or a device without a driver) cannot be opened at all: say what it is.
+        const entry = entryOfStats(await files.lstat(path))
+        const problem = trustProblem(path, "file", entry)
+        if (problem !== undefined) return { _tag: "Untrusted", problem }
+      }
       throw error
     }
     try {
