@@ -239,9 +239,11 @@ const serializeSafely = (document: PreferencesDocument): string | undefined => {
  */
 const checkWritable = (
   document: PreferencesDocument,
-  text: string
+  text: string,
+  /** The configurations as read (already checked as a whole): the same array needs no second check. */
+  readConfigs: LlmSection["configs"] | undefined
 ): { readonly _tag: "Refused"; readonly problem: string } | { readonly _tag: "Writable"; readonly bytes: Uint8Array } => {
-  const whole = llmSectionProblem(document.llm)
+  const whole = document.llm.configs === readConfigs ? undefined : llmSectionProblem(document.llm)
   if (whole !== undefined) return { _tag: "Refused", problem: whole }
   const bytes = new TextEncoder().encode(text)
   if (bytes.length > MAX_DOCUMENT_BYTES) {
@@ -250,8 +252,19 @@ const checkWritable = (
       problem: `the settings would take ${bytes.length} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes allowed`
     }
   }
-  if (jsonDepth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
+  if (jsonDepth(otherSettingsText(text), MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
   return { _tag: "Writable", bytes }
+}
+
+/**
+ * The part of `serializeDocument`'s text before the llm section. `llm` is the last top-level key
+ * (joinDocument) and a raw newline followed by two spaces only occurs between top-level entries
+ * (JSON escapes newlines inside strings); the llm section's depth is fixed by its schema, so only
+ * this part — the other settings, usually a few bytes — needs its depth measured.
+ */
+const otherSettingsText = (text: string): string => {
+  const at = text.lastIndexOf(`\n  "llm": `)
+  return at < 0 ? text : text.slice(0, at)
 }
 
 const tooDeepToWrite = `a setting nests deeper than ${MAX_JSON_DEPTH} levels (or contains itself)`
@@ -578,7 +591,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : emptyDocument)
         const text = serializeSafely(next)
         if (text !== undefined && state._tag === "Valid" && state.text === text) return result
-        const writable = text === undefined ? { _tag: "Refused" as const, problem: tooDeepToWrite } : checkWritable(next, text)
+        const writable = text === undefined ? { _tag: "Refused" as const, problem: tooDeepToWrite } : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
         if (writable._tag === "Refused") {
           return yield* new Corrupted({
             message: `${fileName} was not saved: ${writable.problem}.`,
