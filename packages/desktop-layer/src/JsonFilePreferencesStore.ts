@@ -318,11 +318,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       })
     })
 
-  /** Fails unless the data folder may be trusted (TrustedFile); true when it does not exist. */
+  /** Fails unless the data folder may be trusted (TrustedFile.trustProblem). */
   const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, StorageInaccessible> => {
     const problem = trustProblem(directory, "directory", entryOfInfo(info))
     return problem === undefined ? Effect.void : Effect.fail(untrusted(problem))
   }
+  /** Checks the data folder before a read; true when it does not exist (nothing to read). */
   const folderMissing: Effect.Effect<boolean, StorageInaccessible> = fs.stat(directory).pipe(
     Effect.flatMap((info) => Effect.as(checkFolder(info), false)),
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(true)),
