@@ -323,22 +323,17 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     const problem = trustProblem(directory, "directory", entryOfInfo(info))
     return problem === undefined ? Effect.void : Effect.fail(untrusted(problem))
   }
-  /** Checks the data folder before a read; true when it does not exist (nothing to read). */
-  const folderMissing: Effect.Effect<boolean, StorageInaccessible> = fs.stat(directory).pipe(
-    Effect.flatMap((info) => Effect.as(checkFolder(info), false)),
-    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(true)),
-    Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("read", path)(error) : error)
-  )
-
   /**
    * The file's state, read only once the folder and the file are trusted. `linkable`: the file is
    * already 0600 with a single link, so a hard link to it is as private as a copy.
    */
-  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, StorageInaccessible> = Effect.all(
-    [folderMissing, readTrusted(path, MAX_DOCUMENT_BYTES).pipe(Effect.mapError(inaccessible("read", path)))],
-    { concurrency: 2 }
+  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, StorageInaccessible> = readTrusted(
+    path,
+    MAX_DOCUMENT_BYTES,
+    directory
   ).pipe(
-    Effect.flatMap(([, read]) => {
+    Effect.mapError(inaccessible("read", path)),
+    Effect.flatMap((read) => {
       switch (read._tag) {
         case "Missing":
           return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
@@ -610,7 +605,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
-        if (keepBackup) yield* promoteBackup(staged)
+        // Uninterruptible: a time budget firing right after the rename must not leave the staged
+        // backup behind under its temp name.
+        if (keepBackup) yield* Effect.uninterruptible(promoteBackup(staged))
         // What was just written is known to be valid (encoding validated it, checkWritable bounded
         // it): the next read of these bytes reuses it instead of parsing and checking it again.
         const written = { _tag: "Valid" as const, document: splitDocument(JSON.parse(text!), next.llm), text: text! }

@@ -162,6 +162,7 @@ export const entryOfInfo = (info: FileSystem.File.Info): EntryInfo => ({
 export interface NodeFilesService {
   readonly open: (path: string, flags: number, mode?: number) => Promise<NodeFsPromises.FileHandle>
   readonly lstat: (path: string) => Promise<NodeFs.Stats>
+  readonly stat: (path: string) => Promise<NodeFs.Stats>
   readonly copyFile: (from: string, to: string, mode: number) => Promise<void>
   readonly unlink: (path: string) => Promise<void>
   readonly rmdir: (path: string) => Promise<void>
@@ -171,6 +172,7 @@ export const NodeFiles = Context.Reference<NodeFilesService>("@fishbowl/desktop-
   defaultValue: () => ({
     open: (path, flags, mode) => NodeFsPromises.open(path, flags, mode),
     lstat: (path) => NodeFsPromises.lstat(path),
+    stat: (path) => NodeFsPromises.stat(path),
     copyFile: (from, to, mode) => NodeFsPromises.copyFile(from, to, mode),
     unlink: (path) => NodeFsPromises.unlink(path),
     rmdir: (path) => NodeFsPromises.rmdir(path)
@@ -245,8 +247,26 @@ const symlinkRead = (path: string): TrustedRead => ({
  * Reads `path` if it is a file this user may trust (see the module comment), at most `maxBytes`:
  * a larger file is reported as TooLarge without being read. Never follows a link, never blocks.
  */
-export const readTrusted = (path: string, maxBytes: number): Effect.Effect<TrustedRead, PlatformError.PlatformError> =>
+export const readTrusted = (
+  path: string,
+  maxBytes: number,
+  /** The data folder holding `path`, checked too (at the same time as the file is opened). */
+  folder?: string
+): Effect.Effect<TrustedRead, PlatformError.PlatformError> =>
   tryFs("readFile", path, async (files): Promise<TrustedRead> => {
+    if (folder === undefined) return readFileOf(files, path, maxBytes)
+    const [folderStats, read] = await Promise.allSettled([files.stat(folder), readFileOf(files, path, maxBytes)])
+    if (folderStats.status === "rejected") {
+      if (codeOf(folderStats.reason) === "ENOENT") return { _tag: "Missing" }
+      throw folderStats.reason
+    }
+    const problem = trustProblem(folder, "directory", entryOfStats(folderStats.value))
+    if (problem !== undefined) return { _tag: "Untrusted", problem }
+    if (read.status === "rejected") throw read.reason
+    return read.value
+  })
+
+const readFileOf = async (files: NodeFilesService, path: string, maxBytes: number): Promise<TrustedRead> => {
     if (!HAS_NOFOLLOW) {
       const stats = await files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
       if (stats === undefined) return { _tag: "Missing" }
@@ -283,7 +303,7 @@ export const readTrusted = (path: string, maxBytes: number): Effect.Effect<Trust
     } finally {
       await handle.close()
     }
-  })
+}
 
 /**
  * What is at `path`, for diagnostics: `stat` for the data folder (a link the user made to it is
