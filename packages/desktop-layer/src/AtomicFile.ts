@@ -14,7 +14,10 @@
  * Folder policy: a missing folder is created (recursively) with mode 0700 and chmod-ed to 0700 so
  * an unusual umask cannot widen or narrow it. An EXISTING folder is never re-moded: it may be
  * Electron's userData or a folder the user chose via FISHBOWL_DATA_DIR and shares with other
- * files; the 0600 file mode is what protects the contents.
+ * files; callers that need it private check it (TrustedFile) with the info `ensureDirectory` returns.
+ *
+ * The temp file is created exclusively (O_CREAT | O_EXCL, plus O_NOFOLLOW where it exists) under a
+ * fresh random name, so nothing planted in the folder — a file or a link — is ever written through.
  */
 import { Effect, Exit, FileSystem, Schedule } from "effect"
 import type { PlatformError } from "effect/PlatformError"
@@ -41,22 +44,22 @@ export const errnoCode = (error: PlatformError): string | undefined => {
 
 /**
  * Makes sure `directory` exists. Creates it (and missing parents) with `mode` and reports whether
- * it did; an existing folder keeps its mode (see the module comment).
+ * it did, with what `stat` says about it now; an existing folder keeps its mode (see the module comment).
  */
 export const ensureDirectory = Effect.fnUntraced(function*(directory: string, mode = 0o700) {
   const fs = yield* FileSystem.FileSystem
   const info = yield* fs.stat(directory).pipe(
-    Effect.map((info) => info.type),
     Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined))
   )
-  if (info === "Directory") return { created: false }
+  if (info?.type === "Directory") return { created: false, info }
   if (info !== undefined) {
     // Let the OS produce the error (EEXIST / ENOTDIR) with the path in it.
     yield* fs.makeDirectory(directory, { mode })
   }
   yield* fs.makeDirectory(directory, { recursive: true, mode })
   yield* fs.chmod(directory, mode)
-  return { created: true }
+  // Stat again: a folder someone else created meanwhile must be seen as theirs.
+  return { created: true, info: yield* fs.stat(directory) }
 })
 
 const IGNORED_DIRECTORY_SYNC_ERRORS = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EISDIR", "EPERM", "EBADF"])
@@ -80,6 +83,9 @@ export const fsyncDirectory = (directory: string): Effect.Effect<void, PlatformE
         () => Effect.void
       )
     )
+
+/** Effect's `noFollow` fails with BadArgument where O_NOFOLLOW does not exist (Windows). */
+const NO_FOLLOW_SUPPORTED = process.platform !== "win32"
 
 const randomSuffix = () => globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)
 
@@ -121,7 +127,7 @@ export const writeFileAtomic = <E = never, R = never>(
     const temp = tempPathFor(path)
     yield* Effect.gen(function*() {
       yield* Effect.scoped(Effect.gen(function*() {
-        const file = yield* fs.open(temp, { flag: "wx", mode })
+        const file = yield* fs.open(temp, { flag: "wx", mode, noFollow: NO_FOLLOW_SUPPORTED })
         yield* file.writeAll(bytes)
         yield* file.sync
       }))

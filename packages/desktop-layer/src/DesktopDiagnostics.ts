@@ -1,7 +1,7 @@
 /**
  * `diagnose` on desktop: which tier holds keys and whether it is secure and persistent, the data
- * folder's and preferences.json's health (modes, parse, backups, quarantined files, unfinished
- * changes), and — only when asked, since it may prompt — a write-read-delete probe of the keychain.
+ * folder's and preferences.json's health (the store's own trust check, modes, parse, backups,
+ * quarantined files, unfinished changes), and — only when asked, since it may prompt — a write-read-delete probe of the keychain.
  * Every finding carries a fix hint; nothing here reads or prints key material.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
@@ -11,6 +11,7 @@ import * as NodePath from "node:path"
 import { preferencesPath } from "./DataDir.ts"
 import { KeytarSecretStore } from "./KeytarSecretStore.ts"
 import { filesHoldingKeys } from "./legacy/LeftoverKeyFiles.ts"
+import { inspectEntry } from "./TrustedFile.ts"
 
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
 
@@ -52,22 +53,29 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
 
   const fileFindings = Effect.gen(function*() {
     const findings: Array<Finding> = []
-    const folder = yield* Effect.result(fs.stat(dataDir))
-    if (folder._tag === "Failure") {
+    // The store's own trust check (TrustedFile.trustProblem): what it refuses is an error here.
+    const folder = yield* Effect.result(inspectEntry(dataDir, "directory"))
+    if (folder._tag === "Failure" || folder.success === undefined) {
       findings.push({ id: "data-dir.exists", severity: "ok", message: `Data folder ${dataDir} does not exist yet; it is created on first save` })
       return findings
     }
-    const folderMode = Number(folder.success.mode)
+    const folderMode = folder.success.entry.mode
+    const folderProblem = folder.success.problem
     findings.push(
-      process.platform !== "win32" && (folderMode & 0o077) !== 0
+      folderProblem !== undefined
+        ? { id: "data-dir.trust", severity: "error", message: folderProblem.message, hint: folderProblem.hint }
+        : process.platform !== "win32" && (folderMode & 0o077) !== 0
         ? { id: "data-dir.mode", severity: "warning", message: `Data folder ${dataDir} has mode ${octal(folderMode)}`, hint: `Run: chmod 700 "${dataDir}"` }
         : { id: "data-dir.mode", severity: "ok", message: `Data folder ${dataDir} is private` }
     )
-    const stat = yield* Effect.result(fs.stat(file))
-    if (stat._tag === "Success") {
-      const mode = Number(stat.success.mode)
+    const stat = yield* Effect.result(inspectEntry(file, "file"))
+    if (stat._tag === "Success" && stat.success !== undefined) {
+      const mode = stat.success.entry.mode
+      const fileProblem = stat.success.problem
       findings.push(
-        process.platform !== "win32" && (mode & 0o077) !== 0
+        fileProblem !== undefined
+          ? { id: "preferences.trust", severity: "error", message: fileProblem.message, hint: fileProblem.hint }
+          : process.platform !== "win32" && (mode & 0o077) !== 0
           ? { id: "preferences.mode", severity: "warning", message: `preferences.json has mode ${octal(mode)}`, hint: `Run: chmod 600 "${file}"` }
           : { id: "preferences.mode", severity: "ok", message: "preferences.json is readable only by you" }
       )

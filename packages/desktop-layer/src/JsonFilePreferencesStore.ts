@@ -12,17 +12,31 @@
  *   across processes by proper-lockfile (`preferences.json.lock` directory; stale after
  *   `staleMillis`, refreshed every staleMillis/2; waits with jittered exponential back-off
  *   5 ms..100 ms for at most `waitMillis`, then fails with StorageInaccessible);
+ *   A lock path holding something that is not a lock (a file, a link, a FIFO) cannot be a live
+ *   lock and is removed at once; a lock folder whose time is in the future (the clock was set back
+ *   after a crash) is never refreshed by a live holder within FUTURE_LOCK_GRACE_MILLIS and is taken
+ *   over then, well within the 200 ms storage budget;
  * - re-read the file under the lock, apply `f`, and replace the file atomically (AtomicFile);
- * - an unchanged document is not rewritten;
- * - backups: the current (valid) file is hard-linked (or copied) to `preferences.json.bak.next`
- *   before the rename; once the new file is in place `.bak.2` -> `.bak.3`, `.bak.1` -> `.bak.2`,
- *   `.bak.next` -> `.bak.1` (the old `.bak.3` is dropped): the last 3 good generations. A failed
- *   write leaves the backups as they were.
+ * - an unchanged document is not rewritten; a document that could not be read back (over
+ *   MAX_DOCUMENT_BYTES, nested over MAX_JSON_DEPTH, duplicate ids or names) is refused with
+ *   Corrupted and nothing is written;
+ * - backups: the current (valid) file is hard-linked — only when it is already 0600 with one link,
+ *   so a backup never keeps a wider mode — or else copied (COPYFILE_EXCL, then 0600) to a fresh
+ *   temp name before the rename; once the new file is in place `.bak.2` -> `.bak.3`, `.bak.1` ->
+ *   `.bak.2`, staged -> `.bak.1` (the old `.bak.3` is dropped): the last 3 good generations. A
+ *   failed write leaves the backups as they were.
  *
- * Bad files (empty, not UTF-8, not JSON / truncated, not an object, `llm` of the wrong shape, a
- * newer `llm.version`) are never read as "no configs" and never overwritten: under the lock the
+ * Trust (TrustedFile): before reading or writing, the data folder and every file opened must be
+ * the user's own, not writable by group or others, and a regular file; anything else is
+ * StorageInaccessible with the exact fix, and is never read, renamed or quarantined. Files are
+ * opened with O_NOFOLLOW | O_NONBLOCK; renames and removals never follow links; every file the
+ * store writes (the file, backups, quarantined copies) ends 0600.
+ *
+ * Bad files (empty, not UTF-8, not JSON / truncated, larger than MAX_DOCUMENT_BYTES (refused from
+ * fstat, never read), nested deeper than MAX_JSON_DEPTH, not an object, `llm` of the wrong shape,
+ * two configurations with one id or one name, a newer `llm.version`) are never read as "no configs" and never overwritten: under the lock the
  * file is renamed to `preferences.json.corrupt-<UTC timestamp>` (kept, bytes unchanged), the
- * newest VALID backup is copied back, and the call that found it (load or update) fails ONCE with
+ * newest VALID (and trusted) backup is copied back, the quarantined file is set to 0600, and the call that found it (load or update) fails ONCE with
  * `Corrupted { quarantinedAs, restoredFrom }` so the UI can tell the user; later calls work on
  * the restored file. Without a valid backup the store starts empty and the error says so.
  *
@@ -39,12 +53,18 @@ import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import {
   Corrupted,
   decodeLlmSection,
+  describeBoundedJsonFailure,
   documentShapeProblem,
   emptyDocument,
   emptyLlmSection,
   joinDocument,
+  jsonDepth,
   LLM_SECTION_VERSION,
+  llmSectionProblem,
   type LlmSection,
+  MAX_DOCUMENT_BYTES,
+  MAX_JSON_DEPTH,
+  parseBoundedJson,
   type PreferencesDocument,
   PreferencesStore,
   type PreferencesStoreError,
@@ -56,9 +76,20 @@ import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaph
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
-import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, writeFileAtomic } from "./AtomicFile.ts"
+import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, tempPathFor, writeFileAtomic } from "./AtomicFile.ts"
 import { preferencesPath } from "./DataDir.ts"
 import { isLegacyPreferences, legacyPreferencesError } from "./legacy/PlaintextPreferences.ts"
+import {
+  copyExclusive,
+  entryOfInfo,
+  lstatEntry,
+  readTrusted,
+  removeEmptyDirectory,
+  restrictMode,
+  trustProblem,
+  unlinkEntry,
+  untrusted
+} from "./TrustedFile.ts"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
@@ -77,6 +108,10 @@ const FILE_MODE = 0o600
 const DIRECTORY_MODE = 0o700
 /** Leftover temp files of crashed writers older than this are removed when a store is built. */
 const ORPHAN_TEMP_AGE_MILLIS = 10 * 60 * 1000
+/** A lock time this far ahead of the clock cannot come from this machine's clock as it is now. */
+const FUTURE_LOCK_SLACK_MILLIS = 2000
+/** A future-dated lock left unchanged this long is not held by a live writer (they hold it for ms). */
+const FUTURE_LOCK_GRACE_MILLIS = 50
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -126,7 +161,7 @@ const inaccessible = (action: "read" | "written", path: string) => (error: Platf
 type FileState =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string }
-  | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean }
+  | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean; readonly hint?: string }
   /** LLM configurations of an older Fishbowl (keys in the file): left untouched for Migration. */
   | { readonly _tag: "Legacy" }
 
@@ -142,12 +177,15 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
     } catch {
       return Effect.succeed(bad("the file is not UTF-8 text"))
     }
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return Effect.succeed(bad("the file is not valid JSON (it may be truncated)"))
+    const parsed = parseBoundedJson(text, { bytes: bytes.length })
+    if (parsed._tag === "Refused") {
+      return Effect.succeed(
+        parsed.failure._tag === "NotJson"
+          ? bad("the file is not valid JSON (it may be truncated)")
+          : beyondBounds(describeBoundedJsonFailure(parsed.failure))
+      )
     }
+    const json = parsed.value
     const problem = documentShapeProblem(json)
     const object = json as { readonly [key: string]: unknown }
     if (problem !== undefined) {
@@ -162,16 +200,74 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
     return llm.pipe(
       Effect.match({
         onFailure: () => bad("the llm section does not have the expected layout"),
-        onSuccess: (section): FileState => ({ _tag: "Valid", document: splitDocument(object, section), text })
+        onSuccess: (section): FileState => {
+          const whole = llmSectionProblem(section)
+          return whole !== undefined
+            ? bad(`the llm section is inconsistent: ${whole}`)
+            : { _tag: "Valid", document: splitDocument(object, section), text }
+        }
       })
     )
   })
 
 const bad = (problem: string, newerVersion = false): FileState => ({ _tag: "Bad", problem, newerVersion })
 
+/** A file past the size or depth bound: Fishbowl never writes one, so it came from elsewhere. */
+const beyondBounds = (why: string): FileState => ({
+  _tag: "Bad",
+  problem: `the file was refused unread: ${why}`,
+  newerVersion: false,
+  hint: `Fishbowl never writes a preferences file over ${MAX_DOCUMENT_BYTES} bytes or nested over ${MAX_JSON_DEPTH} levels, so another program wrote this one.`
+})
+
 /** The exact text written for a document (also used to skip writes that change nothing). */
 export const serializeDocument = (document: PreferencesDocument): string =>
   `${JSON.stringify(joinDocument(document), null, 2)}\n`
+
+/** `serializeDocument`, or undefined when JSON.stringify cannot (a setting nested thousands deep overflows the stack; a cycle). */
+const serializeSafely = (document: PreferencesDocument): string | undefined => {
+  try {
+    return serializeDocument(document)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The bytes to write for `text` (the serialized `document`), or why it must not be written: what
+ * the reader would refuse, so that no write can make every later read fail.
+ */
+const checkWritable = (
+  document: PreferencesDocument,
+  text: string,
+  /** The configurations as read (already checked as a whole): the same array needs no second check. */
+  readConfigs: LlmSection["configs"] | undefined
+): { readonly _tag: "Refused"; readonly problem: string } | { readonly _tag: "Writable"; readonly bytes: Uint8Array } => {
+  const whole = document.llm.configs === readConfigs ? undefined : llmSectionProblem(document.llm)
+  if (whole !== undefined) return { _tag: "Refused", problem: whole }
+  const bytes = new TextEncoder().encode(text)
+  if (bytes.length > MAX_DOCUMENT_BYTES) {
+    return {
+      _tag: "Refused",
+      problem: `the settings would take ${bytes.length} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes allowed`
+    }
+  }
+  if (jsonDepth(otherSettingsText(text), MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
+  return { _tag: "Writable", bytes }
+}
+
+/**
+ * The part of `serializeDocument`'s text before the llm section. `llm` is the last top-level key
+ * (joinDocument) and a raw newline followed by two spaces only occurs between top-level entries
+ * (JSON escapes newlines inside strings); the llm section's depth is fixed by its schema, so only
+ * this part — the other settings, usually a few bytes — needs its depth measured.
+ */
+const otherSettingsText = (text: string): string => {
+  const at = text.lastIndexOf(`\n  "llm": `)
+  return at < 0 ? text : text.slice(0, at)
+}
+
+const tooDeepToWrite = `a setting nests deeper than ${MAX_JSON_DEPTH} levels (or contains itself)`
 
 // ---------------------------------------------------------------------------------------------
 // Process-wide semaphores, one per file, so every store instance in this process queues in memory
@@ -222,20 +318,94 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       })
     })
 
-  const readState: Effect.Effect<FileState, StorageInaccessible> = fs.readFile(path).pipe(
-    Effect.map((bytes): Uint8Array | undefined => bytes),
-    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined)),
+  /** Fails unless the data folder may be trusted (TrustedFile.trustProblem). */
+  const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, StorageInaccessible> => {
+    const problem = trustProblem(directory, "directory", entryOfInfo(info))
+    return problem === undefined ? Effect.void : Effect.fail(untrusted(problem))
+  }
+  /**
+   * The file's state, read only once the folder and the file are trusted. `linkable`: the file is
+   * already 0600 with a single link, so a hard link to it is as private as a copy.
+   */
+  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, StorageInaccessible> = readTrusted(
+    path,
+    MAX_DOCUMENT_BYTES,
+    directory
+  ).pipe(
     Effect.mapError(inaccessible("read", path)),
-    Effect.flatMap((bytes) => bytes === undefined ? Effect.succeed<FileState>({ _tag: "Missing" }) : classifyCached(bytes))
+    Effect.flatMap((read) => {
+      switch (read._tag) {
+        case "Missing":
+          return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
+        case "Untrusted":
+          return Effect.fail(untrusted(read.problem))
+        case "TooLarge":
+          return Effect.succeed({
+            state: beyondBounds(describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: MAX_DOCUMENT_BYTES })),
+            linkable: false
+          })
+        case "Read":
+          return Effect.map(classifyCached(read.bytes), (state) => ({
+            state,
+            linkable: (read.mode & 0o7777) === FILE_MODE && read.nlink === 1
+          }))
+      }
+    })
   )
+
+  const lockPath = `${path}.lock`
+  const lockNotRemovable = (what: string) =>
+    new StorageInaccessible({
+      message: `${fileName} cannot be written: ${NodePath.basename(lockPath)} is ${what} and could not be removed`,
+      hint: `If no other Fishbowl window or CLI command is running, remove it: rm -r "${lockPath}". Nothing was changed.`
+    })
+
+  /**
+   * Called when taking the lock failed: removes what is at the lock path when it cannot be a live
+   * lock (see the module comment). True when it did, so the caller retries at once.
+   */
+  const takeOverDeadLock = (
+    seen: { future?: { readonly ino: number; readonly mtimeMs: number; readonly since: number } }
+  ): Effect.Effect<boolean, StorageInaccessible> =>
+    Effect.gen(function*() {
+      const stats = yield* lstatEntry(lockPath).pipe(Effect.orElseSucceed(() => undefined))
+      if (stats === undefined) return false
+      if (!stats.isDirectory()) {
+        // proper-lockfile locks are folders: a file, link, FIFO or socket here is nobody's lock.
+        // unlink never follows a link and never removes a folder (a lock taken meanwhile).
+        yield* unlinkEntry(lockPath).pipe(Effect.mapError(() => lockNotRemovable("not a Fishbowl lock")))
+        yield* Effect.logWarning(`${fileName}: removed ${NodePath.basename(lockPath)}, which was not a lock folder`)
+        return true
+      }
+      const now = yield* Clock.currentTimeMillis
+      if (stats.mtimeMs <= now + FUTURE_LOCK_SLACK_MILLIS) {
+        delete seen.future
+        return false
+      }
+      const future = seen.future
+      if (future === undefined || future.ino !== stats.ino || future.mtimeMs !== stats.mtimeMs) {
+        seen.future = { ino: stats.ino, mtimeMs: stats.mtimeMs, since: now }
+        return false
+      }
+      if (now - future.since < FUTURE_LOCK_GRACE_MILLIS) return false
+      yield* removeEmptyDirectory(lockPath).pipe(Effect.mapError(() => lockNotRemovable("dated in the future")))
+      yield* Effect.logWarning(`${fileName}: took over a lock dated in the future (the clock was set back)`)
+      delete seen.future
+      return true
+    })
 
   /** Runs `effect` holding the in-process semaphore and the cross-process file lock. */
   const exclusive = <A, E>(
     effect: (lock: { readonly check: Effect.Effect<void, StorageInaccessible> }) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | StorageInaccessible> =>
     semaphore.withPermits(1)(Effect.scoped(Effect.gen(function*() {
-      yield* ensureDirectory(directory, DIRECTORY_MODE).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
+      const folder = yield* ensureDirectory(directory, DIRECTORY_MODE).pipe(
+        provideFs,
+        Effect.mapError(inaccessible("written", path))
+      )
+      yield* checkFolder(folder.info)
       const compromised: { error?: Error } = {}
+      const seen: Parameters<typeof takeOverDeadLock>[0] = {}
       const attempt = Effect.tryPromise({
         try: () =>
           lockfile.lock(path, {
@@ -246,14 +416,24 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
               compromised.error = error
             }
           }),
-        catch: (error) => error as NodeJS.ErrnoException
-      })
+        catch: (error) => error as NodeJS.ErrnoException | StorageInaccessible
+      }).pipe(
+        Effect.catch((error) =>
+          error instanceof StorageInaccessible ? Effect.fail(error) : takeOverDeadLock(seen).pipe(
+            Effect.flatMap((tookOver) =>
+              Effect.fail<NodeJS.ErrnoException | StorageInaccessible>(
+                tookOver ? Object.assign(new Error("lock removed, retry"), { code: "ELOCKED" }) : error
+              )
+            )
+          )
+        )
+      )
       // Each attempt is uninterruptible and registers its release in the scope the moment it
       // succeeds, so an interrupted update (e.g. a time budget) can never leak a held lock; the
       // waiting between attempts stays interruptible.
       yield* Effect.acquireRelease(attempt, (release) => Effect.promise(() => release().catch(() => undefined))).pipe(
         Effect.retry({
-          while: (error) => error.code === "ELOCKED",
+          while: (error) => !(error instanceof StorageInaccessible) && error.code === "ELOCKED",
           schedule: Schedule.exponential("5 millis", 1.5).pipe(
             Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
             Schedule.jittered,
@@ -261,7 +441,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           )
         }),
         Effect.mapError((error) =>
-          error.code === "ELOCKED"
+          error instanceof StorageInaccessible
+            ? error
+            : error.code === "ELOCKED"
             ? new StorageInaccessible({
               message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
               hint:
@@ -281,14 +463,18 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       return yield* effect({ check })
     })))
 
-  /** Newest backup that is valid, if any. */
+  /** Newest backup that is trusted and valid, if any (a link, a FIFO or a foreign file is skipped unread). */
   const newestValidBackup = Effect.gen(function*() {
     for (let generation = 1; generation <= backupCount; generation++) {
       const candidate = backupPath(generation)
-      const bytes = yield* fs.readFile(candidate).pipe(Effect.orElseSucceed(() => undefined))
-      if (bytes === undefined) continue
-      const state = yield* classify(bytes)
-      if (state._tag === "Valid") return { path: candidate, bytes }
+      const read = yield* readTrusted(candidate, MAX_DOCUMENT_BYTES).pipe(Effect.orElseSucceed(() => undefined))
+      if (read === undefined || read._tag === "Missing") continue
+      if (read._tag !== "Read") {
+        yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${read._tag === "Untrusted" ? read.problem.message : "too large"})`)
+        continue
+      }
+      const state = yield* classify(read.bytes)
+      if (state._tag === "Valid") return { path: candidate, bytes: read.bytes }
     }
     return undefined
   })
@@ -307,6 +493,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     Effect.gen(function*() {
       const quarantinedAs = yield* quarantineName
       yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
+      // It was read as this user's regular file; it may have a wider mode than the store's files.
+      yield* restrictMode(quarantinedAs, FILE_MODE).pipe(
+        Effect.catch((error) =>
+          Effect.logWarning(`${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${errnoCode(error) ?? error.reason._tag})`)
+        )
+      )
       const backup = yield* newestValidBackup
       if (backup !== undefined) {
         yield* writeFileAtomic(path, backup.bytes, { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
@@ -322,11 +514,11 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           NodePath.basename(backup.path)
         }) was restored; changes saved after that copy are missing.`
         : `${fileName} could not be used: ${found.problem}. ${moved}; no valid backup was found, so Fishbowl starts with empty settings and no LLM configurations.`
-      const hint = found.newerVersion
+      const hint = (found.hint !== undefined ? `${found.hint} ` : "") + (found.newerVersion
         ? `Update Fishbowl to use the newer settings: after updating, rename ${quarantinedAs} back to ${fileName}.`
         : backup !== undefined
         ? `Check your LLM configurations and settings. The damaged file is kept at ${quarantinedAs}.`
-        : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`
+        : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`)
       return yield* new Corrupted({
         message,
         hint,
@@ -337,78 +529,98 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 
   /** Under the lock: the current document, recovering (and failing once) when the file is bad. */
   const readForWrite = Effect.gen(function*() {
-    const state = yield* readState
+    const read = yield* readState
+    const state = read.state
     if (state._tag === "Bad") return yield* recover(state)
     if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
-    return state
+    return { state, linkable: read.linkable }
   })
 
   const load: Effect.Effect<PreferencesDocument, PreferencesStoreError> = Effect.gen(function*() {
-    const state = yield* readState
+    const { state } = yield* readState
     if (state._tag === "Valid") return state.document
     if (state._tag === "Missing") return emptyDocument
     if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
     // Bad: recover under the lock (re-reading first: another process may have fixed it already).
-    const recovered = yield* exclusive(() => readForWrite)
+    const recovered = (yield* exclusive(() => readForWrite)).state
     return recovered._tag === "Valid" ? recovered.document : emptyDocument
   }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
 
-  /** Staged copy of the current file, promoted to `.bak.1` only once the new file is in place. */
-  const stagedBackup = `${path}.bak.next`
-
-  /** Before the rename: hard-link (instant, same bytes and mode) or copy the current file aside. */
-  const stageBackup = Effect.gen(function*() {
-    yield* fs.remove(stagedBackup, { force: true })
-    yield* fs.link(path, stagedBackup).pipe(Effect.catch(() => fs.copyFile(path, stagedBackup)))
-  })
+  /**
+   * Before the rename: the current file, staged under a fresh temp name (an orphan is cleaned up
+   * like any temp file) and promoted to `.bak.1` only once the new file is in place. Hard-linked
+   * (instant) when it is already 0600 with one link; else, or when linking fails, copied without
+   * ever writing through an existing name (COPYFILE_EXCL) and made 0600.
+   */
+  const stageBackup = (staged: string, linkable: boolean) =>
+    linkable
+      ? fs.link(path, staged).pipe(Effect.catch(() => copyExclusive(path, staged, FILE_MODE)))
+      : copyExclusive(path, staged, FILE_MODE)
 
   /**
    * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
    * file is already saved, so a failure here only costs a backup: it is logged (no contents).
    */
-  const promoteBackup = Effect.gen(function*() {
-    for (let generation = backupCount - 1; generation >= 1; generation--) {
-      yield* fs.rename(backupPath(generation), backupPath(generation + 1)).pipe(
-        Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
+  const promoteBackup = (staged: string) =>
+    Effect.gen(function*() {
+      for (let generation = backupCount - 1; generation >= 1; generation--) {
+        yield* fs.rename(backupPath(generation), backupPath(generation + 1)).pipe(
+          Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
+        )
+      }
+      yield* fs.rename(staged, backupPath(1))
+    }).pipe(
+      Effect.catch((error) =>
+        Effect.andThen(
+          Effect.ignore(fs.remove(staged, { force: true })),
+          Effect.logWarning(`${fileName}: backup rotation failed (${errnoCode(error) ?? error.reason._tag})`)
+        )
       )
-    }
-    yield* fs.rename(stagedBackup, backupPath(1))
-  }).pipe(
-    Effect.catch((error) =>
-      Effect.logWarning(`${fileName}: backup rotation failed (${errnoCode(error) ?? error.reason._tag})`)
     )
-  )
 
   const update = <A, E>(
     f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>
   ): Effect.Effect<A, E | PreferencesStoreError> =>
     exclusive(({ check }) =>
       Effect.gen(function*() {
-        const state = yield* readForWrite
+        const { state, linkable } = yield* readForWrite
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : emptyDocument)
-        const text = serializeDocument(next)
-        if (state._tag === "Valid" && state.text === text) return result
+        const text = serializeSafely(next)
+        if (text !== undefined && state._tag === "Valid" && state.text === text) return result
+        const writable = text === undefined ? { _tag: "Refused" as const, problem: tooDeepToWrite } : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
+        if (writable._tag === "Refused") {
+          return yield* new Corrupted({
+            message: `${fileName} was not saved: ${writable.problem}.`,
+            hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
+          })
+        }
         const keepBackup = state._tag === "Valid" && backupCount > 0
-        yield* writeFileAtomic(path, text, {
+        const staged = tempPathFor(`${path}.bak`)
+        yield* writeFileAtomic(path, writable.bytes, {
           mode: FILE_MODE,
           directoryMode: DIRECTORY_MODE,
-          beforeRename: Effect.andThen(check, keepBackup ? stageBackup : Effect.void)
+          beforeRename: Effect.andThen(check, keepBackup ? stageBackup(staged, linkable) : Effect.void)
         }).pipe(
-          Effect.onError(() => keepBackup ? Effect.ignore(fs.remove(stagedBackup, { force: true })) : Effect.void),
+          Effect.onError(() => keepBackup ? Effect.ignore(fs.remove(staged, { force: true })) : Effect.void),
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
-        if (keepBackup) yield* promoteBackup
-        // What was just written is known to be valid (encoding validated it): the next read of
-        // these bytes reuses it instead of parsing and schema-checking the file again.
-        const written = { _tag: "Valid" as const, document: splitDocument(JSON.parse(text), next.llm), text }
-        lastClassified = { bytes: new TextEncoder().encode(text), state: Effect.succeed(written) }
+        // Uninterruptible: a time budget firing right after the rename must not leave the staged
+        // backup behind under its temp name.
+        if (keepBackup) yield* Effect.uninterruptible(promoteBackup(staged))
+        // What was just written is known to be valid (encoding validated it, checkWritable bounded
+        // it): the next read of these bytes reuses it instead of parsing and checking it again.
+        const written = { _tag: "Valid" as const, document: splitDocument(JSON.parse(text!), next.llm), text: text! }
+        lastClassified = { bytes: writable.bytes, state: Effect.succeed(written) }
         return result
       })
     ).pipe(Effect.withSpan("JsonFilePreferencesStore.update"))
 
-  // Remove temp files left by writers that crashed long ago (never a live writer's file).
-  yield* fs.readDirectory(directory).pipe(
+  // Remove temp files left by writers that crashed long ago (never a live writer's file), and
+  // only in a folder this user may trust.
+  yield* fs.stat(directory).pipe(
+    Effect.flatMap(checkFolder),
+    Effect.andThen(fs.readDirectory(directory)),
     Effect.flatMap((names) =>
       Effect.forEach(names.filter((name) => isTempFileOf(path, name)), (name) => {
         const temp = NodePath.join(directory, name)

@@ -12,6 +12,8 @@ import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import {
   Conflict,
   type LlmConfig,
+  MAX_DOCUMENT_BYTES,
+  MAX_JSON_DEPTH,
   newConfigId,
   type PreferencesDocument,
   PreferencesStore,
@@ -20,11 +22,14 @@ import {
 import { llmConfigStoreContract, preferencesStoreContract, providerId, sampleConfig } from "@fishbowl/domain/testing"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
-import { spawn } from "node:child_process"
+import { spawn, spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
+import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
+import type { FileHandle } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
+import { NodeFiles, type NodeFilesService } from "../src/TrustedFile.ts"
 import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -78,6 +83,24 @@ const errnoFailure = (code: string, method: string, path: string) =>
     pathOrDescriptor: path,
     cause: Object.assign(new Error(`${code}: injected`), { code })
   })
+
+/** Node's file functions for TrustedFile with every descriptor's `read` replaced. */
+const faultyReads = (read: (handle: FileHandle) => Promise<never>): NodeFilesService => {
+  const node = NodeFiles.defaultValue()
+  return {
+    ...node,
+    open: async (path, flags, mode) => {
+      const handle = await node.open(path, flags, mode)
+      return new Proxy(handle, {
+        get: (target, key) => {
+          if (key === "read") return () => read(target)
+          const value: unknown = Reflect.get(target, key, target)
+          return typeof value === "function" ? value.bind(target) : value
+        }
+      })
+    }
+  }
+}
 
 interface ChildResult {
   readonly ok: boolean
@@ -316,8 +339,11 @@ describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error,
         fsSync.chownSync(dataDir, 65534, 65534) // nobody owns the folder, root owns the 0600 file
         fsSync.chmodSync(dataDir, 0o700)
       } else {
-        fsSync.chmodSync(dataDir, 0o755) // root owns the folder, nobody owns the file
+        // nobody owns the folder (the store only trusts its own folder) and the file, but the
+        // folder is r-x even for its owner: nobody can read, not write
         fsSync.chownSync(file, 65534, 65534)
+        fsSync.chownSync(dataDir, 65534, 65534)
+        fsSync.chmodSync(dataDir, 0o555)
       }
     } else if (kind === "unreadable-file") {
       fsSync.chmodSync(file, 0o000)
@@ -378,13 +404,12 @@ describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error,
         const good = yield* openStore(dataDir)
         yield* put(good, withConfigs([sampleConfig("One")]))
         const before = fsSync.readFileSync(prefsFile(dataDir))
-        const store = yield* JsonFilePreferencesStore.make({ dataDir }).pipe(
-          Effect.provide(faultyFileSystem(() => ({
-            readFile: (path) => Effect.fail(errnoFailure("EIO", "readFile", path))
-          })))
-        )
+        // The store reads through TrustedFile (node:fs with O_NOFOLLOW | O_NONBLOCK): the read of
+        // an open descriptor fails with EIO.
+        const store = yield* openStore(dataDir)
+        const failingRead = faultyReads(() => Promise.reject(Object.assign(new Error("EIO: injected"), { code: "EIO" })))
         for (const attempt of [store.load, put(store, (document) => document)]) {
-          const error = yield* Effect.flip(attempt)
+          const error = yield* Effect.flip(attempt.pipe(Effect.provideService(NodeFiles, failingRead)))
           assert.strictEqual(error._tag, "StorageInaccessible")
           assert.include(error.message, "EIO")
         }
@@ -647,4 +672,562 @@ describe("JsonFilePreferencesStore: interruption (time budgets)", () => {
         assert.isBelow(Date.now() - started, 1000)
       })
     ))
+})
+
+// ---------------------------------------------------------------------------------------------
+// The data folder is a trust boundary (TrustedFile). A second account is uid/gid 65534 (nobody):
+// as root, files are CREATED as nobody with setpriv and the store runs as root, or the store runs
+// as nobody (runChild) on what root created.
+
+const NOBODY = 65534
+
+/** Runs `script` with sh as uid/gid 65534; paths are passed in the environment, never quoted into it. */
+const asNobody = (script: string, env: Record<string, string>) => {
+  assert.isTrue(IS_ROOT, "acting as a second account needs root (setpriv); CI runs the tests as root")
+  const result = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "sh", "-c", script], {
+    env: { ...process.env, ...env },
+    encoding: "utf8"
+  })
+  assert.strictEqual(result.status, 0, `as nobody: ${script}: ${result.stderr}`)
+}
+
+const ownerOf = (path: string) => fsSync.lstatSync(path).uid
+
+/** Everything in the folder, with bytes, for "nothing changed" checks. */
+const snapshotOf = (dataDir: string) =>
+  listing(dataDir).map((name) => {
+    const full = NodePath.join(dataDir, name)
+    const info = fsSync.lstatSync(full)
+    return [name, info.mode, info.isFile() ? fsSync.readFileSync(full, "utf8") : info.isSymbolicLink() ? fsSync.readlinkSync(full) : ""] as const
+  })
+
+/** load and update both fail with StorageInaccessible; f is never called. */
+const bothRefused = (store: PreferencesStore["Service"]) =>
+  Effect.gen(function*() {
+    const loadError = yield* Effect.flip(store.load)
+    let called = false
+    const updateError = yield* Effect.flip(store.update((document) => {
+      called = true
+      return Effect.succeed([undefined, document] as const)
+    }))
+    assert.isFalse(called, "f never sees a document read from an untrusted place")
+    assert.strictEqual(loadError._tag, "StorageInaccessible", loadError.message)
+    assert.strictEqual(updateError._tag, "StorageInaccessible", updateError.message)
+    return { loadError, updateError }
+  })
+
+const writeValid = (dataDir: string, mode = 0o600) => {
+  fsSync.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+  fsSync.chmodSync(dataDir, 0o700)
+  fsSync.writeFileSync(prefsFile(dataDir), validText, { mode })
+  fsSync.chmodSync(prefsFile(dataDir), mode)
+}
+
+describe("JsonFilePreferencesStore: the data folder and its files must be the user's own (StrictModes)", () => {
+  for (const mode of [0o777, 0o770, 0o702, 0o720]) {
+    it.live(`a data folder others can write (${mode.toString(8)}): load and update refused with "chmod 700"; nothing read or written`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          writeValid(dataDir)
+          fsSync.chmodSync(dataDir, mode)
+          const before = snapshotOf(dataDir)
+          const { loadError, updateError } = yield* bothRefused(yield* openStore(dataDir))
+          for (const error of [loadError, updateError]) {
+            assert.include(error.message, "can be changed by other accounts")
+            assert.include(error.message, mode.toString(8))
+            assert.include(error.hint, `chmod 700 "${dataDir}"`)
+          }
+          assert.deepStrictEqual(snapshotOf(dataDir), before, "no lock, temp file, backup or quarantine")
+          // The fix named in the hint works.
+          fsSync.chmodSync(dataDir, 0o700)
+          assert.strictEqual((yield* (yield* openStore(dataDir)).load).other["theme"], "dark")
+        })
+      ))
+  }
+
+  it.live("a data folder another account created (uid 65534, even 0700): refused with a chown hint; and the reverse", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const root = NodePath.dirname(dataDir)
+        fsSync.chmodSync(root, 0o777)
+        asNobody(`mkdir -m 700 "$DIR" && printf '%s' "$TEXT" > "$DIR/preferences.json" && chmod 600 "$DIR/preferences.json"`, {
+          DIR: dataDir,
+          TEXT: validText
+        })
+        fsSync.chmodSync(root, 0o755)
+        assert.strictEqual(ownerOf(dataDir), NOBODY)
+        const before = snapshotOf(dataDir)
+        const { loadError, updateError } = yield* bothRefused(yield* openStore(dataDir))
+        for (const error of [loadError, updateError]) {
+          assert.include(error.message, `belongs to another account (uid ${NOBODY})`)
+          assert.include(error.hint, `chown -R root "${dataDir}"`)
+          assert.include(error.hint, `chmod 700 "${dataDir}"`)
+        }
+        assert.deepStrictEqual(snapshotOf(dataDir), before)
+
+        // The reverse: a folder root made (0755, file 0644 so nobody could read it) is not nobody's.
+        const rootMade = NodePath.join(root, "root-made")
+        writeValid(rootMade, 0o644)
+        fsSync.chmodSync(rootMade, 0o755)
+        for (const command of ["load", "update"]) {
+          const result = yield* runChild([rootMade, command], { asNobody: true })
+          assert.strictEqual(result.tag, "StorageInaccessible", JSON.stringify(result))
+          assert.include(result.message, "belongs to another account (uid 0)")
+          assert.include(result.hint, "chown -R")
+        }
+        assert.strictEqual(fsSync.readFileSync(prefsFile(rootMade), "utf8"), validText)
+        assert.deepStrictEqual(listing(rootMade), ["preferences.json"])
+      })
+    ))
+
+  it.live("a preferences.json another account wrote (uid 65534) in our folder: refused with a chown hint, never quarantined", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const root = NodePath.dirname(dataDir)
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        const drop = NodePath.join(root, "drop")
+        fsSync.mkdirSync(drop, { mode: 0o777 })
+        fsSync.chmodSync(drop, 0o777)
+        fsSync.chmodSync(root, 0o755)
+        asNobody(`umask 022 && printf '%s' "$TEXT" > "$DROP/preferences.json"`, { DROP: drop, TEXT: validText })
+        fsSync.renameSync(NodePath.join(drop, "preferences.json"), prefsFile(dataDir)) // keeps its owner
+        assert.strictEqual(ownerOf(prefsFile(dataDir)), NOBODY)
+        const before = snapshotOf(dataDir)
+        const { loadError, updateError } = yield* bothRefused(yield* openStore(dataDir))
+        for (const error of [loadError, updateError]) {
+          assert.include(error.message, `preferences.json belongs to another account (uid ${NOBODY})`)
+          assert.include(error.hint, `chown root "${prefsFile(dataDir)}"`)
+          assert.include(error.hint, `chmod 600 "${prefsFile(dataDir)}"`)
+        }
+        assert.deepStrictEqual(snapshotOf(dataDir), before)
+      })
+    ))
+
+  for (const mode of [0o666, 0o620, 0o602]) {
+    it.live(`a preferences.json others can write (${mode.toString(8)}): refused with "chmod 600"`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          writeValid(dataDir, mode)
+          const before = snapshotOf(dataDir)
+          const { loadError } = yield* bothRefused(yield* openStore(dataDir))
+          assert.include(loadError.message, `mode ${mode.toString(8)}`)
+          assert.include(loadError.hint, `chmod 600 "${prefsFile(dataDir)}"`)
+          assert.deepStrictEqual(snapshotOf(dataDir), before)
+        })
+      ))
+  }
+
+  it.live("a FIFO as preferences.json: refused at once, and no libuv thread is left blocked on it", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        assert.strictEqual(spawnSync("mkfifo", ["-m", "600", prefsFile(dataDir)]).status, 0)
+        const store = yield* openStore(dataDir)
+        const { loadError, updateError } = yield* bothRefused(store)
+        assert.include(loadError.message, "named pipe (FIFO)")
+        assert.include(updateError.message, "named pipe (FIFO)")
+        // More refusals than libuv has threads (4): a blocking open would wedge every later file read.
+        for (let index = 0; index < 8; index++) assert.strictEqual((yield* Effect.flip(store.load))._tag, "StorageInaccessible")
+        const unrelated = yield* Effect.promise(() =>
+          Promise.race([
+            fsSync.promises.readFile(CHILD, "utf8").then(() => "read"),
+            new Promise<string>((resolve) => setTimeout(() => resolve("hung"), 5000).unref())
+          ])
+        )
+        assert.strictEqual(unrelated, "read")
+        assert.isTrue(fsSync.lstatSync(prefsFile(dataDir)).isFIFO(), "left in place")
+      })
+    ))
+
+  it.live("a folder or a socket as preferences.json: refused, left in place", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(prefsFile(dataDir), { recursive: true, mode: 0o700 })
+        fsSync.chmodSync(dataDir, 0o700)
+        const asFolder = yield* bothRefused(yield* openStore(dataDir))
+        assert.include(asFolder.loadError.message, "is a folder, not a regular file")
+        fsSync.rmdirSync(prefsFile(dataDir))
+        const server = NodeNet.createServer()
+        yield* Effect.promise(() => new Promise<void>((resolve) => server.listen(prefsFile(dataDir), resolve)))
+        const asSocket = yield* bothRefused(yield* openStore(dataDir)).pipe(
+          Effect.ensuring(Effect.promise(() => new Promise<void>((resolve) => server.close(() => resolve()))))
+        )
+        assert.include(asSocket.loadError.message, "is a socket")
+      })
+    ))
+
+  it.live("a symbolic link as preferences.json is never followed: refused, its target untouched", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        const target = NodePath.join(NodePath.dirname(dataDir), "elsewhere.json")
+        fsSync.writeFileSync(target, validText, { mode: 0o644 })
+        fsSync.symlinkSync(target, prefsFile(dataDir))
+        const before = snapshotOf(dataDir)
+        const { loadError, updateError } = yield* bothRefused(yield* openStore(dataDir))
+        assert.include(loadError.message, "is a symbolic link")
+        assert.include(updateError.message, "is a symbolic link")
+        assert.include(loadError.hint, `mv "${prefsFile(dataDir)}"`)
+        assert.strictEqual(fsSync.readFileSync(target, "utf8"), validText)
+        assert.strictEqual(modeOf(target), 0o644)
+        assert.deepStrictEqual(snapshotOf(dataDir), before)
+      })
+    ))
+
+  it.live("a data folder that is a link the user made is followed, and what it points to is checked", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const real = NodePath.join(NodePath.dirname(dataDir), "synced")
+        writeValid(real)
+        fsSync.symlinkSync(real, dataDir)
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        assert.strictEqual(JSON.parse(fsSync.readFileSync(prefsFile(real), "utf8")).llm.configs.length, 1)
+        fsSync.chmodSync(real, 0o777)
+        const { loadError } = yield* bothRefused(store)
+        assert.include(loadError.hint, `chmod 700 "${dataDir}"`)
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: links are never followed where it writes; every file it writes is 0600", () => {
+  it.live("links planted at every backup name never redirect a write (the ~/.bashrc attack)", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        const file = prefsFile(dataDir)
+        const victims = ["bak.1", "bak.2", "bak.3", "bak.next", "bak.4"].map((suffix) => {
+          const victim = NodePath.join(NodePath.dirname(dataDir), `victim-${suffix}`)
+          fsSync.writeFileSync(victim, `# victim ${suffix}\n`, { mode: 0o644 })
+          fsSync.symlinkSync(victim, `${file}.${suffix}`)
+          return victim
+        })
+        for (let index = 0; index < 5; index++) {
+          yield* put(store, (document) => ({ ...document, other: { generation: index } }))
+        }
+        for (const victim of victims) {
+          assert.strictEqual(fsSync.readFileSync(victim, "utf8"), `# victim ${NodePath.basename(victim).slice(7)}\n`)
+          assert.strictEqual(modeOf(victim), 0o644)
+        }
+        for (const generation of [1, 2, 3]) {
+          const backup = `${file}.bak.${generation}`
+          assert.isTrue(fsSync.lstatSync(backup).isFile(), `${backup} is a real file now`)
+          assert.strictEqual(modeOf(backup), 0o600)
+          assert.strictEqual(JSON.parse(fsSync.readFileSync(backup, "utf8")).generation, 4 - generation)
+        }
+        assert.deepStrictEqual(leftovers(dataDir), ["preferences.json.bak.next"], "only the planted link, left alone")
+      })
+    ))
+
+  it.live("a backup that is a link (or another account's file) is never read nor restored", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const configs = [sampleConfig("G1"), sampleConfig("G2"), sampleConfig("G3")]
+        for (let generation = 1; generation <= 3; generation++) yield* put(store, withConfigs(configs.slice(0, generation)))
+        const file = prefsFile(dataDir)
+        const evil = NodePath.join(NodePath.dirname(dataDir), "evil.json")
+        fsSync.writeFileSync(evil, serializeDocument({ other: {}, llm: { version: 1, configs: [sampleConfig("Evil")], journal: [] } }))
+        fsSync.rmSync(`${file}.bak.1`)
+        fsSync.symlinkSync(evil, `${file}.bak.1`)
+        fsSync.chownSync(`${file}.bak.2`, NOBODY, NOBODY)
+        fsSync.writeFileSync(file, "{ broken")
+        const error = yield* Effect.flip(store.load)
+        assert.strictEqual(error._tag, "Corrupted")
+        assert.isUndefined(error._tag === "Corrupted" ? error.restoredFrom : "x", "neither .bak.1 (link) nor .bak.2 (nobody's) is used")
+        assert.deepStrictEqual((yield* store.load).llm.configs, [])
+      })
+    ))
+
+  it.live("a 0644 preferences.json: its backup is a 0600 copy (not a hard link keeping 0644); a quarantined 0644 file becomes 0600", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        writeValid(dataDir, 0o644)
+        const file = prefsFile(dataDir)
+        const originalInode = fsSync.statSync(file).ino
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        assert.strictEqual(modeOf(file), 0o600)
+        assert.strictEqual(modeOf(`${file}.bak.1`), 0o600)
+        assert.notStrictEqual(fsSync.statSync(`${file}.bak.1`).ino, originalInode, "copied, not linked")
+        assert.strictEqual(fsSync.readFileSync(`${file}.bak.1`, "utf8"), validText)
+        // A 0600 file with one link is hard-linked (cheap) — the backup is that very file.
+        const currentInode = fsSync.statSync(file).ino
+        yield* put(store, withConfigs([sampleConfig("Two")]))
+        assert.strictEqual(fsSync.statSync(`${file}.bak.1`).ino, currentInode)
+        assert.strictEqual(modeOf(`${file}.bak.1`), 0o600)
+
+        fsSync.writeFileSync(file, "{ broken", { mode: 0o644 })
+        fsSync.chmodSync(file, 0o644)
+        const error = yield* Effect.flip(store.load)
+        assert.strictEqual(error._tag, "Corrupted")
+        const quarantined = error._tag === "Corrupted" ? error.quarantinedAs! : ""
+        assert.strictEqual(fsSync.readFileSync(quarantined, "utf8"), "{ broken")
+        assert.strictEqual(modeOf(quarantined), 0o600)
+        assert.strictEqual(modeOf(file), 0o600)
+        assert.deepStrictEqual(leftovers(dataDir), [])
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+/** `[[[...]]]` nested `depth` levels, built without recursion. */
+const nested = (depth: number): unknown => {
+  let value: unknown = []
+  for (let level = 1; level < depth; level++) value = [value]
+  return value
+}
+
+/** TrustedFile's Node functions, counting the bytes read from files whose name ends with `suffix`. */
+const countingReads = (suffix: string) => {
+  const node = NodeFiles.defaultValue()
+  const counter = { bytes: 0 }
+  const files: NodeFilesService = {
+    ...node,
+    open: async (path, flags, mode) => {
+      const handle = await node.open(path, flags, mode)
+      if (!path.endsWith(suffix)) return handle
+      return new Proxy(handle, {
+        get: (target, key) => {
+          const value: unknown = Reflect.get(target, key, target)
+          if (key !== "read" || typeof value !== "function") return typeof value === "function" ? value.bind(target) : value
+          return async (...args: Array<unknown>) => {
+            const result = await (value as (...a: Array<unknown>) => Promise<{ bytesRead: number }>).apply(target, args)
+            counter.bytes += result.bytesRead
+            return result
+          }
+        }
+      })
+    }
+  }
+  return { files, counter }
+}
+
+describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
+  it.live(`a preferences.json over MAX_DOCUMENT_BYTES is refused from its size, unread: Corrupted, quarantined, restored`, () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const one = sampleConfig("One")
+        yield* put(store, withConfigs([one]))
+        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        const file = prefsFile(dataDir)
+        fsSync.truncateSync(file, 100 * 1024 * 1024) // 100 MB, sparse: the size is what matters
+        const { files, counter } = countingReads("preferences.json")
+        const error = yield* Effect.flip(store.load.pipe(Effect.provideService(NodeFiles, files)))
+        assert.strictEqual(error._tag, "Corrupted")
+        if (error._tag !== "Corrupted") return
+        assert.strictEqual(counter.bytes, 0, "not one byte of the big file was read")
+        assert.include(error.message, `${100 * 1024 * 1024} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes allowed`)
+        assert.include(error.hint, "another program wrote")
+        assert.strictEqual(error.restoredFrom, `${file}.bak.1`)
+        assert.strictEqual(fsSync.statSync(error.quarantinedAs!).size, 100 * 1024 * 1024)
+        assert.strictEqual(modeOf(error.quarantinedAs!), 0o600)
+        assert.deepStrictEqual((yield* store.load).llm.configs, [one])
+      })
+    ))
+
+  it.live("nested 5,000 deep: Corrupted (never a stack overflow), quarantined, restored; later updates work", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        const one = sampleConfig("One")
+        yield* put(store, withConfigs([one]))
+        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        const deepText = `{"theme":"dark","deep":${"[".repeat(5000)}${"]".repeat(5000)}}`
+        fsSync.writeFileSync(prefsFile(dataDir), deepText)
+        for (const attempt of [store.load, put(store, (document) => document)]) {
+          const error = yield* Effect.flip(attempt)
+          assert.strictEqual(error._tag, "Corrupted")
+          assert.include(error.message, `nests deeper than ${MAX_JSON_DEPTH} levels`)
+          if (error._tag === "Corrupted") assert.strictEqual(fsSync.readFileSync(error.quarantinedAs!, "utf8"), deepText)
+          fsSync.writeFileSync(prefsFile(dataDir), deepText) // again, for update
+        }
+        fsSync.rmSync(prefsFile(dataDir))
+        yield* put(store, withConfigs([sampleConfig("Three")]))
+        assert.deepStrictEqual((yield* store.load).llm.configs.map((config) => config.name), ["Three"])
+      })
+    ))
+
+  it.live(`exactly ${MAX_JSON_DEPTH} levels is read; ${MAX_JSON_DEPTH + 1} is Corrupted`, () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        // The top-level object is level 1, so a setting of depth-1 levels makes the document `depth` deep.
+        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(MAX_JSON_DEPTH - 1) }))
+        const store = yield* openStore(dataDir)
+        assert.deepStrictEqual((yield* store.load).other["deep"], nested(MAX_JSON_DEPTH - 1))
+        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(MAX_JSON_DEPTH) }))
+        assert.strictEqual((yield* Effect.flip(store.load))._tag, "Corrupted")
+      })
+    ))
+
+  for (const depth of [5000, MAX_JSON_DEPTH]) {
+    it.live(`an update writing a setting ${depth} deep fails with Corrupted, writes nothing; the next update works`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          const store = yield* openStore(dataDir)
+          yield* put(store, withConfigs([sampleConfig("One")]))
+          yield* put(store, withConfigs([sampleConfig("Two")]))
+          const before = snapshotOf(dataDir)
+          const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { deep: nested(depth) } })))
+          assert.strictEqual(error._tag, "Corrupted")
+          assert.include(error.message, "preferences.json was not saved")
+          assert.include(error.message, `nests deeper than ${MAX_JSON_DEPTH} levels`)
+          assert.include(error.hint, "Nothing was changed")
+          assert.deepStrictEqual(snapshotOf(dataDir), before)
+          yield* put(store, (document) => ({ ...document, other: { fine: nested(10) } }))
+          assert.deepStrictEqual((yield* openStore(dataDir).pipe(Effect.flatMap((fresh) => fresh.load))).other, { fine: nested(10) })
+        })
+      ))
+  }
+
+  it.live("an update that would write more than MAX_DOCUMENT_BYTES fails with Corrupted, writes nothing", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        const before = snapshotOf(dataDir)
+        const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { big: "x".repeat(MAX_DOCUMENT_BYTES) } })))
+        assert.strictEqual(error._tag, "Corrupted")
+        assert.include(error.message, `more than the ${MAX_DOCUMENT_BYTES} bytes allowed`)
+        assert.deepStrictEqual(snapshotOf(dataDir), before)
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
+  const duplicateCases: ReadonlyArray<{ readonly name: string; readonly configs: () => ReadonlyArray<LlmConfig>; readonly problem: string }> = [
+    {
+      name: "two configurations with one id",
+      configs: () => {
+        const first = sampleConfig("First")
+        return [first, { ...sampleConfig("Second"), id: first.id }]
+      },
+      problem: "same id"
+    },
+    {
+      name: "two configurations whose names differ only in case",
+      configs: () => [sampleConfig("Work"), sampleConfig("WORK")],
+      problem: "same name"
+    },
+    {
+      name: "two configurations whose names differ only in Unicode normalisation",
+      configs: () => [sampleConfig("Caf\u00e9"), sampleConfig("Cafe\u0301")],
+      problem: "same name"
+    }
+  ]
+  for (const duplicate of duplicateCases) {
+    it.live(`${duplicate.name} in the file: Corrupted, quarantined, the last good copy restored — never accepted`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          const store = yield* openStore(dataDir)
+          const good = sampleConfig("Good")
+          yield* put(store, withConfigs([good]))
+          yield* put(store, withConfigs([good, sampleConfig("Other")]))
+          const text = serializeDocument({ other: {}, llm: { version: 1, configs: duplicate.configs(), journal: [] } })
+          fsSync.writeFileSync(prefsFile(dataDir), text)
+          const error = yield* Effect.flip(store.load)
+          assert.strictEqual(error._tag, "Corrupted")
+          if (error._tag !== "Corrupted") return
+          assert.include(error.message, duplicate.problem)
+          assert.strictEqual(fsSync.readFileSync(error.quarantinedAs!, "utf8"), text)
+          assert.strictEqual(error.restoredFrom, `${prefsFile(dataDir)}.bak.1`)
+          assert.deepStrictEqual((yield* store.load).llm.configs, [good])
+        })
+      ))
+
+    it.live(`an update writing ${duplicate.name}: Corrupted, nothing written`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          const store = yield* openStore(dataDir)
+          yield* put(store, withConfigs([sampleConfig("Good")]))
+          const before = snapshotOf(dataDir)
+          const error = yield* Effect.flip(put(store, withConfigs(duplicate.configs())))
+          assert.strictEqual(error._tag, "Corrupted")
+          assert.include(error.message, duplicate.problem)
+          assert.include(error.message, "was not saved")
+          assert.deepStrictEqual(snapshotOf(dataDir), before)
+        })
+      ))
+  }
+})
+
+// ---------------------------------------------------------------------------------------------
+
+describe("JsonFilePreferencesStore: lock edge cases", () => {
+  it.live("a lock folder dated in the future (clock set back after a crash) is taken over at once, not waited out", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        const lock = `${prefsFile(dataDir)}.lock`
+        fsSync.mkdirSync(lock)
+        const future = new Date(Date.now() + 60 * 60 * 1000)
+        fsSync.utimesSync(lock, future, future)
+        const store = yield* openStore(dataDir) // waits up to 7000 ms for a live lock
+        const started = Date.now()
+        yield* put(store, withConfigs([sampleConfig("One")]))
+        assert.isBelow(Date.now() - started, 2000, "taken over, not waited for")
+        assert.strictEqual((yield* store.load).llm.configs.length, 1)
+        assert.isFalse(fsSync.existsSync(lock))
+      })
+    ))
+
+  it.live("a future-dated lock that cannot be removed (not empty) is a clear StorageInaccessible at once", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        fsSync.mkdirSync(dataDir, { mode: 0o700 })
+        const lock = `${prefsFile(dataDir)}.lock`
+        fsSync.mkdirSync(lock)
+        fsSync.writeFileSync(NodePath.join(lock, "something"), "")
+        const future = new Date(Date.now() + 60 * 60 * 1000)
+        fsSync.utimesSync(lock, future, future)
+        const started = Date.now()
+        const error = yield* Effect.flip(put(yield* openStore(dataDir), withConfigs([])))
+        assert.isBelow(Date.now() - started, 2000)
+        assert.strictEqual(error._tag, "StorageInaccessible")
+        assert.include(error.message, "dated in the future")
+        assert.include(error.hint, `rm -r "${lock}"`)
+        assert.isTrue(fsSync.existsSync(NodePath.join(lock, "something")))
+      })
+    ))
+
+  const notLocks: ReadonlyArray<{ readonly name: string; readonly make: (lock: string, outside: string) => void }> = [
+    { name: "a regular file", make: (lock) => fsSync.writeFileSync(lock, "not a lock") },
+    {
+      name: "a link to a folder elsewhere (old mtime)",
+      make: (lock, outside) => {
+        fsSync.mkdirSync(outside)
+        const old = new Date(Date.now() - 60_000)
+        fsSync.utimesSync(outside, old, old)
+        fsSync.symlinkSync(outside, lock)
+      }
+    },
+    { name: "a link to a fresh folder elsewhere", make: (lock, outside) => (fsSync.mkdirSync(outside), fsSync.symlinkSync(outside, lock)) },
+    { name: "a dangling link", make: (lock, outside) => fsSync.symlinkSync(outside, lock) },
+    { name: "a FIFO", make: (lock) => assert.strictEqual(spawnSync("mkfifo", [lock]).status, 0) }
+  ]
+  for (const notLock of notLocks) {
+    it.live(`${notLock.name} at the lock path is not a lock: removed (never followed), the update succeeds`, () =>
+      withDataDir((dataDir) =>
+        Effect.gen(function*() {
+          fsSync.mkdirSync(dataDir, { mode: 0o700 })
+          const lock = `${prefsFile(dataDir)}.lock`
+          const outside = NodePath.join(NodePath.dirname(dataDir), "outside")
+          notLock.make(lock, outside)
+          const started = Date.now()
+          yield* put(yield* openStore(dataDir), withConfigs([sampleConfig("One")]))
+          assert.isBelow(Date.now() - started, 2000)
+          assert.throws(() => fsSync.lstatSync(lock), /ENOENT/, "nothing left at the lock path")
+          assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
+          if (fsSync.existsSync(outside)) assert.isTrue(fsSync.statSync(outside).isDirectory(), "the link's target is untouched")
+        })
+      ))
+  }
 })

@@ -54,6 +54,12 @@ export const nameKey = (name: string): string => {
   return current
 }
 
+/**
+ * The name identity every version of the store has kept unique (case-insensitive, NFC). A stored
+ * document with two names equal by it is damaged; one with two lookalikes is merely old.
+ */
+export const storedNameKey = (name: string): string => name.trim().normalize("NFC").toLowerCase()
+
 // ---------------------------------------------------------------------------------------------
 // keys
 

@@ -4,6 +4,7 @@
  */
 import { Schema } from "effect"
 import { ConfigId, ProviderId } from "./Ids.ts"
+import { storedNameKey } from "./Canonical.ts"
 import { LlmConfig, Timestamp } from "./LlmConfig.ts"
 
 /** Current layout version of the `llm` section; a larger number on disk was written by a newer app. */
@@ -71,6 +72,28 @@ export const documentShapeProblem = (json: unknown): string | undefined => {
   const version = (llm as Record<string, unknown>)["version"]
   if (typeof version === "number" && version > LLM_SECTION_VERSION) {
     return `the llm section has version ${version}, written by a newer Fishbowl (this one reads ${LLM_SECTION_VERSION})`
+  }
+  return undefined
+}
+
+/**
+ * Why a decoded `llm` section cannot be used as a whole, or undefined. Each configuration is
+ * checked by the schema; this checks what no single entry can: two configurations with one id
+ * (`remove` would drop both and orphan a key) or one name (names are unique per store). Names are
+ * compared by `storedNameKey`, the rule every version of the store has enforced: the stricter
+ * `nameKey` (lookalikes are one name) decides new names only, so a file written under the older
+ * rule ("Home" beside "Horne") is never quarantined for a rule it could not know.
+ * Never echoes ids or names: problems are fixed phrases.
+ */
+export const llmSectionProblem = (section: LlmSection): string | undefined => {
+  const ids = new Set<string>()
+  const names = new Set<string>()
+  for (const config of section.configs) {
+    if (ids.has(config.id)) return "two configurations have the same id"
+    ids.add(config.id)
+    const key = storedNameKey(config.name)
+    if (names.has(key)) return "two configurations have the same name"
+    names.add(key)
   }
   return undefined
 }

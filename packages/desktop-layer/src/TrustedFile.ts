@@ -1,0 +1,366 @@
+/**
+ * The data folder is a trust boundary, in the spirit of ssh's StrictModes and git's
+ * safe.directory: before Fishbowl reads or writes there, the folder and every file it opens must
+ * be owned by the current user, not writable by group or others, and of the expected type (a
+ * regular file, never a FIFO, device, socket, folder or symbolic link). Another account that can
+ * write the folder could otherwise point a configuration's base URL at its own server (and be
+ * handed the key), or plant a link that makes the next write overwrite a file of its choosing.
+ *
+ * One rule (`trustProblem`), used by the store before every read and write and by diagnostics.
+ * Files are opened with O_NOFOLLOW (a link is refused, never followed) and O_NONBLOCK (opening a
+ * FIFO returns at once instead of blocking a libuv thread forever), then checked with fstat on the
+ * open descriptor, so the check and the read see the same file. Reads stop at a size bound taken
+ * from fstat: an oversized file is refused without reading it.
+ *
+ * Platforms:
+ * - Linux, macOS (and other Unix): as above. macOS ACLs are not inspected (a folder in the user's
+ *   Library is private by default).
+ * - Windows: there are no POSIX owners or modes (Node reports uid 0 and 0o666), so owner and mode
+ *   are not checked — the data folder is in the user's profile (`%APPDATA%`), which the profile's
+ *   ACLs keep private. The type check still applies, and links (symlinks, junctions) are refused
+ *   with an lstat before opening, since O_NOFOLLOW does not exist there.
+ *
+ * The data folder itself may be a symbolic link the user made (e.g. into a synced folder): it is
+ * followed, and what it points to is checked. Parent folders are not checked.
+ *
+ * Node's `fs` is used directly because Effect's FileSystem has no O_NONBLOCK; the functions come
+ * from the `NodeFiles` reference so tests can inject failures (EIO) without touching the disk.
+ */
+import { StorageInaccessible } from "@fishbowl/domain"
+import { Context, Effect, type FileSystem } from "effect"
+import * as PlatformError from "effect/PlatformError"
+import * as NodeFs from "node:fs"
+import * as NodeFsPromises from "node:fs/promises"
+import * as NodeOs from "node:os"
+import * as NodePath from "node:path"
+
+// ---------------------------------------------------------------------------------------------
+// The rule
+
+export type EntryKind = "file" | "directory" | "symlink" | "fifo" | "socket" | "device" | "unknown"
+
+/** What the rule looks at: from `lstat`/`fstat` (Node) or Effect's `File.Info`. */
+export interface EntryInfo {
+  readonly kind: EntryKind
+  readonly uid: number | undefined
+  readonly mode: number
+}
+
+export interface TrustProblem {
+  readonly message: string
+  readonly hint: string
+}
+
+const KIND_NAMES: Record<EntryKind, string> = {
+  file: "a regular file",
+  directory: "a folder",
+  symlink: "a symbolic link",
+  fifo: "a named pipe (FIFO)",
+  socket: "a socket",
+  device: "a device",
+  unknown: "not a regular file"
+}
+
+const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
+
+const userName = (uid: number): string => {
+  try {
+    return NodeOs.userInfo().username
+  } catch {
+    return String(uid) // no passwd entry: chown takes the number
+  }
+}
+
+/**
+ * Why `entry` at `path` must not be trusted as the data folder (`expected: "directory"`) or as one
+ * of its files, or undefined when it may be. Hints name the exact command that fixes it.
+ */
+export const trustProblem = (
+  path: string,
+  expected: "directory" | "file",
+  entry: EntryInfo,
+  options: { readonly platform?: NodeJS.Platform; readonly uid?: number | undefined } = {}
+): TrustProblem | undefined => {
+  const what = expected === "directory" ? `The data folder ${path}` : `${NodePath.basename(path)}`
+  if (entry.kind !== expected) {
+    return {
+      message: expected === "directory"
+        ? `${what} is ${KIND_NAMES[entry.kind]}, not a folder`
+        : `${what} in the data folder is ${KIND_NAMES[entry.kind]}, not a regular file; Fishbowl does not ${
+          entry.kind === "symlink" ? "follow links there" : "read or replace it"
+        }`,
+      hint: expected === "directory"
+        ? `Move it away (mv "${path}" "${path}.moved") or set FISHBOWL_DATA_DIR to a folder of yours. Nothing was changed.`
+        : `Move it out of the data folder (mv "${path}" ~/)${
+          NodePath.basename(path) === "preferences.json"
+            ? `, then restore the last good copy if you need it (cp "${path}.bak.1" "${path}")`
+            : ""
+        }. Nothing was changed.`
+    }
+  }
+  const platform = options.platform ?? process.platform
+  const uid = options.uid ?? process.getuid?.()
+  if (platform === "win32" || uid === undefined) return undefined
+  const chmod = expected === "directory" ? `chmod 700 "${path}"` : `chmod 600 "${path}"`
+  if (entry.uid !== uid) {
+    return {
+      message: `${what} belongs to another account (uid ${entry.uid}), so that account could change what Fishbowl reads`,
+      hint: `If it is yours, check its contents, then run: sudo chown ${
+        expected === "directory" ? "-R " : ""
+      }${userName(uid)} "${path}" && ${chmod}. Otherwise set FISHBOWL_DATA_DIR to a folder of your own. Nothing was changed.`
+    }
+  }
+  if ((entry.mode & 0o022) !== 0) {
+    return {
+      message: `${what} can be changed by other accounts (mode ${octal(entry.mode)})`,
+      hint: `Run: ${chmod}. Nothing was changed.`
+    }
+  }
+  return undefined
+}
+
+/** The problem as the store reports it. */
+export const untrusted = (problem: TrustProblem): StorageInaccessible => new StorageInaccessible(problem)
+
+const kindOfStats = (stats: NodeFs.Stats): EntryKind =>
+  stats.isFile()
+    ? "file"
+    : stats.isDirectory()
+    ? "directory"
+    : stats.isSymbolicLink()
+    ? "symlink"
+    : stats.isFIFO()
+    ? "fifo"
+    : stats.isSocket()
+    ? "socket"
+    : stats.isBlockDevice() || stats.isCharacterDevice()
+    ? "device"
+    : "unknown"
+
+export const entryOfStats = (stats: NodeFs.Stats): EntryInfo => ({ kind: kindOfStats(stats), uid: stats.uid, mode: stats.mode })
+
+const KIND_OF_TYPE: Record<FileSystem.File.Type, EntryKind> = {
+  File: "file",
+  Directory: "directory",
+  SymbolicLink: "symlink",
+  FIFO: "fifo",
+  Socket: "socket",
+  BlockDevice: "device",
+  CharacterDevice: "device",
+  Unknown: "unknown"
+}
+
+export const entryOfInfo = (info: FileSystem.File.Info): EntryInfo => ({
+  kind: KIND_OF_TYPE[info.type],
+  uid: info.uid._tag === "Some" ? info.uid.value : undefined,
+  mode: info.mode
+})
+
+// ---------------------------------------------------------------------------------------------
+// Node's file functions (a reference, so tests can inject failures)
+
+export interface NodeFilesService {
+  readonly open: (path: string, flags: number, mode?: number) => Promise<NodeFsPromises.FileHandle>
+  readonly lstat: (path: string) => Promise<NodeFs.Stats>
+  readonly stat: (path: string) => Promise<NodeFs.Stats>
+  readonly copyFile: (from: string, to: string, mode: number) => Promise<void>
+  readonly unlink: (path: string) => Promise<void>
+  readonly rmdir: (path: string) => Promise<void>
+}
+
+export const NodeFiles = Context.Reference<NodeFilesService>("@fishbowl/desktop-layer/TrustedFile/NodeFiles", {
+  defaultValue: () => ({
+    open: (path, flags, mode) => NodeFsPromises.open(path, flags, mode),
+    lstat: (path) => NodeFsPromises.lstat(path),
+    stat: (path) => NodeFsPromises.stat(path),
+    copyFile: (from, to, mode) => NodeFsPromises.copyFile(from, to, mode),
+    unlink: (path) => NodeFsPromises.unlink(path),
+    rmdir: (path) => NodeFsPromises.rmdir(path)
+  })
+})
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = NodeFs.constants
+/** Read-only, never through a link, never blocking on a FIFO, never becoming a controlling tty. */
+const SAFE_READ_FLAGS = O_RDONLY | (O_NOFOLLOW ?? 0) | (O_NONBLOCK ?? 0) | (O_NOCTTY ?? 0)
+const HAS_NOFOLLOW = process.platform !== "win32" && typeof O_NOFOLLOW === "number" && O_NOFOLLOW !== 0
+
+const codeOf = (error: unknown): string | undefined => {
+  const code = typeof error === "object" && error !== null ? (error as { readonly code?: unknown }).code : undefined
+  return typeof code === "string" ? code : undefined
+}
+
+/** A Node errno failure as the PlatformError Effect's own FileSystem would give (errnoCode reads it back). */
+export const toPlatformError = (method: string, path: string) => (error: unknown): PlatformError.PlatformError => {
+  const code = codeOf(error)
+  return PlatformError.systemError({
+    _tag: code === "ENOENT"
+      ? "NotFound"
+      : code === "EACCES" || code === "EPERM"
+      ? "PermissionDenied"
+      : code === "EEXIST"
+      ? "AlreadyExists"
+      : "Unknown",
+    module: "FileSystem",
+    method,
+    pathOrDescriptor: path,
+    cause: error
+  })
+}
+
+const tryFs = <A>(
+  method: string,
+  path: string,
+  run: (files: NodeFilesService) => Promise<A>
+): Effect.Effect<A, PlatformError.PlatformError> =>
+  Effect.gen(function*() {
+    const files = yield* NodeFiles
+    return yield* Effect.tryPromise({ try: () => run(files), catch: toPlatformError(method, path) })
+  })
+
+/** O_NOFOLLOW reports a link as ELOOP (Linux, macOS) or EMLINK (FreeBSD). */
+const isLinkRefusal = (error: unknown) => {
+  const code = codeOf(error)
+  return code === "ELOOP" || code === "EMLINK"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+export type TrustedRead =
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Untrusted"; readonly problem: TrustProblem }
+  | { readonly _tag: "TooLarge"; readonly bytes: number }
+  | {
+    readonly _tag: "Read"
+    readonly bytes: Uint8Array
+    /** Mode and link count of the file read (a hard link to it shares them). */
+    readonly mode: number
+    readonly nlink: number
+  }
+
+const symlinkRead = (path: string): TrustedRead => ({
+  _tag: "Untrusted",
+  problem: trustProblem(path, "file", { kind: "symlink", uid: undefined, mode: 0 })!
+})
+
+/**
+ * Reads `path` if it is a file this user may trust (see the module comment), at most `maxBytes`:
+ * a larger file is reported as TooLarge without being read. Never follows a link, never blocks.
+ */
+export const readTrusted = (
+  path: string,
+  maxBytes: number,
+  /** The data folder holding `path`, checked too (at the same time as the file is opened). */
+  folder?: string
+): Effect.Effect<TrustedRead, PlatformError.PlatformError> =>
+  tryFs("readFile", path, async (files): Promise<TrustedRead> => {
+    if (folder === undefined) return readFileOf(files, path, maxBytes)
+    const [folderStats, read] = await Promise.allSettled([files.stat(folder), readFileOf(files, path, maxBytes)])
+    if (folderStats.status === "rejected") {
+      if (codeOf(folderStats.reason) === "ENOENT") return { _tag: "Missing" }
+      throw folderStats.reason
+    }
+    const problem = trustProblem(folder, "directory", entryOfStats(folderStats.value))
+    if (problem !== undefined) return { _tag: "Untrusted", problem }
+    if (read.status === "rejected") throw read.reason
+    return read.value
+  })
+
+const readFileOf = async (files: NodeFilesService, path: string, maxBytes: number): Promise<TrustedRead> => {
+    if (!HAS_NOFOLLOW) {
+      const stats = await files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
+      if (stats === undefined) return { _tag: "Missing" }
+      if (stats.isSymbolicLink()) return symlinkRead(path)
+    }
+    let handle: NodeFsPromises.FileHandle
+    try {
+      handle = await files.open(path, SAFE_READ_FLAGS)
+    } catch (error) {
+      if (codeOf(error) === "ENOENT") return { _tag: "Missing" }
+      if (isLinkRefusal(error)) return symlinkRead(path)
+      if (codeOf(error) === "ENXIO") {
+        // A socket (or a device without a driver) cannot be opened at all: say what it is.
+        const entry = entryOfStats(await files.lstat(path))
+        const problem = trustProblem(path, "file", entry)
+        if (problem !== undefined) return { _tag: "Untrusted", problem }
+      }
+      throw error
+    }
+    try {
+      const stats = await handle.stat()
+      const problem = trustProblem(path, "file", entryOfStats(stats))
+      if (problem !== undefined) return { _tag: "Untrusted", problem }
+      if (stats.size > maxBytes) return { _tag: "TooLarge", bytes: stats.size }
+      // Read what fstat reported: the store's files are replaced by rename, never grown in place.
+      const bytes = new Uint8Array(stats.size)
+      let filled = 0
+      while (filled < bytes.length) {
+        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled)
+        if (bytesRead === 0) break
+        filled += bytesRead
+      }
+      return { _tag: "Read", bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode: stats.mode, nlink: stats.nlink }
+    } finally {
+      await handle.close()
+    }
+}
+
+/**
+ * What is at `path`, for diagnostics: `stat` for the data folder (a link the user made to it is
+ * followed, as the store does), `lstat` for a file in it (never followed). Undefined when missing.
+ */
+export const inspectEntry = (
+  path: string,
+  expected: "directory" | "file"
+): Effect.Effect<{ readonly entry: EntryInfo; readonly problem: TrustProblem | undefined } | undefined, PlatformError.PlatformError> =>
+  tryFs("stat", path, async () => {
+    try {
+      const stats = expected === "directory" ? await NodeFsPromises.stat(path) : await NodeFsPromises.lstat(path)
+      const entry = entryOfStats(stats)
+      return { entry, problem: trustProblem(path, expected, entry) }
+    } catch (error) {
+      if (codeOf(error) === "ENOENT") return undefined
+      throw error
+    }
+  })
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+/**
+ * Sets the mode of the regular file at `path` through a descriptor opened without following
+ * links (a link or a non-file there is left alone and reported). No-op on Windows.
+ */
+export const restrictMode = (path: string, mode: number): Effect.Effect<void, PlatformError.PlatformError> =>
+  process.platform === "win32" ? Effect.void : tryFs("chmod", path, async (files) => {
+    const handle = await files.open(path, SAFE_READ_FLAGS)
+    try {
+      const stats = await handle.stat()
+      if (!stats.isFile()) throw Object.assign(new Error(`${NodePath.basename(path)} is not a regular file`), { code: "EINVAL" })
+      if ((stats.mode & 0o7777) !== mode) await handle.chmod(mode)
+    } finally {
+      await handle.close()
+    }
+  })
+
+/**
+ * Copies `from` to a name that must not exist yet (COPYFILE_EXCL: an existing file or a planted
+ * link there makes it fail instead of being written through), then sets `mode`.
+ */
+export const copyExclusive = (from: string, to: string, mode: number): Effect.Effect<void, PlatformError.PlatformError> =>
+  tryFs("copyFile", to, (files) => files.copyFile(from, to, NodeFs.constants.COPYFILE_EXCL)).pipe(
+    Effect.andThen(restrictMode(to, mode))
+  )
+
+/** lstat, undefined when missing. */
+export const lstatEntry = (path: string): Effect.Effect<NodeFs.Stats | undefined, PlatformError.PlatformError> =>
+  tryFs("stat", path, (files) =>
+    files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
+
+/** Removes a non-folder entry (unlink never follows a link and never removes a folder). Missing is fine. */
+export const unlinkEntry = (path: string): Effect.Effect<void, PlatformError.PlatformError> =>
+  tryFs("remove", path, (files) => files.unlink(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
+
+/** Removes an empty folder. Missing is fine. */
+export const removeEmptyDirectory = (path: string): Effect.Effect<void, PlatformError.PlatformError> =>
+  tryFs("remove", path, (files) => files.rmdir(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
