@@ -3,7 +3,7 @@
  * imports only, nothing from effect reaches the bundle) and a call wrapper that turns a rejected
  * IPC promise into the same `{ ok: false, error }` shape as every other failure.
  */
-import type { IpcError, LlmConfigsBridge, ProviderDefinition } from "@fishbowl/domain"
+import type { IpcError, LateOutcome, LlmConfigsBridge, ProviderDefinition } from "@fishbowl/domain"
 
 declare const __FISHBOWL_PROVIDERS__: ReadonlyArray<ProviderDefinition>
 
@@ -17,6 +17,8 @@ type Success<R> = Awaited<R> extends infer Result ? Result extends { readonly ok
 
 export type LlmConfigView = Success<ReturnType<LlmConfigsBridge["get"]>>
 export type StoreStatusView = Success<ReturnType<LlmConfigsBridge["status"]>>
+export type DiagnosticsView = Success<ReturnType<LlmConfigsBridge["diagnose"]>>
+export type NoticeView = StoreStatusView["notices"][number]
 export type CreateRequest = Parameters<LlmConfigsBridge["create"]>[0]
 export type UpdateRequest = Parameters<LlmConfigsBridge["update"]>[0]
 export type Patch = UpdateRequest["patch"]
@@ -46,5 +48,54 @@ export const invoke = async <A>(call: (api: LlmConfigsBridge) => Promise<Outcome
     return result !== null && typeof result === "object" && "ok" in result ? result : { ok: false, error: unreachable() }
   } catch {
     return { ok: false, error: unreachable() }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// late outcomes (see main/LateOutcomes.ts)
+
+const early = new Map<string, unknown>()
+const waiting = new Map<string, (result: unknown) => void>()
+
+/** Starts listening for late outcomes; call once, before the first call. */
+export const listenForLateOutcomes = () => {
+  bridge()?.onSettled((outcome: LateOutcome) => {
+    const waiter = waiting.get(outcome.requestId)
+    if (waiter !== undefined) {
+      waiting.delete(outcome.requestId)
+      waiter(outcome.result)
+      return
+    }
+    // The event can overtake the Timeout answer it belongs to: keep it for a while.
+    early.set(outcome.requestId, outcome.result)
+    window.setTimeout(() => early.delete(outcome.requestId), 60_000)
+  })
+}
+
+const asOutcome = <A>(result: unknown): Outcome<A> =>
+  result !== null && typeof result === "object" && "ok" in result ? result as Outcome<A> : { ok: false, error: unreachable() }
+
+/**
+ * Like `invoke`, but a call that missed its time budget is not reported as failed: `onWaiting`
+ * is told (so the page can say why it waits) and the call resolves with the operation's real
+ * outcome when main sends it. Only a real failure reaches the caller as an error.
+ */
+export const invokePatiently = async <A>(
+  call: (api: LlmConfigsBridge) => Promise<Outcome<A>>,
+  onWaiting: (waiting: boolean) => void
+): Promise<Outcome<A>> => {
+  const first = await invoke(call)
+  if (first.ok || first.error._tag !== "Timeout" || first.error.requestId === undefined) return first
+  const requestId = first.error.requestId
+  if (early.has(requestId)) {
+    const result = early.get(requestId)
+    early.delete(requestId)
+    return asOutcome<A>(result)
+  }
+  onWaiting(true)
+  try {
+    return asOutcome<A>(await new Promise<unknown>((resolve) => waiting.set(requestId, resolve)))
+  } finally {
+    onWaiting(false)
   }
 }
