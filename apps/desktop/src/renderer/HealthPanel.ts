@@ -213,7 +213,7 @@ export class HealthPanel {
       window.setTimeout(() => cancel.focus(), 0)
       return item
     }
-    const ask = h("button", { type: "button", class: "button small", "aria-label": `Restore the backup saved ${formatDate(backup.modifiedAt)}` }, "Restore this backup")
+    const ask = h("button", { type: "button", class: "button small", "aria-label": `Restore this backup, saved ${formatDate(backup.modifiedAt)}` }, "Restore this backup")
     ask.addEventListener("click", () => {
       this.confirming = backup.name
       this.render()

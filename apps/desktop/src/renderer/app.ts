@@ -78,7 +78,8 @@ const outcome = async <A>(
   const result = await invokePatiently(call, onWaiting)
   if (!result.ok && noticeError(result.error)) {
     void refresh()
-    lockedBanner().querySelector<HTMLElement>("button, .banner-title")?.focus()
+    const banner = lockedBanner()
+    ;(banner.querySelector<HTMLElement>("button") ?? banner.querySelector<HTMLElement>(".banner-title"))?.focus()
     return { ...result, shown: true as const }
   }
   // The problem in the banner is over once a change goes through (e.g. unlocked in the system's prompt).
