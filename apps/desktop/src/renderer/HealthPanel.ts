@@ -37,7 +37,7 @@ const keyStateWords: Record<KeyCheck["state"], string> = {
 
 const formatDate = (iso: string) => {
   const date = new Date(iso)
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })
 }
 
 const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`

@@ -64,6 +64,8 @@ const announce = (text: string) => {
 const noticeError = (error: WireError): boolean => {
   if (!pageLevelTags.has(error._tag)) return false
   showProblemBanner(error)
+  // The health panel must not say "everything looks right" beside it.
+  void health.load()
   return true
 }
 
@@ -160,8 +162,7 @@ const renderStatus = (status: StoreStatusView) => {
   const { secretStore } = status
   const banner = statusBanner()
   const sessionOnly = secretStore.tier === "session"
-  const interrupted = status.pendingIntents > 0
-  const needsAttention = secretStore.tier !== "keychain" || interrupted
+  const needsAttention = secretStore.tier !== "keychain"
   banner.className = `banner ${sessionOnly ? "banner-warning" : needsAttention ? "banner-caution" : "banner-ok"}`
   banner.dataset["tier"] = secretStore.tier
   replaceChildren(
@@ -171,8 +172,6 @@ const renderStatus = (status: StoreStatusView) => {
       { class: "banner-body" },
       h("p", { class: "banner-title" }, "Key storage: ", h("span", { class: "tier" }, tierLabels[secretStore.tier])),
       h("p", {}, tierExplanations[secretStore.tier]),
-      interrupted &&
-        h("p", {}, `${status.pendingIntents === 1 ? "One change was" : `${status.pendingIntents} changes were`} interrupted; Storage health can finish them.`),
       needsAttention && h("p", {}, h("a", { href: "#health-heading", class: "banner-link" }, "How to fix this in Storage health"))
     )
   )
