@@ -122,6 +122,8 @@ const start = async () => {
 }
 
 app.setName("Fishbowl")
+// Every renderer sandboxed, even one a bug might create without the window's webPreferences.
+app.enableSandbox()
 app.on("window-all-closed", () => {
   if (process.platform !== "darwin") app.quit()
 })

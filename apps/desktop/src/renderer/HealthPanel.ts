@@ -59,7 +59,7 @@ export class HealthPanel {
   /** Reads the report (and backups) again; `probe` also writes, reads and deletes a test entry. */
   async load(options?: { readonly probe?: boolean }) {
     const [report, backups] = await Promise.all([
-      invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting)),
+      invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting), { retry: options?.probe !== true }),
       invoke((api) => api.backups())
     ])
     if (report.ok) {

@@ -479,7 +479,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
 const read = async <A>(call: Parameters<typeof invoke<A>>[0]): Promise<Outcome<A>> => {
   const result = await invokePatiently(call, (waiting) => {
     byId("list-busy").textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
-  })
+  }, { retry: true })
   if (!result.ok) noticeError(result.error)
   return result
 }
@@ -536,7 +536,8 @@ const start = async () => {
     void refresh()
     void health.load()
   })
-  await Promise.all([refresh(), health.load()])
+  void health.load()
+  await refresh()
   page.removeAttribute("aria-busy")
 }
 

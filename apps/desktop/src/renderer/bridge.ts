@@ -75,26 +75,56 @@ export const listenForLateOutcomes = () => {
 const asOutcome = <A>(result: unknown): Outcome<A> =>
   result !== null && typeof result === "object" && "ok" in result ? result as Outcome<A> : { ok: false, error: unreachable() }
 
+/** Resolves with the late outcome of `requestId`, or with undefined after `millis`. */
+const lateOutcome = (requestId: string, millis: number): Promise<unknown> => {
+  if (early.has(requestId)) {
+    const result = early.get(requestId)
+    early.delete(requestId)
+    return Promise.resolve(result)
+  }
+  return new Promise<unknown>((resolve) => {
+    const timer = window.setTimeout(() => {
+      waiting.delete(requestId)
+      resolve(undefined)
+    }, millis)
+    waiting.set(requestId, (result) => {
+      window.clearTimeout(timer)
+      resolve(result)
+    })
+  })
+}
+
+/** How long a change waits for its late outcome before it is reported as not answered. */
+const LATE_OUTCOME_MILLIS = 120_000
+
 /**
  * Like `invoke`, but a call that missed its time budget is not reported as failed: `onWaiting`
  * is told (so the page can say why it waits) and the call resolves with the operation's real
  * outcome when main sends it. Only a real failure reaches the caller as an error.
+ * Reads (`retry`) are also simply asked again meanwhile: they change nothing, and a warmed-up
+ * keychain helper answers the second time.
  */
 export const invokePatiently = async <A>(
   call: (api: LlmConfigsBridge) => Promise<Outcome<A>>,
-  onWaiting: (waiting: boolean) => void
+  onWaiting: (waiting: boolean) => void,
+  options?: { readonly retry?: boolean }
 ): Promise<Outcome<A>> => {
-  const first = await invoke(call)
-  if (first.ok || first.error._tag !== "Timeout" || first.error.requestId === undefined) return first
-  const requestId = first.error.requestId
-  if (early.has(requestId)) {
-    const result = early.get(requestId)
-    early.delete(requestId)
-    return asOutcome<A>(result)
-  }
+  let result = await invoke(call)
+  if (result.ok || result.error._tag !== "Timeout") return result
   onWaiting(true)
   try {
-    return asOutcome<A>(await new Promise<unknown>((resolve) => waiting.set(requestId, resolve)))
+    for (let attempt = 1; ; attempt++) {
+      if (result.ok || result.error._tag !== "Timeout") return result
+      const requestId = result.error.requestId
+      const retrying = options?.retry === true && attempt < 8
+      const late = requestId === undefined
+        ? undefined
+        : await lateOutcome(requestId, retrying ? 400 * attempt : LATE_OUTCOME_MILLIS)
+      if (late !== undefined) return asOutcome<A>(late)
+      if (!retrying) return result
+      if (requestId === undefined) await new Promise((resolve) => window.setTimeout(resolve, 400 * attempt))
+      result = await invoke(call)
+    }
   } finally {
     onWaiting(false)
   }
