@@ -25,7 +25,7 @@ const severityLabel: Record<Finding["severity"], string> = { ok: "OK", warning: 
 const tierWords: Record<DiagnosticsView["tier"], string> = {
   keychain: "your system keychain",
   "encrypted-file": "an encrypted file in the data folder",
-  session: "memory only, until Fishbowl quits"
+  session: "memory only"
 }
 
 const keyStateWords: Record<KeyCheck["state"], string> = {
@@ -153,7 +153,7 @@ export class HealthPanel {
     if (finding.id === "keychain.locked") return this.actionButton("Unlock keychain", "Unlocking…", this.unlock)
     if (finding.id === "preferences.journal") return this.actionButton("Finish interrupted changes", "Finishing…", this.finishChanges)
     if (finding.id === "preferences.quarantine") return this.actionButton("Open data folder", "Opening…", () => this.openFolder())
-    if (finding.id.startsWith("secrets.") || finding.id.startsWith("keychain.")) {
+    if (finding.id === "secrets.probe" || finding.id.startsWith("keychain.")) {
       return this.actionButton("Test again", "Testing…", () => this.load({ probe: true }))
     }
     return undefined
