@@ -72,8 +72,11 @@ export class HealthPanel {
     this.render()
   }
 
+  /** The store's status feeds the technical details; re-rendered only when it changed. */
   setStatus(status: StoreStatusView) {
+    const changed = JSON.stringify(status) !== JSON.stringify(this.status)
     this.status = status
+    if (changed && this.report !== undefined && !this.root.contains(document.activeElement)) this.render()
   }
 
   /** Focuses the backups list (from a restore notice). */
