@@ -180,11 +180,13 @@ export class HealthPanel {
   private renderBackup(backup: BackupInfo) {
     const changes = [
       backup.added.length > 0 ? `brings back ${backup.added.join(", ")}` : undefined,
-      backup.removed.length > 0 ? `removes ${backup.removed.join(", ")} (their keys stay in the keychain)` : undefined
+      backup.removed.length > 0
+        ? `removes ${backup.removed.join(", ")} (${backup.removed.length === 1 ? "its key stays" : "their keys stay"} in the keychain)`
+        : undefined
     ].filter((part): part is string => part !== undefined)
     const summary = !backup.usable
       ? "This backup is damaged and cannot be restored."
-      : `${plural(backup.configNames.length, "provider", "providers")}. Restoring ${changes.length === 0 ? "changes no providers" : changes.join("; ")}.`
+      : `${plural(backup.configNames.length, "provider", "providers")}. ${changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`}`
     const item = h(
       "li",
       { class: "backup", "data-backup": backup.name },
