@@ -24,6 +24,7 @@ const domainDefines = async () => {
   return {
     __FISHBOWL_BRIDGE_CHANNELS__: JSON.stringify(bridgeChannels),
     __FISHBOWL_CHANGED_CHANNEL__: JSON.stringify(IpcChannel.changed),
+    __FISHBOWL_SETTLED_CHANNEL__: JSON.stringify(IpcChannel.settled),
     __FISHBOWL_PROVIDERS__: JSON.stringify(providers)
   }
 }

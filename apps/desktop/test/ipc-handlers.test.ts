@@ -137,6 +137,62 @@ describe("IPC handler table", () => {
     expect(list.value.filter((config: { name: string }) => config.name === "Slow")).toHaveLength(1)
   })
 
+  it("a Timeout carries a requestId; the late operation's real outcome is sent under it, once", async () => {
+    const late: Array<{ requestId: string; channel: string; result: any }> = []
+    const table = makeIpcHandlers(runtime, {
+      senderPolicy: bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
+      onLateOutcome: (outcome) => void late.push(outcome as any)
+    })
+    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 400 })))
+    const canary = makeCanaryKey("late")
+    const timedOut = await table[IpcChannel.create](trusted, { provider: "openai", name: "Late", apiKey: canary }) as any
+    expect(timedOut.error._tag).toBe("Timeout")
+    expect(timedOut.error.requestId).toMatch(/^[0-9a-f-]{36}$/)
+    expect(Schema.is(IpcResult(IpcRoutes[IpcChannel.create].response as any))(timedOut)).toBe(true)
+    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    await expect.poll(() => late.length, { timeout: 5000 }).toBe(1)
+    expect(late[0]!.requestId).toBe(timedOut.error.requestId)
+    expect(late[0]!.channel).toBe(IpcChannel.create)
+    expect(late[0]!.result.ok).toBe(true)
+    expect(late[0]!.result.value).toMatchObject({ name: "Late", hasKey: true })
+    expect(Schema.is(IpcResult(IpcRoutes[IpcChannel.create].response as any))(late[0]!.result)).toBe(true)
+    expect(JSON.stringify(late)).not.toContain(canary)
+    // A late FAILURE is delivered as itself.
+    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 400, secretFault: "locked" })))
+    const second = await table[IpcChannel.create](trusted, { provider: "openai", name: "Late locked", apiKey: makeCanaryKey() }) as any
+    expect(second.error._tag).toBe("Timeout")
+    await expect.poll(() => late.length, { timeout: 5000 }).toBe(2)
+    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    expect(late[1]!.requestId).toBe(second.error.requestId)
+    expect(late[1]!.result).toMatchObject({ ok: false, error: { _tag: "KeychainLocked" } })
+    // An on-time answer has no requestId and sends nothing late.
+    const quick = await table[IpcChannel.list](trusted, {}) as any
+    expect(quick.ok).toBe(true)
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect(late).toHaveLength(2)
+  })
+
+  it("health routes: names, not paths; no file actions without storage; sender checks apply", async () => {
+    for (const file of ["../../etc/passwd", "/etc/passwd", "preferences.json", "preferences.json.bak.1/../../x", "preferences.json.corrupt-a/b"]) {
+      const opened = await call(IpcChannel.openFolder, { file })
+      expect(opened.error).toMatchObject({ _tag: "InvalidInput" })
+      const restored = await call(IpcChannel.restoreBackup, { name: file })
+      expect(restored.error).toMatchObject({ _tag: "InvalidInput" })
+    }
+    // The memory runtime has no data folder: the file routes say so instead of guessing.
+    expect((await call(IpcChannel.backups, {})).error).toMatchObject({ _tag: "Unsupported" })
+    expect((await call(IpcChannel.openFolder, {})).error).toMatchObject({ _tag: "Unsupported" })
+    const keys = await call(IpcChannel.checkKeys, {})
+    expect(keys.ok).toBe(true)
+    for (const check of keys.value) expect(Object.keys(check).sort()).toEqual(expect.arrayContaining(["id", "name", "state"]))
+    expect((await call(IpcChannel.recover, {})).ok).toBe(true)
+    expect((await call(IpcChannel.dismissNotice, { id: "nothing" })).value).toEqual({ id: "nothing" })
+    for (const channel of [IpcChannel.recover, IpcChannel.checkKeys, IpcChannel.backups, IpcChannel.restoreBackup, IpcChannel.openFolder, IpcChannel.dismissNotice]) {
+      const refused = await call(channel, {}, { frameUrl: "https://evil.example/index.html" })
+      expect(refused.error).toMatchObject({ _tag: "KeychainDenied" })
+    }
+  })
+
   it("maps keychain faults to typed errors with hints", async () => {
     const created = await call(IpcChannel.create, { provider: "openai", name: "Faulty", apiKey: makeCanaryKey() })
     await runtime.runPromise(Faults.use((faults) => faults.set({ secretFault: "locked" })))

@@ -50,7 +50,7 @@ export const DesktopLayer = {
         ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
         ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
       }),
-      JsonFilePreferencesStore.layer({ dataDir: options.dataDir })
+      JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true })
     )
     const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
     return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(

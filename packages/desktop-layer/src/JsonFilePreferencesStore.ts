@@ -90,6 +90,7 @@ import {
   unlinkEntry,
   untrusted
 } from "./TrustedFile.ts"
+import { makeRestoreNotices } from "./RestoreNotices.ts"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
@@ -102,6 +103,12 @@ export interface JsonFilePreferencesStoreOptions {
     /** How long to wait for another process's lock before failing (default 7000). */
     readonly waitMillis?: number
   }
+  /**
+   * When a damaged file is replaced by a good backup, let the operation succeed and report the
+   * restore as a notice (`notices`) instead of failing once with Corrupted (see RestoreNotices).
+   * The app and the CLI (DesktopLayer) turn this on.
+   */
+  readonly restoredAsNotice?: boolean
 }
 
 const FILE_MODE = 0o600
@@ -636,6 +643,15 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     Effect.ignore
   )
 
+  if (options.restoredAsNotice === true) {
+    const notices = yield* makeRestoreNotices
+    return PreferencesStore.of({
+      load: notices.noticing(load),
+      update: (f) => notices.noticing(update(f)),
+      location: path,
+      notices: notices.port
+    } satisfies PreferencesStoreService)
+  }
   return PreferencesStore.of({ load, update, location: path } satisfies PreferencesStoreService)
 })
 

@@ -7,9 +7,10 @@ import { Schema } from "effect"
 import { DiagnosticsReport } from "./Diagnostics.ts"
 import { errorTags } from "./Errors.ts"
 import { ConfigCheckResult, ProviderCheckDraft } from "./ConfigCheck.ts"
+import { BackupInfo, KeyCheck, type LateOutcome, StorageFileName } from "./HealthContract.ts"
 import { ConfigId } from "./Ids.ts"
 import { LlmConfig, LlmConfigInput, LlmConfigPatch } from "./LlmConfig.ts"
-import { LlmConfigChange, StoreStatus } from "./LlmConfigStore.ts"
+import { LlmConfigChange, RecoveryReport, StoreStatus } from "./LlmConfigStore.ts"
 
 /** Channel names, shared by main, preload and tests. */
 export const IpcChannel = {
@@ -25,7 +26,15 @@ export const IpcChannel = {
   check: "llm-config:check",
   /** Checks an unsaved form's values and key; persists nothing. */
   checkDraft: "llm-config:check-draft",
-  changed: "llm-config:changed"
+  dismissNotice: "llm-config:dismiss-notice",
+  recover: "llm-config:recover",
+  checkKeys: "llm-config:check-keys",
+  backups: "llm-config:backups",
+  restoreBackup: "llm-config:restore-backup",
+  openFolder: "llm-config:open-folder",
+  changed: "llm-config:changed",
+  /** Late outcomes of operations answered with Timeout (see HealthContract.LateOutcome). */
+  settled: "llm-config:settled"
 } as const
 
 /** A request without fields; unlike `Struct({})` it rejects any key it is given. */
@@ -47,7 +56,21 @@ export const IpcRoutes = {
   [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: DiagnosticsReport },
   [IpcChannel.authorize]: { request: Empty, response: StoreStatus },
   [IpcChannel.check]: { request: Schema.Struct({ id: ConfigId }), response: ConfigCheckResult },
-  [IpcChannel.checkDraft]: { request: ProviderCheckDraft, response: ConfigCheckResult }
+  [IpcChannel.checkDraft]: { request: ProviderCheckDraft, response: ConfigCheckResult },
+  [IpcChannel.dismissNotice]: {
+    request: Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(200)) }),
+    response: Schema.Struct({ id: Schema.String })
+  },
+  /** Finishes interrupted changes now, including other instances' recent ones (`force`). */
+  [IpcChannel.recover]: { request: Empty, response: RecoveryReport },
+  [IpcChannel.checkKeys]: { request: Empty, response: Schema.Array(KeyCheck) },
+  [IpcChannel.backups]: { request: Empty, response: Schema.Array(BackupInfo) },
+  [IpcChannel.restoreBackup]: { request: Schema.Struct({ name: StorageFileName }), response: StoreStatus },
+  /** Shows the data folder, or one backup / damaged copy in it, in the system's file manager. */
+  [IpcChannel.openFolder]: {
+    request: Schema.Struct({ file: Schema.optional(StorageFileName) }),
+    response: Schema.Struct({ shown: Schema.String })
+  }
 } as const
 
 export type IpcRoutes = typeof IpcRoutes
@@ -59,7 +82,9 @@ export const IpcError = Schema.Struct({
   message: Schema.String,
   hint: Schema.String,
   /** For InvalidInput: the offending field, so the UI can show the error next to it. */
-  field: Schema.optional(Schema.String)
+  field: Schema.optional(Schema.String),
+  /** For Timeout: the operation goes on; its outcome arrives on `settled` under this id. */
+  requestId: Schema.optional(Schema.String)
 })
 export type IpcError = typeof IpcError.Type
 
@@ -93,8 +118,16 @@ export interface LlmConfigsBridge {
   readonly checkDraft: (
     request: IpcRequestOf<typeof IpcChannel.checkDraft>
   ) => Promise<IpcResultOf<typeof IpcChannel.checkDraft>>
+  readonly dismissNotice: (request: IpcRequestOf<typeof IpcChannel.dismissNotice>) => Promise<IpcResultOf<typeof IpcChannel.dismissNotice>>
+  readonly recover: () => Promise<IpcResultOf<typeof IpcChannel.recover>>
+  readonly checkKeys: () => Promise<IpcResultOf<typeof IpcChannel.checkKeys>>
+  readonly backups: () => Promise<IpcResultOf<typeof IpcChannel.backups>>
+  readonly restoreBackup: (request: IpcRequestOf<typeof IpcChannel.restoreBackup>) => Promise<IpcResultOf<typeof IpcChannel.restoreBackup>>
+  readonly openFolder: (request: IpcRequestOf<typeof IpcChannel.openFolder>) => Promise<IpcResultOf<typeof IpcChannel.openFolder>>
   /** Subscribes to change events; returns an unsubscribe function. */
   readonly onChanged: (listener: (change: typeof LlmConfigChange.Encoded) => void) => () => void
+  /** Subscribes to late outcomes of timed-out calls; returns an unsubscribe function. */
+  readonly onSettled: (listener: (outcome: LateOutcome) => void) => () => void
 }
 
 /** Maps each bridge method to its channel, so preload and test shims stay in step. */
@@ -108,5 +141,11 @@ export const bridgeChannels = {
   diagnose: IpcChannel.diagnose,
   authorize: IpcChannel.authorize,
   check: IpcChannel.check,
-  checkDraft: IpcChannel.checkDraft
-} as const satisfies { readonly [K in Exclude<keyof LlmConfigsBridge, "onChanged">]: InvokeChannel }
+  checkDraft: IpcChannel.checkDraft,
+  dismissNotice: IpcChannel.dismissNotice,
+  recover: IpcChannel.recover,
+  checkKeys: IpcChannel.checkKeys,
+  backups: IpcChannel.backups,
+  restoreBackup: IpcChannel.restoreBackup,
+  openFolder: IpcChannel.openFolder
+} as const satisfies { readonly [K in Exclude<keyof LlmConfigsBridge, "onChanged" | "onSettled">]: InvokeChannel }

@@ -39,13 +39,17 @@ import type { Intent, LlmSection } from "./PreferencesDocument.ts"
 import { PreferencesStore } from "./PreferencesStore.ts"
 import { findProvider, type ProviderDefinition } from "./Providers.ts"
 import { SecretStore, SecretStoreDescription } from "./SecretStore.ts"
+import { StorageNotice } from "./StorageNotice.ts"
 
 /** Metadata-only notification for UI sync; never carries key material. */
 export const LlmConfigChange = Schema.Union([
   Schema.TaggedStruct("Created", { config: LlmConfig }),
   Schema.TaggedStruct("Updated", { config: LlmConfig }),
   Schema.TaggedStruct("Removed", { id: Schema.String }),
-  Schema.TaggedStruct("Recovered", { count: Schema.Number })
+  Schema.TaggedStruct("Recovered", { count: Schema.Number }),
+  /** The storage repaired something on its own (see StorageNotice); shown until dismissed. */
+  Schema.TaggedStruct("Notice", { notice: StorageNotice }),
+  Schema.TaggedStruct("NoticeDismissed", { id: Schema.String })
 ])
 export type LlmConfigChange = typeof LlmConfigChange.Type
 
@@ -63,7 +67,9 @@ export const StoreStatus = Schema.Struct({
   })),
   pendingIntents: Schema.Number,
   health: Schema.Literals(["ok", "degraded"]),
-  notes: Schema.Array(Schema.String)
+  notes: Schema.Array(Schema.String),
+  /** Recoveries not yet dismissed (e.g. preferences restored from a backup). */
+  notices: Schema.Array(StorageNotice)
 })
 export type StoreStatus = typeof StoreStatus.Type
 
@@ -127,6 +133,8 @@ export interface LlmConfigStoreService {
     check: ProviderCheckRecord,
     options?: { readonly ifUpdatedAt?: string }
   ) => Effect.Effect<LlmConfig, NotFound | Conflict | PreferencesStoreError>
+  /** Forgets a notice once the user has read it; publishes NoticeDismissed when it existed. */
+  readonly dismissNotice: (id: string) => Effect.Effect<void>
 }
 
 export interface LlmConfigStoreOptions {
@@ -722,7 +730,8 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
       keys,
       pendingIntents: document.llm.journal.length,
       health: description.tier === "keychain" && document.llm.journal.length === 0 ? "ok" as const : "degraded" as const,
-      notes
+      notes,
+      notices: yield* currentNotices
     } satisfies StoreStatus
   }).pipe(Effect.withSpan("LlmConfigStore.status"))
 
@@ -753,8 +762,11 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     return config
   })
 
+  const { changes: noticeChanges, currentNotices, dismissNotice } = noticesOf(preferences, publish)
+
   return LlmConfigStore.of({
     recordCheck,
+    dismissNotice,
     list,
     get,
     create,
@@ -764,9 +776,26 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     status,
     recover,
     importConfig,
-    changes: Stream.fromPubSub(changes)
+    changes: Stream.merge(Stream.fromPubSub(changes), noticeChanges)
   })
 })
+
+/** The preferences store's notices, as the store's status field, change events and dismiss. */
+const noticesOf = (
+  preferences: PreferencesStore["Service"],
+  publish: (change: LlmConfigChange) => Effect.Effect<boolean>
+) => {
+  const notices = preferences.notices
+  return {
+    currentNotices: notices?.current ?? Effect.succeed<ReadonlyArray<StorageNotice>>([]),
+    changes: notices === undefined
+      ? Stream.empty
+      : notices.changes.pipe(Stream.map((notice): LlmConfigChange => ({ _tag: "Notice", notice }))),
+    dismissNotice: Effect.fn("LlmConfigStore.dismissNotice")(function*(id: string) {
+      if (notices !== undefined && (yield* notices.dismiss(id))) yield* publish({ _tag: "NoticeDismissed", id })
+    })
+  }
+}
 
 export class LlmConfigStore extends Context.Service<LlmConfigStore, LlmConfigStoreService>()(
   "@fishbowl/domain/LlmConfigStore"

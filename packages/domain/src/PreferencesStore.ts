@@ -6,6 +6,7 @@
 import { Context, Effect, Layer, Ref, Semaphore } from "effect"
 import type { PreferencesStoreError } from "./Errors.ts"
 import { emptyDocument, type PreferencesDocument } from "./PreferencesDocument.ts"
+import type { PreferencesNotices } from "./StorageNotice.ts"
 
 export interface PreferencesStoreService {
   readonly load: Effect.Effect<PreferencesDocument, PreferencesStoreError>
@@ -18,6 +19,8 @@ export interface PreferencesStoreService {
   ) => Effect.Effect<A, E | PreferencesStoreError>
   /** Where the document lives, for diagnostics (a path, or a storage key on mobile). */
   readonly location: string
+  /** Recoveries the store made on its own (e.g. a backup restored), for the user to hear once. */
+  readonly notices?: PreferencesNotices
 }
 
 /** Document kept in memory; shared by every store instance built on the same layer instance. */

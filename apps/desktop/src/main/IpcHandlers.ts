@@ -20,17 +20,20 @@ import {
   IpcRoutes,
   isFishbowlError,
   KeychainDenied,
+  type LateOutcome,
   LlmConfigChange,
   LlmConfigStore,
   PROVIDER_CHECK_TIMEOUT_MILLIS,
   ProviderCheck,
   SecretStore,
   Unsupported,
-  withBudget,
   type InvokeChannel
 } from "@fishbowl/domain"
 import { Cause, Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
+import { checkKeys } from "./KeyCheck.ts"
+import { withLateOutcome } from "./LateOutcomes.ts"
 import type { SenderPolicy } from "./SenderPolicy.ts"
+import type { StorageActions } from "./StorageActions.ts"
 
 /** What the main process needs from its runtime. */
 export type MainServices = LlmConfigStore | Diagnostics | SecretStore
@@ -56,6 +59,10 @@ export interface IpcHandlerOptions {
   readonly senderPolicy: SenderPolicy
   readonly budgets?: Partial<Budgets>
   readonly log?: IpcLogger
+  /** File actions of the health panel (backups, restore, show folder); absent: Unsupported. */
+  readonly storage?: StorageActions
+  /** Receives the outcome of a call that was answered with Timeout but then finished. */
+  readonly onLateOutcome?: (outcome: LateOutcome) => void
 }
 
 /**
@@ -148,30 +155,51 @@ export const makeIpcHandlers = (
       // own data properties only, before anything reads the payload (no getter ever runs)
       const data = ownDataCopy(payload ?? {})
       if (approximateSize(data) > MAX_REQUEST_BYTES) return finish("InvalidInput", oversized(channel))
+      /** The `{ ok, value | error }` answer for an exit; the same on time and late. */
+      const answer = (exit: Exit.Exit<unknown, unknown>): { readonly outcome: string; readonly result: unknown } => {
+        if (Exit.isSuccess(exit)) {
+          try {
+            return { outcome: "ok", result: encode({ ok: true, value: exit.value }) }
+          } catch {
+            return { outcome: "Internal", result: { ok: false, error: toWireError(undefined) } }
+          }
+        }
+        const failure = Cause.findErrorOption(exit.cause)
+        const wire = toWireError(Option.isSome(failure) ? failure.value : new Internal({ message: "", hint: "" }))
+        return { outcome: wire._tag, result: { ok: false, error: wire } }
+      }
+      let requestId: string | undefined
       const program = Effect.gen(function*() {
         const request = yield* decode(data)
         return yield* run(request as IpcRoutes[C]["request"]["Type"]).pipe(
-          withBudget(channel, budgetMillis(request as IpcRoutes[C]["request"]["Type"]))
+          withLateOutcome(channel, budgetMillis(request as IpcRoutes[C]["request"]["Type"]), (late) => {
+            requestId = late.requestId
+            late.onSettled((exit) => {
+              const { outcome, result } = answer(exit)
+              log({ channel, outcome: `late ${outcome}`, millis: Math.round((performance.now() - started) * 100) / 100 })
+              options.onLateOutcome?.({ requestId: late.requestId, channel, result })
+            })
+          })
         )
       })
-      const exit = await runtime.runPromiseExit(program)
-      if (Exit.isSuccess(exit)) {
-        try {
-          return finish("ok", encode({ ok: true, value: exit.value }))
-        } catch {
-          return finish("Internal", { ok: false, error: toWireError(undefined) })
-        }
+      const { outcome, result } = answer(await runtime.runPromiseExit(program))
+      const late = requestId
+      if (late !== undefined && typeof result === "object" && result !== null && "error" in result) {
+        const error = (result as { readonly error: IpcError }).error
+        if (error._tag === "Timeout") return finish(outcome, { ok: false, error: { ...error, requestId: late } })
       }
-      const failure = Cause.findErrorOption(exit.cause)
-      const error = Option.isSome(failure) ? failure.value : new Internal({ message: "", hint: "" })
-      const wire = toWireError(error)
-      return finish(wire._tag, { ok: false, error: wire })
+      return finish(outcome, result)
     }
   }
 
   const storage = () => limits.storageMillis
   // The network timeout is the check's own bound; storage and key reads around it get theirs.
   const check = () => PROVIDER_CHECK_TIMEOUT_MILLIS + 2 * limits.storageMillis + limits.keyRetrievalMillis
+  const prompting = () => limits.authorizeMillis
+  const files = <A, E>(use: (actions: StorageActions) => Effect.Effect<A, E>): Effect.Effect<A, E | Unsupported> =>
+    options.storage === undefined
+      ? Effect.fail(new Unsupported({ message: "Backups are not available here", hint: "Open Fishbowl's settings in the app." }))
+      : use(options.storage)
   return {
     [IpcChannel.list]: route(IpcChannel.list, storage, () => LlmConfigStore.use((store) => store.list)),
     [IpcChannel.get]: route(IpcChannel.get, storage, ({ id }) => LlmConfigStore.use((store) => store.get(id))),
@@ -193,7 +221,18 @@ export const makeIpcHandlers = (
       })),
     [IpcChannel.check]: route(IpcChannel.check, check, ({ id }) => withProviderCheck(checkStoredConfig(id))),
     // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
-    [IpcChannel.checkDraft]: route(IpcChannel.checkDraft, check, (draft) => withProviderCheck(checkDraft(draft)))
+    [IpcChannel.checkDraft]: route(IpcChannel.checkDraft, check, (draft) => withProviderCheck(checkDraft(draft))),
+    [IpcChannel.dismissNotice]: route(IpcChannel.dismissNotice, storage, ({ id }) =>
+      LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id }))),
+    [IpcChannel.recover]: route(IpcChannel.recover, prompting, () =>
+      LlmConfigStore.use((store) => store.recover({ force: true }))),
+    [IpcChannel.checkKeys]: route(IpcChannel.checkKeys, prompting, () => checkKeys),
+    [IpcChannel.backups]: route(IpcChannel.backups, storage, () => files((actions) => actions.backups)),
+    [IpcChannel.restoreBackup]: route(IpcChannel.restoreBackup, storage, ({ name }) =>
+      files((actions) => actions.restoreBackup(name)).pipe(
+        Effect.andThen(LlmConfigStore.use((store) => store.status))
+      )),
+    [IpcChannel.openFolder]: route(IpcChannel.openFolder, storage, ({ file }) => files((actions) => actions.open(file)))
   }
 }
 

@@ -12,12 +12,14 @@ import {
   secretBackendFromEnv
 } from "@fishbowl/desktop-layer"
 import { CrashPoints, IpcChannel, LlmConfigStore } from "@fishbowl/domain"
-import { app, ipcMain, safeStorage } from "electron"
+import { app, ipcMain, safeStorage, shell } from "electron"
 import { Effect, ManagedRuntime } from "effect"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { forwardChanges, type IpcLogger, makeIpcHandlers, registerIpcHandlers } from "./IpcHandlers.ts"
+import { resolveKeytarPaths } from "./PackagedPaths.ts"
 import { bundledOriginPolicy } from "./SenderPolicy.ts"
+import { makeStorageActions } from "./StorageActions.ts"
 import { broadcastToAllWindows, hardenWebContents, openSettingsWindow, restrictSession } from "./window.ts"
 
 /** dist/main/, where the bundle, and the keytar worker copied next to it, live. */
@@ -25,7 +27,8 @@ const mainDir = path.dirname(fileURLToPath(import.meta.url))
 const distDir = path.resolve(mainDir, "..")
 const rendererDir = path.join(distDir, "renderer")
 const preloadPath = path.join(distDir, "preload", "preload.cjs")
-const keytarWorkerPath = path.join(mainDir, "keytar-worker.cjs")
+const keytarPaths = resolveKeytarPaths(mainDir)
+const keytarWorkerPath = keytarPaths.workerPath
 
 /**
  * Which Node runs the keytar worker. keytar is a native module built for the Node that ran
@@ -41,6 +44,7 @@ const workerEnv = (): Readonly<Record<string, string>> => {
   for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value
   if (keytarNode() === undefined) env["ELECTRON_RUN_AS_NODE"] = "1"
   else delete env["ELECTRON_RUN_AS_NODE"]
+  if (keytarPaths.keytarModule !== undefined) env["FISHBOWL_KEYTAR_MODULE"] = keytarPaths.keytarModule
   return env
 }
 
@@ -86,9 +90,15 @@ const start = async () => {
   // status call does not pay for a cold process start.
   void runtime.runPromise(LlmConfigStore.use((store) => store.status)).catch(() => {})
 
+  const storage = await runtime.runPromise(makeStorageActions({ shell }))
   const unregister = registerIpcHandlers(
     ipcMain,
-    makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href), log })
+    makeIpcHandlers(runtime, {
+      senderPolicy: bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href),
+      log,
+      storage,
+      onLateOutcome: (outcome) => broadcastToAllWindows(IpcChannel.settled, outcome)
+    })
   )
   const stopForwarding = forwardChanges(runtime, (change) => broadcastToAllWindows(IpcChannel.changed, change))
 
@@ -112,6 +122,8 @@ const start = async () => {
 }
 
 app.setName("Fishbowl")
+// Every renderer sandboxed, even one a bug might create without the window's webPreferences.
+app.enableSandbox()
 app.on("window-all-closed", () => {
   if (process.platform !== "darwin") app.quit()
 })

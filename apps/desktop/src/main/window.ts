@@ -12,6 +12,21 @@ export const restrictSession = () => {
   const defaultSession = session.defaultSession
   defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
   defaultSession.setPermissionCheckHandler(() => false)
+  // Devices (HID, serial, USB), screen capture and Bluetooth pairing: never.
+  defaultSession.setDevicePermissionHandler(() => false)
+  defaultSession.setDisplayMediaRequestHandler((_request, callback) => callback({}))
+  defaultSession.on("select-hid-device", (event, _details, callback) => {
+    event.preventDefault()
+    callback()
+  })
+  defaultSession.on("select-serial-port", (event, _ports, _contents, callback) => {
+    event.preventDefault()
+    callback("")
+  })
+  defaultSession.on("select-usb-device", (event, _details, callback) => {
+    event.preventDefault()
+    callback()
+  })
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
       responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CONTENT_SECURITY_POLICY] }
@@ -27,6 +42,10 @@ export const hardenWebContents = (contents: WebContents) => {
     if (!sameDocument) event.preventDefault()
   })
   contents.on("will-redirect", (event) => event.preventDefault())
+  // Subframes too (Electron 28+): nothing may navigate anywhere inside the window.
+  contents.on("will-frame-navigate", (event) => {
+    if (!event.isMainFrame) event.preventDefault()
+  })
   contents.on("will-attach-webview", (event) => event.preventDefault())
   contents.setWindowOpenHandler(() => ({ action: "deny" }))
 }

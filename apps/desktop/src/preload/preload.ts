@@ -11,6 +11,7 @@ import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron"
 
 declare const __FISHBOWL_BRIDGE_CHANNELS__: typeof BridgeChannels
 declare const __FISHBOWL_CHANGED_CHANNEL__: string
+declare const __FISHBOWL_SETTLED_CHANNEL__: string
 
 const channels = __FISHBOWL_BRIDGE_CHANNELS__
 
@@ -25,12 +26,25 @@ const llmConfigs: LlmConfigsBridge = {
   authorize: () => ipcRenderer.invoke(channels.authorize, {}),
   check: (request) => ipcRenderer.invoke(channels.check, request),
   checkDraft: (request) => ipcRenderer.invoke(channels.checkDraft, request),
+  dismissNotice: (request) => ipcRenderer.invoke(channels.dismissNotice, request),
+  recover: () => ipcRenderer.invoke(channels.recover, {}),
+  checkKeys: () => ipcRenderer.invoke(channels.checkKeys, {}),
+  backups: () => ipcRenderer.invoke(channels.backups, {}),
+  restoreBackup: (request) => ipcRenderer.invoke(channels.restoreBackup, request),
+  openFolder: (request) => ipcRenderer.invoke(channels.openFolder, request),
   onChanged: (listener) => {
     // The event object (sender, ports) never reaches the page; only the encoded change does.
     const forward = (_event: IpcRendererEvent, change: Parameters<typeof listener>[0]) => listener(change)
     ipcRenderer.on(__FISHBOWL_CHANGED_CHANNEL__, forward)
     return () => {
       ipcRenderer.removeListener(__FISHBOWL_CHANGED_CHANNEL__, forward)
+    }
+  },
+  onSettled: (listener) => {
+    const forward = (_event: IpcRendererEvent, outcome: Parameters<typeof listener>[0]) => listener(outcome)
+    ipcRenderer.on(__FISHBOWL_SETTLED_CHANNEL__, forward)
+    return () => {
+      ipcRenderer.removeListener(__FISHBOWL_SETTLED_CHANNEL__, forward)
     }
   }
 }

@@ -7,6 +7,7 @@
 import type { ProviderDefinition, ProviderField } from "@fishbowl/domain"
 import type { LlmConfigView, WireError } from "./bridge.ts"
 import { h, replaceChildren } from "./dom.ts"
+import { friendly, WAITING_FOR_KEYCHAIN } from "./Messages.ts"
 
 export interface ConfigFormOptions {
   /** Prefix of every element id, unique on the page ("add", "edit-<id>"). */
@@ -37,12 +38,15 @@ export class ConfigForm {
   private readonly errorSlots = new Map<FieldId, HTMLElement>()
   private readonly formError: HTMLElement
   private readonly submitButton: HTMLButtonElement
+  private readonly busyNote: HTMLElement
+  private keepButton: HTMLButtonElement | undefined
   private keySection: { readonly field: HTMLElement; readonly replaceRow: HTMLElement; readonly toggle: HTMLButtonElement } | undefined
 
   constructor(private readonly options: ConfigFormOptions) {
     const { config, idPrefix, provider } = options
-    this.formError = h("div", { class: "form-error", id: `${idPrefix}-form-error`, "aria-live": "polite" })
+    this.formError = h("div", { class: "form-error", id: `${idPrefix}-form-error`, "aria-live": "polite", tabindex: "-1" })
     this.submitButton = h("button", { type: "submit", class: "button primary" }, options.submitLabel)
+    this.busyNote = h("p", { class: "busy-note", id: `${idPrefix}-busy`, "aria-live": "polite" })
     const nameField = this.textField("name", {
       label: "Name",
       value: config?.name ?? "",
@@ -63,9 +67,17 @@ export class ConfigForm {
         { class: "form-actions" },
         this.submitButton,
         options.onCancel &&
-          h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel")
+          h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel"),
+        this.busyNote
       )
     )
+    // Escape cancels an edit (the add form has nothing to cancel to).
+    this.element.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || options.onCancel === undefined || this.element.getAttribute("aria-busy") === "true") return
+      event.preventDefault()
+      this.clearSecrets()
+      options.onCancel()
+    })
     this.element.addEventListener("submit", (event) => {
       event.preventDefault()
       options.onSubmit(this)
@@ -103,6 +115,7 @@ export class ConfigForm {
 
   clearErrors() {
     replaceChildren(this.formError)
+    if (this.keepButton !== undefined) this.keepButton.hidden = false
     for (const [id, slot] of this.errorSlots) {
       replaceChildren(slot)
       this.inputs.get(id)?.removeAttribute("aria-invalid")
@@ -117,17 +130,30 @@ export class ConfigForm {
     const input = fieldId !== undefined ? this.inputs.get(fieldId) : undefined
     if (slot === undefined || input === undefined || fieldId === undefined) {
       replaceChildren(this.formError, errorText(error))
+      this.formError.focus()
       return
     }
-    if (fieldId === "apiKey") this.revealKey({ focus: false })
+    if (fieldId === "apiKey") {
+      this.revealKey({ focus: false })
+      // The error says the key must be entered: offering to keep the stored one would contradict it.
+      if (this.keepButton !== undefined) this.keepButton.hidden = true
+    }
     replaceChildren(slot, errorText(error))
     input.setAttribute("aria-invalid", "true")
     input.focus()
   }
 
-  setBusy(busy: boolean) {
+  /** Disables submitting and says what is going on ("Saving…") while a call runs. */
+  setBusy(busy: boolean, label?: string) {
     this.submitButton.disabled = busy
+    this.submitButton.textContent = busy && label !== undefined ? label : this.options.submitLabel
     this.element.setAttribute("aria-busy", String(busy))
+    if (!busy) this.busyNote.textContent = ""
+  }
+
+  /** The call missed its budget and is still running: say why the page waits. */
+  setWaiting(waiting: boolean) {
+    this.busyNote.textContent = waiting ? WAITING_FOR_KEYCHAIN : ""
   }
 
   focusFirst() {
@@ -260,6 +286,7 @@ export class ConfigForm {
       replaceButton
     )
     const keepButton = h("button", { type: "button", class: "button small ghost" }, "Keep stored key")
+    this.keepButton = keepButton
     keepButton.addEventListener("click", () => {
       this.clearSecrets()
       replaceChildren(this.errorSlots.get("apiKey")!)
@@ -293,5 +320,9 @@ const labelRow = (inputId: string, text: string, required: boolean) =>
   h("div", { class: "label-row" }, h("label", { for: inputId }, text), required && h("span", { class: "required", "aria-hidden": "true" }, "*"))
 
 /** "Message. Hint." as two spans, so the hint reads as the next step. */
-export const errorText = (error: WireError) =>
-  h("span", { class: "error-text" }, h("strong", {}, error.message), error.hint !== "" ? h("span", { class: "hint" }, error.hint) : null)
+export const errorText = (error: WireError) => {
+  const { hint, title } = friendly(error)
+  // Field errors (InvalidInput) are already written for people and name no internals.
+  const shown = error._tag === "InvalidInput" ? { title: error.message, hint: error.hint } : { title, hint }
+  return h("span", { class: "error-text" }, h("strong", {}, shown.title), shown.hint !== "" ? h("span", { class: "hint" }, shown.hint) : null)
+}

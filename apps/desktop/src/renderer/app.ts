@@ -5,12 +5,21 @@
  *
  * State is the last list and status from main; every change event refetches both, so several
  * windows (or the CLI working on the same files) stay in step.
+ *
+ * One message per problem: a problem of the whole store (locked keychain, unreadable settings)
+ * is shown once, in the banner at the top, with its fix; field problems next to their field.
+ * A call that misses its time budget says it is waiting for the keychain and ends with the real
+ * outcome (see bridge.invokePatiently). Confirmations go to a live region in the page's flow,
+ * so they never cover a control.
  */
 import {
   bridge,
   type CreateRequest,
   invoke,
+  invokePatiently,
+  listenForLateOutcomes,
   type LlmConfigView,
+  type NoticeView,
   type Outcome,
   type Patch,
   providerById,
@@ -20,6 +29,8 @@ import {
 } from "./bridge.ts"
 import { ConfigForm, errorText } from "./ConfigForm.ts"
 import { byId, h, replaceChildren } from "./dom.ts"
+import { HealthPanel } from "./HealthPanel.ts"
+import { friendly, pageLevelTags } from "./Messages.ts"
 
 type RowMode = "view" | "edit" | "confirm"
 
@@ -31,69 +42,104 @@ interface Row {
 
 const rows = new Map<string, Row>()
 
+const health: HealthPanel = new HealthPanel({ refresh: () => refresh(), announce: (text) => announce(text) })
+
 const statusBanner = () => byId("status-banner")
 const lockedBanner = () => byId("locked-banner")
 const liveRegion = () => byId("announcer")
 
-/** Announces a short confirmation to screen readers and shows it briefly. */
+/** Announces a short confirmation to screen readers and shows it briefly, in the page's flow. */
 const announce = (text: string) => {
   const region = liveRegion()
   region.textContent = text
-  region.hidden = false
   window.setTimeout(() => {
-    if (region.textContent === text) region.hidden = true
-  }, 4000)
+    if (region.textContent === text) region.textContent = ""
+  }, 6000)
 }
 
 // ---------------------------------------------------------------------------------------------
 // errors that concern the whole page
 
-/** Every result passes through here: a locked keychain is shown once, at the top, with its fix. */
-const noticeError = (error: WireError) => {
-  if (error._tag === "KeychainLocked") showLockedBanner(error)
+/** Every result passes through here: a problem of the whole store is shown once, at the top. */
+const noticeError = (error: WireError): boolean => {
+  if (!pageLevelTags.has(error._tag)) return false
+  showProblemBanner(error)
+  // The health panel must not say "everything looks right" beside it.
+  void health.load()
+  return true
 }
 
-/** A change request; a locked keychain also refreshes the status banner (it then says "locked"). */
-const outcome = async <A>(call: Parameters<typeof invoke<A>>[0]): Promise<Outcome<A>> => {
-  const result = await invoke(call)
-  if (!result.ok) {
-    noticeError(result.error)
-    if (result.error._tag === "KeychainLocked") void refresh()
+/**
+ * A change request. Slow calls report `onWaiting` and end with their real outcome. A problem of
+ * the whole store goes to the banner (and focus moves there); the caller shows only the rest.
+ */
+const outcome = async <A>(
+  call: Parameters<typeof invoke<A>>[0],
+  onWaiting: (waiting: boolean) => void = () => {}
+): Promise<Outcome<A> | { readonly ok: false; readonly error: WireError; readonly shown: true }> => {
+  const result = await invokePatiently(call, onWaiting)
+  if (!result.ok && noticeError(result.error)) {
+    void refresh()
+    const banner = lockedBanner()
+    ;(banner.querySelector<HTMLElement>("button") ?? banner.querySelector<HTMLElement>(".banner-title"))?.focus()
+    return { ...result, shown: true as const }
   }
+  // The problem in the banner is over once a change goes through (e.g. unlocked in the system's prompt).
+  if (result.ok && bannerError !== undefined) hideProblemBanner()
   return result
 }
 
-const showLockedBanner = (error: WireError) => {
+let bannerError: WireError | undefined
+
+const showProblemBanner = (error: WireError) => {
+  bannerError = error
   const banner = lockedBanner()
-  const button = h("button", { type: "button", class: "button primary" }, "Unlock keychain")
+  const { hint, title } = friendly(error)
+  const unlock = error._tag === "KeychainLocked" || error._tag === "KeychainDenied"
   const detail = h("div", { class: "banner-detail", "aria-live": "polite" })
-  button.addEventListener("click", async () => {
-    button.disabled = true
-    button.textContent = "Unlocking…"
-    const result = await invoke((api) => api.authorize())
-    if (result.ok) {
-      banner.hidden = true
-      replaceChildren(banner)
-      announce("Keychain unlocked")
-      await refresh()
-      return
-    }
-    button.disabled = false
-    button.textContent = "Unlock keychain"
-    replaceChildren(detail, errorText(result.error))
-  })
+  const button = unlock && h("button", { type: "button", class: "button primary" }, "Unlock keychain")
+  if (button) {
+    button.addEventListener("click", async () => {
+      button.disabled = true
+      button.textContent = "Unlocking…"
+      button.setAttribute("aria-busy", "true")
+      const result = await invokePatiently((api) => api.authorize(), (waiting) => {
+        detail.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+      })
+      if (result.ok) {
+        hideProblemBanner()
+        announce("Keychain unlocked")
+        await refresh()
+        return
+      }
+      button.disabled = false
+      button.textContent = "Unlock keychain"
+      button.removeAttribute("aria-busy")
+      if (result.error._tag === error._tag) replaceChildren(detail, "Still locked. Unlock it in your system's prompt, then try again.")
+      else replaceChildren(detail, errorText(result.error))
+    })
+  }
+  const health = h("a", { href: "#health-heading", class: "banner-link" }, "Storage health")
   replaceChildren(
     banner,
     h(
       "div",
       { class: "banner-body" },
-      h("p", { class: "banner-title" }, "The keychain is locked"),
-      h("p", {}, errorText(error)),
+      h("p", { class: "banner-title", tabindex: "-1" }, title),
+      h("p", {}, hint),
+      !unlock && h("p", {}, "Details are in ", health, "."),
       detail
     ),
-    h("div", { class: "banner-actions" }, button)
+    button && h("div", { class: "banner-actions" }, button)
   )
   banner.hidden = false
+}
+
+const hideProblemBanner = () => {
+  bannerError = undefined
+  const banner = lockedBanner()
+  banner.hidden = true
+  replaceChildren(banner)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -105,26 +151,90 @@ const tierLabels: Record<StoreStatusView["secretStore"]["tier"], string> = {
   session: "Session only"
 }
 
+/** What each tier means for the user, in their words (the precise text is in Storage health). */
+const tierExplanations: Record<StoreStatusView["secretStore"]["tier"], string> = {
+  keychain: "API keys are kept in your system's keychain, encrypted and available only to you.",
+  "encrypted-file": "No system keychain is available, so API keys are kept in an encrypted file in Fishbowl's data folder.",
+  session: "No system keychain is in use, so API keys are kept only until Fishbowl quits — you will have to enter them again."
+}
+
 const renderStatus = (status: StoreStatusView) => {
   const { secretStore } = status
   const banner = statusBanner()
   const sessionOnly = secretStore.tier === "session"
-  const needsAttention = secretStore.warning !== undefined || status.health === "degraded"
+  const needsAttention = secretStore.tier !== "keychain"
   banner.className = `banner ${sessionOnly ? "banner-warning" : needsAttention ? "banner-caution" : "banner-ok"}`
   banner.dataset["tier"] = secretStore.tier
-  // Notes may repeat the warning; show each sentence once.
-  const notes = status.notes.filter((note) => note !== secretStore.warning)
   replaceChildren(
     banner,
     h(
       "div",
       { class: "banner-body" },
       h("p", { class: "banner-title" }, "Key storage: ", h("span", { class: "tier" }, tierLabels[secretStore.tier])),
-      h("p", { class: "muted" }, secretStore.detail),
-      secretStore.warning !== undefined && h("p", { class: "banner-warning-text" }, secretStore.warning),
-      notes.map((note) => h("p", { class: "muted" }, note))
+      h("p", {}, tierExplanations[secretStore.tier]),
+      needsAttention && h("p", {}, h("a", { href: "#health-heading", class: "banner-link" }, "How to fix this in Storage health"))
     )
   )
+}
+
+// ---------------------------------------------------------------------------------------------
+// notices: recoveries the storage made on its own, shown until dismissed
+
+const noticeTitles: Record<NoticeView["kind"], string> = { "restored-from-backup": "Your settings were restored from a backup" }
+
+const fileName = (fullPath: string) => fullPath.split(/[\\/]/).pop() ?? fullPath
+
+const renderNotices = (notices: ReadonlyArray<NoticeView>) => {
+  const container = byId("notices")
+  const shown = new Set(Array.from(container.children, (child) => (child as HTMLElement).dataset["notice"]))
+  const wanted = new Set(notices.map((notice) => notice.id))
+  for (const child of Array.from(container.children) as Array<HTMLElement>) {
+    if (!wanted.has(child.dataset["notice"] ?? "")) child.remove()
+  }
+  for (const notice of notices) {
+    if (shown.has(notice.id)) continue
+    const headingId = `notice-${notice.id}-title`
+    const keep = h("button", { type: "button", class: "button primary small" }, "Keep the restored settings")
+    const older = h("button", { type: "button", class: "button small" }, "Choose another backup")
+    const folder = h("button", { type: "button", class: "button small" }, "Show the damaged file")
+    const result = h("div", { class: "banner-detail", "aria-live": "polite" })
+    keep.addEventListener("click", async () => {
+      keep.disabled = true
+      const dismissed = await invoke((api) => api.dismissNotice({ id: notice.id }))
+      if (dismissed.ok) {
+        section.remove()
+        announce("Keeping the restored settings")
+        return
+      }
+      keep.disabled = false
+      replaceChildren(result, errorText(dismissed.error))
+    })
+    older.addEventListener("click", () => health.focusBackups())
+    folder.addEventListener("click", async () => {
+      const opened = await invoke((api) => api.openFolder({ file: fileName(notice.quarantinedAs) }))
+      if (opened.ok) announce("Opened in your file manager")
+      else replaceChildren(result, errorText(opened.error))
+    })
+    const section = h(
+      "section",
+      { class: "banner banner-caution notice", "data-notice": notice.id, "aria-labelledby": headingId },
+      h(
+        "div",
+        { class: "banner-body" },
+        h("h2", { class: "banner-title", id: headingId }, noticeTitles[notice.kind]),
+        h(
+          "p",
+          {},
+          `Fishbowl found its settings file damaged and put back the last good copy (${fileName(notice.restoredFrom)}). `,
+          "Changes saved after that copy are missing; check your providers below."
+        ),
+        h("p", {}, "The damaged file is kept at ", h("code", {}, notice.quarantinedAs), "."),
+        h("div", { class: "row-actions" }, keep, older, folder),
+        result
+      )
+    )
+    container.append(section)
+  }
 }
 
 const renderStatusError = (error: WireError) => {
@@ -146,7 +256,7 @@ const formatDate = (iso: string) => {
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
 }
 
-const rowError = (id: string) => h("div", { class: "row-error", id: `row-${id}-error`, "aria-live": "polite" })
+const rowError = (id: string) => h("div", { class: "row-error", id: `row-${id}-error`, "aria-live": "polite", tabindex: "-1" })
 
 const summary = (config: LlmConfigView) => {
   const nameId = `row-${config.id}-name`
@@ -177,26 +287,49 @@ const confirmRow = (row: Row) => {
   const confirm = h("button", { type: "button", class: "button danger" }, "Delete permanently")
   const cancel = h("button", { type: "button", class: "button ghost" }, "Cancel")
   const error = rowError(config.id)
-  cancel.addEventListener("click", () => setMode(row, "view"))
+  cancel.addEventListener("click", () => {
+    setMode(row, "view")
+    row.element.querySelector<HTMLElement>(`[aria-label="Delete ${CSS.escape(config.name)}"]`)?.focus()
+  })
+  const waitNote = h("p", { class: "busy-note", "aria-live": "polite" })
   confirm.addEventListener("click", async () => {
     confirm.disabled = true
-    const result = await outcome((api) => api.remove({ id: config.id }))
+    cancel.disabled = true
+    confirm.textContent = "Deleting…"
+    confirm.setAttribute("aria-busy", "true")
+    const result = await outcome((api) => api.remove({ id: config.id }), (waiting) => {
+      waitNote.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+    })
     if (result.ok) {
       rows.delete(config.id)
       row.element.remove()
       announce(`Deleted ${config.name}`)
       await refresh()
+      byId("add-heading").focus()
       return
     }
     confirm.disabled = false
-    replaceChildren(error, errorText(result.error))
+    cancel.disabled = false
+    confirm.textContent = "Delete permanently"
+    confirm.removeAttribute("aria-busy")
+    waitNote.textContent = ""
+    if (!("shown" in result)) {
+      replaceChildren(error, errorText(result.error))
+      error.focus()
+    }
   })
   const question = h(
     "div",
     { class: "confirm", role: "group", "aria-label": `Confirm deleting ${config.name}` },
     h("p", {}, h("strong", {}, `Delete “${config.name}”?`), " Its API key is removed from secure storage too. This cannot be undone."),
-    h("div", { class: "row-actions" }, confirm, cancel)
+    h("div", { class: "row-actions" }, confirm, cancel, waitNote)
   )
+  question.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !cancel.disabled) {
+      event.preventDefault()
+      cancel.click()
+    }
+  })
   window.setTimeout(() => cancel.focus(), 0)
   return [summary(config), question, error]
 }
@@ -212,7 +345,10 @@ const editRow = (row: Row) => {
     provider,
     config,
     submitLabel: "Save changes",
-    onCancel: () => setMode(row, "view"),
+    onCancel: () => {
+      setMode(row, "view")
+      row.element.querySelector<HTMLElement>("button")?.focus()
+    },
     onSubmit: async () => {
       const values = form.takeValues()
       const patch: { -readonly [K in keyof Patch]: Patch[K] } = {}
@@ -227,16 +363,17 @@ const editRow = (row: Row) => {
         return
       }
       form.clearErrors()
-      form.setBusy(true)
-      const result = await outcome((api) => api.update({ id: config.id, patch }))
+      form.setBusy(true, "Saving…")
+      const result = await outcome((api) => api.update({ id: config.id, patch }), (waiting) => form.setWaiting(waiting))
       form.setBusy(false)
       if (result.ok) {
         row.config = result.value
         setMode(row, "view")
+        row.element.querySelector<HTMLElement>("button")?.focus()
         announce(`Saved ${result.value.name}`)
         return
       }
-      form.showError(result.error)
+      if (!("shown" in result)) form.showError(result.error)
     }
   })
   window.setTimeout(() => form.focusFirst(), 0)
@@ -314,16 +451,17 @@ const mountAddForm = (providerId: string, keepName?: string) => {
       if (values.useAuthHeader !== undefined) request.useAuthHeader = values.useAuthHeader
       if (values.apiKey !== undefined) request.apiKey = values.apiKey
       form.clearErrors()
-      form.setBusy(true)
-      const result = await outcome((api) => api.create(request))
+      form.setBusy(true, "Adding…")
+      const result = await outcome((api) => api.create(request), (waiting) => form.setWaiting(waiting))
       form.setBusy(false)
       if (result.ok) {
         announce(`Added ${result.value.name}`)
         mountAddForm(provider.id)
         await refresh()
+        byId<HTMLSelectElement>("add-provider").focus()
         return
       }
-      form.showError(result.error)
+      if (!("shown" in result)) form.showError(result.error)
     }
   })
   const nameInput = form.element.querySelector<HTMLInputElement>("#add-name")
@@ -335,18 +473,15 @@ const mountAddForm = (providerId: string, keepName?: string) => {
 // refresh
 
 /**
- * Reads retried on Timeout: the first status call starts the keychain helper, which can take
- * longer than the 200 ms budget; the late answer warms it, so the retry is quick.
+ * Reads wait for their late outcome on Timeout: the first status call starts the keychain
+ * helper, which can take longer than the 200 ms budget.
  */
-const readWithRetry = async <A>(call: Parameters<typeof invoke<A>>[0], attempts = 3): Promise<Outcome<A>> => {
-  for (let attempt = 1; ; attempt++) {
-    const result = await invoke(call)
-    if (result.ok || result.error._tag !== "Timeout" || attempt >= attempts) {
-      if (!result.ok) noticeError(result.error)
-      return result
-    }
-    await new Promise((resolve) => window.setTimeout(resolve, 250 * attempt))
-  }
+const read = async <A>(call: Parameters<typeof invoke<A>>[0]): Promise<Outcome<A>> => {
+  const result = await invokePatiently(call, (waiting) => {
+    byId("list-busy").textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+  }, { retry: true })
+  if (!result.ok) noticeError(result.error)
+  return result
 }
 
 let refreshing: Promise<void> | undefined
@@ -361,16 +496,21 @@ const refresh = async (): Promise<void> => {
   refreshing = (async () => {
     do {
       refreshAgain = false
-      const [list, status] = await Promise.all([readWithRetry((api) => api.list()), readWithRetry((api) => api.status())])
+      const [list, status] = await Promise.all([read((api) => api.list()), read((api) => api.status())])
       const listError = byId("list-error")
       if (list.ok) {
         replaceChildren(listError)
         renderList(list.value)
-      } else {
+      } else if (!pageLevelTags.has(list.error._tag)) {
         replaceChildren(listError, errorText(list.error))
       }
-      if (status.ok) renderStatus(status.value)
-      else renderStatusError(status.error)
+      if (status.ok) {
+        renderStatus(status.value)
+        renderNotices(status.value.notices)
+        health.setStatus(status.value)
+      } else if (!pageLevelTags.has(status.error._tag)) {
+        renderStatusError(status.error)
+      }
     } while (refreshAgain)
   })().finally(() => {
     refreshing = undefined
@@ -390,8 +530,13 @@ const start = async () => {
     page.removeAttribute("aria-busy")
     return
   }
+  listenForLateOutcomes()
   mountAddForm(providers[0]!.id)
-  api.onChanged(() => void refresh())
+  api.onChanged(() => {
+    void refresh()
+    void health.load()
+  })
+  void health.load()
   await refresh()
   page.removeAttribute("aria-busy")
 }

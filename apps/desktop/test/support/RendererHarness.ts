@@ -9,7 +9,7 @@
  * `forwardChanges` are pushed into the page. Everything the page receives is recorded, so tests
  * can prove that no key material ever reached it.
  */
-import { bridgeChannels, IpcChannel, type InvokeChannel, type LlmConfigChange } from "@fishbowl/domain"
+import { bridgeChannels, IpcChannel, type InvokeChannel, type LateOutcome, type LlmConfigChange } from "@fishbowl/domain"
 import type { ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -47,12 +47,31 @@ export interface SettingsPage {
   readonly close: () => Promise<void>
 }
 
+/**
+ * Late outcomes (main/LateOutcomes.ts) from a handler table to the pages opened over it: pass
+ * `onLateOutcome` to makeIpcHandlers and the hub to openSettings, as main broadcasts them.
+ */
+export const makeLateOutcomeHub = () => {
+  const listeners = new Set<(outcome: LateOutcome) => void>()
+  return {
+    onLateOutcome: (outcome: LateOutcome) => {
+      for (const listener of listeners) listener(outcome)
+    },
+    subscribe: (listener: (outcome: LateOutcome) => void) => {
+      listeners.add(listener)
+      return () => void listeners.delete(listener)
+    }
+  }
+}
+export type LateOutcomeHub = ReturnType<typeof makeLateOutcomeHub>
+
 export interface RendererHarness {
   readonly browser: Browser
   /** Opens the settings page over `handlers` (built on `runtime`, whose changes are forwarded). */
   readonly openSettings: (
     handlers: IpcHandlerTable,
-    runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>
+    runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
+    options?: { readonly lateOutcomes?: LateOutcomeHub }
   ) => Promise<SettingsPage>
   readonly close: () => Promise<void>
 }
@@ -73,6 +92,14 @@ const bridgeShimSource = (channels: Readonly<Record<string, string>>) => `(() =>
     listeners.add(listener);
     return () => { listeners.delete(listener); };
   };
+  const settledListeners = new Set();
+  llmConfigs.onSettled = (listener) => {
+    settledListeners.add(listener);
+    return () => { settledListeners.delete(listener); };
+  };
+  Object.defineProperty(window, "__fishbowlSettled", {
+    value: (outcome) => { for (const listener of settledListeners) listener(outcome); }
+  });
   Object.defineProperty(window, "fishbowl", { value: Object.freeze({ llmConfigs: Object.freeze(llmConfigs) }) });
   Object.defineProperty(window, "__fishbowlChanged", {
     value: (change) => { for (const listener of listeners) listener(change); }
@@ -86,7 +113,7 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
   const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })
   const contexts = new Set<BrowserContext>()
 
-  const openSettings: RendererHarness["openSettings"] = async (handlers, runtime) => {
+  const openSettings: RendererHarness["openSettings"] = async (handlers, runtime, options) => {
     const context = await browser.newContext({ viewport: { width: 960, height: 1280 }, deviceScaleFactor: 1, colorScheme: "light" })
     contexts.add(context)
     // The page answers in milliseconds; a missing element should fail fast, not after 30 s.
@@ -136,8 +163,15 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
       page.evaluate(deliverChangeSource(change)).catch(() => {})
     })
 
+    const stopLate = options?.lateOutcomes?.subscribe((outcome) => {
+      received.push({ channel: IpcChannel.settled, outcome })
+      page.evaluate(`window.__fishbowlSettled?.(${JSON.stringify(outcome)})`).catch(() => {})
+    })
+
     await page.goto(`${RENDERER_ROOT}index.html`)
-    await page.locator("#app:not([aria-busy])").waitFor()
+    await page.locator("#app:not([aria-busy])").waitFor().catch((error: Error) => {
+      throw new Error(`the settings page did not finish loading: ${error.message}\npage console:\n${consoleLines.join("\n")}`)
+    })
 
     return {
       page,
@@ -146,6 +180,7 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
       refusedRequests,
       close: async () => {
         stopForwarding()
+        stopLate?.()
         contexts.delete(context)
         await context.close()
       }

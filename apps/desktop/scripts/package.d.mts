@@ -1,0 +1,2 @@
+export declare const electronBinaryPath: () => string | undefined
+export declare const packagingBlocker: () => string | undefined

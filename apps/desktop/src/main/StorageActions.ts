@@ -1,0 +1,152 @@
+/**
+ * What the Storage health panel can ask the main process to do with files: list the backups of
+ * preferences.json (with what each would change), restore one, and show the data folder (or one
+ * backup / damaged copy in it) in the system's file manager.
+ *
+ * The renderer names files only by their base name, checked by HealthContract.StorageFileName;
+ * paths are built here under the data folder and only regular files (lstat: no links, FIFOs or
+ * folders) of bounded size are read. A restore goes through PreferencesStore.update, so it is
+ * locked, atomic and itself backed up (the current file becomes `.bak.1`): it can be undone.
+ */
+import {
+  type BackupInfo,
+  Conflict,
+  decodeLlmSection,
+  documentShapeProblem,
+  emptyLlmSection,
+  InvalidInput,
+  type LlmSection,
+  MAX_DOCUMENT_BYTES,
+  nameKey,
+  NotFound,
+  PreferencesStore,
+  splitDocument,
+  StorageInaccessible,
+  Unsupported
+} from "@fishbowl/domain"
+import { Effect } from "effect"
+import * as fs from "node:fs/promises"
+import * as path from "node:path"
+
+/** The two calls of Electron's `shell` this needs (injected, so tests can record them). */
+export interface ShellLike {
+  readonly showItemInFolder: (fullPath: string) => void
+  readonly openPath: (fullPath: string) => Promise<string>
+}
+
+export interface StorageActions {
+  readonly backups: Effect.Effect<ReadonlyArray<BackupInfo>, StorageInaccessible>
+  readonly restoreBackup: (name: string) => Effect.Effect<void, InvalidInput | NotFound | Conflict | StorageInaccessible | Unsupported | import("@fishbowl/domain").Corrupted>
+  readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, NotFound | StorageInaccessible>
+}
+
+const BACKUP = /^preferences\.json\.bak\.(\d{1,3})$/
+const SHOWABLE = /^preferences\.json\.(bak\.\d{1,3}|corrupt-[0-9A-Za-z.-]{1,64})$/
+
+const unreadable = (name: string) =>
+  new StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
+
+/** A regular file's text, or undefined when it is missing, not a plain file, or too large. */
+const readPlainFile = (file: string) =>
+  Effect.tryPromise({
+    try: async () => {
+      const info = await fs.lstat(file).catch(() => undefined)
+      if (info === undefined || !info.isFile() || info.size > MAX_DOCUMENT_BYTES) return undefined
+      return { text: await fs.readFile(file, "utf8"), modifiedAt: info.mtime.toISOString() }
+    },
+    catch: () => unreadable(path.basename(file))
+  })
+
+/** The llm section of a settings file's text, or undefined when it is not usable settings. */
+const parseSettings = (text: string) =>
+  Effect.gen(function*() {
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      return undefined
+    }
+    if (documentShapeProblem(json) !== undefined) return undefined
+    const object = json as { readonly [key: string]: unknown }
+    const llm = object["llm"] === undefined
+      ? emptyLlmSection
+      : yield* decodeLlmSection(object["llm"]).pipe(Effect.orElseSucceed(() => undefined))
+    return llm === undefined ? undefined : { object, llm }
+  })
+
+export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
+  Effect.gen(function*() {
+    const preferences = yield* PreferencesStore
+    const dataDir = path.dirname(preferences.location)
+    const inDataDir = (name: string) => path.join(dataDir, path.basename(name))
+
+    const backups: StorageActions["backups"] = Effect.gen(function*() {
+      const names = yield* Effect.tryPromise({ try: () => fs.readdir(dataDir), catch: () => unreadable(dataDir) }).pipe(
+        Effect.orElseSucceed(() => [] as Array<string>)
+      )
+      const current = yield* preferences.load.pipe(Effect.map((document) => document.llm.configs.map((config) => config.name)), Effect.orElseSucceed(() => [] as Array<string>))
+      const currentKeys = new Set(current.map(nameKey))
+      const found: Array<BackupInfo & { readonly generation: number }> = []
+      for (const name of names) {
+        const match = BACKUP.exec(name)
+        if (match === null) continue
+        const file = yield* readPlainFile(inDataDir(name))
+        if (file === undefined) continue
+        const settings = yield* parseSettings(file.text)
+        const configNames = settings?.llm.configs.map((config) => config.name) ?? []
+        const keys = new Set(configNames.map(nameKey))
+        found.push({
+          generation: Number(match[1]),
+          name,
+          modifiedAt: file.modifiedAt,
+          usable: settings !== undefined,
+          configNames,
+          added: configNames.filter((configName) => !currentKeys.has(nameKey(configName))),
+          removed: current.filter((configName) => !keys.has(nameKey(configName)))
+        })
+      }
+      return found.sort((a, b) => a.generation - b.generation).map(({ generation: _, ...info }) => info)
+    })
+
+    const restoreBackup: StorageActions["restoreBackup"] = (name) =>
+      Effect.gen(function*() {
+        if (!BACKUP.test(name)) {
+          return yield* new InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
+        }
+        const file = yield* readPlainFile(inDataDir(name))
+        if (file === undefined) return yield* new NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
+        const settings = yield* parseSettings(file.text)
+        if (settings === undefined) {
+          return yield* new InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
+        }
+        // Unfinished changes in either file refer to keys as they were then: restoring over them
+        // could undo a key write that has since been committed. Finish them first.
+        const llm: LlmSection = { ...settings.llm, journal: [] }
+        yield* preferences.update((document) =>
+          document.llm.journal.length > 0
+            ? Effect.fail(new Conflict({
+              message: "Some changes were interrupted and are not finished yet",
+              hint: "Choose \"Finish interrupted changes\" first, then restore the backup."
+            }))
+            : Effect.succeed([undefined, splitDocument(settings.object, llm)] as const)
+        )
+      })
+
+    const open: StorageActions["open"] = (name) =>
+      Effect.gen(function*() {
+        if (name === undefined) {
+          const failure = yield* Effect.tryPromise({ try: () => options.shell.openPath(dataDir), catch: () => unreadable(dataDir) })
+          if (failure !== "") return yield* new NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
+          return { shown: dataDir }
+        }
+        const full = inDataDir(name)
+        const info = SHOWABLE.test(name) ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined)) : undefined
+        if (info === undefined || !info.isFile()) {
+          return yield* new NotFound({ message: `${path.basename(name)} is no longer in the data folder`, hint: "Refresh the health report." })
+        }
+        options.shell.showItemInFolder(full)
+        return { shown: full }
+      })
+
+    return { backups, restoreBackup, open } satisfies StorageActions
+  })

@@ -1,0 +1,59 @@
+/**
+ * One message per problem, in words a person uses. Domain errors carry a precise `message` for
+ * logs and the CLI (it may name a keychain entry such as `fishbowl.anthropic.<uuid>/apiKey`); the
+ * page shows a plain title per kind of problem and the error's hint (written for people). The
+ * precise text appears only in the Storage health panel's technical details.
+ */
+import type { WireError } from "./bridge.ts"
+
+export interface Friendly {
+  readonly title: string
+  readonly hint: string
+}
+
+/** Problems of the whole store, not of one field: shown once, in the banner at the top. */
+export const pageLevelTags: ReadonlySet<WireError["_tag"]> = new Set([
+  "KeychainLocked",
+  "KeychainDenied",
+  "KeychainUnavailable",
+  "StorageInaccessible",
+  "Corrupted"
+])
+
+/** Internal names (keychain entries, config ids) have no place in the page's own messages. */
+const internal = /fishbowl\.[\w-]+\.[0-9a-f-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|FISHBOWL_[A-Z_]+/i
+
+const keepIfPlain = (text: string, fallback: string) => (internal.test(text) ? fallback : text)
+
+export const friendly = (error: WireError): Friendly => {
+  switch (error._tag) {
+    case "KeychainLocked":
+      return { title: "The keychain is locked", hint: keepIfPlain(error.hint, "Unlock your keychain, then try again.") }
+    case "KeychainDenied":
+      return { title: "Fishbowl was not allowed to use the keychain", hint: keepIfPlain(error.hint, "Allow access when your system asks, then try again.") }
+    case "KeychainUnavailable":
+      return { title: "No keychain is available", hint: "Fishbowl cannot save API keys securely right now. Storage health below says how to fix it." }
+    case "StorageInaccessible":
+      return { title: "Fishbowl could not read or save its settings", hint: keepIfPlain(error.hint, "Storage health below has the details.") }
+    case "Corrupted":
+      return { title: "The settings file is damaged", hint: "Storage health below shows the backups you can restore." }
+    case "Timeout":
+      return { title: "The keychain did not answer", hint: "Try again. If it keeps happening, check Storage health below." }
+    case "NotFound":
+      return {
+        title: keepIfPlain(error.message, "This configuration no longer exists"),
+        hint: keepIfPlain(error.hint, "The list has been refreshed.")
+      }
+    case "Conflict":
+      return {
+        title: keepIfPlain(error.message, "Another change to this configuration is still in progress"),
+        hint: keepIfPlain(error.hint, "Try again in a moment.")
+      }
+    case "Internal":
+      return { title: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, check Storage health below." }
+    default:
+      return { title: keepIfPlain(error.message, "That did not work"), hint: keepIfPlain(error.hint, "") }
+  }
+}
+
+export const WAITING_FOR_KEYCHAIN = "Waiting for your keychain — it may be asking for permission or a password"

@@ -1,0 +1,79 @@
+/**
+ * A damaged preferences.json with a good backup, as the app and the CLI run it (restoredAsNotice,
+ * which DesktopLayer turns on): the operation that finds it SUCCEEDS on the restored file, and the
+ * restore is reported once — in LlmConfigStore.status().notices and as one `Notice` change event —
+ * until dismissed. Without a usable backup the operation still fails (data is lost).
+ */
+import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
+import { CrashPoints, type LlmConfigChange, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Fiber, FileSystem, Layer, Stream } from "effect"
+import * as fsSync from "node:fs"
+import * as NodePath from "node:path"
+import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
+
+const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigStore | PreferencesStore>) => Effect.Effect<A, E, never>) =>
+  Effect.scoped(Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
+    const dataDir = NodePath.join(root, "Fishbowl")
+    const preferences = JsonFilePreferencesStore.layer({ dataDir, restoredAsNotice: true })
+    const layer = LlmConfigStore.layerNoDeps().pipe(
+      Layer.provide(CrashPoints.layer),
+      Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, preferences))
+    )
+    return yield* body(dataDir, layer)
+  })).pipe(Effect.provide(NodeFileSystem.layer))
+
+describe("restore from a backup is a notice, not a failure", () => {
+  it.live("list succeeds on the restored file; one notice in status and one Notice event; dismiss removes it", () =>
+    withStore((dataDir, layer) =>
+      Effect.gen(function*() {
+        const store = yield* LlmConfigStore
+        yield* store.create({ provider: "ollama", name: "First" } as never)
+        yield* store.create({ provider: "ollama", name: "Second" } as never) // .bak.1 holds [First]
+        const file = NodePath.join(dataDir, "preferences.json")
+        fsSync.writeFileSync(file, "{\"llm\": {\"version\": 1, \"conf") // truncated
+        const events: Array<LlmConfigChange> = []
+        const collector = yield* store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => events.push(change))), Effect.forkChild)
+        yield* Effect.sleep("20 millis")
+
+        const configs = yield* store.list
+        assert.deepStrictEqual(configs.map((config) => config.name), ["First"])
+        const status = yield* store.status
+        assert.strictEqual(status.notices.length, 1)
+        const notice = status.notices[0]!
+        assert.strictEqual(notice.kind, "restored-from-backup")
+        assert.strictEqual(notice.restoredFrom, `${file}.bak.1`)
+        assert.match(notice.quarantinedAs, /preferences\.json\.corrupt-/)
+        assert.isTrue(fsSync.existsSync(notice.quarantinedAs), "the damaged file is kept where the notice says")
+        assert.include(notice.message, "preferences.json.bak.1")
+        assert.include(notice.hint, notice.quarantinedAs)
+
+        // Later operations neither fail nor repeat the notice.
+        yield* store.list
+        yield* store.create({ provider: "ollama", name: "Third" } as never)
+        assert.strictEqual((yield* store.status).notices.length, 1)
+        yield* Effect.sleep("20 millis")
+        assert.deepStrictEqual(events.filter((event) => event._tag === "Notice").map((event) => event._tag === "Notice" && event.notice.id), [notice.id])
+
+        yield* store.dismissNotice(notice.id)
+        assert.deepStrictEqual((yield* store.status).notices, [])
+        yield* Effect.sleep("20 millis")
+        assert.isTrue(events.some((event) => event._tag === "NoticeDismissed" && event.id === notice.id))
+        yield* Fiber.interrupt(collector)
+      }).pipe(Effect.provide(layer))
+    ))
+
+  it.live("without a usable backup the operation still fails with Corrupted and no notice is made", () =>
+    withStore((dataDir, layer) =>
+      Effect.gen(function*() {
+        const store = yield* LlmConfigStore
+        fsSync.mkdirSync(dataDir, { recursive: true })
+        fsSync.writeFileSync(NodePath.join(dataDir, "preferences.json"), "not json")
+        const error = yield* Effect.flip(store.list)
+        assert.strictEqual(error._tag, "Corrupted")
+        assert.deepStrictEqual((yield* store.status).notices, [])
+      }).pipe(Effect.provide(layer))
+    ))
+})
