@@ -176,6 +176,67 @@ describe("fishbowl-llm", () => {
     expect(readdirSync(dataDir).some((name) => name.startsWith("preferences.json.corrupt-"))).toBe(true)
   })
 
+  it("a preferences.json restored from its backup: the command succeeds (0) and says what was restored on stderr", async () => {
+    expect((await cli(["add", "--provider", "ollama", "--name", "Local"])).code).toBe(0)
+    expect((await cli(["add", "--provider", "ollama", "--name", "Second"])).code).toBe(0) // a backup of the first state exists
+    writeFileSync(NodePath.join(dataDir, "preferences.json"), "{ not json")
+    const listed = await cli(["list", "--json"])
+    expect(listed.code, listed.stderr).toBe(0)
+    expect(JSON.parse(listed.stdout).map((config: { name: string }) => config.name)).toContain("Local")
+    expect(listed.stderr).toMatch(/^warning: preferences.json could not be used: .* was restored/m)
+    expect(listed.stderr).toContain("preferences.json.corrupt-")
+    expect(listed.stderr).toMatch(/^hint: /m)
+  })
+
+  it("plain http with a key to a private network needs --allow-insecure-http; to a public host never", async () => {
+    const key = makeCanaryKey("lan")
+    const lan = ["add", "--provider", "openai-compatible", "--name", "LAN", "--base-url", "http://10.0.0.5:8000/v1", "--api-key-stdin"]
+    const refused = await cli(lan, { stdin: key })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("plain http")
+    const consented = await cli([...lan, "--allow-insecure-http", "--json"], { stdin: key })
+    expect(consented.code, consented.stderr).toBe(0)
+    expect(JSON.parse(consented.stdout)).toMatchObject({ baseUrl: "http://10.0.0.5:8000/v1", allowInsecureHttp: true, keyStorage: "keychain" })
+    expect((await cli(["show", "LAN"])).stdout).toContain("(plain http allowed)")
+    const publicHost = await cli(["add", "--provider", "openai-compatible", "--name", "Pub", "--base-url", "http://llm.example.com/v1", "--api-key-stdin", "--allow-insecure-http"], { stdin: key })
+    expect(publicHost.code).toBe(2)
+    expect((await cli(["add", "--provider", "ollama", "--name", "Home", "--base-url", "http://192.168.1.10:11434"])).code).toBe(0)
+    for (const output of [refused, consented, publicHost]) expect(output.stdout + output.stderr).not.toContain(key)
+  })
+
+  it("test NAME: lists the models at the config's own base URL with its key; 0 ok, 10 refused, 11 unreachable", async () => {
+    const { createServer } = await import("node:http")
+    const goodKey = makeCanaryKey("good")
+    const seen: Array<{ url?: string; authorization?: string }> = []
+    const server = createServer((request, response) => {
+      seen.push({ url: request.url, authorization: request.headers.authorization })
+      const ok = request.headers.authorization === `Bearer ${goodKey}`
+      response.writeHead(ok ? 200 : 401, { "content-type": "application/json" })
+      response.end(ok ? JSON.stringify({ data: [{ id: "a" }, { id: "b" }] }) : JSON.stringify({ error: `bad key ${request.headers.authorization}` }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      const base = `http://127.0.0.1:${port}/v1`
+      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Good", "--base-url", base, "--api-key-stdin"], { stdin: goodKey })).code).toBe(0)
+      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Bad", "--base-url", base, "--api-key-stdin"], { stdin: makeCanaryKey("bad") })).code).toBe(0)
+      const ok = await cli(["test", "Good"])
+      expect(ok.code, ok.stderr).toBe(0)
+      expect(ok.stdout).toMatch(/^ok: "Good" \(openai-compatible\) answered in \d+ ms and listed 2 models\n$/)
+      expect(seen.at(-1)).toEqual({ url: "/v1/models", authorization: `Bearer ${goodKey}` })
+      const refused = await cli(["test", "Bad", "--json"])
+      expect(refused.code).toBe(10)
+      expect(JSON.parse(refused.stdout).outcome._tag).toBe("Unauthorized")
+      expect((await cli(["show", "Good"])).stdout).toMatch(/last test: +\S+: ok/)
+      for (const output of [ok, refused]) expect(output.stdout + output.stderr).not.toContain(goodKey)
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
+    const closed = await cli(["test", "Good"])
+    expect(closed.code).toBe(11)
+    expect(closed.stderr).toMatch(/^error: /)
+  })
+
   it("timeout → 7", async () => {
     const timedOut = await cli(["add", "--provider", "openai", "--name", "Slow", "--api-key-stdin"], {
       stdin: "sk-slow",

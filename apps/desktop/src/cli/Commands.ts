@@ -25,7 +25,8 @@ import {
   ConfigId,
   MAX_API_KEY_BYTES,
   CrashPoints,
-  checkStoredConfig
+  checkStoredConfig,
+  PreferencesStore
 } from "@fishbowl/domain"
 import type { DesktopServices } from "@fishbowl/desktop-layer"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -33,6 +34,7 @@ import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import { CliIo } from "./CliIo.ts"
 import { CliExit, ExitCode } from "./ExitCodes.ts"
 import { renderMigrateReport } from "./MigrateReport.ts"
+import { noticeLines } from "./Notices.ts"
 import { renderTestResult } from "./TestCommand.ts"
 import { type KeyInput, readKeyFromPipe, readKeyHidden } from "./Prompt.ts"
 import { printable, table } from "./Text.ts"
@@ -113,9 +115,21 @@ const withStore = <A, E, R>(
     const budget = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => effect.pipe(withBudget(command, millis)) as Effect.Effect<X, Y | FishbowlError, Z>
     return yield* Effect.gen(function*() {
       if (options?.recover !== false) yield* budget(LlmConfigStore.use((store) => store.recover()))
-      return yield* program({ budget, dataDir })
+      return yield* program({ budget, dataDir }).pipe(Effect.ensuring(printNotices))
     }).pipe(Effect.provide(layer))
   })
+
+/**
+ * What the store had to tell during this command (preferences.json restored from a backup, where
+ * the damaged file went) as `warning:`/`hint:` lines on stderr: news, not a failure, so the exit
+ * code stays the command's own.
+ */
+const printNotices = Effect.gen(function*() {
+  const notices = (yield* PreferencesStore).notices
+  if (notices === undefined) return
+  const lines = noticeLines({ notices: yield* notices.current })
+  if (lines.length > 0) yield* CliIo.note(lines.map((line) => `${line}\n`).join(""))
+})
 
 const isConfigId = Schema.is(ConfigId)
 
