@@ -763,6 +763,9 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
   })
 
   const { changes: noticeChanges, currentNotices, dismissNotice } = noticesOf(preferences, publish)
+  // Notices join the one change feed at the source, so a subscriber sees every change from the
+  // moment it subscribes (a merged stream subscribes its parts later, in forked fibers).
+  if (preferences.notices !== undefined) yield* Effect.forkDetach(Stream.runForEach(noticeChanges, publish))
 
   return LlmConfigStore.of({
     recordCheck,
@@ -776,7 +779,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     status,
     recover,
     importConfig,
-    changes: Stream.merge(Stream.fromPubSub(changes), noticeChanges)
+    changes: Stream.fromPubSub(changes)
   })
 })
 

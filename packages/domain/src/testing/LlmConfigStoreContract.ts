@@ -325,7 +325,7 @@ export const llmConfigStoreContract = (
         assert.strictEqual((yield* store.importConfig({ config: keyless }))._tag, "Imported")
         const later = makeCanaryKey("later")
         const given = yield* store.importConfig({ config: { ...keyless, name: "Other name" }, apiKey: secret(later) })
-        assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true } })
+        assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true, keyStorage: stored.keyStorage, ...(stored.keySession !== undefined ? { keySession: stored.keySession } : {}) } })
         assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
         assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [])
       })))
