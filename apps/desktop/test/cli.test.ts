@@ -207,7 +207,7 @@ describe("fishbowl-llm", () => {
   it("test NAME: lists the models at the config's own base URL with its key; 0 ok, 10 refused, 11 unreachable", async () => {
     const { createServer } = await import("node:http")
     const goodKey = makeCanaryKey("good")
-    const seen: Array<{ url?: string; authorization?: string }> = []
+    const seen: Array<{ url: string | undefined; authorization: string | undefined }> = []
     const server = createServer((request, response) => {
       seen.push({ url: request.url, authorization: request.headers.authorization })
       const ok = request.headers.authorization === `Bearer ${goodKey}`
