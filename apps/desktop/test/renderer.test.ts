@@ -601,6 +601,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(await row("Local").locator(".check-result").textContent()).toContain("2 models")
       const stored = (await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }
       expect(stored.lastCheck?.outcome).toMatchObject({ _tag: "Unauthorized", status: 401 })
+      // A failed test is announced as a problem, not with the confirmation's check mark.
+      await expect.poll(() => page.locator("#announcer").textContent()).toContain("Local refused: The provider refused the key")
+      expect(await page.locator("#announcer").getAttribute("data-tone")).toBe("problem")
       await checkState(page, "check-refused")
     })
 
@@ -656,7 +659,15 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(await consent().isChecked()).toBe(false)
 
       await addForm().getByLabel("Name", { exact: true }).fill("LAN box")
-      await addForm().getByLabel("API key", { exact: true }).fill(canary("lan-refused"))
+      // Testing before consent: the typed key is not sent anywhere (no call reaches main).
+      const lanKey = canary("lan-refused")
+      await addForm().getByLabel("API key", { exact: true }).fill(lanKey)
+      const callsBefore = settings.received.length
+      await addForm().getByRole("button", { name: "Test connection" }).click()
+      await expect.poll(() => page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
+      expect(await baseInput.getAttribute("aria-invalid")).toBe("true")
+      expect(settings.received.length).toBe(callsBefore)
+      expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe(lanKey)
       await addForm().getByRole("button", { name: "Add provider" }).click()
       await expect.poll(() => baseInput.getAttribute("aria-invalid")).toBe("true")
       expect(await page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")

@@ -29,7 +29,7 @@ import {
   type StoreStatusView,
   type WireError
 } from "./bridge.ts"
-import { ConfigForm, errorText } from "./ConfigForm.ts"
+import { ConfigForm, errorText, needsInsecureConsent } from "./ConfigForm.ts"
 import { byId, h, replaceChildren } from "./dom.ts"
 import { HealthPanel } from "./HealthPanel.ts"
 import { CHECKING_PROVIDER, checkOutcomeText, friendly, pageLevelTags } from "./Messages.ts"
@@ -54,9 +54,13 @@ const statusBanner = () => byId("status-banner")
 const lockedBanner = () => byId("locked-banner")
 const liveRegion = () => byId("announcer")
 
-/** Announces a short confirmation to screen readers and shows it briefly, in the page's flow. */
-const announce = (text: string) => {
+/**
+ * Announces a short confirmation to screen readers and shows it briefly, in the page's flow.
+ * A "problem" (a connection test that failed) is shown without the confirmation's check mark.
+ */
+const announce = (text: string, tone: "done" | "problem" = "done") => {
   const region = liveRegion()
+  region.dataset["tone"] = tone
   region.textContent = text
   window.setTimeout(() => {
     if (region.textContent === text) region.textContent = ""
@@ -314,7 +318,8 @@ const runStoredCheck = async (row: Row) => {
   const current = rows.get(config.id)
   if (result.ok) {
     if (!result.value.recorded) row.unrecorded = result.value.check
-    announce(`${config.name}: ${checkOutcomeText(result.value.check.outcome).title}`)
+    const { ok, title } = checkOutcomeText(result.value.check.outcome)
+    announce(`${config.name}: ${title}`, ok ? "done" : "problem")
   }
   if (current === row && row.mode === "view") setMode(row, "view")
   if (result.ok) {
@@ -533,12 +538,24 @@ const mountAddForm = (providerId: string, keepName?: string) => {
       if (values.useAuthHeader !== undefined) draft.useAuthHeader = values.useAuthHeader
       if (values.apiKey !== undefined) draft.apiKey = values.apiKey
       form.clearErrors()
+      // The draft route has no consent field (ProviderCheckDraft), so the page asks first: a typed key
+      // is not sent over plain http to another machine unless the user ticked the box.
+      if (draft.apiKey !== undefined && needsInsecureConsent(draft.baseUrl ?? "") && values.allowInsecureHttp !== true) {
+        form.showError({
+          _tag: "InvalidInput",
+          field: "baseUrl",
+          message: "Testing would send the key unencrypted over plain http to another machine",
+          hint: "Use an https URL, or tick “Allow plain http to this private-network address” below to test it."
+        })
+        return
+      }
       form.setTesting(true)
       const result = await outcome((api) => api.checkDraft(draft))
       form.setTesting(false)
       if (result.ok) {
         form.showCheck({ check: result.value.check })
-        announce(checkOutcomeText(result.value.check.outcome).title)
+        const { ok, title } = checkOutcomeText(result.value.check.outcome)
+        announce(title, ok ? "done" : "problem")
         return
       }
       if ("shown" in result) return
