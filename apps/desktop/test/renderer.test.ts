@@ -319,6 +319,42 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     }
   })
 
+  it("a key held only in memory says so: 'Not saved (kept in memory…)', and after a restart 'Not saved: enter the key again'", async () => {
+    const dataDir = path.join(tempDir, "session-key-data")
+    const addInMemory = async () => {
+      const sessionRuntime = makeRuntime(dataDir, "session")
+      try {
+        const { lateOutcomes, table } = await mainHandlers(sessionRuntime)
+        const sessionPage = await harness.openSettings(table, sessionRuntime, { lateOutcomes })
+        pages.push(sessionPage)
+        const form = sessionPage.page.getByRole("form", { name: /^Add / })
+        await form.getByLabel("Name", { exact: true }).fill("In memory")
+        await form.getByLabel("API key", { exact: true }).fill(canary("session-key"))
+        await form.getByRole("button", { name: "Add provider" }).click()
+        const entry = sessionPage.page.getByRole("listitem").filter({ has: sessionPage.page.getByText("In memory", { exact: true }) })
+        await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved (kept in memory until Fishbowl quits)")
+        await checkState(sessionPage.page, "key-in-memory")
+      } finally {
+        await sessionRuntime.dispose()
+      }
+    }
+    await addInMemory()
+    // A new process (runtime) on the same data folder: the key went with the old session.
+    const restarted = makeRuntime(dataDir, "session")
+    try {
+      const { lateOutcomes, table } = await mainHandlers(restarted)
+      const restartedPage = await harness.openSettings(table, restarted, { lateOutcomes })
+      pages.push(restartedPage)
+      const listed = ((await table[IpcChannel.list]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any).value
+      expect(listed).toMatchObject([{ name: "In memory", hasKey: false, keyStorage: "session" }])
+      const entry = restartedPage.page.getByRole("listitem").filter({ has: restartedPage.page.getByText("In memory", { exact: true }) })
+      await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved: enter the key again")
+      await checkState(restartedPage.page, "key-lost")
+    } finally {
+      await restarted.dispose()
+    }
+  })
+
   it("the Storage health panel: findings with their fix, stored keys checked on demand, backups, the data folder", async () => {
     const page = settings.page
     const body = page.locator("#health-body")
