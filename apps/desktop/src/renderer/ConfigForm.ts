@@ -383,7 +383,10 @@ export class ConfigForm {
     const replaceRow = h(
       "div",
       { class: "field key-kept" },
-      h("span", { class: "pill pill-ok" }, "Key stored"),
+      // A key held only in memory is not "stored" (it goes when Fishbowl quits).
+      config?.keyStorage === "session"
+        ? h("span", { class: "pill pill-warn" }, "Key in memory only")
+        : h("span", { class: "pill pill-ok" }, "Key stored"),
       h("span", { class: "muted" }, "The stored key is kept unless you replace it."),
       replaceButton
     )
