@@ -10,7 +10,10 @@ import { DesktopLayer } from "@fishbowl/desktop-layer"
 import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
 import { makeCanaryKey } from "@fishbowl/domain/testing"
 import { ManagedRuntime, Redacted } from "effect"
+import { execFileSync } from "node:child_process"
 import * as fs from "node:fs/promises"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -316,6 +319,42 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     }
   })
 
+  it("a key held only in memory says so: 'Not saved (kept in memory…)', and after a restart 'Not saved: enter the key again'", async () => {
+    const dataDir = path.join(tempDir, "session-key-data")
+    const addInMemory = async () => {
+      const sessionRuntime = makeRuntime(dataDir, "session")
+      try {
+        const { lateOutcomes, table } = await mainHandlers(sessionRuntime)
+        const sessionPage = await harness.openSettings(table, sessionRuntime, { lateOutcomes })
+        pages.push(sessionPage)
+        const form = sessionPage.page.getByRole("form", { name: /^Add / })
+        await form.getByLabel("Name", { exact: true }).fill("In memory")
+        await form.getByLabel("API key", { exact: true }).fill(canary("session-key"))
+        await form.getByRole("button", { name: "Add provider" }).click()
+        const entry = sessionPage.page.getByRole("listitem").filter({ has: sessionPage.page.getByText("In memory", { exact: true }) })
+        await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved (kept in memory until Fishbowl quits)")
+        await checkState(sessionPage.page, "key-in-memory")
+      } finally {
+        await sessionRuntime.dispose()
+      }
+    }
+    await addInMemory()
+    // A new process (runtime) on the same data folder: the key went with the old session.
+    const restarted = makeRuntime(dataDir, "session")
+    try {
+      const { lateOutcomes, table } = await mainHandlers(restarted)
+      const restartedPage = await harness.openSettings(table, restarted, { lateOutcomes })
+      pages.push(restartedPage)
+      const listed = ((await table[IpcChannel.list]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any).value
+      expect(listed).toMatchObject([{ name: "In memory", hasKey: false, keyStorage: "session" }])
+      const entry = restartedPage.page.getByRole("listitem").filter({ has: restartedPage.page.getByText("In memory", { exact: true }) })
+      await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved: enter the key again")
+      await checkState(restartedPage.page, "key-lost")
+    } finally {
+      await restarted.dispose()
+    }
+  })
+
   it("the Storage health panel: findings with their fix, stored keys checked on demand, backups, the data folder", async () => {
     const page = settings.page
     const body = page.locator("#health-body")
@@ -490,6 +529,211 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     } finally {
       await restoredRuntime.dispose()
     }
+  })
+
+  describe("test connection and plain http (fake OpenAI-compatible server on 127.0.0.1)", () => {
+    /**
+     * Answers like an OpenAI-compatible server: `GET {base}/models` (HttpProviderCheck via
+     * ProviderCheck.checkEndpointFor: OpenAI-compatible is `{base}/models` with `Authorization:
+     * Bearer <key>`) lists two models for the accepted key and refuses any other with 401.
+     */
+    let server: http.Server
+    let base: string
+    let acceptedKey: string
+    const requests: Array<string> = []
+    beforeAll(async () => {
+      acceptedKey = canary("check-ok")
+      server = http.createServer((request, response) => {
+        requests.push(`${request.method} ${request.url}`)
+        if (request.method !== "GET" || request.url !== "/v1/models") {
+          response.writeHead(404, { "content-type": "application/json" }).end(`{"error":"no route"}`)
+          return
+        }
+        if (request.headers.authorization !== `Bearer ${acceptedKey}`) {
+          response.writeHead(401, { "content-type": "application/json" }).end(`{"error":{"message":"Incorrect API key"}}`)
+          return
+        }
+        response.writeHead(200, { "content-type": "application/json" }).end(`{"data":[{"id":"a"},{"id":"b"}]}`)
+      })
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+      base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`
+    })
+    afterAll(() => new Promise<void>((resolve) => server ? server.close(() => resolve()) : resolve()))
+
+    const addCompatible = async (name: string, baseUrl: string, apiKey: string) => {
+      await settings.page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI-compatible" })
+      await addForm().getByLabel("Name", { exact: true }).fill(name)
+      await addForm().getByLabel("Base URL").fill(baseUrl)
+      await addForm().getByLabel("API key", { exact: true }).fill(apiKey)
+      await addForm().getByRole("button", { name: "Add provider" }).click()
+    }
+    /** Every keychain item path, and whether any holds `secret`; read with secret-tool (libsecret-tools). */
+    const keychainItems = (secret: string) => {
+      const out = execFileSync("secret-tool", ["search", "--all", "account", "apiKey"], {
+        env: { ...process.env, ...childEnv(secretService.env) },
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      return { paths: out.split("\n").filter((line) => line.startsWith("[/")).sort(), holds: out.includes(secret) }
+    }
+    /** Every file of the data folder with its bytes, to prove a draft check wrote nothing. */
+    const dataFiles = async () => {
+      const dir = path.join(tempDir, "data")
+      const names = (await fs.readdir(dir, { recursive: true })).sort()
+      const entries: Array<[string, string]> = []
+      for (const name of names) {
+        const full = path.join(dir, name)
+        if ((await fs.stat(full)).isFile()) entries.push([name, (await fs.readFile(full)).toString("base64")])
+      }
+      return entries
+    }
+
+    it("a stored config: 'Test connection' is busy while it runs, then says '2 models' next to it and records the last test", async () => {
+      const page = settings.page
+      await addCompatible("Local", base, acceptedKey)
+      await expect.poll(() => row("Local").count()).toBe(1)
+      expect(await row("Local").textContent()).toContain("Not tested yet")
+      const test = row("Local").getByRole("button", { name: "Test connection to Local" })
+      // Busy state: hold the server's answer until the button has been seen disabled.
+      let release: () => void = () => {}
+      const held = new Promise<void>((resolve) => (release = resolve))
+      const answer = server.listeners("request")[0] as http.RequestListener
+      server.removeAllListeners("request")
+      server.on("request", (request, response) => void held.then(() => answer(request, response)))
+      try {
+        await test.click()
+        const busy = row("Local").getByRole("button", { name: "Test connection to Local" })
+        await expect.poll(() => busy.isDisabled()).toBe(true)
+        expect(await busy.getAttribute("aria-busy")).toBe("true")
+        expect(await row("Local").getByRole("button", { name: "Edit Local" }).isDisabled()).toBe(true)
+        expect(await row("Local").textContent()).toContain("this can take up to 10 seconds")
+        await checkState(page, "check-busy")
+      } finally {
+        release()
+        server.removeAllListeners("request")
+        server.on("request", answer)
+      }
+
+      await expect.poll(() => row("Local").locator(".check-result").textContent()).toContain("2 models")
+      const result = await row("Local").locator(".check-result").textContent()
+      expect(result).toMatch(/^Last test, .+: Connected: the key works \(2 models available\)$/)
+      expect(await row("Local").getByRole("button", { name: "Test connection to Local" }).isDisabled()).toBe(false)
+      const stored = (await configNamed("Local")) as unknown as { lastCheck?: { outcome: { _tag: string; models: number } } }
+      expect(stored.lastCheck?.outcome).toMatchObject({ _tag: "Ok", models: 2 })
+      expect(requests.at(-1)).toBe("GET /v1/models")
+      await expect.poll(() => page.locator("#announcer").textContent()).toContain("Local: Connected")
+      await checkState(page, "check-ok")
+    })
+
+    it("a refused key (401): says the provider refused it, with the next step, and records it", async () => {
+      const page = settings.page
+      await addCompatible("Local refused", base, canary("check-refused"))
+      await expect.poll(() => row("Local refused").count()).toBe(1)
+      await row("Local refused").getByRole("button", { name: "Test connection to Local refused" }).click()
+      const line = row("Local refused").locator(".check-result")
+      await expect.poll(() => line.textContent()).toContain("The provider refused the key (HTTP 401)")
+      expect(await line.getAttribute("class")).toContain("check-failed")
+      // The other row keeps its own outcome.
+      expect(await row("Local").locator(".check-result").textContent()).toContain("2 models")
+      const stored = (await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }
+      expect(stored.lastCheck?.outcome).toMatchObject({ _tag: "Unauthorized", status: 401 })
+      // A failed test is announced as a problem, not with the confirmation's check mark.
+      await expect.poll(() => page.locator("#announcer").textContent()).toContain("Local refused: The provider refused the key")
+      expect(await page.locator("#announcer").getAttribute("data-tone")).toBe("problem")
+      await checkState(page, "check-refused")
+    })
+
+    it("the add form tests the typed values and key before saving, and persists nothing", async () => {
+      const page = settings.page
+      const draftKey = canary("check-draft")
+      const listBefore = ((await call(IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()
+      const keychainBefore = keychainItems(draftKey)
+      const filesBefore = await dataFiles()
+      const rowsBefore = await page.getByRole("listitem").filter({ has: page.locator(".config-summary") }).count()
+
+      await page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI-compatible" })
+      await addForm().getByLabel("Name", { exact: true }).fill("Draft")
+      await addForm().getByLabel("Base URL").fill(base)
+      const keyInput = addForm().getByLabel("API key", { exact: true })
+      await keyInput.fill(draftKey)
+      await addForm().getByRole("button", { name: "Test connection" }).click()
+      const result = addForm().locator(".check-result")
+      await expect.poll(() => result.textContent()).toContain("refused the key (HTTP 401)")
+      expect(await result.textContent()).toContain("Nothing was saved.")
+      // The key is still there to add with (or to correct), and it was sent as typed.
+      expect(await keyInput.inputValue()).toBe(draftKey)
+      await checkState(page, "check-draft-refused")
+
+      // Now with the accepted key.
+      acceptedKey = draftKey
+      await addForm().getByRole("button", { name: "Test connection" }).click()
+      await expect.poll(() => result.textContent()).toContain("Connected: the key works (2 models available)")
+      await checkState(page, "check-draft-ok")
+
+      expect(((await call(IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()).toEqual(listBefore)
+      expect(await row("Draft").count()).toBe(0)
+      expect(await page.getByRole("listitem").filter({ has: page.locator(".config-summary") }).count()).toBe(rowsBefore)
+      const keychainAfter = keychainItems(draftKey)
+      expect(keychainAfter.paths).toEqual(keychainBefore.paths)
+      expect(keychainAfter.holds).toBe(false)
+      expect(await dataFiles()).toEqual(filesBefore)
+      await keyInput.fill("")
+      await addForm().getByLabel("Name", { exact: true }).fill("")
+    })
+
+    it("plain http to a private-network host: the consent checkbox appears only then; refused without it, stored with it", async () => {
+      const page = settings.page
+      const consent = () => addForm().getByRole("checkbox", { name: /Allow plain http to this private-network address/ })
+      await page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI-compatible" })
+      const baseInput = addForm().getByLabel("Base URL")
+      await baseInput.fill(base)
+      expect(await consent().isVisible()).toBe(false)
+      await baseInput.fill("https://llm.example.com/v1")
+      expect(await consent().isVisible()).toBe(false)
+      await baseInput.fill("http://192.168.1.50:8080/v1")
+      expect(await consent().isVisible()).toBe(true)
+      expect(await consent().isChecked()).toBe(false)
+
+      await addForm().getByLabel("Name", { exact: true }).fill("LAN box")
+      // Testing before consent: the typed key is not sent anywhere (no call reaches main).
+      const lanKey = canary("lan-refused")
+      await addForm().getByLabel("API key", { exact: true }).fill(lanKey)
+      const callsBefore = settings.received.length
+      await addForm().getByRole("button", { name: "Test connection" }).click()
+      await expect.poll(() => page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
+      expect(await baseInput.getAttribute("aria-invalid")).toBe("true")
+      expect(settings.received.length).toBe(callsBefore)
+      expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe(lanKey)
+      await addForm().getByRole("button", { name: "Add provider" }).click()
+      await expect.poll(() => baseInput.getAttribute("aria-invalid")).toBe("true")
+      expect(await page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
+      expect(await configNamed("LAN box")).toBeUndefined()
+      await checkState(page, "insecure-refused")
+
+      const key = canary("lan-accepted")
+      await consent().check()
+      await addForm().getByLabel("API key", { exact: true }).fill(key)
+      await addForm().getByRole("button", { name: "Add provider" }).click()
+      await expect.poll(() => row("LAN box").count()).toBe(1)
+      expect(await row("LAN box").textContent()).toContain("Plain http allowed to this private-network address")
+      expect(await row("Local").textContent()).not.toContain("Plain http allowed")
+      const stored = (await configNamed("LAN box")) as unknown as { id: string; allowInsecureHttp?: boolean }
+      expect(stored.allowInsecureHttp).toBe(true)
+      expect(await storedKey(stored.id)).toBe(key)
+
+      // The edit form starts from the stored consent; withdrawing it is refused while the key is there.
+      await row("LAN box").getByRole("button", { name: "Edit LAN box" }).click()
+      const form = page.getByRole("form", { name: "Edit LAN box" })
+      const editConsent = form.getByRole("checkbox", { name: /Allow plain http/ })
+      expect(await editConsent.isChecked()).toBe(true)
+      await checkState(page, "insecure-edit")
+      await editConsent.uncheck()
+      await form.getByRole("button", { name: "Save changes" }).click()
+      await expect.poll(() => form.locator(".field-error").allTextContents()).toContainEqual(expect.stringContaining("unencrypted"))
+      expect(((await configNamed("LAN box")) as unknown as { allowInsecureHttp?: boolean }).allowInsecureHttp).toBe(true)
+      await form.getByRole("button", { name: "Cancel" }).click()
+      await checkState(page, "insecure-stored")
+    })
   })
 
   it("no key ever reached the page: not the DOM, input values, responses, change events or console", async () => {

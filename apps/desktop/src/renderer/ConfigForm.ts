@@ -5,9 +5,9 @@
  * than the user is typing it.
  */
 import type { ProviderDefinition, ProviderField } from "@fishbowl/domain"
-import type { LlmConfigView, WireError } from "./bridge.ts"
+import type { CheckRecordView, LlmConfigView, WireError } from "./bridge.ts"
 import { h, replaceChildren } from "./dom.ts"
-import { friendly, WAITING_FOR_KEYCHAIN } from "./Messages.ts"
+import { CHECKING_PROVIDER, checkOutcomeText, friendly, WAITING_FOR_KEYCHAIN } from "./Messages.ts"
 
 export interface ConfigFormOptions {
   /** Prefix of every element id, unique on the page ("add", "edit-<id>"). */
@@ -20,6 +20,8 @@ export interface ConfigFormOptions {
   readonly submitLabel: string
   readonly onSubmit: (form: ConfigForm) => void
   readonly onCancel?: () => void
+  /** Present: a "Test connection" button that checks the typed values (and key) without saving. */
+  readonly onTest?: (form: ConfigForm) => void
 }
 
 /** What the user entered; `apiKey` is undefined when the key input was empty or not shown. */
@@ -28,9 +30,27 @@ export interface ConfigFormValues {
   readonly baseUrl: string | undefined
   readonly useAuthHeader: boolean | undefined
   readonly apiKey: string | undefined
+  /** The consent checkbox's state; undefined while it is not shown (the base URL needs none). */
+  readonly allowInsecureHttp: boolean | undefined
 }
 
-type FieldId = "name" | ProviderField["id"]
+/**
+ * Whether a typed base URL is plain http to a host other than this machine: only then can the key
+ * travel unencrypted, and only then is the consent checkbox shown. The store decides what is
+ * allowed (Canonical.insecureHttpProblem); this only decides what to ask.
+ */
+export const needsInsecureConsent = (baseUrl: string): boolean => {
+  if (!/^http:\/\//i.test(baseUrl.trim())) return false
+  let host: string
+  try {
+    host = new URL(baseUrl.trim()).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  return !(host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "[::1]")
+}
+
+type FieldId = "name" | ProviderField["id"] | "allowInsecureHttp"
 
 export class ConfigForm {
   readonly element: HTMLFormElement
@@ -40,6 +60,9 @@ export class ConfigForm {
   private readonly submitButton: HTMLButtonElement
   private readonly busyNote: HTMLElement
   private keepButton: HTMLButtonElement | undefined
+  private readonly testButton: HTMLButtonElement | undefined
+  private readonly checkResult: HTMLElement
+  private insecureField: HTMLElement | undefined
   private keySection: { readonly field: HTMLElement; readonly replaceRow: HTMLElement; readonly toggle: HTMLButtonElement } | undefined
 
   constructor(private readonly options: ConfigFormOptions) {
@@ -55,22 +78,30 @@ export class ConfigForm {
       required: true
     })
     const providerFields = provider.fields.map((field) => this.providerField(field))
+    const insecure = this.inputs.has("baseUrl") ? this.insecureConsentField() : undefined
+    this.checkResult = h("div", { class: "check-result", id: `${idPrefix}-check-result`, "aria-live": "polite" })
+    this.testButton = options.onTest &&
+      h("button", { type: "button", class: "button", "data-action": "test", "aria-describedby": this.checkResult.id }, "Test connection")
     this.element = h(
       "form",
       { class: "config-form", novalidate: true, "aria-label": config ? `Edit ${config.name}` : `Add ${provider.displayName}` },
       options.leading,
       nameField,
       providerFields,
+      insecure,
       this.formError,
       h(
         "div",
         { class: "form-actions" },
         this.submitButton,
+        this.testButton,
         options.onCancel &&
           h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel"),
         this.busyNote
-      )
+      ),
+      this.checkResult
     )
+    this.testButton?.addEventListener("click", () => options.onTest?.(this))
     // Escape cancels an edit (the add form has nothing to cancel to).
     this.element.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || options.onCancel === undefined || this.element.getAttribute("aria-busy") === "true") return
@@ -95,13 +126,57 @@ export class ConfigForm {
     const keyVisible = keyInput !== undefined && this.keySection?.field.hidden !== true
     const apiKey = keyVisible && keyInput.value !== "" ? keyInput.value : undefined
     this.clearSecrets()
+    return { ...this.settings(), apiKey }
+  }
+
+  /**
+   * The values to test, key included, WITHOUT emptying the key input: the user tests before
+   * adding, and adding must still have the key they typed.
+   */
+  readDraft(): ConfigFormValues {
+    const keyInput = this.inputs.get("apiKey")
+    const keyVisible = keyInput !== undefined && this.keySection?.field.hidden !== true
+    return { ...this.settings(), apiKey: keyVisible && keyInput.value !== "" ? keyInput.value : undefined }
+  }
+
+  private settings(): Omit<ConfigFormValues, "apiKey"> {
+    const text = (id: FieldId) => this.inputs.get(id)?.value.trim()
     const authHeader = this.inputs.get("useAuthHeader")
+    const insecure = this.inputs.get("allowInsecureHttp")
     return {
       name: text("name") ?? "",
       baseUrl: this.inputs.has("baseUrl") ? text("baseUrl") : undefined,
       useAuthHeader: authHeader === undefined ? undefined : authHeader.checked,
-      apiKey
+      allowInsecureHttp: insecure === undefined || this.insecureField?.hidden === true ? undefined : insecure.checked
     }
+  }
+
+  /** Busy state of "Test connection": disabled, says it is testing, and why the page waits. */
+  setTesting(testing: boolean) {
+    if (this.testButton === undefined) return
+    this.testButton.disabled = testing
+    this.submitButton.disabled = testing
+    this.testButton.textContent = testing ? "Testing…" : "Test connection"
+    if (testing) this.testButton.setAttribute("aria-busy", "true")
+    else this.testButton.removeAttribute("aria-busy")
+    this.busyNote.textContent = testing ? CHECKING_PROVIDER : ""
+    if (testing) replaceChildren(this.checkResult)
+  }
+
+  /** The test's outcome beside its button (a failed call shows like any other error). */
+  showCheck(result: { readonly check: CheckRecordView } | { readonly error: WireError }) {
+    if ("error" in result) {
+      this.checkResult.className = "check-result check-failed"
+      replaceChildren(this.checkResult, errorText(result.error))
+      return
+    }
+    const { hint, ok, title } = checkOutcomeText(result.check.outcome)
+    this.checkResult.className = `check-result ${ok ? "check-ok" : "check-failed"}`
+    replaceChildren(
+      this.checkResult,
+      h("span", { class: "error-text" }, h("strong", {}, title), hint !== "" ? h("span", { class: "hint" }, hint) : null),
+      h("span", { class: "muted" }, "Nothing was saved.")
+    )
   }
 
   /** Empties the key input and masks it again. */
@@ -115,6 +190,7 @@ export class ConfigForm {
 
   clearErrors() {
     replaceChildren(this.formError)
+    replaceChildren(this.checkResult)
     if (this.keepButton !== undefined) this.keepButton.hidden = false
     for (const [id, slot] of this.errorSlots) {
       replaceChildren(slot)
@@ -154,6 +230,32 @@ export class ConfigForm {
   /** The call missed its budget and is still running: say why the page waits. */
   setWaiting(waiting: boolean) {
     this.busyNote.textContent = waiting ? WAITING_FOR_KEYCHAIN : ""
+  }
+
+  /**
+   * "Allow plain http…": shown only while the typed base URL is plain http to another machine,
+   * starting from the config's stored consent.
+   */
+  private insecureConsentField() {
+    const baseUrl = this.inputs.get("baseUrl")!
+    const id = this.fieldId("allowInsecureHttp")
+    const input = h("input", { id, name: "allowInsecureHttp", type: "checkbox", "aria-describedby": `${id}-help ${id}-error` })
+    input.checked = this.options.config?.allowInsecureHttp === true
+    this.inputs.set("allowInsecureHttp", input)
+    const field = h(
+      "div",
+      { class: "field field-checkbox insecure-consent", "data-field": "allowInsecureHttp" },
+      h("div", { class: "checkbox-row" }, input, h("label", { for: id }, "Allow plain http to this private-network address (the key travels unencrypted)")),
+      h("p", { class: "help", id: `${id}-help` }, "Anyone on that network can read the key. Use https if the server offers it."),
+      this.errorSlot("allowInsecureHttp")
+    )
+    this.insecureField = field
+    const update = () => {
+      field.hidden = !needsInsecureConsent(baseUrl.value)
+    }
+    baseUrl.addEventListener("input", update)
+    update()
+    return field
   }
 
   focusFirst() {
@@ -281,7 +383,10 @@ export class ConfigForm {
     const replaceRow = h(
       "div",
       { class: "field key-kept" },
-      h("span", { class: "pill pill-ok" }, "Key stored"),
+      // A key held only in memory is not "stored" (it goes when Fishbowl quits).
+      config?.keyStorage === "session"
+        ? h("span", { class: "pill pill-warn" }, "Key in memory only")
+        : h("span", { class: "pill pill-ok" }, "Key stored"),
       h("span", { class: "muted" }, "The stored key is kept unless you replace it."),
       replaceButton
     )

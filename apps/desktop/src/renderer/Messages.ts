@@ -4,7 +4,7 @@
  * page shows a plain title per kind of problem and the error's hint (written for people). The
  * precise text appears only in the Storage health panel's technical details.
  */
-import type { WireError } from "./bridge.ts"
+import type { CheckOutcomeView, WireError } from "./bridge.ts"
 
 export interface Friendly {
   readonly title: string
@@ -57,3 +57,19 @@ export const friendly = (error: WireError): Friendly => {
 }
 
 export const WAITING_FOR_KEYCHAIN = "Waiting for your keychain — it may be asking for permission or a password"
+
+/** How long a provider check may take; the page says so while it waits (PROVIDER_CHECK_TIMEOUT_MILLIS). */
+export const CHECKING_PROVIDER = "Contacting the provider — this can take up to 10 seconds"
+
+/** A check's outcome in one line and its next step. The checker builds every message itself (never server text). */
+export const checkOutcomeText = (outcome: CheckOutcomeView): Friendly & { readonly ok: boolean } => {
+  if (outcome._tag === "Ok") {
+    const models = outcome.models === 1 ? "1 model" : `${outcome.models} models`
+    return { ok: true, title: `Connected: the key works (${models} available)`, hint: "" }
+  }
+  return {
+    ok: false,
+    title: keepIfPlain(outcome.message, "The connection test failed"),
+    hint: keepIfPlain(outcome.hint, "Check the base URL and the key, then try again.")
+  }
+}

@@ -14,7 +14,9 @@
  */
 import {
   bridge,
+  type CheckRecordView,
   type CreateRequest,
+  type DraftRequest,
   invoke,
   invokePatiently,
   listenForLateOutcomes,
@@ -27,10 +29,10 @@ import {
   type StoreStatusView,
   type WireError
 } from "./bridge.ts"
-import { ConfigForm, errorText } from "./ConfigForm.ts"
+import { ConfigForm, errorText, needsInsecureConsent } from "./ConfigForm.ts"
 import { byId, h, replaceChildren } from "./dom.ts"
 import { HealthPanel } from "./HealthPanel.ts"
-import { friendly, pageLevelTags } from "./Messages.ts"
+import { CHECKING_PROVIDER, checkOutcomeText, friendly, pageLevelTags } from "./Messages.ts"
 
 type RowMode = "view" | "edit" | "confirm"
 
@@ -38,6 +40,10 @@ interface Row {
   config: LlmConfigView
   mode: RowMode
   element: HTMLLIElement
+  /** A "Test connection" is running (the row may be re-rendered meanwhile; the busy state stays). */
+  checking: boolean
+  /** The last test's outcome when the store could not record it (recorded ones are `config.lastCheck`). */
+  unrecorded: CheckRecordView | undefined
 }
 
 const rows = new Map<string, Row>()
@@ -48,9 +54,13 @@ const statusBanner = () => byId("status-banner")
 const lockedBanner = () => byId("locked-banner")
 const liveRegion = () => byId("announcer")
 
-/** Announces a short confirmation to screen readers and shows it briefly, in the page's flow. */
-const announce = (text: string) => {
+/**
+ * Announces a short confirmation to screen readers and shows it briefly, in the page's flow.
+ * A "problem" (a connection test that failed) is shown without the confirmation's check mark.
+ */
+const announce = (text: string, tone: "done" | "problem" = "done") => {
   const region = liveRegion()
+  region.dataset["tone"] = tone
   region.textContent = text
   window.setTimeout(() => {
     if (region.textContent === text) region.textContent = ""
@@ -258,26 +268,99 @@ const formatDate = (iso: string) => {
 
 const rowError = (id: string) => h("div", { class: "row-error", id: `row-${id}-error`, "aria-live": "polite", tabindex: "-1" })
 
+/** Where the key really is, from the metadata (a session key is gone when Fishbowl quits). */
+const keyState = (config: LlmConfigView): { readonly text: string; readonly ok: boolean } => {
+  if (config.keyStorage === "session") {
+    return config.hasKey
+      ? { text: "Not saved (kept in memory until Fishbowl quits)", ok: false }
+      : { text: "Not saved: enter the key again", ok: false }
+  }
+  if (!config.hasKey) return { text: "No key", ok: false }
+  return config.keyStorage === "encrypted-file" ? { text: "Stored (encrypted file)", ok: true } : { text: "Key stored", ok: true }
+}
+
 const summary = (config: LlmConfigView) => {
   const nameId = `row-${config.id}-name`
+  const key = keyState(config)
   return h(
     "div",
     { class: "config-summary" },
     h("span", { class: "provider-badge" }, displayName(config.provider)),
     h("div", { class: "config-main" }, h("p", { class: "config-name", id: nameId }, config.name), h("p", { class: "config-url" }, endpointOf(config))),
-    h("span", { class: config.hasKey ? "pill pill-ok" : "pill pill-none" }, config.hasKey ? "Key stored" : "No key")
+    h("span", { class: key.ok ? "pill pill-ok" : config.keyStorage === "session" ? "pill pill-warn" : "pill pill-none" }, key.text)
   )
+}
+
+/** The last test, when and what: the stored `lastCheck`, or this session's unrecorded one. */
+const lastCheckLine = (row: Row) => {
+  const record = row.unrecorded !== undefined && (row.config.lastCheck === undefined || row.unrecorded.checkedAt > row.config.lastCheck.checkedAt)
+    ? row.unrecorded
+    : row.config.lastCheck
+  const id = `row-${row.config.id}-check`
+  if (row.checking) return h("p", { class: "check-result busy-note", id, "aria-live": "polite" }, CHECKING_PROVIDER)
+  if (record === undefined) return h("p", { class: "check-result muted", id, "aria-live": "polite" }, "Not tested yet")
+  const { hint, ok, title } = checkOutcomeText(record.outcome)
+  return h(
+    "p",
+    { class: `check-result ${ok ? "check-ok" : "check-failed"}`, id, "aria-live": "polite" },
+    h("span", { class: "check-when" }, `Last test, ${formatDate(record.checkedAt)}: `),
+    h("strong", {}, title),
+    hint !== "" && h("span", { class: "hint" }, ` ${hint}`)
+  )
+}
+
+const runStoredCheck = async (row: Row) => {
+  const { config } = row
+  row.checking = true
+  if (row.mode === "view") setMode(row, "view")
+  const result = await outcome((api) => api.check({ id: config.id }))
+  row.checking = false
+  const current = rows.get(config.id)
+  if (result.ok) {
+    if (!result.value.recorded) row.unrecorded = result.value.check
+    const { ok, title } = checkOutcomeText(result.value.check.outcome)
+    announce(`${config.name}: ${title}`, ok ? "done" : "problem")
+  }
+  if (current === row && row.mode === "view") setMode(row, "view")
+  if (result.ok) {
+    await refresh()
+    row.element.querySelector<HTMLElement>(`[aria-label="Test connection to ${CSS.escape(config.name)}"]`)?.focus()
+    return
+  }
+  if (!("shown" in result)) {
+    const error = row.element.querySelector<HTMLElement>(".row-error")
+    if (error !== null) {
+      replaceChildren(error, errorText(result.error))
+      error.focus()
+    }
+  }
 }
 
 const viewRow = (row: Row) => {
   const { config } = row
   const edit = h("button", { type: "button", class: "button small", "aria-label": `Edit ${config.name}` }, "Edit")
   const remove = h("button", { type: "button", class: "button small danger-ghost", "aria-label": `Delete ${config.name}` }, "Delete")
+  const test = h(
+    "button",
+    { type: "button", class: "button small", "aria-label": `Test connection to ${config.name}`, "aria-describedby": `row-${config.id}-check` },
+    // The text stays (it is part of the accessible name); busy shows as disabled, a spinner and the note.
+    "Test connection"
+  )
+  if (row.checking) {
+    test.disabled = true
+    test.setAttribute("aria-busy", "true")
+  }
+  edit.disabled = row.checking
+  remove.disabled = row.checking
   edit.addEventListener("click", () => setMode(row, "edit"))
   remove.addEventListener("click", () => setMode(row, "confirm"))
+  test.addEventListener("click", () => void runStoredCheck(row))
   return [
     summary(config),
-    h("div", { class: "config-meta" }, h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`), h("div", { class: "row-actions" }, edit, remove)),
+    config.allowInsecureHttp === true &&
+      h("p", { class: "insecure-note" }, "Plain http allowed to this private-network address: the key travels unencrypted."),
+    lastCheckLine(row),
+    h("div", { class: "config-meta" }, h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`), h("div", { class: "row-actions" }, test, edit, remove)),
     rowError(config.id)
   ]
 }
@@ -357,6 +440,9 @@ const editRow = (row: Row) => {
         patch.baseUrl = values.baseUrl === "" ? null : values.baseUrl
       }
       if (values.useAuthHeader !== undefined && values.useAuthHeader !== config.useAuthHeader) patch.useAuthHeader = values.useAuthHeader
+      if (values.allowInsecureHttp !== undefined && values.allowInsecureHttp !== (config.allowInsecureHttp === true)) {
+        patch.allowInsecureHttp = values.allowInsecureHttp
+      }
       if (values.apiKey !== undefined) patch.apiKey = values.apiKey
       if (Object.keys(patch).length === 0) {
         setMode(row, "view")
@@ -395,7 +481,7 @@ const renderList = (configs: ReadonlyArray<LlmConfigView>) => {
     seen.add(config.id)
     let row = rows.get(config.id)
     if (row === undefined) {
-      row = { config, mode: "view", element: h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` }) }
+      row = { config, mode: "view", checking: false, unrecorded: undefined, element: h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` }) }
       rows.set(config.id, row)
       setMode(row, "view")
     } else if (row.mode === "view" && JSON.stringify(row.config) !== JSON.stringify(config)) {
@@ -444,11 +530,44 @@ const mountAddForm = (providerId: string, keepName?: string) => {
     provider,
     leading: providerPicker(provider.id, (next) => mountAddForm(next, form.takeValues().name)),
     submitLabel: "Add provider",
+    // Checks what is typed, key included; persists nothing (checkDraft reaches neither store).
+    onTest: async () => {
+      const values = form.readDraft()
+      const draft: { -readonly [K in keyof DraftRequest]: DraftRequest[K] } = { provider: provider.id }
+      if (values.baseUrl !== undefined && values.baseUrl !== "") draft.baseUrl = values.baseUrl
+      if (values.useAuthHeader !== undefined) draft.useAuthHeader = values.useAuthHeader
+      if (values.apiKey !== undefined) draft.apiKey = values.apiKey
+      form.clearErrors()
+      // The draft route has no consent field (ProviderCheckDraft), so the page asks first: a typed key
+      // is not sent over plain http to another machine unless the user ticked the box.
+      if (draft.apiKey !== undefined && needsInsecureConsent(draft.baseUrl ?? "") && values.allowInsecureHttp !== true) {
+        form.showError({
+          _tag: "InvalidInput",
+          field: "baseUrl",
+          message: "Testing would send the key unencrypted over plain http to another machine",
+          hint: "Use an https URL, or tick “Allow plain http to this private-network address” below to test it."
+        })
+        return
+      }
+      form.setTesting(true)
+      const result = await outcome((api) => api.checkDraft(draft))
+      form.setTesting(false)
+      if (result.ok) {
+        form.showCheck({ check: result.value.check })
+        const { ok, title } = checkOutcomeText(result.value.check.outcome)
+        announce(title, ok ? "done" : "problem")
+        return
+      }
+      if ("shown" in result) return
+      if (result.error.field !== undefined) form.showError(result.error)
+      else form.showCheck({ error: result.error })
+    },
     onSubmit: async () => {
       const values = form.takeValues()
       const request: { -readonly [K in keyof CreateRequest]: CreateRequest[K] } = { provider: provider.id, name: values.name }
       if (values.baseUrl !== undefined && values.baseUrl !== "") request.baseUrl = values.baseUrl
       if (values.useAuthHeader !== undefined) request.useAuthHeader = values.useAuthHeader
+      if (values.allowInsecureHttp === true) request.allowInsecureHttp = true
       if (values.apiKey !== undefined) request.apiKey = values.apiKey
       form.clearErrors()
       form.setBusy(true, "Adding…")
