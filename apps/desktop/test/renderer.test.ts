@@ -695,14 +695,15 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(await consent().isChecked()).toBe(false)
 
       await addForm().getByLabel("Name", { exact: true }).fill("LAN box")
-      // Testing before consent: the typed key is not sent anywhere (no call reaches main).
+      // Testing before consent: main refuses it by the same rule as saving; the key goes nowhere.
       const lanKey = canary("lan-refused")
       await addForm().getByLabel("API key", { exact: true }).fill(lanKey)
-      const callsBefore = settings.received.length
+      const requestsBefore = requests.length
       await addForm().getByRole("button", { name: "Test connection" }).click()
       await expect.poll(() => page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
       expect(await baseInput.getAttribute("aria-invalid")).toBe("true")
-      expect(settings.received.length).toBe(callsBefore)
+      expect(requests.length).toBe(requestsBefore)
+      expect(JSON.stringify(settings.received.at(-1))).toContain("InvalidInput")
       expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe(lanKey)
       await addForm().getByRole("button", { name: "Add provider" }).click()
       await expect.poll(() => baseInput.getAttribute("aria-invalid")).toBe("true")

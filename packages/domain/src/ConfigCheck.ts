@@ -11,6 +11,7 @@ import { type ConfigId, ProviderId } from "./Ids.ts"
 import { ApiKey, BaseUrl, ProviderCheckRecord } from "./LlmConfig.ts"
 import { LlmConfigStore } from "./LlmConfigStore.ts"
 import { ProviderCheck } from "./ProviderCheck.ts"
+import { checkBaseUrl, insecureHttpProblem } from "./Canonical.ts"
 import { findProvider } from "./Providers.ts"
 
 /** An unsaved form's values: what `create` would take, minus the name. */
@@ -18,6 +19,7 @@ export const ProviderCheckDraft = Schema.Struct({
   provider: ProviderId,
   baseUrl: Schema.optional(BaseUrl),
   useAuthHeader: Schema.optional(Schema.Boolean),
+  allowInsecureHttp: Schema.optional(Schema.Boolean),
   apiKey: Schema.optional(ApiKey)
 })
 export type ProviderCheckDraft = typeof ProviderCheckDraft.Type
@@ -59,6 +61,20 @@ export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: Provid
       field: "provider",
       message: `Unknown provider "${draft.provider}"`,
       hint: "Pick one of the listed providers."
+    })
+  }
+  // The same http rule as saving: a typed key never goes over plain http to a network host
+  // without the user's consent, not even to test it.
+  const effectiveUrl = draft.baseUrl ?? findProvider(draft.provider)?.defaultBaseUrl
+  const url = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
+  const insecure = url?._tag === "Ok"
+    ? insecureHttpProblem(url.url, { hasKey: draft.apiKey !== undefined, allowInsecureHttp: draft.allowInsecureHttp === true })
+    : undefined
+  if (insecure !== undefined) {
+    return yield* new InvalidInput({
+      field: "baseUrl",
+      message: insecure,
+      hint: "Use an https URL, or explicitly allow insecure http for this configuration."
     })
   }
   const outcome = yield* (yield* ProviderCheck).check({

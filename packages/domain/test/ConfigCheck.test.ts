@@ -182,6 +182,20 @@ describe("checkStoredConfig", () => {
 describe("checkDraft (the add form's check)", () => {
   const decodeDraft = Schema.decodeUnknownSync(DraftSchema)
 
+  it("applies the saving rule for plain http: a typed key goes to a network host over http only with consent", async () => {
+    const key = makeCanaryKey("lan-draft")
+    const { targets, run } = setup()
+    const draft = { provider: "openai-compatible", baseUrl: "http://10.0.0.5:8000/v1", apiKey: key }
+    const refused = await run(checkDraft(decodeDraft(draft)).pipe(Effect.flip))
+    expect(refused).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
+    expect(JSON.stringify(refused)).not.toContain(key)
+    expect(targets.length).toBe(0) // nothing was sent
+    await run(checkDraft(decodeDraft({ ...draft, allowInsecureHttp: true })))
+    expect(targets.length).toBe(1)
+    await run(checkDraft(decodeDraft({ provider: "ollama", baseUrl: "http://192.168.1.10:11434" }))) // no key: fine
+    expect(targets.length).toBe(2)
+  })
+
   it("checks the typed key and persists nothing: no secret-store call, no preferences write", async () => {
     const key = makeCanaryKey("draft")
     const { targets, run } = setup()

@@ -537,18 +537,9 @@ const mountAddForm = (providerId: string, keepName?: string) => {
       if (values.baseUrl !== undefined && values.baseUrl !== "") draft.baseUrl = values.baseUrl
       if (values.useAuthHeader !== undefined) draft.useAuthHeader = values.useAuthHeader
       if (values.apiKey !== undefined) draft.apiKey = values.apiKey
+      // The main process applies the same plain-http rule as saving, consent included.
+      if (values.allowInsecureHttp === true) draft.allowInsecureHttp = true
       form.clearErrors()
-      // The draft route has no consent field (ProviderCheckDraft), so the page asks first: a typed key
-      // is not sent over plain http to another machine unless the user ticked the box.
-      if (draft.apiKey !== undefined && needsInsecureConsent(draft.baseUrl ?? "") && values.allowInsecureHttp !== true) {
-        form.showError({
-          _tag: "InvalidInput",
-          field: "baseUrl",
-          message: "Testing would send the key unencrypted over plain http to another machine",
-          hint: "Use an https URL, or tick “Allow plain http to this private-network address” below to test it."
-        })
-        return
-      }
       form.setTesting(true)
       const result = await outcome((api) => api.checkDraft(draft))
       form.setTesting(false)
