@@ -8,8 +8,10 @@
  *   confusable letters, so names that look the same to a person are one name.
  * - Invisible and direction-changing characters are refused in names and keys, never dropped.
  */
+import { Effect } from "effect"
 import ipaddr from "ipaddr.js"
 import unhomoglyph from "unhomoglyph"
+import { InvalidInput } from "./Errors.ts"
 
 /** C0 and C1 control characters (NUL included). */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
@@ -174,4 +176,26 @@ export const insecureHttpProblem = (
   }
   if (!options.hasKey || options.allowInsecureHttp) return undefined
   return "plain http to a network host would send the key unencrypted: use https, or allow insecure http for this configuration explicitly"
+}
+
+/**
+ * The plain-http rule applied to the URL a key would go to (`effectiveUrl`: the config's, else
+ * the provider's default), as saving and the draft check both apply it. A refused URL is the
+ * schema's business, not this rule's.
+ */
+export const refuseInsecureHttp = (
+  effectiveUrl: string | undefined,
+  options: { readonly hasKey: boolean; readonly allowInsecureHttp: boolean }
+): Effect.Effect<void, InvalidInput> => {
+  const check = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
+  const problem = check?._tag === "Ok" ? insecureHttpProblem(check.url, options) : undefined
+  return problem === undefined
+    ? Effect.void
+    : Effect.fail(
+      new InvalidInput({
+        field: "baseUrl",
+        message: problem,
+        hint: "Use an https URL, or explicitly allow insecure http for this configuration."
+      })
+    )
 }

@@ -11,7 +11,7 @@ import { type ConfigId, ProviderId } from "./Ids.ts"
 import { ApiKey, BaseUrl, ProviderCheckRecord } from "./LlmConfig.ts"
 import { LlmConfigStore } from "./LlmConfigStore.ts"
 import { ProviderCheck } from "./ProviderCheck.ts"
-import { checkBaseUrl, insecureHttpProblem } from "./Canonical.ts"
+import { refuseInsecureHttp } from "./Canonical.ts"
 import { findProvider } from "./Providers.ts"
 
 /** An unsaved form's values: what `create` would take, minus the name. */
@@ -65,18 +65,10 @@ export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: Provid
   }
   // The same http rule as saving: a typed key never goes over plain http to a network host
   // without the user's consent, not even to test it.
-  const effectiveUrl = draft.baseUrl ?? findProvider(draft.provider)?.defaultBaseUrl
-  const url = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
-  const insecure = url?._tag === "Ok"
-    ? insecureHttpProblem(url.url, { hasKey: draft.apiKey !== undefined, allowInsecureHttp: draft.allowInsecureHttp === true })
-    : undefined
-  if (insecure !== undefined) {
-    return yield* new InvalidInput({
-      field: "baseUrl",
-      message: insecure,
-      hint: "Use an https URL, or explicitly allow insecure http for this configuration."
-    })
-  }
+  yield* refuseInsecureHttp(draft.baseUrl ?? findProvider(draft.provider)?.defaultBaseUrl, {
+    hasKey: draft.apiKey !== undefined,
+    allowInsecureHttp: draft.allowInsecureHttp === true
+  })
   const outcome = yield* (yield* ProviderCheck).check({
     provider: draft.provider,
     baseUrl: draft.baseUrl,

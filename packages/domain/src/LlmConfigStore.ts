@@ -25,7 +25,7 @@ import {
   Unsupported
 } from "./Errors.ts"
 import { newConfigId, type ConfigId } from "./Ids.ts"
-import { checkBaseUrl, insecureHttpProblem, nameKey } from "./Canonical.ts"
+import { nameKey, refuseInsecureHttp } from "./Canonical.ts"
 import {
   baseUrlProblem,
   LlmConfig,
@@ -219,21 +219,10 @@ const checkRequiredFields = (
       })
     )
   }
-  const effectiveUrl = config.baseUrl ?? provider.defaultBaseUrl
-  const check = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
-  const insecure = check?._tag === "Ok"
-    ? insecureHttpProblem(check.url, { hasKey: config.hasKey, allowInsecureHttp: config.allowInsecureHttp === true })
-    : undefined
-  if (insecure !== undefined) {
-    return Effect.fail(
-      new InvalidInput({
-        field: "baseUrl",
-        message: insecure,
-        hint: "Use an https URL, or explicitly allow insecure http for this configuration."
-      })
-    )
-  }
-  return Effect.void
+  return refuseInsecureHttp(config.baseUrl ?? provider.defaultBaseUrl, {
+    hasKey: config.hasKey,
+    allowInsecureHttp: config.allowInsecureHttp === true
+  })
 }
 
 /** Serialises operations per config id inside this process. */
