@@ -40,10 +40,10 @@ import {
   INSTALL_HINT,
   type SecretServiceHandle,
   startSecretService
-} from "../packages/desktop-layer/test-support/SecretServiceHarness.ts"
-import { benchCli } from "./cli.ts"
-import { loadInProcessKeytar, type RawKeytar, startWorkerClient, type WorkerClient } from "./keychain.ts"
-import { collectGarbage, fmt, renderTable, type Summary, summarize, timeSequential } from "./stats.ts"
+} from "../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
+import { benchCli } from "./CliBench.ts"
+import { loadInProcessKeytar, type RawKeytar, startWorkerClient, type WorkerClient } from "./RawKeychain.ts"
+import { collectGarbage, fmt, renderTable, type Summary, summarize, timeSequential } from "./Stats.ts"
 
 // ---------------------------------------------------------------------------------------------
 // options

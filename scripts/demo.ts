@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { childEnv, startSecretService } from "../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { childEnv, startSecretService } from "../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 
 const cli = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.mjs", import.meta.url))
 const secretService = await startSecretService()

@@ -5,7 +5,7 @@ export default defineProject({
     name: "@fishbowl/desktop",
     include: ["test/**/*.test.ts"],
     // every temp path of a run lives under one folder, removed at the end (nothing left in /tmp)
-    globalSetup: ["../../packages/desktop-layer/test-support/TempRootForRun.ts"],
+    globalSetup: ["../../packages/desktop-layer/src/testing/TempRootForRun.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000
   }

@@ -5,7 +5,7 @@ export default defineProject({
     name: "@fishbowl/desktop-layer",
     include: ["test/**/*.test.ts"],
     // every temp path of a run lives under one folder, removed at the end (nothing left in /tmp)
-    globalSetup: ["./test-support/TempRootForRun.ts"],
+    globalSetup: ["./src/testing/TempRootForRun.ts"],
     testTimeout: 30000,
     hookTimeout: 30000
   }

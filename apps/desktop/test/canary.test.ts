@@ -1,7 +1,7 @@
 /**
  * The secret-leak canary suite (issue 6). Two unique canary keys per run are driven through the
  * whole system on a real (private) Secret Service with logging at its most verbose:
- *   - the "main process" (test/canary/main-process.ts, a separate `node --expose-gc` child that
+ *   - the "main process" (src/testing/canary/main-process.ts, a separate `node --expose-gc` child that
  *     gets the keys on stdin): start-up migration and recovery, the IPC handler table and change
  *     forwarding, main-side getApiKey, invalid requests, and faults in the middle of operations
  *     (keychain locked, daemon killed and restarted, missed time budgets), then a V8 heap snapshot
@@ -23,18 +23,18 @@ import * as path from "node:path"
 import { PassThrough, Readable } from "node:stream"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
-import { fishbowlConfigs, writeLlmConfigJson, writeTestSecureKeysJson } from "../../../packages/desktop-layer/test/fixtures/fishbowl/FishbowlFiles.ts"
+import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
+import { fishbowlConfigs, writeLlmConfigJson, writeTestSecureKeysJson } from "../../../packages/desktop-layer/src/testing/FishbowlFiles.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
 import { renderTestResult } from "../src/cli/TestCommand.ts"
 import { forwardChanges, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { explainRetainers } from "./canary/heapRetainers.ts"
-import { Checked, foundIn, needlesFor } from "./canary/leaks.ts"
-import { type MainProcessRun, type ProcessResult, runCli, runMainProcess, runStoreChild } from "./canary/processes.ts"
-import type { ChildRecords } from "./canary/protocol.ts"
-import { RENDERER_ROOT, startRendererHarness } from "./support/RendererHarness.ts"
+import { explainRetainers } from "../src/testing/canary/HeapRetainers.ts"
+import { Checked, foundIn, needlesFor } from "../src/testing/canary/Leaks.ts"
+import { type MainProcessRun, type ProcessResult, runCli, runMainProcess, runStoreChild } from "../src/testing/canary/Processes.ts"
+import type { ChildRecords } from "../src/testing/canary/Protocol.ts"
+import { RENDERER_ROOT, startRendererHarness } from "../src/testing/RendererHarness.ts"
 
 const canary = makeCanaryKey("leak")
 const canary2 = makeCanaryKey("leak2")

@@ -10,8 +10,8 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { runChild } from "../../../packages/desktop-layer/test-support/ChildProcesses.ts"
-import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { runChild } from "../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
+import { childEnv, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import { buildCli } from "../scripts/build-cli.mjs"
 
 await buildCli()

@@ -9,14 +9,14 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/test-support/ChildProcesses.ts"
-import { childEnv, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
+import { childEnv, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import {
   fishbowlConfigs,
   writeLlmConfigJson,
   writeSecureKeysJson,
   writeTestSecureKeysJson
-} from "../../../packages/desktop-layer/test/fixtures/fishbowl/FishbowlFiles.ts"
+} from "../../../packages/desktop-layer/src/testing/FishbowlFiles.ts"
 import { buildCli } from "../scripts/build-cli.mjs"
 
 // The tests run the bundle users run: build it from the current sources first.

@@ -5,7 +5,7 @@ import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeIpcHandlers } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeMemoryRuntime } from "./support/MemoryRuntime.ts"
+import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 const PAYLOADS = Number(process.env["FISHBOWL_FUZZ_PAYLOADS"] ?? 10_000)
 const channels = Object.keys(IpcRoutes) as Array<InvokeChannel>

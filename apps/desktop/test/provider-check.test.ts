@@ -26,7 +26,7 @@ import { ExitCode } from "../src/cli/ExitCodes.ts"
 import { renderTestResult, TestExitCode, testExitCodeFor } from "../src/cli/TestCommand.ts"
 import { type IpcLogger, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeMemoryRuntime } from "./support/MemoryRuntime.ts"
+import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 /** Counts every write to either store, so "persists nothing" is a number, not a hope. */
 const writes = { secretSet: 0, secretDelete: 0, preferencesUpdate: 0 }

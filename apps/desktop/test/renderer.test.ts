@@ -19,14 +19,14 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
+import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import { buildRenderer } from "../scripts/build.mjs"
 import { type IpcHandlerTable, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
 import { makeStorageActions, type ShellLike } from "../src/main/StorageActions.ts"
-import { captureState } from "./support/Axe.ts"
-import { CONTENT_SECURITY_POLICY } from "../src/renderer/contentSecurityPolicy.ts"
-import { makeLateOutcomeHub, RENDERER_ROOT, type RendererHarness, type SettingsPage, startRendererHarness } from "./support/RendererHarness.ts"
+import { captureState } from "../src/testing/Axe.ts"
+import { CONTENT_SECURITY_POLICY } from "../src/renderer/ContentSecurityPolicy.ts"
+import { makeLateOutcomeHub, RENDERER_ROOT, type RendererHarness, type SettingsPage, startRendererHarness } from "../src/testing/RendererHarness.ts"
 
 const screenshotPath = fileURLToPath(new URL("../test-output/settings.png", import.meta.url))
 

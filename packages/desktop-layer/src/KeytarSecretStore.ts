@@ -227,7 +227,7 @@ interface Worker {
  *
  * A worker is never killed while it may have a D-Bus request in flight, unless it is wedged:
  * gnome-keyring 42 aborts when a client vanishes before its request is answered (see
- * test-support/reproduce-keyring-abort.ts). So a worker that is late, lost its Secret Service
+ * testing/reproduce-keyring-abort.ts). So a worker that is late, lost its Secret Service
  * session, or belongs to a closed store is *retired*: it takes no new calls, is asked to shut down
  * once its calls are answered, and exits by itself; SIGKILL comes only `drainMillis` later.
  */

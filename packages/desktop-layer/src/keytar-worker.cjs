@@ -18,7 +18,7 @@
  * stop taking requests, let every request already in flight finish (its D-Bus calls and its
  * lock-state helper included), then exit 0. It never leaves while a D-Bus request is pending:
  * gnome-keyring 42 aborts (SIGABRT) when a client vanishes before its request is answered
- * (test-support/reproduce-keyring-abort.ts shows it), taking every app's keychain down with it.
+ * (src/testing/reproduce-keyring-abort.ts shows it), taking every app's keychain down with it.
  * A request still unanswered after DRAIN_BOUND_MS is given up on, as a real wedge.
  *
  * Rules:
@@ -148,7 +148,7 @@ function run(cmd, args) {
  *
  * Each helper is a fresh D-Bus connection, and it asks GetAll, never Get: gnome-keyring 42 (and
  * later) aborts when a new connection's FIRST message is a property Get on a collection and its
- * per-client record is not made yet, a main-loop race (test-support/reproduce-keyring-abort.ts).
+ * per-client record is not made yet, a main-loop race (src/testing/reproduce-keyring-abort.ts).
  * GetAll loses the race harmlessly: the answer then lacks Locked, and the read is simply retried.
  */
 const LOCK_READ_ATTEMPTS = 3

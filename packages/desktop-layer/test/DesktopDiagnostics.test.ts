@@ -5,7 +5,7 @@ import { Effect } from "effect"
 import { chmodSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
-import { testTempDir } from "../test-support/TempDirs.ts"
+import { testTempDir } from "../src/testing/TempDirs.ts"
 
 const findingIds = (findings: ReadonlyArray<{ id: string; severity: string }>) =>
   Object.fromEntries(findings.map((finding) => [finding.id, finding.severity]))

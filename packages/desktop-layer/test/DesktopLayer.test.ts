@@ -15,17 +15,17 @@ import { afterAll, vi } from "vitest"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { runChild } from "../test-support/ChildProcesses.ts"
-import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
-import { childEnv } from "../test-support/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
-import { testTempDir } from "../test-support/TempDirs.ts"
+import { runChild } from "../src/testing/ChildProcesses.ts"
+import { freshJsonFileStore } from "../src/testing/FreshDataDir.ts"
+import { childEnv } from "../src/testing/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
+import { testTempDir } from "../src/testing/TempDirs.ts"
 
 const secretService = await secretServiceForThisFile()
 vi.setConfig({ testTimeout: 180_000 })
 
 const workerEnv = childEnv(secretService.env)
-const CHILD = fileURLToPath(new URL("./fixtures/store-child.ts", import.meta.url))
+const CHILD = fileURLToPath(new URL("../src/testing/store-child.ts", import.meta.url))
 
 const sharedScope = Effect.runSync(Scope.make())
 afterAll(() => Effect.runPromise(Scope.close(sharedScope, Exit.void)))

@@ -30,13 +30,13 @@ import type { FileHandle } from "node:fs/promises"
 import { fileURLToPath } from "node:url"
 import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
 import { NodeFiles, type NodeFilesService } from "../src/TrustedFile.ts"
-import { freshJsonFileStore } from "../test-support/FreshDataDir.ts"
+import { freshJsonFileStore } from "../src/testing/FreshDataDir.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
 const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
-const CHILD = fileURLToPath(new URL("./fixtures/preferences-child.ts", import.meta.url))
+const CHILD = fileURLToPath(new URL("../src/testing/preferences-child.ts", import.meta.url))
 const IS_ROOT = process.getuid?.() === 0
 
 

@@ -12,9 +12,9 @@ import { llmConfigStoreContract, secretStoreContract } from "@fishbowl/domain/te
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { afterAll, vi } from "vitest"
 import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv } from "../test-support/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
-import { recordingSpawner, waitUntilGone } from "../test-support/WorkerProcesses.ts"
+import { childEnv } from "../src/testing/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
+import { recordingSpawner, waitUntilGone } from "../src/testing/WorkerProcesses.ts"
 
 const secretService = await secretServiceForThisFile()
 
@@ -35,7 +35,7 @@ secretStoreContract("keytar (real Secret Service)", layer())
  * One keytar layer instance (one worker) serves every scenario and all 200 model-based sequences,
  * as one in the app serves every operation: a fresh worker per sequence would spend most of the
  * run starting processes (~140 ms each here). Fresh instances are exercised by the SecretStore
- * contract above (one per test) and by keychain-faults.test.ts.
+ * contract above (one per test) and by KeytarSecretStore.faults.test.ts.
  */
 const sharedKeytarScope = Effect.runSync(Scope.make())
 afterAll(() => Effect.runPromise(Scope.close(sharedKeytarScope, Exit.void)))

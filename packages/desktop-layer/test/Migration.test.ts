@@ -38,7 +38,7 @@ import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
 import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
-import { childEnv, type SecretServiceHandle, startSecretService } from "../test-support/SecretServiceHarness.ts"
+import { childEnv, type SecretServiceHandle, startSecretService } from "../src/testing/SecretServiceHarness.ts"
 import {
   fishbowlConfigs,
   type FishbowlLlmConfigMetadata,
@@ -49,7 +49,7 @@ import {
   writeLlmConfigJson,
   writeSecureKeysJson,
   writeTestSecureKeysJson
-} from "./fixtures/fishbowl/FishbowlFiles.ts"
+} from "../src/testing/FishbowlFiles.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers

@@ -15,7 +15,7 @@ import * as NodePath from "node:path"
 import { DesktopLayer } from "../src/DesktopLayer.ts"
 import { SafeStorageSecretStore, type SafeStorageLike, SECRETS_FILE_NAME } from "../src/SafeStorageSecretStore.ts"
 import { SecretBackend } from "../src/SecretBackend.ts"
-import { testTempDir } from "../test-support/TempDirs.ts"
+import { testTempDir } from "../src/testing/TempDirs.ts"
 
 /** Stand-in for Electron's safeStorage: AES-256-GCM under a per-instance key, like an OS-held key. */
 const fakeSafeStorage = (options?: { available?: boolean; backend?: string }): SafeStorageLike => {

@@ -12,7 +12,7 @@ import {
   type SecretServiceHandle,
   startBusOnly,
   startSecretService
-} from "../test-support/SecretServiceHarness.ts"
+} from "../src/testing/SecretServiceHarness.ts"
 
 const WORKER = fileURLToPath(new URL("../src/keytar-worker.cjs", import.meta.url))
 const CALL_TIMEOUT_MS = 10_000

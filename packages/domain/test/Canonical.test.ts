@@ -13,7 +13,7 @@ import { BaseUrl, ConfigName, LlmConfigInput, MAX_API_KEY_BYTES, utf8Length } fr
 import { LlmConfigStore } from "../src/LlmConfigStore.ts"
 import { PreferencesStore } from "../src/PreferencesStore.ts"
 import { SecretStore } from "../src/SecretStore.ts"
-import { configInput } from "../src/testing/fixtures.ts"
+import { configInput } from "../src/testing/Fixtures.ts"
 import { CrashPoints } from "../src/CrashPoints.ts"
 
 const href = (text: string) => {

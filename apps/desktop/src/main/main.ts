@@ -20,7 +20,7 @@ import { forwardChanges, type IpcLogger, makeIpcHandlers, registerIpcHandlers } 
 import { resolveKeytarPaths } from "./PackagedPaths.ts"
 import { bundledOriginPolicy } from "./SenderPolicy.ts"
 import { makeStorageActions } from "./StorageActions.ts"
-import { broadcastToAllWindows, hardenWebContents, openSettingsWindow, restrictSession } from "./window.ts"
+import { broadcastToAllWindows, hardenWebContents, openSettingsWindow, restrictSession } from "./MainWindow.ts"
 
 /** dist/main/, where the bundle, and the keytar worker copied next to it, live. */
 const mainDir = path.dirname(fileURLToPath(import.meta.url))

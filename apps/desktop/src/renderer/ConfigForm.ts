@@ -5,8 +5,8 @@
  * than the user is typing it.
  */
 import type { ProviderDefinition, ProviderField } from "@fishbowl/domain"
-import type { CheckRecordView, LlmConfigView, WireError } from "./bridge.ts"
-import { h, replaceChildren } from "./dom.ts"
+import type { CheckRecordView, LlmConfigView, WireError } from "./Bridge.ts"
+import { h, replaceChildren } from "./Dom.ts"
 import { CHECKING_PROVIDER, checkOutcomeText, friendly, WAITING_FOR_KEYCHAIN } from "./Messages.ts"
 
 export interface ConfigFormOptions {

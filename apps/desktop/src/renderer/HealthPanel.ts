@@ -7,9 +7,9 @@
  * "Technical details".
  */
 import type { BackupInfo, KeyCheck } from "@fishbowl/domain"
-import { type DiagnosticsView, invoke, invokePatiently, type Outcome, type StoreStatusView, type WireError } from "./bridge.ts"
+import { type DiagnosticsView, invoke, invokePatiently, type Outcome, type StoreStatusView, type WireError } from "./Bridge.ts"
 import { errorText } from "./ConfigForm.ts"
-import { byId, h, replaceChildren } from "./dom.ts"
+import { byId, h, replaceChildren } from "./Dom.ts"
 import { WAITING_FOR_KEYCHAIN } from "./Messages.ts"
 
 export interface HealthPanelHooks {

@@ -4,7 +4,7 @@
  * page shows a plain title per kind of problem and the error's hint (written for people). The
  * precise text appears only in the Storage health panel's technical details.
  */
-import type { CheckOutcomeView, WireError } from "./bridge.ts"
+import type { CheckOutcomeView, WireError } from "./Bridge.ts"
 
 export interface Friendly {
   readonly title: string

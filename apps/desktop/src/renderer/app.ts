@@ -28,9 +28,9 @@ import {
   providers,
   type StoreStatusView,
   type WireError
-} from "./bridge.ts"
+} from "./Bridge.ts"
 import { ConfigForm, errorText, needsInsecureConsent } from "./ConfigForm.ts"
-import { byId, h, replaceChildren } from "./dom.ts"
+import { byId, h, replaceChildren } from "./Dom.ts"
 import { HealthPanel } from "./HealthPanel.ts"
 import { CHECKING_PROVIDER, checkOutcomeText, friendly, pageLevelTags } from "./Messages.ts"
 

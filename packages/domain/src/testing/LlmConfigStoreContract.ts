@@ -14,7 +14,7 @@ import { makeLlmConfigStore, type LlmConfigStoreService } from "../LlmConfigStor
 import { PreferencesStore } from "../PreferencesStore.ts"
 import { secretRefFor } from "../SecretRef.ts"
 import { SecretStore, type SecretStoreService } from "../SecretStore.ts"
-import { configInput, configPatch, makeCanaryKey, providerId, secret } from "./fixtures.ts"
+import { configInput, configPatch, makeCanaryKey, providerId, secret } from "./Fixtures.ts"
 import { type Command, commandsArbitrary, crashOutcome, LlmConfigModel, type ModelConfig } from "./LlmConfigModel.ts"
 
 type Ports = SecretStore | PreferencesStore

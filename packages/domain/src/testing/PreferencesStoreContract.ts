@@ -9,7 +9,7 @@ import { newConfigId } from "../Ids.ts"
 import type { LlmConfig } from "../LlmConfig.ts"
 import type { PreferencesDocument } from "../PreferencesDocument.ts"
 import { PreferencesStore } from "../PreferencesStore.ts"
-import { sampleConfig } from "./fixtures.ts"
+import { sampleConfig } from "./Fixtures.ts"
 
 const otherSettings = {
   theme: "dark",

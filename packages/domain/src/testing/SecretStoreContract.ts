@@ -7,7 +7,7 @@ import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { newConfigId } from "../Ids.ts"
 import { secretRefFor } from "../SecretRef.ts"
 import { SecretStore, SecretStoreDescription } from "../SecretStore.ts"
-import { makeCanaryKey, providerId, secret } from "./fixtures.ts"
+import { makeCanaryKey, providerId, secret } from "./Fixtures.ts"
 
 export interface SecretStoreContractOptions {
   /** Largest value the backend accepts, in UTF-8 bytes (defaults to the domain's 16 KiB). */

@@ -4,7 +4,7 @@
  * for test code.
  */
 export * from "./FaultInjection.ts"
-export * from "./fixtures.ts"
+export * from "./Fixtures.ts"
 export * from "./LlmConfigModel.ts"
 export * from "./LlmConfigStoreContract.ts"
 export * from "./PreferencesStoreContract.ts"

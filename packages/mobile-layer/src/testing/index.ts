@@ -4,4 +4,4 @@
  */
 export * from "./MemoryAppStorage.ts"
 export * from "./MemorySecureStore.ts"
-export * from "./layers.ts"
+export * from "./MemoryModules.ts"

@@ -84,7 +84,7 @@
  *   aliases["default"] on the main thread for every new client, so the path is sometimes not rewritten.)
  *
  * Run from the repository root:
- *   nice -n 19 node --import tsx packages/desktop-layer/test-support/reproduce-keyring-abort.ts \
+ *   nice -n 19 node --import tsx packages/desktop-layer/src/testing/reproduce-keyring-abort.ts \
  *     --mode old|graceful|primed [--client raw|dbus-send] [--iterations 10000] [--parallel 4] [--traffic 2]
  * Prints one JSON line: iterations, aborts (daemon deaths; the daemon is restarted after each), errors.
  */

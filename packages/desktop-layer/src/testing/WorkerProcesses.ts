@@ -2,7 +2,7 @@
  * Watching keytar worker processes from tests: which workers a layer started, and whether a
  * process is still alive, so restart and clean-up behaviour can be asserted.
  */
-import { forkKeytarWorker, type KeytarWorkerProcess, type KeytarWorkerSpawner } from "../src/KeytarSecretStore.ts"
+import { forkKeytarWorker, type KeytarWorkerProcess, type KeytarWorkerSpawner } from "../KeytarSecretStore.ts"
 
 /** A spawner that forks real workers and remembers each one. */
 export const recordingSpawner = () => {

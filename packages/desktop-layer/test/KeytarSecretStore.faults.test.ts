@@ -10,9 +10,9 @@ import { assert, describe, it } from "@effect/vitest"
 import { type SecretRef, SecretStore } from "@fishbowl/domain"
 import { Effect, Fiber, Option, Redacted } from "effect"
 import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv, startBusOnly } from "../test-support/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../test-support/SecretServiceForTests.ts"
-import { isAlive, recordingSpawner, waitUntilGone } from "../test-support/WorkerProcesses.ts"
+import { childEnv, startBusOnly } from "../src/testing/SecretServiceHarness.ts"
+import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
+import { isAlive, recordingSpawner, waitUntilGone } from "../src/testing/WorkerProcesses.ts"
 
 const secretService = await secretServiceForThisFile()
 

@@ -6,7 +6,7 @@ import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { PreferencesStore } from "@fishbowl/domain"
 import { Effect, FileSystem, Layer, type PlatformError } from "effect"
 import * as NodePath from "node:path"
-import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
+import { JsonFilePreferencesStore } from "../JsonFilePreferencesStore.ts"
 
 export const freshJsonFileStore: Layer.Layer<PreferencesStore, PlatformError.PlatformError> = Layer.effect(
   PreferencesStore,

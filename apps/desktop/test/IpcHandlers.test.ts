@@ -4,7 +4,7 @@ import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { forwardChanges, makeIpcHandlers, registerIpcHandlers, type IpcLogger, type IpcSender } from "../src/main/IpcHandlers.ts"
 import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeMemoryRuntime } from "./support/MemoryRuntime.ts"
+import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
 const runtime = makeMemoryRuntime()

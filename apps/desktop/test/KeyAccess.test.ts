@@ -4,7 +4,7 @@ import { configInput } from "@fishbowl/domain/testing"
 import { Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 import { makeKeyAccess } from "../src/main/KeyAccess.ts"
-import { makeMemoryRuntime } from "./support/MemoryRuntime.ts"
+import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 describe("main-side key access", () => {
   const runtime = makeMemoryRuntime()

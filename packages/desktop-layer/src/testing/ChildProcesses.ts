@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url))
+export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url))
 
 export interface ProcessResult {
   readonly code: number | null

@@ -5,14 +5,14 @@
  */
 import { fileURLToPath } from "node:url"
 import { spawn } from "node:child_process"
-import { REPO_ROOT, runChild } from "../../../../packages/desktop-layer/test-support/ChildProcesses.ts"
-import type { SecretServiceHandle } from "../../../../packages/desktop-layer/test-support/SecretServiceHarness.ts"
-import { type ChildOutputs, type KeychainAction, PROTOCOL_PREFIX } from "./protocol.ts"
+import { REPO_ROOT, runChild } from "../../../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
+import type { SecretServiceHandle } from "../../../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
+import { type ChildOutputs, type KeychainAction, PROTOCOL_PREFIX } from "./Protocol.ts"
 
-export { type ProcessResult, REPO_ROOT, runChild } from "../../../../packages/desktop-layer/test-support/ChildProcesses.ts"
+export { type ProcessResult, REPO_ROOT, runChild } from "../../../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
 const MAIN_PROCESS = fileURLToPath(new URL("./main-process.ts", import.meta.url))
-const CLI = fileURLToPath(new URL("../../bin/fishbowl-llm.mjs", import.meta.url))
-const STORE_CHILD = fileURLToPath(new URL("../../../../packages/desktop-layer/test/fixtures/store-child.ts", import.meta.url))
+const CLI = fileURLToPath(new URL("../../../bin/fishbowl-llm.mjs", import.meta.url))
+const STORE_CHILD = fileURLToPath(new URL("../../../../../packages/desktop-layer/src/testing/store-child.ts", import.meta.url))
 
 export const runCli = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
   runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })

@@ -14,8 +14,8 @@ import type { ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
-import { forwardChanges, type IpcHandlerTable, type MainServices } from "../../src/main/IpcHandlers.ts"
-import { CONTENT_SECURITY_POLICY } from "../../src/renderer/contentSecurityPolicy.ts"
+import { forwardChanges, type IpcHandlerTable, type MainServices } from "../main/IpcHandlers.ts"
+import { CONTENT_SECURITY_POLICY } from "../renderer/ContentSecurityPolicy.ts"
 
 export const RENDERER_ORIGIN = "http://fishbowl.invalid"
 export const RENDERER_ROOT = `${RENDERER_ORIGIN}/renderer/`

@@ -74,12 +74,12 @@ export const benchCli = async (options: {
 }
 
 /**
- * `node --import tsx bench/cli.ts [--n 30]`: only these rows (the full `npm run bench` includes
+ * `node --import tsx bench/CliBench.ts [--n 30]`: only these rows (the full `npm run bench` includes
  * them), on their own private Secret Service.
  */
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { childEnv, startSecretService } = await import("../packages/desktop-layer/test-support/SecretServiceHarness.ts")
-  const { fmt, renderTable, summarize } = await import("./stats.ts")
+  const { childEnv, startSecretService } = await import("../packages/desktop-layer/src/testing/SecretServiceHarness.ts")
+  const { fmt, renderTable, summarize } = await import("./Stats.ts")
   const index = process.argv.indexOf("--n")
   const samples = index > 0 ? Number(process.argv[index + 1]) : 30
   const handle = await startSecretService()

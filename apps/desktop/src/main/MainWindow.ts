@@ -5,7 +5,7 @@
  */
 import { BrowserWindow, session, type WebContents } from "electron"
 import * as path from "node:path"
-import { CONTENT_SECURITY_POLICY } from "../renderer/contentSecurityPolicy.ts"
+import { CONTENT_SECURITY_POLICY } from "../renderer/ContentSecurityPolicy.ts"
 
 /** Deny every permission (camera, notifications, clipboard-read, ...) and add the CSP header. */
 export const restrictSession = () => {

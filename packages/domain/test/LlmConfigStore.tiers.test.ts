@@ -12,7 +12,7 @@ import { makeLlmConfigStore } from "../src/LlmConfigStore.ts"
 import { makeMemoryPreferencesStore, PreferencesStore } from "../src/PreferencesStore.ts"
 import { secretRefFor } from "../src/SecretRef.ts"
 import { makeMemorySecretStore, SecretStore, type SecretStoreService } from "../src/SecretStore.ts"
-import { configInput, configPatch } from "../src/testing/fixtures.ts"
+import { configInput, configPatch } from "../src/testing/Fixtures.ts"
 
 const keychain = () =>
   makeMemorySecretStore({ description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true } })

@@ -30,10 +30,10 @@ import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, Option, Redacted, R
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as v8 from "node:v8"
-import { forwardChanges, type IpcHandlerTable, type IpcLogger, makeIpcHandlers } from "../../src/main/IpcHandlers.ts"
-import { makeKeyAccess } from "../../src/main/KeyAccess.ts"
-import { bundledOriginPolicy } from "../../src/main/SenderPolicy.ts"
-import { type ChildRecords, type KeychainAction, PROTOCOL_PREFIX } from "./protocol.ts"
+import { forwardChanges, type IpcHandlerTable, type IpcLogger, makeIpcHandlers } from "../../main/IpcHandlers.ts"
+import { makeKeyAccess } from "../../main/KeyAccess.ts"
+import { bundledOriginPolicy } from "../../main/SenderPolicy.ts"
+import { type ChildRecords, type KeychainAction, PROTOCOL_PREFIX } from "./Protocol.ts"
 
 const [dataDir, outDir] = process.argv.slice(2)
 if (dataDir === undefined || outDir === undefined) throw new Error("usage: main-process.ts <dataDir> <outDir>")
