@@ -5,8 +5,8 @@
  * - in-worker: the same calls through keytar-worker.cjs, forked with the product's own
  *   `forkKeytarWorker`, so the difference between the two is the process hop alone.
  */
-import { forkKeytarWorker, keytarWorkerPath, type KeytarWorkerRequest } from "@fishbowl/desktop-layer"
-import { MAX_API_KEY_BYTES } from "@fishbowl/domain"
+import { KeytarSecretStore } from "@fishbowl/desktop-layer"
+import { LlmConfig } from "@fishbowl/domain"
 import { createRequire } from "node:module"
 
 export interface RawKeytar {
@@ -28,16 +28,16 @@ export const loadInProcessKeytar = (env: { readonly [key: string]: string } | ob
 }
 
 export interface WorkerClient {
-  readonly call: (request: Omit<KeytarWorkerRequest, "id">) => Promise<unknown>
+  readonly call: (request: Omit<KeytarSecretStore.KeytarWorkerRequest, "id">) => Promise<unknown>
   readonly pid: number | undefined
   readonly close: () => void
 }
 
 /** A bare request/reply client on one keytar worker: no supervision, no schema decoding. */
 export const startWorkerClient = (env: Readonly<Record<string, string>>): WorkerClient => {
-  const proc = forkKeytarWorker({
-    workerPath: keytarWorkerPath,
-    env: { ...env, FISHBOWL_KEYTAR_MAX_SECRET_BYTES: String(MAX_API_KEY_BYTES) }
+  const proc = KeytarSecretStore.forkKeytarWorker({
+    workerPath: KeytarSecretStore.keytarWorkerPath,
+    env: { ...env, FISHBOWL_KEYTAR_MAX_SECRET_BYTES: String(LlmConfig.MAX_API_KEY_BYTES) }
   })
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>()
   let exited: string | undefined

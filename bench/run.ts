@@ -12,19 +12,14 @@
  * (default bench/results.json). See bench/README.md for what each row means.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import { AtomicFile, DesktopLayer, type DesktopServices, JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
-import {
-  type ConfigId,
-  CrashPoints,
-  type LlmConfig,
-  LlmConfigStore,
-  makeLlmConfigStore,
-  newConfigId,
-  PreferencesStore,
-  ProviderId,
-  SecretStore,
-  type SecretStoreService
-} from "@fishbowl/domain"
+import { AtomicFile, DesktopLayer, JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { CrashPoints, Ids, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import * as IpcHandlers from "../apps/desktop/src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../apps/desktop/src/main/SenderPolicy.ts"
+import * as CliBench from "./CliBench.ts"
+import * as RawKeychain from "./RawKeychain.ts"
+import * as Stats from "./Stats.ts"
 import { Effect, FileSystem, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
@@ -33,17 +28,6 @@ import * as path from "node:path"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { makeIpcHandlers } from "../apps/desktop/src/main/IpcHandlers.ts"
-import { bundledOriginPolicy } from "../apps/desktop/src/main/SenderPolicy.ts"
-import {
-  childEnv,
-  INSTALL_HINT,
-  type SecretServiceHandle,
-  startSecretService
-} from "../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
-import { benchCli } from "./CliBench.ts"
-import { loadInProcessKeytar, type RawKeytar, startWorkerClient, type WorkerClient } from "./RawKeychain.ts"
-import { collectGarbage, fmt, renderTable, type Summary, summarize, timeSequential } from "./Stats.ts"
 
 // ---------------------------------------------------------------------------------------------
 // options
@@ -83,8 +67,8 @@ const LOOP_ROUNDS = quick ? 2 : 5
 
 const progress = (text: string) => process.stderr.write(`[bench] ${text}\n`)
 const benchKey = () => `sk-bench-${randomBytes(24).toString("hex")}`
-const openai = ProviderId.make("openai")
-const anthropic = ProviderId.make("anthropic")
+const openai = Ids.ProviderId.make("openai")
+const anthropic = Ids.ProviderId.make("anthropic")
 const TRUSTED = { frameUrl: "file:///app/renderer/index.html" }
 const check = (ok: boolean, what: string) => {
   if (!ok) throw new Error(`bench: sanity check failed: ${what}`)
@@ -99,22 +83,22 @@ const tempDir = (label: string) => {
 interface Row {
   readonly group: string
   readonly name: string
-  readonly summary: Summary
+  readonly summary: Stats.Summary
   aim?: { readonly text: string; readonly limit: number; readonly pass: boolean }
 }
 const rows: Array<Row> = []
 const record = (group: string, name: string, samples: ReadonlyArray<number>): Row => {
-  const row: Row = { group, name, summary: summarize(samples) }
+  const row: Row = { group, name, summary: Stats.summarize(samples) }
   rows.push(row)
-  progress(`${group} ${name}: median ${fmt(row.summary.median)} ms (n=${row.summary.n})`)
+  progress(`${group} ${name}: median ${Stats.fmt(row.summary.median)} ms (n=${row.summary.n})`)
   return row
 }
 
 /** Synthetic metadata, as the store itself would write it. */
-const syntheticConfigs = (count: number, prefix: string): Array<LlmConfig> => {
+const syntheticConfigs = (count: number, prefix: string): Array<LlmConfig.LlmConfig> => {
   const now = new Date().toISOString()
-  return Array.from({ length: count }, (_, i): LlmConfig => ({
-    id: newConfigId(),
+  return Array.from({ length: count }, (_, i): LlmConfig.LlmConfig => ({
+    id: Ids.newConfigId(),
     provider: i % 2 === 0 ? openai : anthropic,
     name: `${prefix} ${i}`,
     ...(i % 3 === 0 ? { baseUrl: "https://proxy.example.com/v1" } : {}),
@@ -134,7 +118,7 @@ const syntheticConfigs = (count: number, prefix: string): Array<LlmConfig> => {
  * same keyring population: set N new entries each, get them, delete them. The store run below
  * then works with the same number of entries.
  */
-const benchRaw = async (keytar: RawKeytar, worker: WorkerClient) => {
+const benchRaw = async (keytar: RawKeychain.RawKeytar, worker: RawKeychain.WorkerClient) => {
   const inGroup = "raw keytar (in-process)"
   const wGroup = "raw keytar (worker round trip)"
   const inService = (i: number) => `fishbowl.bench-raw.${i}`
@@ -149,7 +133,7 @@ const benchRaw = async (keytar: RawKeytar, worker: WorkerClient) => {
     await worker.call({ op: "get", service: "fishbowl.bench-warm", account: `w${i}` })
     await worker.call({ op: "delete", service: "fishbowl.bench-warm", account: `w${i}` })
   }
-  collectGarbage()
+  Stats.collectGarbage()
   const pair = async (
     inOp: (i: number) => Promise<boolean>,
     wOp: (i: number) => Promise<boolean>,
@@ -198,32 +182,32 @@ const benchRaw = async (keytar: RawKeytar, worker: WorkerClient) => {
   }
 }
 
-type Runtime = ManagedRuntime.ManagedRuntime<DesktopServices, never>
+type Runtime = ManagedRuntime.ManagedRuntime<DesktopLayer.DesktopServices, never>
 
 /** The store through the real desktop layers: create N → getApiKey → list → update → remove. */
 const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRuntime<FileSystem.FileSystem, never>) => {
-  const run = <A, E>(effect: Effect.Effect<A, E, DesktopServices>) => runtime.runPromise(effect)
+  const run = <A, E>(effect: Effect.Effect<A, E, DesktopLayer.DesktopServices>) => runtime.runPromise(effect)
   const group = "LlmConfigStore (DesktopLayer)"
   // warm-up: worker start, module JIT, first file creation
   for (let i = 0; i < WARMUP; i++) {
-    const c = await run(LlmConfigStore.use((s) => s.create({ provider: openai, name: `Warm ${i}`, apiKey: Redacted.make(benchKey()) })))
-    await run(LlmConfigStore.use((s) => s.getApiKey(c.id)))
-    await run(LlmConfigStore.use((s) => s.update(c.id, { apiKey: Redacted.make(benchKey()) })))
-    await run(LlmConfigStore.use((s) => s.list))
-    await run(LlmConfigStore.use((s) => s.remove(c.id)))
+    const c = await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Warm ${i}`, apiKey: Redacted.make(benchKey()) })))
+    await run(LlmConfigStore.LlmConfigStore.use((s) => s.getApiKey(c.id)))
+    await run(LlmConfigStore.LlmConfigStore.use((s) => s.update(c.id, { apiKey: Redacted.make(benchKey()) })))
+    await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))
+    await run(LlmConfigStore.LlmConfigStore.use((s) => s.remove(c.id)))
   }
-  collectGarbage()
+  Stats.collectGarbage()
   const keys = Array.from({ length: N }, benchKey)
-  const ids: Array<ConfigId> = []
-  const location = await run(PreferencesStore.use((p) => Effect.succeed(p.location)))
+  const ids: Array<Ids.ConfigId> = []
+  const location = await run(PreferencesStore.PreferencesStore.use((p) => Effect.succeed(p.location)))
   let midpointText = ""
   const create = record(
     group,
     "create",
-    await timeSequential(
+    await Stats.timeSequential(
       N,
       async (i) => {
-        const c = await run(LlmConfigStore.use((s) => s.create({ provider: openai, name: `Bench ${i}`, apiKey: Redacted.make(keys[i]!) })))
+        const c = await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Bench ${i}`, apiKey: Redacted.make(keys[i]!) })))
         ids.push(c.id)
       },
       (i) => {
@@ -237,8 +221,8 @@ const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRun
   const prefsUpdate = record(
     "preferences file",
     `PreferencesStore.update (${N} configs; lock, read, write, backups)`,
-    await timeSequential(N, (i) =>
-      run(PreferencesStore.use((p) =>
+    await Stats.timeSequential(N, (i) =>
+      run(PreferencesStore.PreferencesStore.use((p) =>
         p.update((document) => Effect.succeed([undefined, { ...document, other: { ...document.other, benchCounter: i } }] as const))
       )))
   )
@@ -246,8 +230,8 @@ const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRun
   const getApiKey = record(
     group,
     "getApiKey",
-    await timeSequential(N, async (i) => {
-      const key = await run(LlmConfigStore.use((s) => s.getApiKey(ids[i]!)))
+    await Stats.timeSequential(N, async (i) => {
+      const key = await run(LlmConfigStore.LlmConfigStore.use((s) => s.getApiKey(ids[i]!)))
       if (Redacted.value(key) !== keys[i]) wrong++
     })
   )
@@ -255,8 +239,8 @@ const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRun
   const list = record(
     group,
     `list (${N} configs)`,
-    await timeSequential(N, async () => {
-      const all = await run(LlmConfigStore.use((s) => s.list))
+    await Stats.timeSequential(N, async () => {
+      const all = await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))
       if (all.length !== N) wrong++
     })
   )
@@ -264,24 +248,24 @@ const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRun
   const update = record(
     group,
     "update (new key)",
-    await timeSequential(N, (i) => run(LlmConfigStore.use((s) => s.update(ids[i]!, { apiKey: Redacted.make(benchKey()) }))))
+    await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.update(ids[i]!, { apiKey: Redacted.make(benchKey()) }))))
   )
   const rename = record(
     group,
     "update (name only)",
-    await timeSequential(N, (i) => run(LlmConfigStore.use((s) => s.update(ids[i]!, { name: `Bench ${i} renamed` }))))
+    await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.update(ids[i]!, { name: `Bench ${i} renamed` }))))
   )
-  const remove = record(group, "remove", await timeSequential(N, (i) => run(LlmConfigStore.use((s) => s.remove(ids[i]!)))))
-  check((await run(LlmConfigStore.use((s) => s.list))).length === 0, "store not empty after remove")
+  const remove = record(group, "remove", await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.remove(ids[i]!)))))
+  check((await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))).length === 0, "store not empty after remove")
 
   // One atomic, fsync'd replace of a preferences file of the size create writes (the file at the
   // midpoint of the create run), next to the real file: the "+ one atomic write" term of the aim.
-  collectGarbage()
+  Stats.collectGarbage()
   const atomicTarget = path.join(path.dirname(location), "bench-atomic.json")
   const atomic = record(
     "preferences file",
     `AtomicFile.writeFileAtomic (${Buffer.byteLength(midpointText)} B)`,
-    await timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, midpointText, { mode: 0o600 })))
+    await Stats.timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, midpointText, { mode: 0o600 })))
   )
   fs.rmSync(atomicTarget, { force: true })
   return { create, prefsUpdate, getApiKey, list, update, rename, remove, atomic }
@@ -289,7 +273,7 @@ const benchStore = async (runtime: Runtime, fsRuntime: ManagedRuntime.ManagedRun
 
 /** The IPC handler table: sender check → decode → effect under its budget → encode. */
 const benchIpc = async (runtime: Runtime) => {
-  const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy("file:///app/renderer/") })
+  const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
   const group = "IPC handler (main process)"
   type Reply = { ok: boolean; value?: any; error?: { _tag: string; message: string } }
   // A reply with ok: false (e.g. Timeout: the 200 ms storage budget ran out on a busy machine) is
@@ -308,8 +292,8 @@ const benchIpc = async (runtime: Runtime) => {
   const removeAll = async () => {
     // creates that answered Timeout still finish in the background; let them land first
     await new Promise((resolve) => setTimeout(resolve, 500))
-    const all = await runtime.runPromise(LlmConfigStore.use((s) => s.list))
-    for (const c of all) await runtime.runPromise(LlmConfigStore.use((s) => s.remove(c.id)))
+    const all = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((s) => s.list))
+    for (const c of all) await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((s) => s.remove(c.id)))
   }
   for (let i = 0; i < WARMUP; i++) {
     const c = await call("llm-config:create", { provider: "openai", name: `IpcWarm ${i}`, apiKey: benchKey() })
@@ -317,19 +301,19 @@ const benchIpc = async (runtime: Runtime) => {
     await call("llm-config:list", {})
   }
   await removeAll()
-  collectGarbage()
+  Stats.collectGarbage()
   const ids: Array<string> = []
   const create = record(
     group,
     "create",
-    await timeSequential(N, async (i) => {
+    await Stats.timeSequential(N, async (i) => {
       const c = await call("llm-config:create", { provider: "openai", name: `Ipc ${i}`, apiKey: benchKey() })
       if (c) ids.push(c.id)
     })
   )
   check(ids.length > 0, "every IPC create timed out")
-  const get = record(group, "get (metadata)", await timeSequential(N, (i) => call("llm-config:get", { id: ids[i % ids.length] })))
-  const list = record(group, `list (${N} configs)`, await timeSequential(N, () => call("llm-config:list", {})))
+  const get = record(group, "get (metadata)", await Stats.timeSequential(N, (i) => call("llm-config:get", { id: ids[i % ids.length] })))
+  const list = record(group, `list (${N} configs)`, await Stats.timeSequential(N, () => call("llm-config:list", {})))
   if (Object.keys(failures).length > 0) progress(`IPC failures: ${JSON.stringify(failures)}`)
   progress("IPC: removing the configs it created (untimed)")
   await removeAll()
@@ -343,15 +327,15 @@ const benchListLarge = async (runtime: Runtime) => {
   try {
     const configs = syntheticConfigs(LIST_CONFIGS, "Listed")
     await prefsRuntime.runPromise(
-      PreferencesStore.use((p) =>
+      PreferencesStore.PreferencesStore.use((p) =>
         p.update((document) => Effect.succeed([undefined, { ...document, llm: { ...document.llm, configs } }] as const))
       )
     )
     const real = await runtime.runPromise(Effect.gen(function*() {
-      return yield* SecretStore
+      return yield* SecretStore.SecretStore
     }))
     const calls = { get: 0, set: 0, delete: 0, describe: 0, authorize: 0, placement: 0 }
-    const counting: SecretStoreService = SecretStore.of({
+    const counting: SecretStore.SecretStoreService = SecretStore.SecretStore.of({
       get: (ref) => Effect.suspend(() => (calls.get++, real.get(ref))),
       set: (ref, value) => Effect.suspend(() => (calls.set++, real.set(ref, value))),
       delete: (ref) => Effect.suspend(() => (calls.delete++, real.delete(ref))),
@@ -361,15 +345,15 @@ const benchListLarge = async (runtime: Runtime) => {
       sessionId: real.sessionId
     })
     const store = await prefsRuntime.runPromise(
-      makeLlmConfigStore().pipe(Effect.provideService(SecretStore, counting), Effect.provide(CrashPoints.layer))
+      LlmConfigStore.make().pipe(Effect.provideService(SecretStore.SecretStore, counting), Effect.provide(CrashPoints.layer))
     )
     for (let i = 0; i < WARMUP; i++) await Effect.runPromise(store.list)
-    collectGarbage()
+    Stats.collectGarbage()
     let wrong = 0
     const row = record(
       "LlmConfigStore (counting SecretStore)",
       `list (${LIST_CONFIGS} configs)`,
-      await timeSequential(N, async () => {
+      await Stats.timeSequential(N, async () => {
         if ((await Effect.runPromise(store.list)).length !== LIST_CONFIGS) wrong++
       })
     )
@@ -384,12 +368,12 @@ const benchListLarge = async (runtime: Runtime) => {
 
 /** Main-thread event-loop delay while 100 store operations run at once, a few rounds. */
 const benchLoopDelay = async (runtime: Runtime) => {
-  const run = <A, E>(effect: Effect.Effect<A, E, DesktopServices>) => runtime.runPromise(effect)
-  const seeded: Array<ConfigId> = []
+  const run = <A, E>(effect: Effect.Effect<A, E, DesktopLayer.DesktopServices>) => runtime.runPromise(effect)
+  const seeded: Array<Ids.ConfigId> = []
   for (let i = 0; i < 20; i++) {
-    seeded.push((await run(LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop seed ${i}`, apiKey: Redacted.make(benchKey()) })))).id)
+    seeded.push((await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop seed ${i}`, apiKey: Redacted.make(benchKey()) })))).id)
   }
-  collectGarbage()
+  Stats.collectGarbage()
   // Baseline: the same histogram with nothing running, as long as the rounds below take roughly,
   // so OS scheduling noise from other processes on this machine can be told apart.
   const idle = monitorEventLoopDelay({ resolution: 1 })
@@ -399,7 +383,7 @@ const benchLoopDelay = async (runtime: Runtime) => {
   const histogram = monitorEventLoopDelay({ resolution: 1 })
   const batchMillis: Array<number> = []
   const opMillis: Array<number> = []
-  const created: Array<ConfigId> = []
+  const created: Array<Ids.ConfigId> = []
   let failures = 0
   histogram.enable()
   for (let round = 0; round < LOOP_ROUNDS; round++) {
@@ -407,10 +391,10 @@ const benchLoopDelay = async (runtime: Runtime) => {
     await Promise.all(Array.from({ length: LOOP_OPS }, async (_, i) => {
       const t0 = performance.now()
       try {
-        if (i % 3 === 0) await run(LlmConfigStore.use((s) => s.getApiKey(seeded[i % seeded.length]!)))
-        else if (i % 3 === 1) await run(LlmConfigStore.use((s) => s.list))
+        if (i % 3 === 0) await run(LlmConfigStore.LlmConfigStore.use((s) => s.getApiKey(seeded[i % seeded.length]!)))
+        else if (i % 3 === 1) await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))
         else {
-          created.push((await run(LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop ${round}-${i}`, apiKey: Redacted.make(benchKey()) })))).id)
+          created.push((await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop ${round}-${i}`, apiKey: Redacted.make(benchKey()) })))).id)
         }
       } catch (error) {
         failures++
@@ -430,12 +414,12 @@ const benchLoopDelay = async (runtime: Runtime) => {
     samples: histogram.count
   }
   const idleDelay = { p50: ms(idle.percentile(50)), p99: ms(idle.percentile(99)), max: ms(idle.max), samples: idle.count }
-  progress(`loop delay idle baseline: p50 ${fmt(idleDelay.p50)} p99 ${fmt(idleDelay.p99)} max ${fmt(idleDelay.max)} ms`)
-  progress(`loop delay: p50 ${fmt(delay.p50)} p99 ${fmt(delay.p99)} max ${fmt(delay.max)} ms over ${delay.samples} samples`)
+  progress(`loop delay idle baseline: p50 ${Stats.fmt(idleDelay.p50)} p99 ${Stats.fmt(idleDelay.p99)} max ${Stats.fmt(idleDelay.max)} ms`)
+  progress(`loop delay: p50 ${Stats.fmt(delay.p50)} p99 ${Stats.fmt(delay.p99)} max ${Stats.fmt(delay.max)} ms over ${delay.samples} samples`)
   const ops = record("concurrent (100 at once)", "store op latency (getApiKey/list/create mix)", opMillis)
-  const batches = summarize(batchMillis)
+  const batches = Stats.summarize(batchMillis)
   progress("loop delay: removing the configs it created (untimed)")
-  for (const id of [...seeded, ...created]) await run(LlmConfigStore.use((s) => s.remove(id)))
+  for (const id of [...seeded, ...created]) await run(LlmConfigStore.LlmConfigStore.use((s) => s.remove(id)))
   return { delay, idleDelay, ops, batches, failures }
 }
 
@@ -453,9 +437,9 @@ const benchColdStart = async () => {
     const document = yield* store.load
     return document.llm.configs.length
   }).pipe(Effect.provide(NodeFileSystem.layer))
-  collectGarbage()
+  Stats.collectGarbage()
   let wrong = 0
-  const samples = await timeSequential(COLD_N, async () => {
+  const samples = await Stats.timeSequential(COLD_N, async () => {
     if ((await Effect.runPromise(once)) !== COLD_CONFIGS) wrong++
   })
   check(wrong === 0, `cold load did not return ${COLD_CONFIGS} configs`)
@@ -482,13 +466,13 @@ const main = async () => {
   const startedAt = performance.now()
   progress(`N=${N}${quick ? " (quick)" : ""}, warm-up ${WARMUP}/op, load average ${loadStart.map((x) => x.toFixed(2)).join(" ")}`)
 
-  let handle: SecretServiceHandle
+  let handle: SecretServiceHarness.SecretServiceHandle
   try {
-    handle = await startSecretService()
+    handle = await SecretServiceHarness.startSecretService()
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error)
     console.error(`error: the private Secret Service could not start: ${message}`)
-    if (!message.includes(INSTALL_HINT)) console.error(`hint: ${INSTALL_HINT}`)
+    if (!message.includes(SecretServiceHarness.INSTALL_HINT)) console.error(`hint: ${SecretServiceHarness.INSTALL_HINT}`)
     process.exitCode = 1
     return
   }
@@ -500,9 +484,9 @@ const main = async () => {
   }
   process.on("SIGTERM", onTerm)
 
-  const workerEnv = childEnv(handle.env)
-  const keytar = loadInProcessKeytar(handle.env)
-  const worker = startWorkerClient(workerEnv)
+  const workerEnv = SecretServiceHarness.childEnv(handle.env)
+  const keytar = RawKeychain.loadInProcessKeytar(handle.env)
+  const worker = RawKeychain.startWorkerClient(workerEnv)
   const dataDir = path.join(tempDir("store"), "Fishbowl")
   const runtime: Runtime = ManagedRuntime.make(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv } }))
   const fsRuntime = ManagedRuntime.make(NodeFileSystem.layer)
@@ -514,7 +498,7 @@ const main = async () => {
     const listLarge = await benchListLarge(runtime)
     const loop = await benchLoopDelay(runtime)
     const cold = await benchColdStart()
-    const cliRows = await benchCli({
+    const cliRows = await CliBench.benchCli({
       env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
       dataDir: tempDir("cli"),
       samples: quick ? 5 : CLI_SAMPLES,
@@ -533,47 +517,47 @@ const main = async () => {
     const getVsIn = rawIn.get.summary.median + 0.5
     aims.push({
       aim: "store getApiKey ≤ raw get (worker) + 0.5 ms",
-      measured: `${fmt(store.getApiKey.summary.median)} ms`,
-      limit: `${fmt(rawWorker.get.summary.median)} + 0.5 = ${fmt(getVsWorker)} ms`,
-      pass: mark(store.getApiKey, `≤ ${fmt(getVsWorker, 2)} (wkr)`, getVsWorker)
+      measured: `${Stats.fmt(store.getApiKey.summary.median)} ms`,
+      limit: `${Stats.fmt(rawWorker.get.summary.median)} + 0.5 = ${Stats.fmt(getVsWorker)} ms`,
+      pass: mark(store.getApiKey, `≤ ${Stats.fmt(getVsWorker, 2)} (wkr)`, getVsWorker)
     })
     aims.push({
       aim: "store getApiKey ≤ raw getPassword (in-process) + 0.5 ms",
-      measured: `${fmt(store.getApiKey.summary.median)} ms`,
-      limit: `${fmt(rawIn.get.summary.median)} + 0.5 = ${fmt(getVsIn)} ms`,
-      pass: mark(store.getApiKey, `≤ ${fmt(getVsIn, 2)} (in-proc)`, getVsIn)
+      measured: `${Stats.fmt(store.getApiKey.summary.median)} ms`,
+      limit: `${Stats.fmt(rawIn.get.summary.median)} + 0.5 = ${Stats.fmt(getVsIn)} ms`,
+      pass: mark(store.getApiKey, `≤ ${Stats.fmt(getVsIn, 2)} (in-proc)`, getVsIn)
     })
     const atomic = store.atomic.summary.median
     const createVsWorker = rawWorker.set.summary.median + atomic + 2
     const createVsIn = rawIn.set.summary.median + atomic + 2
     aims.push({
       aim: "store create ≤ raw set (worker) + one atomic write + 2 ms",
-      measured: `${fmt(store.create.summary.median)} ms`,
-      limit: `${fmt(rawWorker.set.summary.median)} + ${fmt(atomic)} + 2 = ${fmt(createVsWorker)} ms`,
-      pass: mark(store.create, `≤ ${fmt(createVsWorker, 2)} (wkr)`, createVsWorker)
+      measured: `${Stats.fmt(store.create.summary.median)} ms`,
+      limit: `${Stats.fmt(rawWorker.set.summary.median)} + ${Stats.fmt(atomic)} + 2 = ${Stats.fmt(createVsWorker)} ms`,
+      pass: mark(store.create, `≤ ${Stats.fmt(createVsWorker, 2)} (wkr)`, createVsWorker)
     })
     aims.push({
       aim: "store create ≤ raw setPassword (in-process) + one atomic write + 2 ms",
-      measured: `${fmt(store.create.summary.median)} ms`,
-      limit: `${fmt(rawIn.set.summary.median)} + ${fmt(atomic)} + 2 = ${fmt(createVsIn)} ms`,
-      pass: mark(store.create, `≤ ${fmt(createVsIn, 2)} (in-proc)`, createVsIn)
+      measured: `${Stats.fmt(store.create.summary.median)} ms`,
+      limit: `${Stats.fmt(rawIn.set.summary.median)} + ${Stats.fmt(atomic)} + 2 = ${Stats.fmt(createVsIn)} ms`,
+      pass: mark(store.create, `≤ ${Stats.fmt(createVsIn, 2)} (in-proc)`, createVsIn)
     })
     aims.push({
       aim: `list of ${LIST_CONFIGS} configs ≤ 5 ms, 0 secret-store calls`,
-      measured: `${fmt(listLarge.row.summary.median)} ms, ${listLarge.secretStoreCalls} calls`,
+      measured: `${Stats.fmt(listLarge.row.summary.median)} ms, ${listLarge.secretStoreCalls} calls`,
       limit: "5 ms, 0 calls",
       pass: mark(listLarge.row, "≤ 5", 5) && listLarge.secretStoreCalls === 0
     })
     if (listLarge.secretStoreCalls !== 0) listLarge.row.aim = { text: `0 calls (saw ${listLarge.secretStoreCalls})`, limit: 0, pass: false }
     aims.push({
       aim: "event-loop delay p99 ≤ 5 ms (100 concurrent store ops)",
-      measured: `${fmt(loop.delay.p99)} ms`,
+      measured: `${Stats.fmt(loop.delay.p99)} ms`,
       limit: "5 ms",
       pass: loop.delay.p99 <= 5
     })
     aims.push({
       aim: `cold start (${COLD_CONFIGS} configs) ≤ 100 ms`,
-      measured: `${fmt(cold.row.summary.median)} ms`,
+      measured: `${Stats.fmt(cold.row.summary.median)} ms`,
       limit: "100 ms",
       pass: mark(cold.row, "≤ 100", 100)
     })
@@ -582,7 +566,7 @@ const main = async () => {
       if (cliRow.aim === undefined) continue
       aims.push({
         aim: `${cliRow.name} ≤ ${cliRow.aim} ms (spawn to exit)`,
-        measured: `${fmt(row.summary.median)} ms`,
+        measured: `${Stats.fmt(row.summary.median)} ms`,
         limit: `${cliRow.aim} ms`,
         pass: mark(row, `≤ ${cliRow.aim}`, cliRow.aim)
       })
@@ -603,16 +587,16 @@ const main = async () => {
 
     // ----- print
     const header = ["group", "operation", "n", "median", "p95", "p99", "max", "aim (median, ms)", "verdict"]
-    const table = renderTable([
+    const table = Stats.renderTable([
       header,
       ...rows.map((r) => [
         r.group,
         r.name,
         String(r.summary.n),
-        fmt(r.summary.median),
-        fmt(r.summary.p95),
-        fmt(r.summary.p99),
-        fmt(r.summary.max),
+        Stats.fmt(r.summary.median),
+        Stats.fmt(r.summary.p95),
+        Stats.fmt(r.summary.p99),
+        Stats.fmt(r.summary.max),
         r.aim?.text ?? "",
         r.aim ? (r.aim.pass ? "PASS" : "MISS") : ""
       ]),
@@ -620,10 +604,10 @@ const main = async () => {
         "event-loop delay",
         `monitorEventLoopDelay(1 ms), ${LOOP_ROUNDS}x${LOOP_OPS} ops`,
         String(loop.delay.samples),
-        fmt(loop.delay.p50),
+        Stats.fmt(loop.delay.p50),
         "",
-        fmt(loop.delay.p99),
-        fmt(loop.delay.max),
+        Stats.fmt(loop.delay.p99),
+        Stats.fmt(loop.delay.max),
         "p99 ≤ 5",
         loop.delay.p99 <= 5 ? "PASS" : "MISS"
       ],
@@ -631,19 +615,19 @@ const main = async () => {
         "event-loop delay",
         "idle baseline (same process, nothing running)",
         String(loop.idleDelay.samples),
-        fmt(loop.idleDelay.p50),
+        Stats.fmt(loop.idleDelay.p50),
         "",
-        fmt(loop.idleDelay.p99),
-        fmt(loop.idleDelay.max),
+        Stats.fmt(loop.idleDelay.p99),
+        Stats.fmt(loop.idleDelay.max),
         "",
         ""
       ]
     ])
-    const ratioTable = renderTable([
+    const ratioTable = Stats.renderTable([
       ["store operation", "raw op", "÷ worker raw", "÷ in-process raw"],
       ...ratios.map((r) => [r.store, r.raw, `${r.vsWorker.toFixed(2)}x`, `${r.vsInProcess.toFixed(2)}x`])
     ])
-    const aimTable = renderTable([
+    const aimTable = Stats.renderTable([
       ["aim", "measured (median)", "limit", "verdict"],
       ...aims.map((a) => [a.aim, a.measured, a.limit, a.pass ? "PASS" : "MISS"])
     ])
@@ -657,16 +641,16 @@ const main = async () => {
     console.log(`all times in ms; N=${N} per operation after ${WARMUP} warm-up calls; sequential unless noted\n`)
     console.log(table)
     console.log(
-      `\nconcurrent batches of ${LOOP_OPS}: median ${fmt(loop.batches.median, 1)} ms wall, max ${fmt(loop.batches.max, 1)} ms, ${loop.failures} failed`
+      `\nconcurrent batches of ${LOOP_OPS}: median ${Stats.fmt(loop.batches.median, 1)} ms wall, max ${Stats.fmt(loop.batches.max, 1)} ms, ${loop.failures} failed`
     )
     console.log(
-      `create breakdown (medians): worker set ${fmt(rawWorker.set.summary.median)} + 2 x PreferencesStore.update ${fmt(store.prefsUpdate.summary.median)} = ${
-        fmt(rawWorker.set.summary.median + 2 * store.prefsUpdate.summary.median)
-      } (measured create ${fmt(store.create.summary.median)})`
+      `create breakdown (medians): worker set ${Stats.fmt(rawWorker.set.summary.median)} + 2 x PreferencesStore.update ${Stats.fmt(store.prefsUpdate.summary.median)} = ${
+        Stats.fmt(rawWorker.set.summary.median + 2 * store.prefsUpdate.summary.median)
+      } (measured create ${Stats.fmt(store.create.summary.median)})`
     )
     console.log(`IPC replies with ok: false (counted in the rows above): ${JSON.stringify(ipc.failures)}`)
     console.log(`list (${LIST_CONFIGS}): secret-store calls ${listLarge.secretStoreCalls} ${JSON.stringify(listLarge.calls)}, file ${listLarge.fileBytes} B`)
-    console.log(`cold start: first (JIT-cold) load ${fmt(cold.first)} ms, file ${cold.fileBytes} B`)
+    console.log(`cold start: first (JIT-cold) load ${Stats.fmt(cold.first)} ms, file ${cold.fileBytes} B`)
     console.log(`\nratios (store median ÷ raw median)\n${ratioTable}`)
     console.log(`\naims\n${aimTable}\n`)
 

@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { childEnv, startSecretService } from "../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 
 const cli = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.mjs", import.meta.url))
-const secretService = await startSecretService()
+const secretService = await SecretServiceHarness.startSecretService()
 const dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-demo-"))
-const env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "", FISHBOWL_DATA_DIR: dataDir }
+const env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "", FISHBOWL_DATA_DIR: dataDir }
 const demoKey = `sk-demo-${Math.random().toString(36).slice(2, 14)}`
 
 const run = (title: string, command: string, args: ReadonlyArray<string>, stdin?: string) => {

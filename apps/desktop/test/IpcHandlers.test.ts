@@ -1,87 +1,87 @@
-import { errorTags, IpcChannel, IpcResult, IpcRoutes, type InvokeChannel } from "@fishbowl/domain"
-import { Faults, makeCanaryKey } from "@fishbowl/domain/testing"
+import { Errors, IpcContract } from "@fishbowl/domain"
+import { FaultInjection, Fixtures } from "@fishbowl/domain/testing"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
 import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { forwardChanges, makeIpcHandlers, registerIpcHandlers, type IpcLogger, type IpcSender } from "../src/main/IpcHandlers.ts"
-import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
-const runtime = makeMemoryRuntime()
+const runtime = MemoryRuntime.makeMemoryRuntime()
 const logLines: Array<unknown> = []
-const log: IpcLogger = (entry) => logLines.push(entry)
-const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
+const log: IpcHandlers.IpcLogger = (entry) => logLines.push(entry)
+const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
 afterAll(() => runtime.dispose())
 
-const call = async (channel: InvokeChannel, payload: unknown, sender: IpcSender = trusted) => {
+const call = async (channel: IpcContract.InvokeChannel, payload: unknown, sender: IpcHandlers.IpcSender = trusted) => {
   const result = await handlers[channel](sender, payload) as any
   // Every response, success or failure, must match the channel's response schema.
-  expect(Schema.is(IpcResult(IpcRoutes[channel].response as any))(result)).toBe(true)
+  expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[channel].response as any))(result)).toBe(true)
   return result
 }
 
 describe("IPC handler table", () => {
   it("runs the whole lifecycle and never returns key material", async () => {
-    const canary = makeCanaryKey("ipc")
+    const canary = Fixtures.makeCanaryKey("ipc")
     const responses: Array<unknown> = []
-    const created = await call(IpcChannel.create, { provider: "openai", name: "Work", apiKey: canary })
+    const created = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Work", apiKey: canary })
     responses.push(created)
     expect(created.ok).toBe(true)
     expect(created.value).toMatchObject({ provider: "openai", name: "Work", hasKey: true })
     const id = created.value.id
-    responses.push(await call(IpcChannel.list, {}))
-    const got = await call(IpcChannel.get, { id })
+    responses.push(await call(IpcContract.IpcChannel.list, {}))
+    const got = await call(IpcContract.IpcChannel.get, { id })
     responses.push(got)
     expect(got.value.name).toBe("Work")
-    const updated = await call(IpcChannel.update, { id, patch: { name: "Work 2", apiKey: makeCanaryKey("ipc2") } })
+    const updated = await call(IpcContract.IpcChannel.update, { id, patch: { name: "Work 2", apiKey: Fixtures.makeCanaryKey("ipc2") } })
     responses.push(updated)
     expect(updated.value.name).toBe("Work 2")
-    const status = await call(IpcChannel.status, {})
+    const status = await call(IpcContract.IpcChannel.status, {})
     responses.push(status)
     expect(status.value.configCount).toBeGreaterThanOrEqual(1)
-    responses.push(await call(IpcChannel.diagnose, { probe: true }))
-    responses.push(await call(IpcChannel.authorize, {}))
-    const removed = await call(IpcChannel.remove, { id })
+    responses.push(await call(IpcContract.IpcChannel.diagnose, { probe: true }))
+    responses.push(await call(IpcContract.IpcChannel.authorize, {}))
+    const removed = await call(IpcContract.IpcChannel.remove, { id })
     responses.push(removed)
     expect(removed.value).toEqual({ id })
-    const gone = await call(IpcChannel.get, { id })
+    const gone = await call(IpcContract.IpcChannel.get, { id })
     expect(gone.error._tag).toBe("NotFound")
     expect(JSON.stringify(responses)).not.toContain(canary)
     expect(JSON.stringify(logLines)).not.toContain(canary)
   })
 
   it("decodes own enumerable data properties only: inherited fields, a polluted prototype and getters never count", async () => {
-    const canary = makeCanaryKey("inherited")
-    const inherited = await call(IpcChannel.create, Object.create({ provider: "openai", name: "Inherited", apiKey: canary }))
+    const canary = Fixtures.makeCanaryKey("inherited")
+    const inherited = await call(IpcContract.IpcChannel.create, Object.create({ provider: "openai", name: "Inherited", apiKey: canary }))
     expect(inherited.ok).toBe(false)
     expect(inherited.error._tag).toBe("InvalidInput")
     const prototype = Object.prototype as Record<string, unknown>
     let createdId: string
     prototype["baseUrl"] = "https://attacker.example/v1"
     try {
-      const created = await call(IpcChannel.create, { provider: "openai", name: "Polluted", apiKey: canary })
+      const created = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Polluted", apiKey: canary })
       expect(created.ok).toBe(true)
       createdId = created.value.id
     } finally {
       delete prototype["baseUrl"]
     }
     // what was stored, read back once the prototype is clean again
-    const got = await call(IpcChannel.get, { id: createdId })
+    const got = await call(IpcContract.IpcChannel.get, { id: createdId })
     expect(got.value.baseUrl).toBeUndefined()
-    await call(IpcChannel.remove, { id: createdId })
+    await call(IpcContract.IpcChannel.remove, { id: createdId })
     let getterRan = false
     const withGetter = { provider: "openai", name: "Getter", get apiKey() {
       getterRan = true
       return canary
     } }
-    const viaGetter = await call(IpcChannel.create, withGetter)
+    const viaGetter = await call(IpcContract.IpcChannel.create, withGetter)
     expect(getterRan).toBe(false)
     expect(viaGetter.ok).toBe(false)
     expect(JSON.stringify([inherited, viaGetter])).not.toContain(canary)
   })
 
   it("refuses frames that are not the bundled renderer, logging no payload", async () => {
-    const canary = makeCanaryKey("sender")
+    const canary = Fixtures.makeCanaryKey("sender")
     for (const frameUrl of <Array<string | undefined>>[
       "https://evil.example.com/",
       "file:///tmp/other/index.html",
@@ -90,28 +90,28 @@ describe("IPC handler table", () => {
       "not a url"
     ]) {
       const before = logLines.length
-      const result = await call(IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, { frameUrl })
+      const result = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, { frameUrl })
       expect(result).toMatchObject({ ok: false, error: { _tag: "KeychainDenied" } })
-      expect(logLines.slice(before)).toEqual([expect.objectContaining({ outcome: "refused", channel: IpcChannel.create })])
+      expect(logLines.slice(before)).toEqual([expect.objectContaining({ outcome: "refused", channel: IpcContract.IpcChannel.create })])
     }
     expect(JSON.stringify(logLines)).not.toContain(canary)
-    const list = await call(IpcChannel.list, {})
+    const list = await call(IpcContract.IpcChannel.list, {})
     expect(list.value.some((config: { name: string }) => config.name === "Evil")).toBe(false)
   })
 
   it("decodes every request strictly: extra fields, wrong types and oversized values are InvalidInput", async () => {
-    const canary = makeCanaryKey("invalid")
-    const cases: Array<[InvokeChannel, unknown, string]> = [
-      [IpcChannel.create, { provider: "openai", name: "X", apiKey: canary, extra: 1 }, "extra"],
-      [IpcChannel.create, { provider: "openai", name: 7, apiKey: canary }, "name"],
-      [IpcChannel.create, { provider: "openai", name: "x".repeat(101), apiKey: canary }, "name"],
-      [IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, "apiKey"],
-      [IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, "request"],
-      [IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, "apiKey"],
-      [IpcChannel.get, { id: "../../etc/passwd" }, "id"],
-      [IpcChannel.update, { id: "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", patch: { baseUrl: "http://evil.example.com" } }, "patch.baseUrl"],
-      [IpcChannel.list, { sneaky: true }, "sneaky"],
-      [IpcChannel.diagnose, { probe: "yes" }, "probe"]
+    const canary = Fixtures.makeCanaryKey("invalid")
+    const cases: Array<[IpcContract.InvokeChannel, unknown, string]> = [
+      [IpcContract.IpcChannel.create, { provider: "openai", name: "X", apiKey: canary, extra: 1 }, "extra"],
+      [IpcContract.IpcChannel.create, { provider: "openai", name: 7, apiKey: canary }, "name"],
+      [IpcContract.IpcChannel.create, { provider: "openai", name: "x".repeat(101), apiKey: canary }, "name"],
+      [IpcContract.IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, "apiKey"],
+      [IpcContract.IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, "request"],
+      [IpcContract.IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, "apiKey"],
+      [IpcContract.IpcChannel.get, { id: "../../etc/passwd" }, "id"],
+      [IpcContract.IpcChannel.update, { id: "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", patch: { baseUrl: "http://evil.example.com" } }, "patch.baseUrl"],
+      [IpcContract.IpcChannel.list, { sneaky: true }, "sneaky"],
+      [IpcContract.IpcChannel.diagnose, { probe: "yes" }, "probe"]
     ]
     for (const [channel, payload, field] of cases) {
       const result = await call(channel, payload)
@@ -123,50 +123,50 @@ describe("IPC handler table", () => {
   })
 
   it("answers Timeout at the storage budget and the late operation still lands consistently", async () => {
-    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 900 })))
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.set({ latencyMillis: 900 })))
     const started = performance.now()
-    const result = await call(IpcChannel.create, { provider: "anthropic", name: "Slow", apiKey: makeCanaryKey() })
+    const result = await call(IpcContract.IpcChannel.create, { provider: "anthropic", name: "Slow", apiKey: Fixtures.makeCanaryKey() })
     const elapsed = performance.now() - started
     expect(result.error).toMatchObject({ _tag: "Timeout" })
     expect(elapsed, "answered at the 200 ms budget, not when the slow work ends").toBeLessThan(700)
-    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.clear))
     await new Promise((resolve) => setTimeout(resolve, 2500))
-    const status = await call(IpcChannel.status, {})
+    const status = await call(IpcContract.IpcChannel.status, {})
     expect(status.value.pendingIntents).toBe(0)
-    const list = await call(IpcChannel.list, {})
+    const list = await call(IpcContract.IpcChannel.list, {})
     expect(list.value.filter((config: { name: string }) => config.name === "Slow")).toHaveLength(1)
   })
 
   it("a Timeout carries a requestId; the late operation's real outcome is sent under it, once", async () => {
     const late: Array<{ requestId: string; channel: string; result: any }> = []
-    const table = makeIpcHandlers(runtime, {
-      senderPolicy: bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
+    const table = IpcHandlers.makeIpcHandlers(runtime, {
+      senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
       onLateOutcome: (outcome) => void late.push(outcome as any)
     })
-    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 400 })))
-    const canary = makeCanaryKey("late")
-    const timedOut = await table[IpcChannel.create](trusted, { provider: "openai", name: "Late", apiKey: canary }) as any
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.set({ latencyMillis: 400 })))
+    const canary = Fixtures.makeCanaryKey("late")
+    const timedOut = await table[IpcContract.IpcChannel.create](trusted, { provider: "openai", name: "Late", apiKey: canary }) as any
     expect(timedOut.error._tag).toBe("Timeout")
     expect(timedOut.error.requestId).toMatch(/^[0-9a-f-]{36}$/)
-    expect(Schema.is(IpcResult(IpcRoutes[IpcChannel.create].response as any))(timedOut)).toBe(true)
-    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[IpcContract.IpcChannel.create].response as any))(timedOut)).toBe(true)
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.clear))
     await expect.poll(() => late.length, { timeout: 5000 }).toBe(1)
     expect(late[0]!.requestId).toBe(timedOut.error.requestId)
-    expect(late[0]!.channel).toBe(IpcChannel.create)
+    expect(late[0]!.channel).toBe(IpcContract.IpcChannel.create)
     expect(late[0]!.result.ok).toBe(true)
     expect(late[0]!.result.value).toMatchObject({ name: "Late", hasKey: true })
-    expect(Schema.is(IpcResult(IpcRoutes[IpcChannel.create].response as any))(late[0]!.result)).toBe(true)
+    expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[IpcContract.IpcChannel.create].response as any))(late[0]!.result)).toBe(true)
     expect(JSON.stringify(late)).not.toContain(canary)
     // A late FAILURE is delivered as itself.
-    await runtime.runPromise(Faults.use((faults) => faults.set({ latencyMillis: 400, secretFault: "locked" })))
-    const second = await table[IpcChannel.create](trusted, { provider: "openai", name: "Late locked", apiKey: makeCanaryKey() }) as any
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.set({ latencyMillis: 400, secretFault: "locked" })))
+    const second = await table[IpcContract.IpcChannel.create](trusted, { provider: "openai", name: "Late locked", apiKey: Fixtures.makeCanaryKey() }) as any
     expect(second.error._tag).toBe("Timeout")
     await expect.poll(() => late.length, { timeout: 5000 }).toBe(2)
-    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.clear))
     expect(late[1]!.requestId).toBe(second.error.requestId)
     expect(late[1]!.result).toMatchObject({ ok: false, error: { _tag: "KeychainLocked" } })
     // An on-time answer has no requestId and sends nothing late.
-    const quick = await table[IpcChannel.list](trusted, {}) as any
+    const quick = await table[IpcContract.IpcChannel.list](trusted, {}) as any
     expect(quick.ok).toBe(true)
     await new Promise((resolve) => setTimeout(resolve, 50))
     expect(late).toHaveLength(2)
@@ -174,42 +174,42 @@ describe("IPC handler table", () => {
 
   it("health routes: names, not paths; no file actions without storage; sender checks apply", async () => {
     for (const file of ["../../etc/passwd", "/etc/passwd", "preferences.json", "preferences.json.bak.1/../../x", "preferences.json.corrupt-a/b"]) {
-      const opened = await call(IpcChannel.openFolder, { file })
+      const opened = await call(IpcContract.IpcChannel.openFolder, { file })
       expect(opened.error).toMatchObject({ _tag: "InvalidInput" })
-      const restored = await call(IpcChannel.restoreBackup, { name: file })
+      const restored = await call(IpcContract.IpcChannel.restoreBackup, { name: file })
       expect(restored.error).toMatchObject({ _tag: "InvalidInput" })
     }
     // The memory runtime has no data folder: the file routes say so instead of guessing.
-    expect((await call(IpcChannel.backups, {})).error).toMatchObject({ _tag: "Unsupported" })
-    expect((await call(IpcChannel.openFolder, {})).error).toMatchObject({ _tag: "Unsupported" })
-    const keys = await call(IpcChannel.checkKeys, {})
+    expect((await call(IpcContract.IpcChannel.backups, {})).error).toMatchObject({ _tag: "Unsupported" })
+    expect((await call(IpcContract.IpcChannel.openFolder, {})).error).toMatchObject({ _tag: "Unsupported" })
+    const keys = await call(IpcContract.IpcChannel.checkKeys, {})
     expect(keys.ok).toBe(true)
     for (const check of keys.value) expect(Object.keys(check).sort()).toEqual(expect.arrayContaining(["id", "name", "state"]))
-    expect((await call(IpcChannel.recover, {})).ok).toBe(true)
-    expect((await call(IpcChannel.dismissNotice, { id: "nothing" })).value).toEqual({ id: "nothing" })
-    for (const channel of [IpcChannel.recover, IpcChannel.checkKeys, IpcChannel.backups, IpcChannel.restoreBackup, IpcChannel.openFolder, IpcChannel.dismissNotice]) {
+    expect((await call(IpcContract.IpcChannel.recover, {})).ok).toBe(true)
+    expect((await call(IpcContract.IpcChannel.dismissNotice, { id: "nothing" })).value).toEqual({ id: "nothing" })
+    for (const channel of [IpcContract.IpcChannel.recover, IpcContract.IpcChannel.checkKeys, IpcContract.IpcChannel.backups, IpcContract.IpcChannel.restoreBackup, IpcContract.IpcChannel.openFolder, IpcContract.IpcChannel.dismissNotice]) {
       const refused = await call(channel, {}, { frameUrl: "https://evil.example/index.html" })
       expect(refused.error).toMatchObject({ _tag: "KeychainDenied" })
     }
   })
 
   it("maps keychain faults to typed errors with hints", async () => {
-    const created = await call(IpcChannel.create, { provider: "openai", name: "Faulty", apiKey: makeCanaryKey() })
-    await runtime.runPromise(Faults.use((faults) => faults.set({ secretFault: "locked" })))
-    const result = await call(IpcChannel.update, { id: created.value.id, patch: { apiKey: makeCanaryKey() } })
-    await runtime.runPromise(Faults.use((faults) => faults.clear))
+    const created = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Faulty", apiKey: Fixtures.makeCanaryKey() })
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.set({ secretFault: "locked" })))
+    const result = await call(IpcContract.IpcChannel.update, { id: created.value.id, patch: { apiKey: Fixtures.makeCanaryKey() } })
+    await runtime.runPromise(FaultInjection.Faults.use((faults) => faults.clear))
     expect(result.error._tag).toBe("KeychainLocked")
     expect(result.error.hint.length).toBeGreaterThan(0)
-    expect(errorTags).toContain(result.error._tag)
+    expect(Errors.errorTags).toContain(result.error._tag)
   })
 
   it("forwards change events encoded, without key material", async () => {
-    const canary = makeCanaryKey("event")
+    const canary = Fixtures.makeCanaryKey("event")
     const events: Array<{ _tag: string }> = []
-    const stop = forwardChanges(runtime, (change) => events.push(change))
+    const stop = IpcHandlers.forwardChanges(runtime, (change) => events.push(change))
     await new Promise((resolve) => setTimeout(resolve, 20))
-    const created = await call(IpcChannel.create, { provider: "openai", name: "Evented", apiKey: canary })
-    await call(IpcChannel.remove, { id: created.value.id })
+    const created = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Evented", apiKey: canary })
+    await call(IpcContract.IpcChannel.remove, { id: created.value.id })
     await new Promise((resolve) => setTimeout(resolve, 20))
     stop()
     expect(events.map((event) => event._tag)).toEqual(["Created", "Removed"])
@@ -222,11 +222,11 @@ describe("IPC handler table", () => {
       handle: (channel: string, listener: (event: any, payload: unknown) => unknown) => registered.set(channel, listener),
       removeHandler: (channel: string) => registered.delete(channel)
     }
-    const unregister = registerIpcHandlers(ipcMain, handlers)
-    expect([...registered.keys()].sort()).toEqual(Object.keys(IpcRoutes).sort())
-    const result = await registered.get(IpcChannel.list)!({ senderFrame: { url: trusted.frameUrl } }, {}) as any
+    const unregister = IpcHandlers.registerIpcHandlers(ipcMain, handlers)
+    expect([...registered.keys()].sort()).toEqual(Object.keys(IpcContract.IpcRoutes).sort())
+    const result = await registered.get(IpcContract.IpcChannel.list)!({ senderFrame: { url: trusted.frameUrl } }, {}) as any
     expect(result.ok).toBe(true)
-    const refused = await registered.get(IpcChannel.list)!({ senderFrame: null }, {}) as any
+    const refused = await registered.get(IpcContract.IpcChannel.list)!({ senderFrame: null }, {}) as any
     expect(refused.error._tag).toBe("KeychainDenied")
     unregister()
     expect(registered.size).toBe(0)

@@ -12,8 +12,18 @@
  * the heap snapshot, and present in the keychain (read back through a fresh DesktopLayer).
  */
 import { DesktopLayer } from "@fishbowl/desktop-layer"
-import { type ConfigCheckResult, IpcChannel, LlmConfigStore } from "@fishbowl/domain"
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { type ChildProcesses, FishbowlFiles, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { type ConfigCheck, IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as Prompt from "../src/cli/Prompt.ts"
+import * as TestCommand from "../src/cli/TestCommand.ts"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as HeapRetainers from "../src/testing/canary/HeapRetainers.ts"
+import * as Leaks from "../src/testing/canary/Leaks.ts"
+import * as Processes from "../src/testing/canary/Processes.ts"
+import type * as Protocol from "../src/testing/canary/Protocol.ts"
+import * as RendererHarness from "../src/testing/RendererHarness.ts"
 import { Cause, Effect, Layer, Logger, ManagedRuntime, Redacted, References } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -23,24 +33,13 @@ import * as path from "node:path"
 import { PassThrough, Readable } from "node:stream"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
-import { fishbowlConfigs, writeLlmConfigJson, writeTestSecureKeysJson } from "../../../packages/desktop-layer/src/testing/FishbowlFiles.ts"
 import { buildRenderer } from "../scripts/build.mjs"
-import { promptHidden, readSecretFromStdin } from "../src/cli/Prompt.ts"
-import { renderTestResult } from "../src/cli/TestCommand.ts"
-import { forwardChanges, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
-import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { explainRetainers } from "../src/testing/canary/HeapRetainers.ts"
-import { Checked, foundIn, needlesFor } from "../src/testing/canary/Leaks.ts"
-import { type MainProcessRun, type ProcessResult, runCli, runMainProcess, runStoreChild } from "../src/testing/canary/Processes.ts"
-import type { ChildRecords } from "../src/testing/canary/Protocol.ts"
-import { RENDERER_ROOT, startRendererHarness } from "../src/testing/RendererHarness.ts"
 
-const canary = makeCanaryKey("leak")
-const canary2 = makeCanaryKey("leak2")
-const needles = needlesFor({ canary, canary2 })
+const canary = Fixtures.makeCanaryKey("leak")
+const canary2 = Fixtures.makeCanaryKey("leak2")
+const needles = Leaks.needlesFor({ canary, canary2 })
 
-let secretService: SecretServiceHandle
+let secretService: SecretServiceHarness.SecretServiceHandle
 let env: Record<string, string>
 let root: string
 const dir = (name: string) => path.join(root, name)
@@ -65,7 +64,7 @@ const seen = {
   checkChanges: [] as Array<unknown>,
   checkCliOutput: [] as Array<string>
 }
-let main: MainProcessRun
+let main: Processes.MainProcessRun
 const timings: Array<string> = []
 const timed = async <A>(label: string, run: () => Promise<A>) => {
   const started = performance.now()
@@ -76,8 +75,8 @@ const timed = async <A>(label: string, run: () => Promise<A>) => {
   }
 }
 
-const cli = async (dataDir: string, args: ReadonlyArray<string>, stdin?: string): Promise<ProcessResult> => {
-  const result = await runCli(dataDir, args, env, stdin)
+const cli = async (dataDir: string, args: ReadonlyArray<string>, stdin?: string): Promise<ChildProcesses.ProcessResult> => {
+  const result = await Processes.runCli(dataDir, args, env, stdin)
   if (args[0] === "key") seen.keyOutputs.push(result.stdout)
   else seen.cliStdout.push(result.stdout)
   seen.cliStderr.push(result.stderr)
@@ -107,8 +106,8 @@ const LEAK_TEST_BUDGETS = { storageMillis: 30_000, keyRetrievalMillis: 30_000 }
 const json = (file: string, value: unknown) => fs.writeFileSync(file, JSON.stringify(value, null, 2))
 
 beforeAll(async () => {
-  secretService = await startSecretService()
-  env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
+  secretService = await SecretServiceHarness.startSecretService()
+  env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
   root = fs.mkdtempSync(path.join(os.tmpdir(), "fishbowl-canary-"))
 }, 30_000)
 
@@ -127,8 +126,8 @@ describe("secret-leak canary", () => {
     json(path.join(dir("main-data"), "llm_config.json"), [{ id: "legacy-main", provider: "openai", name: "Migrated in main" }])
     json(path.join(dir("main-data"), "test_secure_keys.json"), { "llm_api_key_legacy-main": canary })
     main = await timed("main process", () =>
-      runMainProcess({ dataDir: dir("main-data"), outDir: dir("main-out"), env, keys: { canary, canary2 }, secretService }))
-    const records: ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
+      Processes.runMainProcess({ dataDir: dir("main-data"), outDir: dir("main-out"), env, keys: { canary, canary2 }, secretService }))
+    const records: Protocol.ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
     expect(records.checks.filter((check) => !check.ok)).toEqual([])
     expect(records.checks.length).toBeGreaterThan(30)
     expect(main.actions).toEqual(expect.arrayContaining(["lock", "unlock", "kill-daemon", "restart-daemon"]))
@@ -197,9 +196,9 @@ describe("secret-leak canary", () => {
       // Fishbowl's own files, as Fishbowl writes them (FishbowlFiles.ts cites its source).
       const fishbowl = dir("fishbowl-data")
       fs.mkdirSync(fishbowl)
-      const configs = fishbowlConfigs()
-      writeLlmConfigJson(fishbowl, configs)
-      writeTestSecureKeysJson(fishbowl, Object.fromEntries(configs.map((config, index) => [config.id, index % 2 === 0 ? canary : canary2])))
+      const configs = FishbowlFiles.fishbowlConfigs()
+      FishbowlFiles.writeLlmConfigJson(fishbowl, configs)
+      FishbowlFiles.writeTestSecureKeysJson(fishbowl, Object.fromEntries(configs.map((config, index) => [config.id, index % 2 === 0 ? canary : canary2])))
       const imported = await cli(fishbowl, ["migrate", "--json"])
       expect(imported.code, imported.stderr).toBe(0)
       seen.migrationReports.push(JSON.parse(imported.stdout))
@@ -225,7 +224,7 @@ describe("secret-leak canary", () => {
           expect(added.code, added.stderr).toBe(0)
           seeded = JSON.parse(added.stdout).id
         }
-        const crashed = await runStoreChild(data, ["crash", op, point, ...(seeded !== undefined ? [seeded] : []), "--key-stdin"], env, `${canary}\n`)
+        const crashed = await Processes.runStoreChild(data, ["crash", op, point, ...(seeded !== undefined ? [seeded] : []), "--key-stdin"], env, `${canary}\n`)
         seen.crashOutput.push(crashed.stdout, crashed.stderr)
         expect(crashed.signal, `${point}: ${crashed.stdout}${crashed.stderr}`).toBe("SIGKILL")
         // A new process finishes or undoes the operation (the CLI recovers before every command).
@@ -252,14 +251,14 @@ describe("secret-leak canary", () => {
     await timed("renderer", async () => {
       const rendererDir = await buildRenderer(dir("renderer-dist"))
       const runtime = desktopRuntime(dir("renderer-data"), seen.rendererEffectLogs)
-      const handlers = makeIpcHandlers(runtime, {
-        senderPolicy: bundledOriginPolicy(RENDERER_ROOT),
+      const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+        senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
         log: (entry) => seen.rendererIpcLogs.push(entry),
         budgets: LEAK_TEST_BUDGETS
       })
-      const stopChanges = forwardChanges(runtime, (change) => seen.rendererChanges.push(change))
+      const stopChanges = IpcHandlers.forwardChanges(runtime, (change) => seen.rendererChanges.push(change))
       await runtime.runPromise(Effect.logTrace("renderer runtime started")) // the capture runs at the most verbose level
-      const harness = await startRendererHarness(rendererDir)
+      const harness = await RendererHarness.startRendererHarness(rendererDir)
       try {
         const settings = await harness.openSettings(handlers, runtime)
         const page = settings.page
@@ -342,50 +341,50 @@ describe("secret-leak canary", () => {
           verboseLogging(seen.checkEffectLogs)
         )
       )
-      const handlers = makeIpcHandlers(runtime, {
-        senderPolicy: bundledOriginPolicy(RENDERER_ROOT),
+      const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+        senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
         log: (entry) => seen.checkIpcLogs.push(entry),
         budgets: LEAK_TEST_BUDGETS
       })
-      const stopChanges = forwardChanges(runtime, (change) => seen.checkChanges.push(change))
-      const sender = { frameUrl: `${RENDERER_ROOT}index.html` }
-      const call = async (channel: (typeof IpcChannel)[keyof typeof IpcChannel], payload: unknown) => {
+      const stopChanges = IpcHandlers.forwardChanges(runtime, (change) => seen.checkChanges.push(change))
+      const sender = { frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }
+      const call = async (channel: (typeof IpcContract.IpcChannel)[keyof typeof IpcContract.IpcChannel], payload: unknown) => {
         const response = await (handlers as Record<string, (s: typeof sender, p: unknown) => Promise<unknown>>)[channel]!(sender, payload) as any
         seen.checkResponses.push(response)
         return response
       }
-      const outcomeOf = (response: { ok: boolean; value?: ConfigCheckResult; error?: unknown }) => {
+      const outcomeOf = (response: { ok: boolean; value?: ConfigCheck.ConfigCheckResult; error?: unknown }) => {
         expect(response.ok, JSON.stringify(response.error)).toBe(true)
-        seen.checkCliOutput.push(JSON.stringify(renderTestResult({ config: { id: "x" as any, name: "Checked", provider: "openai-compatible" as any }, result: response.value!, json: false })))
+        seen.checkCliOutput.push(JSON.stringify(TestCommand.renderTestResult({ config: { id: "x" as any, name: "Checked", provider: "openai-compatible" as any }, result: response.value!, json: false })))
         return response.value!.check.outcome
       }
       try {
         await runtime.runPromise(Effect.logTrace("check runtime started")) // capture runs at level All
-        const created = await call(IpcChannel.create, { provider: "openai-compatible", name: "Checked", baseUrl: `${base}/v1`, apiKey: canary })
+        const created = await call(IpcContract.IpcChannel.create, { provider: "openai-compatible", name: "Checked", baseUrl: `${base}/v1`, apiKey: canary })
         const id = created.value.id
-        expect(outcomeOf(await call(IpcChannel.check, { id }))).toMatchObject({ _tag: "Ok", models: 1 })
+        expect(outcomeOf(await call(IpcContract.IpcChannel.check, { id }))).toMatchObject({ _tag: "Ok", models: 1 })
         // The add form: a wrong key (echoed back by the provider), nothing reachable, a stall, a redirect away.
-        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: canary2 })))
+        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: canary2 })))
           .toMatchObject({ _tag: "Unauthorized" })
-        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${closedBase}/v1`, apiKey: canary2 })))
+        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${closedBase}/v1`, apiKey: canary2 })))
           .toMatchObject({ _tag: "Unreachable", reason: "refused" })
-        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: canary2 })))
+        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: canary2 })))
           .toMatchObject({ _tag: "Timeout" })
-        expect(outcomeOf(await call(IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/away`, apiKey: canary2 })))
+        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/away`, apiKey: canary2 })))
           .toMatchObject({ _tag: "Unexpected", reason: "redirect" })
         // A stored config whose provider refuses and redirects: the recorded outcome lands in preferences.json.
-        await call(IpcChannel.update, { id, patch: { baseUrl: `${base}/away`, apiKey: canary } })
-        expect(outcomeOf(await call(IpcChannel.check, { id }))).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
-        const listed = await call(IpcChannel.list, {})
+        await call(IpcContract.IpcChannel.update, { id, patch: { baseUrl: `${base}/away`, apiKey: canary } })
+        expect(outcomeOf(await call(IpcContract.IpcChannel.check, { id }))).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
+        const listed = await call(IpcContract.IpcChannel.list, {})
         expect(listed.value[0].lastCheck.outcome).toMatchObject({ _tag: "Unexpected", reason: "redirect" })
         // The keys really were sent (so their absence everywhere else means something), never elsewhere.
         expect(received).toEqual(expect.arrayContaining([`Bearer ${canary}`, `Bearer ${canary2}`]))
         expect(elsewhereHits).toBe(0)
         // The add form's checks wrote nothing: only the one config, with its own key.
         expect(listed.value.map((config: { name: string }) => config.name)).toEqual(["Checked"])
-        const key = await runtime.runPromise(LlmConfigStore.use((store) => store.getApiKey(id)))
+        const key = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(id)))
         expect(Redacted.value(key) === canary, "the stored key is still the first canary").toBe(true)
-        const leaks = new Checked(needles)
+        const leaks = new Leaks.Checked(needles)
         leaks.items("check responses", seen.checkResponses)
         leaks.items("check IPC logs", seen.checkIpcLogs)
         leaks.items("check change events", seen.checkChanges)
@@ -405,11 +404,11 @@ describe("secret-leak canary", () => {
   it("buffers that carried a key on its way to the keychain are zeroed (stdin pipe, no-echo prompt)", async () => {
     const isZeroed = (buffer: Buffer) => buffer.every((byte) => byte === 0)
     const piped = [Buffer.from(canary.slice(0, 10)), Buffer.from(`${canary.slice(10)}\n`)]
-    expect(await readSecretFromStdin(Readable.from(piped, { objectMode: true }))).toBe(canary)
+    expect(await Prompt.readSecretFromStdin(Readable.from(piped, { objectMode: true }))).toBe(canary)
     expect(piped.every(isZeroed), "--api-key-stdin chunks zeroed").toBe(true)
 
     const tty = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => tty })
-    const typed = promptHidden("API key: ", tty, new PassThrough())
+    const typed = Prompt.promptHidden("API key: ", tty, new PassThrough())
     const pasted = [Buffer.from(canary.slice(0, 20)), Buffer.from(`${canary.slice(20)}\r`)]
     for (const chunk of pasted) tty.emit("data", chunk)
     expect(await typed).toBe(canary)
@@ -433,7 +432,7 @@ describe("secret-leak canary", () => {
       const runtime = desktopRuntime(dir(data), lines)
       try {
         const found = await runtime.runPromise(Effect.gen(function*() {
-          const store = yield* LlmConfigStore
+          const store = yield* LlmConfigStore.LlmConfigStore
           yield* store.recover({ force: true })
           const configs = yield* store.list
           const keys: Record<string, string> = {}
@@ -451,8 +450,8 @@ describe("secret-leak canary", () => {
   })
 
   it("the keys are NOWHERE else: logs, files, responses, events, errors, the page, the heap", { timeout: 60_000 }, async () => {
-    const checked = new Checked(needles)
-    const records: ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
+    const checked = new Leaks.Checked(needles)
+    const records: Protocol.ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
     checked.items("main: Effect log lines (level All)", records.effectLogs)
     checked.items("main: IPC log callback entries", records.ipcLogs)
     checked.items("main: console output lines (stdout/stderr)", main.consoleLines)
@@ -485,8 +484,8 @@ describe("secret-leak canary", () => {
     const heapBytes = fs.readFileSync(snapshot)
     checked.items("heap snapshot of the main process after GC (bytes)", [heapBytes])
     // Say what keeps a key alive, so a failure points at the retaining code.
-    for (const needle of needles.filter((candidate) => foundIn(heapBytes, [candidate]).length > 0)) {
-      checked.leaks.push(`heap: ${needle.label}: ${explainRetainers(snapshot, needle.text)}`)
+    for (const needle of needles.filter((candidate) => Leaks.foundIn(heapBytes, [candidate]).length > 0)) {
+      checked.leaks.push(`heap: ${needle.label}: ${HeapRetainers.explainRetainers(snapshot, needle.text)}`)
     }
     // `key` is the one allowed place, and it held exactly the key.
     expect(seen.keyOutputs.every((output) => output === `${canary}\n`)).toBe(true)

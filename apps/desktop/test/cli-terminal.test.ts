@@ -3,19 +3,18 @@
  * server) on the real Secret Service and types into it. A small wrapper records how the CLI
  * process ended (exit code or signal), since the pane's shell may die with the terminal.
  */
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { ChildProcesses, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { Fixtures } from "@fishbowl/domain/testing"
 import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { runChild } from "../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
-import { childEnv, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import { buildCli } from "../scripts/build-cli.mjs"
 
 await buildCli()
-const secretService = await startSecretService()
+const secretService = await SecretServiceHarness.startSecretService()
 const work = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-cli-tty-"))
 const socket = `fishbowl-cli-test-${process.pid}`
 const tmux = (...args: ReadonlyArray<string>) => execFileSync("tmux", ["-L", socket, ...args], { encoding: "utf8" })
@@ -30,7 +29,7 @@ afterAll(async () => {
 })
 
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
-const env = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "", TERM: "xterm-256color" }
+const env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "", TERM: "xterm-256color" }
 
 // Records the CLI's pid, then how it ended; ignores SIGHUP itself so it outlives the terminal.
 const WRAPPER = NodePath.join(work, "wrap.mjs")
@@ -96,13 +95,13 @@ const openPane = (args: ReadonlyArray<string>): Pane => {
 }
 
 const cli = (args: ReadonlyArray<string>, stdin?: string) =>
-  runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+  ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
 
 const PROMPT = "API key (input hidden):"
 
 describe("fishbowl-llm at a terminal", () => {
   it("add asks for the key without echo; the key typed is stored", async () => {
-    const canary = makeCanaryKey("tty-add")
+    const canary = Fixtures.makeCanaryKey("tty-add")
     const pane = openPane(["add", "--provider", "openai", "--name", "Typed"])
     await pane.waitForText(PROMPT)
     pane.type(canary)
@@ -117,7 +116,7 @@ describe("fishbowl-llm at a terminal", () => {
 
   it("update --api-key-stdin at a terminal prompts without echo instead of reading the key visibly", async () => {
     expect((await cli(["add", "--provider", "openai", "--name", "Up", "--api-key-stdin"], "sk-first")).code).toBe(0)
-    const canary = makeCanaryKey("tty-update")
+    const canary = Fixtures.makeCanaryKey("tty-update")
     const pane = openPane(["update", "Up", "--api-key-stdin"])
     await pane.waitForText(PROMPT)
     pane.type(canary)

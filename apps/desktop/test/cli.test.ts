@@ -2,30 +2,23 @@
  * fishbowl-llm as a subprocess on the real Secret Service: every command, the exit codes, the
  * error format, and that the key never reaches stdout (except `key`) or stderr.
  */
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { ChildProcesses, FishbowlFiles, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { Fixtures } from "@fishbowl/domain/testing"
 import { spawn } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { REPO_ROOT, runChild } from "../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
-import { childEnv, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
-import {
-  fishbowlConfigs,
-  writeLlmConfigJson,
-  writeSecureKeysJson,
-  writeTestSecureKeysJson
-} from "../../../packages/desktop-layer/src/testing/FishbowlFiles.ts"
 import { buildCli } from "../scripts/build-cli.mjs"
 
 // The tests run the bundle users run: build it from the current sources first.
 await buildCli()
-const secretService = await startSecretService()
+const secretService = await SecretServiceHarness.startSecretService()
 afterAll(() => secretService.stop())
 
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
-const keychainEnv = { ...childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
+const keychainEnv = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
 const noKeychainEnv = { PATH: process.env["PATH"] ?? "", HOME: tmpdir() }
 
 interface CliResult {
@@ -38,7 +31,7 @@ const allOutput: Array<string> = []
 let dataDir = ""
 
 const cli = async (args: ReadonlyArray<string>, options: { stdin?: string; env?: Record<string, string> } = {}): Promise<CliResult> => {
-  const result = await runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
+  const result = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
     env: options.env ?? keychainEnv,
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {})
   })
@@ -59,7 +52,7 @@ beforeEach(() => {
 
 describe("fishbowl-llm", () => {
   it("add, list, show, key, update, remove on the real keychain; the key only ever leaves through `key`", async () => {
-    const canary = makeCanaryKey("cli")
+    const canary = Fixtures.makeCanaryKey("cli")
     const added = await cli(["add", "--provider", "openai", "--name", "Work", "--api-key-stdin", "--json"], { stdin: `${canary}\n` })
     expect(added.code, added.stderr).toBe(0)
     const config = JSON.parse(added.stdout)
@@ -86,7 +79,7 @@ describe("fishbowl-llm", () => {
     const moved = await cli(["update", "Work", "--base-url", "https://proxy.example.com/v1", "--json"])
     expect(moved.code).toBe(2)
     expect(JSON.parse(moved.stderr).error).toMatchObject({ _tag: "InvalidInput" })
-    const replacement = makeCanaryKey("cli-replacement")
+    const replacement = Fixtures.makeCanaryKey("cli-replacement")
     const updated = await cli(["update", "Work", "--base-url", "https://proxy.example.com/v1", "--name", "Proxy", "--api-key-stdin", "--json"], { stdin: replacement })
     expect(updated.code, updated.stderr).toBe(0)
     expect(JSON.parse(updated.stdout)).toMatchObject({ name: "Proxy", baseUrl: "https://proxy.example.com/v1" })
@@ -111,12 +104,12 @@ describe("fishbowl-llm", () => {
   })
 
   it("refuses to print a key to a terminal unless --reveal", async () => {
-    const canary = makeCanaryKey("tty")
+    const canary = Fixtures.makeCanaryKey("tty")
     expect((await cli(["add", "--provider", "anthropic", "--name", "T", "--api-key-stdin"], { stdin: canary })).code).toBe(0)
     // `script` gives the CLI a pseudo-terminal as stdout.
     const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --data-dir ${JSON.stringify(dataDir)} key T`
     const onTty = await new Promise<CliResult>((resolve) => {
-      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: REPO_ROOT, env: keychainEnv })
+      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: ChildProcesses.REPO_ROOT, env: keychainEnv })
       let stdout = ""
       child.stdout.on("data", (chunk) => (stdout += chunk))
       child.on("exit", (code) => resolve({ code, stdout, stderr: "" }))
@@ -189,7 +182,7 @@ describe("fishbowl-llm", () => {
   })
 
   it("plain http with a key to a private network needs --allow-insecure-http; to a public host never", async () => {
-    const key = makeCanaryKey("lan")
+    const key = Fixtures.makeCanaryKey("lan")
     const lan = ["add", "--provider", "openai-compatible", "--name", "LAN", "--base-url", "http://10.0.0.5:8000/v1", "--api-key-stdin"]
     const refused = await cli(lan, { stdin: key })
     expect(refused.code).toBe(2)
@@ -206,7 +199,7 @@ describe("fishbowl-llm", () => {
 
   it("test NAME: lists the models at the config's own base URL with its key; 0 ok, 10 refused, 11 unreachable", async () => {
     const { createServer } = await import("node:http")
-    const goodKey = makeCanaryKey("good")
+    const goodKey = Fixtures.makeCanaryKey("good")
     const seen: Array<{ url: string | undefined; authorization: string | undefined }> = []
     const server = createServer((request, response) => {
       seen.push({ url: request.url, authorization: request.headers.authorization })
@@ -219,7 +212,7 @@ describe("fishbowl-llm", () => {
       const port = (server.address() as { port: number }).port
       const base = `http://127.0.0.1:${port}/v1`
       expect((await cli(["add", "--provider", "openai-compatible", "--name", "Good", "--base-url", base, "--api-key-stdin"], { stdin: goodKey })).code).toBe(0)
-      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Bad", "--base-url", base, "--api-key-stdin"], { stdin: makeCanaryKey("bad") })).code).toBe(0)
+      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Bad", "--base-url", base, "--api-key-stdin"], { stdin: Fixtures.makeCanaryKey("bad") })).code).toBe(0)
       const ok = await cli(["test", "Good"])
       expect(ok.code, ok.stderr).toBe(0)
       expect(ok.stdout).toMatch(/^ok: "Good" \(openai-compatible\) answered in \d+ ms and listed 2 models\n$/)
@@ -255,10 +248,10 @@ describe("fishbowl-llm", () => {
   })
 
   it("migrate imports llm_config.json + test_secure_keys.json into the keychain and removes the plaintext", async () => {
-    const canary = makeCanaryKey("migrate")
+    const canary = Fixtures.makeCanaryKey("migrate")
     const legacyId = "5b0c8f0e-2a61-4c4e-9d2e-8f1b7c3a9e10"
     // As Fishbowl writes them (see FishbowlFiles.ts for the Fishbowl source of each fact).
-    writeLlmConfigJson(dataDir, [{
+    FishbowlFiles.writeLlmConfigJson(dataDir, [{
       id: legacyId,
       customName: "Legacy",
       provider: "anthropic",
@@ -266,7 +259,7 @@ describe("fishbowl-llm", () => {
       createdAt: "2025-08-07T10:00:00.000Z",
       updatedAt: "2025-08-07T10:00:00.000Z"
     }])
-    writeTestSecureKeysJson(dataDir, { [legacyId]: canary })
+    FishbowlFiles.writeTestSecureKeysJson(dataDir, { [legacyId]: canary })
     const migrated = await cli(["migrate", "--json"])
     expect(migrated.code, migrated.stderr).toBe(0)
     expect(JSON.parse(migrated.stdout).migrated).toEqual([expect.objectContaining({ name: "Legacy", configId: legacyId })])
@@ -280,10 +273,10 @@ describe("fishbowl-llm", () => {
   })
 
   it("migrate of Fishbowl's production files (safeStorage) without the desktop app: exit 5, says the app must finish, keeps every file", async () => {
-    const configs = fishbowlConfigs()
-    const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey("safe")]))
-    writeLlmConfigJson(dataDir, configs)
-    writeSecureKeysJson(dataDir, keys)
+    const configs = FishbowlFiles.fishbowlConfigs()
+    const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("safe")]))
+    FishbowlFiles.writeLlmConfigJson(dataDir, configs)
+    FishbowlFiles.writeSecureKeysJson(dataDir, keys)
     const before = readdirSync(dataDir).sort().map((name) => [name, readFileSync(NodePath.join(dataDir, name), "latin1")])
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(5)
@@ -300,10 +293,10 @@ describe("fishbowl-llm", () => {
   })
 
   it("migrate with a base URL our rules refuse: exit 9, the fix printed, the rest imported", async () => {
-    const configs = fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
-    const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey("url")]))
-    writeLlmConfigJson(dataDir, configs)
-    writeTestSecureKeysJson(dataDir, keys)
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+    const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("url")]))
+    FishbowlFiles.writeLlmConfigJson(dataDir, configs)
+    FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(9)
     expect(migrated.stdout).toContain("invalid base URL: plain http to a network host would send the key unencrypted")
@@ -323,7 +316,7 @@ describe("fishbowl-llm", () => {
 /** Runs the CLI with stdin left open: a command that reads it before failing would hang. */
 const cliStdinOpen = (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) =>
   new Promise<CliResult & { readonly readStdin: boolean }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], { cwd: REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] })
+    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], { cwd: ChildProcesses.REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] })
     let stdout = ""
     let stderr = ""
     child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -359,7 +352,7 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     expect(list.stdout).not.toBe(add.stdout)
     const version = await cli(["--version"])
     expect(version).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n" })
-    const bare = await runChild(process.execPath, [BIN], { env: keychainEnv })
+    const bare = await ChildProcesses.runChild(process.execPath, [BIN], { env: keychainEnv })
     expect(bare.code).toBe(2)
     expect(bare.stdout).toBe("")
     expect(bare.stderr).toContain("SUBCOMMANDS")
@@ -376,7 +369,7 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     const command = await cli(["lsit"])
     expect(command.code).toBe(2)
     expect(command.stderr).toContain("Did you mean list?")
-    const pasted = makeCanaryKey("pasted")
+    const pasted = Fixtures.makeCanaryKey("pasted")
     expect((await cli(["add", "--provider", "ollama", "--name", "W"])).code).toBe(0)
     const extra = await cli(["key", "W", pasted])
     expect(extra.code).toBe(2)
@@ -440,7 +433,7 @@ describe("fishbowl-llm command line (effect/cli)", () => {
 
   it("a key on stdin is read only up to the 16 KiB bound: 100 MB is never buffered", async () => {
     const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "add", "--provider", "openai", "--name", "Big", "--api-key-stdin"], {
-      cwd: REPO_ROOT,
+      cwd: ChildProcesses.REPO_ROOT,
       env: keychainEnv,
       stdio: ["pipe", "pipe", "pipe"]
     })
@@ -484,7 +477,7 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     expect(option.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
     // a data folder named with an escape sequence (from FISHBOWL_DATA_DIR, say) is quoted safely too
     const evilDir = NodePath.join(dataDir, "\u001b[2Jdir")
-    const doctor = await runChild(process.execPath, [BIN, "doctor"], { env: { ...keychainEnv, FISHBOWL_DATA_DIR: evilDir } })
+    const doctor = await ChildProcesses.runChild(process.execPath, [BIN, "doctor"], { env: { ...keychainEnv, FISHBOWL_DATA_DIR: evilDir } })
     expect(doctor.stdout).toContain("\\x1b[2Jdir")
     expect(doctor.stdout + doctor.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/)
   })
@@ -539,7 +532,7 @@ describe("fishbowl-llm doctor", () => {
   })
 
   it("lists leftover files that hold keys (the platform's finding), without printing a key", async () => {
-    const canary = makeCanaryKey("leftover")
+    const canary = Fixtures.makeCanaryKey("leftover")
     const legacyId = "7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f"
     writeFileSync(NodePath.join(dataDir, "llm_config.json"), JSON.stringify([{ id: legacyId, provider: "anthropic", name: "Old" }]))
     writeFileSync(NodePath.join(dataDir, "test_secure_keys.json"), JSON.stringify({ [`llm_api_key_${legacyId}`]: canary }))
@@ -609,7 +602,7 @@ describe("fishbowl-llm doctor", () => {
     process.kill(daemon!, "SIGSTOP")
     let exited: { code: number | null; signal: string | null } | undefined
     try {
-      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: REPO_ROOT, env: keychainEnv, stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: ChildProcesses.REPO_ROOT, env: keychainEnv, stdio: ["ignore", "pipe", "pipe"] })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (chunk) => (stdout += chunk))
@@ -668,7 +661,7 @@ describe("fishbowl-llm doctor", () => {
 
 describe("fishbowl-llm documentation", () => {
   it("the README's CLI section shows the real --help output", async () => {
-    const readme = readFileSync(NodePath.join(REPO_ROOT, "README.md"), "utf8")
+    const readme = readFileSync(NodePath.join(ChildProcesses.REPO_ROOT, "README.md"), "utf8")
     const section = readme.slice(readme.indexOf("`fishbowl-llm --help` (every command"))
     const documented = section.slice(section.indexOf("```text\n") + "```text\n".length, section.indexOf("\n```", section.indexOf("```text\n")))
     const help = await cli(["--help"])
@@ -689,7 +682,7 @@ describe("fishbowl-llm bin", () => {
       await buildCli({ outDir: NodePath.join(appDir, "cli-dist") })
       const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
       const env = { ...keychainEnv, FISHBOWL_CLI_DEBUG_CACHE: "1" }
-      const used = await runChild(process.execPath, [copy, "--version"], { env })
+      const used = await ChildProcesses.runChild(process.execPath, [copy, "--version"], { env })
       expect(used).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache used\n" })
       // same length, other build id: V8 alone would accept it
       const cacheFile = NodePath.join(appDir, "cli-dist", "fishbowl-llm.cjs.v8cache")
@@ -697,7 +690,7 @@ describe("fishbowl-llm bin", () => {
       const at = cache.indexOf("build ") + "build ".length
       cache.write(cache[at] === "0".charCodeAt(0) ? "1" : "0", at)
       writeFileSync(cacheFile, cache)
-      const other = await runChild(process.execPath, [copy, "--version"], { env })
+      const other = await ChildProcesses.runChild(process.execPath, [copy, "--version"], { env })
       expect(other).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache absent\n" })
     } finally {
       rmSync(root, { recursive: true, force: true })

@@ -1,15 +1,15 @@
-import { errorTags, IpcResult, IpcRoutes, type InvokeChannel } from "@fishbowl/domain"
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { Errors, IpcContract } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
 import * as fc from "fast-check"
 import { Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
-import { makeIpcHandlers } from "../src/main/IpcHandlers.ts"
-import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeMemoryRuntime } from "../src/testing/MemoryRuntime.ts"
 
 const PAYLOADS = Number(process.env["FISHBOWL_FUZZ_PAYLOADS"] ?? 10_000)
-const channels = Object.keys(IpcRoutes) as Array<InvokeChannel>
-const canary = makeCanaryKey("fuzz")
+const channels = Object.keys(IpcContract.IpcRoutes) as Array<IpcContract.InvokeChannel>
+const canary = Fixtures.makeCanaryKey("fuzz")
 const uuid = "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b"
 
 /** Near-valid payloads reach deeper into decoding than random JSON does. */
@@ -31,8 +31,8 @@ const nearValid = fc.oneof(
 )
 
 const isValidResponse = Object.fromEntries(
-  channels.map((channel) => [channel, Schema.is(IpcResult(IpcRoutes[channel].response as any))])
-) as unknown as Record<InvokeChannel, (u: unknown) => boolean>
+  channels.map((channel) => [channel, Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[channel].response as any))])
+) as unknown as Record<IpcContract.InvokeChannel, (u: unknown) => boolean>
 
 const payloadArbitrary = fc.tuple(
   fc.constantFrom(...channels),
@@ -45,9 +45,9 @@ const payloadArbitrary = fc.tuple(
 )
 
 describe("IPC fuzz", () => {
-  const runtime = makeMemoryRuntime()
+  const runtime = MemoryRuntime.makeMemoryRuntime()
   afterAll(() => runtime.dispose())
-  const handlers = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy("file:///app/renderer/") })
+  const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
   const sender = { frameUrl: "file:///app/renderer/index.html" }
 
   it(`answers ${PAYLOADS} generated payloads with a valid response or a typed error`, async () => {
@@ -64,7 +64,7 @@ describe("IPC fuzz", () => {
         handlerMillis += performance.now() - started
         expect(isValidResponse[channel](result), channel).toBe(true)
         const tag = result.ok ? "ok" : result.error!._tag
-        if (!result.ok) expect(errorTags).toContain(tag)
+        if (!result.ok) expect(Errors.errorTags).toContain(tag)
         expect(tag).not.toBe("Internal")
         tags.set(tag, (tags.get(tag) ?? 0) + 1)
         expect(JSON.stringify(result)).not.toContain(canary)

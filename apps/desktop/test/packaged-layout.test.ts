@@ -7,8 +7,10 @@
  * really loads that keytar and stores and reads a key on a real Secret Service.
  */
 import { DesktopLayer } from "@fishbowl/desktop-layer"
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { LlmConfigStore } from "@fishbowl/domain"
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as PackagedPaths from "../src/main/PackagedPaths.ts"
 import { ManagedRuntime, Redacted } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -17,10 +19,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { childEnv, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import { buildMain } from "../scripts/build.mjs"
 import { packagingBlocker } from "../scripts/package.mjs"
-import { resolveKeytarPaths, toUnpacked } from "../src/main/PackagedPaths.ts"
 
 const require = createRequire(import.meta.url)
 const builderConfig = JSON.parse(
@@ -29,7 +29,7 @@ const builderConfig = JSON.parse(
 
 let tempDir: string
 let resources: string
-let secretService: SecretServiceHandle
+let secretService: SecretServiceHarness.SecretServiceHandle
 
 beforeAll(async () => {
   tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "fishbowl-packaged-"))
@@ -43,7 +43,7 @@ beforeAll(async () => {
   await fs.rename(path.join(asar, "main", "keytar-worker.cjs"), path.join(unpacked, "main", "keytar-worker.cjs"))
   const keytarDir = path.dirname(require.resolve("keytar/package.json"))
   await fs.cp(keytarDir, path.join(unpacked, "node_modules", "keytar"), { recursive: true, filter: (source) => !source.includes(`${path.sep}src${path.sep}`) })
-  secretService = await startSecretService()
+  secretService = await SecretServiceHarness.startSecretService()
 })
 
 afterAll(async () => {
@@ -63,33 +63,33 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
 
   it("main's resolution finds the unpacked worker and keytar; development paths are left alone", async () => {
     const mainDir = path.join(resources, "app.asar", "main")
-    const paths = resolveKeytarPaths(mainDir)
+    const paths = PackagedPaths.resolveKeytarPaths(mainDir)
     expect(paths.packaged).toBe(true)
     expect(paths.workerPath).toBe(path.join(resources, "app.asar.unpacked", "main", "keytar-worker.cjs"))
     expect(paths.keytarModule).toBe(path.join(resources, "app.asar.unpacked", "node_modules", "keytar"))
-    expect(toUnpacked("/opt/Fishbowl/resources/app.asar/main/x.cjs")).toBe("/opt/Fishbowl/resources/app.asar.unpacked/main/x.cjs")
-    expect(toUnpacked("/home/me/app.asarx/main/x.cjs")).toBe("/home/me/app.asarx/main/x.cjs")
-    const dev = resolveKeytarPaths(path.join(tempDir, "dist", "main"))
+    expect(PackagedPaths.toUnpacked("/opt/Fishbowl/resources/app.asar/main/x.cjs")).toBe("/opt/Fishbowl/resources/app.asar.unpacked/main/x.cjs")
+    expect(PackagedPaths.toUnpacked("/home/me/app.asarx/main/x.cjs")).toBe("/home/me/app.asarx/main/x.cjs")
+    const dev = PackagedPaths.resolveKeytarPaths(path.join(tempDir, "dist", "main"))
     expect(dev).toEqual({ workerPath: path.join(tempDir, "dist", "main", "keytar-worker.cjs"), keytarModule: undefined, packaged: false })
     // Nothing unpacked (a broken package): keep the in-archive path rather than invent one.
-    const broken = resolveKeytarPaths(path.join(tempDir, "elsewhere", "app.asar", "main"))
+    const broken = PackagedPaths.resolveKeytarPaths(path.join(tempDir, "elsewhere", "app.asar", "main"))
     expect(broken.keytarModule).toBeUndefined()
     expect(broken.workerPath).toBe(path.join(tempDir, "elsewhere", "app.asar", "main", "keytar-worker.cjs"))
   })
 
   it("the worker forked from app.asar.unpacked loads the unpacked keytar and stores and reads a key", async () => {
-    const paths = resolveKeytarPaths(path.join(resources, "app.asar", "main"))
-    const key = makeCanaryKey("packaged")
+    const paths = PackagedPaths.resolveKeytarPaths(path.join(resources, "app.asar", "main"))
+    const key = Fixtures.makeCanaryKey("packaged")
     // As main.ts does for a packaged app: FISHBOWL_KEYTAR_MODULE names the unpacked keytar.
-    const env = { ...childEnv(secretService.env), FISHBOWL_KEYTAR_MODULE: paths.keytarModule! }
+    const env = { ...SecretServiceHarness.childEnv(secretService.env), FISHBOWL_KEYTAR_MODULE: paths.keytarModule! }
     const runtime = ManagedRuntime.make(
       DesktopLayer.layer({ dataDir: path.join(tempDir, "data"), secretBackend: "keychain", keytar: { workerPath: paths.workerPath, workerEnv: env } })
     )
     try {
-      const status = await runtime.runPromise(LlmConfigStore.use((store) => store.status))
+      const status = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.status))
       expect(status.secretStore.tier).toBe("keychain")
-      const config = await runtime.runPromise(LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Packaged", apiKey: Redacted.make(key) } as never)))
-      const read = await runtime.runPromise(LlmConfigStore.use((store) => store.getApiKey(config.id))).then(Redacted.value)
+      const config = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Packaged", apiKey: Redacted.make(key) } as never)))
+      const read = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(config.id))).then(Redacted.value)
       expect(read).toBe(key)
     } finally {
       await runtime.dispose()
@@ -103,7 +103,7 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
       })
     )
     try {
-      const failed = await missing.runPromiseExit(LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Nope", apiKey: Redacted.make(makeCanaryKey("nope")) } as never)))
+      const failed = await missing.runPromiseExit(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Nope", apiKey: Redacted.make(Fixtures.makeCanaryKey("nope")) } as never)))
       expect(failed._tag).toBe("Failure")
     } finally {
       await missing.dispose()

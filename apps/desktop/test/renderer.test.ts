@@ -7,8 +7,15 @@
  * results beside it (settings-<state>.axe.json), and must have 0 violations.
  */
 import { DesktopLayer } from "@fishbowl/desktop-layer"
-import { IpcChannel, LlmConfigStore } from "@fishbowl/domain"
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as StorageActions from "../src/main/StorageActions.ts"
+import * as ContentSecurityPolicy from "../src/renderer/ContentSecurityPolicy.ts"
+import * as Axe from "../src/testing/Axe.ts"
+import * as RendererHarness from "../src/testing/RendererHarness.ts"
 import { ManagedRuntime, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -19,14 +26,7 @@ import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import { childEnv, INSTALL_HINT, type SecretServiceHandle, startSecretService } from "../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
 import { buildRenderer } from "../scripts/build.mjs"
-import { type IpcHandlerTable, makeIpcHandlers } from "../src/main/IpcHandlers.ts"
-import { bundledOriginPolicy } from "../src/main/SenderPolicy.ts"
-import { makeStorageActions, type ShellLike } from "../src/main/StorageActions.ts"
-import { captureState } from "../src/testing/Axe.ts"
-import { CONTENT_SECURITY_POLICY } from "../src/renderer/ContentSecurityPolicy.ts"
-import { makeLateOutcomeHub, RENDERER_ROOT, type RendererHarness, type SettingsPage, startRendererHarness } from "../src/testing/RendererHarness.ts"
 
 const screenshotPath = fileURLToPath(new URL("../test-output/settings.png", import.meta.url))
 
@@ -36,14 +36,14 @@ const makeRuntime = (dataDir: string, backend: "keychain" | "session", env?: Rec
     DesktopLayer.layer({ dataDir, secretBackend: backend, ...(env !== undefined ? { keytar: { workerEnv: env } } : {}) })
   )
 
-let secretService: SecretServiceHandle
+let secretService: SecretServiceHarness.SecretServiceHandle
 let tempDir: string
-let harness: RendererHarness
+let harness: RendererHarness.RendererHarness
 let runtime: Runtime
-let handlers: IpcHandlerTable
-let settings: SettingsPage
+let handlers: IpcHandlers.IpcHandlerTable
+let settings: RendererHarness.SettingsPage
 const shown: Array<string> = []
-const shell: ShellLike = {
+const shell: StorageActions.ShellLike = {
   showItemInFolder: (file) => void shown.push(file),
   openPath: async (folder) => {
     shown.push(folder)
@@ -52,44 +52,44 @@ const shell: ShellLike = {
 }
 /** Handlers as main builds them: file actions of the health panel and late outcomes wired. */
 const mainHandlers = async (forRuntime: Runtime, budgets?: { readonly storageMillis: number }) => {
-  const lateOutcomes = makeLateOutcomeHub()
-  const table = makeIpcHandlers(forRuntime, {
-    senderPolicy: bundledOriginPolicy(RENDERER_ROOT),
-    storage: await forRuntime.runPromise(makeStorageActions({ shell })),
+  const lateOutcomes = RendererHarness.makeLateOutcomeHub()
+  const table = IpcHandlers.makeIpcHandlers(forRuntime, {
+    senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
+    storage: await forRuntime.runPromise(StorageActions.makeStorageActions({ shell })),
     onLateOutcome: lateOutcomes.onLateOutcome,
     ...(budgets !== undefined ? { budgets } : {})
   })
   return { table, lateOutcomes }
 }
 /** Screenshot + axe for one state; 0 violations. */
-const checkState = async (page: SettingsPage["page"], state: string) => {
-  const summary = await captureState(page, state)
+const checkState = async (page: RendererHarness.SettingsPage["page"], state: string) => {
+  const summary = await Axe.captureState(page, state)
   expect(summary.violations).toEqual([])
   expect(summary.rulesRun).toBeGreaterThan(20)
 }
 /** Text of the page as a user sees it (hidden parts excluded). */
-const visibleText = (page: SettingsPage["page"]) => page.locator("body").innerText()
+const visibleText = (page: RendererHarness.SettingsPage["page"]) => page.locator("body").innerText()
 /**
  * The page's own messages: everything but the Storage health panel, which is the report of
  * findings (it may list the same problem as a finding, with its precise details).
  */
-const messagesText = (page: SettingsPage["page"]) =>
+const messagesText = (page: RendererHarness.SettingsPage["page"]) =>
   page.evaluate(`Array.from(document.querySelectorAll("#app > *:not(section:has(#health-body))")).map((e) => e.innerText).join("\\n")`) as Promise<string>
-const pages: Array<SettingsPage> = []
+const pages: Array<RendererHarness.SettingsPage> = []
 const canaries: Array<string> = []
 const canary = (label: string) => {
-  const key = makeCanaryKey(label)
+  const key = Fixtures.makeCanaryKey(label)
   canaries.push(key)
   return key
 }
 
 /** A call as the bundled page would make it, for checking outcomes behind the UI's back. */
-const call = async (channel: keyof IpcHandlerTable, payload: unknown = {}) =>
-  (await handlers[channel]({ frameUrl: `${RENDERER_ROOT}index.html` }, payload)) as any
+const call = async (channel: keyof IpcHandlers.IpcHandlerTable, payload: unknown = {}) =>
+  (await handlers[channel]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, payload)) as any
 const storedKey = (id: string) =>
-  runtime.runPromise(LlmConfigStore.use((store) => store.getApiKey(id as never))).then(Redacted.value)
+  runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(id as never))).then(Redacted.value)
 const configNamed = async (name: string) =>
-  ((await call(IpcChannel.list)).value as Array<{ id: string; name: string; hasKey: boolean; baseUrl?: string }>)
+  ((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string; name: string; hasKey: boolean; baseUrl?: string }>)
     .find((config) => config.name === name)
 
 const row = (name: string): Locator =>
@@ -106,17 +106,17 @@ const addConfig = async (options: { provider?: string; name: string; apiKey?: st
 
 beforeAll(async () => {
   try {
-    secretService = await startSecretService()
+    secretService = await SecretServiceHarness.startSecretService()
   } catch (error) {
-    throw new Error(`A real Secret Service is required for the renderer test and could not start: ${(error as Error).message}\n${INSTALL_HINT}`)
+    throw new Error(`A real Secret Service is required for the renderer test and could not start: ${(error as Error).message}\n${SecretServiceHarness.INSTALL_HINT}`)
   }
   await fs.mkdir(path.dirname(screenshotPath), { recursive: true })
   tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "fishbowl-renderer-"))
   const rendererDir = await buildRenderer(path.join(tempDir, "dist"))
-  runtime = makeRuntime(path.join(tempDir, "data"), "keychain", childEnv(secretService.env))
+  runtime = makeRuntime(path.join(tempDir, "data"), "keychain", SecretServiceHarness.childEnv(secretService.env))
   const main = await mainHandlers(runtime)
   handlers = main.table
-  harness = await startRendererHarness(rendererDir)
+  harness = await RendererHarness.startRendererHarness(rendererDir)
   settings = await harness.openSettings(handlers, runtime, { lateOutcomes: main.lateOutcomes })
   pages.push(settings)
 })
@@ -135,7 +135,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     const page = settings.page
     await expect.poll(() => page.getByRole("status").first().textContent()).toContain("OS keychain")
     const meta = await page.locator("meta[http-equiv=Content-Security-Policy]").getAttribute("content")
-    expect(`${meta}; frame-ancestors 'none'`).toBe(CONTENT_SECURITY_POLICY)
+    expect(`${meta}; frame-ancestors 'none'`).toBe(ContentSecurityPolicy.CONTENT_SECURITY_POLICY)
     // OpenAI is first: key (masked, with a toggle) and base URL; no auth-header checkbox.
     const key = addForm().getByLabel("API key", { exact: true })
     expect(await key.getAttribute("type")).toBe("password")
@@ -285,7 +285,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await expect.poll(() => row("Personal").count()).toBe(1)
     expect(await row("Personal").textContent()).toContain("Key stored")
     expect(await storedKey((await configNamed("Personal"))!.id)).toBe(secondTry)
-    expect((await call(IpcChannel.status)).value.pendingIntents).toBe(0)
+    expect((await call(IpcContract.IpcChannel.status)).value.pendingIntents).toBe(0)
     await page.screenshot({ path: screenshotPath, fullPage: true })
   })
 
@@ -295,7 +295,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const { lateOutcomes, table: sessionHandlers } = await mainHandlers(sessionRuntime)
       const sessionPage = await harness.openSettings(sessionHandlers, sessionRuntime, { lateOutcomes })
       pages.push(sessionPage)
-      const status = (await sessionHandlers[IpcChannel.status]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any
+      const status = (await sessionHandlers[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any
       const warning: string = status.value.secretStore.warning
       expect(warning).toMatch(/Keys are not saved/)
       const banner = sessionPage.page.locator("#status-banner")
@@ -345,7 +345,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const { lateOutcomes, table } = await mainHandlers(restarted)
       const restartedPage = await harness.openSettings(table, restarted, { lateOutcomes })
       pages.push(restartedPage)
-      const listed = ((await table[IpcChannel.list]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any).value
+      const listed = ((await table[IpcContract.IpcChannel.list]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value
       expect(listed).toMatchObject([{ name: "In memory", hasKey: false, keyStorage: "session" }])
       const entry = restartedPage.page.getByRole("listitem").filter({ has: restartedPage.page.getByText("In memory", { exact: true }) })
       await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved: enter the key again")
@@ -361,7 +361,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await page.locator("#health-heading").scrollIntoViewIfNeeded()
     await expect.poll(() => body.locator(".findings-ok .finding").count()).toBeGreaterThan(2)
     // Rendered generically: every finding diagnose returns is on the panel, by its id.
-    const report = (await call(IpcChannel.diagnose, {})).value as { findings: Array<{ id: string }> }
+    const report = (await call(IpcContract.IpcChannel.diagnose, {})).value as { findings: Array<{ id: string }> }
     for (const finding of report.findings) expect(await body.locator(`[data-finding="${finding.id}"]`).count()).toBe(1)
     await body.getByRole("button", { name: "Check stored keys" }).click()
     await expect.poll(() => body.getByRole("list", { name: "Stored keys" }).locator("li").count()).toBe(2)
@@ -400,7 +400,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     expect(seen).toContain("Waiting for your keychain — it may be asking for permission or a password")
     const timedOut = slow.received.filter((entry) => (entry as any)?.error?._tag === "Timeout")
     expect(timedOut.length).toBeGreaterThan(0)
-    expect(slow.received.some((entry) => (entry as any)?.channel === IpcChannel.settled)).toBe(true)
+    expect(slow.received.some((entry) => (entry as any)?.channel === IpcContract.IpcChannel.settled)).toBe(true)
     expect(await page.locator(".form-error, .row-error, .field-error").allTextContents()).toEqual(
       expect.arrayContaining([])
     )
@@ -476,10 +476,10 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
 
   it("a damaged settings file restored from a backup: the page works and says so once, until dismissed", async () => {
     const dataDir = path.join(tempDir, "restored-data")
-    const restoredRuntime = makeRuntime(dataDir, "keychain", childEnv(secretService.env))
+    const restoredRuntime = makeRuntime(dataDir, "keychain", SecretServiceHarness.childEnv(secretService.env))
     try {
-      await restoredRuntime.runPromise(LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Alpha" } as never)))
-      await restoredRuntime.runPromise(LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Beta" } as never)))
+      await restoredRuntime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Alpha" } as never)))
+      await restoredRuntime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Beta" } as never)))
       const file = path.join(dataDir, "preferences.json")
       await fs.writeFile(file, "{\"llm\": {\"version\": 1, \"configs\": [") // truncated, as after a crash mid-write by another tool
       const { lateOutcomes, table } = await mainHandlers(restoredRuntime)
@@ -492,7 +492,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const text = (await notice.textContent())!
       expect(text).toContain("Your settings were restored from a backup")
       expect(text).toContain("preferences.json.bak.1")
-      const status = (await table[IpcChannel.status]({ frameUrl: `${RENDERER_ROOT}index.html` }, {}) as any).value
+      const status = (await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {}) as any).value
       expect(status.notices).toHaveLength(1)
       expect(text).toContain(status.notices[0].quarantinedAs)
       // The operation succeeded: the list is there, and no error is shown.
@@ -507,7 +507,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(await page.evaluate("document.activeElement.id")).toBe("health-backups-heading")
       await notice.getByRole("button", { name: "Keep the restored settings" }).click()
       await expect.poll(() => page.locator("[data-notice]").count()).toBe(0)
-      expect(((await table[IpcChannel.status]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any).value.notices).toEqual([])
+      expect(((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.notices).toEqual([])
       expect(restored.received.some((entry) => (entry as any)?.change?._tag === "Notice")).toBe(true)
 
       // The restored copy was saved mid-change (Beta's create had begun): the panel offers to
@@ -517,7 +517,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await finish.waitFor()
       await finish.click()
       await expect.poll(() => page.locator("#announcer").textContent()).toMatch(/^Finished 1 interrupted change$/)
-      expect(((await table[IpcChannel.status]({ frameUrl: `${RENDERER_ROOT}index.html` }, {})) as any).value.pendingIntents).toBe(0)
+      expect(((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.pendingIntents).toBe(0)
       const backup = body.locator("[data-backup]").first()
       await backup.waitFor()
       expect(await backup.textContent()).toMatch(/provider/)
@@ -570,7 +570,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     /** Every keychain item path, and whether any holds `secret`; read with secret-tool (libsecret-tools). */
     const keychainItems = (secret: string) => {
       const out = execFileSync("secret-tool", ["search", "--all", "account", "apiKey"], {
-        env: { ...process.env, ...childEnv(secretService.env) },
+        env: { ...process.env, ...SecretServiceHarness.childEnv(secretService.env) },
         encoding: "utf8",
         stdio: ["ignore", "pipe", "pipe"]
       })
@@ -646,7 +646,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     it("the add form tests the typed values and key before saving, and persists nothing", async () => {
       const page = settings.page
       const draftKey = canary("check-draft")
-      const listBefore = ((await call(IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()
+      const listBefore = ((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()
       const keychainBefore = keychainItems(draftKey)
       const filesBefore = await dataFiles()
       const rowsBefore = await page.getByRole("listitem").filter({ has: page.locator(".config-summary") }).count()
@@ -670,7 +670,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await expect.poll(() => result.textContent()).toContain("Connected: the key works (2 models available)")
       await checkState(page, "check-draft-ok")
 
-      expect(((await call(IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()).toEqual(listBefore)
+      expect(((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()).toEqual(listBefore)
       expect(await row("Draft").count()).toBe(0)
       expect(await page.getByRole("listitem").filter({ has: page.locator(".config-summary") }).count()).toBe(rowsBefore)
       const keychainAfter = keychainItems(draftKey)
@@ -753,6 +753,6 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(refusedRequests).toEqual([])
     }
     // change events were delivered to the page too
-    expect(settings.received.some((entry) => (entry as { channel?: string }).channel === IpcChannel.changed)).toBe(true)
+    expect(settings.received.some((entry) => (entry as { channel?: string }).channel === IpcContract.IpcChannel.changed)).toBe(true)
   })
 })

@@ -5,13 +5,13 @@
  * Every finding carries a fix hint; nothing here reads or prints key material.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import { Diagnostics, type Finding, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Diagnostics, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import * as DataDir from "./DataDir.ts"
+import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
+import * as TrustedFile from "./TrustedFile.ts"
 import { Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
-import { preferencesPath } from "./DataDir.ts"
-import { KeytarSecretStore } from "./KeytarSecretStore.ts"
-import { filesHoldingKeys } from "./legacy/LeftoverKeyFiles.ts"
-import { inspectEntry } from "./TrustedFile.ts"
+import * as KeychainProbe from "./KeychainProbe.ts"
 
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
 
@@ -20,9 +20,9 @@ const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
  * migration file, Fishbowl's key files, copies of preferences.json with keys), with the fix.
  * Which files count is decided in one place, legacy/LeftoverKeyFiles (the migration report uses it too).
  */
-export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Finding, never, FileSystem.FileSystem> =>
-  filesHoldingKeys(dataDir).pipe(
-    Effect.map((files): Finding => {
+export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnostics.Finding, never, FileSystem.FileSystem> =>
+  LeftoverKeyFiles.filesHoldingKeys(dataDir).pipe(
+    Effect.map((files): Diagnostics.Finding => {
       if (files.length === 0) return { id: "legacy.key-files", severity: "ok", message: "No file in the data folder holds an API key" }
       const unreadable = files.filter((file) => file.what.includes("cannot be read") || file.what.startsWith("a damaged copy"))
       return {
@@ -36,7 +36,7 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Finding,
         ].join(" ")
       }
     }),
-    Effect.orElseSucceed((): Finding => ({
+    Effect.orElseSucceed((): Diagnostics.Finding => ({
       id: "legacy.key-files",
       severity: "warning",
       message: `The data folder ${dataDir} could not be checked for files holding keys`,
@@ -44,17 +44,17 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Finding,
     }))
   )
 
-export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: string) {
-  const secrets = yield* SecretStore
-  const preferences = yield* PreferencesStore
-  const keytar = yield* KeytarSecretStore
+export const make = Effect.fnUntraced(function*(dataDir: string) {
+  const secrets = yield* SecretStore.SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
+  const keytar = yield* KeychainProbe.KeychainProbe
   const fs = yield* FileSystem.FileSystem
-  const file = preferencesPath(dataDir)
+  const file = DataDir.preferencesPath(dataDir)
 
   const fileFindings = Effect.gen(function*() {
-    const findings: Array<Finding> = []
+    const findings: Array<Diagnostics.Finding> = []
     // The store's own trust check (TrustedFile.trustProblem): what it refuses is an error here.
-    const folder = yield* Effect.result(inspectEntry(dataDir, "directory"))
+    const folder = yield* Effect.result(TrustedFile.inspectEntry(dataDir, "directory"))
     if (folder._tag === "Failure" || folder.success === undefined) {
       findings.push({ id: "data-dir.exists", severity: "ok", message: `Data folder ${dataDir} does not exist yet; it is created on first save` })
       return findings
@@ -68,7 +68,7 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
         ? { id: "data-dir.mode", severity: "warning", message: `Data folder ${dataDir} has mode ${octal(folderMode)}`, hint: `Run: chmod 700 "${dataDir}"` }
         : { id: "data-dir.mode", severity: "ok", message: `Data folder ${dataDir} is private` }
     )
-    const stat = yield* Effect.result(inspectEntry(file, "file"))
+    const stat = yield* Effect.result(TrustedFile.inspectEntry(file, "file"))
     if (stat._tag === "Success" && stat.success !== undefined) {
       const mode = stat.success.entry.mode
       const fileProblem = stat.success.problem
@@ -111,7 +111,7 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
   })
 
   const diagnose = Effect.fn("DesktopDiagnostics.diagnose")(function*(options?: { readonly probe?: boolean }) {
-    const findings: Array<Finding> = []
+    const findings: Array<Diagnostics.Finding> = []
     const description = yield* secrets.describe
     findings.push({
       id: "secrets.tier",
@@ -154,10 +154,9 @@ export const makeDesktopDiagnostics = Effect.fnUntraced(function*(dataDir: strin
     }
   })
 
-  return Diagnostics.of({ diagnose })
+  return Diagnostics.Diagnostics.of({ diagnose })
 })
 
-export const DesktopDiagnostics = {
-  layer: (dataDir: string): Layer.Layer<Diagnostics, never, SecretStore | PreferencesStore | KeytarSecretStore> =>
-    Layer.effect(Diagnostics, makeDesktopDiagnostics(dataDir)).pipe(Layer.provide(NodeFileSystem.layer))
-} as const
+/** The domain's Diagnostics with the desktop's file and keychain checks. */
+export const layer = (dataDir: string): Layer.Layer<Diagnostics.Diagnostics, never, SecretStore.SecretStore | PreferencesStore.PreferencesStore | KeychainProbe.KeychainProbe> =>
+  Layer.effect(Diagnostics.Diagnostics, make(dataDir)).pipe(Layer.provide(NodeFileSystem.layer))

@@ -3,58 +3,50 @@
  * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
  * runtime from this, so both faces run exactly the same code over the same files and keychain.
  */
-import {
-  CrashPoints,
-  Diagnostics,
-  LlmConfigStore,
-  type LlmConfigStoreOptions,
-  PreferencesStore,
-  type ProviderCheck,
-  SecretStore
-} from "@fishbowl/domain"
+import { CrashPoints, Diagnostics, LlmConfigStore, PreferencesStore, type ProviderCheck, SecretStore } from "@fishbowl/domain"
+import * as DesktopDiagnostics from "./DesktopDiagnostics.ts"
+import * as HttpProviderCheck from "./HttpProviderCheck.ts"
+import * as JsonFilePreferencesStore from "./JsonFilePreferencesStore.ts"
+import * as KeytarSecretStore from "./KeytarSecretStore.ts"
+import type * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
+import * as SecretBackend from "./SecretBackend.ts"
 import { Layer } from "effect"
-import { DesktopDiagnostics } from "./DesktopDiagnostics.ts"
-import { HttpProviderCheck, type HttpProviderCheckOptions } from "./HttpProviderCheck.ts"
-import { JsonFilePreferencesStore } from "./JsonFilePreferencesStore.ts"
-import { KeytarSecretStore, type KeytarSecretStoreOptions } from "./KeytarSecretStore.ts"
-import { SecretBackend, type SecretBackendPreference } from "./SecretBackend.ts"
-import type { SafeStorageLike } from "./SafeStorageSecretStore.ts"
+import * as KeychainProbe from "./KeychainProbe.ts"
 
 export interface DesktopLayerOptions {
   /** Resolved data folder (see DataDir.resolveDataDir). */
   readonly dataDir: string
-  readonly secretBackend?: SecretBackendPreference
-  readonly safeStorage?: SafeStorageLike
-  readonly keytar?: KeytarSecretStoreOptions
-  readonly store?: LlmConfigStoreOptions
+  readonly secretBackend?: SecretBackend.SecretBackendPreference
+  readonly safeStorage?: SafeStorageSecretStore.SafeStorageLike
+  readonly keytar?: KeytarSecretStore.KeytarSecretStoreOptions
+  readonly store?: LlmConfigStore.LlmConfigStoreOptions
   /** Test hook: what happens at each named crash point (default: nothing). */
-  readonly crashPoints?: Layer.Layer<CrashPoints>
+  readonly crashPoints?: Layer.Layer<CrashPoints.CrashPoints>
   /** "Check this key" over HTTP (timeout, body bound); the defaults are the production ones. */
-  readonly providerCheck?: HttpProviderCheckOptions
+  readonly providerCheck?: HttpProviderCheck.HttpProviderCheckOptions
 }
 
 export type DesktopServices =
-  | LlmConfigStore
-  | SecretStore
-  | PreferencesStore
-  | Diagnostics
-  | KeytarSecretStore
-  | ProviderCheck
+  | LlmConfigStore.LlmConfigStore
+  | SecretStore.SecretStore
+  | PreferencesStore.PreferencesStore
+  | Diagnostics.Diagnostics
+  | KeychainProbe.KeychainProbe
+  | ProviderCheck.ProviderCheck
 
-export const DesktopLayer = {
-  layer: (options: DesktopLayerOptions): Layer.Layer<DesktopServices> => {
-    const ports = Layer.mergeAll(
-      SecretBackend.layer({
-        dataDir: options.dataDir,
-        ...(options.secretBackend !== undefined ? { preference: options.secretBackend } : {}),
-        ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
-        ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
-      }),
-      JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true })
-    )
-    const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
-    return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
-      Layer.provideMerge(ports)
-    )
-  }
-} as const
+/** Every service the app and the CLI use, on the desktop's keychain tiers and preferences file. */
+export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices> => {
+  const ports = Layer.mergeAll(
+    SecretBackend.layer({
+      dataDir: options.dataDir,
+      ...(options.secretBackend !== undefined ? { preference: options.secretBackend } : {}),
+      ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
+      ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
+    }),
+    JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true })
+  )
+  const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
+  return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
+    Layer.provideMerge(ports)
+  )
+}

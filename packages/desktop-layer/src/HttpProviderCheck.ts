@@ -13,16 +13,7 @@
  * against fixed lists and never quoted: a fetch error (and effect's HttpClientError, which holds
  * the request) can carry the URL and the headers.
  */
-import {
-  checkEndpointFor,
-  okOutcome,
-  parseBoundedJson,
-  PROVIDER_CHECK_MAX_BODY_BYTES,
-  PROVIDER_CHECK_TIMEOUT_MILLIS,
-  ProviderCheck,
-  type ProviderCheckOutcome,
-  type ProviderCheckTarget
-} from "@fishbowl/domain"
+import { JsonLimits, ProviderCheck } from "@fishbowl/domain"
 import { Clock, Duration, Effect, Layer, Stream } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest, type HttpClientResponse } from "effect/http"
 
@@ -35,7 +26,7 @@ export interface HttpProviderCheckOptions {
   readonly maxRedirects?: number
 }
 
-type Unreachable = Extract<ProviderCheckOutcome, { _tag: "Unreachable" }>
+type Unreachable = Extract<ProviderCheck.ProviderCheckOutcome, { _tag: "Unreachable" }>
 
 const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME", "EAI_FAIL", "EAI_NODATA"])
 const REFUSED_CODES = new Set(["ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EADDRNOTAVAIL"])
@@ -94,7 +85,7 @@ const unreachable = (cause: unknown, millis: number): Unreachable => {
   }
 }
 
-const statusOutcome = (status: number, millis: number): ProviderCheckOutcome => {
+const statusOutcome = (status: number, millis: number): ProviderCheck.ProviderCheckOutcome => {
   switch (status) {
     case 401:
     case 403:
@@ -178,16 +169,16 @@ const readBounded = (response: HttpClientResponse.HttpClientResponse, maxBytes: 
     return { _tag: "Body" as const, bytes }
   })
 
-export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
+export const make = (options: HttpProviderCheckOptions = {}) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
-    const timeoutMillis = options.timeoutMillis ?? PROVIDER_CHECK_TIMEOUT_MILLIS
-    const maxBodyBytes = options.maxBodyBytes ?? PROVIDER_CHECK_MAX_BODY_BYTES
+    const timeoutMillis = options.timeoutMillis ?? ProviderCheck.PROVIDER_CHECK_TIMEOUT_MILLIS
+    const maxBodyBytes = options.maxBodyBytes ?? ProviderCheck.PROVIDER_CHECK_MAX_BODY_BYTES
     const maxRedirects = options.maxRedirects ?? 3
 
-    const exchange = (target: ProviderCheckTarget, started: number) =>
+    const exchange = (target: ProviderCheck.ProviderCheckTarget, started: number) =>
       Effect.gen(function*() {
-        const endpoint = yield* checkEndpointFor(target)
+        const endpoint = yield* ProviderCheck.checkEndpointFor(target)
         const elapsed = Clock.currentTimeMillis.pipe(Effect.map((now) => now - started))
         const origin = new URL(endpoint.url).origin
         let url = endpoint.url
@@ -209,7 +200,7 @@ export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
                 ? "The provider redirected the request to another host; it was not followed, so the key was not sent there"
                 : "The provider kept redirecting the request",
               hint: "Enter the final URL as the base URL yourself if you trust it (check it for typos first)."
-            } satisfies ProviderCheckOutcome
+            } satisfies ProviderCheck.ProviderCheckOutcome
           }
           if (response.status < 200 || response.status > 299) return statusOutcome(response.status, yield* elapsed)
           const body = yield* readBounded(response, maxBodyBytes)
@@ -222,9 +213,9 @@ export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
               millis,
               message: `The provider's answer is larger than ${Math.round(maxBodyBytes / 1024)} KiB, so it was not read to the end`,
               hint: "This is not how a model list looks; check the base URL."
-            } satisfies ProviderCheckOutcome
+            } satisfies ProviderCheck.ProviderCheckOutcome
           }
-          const parsed = parseBoundedJson(new TextDecoder().decode(body.bytes), { bytes: body.bytes.byteLength, maxBytes: maxBodyBytes })
+          const parsed = JsonLimits.parseBoundedJson(new TextDecoder().decode(body.bytes), { bytes: body.bytes.byteLength, maxBytes: maxBodyBytes })
           const models = parsed._tag === "Parsed" ? endpoint.countModels(parsed.value) : undefined
           if (models === undefined) {
             return {
@@ -234,14 +225,14 @@ export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
               millis,
               message: `The server answered HTTP ${response.status}, but not with a model list`,
               hint: "Check the base URL and the provider: another kind of server (or a login page) may be answering there."
-            } satisfies ProviderCheckOutcome
+            } satisfies ProviderCheck.ProviderCheckOutcome
           }
-          return okOutcome(response.status, models, millis)
+          return ProviderCheck.okOutcome(response.status, models, millis)
         }
       }).pipe(
         // Only typed transport/response failures remain here; each becomes an outcome built above.
         Effect.catchTag("HttpClientError", (error) =>
-          Effect.map(Clock.currentTimeMillis, (now): ProviderCheckOutcome =>
+          Effect.map(Clock.currentTimeMillis, (now): ProviderCheck.ProviderCheckOutcome =>
             error.reason._tag === "InvalidUrlError"
               ? {
                 _tag: "Unexpected",
@@ -255,13 +246,13 @@ export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
         Effect.provideService(HttpClient.TracerPropagationEnabled, false)
       )
 
-    const check = Effect.fn("ProviderCheck.check")(function*(target: ProviderCheckTarget) {
+    const check = Effect.fn("ProviderCheck.check")(function*(target: ProviderCheck.ProviderCheckTarget) {
       const started = yield* Clock.currentTimeMillis
       return yield* exchange(target, started).pipe(
         Effect.timeoutOrElse({
           duration: Duration.millis(timeoutMillis),
           orElse: () =>
-            Effect.map(Clock.currentTimeMillis, (now): ProviderCheckOutcome => ({
+            Effect.map(Clock.currentTimeMillis, (now): ProviderCheck.ProviderCheckOutcome => ({
               _tag: "Timeout",
               timeoutMillis,
               millis: now - started,
@@ -272,11 +263,9 @@ export const makeHttpProviderCheck = (options: HttpProviderCheckOptions = {}) =>
       )
     })
 
-    return ProviderCheck.of({ check })
+    return ProviderCheck.ProviderCheck.of({ check })
   })
 
-export const HttpProviderCheck = {
-  /** The production checker over the platform's fetch. */
-  layer: (options?: HttpProviderCheckOptions): Layer.Layer<ProviderCheck> =>
-    Layer.effect(ProviderCheck, makeHttpProviderCheck(options)).pipe(Layer.provide(FetchHttpClient.layer))
-} as const
+/** The production checker over the platform's fetch. */
+export const layer = (options?: HttpProviderCheckOptions): Layer.Layer<ProviderCheck.ProviderCheck> =>
+  Layer.effect(ProviderCheck.ProviderCheck, make(options)).pipe(Layer.provide(FetchHttpClient.layer))

@@ -50,47 +50,16 @@
  * put into errors (not even JSON.parse messages, which quote the text).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import {
-  Corrupted,
-  decodeLlmSection,
-  describeBoundedJsonFailure,
-  documentShapeProblem,
-  emptyDocument,
-  emptyLlmSection,
-  joinDocument,
-  jsonDepth,
-  LLM_SECTION_VERSION,
-  llmSectionProblem,
-  type LlmSection,
-  MAX_DOCUMENT_BYTES,
-  MAX_JSON_DEPTH,
-  parseBoundedJson,
-  type PreferencesDocument,
-  PreferencesStore,
-  type PreferencesStoreError,
-  type PreferencesStoreService,
-  splitDocument,
-  StorageInaccessible
-} from "@fishbowl/domain"
+import { Errors, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import * as AtomicFile from "./AtomicFile.ts"
+import * as DataDir from "./DataDir.ts"
+import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
+import * as RestoreNotices from "./RestoreNotices.ts"
+import * as TrustedFile from "./TrustedFile.ts"
 import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
-import { ensureDirectory, errnoCode, fsyncDirectory, isTempFileOf, tempPathFor, writeFileAtomic } from "./AtomicFile.ts"
-import { preferencesPath } from "./DataDir.ts"
-import { isLegacyPreferences, legacyPreferencesError } from "./legacy/PlaintextPreferences.ts"
-import {
-  copyExclusive,
-  entryOfInfo,
-  lstatEntry,
-  readTrusted,
-  removeEmptyDirectory,
-  restrictMode,
-  trustProblem,
-  unlinkEntry,
-  untrusted
-} from "./TrustedFile.ts"
-import { makeRestoreNotices } from "./RestoreNotices.ts"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
@@ -152,22 +121,22 @@ const hintFor = (code: string | undefined, directory: string): string => {
 }
 
 const inaccessibleWithCode = (action: "read" | "written", path: string, code: string | undefined, fallback: string) =>
-  new StorageInaccessible({
+  new Errors.StorageInaccessible({
     message: `${NodePath.basename(path)} cannot be ${action}: ${
       (code !== undefined ? CODE_DESCRIPTIONS[code] : undefined) ?? `the system reported ${code ?? fallback}`
     }`,
     hint: hintFor(code, NodePath.dirname(path))
   })
 
-const inaccessible = (action: "read" | "written", path: string) => (error: PlatformError): StorageInaccessible =>
-  inaccessibleWithCode(action, path, errnoCode(error), error.reason._tag)
+const inaccessible = (action: "read" | "written", path: string) => (error: PlatformError): Errors.StorageInaccessible =>
+  inaccessibleWithCode(action, path, AtomicFile.errnoCode(error), error.reason._tag)
 
 // ---------------------------------------------------------------------------------------------
 // Reading and validating
 
 type FileState =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Valid"; readonly document: PreferencesDocument; readonly text: string }
+  | { readonly _tag: "Valid"; readonly document: PreferencesDocument.PreferencesDocument; readonly text: string }
   | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean; readonly hint?: string }
   /** LLM configurations of an older Fishbowl (keys in the file): left untouched for Migration. */
   | { readonly _tag: "Legacy" }
@@ -184,34 +153,34 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
     } catch {
       return Effect.succeed(bad("the file is not UTF-8 text"))
     }
-    const parsed = parseBoundedJson(text, { bytes: bytes.length })
+    const parsed = JsonLimits.parseBoundedJson(text, { bytes: bytes.length })
     if (parsed._tag === "Refused") {
       return Effect.succeed(
         parsed.failure._tag === "NotJson"
           ? bad("the file is not valid JSON (it may be truncated)")
-          : beyondBounds(describeBoundedJsonFailure(parsed.failure))
+          : beyondBounds(JsonLimits.describeBoundedJsonFailure(parsed.failure))
       )
     }
     const json = parsed.value
-    const problem = documentShapeProblem(json)
+    const problem = PreferencesDocument.documentShapeProblem(json)
     const object = json as { readonly [key: string]: unknown }
     if (problem !== undefined) {
       const llm = Predicate.isObject(json) ? (json as { readonly llm?: unknown }).llm : undefined
       const version = Predicate.isObject(llm) ? (llm as { readonly version?: unknown }).version : undefined
-      return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > LLM_SECTION_VERSION))
+      return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > PreferencesDocument.LLM_SECTION_VERSION))
     }
-    if (isLegacyPreferences(json)) return Effect.succeed<FileState>({ _tag: "Legacy" })
-    const llm: Effect.Effect<LlmSection, unknown> = object["llm"] === undefined
-      ? Effect.succeed(emptyLlmSection)
-      : decodeLlmSection(object["llm"])
+    if (PlaintextPreferences.isLegacyPreferences(json)) return Effect.succeed<FileState>({ _tag: "Legacy" })
+    const llm: Effect.Effect<PreferencesDocument.LlmSection, unknown> = object["llm"] === undefined
+      ? Effect.succeed(PreferencesDocument.emptyLlmSection)
+      : PreferencesDocument.decodeLlmSection(object["llm"])
     return llm.pipe(
       Effect.match({
         onFailure: () => bad("the llm section does not have the expected layout"),
         onSuccess: (section): FileState => {
-          const whole = llmSectionProblem(section)
+          const whole = PreferencesDocument.llmSectionProblem(section)
           return whole !== undefined
             ? bad(`the llm section is inconsistent: ${whole}`)
-            : { _tag: "Valid", document: splitDocument(object, section), text }
+            : { _tag: "Valid", document: PreferencesDocument.splitDocument(object, section), text }
         }
       })
     )
@@ -224,15 +193,15 @@ const beyondBounds = (why: string): FileState => ({
   _tag: "Bad",
   problem: `the file was refused unread: ${why}`,
   newerVersion: false,
-  hint: `Fishbowl never writes a preferences file over ${MAX_DOCUMENT_BYTES} bytes or nested over ${MAX_JSON_DEPTH} levels, so another program wrote this one.`
+  hint: `Fishbowl never writes a preferences file over ${JsonLimits.MAX_DOCUMENT_BYTES} bytes or nested over ${JsonLimits.MAX_JSON_DEPTH} levels, so another program wrote this one.`
 })
 
 /** The exact text written for a document (also used to skip writes that change nothing). */
-export const serializeDocument = (document: PreferencesDocument): string =>
-  `${JSON.stringify(joinDocument(document), null, 2)}\n`
+export const serializeDocument = (document: PreferencesDocument.PreferencesDocument): string =>
+  `${JSON.stringify(PreferencesDocument.joinDocument(document), null, 2)}\n`
 
 /** `serializeDocument`, or undefined when JSON.stringify cannot (a setting nested thousands deep overflows the stack; a cycle). */
-const serializeSafely = (document: PreferencesDocument): string | undefined => {
+const serializeSafely = (document: PreferencesDocument.PreferencesDocument): string | undefined => {
   try {
     return serializeDocument(document)
   } catch {
@@ -245,21 +214,21 @@ const serializeSafely = (document: PreferencesDocument): string | undefined => {
  * the reader would refuse, so that no write can make every later read fail.
  */
 const checkWritable = (
-  document: PreferencesDocument,
+  document: PreferencesDocument.PreferencesDocument,
   text: string,
   /** The configurations as read (already checked as a whole): the same array needs no second check. */
-  readConfigs: LlmSection["configs"] | undefined
+  readConfigs: PreferencesDocument.LlmSection["configs"] | undefined
 ): { readonly _tag: "Refused"; readonly problem: string } | { readonly _tag: "Writable"; readonly bytes: Uint8Array } => {
-  const whole = document.llm.configs === readConfigs ? undefined : llmSectionProblem(document.llm)
+  const whole = document.llm.configs === readConfigs ? undefined : PreferencesDocument.llmSectionProblem(document.llm)
   if (whole !== undefined) return { _tag: "Refused", problem: whole }
   const bytes = new TextEncoder().encode(text)
-  if (bytes.length > MAX_DOCUMENT_BYTES) {
+  if (bytes.length > JsonLimits.MAX_DOCUMENT_BYTES) {
     return {
       _tag: "Refused",
-      problem: `the settings would take ${bytes.length} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes allowed`
+      problem: `the settings would take ${bytes.length} bytes, more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`
     }
   }
-  if (jsonDepth(otherSettingsText(text), MAX_JSON_DEPTH) > MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
+  if (JsonLimits.jsonDepth(otherSettingsText(text), JsonLimits.MAX_JSON_DEPTH) > JsonLimits.MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
   return { _tag: "Writable", bytes }
 }
 
@@ -274,7 +243,7 @@ const otherSettingsText = (text: string): string => {
   return at < 0 ? text : text.slice(0, at)
 }
 
-const tooDeepToWrite = `a setting nests deeper than ${MAX_JSON_DEPTH} levels (or contains itself)`
+const tooDeepToWrite = `a setting nests deeper than ${JsonLimits.MAX_JSON_DEPTH} levels (or contains itself)`
 
 // ---------------------------------------------------------------------------------------------
 // Process-wide semaphores, one per file, so every store instance in this process queues in memory
@@ -295,7 +264,7 @@ const processLockFor = (path: string): Semaphore.Semaphore => {
 /** Builds the store; needs a FileSystem (NodeFileSystem.layer in production, a faulty one in tests). */
 export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStoreOptions) {
   const fs = yield* FileSystem.FileSystem
-  const path = NodePath.resolve(preferencesPath(options.dataDir))
+  const path = NodePath.resolve(DataDir.preferencesPath(options.dataDir))
   const directory = NodePath.dirname(path)
   const fileName = NodePath.basename(path)
   const backupCount = Math.max(0, options.backups ?? 3)
@@ -326,17 +295,17 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     })
 
   /** Fails unless the data folder may be trusted (TrustedFile.trustProblem). */
-  const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, StorageInaccessible> => {
-    const problem = trustProblem(directory, "directory", entryOfInfo(info))
-    return problem === undefined ? Effect.void : Effect.fail(untrusted(problem))
+  const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, Errors.StorageInaccessible> => {
+    const problem = TrustedFile.trustProblem(directory, "directory", TrustedFile.entryOfInfo(info))
+    return problem === undefined ? Effect.void : Effect.fail(TrustedFile.untrusted(problem))
   }
   /**
    * The file's state, read only once the folder and the file are trusted. `linkable`: the file is
    * already 0600 with a single link, so a hard link to it is as private as a copy.
    */
-  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, StorageInaccessible> = readTrusted(
+  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, Errors.StorageInaccessible> = TrustedFile.readTrusted(
     path,
-    MAX_DOCUMENT_BYTES,
+    JsonLimits.MAX_DOCUMENT_BYTES,
     directory
   ).pipe(
     Effect.mapError(inaccessible("read", path)),
@@ -345,10 +314,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         case "Missing":
           return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
         case "Untrusted":
-          return Effect.fail(untrusted(read.problem))
+          return Effect.fail(TrustedFile.untrusted(read.problem))
         case "TooLarge":
           return Effect.succeed({
-            state: beyondBounds(describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: MAX_DOCUMENT_BYTES })),
+            state: beyondBounds(JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })),
             linkable: false
           })
         case "Read":
@@ -362,7 +331,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 
   const lockPath = `${path}.lock`
   const lockNotRemovable = (what: string) =>
-    new StorageInaccessible({
+    new Errors.StorageInaccessible({
       message: `${fileName} cannot be written: ${NodePath.basename(lockPath)} is ${what} and could not be removed`,
       hint: `If no other Fishbowl window or CLI command is running, remove it: rm -r "${lockPath}". Nothing was changed.`
     })
@@ -373,14 +342,14 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
    */
   const takeOverDeadLock = (
     seen: { future?: { readonly ino: number; readonly mtimeMs: number; readonly since: number } }
-  ): Effect.Effect<boolean, StorageInaccessible> =>
+  ): Effect.Effect<boolean, Errors.StorageInaccessible> =>
     Effect.gen(function*() {
-      const stats = yield* lstatEntry(lockPath).pipe(Effect.orElseSucceed(() => undefined))
+      const stats = yield* TrustedFile.lstatEntry(lockPath).pipe(Effect.orElseSucceed(() => undefined))
       if (stats === undefined) return false
       if (!stats.isDirectory()) {
         // proper-lockfile locks are folders: a file, link, FIFO or socket here is nobody's lock.
         // unlink never follows a link and never removes a folder (a lock taken meanwhile).
-        yield* unlinkEntry(lockPath).pipe(Effect.mapError(() => lockNotRemovable("not a Fishbowl lock")))
+        yield* TrustedFile.unlinkEntry(lockPath).pipe(Effect.mapError(() => lockNotRemovable("not a Fishbowl lock")))
         yield* Effect.logWarning(`${fileName}: removed ${NodePath.basename(lockPath)}, which was not a lock folder`)
         return true
       }
@@ -395,7 +364,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         return false
       }
       if (now - future.since < FUTURE_LOCK_GRACE_MILLIS) return false
-      yield* removeEmptyDirectory(lockPath).pipe(Effect.mapError(() => lockNotRemovable("dated in the future")))
+      yield* TrustedFile.removeEmptyDirectory(lockPath).pipe(Effect.mapError(() => lockNotRemovable("dated in the future")))
       yield* Effect.logWarning(`${fileName}: took over a lock dated in the future (the clock was set back)`)
       delete seen.future
       return true
@@ -403,10 +372,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 
   /** Runs `effect` holding the in-process semaphore and the cross-process file lock. */
   const exclusive = <A, E>(
-    effect: (lock: { readonly check: Effect.Effect<void, StorageInaccessible> }) => Effect.Effect<A, E>
-  ): Effect.Effect<A, E | StorageInaccessible> =>
+    effect: (lock: { readonly check: Effect.Effect<void, Errors.StorageInaccessible> }) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | Errors.StorageInaccessible> =>
     semaphore.withPermits(1)(Effect.scoped(Effect.gen(function*() {
-      const folder = yield* ensureDirectory(directory, DIRECTORY_MODE).pipe(
+      const folder = yield* AtomicFile.ensureDirectory(directory, DIRECTORY_MODE).pipe(
         provideFs,
         Effect.mapError(inaccessible("written", path))
       )
@@ -423,12 +392,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
               compromised.error = error
             }
           }),
-        catch: (error) => error as NodeJS.ErrnoException | StorageInaccessible
+        catch: (error) => error as NodeJS.ErrnoException | Errors.StorageInaccessible
       }).pipe(
         Effect.catch((error) =>
-          error instanceof StorageInaccessible ? Effect.fail(error) : takeOverDeadLock(seen).pipe(
+          error instanceof Errors.StorageInaccessible ? Effect.fail(error) : takeOverDeadLock(seen).pipe(
             Effect.flatMap((tookOver) =>
-              Effect.fail<NodeJS.ErrnoException | StorageInaccessible>(
+              Effect.fail<NodeJS.ErrnoException | Errors.StorageInaccessible>(
                 tookOver ? Object.assign(new Error("lock removed, retry"), { code: "ELOCKED" }) : error
               )
             )
@@ -440,7 +409,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       // waiting between attempts stays interruptible.
       yield* Effect.acquireRelease(attempt, (release) => Effect.promise(() => release().catch(() => undefined))).pipe(
         Effect.retry({
-          while: (error) => !(error instanceof StorageInaccessible) && error.code === "ELOCKED",
+          while: (error) => !(error instanceof Errors.StorageInaccessible) && error.code === "ELOCKED",
           schedule: Schedule.exponential("5 millis", 1.5).pipe(
             Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
             Schedule.jittered,
@@ -448,10 +417,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           )
         }),
         Effect.mapError((error) =>
-          error instanceof StorageInaccessible
+          error instanceof Errors.StorageInaccessible
             ? error
             : error.code === "ELOCKED"
-            ? new StorageInaccessible({
+            ? new Errors.StorageInaccessible({
               message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
               hint:
                 `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
@@ -461,7 +430,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       )
       const check = Effect.suspend(() =>
         compromised.error === undefined ? Effect.void : Effect.fail(
-          new StorageInaccessible({
+          new Errors.StorageInaccessible({
             message: `${fileName} was not saved: the lock on it was lost (the system was too busy or asleep)`,
             hint: "Try again; another Fishbowl process may have changed the settings meanwhile."
           })
@@ -474,7 +443,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const newestValidBackup = Effect.gen(function*() {
     for (let generation = 1; generation <= backupCount; generation++) {
       const candidate = backupPath(generation)
-      const read = yield* readTrusted(candidate, MAX_DOCUMENT_BYTES).pipe(Effect.orElseSucceed(() => undefined))
+      const read = yield* TrustedFile.readTrusted(candidate, JsonLimits.MAX_DOCUMENT_BYTES).pipe(Effect.orElseSucceed(() => undefined))
       if (read === undefined || read._tag === "Missing") continue
       if (read._tag !== "Read") {
         yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${read._tag === "Untrusted" ? read.problem.message : "too large"})`)
@@ -501,19 +470,19 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       const quarantinedAs = yield* quarantineName
       yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
       // It was read as this user's regular file; it may have a wider mode than the store's files.
-      yield* restrictMode(quarantinedAs, FILE_MODE).pipe(
+      yield* TrustedFile.restrictMode(quarantinedAs, FILE_MODE).pipe(
         Effect.catch((error) =>
-          Effect.logWarning(`${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${errnoCode(error) ?? error.reason._tag})`)
+          Effect.logWarning(`${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
         )
       )
       const backup = yield* newestValidBackup
       if (backup !== undefined) {
-        yield* writeFileAtomic(path, backup.bytes, { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
+        yield* AtomicFile.writeFileAtomic(path, backup.bytes, { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
           provideFs,
           Effect.mapError(inaccessible("written", path))
         )
       } else {
-        yield* fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
+        yield* AtomicFile.fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
       }
       const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
       const message = backup !== undefined
@@ -526,7 +495,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         : backup !== undefined
         ? `Check your LLM configurations and settings. The damaged file is kept at ${quarantinedAs}.`
         : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`)
-      return yield* new Corrupted({
+      return yield* new Errors.Corrupted({
         message,
         hint,
         quarantinedAs,
@@ -539,18 +508,18 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     const read = yield* readState
     const state = read.state
     if (state._tag === "Bad") return yield* recover(state)
-    if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
+    if (state._tag === "Legacy") return yield* PlaintextPreferences.legacyPreferencesError(path)
     return { state, linkable: read.linkable }
   })
 
-  const load: Effect.Effect<PreferencesDocument, PreferencesStoreError> = Effect.gen(function*() {
+  const load: Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> = Effect.gen(function*() {
     const { state } = yield* readState
     if (state._tag === "Valid") return state.document
-    if (state._tag === "Missing") return emptyDocument
-    if (state._tag === "Legacy") return yield* legacyPreferencesError(path)
+    if (state._tag === "Missing") return PreferencesDocument.emptyDocument
+    if (state._tag === "Legacy") return yield* PlaintextPreferences.legacyPreferencesError(path)
     // Bad: recover under the lock (re-reading first: another process may have fixed it already).
     const recovered = (yield* exclusive(() => readForWrite)).state
-    return recovered._tag === "Valid" ? recovered.document : emptyDocument
+    return recovered._tag === "Valid" ? recovered.document : PreferencesDocument.emptyDocument
   }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
 
   /**
@@ -561,8 +530,8 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
    */
   const stageBackup = (staged: string, linkable: boolean) =>
     linkable
-      ? fs.link(path, staged).pipe(Effect.catch(() => copyExclusive(path, staged, FILE_MODE)))
-      : copyExclusive(path, staged, FILE_MODE)
+      ? fs.link(path, staged).pipe(Effect.catch(() => TrustedFile.copyExclusive(path, staged, FILE_MODE)))
+      : TrustedFile.copyExclusive(path, staged, FILE_MODE)
 
   /**
    * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
@@ -580,30 +549,30 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       Effect.catch((error) =>
         Effect.andThen(
           Effect.ignore(fs.remove(staged, { force: true })),
-          Effect.logWarning(`${fileName}: backup rotation failed (${errnoCode(error) ?? error.reason._tag})`)
+          Effect.logWarning(`${fileName}: backup rotation failed (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
         )
       )
     )
 
   const update = <A, E>(
-    f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>
-  ): Effect.Effect<A, E | PreferencesStoreError> =>
+    f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+  ): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
     exclusive(({ check }) =>
       Effect.gen(function*() {
         const { state, linkable } = yield* readForWrite
-        const [result, next] = yield* f(state._tag === "Valid" ? state.document : emptyDocument)
+        const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
         const text = serializeSafely(next)
         if (text !== undefined && state._tag === "Valid" && state.text === text) return result
         const writable = text === undefined ? { _tag: "Refused" as const, problem: tooDeepToWrite } : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
         if (writable._tag === "Refused") {
-          return yield* new Corrupted({
+          return yield* new Errors.Corrupted({
             message: `${fileName} was not saved: ${writable.problem}.`,
             hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
           })
         }
         const keepBackup = state._tag === "Valid" && backupCount > 0
-        const staged = tempPathFor(`${path}.bak`)
-        yield* writeFileAtomic(path, writable.bytes, {
+        const staged = AtomicFile.tempPathFor(`${path}.bak`)
+        yield* AtomicFile.writeFileAtomic(path, writable.bytes, {
           mode: FILE_MODE,
           directoryMode: DIRECTORY_MODE,
           beforeRename: Effect.andThen(check, keepBackup ? stageBackup(staged, linkable) : Effect.void)
@@ -617,7 +586,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         if (keepBackup) yield* Effect.uninterruptible(promoteBackup(staged))
         // What was just written is known to be valid (encoding validated it, checkWritable bounded
         // it): the next read of these bytes reuses it instead of parsing and checking it again.
-        const written = { _tag: "Valid" as const, document: splitDocument(JSON.parse(text!), next.llm), text: text! }
+        const written = { _tag: "Valid" as const, document: PreferencesDocument.splitDocument(JSON.parse(text!), next.llm), text: text! }
         lastClassified = { bytes: writable.bytes, state: Effect.succeed(written) }
         return result
       })
@@ -629,7 +598,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     Effect.flatMap(checkFolder),
     Effect.andThen(fs.readDirectory(directory)),
     Effect.flatMap((names) =>
-      Effect.forEach(names.filter((name) => isTempFileOf(path, name)), (name) => {
+      Effect.forEach(names.filter((name) => AtomicFile.isTempFileOf(path, name)), (name) => {
         const temp = NodePath.join(directory, name)
         return Effect.all([fs.stat(temp), Clock.currentTimeMillis]).pipe(
           Effect.flatMap(([info, now]) =>
@@ -644,25 +613,23 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   )
 
   if (options.restoredAsNotice === true) {
-    const notices = yield* makeRestoreNotices
-    return PreferencesStore.of({
+    const notices = yield* RestoreNotices.make
+    return PreferencesStore.PreferencesStore.of({
       load: notices.noticing(load),
       update: (f) => notices.noticing(update(f)),
       location: path,
       notices: notices.port
-    } satisfies PreferencesStoreService)
+    } satisfies PreferencesStore.PreferencesStoreService)
   }
-  return PreferencesStore.of({ load, update, location: path } satisfies PreferencesStoreService)
+  return PreferencesStore.PreferencesStore.of({ load, update, location: path } satisfies PreferencesStore.PreferencesStoreService)
 })
 
 /** The store on `<dataDir>/preferences.json`, using a FileSystem from the context. */
 export const layerWithFileSystem = (
   options: JsonFilePreferencesStoreOptions
-): Layer.Layer<PreferencesStore, never, FileSystem.FileSystem> => Layer.effect(PreferencesStore, make(options))
+): Layer.Layer<PreferencesStore.PreferencesStore, never, FileSystem.FileSystem> => Layer.effect(PreferencesStore.PreferencesStore, make(options))
 
 /** The store on `<dataDir>/preferences.json` over Node's file system. */
-export const layer = (options: JsonFilePreferencesStoreOptions): Layer.Layer<PreferencesStore> =>
+export const layer = (options: JsonFilePreferencesStoreOptions): Layer.Layer<PreferencesStore.PreferencesStore> =>
   layerWithFileSystem(options).pipe(Layer.provide(NodeFileSystem.layer))
 
-/** `JsonFilePreferencesStore.layer({ dataDir })`, `.layerWithFileSystem`, `.make`. */
-export const JsonFilePreferencesStore = { make, layer, layerWithFileSystem, serializeDocument } as const

@@ -18,25 +18,12 @@
  *   the same bound); it never keeps the Node event loop alive while idle: its IPC channel is
  *   referenced only while calls are pending.
  */
-import {
-  checkSecretValue,
-  CONTROL_CHARACTERS,
-  describeSecretRef,
-  InvalidInput,
-  KeychainDenied,
-  KeychainLocked,
-  KeychainUnavailable,
-  MAX_API_KEY_BYTES,
-  SecretStore,
-  type SecretRef,
-  type SecretStoreDescription,
-  type SecretStoreError,
-  newSessionId
-} from "@fishbowl/domain"
+import { Canonical, Errors, LlmConfig, SecretRef, SecretStore } from "@fishbowl/domain"
 import { fork } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
 import { Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
+import * as KeychainProbe from "./KeychainProbe.ts"
 
 /** Absolute path of the worker script shipped next to this module. */
 export const keytarWorkerPath: string = fileURLToPath(new URL("./keytar-worker.cjs", import.meta.url))
@@ -154,13 +141,6 @@ export interface KeytarSecretStoreOptions {
    * in flight and exit before it is killed as wedged, ms; default 10000.
    */
   readonly drainMillis?: number
-}
-
-/** Diagnostics answer: is a keychain reachable, is it locked (null = cannot tell), and why. */
-export interface KeytarProbe {
-  readonly available: boolean
-  readonly locked: boolean | null
-  readonly detail: string
 }
 
 /** Windows Credential Manager stores at most 2560 bytes per credential blob (CRED_MAX_CREDENTIAL_BLOB_SIZE). */
@@ -413,7 +393,7 @@ const lockedHint = () =>
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
 
-const CONTROL_RUNS = new RegExp(`${CONTROL_CHARACTERS.source}+`, "g")
+const CONTROL_RUNS = new RegExp(`${Canonical.CONTROL_CHARACTERS.source}+`, "g")
 
 /** Worker details are already redacted by the worker; this also bounds their length and drops control characters. */
 const sanitize = (detail: string, secretText?: string) => {
@@ -427,24 +407,24 @@ const sanitize = (detail: string, secretText?: string) => {
 const toSecretStoreError = (
   error: WorkerCallError,
   action: string,
-  ref: SecretRef | undefined,
+  ref: SecretRef.SecretRef | undefined,
   secretText?: string
-): SecretStoreError => {
+): Errors.SecretStoreError => {
   switch (error._tag) {
     case "WorkerTimedOut":
-      return new KeychainUnavailable({
+      return new Errors.KeychainUnavailable({
         message: `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
           Math.round(error.drainMillis / 1000)
         } s more to finish it and is stopped only if it stays stuck)`,
         hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry."
       })
     case "WorkerLost":
-      return new KeychainUnavailable({
+      return new Errors.KeychainUnavailable({
         message: `${action}: ${sanitize(error.reason)}`,
         hint: `${unavailableHint()} If it keeps happening, restart the app.`
       })
     case "WorkerProtocolError":
-      return new KeychainUnavailable({
+      return new Errors.KeychainUnavailable({
         message: `${action}: unexpected answer from the keychain helper (${sanitize(error.detail)})`,
         hint: "Reinstall the app; the keychain helper does not match this version."
       })
@@ -452,27 +432,27 @@ const toSecretStoreError = (
       const detail = sanitize(error.detail, secretText)
       switch (error.kind) {
         case "unavailable":
-          return new KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint() })
+          return new Errors.KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint() })
         case "locked":
-          return new KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint() })
+          return new Errors.KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint() })
         case "denied":
-          return new KeychainDenied({
+          return new Errors.KeychainDenied({
             message: `${action}: access to the keychain was denied (${detail})`,
             hint: "Allow Fishbowl to use the keychain when asked, or check the entry's access settings in your keychain app."
           })
         case "too-large":
-          return new InvalidInput({
+          return new Errors.InvalidInput({
             field: ref?.account ?? "apiKey",
             message: `${action}: the value is larger than the keychain accepts`,
             hint: "Check that you pasted only the API key."
           })
         case "session-lost":
-          return new KeychainUnavailable({
+          return new Errors.KeychainUnavailable({
             message: `${action}: the keychain service restarted and could not be reached again (${detail})`,
             hint: unavailableHint()
           })
         case "unknown":
-          return new KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint() })
+          return new Errors.KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint() })
       }
     }
   }
@@ -488,7 +468,7 @@ const decodeValue = <S extends Schema.Decoder<unknown>>(schema: S, value: unknow
 // service
 
 /** A ref that no real configuration can own (`fishbowl.probe.*`), for probes and `authorize`. */
-const probeRef = (suffix: string): SecretRef => ({ service: `fishbowl.probe.${suffix}`, account: "apiKey" })
+const probeRef = (suffix: string): SecretRef.SecretRef => ({ service: `fishbowl.probe.${suffix}`, account: "apiKey" })
 
 const detailOfPlatform = () =>
   process.platform === "darwin"
@@ -499,24 +479,15 @@ const detailOfPlatform = () =>
     ? "Secret Service (gnome-keyring/KWallet) via libsecret"
     : `OS keychain via keytar (${process.platform})`
 
-/** Keychain diagnostics that only the keytar backend can answer. Provided by {@link KeytarSecretStore.layer}. */
-export class KeytarSecretStore extends Context.Service<KeytarSecretStore, {
-  /** Is a keychain reachable, is it locked? Reads one never-written probe entry; touches no real entry. */
-  readonly probe: Effect.Effect<KeytarProbe>
-}>()("@fishbowl/desktop-layer/KeytarSecretStore") {
-  /**
-   * The domain's SecretStore on the OS keychain, plus KeytarSecretStore for diagnostics. The
-   * worker starts on first use and is killed when the layer's scope closes.
-   */
-  static readonly layer = (options?: KeytarSecretStoreOptions): Layer.Layer<SecretStore | KeytarSecretStore> =>
-    Layer.effectContext(makeKeytarSecretStore(options))
-}
-
-const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptions) {
+/**
+ * The domain's SecretStore on the OS keychain, plus KeychainProbe for diagnostics. The worker
+ * starts on first use and is stopped (drained, then killed only if stuck) when the scope closes.
+ */
+export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptions) {
   const callTimeoutMillis = options?.callTimeoutMillis ?? DEFAULT_CALL_TIMEOUT_MILLIS
   const authorizeTimeoutMillis = options?.authorizeTimeoutMillis ?? DEFAULT_AUTHORIZE_TIMEOUT_MILLIS
   const maxValueBytes = options?.maxValueBytes ??
-    (process.platform === "win32" ? WINDOWS_MAX_VALUE_BYTES : MAX_API_KEY_BYTES)
+    (process.platform === "win32" ? WINDOWS_MAX_VALUE_BYTES : LlmConfig.MAX_API_KEY_BYTES)
   const workerEnv = options?.workerEnv
   const supervisor = makeSupervisor({
     spawn: options?.spawn ?? forkKeytarWorker,
@@ -532,42 +503,42 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
   })
   yield* Effect.addFinalizer(() => supervisor.shutdown)
 
-  const readEntry = (ref: SecretRef, timeoutMillis: number) =>
+  const readEntry = (ref: SecretRef.SecretRef, timeoutMillis: number) =>
     supervisor.callWithRestart({ op: "get", service: ref.service, account: ref.account }, timeoutMillis).pipe(
       Effect.flatMap((value) => decodeValue(GetValue, value)),
       Effect.map((value) => value === null ? Option.none() : Option.some(Redacted.make(value))),
-      Effect.mapError((error) => toSecretStoreError(error, `Could not read ${describeSecretRef(ref)}`, ref))
+      Effect.mapError((error) => toSecretStoreError(error, `Could not read ${SecretRef.describeSecretRef(ref)}`, ref))
     )
 
   /**
    * The value crosses the IPC channel as a plain string. Node strings are immutable and cannot be
    * zeroed, so the best we can do is keep no reference once the call (and its one retry) is over.
    */
-  const writeEntry = (ref: SecretRef, text: string, timeoutMillis: number) =>
+  const writeEntry = (ref: SecretRef.SecretRef, text: string, timeoutMillis: number) =>
     supervisor.callWithRestart({ op: "set", service: ref.service, account: ref.account, secret: text }, timeoutMillis)
       .pipe(
         Effect.flatMap((value) => decodeValue(SetValue, value)),
         Effect.asVoid,
-        Effect.mapError((error) => toSecretStoreError(error, `Could not store ${describeSecretRef(ref)}`, ref, text))
+        Effect.mapError((error) => toSecretStoreError(error, `Could not store ${SecretRef.describeSecretRef(ref)}`, ref, text))
       )
 
-  const deleteEntry = (ref: SecretRef, timeoutMillis: number) =>
+  const deleteEntry = (ref: SecretRef.SecretRef, timeoutMillis: number) =>
     supervisor.callWithRestart({ op: "delete", service: ref.service, account: ref.account }, timeoutMillis).pipe(
       Effect.flatMap((value) => decodeValue(DeleteValue, value)),
-      Effect.mapError((error) => toSecretStoreError(error, `Could not delete ${describeSecretRef(ref)}`, ref))
+      Effect.mapError((error) => toSecretStoreError(error, `Could not delete ${SecretRef.describeSecretRef(ref)}`, ref))
     )
 
-  const get = Effect.fn("KeytarSecretStore.get")(function*(ref: SecretRef) {
+  const get = Effect.fn("KeytarSecretStore.get")(function*(ref: SecretRef.SecretRef) {
     return yield* readEntry(ref, callTimeoutMillis)
   })
 
-  const set = Effect.fn("KeytarSecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+  const set = Effect.fn("KeytarSecretStore.set")(function*(ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) {
     // NUL, control characters and oversize values never reach native code.
-    const text = yield* checkSecretValue(ref, value, maxValueBytes)
+    const text = yield* SecretStore.checkSecretValue(ref, value, maxValueBytes)
     yield* writeEntry(ref, text, callTimeoutMillis)
   })
 
-  const remove = Effect.fn("KeytarSecretStore.delete")(function*(ref: SecretRef) {
+  const remove = Effect.fn("KeytarSecretStore.delete")(function*(ref: SecretRef.SecretRef) {
     return yield* deleteEntry(ref, callTimeoutMillis)
   })
 
@@ -577,19 +548,19 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
     Effect.option
   )
 
-  const probe: Effect.Effect<KeytarProbe> = Effect.gen(function*() {
+  const probe: Effect.Effect<KeychainProbe.KeychainProbeResult> = Effect.gen(function*() {
     const lock = process.platform === "linux" ? yield* lockState : Option.none()
     const lockedByProbe = Option.match(lock, { onNone: () => null, onSome: (state) => state.locked })
     return yield* readEntry(probeRef("availability"), callTimeoutMillis).pipe(
       Effect.match({
-        onSuccess: (): KeytarProbe => ({
+        onSuccess: (): KeychainProbe.KeychainProbeResult => ({
           available: true,
           locked: lockedByProbe,
           detail: `${detailOfPlatform()} is reachable${
             lockedByProbe === null ? "; its lock state cannot be read" : lockedByProbe ? " but locked" : " and unlocked"
           }`
         }),
-        onFailure: (error): KeytarProbe =>
+        onFailure: (error): KeychainProbe.KeychainProbeResult =>
           error._tag === "KeychainLocked"
             ? { available: true, locked: true, detail: `${detailOfPlatform()} is reachable but locked` }
             : { available: false, locked: lockedByProbe, detail: error.message }
@@ -597,7 +568,7 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
     )
   }).pipe(Effect.withSpan("KeytarSecretStore.probe"))
 
-  const describe: Effect.Effect<SecretStoreDescription, SecretStoreError> = Effect.gen(function*() {
+  const describe: Effect.Effect<SecretStore.SecretStoreDescription, Errors.SecretStoreError> = Effect.gen(function*() {
     const base = {
       backend: "keytar",
       tier: "keychain" as const,
@@ -639,7 +610,7 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
       Effect.ensuring(Effect.ignore(deleteEntry(ref, authorizeTimeoutMillis)))
     )
     if (Option.isNone(readBack) || Redacted.value(readBack.value) !== value) {
-      return yield* new KeychainUnavailable({
+      return yield* new Errors.KeychainUnavailable({
         message: "The keychain did not return the test entry that was just written",
         hint: unavailableHint()
       })
@@ -647,9 +618,9 @@ const makeKeytarSecretStore = Effect.fnUntraced(function*(options?: KeytarSecret
   }).pipe(Effect.withSpan("KeytarSecretStore.authorize"))
 
   const placement = Effect.succeed("keychain" as const)
-  const sessionId = newSessionId()
-  return Context.make(SecretStore, SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })).pipe(
-    Context.add(KeytarSecretStore, KeytarSecretStore.of({ probe }))
+  const sessionId = SecretStore.newSessionId()
+  return Context.make(SecretStore.SecretStore, SecretStore.SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })).pipe(
+    Context.add(KeychainProbe.KeychainProbe, KeychainProbe.KeychainProbe.of({ probe }))
   )
 })
 
@@ -658,3 +629,7 @@ const definedEnv = (env: NodeJS.ProcessEnv): Record<string, string> => {
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value
   return out
 }
+
+/** {@link make} as a layer: SecretStore and KeychainProbe. */
+export const layer = (options?: KeytarSecretStoreOptions): Layer.Layer<SecretStore.SecretStore | KeychainProbe.KeychainProbe> =>
+  Layer.effectContext(make(options))

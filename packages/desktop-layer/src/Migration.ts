@@ -12,25 +12,15 @@
  * crash-safe: re-run until the report is `complete`.
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import {
-  CrashPoints,
-  InvalidInput,
-  makeLlmConfigStore,
-  PreferencesStore,
-  type PreferencesStoreError,
-  SecretStore,
-  type SecretStoreError,
-  StorageInaccessible,
-  Unsupported
-} from "@fishbowl/domain"
+import { CrashPoints, Errors, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import * as DataDir from "./DataDir.ts"
+import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
+import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
+import * as LegacyFiles from "./legacy/LegacyFiles.ts"
+import type * as LegacySource from "./legacy/LegacySource.ts"
+import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
 import { Effect, FileSystem, Schema } from "effect"
 import * as NodePath from "node:path"
-import { currentDataDir, PREFERENCES_FILE_NAME } from "./DataDir.ts"
-import { FishbowlFolderSource } from "./legacy/FishbowlFolderSource.ts"
-import { filesHoldingKeys } from "./legacy/LeftoverKeyFiles.ts"
-import { withFileLock } from "./legacy/LegacyFiles.ts"
-import type { LegacySource, SourceContext } from "./legacy/LegacySource.ts"
-import { isLegacyPreferences, legacyPreferencesError, PENDING_FILE, PlaintextPreferencesSource } from "./legacy/PlaintextPreferences.ts"
 
 export const MigratedEntry = Schema.Struct({
   name: Schema.String,
@@ -94,35 +84,35 @@ export interface MigrateOptions {
   readonly lockWaitMillis?: number
 }
 
-export type MigrationError = SecretStoreError | PreferencesStoreError
+export type MigrationError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
 /** The sources, in order: this store's own older format first, then Fishbowl's files. */
-export const defaultSources: ReadonlyArray<LegacySource> = [PlaintextPreferencesSource, FishbowlFolderSource]
+export const defaultSources: ReadonlyArray<LegacySource.LegacySource> = [PlaintextPreferences.PlaintextPreferencesSource, FishbowlFolderSource.FishbowlFolderSource]
 
 const ALREADY = "already migrated"
 
 /** A runner over `sources` (see the module comment). */
-export const make = (sources: ReadonlyArray<LegacySource>) =>
+export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
   Effect.fn("Migration.migrate")(function*(options?: MigrateOptions) {
     const fs = yield* FileSystem.FileSystem
-    const preferences = yield* PreferencesStore
+    const preferences = yield* PreferencesStore.PreferencesStore
     const from = NodePath.resolve(
       options?.from ??
-        (NodePath.basename(preferences.location) === PREFERENCES_FILE_NAME && NodePath.isAbsolute(preferences.location)
+        (NodePath.basename(preferences.location) === DataDir.PREFERENCES_FILE_NAME && NodePath.isAbsolute(preferences.location)
           ? NodePath.dirname(preferences.location)
-          : yield* currentDataDir())
+          : yield* DataDir.currentDataDir())
     )
     if (options?.from !== undefined) {
       const info = yield* fs.stat(from).pipe(Effect.result)
       if (info._tag === "Failure" || info.success.type !== "Directory") {
-        return yield* new InvalidInput({
+        return yield* new Errors.InvalidInput({
           field: "from",
           message: `${from} is not a folder${info._tag === "Failure" && info.failure.reason._tag === "NotFound" ? " (it does not exist)" : ""}`,
           hint: "Pass the folder that holds Fishbowl's llm_config.json (its data folder, e.g. ~/.config/Fishbowl)."
         })
       }
     }
-    const context: SourceContext = { from, decrypt: options?.decrypt, lockWaitMillis: options?.lockWaitMillis ?? 10_000 }
+    const context: LegacySource.SourceContext = { from, decrypt: options?.decrypt, lockWaitMillis: options?.lockWaitMillis ?? 10_000 }
     const report = {
       from,
       nothingToDo: false,
@@ -137,20 +127,20 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
     }
 
     const run = Effect.gen(function*() {
-      const present: Array<LegacySource> = []
+      const present: Array<LegacySource.LegacySource> = []
       for (const source of sources) if (yield* source.detect(context)) present.push(source)
       if (present.length === 0) return false
       // Checked before any source adopts files: verifying against memory and then deleting the
       // source would lose every key at exit (importConfig refuses such a store too).
-      const description = yield* (yield* SecretStore).describe
+      const description = yield* (yield* SecretStore.SecretStore).describe
       if (!description.persistent) {
-        return yield* new Unsupported({
+        return yield* new Errors.Unsupported({
           message: `Keys cannot be migrated into ${description.backend}: it does not keep them after Fishbowl quits`,
           hint: "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
         })
       }
-      const store = yield* makeLlmConfigStore()
-      const crash = yield* CrashPoints
+      const store = yield* LlmConfigStore.make()
+      const crash = yield* CrashPoints.CrashPoints
       for (const source of present) {
         const batch = yield* source.load(context)
         if (batch === undefined) continue
@@ -192,12 +182,12 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
     })
 
     const busy = () =>
-      new StorageInaccessible({
-        message: `${PENDING_FILE} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
+      new Errors.StorageInaccessible({
+        message: `${PlaintextPreferences.PENDING_FILE} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
         hint: "Wait for the other migration or Fishbowl window to finish, then run the migration again."
       })
-    const found = yield* withFileLock(NodePath.join(from, PENDING_FILE), context.lockWaitMillis, busy, run)
-    report.filesHoldingKeys = [...yield* filesHoldingKeys(from)]
+    const found = yield* LegacyFiles.withFileLock(NodePath.join(from, PlaintextPreferences.PENDING_FILE), context.lockWaitMillis, busy, run)
+    report.filesHoldingKeys = [...yield* LeftoverKeyFiles.filesHoldingKeys(from)]
     report.nothingToDo = !found && report.filesHoldingKeys.length === 0
     report.complete = report.keptFiles.length === 0 && report.filesHoldingKeys.length === 0 &&
       report.skipped.every((entry) => entry.kind !== "blocked")
@@ -207,13 +197,5 @@ export const make = (sources: ReadonlyArray<LegacySource>) =>
 /** The runner over the default sources. */
 export const migrate = make(defaultSources)
 
-/** `Migration.migrate`, `migrateNode` (with Node's file system) and `make` for other sources. */
-export const Migration = {
-  make,
-  migrate,
-  /** `migrate` over Node's file system (the CLI and the Electron main process). */
-  migrateNode: (options?: MigrateOptions) => migrate(options).pipe(Effect.provide(NodeFileSystem.layer)),
-  defaultSources,
-  isLegacyPreferences,
-  legacyPreferencesError
-} as const
+/** `migrate` over Node's file system (the CLI and the Electron main process). */
+export const migrateNode = (options?: MigrateOptions) => migrate(options).pipe(Effect.provide(NodeFileSystem.layer))

@@ -5,22 +5,22 @@
  * operation once more on the restored file, so the caller succeeds and the user is told once.
  * A damaged file WITHOUT a usable backup still fails: that loses data, and must read as an error.
  */
-import { type Corrupted, type PreferencesNotices, type StorageNotice } from "@fishbowl/domain"
+import type { Errors, StorageNotice } from "@fishbowl/domain"
 import { Clock, Effect, PubSub, Ref, Stream } from "effect"
 
 /** A Corrupted that says a backup was put back in place. */
-const restored = (error: unknown): error is Corrupted & { readonly quarantinedAs: string; readonly restoredFrom: string } =>
+const restored = (error: unknown): error is Errors.Corrupted & { readonly quarantinedAs: string; readonly restoredFrom: string } =>
   typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "Corrupted" &&
-  typeof (error as Corrupted).quarantinedAs === "string" && typeof (error as Corrupted).restoredFrom === "string"
+  typeof (error as Errors.Corrupted).quarantinedAs === "string" && typeof (error as Errors.Corrupted).restoredFrom === "string"
 
-export const makeRestoreNotices = Effect.gen(function*() {
-  const notices = yield* Ref.make<ReadonlyArray<StorageNotice>>([])
-  const pubsub = yield* PubSub.unbounded<StorageNotice>()
+export const make = Effect.gen(function*() {
+  const notices = yield* Ref.make<ReadonlyArray<StorageNotice.StorageNotice>>([])
+  const pubsub = yield* PubSub.unbounded<StorageNotice.StorageNotice>()
 
-  const record = (error: Corrupted & { readonly quarantinedAs: string; readonly restoredFrom: string }) =>
+  const record = (error: Errors.Corrupted & { readonly quarantinedAs: string; readonly restoredFrom: string }) =>
     Effect.gen(function*() {
       const at = new Date(yield* Clock.currentTimeMillis).toISOString()
-      const notice: StorageNotice = {
+      const notice: StorageNotice.StorageNotice = {
         id: `restored-${at}-${Math.random().toString(36).slice(2, 10)}`,
         kind: "restored-from-backup",
         message: error.message,
@@ -39,7 +39,7 @@ export const makeRestoreNotices = Effect.gen(function*() {
       Effect.catch((error: E) => restored(error) ? Effect.andThen(record(error), operation) : Effect.fail(error))
     )
 
-  const port: PreferencesNotices = {
+  const port: StorageNotice.PreferencesNotices = {
     current: Ref.get(notices),
     changes: Stream.fromPubSub(pubsub),
     dismiss: (id) =>

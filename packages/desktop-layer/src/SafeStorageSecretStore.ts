@@ -8,19 +8,10 @@
  * Node without Electron.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import {
-  checkSecretValue,
-  describeSecretRef,
-  InvalidInput,
-  SecretStore,
-  type SecretRef,
-  StorageInaccessible,
-  Unsupported,
-  newSessionId
-} from "@fishbowl/domain"
+import { Errors, SecretRef, SecretStore } from "@fishbowl/domain"
+import * as AtomicFile from "./AtomicFile.ts"
 import { Effect, FileSystem, Layer, Option, Redacted, Schema, Semaphore } from "effect"
 import * as NodePath from "node:path"
-import { errnoCode, writeFileAtomic } from "./AtomicFile.ts"
 
 /** The slice of Electron's `safeStorage` this tier needs. */
 export interface SafeStorageLike {
@@ -57,7 +48,7 @@ type SecretsFile = typeof SecretsFile.Type
 const Envelope = Schema.Struct({ v: Schema.Literal(1), ref: Schema.String, value: Schema.String })
 const decodeEnvelope = Schema.decodeUnknownSync(Schema.fromJsonString(Envelope))
 
-const refKey = (ref: SecretRef) => describeSecretRef(ref)
+const refKey = (ref: SecretRef.SecretRef) => SecretRef.describeSecretRef(ref)
 
 const decodeFile = Schema.decodeUnknownEffect(Schema.fromJsonString(SecretsFile))
 
@@ -67,12 +58,12 @@ export interface SafeStorageSecretStoreOptions {
 }
 
 const inaccessible = (path: string, code: string | undefined) =>
-  new StorageInaccessible({
+  new Errors.StorageInaccessible({
     message: `The encrypted key file ${path} cannot be used (${code ?? "I/O error"})`,
     hint: "Check the permissions of Fishbowl's data folder and that the disk is not full or read-only."
   })
 
-export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: SafeStorageSecretStoreOptions) {
+export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreOptions) {
   const fs = yield* FileSystem.FileSystem
   const { safeStorage } = options
   const path = NodePath.join(options.dataDir, SECRETS_FILE_NAME)
@@ -81,28 +72,28 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
   const refuseIfUnusable = Effect.suspend(() => {
     const problem = safeStorageProblem(safeStorage)
     return problem === undefined ? Effect.void : Effect.fail(
-      new Unsupported({
+      new Errors.Unsupported({
         message: problem,
         hint: "Install and unlock gnome-keyring or KWallet so Electron can protect keys with an OS key."
       })
     )
   })
 
-  const read: Effect.Effect<SecretsFile, StorageInaccessible> = fs.readFileString(path).pipe(
+  const read: Effect.Effect<SecretsFile, Errors.StorageInaccessible> = fs.readFileString(path).pipe(
     Effect.flatMap((text) =>
       decodeFile(text).pipe(Effect.mapError(() => inaccessible(path, "unreadable contents")))
     ),
     Effect.catchTag("PlatformError", (error) =>
-      error.reason._tag === "NotFound" ? Effect.succeed({ version: 1 as const, entries: {} }) : Effect.fail(inaccessible(path, errnoCode(error))))
+      error.reason._tag === "NotFound" ? Effect.succeed({ version: 1 as const, entries: {} }) : Effect.fail(inaccessible(path, AtomicFile.errnoCode(error))))
   )
 
   const write = (file: SecretsFile) =>
-    writeFileAtomic(path, JSON.stringify(file), { mode: 0o600 }).pipe(
-      Effect.mapError((error) => inaccessible(path, errnoCode(error))),
+    AtomicFile.writeFileAtomic(path, JSON.stringify(file), { mode: 0o600 }).pipe(
+      Effect.mapError((error) => inaccessible(path, AtomicFile.errnoCode(error))),
       Effect.provideService(FileSystem.FileSystem, fs)
     )
 
-  const get = Effect.fn("SafeStorageSecretStore.get")(function*(ref: SecretRef) {
+  const get = Effect.fn("SafeStorageSecretStore.get")(function*(ref: SecretRef.SecretRef) {
     yield* refuseIfUnusable
     const file = yield* read
     const ciphertext = file.entries[refKey(ref)]
@@ -110,13 +101,13 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
     const envelope = yield* Effect.try({
       try: () => decodeEnvelope(safeStorage.decryptString(Buffer.from(ciphertext, "base64"))),
       catch: () =>
-        new Unsupported({
+        new Errors.Unsupported({
           message: `The encrypted key for ${refKey(ref)} cannot be decrypted on this machine`,
           hint: "It was encrypted under another user or OS key. Edit the configuration and replace the key."
         })
     })
     if (envelope.ref !== refKey(ref)) {
-      return yield* new Unsupported({
+      return yield* new Errors.Unsupported({
         message: `The encrypted entry for ${refKey(ref)} belongs to another entry`,
         hint: "The key file was altered. Edit the configuration and replace the key."
       })
@@ -124,20 +115,20 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
     return Option.some(Redacted.make(envelope.value))
   })
 
-  const set = Effect.fn("SafeStorageSecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
-    const text = yield* checkSecretValue(ref, value)
+  const set = Effect.fn("SafeStorageSecretStore.set")(function*(ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) {
+    const text = yield* SecretStore.checkSecretValue(ref, value)
     yield* refuseIfUnusable
     const ciphertext = yield* Effect.try({
       try: () => safeStorage.encryptString(JSON.stringify({ v: 1, ref: refKey(ref), value: text })).toString("base64"),
       catch: () =>
-        new InvalidInput({ field: ref.account, message: "The key could not be encrypted", hint: "Try again." })
+        new Errors.InvalidInput({ field: ref.account, message: "The key could not be encrypted", hint: "Try again." })
     })
     yield* lock.withPermits(1)(
       Effect.flatMap(read, (file) => write({ version: 1, entries: { ...file.entries, [refKey(ref)]: ciphertext } }))
     )
   })
 
-  const remove = Effect.fn("SafeStorageSecretStore.delete")(function*(ref: SecretRef) {
+  const remove = Effect.fn("SafeStorageSecretStore.delete")(function*(ref: SecretRef.SecretRef) {
     yield* refuseIfUnusable
     return yield* lock.withPermits(1)(
       Effect.gen(function*() {
@@ -150,7 +141,7 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
     )
   })
 
-  return SecretStore.of({
+  return SecretStore.SecretStore.of({
     get,
     set,
     delete: remove,
@@ -165,13 +156,10 @@ export const makeSafeStorageSecretStore = Effect.fnUntraced(function*(options: S
     })),
     authorize: refuseIfUnusable,
     placement: Effect.succeed("encrypted-file" as const),
-    sessionId: newSessionId()
+    sessionId: SecretStore.newSessionId()
   })
 })
 
-export const SafeStorageSecretStore = {
-  make: makeSafeStorageSecretStore,
-  /** The encrypted-file tier as the domain's SecretStore. */
-  layer: (options: SafeStorageSecretStoreOptions): Layer.Layer<SecretStore> =>
-    Layer.effect(SecretStore, makeSafeStorageSecretStore(options)).pipe(Layer.provide(NodeFileSystem.layer))
-} as const
+/** The encrypted-file tier as the domain's SecretStore. */
+export const layer = (options: SafeStorageSecretStoreOptions): Layer.Layer<SecretStore.SecretStore> =>
+  Layer.effect(SecretStore.SecretStore, make(options)).pipe(Layer.provide(NodeFileSystem.layer))

@@ -7,17 +7,11 @@
  * is not available.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import {
-  makeMemorySecretStore,
-  type SecretRef,
-  SecretStore,
-  type SecretStoreService,
-  type SecretStoreTier,
-  Unsupported
-} from "@fishbowl/domain"
+import { Errors, type LlmConfig, type SecretRef, SecretStore } from "@fishbowl/domain"
+import * as KeytarSecretStore from "./KeytarSecretStore.ts"
+import * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 import { Clock, Effect, Layer, Option, Semaphore } from "effect"
-import { KeytarSecretStore, type KeytarSecretStoreOptions } from "./KeytarSecretStore.ts"
-import { SafeStorageSecretStore, type SafeStorageLike, safeStorageProblem } from "./SafeStorageSecretStore.ts"
+import * as KeychainProbe from "./KeychainProbe.ts"
 
 export const SECRET_BACKEND_ENV = "FISHBOWL_SECRET_BACKEND"
 
@@ -45,15 +39,15 @@ export const sessionTierFix = (platform: NodeJS.Platform): string => {
 
 export interface SecretBackendOptions {
   readonly preference?: SecretBackendPreference
-  readonly keytar?: KeytarSecretStoreOptions
+  readonly keytar?: KeytarSecretStore.KeytarSecretStoreOptions
   /** Electron's safeStorage, when running inside Electron. */
-  readonly safeStorage?: SafeStorageLike
+  readonly safeStorage?: SafeStorageSecretStore.SafeStorageLike
   readonly dataDir: string
   readonly platform?: NodeJS.Platform
 }
 
 const makeSessionStore = (platform: NodeJS.Platform, forced: boolean) =>
-  makeMemorySecretStore({
+  SecretStore.makeMemory({
     description: {
       backend: "session-memory",
       tier: "session",
@@ -69,7 +63,7 @@ const makeSessionStore = (platform: NodeJS.Platform, forced: boolean) =>
   })
 
 /** A store that fails every call with the same loud error (a forced tier that cannot work). */
-const unavailableStore = (error: Unsupported, sessionId: string): SecretStoreService => ({
+const unavailableStore = (error: Errors.Unsupported, sessionId: string): SecretStore.SecretStoreService => ({
   get: () => Effect.fail(error),
   set: () => Effect.fail(error),
   delete: () => Effect.fail(error),
@@ -83,141 +77,139 @@ const unavailableStore = (error: Unsupported, sessionId: string): SecretStoreSer
 export const KEYCHAIN_REPROBE_MILLIS = 30_000
 
 interface Tier {
-  readonly store: SecretStoreService
-  readonly tier: SecretStoreTier
+  readonly store: SecretStore.SecretStoreService
+  readonly tier: LlmConfig.SecretStoreTier
   /** Chosen because the keychain could not be reached (auto only): look for it again later. */
   readonly degraded: boolean
 }
 
-export const SecretBackend = {
-  /**
-   * The tiered SecretStore (plus KeytarSecretStore for diagnostics). Resolution happens on the
-   * first call; a locked keychain is still the keychain (calls fail KeychainLocked until the user
-   * unlocks), only an unreachable one falls through to the next tier. A process that fell through
-   * probes the keychain again (at most every {@link KEYCHAIN_REPROBE_MILLIS}, and whenever the user
-   * asks through `authorize`) and moves back to it when it is there; keys it wrote to a lower tier
-   * meanwhile are still read from, and deleted in, the tier that holds them.
-   */
-  layer: (options: SecretBackendOptions): Layer.Layer<SecretStore | KeytarSecretStore> => {
-    const platform = options.platform ?? process.platform
-    const preference = options.preference ?? "auto"
-    const keytarLayer = KeytarSecretStore.layer(options.keytar)
-    const tiered = Layer.effect(
-      SecretStore,
-      Effect.gen(function*() {
-        const keychain = yield* SecretStore
-        const keytar = yield* KeytarSecretStore
-        const context = yield* Effect.context<never>()
-        // Always there and cheap: it fixes this process's session id, and holds session-only keys.
-        const session = yield* makeSessionStore(platform, preference === "session")
-        const keychainTier: Tier = { store: keychain, tier: "keychain", degraded: false }
-        const safeStorageTier = Effect.suspend(() =>
-          SafeStorageSecretStore.make({ safeStorage: options.safeStorage!, dataDir: options.dataDir })
-        ).pipe(Effect.provide(NodeFileSystem.layer), Effect.provideContext(context))
-        const safeStorageUsable = options.safeStorage !== undefined && safeStorageProblem(options.safeStorage) === undefined
+/**
+ * The tiered SecretStore (plus KeytarSecretStore for diagnostics). Resolution happens on the
+ * first call; a locked keychain is still the keychain (calls fail KeychainLocked until the user
+ * unlocks), only an unreachable one falls through to the next tier. A process that fell through
+ * probes the keychain again (at most every {@link KEYCHAIN_REPROBE_MILLIS}, and whenever the user
+ * asks through `authorize`) and moves back to it when it is there; keys it wrote to a lower tier
+ * meanwhile are still read from, and deleted in, the tier that holds them.
+ */
+export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.SecretStore | KeychainProbe.KeychainProbe> => {
+  const platform = options.platform ?? process.platform
+  const preference = options.preference ?? "auto"
+  const keytarLayer = KeytarSecretStore.layer(options.keytar)
+  const tiered = Layer.effect(
+    SecretStore.SecretStore,
+    Effect.gen(function*() {
+      const keychain = yield* SecretStore.SecretStore
+      const keytar = yield* KeychainProbe.KeychainProbe
+      const context = yield* Effect.context<never>()
+      // Always there and cheap: it fixes this process's session id, and holds session-only keys.
+      const session = yield* makeSessionStore(platform, preference === "session")
+      const keychainTier: Tier = { store: keychain, tier: "keychain", degraded: false }
+      const safeStorageTier = Effect.suspend(() =>
+        SafeStorageSecretStore.make({ safeStorage: options.safeStorage!, dataDir: options.dataDir })
+      ).pipe(Effect.provide(NodeFileSystem.layer), Effect.provideContext(context))
+      const safeStorageUsable = options.safeStorage !== undefined && SafeStorageSecretStore.safeStorageProblem(options.safeStorage) === undefined
 
-        const choose: Effect.Effect<Tier> = Effect.gen(function*() {
-          switch (preference) {
-            case "keychain":
-              return keychainTier
-            case "session":
-              return { store: session, tier: "session", degraded: false }
-            case "safe-storage": {
-              if (options.safeStorage === undefined) {
-                return {
-                  store: unavailableStore(
-                    new Unsupported({
-                      message: "The safe-storage backend exists only inside the Fishbowl desktop app",
-                      hint: `Unset ${SECRET_BACKEND_ENV} or set it to keychain or session.`
-                    }),
-                    session.sessionId
-                  ),
-                  tier: "encrypted-file",
-                  degraded: false
-                }
+      const choose: Effect.Effect<Tier> = Effect.gen(function*() {
+        switch (preference) {
+          case "keychain":
+            return keychainTier
+          case "session":
+            return { store: session, tier: "session", degraded: false }
+          case "safe-storage": {
+            if (options.safeStorage === undefined) {
+              return {
+                store: unavailableStore(
+                  new Errors.Unsupported({
+                    message: "The safe-storage backend exists only inside the Fishbowl desktop app",
+                    hint: `Unset ${SECRET_BACKEND_ENV} or set it to keychain or session.`
+                  }),
+                  session.sessionId
+                ),
+                tier: "encrypted-file",
+                degraded: false
               }
-              const problem = safeStorageProblem(options.safeStorage)
-              if (problem !== undefined) {
-                return {
-                  store: unavailableStore(
-                    new Unsupported({ message: problem, hint: `Unset ${SECRET_BACKEND_ENV} to let Fishbowl choose.` }),
-                    session.sessionId
-                  ),
-                  tier: "encrypted-file",
-                  degraded: false
-                }
+            }
+            const problem = SafeStorageSecretStore.safeStorageProblem(options.safeStorage)
+            if (problem !== undefined) {
+              return {
+                store: unavailableStore(
+                  new Errors.Unsupported({ message: problem, hint: `Unset ${SECRET_BACKEND_ENV} to let Fishbowl choose.` }),
+                  session.sessionId
+                ),
+                tier: "encrypted-file",
+                degraded: false
               }
-              return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: false }
             }
-            case "auto": {
-              const probe = yield* keytar.probe
-              if (probe.available) return keychainTier
-              if (safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
-              return { store: session, tier: "session", degraded: true }
-            }
+            return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: false }
           }
-        })
-
-        let active: Tier | undefined
-        let lastProbe = 0
-        /** Every store that has held keys in this process, active first: reads and deletes reach them all. */
-        let holders: ReadonlyArray<SecretStoreService> = []
-        const lock = yield* Semaphore.make(1)
-        const use = (tier: Tier) =>
-          Effect.gen(function*() {
-            active = tier
-            lastProbe = yield* Clock.currentTimeMillis
-            holders = [tier.store, ...holders.filter((store) => store !== tier.store)]
-            return tier
-          })
-
-        /** The active tier, chosen on first use; a degraded one gives way to the keychain when it is back. */
-        const current = (options?: { readonly reprobeNow?: boolean }): Effect.Effect<Tier> =>
-          lock.withPermits(1)(Effect.gen(function*() {
-            if (active === undefined) return yield* use(yield* choose)
-            if (!active.degraded) return active
-            const now = yield* Clock.currentTimeMillis
-            if (options?.reprobeNow !== true && now - lastProbe < KEYCHAIN_REPROBE_MILLIS) return active
-            lastProbe = now
+          case "auto": {
             const probe = yield* keytar.probe
-            return probe.available ? yield* use(keychainTier) : active
-          }))
-
-        const get = (ref: SecretRef) =>
-          Effect.gen(function*() {
-            const tier = yield* current()
-            const found = yield* tier.store.get(ref)
-            if (Option.isSome(found)) return found
-            for (const holder of holders) {
-              if (holder === tier.store) continue
-              const older = yield* holder.get(ref)
-              if (Option.isSome(older)) return older
-            }
-            return Option.none()
-          })
-
-        const remove = (ref: SecretRef) =>
-          Effect.gen(function*() {
-            const tier = yield* current()
-            let deleted = yield* tier.store.delete(ref)
-            for (const holder of holders) if (holder !== tier.store) deleted = (yield* holder.delete(ref)) || deleted
-            return deleted
-          })
-
-        return SecretStore.of({
-          get,
-          set: (ref, value) => Effect.flatMap(current(), (tier) => tier.store.set(ref, value)),
-          delete: remove,
-          describe: Effect.flatMap(current(), (tier) => tier.store.describe),
-          // The user asked: look for the keychain now rather than at the next re-probe.
-          authorize: Effect.flatMap(current({ reprobeNow: true }), (tier) => tier.store.authorize),
-          placement: Effect.map(current(), (tier) => tier.tier),
-          sessionId: session.sessionId
-        })
+            if (probe.available) return keychainTier
+            if (safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
+            return { store: session, tier: "session", degraded: true }
+          }
+        }
       })
-    )
-    // One keytar layer value, used twice: layers are memoized per build, so there is one worker.
-    const keytarDiagnostics = Layer.effect(KeytarSecretStore, Effect.service(KeytarSecretStore)).pipe(Layer.provide(keytarLayer))
-    return Layer.merge(tiered.pipe(Layer.provide(keytarLayer)), keytarDiagnostics)
-  }
-} as const
+
+      let active: Tier | undefined
+      let lastProbe = 0
+      /** Every store that has held keys in this process, active first: reads and deletes reach them all. */
+      let holders: ReadonlyArray<SecretStore.SecretStoreService> = []
+      const lock = yield* Semaphore.make(1)
+      const use = (tier: Tier) =>
+        Effect.gen(function*() {
+          active = tier
+          lastProbe = yield* Clock.currentTimeMillis
+          holders = [tier.store, ...holders.filter((store) => store !== tier.store)]
+          return tier
+        })
+
+      /** The active tier, chosen on first use; a degraded one gives way to the keychain when it is back. */
+      const current = (options?: { readonly reprobeNow?: boolean }): Effect.Effect<Tier> =>
+        lock.withPermits(1)(Effect.gen(function*() {
+          if (active === undefined) return yield* use(yield* choose)
+          if (!active.degraded) return active
+          const now = yield* Clock.currentTimeMillis
+          if (options?.reprobeNow !== true && now - lastProbe < KEYCHAIN_REPROBE_MILLIS) return active
+          lastProbe = now
+          const probe = yield* keytar.probe
+          return probe.available ? yield* use(keychainTier) : active
+        }))
+
+      const get = (ref: SecretRef.SecretRef) =>
+        Effect.gen(function*() {
+          const tier = yield* current()
+          const found = yield* tier.store.get(ref)
+          if (Option.isSome(found)) return found
+          for (const holder of holders) {
+            if (holder === tier.store) continue
+            const older = yield* holder.get(ref)
+            if (Option.isSome(older)) return older
+          }
+          return Option.none()
+        })
+
+      const remove = (ref: SecretRef.SecretRef) =>
+        Effect.gen(function*() {
+          const tier = yield* current()
+          let deleted = yield* tier.store.delete(ref)
+          for (const holder of holders) if (holder !== tier.store) deleted = (yield* holder.delete(ref)) || deleted
+          return deleted
+        })
+
+      return SecretStore.SecretStore.of({
+        get,
+        set: (ref, value) => Effect.flatMap(current(), (tier) => tier.store.set(ref, value)),
+        delete: remove,
+        describe: Effect.flatMap(current(), (tier) => tier.store.describe),
+        // The user asked: look for the keychain now rather than at the next re-probe.
+        authorize: Effect.flatMap(current({ reprobeNow: true }), (tier) => tier.store.authorize),
+        placement: Effect.map(current(), (tier) => tier.tier),
+        sessionId: session.sessionId
+      })
+    })
+  )
+  // One keytar layer value, used twice: layers are memoized per build, so there is one worker.
+  const keytarDiagnostics = Layer.effect(KeychainProbe.KeychainProbe, Effect.service(KeychainProbe.KeychainProbe)).pipe(Layer.provide(keytarLayer))
+  return Layer.merge(tiered.pipe(Layer.provide(keytarLayer)), keytarDiagnostics)
+}

@@ -26,7 +26,7 @@
  * Node's `fs` is used directly because Effect's FileSystem has no O_NONBLOCK; the functions come
  * from the `NodeFiles` reference so tests can inject failures (EIO) without touching the disk.
  */
-import { StorageInaccessible } from "@fishbowl/domain"
+import { Errors } from "@fishbowl/domain"
 import { Context, Effect, type FileSystem } from "effect"
 import * as PlatformError from "effect/PlatformError"
 import * as NodeFs from "node:fs"
@@ -120,7 +120,7 @@ export const trustProblem = (
 }
 
 /** The problem as the store reports it. */
-export const untrusted = (problem: TrustProblem): StorageInaccessible => new StorageInaccessible(problem)
+export const untrusted = (problem: TrustProblem): Errors.StorageInaccessible => new Errors.StorageInaccessible(problem)
 
 const kindOfStats = (stats: NodeFs.Stats): EntryKind =>
   stats.isFile()

@@ -1,25 +1,25 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
-import { configInput } from "@fishbowl/domain/testing"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as TempDirs from "../src/testing/TempDirs.ts"
 import { Effect } from "effect"
 import { chmodSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
-import { DesktopLayer } from "../src/DesktopLayer.ts"
-import { testTempDir } from "../src/testing/TempDirs.ts"
 
 const findingIds = (findings: ReadonlyArray<{ id: string; severity: string }>) =>
   Object.fromEntries(findings.map((finding) => [finding.id, finding.severity]))
 
 describe("desktop diagnostics", () => {
   it.live("reports the tier, file modes, quarantined files and a probe, each with a fix", () => {
-    const dataDir = testTempDir("diag")
+    const dataDir = TempDirs.testTempDir("diag")
     return Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
       chmodSync(NodePath.join(dataDir, "preferences.json"), 0o644)
       chmodSync(dataDir, 0o755)
       writeFileSync(NodePath.join(dataDir, "preferences.json.corrupt-2026-01-01T00-00-00.000Z"), "{")
-      const report = yield* (yield* Diagnostics).diagnose({ probe: true })
+      const report = yield* (yield* Diagnostics.Diagnostics).diagnose({ probe: true })
       assert.strictEqual(report.tier, "session")
       assert.isTrue(report.probed)
       assert.strictEqual(report.dataDir, dataDir)
@@ -40,9 +40,9 @@ describe("desktop diagnostics", () => {
   })
 
   it.live("a fresh machine: no data folder yet is fine, and no probe unless asked", () => {
-    const dataDir = NodePath.join(testTempDir("diag"), "Fishbowl")
+    const dataDir = NodePath.join(TempDirs.testTempDir("diag"), "Fishbowl")
     return Effect.gen(function*() {
-      const report = yield* (yield* Diagnostics).diagnose()
+      const report = yield* (yield* Diagnostics.Diagnostics).diagnose()
       assert.isFalse(report.probed)
       assert.strictEqual(findingIds(report.findings)["data-dir.exists"], "ok")
       assert.isUndefined(findingIds(report.findings)["secrets.probe"])

@@ -3,29 +3,28 @@
  * with both real ports, two processes creating at once, and kill -9 of a child process at every
  * named crash point of create, update and remove followed by recovery in a new process.
  */
-import { ConfigId, crashPoints, LlmConfigStore, PreferencesStore, SecretStore, secretRefFor } from "@fishbowl/domain"
-import { configInput, crashOutcome, llmConfigStoreContract } from "@fishbowl/domain/testing"
+import { CrashPoints, Ids, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Fixtures, LlmConfigModel, LlmConfigStoreContract } from "@fishbowl/domain/testing"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
+import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
+import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
+import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
+import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
+import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
+import * as TempDirs from "../src/testing/TempDirs.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, vi } from "vitest"
-import { DesktopLayer } from "../src/DesktopLayer.ts"
-import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
-import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { runChild } from "../src/testing/ChildProcesses.ts"
-import { freshJsonFileStore } from "../src/testing/FreshDataDir.ts"
-import { childEnv } from "../src/testing/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
-import { testTempDir } from "../src/testing/TempDirs.ts"
 
-const secretService = await secretServiceForThisFile()
+const secretService = await SecretServiceForTests.secretServiceForThisFile()
 vi.setConfig({ testTimeout: 180_000 })
 
-const workerEnv = childEnv(secretService.env)
-const CHILD = fileURLToPath(new URL("../src/testing/store-child.ts", import.meta.url))
+const workerEnv = SecretServiceHarness.childEnv(secretService.env)
+const CHILD = ChildProcesses.STORE_CHILD
 
 const sharedScope = Effect.runSync(Scope.make())
 afterAll(() => Effect.runPromise(Scope.close(sharedScope, Exit.void)))
@@ -34,13 +33,13 @@ const sharedKeytar = Layer.succeedContext(
 )
 
 
-llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, freshJsonFileStore), {
+LlmConfigStoreContract.llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, FreshDataDir.freshJsonFileStore), {
   propertyRuns: 200
 })
 
 /** Runs the store child; resolves with its exit code/signal and its one JSON line. */
 const runStoreChild = async (args: ReadonlyArray<string>) => {
-  const { code, signal, stdout, stderr } = await runChild(process.execPath, ["--import", "tsx", CHILD, ...args], {
+  const { code, signal, stdout, stderr } = await ChildProcesses.runChild(process.execPath, ["--import", "tsx", CHILD, ...args], {
     env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
     timeoutMillis: 60_000
   })
@@ -65,7 +64,7 @@ const listFiles = (dir: string): Array<string> =>
 
 describe("desktop store across processes", () => {
   it("two processes creating configs at once lose nothing", async () => {
-    const dataDir = testTempDir("two")
+    const dataDir = TempDirs.testTempDir("two")
     try {
       const [a, b] = await Promise.all([
         runStoreChild([dataDir, "create-many", "alpha", "12"]),
@@ -74,7 +73,7 @@ describe("desktop store across processes", () => {
       assert.deepStrictEqual([a.code, b.code], [0, 0], JSON.stringify([a.output, b.output]))
       assert.isTrue(a.output.ok && b.output.ok)
       await Effect.runPromise(Effect.gen(function*() {
-        const store = yield* LlmConfigStore
+        const store = yield* LlmConfigStore.LlmConfigStore
         const configs = yield* store.list
         assert.strictEqual(configs.length, 24)
         for (const config of configs) {
@@ -88,21 +87,21 @@ describe("desktop store across processes", () => {
   })
 
   for (const op of ["create", "update", "remove"] as const) {
-    for (const point of crashPoints[op]) {
+    for (const point of CrashPoints.crashPoints[op]) {
       it(`kill -9 at ${point}, then recover in a new process: consistent`, async () => {
-        const dataDir = testTempDir("crash")
+        const dataDir = TempDirs.testTempDir("crash")
         try {
           const seeded = op === "create" ? undefined : (await runStoreChild([dataDir, "create-many", "seed", "1"])).output.ids[0]
           const crashed = await runStoreChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
           assert.strictEqual(crashed.signal, "SIGKILL", `the child died at ${point}: ${JSON.stringify(crashed.output)}`)
-          const outcome = crashOutcome(op, point, true)
+          const outcome = LlmConfigModel.crashOutcome(op, point, true)
           await Effect.runPromise(Effect.gen(function*() {
-            const store = yield* LlmConfigStore
-            const secrets = yield* SecretStore
-            const pending = (yield* (yield* PreferencesStore).load).llm.journal
+            const store = yield* LlmConfigStore.LlmConfigStore
+            const secrets = yield* SecretStore.SecretStore
+            const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
             const report = yield* store.recover({ force: true })
             assert.deepStrictEqual(report.failed, [])
-            assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [], "journal drained")
+            assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
             const configs = yield* store.list
             if (op === "create") {
               if (outcome === "after") {
@@ -111,20 +110,20 @@ describe("desktop store across processes", () => {
               } else {
                 assert.strictEqual(configs.length, 0)
                 for (const intent of pending) {
-                  const orphan = yield* secrets.get(secretRefFor(intent.provider, intent.configId))
+                  const orphan = yield* secrets.get(SecretRef.secretRefFor(intent.provider, intent.configId))
                   assert.isTrue(Option.isNone(orphan), "no orphan key")
                 }
               }
             } else if (op === "update") {
-              const id = ConfigId.make(seeded)
+              const id = Ids.ConfigId.make(seeded)
               assert.strictEqual(configs.length, 1)
               assert.strictEqual(configs[0]!.name, outcome === "after" ? "Renamed" : "seed 0")
               assert.strictEqual(Redacted.value(yield* store.getApiKey(id)), outcome === "after" ? "sk-crash-new" : "sk-seed-0")
-              const staged = yield* secrets.get(secretRefFor(configs[0]!.provider, id, "apiKey.staged"))
+              const staged = yield* secrets.get(SecretRef.secretRefFor(configs[0]!.provider, id, "apiKey.staged"))
               assert.isTrue(Option.isNone(staged), "staged key cleaned up")
             } else {
               assert.strictEqual(configs.length, 0)
-              const orphan = yield* secrets.get(secretRefFor(configs[0]?.provider ?? ("openai" as never), ConfigId.make(seeded)))
+              const orphan = yield* secrets.get(SecretRef.secretRefFor(configs[0]?.provider ?? ("openai" as never), Ids.ConfigId.make(seeded)))
               assert.isTrue(Option.isNone(orphan), "no orphan key")
             }
           }).pipe(Effect.provide(storeLayer(dataDir))))
@@ -140,30 +139,30 @@ describe("desktop store across processes", () => {
 
   it.live("DesktopLayer forced to session keeps keys in memory and says so", () =>
     Effect.gen(function*() {
-      const store = yield* LlmConfigStore
+      const store = yield* LlmConfigStore.LlmConfigStore
       const status = yield* store.status
       assert.strictEqual(status.secretStore.tier, "session")
       assert.isFalse(status.secretStore.persistent)
       assert.include(status.secretStore.warning ?? "", "FISHBOWL_SECRET_BACKEND=session")
-      const config = yield* store.create(configInput({ provider: "openai", name: "S", apiKey: "sk-session" }))
+      const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "S", apiKey: "sk-session" }))
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-session")
-    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("session"), secretBackend: "session" }))))
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: TempDirs.testTempDir("session"), secretBackend: "session" }))))
 
   it.live("DesktopLayer on auto picks the keychain when it is reachable", () =>
     Effect.gen(function*() {
-      const status = yield* (yield* LlmConfigStore).status
+      const status = yield* (yield* LlmConfigStore.LlmConfigStore).status
       assert.strictEqual(status.secretStore.tier, "keychain")
       assert.strictEqual(status.secretStore.backend, "keytar")
-    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("auto"), keytar: { workerEnv } }))))
+    }).pipe(Effect.provide(DesktopLayer.layer({ dataDir: TempDirs.testTempDir("auto"), keytar: { workerEnv } }))))
 
   it.live("DesktopLayer on auto falls back to session (with a warning) when no keychain is reachable", () =>
     Effect.gen(function*() {
-      const status = yield* (yield* LlmConfigStore).status
+      const status = yield* (yield* LlmConfigStore.LlmConfigStore).status
       assert.strictEqual(status.secretStore.tier, "session")
       assert.strictEqual(status.health, "degraded")
       assert.include(status.secretStore.warning ?? "", "Install and start gnome-keyring or KWallet")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: testTempDir("nokeychain"),
+      dataDir: TempDirs.testTempDir("nokeychain"),
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))
 
@@ -171,16 +170,16 @@ describe("desktop store across processes", () => {
     Effect.gen(function*() {
       yield* Effect.promise(() => secretService.killDaemon())
       yield* Effect.gen(function*() {
-        const store = yield* LlmConfigStore
-        const secrets = yield* SecretStore
-        const early = yield* store.create(configInput({ provider: "openai", name: "Early", apiKey: "sk-while-degraded" }))
+        const store = yield* LlmConfigStore.LlmConfigStore
+        const secrets = yield* SecretStore.SecretStore
+        const early = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Early", apiKey: "sk-while-degraded" }))
         assert.strictEqual(early.keyStorage, "session")
         assert.strictEqual((yield* store.status).secretStore.tier, "session")
         yield* Effect.promise(() => secretService.restartDaemon())
         // the user presses "Try again" (authorize): the keychain is looked for now
         yield* secrets.authorize
         assert.strictEqual((yield* store.status).secretStore.tier, "keychain")
-        const later = yield* store.create(configInput({ provider: "openai", name: "Later", apiKey: "sk-in-keychain-again" }))
+        const later = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Later", apiKey: "sk-in-keychain-again" }))
         assert.strictEqual(later.keyStorage, "keychain")
         // the key written while degraded is still this session's, and still readable
         assert.strictEqual(Redacted.value(yield* store.getApiKey(early.id)), "sk-while-degraded")
@@ -190,19 +189,19 @@ describe("desktop store across processes", () => {
         yield* store.remove(later.id)
         assert.deepStrictEqual(yield* store.list, [])
       }).pipe(
-        Effect.provide(DesktopLayer.layer({ dataDir: testTempDir("comeback"), keytar: { workerEnv } })),
+        Effect.provide(DesktopLayer.layer({ dataDir: TempDirs.testTempDir("comeback"), keytar: { workerEnv } })),
         Effect.ensuring(Effect.promise(() => secretService.ready()))
       )
     }))
 
   it.live("DesktopLayer forced to keychain without one fails loudly instead of falling back", () =>
     Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const error = yield* Effect.flip(store.create(configInput({ provider: "openai", name: "K", apiKey: "sk-nope" })))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const error = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "K", apiKey: "sk-nope" })))
       assert.strictEqual(error._tag, "KeychainUnavailable")
       assert.deepStrictEqual(yield* store.list, [])
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: testTempDir("forced"),
+      dataDir: TempDirs.testTempDir("forced"),
       secretBackend: "keychain",
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))

@@ -6,13 +6,13 @@
  *   Anthropic `GET /v1/models` (x-api-key, anthropic-version), Google `GET /v1beta/models`
  *   (x-goog-api-key), Ollama `GET /api/tags` (no key).
  */
-import { ProviderCheck, type ProviderCheckOutcome, type ProviderCheckTarget, ProviderId } from "@fishbowl/domain"
-import { makeCanaryKey } from "@fishbowl/domain/testing"
+import { Ids, ProviderCheck } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as HttpProviderCheck from "../src/HttpProviderCheck.ts"
 import { Effect, Redacted } from "effect"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
-import { HttpProviderCheck, type HttpProviderCheckOptions } from "../src/HttpProviderCheck.ts"
 
 interface Seen {
   readonly method: string | undefined
@@ -66,12 +66,12 @@ const json = (status: number, body: unknown) => (_request: http.IncomingMessage,
   response.end(JSON.stringify(body))
 }
 
-const key = makeCanaryKey("check")
+const key = Fixtures.makeCanaryKey("check")
 
 /** Runs one check; every outcome is also checked for the key, in any form. */
-const check = async (target: Omit<ProviderCheckTarget, "provider"> & { readonly provider: string }, options?: HttpProviderCheckOptions) => {
+const check = async (target: Omit<ProviderCheck.ProviderCheckTarget, "provider"> & { readonly provider: string }, options?: HttpProviderCheck.HttpProviderCheckOptions) => {
   const outcome = await Effect.runPromise(
-    ProviderCheck.use((checker) => checker.check({ ...target, provider: ProviderId.make(target.provider) })).pipe(
+    ProviderCheck.ProviderCheck.use((checker) => checker.check({ ...target, provider: Ids.ProviderId.make(target.provider) })).pipe(
       Effect.provide(HttpProviderCheck.layer(options))
     )
   )
@@ -157,7 +157,7 @@ describe("HttpProviderCheck: the request each provider shape sends", () => {
   it("a provider that needs a key, checked without one, fails before anything is sent", async () => {
     const server = await startServer(json(200, { data: [] }))
     const failure = await Effect.runPromise(
-      ProviderCheck.use((checker) => checker.check({ provider: ProviderId.make("openai"), baseUrl: `${server.base}/v1`, useAuthHeader: true })).pipe(
+      ProviderCheck.ProviderCheck.use((checker) => checker.check({ provider: Ids.ProviderId.make("openai"), baseUrl: `${server.base}/v1`, useAuthHeader: true })).pipe(
         Effect.flip,
         Effect.provide(HttpProviderCheck.layer())
       )
@@ -300,13 +300,13 @@ describe("HttpProviderCheck: outcomes", () => {
     let status = 401
     const server = await startServer((request, response) => json(status, { data: [] })(request, response))
     const layer = HttpProviderCheck.layer()
-    const target = { provider: ProviderId.make("openai"), baseUrl: `${server.base}/v1`, ...withKey }
+    const target = { provider: Ids.ProviderId.make("openai"), baseUrl: `${server.base}/v1`, ...withKey }
     const [first, second] = await Effect.runPromise(
-      ProviderCheck.use((checker) =>
+      ProviderCheck.ProviderCheck.use((checker) =>
         Effect.gen(function*() {
-          const first: ProviderCheckOutcome = yield* checker.check(target)
+          const first: ProviderCheck.ProviderCheckOutcome = yield* checker.check(target)
           status = 200
-          const second: ProviderCheckOutcome = yield* checker.check(target)
+          const second: ProviderCheck.ProviderCheckOutcome = yield* checker.check(target)
           return [first, second] as const
         })
       ).pipe(Effect.provide(layer))

@@ -9,17 +9,12 @@
  * simulated by wrapping Node's FileSystem service (injected failures).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import {
-  Conflict,
-  type LlmConfig,
-  MAX_DOCUMENT_BYTES,
-  MAX_JSON_DEPTH,
-  newConfigId,
-  type PreferencesDocument,
-  PreferencesStore,
-  SecretStore
-} from "@fishbowl/domain"
-import { llmConfigStoreContract, preferencesStoreContract, providerId, sampleConfig } from "@fishbowl/domain/testing"
+import { Errors, JsonLimits, type LlmConfig, type PreferencesDocument, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Fixtures, LlmConfigStoreContract, PreferencesStoreContract } from "@fishbowl/domain/testing"
+import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
+import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
+import * as TrustedFile from "../src/TrustedFile.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
 import { spawn, spawnSync } from "node:child_process"
@@ -27,16 +22,12 @@ import * as fsSync from "node:fs"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import type { FileHandle } from "node:fs/promises"
-import { fileURLToPath } from "node:url"
-import { JsonFilePreferencesStore, serializeDocument } from "../src/JsonFilePreferencesStore.ts"
-import { NodeFiles, type NodeFilesService } from "../src/TrustedFile.ts"
-import { freshJsonFileStore } from "../src/testing/FreshDataDir.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-const REPO_ROOT = fileURLToPath(new URL("../../..", import.meta.url))
-const CHILD = fileURLToPath(new URL("../src/testing/preferences-child.ts", import.meta.url))
+const REPO_ROOT = ChildProcesses.REPO_ROOT
+const CHILD = ChildProcesses.PREFERENCES_CHILD
 const IS_ROOT = process.getuid?.() === 0
 
 
@@ -52,10 +43,10 @@ const withDataDir = <A, E>(
 
 const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir })
 
-const put = (store: PreferencesStore["Service"], f: (document: PreferencesDocument) => PreferencesDocument) =>
+const put = (store: PreferencesStore.PreferencesStore["Service"], f: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument) =>
   store.update((document) => Effect.succeed([undefined, f(document)] as const))
 
-const withConfigs = (configs: ReadonlyArray<LlmConfig>) => (document: PreferencesDocument): PreferencesDocument => ({
+const withConfigs = (configs: ReadonlyArray<LlmConfig.LlmConfig>) => (document: PreferencesDocument.PreferencesDocument): PreferencesDocument.PreferencesDocument => ({
   ...document,
   llm: { ...document.llm, configs }
 })
@@ -85,8 +76,8 @@ const errnoFailure = (code: string, method: string, path: string) =>
   })
 
 /** Node's file functions for TrustedFile with every descriptor's `read` replaced. */
-const faultyReads = (read: (handle: FileHandle) => Promise<never>): NodeFilesService => {
-  const node = NodeFiles.defaultValue()
+const faultyReads = (read: (handle: FileHandle) => Promise<never>): TrustedFile.NodeFilesService => {
+  const node = TrustedFile.NodeFiles.defaultValue()
   return {
     ...node,
     open: async (path, flags, mode) => {
@@ -137,9 +128,9 @@ const runChild = (args: ReadonlyArray<string>, options?: { readonly asNobody?: b
 // ---------------------------------------------------------------------------------------------
 // Domain contracts
 
-preferencesStoreContract("json file", freshJsonFileStore)
+PreferencesStoreContract.preferencesStoreContract("json file", FreshDataDir.freshJsonFileStore)
 
-llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(freshJsonFileStore, SecretStore.layerMemory), {
+LlmConfigStoreContract.llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(FreshDataDir.freshJsonFileStore, SecretStore.layerMemory), {
   propertyRuns: 100
 })
 
@@ -167,7 +158,7 @@ describe("JsonFilePreferencesStore: reading", () => {
         const document = yield* store.load
         assert.deepStrictEqual(document.llm.configs, [])
         assert.deepStrictEqual(document.other, { theme: "dark", fontSize: 14 })
-        yield* put(store, withConfigs([sampleConfig("A")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("A")]))
         const written = JSON.parse(fsSync.readFileSync(prefsFile(dataDir), "utf8"))
         assert.deepStrictEqual(Object.keys(written), ["theme", "fontSize", "llm"])
       })
@@ -186,9 +177,9 @@ describe("JsonFilePreferencesStore: reading", () => {
 
 // ---------------------------------------------------------------------------------------------
 
-const validText = serializeDocument({
+const validText = JsonFilePreferencesStore.serializeDocument({
   other: { theme: "dark" },
-  llm: { version: 1, configs: [sampleConfig("Zed")], journal: [] }
+  llm: { version: 1, configs: [Fixtures.sampleConfig("Zed")], journal: [] }
 })
 
 const badFiles: ReadonlyArray<{ readonly name: string; readonly bytes: Buffer; readonly problem: string }> = [
@@ -218,7 +209,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
-          const [one, two] = [sampleConfig("One"), sampleConfig("Two")]
+          const [one, two] = [Fixtures.sampleConfig("One"), Fixtures.sampleConfig("Two")]
           yield* put(store, (document) => ({ ...withConfigs([one])(document), other: { theme: "dark" } }))
           yield* put(store, withConfigs([one, two])) // .bak.1 now holds the [one] generation
           const file = prefsFile(dataDir)
@@ -244,7 +235,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
           const document = yield* store.load
           assert.deepStrictEqual(document.llm.configs, [one])
           assert.deepStrictEqual(document.other, { theme: "dark" })
-          yield* put(store, withConfigs([one, sampleConfig("Three")]))
+          yield* put(store, withConfigs([one, Fixtures.sampleConfig("Three")]))
           assert.strictEqual((yield* store.load).llm.configs.length, 2)
           assert.deepStrictEqual(leftovers(dataDir), [])
           assert.isTrue(fsSync.readFileSync(error.quarantinedAs!).equals(bad.bytes), "quarantine is kept")
@@ -256,7 +247,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        const configs = [sampleConfig("G1"), sampleConfig("G2"), sampleConfig("G3")]
+        const configs = [Fixtures.sampleConfig("G1"), Fixtures.sampleConfig("G2"), Fixtures.sampleConfig("G3")]
         for (let generation = 1; generation <= 3; generation++) {
           yield* put(store, withConfigs(configs.slice(0, generation)))
         }
@@ -274,9 +265,9 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        const one = sampleConfig("One")
+        const one = Fixtures.sampleConfig("One")
         yield* put(store, withConfigs([one]))
-        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        yield* put(store, withConfigs([one, Fixtures.sampleConfig("Two")]))
         fsSync.writeFileSync(prefsFile(dataDir), "{ truncated")
         let called = false
         const error = yield* Effect.flip(store.update((document) => {
@@ -285,7 +276,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
         }))
         assert.strictEqual(error._tag, "Corrupted")
         assert.isFalse(called, "f never sees a document read from a bad file")
-        yield* put(store, (document) => withConfigs([...document.llm.configs, sampleConfig("Three")])(document))
+        yield* put(store, (document) => withConfigs([...document.llm.configs, Fixtures.sampleConfig("Three")])(document))
         assert.deepStrictEqual((yield* store.load).llm.configs.map((config) => config.name), ["One", "Three"])
       })
     ))
@@ -315,7 +306,7 @@ describe("JsonFilePreferencesStore: bad files are quarantined, the newest valid 
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         yield* put(store, withConfigs([]))
         fsSync.writeFileSync(prefsFile(dataDir), "garbage")
         const results = yield* Effect.forEach([1, 2, 3, 4, 5], () => Effect.result(store.load), { concurrency: "unbounded" })
@@ -402,14 +393,14 @@ describe("JsonFilePreferencesStore: unreadable / unwritable storage is an error,
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const good = yield* openStore(dataDir)
-        yield* put(good, withConfigs([sampleConfig("One")]))
+        yield* put(good, withConfigs([Fixtures.sampleConfig("One")]))
         const before = fsSync.readFileSync(prefsFile(dataDir))
         // The store reads through TrustedFile (node:fs with O_NOFOLLOW | O_NONBLOCK): the read of
         // an open descriptor fails with EIO.
         const store = yield* openStore(dataDir)
         const failingRead = faultyReads(() => Promise.reject(Object.assign(new Error("EIO: injected"), { code: "EIO" })))
         for (const attempt of [store.load, put(store, (document) => document)]) {
-          const error = yield* Effect.flip(attempt.pipe(Effect.provideService(NodeFiles, failingRead)))
+          const error = yield* Effect.flip(attempt.pipe(Effect.provideService(TrustedFile.NodeFiles, failingRead)))
           assert.strictEqual(error._tag, "StorageInaccessible")
           assert.include(error.message, "EIO")
         }
@@ -426,8 +417,8 @@ describe("JsonFilePreferencesStore: writing", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
-        yield* put(store, withConfigs([sampleConfig("Two")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("Two")]))
         assert.strictEqual(modeOf(dataDir), 0o700)
         assert.strictEqual(modeOf(prefsFile(dataDir)), 0o600)
         assert.strictEqual(modeOf(`${prefsFile(dataDir)}.bak.1`), 0o600)
@@ -436,7 +427,7 @@ describe("JsonFilePreferencesStore: writing", () => {
         fsSync.mkdirSync(shared, { mode: 0o755 })
         fsSync.chmodSync(shared, 0o755)
         const other = yield* openStore(shared)
-        yield* put(other, withConfigs([sampleConfig("One")]))
+        yield* put(other, withConfigs([Fixtures.sampleConfig("One")]))
         assert.strictEqual(modeOf(shared), 0o755)
         assert.strictEqual(modeOf(prefsFile(shared)), 0o600)
       })
@@ -472,8 +463,8 @@ describe("JsonFilePreferencesStore: writing", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
-        yield* put(store, withConfigs([sampleConfig("Two")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("Two")]))
         const file = prefsFile(dataDir)
         const inode = fsSync.statSync(file).ino
         const before = listing(dataDir).map((name) => fsSync.readFileSync(NodePath.join(dataDir, name), "utf8"))
@@ -487,9 +478,9 @@ describe("JsonFilePreferencesStore: writing", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const before = fsSync.readFileSync(prefsFile(dataDir))
-        const error = yield* Effect.flip(store.update(() => Effect.fail(new Conflict({ message: "no", hint: "no" }))))
+        const error = yield* Effect.flip(store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no" }))))
         assert.strictEqual(error._tag, "Conflict")
         assert.isTrue(fsSync.readFileSync(prefsFile(dataDir)).equals(before))
         assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
@@ -524,7 +515,7 @@ describe("JsonFilePreferencesStore: writing", () => {
         Effect.gen(function*() {
           const good = yield* openStore(dataDir)
           for (const name of ["One", "Two", "Three"]) {
-            yield* put(good, (document) => withConfigs([...document.llm.configs, sampleConfig(name)])(document))
+            yield* put(good, (document) => withConfigs([...document.llm.configs, Fixtures.sampleConfig(name)])(document))
           }
           const snapshot = () =>
             listing(dataDir).map((name) => [name, fsSync.readFileSync(NodePath.join(dataDir, name), "utf8")] as const)
@@ -560,7 +551,7 @@ describe("JsonFilePreferencesStore: writing", () => {
           fsSync.writeFileSync(prefsFile(dir), original)
           const store = yield* openStore(dir)
           for (let index = 0; index < 10; index++) {
-            yield* put(store, (document) => withConfigs([...document.llm.configs, sampleConfig(`C${index}`)])(document))
+            yield* put(store, (document) => withConfigs([...document.llm.configs, Fixtures.sampleConfig(`C${index}`)])(document))
           }
           const text = fsSync.readFileSync(prefsFile(dir), "utf8")
           const { llm, ...other } = JSON.parse(text) as Record<string, unknown>
@@ -613,7 +604,7 @@ describe("JsonFilePreferencesStore: processes", () => {
         const old = new Date(Date.now() - 60_000)
         fsSync.utimesSync(lock, old, old)
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         assert.strictEqual((yield* store.load).llm.configs.length, 1)
         assert.isFalse(fsSync.existsSync(lock))
       })
@@ -642,7 +633,7 @@ describe("JsonFilePreferencesStore: interruption (time budgets)", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 1000 } })
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const outcomes = yield* Effect.forEach(
           Array.from({ length: 60 }, (_, index) => index),
           (index) =>
@@ -702,7 +693,7 @@ const snapshotOf = (dataDir: string) =>
   })
 
 /** load and update both fail with StorageInaccessible; f is never called. */
-const bothRefused = (store: PreferencesStore["Service"]) =>
+const bothRefused = (store: PreferencesStore.PreferencesStore["Service"]) =>
   Effect.gen(function*() {
     const loadError = yield* Effect.flip(store.load)
     let called = false
@@ -881,7 +872,7 @@ describe("JsonFilePreferencesStore: the data folder and its files must be the us
         writeValid(real)
         fsSync.symlinkSync(real, dataDir)
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         assert.strictEqual(JSON.parse(fsSync.readFileSync(prefsFile(real), "utf8")).llm.configs.length, 1)
         fsSync.chmodSync(real, 0o777)
         const { loadError } = yield* bothRefused(store)
@@ -897,7 +888,7 @@ describe("JsonFilePreferencesStore: links are never followed where it writes; ev
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const file = prefsFile(dataDir)
         const victims = ["bak.1", "bak.2", "bak.3", "bak.next", "bak.4"].map((suffix) => {
           const victim = NodePath.join(NodePath.dirname(dataDir), `victim-${suffix}`)
@@ -926,11 +917,11 @@ describe("JsonFilePreferencesStore: links are never followed where it writes; ev
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        const configs = [sampleConfig("G1"), sampleConfig("G2"), sampleConfig("G3")]
+        const configs = [Fixtures.sampleConfig("G1"), Fixtures.sampleConfig("G2"), Fixtures.sampleConfig("G3")]
         for (let generation = 1; generation <= 3; generation++) yield* put(store, withConfigs(configs.slice(0, generation)))
         const file = prefsFile(dataDir)
         const evil = NodePath.join(NodePath.dirname(dataDir), "evil.json")
-        fsSync.writeFileSync(evil, serializeDocument({ other: {}, llm: { version: 1, configs: [sampleConfig("Evil")], journal: [] } }))
+        fsSync.writeFileSync(evil, JsonFilePreferencesStore.serializeDocument({ other: {}, llm: { version: 1, configs: [Fixtures.sampleConfig("Evil")], journal: [] } }))
         fsSync.rmSync(`${file}.bak.1`)
         fsSync.symlinkSync(evil, `${file}.bak.1`)
         fsSync.chownSync(`${file}.bak.2`, NOBODY, NOBODY)
@@ -949,14 +940,14 @@ describe("JsonFilePreferencesStore: links are never followed where it writes; ev
         const file = prefsFile(dataDir)
         const originalInode = fsSync.statSync(file).ino
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         assert.strictEqual(modeOf(file), 0o600)
         assert.strictEqual(modeOf(`${file}.bak.1`), 0o600)
         assert.notStrictEqual(fsSync.statSync(`${file}.bak.1`).ino, originalInode, "copied, not linked")
         assert.strictEqual(fsSync.readFileSync(`${file}.bak.1`, "utf8"), validText)
         // A 0600 file with one link is hard-linked (cheap) — the backup is that very file.
         const currentInode = fsSync.statSync(file).ino
-        yield* put(store, withConfigs([sampleConfig("Two")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("Two")]))
         assert.strictEqual(fsSync.statSync(`${file}.bak.1`).ino, currentInode)
         assert.strictEqual(modeOf(`${file}.bak.1`), 0o600)
 
@@ -984,9 +975,9 @@ const nested = (depth: number): unknown => {
 
 /** TrustedFile's Node functions, counting the bytes read from files whose name ends with `suffix`. */
 const countingReads = (suffix: string) => {
-  const node = NodeFiles.defaultValue()
+  const node = TrustedFile.NodeFiles.defaultValue()
   const counter = { bytes: 0 }
-  const files: NodeFilesService = {
+  const files: TrustedFile.NodeFilesService = {
     ...node,
     open: async (path, flags, mode) => {
       const handle = await node.open(path, flags, mode)
@@ -1012,17 +1003,17 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        const one = sampleConfig("One")
+        const one = Fixtures.sampleConfig("One")
         yield* put(store, withConfigs([one]))
-        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        yield* put(store, withConfigs([one, Fixtures.sampleConfig("Two")]))
         const file = prefsFile(dataDir)
         fsSync.truncateSync(file, 100 * 1024 * 1024) // 100 MB, sparse: the size is what matters
         const { files, counter } = countingReads("preferences.json")
-        const error = yield* Effect.flip(store.load.pipe(Effect.provideService(NodeFiles, files)))
+        const error = yield* Effect.flip(store.load.pipe(Effect.provideService(TrustedFile.NodeFiles, files)))
         assert.strictEqual(error._tag, "Corrupted")
         if (error._tag !== "Corrupted") return
         assert.strictEqual(counter.bytes, 0, "not one byte of the big file was read")
-        assert.include(error.message, `${100 * 1024 * 1024} bytes, more than the ${MAX_DOCUMENT_BYTES} bytes allowed`)
+        assert.include(error.message, `${100 * 1024 * 1024} bytes, more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`)
         assert.include(error.hint, "another program wrote")
         assert.strictEqual(error.restoredFrom, `${file}.bak.1`)
         assert.strictEqual(fsSync.statSync(error.quarantinedAs!).size, 100 * 1024 * 1024)
@@ -1035,49 +1026,49 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        const one = sampleConfig("One")
+        const one = Fixtures.sampleConfig("One")
         yield* put(store, withConfigs([one]))
-        yield* put(store, withConfigs([one, sampleConfig("Two")]))
+        yield* put(store, withConfigs([one, Fixtures.sampleConfig("Two")]))
         const deepText = `{"theme":"dark","deep":${"[".repeat(5000)}${"]".repeat(5000)}}`
         fsSync.writeFileSync(prefsFile(dataDir), deepText)
         for (const attempt of [store.load, put(store, (document) => document)]) {
           const error = yield* Effect.flip(attempt)
           assert.strictEqual(error._tag, "Corrupted")
-          assert.include(error.message, `nests deeper than ${MAX_JSON_DEPTH} levels`)
+          assert.include(error.message, `nests deeper than ${JsonLimits.MAX_JSON_DEPTH} levels`)
           if (error._tag === "Corrupted") assert.strictEqual(fsSync.readFileSync(error.quarantinedAs!, "utf8"), deepText)
           fsSync.writeFileSync(prefsFile(dataDir), deepText) // again, for update
         }
         fsSync.rmSync(prefsFile(dataDir))
-        yield* put(store, withConfigs([sampleConfig("Three")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("Three")]))
         assert.deepStrictEqual((yield* store.load).llm.configs.map((config) => config.name), ["Three"])
       })
     ))
 
-  it.live(`exactly ${MAX_JSON_DEPTH} levels is read; ${MAX_JSON_DEPTH + 1} is Corrupted`, () =>
+  it.live(`exactly ${JsonLimits.MAX_JSON_DEPTH} levels is read; ${JsonLimits.MAX_JSON_DEPTH + 1} is Corrupted`, () =>
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         fsSync.mkdirSync(dataDir, { mode: 0o700 })
         // The top-level object is level 1, so a setting of depth-1 levels makes the document `depth` deep.
-        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(MAX_JSON_DEPTH - 1) }))
+        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(JsonLimits.MAX_JSON_DEPTH - 1) }))
         const store = yield* openStore(dataDir)
-        assert.deepStrictEqual((yield* store.load).other["deep"], nested(MAX_JSON_DEPTH - 1))
-        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(MAX_JSON_DEPTH) }))
+        assert.deepStrictEqual((yield* store.load).other["deep"], nested(JsonLimits.MAX_JSON_DEPTH - 1))
+        fsSync.writeFileSync(prefsFile(dataDir), JSON.stringify({ deep: nested(JsonLimits.MAX_JSON_DEPTH) }))
         assert.strictEqual((yield* Effect.flip(store.load))._tag, "Corrupted")
       })
     ))
 
-  for (const depth of [5000, MAX_JSON_DEPTH]) {
+  for (const depth of [5000, JsonLimits.MAX_JSON_DEPTH]) {
     it.live(`an update writing a setting ${depth} deep fails with Corrupted, writes nothing; the next update works`, () =>
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
-          yield* put(store, withConfigs([sampleConfig("One")]))
-          yield* put(store, withConfigs([sampleConfig("Two")]))
+          yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
+          yield* put(store, withConfigs([Fixtures.sampleConfig("Two")]))
           const before = snapshotOf(dataDir)
           const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { deep: nested(depth) } })))
           assert.strictEqual(error._tag, "Corrupted")
           assert.include(error.message, "preferences.json was not saved")
-          assert.include(error.message, `nests deeper than ${MAX_JSON_DEPTH} levels`)
+          assert.include(error.message, `nests deeper than ${JsonLimits.MAX_JSON_DEPTH} levels`)
           assert.include(error.hint, "Nothing was changed")
           assert.deepStrictEqual(snapshotOf(dataDir), before)
           yield* put(store, (document) => ({ ...document, other: { fine: nested(10) } }))
@@ -1090,11 +1081,11 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const before = snapshotOf(dataDir)
-        const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { big: "x".repeat(MAX_DOCUMENT_BYTES) } })))
+        const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { big: "x".repeat(JsonLimits.MAX_DOCUMENT_BYTES) } })))
         assert.strictEqual(error._tag, "Corrupted")
-        assert.include(error.message, `more than the ${MAX_DOCUMENT_BYTES} bytes allowed`)
+        assert.include(error.message, `more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`)
         assert.deepStrictEqual(snapshotOf(dataDir), before)
       })
     ))
@@ -1103,23 +1094,23 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
-  const duplicateCases: ReadonlyArray<{ readonly name: string; readonly configs: () => ReadonlyArray<LlmConfig>; readonly problem: string }> = [
+  const duplicateCases: ReadonlyArray<{ readonly name: string; readonly configs: () => ReadonlyArray<LlmConfig.LlmConfig>; readonly problem: string }> = [
     {
       name: "two configurations with one id",
       configs: () => {
-        const first = sampleConfig("First")
-        return [first, { ...sampleConfig("Second"), id: first.id }]
+        const first = Fixtures.sampleConfig("First")
+        return [first, { ...Fixtures.sampleConfig("Second"), id: first.id }]
       },
       problem: "same id"
     },
     {
       name: "two configurations whose names differ only in case",
-      configs: () => [sampleConfig("Work"), sampleConfig("WORK")],
+      configs: () => [Fixtures.sampleConfig("Work"), Fixtures.sampleConfig("WORK")],
       problem: "same name"
     },
     {
       name: "two configurations whose names differ only in Unicode normalisation",
-      configs: () => [sampleConfig("Caf\u00e9"), sampleConfig("Cafe\u0301")],
+      configs: () => [Fixtures.sampleConfig("Caf\u00e9"), Fixtures.sampleConfig("Cafe\u0301")],
       problem: "same name"
     }
   ]
@@ -1128,10 +1119,10 @@ describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
-          const good = sampleConfig("Good")
+          const good = Fixtures.sampleConfig("Good")
           yield* put(store, withConfigs([good]))
-          yield* put(store, withConfigs([good, sampleConfig("Other")]))
-          const text = serializeDocument({ other: {}, llm: { version: 1, configs: duplicate.configs(), journal: [] } })
+          yield* put(store, withConfigs([good, Fixtures.sampleConfig("Other")]))
+          const text = JsonFilePreferencesStore.serializeDocument({ other: {}, llm: { version: 1, configs: duplicate.configs(), journal: [] } })
           fsSync.writeFileSync(prefsFile(dataDir), text)
           const error = yield* Effect.flip(store.load)
           assert.strictEqual(error._tag, "Corrupted")
@@ -1147,7 +1138,7 @@ describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
-          yield* put(store, withConfigs([sampleConfig("Good")]))
+          yield* put(store, withConfigs([Fixtures.sampleConfig("Good")]))
           const before = snapshotOf(dataDir)
           const error = yield* Effect.flip(put(store, withConfigs(duplicate.configs())))
           assert.strictEqual(error._tag, "Corrupted")
@@ -1172,7 +1163,7 @@ describe("JsonFilePreferencesStore: lock edge cases", () => {
         fsSync.utimesSync(lock, future, future)
         const store = yield* openStore(dataDir) // waits up to 7000 ms for a live lock
         const started = Date.now()
-        yield* put(store, withConfigs([sampleConfig("One")]))
+        yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         assert.isBelow(Date.now() - started, 2000, "taken over, not waited for")
         assert.strictEqual((yield* store.load).llm.configs.length, 1)
         assert.isFalse(fsSync.existsSync(lock))
@@ -1222,7 +1213,7 @@ describe("JsonFilePreferencesStore: lock edge cases", () => {
           const outside = NodePath.join(NodePath.dirname(dataDir), "outside")
           notLock.make(lock, outside)
           const started = Date.now()
-          yield* put(yield* openStore(dataDir), withConfigs([sampleConfig("One")]))
+          yield* put(yield* openStore(dataDir), withConfigs([Fixtures.sampleConfig("One")]))
           assert.isBelow(Date.now() - started, 2000)
           assert.throws(() => fsSync.lstatSync(lock), /ENOENT/, "nothing left at the lock path")
           assert.deepStrictEqual(listing(dataDir), ["preferences.json"])

@@ -8,37 +8,38 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type SecretRef, SecretStore } from "@fishbowl/domain"
+import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
+import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
+import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
+import * as WorkerProcesses from "../src/testing/WorkerProcesses.ts"
 import { Effect, Fiber, Option, Redacted } from "effect"
-import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv, startBusOnly } from "../src/testing/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
-import { isAlive, recordingSpawner, waitUntilGone } from "../src/testing/WorkerProcesses.ts"
+import * as KeychainProbe from "../src/KeychainProbe.ts"
 
-const secretService = await secretServiceForThisFile()
+const secretService = await SecretServiceForTests.secretServiceForThisFile()
 
 const UNAVAILABLE_HINT = "Install and start gnome-keyring or KWallet (Secret Service), or run inside a desktop session."
 
 /** Spawner that remembers every worker it started, so tests can kill or freeze one from outside. */
 /** Runs `body` against a fresh layer; a hung keychain fails the test instead of the CI job. */
 const withStore = <A, E>(
-  options: KeytarSecretStoreOptions,
-  body: (store: SecretStore["Service"]) => Effect.Effect<A, E>
+  options: KeytarSecretStore.KeytarSecretStoreOptions,
+  body: (store: SecretStore.SecretStore["Service"]) => Effect.Effect<A, E>
 ) =>
   Effect.gen(function*() {
-    return yield* body(yield* SecretStore)
+    return yield* body(yield* SecretStore.SecretStore)
   }).pipe(
     Effect.provide(KeytarSecretStore.layer(options)),
     Effect.timeout("25 seconds")
   )
 
 const reveal = (value: Option.Option<Redacted.Redacted<string>>) => Option.map(value, Redacted.value)
-const ref = (label: string): SecretRef => ({ service: `fishbowl.faults.${label}-${Date.now().toString(36)}`, account: "apiKey" })
+const ref = (label: string): SecretRef.SecretRef => ({ service: `fishbowl.faults.${label}-${Date.now().toString(36)}`, account: "apiKey" })
 
 describe("KeytarSecretStore without a working keychain", () => {
   it.live("no session bus at all -> KeychainUnavailable with the install hint", () =>
     Effect.gen(function*() {
       const { DBUS_SESSION_BUS_ADDRESS: _, ...noBus } = secretService.env
-      const env = childEnv(noBus)
+      const env = SecretServiceHarness.childEnv(noBus)
       assert.isUndefined(env.DBUS_SESSION_BUS_ADDRESS)
       yield* withStore({ workerEnv: env }, (store) =>
         Effect.gen(function*() {
@@ -63,27 +64,27 @@ describe("KeytarSecretStore without a working keychain", () => {
 
   it.live("bus without a Secret Service -> KeychainUnavailable; probe says unavailable", () =>
     Effect.gen(function*() {
-      const bus = yield* Effect.promise(() => startBusOnly())
+      const bus = yield* Effect.promise(() => SecretServiceHarness.startBusOnly())
       yield* Effect.gen(function*() {
-        const error = yield* Effect.flip((yield* SecretStore).get(ref("nosvc")))
+        const error = yield* Effect.flip((yield* SecretStore.SecretStore).get(ref("nosvc")))
         assert.strictEqual(error._tag, "KeychainUnavailable")
         assert.include(error.message, "The name org.freedesktop.secrets was not provided by any .service files")
         assert.strictEqual(error.hint, UNAVAILABLE_HINT)
-        const probe = yield* (yield* KeytarSecretStore).probe
+        const probe = yield* (yield* KeychainProbe.KeychainProbe).probe
         assert.isFalse(probe.available)
         assert.isNull(probe.locked)
         assert.include(probe.detail, "org.freedesktop.secrets")
       }).pipe(
-        Effect.provide(KeytarSecretStore.layer({ workerEnv: childEnv(bus.env) })),
+        Effect.provide(KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(bus.env) })),
         Effect.timeout("25 seconds"),
         Effect.ensuring(Effect.promise(() => bus.stop()))
       )
     }))
 
   it.live("a worker script that cannot start -> KeychainUnavailable after one restart, no hang", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore(
-      { workerEnv: childEnv(secretService.env), spawn, workerPath: "/nonexistent/keytar-worker.cjs" },
+      { workerEnv: SecretServiceHarness.childEnv(secretService.env), spawn, workerPath: "/nonexistent/keytar-worker.cjs" },
       (store) =>
         Effect.gen(function*() {
           const error = yield* Effect.flip(store.get(ref("noworker")))
@@ -96,7 +97,7 @@ describe("KeytarSecretStore without a working keychain", () => {
 })
 
 describe("KeytarSecretStore on a real Secret Service under faults", () => {
-  const workerEnv = childEnv(secretService.env)
+  const workerEnv = SecretServiceHarness.childEnv(secretService.env)
 
   it.live("locked collection: get of an existing entry and set fail KeychainLocked (not None); unlock restores the value", () =>
     withStore({ workerEnv }, (store) =>
@@ -109,7 +110,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
           const set = yield* Effect.flip(store.set(entry, Redacted.make("while-locked")))
           const remove = yield* Effect.flip(store.delete(entry))
           const description = yield* store.describe
-          const probe = yield* (yield* KeytarSecretStore).probe
+          const probe = yield* (yield* KeychainProbe.KeychainProbe).probe
           return { get, set, remove, description, probe }
         }).pipe(
           Effect.provide(KeytarSecretStore.layer({ workerEnv })),
@@ -132,7 +133,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
       })))
 
   it.live("daemon restarted while idle: the same layer recovers transparently (session-lost -> new worker -> retry)", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn }, (store) =>
       Effect.gen(function*() {
         const entry = ref("restart")
@@ -145,7 +146,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
   })
 
   it.live("daemon killed mid-sequence: KeychainUnavailable while down, then the same layer recovers after restart", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn }, (store) =>
       Effect.gen(function*() {
         const entry = ref("killed")
@@ -163,7 +164,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
   })
 
   it.live("worker SIGKILLed from outside: the next call succeeds on a fresh worker", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn }, (store) =>
       Effect.gen(function*() {
         const entry = ref("sigkill")
@@ -174,13 +175,13 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         // must fail over to a fresh one (restart + retry)
         assert.deepStrictEqual(reveal(yield* store.get(entry)), Option.some("value-1"))
         assert.strictEqual(workers.length, 2)
-        assert.isFalse(isAlive(first))
+        assert.isFalse(WorkerProcesses.isAlive(first))
         assert.isTrue(yield* store.delete(entry))
       }))
   })
 
   it.live("calls in flight on a worker that dies all fail over to one fresh worker", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn }, (store) =>
       Effect.gen(function*() {
         const entries = Array.from({ length: 5 }, (_, index) => ({ ref: ref(`inflight${index}`), value: `v-${index}` }))
@@ -200,7 +201,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
   })
 
   it.live("a frozen worker times out with a hint, is killed as wedged only after the drain bound, and the next call works", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn, callTimeoutMillis: 500, drainMillis: 1500 }, (store) =>
       Effect.gen(function*() {
         const entry = ref("frozen")
@@ -217,15 +218,15 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         assert.deepStrictEqual(reveal(yield* store.get(entry)), Option.some("still-there"))
         assert.strictEqual(workers.length, 2)
         // Late is not dead: a worker inside a D-Bus call must not vanish (gnome-keyring 42 aborts).
-        assert.isTrue(isAlive(pid), "a late worker is retired, not killed at once")
-        assert.isTrue(yield* Effect.promise(() => waitUntilGone(pid, 5000)), "the frozen worker was killed once the drain bound passed")
+        assert.isTrue(WorkerProcesses.isAlive(pid), "a late worker is retired, not killed at once")
+        assert.isTrue(yield* Effect.promise(() => WorkerProcesses.waitUntilGone(pid, 5000)), "the frozen worker was killed once the drain bound passed")
         assert.isAtLeast(Date.now() - started, 1500)
         assert.isTrue(yield* store.delete(entry))
       }))
   })
 
   it.live("a late worker that answers after all finishes its D-Bus request and exits by itself, never killed", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn, callTimeoutMillis: 500, drainMillis: 8000 }, (store) =>
       Effect.gen(function*() {
         const entry = ref("late")
@@ -244,7 +245,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
   })
 
   it.live("a 1 MiB key and a key with NUL are rejected with InvalidInput before any worker call", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return withStore({ workerEnv, spawn }, (store) =>
       Effect.gen(function*() {
         const huge = yield* Effect.flip(store.set(ref("huge"), Redacted.make("k".repeat(1024 * 1024))))
@@ -274,7 +275,7 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         const unicodeRef = {
           service: `fishbowl.ünïcödé-🔑-秘密-${Date.now()}`,
           account: "apiKey.staged"
-        } as unknown as SecretRef
+        } as unknown as SecretRef.SecretRef
         yield* store.set(unicodeRef, Redacted.make(value))
         assert.deepStrictEqual(reveal(yield* store.get(unicodeRef)), Option.some(value))
         const sibling = { ...unicodeRef, service: unicodeRef.service.normalize("NFD") }

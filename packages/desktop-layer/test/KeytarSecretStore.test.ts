@@ -8,28 +8,29 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { PreferencesStore, type SecretRef, SecretStore } from "@fishbowl/domain"
-import { llmConfigStoreContract, secretStoreContract } from "@fishbowl/domain/testing"
+import { LlmConfigStoreContract, SecretStoreContract } from "@fishbowl/domain/testing"
+import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
+import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
+import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
+import * as WorkerProcesses from "../src/testing/WorkerProcesses.ts"
 import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { afterAll, vi } from "vitest"
-import { type KeytarSecretStoreOptions, KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { childEnv } from "../src/testing/SecretServiceHarness.ts"
-import { secretServiceForThisFile } from "../src/testing/SecretServiceForTests.ts"
-import { recordingSpawner, waitUntilGone } from "../src/testing/WorkerProcesses.ts"
+import * as KeychainProbe from "../src/KeychainProbe.ts"
 
-const secretService = await secretServiceForThisFile()
+const secretService = await SecretServiceForTests.secretServiceForThisFile()
 
 // The 200-sequence model-based test drives ~10k real keychain calls (~25 s here); the package
 // default of 30 s is too tight for a loaded CI machine. Each call is still bounded by the
 // layer's own 5 s call timeout.
 vi.setConfig({ testTimeout: 120_000 })
 
-const workerEnv = childEnv(secretService.env)
-const layer = (options?: KeytarSecretStoreOptions) => KeytarSecretStore.layer({ workerEnv, ...options })
+const workerEnv = SecretServiceHarness.childEnv(secretService.env)
+const layer = (options?: KeytarSecretStore.KeytarSecretStoreOptions) => KeytarSecretStore.layer({ workerEnv, ...options })
 
 /** A hung keychain fails the test instead of the CI job. */
 const bounded = <A, E, R>(effect: Effect.Effect<A, E, R>) => effect.pipe(Effect.timeout("20 seconds"))
 
-secretStoreContract("keytar (real Secret Service)", layer())
+SecretStoreContract.secretStoreContract("keytar (real Secret Service)", layer())
 
 /**
  * One keytar layer instance (one worker) serves every scenario and all 200 model-based sequences,
@@ -43,7 +44,7 @@ const sharedKeytar = Layer.succeedContext(
   await Effect.runPromise(Layer.buildWithScope(layer(), sharedKeytarScope))
 )
 
-llmConfigStoreContract(
+LlmConfigStoreContract.llmConfigStoreContract(
   "memory preferences + keytar",
   Layer.mergeAll(sharedKeytar, PreferencesStore.layerMemory),
   { propertyRuns: 50 }
@@ -51,10 +52,10 @@ llmConfigStoreContract(
 
 describe("KeytarSecretStore on a real Secret Service", () => {
   it.live("building the layer starts no worker; the first call does, later calls reuse it", () => {
-    const { spawn, workers } = recordingSpawner()
-    const ref: SecretRef = { service: "fishbowl.test.lazy", account: "apiKey" }
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
+    const ref: SecretRef.SecretRef = { service: "fishbowl.test.lazy", account: "apiKey" }
     return bounded(Effect.gen(function*() {
-      const store = yield* SecretStore
+      const store = yield* SecretStore.SecretStore
       assert.strictEqual(workers.length, 0, "no keychain access at layer build")
       yield* store.set(ref, Redacted.make("lazy-value"))
       assert.strictEqual(workers.length, 1)
@@ -65,19 +66,19 @@ describe("KeytarSecretStore on a real Secret Service", () => {
   })
 
   it.live("the worker is killed when the layer's scope closes", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return bounded(Effect.gen(function*() {
       yield* Effect.gen(function*() {
-        yield* (yield* SecretStore).get({ service: "fishbowl.test.scope", account: "apiKey" })
+        yield* (yield* SecretStore.SecretStore).get({ service: "fishbowl.test.scope", account: "apiKey" })
       }).pipe(Effect.provide(layer({ spawn })))
       assert.strictEqual(workers.length, 1)
-      assert.isTrue(yield* Effect.promise(() => waitUntilGone(workers[0]!.pid!)), "worker process exited")
+      assert.isTrue(yield* Effect.promise(() => WorkerProcesses.waitUntilGone(workers[0]!.pid!)), "worker process exited")
     }))
   })
 
   it.live("describe: keychain tier that tells locked from absent (the D-Bus lock check works here)", () =>
     bounded(Effect.gen(function*() {
-      const description = yield* (yield* SecretStore).describe
+      const description = yield* (yield* SecretStore.SecretStore).describe
       assert.deepStrictEqual(description, {
         backend: "keytar",
         tier: "keychain",
@@ -89,22 +90,22 @@ describe("KeytarSecretStore on a real Secret Service", () => {
     }).pipe(Effect.provide(layer()))))
 
   it.live("probe: available and unlocked, and it writes nothing", () => {
-    const { spawn, workers } = recordingSpawner()
+    const { spawn, workers } = WorkerProcesses.recordingSpawner()
     return bounded(Effect.gen(function*() {
-      const probe = yield* (yield* KeytarSecretStore).probe
+      const probe = yield* (yield* KeychainProbe.KeychainProbe).probe
       assert.deepStrictEqual(probe, {
         available: true,
         locked: false,
         detail: "Secret Service (gnome-keyring/KWallet) via libsecret is reachable and unlocked"
       })
       assert.strictEqual(workers.length, 1)
-      const leftover = yield* (yield* SecretStore).get({ service: "fishbowl.probe.availability", account: "apiKey" })
+      const leftover = yield* (yield* SecretStore.SecretStore).get({ service: "fishbowl.probe.availability", account: "apiKey" })
       assert.isTrue(Option.isNone(leftover))
     }).pipe(Effect.provide(layer({ spawn }))))
   })
 
   it.live("authorize writes, reads back and deletes a throw-away entry", () =>
     bounded(Effect.gen(function*() {
-      yield* (yield* SecretStore).authorize
+      yield* (yield* SecretStore.SecretStore).authorize
     }).pipe(Effect.provide(layer()))))
 })

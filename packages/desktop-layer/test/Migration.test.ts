@@ -9,47 +9,21 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import {
-  type ConfigId,
-  type CrashPoint,
-  CrashPoints,
-  Diagnostics,
-  crashPoints,
-  type LlmConfig,
-  LlmConfigStore,
-  makeLlmConfigStore,
-  makeMemorySecretStore,
-  nameKey,
-  PreferencesStore,
-  secretRefFor,
-  SecretStore,
-  type SecretStoreService,
-  SimulatedCrash
-} from "@fishbowl/domain"
-import { configInput, makeCanaryKey } from "@fishbowl/domain/testing"
+import { Canonical, CrashPoints, Diagnostics, type Ids, type LlmConfig, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import * as DesktopDiagnostics from "../src/DesktopDiagnostics.ts"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
+import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
+import * as Migration from "../src/Migration.ts"
+import * as FishbowlFiles from "../src/testing/FishbowlFiles.ts"
+import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
 import { Cause, Effect, Exit, Layer, Option, Redacted } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
 import * as os from "node:os"
 import * as NodePath from "node:path"
 import { afterAll, beforeAll } from "vitest"
-import { leftoverKeyFilesFinding } from "../src/DesktopDiagnostics.ts"
-import { DesktopLayer } from "../src/DesktopLayer.ts"
-import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
-import { KeytarSecretStore } from "../src/KeytarSecretStore.ts"
-import { type MigrateOptions, Migration, type MigrationReport } from "../src/Migration.ts"
-import { childEnv, type SecretServiceHandle, startSecretService } from "../src/testing/SecretServiceHarness.ts"
-import {
-  fishbowlConfigs,
-  type FishbowlLlmConfigMetadata,
-  OUR_PROVIDER,
-  safeStorage,
-  secureKeysName,
-  testSecureKeysName,
-  writeLlmConfigJson,
-  writeSecureKeysJson,
-  writeTestSecureKeysJson
-} from "../src/testing/FishbowlFiles.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -92,26 +66,26 @@ const decrypt = (cipher: Buffer): string => {
 
 /** A memory store that calls itself persistent (Migration refuses session-only stores). */
 const persistentMemory = () =>
-  Effect.runSync(makeMemorySecretStore({ description: { backend: "memory (test)", tier: "keychain", persistent: true } }))
+  Effect.runSync(SecretStore.makeMemory({ description: { backend: "memory (test)", tier: "keychain", persistent: true } }))
 
 /** Ports over `dataDir` and a given secret store; crash points as given. */
-const portsLayer = (dataDir: string, secrets: SecretStoreService, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+const portsLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
   Layer.mergeAll(
-    Layer.succeed(SecretStore, secrets),
+    Layer.succeed(SecretStore.SecretStore, secrets),
     JsonFilePreferencesStore.layer({ dataDir }),
     crash,
     NodeFileSystem.layer
   )
 
 /** Ports plus a store instance (one "process"). */
-const appLayer = (dataDir: string, secrets: SecretStoreService, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+const appLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
   LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
 
 /** Dies at the `occurrence`-th time `point` is reached (then never again). */
-const crashAt = (point: CrashPoint, occurrence: number): Layer.Layer<CrashPoints> => {
+const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): Layer.Layer<CrashPoints.CrashPoints> => {
   let seen = 0
   return CrashPoints.layerWith((reached) =>
-    Effect.suspend(() => reached === point && ++seen === occurrence ? Effect.die(new SimulatedCrash(point)) : Effect.void)
+    Effect.suspend(() => reached === point && ++seen === occurrence ? Effect.die(new CrashPoints.SimulatedCrash(point)) : Effect.void)
   )
 }
 
@@ -124,10 +98,10 @@ interface Expected {
 /** The invariants after a completed migration. */
 const expectMigrated = (dataDir: string, expected: ReadonlyArray<Expected>, canaries: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const store = yield* LlmConfigStore
+    const store = yield* LlmConfigStore.LlmConfigStore
     const configs = yield* store.list
     for (const entry of expected) {
-      const matching = configs.filter((config) => nameKey(config.name) === nameKey(entry.name))
+      const matching = configs.filter((config) => Canonical.nameKey(config.name) === Canonical.nameKey(entry.name))
       assert.strictEqual(matching.length, 1, `"${entry.name}" present exactly once (have: ${configs.map((c) => c.name).join(", ")})`)
       const config = matching[0]!
       assert.strictEqual(config.provider, entry.provider)
@@ -140,7 +114,7 @@ const expectMigrated = (dataDir: string, expected: ReadonlyArray<Expected>, cana
     assert.deepStrictEqual(filesHolding(dataDir, canaries), [], "no file in the data folder holds a key")
   })
 
-const noKeyMaterial = (report: MigrationReport, canaries: ReadonlyArray<string>) => {
+const noKeyMaterial = (report: Migration.MigrationReport, canaries: ReadonlyArray<string>) => {
   const text = JSON.stringify(report)
   for (const canary of canaries) assert.notInclude(text, canary)
 }
@@ -193,10 +167,10 @@ const expectedB = (keys: { openai: string; google: string }): Array<Expected> =>
   { name: "Local", provider: "ollama" }
 ]
 
-const canariesA = () => ({ openai: makeCanaryKey("mig-openai"), anthropic: makeCanaryKey("mig-anthropic") })
-const canariesB = () => ({ openai: makeCanaryKey("mig-openai"), google: makeCanaryKey("mig-google") })
+const canariesA = () => ({ openai: Fixtures.makeCanaryKey("mig-openai"), anthropic: Fixtures.makeCanaryKey("mig-anthropic") })
+const canariesB = () => ({ openai: Fixtures.makeCanaryKey("mig-openai"), google: Fixtures.makeCanaryKey("mig-google") })
 
-const migrate = (options?: MigrateOptions) => Migration.migrate(options)
+const migrate = (options?: Migration.MigrateOptions) => Migration.migrate(options)
 
 // ---------------------------------------------------------------------------------------------
 
@@ -207,7 +181,7 @@ describe("JsonFilePreferencesStore on legacy content", () => {
     write(dir, "preferences.json", legacyPreferences(keys))
     const before = fsSync.readFileSync(NodePath.join(dir, "preferences.json"))
     return Effect.gen(function*() {
-      const store = yield* PreferencesStore
+      const store = yield* PreferencesStore.PreferencesStore
       for (const attempt of [store.load, store.update((document) => Effect.succeed([undefined, document] as const))]) {
         const error = yield* Effect.flip(attempt)
         assert.strictEqual(error._tag, "Unsupported")
@@ -221,7 +195,7 @@ describe("JsonFilePreferencesStore on legacy content", () => {
 
   it.live("a current section whose config holds an apiKey is refused too (a write would drop the key)", () => {
     const dir = freshDir()
-    const key = makeCanaryKey("v1-inline")
+    const key = Fixtures.makeCanaryKey("v1-inline")
     write(dir, "preferences.json", {
       llm: {
         version: 1,
@@ -239,7 +213,7 @@ describe("JsonFilePreferencesStore on legacy content", () => {
       }
     })
     return Effect.gen(function*() {
-      const error = yield* Effect.flip((yield* PreferencesStore).load)
+      const error = yield* Effect.flip((yield* PreferencesStore.PreferencesStore).load)
       assert.strictEqual(error._tag, "Unsupported")
       assert.include(fsSync.readFileSync(NodePath.join(dir, "preferences.json"), "utf8"), key)
     }).pipe(Effect.provide(JsonFilePreferencesStore.layer({ dataDir: dir })))
@@ -279,13 +253,13 @@ describe("Migration (a): keys inside preferences.json", () => {
 
       yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
       // The keychain entry of the kept id is where the docs say it is.
-      const stored = yield* (yield* SecretStore).get(secretRefFor("openai" as never, OPENAI_ID as ConfigId))
+      const stored = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor("openai" as never, OPENAI_ID as Ids.ConfigId))
       assert.strictEqual(Option.map(stored, Redacted.value).pipe(Option.getOrUndefined), keys.openai)
       const prefs = readJson(dir, "preferences.json")
       assert.strictEqual(prefs.theme, "dark")
       assert.deepStrictEqual(prefs.window, { width: 1200 })
       assert.strictEqual(prefs.llm.version, 1)
-      assert.strictEqual(prefs.llm.configs.find((config: LlmConfig) => config.id === OPENAI_ID).createdAt, "2024-03-01T10:00:00.000Z")
+      assert.strictEqual(prefs.llm.configs.find((config: LlmConfig.LlmConfig) => config.id === OPENAI_ID).createdAt, "2024-03-01T10:00:00.000Z")
       // Quarantined copy kept (keys removed), marked so it is not imported again.
       const quarantined = readJson(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z")
       assert.strictEqual(quarantined.theme, "dark")
@@ -296,9 +270,9 @@ describe("Migration (a): keys inside preferences.json", () => {
 
   it.live("a current section with one inline key: that config keeps its id; clean configs stay untouched", () => {
     const dir = freshDir()
-    const key = makeCanaryKey("v1-inline")
-    const clean: LlmConfig = {
-      id: "7d1e5a3c-9b2f-4e8d-a6c4-1f3b5d7e9a0c" as ConfigId,
+    const key = Fixtures.makeCanaryKey("v1-inline")
+    const clean: LlmConfig.LlmConfig = {
+      id: "7d1e5a3c-9b2f-4e8d-a6c4-1f3b5d7e9a0c" as Ids.ConfigId,
       provider: "ollama" as never,
       name: "Local",
       useAuthHeader: true,
@@ -348,15 +322,15 @@ describe("Migration (a): keys inside preferences.json", () => {
 
   it.live("entries that cannot be imported stay in the pending file (reported), the rest is migrated", () => {
     const dir = freshDir()
-    const good = makeCanaryKey("good")
-    const bad = `sk-bad\u0007${makeCanaryKey("bell")}`
+    const good = Fixtures.makeCanaryKey("good")
+    const bad = `sk-bad\u0007${Fixtures.makeCanaryKey("bell")}`
     write(dir, "preferences.json", {
       llm: {
         configs: [
           { provider: "openai", name: "Good", apiKey: good },
           { provider: "openai", name: "Bell", apiKey: bad },
-          { provider: "mistral", name: "Unknown", apiKey: makeCanaryKey("unknown") },
-          { provider: "openai-compatible", name: "Insecure", baseUrl: "http://llm.example.com/v1", apiKey: makeCanaryKey("insecure") }
+          { provider: "mistral", name: "Unknown", apiKey: Fixtures.makeCanaryKey("unknown") },
+          { provider: "openai-compatible", name: "Insecure", baseUrl: "http://llm.example.com/v1", apiKey: Fixtures.makeCanaryKey("insecure") }
         ]
       }
     })
@@ -375,7 +349,7 @@ describe("Migration (a): keys inside preferences.json", () => {
       assert.deepStrictEqual(pending.entries.map((entry: { legacy: { name: string } }) => entry.legacy.name), ["Bell", "Unknown", "Insecure"])
       assert.deepStrictEqual(filesHolding(dir, [good]), [], "the migrated key is gone from disk")
       // The store works meanwhile; a re-run changes nothing and reports the same.
-      assert.deepStrictEqual((yield* (yield* LlmConfigStore).list).map((config) => config.name), ["Good"])
+      assert.deepStrictEqual((yield* (yield* LlmConfigStore.LlmConfigStore).list).map((config) => config.name), ["Good"])
       const again = yield* migrate()
       assert.deepStrictEqual(again.migrated, [])
       assert.deepStrictEqual(again.skipped.map((entry) => entry.name), ["Bell", "Unknown", "Insecure"])
@@ -385,12 +359,12 @@ describe("Migration (a): keys inside preferences.json", () => {
 
   it.live("a duplicate name is imported as \"<name> (imported)\"; an identical existing config counts as already migrated", () => {
     const dir = freshDir()
-    const legacyKey = makeCanaryKey("dup")
-    const sameKey = makeCanaryKey("same")
+    const legacyKey = Fixtures.makeCanaryKey("dup")
+    const sameKey = Fixtures.makeCanaryKey("same")
     return Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey("existing") }))
-      yield* store.create(configInput({ provider: "anthropic", name: "Claude", apiKey: sameKey }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: Fixtures.makeCanaryKey("existing") }))
+      yield* store.create(Fixtures.configInput({ provider: "anthropic", name: "Claude", apiKey: sameKey }))
       // Entries with an inline key appended to the current section (what an older build wrote).
       const current = readJson(dir, "preferences.json")
       write(dir, "preferences.json", {
@@ -418,7 +392,7 @@ describe("Migration (a): keys inside preferences.json", () => {
     const dir = freshDir()
     const keys = canariesA()
     write(dir, "preferences.json", legacyPreferences(keys))
-    const secrets = Effect.runSync(makeMemorySecretStore())
+    const secrets = Effect.runSync(SecretStore.makeMemory())
     return Effect.gen(function*() {
       const error = yield* Effect.flip(migrate())
       assert.strictEqual(error._tag, "Unsupported")
@@ -544,18 +518,18 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
 // cites the Fishbowl source of every fact).
 
 /** A Fishbowl user's folder: configs plus one canary key per config. */
-const fishbowlUser = (dir: string, variant: "production" | "test", configs = fishbowlConfigs()) => {
-  const keys = Object.fromEntries(configs.map((config) => [config.id, makeCanaryKey(`fb-${config.provider}`)]))
-  writeLlmConfigJson(dir, configs)
-  if (variant === "production") writeSecureKeysJson(dir, keys)
-  else writeTestSecureKeysJson(dir, keys)
+const fishbowlUser = (dir: string, variant: "production" | "test", configs = FishbowlFiles.fishbowlConfigs()) => {
+  const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey(`fb-${config.provider}`)]))
+  FishbowlFiles.writeLlmConfigJson(dir, configs)
+  if (variant === "production") FishbowlFiles.writeSecureKeysJson(dir, keys)
+  else FishbowlFiles.writeTestSecureKeysJson(dir, keys)
   return { configs, keys, canaries: Object.values(keys) }
 }
 
 /** Every Fishbowl config is in the store with its name, provider, base URL, flags, timestamps and key. */
-const expectFishbowlImported = (configs: ReadonlyArray<FishbowlLlmConfigMetadata>, keys: Record<string, string>) =>
+const expectFishbowlImported = (configs: ReadonlyArray<FishbowlFiles.FishbowlLlmConfigMetadata>, keys: Record<string, string>) =>
   Effect.gen(function*() {
-    const store = yield* LlmConfigStore
+    const store = yield* LlmConfigStore.LlmConfigStore
     const stored = yield* store.list
     assert.strictEqual(stored.length, configs.length)
     for (const legacy of configs) {
@@ -563,7 +537,7 @@ const expectFishbowlImported = (configs: ReadonlyArray<FishbowlLlmConfigMetadata
       assert.isDefined(config, `${legacy.customName} kept its Fishbowl id`)
       assert.deepStrictEqual(config, {
         id: legacy.id,
-        provider: OUR_PROVIDER[legacy.provider],
+        provider: FishbowlFiles.OUR_PROVIDER[legacy.provider],
         name: legacy.customName,
         ...(legacy.baseUrl !== undefined ? { baseUrl: legacy.baseUrl } : {}),
         useAuthHeader: legacy.useAuthHeader,
@@ -571,7 +545,7 @@ const expectFishbowlImported = (configs: ReadonlyArray<FishbowlLlmConfigMetadata
         updatedAt: legacy.updatedAt,
         hasKey: true,
         keyStorage: "keychain"
-      } as LlmConfig)
+      } as LlmConfig.LlmConfig)
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config!.id)), keys[legacy.id])
     }
     assert.strictEqual((yield* store.status).pendingIntents, 0)
@@ -588,10 +562,10 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       assert.isFalse(text.endsWith("\n"), "safeJsonStringify writes no trailing newline")
       assert.deepStrictEqual(Object.keys(JSON.parse(text)[0]).sort(), ["createdAt", "customName", "id", "provider", "updatedAt", "useAuthHeader"])
       assert.deepStrictEqual(Object.keys(readJson(dir, "test_secure_keys.json")), configs.map((config) => `test_llm_api_key_llm_api_key_${config.id}`))
-      assert.strictEqual(readJson(dir, "test_secure_keys.json")[testSecureKeysName(configs[0]!.id)], keys[configs[0]!.id])
+      assert.strictEqual(readJson(dir, "test_secure_keys.json")[FishbowlFiles.testSecureKeysName(configs[0]!.id)], keys[configs[0]!.id])
       const other = freshDir()
       fishbowlUser(other, "production", configs)
-      assert.strictEqual(Object.keys(readJson(other, "secure_keys.json"))[0], secureKeysName(configs[0]!.id))
+      assert.strictEqual(Object.keys(readJson(other, "secure_keys.json"))[0], FishbowlFiles.secureKeysName(configs[0]!.id))
       assert.deepStrictEqual(filesHolding(other, Object.values(keys)), [], "safeStorage ciphertext never holds the key text")
     }))
 
@@ -601,9 +575,9 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const { configs, keys, canaries } = fishbowlUser(dir, variant)
       const keyFile = variant === "production" ? "secure_keys.json" : "test_secure_keys.json"
       return Effect.gen(function*() {
-        const report = yield* migrate(variant === "production" ? { decrypt: safeStorage.decryptString } : {})
+        const report = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decryptString } : {})
         noKeyMaterial(report, canaries)
-        assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider, entry.configId, entry.hasKey]), configs.map((config) => [config.customName, OUR_PROVIDER[config.provider], config.id, true]))
+        assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider, entry.configId, entry.hasKey]), configs.map((config) => [config.customName, FishbowlFiles.OUR_PROVIDER[config.provider], config.id, true]))
         assert.deepStrictEqual(report.skipped, [])
         assert.isTrue(report.complete)
         assert.isFalse(report.needsDesktopApp)
@@ -614,7 +588,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
         assert.isFalse(exists(dir, keyFile))
         assert.deepStrictEqual(readJson(dir, "llm_config.json.migrated"), configs, "the metadata is kept as it was")
         const before = fileBytes(dir)
-        const again = yield* migrate(variant === "production" ? { decrypt: safeStorage.decryptString } : {})
+        const again = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decryptString } : {})
         assert.isTrue(again.nothingToDo)
         assert.isTrue(again.complete)
         assert.deepStrictEqual(fileBytes(dir), before, "a second run changes nothing")
@@ -637,9 +611,9 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       assert.deepStrictEqual(report.filesHoldingKeys.map((file) => [file.path, file.encrypted]), [[NodePath.join(dir, "secure_keys.json"), true]])
       assert.deepStrictEqual(report.removedFiles, [])
       assert.deepStrictEqual(fileBytes(dir), before, "nothing changed on disk (preferences.json not even created)")
-      assert.deepStrictEqual(yield* (yield* LlmConfigStore).list, [], "no keyless config the app would later treat as done")
+      assert.deepStrictEqual(yield* (yield* LlmConfigStore.LlmConfigStore).list, [], "no keyless config the app would later treat as done")
       // The desktop app (with safeStorage) then imports everything with its key.
-      const app = yield* migrate({ decrypt: safeStorage.decryptString })
+      const app = yield* migrate({ decrypt: FishbowlFiles.safeStorage.decryptString })
       assert.strictEqual(app.migrated.length, configs.length)
       assert.isTrue(app.complete)
       yield* expectFishbowlImported(configs, keys)
@@ -649,7 +623,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
 
   it.live("a base URL our rules refuse (http with a key to a LAN host): reported with the exact fix, kept with its key; after the fix the rest follows", () => {
     const dir = freshDir()
-    const configs = fishbowlConfigs().map((config) =>
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
       config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
     )
     const { keys, canaries } = fishbowlUser(dir, "test", configs)
@@ -670,13 +644,13 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")])
       assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "test_secure_keys.json")])
       // The user applies the fix; the re-run imports the last one and removes the plaintext.
-      writeLlmConfigJson(dir, configs.map((config) => config === custom ? { ...config, baseUrl: "https://192.168.1.20:8443/v1" } : config))
+      FishbowlFiles.writeLlmConfigJson(dir, configs.map((config) => config === custom ? { ...config, baseUrl: "https://192.168.1.20:8443/v1" } : config))
       const again = yield* migrate()
       assert.deepStrictEqual(again.migrated.map((entry) => entry.name), [custom.customName])
       assert.isTrue(again.complete)
-      const stored = (yield* (yield* LlmConfigStore).list).find((config) => config.id === custom.id)!
+      const stored = (yield* (yield* LlmConfigStore.LlmConfigStore).list).find((config) => config.id === custom.id)!
       assert.strictEqual(stored.baseUrl, "https://192.168.1.20:8443/v1")
-      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore).getApiKey(custom.id as ConfigId)), keys[custom.id])
+      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(custom.id as Ids.ConfigId)), keys[custom.id])
       assert.deepStrictEqual(filesHolding(dir, canaries), [])
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
@@ -686,15 +660,15 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
     const { configs, keys, canaries } = fishbowlUser(dir, "test")
     return Effect.gen(function*() {
       // The wrong import: configs without their keys, llm_config.json renamed away.
-      const store = yield* LlmConfigStore
-      yield* (yield* PreferencesStore).update((document) =>
+      const store = yield* LlmConfigStore.LlmConfigStore
+      yield* (yield* PreferencesStore.PreferencesStore).update((document) =>
         Effect.succeed([undefined, {
           ...document,
           llm: {
             ...document.llm,
             configs: configs.map((config) => ({
-              id: config.id as ConfigId,
-              provider: OUR_PROVIDER[config.provider] as never,
+              id: config.id as Ids.ConfigId,
+              provider: FishbowlFiles.OUR_PROVIDER[config.provider] as never,
               name: config.customName,
               ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
               useAuthHeader: config.useAuthHeader,
@@ -718,9 +692,9 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
   it.live("a key without a config (Fishbowl deletes metadata first) is reported and removed with the file", () => {
     const dir = freshDir()
     const { configs, keys } = fishbowlUser(dir, "test")
-    const orphan = makeCanaryKey("orphan")
+    const orphan = Fixtures.makeCanaryKey("orphan")
     const file = readJson(dir, "test_secure_keys.json")
-    fsSync.writeFileSync(NodePath.join(dir, "test_secure_keys.json"), JSON.stringify({ ...file, [testSecureKeysName("0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f")]: orphan }, null, 2))
+    fsSync.writeFileSync(NodePath.join(dir, "test_secure_keys.json"), JSON.stringify({ ...file, [FishbowlFiles.testSecureKeysName("0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f")]: orphan }, null, 2))
     return Effect.gen(function*() {
       const report = yield* migrate()
       assert.strictEqual(report.migrated.length, configs.length)
@@ -779,18 +753,18 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
 describe("doctor: files that still hold keys", () => {
   it.live("lists the pending file, Fishbowl's key files and copies of preferences.json with keys, with the fix", () => {
     const dir = freshDir()
-    const key = makeCanaryKey("left")
+    const key = Fixtures.makeCanaryKey("left")
     const withKey = { llm: { configs: [{ provider: "openai", name: "Old", apiKey: key }] } }
     write(dir, "llm_migration_pending.json", { format: "fishbowl-llm-migration-pending", version: 1, entries: [] })
-    writeSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
-    writeTestSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    FishbowlFiles.writeSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
+    FishbowlFiles.writeTestSecureKeysJson(dir, { "0b4c2f6e-2f0a-4c4e-9d1b-7a6f5e4d3c2b": key })
     write(dir, "preferences.json.bak.1", withKey)
     write(dir, "preferences.json.bak.2", { llm: { version: 1, configs: [], journal: [] } })
     write(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z", withKey)
     write(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z", `{"llm":{"configs":[{"apiKey":"${key}"`)
     write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", `{"entries":[{"legacy":{"apiKey":"${key}"`)
     return Effect.gen(function*() {
-      const finding = yield* leftoverKeyFilesFinding(dir)
+      const finding = yield* DesktopDiagnostics.leftoverKeyFilesFinding(dir)
       assert.strictEqual(finding.severity, "warning")
       for (const name of ["llm_migration_pending.json", ".llm_migration_pending.json.4242.0123456789abcdef.tmp", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
         assert.include(finding.message, `${name} (`)
@@ -802,18 +776,18 @@ describe("doctor: files that still hold keys", () => {
       assert.include(finding.hint, `rm "${NodePath.join(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z")}"`)
       assert.notInclude(JSON.stringify(finding), key)
       // Through `doctor` (Diagnostics on the desktop layer).
-      const report = yield* Diagnostics.use((diagnostics) => diagnostics.diagnose()).pipe(
+      const report = yield* Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose()).pipe(
         Effect.provide(DesktopLayer.layer({ dataDir: dir, secretBackend: "session" }))
       )
       assert.deepInclude(report.findings, finding)
       // A clean folder is ok.
-      assert.strictEqual((yield* leftoverKeyFilesFinding(freshDir())).severity, "ok")
+      assert.strictEqual((yield* DesktopDiagnostics.leftoverKeyFilesFinding(freshDir())).severity, "ok")
     }).pipe(Effect.provide(NodeFileSystem.layer))
   })
 
   it.live("an interrupted write of the pending file is removed by migrate (the pending file itself is the committed state)", () => {
     const dir = freshDir()
-    const key = makeCanaryKey("pending-tmp")
+    const key = Fixtures.makeCanaryKey("pending-tmp")
     write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", { format: "fishbowl-llm-migration-pending", version: 1, entries: [{ configId: OPENAI_ID, origin: "x", legacy: { provider: "openai", name: "W", apiKey: key } }] })
     return Effect.gen(function*() {
       const report = yield* migrate()
@@ -825,16 +799,16 @@ describe("doctor: files that still hold keys", () => {
 
   it.live("a backup that still has keys (no other legacy data) is stripped by migrate, which then reports complete", () => {
     const dir = freshDir()
-    const key = makeCanaryKey("bak")
+    const key = Fixtures.makeCanaryKey("bak")
     return Effect.gen(function*() {
-      yield* (yield* LlmConfigStore).create(configInput({ provider: "ollama", name: "Local" }))
+      yield* (yield* LlmConfigStore.LlmConfigStore).create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
       write(dir, "preferences.json.bak.3", { theme: "dark", llm: { configs: [{ provider: "openai", name: "Gone", apiKey: key }] } })
       const report = yield* migrate()
       assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "preferences.json.bak.3")])
       assert.isTrue(report.complete)
       assert.deepStrictEqual(filesHolding(dir, [key]), [])
       assert.strictEqual(readJson(dir, "preferences.json.bak.3").theme, "dark")
-      assert.strictEqual((yield* leftoverKeyFilesFinding(dir)).severity, "ok")
+      assert.strictEqual((yield* DesktopDiagnostics.leftoverKeyFilesFinding(dir)).severity, "ok")
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 })
@@ -844,7 +818,7 @@ describe("doctor: files that still hold keys", () => {
 type Scenario = {
   readonly name: string
   readonly setUp: (dir: string) => { readonly expected: Array<Expected>; readonly canaries: Array<string> }
-  readonly options: MigrateOptions
+  readonly options: Migration.MigrateOptions
 }
 
 const scenarios: ReadonlyArray<Scenario> = [
@@ -872,15 +846,15 @@ const scenarios: ReadonlyArray<Scenario> = [
     setUp: (dir) => {
       const { configs, keys, canaries } = fishbowlUser(dir, "production")
       return {
-        expected: configs.map((config) => ({ name: config.customName, provider: OUR_PROVIDER[config.provider], key: keys[config.id]! })),
+        expected: configs.map((config) => ({ name: config.customName, provider: FishbowlFiles.OUR_PROVIDER[config.provider], key: keys[config.id]! })),
         canaries
       }
     },
-    options: { decrypt: safeStorage.decryptString }
+    options: { decrypt: FishbowlFiles.safeStorage.decryptString }
   }
 ]
 
-const perEntryPoints = crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")
+const perEntryPoints = CrashPoints.crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")
 const crashCases = [
   ...perEntryPoints.flatMap((point) => [1, 2, 3].map((occurrence) => ({ point, occurrence }))),
   { point: "migrate.plaintext-removed" as const, occurrence: 1 }
@@ -903,7 +877,7 @@ describe("Migration crash safety (in-process crash = defect)", () => {
             // "Restart": new store instance over the same files and secret store.
             yield* Effect.gen(function*() {
               if (recovery === "recover, then migrate") {
-                const store = yield* makeLlmConfigStore({ staleIntentMillis: 0 })
+                const store = yield* LlmConfigStore.make({ staleIntentMillis: 0 })
                 const recovered = yield* store.recover({ force: true }).pipe(
                   Effect.catchTag("Unsupported", () => Effect.succeed(undefined)) // crash before adoption finished
                 )
@@ -917,9 +891,9 @@ describe("Migration crash safety (in-process crash = defect)", () => {
             }).pipe(Effect.provide(appLayer(dir, secrets)))
             // No key is orphaned in the secret store: exactly the migrated configs' entries exist.
             yield* Effect.gen(function*() {
-              const store = yield* LlmConfigStore
+              const store = yield* LlmConfigStore.LlmConfigStore
               for (const config of yield* store.list) {
-                const stagedGone = yield* secrets.get(secretRefFor(config.provider, config.id, "apiKey.staged"))
+                const stagedGone = yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged"))
                 assert.isTrue(Option.isNone(stagedGone))
               }
             }).pipe(Effect.provide(appLayer(dir, secrets)))
@@ -933,9 +907,9 @@ describe("Migration crash safety (in-process crash = defect)", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("Migration end to end on the REAL keychain (keytar + private gnome-keyring)", () => {
-  let secretService: SecretServiceHandle | undefined
+  let secretService: SecretServiceHarness.SecretServiceHandle | undefined
   beforeAll(async () => {
-    secretService = await startSecretService()
+    secretService = await SecretServiceHarness.startSecretService()
   }, 60_000)
   afterAll(() => secretService?.stop())
 
@@ -954,8 +928,8 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
       "llm_api_key_5f0e8d7c-6b5a-4e3d-8c2b-1a0f9e8d7c6b": keysB.openai,
       llm_api_key_7: keysB.google
     })
-    const keytar = () => KeytarSecretStore.layer({ workerEnv: childEnv(secretService!.env) })
-    const real = (crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+    const keytar = () => KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) })
+    const real = (crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
       LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
         Layer.provideMerge(Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer))
       )
@@ -977,7 +951,7 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
       yield* expectMigrated(dir, expected, canaries).pipe(Effect.provide(real()))
       // Clean the shared keychain.
       yield* Effect.gen(function*() {
-        const store = yield* LlmConfigStore
+        const store = yield* LlmConfigStore.LlmConfigStore
         for (const config of yield* store.list) yield* store.remove(config.id)
         assert.deepStrictEqual(yield* store.list, [])
       }).pipe(Effect.provide(real()))
@@ -989,17 +963,17 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     const test = freshDir()
     const prod = fishbowlUser(production, "production")
     const plain = fishbowlUser(test, "test")
-    const real = (dir: string, crash: Layer.Layer<CrashPoints> = CrashPoints.layer) =>
+    const real = (dir: string, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
       LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
         Layer.provideMerge(Layer.mergeAll(
-          KeytarSecretStore.layer({ workerEnv: childEnv(secretService!.env) }),
+          KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) }),
           JsonFilePreferencesStore.layer({ dataDir: dir }),
           crash,
           NodeFileSystem.layer
         ))
       )
     return Effect.gen(function*() {
-      for (const [dir, user, options] of [[production, prod, { decrypt: safeStorage.decryptString }], [test, plain, {}]] as const) {
+      for (const [dir, user, options] of [[production, prod, { decrypt: FishbowlFiles.safeStorage.decryptString }], [test, plain, {}]] as const) {
         const crashed = yield* Migration.migrate(options).pipe(Effect.provide(real(dir, crashAt("migrate.secret-written", 2))), Effect.exit)
         assert.isTrue(isSimulatedCrash(crashed))
         const report = yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))
@@ -1009,7 +983,7 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
         assert.deepStrictEqual(filesHolding(dir, user.canaries), [])
         assert.isTrue((yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))).nothingToDo)
         yield* Effect.gen(function*() {
-          const store = yield* LlmConfigStore
+          const store = yield* LlmConfigStore.LlmConfigStore
           for (const config of yield* store.list) yield* store.remove(config.id)
         }).pipe(Effect.provide(real(dir)))
       }

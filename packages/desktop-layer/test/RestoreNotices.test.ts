@@ -5,14 +5,14 @@
  * until dismissed. Without a usable backup the operation still fails (data is lost).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import { CrashPoints, type LlmConfigChange, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, FileSystem, Layer, Stream } from "effect"
 import * as fsSync from "node:fs"
 import * as NodePath from "node:path"
-import { JsonFilePreferencesStore } from "../src/JsonFilePreferencesStore.ts"
 
-const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigStore | PreferencesStore>) => Effect.Effect<A, E, never>) =>
+const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigStore.LlmConfigStore | PreferencesStore.PreferencesStore>) => Effect.Effect<A, E, never>) =>
   Effect.scoped(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
@@ -29,12 +29,12 @@ describe("restore from a backup is a notice, not a failure", () => {
   it.live("list succeeds on the restored file; one notice in status and one Notice event; dismiss removes it", () =>
     withStore((dataDir, layer) =>
       Effect.gen(function*() {
-        const store = yield* LlmConfigStore
+        const store = yield* LlmConfigStore.LlmConfigStore
         yield* store.create({ provider: "ollama", name: "First" } as never)
         yield* store.create({ provider: "ollama", name: "Second" } as never) // .bak.1 holds [First]
         const file = NodePath.join(dataDir, "preferences.json")
         fsSync.writeFileSync(file, "{\"llm\": {\"version\": 1, \"conf") // truncated
-        const events: Array<LlmConfigChange> = []
+        const events: Array<LlmConfigStore.LlmConfigChange> = []
         const collector = yield* store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => events.push(change))), Effect.forkChild)
         yield* Effect.sleep("20 millis")
 
@@ -68,7 +68,7 @@ describe("restore from a backup is a notice, not a failure", () => {
   it.live("without a usable backup the operation still fails with Corrupted and no notice is made", () =>
     withStore((dataDir, layer) =>
       Effect.gen(function*() {
-        const store = yield* LlmConfigStore
+        const store = yield* LlmConfigStore.LlmConfigStore
         fsSync.mkdirSync(dataDir, { recursive: true })
         fsSync.writeFileSync(NodePath.join(dataDir, "preferences.json"), "not json")
         const error = yield* Effect.flip(store.list)

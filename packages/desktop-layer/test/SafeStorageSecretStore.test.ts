@@ -5,20 +5,20 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { LlmConfigStore, SecretStore } from "@fishbowl/domain"
-import { configInput, makeCanaryKey, secretStoreContract } from "@fishbowl/domain/testing"
+import { Fixtures, SecretStoreContract } from "@fishbowl/domain/testing"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as SafeStorageSecretStore from "../src/SafeStorageSecretStore.ts"
+import * as SecretBackend from "../src/SecretBackend.ts"
+import * as TempDirs from "../src/testing/TempDirs.ts"
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { Effect, FileSystem, Layer, Option, Redacted } from "effect"
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto"
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
-import { DesktopLayer } from "../src/DesktopLayer.ts"
-import { SafeStorageSecretStore, type SafeStorageLike, SECRETS_FILE_NAME } from "../src/SafeStorageSecretStore.ts"
-import { SecretBackend } from "../src/SecretBackend.ts"
-import { testTempDir } from "../src/testing/TempDirs.ts"
 
 /** Stand-in for Electron's safeStorage: AES-256-GCM under a per-instance key, like an OS-held key. */
-const fakeSafeStorage = (options?: { available?: boolean; backend?: string }): SafeStorageLike => {
+const fakeSafeStorage = (options?: { available?: boolean; backend?: string }): SafeStorageSecretStore.SafeStorageLike => {
   const key = randomBytes(32)
   return {
     isEncryptionAvailable: () => options?.available ?? true,
@@ -38,7 +38,7 @@ const fakeSafeStorage = (options?: { available?: boolean; backend?: string }): S
 }
 
 /** A fresh data folder per layer build. */
-const freshLayer = (safeStorage: SafeStorageLike) =>
+const freshLayer = (safeStorage: SafeStorageSecretStore.SafeStorageLike) =>
   Layer.unwrap(
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
@@ -47,11 +47,11 @@ const freshLayer = (safeStorage: SafeStorageLike) =>
     })
   ).pipe(Layer.provide(NodeFileSystem.layer))
 
-secretStoreContract("Electron safeStorage file (AES-GCM stand-in)", freshLayer(fakeSafeStorage()))
+SecretStoreContract.secretStoreContract("Electron safeStorage file (AES-GCM stand-in)", freshLayer(fakeSafeStorage()))
 
-const withStore = <A, E>(dataDir: string, safeStorage: SafeStorageLike, body: (store: SecretStore["Service"]) => Effect.Effect<A, E>) =>
+const withStore = <A, E>(dataDir: string, safeStorage: SafeStorageSecretStore.SafeStorageLike, body: (store: SecretStore.SecretStore["Service"]) => Effect.Effect<A, E>) =>
   Effect.gen(function*() {
-    return yield* body(yield* SecretStore)
+    return yield* body(yield* SecretStore.SecretStore)
   }).pipe(Effect.provide(SafeStorageSecretStore.layer({ safeStorage, dataDir })))
 
 const ref = { service: "fishbowl.openai.0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", account: "apiKey" as const }
@@ -59,27 +59,27 @@ const otherRef = { service: "fishbowl.openai.1f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5
 
 describe("SafeStorageSecretStore", () => {
   it.live("writes only ciphertext, in a 0600 file, and leaves no temp files", () => {
-    const dataDir = testTempDir("safe")
-    const canary = makeCanaryKey("safe")
+    const dataDir = TempDirs.testTempDir("safe")
+    const canary = Fixtures.makeCanaryKey("safe")
     return withStore(dataDir, fakeSafeStorage(), (store) =>
       Effect.gen(function*() {
         yield* store.set(ref, Redacted.make(canary))
-        const path = NodePath.join(dataDir, SECRETS_FILE_NAME)
+        const path = NodePath.join(dataDir, SafeStorageSecretStore.SECRETS_FILE_NAME)
         assert.notInclude(readFileSync(path, "utf8"), canary)
         assert.notInclude(readFileSync(path).toString("latin1"), canary.slice(-12))
         assert.strictEqual(statSync(path).mode & 0o777, 0o600)
-        assert.deepStrictEqual(readdirSync(dataDir), [SECRETS_FILE_NAME])
+        assert.deepStrictEqual(readdirSync(dataDir), [SafeStorageSecretStore.SECRETS_FILE_NAME])
         assert.deepStrictEqual(Option.map(yield* store.get(ref), Redacted.value), Option.some(canary))
       }))
   })
 
   it.live("detects a ciphertext moved to another entry", () => {
-    const dataDir = testTempDir("safe")
+    const dataDir = TempDirs.testTempDir("safe")
     const safeStorage = fakeSafeStorage()
     return withStore(dataDir, safeStorage, (store) =>
       Effect.gen(function*() {
         yield* store.set(ref, Redacted.make("sk-one"))
-        const path = NodePath.join(dataDir, SECRETS_FILE_NAME)
+        const path = NodePath.join(dataDir, SafeStorageSecretStore.SECRETS_FILE_NAME)
         const file = JSON.parse(readFileSync(path, "utf8"))
         const moved = { version: 1, entries: { [`${otherRef.service}/${otherRef.account}`]: Object.values(file.entries)[0] } }
         writeFileSync(path, JSON.stringify(moved))
@@ -90,7 +90,7 @@ describe("SafeStorageSecretStore", () => {
   })
 
   it.live("a key encrypted under another OS key cannot be read and says how to recover", () => {
-    const dataDir = testTempDir("safe")
+    const dataDir = TempDirs.testTempDir("safe")
     return Effect.gen(function*() {
       yield* withStore(dataDir, fakeSafeStorage(), (store) => store.set(ref, Redacted.make("sk-one")))
       const error = yield* Effect.flip(withStore(dataDir, fakeSafeStorage(), (store) => store.get(ref)))
@@ -105,7 +105,7 @@ describe("SafeStorageSecretStore", () => {
     ["encryption unavailable", { available: false }]
   ] as const) {
     it.live(`refuses to store anything with ${label}`, () => {
-      const dataDir = testTempDir("safe")
+      const dataDir = TempDirs.testTempDir("safe")
       return withStore(dataDir, fakeSafeStorage(options), (store) =>
         Effect.gen(function*() {
           const error = yield* Effect.flip(store.set(ref, Redacted.make("sk-never")))
@@ -122,38 +122,38 @@ const noKeychain = { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir(
 describe("tier selection with safeStorage", () => {
   it.live("auto falls back to the encrypted file when the keychain is unreachable and safeStorage is real", () =>
     Effect.gen(function*() {
-      const store = yield* LlmConfigStore
+      const store = yield* LlmConfigStore.LlmConfigStore
       const status = yield* store.status
       assert.strictEqual(status.secretStore.tier, "encrypted-file")
       assert.isTrue(status.secretStore.persistent)
       assert.isDefined(status.secretStore.warning)
-      const config = yield* store.create(configInput({ provider: "openai", name: "Enc", apiKey: "sk-encrypted" }))
+      const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Enc", apiKey: "sk-encrypted" }))
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-encrypted")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: testTempDir("tier"),
+      dataDir: TempDirs.testTempDir("tier"),
       safeStorage: fakeSafeStorage(),
       keytar: noKeychain
     }))))
 
   it.live("auto skips a basic_text safeStorage and uses the session tier, with a warning", () =>
     Effect.gen(function*() {
-      const status = yield* (yield* LlmConfigStore).status
+      const status = yield* (yield* LlmConfigStore.LlmConfigStore).status
       assert.strictEqual(status.secretStore.tier, "session")
       assert.include(status.secretStore.warning ?? "", "not saved")
     }).pipe(Effect.provide(DesktopLayer.layer({
-      dataDir: testTempDir("tier"),
+      dataDir: TempDirs.testTempDir("tier"),
       safeStorage: fakeSafeStorage({ backend: "basic_text" }),
       keytar: noKeychain
     }))))
 
   it.live("forcing safe-storage outside Electron fails loudly", () =>
     Effect.gen(function*() {
-      const store = yield* SecretStore
+      const store = yield* SecretStore.SecretStore
       const error = yield* Effect.flip(store.set(ref, Redacted.make("sk-x")))
       assert.strictEqual(error._tag, "Unsupported")
       assert.include(error.hint, "FISHBOWL_SECRET_BACKEND")
     }).pipe(Effect.provide(SecretBackend.layer({
-      dataDir: testTempDir("tier"),
+      dataDir: TempDirs.testTempDir("tier"),
       preference: "safe-storage",
       keytar: noKeychain
     }))))

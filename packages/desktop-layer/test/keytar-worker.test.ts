@@ -6,13 +6,7 @@
 import { type ChildProcess, fork } from "node:child_process"
 import { fileURLToPath } from "node:url"
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest"
-import {
-  type BusHandle,
-  childEnv,
-  type SecretServiceHandle,
-  startBusOnly,
-  startSecretService
-} from "../src/testing/SecretServiceHarness.ts"
+import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
 
 const WORKER = fileURLToPath(new URL("../src/keytar-worker.cjs", import.meta.url))
 const CALL_TIMEOUT_MS = 10_000
@@ -92,10 +86,10 @@ const UNICODE_SECRET = "pässwörd ✓ 🔐 秘密 \u{1F600} \\\"quotes\" \n new
 describe("keytar worker against a real Secret Service", () => {
   // Started once; a start failure (e.g. missing binaries) makes EVERY test fail with the
   // harness's message (install hint) instead of vitest reporting them as skipped.
-  let started: Promise<SecretServiceHandle>
-  let ss: SecretServiceHandle
+  let started: Promise<SecretServiceHarness.SecretServiceHandle>
+  let ss: SecretServiceHarness.SecretServiceHandle
   beforeAll(() => {
-    started = startSecretService()
+    started = SecretServiceHarness.startSecretService()
     started.catch(() => {})
   })
   beforeEach(async () => {
@@ -115,7 +109,7 @@ describe("keytar worker against a real Secret Service", () => {
   })
 
   it("set/get/delete round trip with a unicode secret", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await w.call("ping")).toEqual({ id: 1, ok: true, value: "pong" })
     expect(await w.call("set", { account: "unicode", secret: UNICODE_SECRET })).toEqual({ id: 2, ok: true, value: true })
     expect(await w.call("get", { account: "unicode" })).toEqual({ id: 3, ok: true, value: UNICODE_SECRET })
@@ -123,7 +117,7 @@ describe("keytar worker against a real Secret Service", () => {
     expect((await w.call("set", { account: "unicode", secret: "second" })).ok).toBe(true)
     expect(await w.call("get", { account: "unicode" })).toMatchObject({ ok: true, value: "second" })
     // a different process (fresh libsecret session) sees it too
-    const w2 = startWorker(childEnv(ss.env))
+    const w2 = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await w2.call("get", { account: "unicode" })).toMatchObject({ ok: true, value: "second" })
     expect(await w.call("delete", { account: "unicode" })).toMatchObject({ ok: true, value: true })
     expect(await w.call("get", { account: "unicode" })).toMatchObject({ ok: true, value: null })
@@ -131,13 +125,13 @@ describe("keytar worker against a real Secret Service", () => {
   })
 
   it("get of a missing entry is null; probe reports unlocked", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await w.call("get", { account: "never-set" })).toMatchObject({ ok: true, value: null })
     expect(await w.call("probe")).toMatchObject({ ok: true, value: { locked: false, serviceAvailable: true } })
   })
 
   it("1 MiB secret round-trips; over the cap is 'too-large'; NUL and empty are refused", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     const big = "x".repeat(1024 * 1024)
     expect(await w.call("set", { account: "big", secret: big })).toMatchObject({ ok: true })
     const got = await w.call("get", { account: "big" })
@@ -150,7 +144,7 @@ describe("keytar worker against a real Secret Service", () => {
   })
 
   it("locked collection: get/set/delete -> 'locked' (keytar itself says null/false); unlock restores access", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "lk", secret: "before-lock" })).ok).toBe(true)
     await ss.lock()
     expect(await ss.isLocked()).toBe(true)
@@ -171,7 +165,7 @@ describe("keytar worker against a real Secret Service", () => {
   })
 
   it("shutdown: a request already in flight is answered, later ones are refused, then the worker exits 0", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "drain", secret: "drained-value" })).ok).toBe(true)
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
     const inFlight = w.call("get", { account: "drain" })
@@ -180,24 +174,24 @@ describe("keytar worker against a real Secret Service", () => {
     expect(await inFlight).toMatchObject({ ok: true, value: "drained-value" })
     expect(errorOf(await refused)).toEqual({ kind: "unavailable", detail: "the keychain helper is shutting down" })
     expect(await exited).toEqual([0, null])
-    const cleaner = startWorker(childEnv(ss.env))
+    const cleaner = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await cleaner.call("delete", { account: "drain" })).toMatchObject({ ok: true, value: true })
   })
 
   it("a closed channel (the parent died) lets the request in flight finish before the worker exits 0", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
     // Written through the channel, then the channel closes at once: the set must still land.
     w.child.send({ id: 1, op: "set", service: "fishbowl-test", account: "orphaned-parent", secret: "landed" })
     w.child.disconnect()
     expect(await exited).toEqual([0, null])
-    const fresh = startWorker(childEnv(ss.env))
+    const fresh = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await fresh.call("get", { account: "orphaned-parent" })).toMatchObject({ ok: true, value: "landed" })
     expect(await fresh.call("delete", { account: "orphaned-parent" })).toMatchObject({ ok: true, value: true })
   })
 
   it("harness: a daemon that dies on its own is reported and restarted on the same bus, unlocked, keys intact", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "abort-survivor", secret: "kept" })).ok).toBe(true)
     await endGracefully(w.child)
     const deathsBefore = ss.deaths.length
@@ -223,13 +217,13 @@ describe("keytar worker against a real Secret Service", () => {
     expect(ss.deaths.at(-1)).toMatchObject({ pid: oldPid, signal: "SIGABRT", simulated: true })
     expect(ss.unexpectedDeaths.length).toBe(unexpectedBefore)
     expect(await ss.isLocked()).toBe(false)
-    const fresh = startWorker(childEnv(ss.env))
+    const fresh = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await fresh.call("get", { account: "abort-survivor" })).toMatchObject({ ok: true, value: "kept" })
     expect(await fresh.call("delete", { account: "abort-survivor" })).toMatchObject({ ok: true, value: true })
   })
 
   it("daemon killed and restarted: the old worker gets 'session-lost' on every op, a fresh worker works", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "survivor", secret: "persisted" })).ok).toBe(true)
     const oldPid = ss.daemonPid
     await ss.restartDaemon()
@@ -243,18 +237,18 @@ describe("keytar worker against a real Secret Service", () => {
     // still broken on retry: only a new process recovers
     expect(errorOf(await w.call("get", { account: "survivor" })).kind).toBe("session-lost")
 
-    const fresh = startWorker(childEnv(ss.env))
+    const fresh = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await fresh.call("get", { account: "survivor" })).toMatchObject({ ok: true, value: "persisted" })
     expect(await fresh.call("delete", { account: "survivor" })).toMatchObject({ ok: true, value: true })
   })
 
   it("daemon killed, not restarted: old worker 'session-lost', fresh worker 'unavailable'", async () => {
-    const w = startWorker(childEnv(ss.env))
+    const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await w.call("get", { account: "x" })).toMatchObject({ ok: true, value: null })
     await ss.killDaemon()
     try {
       expect(errorOf(await w.call("get", { account: "x" })).kind).toBe("session-lost")
-      const fresh = startWorker(childEnv(ss.env))
+      const fresh = startWorker(SecretServiceHarness.childEnv(ss.env))
       const e = errorOf(await fresh.call("get", { account: "x" }))
       expect(e).toEqual({ kind: "unavailable", detail: "The name org.freedesktop.secrets was not provided by any .service files" })
       expect(errorOf(await fresh.call("set", { account: "x", secret: "s3cr3t-value" })).kind).toBe("unavailable")
@@ -267,10 +261,10 @@ describe("keytar worker against a real Secret Service", () => {
 })
 
 describe("keytar worker without a Secret Service", () => {
-  let started: Promise<BusHandle>
-  let bus: BusHandle
+  let started: Promise<SecretServiceHarness.BusHandle>
+  let bus: SecretServiceHarness.BusHandle
   beforeAll(() => {
-    started = startBusOnly()
+    started = SecretServiceHarness.startBusOnly()
     started.catch(() => {})
   })
   beforeEach(async () => {
@@ -281,7 +275,7 @@ describe("keytar worker without a Secret Service", () => {
   })
 
   it("bus but no Secret Service -> 'unavailable' (and nothing gets auto-activated)", async () => {
-    const w = startWorker(childEnv(bus.env))
+    const w = startWorker(SecretServiceHarness.childEnv(bus.env))
     const expected = { kind: "unavailable", detail: "The name org.freedesktop.secrets was not provided by any .service files" }
     expect(errorOf(await w.call("get"))).toEqual(expected)
     expect(errorOf(await w.call("delete"))).toEqual(expected)
@@ -291,7 +285,7 @@ describe("keytar worker without a Secret Service", () => {
   })
 
   it("error details never contain the secret, and redaction does not break classification", async () => {
-    const w = startWorker(childEnv(bus.env))
+    const w = startWorker(SecretServiceHarness.childEnv(bus.env))
     // "service" occurs in libsecret's message ("... by any .service files")
     const e = errorOf(await w.call("set", { secret: "service" }))
     expect(e.kind).toBe("unavailable")
@@ -301,7 +295,7 @@ describe("keytar worker without a Secret Service", () => {
 
   it("no bus at all (no DBUS_SESSION_BUS_ADDRESS, no DISPLAY) -> 'unavailable' with the autolaunch message", async () => {
     const { DBUS_SESSION_BUS_ADDRESS: _, ...noBus } = bus.env
-    const env = childEnv(noBus)
+    const env = SecretServiceHarness.childEnv(noBus)
     expect(env.DBUS_SESSION_BUS_ADDRESS).toBeUndefined()
     expect(env.DISPLAY).toBeUndefined()
     const w = startWorker(env)
@@ -313,7 +307,7 @@ describe("keytar worker without a Secret Service", () => {
   })
 
   it("keytar that fails to load -> 'unavailable' with the load error; ping still answers", async () => {
-    const w = startWorker({ ...childEnv(bus.env), FISHBOWL_KEYTAR_MODULE: "/nonexistent/keytar" })
+    const w = startWorker({ ...SecretServiceHarness.childEnv(bus.env), FISHBOWL_KEYTAR_MODULE: "/nonexistent/keytar" })
     expect(await w.call("ping")).toMatchObject({ ok: true, value: "pong" })
     const e = errorOf(await w.call("get"))
     expect(e.kind).toBe("unavailable")

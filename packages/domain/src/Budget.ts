@@ -4,7 +4,7 @@
  * keeps data consistent when the operation itself finishes later.
  */
 import { Duration, Effect, Fiber } from "effect"
-import { Timeout } from "./Errors.ts"
+import * as Errors from "./Errors.ts"
 
 export const budgets = {
   storageMillis: 200,
@@ -26,7 +26,7 @@ export const withBudget = (operation: string, millis: number) => <A, E, R>(effec
         duration: Duration.millis(millis),
         orElse: () =>
         Effect.fail(
-          new Timeout({
+          new Errors.Timeout({
             operation,
             budgetMillis: millis,
             message: `${operation} did not finish within ${millis} ms`,

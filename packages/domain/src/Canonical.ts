@@ -11,7 +11,7 @@
 import { Effect } from "effect"
 import ipaddr from "ipaddr.js"
 import unhomoglyph from "unhomoglyph"
-import { InvalidInput } from "./Errors.ts"
+import * as Errors from "./Errors.ts"
 
 /** C0 and C1 control characters (NUL included). */
 export const CONTROL_CHARACTERS = /[\u0000-\u001f\u007f-\u009f]/
@@ -186,13 +186,13 @@ export const insecureHttpProblem = (
 export const refuseInsecureHttp = (
   effectiveUrl: string | undefined,
   options: { readonly hasKey: boolean; readonly allowInsecureHttp: boolean }
-): Effect.Effect<void, InvalidInput> => {
+): Effect.Effect<void, Errors.InvalidInput> => {
   const check = effectiveUrl === undefined ? undefined : checkBaseUrl(effectiveUrl)
   const problem = check?._tag === "Ok" ? insecureHttpProblem(check.url, options) : undefined
   return problem === undefined
     ? Effect.void
     : Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "baseUrl",
         message: problem,
         hint: "Use an https URL, or explicitly allow insecure http for this configuration."

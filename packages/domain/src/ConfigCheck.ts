@@ -6,26 +6,26 @@
  *     anywhere, neither keychain nor preferences.
  */
 import { Clock, Effect, Schema } from "effect"
-import { InvalidInput } from "./Errors.ts"
-import { type ConfigId, ProviderId } from "./Ids.ts"
-import { ApiKey, BaseUrl, ProviderCheckRecord } from "./LlmConfig.ts"
-import { LlmConfigStore } from "./LlmConfigStore.ts"
-import { ProviderCheck } from "./ProviderCheck.ts"
-import { refuseInsecureHttp } from "./Canonical.ts"
-import { findProvider } from "./Providers.ts"
+import * as Canonical from "./Canonical.ts"
+import * as Errors from "./Errors.ts"
+import * as Ids from "./Ids.ts"
+import * as LlmConfig from "./LlmConfig.ts"
+import * as LlmConfigStore from "./LlmConfigStore.ts"
+import * as ProviderCheck from "./ProviderCheck.ts"
+import * as Providers from "./Providers.ts"
 
 /** An unsaved form's values: what `create` would take, minus the name. */
 export const ProviderCheckDraft = Schema.Struct({
-  provider: ProviderId,
-  baseUrl: Schema.optional(BaseUrl),
+  provider: Ids.ProviderId,
+  baseUrl: Schema.optional(LlmConfig.BaseUrl),
   useAuthHeader: Schema.optional(Schema.Boolean),
   allowInsecureHttp: Schema.optional(Schema.Boolean),
-  apiKey: Schema.optional(ApiKey)
+  apiKey: Schema.optional(LlmConfig.ApiKey)
 })
 export type ProviderCheckDraft = typeof ProviderCheckDraft.Type
 
 /** A check's answer; `recorded` says whether it was stored as the config's `lastCheck`. */
-export const ConfigCheckResult = Schema.Struct({ check: ProviderCheckRecord, recorded: Schema.Boolean })
+export const ConfigCheckResult = Schema.Struct({ check: LlmConfig.ProviderCheckRecord, recorded: Schema.Boolean })
 export type ConfigCheckResult = typeof ConfigCheckResult.Type
 
 const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
@@ -35,9 +35,9 @@ const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(mill
  * config changed or was removed meanwhile, the disk refused) does not hide the outcome: it is
  * returned with `recorded: false`.
  */
-export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: ConfigId) {
-  const store = yield* LlmConfigStore
-  const checker = yield* ProviderCheck
+export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: Ids.ConfigId) {
+  const store = yield* LlmConfigStore.LlmConfigStore
+  const checker = yield* ProviderCheck.ProviderCheck
   const config = yield* store.get(id)
   const apiKey = config.hasKey ? yield* store.getApiKey(id) : undefined
   const outcome = yield* checker.check({
@@ -46,7 +46,7 @@ export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: C
     useAuthHeader: config.useAuthHeader,
     apiKey
   })
-  const check: ProviderCheckRecord = { checkedAt: yield* isoNow, outcome }
+  const check: LlmConfig.ProviderCheckRecord = { checkedAt: yield* isoNow, outcome }
   const recorded = yield* store.recordCheck(id, check, { ifUpdatedAt: config.updatedAt }).pipe(
     Effect.as(true),
     Effect.catch(() => Effect.succeed(false))
@@ -56,8 +56,8 @@ export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: C
 
 /** Checks an unsaved form's values. Needs only ProviderCheck: it cannot reach either store. */
 export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: ProviderCheckDraft) {
-  if (findProvider(draft.provider) === undefined) {
-    return yield* new InvalidInput({
+  if (Providers.findProvider(draft.provider) === undefined) {
+    return yield* new Errors.InvalidInput({
       field: "provider",
       message: `Unknown provider "${draft.provider}"`,
       hint: "Pick one of the listed providers."
@@ -65,11 +65,11 @@ export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: Provid
   }
   // The same http rule as saving: a typed key never goes over plain http to a network host
   // without the user's consent, not even to test it.
-  yield* refuseInsecureHttp(draft.baseUrl ?? findProvider(draft.provider)?.defaultBaseUrl, {
+  yield* Canonical.refuseInsecureHttp(draft.baseUrl ?? Providers.findProvider(draft.provider)?.defaultBaseUrl, {
     hasKey: draft.apiKey !== undefined,
     allowInsecureHttp: draft.allowInsecureHttp === true
   })
-  const outcome = yield* (yield* ProviderCheck).check({
+  const outcome = yield* (yield* ProviderCheck.ProviderCheck).check({
     provider: draft.provider,
     baseUrl: draft.baseUrl,
     useAuthHeader: draft.useAuthHeader ?? true,

@@ -3,7 +3,7 @@
  * code calls `reached` at each step; the default does nothing, tests swap in a layer that dies
  * (in-process) or kills the process (subprocess tests), so every step's recovery is provable.
  */
-import { Context, Effect, Layer, Ref } from "effect"
+import { Context, Effect, Layer } from "effect"
 
 /** Every crash point, by operation and step. */
 export const crashPoints = {
@@ -39,42 +39,11 @@ export class SimulatedCrash extends Error {
 
 export class CrashPoints extends Context.Service<CrashPoints, {
   readonly reached: (point: CrashPoint) => Effect.Effect<void>
-}>()("@fishbowl/domain/CrashPoints") {
-  /** Production: crash points cost nothing. */
-  static readonly layer = Layer.succeed(CrashPoints, CrashPoints.of({ reached: () => Effect.void }))
+}>()("@fishbowl/domain/CrashPoints") {}
 
-  /** Runs `onReached` at every point; subprocess tests use it to SIGKILL themselves at one step. */
-  static readonly layerWith = (onReached: (point: CrashPoint) => Effect.Effect<void>) =>
-    Layer.succeed(CrashPoints, CrashPoints.of({ reached: onReached }))
-}
+/** Production: crash points cost nothing. */
+export const layer = Layer.succeed(CrashPoints, CrashPoints.of({ reached: () => Effect.void }))
 
-/** Lets a test arm one crash point at a time; the armed point dies once, then disarms itself. */
-export class CrashSwitch extends Context.Service<CrashSwitch, {
-  readonly arm: (point: CrashPoint) => Effect.Effect<void>
-  readonly disarm: Effect.Effect<void>
-  readonly passed: Effect.Effect<ReadonlyArray<CrashPoint>>
-}>()("@fishbowl/domain/CrashSwitch") {
-  /** Provides both the switch and a CrashPoints that obeys it. */
-  static readonly layer = Layer.effectContext(
-    Effect.gen(function*() {
-      const armed = yield* Ref.make<CrashPoint | undefined>(undefined)
-      const passed = yield* Ref.make<ReadonlyArray<CrashPoint>>([])
-      const crashPoints = CrashPoints.of({
-        reached: (point) =>
-          Effect.gen(function*() {
-            yield* Ref.update(passed, (points) => [...points, point])
-            if ((yield* Ref.get(armed)) === point) {
-              yield* Ref.set(armed, undefined)
-              return yield* Effect.die(new SimulatedCrash(point))
-            }
-          })
-      })
-      const crashSwitch = CrashSwitch.of({
-        arm: (point) => Ref.set(armed, point),
-        disarm: Ref.set(armed, undefined),
-        passed: Ref.get(passed)
-      })
-      return Context.make(CrashPoints, crashPoints).pipe(Context.add(CrashSwitch, crashSwitch))
-    })
-  )
-}
+/** Runs `onReached` at every point; subprocess tests use it to SIGKILL themselves at one step. */
+export const layerWith = (onReached: (point: CrashPoint) => Effect.Effect<void>) =>
+  Layer.succeed(CrashPoints, CrashPoints.of({ reached: onReached }))

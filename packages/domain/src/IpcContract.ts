@@ -4,13 +4,13 @@
  * field that can carry a key: keys travel renderer → main only, inside create/update requests.
  */
 import { Schema } from "effect"
-import { DiagnosticsReport } from "./Diagnostics.ts"
-import { errorTags } from "./Errors.ts"
-import { ConfigCheckResult, ProviderCheckDraft } from "./ConfigCheck.ts"
-import { BackupInfo, KeyCheck, type LateOutcome, StorageFileName } from "./HealthContract.ts"
-import { ConfigId } from "./Ids.ts"
-import { LlmConfig, LlmConfigInput, LlmConfigPatch } from "./LlmConfig.ts"
-import { LlmConfigChange, RecoveryReport, StoreStatus } from "./LlmConfigStore.ts"
+import * as ConfigCheck from "./ConfigCheck.ts"
+import * as Diagnostics from "./Diagnostics.ts"
+import * as Errors from "./Errors.ts"
+import * as HealthContract from "./HealthContract.ts"
+import * as Ids from "./Ids.ts"
+import * as LlmConfig from "./LlmConfig.ts"
+import * as LlmConfigStore from "./LlmConfigStore.ts"
 
 /** Channel names, shared by main, preload and tests. */
 export const IpcChannel = {
@@ -47,28 +47,28 @@ const Empty = Schema.Struct({}).check(
 
 /** Request and response schema per invokable channel. */
 export const IpcRoutes = {
-  [IpcChannel.list]: { request: Empty, response: Schema.Array(LlmConfig) },
-  [IpcChannel.get]: { request: Schema.Struct({ id: ConfigId }), response: LlmConfig },
-  [IpcChannel.create]: { request: LlmConfigInput, response: LlmConfig },
-  [IpcChannel.update]: { request: Schema.Struct({ id: ConfigId, patch: LlmConfigPatch }), response: LlmConfig },
-  [IpcChannel.remove]: { request: Schema.Struct({ id: ConfigId }), response: Schema.Struct({ id: ConfigId }) },
-  [IpcChannel.status]: { request: Empty, response: StoreStatus },
-  [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: DiagnosticsReport },
-  [IpcChannel.authorize]: { request: Empty, response: StoreStatus },
-  [IpcChannel.check]: { request: Schema.Struct({ id: ConfigId }), response: ConfigCheckResult },
-  [IpcChannel.checkDraft]: { request: ProviderCheckDraft, response: ConfigCheckResult },
+  [IpcChannel.list]: { request: Empty, response: Schema.Array(LlmConfig.LlmConfig) },
+  [IpcChannel.get]: { request: Schema.Struct({ id: Ids.ConfigId }), response: LlmConfig.LlmConfig },
+  [IpcChannel.create]: { request: LlmConfig.LlmConfigInput, response: LlmConfig.LlmConfig },
+  [IpcChannel.update]: { request: Schema.Struct({ id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch }), response: LlmConfig.LlmConfig },
+  [IpcChannel.remove]: { request: Schema.Struct({ id: Ids.ConfigId }), response: Schema.Struct({ id: Ids.ConfigId }) },
+  [IpcChannel.status]: { request: Empty, response: LlmConfigStore.StoreStatus },
+  [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: Diagnostics.DiagnosticsReport },
+  [IpcChannel.authorize]: { request: Empty, response: LlmConfigStore.StoreStatus },
+  [IpcChannel.check]: { request: Schema.Struct({ id: Ids.ConfigId }), response: ConfigCheck.ConfigCheckResult },
+  [IpcChannel.checkDraft]: { request: ConfigCheck.ProviderCheckDraft, response: ConfigCheck.ConfigCheckResult },
   [IpcChannel.dismissNotice]: {
     request: Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(200)) }),
     response: Schema.Struct({ id: Schema.String })
   },
   /** Finishes interrupted changes now, including other instances' recent ones (`force`). */
-  [IpcChannel.recover]: { request: Empty, response: RecoveryReport },
-  [IpcChannel.checkKeys]: { request: Empty, response: Schema.Array(KeyCheck) },
-  [IpcChannel.backups]: { request: Empty, response: Schema.Array(BackupInfo) },
-  [IpcChannel.restoreBackup]: { request: Schema.Struct({ name: StorageFileName }), response: StoreStatus },
+  [IpcChannel.recover]: { request: Empty, response: LlmConfigStore.RecoveryReport },
+  [IpcChannel.checkKeys]: { request: Empty, response: Schema.Array(HealthContract.KeyCheck) },
+  [IpcChannel.backups]: { request: Empty, response: Schema.Array(HealthContract.BackupInfo) },
+  [IpcChannel.restoreBackup]: { request: Schema.Struct({ name: HealthContract.StorageFileName }), response: LlmConfigStore.StoreStatus },
   /** Shows the data folder, or one backup / damaged copy in it, in the system's file manager. */
   [IpcChannel.openFolder]: {
-    request: Schema.Struct({ file: Schema.optional(StorageFileName) }),
+    request: Schema.Struct({ file: Schema.optional(HealthContract.StorageFileName) }),
     response: Schema.Struct({ shown: Schema.String })
   }
 } as const
@@ -78,7 +78,7 @@ export type InvokeChannel = keyof IpcRoutes
 
 /** The wire form of an error: enough for the UI to place and explain it, nothing more. */
 export const IpcError = Schema.Struct({
-  _tag: Schema.Literals(errorTags),
+  _tag: Schema.Literals(Errors.errorTags),
   message: Schema.String,
   hint: Schema.String,
   /** For InvalidInput: the offending field, so the UI can show the error next to it. */
@@ -125,9 +125,9 @@ export interface LlmConfigsBridge {
   readonly restoreBackup: (request: IpcRequestOf<typeof IpcChannel.restoreBackup>) => Promise<IpcResultOf<typeof IpcChannel.restoreBackup>>
   readonly openFolder: (request: IpcRequestOf<typeof IpcChannel.openFolder>) => Promise<IpcResultOf<typeof IpcChannel.openFolder>>
   /** Subscribes to change events; returns an unsubscribe function. */
-  readonly onChanged: (listener: (change: typeof LlmConfigChange.Encoded) => void) => () => void
+  readonly onChanged: (listener: (change: typeof LlmConfigStore.LlmConfigChange.Encoded) => void) => () => void
   /** Subscribes to late outcomes of timed-out calls; returns an unsubscribe function. */
-  readonly onSettled: (listener: (outcome: LateOutcome) => void) => () => void
+  readonly onSettled: (listener: (outcome: HealthContract.LateOutcome) => void) => () => void
 }
 
 /** Maps each bridge method to its channel, so preload and test shims stay in step. */

@@ -9,36 +9,36 @@
  * whatever a crash left; every step is idempotent, so a crash during recovery is fine too.
  */
 import { Clock, Effect, Option } from "effect"
-import { type CrashPoint, CrashPoints } from "./CrashPoints.ts"
-import { KeychainLocked, type PreferencesStoreError, type SecretStoreError } from "./Errors.ts"
-import { type ConfigId, newConfigId } from "./Ids.ts"
-import { nameKey } from "./Canonical.ts"
-import type { LlmConfig } from "./LlmConfig.ts"
-import type { Intent, LlmSection, PreferencesDocument } from "./PreferencesDocument.ts"
-import { PreferencesStore } from "./PreferencesStore.ts"
-import { secretRefFor } from "./SecretRef.ts"
-import { SecretStore } from "./SecretStore.ts"
+import * as Canonical from "./Canonical.ts"
+import * as CrashPoints from "./CrashPoints.ts"
+import * as Errors from "./Errors.ts"
+import * as Ids from "./Ids.ts"
+import type * as LlmConfig from "./LlmConfig.ts"
+import type * as PreferencesDocument from "./PreferencesDocument.ts"
+import * as PreferencesStore from "./PreferencesStore.ts"
+import * as SecretRef from "./SecretRef.ts"
+import * as SecretStore from "./SecretStore.ts"
 
-type StoreError = SecretStoreError | PreferencesStoreError
+type StoreError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
 // ---------------------------------------------------------------------------------------------
 // Pure edits of the document
 
-export const replaceSection = (document: PreferencesDocument, llm: Partial<LlmSection>): PreferencesDocument => ({
+export const replaceSection = (document: PreferencesDocument.PreferencesDocument, llm: Partial<PreferencesDocument.LlmSection>): PreferencesDocument.PreferencesDocument => ({
   ...document,
   llm: { ...document.llm, ...llm }
 })
 
 /** The document with `intent` appended to the journal. */
-export const withIntent = (document: PreferencesDocument, intent: Intent): PreferencesDocument =>
+export const withIntent = (document: PreferencesDocument.PreferencesDocument, intent: PreferencesDocument.Intent): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, { journal: [...document.llm.journal, intent] })
 
 /** The document without the intent `intentId`. */
-export const withoutIntent = (document: PreferencesDocument, intentId: string): PreferencesDocument =>
+export const withoutIntent = (document: PreferencesDocument.PreferencesDocument, intentId: string): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, { journal: document.llm.journal.filter((intent) => intent.id !== intentId) })
 
 /** The document with the intent `intentId` moved to `phase`. */
-export const withPhase = (document: PreferencesDocument, intentId: string, phase: Intent["phase"]): PreferencesDocument =>
+export const withPhase = (document: PreferencesDocument.PreferencesDocument, intentId: string, phase: PreferencesDocument.Intent["phase"]): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, {
     journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, phase } : intent)
   })
@@ -47,28 +47,28 @@ export const withPhase = (document: PreferencesDocument, intentId: string, phase
  * Names in use: committed configs plus those reserved by unfinished creates, renames and imports.
  * An abandoned intent was reported as failed, so it reserves nothing.
  */
-export const namesTaken = (llm: LlmSection, exceptId?: string): Set<string> => {
+export const namesTaken = (llm: PreferencesDocument.LlmSection, exceptId?: string): Set<string> => {
   const names = new Set<string>()
-  for (const config of llm.configs) if (config.id !== exceptId) names.add(nameKey(config.name))
+  for (const config of llm.configs) if (config.id !== exceptId) names.add(Canonical.nameKey(config.name))
   for (const intent of llm.journal) {
     if (intent.after !== undefined && intent.configId !== exceptId && intent.phase !== "abandoned") {
-      names.add(nameKey(intent.after.name))
+      names.add(Canonical.nameKey(intent.after.name))
     }
   }
   return names
 }
 
 /** True when an unfinished intent touches `id`. */
-export const isBusy = (llm: LlmSection, id: string) => llm.journal.some((intent) => intent.configId === id)
+export const isBusy = (llm: PreferencesDocument.LlmSection, id: string) => llm.journal.some((intent) => intent.configId === id)
 
 // ---------------------------------------------------------------------------------------------
 // Effects over the ports
 
-export const keyRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
-  secretRefFor(config.provider, config.id, "apiKey")
+export const keyRef = (config: { readonly provider: LlmConfig.LlmConfig["provider"]; readonly id: Ids.ConfigId }) =>
+  SecretRef.secretRefFor(config.provider, config.id, "apiKey")
 
-export const stagedRef = (config: { readonly provider: LlmConfig["provider"]; readonly id: ConfigId }) =>
-  secretRefFor(config.provider, config.id, "apiKey.staged")
+export const stagedRef = (config: { readonly provider: LlmConfig.LlmConfig["provider"]; readonly id: Ids.ConfigId }) =>
+  SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged")
 
 /** Failures that are refusals: the secret store wrote nothing. */
 export const nothingWritten = (cause: { readonly _tag: string }) =>
@@ -79,25 +79,25 @@ export const nothingWritten = (cause: { readonly _tag: string }) =>
  * The journal of one store instance (`owner`): builds intents and applies every journal step
  * over the SecretStore, PreferencesStore and CrashPoints in context.
  */
-export const makeJournal = Effect.fnUntraced(function*(owner: string) {
-  const secrets = yield* SecretStore
-  const preferences = yield* PreferencesStore
-  const crash = yield* CrashPoints
-  const reached = (point: CrashPoint) => crash.reached(point)
+export const make = Effect.fnUntraced(function*(owner: string) {
+  const secrets = yield* SecretStore.SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
+  const crash = yield* CrashPoints.CrashPoints
+  const reached = (point: CrashPoints.CrashPoint) => crash.reached(point)
 
   const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
 
   /** A new `pending` intent owned by this instance (not yet recorded). */
-  const intent = (fields: Omit<Intent, "id" | "owner" | "startedAt" | "phase">) =>
+  const intent = (fields: Omit<PreferencesDocument.Intent, "id" | "owner" | "startedAt" | "phase">) =>
     isoNow.pipe(
-      Effect.map((startedAt): Intent => ({ ...fields, id: newConfigId(), owner, startedAt, phase: "pending" }))
+      Effect.map((startedAt): PreferencesDocument.Intent => ({ ...fields, id: Ids.newConfigId(), owner, startedAt, phase: "pending" }))
     )
 
   const drop = (intentId: string) =>
     preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intentId)] as const))
 
   /** Deletes whatever secrets an abandoned intent may have written, then drops it. Idempotent. */
-  const undoAbandoned = (abandoned: Intent) =>
+  const undoAbandoned = (abandoned: PreferencesDocument.Intent) =>
     Effect.gen(function*() {
       if (abandoned.op === "create" || abandoned.op === "migrate") {
         if (abandoned.keyChange === "set") yield* secrets.delete(keyRef(abandoned.after!))
@@ -118,7 +118,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
    *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
    *   `settle` or `recover` finish it. A key is never orphaned.
    */
-  const abandon = (recorded: Intent, cause: { readonly _tag: string }, options?: { readonly stagedWritten?: boolean }) =>
+  const abandon = (recorded: PreferencesDocument.Intent, cause: { readonly _tag: string }, options?: { readonly stagedWritten?: boolean }) =>
     Effect.gen(function*() {
       const refused = nothingWritten(cause)
       if (refused && options?.stagedWritten !== true) return yield* drop(recorded.id)
@@ -128,7 +128,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
     }).pipe(Effect.ignore)
 
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
-  const commitUpdate = (recorded: Intent) =>
+  const commitUpdate = (recorded: PreferencesDocument.Intent) =>
     preferences.update((document) => {
       const configs = document.llm.configs.map((config) => config.id === recorded.configId ? recorded.after! : config)
       const next = replaceSection(document, { configs })
@@ -139,7 +139,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
     })
 
   /** Deletes the staged copy of an update's key, then drops the intent. */
-  const finishStaged = (recorded: Intent) =>
+  const finishStaged = (recorded: PreferencesDocument.Intent) =>
     Effect.gen(function*() {
       yield* secrets.delete(stagedRef(recorded.after!))
       yield* reached("update.staged-cleared")
@@ -152,12 +152,12 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
    * throw-away entry (`authorize`) fails on a locked keyring, so it tells the two apart; if it
    * fails, the remove fails with the keyring's own error and nothing is changed.
    */
-  const provedAbsent = (config: LlmConfig) =>
+  const provedAbsent = (config: LlmConfig.LlmConfig) =>
     Effect.gen(function*() {
       if ((yield* secrets.describe).distinguishesLockedFromAbsent) return
       yield* secrets.authorize.pipe(
         Effect.mapError((cause) =>
-          cause._tag === "KeychainLocked" ? cause : new KeychainLocked({
+          cause._tag === "KeychainLocked" ? cause : new Errors.KeychainLocked({
             message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
             hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again."
           })
@@ -170,7 +170,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
    * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
    * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
    */
-  const finishRemove = (recorded: Intent, options: { readonly alsoStaged: boolean }) =>
+  const finishRemove = (recorded: PreferencesDocument.Intent, options: { readonly alsoStaged: boolean }) =>
     Effect.gen(function*() {
       if (recorded.keyChange === "delete") {
         const deleted = yield* secrets.delete(keyRef(recorded.before!))
@@ -193,7 +193,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
    * Commits an import: the verified `after` replaces a config with its id (a keyless one being
    * given its key) or is appended, and the intent is dropped, in one write.
    */
-  const commitImport = (recorded: Intent) =>
+  const commitImport = (recorded: PreferencesDocument.Intent) =>
     preferences.update((document) => {
       const after = recorded.after!
       const present = document.llm.configs.some((config) => config.id === after.id)
@@ -208,7 +208,7 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
    * caller, or the legacy file — still holds the key, so nothing is lost); removes are finished;
    * updates are finished from the staged copy when it exists, else rolled back.
    */
-  const recoverIntent = (leftover: Intent): Effect.Effect<"forward" | "back", StoreError> => {
+  const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError> => {
     if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
     switch (leftover.op) {
       case "create":
@@ -248,8 +248,8 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
     intent,
     /** Records `fields` as a new intent in the same write as `check` passes on the document. */
     record: <E>(
-      build: (document: PreferencesDocument) => Effect.Effect<Intent, E>
-    ): Effect.Effect<Intent, E | PreferencesStoreError> =>
+      build: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<PreferencesDocument.Intent, E>
+    ): Effect.Effect<PreferencesDocument.Intent, E | Errors.PreferencesStoreError> =>
       preferences.update((document) => Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)),
     drop,
     abandon,
@@ -262,4 +262,4 @@ export const makeJournal = Effect.fnUntraced(function*(owner: string) {
   } as const
 })
 
-export type Journal = Effect.Success<ReturnType<typeof makeJournal>>
+export type Journal = Effect.Success<ReturnType<typeof make>>

@@ -1,4 +1,4 @@
-import { utf8Length } from "./LlmConfig.ts"
+import * as LlmConfig from "./LlmConfig.ts"
 
 /**
  * Bounds on the JSON documents the stores read (preferences.json, Fishbowl's legacy files).
@@ -73,7 +73,7 @@ export const parseBoundedJson = (
   const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
   // A UTF-16 length above the byte bound already proves the UTF-8 length is above it too.
-  const bytes = options.bytes ?? (text.length > maxBytes ? text.length : utf8Length(text))
+  const bytes = options.bytes ?? (text.length > maxBytes ? text.length : LlmConfig.utf8Length(text))
   if (bytes > maxBytes) return { _tag: "Refused", failure: { _tag: "TooLarge", bytes, maxBytes } }
   if (jsonDepth(text, maxDepth) > maxDepth) return { _tag: "Refused", failure: { _tag: "TooDeep", maxDepth } }
   try {

@@ -3,9 +3,9 @@
  * written to disk and sent to the renderer; the key exists only as `Redacted` inside inputs.
  */
 import { Schema, SchemaTransformation } from "effect"
-import { apiKeyProblem, checkBaseUrl, nameProblem } from "./Canonical.ts"
-import { ConfigId, ProviderId } from "./Ids.ts"
-import { ProviderCheckOutcome } from "./ProviderCheck.ts"
+import * as Canonical from "./Canonical.ts"
+import * as Ids from "./Ids.ts"
+import * as ProviderCheck from "./ProviderCheck.ts"
 
 /** Upper bound for a key, in UTF-8 bytes: larger than any provider's key, small enough for every keychain. */
 export const MAX_API_KEY_BYTES = 16 * 1024
@@ -17,7 +17,7 @@ export const utf8Length = (text: string): number => new TextEncoder().encode(tex
  * A display name: trimmed, 1-100 characters, no control, invisible or text-direction characters;
  * unique per store by `nameKey` (Canonical.ts), so lookalikes are one name.
  */
-export const ConfigName = Schema.Trim.check(Schema.makeFilter((name: string) => nameProblem(name) ?? true))
+export const ConfigName = Schema.Trim.check(Schema.makeFilter((name: string) => Canonical.nameProblem(name) ?? true))
 
 /**
  * Why a base URL is unacceptable whatever the config holds, or undefined. Never echoes the URL.
@@ -25,7 +25,7 @@ export const ConfigName = Schema.Trim.check(Schema.makeFilter((name: string) => 
  * `insecureHttpProblem`'s call.
  */
 export const baseUrlProblem = (text: string): string | undefined => {
-  const check = checkBaseUrl(text)
+  const check = Canonical.checkBaseUrl(text)
   if (check._tag === "Refused") return check.problem
   return check.url.secure || check.url.reach !== "public"
     ? undefined
@@ -41,7 +41,7 @@ export const BaseUrl = Schema.Trim.check(Schema.makeFilter((text: string) => bas
     Schema.String,
     SchemaTransformation.transform({
       decode: (text: string) => {
-        const check = checkBaseUrl(text)
+        const check = Canonical.checkBaseUrl(text)
         return check._tag === "Ok" ? check.url.href : text
       },
       encode: (href: string) => href
@@ -60,7 +60,7 @@ export const Timestamp = Schema.String.check(
 
 /** Rules for key text (Canonical.ts); messages name the rule, never the value. */
 export const ApiKeyText = Schema.String.check(
-  Schema.makeFilter((key: string) => apiKeyProblem(key, MAX_API_KEY_BYTES, utf8Length) ?? true)
+  Schema.makeFilter((key: string) => Canonical.apiKeyProblem(key, MAX_API_KEY_BYTES, utf8Length) ?? true)
 )
 
 /** A key arriving as plain text (IPC, CLI) and held as `Redacted` from then on. */
@@ -68,13 +68,13 @@ export const ApiKey = Schema.RedactedFromValue(ApiKeyText, { label: "apiKey" })
 export type ApiKey = typeof ApiKey.Type
 
 /** The last "check this key" of a stored config: when, and what the provider answered (never the key). */
-export const ProviderCheckRecord = Schema.Struct({ checkedAt: Timestamp, outcome: ProviderCheckOutcome })
+export const ProviderCheckRecord = Schema.Struct({ checkedAt: Timestamp, outcome: ProviderCheck.ProviderCheckOutcome })
 export type ProviderCheckRecord = typeof ProviderCheckRecord.Type
 
 /** Metadata of one configuration: everything but the key, safe for disk, logs and the renderer. */
 export const LlmConfig = Schema.Struct({
-  id: ConfigId,
-  provider: ProviderId,
+  id: Ids.ConfigId,
+  provider: Ids.ProviderId,
   name: ConfigName,
   baseUrl: Schema.optional(BaseUrl),
   useAuthHeader: Schema.Boolean,
@@ -97,7 +97,7 @@ export type LlmConfig = typeof LlmConfig.Type
 
 /** What a user submits to add a configuration. */
 export const LlmConfigInput = Schema.Struct({
-  provider: ProviderId,
+  provider: Ids.ProviderId,
   name: ConfigName,
   baseUrl: Schema.optional(BaseUrl),
   useAuthHeader: Schema.optional(Schema.Boolean),

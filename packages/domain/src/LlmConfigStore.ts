@@ -13,49 +13,33 @@
  * The journal itself (record, drop, abandon, names taken, recover) lives in Journal.ts.
  */
 import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Semaphore, Stream } from "effect"
-import { CrashPoints, type CrashPoint } from "./CrashPoints.ts"
-import {
-  Conflict,
-  InvalidInput,
-  KeychainLocked,
-  KeychainUnavailable,
-  NotFound,
-  type PreferencesStoreError,
-  type SecretStoreError,
-  Unsupported
-} from "./Errors.ts"
-import { newConfigId, type ConfigId } from "./Ids.ts"
-import { nameKey, refuseInsecureHttp } from "./Canonical.ts"
-import {
-  baseUrlProblem,
-  LlmConfig,
-  type LlmConfigInput,
-  type LlmConfigPatch,
-  type ProviderCheckRecord,
-  type SecretStoreTier
-} from "./LlmConfig.ts"
-import { isBusy, keyRef, makeJournal, namesTaken, replaceSection, stagedRef, withIntent } from "./Journal.ts"
-import type { Intent, LlmSection } from "./PreferencesDocument.ts"
-import { PreferencesStore } from "./PreferencesStore.ts"
-import { findProvider, type ProviderDefinition } from "./Providers.ts"
-import { SecretStore, SecretStoreDescription } from "./SecretStore.ts"
-import { StorageNotice } from "./StorageNotice.ts"
+import * as Canonical from "./Canonical.ts"
+import * as CrashPoints from "./CrashPoints.ts"
+import * as Errors from "./Errors.ts"
+import * as Ids from "./Ids.ts"
+import * as Journal from "./Journal.ts"
+import * as LlmConfig from "./LlmConfig.ts"
+import type * as PreferencesDocument from "./PreferencesDocument.ts"
+import * as PreferencesStore from "./PreferencesStore.ts"
+import * as Providers from "./Providers.ts"
+import * as SecretStore from "./SecretStore.ts"
+import * as StorageNotice from "./StorageNotice.ts"
 
 /** Metadata-only notification for UI sync; never carries key material. */
 export const LlmConfigChange = Schema.Union([
-  Schema.TaggedStruct("Created", { config: LlmConfig }),
-  Schema.TaggedStruct("Updated", { config: LlmConfig }),
+  Schema.TaggedStruct("Created", { config: LlmConfig.LlmConfig }),
+  Schema.TaggedStruct("Updated", { config: LlmConfig.LlmConfig }),
   Schema.TaggedStruct("Removed", { id: Schema.String }),
   Schema.TaggedStruct("Recovered", { count: Schema.Number }),
   /** The storage repaired something on its own (see StorageNotice); shown until dismissed. */
-  Schema.TaggedStruct("Notice", { notice: StorageNotice }),
+  Schema.TaggedStruct("Notice", { notice: StorageNotice.StorageNotice }),
   Schema.TaggedStruct("NoticeDismissed", { id: Schema.String })
 ])
 export type LlmConfigChange = typeof LlmConfigChange.Type
 
 /** What the store can say about itself: the active tier and whether anything needs attention. */
 export const StoreStatus = Schema.Struct({
-  secretStore: SecretStoreDescription,
+  secretStore: SecretStore.SecretStoreDescription,
   preferencesLocation: Schema.String,
   configCount: Schema.Number,
   /** Where the configurations' keys are: which tier holds what, and how many were lost with a session. */
@@ -69,7 +53,7 @@ export const StoreStatus = Schema.Struct({
   health: Schema.Literals(["ok", "degraded"]),
   notes: Schema.Array(Schema.String),
   /** Recoveries not yet dismissed (e.g. preferences restored from a backup). */
-  notices: Schema.Array(StorageNotice)
+  notices: Schema.Array(StorageNotice.StorageNotice)
 })
 export type StoreStatus = typeof StoreStatus.Type
 
@@ -82,36 +66,36 @@ export const RecoveryReport = Schema.Struct({
 })
 export type RecoveryReport = typeof RecoveryReport.Type
 
-type StoreError = SecretStoreError | PreferencesStoreError
+type StoreError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
 /** One configuration brought in from elsewhere (an older Fishbowl's files), with its key if it has one. */
 export interface ImportEntry {
   /** The metadata as it should be stored; `hasKey` must say whether `apiKey` is given. */
-  readonly config: LlmConfig
+  readonly config: LlmConfig.LlmConfig
   readonly apiKey?: Redacted.Redacted<string> | undefined
 }
 
 /** What `importConfig` did with one entry. Metadata and reasons only, never key material. */
 export type ImportOutcome =
-  | { readonly _tag: "Imported"; readonly config: LlmConfig; readonly renamedFrom?: string }
-  | { readonly _tag: "AlreadyPresent"; readonly config: LlmConfig }
+  | { readonly _tag: "Imported"; readonly config: LlmConfig.LlmConfig; readonly renamedFrom?: string }
+  | { readonly _tag: "AlreadyPresent"; readonly config: LlmConfig.LlmConfig }
   | { readonly _tag: "Skipped"; readonly reason: string }
 
 export interface LlmConfigStoreService {
   /** Metadata only: never touches the secret store. */
-  readonly list: Effect.Effect<ReadonlyArray<LlmConfig>, PreferencesStoreError>
-  readonly get: (id: ConfigId) => Effect.Effect<LlmConfig, NotFound | PreferencesStoreError>
-  readonly create: (input: LlmConfigInput) => Effect.Effect<LlmConfig, InvalidInput | Conflict | StoreError>
+  readonly list: Effect.Effect<ReadonlyArray<LlmConfig.LlmConfig>, Errors.PreferencesStoreError>
+  readonly get: (id: Ids.ConfigId) => Effect.Effect<LlmConfig.LlmConfig, Errors.NotFound | Errors.PreferencesStoreError>
+  readonly create: (input: LlmConfig.LlmConfigInput) => Effect.Effect<LlmConfig.LlmConfig, Errors.InvalidInput | Errors.Conflict | StoreError>
   readonly update: (
-    id: ConfigId,
-    patch: LlmConfigPatch
-  ) => Effect.Effect<LlmConfig, NotFound | InvalidInput | Conflict | StoreError>
-  readonly remove: (id: ConfigId) => Effect.Effect<void, NotFound | Conflict | StoreError>
+    id: Ids.ConfigId,
+    patch: LlmConfig.LlmConfigPatch
+  ) => Effect.Effect<LlmConfig.LlmConfig, Errors.NotFound | Errors.InvalidInput | Errors.Conflict | StoreError>
+  readonly remove: (id: Ids.ConfigId) => Effect.Effect<void, Errors.NotFound | Errors.Conflict | StoreError>
   /** The only way a key leaves the store; for main-process use, never for the renderer. */
-  readonly getApiKey: (id: ConfigId) => Effect.Effect<Redacted.Redacted<string>, NotFound | StoreError>
+  readonly getApiKey: (id: Ids.ConfigId) => Effect.Effect<Redacted.Redacted<string>, Errors.NotFound | StoreError>
   readonly status: Effect.Effect<StoreStatus, StoreError>
   /** Finishes or undoes unfinished intents; `force` also takes over other instances' recent ones. */
-  readonly recover: (options?: { readonly force?: boolean }) => Effect.Effect<RecoveryReport, PreferencesStoreError>
+  readonly recover: (options?: { readonly force?: boolean }) => Effect.Effect<RecoveryReport, Errors.PreferencesStoreError>
   /**
    * Imports one configuration with its key through the `migrate` intent: record, write the key,
    * read it back (verify), then commit. A name already in use gets " (imported)"; a config with
@@ -129,10 +113,10 @@ export interface LlmConfigStoreService {
    * check, so an old URL's outcome is never shown against a new one.
    */
   readonly recordCheck: (
-    id: ConfigId,
-    check: ProviderCheckRecord,
+    id: Ids.ConfigId,
+    check: LlmConfig.ProviderCheckRecord,
     options?: { readonly ifUpdatedAt?: string }
-  ) => Effect.Effect<LlmConfig, NotFound | Conflict | PreferencesStoreError>
+  ) => Effect.Effect<LlmConfig.LlmConfig, Errors.NotFound | Errors.Conflict | Errors.PreferencesStoreError>
   /** Forgets a notice once the user has read it; publishes NoticeDismissed when it existed. */
   readonly dismissNotice: (id: string) => Effect.Effect<void>
 }
@@ -147,17 +131,17 @@ const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(mill
 const sameUrl = (a: string | undefined, b: string | undefined) => (a ?? "") === (b ?? "")
 
 /** Where a config's key was written; configs from before this was recorded used the keychain. */
-const storageOf = (config: LlmConfig): SecretStoreTier => config.keyStorage ?? "keychain"
+const storageOf = (config: LlmConfig.LlmConfig): LlmConfig.SecretStoreTier => config.keyStorage ?? "keychain"
 
 /** The key-location fields of `config`, to carry over when its key does not change. */
-const keyLocationOf = (config: LlmConfig): Pick<LlmConfig, "keyStorage" | "keySession"> => ({
+const keyLocationOf = (config: LlmConfig.LlmConfig): Pick<LlmConfig.LlmConfig, "keyStorage" | "keySession"> => ({
   ...(config.keyStorage !== undefined ? { keyStorage: config.keyStorage } : {}),
   ...(config.keySession !== undefined ? { keySession: config.keySession } : {})
 })
 
 /** The key tier change that cannot be made durable: the key lives in a keychain we cannot reach. */
-const keychainOutOfReach = (config: LlmConfig, action: string) =>
-  new KeychainUnavailable({
+const keychainOutOfReach = (config: LlmConfig.LlmConfig, action: string) =>
+  new Errors.KeychainUnavailable({
     message: `Could not ${action} "${config.name}": its key is kept in the ${
       storageOf(config) === "encrypted-file" ? "encrypted key file" : "keychain"
     }, which cannot be reached now, and a change kept only in memory would be lost. Nothing was changed.`,
@@ -165,29 +149,29 @@ const keychainOutOfReach = (config: LlmConfig, action: string) =>
   })
 
 const nameConflict = (name: string) =>
-  new Conflict({
+  new Errors.Conflict({
     message: `A configuration named "${name}" already exists`,
     hint: "Choose a different name; names are compared without regard to case."
   })
 
 const busyConflict = (id: string) =>
-  new Conflict({
+  new Errors.Conflict({
     message: `Another change to configuration ${id} has not finished yet`,
     hint: "Try again in a moment. If it persists, restart Fishbowl so it can finish the interrupted change."
   })
 
 const configNotFound = (id: string) =>
-  new NotFound({
+  new Errors.NotFound({
     id,
     message: `No configuration with id ${id}`,
     hint: "Refresh the list; the configuration may have been removed in another window."
   })
 
-const requireProvider = (providerId: string): Effect.Effect<ProviderDefinition, InvalidInput> => {
-  const provider = findProvider(providerId)
+const requireProvider = (providerId: string): Effect.Effect<Providers.ProviderDefinition, Errors.InvalidInput> => {
+  const provider = Providers.findProvider(providerId)
   return provider === undefined
     ? Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "provider",
         message: `Unknown provider "${providerId}"`,
         hint: "Pick one of the listed providers."
@@ -197,12 +181,12 @@ const requireProvider = (providerId: string): Effect.Effect<ProviderDefinition, 
 }
 
 const checkRequiredFields = (
-  provider: ProviderDefinition,
+  provider: Providers.ProviderDefinition,
   config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean; readonly allowInsecureHttp?: boolean | undefined }
-): Effect.Effect<void, InvalidInput> => {
+): Effect.Effect<void, Errors.InvalidInput> => {
   if (provider.requiresApiKey && !config.hasKey) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "apiKey",
         message: `${provider.displayName} needs an API key`,
         hint: "Paste the API key from your provider's dashboard."
@@ -212,14 +196,14 @@ const checkRequiredFields = (
   const baseUrlRequired = provider.fields.some((field) => field.id === "baseUrl" && field.required)
   if (baseUrlRequired && config.baseUrl === undefined) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "baseUrl",
         message: `${provider.displayName} needs a base URL`,
         hint: "Enter the endpoint of your OpenAI-compatible server."
       })
     )
   }
-  return refuseInsecureHttp(config.baseUrl ?? provider.defaultBaseUrl, {
+  return Canonical.refuseInsecureHttp(config.baseUrl ?? provider.defaultBaseUrl, {
     hasKey: config.hasKey,
     allowInsecureHttp: config.allowInsecureHttp === true
   })
@@ -250,26 +234,26 @@ const makeKeyedLock = () => {
  * Builds a store instance over the ports in context. Several instances over the same ports model
  * several processes (or a restart), which is how crash recovery is tested.
  */
-export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions) {
-  const secrets = yield* SecretStore
-  const preferences = yield* PreferencesStore
-  const crash = yield* CrashPoints
+export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions) {
+  const secrets = yield* SecretStore.SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
+  const crash = yield* CrashPoints.CrashPoints
   const staleIntentMillis = options?.staleIntentMillis ?? 10_000
-  const instanceId = newConfigId()
+  const instanceId = Ids.newConfigId()
   const inFlight = new Set<string>()
   const serialized = makeKeyedLock()
   const changes = yield* PubSub.unbounded<LlmConfigChange>()
   const publish = (change: LlmConfigChange) => PubSub.publish(changes, change)
-  const reached = (point: CrashPoint) => crash.reached(point)
+  const reached = (point: CrashPoints.CrashPoint) => crash.reached(point)
 
-  const journal = yield* makeJournal(instanceId)
+  const journal = yield* Journal.make(instanceId)
   const newIntent = journal.intent
 
   /** Fails when another unfinished intent touches the same config. */
-  const ensureIdle = (llm: LlmSection, id: string) => isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
+  const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) => Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
 
   /** Runs a journaled operation: tracked as in flight, and never interrupted half-way. */
-  const journaled = <A, E, R>(id: ConfigId, body: (track: (intentId: string) => void) => Effect.Effect<A, E, R>) =>
+  const journaled = <A, E, R>(id: Ids.ConfigId, body: (track: (intentId: string) => void) => Effect.Effect<A, E, R>) =>
     serialized(
       id,
       Effect.uninterruptible(
@@ -291,7 +275,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
    * clean-up) and stale ones of other instances. Failures surface as the real cause (e.g. a
    * locked keychain), not as a vague conflict. Runs under the id's lock, so none is in flight here.
    */
-  const settle = (id: ConfigId) =>
+  const settle = (id: Ids.ConfigId) =>
     Effect.gen(function*() {
       const document = yield* preferences.load
       const now = yield* Clock.currentTimeMillis
@@ -303,13 +287,13 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     })
 
   /** A key held in another session's memory is gone: its config has no key, which is the truth. */
-  const keyLost = (config: LlmConfig) =>
+  const keyLost = (config: LlmConfig.LlmConfig) =>
     config.hasKey && config.keyStorage === "session" && config.keySession !== secrets.sessionId
-  const truthful = (config: LlmConfig): LlmConfig => keyLost(config) ? { ...config, hasKey: false } : config
+  const truthful = (config: LlmConfig.LlmConfig): LlmConfig.LlmConfig => keyLost(config) ? { ...config, hasKey: false } : config
 
   /** Where a key written now goes, as metadata records it. */
   const placement = secrets.placement.pipe(
-    Effect.map((tier): Pick<LlmConfig, "keyStorage" | "keySession"> =>
+    Effect.map((tier): Pick<LlmConfig.LlmConfig, "keyStorage" | "keySession"> =>
       tier === "session" ? { keyStorage: tier, keySession: secrets.sessionId } : { keyStorage: tier }
     )
   )
@@ -319,18 +303,18 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     Effect.withSpan("LlmConfigStore.list")
   )
 
-  const get = Effect.fn("LlmConfigStore.get")(function*(id: ConfigId) {
+  const get = Effect.fn("LlmConfigStore.get")(function*(id: Ids.ConfigId) {
     const document = yield* preferences.load
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined) return yield* configNotFound(id)
     return truthful(config)
   })
 
-  const create = Effect.fn("LlmConfigStore.create")(function*(input: LlmConfigInput) {
+  const create = Effect.fn("LlmConfigStore.create")(function*(input: LlmConfig.LlmConfigInput) {
     const provider = yield* requireProvider(input.provider)
-    const id = newConfigId()
+    const id = Ids.newConfigId()
     const now = yield* isoNow
-    const config: LlmConfig = {
+    const config: LlmConfig.LlmConfig = {
       id,
       provider: input.provider,
       name: input.name,
@@ -355,19 +339,19 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         })
         track(intent.id)
         yield* preferences.update((document) =>
-          namesTaken(document.llm).has(nameKey(config.name))
+          Journal.namesTaken(document.llm).has(Canonical.nameKey(config.name))
             ? Effect.fail(nameConflict(config.name))
-            : Effect.succeed([undefined, withIntent(document, intent)] as const)
+            : Effect.succeed([undefined, Journal.withIntent(document, intent)] as const)
         )
         yield* reached("create.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(keyRef(config), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
+          yield* secrets.set(Journal.keyRef(config), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
         }
         yield* reached("create.secret-written")
         yield* preferences.update((document) =>
           Effect.succeed([
             undefined,
-            replaceSection(document, {
+            Journal.replaceSection(document, {
               configs: [...document.llm.configs, config],
               journal: document.llm.journal.filter((entry) => entry.id !== intent.id)
             })
@@ -380,7 +364,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     )
   })
 
-  const update = Effect.fn("LlmConfigStore.update")(function*(id: ConfigId, patch: LlmConfigPatch) {
+  const update = Effect.fn("LlmConfigStore.update")(function*(id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) {
     const apiKey = patch.apiKey
     return yield* journaled(id, (track) =>
       Effect.gen(function*() {
@@ -400,21 +384,21 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
             yield* ensureIdle(document.llm, id)
             const provider = yield* requireProvider(before.provider)
             const baseUrl = patch.baseUrl === null ? undefined : patch.baseUrl ?? before.baseUrl
-            if (baseUrl !== undefined && baseUrlProblem(baseUrl) !== undefined) {
-              return yield* new InvalidInput({
+            if (baseUrl !== undefined && LlmConfig.baseUrlProblem(baseUrl) !== undefined) {
+              return yield* new Errors.InvalidInput({
                 field: "baseUrl",
-                message: baseUrlProblem(baseUrl)!,
+                message: LlmConfig.baseUrlProblem(baseUrl)!,
                 hint: "Enter an https URL (plain http only to this machine or a private network)."
               })
             }
             if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
-              return yield* new InvalidInput({
+              return yield* new Errors.InvalidInput({
                 field: "apiKey",
                 message: "Changing the base URL requires entering the API key again",
                 hint: "Re-enter the key so it is never sent to a new host without your say-so."
               })
             }
-            const after: LlmConfig = {
+            const after: LlmConfig.LlmConfig = {
               id: before.id,
               provider: before.provider,
               name: patch.name ?? before.name,
@@ -427,7 +411,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               ...(newKeyAt ?? (before.hasKey ? keyLocationOf(before) : {}))
             }
             yield* checkRequiredFields(provider, after)
-            if (namesTaken(document.llm, id).has(nameKey(after.name))) return yield* nameConflict(after.name)
+            if (Journal.namesTaken(document.llm, id).has(Canonical.nameKey(after.name))) return yield* nameConflict(after.name)
             const intent = yield* newIntent({
               op: "update",
               configId: id,
@@ -436,16 +420,16 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               after,
               keyChange: apiKey === undefined ? "none" : "set"
             })
-            return [intent, withIntent(document, intent)] as const
+            return [intent, Journal.withIntent(document, intent)] as const
           })
         )
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(stagedRef(after), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
+          yield* secrets.set(Journal.stagedRef(after), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
           yield* reached("update.secret-staged")
-          yield* secrets.set(keyRef(after), apiKey).pipe(
+          yield* secrets.set(Journal.keyRef(after), apiKey).pipe(
             Effect.tapError((cause) => abandon(intent, cause, { stagedWritten: true }))
           )
           yield* reached("update.secret-written")
@@ -473,7 +457,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
   const finishStaged = journal.finishStaged
   const finishRemove = journal.finishRemove
 
-  const remove = Effect.fn("LlmConfigStore.remove")(function*(id: ConfigId) {
+  const remove = Effect.fn("LlmConfigStore.remove")(function*(id: Ids.ConfigId) {
     yield* journaled(id, (track) =>
       Effect.gen(function*() {
         yield* settle(id)
@@ -495,7 +479,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
               before,
               keyChange: before.hasKey ? "delete" : "none"
             })
-            return [intent, withIntent(document, intent)] as const
+            return [intent, Journal.withIntent(document, intent)] as const
           })
         )
         track(intent.id)
@@ -510,36 +494,36 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     )
   })
 
-  const getApiKey = Effect.fn("LlmConfigStore.getApiKey")(function*(id: ConfigId) {
+  const getApiKey = Effect.fn("LlmConfigStore.getApiKey")(function*(id: Ids.ConfigId) {
     const document = yield* preferences.load
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined || document.llm.journal.some((intent) => intent.configId === id && intent.op === "remove")) {
       return yield* configNotFound(id)
     }
     if (keyLost(config)) {
-      return yield* new NotFound({
+      return yield* new Errors.NotFound({
         id,
         message: `The key of "${config.name}" was kept only in memory by the session that added it, and that session has ended`,
         hint: "Enter the key again; start your keychain first so that it is saved this time."
       })
     }
     if (!config.hasKey) {
-      return yield* new NotFound({
+      return yield* new Errors.NotFound({
         id,
         message: `"${config.name}" has no API key`,
         hint: "Edit the configuration to add a key."
       })
     }
-    const stored = yield* secrets.get(keyRef(config))
+    const stored = yield* secrets.get(Journal.keyRef(config))
     if (Option.isSome(stored)) return stored.value
     const description = yield* secrets.describe
     if (!description.distinguishesLockedFromAbsent) {
-      return yield* new KeychainLocked({
+      return yield* new Errors.KeychainLocked({
         message: `The key for "${config.name}" could not be read: the keychain may be locked, or the entry was deleted`,
         hint: "Unlock your keychain and try again; if the entry was deleted, edit the configuration and replace the key."
       })
     }
-    return yield* new NotFound({
+    return yield* new Errors.NotFound({
       id,
       message: `The keychain entry for "${config.name}" is missing`,
       hint: "Edit the configuration and choose \"Replace key\" to enter the API key again."
@@ -550,31 +534,31 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
     Option.isSome(stored) && Redacted.value(stored.value) === Redacted.value(key)
 
   /** Writes `key` under `ref` and reads it back; false when the store did not return it. */
-  const writeVerified = (config: LlmConfig, key: Redacted.Redacted<string>) =>
+  const writeVerified = (config: LlmConfig.LlmConfig, key: Redacted.Redacted<string>) =>
     Effect.gen(function*() {
-      yield* secrets.set(keyRef(config), key)
-      return sameKey(yield* secrets.get(keyRef(config)), key)
+      yield* secrets.set(Journal.keyRef(config), key)
+      return sameKey(yield* secrets.get(Journal.keyRef(config)), key)
     })
 
   const freeName = (name: string, taken: Set<string>) => {
-    if (!taken.has(nameKey(name))) return name
+    if (!taken.has(Canonical.nameKey(name))) return name
     for (let index = 1;; index++) {
       const suffix = index === 1 ? " (imported)" : ` (imported ${index})`
       const candidate = `${name.slice(0, 100 - suffix.length).trim()}${suffix}`
-      if (!taken.has(nameKey(candidate))) return candidate
+      if (!taken.has(Canonical.nameKey(candidate))) return candidate
     }
   }
 
   const importConfig = Effect.fn("LlmConfigStore.importConfig")(function*(entry: ImportEntry) {
     const description = yield* secrets.describe
     if (!description.persistent) {
-      return yield* new Unsupported({
+      return yield* new Errors.Unsupported({
         message: `Keys cannot be imported into ${description.backend}: it does not keep them after Fishbowl quits`,
         hint: "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
       })
     }
     const key = entry.apiKey
-    const wanted: LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placement : {}) }
+    const wanted: LlmConfig.LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placement : {}) }
     return yield* journaled(wanted.id, (track): Effect.Effect<ImportOutcome, StoreError> =>
       Effect.gen(function*() {
         // A leftover import of this id crashed (imports are serialised by the caller).
@@ -588,7 +572,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         const existing = document.llm.configs.find((config) => config.id === wanted.id)
         if (existing !== undefined && (existing.hasKey || key === undefined)) {
           // Its key went missing from the secret store: put it back (there is no metadata to change).
-          if (existing.hasKey && key !== undefined && Option.isNone(yield* secrets.get(keyRef(existing)))) {
+          if (existing.hasKey && key !== undefined && Option.isNone(yield* secrets.get(Journal.keyRef(existing)))) {
             if (!(yield* writeVerified(existing, key))) {
               return { _tag: "Skipped", reason: `the key could not be read back from ${description.backend}` } as const
             }
@@ -597,22 +581,22 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         }
         if (existing === undefined) {
           const twin = document.llm.configs.find((other) =>
-            nameKey(other.name) === nameKey(wanted.name) && other.provider === wanted.provider &&
+            Canonical.nameKey(other.name) === Canonical.nameKey(wanted.name) && other.provider === wanted.provider &&
             sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
           )
-          if (twin !== undefined && (key === undefined || sameKey(yield* secrets.get(keyRef(twin)), key))) {
+          if (twin !== undefined && (key === undefined || sameKey(yield* secrets.get(Journal.keyRef(twin)), key))) {
             return { _tag: "AlreadyPresent", config: twin } as const
           }
         }
 
         const recorded = yield* journal.record((current) =>
           Effect.gen(function*() {
-            if (isBusy(current.llm, wanted.id)) return yield* Effect.fail("busy" as const)
+            if (Journal.isBusy(current.llm, wanted.id)) return yield* Effect.fail("busy" as const)
             const present = current.llm.configs.find((config) => config.id === wanted.id)
             // A keyless config of an earlier import keeps its metadata and gains the key.
-            const after: LlmConfig = present !== undefined
+            const after: LlmConfig.LlmConfig = present !== undefined
               ? { ...present, hasKey: true, ...keyLocationOf(wanted) }
-              : { ...wanted, name: freeName(wanted.name, namesTaken(current.llm, wanted.id)) }
+              : { ...wanted, name: freeName(wanted.name, Journal.namesTaken(current.llm, wanted.id)) }
             return yield* newIntent({
               op: "migrate",
               configId: wanted.id,
@@ -630,7 +614,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         const after = recorded.after!
         yield* reached("migrate.intent-recorded")
         if (key !== undefined) {
-          const rejected = yield* secrets.set(keyRef(after), key).pipe(
+          const rejected = yield* secrets.set(Journal.keyRef(after), key).pipe(
             Effect.tapError((cause) => abandon(recorded, cause)),
             Effect.as(undefined),
             Effect.catchTag("InvalidInput", (error) => Effect.succeed(`the secret store rejected the key: ${error.message}`))
@@ -639,7 +623,7 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
         }
         yield* reached("migrate.secret-written")
         if (key !== undefined) {
-          const stored = yield* secrets.get(keyRef(after)).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
+          const stored = yield* secrets.get(Journal.keyRef(after)).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
           if (!sameKey(stored, key)) {
             yield* abandon(recorded, { _tag: "VerificationFailed" })
             return { _tag: "Skipped", reason: "verification failed: the secret store did not return the key just written" } as const
@@ -727,8 +711,8 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
   // Self-contained on purpose: one metadata write under the id's lock, outside the journal (no
   // secret is involved, so there is nothing to keep consistent with the keychain).
   const recordCheck = Effect.fn("LlmConfigStore.recordCheck")(function*(
-    id: ConfigId,
-    check: ProviderCheckRecord,
+    id: Ids.ConfigId,
+    check: LlmConfig.ProviderCheckRecord,
     recordOptions?: { readonly ifUpdatedAt?: string }
   ) {
     const config = yield* serialized(
@@ -741,9 +725,9 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
             document.llm.journal.some((intent) => intent.configId === id) ||
             (recordOptions?.ifUpdatedAt !== undefined && recordOptions.ifUpdatedAt !== current.updatedAt)
           ) return yield* busyConflict(id)
-          const next: LlmConfig = { ...current, lastCheck: check }
+          const next: LlmConfig.LlmConfig = { ...current, lastCheck: check }
           const configs = document.llm.configs.map((candidate) => candidate.id === id ? next : candidate)
-          return [next, replaceSection(document, { configs })] as const
+          return [next, Journal.replaceSection(document, { configs })] as const
         })
       )
     )
@@ -774,12 +758,12 @@ export const makeLlmConfigStore = Effect.fnUntraced(function*(options?: LlmConfi
 
 /** The preferences store's notices, as the store's status field, change events and dismiss. */
 const noticesOf = (
-  preferences: PreferencesStore["Service"],
+  preferences: PreferencesStore.PreferencesStore["Service"],
   publish: (change: LlmConfigChange) => Effect.Effect<boolean>
 ) => {
   const notices = preferences.notices
   return {
-    currentNotices: notices?.current ?? Effect.succeed<ReadonlyArray<StorageNotice>>([]),
+    currentNotices: notices?.current ?? Effect.succeed<ReadonlyArray<StorageNotice.StorageNotice>>([]),
     changes: notices === undefined
       ? Stream.empty
       : notices.changes.pipe(Stream.map((notice): LlmConfigChange => ({ _tag: "Notice", notice }))),
@@ -791,17 +775,13 @@ const noticesOf = (
 
 export class LlmConfigStore extends Context.Service<LlmConfigStore, LlmConfigStoreService>()(
   "@fishbowl/domain/LlmConfigStore"
-) {
-  /** The store over whatever SecretStore, PreferencesStore and CrashPoints are provided. */
-  static readonly layerNoDeps = (options?: LlmConfigStoreOptions) =>
-    Layer.effect(LlmConfigStore, makeLlmConfigStore(options))
+) {}
 
-  /** Production wiring: no crash points; ports come from the platform layer. */
-  static readonly layer = (options?: LlmConfigStoreOptions) =>
-    LlmConfigStore.layerNoDeps(options).pipe(Layer.provide(CrashPoints.layer))
+/** The store over whatever SecretStore, PreferencesStore and CrashPoints are provided. */
+export const layerNoDeps = (options?: LlmConfigStoreOptions) => Layer.effect(LlmConfigStore, make(options))
 
-  /** Everything in memory, for tests of code built on the store. */
-  static readonly layerMemory = LlmConfigStore.layer().pipe(
-    Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory))
-  )
-}
+/** Production wiring: no crash points; ports come from the platform layer. */
+export const layer = (options?: LlmConfigStoreOptions) => layerNoDeps(options).pipe(Layer.provide(CrashPoints.layer))
+
+/** Everything in memory, for tests of code built on the store. */
+export const layerMemory = layer().pipe(Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)))

@@ -3,9 +3,9 @@
  * journal that keeps them consistent with the secret store) and every other setting, kept as-is.
  */
 import { Schema } from "effect"
-import { ConfigId, ProviderId } from "./Ids.ts"
-import { storedNameKey } from "./Canonical.ts"
-import { LlmConfig, Timestamp } from "./LlmConfig.ts"
+import * as Canonical from "./Canonical.ts"
+import * as Ids from "./Ids.ts"
+import * as LlmConfig from "./LlmConfig.ts"
 
 /** Current layout version of the `llm` section; a larger number on disk was written by a newer app. */
 export const LLM_SECTION_VERSION = 1
@@ -18,14 +18,14 @@ export const Intent = Schema.Struct({
   id: Schema.String,
   /** The store instance that started it; other instances leave it alone until it is stale. */
   owner: Schema.String,
-  startedAt: Timestamp,
+  startedAt: LlmConfig.Timestamp,
   op: Schema.Literals(["create", "update", "remove", "migrate"]),
-  configId: ConfigId,
-  provider: ProviderId,
+  configId: Ids.ConfigId,
+  provider: Ids.ProviderId,
   /** Metadata before the operation (update, remove). */
-  before: Schema.optional(LlmConfig),
+  before: Schema.optional(LlmConfig.LlmConfig),
   /** Metadata after the operation (create, update, migrate). */
-  after: Schema.optional(LlmConfig),
+  after: Schema.optional(LlmConfig.LlmConfig),
   /** What happens to the key: `set` writes a new one (staged first on update), `delete` removes it. */
   keyChange: Schema.Literals(["none", "set", "delete"]),
   /**
@@ -39,7 +39,7 @@ export type Intent = typeof Intent.Type
 
 export const LlmSection = Schema.Struct({
   version: Schema.Literal(LLM_SECTION_VERSION),
-  configs: Schema.Array(LlmConfig),
+  configs: Schema.Array(LlmConfig.LlmConfig),
   journal: Schema.Array(Intent)
 })
 export type LlmSection = typeof LlmSection.Type
@@ -91,7 +91,7 @@ export const llmSectionProblem = (section: LlmSection): string | undefined => {
   for (const config of section.configs) {
     if (ids.has(config.id)) return "two configurations have the same id"
     ids.add(config.id)
-    const key = storedNameKey(config.name)
+    const key = Canonical.storedNameKey(config.name)
     if (names.has(key)) return "two configurations have the same name"
     names.add(key)
   }

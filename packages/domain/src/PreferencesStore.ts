@@ -4,33 +4,33 @@
  * processes (the app and the CLI) never lose each other's changes.
  */
 import { Context, Effect, Layer, Ref, Semaphore } from "effect"
-import type { PreferencesStoreError } from "./Errors.ts"
-import { emptyDocument, type PreferencesDocument } from "./PreferencesDocument.ts"
-import type { PreferencesNotices } from "./StorageNotice.ts"
+import type * as Errors from "./Errors.ts"
+import * as PreferencesDocument from "./PreferencesDocument.ts"
+import type * as StorageNotice from "./StorageNotice.ts"
 
 export interface PreferencesStoreService {
-  readonly load: Effect.Effect<PreferencesDocument, PreferencesStoreError>
+  readonly load: Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError>
   /**
    * Applies `f` to the current document under the store's lock and persists the result
    * atomically. When `f` fails nothing is written.
    */
   readonly update: <A, E>(
-    f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>
-  ) => Effect.Effect<A, E | PreferencesStoreError>
+    f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+  ) => Effect.Effect<A, E | Errors.PreferencesStoreError>
   /** Where the document lives, for diagnostics (a path, or a storage key on mobile). */
   readonly location: string
   /** Recoveries the store made on its own (e.g. a backup restored), for the user to hear once. */
-  readonly notices?: PreferencesNotices
+  readonly notices?: StorageNotice.PreferencesNotices
 }
 
 /** Document kept in memory; shared by every store instance built on the same layer instance. */
-export const makeMemoryPreferencesStore = (initial: PreferencesDocument = emptyDocument) =>
+export const makeMemory = (initial: PreferencesDocument.PreferencesDocument = PreferencesDocument.emptyDocument) =>
   Effect.gen(function*() {
     const document = yield* Ref.make(initial)
     const lock = yield* Semaphore.make(1)
     return PreferencesStore.of({
       load: Ref.get(document),
-      update: <A, E>(f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>) =>
+      update: <A, E>(f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>) =>
         lock.withPermits(1)(
           Effect.gen(function*() {
             const [result, next] = yield* f(yield* Ref.get(document))
@@ -44,6 +44,7 @@ export const makeMemoryPreferencesStore = (initial: PreferencesDocument = emptyD
 
 export class PreferencesStore
   extends Context.Service<PreferencesStore, PreferencesStoreService>()("@fishbowl/domain/PreferencesStore")
-{
-  static readonly layerMemory = Layer.effect(PreferencesStore, makeMemoryPreferencesStore())
-}
+{}
+
+/** An empty document in memory, for tests. */
+export const layerMemory = Layer.effect(PreferencesStore, makeMemory())

@@ -9,9 +9,9 @@
  * quote part of the key).
  */
 import { Context, Effect, Layer, Redacted, Schema } from "effect"
-import { InvalidInput } from "./Errors.ts"
-import type { ProviderId } from "./Ids.ts"
-import { findProvider } from "./Providers.ts"
+import * as Errors from "./Errors.ts"
+import type * as Ids from "./Ids.ts"
+import * as Providers from "./Providers.ts"
 
 /** Production bound for one check, connection to last byte. */
 export const PROVIDER_CHECK_TIMEOUT_MILLIS = 10_000
@@ -59,7 +59,7 @@ export type ProviderCheckOutcome = typeof ProviderCheckOutcome.Type
 
 /** What to check: a stored config's settings, or an unsaved form's, with its key (if any). */
 export interface ProviderCheckTarget {
-  readonly provider: ProviderId
+  readonly provider: Ids.ProviderId
   readonly baseUrl?: string | undefined
   readonly useAuthHeader: boolean
   readonly apiKey?: Redacted.Redacted<string> | undefined
@@ -114,12 +114,12 @@ const arrayLength = (body: unknown, field: string): number | undefined => {
  *   - Ollama: `GET {base}/api/tags`, no key.
  * The base is the config's own, else the provider's default; nothing else is ever contacted.
  */
-export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<CheckEndpoint, InvalidInput> => {
-  const provider = findProvider(target.provider)
+export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<CheckEndpoint, Errors.InvalidInput> => {
+  const provider = Providers.findProvider(target.provider)
   const shape = shapes[target.provider]
   if (provider === undefined || shape === undefined) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "provider",
         message: `Unknown provider "${target.provider}"`,
         hint: "Pick one of the listed providers."
@@ -129,7 +129,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
   const base = target.baseUrl ?? provider.defaultBaseUrl
   if (base === undefined) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "baseUrl",
         message: `${provider.displayName} needs a base URL to check`,
         hint: "Enter the endpoint of your server, then check again."
@@ -138,7 +138,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
   }
   if (provider.requiresApiKey && target.apiKey === undefined) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "apiKey",
         message: `${provider.displayName} needs an API key to check`,
         hint: "Paste the API key from your provider's dashboard, then check again."
@@ -188,7 +188,7 @@ export interface ProviderCheckService {
    * an outcome, not an error; only an impossible target (unknown provider, missing key or URL) fails.
    * Nothing is cached: the same target is checked afresh each time.
    */
-  readonly check: (target: ProviderCheckTarget) => Effect.Effect<ProviderCheckOutcome, InvalidInput>
+  readonly check: (target: ProviderCheckTarget) => Effect.Effect<ProviderCheckOutcome, Errors.InvalidInput>
 }
 
 /** Outcome for a 2xx model list; shared so every implementation words it the same way. */
@@ -204,22 +204,22 @@ export const okOutcome = (status: number, models: number, millis: number): typeo
 /** The port for checking a provider endpoint with a key. */
 export class ProviderCheck extends Context.Service<ProviderCheck, ProviderCheckService>()(
   "@fishbowl/domain/ProviderCheck"
-) {
-  /**
-   * Answers every check with `answer`, after the same target validation as production, so code
-   * built on the port (IPC, CLI) is tested without a network.
-   */
-  static readonly layerTest = (answer: (target: ProviderCheckTarget) => Effect.Effect<ProviderCheckOutcome>) =>
-    Layer.succeed(
-      ProviderCheck,
-      ProviderCheck.of({
-        check: Effect.fn("ProviderCheck.check")(function*(target: ProviderCheckTarget) {
-          yield* checkEndpointFor(target)
-          return yield* answer(target)
-        })
-      })
-    )
+) {}
 
-  /** Every valid target is "ok, 0 models". */
-  static readonly layerMemory = ProviderCheck.layerTest(() => Effect.succeed(okOutcome(200, 0, 0)))
-}
+/**
+ * Answers every check with `answer`, after the same target validation as production, so code
+ * built on the port (IPC, CLI) is tested without a network.
+ */
+export const layerTest = (answer: (target: ProviderCheckTarget) => Effect.Effect<ProviderCheckOutcome>) =>
+  Layer.succeed(
+    ProviderCheck,
+    ProviderCheck.of({
+      check: Effect.fn("ProviderCheck.check")(function*(target: ProviderCheckTarget) {
+        yield* checkEndpointFor(target)
+        return yield* answer(target)
+      })
+    })
+  )
+
+/** Every valid target is "ok, 0 models". */
+export const layerMemory = layerTest(() => Effect.succeed(okOutcome(200, 0, 0)))

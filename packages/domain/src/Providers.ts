@@ -4,7 +4,7 @@
  * malformed definition fails at start-up, not when a user opens the form.
  */
 import { Schema } from "effect"
-import { ProviderId } from "./Ids.ts"
+import * as Ids from "./Ids.ts"
 
 /** One input on the provider's settings form. `secure-text` fields are secrets and go to the keychain. */
 export const ProviderField = Schema.Struct({
@@ -19,7 +19,7 @@ export const ProviderField = Schema.Struct({
 export type ProviderField = typeof ProviderField.Type
 
 export const ProviderDefinition = Schema.Struct({
-  id: ProviderId,
+  id: Ids.ProviderId,
   displayName: Schema.NonEmptyString,
   defaultBaseUrl: Schema.optional(Schema.String),
   requiresApiKey: Schema.Boolean,

@@ -3,7 +3,7 @@
  * every platform layer names entries identically and users can find them in their OS keychain UI.
  */
 import { Schema } from "effect"
-import { ConfigId, ProviderId } from "./Ids.ts"
+import * as Ids from "./Ids.ts"
 
 /**
  * Secret fields of a configuration. `apiKey.staged` holds a replacement key while an update is
@@ -20,7 +20,7 @@ export const SecretRef = Schema.Struct({
 export type SecretRef = typeof SecretRef.Type
 
 /** `fishbowl.<provider-id>.<config-id>` / `<field>`; injective because provider ids hold no '.'. */
-export const secretRefFor = (provider: ProviderId, configId: ConfigId, field: SecretField = "apiKey"): SecretRef => ({
+export const secretRefFor = (provider: Ids.ProviderId, configId: Ids.ConfigId, field: SecretField = "apiKey"): SecretRef => ({
   service: `fishbowl.${provider}.${configId}`,
   account: field
 })

@@ -3,16 +3,16 @@
  * implement it; everything above depends only on this contract.
  */
 import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
-import { InvalidInput, type SecretStoreError } from "./Errors.ts"
-import { CONTROL_CHARACTERS } from "./Canonical.ts"
-import { MAX_API_KEY_BYTES, SecretStoreTier, utf8Length } from "./LlmConfig.ts"
-import { newConfigId } from "./Ids.ts"
-import { describeSecretRef, type SecretRef } from "./SecretRef.ts"
+import * as Canonical from "./Canonical.ts"
+import * as Errors from "./Errors.ts"
+import * as Ids from "./Ids.ts"
+import * as LlmConfig from "./LlmConfig.ts"
+import * as SecretRef from "./SecretRef.ts"
 
 
 export const SecretStoreDescription = Schema.Struct({
   backend: Schema.String,
-  tier: SecretStoreTier,
+  tier: LlmConfig.SecretStoreTier,
   persistent: Schema.Boolean,
   secure: Schema.Boolean,
   /** False when `get` returning nothing may also mean "locked": callers must then not treat None as absent. */
@@ -24,15 +24,15 @@ export type SecretStoreDescription = typeof SecretStoreDescription.Type
 
 export interface SecretStoreService {
   /** None means "no such entry"; a locked or unreachable store fails instead (see `describe`). */
-  readonly get: (ref: SecretRef) => Effect.Effect<Option.Option<Redacted.Redacted<string>>, SecretStoreError>
-  readonly set: (ref: SecretRef, value: Redacted.Redacted<string>) => Effect.Effect<void, SecretStoreError>
+  readonly get: (ref: SecretRef.SecretRef) => Effect.Effect<Option.Option<Redacted.Redacted<string>>, Errors.SecretStoreError>
+  readonly set: (ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) => Effect.Effect<void, Errors.SecretStoreError>
   /** True when an entry was removed; deleting an absent entry is not an error (recovery relies on it). */
-  readonly delete: (ref: SecretRef) => Effect.Effect<boolean, SecretStoreError>
-  readonly describe: Effect.Effect<SecretStoreDescription, SecretStoreError>
+  readonly delete: (ref: SecretRef.SecretRef) => Effect.Effect<boolean, Errors.SecretStoreError>
+  readonly describe: Effect.Effect<SecretStoreDescription, Errors.SecretStoreError>
   /** User-initiated: lets the platform prompt for unlock or access, outside the normal time budgets. */
-  readonly authorize: Effect.Effect<void, SecretStoreError>
+  readonly authorize: Effect.Effect<void, Errors.SecretStoreError>
   /** The tier a key written now goes to. No keychain round trip: metadata records it with the key. */
-  readonly placement: Effect.Effect<SecretStoreTier, SecretStoreError>
+  readonly placement: Effect.Effect<LlmConfig.SecretStoreTier, Errors.SecretStoreError>
   /**
    * The session whose memory holds the keys this store keeps on the session tier: fixed for the
    * life of the store (the process). A key recorded under another session is gone.
@@ -45,25 +45,25 @@ export interface SecretStoreService {
  * (oversize) before they reach native code. `maxBytes` lets a platform lower the bound.
  */
 export const checkSecretValue = (
-  ref: SecretRef,
+  ref: SecretRef.SecretRef,
   value: Redacted.Redacted<string>,
-  maxBytes: number = MAX_API_KEY_BYTES
-): Effect.Effect<string, InvalidInput> => {
+  maxBytes: number = LlmConfig.MAX_API_KEY_BYTES
+): Effect.Effect<string, Errors.InvalidInput> => {
   const text = Redacted.value(value)
-  if (text.length === 0 || CONTROL_CHARACTERS.test(text)) {
+  if (text.length === 0 || Canonical.CONTROL_CHARACTERS.test(text)) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: ref.account,
-        message: `The value for ${describeSecretRef(ref)} is empty or contains NUL or control characters`,
+        message: `The value for ${SecretRef.describeSecretRef(ref)} is empty or contains NUL or control characters`,
         hint: "Paste the key again without line breaks or invisible characters."
       })
     )
   }
-  if (utf8Length(text) > maxBytes) {
+  if (LlmConfig.utf8Length(text) > maxBytes) {
     return Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: ref.account,
-        message: `The value for ${describeSecretRef(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
+        message: `The value for ${SecretRef.describeSecretRef(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
         hint: "Check that you pasted only the API key."
       })
     )
@@ -71,10 +71,10 @@ export const checkSecretValue = (
   return Effect.succeed(text)
 }
 
-const refKey = (ref: SecretRef) => `${ref.service}\u0000${ref.account}`
+const refKey = (ref: SecretRef.SecretRef) => `${ref.service}\u0000${ref.account}`
 
 /** Keys stored in process memory, forgotten at exit; the session tier and the base of test layers. */
-export const makeMemorySecretStore = (options?: {
+export const makeMemory = (options?: {
   readonly description?: Partial<SecretStoreDescription>
 }) =>
   Effect.gen(function*() {
@@ -89,14 +89,14 @@ export const makeMemorySecretStore = (options?: {
       ...options?.description
     }
     return SecretStore.of({
-      get: Effect.fn("SecretStore.get")(function*(ref: SecretRef) {
+      get: Effect.fn("SecretStore.get")(function*(ref: SecretRef.SecretRef) {
         return Option.fromUndefinedOr((yield* Ref.get(entries)).get(refKey(ref)))
       }),
-      set: Effect.fn("SecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
+      set: Effect.fn("SecretStore.set")(function*(ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) {
         const text = yield* checkSecretValue(ref, value)
         yield* Ref.update(entries, (map) => new Map(map).set(refKey(ref), Redacted.make(text)))
       }),
-      delete: Effect.fn("SecretStore.delete")(function*(ref: SecretRef) {
+      delete: Effect.fn("SecretStore.delete")(function*(ref: SecretRef.SecretRef) {
         return yield* Ref.modify(entries, (map) => {
           if (!map.has(refKey(ref))) return [false, map]
           const next = new Map(map)
@@ -112,10 +112,10 @@ export const makeMemorySecretStore = (options?: {
   })
 
 /** An unguessable id for one store's session memory. */
-export const newSessionId = (): string => `session-${newConfigId()}`
+export const newSessionId = (): string => `session-${Ids.newConfigId()}`
 
 /** The port for secret storage. */
-export class SecretStore extends Context.Service<SecretStore, SecretStoreService>()("@fishbowl/domain/SecretStore") {
-  /** In-memory store for tests and the session tier. */
-  static readonly layerMemory = Layer.effect(SecretStore, makeMemorySecretStore())
-}
+export class SecretStore extends Context.Service<SecretStore, SecretStoreService>()("@fishbowl/domain/SecretStore") {}
+
+/** In-memory store for tests and the session tier. */
+export const layerMemory = Layer.effect(SecretStore, makeMemory())

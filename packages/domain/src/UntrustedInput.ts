@@ -8,7 +8,7 @@
  * `(unexpected field)`.
  */
 import { Effect, Schema, SchemaIssue } from "effect"
-import { InvalidInput } from "./Errors.ts"
+import * as Errors from "./Errors.ts"
 
 /** Longest excess-property name that is echoed; every key the schemas know is far shorter. */
 const MAX_ECHOED_NAME = 24
@@ -79,10 +79,10 @@ const describeIssue = (issue: SchemaIssue.Issue): string => {
 }
 
 /** Builds the user-facing InvalidInput for a failed decode of `subject`. */
-export const invalidInputFromSchemaError = (subject: string, error: Schema.SchemaError): InvalidInput => {
+export const invalidInputFromSchemaError = (subject: string, error: Schema.SchemaError): Errors.InvalidInput => {
   const issue = withSafeKeys(error.issue)
   const path = firstPath(issue).map(String).join(".")
-  return new InvalidInput({
+  return new Errors.InvalidInput({
     field: path === "" ? subject : path,
     message: `Invalid ${subject}: ${describeIssue(issue)}`,
     hint: "Correct the highlighted field and try again."
@@ -134,7 +134,7 @@ const withoutPrototypes = (value: unknown): unknown => {
  */
 export const decodeInput = <S extends Schema.Top & { readonly DecodingServices: never }>(schema: S, subject: string) => {
   const decode = Schema.decodeUnknownEffect(schema, { onExcessProperty: "error" })
-  return (input: unknown): Effect.Effect<S["Type"], InvalidInput> =>
+  return (input: unknown): Effect.Effect<S["Type"], Errors.InvalidInput> =>
     decode(ownDataCopy(input)).pipe(
       Effect.map((decoded) => withoutPrototypes(decoded) as S["Type"]),
       Effect.mapError((error) => invalidInputFromSchemaError(subject, error))

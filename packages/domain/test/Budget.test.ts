@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Ref } from "effect"
-import { withBudget } from "../src/index.ts"
+import * as Budget from "../src/Budget.ts"
 
 describe("withBudget", () => {
   it.live("answers Timeout at the budget while the operation still completes in the background", () =>
@@ -13,7 +13,7 @@ describe("withBudget", () => {
         Effect.uninterruptible
       )
       const started = Date.now()
-      const error = yield* Effect.flip(slow.pipe(withBudget("create", 50)))
+      const error = yield* Effect.flip(slow.pipe(Budget.withBudget("create", 50)))
       const elapsed = Date.now() - started
       assert.strictEqual(error._tag, "Timeout")
       assert.strictEqual(error.budgetMillis, 50)
@@ -25,8 +25,8 @@ describe("withBudget", () => {
 
   it.live("passes results and typed failures through within the budget", () =>
     Effect.gen(function*() {
-      assert.strictEqual(yield* Effect.succeed(42).pipe(withBudget("get", 100)), 42)
-      const error = yield* Effect.flip(Effect.fail("boom" as const).pipe(withBudget("get", 100)))
+      assert.strictEqual(yield* Effect.succeed(42).pipe(Budget.withBudget("get", 100)), 42)
+      const error = yield* Effect.flip(Effect.fail("boom" as const).pipe(Budget.withBudget("get", 100)))
       assert.strictEqual(error, "boom")
     }))
 })

@@ -1,33 +1,26 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Schema } from "effect"
 import fc from "fast-check"
-import {
-  apiKeyProblem,
-  checkBaseUrl,
-  hostReach,
-  insecureHttpProblem,
-  nameKey,
-  nameProblem
-} from "../src/Canonical.ts"
-import { BaseUrl, ConfigName, LlmConfigInput, MAX_API_KEY_BYTES, utf8Length } from "../src/LlmConfig.ts"
-import { LlmConfigStore } from "../src/LlmConfigStore.ts"
-import { PreferencesStore } from "../src/PreferencesStore.ts"
-import { SecretStore } from "../src/SecretStore.ts"
-import { configInput } from "../src/testing/Fixtures.ts"
-import { CrashPoints } from "../src/CrashPoints.ts"
+import * as Canonical from "../src/Canonical.ts"
+import * as CrashPoints from "../src/CrashPoints.ts"
+import * as LlmConfig from "../src/LlmConfig.ts"
+import * as LlmConfigStore from "../src/LlmConfigStore.ts"
+import * as PreferencesStore from "../src/PreferencesStore.ts"
+import * as SecretStore from "../src/SecretStore.ts"
+import * as Fixtures from "../src/testing/Fixtures.ts"
 
 const href = (text: string) => {
-  const check = checkBaseUrl(text)
+  const check = Canonical.checkBaseUrl(text)
   return check._tag === "Ok" ? check.url.href : `refused: ${check.problem}`
 }
-const keyProblem = (key: string) => apiKeyProblem(key, MAX_API_KEY_BYTES, utf8Length)
+const keyProblem = (key: string) => Canonical.apiKeyProblem(key, LlmConfig.MAX_API_KEY_BYTES, LlmConfig.utf8Length)
 
 describe("canonical base URLs", () => {
   it("are stored as the parsed href: case, default port and IDN hosts normalised (punycode)", () => {
     assert.strictEqual(href("HTTPS://API.OpenAI.com:443/v1"), "https://api.openai.com/v1")
     assert.strictEqual(href("https://wоrk.example/v1"), "https://xn--wrk-sed.example/v1") // Cyrillic о
     assert.strictEqual(href("http://192.168.1.10:11434"), "http://192.168.1.10:11434/")
-    assert.strictEqual(Schema.decodeUnknownSync(BaseUrl)("  https://Proxy.Example.com/v1  "), "https://proxy.example.com/v1")
+    assert.strictEqual(Schema.decodeUnknownSync(LlmConfig.BaseUrl)("  https://Proxy.Example.com/v1  "), "https://proxy.example.com/v1")
   })
 
   it("refuse control and invisible characters, backslashes, user info, fragments and credentials in the query", () => {
@@ -46,7 +39,7 @@ describe("canonical base URLs", () => {
         ["api.example.com", "absolute URL"]
       ] as const
     ) {
-      const check = checkBaseUrl(text)
+      const check = Canonical.checkBaseUrl(text)
       assert.strictEqual(check._tag, "Refused", text)
       if (check._tag === "Refused") {
         assert.include(check.problem, expected, text)
@@ -65,9 +58,9 @@ describe("canonical base URLs", () => {
   it("canonical(canonical(x)) = canonical(x), for any URL accepted", () => {
     fc.assert(
       fc.property(fc.webUrl({ withQueryParameters: true, withFragments: false }), (url) => {
-        const once = checkBaseUrl(url)
+        const once = Canonical.checkBaseUrl(url)
         if (once._tag === "Refused") return
-        const twice = checkBaseUrl(once.url.href)
+        const twice = Canonical.checkBaseUrl(once.url.href)
         assert.strictEqual(twice._tag, "Ok")
         if (twice._tag === "Ok") assert.strictEqual(twice.url.href, once.url.href)
       }),
@@ -83,7 +76,7 @@ describe("canonical base URLs", () => {
         "169.254.10.10", "[fe80::1]", "[fd12:3456::1]", "[::ffff:192.168.0.5]",
         "nas", "nas.local", "server.lan", "box.home.arpa",
         "172.32.0.1", "100.128.0.1", "8.8.8.8", "api.openai.com", "[2001:4860:4860::8888]", "example.local.evil.com"
-      ].map((host) => [host, hostReach(host)])
+      ].map((host) => [host, Canonical.hostReach(host)])
     )
     assert.deepStrictEqual(reach, {
       "localhost": "loopback", "app.localhost": "loopback", "127.0.0.1": "loopback", "127.8.9.10": "loopback", "[::1]": "loopback",
@@ -98,12 +91,12 @@ describe("canonical base URLs", () => {
 
   it("http: loopback always; a private network without a key or with consent; a public host never", () => {
     const url = (text: string) => {
-      const check = checkBaseUrl(text)
+      const check = Canonical.checkBaseUrl(text)
       if (check._tag !== "Ok") throw new Error(check.problem)
       return check.url
     }
     const rule = (text: string, hasKey: boolean, allowInsecureHttp: boolean) =>
-      insecureHttpProblem(url(text), { hasKey, allowInsecureHttp }) === undefined ? "ok" : "refused"
+      Canonical.insecureHttpProblem(url(text), { hasKey, allowInsecureHttp }) === undefined ? "ok" : "refused"
     assert.strictEqual(rule("http://localhost:11434", true, false), "ok")
     assert.strictEqual(rule("http://192.168.1.10:11434", false, false), "ok")
     assert.strictEqual(rule("http://192.168.1.10:11434", true, false), "refused")
@@ -117,26 +110,26 @@ describe("canonical base URLs", () => {
 
 describe("canonical names", () => {
   it("lookalikes are one name: case, fullwidth, Cyrillic and Greek letters that look Latin", () => {
-    const work = nameKey("Work")
+    const work = Canonical.nameKey("Work")
     for (const lookalike of ["work", "WORK", "W\u043erk", "\uff37\uff4f\uff52\uff4b", "\uff37\uff2f\uff32\uff2b", "  Work  ", "W\u03bfrk"]) {
-      assert.strictEqual(nameKey(lookalike), work, JSON.stringify(lookalike))
+      assert.strictEqual(Canonical.nameKey(lookalike), work, JSON.stringify(lookalike))
     }
-    assert.notStrictEqual(nameKey("Home"), work)
-    assert.notStrictEqual(nameKey("Worker"), work)
+    assert.notStrictEqual(Canonical.nameKey("Home"), work)
+    assert.notStrictEqual(Canonical.nameKey("Worker"), work)
   })
 
   it("nameKey(nameKey(x)) = nameKey(x) for any text", () => {
     fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 30 }), (text) => {
-      assert.strictEqual(nameKey(nameKey(text)), nameKey(text))
+      assert.strictEqual(Canonical.nameKey(Canonical.nameKey(text)), Canonical.nameKey(text))
     }), { numRuns: 2000 })
   })
 
   it("refuse invisible, bidi-control and separator characters instead of dropping them", () => {
     for (const name of ["Wo\u200brk", "Work\u202e", "Wo\u2066rk", "Work\u2028Home", "Wo\ufeffrk", "Wo\u00adrk"]) {
-      assert.isDefined(nameProblem(name), JSON.stringify(name))
-      assert.isTrue(Exit.isFailure(Schema.decodeUnknownExit(ConfigName)(name)), JSON.stringify(name))
+      assert.isDefined(Canonical.nameProblem(name), JSON.stringify(name))
+      assert.isTrue(Exit.isFailure(Schema.decodeUnknownExit(LlmConfig.ConfigName)(name)), JSON.stringify(name))
     }
-    assert.isUndefined(nameProblem("Lab Ω 工作 🔑"))
+    assert.isUndefined(Canonical.nameProblem("Lab Ω 工作 🔑"))
   })
 })
 
@@ -161,7 +154,7 @@ describe("canonical keys", () => {
   })
 
   it("the input schema applies them, and its error does not echo the key", () => {
-    const exit = Schema.decodeUnknownExit(LlmConfigInput)({ provider: "openai", name: "Work", apiKey: " sk-canary-echo " })
+    const exit = Schema.decodeUnknownExit(LlmConfig.LlmConfigInput)({ provider: "openai", name: "Work", apiKey: " sk-canary-echo " })
     assert.isTrue(Exit.isFailure(exit))
     assert.notInclude(String(exit), "sk-canary-echo")
   })
@@ -171,26 +164,26 @@ describe("the store applies the http rule with the key it will hold", () => {
   const layer = LlmConfigStore.layer().pipe(
     Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory, CrashPoints.layer))
   )
-  const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore>) => Effect.runPromise(Effect.provide(effect, layer))
+  const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore.LlmConfigStore>) => Effect.runPromise(Effect.provide(effect, layer))
 
   it("Ollama on a home server with no key is accepted; a keyed config on plain http needs consent, which is stored", () =>
     run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const ollama = yield* store.create(configInput({ provider: "ollama", name: "Home server", baseUrl: "http://192.168.1.10:11434" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const ollama = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Home server", baseUrl: "http://192.168.1.10:11434" }))
       assert.strictEqual(ollama.baseUrl, "http://192.168.1.10:11434/")
       const refused = yield* Effect.flip(
-        store.create(configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }))
+        store.create(Fixtures.configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }))
       )
       assert.strictEqual(refused._tag, "InvalidInput")
       assert.strictEqual(refused._tag === "InvalidInput" && refused.field, "baseUrl")
       const consented = yield* store.create({
-        ...configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }),
+        ...Fixtures.configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }),
         allowInsecureHttp: true
       })
       assert.isTrue(consented.allowInsecureHttp)
       assert.strictEqual(Redacted.value(yield* store.getApiKey(consented.id)), "sk-lan-key")
       // plain http to a public host never even decodes, consent or not
-      const publicHttp = Schema.decodeUnknownExit(LlmConfigInput)({
+      const publicHttp = Schema.decodeUnknownExit(LlmConfig.LlmConfigInput)({
         provider: "openai-compatible",
         name: "Public",
         baseUrl: "http://api.example.com/v1",

@@ -4,23 +4,16 @@
  */
 import { Effect, Fiber, Layer, Option, Redacted, Schema, type Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import {
-  checkDraft,
-  checkStoredConfig,
-  ConfigId,
-  LlmConfig,
-  LlmConfigStore,
-  okOutcome,
-  PreferencesStore,
-  ProviderCheck,
-  type ProviderCheckDraft,
-  type ProviderCheckOutcome,
-  type ProviderCheckTarget,
-  ProviderCheckDraft as DraftSchema
-} from "../src/index.ts"
-import { configInput, configPatch, Faults, makeCanaryKey } from "../src/testing/index.ts"
+import * as ConfigCheck from "../src/ConfigCheck.ts"
+import * as Ids from "../src/Ids.ts"
+import * as LlmConfig from "../src/LlmConfig.ts"
+import * as LlmConfigStore from "../src/LlmConfigStore.ts"
+import * as PreferencesStore from "../src/PreferencesStore.ts"
+import * as ProviderCheck from "../src/ProviderCheck.ts"
+import * as FaultInjection from "../src/testing/FaultInjection.ts"
+import * as Fixtures from "../src/testing/Fixtures.ts"
 
-const unauthorized: ProviderCheckOutcome = {
+const unauthorized: ProviderCheck.ProviderCheckOutcome = {
   _tag: "Unauthorized",
   status: 401,
   millis: 12,
@@ -29,13 +22,13 @@ const unauthorized: ProviderCheckOutcome = {
 }
 
 /** A store over faultable memory ports, and a checker that records what it was asked. */
-const setup = (answer: ProviderCheckOutcome = okOutcome(200, 7, 5)) => {
-  const targets: Array<ProviderCheckTarget> = []
+const setup = (answer: ProviderCheck.ProviderCheckOutcome = ProviderCheck.okOutcome(200, 7, 5)) => {
+  const targets: Array<ProviderCheck.ProviderCheckTarget> = []
   const layer = Layer.mergeAll(
     LlmConfigStore.layer(),
     ProviderCheck.layerTest((target) => Effect.sync(() => (targets.push(target), answer)))
-  ).pipe(Layer.provideMerge(Faults.layerMemory))
-  const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore | ProviderCheck | Faults | PreferencesStore | Scope.Scope>) =>
+  ).pipe(Layer.provideMerge(FaultInjection.layerMemory))
+  const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore.LlmConfigStore | ProviderCheck.ProviderCheck | FaultInjection.Faults | PreferencesStore.PreferencesStore | Scope.Scope>) =>
     Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(layer)))
   return { targets, run }
 }
@@ -44,9 +37,9 @@ describe("LlmConfigStore.recordCheck", () => {
   it("stores the check in the metadata (list and get return it) without any secret-store call", async () => {
     const { run } = setup()
     const result = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const faults = yield* Faults
-      const created = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey() }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const faults = yield* FaultInjection.Faults
+      const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: Fixtures.makeCanaryKey() }))
       yield* faults.set({})
       const check = { checkedAt: "2026-12-01T10:00:00.000Z", outcome: unauthorized }
       const recorded = yield* store.recordCheck(created.id, check)
@@ -66,20 +59,20 @@ describe("LlmConfigStore.recordCheck", () => {
     // everything else is as it was: same key flag, same update time
     expect({ ...result.got, lastCheck: undefined }).toEqual({ ...result.created, lastCheck: undefined })
     // and it round-trips through the metadata schema (what is written to disk)
-    expect(Schema.decodeUnknownSync(LlmConfig)(Schema.encodeSync(LlmConfig)(result.got))).toEqual(result.got)
+    expect(Schema.decodeUnknownSync(LlmConfig.LlmConfig)(Schema.encodeSync(LlmConfig.LlmConfig)(result.got))).toEqual(result.got)
   })
 
   it("publishes an Updated change, so open windows show the new check", async () => {
     const { run } = setup()
     const change = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const created = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const created = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
       const next = yield* Stream.runHead(store.changes).pipe(Effect.forkScoped)
       yield* Effect.yieldNow
-      yield* store.recordCheck(created.id, { checkedAt: "2026-12-01T10:00:00.000Z", outcome: okOutcome(200, 2, 3) })
+      yield* store.recordCheck(created.id, { checkedAt: "2026-12-01T10:00:00.000Z", outcome: ProviderCheck.okOutcome(200, 2, 3) })
       return yield* Fiber.join(next)
     }))
-    const value = change as Option.Option<{ readonly _tag: string; readonly config?: LlmConfig }>
+    const value = change as Option.Option<{ readonly _tag: string; readonly config?: LlmConfig.LlmConfig }>
     expect(Option.getOrThrow(value)._tag).toBe("Updated")
     expect(Option.getOrThrow(value).config?.lastCheck?.outcome._tag).toBe("Ok")
   })
@@ -87,11 +80,11 @@ describe("LlmConfigStore.recordCheck", () => {
   it("refuses a check of settings that have changed since (Conflict) and an unknown id (NotFound)", async () => {
     const { run } = setup()
     const [stale, missing, after] = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const created = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
-      const check = { checkedAt: "2026-12-01T10:00:00.000Z", outcome: okOutcome(200, 2, 3) }
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const created = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
+      const check = { checkedAt: "2026-12-01T10:00:00.000Z", outcome: ProviderCheck.okOutcome(200, 2, 3) }
       const stale = yield* store.recordCheck(created.id, check, { ifUpdatedAt: "2000-01-01T00:00:00.000Z" }).pipe(Effect.flip)
-      const missing = yield* store.recordCheck(ConfigId.make("00000000-0000-4000-8000-000000000000"), check).pipe(Effect.flip)
+      const missing = yield* store.recordCheck(Ids.ConfigId.make("00000000-0000-4000-8000-000000000000"), check).pipe(Effect.flip)
       return [stale, missing, yield* store.get(created.id)] as const
     }))
     expect(stale._tag).toBe("Conflict")
@@ -102,10 +95,10 @@ describe("LlmConfigStore.recordCheck", () => {
   it("any later update drops the last check: it described the settings before", async () => {
     const { run } = setup()
     const updated = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const created = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
-      yield* store.recordCheck(created.id, { checkedAt: "2026-12-01T10:00:00.000Z", outcome: okOutcome(200, 2, 3) })
-      return yield* store.update(created.id, configPatch({ baseUrl: "http://localhost:11435" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const created = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
+      yield* store.recordCheck(created.id, { checkedAt: "2026-12-01T10:00:00.000Z", outcome: ProviderCheck.okOutcome(200, 2, 3) })
+      return yield* store.update(created.id, Fixtures.configPatch({ baseUrl: "http://localhost:11435" }))
     }))
     expect(updated.lastCheck).toBeUndefined()
   })
@@ -113,18 +106,18 @@ describe("LlmConfigStore.recordCheck", () => {
 
 describe("checkStoredConfig", () => {
   it("checks with the stored key, base URL and header setting, and records the outcome", async () => {
-    const key = makeCanaryKey("stored")
+    const key = Fixtures.makeCanaryKey("stored")
     const { targets, run } = setup(unauthorized)
     const { result, got } = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const created = yield* store.create(configInput({
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const created = yield* store.create(Fixtures.configInput({
         provider: "openai-compatible",
         name: "Proxy",
         baseUrl: "https://llm.example.com/v1",
         useAuthHeader: false,
         apiKey: key
       }))
-      const result = yield* checkStoredConfig(created.id)
+      const result = yield* ConfigCheck.checkStoredConfig(created.id)
       return { result, got: yield* store.get(created.id) }
     }))
     expect(targets).toHaveLength(1)
@@ -139,11 +132,11 @@ describe("checkStoredConfig", () => {
   it("a config without a key is checked without one (the key is not even read)", async () => {
     const { targets, run } = setup()
     const secretCalls = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const faults = yield* Faults
-      const created = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const faults = yield* FaultInjection.Faults
+      const created = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
       yield* faults.set({})
-      yield* checkStoredConfig(created.id)
+      yield* ConfigCheck.checkStoredConfig(created.id)
       return yield* faults.secretCalls
     }))
     expect(targets[0]?.apiKey).toBeUndefined()
@@ -153,11 +146,11 @@ describe("checkStoredConfig", () => {
   it("a locked keychain fails the check with KeychainLocked and records nothing", async () => {
     const { targets, run } = setup()
     const { error, got } = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const faults = yield* Faults
-      const created = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey() }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const faults = yield* FaultInjection.Faults
+      const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: Fixtures.makeCanaryKey() }))
       yield* faults.set({ secretFault: "locked" })
-      const error = yield* checkStoredConfig(created.id).pipe(Effect.flip)
+      const error = yield* ConfigCheck.checkStoredConfig(created.id).pipe(Effect.flip)
       return { error, got: yield* store.get(created.id) }
     }))
     expect(error._tag).toBe("KeychainLocked")
@@ -168,11 +161,11 @@ describe("checkStoredConfig", () => {
   it("when recording fails (disk refuses), the outcome is still returned, with recorded: false", async () => {
     const { run } = setup()
     const result = await run(Effect.gen(function*() {
-      const store = yield* LlmConfigStore
-      const faults = yield* Faults
-      const created = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const faults = yield* FaultInjection.Faults
+      const created = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
       yield* faults.set({ preferencesCorrupted: true })
-      return yield* checkStoredConfig(created.id)
+      return yield* ConfigCheck.checkStoredConfig(created.id)
     }))
     expect(result.recorded).toBe(false)
     expect(result.check.outcome._tag).toBe("Ok")
@@ -180,33 +173,33 @@ describe("checkStoredConfig", () => {
 })
 
 describe("checkDraft (the add form's check)", () => {
-  const decodeDraft = Schema.decodeUnknownSync(DraftSchema)
+  const decodeDraft = Schema.decodeUnknownSync(ConfigCheck.ProviderCheckDraft)
 
   it("applies the saving rule for plain http: a typed key goes to a network host over http only with consent", async () => {
-    const key = makeCanaryKey("lan-draft")
+    const key = Fixtures.makeCanaryKey("lan-draft")
     const { targets, run } = setup()
     const draft = { provider: "openai-compatible", baseUrl: "http://10.0.0.5:8000/v1", apiKey: key }
-    const refused = await run(checkDraft(decodeDraft(draft)).pipe(Effect.flip))
+    const refused = await run(ConfigCheck.checkDraft(decodeDraft(draft)).pipe(Effect.flip))
     expect(refused).toMatchObject({ _tag: "InvalidInput", field: "baseUrl" })
     expect(JSON.stringify(refused)).not.toContain(key)
     expect(targets.length).toBe(0) // nothing was sent
-    await run(checkDraft(decodeDraft({ ...draft, allowInsecureHttp: true })))
+    await run(ConfigCheck.checkDraft(decodeDraft({ ...draft, allowInsecureHttp: true })))
     expect(targets.length).toBe(1)
-    await run(checkDraft(decodeDraft({ provider: "ollama", baseUrl: "http://192.168.1.10:11434" }))) // no key: fine
+    await run(ConfigCheck.checkDraft(decodeDraft({ provider: "ollama", baseUrl: "http://192.168.1.10:11434" }))) // no key: fine
     expect(targets.length).toBe(2)
   })
 
   it("checks the typed key and persists nothing: no secret-store call, no preferences write", async () => {
-    const key = makeCanaryKey("draft")
+    const key = Fixtures.makeCanaryKey("draft")
     const { targets, run } = setup()
     const { before, after, result, secretCalls } = await run(Effect.gen(function*() {
-      const preferences = yield* PreferencesStore
-      const faults = yield* Faults
-      const store = yield* LlmConfigStore
-      yield* store.create(configInput({ provider: "ollama", name: "Existing" }))
+      const preferences = yield* PreferencesStore.PreferencesStore
+      const faults = yield* FaultInjection.Faults
+      const store = yield* LlmConfigStore.LlmConfigStore
+      yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Existing" }))
       yield* faults.set({})
       const before = yield* preferences.load
-      const result = yield* checkDraft(decodeDraft({ provider: "openai", apiKey: key }))
+      const result = yield* ConfigCheck.checkDraft(decodeDraft({ provider: "openai", apiKey: key }))
       return { before, after: yield* preferences.load, result, secretCalls: yield* faults.secretCalls }
     }))
     expect(Redacted.value(targets[0]!.apiKey!)).toBe(key)
@@ -219,14 +212,14 @@ describe("checkDraft (the add form's check)", () => {
   })
 
   it("needs only the checker: it cannot reach either store (checked by the compiler)", () => {
-    const draft: ProviderCheckDraft = decodeDraft({ provider: "ollama" })
-    const program: Effect.Effect<unknown, unknown, ProviderCheck> = checkDraft(draft)
+    const draft: ConfigCheck.ProviderCheckDraft = decodeDraft({ provider: "ollama" })
+    const program: Effect.Effect<unknown, unknown, ProviderCheck.ProviderCheck> = ConfigCheck.checkDraft(draft)
     expect(Effect.isEffect(program)).toBe(true)
   })
 
   it("a provider that needs a key, without one, fails with InvalidInput before any request", async () => {
     const { targets, run } = setup()
-    const error = await run(checkDraft(decodeDraft({ provider: "anthropic" })).pipe(Effect.flip))
+    const error = await run(ConfigCheck.checkDraft(decodeDraft({ provider: "anthropic" })).pipe(Effect.flip))
     expect(error).toMatchObject({ _tag: "InvalidInput", field: "apiKey" })
     expect(targets).toHaveLength(0)
   })

@@ -1,13 +1,15 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted, Schema } from "effect"
-import { decodeInput, findProvider, LlmConfigInput, LlmConfigPatch, providers } from "../src/index.ts"
-import { makeCanaryKey } from "../src/testing/index.ts"
+import * as LlmConfig from "../src/LlmConfig.ts"
+import * as Providers from "../src/Providers.ts"
+import * as Fixtures from "../src/testing/Fixtures.ts"
+import * as UntrustedInput from "../src/UntrustedInput.ts"
 
-const decodeCreate = decodeInput(LlmConfigInput, "configuration")
+const decodeCreate = UntrustedInput.decodeInput(LlmConfig.LlmConfigInput, "configuration")
 
 describe("provider definitions", () => {
   it("bundle the required providers, decoded at load", () => {
-    assert.includeMembers(providers.map((p) => p.id), [
+    assert.includeMembers(Providers.providers.map((p) => p.id), [
       "openai",
       "anthropic",
       "google",
@@ -15,12 +17,12 @@ describe("provider definitions", () => {
       "ollama",
       "openai-compatible"
     ])
-    const ollama = findProvider("ollama")!
+    const ollama = Providers.findProvider("ollama")!
     assert.isFalse(ollama.requiresApiKey)
     assert.strictEqual(ollama.defaultBaseUrl, "http://localhost:11434")
     assert.isFalse(ollama.fields.some((field) => field.kind === "secure-text"))
     for (const id of ["openai", "anthropic", "google", "openrouter"]) {
-      const provider = findProvider(id)!
+      const provider = Providers.findProvider(id)!
       assert.isTrue(provider.requiresApiKey)
       assert.isTrue(provider.fields.some((field) => field.id === "apiKey" && field.kind === "secure-text"))
     }
@@ -30,7 +32,7 @@ describe("provider definitions", () => {
 describe("LlmConfigInput", () => {
   it.effect("wraps the key in Redacted and trims the name", () =>
     Effect.gen(function*() {
-      const key = makeCanaryKey()
+      const key = Fixtures.makeCanaryKey()
       const input = yield* decodeCreate({ provider: "openai", name: "  Work ", apiKey: key })
       assert.strictEqual(input.name, "Work")
       assert.isTrue(Redacted.isRedacted(input.apiKey))
@@ -52,7 +54,7 @@ describe("LlmConfigInput", () => {
   for (const [label, make] of rejectedKeys) {
     it.effect(`rejects a key that is ${label} with InvalidInput on apiKey, never echoing it`, () =>
       Effect.gen(function*() {
-        const canary = makeCanaryKey(label.replace(/\W/g, ""))
+        const canary = Fixtures.makeCanaryKey(label.replace(/\W/g, ""))
         const error = yield* Effect.flip(decodeCreate({ provider: "openai", name: "Work", apiKey: make(canary) }))
         assert.strictEqual(error._tag, "InvalidInput")
         assert.strictEqual(error.field, "apiKey")
@@ -109,7 +111,7 @@ describe("LlmConfigInput", () => {
     }))
 
   it("patch accepts null to clear the base URL", () => {
-    const patch = Schema.decodeUnknownSync(LlmConfigPatch)({ baseUrl: null })
+    const patch = Schema.decodeUnknownSync(LlmConfig.LlmConfigPatch)({ baseUrl: null })
     assert.isNull(patch.baseUrl)
   })
 })

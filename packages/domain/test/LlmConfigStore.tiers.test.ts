@@ -6,24 +6,24 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import { CrashPoints } from "../src/CrashPoints.ts"
-import { KeychainLocked } from "../src/Errors.ts"
-import { makeLlmConfigStore } from "../src/LlmConfigStore.ts"
-import { makeMemoryPreferencesStore, PreferencesStore } from "../src/PreferencesStore.ts"
-import { secretRefFor } from "../src/SecretRef.ts"
-import { makeMemorySecretStore, SecretStore, type SecretStoreService } from "../src/SecretStore.ts"
-import { configInput, configPatch } from "../src/testing/Fixtures.ts"
+import * as CrashPoints from "../src/CrashPoints.ts"
+import * as Errors from "../src/Errors.ts"
+import * as LlmConfigStore from "../src/LlmConfigStore.ts"
+import * as PreferencesStore from "../src/PreferencesStore.ts"
+import * as SecretRef from "../src/SecretRef.ts"
+import * as SecretStore from "../src/SecretStore.ts"
+import * as Fixtures from "../src/testing/Fixtures.ts"
 
 const keychain = () =>
-  makeMemorySecretStore({ description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true } })
-const sessionMemory = () => makeMemorySecretStore()
+  SecretStore.makeMemory({ description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true } })
+const sessionMemory = () => SecretStore.makeMemory()
 
 /** A store instance over `secrets` and the shared preferences, as one process would build it. */
-const storeOver = (secrets: SecretStoreService, preferences: PreferencesStore["Service"]) =>
-  makeLlmConfigStore().pipe(
+const storeOver = (secrets: SecretStore.SecretStoreService, preferences: PreferencesStore.PreferencesStore["Service"]) =>
+  LlmConfigStore.make().pipe(
     Effect.provide(Layer.mergeAll(
-      Layer.succeed(SecretStore, secrets),
-      Layer.succeed(PreferencesStore, preferences),
+      Layer.succeed(SecretStore.SecretStore, secrets),
+      Layer.succeed(PreferencesStore.PreferencesStore, preferences),
       CrashPoints.layer
     ))
   )
@@ -31,10 +31,10 @@ const storeOver = (secrets: SecretStoreService, preferences: PreferencesStore["S
 describe("truthful key tiers", () => {
   it.effect("a key kept in session memory is recorded as such, and reads as not saved once that session has ended", () =>
     Effect.gen(function*() {
-      const preferences = yield* makeMemoryPreferencesStore()
+      const preferences = yield* PreferencesStore.makeMemory()
       const firstSession = yield* sessionMemory()
       const first = yield* storeOver(firstSession, preferences)
-      const config = yield* first.create(configInput({ provider: "openai", name: "Work", apiKey: "sk-session-only" }))
+      const config = yield* first.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: "sk-session-only" }))
       assert.strictEqual(config.keyStorage, "session")
       assert.strictEqual(config.keySession, firstSession.sessionId)
       assert.isTrue((yield* first.get(config.id)).hasKey, "while the session lives, the key is there")
@@ -52,24 +52,24 @@ describe("truthful key tiers", () => {
       const status = yield* second.status
       assert.deepStrictEqual(status.keys, { keychain: 0, encryptedFile: 0, session: 0, notSaved: 1 })
       // Entering the key again works and is recorded for the new session.
-      const fixed = yield* second.update(config.id, configPatch({ apiKey: "sk-entered-again" }))
+      const fixed = yield* second.update(config.id, Fixtures.configPatch({ apiKey: "sk-entered-again" }))
       assert.isTrue(fixed.hasKey)
       assert.strictEqual(Redacted.value(yield* second.getApiKey(config.id)), "sk-entered-again")
     }))
 
   it.effect("with the keychain out of reach, a key change or remove of a keychain key fails and changes nothing", () =>
     Effect.gen(function*() {
-      const preferences = yield* makeMemoryPreferencesStore()
+      const preferences = yield* PreferencesStore.makeMemory()
       const theKeychain = yield* keychain()
       const withKeychain = yield* storeOver(theKeychain, preferences)
-      const config = yield* withKeychain.create(configInput({ provider: "openai", name: "Work", apiKey: "sk-in-keychain" }))
+      const config = yield* withKeychain.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: "sk-in-keychain" }))
       assert.strictEqual(config.keyStorage, "keychain")
       const before = yield* preferences.load
 
       // The same machine later, on the session tier because the keychain could not be reached.
       const degraded = yield* storeOver(yield* sessionMemory(), preferences)
       const moved = yield* Effect.flip(
-        degraded.update(config.id, configPatch({ baseUrl: "https://elsewhere.example.com/v1", apiKey: "sk-session-key" }))
+        degraded.update(config.id, Fixtures.configPatch({ baseUrl: "https://elsewhere.example.com/v1", apiKey: "sk-session-key" }))
       )
       assert.strictEqual(moved._tag, "KeychainUnavailable")
       assert.include(moved.message, "Nothing was changed")
@@ -77,7 +77,7 @@ describe("truthful key tiers", () => {
       assert.strictEqual(removed._tag, "KeychainUnavailable")
       assert.deepStrictEqual((yield* preferences.load).llm, before.llm, "the document is as it was")
       // A change that does not touch the key is fine.
-      const renamed = yield* degraded.update(config.id, configPatch({ name: "Work (renamed)" }))
+      const renamed = yield* degraded.update(config.id, Fixtures.configPatch({ name: "Work (renamed)" }))
       assert.strictEqual(renamed.keyStorage, "keychain")
       // Once the keychain is back, the old key is there and points at the old URL.
       assert.strictEqual(Redacted.value(yield* withKeychain.getApiKey(config.id)), "sk-in-keychain")
@@ -86,11 +86,11 @@ describe("truthful key tiers", () => {
 
   it.effect("remove on a keyring that reports locked as empty: refused while locked, done once it is unlocked", () =>
     Effect.gen(function*() {
-      const preferences = yield* makeMemoryPreferencesStore()
+      const preferences = yield* PreferencesStore.makeMemory()
       const inner = yield* keychain()
       let locked = false
-      const lockedError = new KeychainLocked({ message: "the keychain is locked", hint: "Unlock it." })
-      const ambiguous: SecretStoreService = {
+      const lockedError = new Errors.KeychainLocked({ message: "the keychain is locked", hint: "Unlock it." })
+      const ambiguous: SecretStore.SecretStoreService = {
         ...inner,
         // keytar on Linux without a readable lock state: a locked collection looks empty
         get: (ref) => locked ? Effect.succeed(Option.none()) : inner.get(ref),
@@ -100,7 +100,7 @@ describe("truthful key tiers", () => {
         authorize: Effect.suspend(() => locked ? Effect.fail(lockedError) : Effect.void)
       }
       const store = yield* storeOver(ambiguous, preferences)
-      const config = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: "sk-maybe-locked" }))
+      const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: "sk-maybe-locked" }))
       locked = true
       const refused = yield* Effect.flip(store.remove(config.id))
       assert.strictEqual(refused._tag, "KeychainLocked")
@@ -109,25 +109,25 @@ describe("truthful key tiers", () => {
       locked = false
       yield* store.remove(config.id)
       assert.deepStrictEqual(yield* store.list, [])
-      assert.isTrue(Option.isNone(yield* inner.get(secretRefFor(config.provider, config.id))), "the key is gone too")
+      assert.isTrue(Option.isNone(yield* inner.get(SecretRef.secretRefFor(config.provider, config.id))), "the key is gone too")
     }))
 
   it.effect("an update whose staged clean-up fails after the commit succeeds, and the clean-up is finished later", () =>
     Effect.gen(function*() {
-      const preferences = yield* makeMemoryPreferencesStore()
+      const preferences = yield* PreferencesStore.makeMemory()
       const inner = yield* keychain()
       let failStagedDelete = false
-      const flaky: SecretStoreService = {
+      const flaky: SecretStore.SecretStoreService = {
         ...inner,
         delete: (ref) =>
           failStagedDelete && ref.account === "apiKey.staged"
-            ? Effect.fail(new KeychainLocked({ message: "locked just now", hint: "Unlock it." }))
+            ? Effect.fail(new Errors.KeychainLocked({ message: "locked just now", hint: "Unlock it." }))
             : inner.delete(ref)
       }
       const store = yield* storeOver(flaky, preferences)
-      const config = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: "sk-old" }))
+      const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: "sk-old" }))
       failStagedDelete = true
-      const updated = yield* store.update(config.id, configPatch({ apiKey: "sk-new" }))
+      const updated = yield* store.update(config.id, Fixtures.configPatch({ apiKey: "sk-new" }))
       assert.isTrue(updated.hasKey, "the change is reported as made")
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-new")
       assert.strictEqual((yield* preferences.load).llm.journal[0]?.phase, "committed", "the clean-up waits")
@@ -135,6 +135,6 @@ describe("truthful key tiers", () => {
       const report = yield* store.recover()
       assert.strictEqual(report.rolledForward.length, 1)
       assert.deepStrictEqual((yield* preferences.load).llm.journal, [])
-      assert.isTrue(Option.isNone(yield* inner.get(secretRefFor(config.provider, config.id, "apiKey.staged"))))
+      assert.isTrue(Option.isNone(yield* inner.get(SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged"))))
     }))
 })

@@ -1,25 +1,24 @@
 import { Layer } from "effect"
-import { makeMemorySecretStore, PreferencesStore, SecretStore } from "../src/index.ts"
-import {
-  Faults,
-  llmConfigStoreContract,
-  preferencesStoreContract,
-  secretStoreContract
-} from "../src/testing/index.ts"
+import * as PreferencesStore from "../src/PreferencesStore.ts"
+import * as SecretStore from "../src/SecretStore.ts"
+import * as FaultInjection from "../src/testing/FaultInjection.ts"
+import * as LlmConfigStoreContract from "../src/testing/LlmConfigStoreContract.ts"
+import * as PreferencesStoreContract from "../src/testing/PreferencesStoreContract.ts"
+import * as SecretStoreContract from "../src/testing/SecretStoreContract.ts"
 
 const memoryPorts = Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)
 
-secretStoreContract("memory", SecretStore.layerMemory)
-preferencesStoreContract("memory", PreferencesStore.layerMemory)
-llmConfigStoreContract("memory", memoryPorts)
+SecretStoreContract.secretStoreContract("memory", SecretStore.layerMemory)
+PreferencesStoreContract.preferencesStoreContract("memory", PreferencesStore.layerMemory)
+LlmConfigStoreContract.llmConfigStoreContract("memory", memoryPorts)
 // A memory store that calls itself persistent, so importConfig (refused on session-only stores) runs in full.
-llmConfigStoreContract(
+LlmConfigStoreContract.llmConfigStoreContract(
   "memory (persistent)",
-  Layer.mergeAll(Layer.effect(SecretStore, makeMemorySecretStore({ description: { persistent: true } })), PreferencesStore.layerMemory),
+  Layer.mergeAll(Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ description: { persistent: true } })), PreferencesStore.layerMemory),
   { propertyRuns: 50 }
 )
 
 // The fault layer with no fault armed must be a faithful pass-through.
-secretStoreContract("fault layer (no faults)", Faults.layerMemory)
-preferencesStoreContract("fault layer (no faults)", Faults.layerMemory)
-llmConfigStoreContract("fault layer (no faults)", Faults.layerMemory, { propertyRuns: 50 })
+SecretStoreContract.secretStoreContract("fault layer (no faults)", FaultInjection.layerMemory)
+PreferencesStoreContract.preferencesStoreContract("fault layer (no faults)", FaultInjection.layerMemory)
+LlmConfigStoreContract.llmConfigStoreContract("fault layer (no faults)", FaultInjection.layerMemory, { propertyRuns: 50 })

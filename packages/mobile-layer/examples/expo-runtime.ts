@@ -4,7 +4,7 @@
  */
 import AsyncStorage from "@react-native-async-storage/async-storage"
 import { LlmConfigStore } from "@fishbowl/domain"
-import { MobileLayer, recoverAndSweep } from "@fishbowl/mobile-layer"
+import { MobileLayer, OrphanSweep } from "@fishbowl/mobile-layer"
 import { Effect, ManagedRuntime } from "effect"
 import * as SecureStore from "expo-secure-store"
 
@@ -15,7 +15,7 @@ export const runtime = ManagedRuntime.make(
 
 // At start-up: finish interrupted changes (journal), then delete keys no configuration uses
 // (e.g. left in the keychain by an earlier install of the app).
-export const startUp = () => runtime.runPromise(recoverAndSweep())
+export const startUp = () => runtime.runPromise(OrphanSweep.recoverAndSweep())
 
 // Everything else is the domain's API, unchanged.
-export const listConfigs = () => runtime.runPromise(Effect.flatMap(LlmConfigStore, (store) => store.list))
+export const listConfigs = () => runtime.runPromise(Effect.flatMap(LlmConfigStore.LlmConfigStore, (store) => store.list))

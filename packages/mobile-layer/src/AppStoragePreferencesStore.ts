@@ -7,23 +7,9 @@
  * Read-modify-write runs under a lock shared by every store over the same storage module and key,
  * which covers a React Native app: one JS process, no other writers of the app's storage.
  */
-import {
-  Corrupted,
-  decodeLlmSection,
-  documentShapeProblem,
-  emptyDocument,
-  emptyLlmSection,
-  joinDocument,
-  LLM_SECTION_VERSION,
-  type PreferencesDocument,
-  PreferencesStore,
-  type PreferencesStoreError,
-  splitDocument,
-  StorageInaccessible,
-  Unsupported
-} from "@fishbowl/domain"
+import { Errors, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import * as AppStorageModule from "./AppStorageModule.ts"
 import { Effect, Layer, Semaphore } from "effect"
-import { AppStorage, type AppStorageApi } from "./AppStorageModule.ts"
 
 export interface AppStoragePreferencesSettings {
   /** The storage key of the document (default `fishbowl.preferences`). */
@@ -33,8 +19,8 @@ export interface AppStoragePreferencesSettings {
 export const DEFAULT_STORAGE_KEY = "fishbowl.preferences"
 
 /** One lock per (storage module, key), so two layers built in one app cannot lose each other's updates. */
-const locks = new WeakMap<AppStorageApi, Map<string, Semaphore.Semaphore>>()
-const lockFor = (storage: AppStorageApi, key: string): Semaphore.Semaphore => {
+const locks = new WeakMap<AppStorageModule.AppStorageApi, Map<string, Semaphore.Semaphore>>()
+const lockFor = (storage: AppStorageModule.AppStorageApi, key: string): Semaphore.Semaphore => {
   const byKey = locks.get(storage) ?? new Map<string, Semaphore.Semaphore>()
   locks.set(storage, byKey)
   const lock = byKey.get(key) ?? Semaphore.makeUnsafe(1)
@@ -43,19 +29,19 @@ const lockFor = (storage: AppStorageApi, key: string): Semaphore.Semaphore => {
 }
 
 const unreadable = (location: string) =>
-  new StorageInaccessible({
+  new Errors.StorageInaccessible({
     message: `App storage could not be read (${location})`,
     hint: "Restart the app. If it keeps failing, check that the device has free space."
   })
 
 const unwritable = (location: string) =>
-  new StorageInaccessible({
+  new Errors.StorageInaccessible({
     message: `App storage could not be written (${location}); nothing was changed`,
     hint: "Free up space on the device and try again."
   })
 
 const corrupted = (location: string, problem: string) =>
-  new Corrupted({
+  new Errors.Corrupted({
     message: `The stored settings could not be read: ${problem}`,
     hint: `Fishbowl left ${location} untouched. Update the app; if that does not help, reinstall it and enter your keys again.`
   })
@@ -64,36 +50,36 @@ const corrupted = (location: string, problem: string) =>
  * Parses the stored text. A missing value is the empty document; anything unreadable fails and is
  * never treated as empty, because an empty document would make the orphan sweep delete every key.
  */
-const parseDocument = (text: string | null, location: string): Effect.Effect<PreferencesDocument, PreferencesStoreError> => {
-  if (text === null) return Effect.succeed(emptyDocument)
+const parseDocument = (text: string | null, location: string): Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> => {
+  if (text === null) return Effect.succeed(PreferencesDocument.emptyDocument)
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch {
     return Effect.fail(corrupted(location, "it is not valid JSON"))
   }
-  const problem = documentShapeProblem(json)
+  const problem = PreferencesDocument.documentShapeProblem(json)
   const record = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>
   const llm = record["llm"]
   const version = typeof llm === "object" && llm !== null ? (llm as Record<string, unknown>)["version"] : undefined
-  if (typeof version === "number" && version > LLM_SECTION_VERSION) {
+  if (typeof version === "number" && version > PreferencesDocument.LLM_SECTION_VERSION) {
     return Effect.fail(
-      new Unsupported({
+      new Errors.Unsupported({
         message: `The stored settings were written by a newer Fishbowl (llm section version ${version})`,
         hint: "Update the app to the latest version; your settings were not changed."
       })
     )
   }
   if (problem !== undefined) return Effect.fail(corrupted(location, problem))
-  return decodeLlmSection(record["llm"] ?? emptyLlmSection).pipe(
-    Effect.map((llm) => splitDocument(record, llm)),
+  return PreferencesDocument.decodeLlmSection(record["llm"] ?? PreferencesDocument.emptyLlmSection).pipe(
+    Effect.map((llm) => PreferencesDocument.splitDocument(record, llm)),
     Effect.mapError(() => corrupted(location, "the llm section does not match the expected layout"))
   )
 }
 
 /** Builds the store over the injected storage module. */
 export const make = Effect.fnUntraced(function*(settings: AppStoragePreferencesSettings = {}) {
-  const storage = yield* AppStorage
+  const storage = yield* AppStorageModule.AppStorage
   const key = settings.storageKey ?? DEFAULT_STORAGE_KEY
   const location = `app-storage:${key}`
   const lock = lockFor(storage, key)
@@ -103,18 +89,18 @@ export const make = Effect.fnUntraced(function*(settings: AppStoragePreferencesS
     Effect.withSpan("PreferencesStore.load")
   )
 
-  const update = <A, E>(f: (document: PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument], E>) =>
+  const update = <A, E>(f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>) =>
     lock.withPermits(1)(
       Effect.gen(function*() {
         const [result, next] = yield* f(yield* load)
-        const text = JSON.stringify(joinDocument(next))
+        const text = JSON.stringify(PreferencesDocument.joinDocument(next))
         yield* Effect.tryPromise({ try: () => storage.setItem(key, text), catch: () => unwritable(location) })
         return result
       })
     ).pipe(Effect.withSpan("PreferencesStore.update"))
 
-  return PreferencesStore.of({ load, update, location })
+  return PreferencesStore.PreferencesStore.of({ load, update, location })
 })
 
 /** PreferencesStore over the injected `AppStorage` module. */
-export const layer = (settings: AppStoragePreferencesSettings = {}) => Layer.effect(PreferencesStore, make(settings))
+export const layer = (settings: AppStoragePreferencesSettings = {}) => Layer.effect(PreferencesStore.PreferencesStore, make(settings))

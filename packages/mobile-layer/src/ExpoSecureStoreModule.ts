@@ -3,14 +3,7 @@
  * never imports expo or React Native; an app provides `import * as SecureStore from
  * "expo-secure-store"`. `type-tests/published-shapes.ts` proves the published module fits.
  */
-import {
-  InvalidInput,
-  KeychainDenied,
-  KeychainLocked,
-  KeychainUnavailable,
-  type SecretStoreError,
-  StorageInaccessible
-} from "@fishbowl/domain"
+import { Errors } from "@fishbowl/domain"
 import { Context } from "effect"
 
 /** The subset of expo-secure-store's `SecureStoreOptions` this package sets. */
@@ -63,7 +56,7 @@ export const nativeOptions = (module: ExpoSecureStoreApi, settings: ExpoSecureSt
 
 /** `isAvailableAsync` itself rejected: the native module is missing or broken, not merely unsupported. */
 export const availabilityCheckFailed = () =>
-  new KeychainUnavailable({
+  new Errors.KeychainUnavailable({
     message: "Could not ask expo-secure-store whether secure storage is available",
     hint: "Restart the app. If it keeps failing, reinstall it: this build may lack the native module."
   })
@@ -104,33 +97,33 @@ export const nativeFailure = (
   operation: "read" | "write" | "delete",
   label: string,
   cause: unknown
-): SecretStoreError => {
+): Errors.SecretStoreError => {
   const code = field(cause, "code")
   const suffix = code === "" ? "" : ` (${code})`
   switch (classifyNativeFailure(cause)) {
     case "locked":
-      return new KeychainLocked({
+      return new Errors.KeychainLocked({
         message: `The secure store is locked, so ${label} could not be ${pastTense[operation]}${suffix}`,
         hint: "Unlock your device and try again."
       })
     case "denied":
-      return new KeychainDenied({
+      return new Errors.KeychainDenied({
         message: `Access to ${label} was refused${suffix}`,
         hint: "Confirm with Face ID, Touch ID or your device passcode when asked."
       })
     case "invalid":
-      return new InvalidInput({
+      return new Errors.InvalidInput({
         field: "apiKey",
         message: `The secure store rejected ${label} as invalid${suffix}`,
         hint: "Paste the key again; it must be plain text."
       })
     case "undecryptable":
-      return new StorageInaccessible({
+      return new Errors.StorageInaccessible({
         message: `${label} can no longer be decrypted on this device${suffix}`,
         hint: "Edit the configuration and choose \"Replace key\" to enter the API key again."
       })
     case "failed":
-      return new KeychainUnavailable({
+      return new Errors.KeychainUnavailable({
         message: `The secure store could not ${operation} ${label}${suffix}`,
         hint: "Try again. If it keeps failing, restart the app; your configurations are kept."
       })

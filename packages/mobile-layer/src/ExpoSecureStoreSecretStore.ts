@@ -9,33 +9,16 @@
  * - an item that can no longer be decrypted reads as absent, so the domain answers NotFound with
  *   its "Replace key" hint, exactly as on desktop when a keychain entry is deleted.
  */
-import {
-  checkSecretValue,
-  describeSecretRef,
-  type SecretRef,
-  SecretStore,
-  type SecretStoreDescription,
-  StorageInaccessible,
-  Unsupported,
-  newSessionId
-} from "@fishbowl/domain"
+import { Errors, SecretRef, SecretStore } from "@fishbowl/domain"
+import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
+import * as SecretKeyIndex from "./SecretKeyIndex.ts"
+import * as SecureStoreKey from "./SecureStoreKey.ts"
 import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
-import {
-  classifyNativeFailure,
-  DEFAULT_MAX_VALUE_BYTES,
-  ExpoSecureStore,
-  type ExpoSecureStoreSettings,
-  availabilityCheckFailed,
-  nativeFailure,
-  nativeOptions
-} from "./ExpoSecureStoreModule.ts"
-import { SecretKeyIndex } from "./SecretKeyIndex.ts"
-import { checkedSecureStoreKey } from "./SecureStoreKey.ts"
 
 export type { ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
 
 const unsupported = () =>
-  new Unsupported({
+  new Errors.Unsupported({
     message: "Secure storage is not available on this device (expo-secure-store reports it unavailable)",
     hint: "Fishbowl needs the iOS Keychain or Android Keystore to keep API keys; use the iOS or Android app rather than the web build."
   })
@@ -58,11 +41,11 @@ const makeKeyedLock = () => {
 }
 
 /** Builds the store over the injected module and the key index (both from context). */
-export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSettings = {}) {
-  const native = yield* ExpoSecureStore
-  const index = yield* SecretKeyIndex
-  const options = nativeOptions(native, settings)
-  const maxValueBytes = settings.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) {
+  const native = yield* ExpoSecureStoreModule.ExpoSecureStore
+  const index = yield* SecretKeyIndex.SecretKeyIndex
+  const options = ExpoSecureStoreModule.nativeOptions(native, settings)
+  const maxValueBytes = settings.maxValueBytes ?? ExpoSecureStoreModule.DEFAULT_MAX_VALUE_BYTES
   const verifyWrites = settings.verifyWrites ?? true
   const serialized = makeKeyedLock()
 
@@ -70,63 +53,63 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
   let available: boolean | undefined
   const checkAvailability = Effect.tryPromise({
     try: () => native.isAvailableAsync(),
-    catch: availabilityCheckFailed
+    catch: ExpoSecureStoreModule.availabilityCheckFailed
   }).pipe(Effect.tap((answer) => Effect.sync(() => (available = answer))))
   const requireAvailable = Effect.suspend(() => available === undefined ? checkAvailability : Effect.succeed(available))
     .pipe(Effect.flatMap((answer) => answer ? Effect.void : Effect.fail(unsupported())))
 
-  const readRaw = (key: string, ref: SecretRef) =>
+  const readRaw = (key: string, ref: SecretRef.SecretRef) =>
     Effect.tryPromise({ try: () => native.getItemAsync(key, options), catch: (cause) => cause }).pipe(
       Effect.map((value) => value === null ? ("absent" as const) : { value }),
       Effect.catch((cause) =>
-        classifyNativeFailure(cause) === "undecryptable"
+        ExpoSecureStoreModule.classifyNativeFailure(cause) === "undecryptable"
           ? Effect.succeed("undecryptable" as const)
-          : Effect.fail(nativeFailure("read", describeSecretRef(ref), cause))
+          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", SecretRef.describeSecretRef(ref), cause))
       )
     )
 
-  const get = Effect.fn("SecretStore.get")(function*(ref: SecretRef) {
+  const get = Effect.fn("SecretStore.get")(function*(ref: SecretRef.SecretRef) {
     yield* requireAvailable
-    const key = yield* checkedSecureStoreKey(ref)
+    const key = yield* SecureStoreKey.checkedSecureStoreKey(ref)
     const raw = yield* readRaw(key, ref)
     if (raw === "absent") return Option.none()
     if (raw === "undecryptable") {
       yield* Effect.logWarning(
-        `${describeSecretRef(ref)} exists but cannot be decrypted (restored backup or reinstall); treating it as missing`
+        `${SecretRef.describeSecretRef(ref)} exists but cannot be decrypted (restored backup or reinstall); treating it as missing`
       )
       return Option.none()
     }
     return Option.some(Redacted.make(raw.value))
   })
 
-  const set = Effect.fn("SecretStore.set")(function*(ref: SecretRef, value: Redacted.Redacted<string>) {
-    const text = yield* checkSecretValue(ref, value, maxValueBytes)
+  const set = Effect.fn("SecretStore.set")(function*(ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) {
+    const text = yield* SecretStore.checkSecretValue(ref, value, maxValueBytes)
     yield* requireAvailable
-    const key = yield* checkedSecureStoreKey(ref)
+    const key = yield* SecureStoreKey.checkedSecureStoreKey(ref)
     yield* index.record(ref)
     yield* serialized(
       key,
       Effect.gen(function*() {
         yield* Effect.tryPromise({
           try: () => native.setItemAsync(key, text, options),
-          catch: (cause) => nativeFailure("write", describeSecretRef(ref), cause)
+          catch: (cause) => ExpoSecureStoreModule.nativeFailure("write", SecretRef.describeSecretRef(ref), cause)
         })
         if (!verifyWrites) return
         const back = yield* readRaw(key, ref)
         if (typeof back === "object" && back.value === text) return
         // A mangled key would fail later at the provider with a confusing 401; absent means "Replace key".
         yield* Effect.tryPromise({ try: () => native.deleteItemAsync(key, options), catch: () => undefined }).pipe(Effect.ignore)
-        return yield* new StorageInaccessible({
-          message: `The secure store did not keep the value for ${describeSecretRef(ref)} intact`,
+        return yield* new Errors.StorageInaccessible({
+          message: `The secure store did not keep the value for ${SecretRef.describeSecretRef(ref)} intact`,
           hint: "The key is probably too large for this device's secure storage; check that you pasted only the API key."
         })
       })
     )
   })
 
-  const remove = Effect.fn("SecretStore.delete")(function*(ref: SecretRef) {
+  const remove = Effect.fn("SecretStore.delete")(function*(ref: SecretRef.SecretRef) {
     yield* requireAvailable
-    const key = yield* checkedSecureStoreKey(ref)
+    const key = yield* SecureStoreKey.checkedSecureStoreKey(ref)
     return yield* serialized(
       key,
       Effect.gen(function*() {
@@ -134,14 +117,14 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
         const existed = (yield* readRaw(key, ref)) !== "absent"
         yield* Effect.tryPromise({
           try: () => native.deleteItemAsync(key, options),
-          catch: (cause) => nativeFailure("delete", describeSecretRef(ref), cause)
+          catch: (cause) => ExpoSecureStoreModule.nativeFailure("delete", SecretRef.describeSecretRef(ref), cause)
         })
         return existed
       })
     )
   })
 
-  const description: SecretStoreDescription = {
+  const description: SecretStore.SecretStoreDescription = {
     backend: "expo-secure-store",
     tier: "keychain",
     persistent: true,
@@ -152,7 +135,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
       : "Keys are kept in the iOS Keychain / Android Keystore with the accessibility this app configured."
   }
 
-  return SecretStore.of({
+  return SecretStore.SecretStore.of({
     get,
     set,
     delete: remove,
@@ -163,17 +146,17 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreSetting
       return requireAvailable
     }),
     placement: Effect.succeed("keychain" as const),
-    sessionId: newSessionId()
+    sessionId: SecretStore.newSessionId()
   })
 })
 
 /** The SecretStore without its index; for apps that compose the index themselves. */
-export const layerNoIndex = (settings: ExpoSecureStoreSettings = {}) => Layer.effect(SecretStore, make(settings))
+export const layerNoIndex = (settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) => Layer.effect(SecretStore.SecretStore, make(settings))
 
 /**
  * SecretStore and SecretKeyIndex over the injected `ExpoSecureStore` module. Provide the module
  * with `Layer.succeed(ExpoSecureStore, SecureStore)` where `SecureStore` is `import * as SecureStore
  * from "expo-secure-store"`.
  */
-export const layer = (settings: ExpoSecureStoreSettings = {}) =>
+export const layer = (settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) =>
   layerNoIndex(settings).pipe(Layer.provideMerge(SecretKeyIndex.layer(settings)))

@@ -2,32 +2,32 @@
  * The wiring an Expo app uses: both platform ports from the two injected modules, and the domain's
  * LlmConfigStore on top. The domain is the same code as on desktop; only these layers differ.
  */
-import { LlmConfigStore, type LlmConfigStoreOptions, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
+import { LlmConfigStore, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
+import * as AppStorageModule from "./AppStorageModule.ts"
+import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
+import type * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import { Layer } from "effect"
-import { AppStorage, type AppStorageApi } from "./AppStorageModule.ts"
 import * as AppStoragePreferencesStore from "./AppStoragePreferencesStore.ts"
-import { ExpoSecureStore, type ExpoSecureStoreApi, type ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
 import * as ExpoSecureStoreSecretStore from "./ExpoSecureStoreSecretStore.ts"
-import type { SecretKeyIndex } from "./SecretKeyIndex.ts"
 
 export interface NativeModules {
   /** `import * as SecureStore from "expo-secure-store"` */
-  readonly secureStore: ExpoSecureStoreApi
+  readonly secureStore: ExpoSecureStoreModule.ExpoSecureStoreApi
   /** `import AsyncStorage from "@react-native-async-storage/async-storage"` */
-  readonly appStorage: AppStorageApi
+  readonly appStorage: AppStorageModule.AppStorageApi
 }
 
 export interface MobileSettings {
-  readonly secureStore?: ExpoSecureStoreSettings
+  readonly secureStore?: ExpoSecureStoreModule.ExpoSecureStoreSettings
   readonly preferences?: AppStoragePreferencesStore.AppStoragePreferencesSettings
 }
 
 /** What `layer` provides: the domain store, the ports, and the key index the orphan sweep reads. */
-export type Services = LlmConfigStore | SecretStore | SecretKeyIndex | PreferencesStore
+export type Services = LlmConfigStore.LlmConfigStore | SecretStore.SecretStore | SecretKeyIndex.SecretKeyIndex | PreferencesStore.PreferencesStore
 
 /** The injected modules as services. */
 export const modules = (native: NativeModules) =>
-  Layer.mergeAll(Layer.succeed(ExpoSecureStore, native.secureStore), Layer.succeed(AppStorage, native.appStorage))
+  Layer.mergeAll(Layer.succeed(ExpoSecureStoreModule.ExpoSecureStore, native.secureStore), Layer.succeed(AppStorageModule.AppStorage, native.appStorage))
 
 /** SecretStore, SecretKeyIndex and PreferencesStore over modules found in context. */
 export const portsNoDeps = (settings: MobileSettings = {}) =>
@@ -41,5 +41,5 @@ export const ports = (native: NativeModules, settings: MobileSettings = {}) =>
   portsNoDeps(settings).pipe(Layer.provide(modules(native)))
 
 /** LlmConfigStore plus the ports (the sweep needs them), ready for a ManagedRuntime. */
-export const layer = (native: NativeModules, settings: MobileSettings & { readonly store?: LlmConfigStoreOptions } = {}) =>
+export const layer = (native: NativeModules, settings: MobileSettings & { readonly store?: LlmConfigStore.LlmConfigStoreOptions } = {}) =>
   LlmConfigStore.layer(settings.store).pipe(Layer.provideMerge(ports(native, settings)))

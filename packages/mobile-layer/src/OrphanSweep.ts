@@ -12,17 +12,10 @@
  * reports without deleting. A document that cannot be read fails the sweep before anything is
  * deleted (a corrupt document is never read as "no configurations").
  */
-import {
-  LlmConfigStore,
-  PreferencesStore,
-  type PreferencesStoreError,
-  secretRefFor,
-  SecretStore,
-  type SecretStoreError
-} from "@fishbowl/domain"
+import { type Errors, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import * as SecretKeyIndex from "./SecretKeyIndex.ts"
+import * as SecureStoreKey from "./SecureStoreKey.ts"
 import { Effect, Option, Schema } from "effect"
-import { SecretKeyIndex } from "./SecretKeyIndex.ts"
-import { secureStoreKeyFor } from "./SecureStoreKey.ts"
 
 export const OrphanSweepReport = Schema.Struct({
   /** Services (`fishbowl.<provider>.<config-id>`) the index lists but no configuration or intent uses. */
@@ -48,9 +41,9 @@ export interface OrphanSweepOptions {
 const fields = ["apiKey", "apiKey.staged"] as const
 
 export const sweepOrphanSecrets = Effect.fn("OrphanSweep.sweepOrphanSecrets")(function*(options?: OrphanSweepOptions) {
-  const index = yield* SecretKeyIndex
-  const secrets = yield* SecretStore
-  const preferences = yield* PreferencesStore
+  const index = yield* SecretKeyIndex.SecretKeyIndex
+  const secrets = yield* SecretStore.SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
   const dryRun = options?.dryRun === true
   // The index is read before the document: a secret is indexed only after its intent is in the
   // document, so anything indexed by now is visible in the document read next (no race with create).
@@ -58,8 +51,8 @@ export const sweepOrphanSecrets = Effect.fn("OrphanSweep.sweepOrphanSecrets")(fu
   const document = yield* preferences.load
   const inJournal = new Set(document.llm.journal.map((intent) => intent.configId as string))
   const referenced = new Set([
-    ...document.llm.configs.map((config) => secretRefFor(config.provider, config.id).service),
-    ...document.llm.journal.map((intent) => secretRefFor(intent.provider, intent.configId).service)
+    ...document.llm.configs.map((config) => SecretRef.secretRefFor(config.provider, config.id).service),
+    ...document.llm.journal.map((intent) => SecretRef.secretRefFor(intent.provider, intent.configId).service)
   ])
   const orphans = indexed.filter((service) => !referenced.has(service))
   const deleted: Array<string> = []
@@ -67,7 +60,7 @@ export const sweepOrphanSecrets = Effect.fn("OrphanSweep.sweepOrphanSecrets")(fu
   const swept: Array<string> = []
 
   const deleteRef = (ref: { readonly service: string; readonly account: (typeof fields)[number] }) =>
-    secrets.delete(ref).pipe(Effect.tap((existed) => Effect.sync(() => existed && deleted.push(secureStoreKeyFor(ref)))))
+    secrets.delete(ref).pipe(Effect.tap((existed) => Effect.sync(() => existed && deleted.push(SecureStoreKey.secureStoreKeyFor(ref)))))
 
   if (!dryRun) {
     for (const service of orphans) {
@@ -84,7 +77,7 @@ export const sweepOrphanSecrets = Effect.fn("OrphanSweep.sweepOrphanSecrets")(fu
   if (options?.checkConfigs !== false) {
     for (const config of document.llm.configs) {
       if (!config.hasKey || inJournal.has(config.id)) continue
-      const ref = secretRefFor(config.provider, config.id)
+      const ref = SecretRef.secretRefFor(config.provider, config.id)
       const outcome = yield* Effect.result(secrets.get(ref))
       if (outcome._tag === "Success" && Option.isNone(outcome.success)) {
         keysMissing.push({ configId: config.id, name: config.name })
@@ -104,10 +97,10 @@ export const sweepOrphanSecrets = Effect.fn("OrphanSweep.sweepOrphanSecrets")(fu
 
 /** What an app runs at start-up: finish interrupted changes, then clear orphans. */
 export const recoverAndSweep = Effect.fn("OrphanSweep.recoverAndSweep")(function*(options?: OrphanSweepOptions) {
-  const store = yield* LlmConfigStore
+  const store = yield* LlmConfigStore.LlmConfigStore
   const recovery = yield* store.recover()
   const sweep = yield* sweepOrphanSecrets(options)
   return { recovery, sweep }
 })
 
-export type OrphanSweepError = SecretStoreError | PreferencesStoreError
+export type OrphanSweepError = Errors.SecretStoreError | Errors.PreferencesStoreError

@@ -8,31 +8,24 @@
  * a superset: a service is recorded before its first secret is written and forgotten only after
  * the sweep deleted its secrets, so a crash can leave an extra name but never an unlisted secret.
  */
-import { type SecretRef, type SecretStoreError } from "@fishbowl/domain"
+import type { Errors, SecretRef } from "@fishbowl/domain"
+import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
+import * as SecureStoreKey from "./SecureStoreKey.ts"
 import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
-import {
-  classifyNativeFailure,
-  DEFAULT_MAX_VALUE_BYTES,
-  ExpoSecureStore,
-  type ExpoSecureStoreSettings,
-  nativeFailure,
-  nativeOptions
-} from "./ExpoSecureStoreModule.ts"
-import { RESERVED_KEY_PREFIX } from "./SecureStoreKey.ts"
 
 export interface SecretKeyIndexService {
   /** Records the ref's service; called before the secret is written. */
-  readonly record: (ref: SecretRef) => Effect.Effect<void, SecretStoreError>
+  readonly record: (ref: SecretRef.SecretRef) => Effect.Effect<void, Errors.SecretStoreError>
   /** Every recorded service, read from the store once per instance and then kept in memory. */
-  readonly services: Effect.Effect<ReadonlyArray<string>, SecretStoreError>
+  readonly services: Effect.Effect<ReadonlyArray<string>, Errors.SecretStoreError>
   /** Drops services whose secrets are gone. */
-  readonly forget: (services: ReadonlyArray<string>) => Effect.Effect<void, SecretStoreError>
+  readonly forget: (services: ReadonlyArray<string>) => Effect.Effect<void, Errors.SecretStoreError>
   /** Index pages that existed but could not be read (e.g. not decryptable after an Android restore). */
-  readonly unreadablePages: Effect.Effect<number, SecretStoreError>
+  readonly unreadablePages: Effect.Effect<number, Errors.SecretStoreError>
 }
 
 /** Key of index page `n`; `_` is not allowed in a service, so it never equals a secret's key. */
-export const indexPageKey = (page: number) => `${RESERVED_KEY_PREFIX}index.${page}`
+export const indexPageKey = (page: number) => `${SecureStoreKey.RESERVED_KEY_PREFIX}index.${page}`
 
 const Page = Schema.fromJsonString(Schema.Array(Schema.String.check(Schema.isPattern(/^fishbowl\.[a-z0-9.-]+$/))))
 const decodePage = Schema.decodeUnknownOption(Page)
@@ -42,41 +35,41 @@ const MAX_PAGES = 256
 
 export class SecretKeyIndex extends Context.Service<SecretKeyIndex, SecretKeyIndexService>()(
   "@fishbowl/mobile-layer/SecretKeyIndex"
-) {
-  /** The index over the injected expo-secure-store module, with the same options as the secrets. */
-  static readonly layer = (settings: ExpoSecureStoreSettings = {}) => Layer.effect(SecretKeyIndex, makeSecretKeyIndex(settings))
-}
+) {}
 
-export const makeSecretKeyIndex = Effect.fnUntraced(function*(settings: ExpoSecureStoreSettings = {}) {
-  const native = yield* ExpoSecureStore
-  const options = nativeOptions(native, settings)
-  const pageBytes = settings.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES
+/** The index over the injected expo-secure-store module, with the same options as the secrets. */
+export const layer = (settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) => Layer.effect(SecretKeyIndex, make(settings))
+
+export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) {
+  const native = yield* ExpoSecureStoreModule.ExpoSecureStore
+  const options = ExpoSecureStoreModule.nativeOptions(native, settings)
+  const pageBytes = settings.maxValueBytes ?? ExpoSecureStoreModule.DEFAULT_MAX_VALUE_BYTES
   const lock = yield* Semaphore.make(1)
   let cache: { pages: Array<ReadonlyArray<string>>; unreadable: number } | undefined
 
   const label = (page: number) => `the key index (page ${page})`
 
   /** A page's services; `undefined` past the last page; `"unreadable"` when it cannot be decrypted or parsed. */
-  const readPage = (page: number): Effect.Effect<ReadonlyArray<string> | "unreadable" | undefined, SecretStoreError> =>
+  const readPage = (page: number): Effect.Effect<ReadonlyArray<string> | "unreadable" | undefined, Errors.SecretStoreError> =>
     Effect.tryPromise({ try: () => native.getItemAsync(indexPageKey(page), options), catch: (cause) => cause }).pipe(
       Effect.map((text) => text === null ? undefined : Option.getOrElse(decodePage(text), () => "unreadable" as const)),
       Effect.catch((cause) =>
-        classifyNativeFailure(cause) === "undecryptable"
+        ExpoSecureStoreModule.classifyNativeFailure(cause) === "undecryptable"
           ? Effect.succeed("unreadable" as const)
-          : Effect.fail(nativeFailure("read", label(page), cause))
+          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", label(page), cause))
       )
     )
 
   const writePage = (page: number, services: ReadonlyArray<string>) =>
     Effect.tryPromise({
       try: () => native.setItemAsync(indexPageKey(page), JSON.stringify(services), options),
-      catch: (cause) => nativeFailure("write", label(page), cause)
+      catch: (cause) => ExpoSecureStoreModule.nativeFailure("write", label(page), cause)
     })
 
   const deletePage = (page: number) =>
     Effect.tryPromise({
       try: () => native.deleteItemAsync(indexPageKey(page), options),
-      catch: (cause) => nativeFailure("delete", label(page), cause)
+      catch: (cause) => ExpoSecureStoreModule.nativeFailure("delete", label(page), cause)
     })
 
   const load = Effect.gen(function*() {
@@ -95,7 +88,7 @@ export const makeSecretKeyIndex = Effect.fnUntraced(function*(settings: ExpoSecu
 
   const fits = (services: ReadonlyArray<string>) => JSON.stringify(services).length <= pageBytes
 
-  const record = Effect.fn("SecretKeyIndex.record")(function*(ref: SecretRef) {
+  const record = Effect.fn("SecretKeyIndex.record")(function*(ref: SecretRef.SecretRef) {
     yield* lock.withPermits(1)(Effect.gen(function*() {
       const state = yield* load
       if (state.pages.some((services) => services.includes(ref.service))) return

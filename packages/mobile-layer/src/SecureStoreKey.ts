@@ -7,7 +7,7 @@
  * Injective: a service is lowercase (`fishbowl.[a-z0-9.-]+`) while both accounts contain an
  * uppercase `K`, so the account is always the unique suffix that starts with `.apiKey`.
  */
-import { InvalidInput, type SecretRef, SecretField, describeSecretRef } from "@fishbowl/domain"
+import { Errors, SecretRef } from "@fishbowl/domain"
 import { Effect, Option, Schema } from "effect"
 
 /** The characters expo-secure-store accepts in a key (its own check is `/^[\w.-]+$/`). */
@@ -19,12 +19,12 @@ const SERVICE_PATTERN = /^fishbowl\.[a-z0-9.-]+$/
 export const RESERVED_KEY_PREFIX = "fishbowl._"
 
 /** The secure-store key of a ref; total on refs that satisfy the `SecretRef` schema. */
-export const secureStoreKeyFor = (ref: SecretRef): string => `${ref.service}.${ref.account}`
+export const secureStoreKeyFor = (ref: SecretRef.SecretRef): string => `${ref.service}.${ref.account}`
 
-const isSecretField = Schema.is(SecretField)
+const isSecretField = Schema.is(SecretRef.SecretField)
 
 /** The inverse of `secureStoreKeyFor`; None for keys this layer did not derive from a ref. */
-export const secretRefFromSecureStoreKey = (key: string): Option.Option<SecretRef> => {
+export const secretRefFromSecureStoreKey = (key: string): Option.Option<SecretRef.SecretRef> => {
   for (const account of ["apiKey.staged", "apiKey"] as const) {
     const suffix = `.${account}`
     if (key.endsWith(suffix)) {
@@ -39,14 +39,14 @@ export const secretRefFromSecureStoreKey = (key: string): Option.Option<SecretRe
  * The key for `ref`, checked before it reaches native code: a ref built by hand (not decoded by
  * the schema) could otherwise make expo-secure-store throw an untyped "Invalid key".
  */
-export const checkedSecureStoreKey = (ref: SecretRef): Effect.Effect<string, InvalidInput> => {
+export const checkedSecureStoreKey = (ref: SecretRef.SecretRef): Effect.Effect<string, Errors.InvalidInput> => {
   const key = secureStoreKeyFor(ref)
   return SERVICE_PATTERN.test(ref.service) && isSecretField(ref.account) && SECURE_STORE_KEY_PATTERN.test(key)
     ? Effect.succeed(key)
     : Effect.fail(
-      new InvalidInput({
+      new Errors.InvalidInput({
         field: "secretRef",
-        message: `${describeSecretRef(ref)} cannot be named in expo-secure-store (only A-Z, a-z, 0-9, '.', '_' and '-' are allowed)`,
+        message: `${SecretRef.describeSecretRef(ref)} cannot be named in expo-secure-store (only A-Z, a-z, 0-9, '.', '_' and '-' are allowed)`,
         hint: "This is a bug in Fishbowl; please report it."
       })
     )

@@ -3,41 +3,44 @@
  * platform layers and keeps the domain. Modules are in-memory stand-ins that enforce expo-secure-store's
  * and AsyncStorage's documented constraints (see src/testing).
  */
-import { Faults, llmConfigStoreContract, preferencesStoreContract, secretStoreContract } from "@fishbowl/domain/testing"
+import { FaultInjection, LlmConfigStoreContract, PreferencesStoreContract, SecretStoreContract } from "@fishbowl/domain/testing"
+import * as AppStorageModule from "../src/AppStorageModule.ts"
+import * as AppStoragePreferencesStore from "../src/AppStoragePreferencesStore.ts"
+import * as ExpoSecureStoreSecretStore from "../src/ExpoSecureStoreSecretStore.ts"
+import * as MemoryAppStorage from "../src/testing/MemoryAppStorage.ts"
+import * as MemoryModules from "../src/testing/MemoryModules.ts"
 import { Effect, Layer } from "effect"
-import { AppStorage, AppStoragePreferencesStore, ExpoSecureStoreSecretStore } from "../src/index.ts"
-import { memoryModules, memoryPorts, MemoryAppStorage } from "../src/testing/index.ts"
 
-const freshAppStorage = Layer.effect(AppStorage, Effect.sync(() => new MemoryAppStorage()))
+const freshAppStorage = Layer.effect(AppStorageModule.AppStorage, Effect.sync(() => new MemoryAppStorage.MemoryAppStorage()))
 
-secretStoreContract(
+SecretStoreContract.secretStoreContract(
   "expo-secure-store (default 2 KiB limit)",
-  ExpoSecureStoreSecretStore.layer().pipe(Layer.provide(memoryModules())),
+  ExpoSecureStoreSecretStore.layer().pipe(Layer.provide(MemoryModules.memoryModules())),
   { maxValueBytes: 2048 }
 )
 
 // Items scoped to a keychain service, and without the read-back check: the contract holds either way.
-secretStoreContract(
+SecretStoreContract.secretStoreContract(
   "expo-secure-store (keychainService set, verifyWrites off)",
   ExpoSecureStoreSecretStore.layer({ keychainService: "fishbowl", verifyWrites: false }).pipe(
-    Layer.provide(memoryModules())
+    Layer.provide(MemoryModules.memoryModules())
   ),
   { maxValueBytes: 2048 }
 )
 
-secretStoreContract(
+SecretStoreContract.secretStoreContract(
   "expo-secure-store (raised limit 16 KiB)",
-  ExpoSecureStoreSecretStore.layer({ maxValueBytes: 16 * 1024 }).pipe(Layer.provide(memoryModules())),
+  ExpoSecureStoreSecretStore.layer({ maxValueBytes: 16 * 1024 }).pipe(Layer.provide(MemoryModules.memoryModules())),
   { maxValueBytes: 16 * 1024 }
 )
 
-preferencesStoreContract("app storage", AppStoragePreferencesStore.layer().pipe(Layer.provide(freshAppStorage)))
+PreferencesStoreContract.preferencesStoreContract("app storage", AppStoragePreferencesStore.layer().pipe(Layer.provide(freshAppStorage)))
 
-llmConfigStoreContract("mobile (expo-secure-store + app storage)", memoryPorts())
+LlmConfigStoreContract.llmConfigStoreContract("mobile (expo-secure-store + app storage)", MemoryModules.memoryPorts())
 
 // The domain's fault layer over the mobile ports, no faults armed: must be a faithful pass-through.
-llmConfigStoreContract(
+LlmConfigStoreContract.llmConfigStoreContract(
   "mobile under the fault layer (no faults)",
-  Faults.layer.pipe(Layer.provide(memoryPorts())),
+  FaultInjection.layer.pipe(Layer.provide(MemoryModules.memoryPorts())),
   { propertyRuns: 50 }
 )

@@ -4,10 +4,10 @@
  */
 import { Context, Effect } from "effect"
 import type { Readable, Writable } from "node:stream"
-import type { TtyInput } from "./Prompt.ts"
+import type * as Prompt from "./Prompt.ts"
 
 export class CliIo extends Context.Service<CliIo, {
-  readonly stdin: TtyInput
+  readonly stdin: Prompt.TtyInput
   readonly stdout: Writable & { isTTY?: boolean }
   readonly stderr: Writable & { isTTY?: boolean }
   readonly env: Readonly<Record<string, string | undefined>>

@@ -4,40 +4,19 @@
  * `update --provider`, a pasted key as an extra argument).
  *
  * Handlers write results to stdout through {@link CliIo.out} and fail with a FishbowlError or a
- * {@link CliExit}; runCli (fishbowl-llm.ts) turns failures into `error:`/`hint:` lines and exit codes.
+ * {@link CliExit}; runCli (Cli.ts) turns failures into `error:`/`hint:` lines and exit codes.
  */
-import {
-  ConfigName,
-  decodeInput,
-  type FishbowlError,
-  findProvider,
-  Conflict,
-  InvalidInput,
-  type LlmConfig,
-  LlmConfigInput,
-  LlmConfigPatch,
-  LlmConfigStore,
-  nameKey,
-  NotFound,
-  providers,
-  withBudget,
-  baseUrlProblem,
-  ConfigId,
-  MAX_API_KEY_BYTES,
-  CrashPoints,
-  checkStoredConfig,
-  PreferencesStore
-} from "@fishbowl/domain"
-import type { DesktopServices } from "@fishbowl/desktop-layer"
+import type { DesktopLayer } from "@fishbowl/desktop-layer"
+import { Budget, Canonical, ConfigCheck, CrashPoints, Errors, Ids, LlmConfig, LlmConfigStore, PreferencesStore, Providers, UntrustedInput } from "@fishbowl/domain"
+import * as CliIo from "./CliIo.ts"
+import * as ExitCodes from "./ExitCodes.ts"
+import * as MigrateReport from "./MigrateReport.ts"
+import * as Notices from "./Notices.ts"
+import * as Prompt from "./Prompt.ts"
+import * as TestCommand from "./TestCommand.ts"
+import * as Text from "./Text.ts"
 import { Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
-import { CliIo } from "./CliIo.ts"
-import { CliExit, ExitCode } from "./ExitCodes.ts"
-import { renderMigrateReport } from "./MigrateReport.ts"
-import { noticeLines } from "./Notices.ts"
-import { renderTestResult } from "./TestCommand.ts"
-import { type KeyInput, readKeyFromPipe, readKeyHidden } from "./Prompt.ts"
-import { printable, table } from "./Text.ts"
 
 export const VERSION = "0.1.0"
 
@@ -79,22 +58,22 @@ const budgetMillis = (env: Readonly<Record<string, string | undefined>>) => {
 const loadDesktop = Effect.promise(() => import("./Desktop.ts"))
 
 const storeLayer = Effect.gen(function*() {
-  const { currentDataDir, DesktopLayer, inProcessKeytar, secretBackendFromEnv } = yield* loadDesktop
-  const io = yield* CliIo
+  const desktop = yield* loadDesktop
+  const io = yield* CliIo.CliIo
   const explicit = yield* DataDirFlag
   const preference = yield* Effect.try({
-    try: () => secretBackendFromEnv(io.env),
+    try: () => desktop.SecretBackend.secretBackendFromEnv(io.env),
     catch: (error) =>
-      CliExit.usage(error instanceof Error ? error.message : "FISHBOWL_SECRET_BACKEND is not valid", "Unset FISHBOWL_SECRET_BACKEND, or set it to keychain or session.")
+      ExitCodes.CliExit.usage(error instanceof Error ? error.message : "FISHBOWL_SECRET_BACKEND is not valid", "Unset FISHBOWL_SECRET_BACKEND, or set it to keychain or session.")
   })
-  const dataDir = yield* currentDataDir({ explicit: Option.getOrUndefined(explicit) })
+  const dataDir = yield* desktop.DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
   return {
     dataDir,
-    layer: DesktopLayer.layer({
+    layer: desktop.DesktopLayer.layer({
       dataDir,
       secretBackend: preference === "auto" ? "keychain" : preference,
-      keytar: { spawn: inProcessKeytar }
-    }) as Layer.Layer<DesktopServices>
+      keytar: { spawn: desktop.InProcessKeytar.inProcessKeytar }
+    }) as Layer.Layer<DesktopLayer.DesktopServices>
   }
 })
 
@@ -105,16 +84,16 @@ const storeLayer = Effect.gen(function*() {
  */
 const withStore = <A, E, R>(
   command: string,
-  program: (tools: { readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | FishbowlError, Z>; readonly dataDir: string }) => Effect.Effect<A, E, R>,
+  program: (tools: { readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | Errors.FishbowlError, Z>; readonly dataDir: string }) => Effect.Effect<A, E, R>,
   options?: { readonly recover?: boolean }
 ) =>
   Effect.gen(function*() {
-    const io = yield* CliIo
+    const io = yield* CliIo.CliIo
     const { dataDir, layer } = yield* storeLayer
     const millis = budgetMillis(io.env)
-    const budget = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => effect.pipe(withBudget(command, millis)) as Effect.Effect<X, Y | FishbowlError, Z>
+    const budget = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => effect.pipe(Budget.withBudget(command, millis)) as Effect.Effect<X, Y | Errors.FishbowlError, Z>
     return yield* Effect.gen(function*() {
-      if (options?.recover !== false) yield* budget(LlmConfigStore.use((store) => store.recover()))
+      if (options?.recover !== false) yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover()))
       return yield* program({ budget, dataDir }).pipe(Effect.ensuring(printNotices))
     }).pipe(Effect.provide(layer))
   })
@@ -125,25 +104,25 @@ const withStore = <A, E, R>(
  * code stays the command's own.
  */
 const printNotices = Effect.gen(function*() {
-  const notices = (yield* PreferencesStore).notices
+  const notices = (yield* PreferencesStore.PreferencesStore).notices
   if (notices === undefined) return
-  const lines = noticeLines({ notices: yield* notices.current })
-  if (lines.length > 0) yield* CliIo.note(lines.map((line) => `${line}\n`).join(""))
+  const lines = Notices.noticeLines({ notices: yield* notices.current })
+  if (lines.length > 0) yield* CliIo.CliIo.note(lines.map((line) => `${line}\n`).join(""))
 })
 
-const isConfigId = Schema.is(ConfigId)
+const isConfigId = Schema.is(Ids.ConfigId)
 
 /** Finds a configuration by id or (case-insensitive) name. */
 const resolveConfig = (reference: string) =>
   Effect.gen(function*() {
-    const configs = yield* LlmConfigStore.use((store) => store.list)
+    const configs = yield* LlmConfigStore.LlmConfigStore.use((store) => store.list)
     const found = isConfigId(reference)
       ? configs.find((config) => config.id === reference)
-      : configs.find((config) => nameKey(config.name) === nameKey(reference))
+      : configs.find((config) => Canonical.nameKey(config.name) === Canonical.nameKey(reference))
     if (found === undefined) {
-      return yield* new NotFound({
+      return yield* new Errors.NotFound({
         id: reference,
-        message: `No configuration named "${printable(reference)}"`,
+        message: `No configuration named "${Text.printable(reference)}"`,
         hint: "Run `fishbowl-llm list` to see the configurations."
       })
     }
@@ -156,25 +135,25 @@ const resolveConfig = (reference: string) =>
 /** Where a key comes from: the flag, and whether stdin is a terminal. */
 const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolean }) =>
   Effect.gen(function*() {
-    const io = yield* CliIo
+    const io = yield* CliIo.CliIo
     const onTty = io.stdin.isTTY === true
     if (!onTty && !options.fromStdin) return Option.none<string>()
     if (onTty && !options.prompt && !options.fromStdin) return Option.none<string>()
     // Interruptible: a SIGINT from outside aborts the read, and the prompt restores the terminal.
-    const input: KeyInput = yield* Effect.promise((signal) =>
-      onTty ? readKeyHidden("API key (input hidden): ", io.stdin, io.stderr, signal) : readKeyFromPipe(io.stdin, signal)
+    const input: Prompt.KeyInput = yield* Effect.promise((signal) =>
+      onTty ? Prompt.readKeyHidden("API key (input hidden): ", io.stdin, io.stderr, signal) : Prompt.readKeyFromPipe(io.stdin, signal)
     )
     switch (input._tag) {
       case "Entered":
         return Option.some(input.value)
       case "Cancelled":
-        return yield* new CliExit({ code: ExitCode.cancelled, problem: { _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." } })
+        return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.cancelled, problem: { _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." } })
       case "HangUp":
-        return yield* new CliExit({ code: ExitCode.hangUp })
+        return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.hangUp })
       case "TooLong":
-        return yield* CliExit.usage(`The API key is longer than ${MAX_API_KEY_BYTES} bytes; reading stopped there`, "Check that you pasted only the API key.")
+        return yield* ExitCodes.CliExit.usage(`The API key is longer than ${LlmConfig.MAX_API_KEY_BYTES} bytes; reading stopped there`, "Check that you pasted only the API key.")
       case "EndOfInput":
-        return yield* CliExit.usage(
+        return yield* ExitCodes.CliExit.usage(
           onTty ? "No API key was entered" : "No API key on standard input",
           onTty ? "Type or paste the key, then press Enter; Ctrl-C cancels." : "Pipe the key in, e.g. `printenv OPENAI_API_KEY | fishbowl-llm add … --api-key-stdin`."
         )
@@ -184,12 +163,12 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
 // ---------------------------------------------------------------------------------------------
 // formatting
 
-const showUrl = (config: LlmConfig) =>
-  (config.baseUrl ?? `${findProvider(config.provider)?.defaultBaseUrl ?? "-"} (default)`) +
+const showUrl = (config: LlmConfig.LlmConfig) =>
+  (config.baseUrl ?? `${Providers.findProvider(config.provider)?.defaultBaseUrl ?? "-"} (default)`) +
   (config.allowInsecureHttp === true && config.baseUrl?.startsWith("http:") ? " (plain http allowed)" : "")
 
 /** Where the key is, truthfully: a session-only key is not saved, and one from an ended session is gone. */
-const keyState = (config: LlmConfig, long: boolean) => {
+const keyState = (config: LlmConfig.LlmConfig, long: boolean) => {
   if (config.hasKey) {
     if (config.keyStorage === "session") return long ? "in memory only, not saved: lost when this process ends" : "not saved"
     if (config.keyStorage === "encrypted-file") return long ? "stored in the encrypted key file" : "stored (file)"
@@ -199,13 +178,13 @@ const keyState = (config: LlmConfig, long: boolean) => {
   return "none"
 }
 
-const configTable = (configs: ReadonlyArray<LlmConfig>) =>
-  table(
+const configTable = (configs: ReadonlyArray<LlmConfig.LlmConfig>) =>
+  Text.table(
     ["NAME", "PROVIDER", "BASE URL", "KEY", "ID"],
     configs.map((config) => [config.name, config.provider, showUrl(config), keyState(config, false), config.id])
   )
 
-const configDetails = (config: LlmConfig) =>
+const configDetails = (config: LlmConfig.LlmConfig) =>
   [
     `id:          ${config.id}`,
     `name:        ${config.name}`,
@@ -225,10 +204,10 @@ const configDetails = (config: LlmConfig) =>
 
 const providersCommand = Command.make("providers", { json }, ({ json }) =>
   json
-    ? CliIo.json(providers)
-    : CliIo.out(table(
+    ? CliIo.CliIo.json(Providers.providers)
+    : CliIo.CliIo.out(Text.table(
       ["ID", "NAME", "KEY", "DEFAULT BASE URL"],
-      providers.map((provider) => [
+      Providers.providers.map((provider) => [
         provider.id,
         provider.displayName,
         provider.requiresApiKey ? "required" : "not needed",
@@ -241,13 +220,13 @@ const providersCommand = Command.make("providers", { json }, ({ json }) =>
 
 const listCommand = Command.make("list", { json }, ({ json }) =>
   withStore("list", ({ budget }) =>
-    budget(LlmConfigStore.use((store) => store.list)).pipe(
+    budget(LlmConfigStore.LlmConfigStore.use((store) => store.list)).pipe(
       Effect.flatMap((configs) =>
         json
-          ? CliIo.json(configs)
+          ? CliIo.CliIo.json(configs)
           : configs.length === 0
-          ? CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
-          : CliIo.out(configTable(configs))
+          ? CliIo.CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
+          : CliIo.CliIo.out(configTable(configs))
       )
     ))).pipe(
     Command.withDescription("List the configurations (never shows keys)"),
@@ -259,7 +238,7 @@ const listCommand = Command.make("list", { json }, ({ json }) =>
 
 const showCommand = Command.make("show", { config: configArgument, json }, ({ config, json }) =>
   withStore("show", ({ budget }) =>
-    budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.json(found) : CliIo.out(configDetails(found)))))).pipe(
+    budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.CliIo.json(found) : CliIo.CliIo.out(configDetails(found)))))).pipe(
     Command.withDescription("Show one configuration (never the key)"),
     Command.withExamples([{ command: "fishbowl-llm show Work" }, { command: "fishbowl-llm show Work --json" }])
   )
@@ -279,7 +258,7 @@ const addCommand = Command.make("add", {
   withStore("add", ({ budget }) =>
     Effect.gen(function*() {
       // Everything that does not need the key is checked before asking for it.
-      const provider = findProvider(flags.provider)
+      const provider = Providers.findProvider(flags.provider)
       const candidate = {
         provider: flags.provider,
         name: flags.name,
@@ -288,29 +267,29 @@ const addCommand = Command.make("add", {
         ...(flags.allowInsecureHttp ? { allowInsecureHttp: true } : {})
       }
       if (provider === undefined) {
-        return yield* new InvalidInput({ field: "provider", hint: "", message: `Unknown provider "${printable(flags.provider, 40)}"` })
+        return yield* new Errors.InvalidInput({ field: "provider", hint: "", message: `Unknown provider "${Text.printable(flags.provider, 40)}"` })
       }
-      yield* decodeInput(LlmConfigInput, "configuration")(candidate)
+      yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigInput, "configuration")(candidate)
       const baseUrlRequired = provider.fields.some((field) => field.id === "baseUrl" && field.required)
       if (baseUrlRequired && Option.isNone(flags.baseUrl)) {
-        return yield* new InvalidInput({ field: "baseUrl", hint: "", message: `${provider.displayName} needs a base URL` })
+        return yield* new Errors.InvalidInput({ field: "baseUrl", hint: "", message: `${provider.displayName} needs a base URL` })
       }
-      const existing = yield* budget(LlmConfigStore.use((store) => store.list))
-      const name = Schema.decodeSync(ConfigName)(flags.name)
-      if (existing.some((config) => nameKey(config.name) === nameKey(name))) {
-        return yield* new Conflict({ hint: "", message: `A configuration named "${printable(name)}" already exists` })
+      const existing = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.list))
+      const name = Schema.decodeSync(LlmConfig.ConfigName)(flags.name)
+      if (existing.some((config) => Canonical.nameKey(config.name) === Canonical.nameKey(name))) {
+        return yield* new Errors.Conflict({ hint: "", message: `A configuration named "${Text.printable(name)}" already exists` })
       }
       // Keyless providers (ollama) are not asked; a piped key is still taken.
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: provider.requiresApiKey })
       if (provider.requiresApiKey && Option.isNone(key)) {
-        return yield* new InvalidInput({ field: "apiKey", hint: "", message: `${provider.displayName} needs an API key` })
+        return yield* new Errors.InvalidInput({ field: "apiKey", hint: "", message: `${provider.displayName} needs an API key` })
       }
-      const input = yield* decodeInput(LlmConfigInput, "configuration")({
+      const input = yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigInput, "configuration")({
         ...candidate,
         ...(Option.isSome(key) ? { apiKey: key.value } : {})
       })
-      const created = yield* budget(LlmConfigStore.use((store) => store.create(input)))
-      yield* flags.json ? CliIo.json(created) : CliIo.out(`Added "${created.name}" (${created.id})\n`)
+      const created = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.create(input)))
+      yield* flags.json ? CliIo.CliIo.json(created) : CliIo.CliIo.out(`Added "${created.name}" (${created.id})\n`)
     }))).pipe(
     Command.withDescription("Add a configuration; the key goes to the OS keychain, never to a file"),
     Command.withExamples([
@@ -336,7 +315,7 @@ const updateCommand = Command.make("update", {
   withStore("update", ({ budget }) =>
     Effect.gen(function*() {
       if (Option.isNone(flags.name) && Option.isNone(flags.baseUrl) && Option.isNone(flags.authHeader) && Option.isNone(flags.allowInsecureHttp) && !flags.apiKeyStdin) {
-        return yield* CliExit.usage("Nothing to change", "Pass --name, --base-url, --auth-header/--no-auth-header, --allow-insecure-http or --api-key-stdin; see `fishbowl-llm update --help`.")
+        return yield* ExitCodes.CliExit.usage("Nothing to change", "Pass --name, --base-url, --auth-header/--no-auth-header, --allow-insecure-http or --api-key-stdin; see `fishbowl-llm update --help`.")
       }
       const config = yield* budget(resolveConfig(flags.config))
       const newBaseUrl = Option.map(flags.baseUrl, (url) => url === "" ? null : url)
@@ -346,22 +325,22 @@ const updateCommand = Command.make("update", {
         ...(Option.isSome(flags.authHeader) ? { useAuthHeader: flags.authHeader.value } : {}),
         ...(Option.isSome(flags.allowInsecureHttp) ? { allowInsecureHttp: flags.allowInsecureHttp.value } : {})
       }
-      yield* decodeInput(LlmConfigPatch, "update")(patchWithoutKey)
-      if (Option.isSome(newBaseUrl) && newBaseUrl.value !== null && baseUrlProblem(newBaseUrl.value) !== undefined) {
-        return yield* new InvalidInput({ field: "baseUrl", hint: "", message: baseUrlProblem(newBaseUrl.value)! })
+      yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigPatch, "update")(patchWithoutKey)
+      if (Option.isSome(newBaseUrl) && newBaseUrl.value !== null && LlmConfig.baseUrlProblem(newBaseUrl.value) !== undefined) {
+        return yield* new Errors.InvalidInput({ field: "baseUrl", hint: "", message: LlmConfig.baseUrlProblem(newBaseUrl.value)! })
       }
       const urlChanges = Option.isSome(newBaseUrl) && (newBaseUrl.value ?? undefined) !== config.baseUrl
-      const io = yield* CliIo
+      const io = yield* CliIo.CliIo
       if (config.hasKey && urlChanges && !flags.apiKeyStdin && io.stdin.isTTY !== true) {
-        return yield* new InvalidInput({ field: "apiKey", hint: "", message: "Changing the base URL requires entering the API key again" })
+        return yield* new Errors.InvalidInput({ field: "apiKey", hint: "", message: "Changing the base URL requires entering the API key again" })
       }
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: flags.apiKeyStdin || (config.hasKey && urlChanges) })
-      const patch = yield* decodeInput(LlmConfigPatch, "update")({
+      const patch = yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigPatch, "update")({
         ...patchWithoutKey,
         ...(Option.isSome(key) ? { apiKey: key.value } : {})
       })
-      const updated = yield* budget(LlmConfigStore.use((store) => store.update(config.id, patch)))
-      yield* flags.json ? CliIo.json(updated) : CliIo.out(`Updated "${updated.name}"\n`)
+      const updated = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.update(config.id, patch)))
+      yield* flags.json ? CliIo.CliIo.json(updated) : CliIo.CliIo.out(`Updated "${updated.name}"\n`)
     }))).pipe(
     Command.withDescription("Change a configuration's name, base URL, auth header or key (the provider cannot change)"),
     Command.withExamples([
@@ -377,11 +356,11 @@ const testCommand = Command.make("test", { config: configArgument, json }, ({ co
     Effect.gen(function*() {
       const found = yield* budget(resolveConfig(config))
       // No store budget around the request itself: the check has its own 10 s bound.
-      const result = yield* checkStoredConfig(found.id)
-      const rendered = renderTestResult({ config: found, result, json })
-      yield* CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
-      if (rendered.exitCode !== ExitCode.ok) return yield* new CliExit({ code: rendered.exitCode })
+      const result = yield* ConfigCheck.checkStoredConfig(found.id)
+      const rendered = TestCommand.renderTestResult({ config: found, result, json })
+      yield* CliIo.CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.CliIo.note(rendered.stderr)
+      if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
     }))).pipe(
     Command.withDescription("Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"),
     Command.withExamples([
@@ -394,8 +373,8 @@ const removeCommand = Command.make("remove", { config: configArgument, json }, (
   withStore("remove", ({ budget }) =>
     Effect.gen(function*() {
       const found = yield* budget(resolveConfig(config))
-      yield* budget(LlmConfigStore.use((store) => store.remove(found.id)))
-      yield* json ? CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.out(`Removed "${found.name}"\n`)
+      yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.remove(found.id)))
+      yield* json ? CliIo.CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.CliIo.out(`Removed "${found.name}"\n`)
     }))).pipe(
     Command.withDescription("Remove a configuration and its key from the keychain"),
     Command.withExamples([{ command: "fishbowl-llm remove Work" }])
@@ -406,9 +385,9 @@ const keyCommand = Command.make("key", {
   reveal: Flag.Boolean("reveal").pipe(Flag.withoutNegation, Flag.withDescription("Print the key even when stdout is a terminal"), Flag.withDefault(false))
 }, ({ config, reveal }) =>
   Effect.gen(function*() {
-    const io = yield* CliIo
+    const io = yield* CliIo.CliIo
     if (io.stdout.isTTY === true && !reveal) {
-      return yield* CliExit.usage(
+      return yield* ExitCodes.CliExit.usage(
         "Refusing to print a key to a terminal",
         "Pipe it, e.g. `export OPENAI_API_KEY=$(fishbowl-llm key Work)`, or add --reveal."
       )
@@ -416,8 +395,8 @@ const keyCommand = Command.make("key", {
     yield* withStore("key", ({ budget }) =>
       Effect.gen(function*() {
         const found = yield* budget(resolveConfig(config))
-        const key = yield* budget(LlmConfigStore.use((store) => store.getApiKey(found.id)))
-        yield* CliIo.out(`${Redacted.value(key)}\n`)
+        const key = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(found.id)))
+        yield* CliIo.CliIo.out(`${Redacted.value(key)}\n`)
       }))
   })).pipe(
     Command.withDescription("Print a configuration's key for piping into another program"),
@@ -432,7 +411,7 @@ const doctorCommand = Command.make("doctor", {
   fix: Flag.Boolean("fix").pipe(Flag.withoutNegation, Flag.withDescription("Finish or undo interrupted changes, including other processes' recent ones"), Flag.withDefault(false)),
   json
 }, (flags) =>
-  withStore("doctor", ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ doctor }) => doctor({ ...flags, budget, dataDir })), {
+  withStore("doctor", ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ Doctor }) => Doctor.doctor({ ...flags, budget, dataDir })), {
     recover: false
   })).pipe(
   Command.withDescription("Diagnose the keychain and the data folder. Exit 0 healthy, 3 a key is missing, 4 locked, 5 no keychain, 6 storage damaged"),
@@ -448,16 +427,16 @@ const migrateCommand = Command.make("migrate", {
   // unless test_secure_keys.json holds them in plain text.
   withStore("migrate", () =>
     Effect.gen(function*() {
-      const io = yield* CliIo
+      const io = yield* CliIo.CliIo
       const { Migration } = yield* loadDesktop
       const report = yield* Migration.migrateNode(Option.isSome(from) ? { from: from.value } : {}).pipe(
         Effect.provide(CrashPoints.layer),
-        withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
+        Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
-      const rendered = renderMigrateReport(report, { json })
-      yield* CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
-      if (rendered.exitCode !== ExitCode.ok) return yield* new CliExit({ code: rendered.exitCode })
+      const rendered = MigrateReport.renderMigrateReport(report, { json })
+      yield* CliIo.CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.CliIo.note(rendered.stderr)
+      if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
     }), { recover: false })).pipe(
     Command.withDescription("Import configurations and keys from an older Fishbowl install"),
     Command.withExamples([{ command: "fishbowl-llm migrate" }, { command: "fishbowl-llm migrate --from ~/old-fishbowl --json" }])

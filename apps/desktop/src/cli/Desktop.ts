@@ -4,6 +4,6 @@
  * it imports (the Node file system, child_process, crypto, keytar's supervisor) are initialised
  * lazily, so `--help`, `providers` and usage errors do not pay for them.
  */
-export { currentDataDir, DesktopLayer, Migration, secretBackendFromEnv } from "@fishbowl/desktop-layer"
-export { doctor } from "./Doctor.ts"
-export { inProcessKeytar } from "./InProcessKeytar.ts"
+export { DataDir, DesktopLayer, Migration, SecretBackend } from "@fishbowl/desktop-layer"
+export * as Doctor from "./Doctor.ts"
+export * as InProcessKeytar from "./InProcessKeytar.ts"

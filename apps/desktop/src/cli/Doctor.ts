@@ -8,27 +8,17 @@
  * Exit code: the most urgent problem wins — 4 keychain locked, 5 no usable keychain, 6 data
  * folder or preferences.json damaged, 3 a key is missing, 1 any other error; warnings alone are 0.
  */
-import {
-  type DiagnosticsReport,
-  Diagnostics,
-  type Finding,
-  type FishbowlError,
-  LlmConfigStore,
-  PreferencesStore,
-  SecretStore,
-  secretRefFor,
-  describeSecretRef
-} from "@fishbowl/domain"
-import { preferencesPath } from "@fishbowl/desktop-layer"
+import { DataDir } from "@fishbowl/desktop-layer"
+import { Diagnostics, type Errors, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import * as CliIo from "./CliIo.ts"
+import * as ExitCodes from "./ExitCodes.ts"
+import * as Messages from "./Messages.ts"
+import * as Text from "./Text.ts"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
-import { CliIo } from "./CliIo.ts"
-import { CliExit, ExitCode } from "./ExitCodes.ts"
-import { withoutInternalNames } from "./Messages.ts"
-import { escapeControls, plural } from "./Text.ts"
 
 /** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
-export interface DoctorFinding extends Finding {
+export interface DoctorFinding extends Diagnostics.Finding {
   readonly detail?: string
 }
 
@@ -47,9 +37,9 @@ const realPlurals = (text: string) =>
     .replace(/\b1 ([a-z ]+?) were\b/g, "1 $1 was")
     .replace(/\b(1 file\b.*?) still hold\b/g, "$1 still holds")
 
-const forTerminal = (finding: Finding): DoctorFinding => {
+const forTerminal = (finding: Diagnostics.Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
-  const scrubbed = withoutInternalNames(finding.message)
+  const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
     message: realPlurals(scrubbed),
@@ -100,7 +90,7 @@ const folderFindings = (dataDir: string) => {
     })
     return { findings, readable: false }
   }
-  const file = preferencesPath(dataDir)
+  const file = DataDir.preferencesPath(dataDir)
   const fileKind = kindOf(file)
   if (fileKind !== "missing" && fileKind !== "file") {
     findings.push({
@@ -118,39 +108,39 @@ const folderFindings = (dataDir: string) => {
 const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
   const errors = findings.filter((finding) => finding.severity === "error" || finding.id === "keychain.locked" || finding.id === "keys.locked")
   const has = (test: (id: string) => boolean) => errors.some((finding) => test(finding.id))
-  if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCode.lockedOrDenied
-  if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCode.unavailable
-  if (has((id) => id.startsWith("preferences.") || id.startsWith("data-dir.") || id === "journal.fix")) return ExitCode.corrupted
-  if (has((id) => id === "keys.missing")) return ExitCode.notFound
-  return errors.length > 0 ? ExitCode.unexpected : ExitCode.ok
+  if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCodes.ExitCode.lockedOrDenied
+  if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCodes.ExitCode.unavailable
+  if (has((id) => id.startsWith("preferences.") || id.startsWith("data-dir.") || id === "journal.fix")) return ExitCodes.ExitCode.corrupted
+  if (has((id) => id === "keys.missing")) return ExitCodes.ExitCode.notFound
+  return errors.length > 0 ? ExitCodes.ExitCode.unexpected : ExitCodes.ExitCode.ok
 }
 
-const failureFinding = (id: string, error: FishbowlError): DoctorFinding => ({
+const failureFinding = (id: string, error: Errors.FishbowlError): DoctorFinding => ({
   id,
   severity: "error",
-  message: withoutInternalNames(error.message),
+  message: Messages.withoutInternalNames(error.message),
   hint: error.hint
 })
 
 /** With --probe: every configuration marked as having a key has its keychain entry. */
 const keyFindings = Effect.gen(function*() {
-  const preferences = yield* PreferencesStore
-  const secrets = yield* SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
+  const secrets = yield* SecretStore.SecretStore
   const document = yield* Effect.option(preferences.load)
   if (Option.isNone(document)) return [] as Array<DoctorFinding>
   const findings: Array<DoctorFinding> = []
   const withKey = document.value.llm.configs.filter((config) => config.hasKey)
   let present = 0
   for (const config of withKey) {
-    const ref = secretRefFor(config.provider, config.id)
+    const ref = SecretRef.secretRefFor(config.provider, config.id)
     const stored = yield* Effect.result(secrets.get(ref))
     if (stored._tag === "Failure") {
       findings.push({
         id: stored.failure._tag === "KeychainLocked" ? "keys.locked" : "keys.unreadable",
         severity: "error",
-        message: `The key of "${config.name}" could not be read: ${withoutInternalNames(stored.failure.message)}`,
+        message: `The key of "${config.name}" could not be read: ${Messages.withoutInternalNames(stored.failure.message)}`,
         hint: stored.failure.hint,
-        detail: describeSecretRef(ref)
+        detail: SecretRef.describeSecretRef(ref)
       })
     } else if (Option.isNone(stored.success)) {
       findings.push({
@@ -158,7 +148,7 @@ const keyFindings = Effect.gen(function*() {
         severity: "error",
         message: `"${config.name}" should have a key, but the keychain has none for it`,
         hint: `Enter the key again with \`fishbowl-llm update ${JSON.stringify(config.name)} --api-key-stdin\`.`,
-        detail: describeSecretRef(ref)
+        detail: SecretRef.describeSecretRef(ref)
       })
     } else present++
   }
@@ -170,15 +160,15 @@ const keyFindings = Effect.gen(function*() {
         ? "No configuration has a key to check"
         : withKey.length === 1
         ? "The one stored key is in the keychain"
-        : `All ${plural(withKey.length, "key")} are in the keychain`
+        : `All ${Text.plural(withKey.length, "key")} are in the keychain`
     })
   } else if (present > 0) {
-    findings.push({ id: "keys.present", severity: "ok", message: `${plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain` })
+    findings.push({ id: "keys.present", severity: "ok", message: `${Text.plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain` })
   }
   return findings
 })
 
-const render = (report: Omit<DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
+const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
   const lines = [
     `keys kept in: ${report.tier} (${report.backend}), ${report.secure ? "secure" : "NOT secure"}, ${report.persistent ? "persistent" : "lost when this process ends"}`,
     `data folder:  ${report.dataDir}`,
@@ -191,8 +181,8 @@ const render = (report: Omit<DiagnosticsReport, "findings"> & { readonly finding
   }
   const errors = report.findings.filter((finding) => finding.severity === "error").length
   const warnings = report.findings.filter((finding) => finding.severity === "warning").length
-  lines.push("", errors + warnings === 0 ? "No problems found." : `${plural(errors, "error")}, ${plural(warnings, "warning")}.`)
-  return lines.map(escapeControls).join("\n") + "\n"
+  lines.push("", errors + warnings === 0 ? "No problems found." : `${Text.plural(errors, "error")}, ${Text.plural(warnings, "warning")}.`)
+  return lines.map(Text.escapeControls).join("\n") + "\n"
 }
 
 export const doctor = (options: {
@@ -200,7 +190,7 @@ export const doctor = (options: {
   readonly fix: boolean
   readonly json: boolean
   readonly dataDir: string
-  readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | FishbowlError, Z>
+  readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | Errors.FishbowlError, Z>
 }) =>
   Effect.gen(function*() {
     const { budget } = options
@@ -212,8 +202,8 @@ export const doctor = (options: {
       if (blocked) {
         findings.push({ id: "journal.fix", severity: "error", message: "--fix did nothing: the data folder must be repaired first (see above)" })
       } else {
-        const fixed = yield* Effect.result(budget(LlmConfigStore.use((store) => store.recover({ force: true }))))
-        if (fixed._tag === "Failure") findings.push(failureFinding("journal.fix", fixed.failure as FishbowlError))
+        const fixed = yield* Effect.result(budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))))
+        if (fixed._tag === "Failure") findings.push(failureFinding("journal.fix", fixed.failure as Errors.FishbowlError))
         else {
           const { failed, rolledBack, rolledForward } = fixed.success
           findings.push({
@@ -222,22 +212,22 @@ export const doctor = (options: {
             message: rolledForward.length + rolledBack.length + failed.length === 0
               ? "--fix: no interrupted change to finish or undo"
               : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
-                (failed.length > 0 ? `, could not finish ${plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
+                (failed.length > 0 ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
             ...(failed.length > 0 ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." } : {})
           })
         }
       }
     }
 
-    const secrets = yield* SecretStore
+    const secrets = yield* SecretStore.SecretStore
     const base = yield* Effect.gen(function*() {
       if (!folder.readable) return undefined
-      const diagnosed = yield* Effect.result(budget(Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: options.probe }))))
+      const diagnosed = yield* Effect.result(budget(Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: options.probe }))))
       if (diagnosed._tag === "Success") return diagnosed.success
-      findings.push(failureFinding("diagnostics", diagnosed.failure as FishbowlError))
+      findings.push(failureFinding("diagnostics", diagnosed.failure as Errors.FishbowlError))
       return undefined
     })
-    let report: Omit<DiagnosticsReport, "findings">
+    let report: Omit<Diagnostics.DiagnosticsReport, "findings">
     if (base !== undefined) {
       findings.push(...base.findings.map(forTerminal))
       report = base
@@ -255,7 +245,7 @@ export const doctor = (options: {
     if (options.probe && folder.readable) findings.push(...(yield* budget(keyFindings)))
 
     const full = { ...report, findings }
-    yield* options.json ? CliIo.json(full) : CliIo.out(render(full))
+    yield* options.json ? CliIo.CliIo.json(full) : CliIo.CliIo.out(render(full))
     const code = exitCodeOf(findings)
-    if (code !== ExitCode.ok) return yield* new CliExit({ code })
+    if (code !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code })
   })

@@ -2,7 +2,7 @@
  * Exit codes of fishbowl-llm, so scripts can tell "locked" (ask the user to unlock) from
  * "unavailable" (install a keychain) from "not found" without parsing messages.
  */
-import { type FishbowlError } from "@fishbowl/domain"
+import type { Errors } from "@fishbowl/domain"
 import { Schema } from "effect"
 
 export const ExitCode = {
@@ -31,7 +31,7 @@ export const ExitCode = {
   cancelled: 130
 } as const
 
-export const exitCodeFor = (tag: FishbowlError["_tag"]): number => {
+export const exitCodeFor = (tag: Errors.FishbowlError["_tag"]): number => {
   switch (tag) {
     case "InvalidInput":
       return ExitCode.usage

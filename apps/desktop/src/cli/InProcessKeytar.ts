@@ -11,11 +11,11 @@
  *   abort when a client vanishes mid-request. {@link settled} is awaited before exit, also when
  *   a call timed out or a signal arrived (see main.ts).
  */
-import type { KeytarWorkerRequest, KeytarWorkerSpawner } from "@fishbowl/desktop-layer"
+import type { KeytarSecretStore } from "@fishbowl/desktop-layer"
 import { createRequire } from "node:module"
 
 interface WorkerModule {
-  readonly handle: (request: KeytarWorkerRequest) => Promise<unknown>
+  readonly handle: (request: KeytarSecretStore.KeytarWorkerRequest) => Promise<unknown>
 }
 
 const inFlight = new Set<Promise<unknown>>()
@@ -37,7 +37,7 @@ export const settled = async (limitMillis = 30_000): Promise<void> => {
 export const pendingCalls = (): number => inFlight.size
 
 /** A {@link KeytarWorkerSpawner} that runs the worker module in this process. */
-export const inProcessKeytar: KeytarWorkerSpawner = ({ workerPath }) => {
+export const inProcessKeytar: KeytarSecretStore.KeytarWorkerSpawner = ({ workerPath }) => {
   const worker = createRequire(import.meta.url)(workerPath) as WorkerModule
   const messageListeners: Array<(reply: unknown) => void> = []
   const exitListeners: Array<(reason: string) => void> = []

@@ -5,8 +5,8 @@
  * Messages lose internal names such as `fishbowl.openai.<uuid>/apiKey` (doctor shows those as
  * details) and anything echoed from the command line is made printable first.
  */
-import type { FishbowlError } from "@fishbowl/domain"
-import { printable } from "./Text.ts"
+import type { Errors } from "@fishbowl/domain"
+import * as Text from "./Text.ts"
 
 /** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form. */
 export interface CliProblem {
@@ -28,11 +28,11 @@ export const withoutInternalNames = (message: string): string => message.replace
 
 const quoted = (reference: string | undefined) => {
   if (reference === undefined) return "<name>"
-  const safe = printable(reference, 40)
+  const safe = Text.printable(reference, 40)
   return /^[A-Za-z0-9._-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, "'\\''")}'`
 }
 
-const cliHint = (error: FishbowlError, context: HintContext): string | undefined => {
+const cliHint = (error: Errors.FishbowlError, context: HintContext): string | undefined => {
   const name = quoted(context.reference)
   const reenter = `fishbowl-llm update ${name} --api-key-stdin`
   switch (error._tag) {
@@ -82,7 +82,7 @@ const cliHint = (error: FishbowlError, context: HintContext): string | undefined
 }
 
 /** The failure as the CLI shows it; GUI wording replaced, internal names removed. */
-export const problemOf = (error: FishbowlError, context: HintContext): CliProblem => ({
+export const problemOf = (error: Errors.FishbowlError, context: HintContext): CliProblem => ({
   _tag: error._tag,
   message: withoutInternalNames(error.message),
   hint: withoutInternalNames(cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`))

@@ -3,11 +3,11 @@
  * out), so the command stays a one-line call. A migration that is not complete never exits 0:
  * scripts and users must not take "some keys are still on disk" for success.
  */
-import type { MigrationReport } from "@fishbowl/desktop-layer"
-import { ExitCode } from "./ExitCodes.ts"
+import type { Migration } from "@fishbowl/desktop-layer"
+import * as ExitCodes from "./ExitCodes.ts"
 
 /** Exit code of a migration that left entries or keys behind for reasons other than safeStorage. */
-export const MIGRATION_INCOMPLETE = ExitCode.migrationIncomplete
+export const MIGRATION_INCOMPLETE = ExitCodes.ExitCode.migrationIncomplete
 
 export interface RenderedMigration {
   readonly stdout: string
@@ -15,7 +15,7 @@ export interface RenderedMigration {
   readonly exitCode: number
 }
 
-const describeReport = (report: MigrationReport): string => {
+const describeReport = (report: Migration.MigrationReport): string => {
   if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
   const lines = [`Migration from ${report.from}:`]
   for (const entry of report.migrated) {
@@ -39,7 +39,7 @@ const describeReport = (report: MigrationReport): string => {
 }
 
 /** Why the run is not complete, for stderr; undefined when it is. */
-const incompleteError = (report: MigrationReport) => {
+const incompleteError = (report: Migration.MigrationReport) => {
   if (report.complete || report.nothingToDo) return undefined
   const blocked = report.skipped.filter((entry) => entry.kind === "blocked")
   const waiting = blocked.filter((entry) => entry.needsDesktopApp === true)
@@ -56,15 +56,15 @@ const incompleteError = (report: MigrationReport) => {
       : `See the fix under each skipped entry, then run \`fishbowl-llm migrate\` again${
         waiting.length > 0 ? " (entries encrypted with safeStorage are finished by the desktop app)" : ""
       }. Nothing was deleted that is not in the keychain.`,
-    exitCode: onlyDesktop ? ExitCode.unavailable : MIGRATION_INCOMPLETE
+    exitCode: onlyDesktop ? ExitCodes.ExitCode.unavailable : MIGRATION_INCOMPLETE
   }
 }
 
 /** The report as printed: details on stdout, the verdict (when incomplete) on stderr, and the exit code. */
-export const renderMigrateReport = (report: MigrationReport, options: { readonly json: boolean }): RenderedMigration => {
+export const renderMigrateReport = (report: Migration.MigrationReport, options: { readonly json: boolean }): RenderedMigration => {
   const error = incompleteError(report)
   const stdout = options.json ? JSON.stringify(report, null, 2) + "\n" : describeReport(report)
-  if (error === undefined) return { stdout, stderr: "", exitCode: ExitCode.ok }
+  if (error === undefined) return { stdout, stderr: "", exitCode: ExitCodes.ExitCode.ok }
   const stderr = options.json
     ? JSON.stringify({ error: { _tag: error._tag, message: error.message, hint: error.hint } }) + "\n"
     : `error: ${error.message}\nhint: ${error.hint}\n`

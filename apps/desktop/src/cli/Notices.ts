@@ -4,7 +4,7 @@
  * the command still exits 0. The CLI calls this with the status it reads after a command:
  * `for (const line of noticeLines(status)) process.stderr.write(`${line}\n`)`.
  */
-import type { StoreStatus } from "@fishbowl/domain"
+import type { LlmConfigStore } from "@fishbowl/domain"
 
-export const noticeLines = (status: Pick<StoreStatus, "notices">): ReadonlyArray<string> =>
+export const noticeLines = (status: Pick<LlmConfigStore.StoreStatus, "notices">): ReadonlyArray<string> =>
   status.notices.flatMap((notice) => [`warning: ${notice.message}`, `hint: ${notice.hint}`])

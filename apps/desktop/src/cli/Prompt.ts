@@ -7,7 +7,7 @@
  * exit path, while here Ctrl-C must read as "cancelled", end of input as its own error, a hang-up
  * must restore the terminal, and input must stop at the domain's MAX_API_KEY_BYTES.
  */
-import { MAX_API_KEY_BYTES } from "@fishbowl/domain"
+import { LlmConfig } from "@fishbowl/domain"
 import type { Readable, Writable } from "node:stream"
 
 export type TtyInput = Readable & { isTTY?: boolean; setRawMode?: (mode: boolean) => unknown }
@@ -24,7 +24,7 @@ export type KeyInput =
   | { readonly _tag: "HangUp" }
 
 /** A key may be followed by `\r\n`; anything longer than this is refused without reading on. */
-const READ_LIMIT = MAX_API_KEY_BYTES + 2
+const READ_LIMIT = LlmConfig.MAX_API_KEY_BYTES + 2
 
 /**
  * Reads a key from a pipe: stops (and closes the input) as soon as more than the key bound
@@ -123,7 +123,7 @@ export const readKeyHidden = (question: string, input: TtyInput, output: Writabl
         // oxlint-disable-next-line no-control-regex
         else if (!/[\u0000-\u001f\u007f-\u009f]/.test(char)) {
           value += char
-          if (Buffer.byteLength(value, "utf8") > MAX_API_KEY_BYTES) return finish({ _tag: "TooLong" })
+          if (Buffer.byteLength(value, "utf8") > LlmConfig.MAX_API_KEY_BYTES) return finish({ _tag: "TooLong" })
         }
       }
     }

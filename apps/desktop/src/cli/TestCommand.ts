@@ -15,19 +15,19 @@
  * Without `--json`: success → one line on stdout; any other outcome → `error: …` / `hint: …` on
  * stderr, the same shape as every other command's errors.
  */
-import type { ConfigCheckResult, LlmConfig, ProviderCheckOutcome } from "@fishbowl/domain"
-import { ExitCode } from "./ExitCodes.ts"
+import type { ConfigCheck, LlmConfig, ProviderCheck } from "@fishbowl/domain"
+import * as ExitCodes from "./ExitCodes.ts"
 
 export const TestExitCode = {
-  ok: ExitCode.ok,
-  timeout: ExitCode.timeout,
-  keyRefused: ExitCode.keyRefused,
-  unreachable: ExitCode.unreachable,
-  rateLimited: ExitCode.rateLimited,
-  unexpectedAnswer: ExitCode.unexpectedAnswer
+  ok: ExitCodes.ExitCode.ok,
+  timeout: ExitCodes.ExitCode.timeout,
+  keyRefused: ExitCodes.ExitCode.keyRefused,
+  unreachable: ExitCodes.ExitCode.unreachable,
+  rateLimited: ExitCodes.ExitCode.rateLimited,
+  unexpectedAnswer: ExitCodes.ExitCode.unexpectedAnswer
 } as const
 
-export const testExitCodeFor = (outcome: ProviderCheckOutcome): number => {
+export const testExitCodeFor = (outcome: ProviderCheck.ProviderCheckOutcome): number => {
   switch (outcome._tag) {
     case "Ok":
       return TestExitCode.ok
@@ -56,8 +56,8 @@ const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g
 
 /** Output for one check; built only from metadata and the outcome, which hold no key by construction. */
 export const renderTestResult = (input: {
-  readonly config: Pick<LlmConfig, "id" | "name" | "provider">
-  readonly result: ConfigCheckResult
+  readonly config: Pick<LlmConfig.LlmConfig, "id" | "name" | "provider">
+  readonly result: ConfigCheck.ConfigCheckResult
   readonly json: boolean
 }): TestOutput => {
   const { config, result } = input

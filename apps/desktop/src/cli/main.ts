@@ -3,9 +3,9 @@
  * process end on its own once every keychain call is answered: gnome-keyring 42 can abort when
  * a client vanishes mid-request, so neither a result nor Ctrl-C exits while a D-Bus call is open.
  */
-import { runCli } from "./fishbowl-llm.ts"
-import { ExitCode } from "./ExitCodes.ts"
-import { settled } from "./InProcessKeytar.ts"
+import * as Cli from "./Cli.ts"
+import * as ExitCodes from "./ExitCodes.ts"
+import * as InProcessKeytar from "./InProcessKeytar.ts"
 
 /**
  * After a hang-up Node's own exit path aborts (SIGABRT, or SIGSEGV on Node 20) restoring the
@@ -32,9 +32,9 @@ const onSignal = (code: number) => () => {
 
 /** Signal and stream handlers of the one-shot process; installed by {@link main}. */
 const install = () => {
-  process.on("SIGINT", onSignal(ExitCode.cancelled))
+  process.on("SIGINT", onSignal(ExitCodes.ExitCode.cancelled))
   process.on("SIGTERM", onSignal(143))
-  process.on("SIGHUP", () => void settled().then(dieOfHangUp))
+  process.on("SIGHUP", () => void InProcessKeytar.settled().then(dieOfHangUp))
   // A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not
   // an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
@@ -43,13 +43,13 @@ const install = () => {
 /** Runs the command line; exported so the bin can run this bundle as CommonJS (with a code cache). */
 export const main = async (): Promise<void> => {
   install()
-  const code = await runCli(process.argv.slice(2), {
+  const code = await Cli.runCli(process.argv.slice(2), {
     stdin: process.stdin,
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env
   }, { signal: controller.signal })
-  await settled()
-  if (code === ExitCode.hangUp) dieOfHangUp()
+  await InProcessKeytar.settled()
+  if (code === ExitCodes.ExitCode.hangUp) dieOfHangUp()
   process.exitCode = signalled ?? code
 }

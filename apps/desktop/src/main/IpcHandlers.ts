@@ -5,38 +5,15 @@
  * Every call: sender check → decode the request with its schema → run the effect under its time
  * budget → encode `{ ok, value | error }` with the response schema. Payloads are never logged.
  */
-import {
-  type Budgets,
-  budgets as defaultBudgets,
-  checkDraft,
-  checkStoredConfig,
-  decodeInput,
-  ownDataCopy,
-  Diagnostics,
-  Internal,
-  IpcChannel,
-  IpcError,
-  IpcResult,
-  IpcRoutes,
-  isFishbowlError,
-  KeychainDenied,
-  type LateOutcome,
-  LlmConfigChange,
-  LlmConfigStore,
-  PROVIDER_CHECK_TIMEOUT_MILLIS,
-  ProviderCheck,
-  SecretStore,
-  Unsupported,
-  type InvokeChannel
-} from "@fishbowl/domain"
+import { Budget, ConfigCheck, Diagnostics, Errors, type HealthContract, IpcContract, LlmConfigStore, ProviderCheck, SecretStore, UntrustedInput } from "@fishbowl/domain"
+import * as KeyCheck from "./KeyCheck.ts"
+import * as LateOutcomes from "./LateOutcomes.ts"
+import type * as SenderPolicy from "./SenderPolicy.ts"
+import type * as StorageActions from "./StorageActions.ts"
 import { Cause, Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
-import { checkKeys } from "./KeyCheck.ts"
-import { withLateOutcome } from "./LateOutcomes.ts"
-import type { SenderPolicy } from "./SenderPolicy.ts"
-import type { StorageActions } from "./StorageActions.ts"
 
 /** What the main process needs from its runtime. */
-export type MainServices = LlmConfigStore | Diagnostics | SecretStore
+export type MainServices = LlmConfigStore.LlmConfigStore | Diagnostics.Diagnostics | SecretStore.SecretStore
 
 /** The caller of a request, as far as the handler needs to know. */
 export interface IpcSender {
@@ -45,7 +22,7 @@ export interface IpcSender {
 
 export type IpcHandler = (sender: IpcSender, payload: unknown) => Promise<unknown>
 
-export type IpcHandlerTable = { readonly [C in InvokeChannel]: IpcHandler }
+export type IpcHandlerTable = { readonly [C in IpcContract.InvokeChannel]: IpcHandler }
 
 /** One line per call: channel, outcome and duration. Never the payload or the response. */
 export type IpcLogger = (entry: {
@@ -56,13 +33,13 @@ export type IpcLogger = (entry: {
 }) => void
 
 export interface IpcHandlerOptions {
-  readonly senderPolicy: SenderPolicy
-  readonly budgets?: Partial<Budgets>
+  readonly senderPolicy: SenderPolicy.SenderPolicy
+  readonly budgets?: Partial<Budget.Budgets>
   readonly log?: IpcLogger
   /** File actions of the health panel (backups, restore, show folder); absent: Unsupported. */
-  readonly storage?: StorageActions
+  readonly storage?: StorageActions.StorageActions
   /** Receives the outcome of a call that was answered with Timeout but then finished. */
-  readonly onLateOutcome?: (outcome: LateOutcome) => void
+  readonly onLateOutcome?: (outcome: HealthContract.LateOutcome) => void
 }
 
 /**
@@ -70,13 +47,13 @@ export interface IpcHandlerOptions {
  * the other channels) need not provide it; without it a check answers Unsupported.
  */
 const withProviderCheck = <A, E, R>(
-  effect: Effect.Effect<A, E, R | ProviderCheck>
-): Effect.Effect<A, E | Unsupported, Exclude<R, ProviderCheck>> =>
-  Effect.flatMap(Effect.serviceOption(ProviderCheck), (checker): Effect.Effect<A, E | Unsupported, Exclude<R, ProviderCheck>> =>
+  effect: Effect.Effect<A, E, R | ProviderCheck.ProviderCheck>
+): Effect.Effect<A, E | Errors.Unsupported, Exclude<R, ProviderCheck.ProviderCheck>> =>
+  Effect.flatMap(Effect.serviceOption(ProviderCheck.ProviderCheck), (checker): Effect.Effect<A, E | Errors.Unsupported, Exclude<R, ProviderCheck.ProviderCheck>> =>
     Option.isSome(checker)
-      ? Effect.provideService(effect, ProviderCheck, checker.value)
+      ? Effect.provideService(effect, ProviderCheck.ProviderCheck, checker.value)
       : Effect.fail(
-        new Unsupported({
+        new Errors.Unsupported({
           message: "Checking a key is not available in this build",
           hint: "Update Fishbowl; the check needs the main process's network access."
         })
@@ -85,8 +62,8 @@ const withProviderCheck = <A, E, R>(
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
 
-const toWireError = (error: unknown): IpcError => {
-  if (isFishbowlError(error)) {
+const toWireError = (error: unknown): IpcContract.IpcError => {
+  if (Errors.isFishbowlError(error)) {
     return {
       _tag: error._tag,
       message: error.message,
@@ -97,7 +74,7 @@ const toWireError = (error: unknown): IpcError => {
   return { _tag: "Internal", message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." }
 }
 
-const refusal = new KeychainDenied({
+const refusal = new Errors.KeychainDenied({
   message: "This window is not allowed to access stored configurations",
   hint: "Only Fishbowl's own settings page can manage API keys."
 })
@@ -125,17 +102,17 @@ export const makeIpcHandlers = (
   runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
   options: IpcHandlerOptions
 ): IpcHandlerTable => {
-  const limits = { ...defaultBudgets, ...options.budgets }
+  const limits = { ...Budget.budgets, ...options.budgets }
   const log = options.log ?? (() => {})
 
-  const route = <C extends InvokeChannel, A, E>(
+  const route = <C extends IpcContract.InvokeChannel, A, E>(
     channel: C,
-    budgetMillis: (request: IpcRoutes[C]["request"]["Type"]) => number,
-    run: (request: IpcRoutes[C]["request"]["Type"]) => Effect.Effect<A, E, MainServices>
+    budgetMillis: (request: IpcContract.IpcRoutes[C]["request"]["Type"]) => number,
+    run: (request: IpcContract.IpcRoutes[C]["request"]["Type"]) => Effect.Effect<A, E, MainServices>
   ): IpcHandler => {
-    const { request: requestSchema, response } = IpcRoutes[channel]
-    const decode = decodeInput(requestSchema as Schema.Top & { readonly DecodingServices: never }, `${channel} request`)
-    const encode = Schema.encodeUnknownSync(IpcResult(response as Schema.Top & { readonly EncodingServices: never }))
+    const { request: requestSchema, response } = IpcContract.IpcRoutes[channel]
+    const decode = UntrustedInput.decodeInput(requestSchema as Schema.Top & { readonly DecodingServices: never }, `${channel} request`)
+    const encode = Schema.encodeUnknownSync(IpcContract.IpcResult(response as Schema.Top & { readonly EncodingServices: never }))
     return async (sender, payload) => {
       const started = performance.now()
       const finish = (outcome: string, result: unknown, origin?: string) => {
@@ -153,7 +130,7 @@ export const makeIpcHandlers = (
         return finish("refused", { ok: false, error: toWireError(refusal) }, origin)
       }
       // own data properties only, before anything reads the payload (no getter ever runs)
-      const data = ownDataCopy(payload ?? {})
+      const data = UntrustedInput.ownDataCopy(payload ?? {})
       if (approximateSize(data) > MAX_REQUEST_BYTES) return finish("InvalidInput", oversized(channel))
       /** The `{ ok, value | error }` answer for an exit; the same on time and late. */
       const answer = (exit: Exit.Exit<unknown, unknown>): { readonly outcome: string; readonly result: unknown } => {
@@ -165,14 +142,14 @@ export const makeIpcHandlers = (
           }
         }
         const failure = Cause.findErrorOption(exit.cause)
-        const wire = toWireError(Option.isSome(failure) ? failure.value : new Internal({ message: "", hint: "" }))
+        const wire = toWireError(Option.isSome(failure) ? failure.value : new Errors.Internal({ message: "", hint: "" }))
         return { outcome: wire._tag, result: { ok: false, error: wire } }
       }
       let requestId: string | undefined
       const program = Effect.gen(function*() {
         const request = yield* decode(data)
-        return yield* run(request as IpcRoutes[C]["request"]["Type"]).pipe(
-          withLateOutcome(channel, budgetMillis(request as IpcRoutes[C]["request"]["Type"]), (late) => {
+        return yield* run(request as IpcContract.IpcRoutes[C]["request"]["Type"]).pipe(
+          LateOutcomes.withLateOutcome(channel, budgetMillis(request as IpcContract.IpcRoutes[C]["request"]["Type"]), (late) => {
             requestId = late.requestId
             late.onSettled((exit) => {
               const { outcome, result } = answer(exit)
@@ -185,7 +162,7 @@ export const makeIpcHandlers = (
       const { outcome, result } = answer(await runtime.runPromiseExit(program))
       const late = requestId
       if (late !== undefined && typeof result === "object" && result !== null && "error" in result) {
-        const error = (result as { readonly error: IpcError }).error
+        const error = (result as { readonly error: IpcContract.IpcError }).error
         if (error._tag === "Timeout") return finish(outcome, { ok: false, error: { ...error, requestId: late } })
       }
       return finish(outcome, result)
@@ -194,45 +171,45 @@ export const makeIpcHandlers = (
 
   const storage = () => limits.storageMillis
   // The network timeout is the check's own bound; storage and key reads around it get theirs.
-  const check = () => PROVIDER_CHECK_TIMEOUT_MILLIS + 2 * limits.storageMillis + limits.keyRetrievalMillis
+  const check = () => ProviderCheck.PROVIDER_CHECK_TIMEOUT_MILLIS + 2 * limits.storageMillis + limits.keyRetrievalMillis
   const prompting = () => limits.authorizeMillis
-  const files = <A, E>(use: (actions: StorageActions) => Effect.Effect<A, E>): Effect.Effect<A, E | Unsupported> =>
+  const files = <A, E>(use: (actions: StorageActions.StorageActions) => Effect.Effect<A, E>): Effect.Effect<A, E | Errors.Unsupported> =>
     options.storage === undefined
-      ? Effect.fail(new Unsupported({ message: "Backups are not available here", hint: "Open Fishbowl's settings in the app." }))
+      ? Effect.fail(new Errors.Unsupported({ message: "Backups are not available here", hint: "Open Fishbowl's settings in the app." }))
       : use(options.storage)
   return {
-    [IpcChannel.list]: route(IpcChannel.list, storage, () => LlmConfigStore.use((store) => store.list)),
-    [IpcChannel.get]: route(IpcChannel.get, storage, ({ id }) => LlmConfigStore.use((store) => store.get(id))),
-    [IpcChannel.create]: route(IpcChannel.create, storage, (input) => LlmConfigStore.use((store) => store.create(input))),
-    [IpcChannel.update]: route(IpcChannel.update, storage, ({ id, patch }) =>
-      LlmConfigStore.use((store) => store.update(id, patch))),
-    [IpcChannel.remove]: route(IpcChannel.remove, storage, ({ id }) =>
-      LlmConfigStore.use((store) => store.remove(id)).pipe(Effect.as({ id }))),
-    [IpcChannel.status]: route(IpcChannel.status, storage, () => LlmConfigStore.use((store) => store.status)),
-    [IpcChannel.diagnose]: route(
-      IpcChannel.diagnose,
+    [IpcContract.IpcChannel.list]: route(IpcContract.IpcChannel.list, storage, () => LlmConfigStore.LlmConfigStore.use((store) => store.list)),
+    [IpcContract.IpcChannel.get]: route(IpcContract.IpcChannel.get, storage, ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.get(id))),
+    [IpcContract.IpcChannel.create]: route(IpcContract.IpcChannel.create, storage, (input) => LlmConfigStore.LlmConfigStore.use((store) => store.create(input))),
+    [IpcContract.IpcChannel.update]: route(IpcContract.IpcChannel.update, storage, ({ id, patch }) =>
+      LlmConfigStore.LlmConfigStore.use((store) => store.update(id, patch))),
+    [IpcContract.IpcChannel.remove]: route(IpcContract.IpcChannel.remove, storage, ({ id }) =>
+      LlmConfigStore.LlmConfigStore.use((store) => store.remove(id)).pipe(Effect.as({ id }))),
+    [IpcContract.IpcChannel.status]: route(IpcContract.IpcChannel.status, storage, () => LlmConfigStore.LlmConfigStore.use((store) => store.status)),
+    [IpcContract.IpcChannel.diagnose]: route(
+      IpcContract.IpcChannel.diagnose,
       ({ probe }) => (probe === true ? limits.authorizeMillis : limits.storageMillis),
-      ({ probe }) => Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: probe === true }))
+      ({ probe }) => Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: probe === true }))
     ),
-    [IpcChannel.authorize]: route(IpcChannel.authorize, () => limits.authorizeMillis, () =>
+    [IpcContract.IpcChannel.authorize]: route(IpcContract.IpcChannel.authorize, () => limits.authorizeMillis, () =>
       Effect.gen(function*() {
-        yield* (yield* SecretStore).authorize
-        return yield* (yield* LlmConfigStore).status
+        yield* (yield* SecretStore.SecretStore).authorize
+        return yield* (yield* LlmConfigStore.LlmConfigStore).status
       })),
-    [IpcChannel.check]: route(IpcChannel.check, check, ({ id }) => withProviderCheck(checkStoredConfig(id))),
+    [IpcContract.IpcChannel.check]: route(IpcContract.IpcChannel.check, check, ({ id }) => withProviderCheck(ConfigCheck.checkStoredConfig(id))),
     // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
-    [IpcChannel.checkDraft]: route(IpcChannel.checkDraft, check, (draft) => withProviderCheck(checkDraft(draft))),
-    [IpcChannel.dismissNotice]: route(IpcChannel.dismissNotice, storage, ({ id }) =>
-      LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id }))),
-    [IpcChannel.recover]: route(IpcChannel.recover, prompting, () =>
-      LlmConfigStore.use((store) => store.recover({ force: true }))),
-    [IpcChannel.checkKeys]: route(IpcChannel.checkKeys, prompting, () => checkKeys),
-    [IpcChannel.backups]: route(IpcChannel.backups, storage, () => files((actions) => actions.backups)),
-    [IpcChannel.restoreBackup]: route(IpcChannel.restoreBackup, storage, ({ name }) =>
+    [IpcContract.IpcChannel.checkDraft]: route(IpcContract.IpcChannel.checkDraft, check, (draft) => withProviderCheck(ConfigCheck.checkDraft(draft))),
+    [IpcContract.IpcChannel.dismissNotice]: route(IpcContract.IpcChannel.dismissNotice, storage, ({ id }) =>
+      LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id }))),
+    [IpcContract.IpcChannel.recover]: route(IpcContract.IpcChannel.recover, prompting, () =>
+      LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))),
+    [IpcContract.IpcChannel.checkKeys]: route(IpcContract.IpcChannel.checkKeys, prompting, () => KeyCheck.checkKeys),
+    [IpcContract.IpcChannel.backups]: route(IpcContract.IpcChannel.backups, storage, () => files((actions) => actions.backups)),
+    [IpcContract.IpcChannel.restoreBackup]: route(IpcContract.IpcChannel.restoreBackup, storage, ({ name }) =>
       files((actions) => actions.restoreBackup(name)).pipe(
-        Effect.andThen(LlmConfigStore.use((store) => store.status))
+        Effect.andThen(LlmConfigStore.LlmConfigStore.use((store) => store.status))
       )),
-    [IpcChannel.openFolder]: route(IpcChannel.openFolder, storage, ({ file }) => files((actions) => actions.open(file)))
+    [IpcContract.IpcChannel.openFolder]: route(IpcContract.IpcChannel.openFolder, storage, ({ file }) => files((actions) => actions.open(file)))
   }
 }
 
@@ -258,11 +235,11 @@ export const registerIpcHandlers = (ipcMain: IpcMainLike, table: IpcHandlerTable
  */
 export const forwardChanges = (
   runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
-  broadcast: (change: typeof LlmConfigChange.Encoded) => void
+  broadcast: (change: typeof LlmConfigStore.LlmConfigChange.Encoded) => void
 ): () => void => {
-  const encode = Schema.encodeSync(LlmConfigChange)
+  const encode = Schema.encodeSync(LlmConfigStore.LlmConfigChange)
   const fiber = runtime.runFork(
-    LlmConfigStore.use((store) =>
+    LlmConfigStore.LlmConfigStore.use((store) =>
       store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => broadcast(encode(change))))))
   )
   return () => {

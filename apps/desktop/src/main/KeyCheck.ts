@@ -3,13 +3,13 @@
  * keychain really holds it. The key is read by the store and dropped here at once; only the
  * verdict crosses IPC. Asked on demand only, since reading may make the keychain prompt.
  */
-import { type KeyCheck, LlmConfigStore } from "@fishbowl/domain"
+import { type HealthContract, LlmConfigStore } from "@fishbowl/domain"
 import { Effect } from "effect"
 
 export const checkKeys = Effect.gen(function*() {
-  const store = yield* LlmConfigStore
+  const store = yield* LlmConfigStore.LlmConfigStore
   const configs = yield* store.list
-  const checks: Array<KeyCheck> = []
+  const checks: Array<HealthContract.KeyCheck> = []
   for (const config of configs) {
     if (!config.hasKey) {
       checks.push({ id: config.id, name: config.name, state: "no-key" })

@@ -5,7 +5,7 @@
  * id the Timeout carried. So a slow success never shows as an error, and a real failure after the
  * wait is reported once, as itself.
  */
-import { withBudget } from "@fishbowl/domain"
+import { Budget } from "@fishbowl/domain"
 import { Effect, type Exit, Fiber } from "effect"
 import { randomUUID } from "node:crypto"
 
@@ -24,7 +24,7 @@ export const withLateOutcome = (operation: string, millis: number, onLate: (call
   Effect.gen(function*() {
     const fiber = yield* Effect.forkDetach(effect)
     return yield* Fiber.join(fiber).pipe(
-      withBudget(operation, millis),
+      Budget.withBudget(operation, millis),
       Effect.tapError((error) =>
         Effect.sync(() => {
           const budgetMissed = typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "Timeout" &&

@@ -5,7 +5,7 @@
  */
 import { BrowserWindow, session, type WebContents } from "electron"
 import * as path from "node:path"
-import { CONTENT_SECURITY_POLICY } from "../renderer/ContentSecurityPolicy.ts"
+import * as ContentSecurityPolicy from "../renderer/ContentSecurityPolicy.ts"
 
 /** Deny every permission (camera, notifications, clipboard-read, ...) and add the CSP header. */
 export const restrictSession = () => {
@@ -29,7 +29,7 @@ export const restrictSession = () => {
   })
   defaultSession.webRequest.onHeadersReceived((details, callback) => {
     callback({
-      responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [CONTENT_SECURITY_POLICY] }
+      responseHeaders: { ...details.responseHeaders, "Content-Security-Policy": [ContentSecurityPolicy.CONTENT_SECURITY_POLICY] }
     })
   })
 }

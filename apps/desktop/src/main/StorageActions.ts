@@ -8,22 +8,7 @@
  * folders) of bounded size are read. A restore goes through PreferencesStore.update, so it is
  * locked, atomic and itself backed up (the current file becomes `.bak.1`): it can be undone.
  */
-import {
-  type BackupInfo,
-  Conflict,
-  decodeLlmSection,
-  documentShapeProblem,
-  emptyLlmSection,
-  InvalidInput,
-  type LlmSection,
-  MAX_DOCUMENT_BYTES,
-  nameKey,
-  NotFound,
-  PreferencesStore,
-  splitDocument,
-  StorageInaccessible,
-  Unsupported
-} from "@fishbowl/domain"
+import { Canonical, Errors, type HealthContract, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -35,23 +20,23 @@ export interface ShellLike {
 }
 
 export interface StorageActions {
-  readonly backups: Effect.Effect<ReadonlyArray<BackupInfo>, StorageInaccessible>
-  readonly restoreBackup: (name: string) => Effect.Effect<void, InvalidInput | NotFound | Conflict | StorageInaccessible | Unsupported | import("@fishbowl/domain").Corrupted>
-  readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, NotFound | StorageInaccessible>
+  readonly backups: Effect.Effect<ReadonlyArray<HealthContract.BackupInfo>, Errors.StorageInaccessible>
+  readonly restoreBackup: (name: string) => Effect.Effect<void, Errors.InvalidInput | Errors.NotFound | Errors.Conflict | Errors.StorageInaccessible | Errors.Unsupported | Errors.Corrupted>
+  readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, Errors.NotFound | Errors.StorageInaccessible>
 }
 
 const BACKUP = /^preferences\.json\.bak\.(\d{1,3})$/
 const SHOWABLE = /^preferences\.json\.(bak\.\d{1,3}|corrupt-[0-9A-Za-z.-]{1,64})$/
 
 const unreadable = (name: string) =>
-  new StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
+  new Errors.StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
 
 /** A regular file's text, or undefined when it is missing, not a plain file, or too large. */
 const readPlainFile = (file: string) =>
   Effect.tryPromise({
     try: async () => {
       const info = await fs.lstat(file).catch(() => undefined)
-      if (info === undefined || !info.isFile() || info.size > MAX_DOCUMENT_BYTES) return undefined
+      if (info === undefined || !info.isFile() || info.size > JsonLimits.MAX_DOCUMENT_BYTES) return undefined
       return { text: await fs.readFile(file, "utf8"), modifiedAt: info.mtime.toISOString() }
     },
     catch: () => unreadable(path.basename(file))
@@ -66,17 +51,17 @@ const parseSettings = (text: string) =>
     } catch {
       return undefined
     }
-    if (documentShapeProblem(json) !== undefined) return undefined
+    if (PreferencesDocument.documentShapeProblem(json) !== undefined) return undefined
     const object = json as { readonly [key: string]: unknown }
     const llm = object["llm"] === undefined
-      ? emptyLlmSection
-      : yield* decodeLlmSection(object["llm"]).pipe(Effect.orElseSucceed(() => undefined))
+      ? PreferencesDocument.emptyLlmSection
+      : yield* PreferencesDocument.decodeLlmSection(object["llm"]).pipe(Effect.orElseSucceed(() => undefined))
     return llm === undefined ? undefined : { object, llm }
   })
 
 export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
   Effect.gen(function*() {
-    const preferences = yield* PreferencesStore
+    const preferences = yield* PreferencesStore.PreferencesStore
     const dataDir = path.dirname(preferences.location)
     const inDataDir = (name: string) => path.join(dataDir, path.basename(name))
 
@@ -85,8 +70,8 @@ export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
         Effect.orElseSucceed(() => [] as Array<string>)
       )
       const current = yield* preferences.load.pipe(Effect.map((document) => document.llm.configs.map((config) => config.name)), Effect.orElseSucceed(() => [] as Array<string>))
-      const currentKeys = new Set(current.map(nameKey))
-      const found: Array<BackupInfo & { readonly generation: number }> = []
+      const currentKeys = new Set(current.map(Canonical.nameKey))
+      const found: Array<HealthContract.BackupInfo & { readonly generation: number }> = []
       for (const name of names) {
         const match = BACKUP.exec(name)
         if (match === null) continue
@@ -94,15 +79,15 @@ export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
         if (file === undefined) continue
         const settings = yield* parseSettings(file.text)
         const configNames = settings?.llm.configs.map((config) => config.name) ?? []
-        const keys = new Set(configNames.map(nameKey))
+        const keys = new Set(configNames.map(Canonical.nameKey))
         found.push({
           generation: Number(match[1]),
           name,
           modifiedAt: file.modifiedAt,
           usable: settings !== undefined,
           configNames,
-          added: configNames.filter((configName) => !currentKeys.has(nameKey(configName))),
-          removed: current.filter((configName) => !keys.has(nameKey(configName)))
+          added: configNames.filter((configName) => !currentKeys.has(Canonical.nameKey(configName))),
+          removed: current.filter((configName) => !keys.has(Canonical.nameKey(configName)))
         })
       }
       return found.sort((a, b) => a.generation - b.generation).map(({ generation: _, ...info }) => info)
@@ -111,24 +96,24 @@ export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
     const restoreBackup: StorageActions["restoreBackup"] = (name) =>
       Effect.gen(function*() {
         if (!BACKUP.test(name)) {
-          return yield* new InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
+          return yield* new Errors.InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
         }
         const file = yield* readPlainFile(inDataDir(name))
-        if (file === undefined) return yield* new NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
+        if (file === undefined) return yield* new Errors.NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
         const settings = yield* parseSettings(file.text)
         if (settings === undefined) {
-          return yield* new InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
+          return yield* new Errors.InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
         }
         // Unfinished changes in either file refer to keys as they were then: restoring over them
         // could undo a key write that has since been committed. Finish them first.
-        const llm: LlmSection = { ...settings.llm, journal: [] }
+        const llm: PreferencesDocument.LlmSection = { ...settings.llm, journal: [] }
         yield* preferences.update((document) =>
           document.llm.journal.length > 0
-            ? Effect.fail(new Conflict({
+            ? Effect.fail(new Errors.Conflict({
               message: "Some changes were interrupted and are not finished yet",
               hint: "Choose \"Finish interrupted changes\" first, then restore the backup."
             }))
-            : Effect.succeed([undefined, splitDocument(settings.object, llm)] as const)
+            : Effect.succeed([undefined, PreferencesDocument.splitDocument(settings.object, llm)] as const)
         )
       })
 
@@ -136,13 +121,13 @@ export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
       Effect.gen(function*() {
         if (name === undefined) {
           const failure = yield* Effect.tryPromise({ try: () => options.shell.openPath(dataDir), catch: () => unreadable(dataDir) })
-          if (failure !== "") return yield* new NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
+          if (failure !== "") return yield* new Errors.NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
           return { shown: dataDir }
         }
         const full = inDataDir(name)
         const info = SHOWABLE.test(name) ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined)) : undefined
         if (info === undefined || !info.isFile()) {
-          return yield* new NotFound({ message: `${path.basename(name)} is no longer in the data folder`, hint: "Refresh the health report." })
+          return yield* new Errors.NotFound({ message: `${path.basename(name)} is no longer in the data folder`, hint: "Refresh the health report." })
         }
         options.shell.showItemInFolder(full)
         return { shown: full }

@@ -3,31 +3,24 @@
  * CLI uses. Deliberately thin: the logic lives in IpcHandlers (tested in Node) and the layers;
  * this file only wires Electron to them and hardens the window.
  */
-import {
-  DATA_DIR_ENV,
-  DesktopLayer,
-  forkKeytarWorker,
-  type KeytarWorkerSpawner,
-  Migration,
-  secretBackendFromEnv
-} from "@fishbowl/desktop-layer"
-import { CrashPoints, IpcChannel, LlmConfigStore } from "@fishbowl/domain"
+import { DataDir, DesktopLayer, KeytarSecretStore, Migration, SecretBackend } from "@fishbowl/desktop-layer"
+import { CrashPoints, IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import * as IpcHandlers from "./IpcHandlers.ts"
+import * as MainWindow from "./MainWindow.ts"
+import * as PackagedPaths from "./PackagedPaths.ts"
+import * as SenderPolicy from "./SenderPolicy.ts"
+import * as StorageActions from "./StorageActions.ts"
 import { app, ipcMain, safeStorage, shell } from "electron"
 import { Effect, ManagedRuntime } from "effect"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
-import { forwardChanges, type IpcLogger, makeIpcHandlers, registerIpcHandlers } from "./IpcHandlers.ts"
-import { resolveKeytarPaths } from "./PackagedPaths.ts"
-import { bundledOriginPolicy } from "./SenderPolicy.ts"
-import { makeStorageActions } from "./StorageActions.ts"
-import { broadcastToAllWindows, hardenWebContents, openSettingsWindow, restrictSession } from "./MainWindow.ts"
 
 /** dist/main/, where the bundle, and the keytar worker copied next to it, live. */
 const mainDir = path.dirname(fileURLToPath(import.meta.url))
 const distDir = path.resolve(mainDir, "..")
 const rendererDir = path.join(distDir, "renderer")
 const preloadPath = path.join(distDir, "preload", "preload.cjs")
-const keytarPaths = resolveKeytarPaths(mainDir)
+const keytarPaths = PackagedPaths.resolveKeytarPaths(mainDir)
 const keytarWorkerPath = keytarPaths.workerPath
 
 /**
@@ -49,20 +42,20 @@ const workerEnv = (): Readonly<Record<string, string>> => {
 }
 
 /** forkKeytarWorker with an explicit Node binary when one is known. */
-const spawnKeytarWorker: KeytarWorkerSpawner = (options) => forkKeytarWorker({ ...options, execPath: keytarNode() })
+const spawnKeytarWorker: KeytarSecretStore.KeytarWorkerSpawner = (options) => KeytarSecretStore.forkKeytarWorker({ ...options, execPath: keytarNode() })
 
 /** One line per IPC call: channel, outcome, duration (IpcHandlers never passes payloads here). */
-const log: IpcLogger = ({ channel, millis, origin, outcome }) =>
+const log: IpcHandlers.IpcLogger = ({ channel, millis, origin, outcome }) =>
   console.info(`[ipc] ${channel} ${outcome} ${millis}ms${origin !== undefined ? ` from ${origin}` : ""}`)
 
 const start = async () => {
   // Same folder as the CLI: FISHBOWL_DATA_DIR wins (tests, portable installs), else userData.
-  const dataDir = process.env[DATA_DIR_ENV] || app.getPath("userData")
+  const dataDir = process.env[DataDir.DATA_DIR_ENV] || app.getPath("userData")
   const runtime = ManagedRuntime.make(
     DesktopLayer.layer({
       dataDir,
       safeStorage,
-      secretBackend: secretBackendFromEnv(process.env),
+      secretBackend: SecretBackend.secretBackendFromEnv(process.env),
       keytar: { workerPath: keytarWorkerPath, workerEnv, spawn: spawnKeytarWorker }
     })
   )
@@ -82,30 +75,30 @@ const start = async () => {
   })
 
   // Finish or undo whatever a crash left half-done before the UI can see the store.
-  await runtime.runPromise(LlmConfigStore.use((store) => store.recover())).catch((error: unknown) => {
+  await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.recover())).catch((error: unknown) => {
     console.error(`[fishbowl] recovery failed: ${error instanceof Error ? error.message : String(error)}`)
   })
 
   // Start the keychain helper (and pick the tier) now, outside any budget, so the page's first
   // status call does not pay for a cold process start.
-  void runtime.runPromise(LlmConfigStore.use((store) => store.status)).catch(() => {})
+  void runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.status)).catch(() => {})
 
-  const storage = await runtime.runPromise(makeStorageActions({ shell }))
-  const unregister = registerIpcHandlers(
+  const storage = await runtime.runPromise(StorageActions.makeStorageActions({ shell }))
+  const unregister = IpcHandlers.registerIpcHandlers(
     ipcMain,
-    makeIpcHandlers(runtime, {
-      senderPolicy: bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href),
+    IpcHandlers.makeIpcHandlers(runtime, {
+      senderPolicy: SenderPolicy.bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href),
       log,
       storage,
-      onLateOutcome: (outcome) => broadcastToAllWindows(IpcChannel.settled, outcome)
+      onLateOutcome: (outcome) => MainWindow.broadcastToAllWindows(IpcContract.IpcChannel.settled, outcome)
     })
   )
-  const stopForwarding = forwardChanges(runtime, (change) => broadcastToAllWindows(IpcChannel.changed, change))
+  const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => MainWindow.broadcastToAllWindows(IpcContract.IpcChannel.changed, change))
 
-  restrictSession()
-  app.on("web-contents-created", (_event, contents) => hardenWebContents(contents))
-  openSettingsWindow({ rendererDir, preloadPath })
-  app.on("activate", () => openSettingsWindow({ rendererDir, preloadPath }, { onlyIfNone: true }))
+  MainWindow.restrictSession()
+  app.on("web-contents-created", (_event, contents) => MainWindow.hardenWebContents(contents))
+  MainWindow.openSettingsWindow({ rendererDir, preloadPath })
+  app.on("activate", () => MainWindow.openSettingsWindow({ rendererDir, preloadPath }, { onlyIfNone: true }))
 
   // Dispose the runtime (kills the keytar worker, releases file locks) before the process exits.
   let disposed = false

@@ -6,16 +6,16 @@
  * Runs sandboxed (it can only `require("electron")`), so it is bundled as CommonJS and the channel
  * names are inlined at build time from the domain contract (see scripts/build.mjs).
  */
-import type { bridgeChannels as BridgeChannels, LlmConfigsBridge } from "@fishbowl/domain"
+import type { IpcContract } from "@fishbowl/domain"
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron"
 
-declare const __FISHBOWL_BRIDGE_CHANNELS__: typeof BridgeChannels
+declare const __FISHBOWL_BRIDGE_CHANNELS__: typeof IpcContract.bridgeChannels
 declare const __FISHBOWL_CHANGED_CHANNEL__: string
 declare const __FISHBOWL_SETTLED_CHANNEL__: string
 
 const channels = __FISHBOWL_BRIDGE_CHANNELS__
 
-const llmConfigs: LlmConfigsBridge = {
+const llmConfigs: IpcContract.LlmConfigsBridge = {
   list: () => ipcRenderer.invoke(channels.list, {}),
   get: (request) => ipcRenderer.invoke(channels.get, request),
   create: (request) => ipcRenderer.invoke(channels.create, request),

@@ -3,36 +3,36 @@
  * imports only, nothing from effect reaches the bundle) and a call wrapper that turns a rejected
  * IPC promise into the same `{ ok: false, error }` shape as every other failure.
  */
-import type { IpcError, LateOutcome, LlmConfigsBridge, ProviderDefinition } from "@fishbowl/domain"
+import type { HealthContract, IpcContract, Providers } from "@fishbowl/domain"
 
-declare const __FISHBOWL_PROVIDERS__: ReadonlyArray<ProviderDefinition>
+declare const __FISHBOWL_PROVIDERS__: ReadonlyArray<Providers.ProviderDefinition>
 
 declare global {
   interface Window {
-    readonly fishbowl?: { readonly llmConfigs: LlmConfigsBridge }
+    readonly fishbowl?: { readonly llmConfigs: IpcContract.LlmConfigsBridge }
   }
 }
 
 type Success<R> = Awaited<R> extends infer Result ? Result extends { readonly ok: true; readonly value: infer A } ? A : never : never
 
-export type LlmConfigView = Success<ReturnType<LlmConfigsBridge["get"]>>
-export type StoreStatusView = Success<ReturnType<LlmConfigsBridge["status"]>>
-export type DiagnosticsView = Success<ReturnType<LlmConfigsBridge["diagnose"]>>
+export type LlmConfigView = Success<ReturnType<IpcContract.LlmConfigsBridge["get"]>>
+export type StoreStatusView = Success<ReturnType<IpcContract.LlmConfigsBridge["status"]>>
+export type DiagnosticsView = Success<ReturnType<IpcContract.LlmConfigsBridge["diagnose"]>>
 export type NoticeView = StoreStatusView["notices"][number]
-export type CheckResultView = Success<ReturnType<LlmConfigsBridge["check"]>>
+export type CheckResultView = Success<ReturnType<IpcContract.LlmConfigsBridge["check"]>>
 export type CheckRecordView = CheckResultView["check"]
 export type CheckOutcomeView = CheckRecordView["outcome"]
-export type DraftRequest = Parameters<LlmConfigsBridge["checkDraft"]>[0]
-export type CreateRequest = Parameters<LlmConfigsBridge["create"]>[0]
-export type UpdateRequest = Parameters<LlmConfigsBridge["update"]>[0]
+export type DraftRequest = Parameters<IpcContract.LlmConfigsBridge["checkDraft"]>[0]
+export type CreateRequest = Parameters<IpcContract.LlmConfigsBridge["create"]>[0]
+export type UpdateRequest = Parameters<IpcContract.LlmConfigsBridge["update"]>[0]
 export type Patch = UpdateRequest["patch"]
-export type WireError = IpcError
+export type WireError = IpcContract.IpcError
 export type Outcome<A> = { readonly ok: true; readonly value: A } | { readonly ok: false; readonly error: WireError }
 
 /** Provider definitions, inlined at build time from the domain (scripts/build.mjs). */
-export const providers: ReadonlyArray<ProviderDefinition> = __FISHBOWL_PROVIDERS__
+export const providers: ReadonlyArray<Providers.ProviderDefinition> = __FISHBOWL_PROVIDERS__
 
-export const providerById = (id: string): ProviderDefinition | undefined => providers.find((provider) => provider.id === id)
+export const providerById = (id: string): Providers.ProviderDefinition | undefined => providers.find((provider) => provider.id === id)
 
 const unreachable = (): WireError => ({
   _tag: "Internal",
@@ -41,10 +41,10 @@ const unreachable = (): WireError => ({
 })
 
 /** The bridge, or undefined when the page was opened outside the app (no preload). */
-export const bridge = (): LlmConfigsBridge | undefined => window.fishbowl?.llmConfigs
+export const bridge = (): IpcContract.LlmConfigsBridge | undefined => window.fishbowl?.llmConfigs
 
 /** Runs one bridge call; never rejects. */
-export const invoke = async <A>(call: (api: LlmConfigsBridge) => Promise<Outcome<A>>): Promise<Outcome<A>> => {
+export const invoke = async <A>(call: (api: IpcContract.LlmConfigsBridge) => Promise<Outcome<A>>): Promise<Outcome<A>> => {
   const api = bridge()
   if (api === undefined) return { ok: false, error: unreachable() }
   try {
@@ -63,7 +63,7 @@ const waiting = new Map<string, (result: unknown) => void>()
 
 /** Starts listening for late outcomes; call once, before the first call. */
 export const listenForLateOutcomes = () => {
-  bridge()?.onSettled((outcome: LateOutcome) => {
+  bridge()?.onSettled((outcome: HealthContract.LateOutcome) => {
     const waiter = waiting.get(outcome.requestId)
     if (waiter !== undefined) {
       waiting.delete(outcome.requestId)
@@ -109,7 +109,7 @@ const LATE_OUTCOME_MILLIS = 120_000
  * keychain helper answers the second time.
  */
 export const invokePatiently = async <A>(
-  call: (api: LlmConfigsBridge) => Promise<Outcome<A>>,
+  call: (api: IpcContract.LlmConfigsBridge) => Promise<Outcome<A>>,
   onWaiting: (waiting: boolean) => void,
   options?: { readonly retry?: boolean }
 ): Promise<Outcome<A>> => {

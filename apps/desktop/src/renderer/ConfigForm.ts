@@ -4,17 +4,17 @@
  * read once on submit and the input is emptied in the same tick, so it stays in the DOM no longer
  * than the user is typing it.
  */
-import type { ProviderDefinition, ProviderField } from "@fishbowl/domain"
-import type { CheckRecordView, LlmConfigView, WireError } from "./Bridge.ts"
-import { h, replaceChildren } from "./Dom.ts"
-import { CHECKING_PROVIDER, checkOutcomeText, friendly, WAITING_FOR_KEYCHAIN } from "./Messages.ts"
+import type { Providers } from "@fishbowl/domain"
+import type * as Bridge from "./Bridge.ts"
+import * as Dom from "./Dom.ts"
+import * as Messages from "./Messages.ts"
 
 export interface ConfigFormOptions {
   /** Prefix of every element id, unique on the page ("add", "edit-<id>"). */
   readonly idPrefix: string
-  readonly provider: ProviderDefinition
+  readonly provider: Providers.ProviderDefinition
   /** Present when editing: fields start from it and the stored key is kept unless replaced. */
-  readonly config?: LlmConfigView
+  readonly config?: Bridge.LlmConfigView
   /** Extra fields shown first (the add form's provider picker). */
   readonly leading?: HTMLElement
   readonly submitLabel: string
@@ -50,7 +50,7 @@ export const needsInsecureConsent = (baseUrl: string): boolean => {
   return !(host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "[::1]")
 }
 
-type FieldId = "name" | ProviderField["id"] | "allowInsecureHttp"
+type FieldId = "name" | Providers.ProviderField["id"] | "allowInsecureHttp"
 
 export class ConfigForm {
   readonly element: HTMLFormElement
@@ -67,9 +67,9 @@ export class ConfigForm {
 
   constructor(private readonly options: ConfigFormOptions) {
     const { config, idPrefix, provider } = options
-    this.formError = h("div", { class: "form-error", id: `${idPrefix}-form-error`, "aria-live": "polite", tabindex: "-1" })
-    this.submitButton = h("button", { type: "submit", class: "button primary" }, options.submitLabel)
-    this.busyNote = h("p", { class: "busy-note", id: `${idPrefix}-busy`, "aria-live": "polite" })
+    this.formError = Dom.h("div", { class: "form-error", id: `${idPrefix}-form-error`, "aria-live": "polite", tabindex: "-1" })
+    this.submitButton = Dom.h("button", { type: "submit", class: "button primary" }, options.submitLabel)
+    this.busyNote = Dom.h("p", { class: "busy-note", id: `${idPrefix}-busy`, "aria-live": "polite" })
     const nameField = this.textField("name", {
       label: "Name",
       value: config?.name ?? "",
@@ -79,10 +79,10 @@ export class ConfigForm {
     })
     const providerFields = provider.fields.map((field) => this.providerField(field))
     const insecure = this.inputs.has("baseUrl") ? this.insecureConsentField() : undefined
-    this.checkResult = h("div", { class: "check-result", id: `${idPrefix}-check-result`, "aria-live": "polite" })
+    this.checkResult = Dom.h("div", { class: "check-result", id: `${idPrefix}-check-result`, "aria-live": "polite" })
     this.testButton = options.onTest &&
-      h("button", { type: "button", class: "button", "data-action": "test", "aria-describedby": this.checkResult.id }, "Test connection")
-    this.element = h(
+      Dom.h("button", { type: "button", class: "button", "data-action": "test", "aria-describedby": this.checkResult.id }, "Test connection")
+    this.element = Dom.h(
       "form",
       { class: "config-form", novalidate: true, "aria-label": config ? `Edit ${config.name}` : `Add ${provider.displayName}` },
       options.leading,
@@ -90,13 +90,13 @@ export class ConfigForm {
       providerFields,
       insecure,
       this.formError,
-      h(
+      Dom.h(
         "div",
         { class: "form-actions" },
         this.submitButton,
         this.testButton,
         options.onCancel &&
-          h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel"),
+          Dom.h("button", { type: "button", class: "button ghost", "data-action": "cancel" }, "Cancel"),
         this.busyNote
       ),
       this.checkResult
@@ -121,7 +121,6 @@ export class ConfigForm {
 
   /** Reads the form and empties the key input at once (success or failure, it is not kept). */
   takeValues(): ConfigFormValues {
-    const text = (id: FieldId) => this.inputs.get(id)?.value.trim()
     const keyInput = this.inputs.get("apiKey")
     const keyVisible = keyInput !== undefined && this.keySection?.field.hidden !== true
     const apiKey = keyVisible && keyInput.value !== "" ? keyInput.value : undefined
@@ -159,23 +158,23 @@ export class ConfigForm {
     this.testButton.textContent = testing ? "Testing…" : "Test connection"
     if (testing) this.testButton.setAttribute("aria-busy", "true")
     else this.testButton.removeAttribute("aria-busy")
-    this.busyNote.textContent = testing ? CHECKING_PROVIDER : ""
-    if (testing) replaceChildren(this.checkResult)
+    this.busyNote.textContent = testing ? Messages.CHECKING_PROVIDER : ""
+    if (testing) Dom.replaceChildren(this.checkResult)
   }
 
   /** The test's outcome beside its button (a failed call shows like any other error). */
-  showCheck(result: { readonly check: CheckRecordView } | { readonly error: WireError }) {
+  showCheck(result: { readonly check: Bridge.CheckRecordView } | { readonly error: Bridge.WireError }) {
     if ("error" in result) {
       this.checkResult.className = "check-result check-failed"
-      replaceChildren(this.checkResult, errorText(result.error))
+      Dom.replaceChildren(this.checkResult, errorText(result.error))
       return
     }
-    const { hint, ok, title } = checkOutcomeText(result.check.outcome)
+    const { hint, ok, title } = Messages.checkOutcomeText(result.check.outcome)
     this.checkResult.className = `check-result ${ok ? "check-ok" : "check-failed"}`
-    replaceChildren(
+    Dom.replaceChildren(
       this.checkResult,
-      h("span", { class: "error-text" }, h("strong", {}, title), hint !== "" ? h("span", { class: "hint" }, hint) : null),
-      h("span", { class: "muted" }, "Nothing was saved.")
+      Dom.h("span", { class: "error-text" }, Dom.h("strong", {}, title), hint !== "" ? Dom.h("span", { class: "hint" }, hint) : null),
+      Dom.h("span", { class: "muted" }, "Nothing was saved.")
     )
   }
 
@@ -189,23 +188,23 @@ export class ConfigForm {
   }
 
   clearErrors() {
-    replaceChildren(this.formError)
-    replaceChildren(this.checkResult)
+    Dom.replaceChildren(this.formError)
+    Dom.replaceChildren(this.checkResult)
     if (this.keepButton !== undefined) this.keepButton.hidden = false
     for (const [id, slot] of this.errorSlots) {
-      replaceChildren(slot)
+      Dom.replaceChildren(slot)
       this.inputs.get(id)?.removeAttribute("aria-invalid")
     }
   }
 
   /** Shows the error next to the field it names (e.g. `patch.apiKey` → API key), else by the buttons. */
-  showError(error: WireError) {
+  showError(error: Bridge.WireError) {
     this.clearErrors()
     const fieldId = error.field?.split(".").at(-1) as FieldId | undefined
     const slot = fieldId !== undefined ? this.errorSlots.get(fieldId) : undefined
     const input = fieldId !== undefined ? this.inputs.get(fieldId) : undefined
     if (slot === undefined || input === undefined || fieldId === undefined) {
-      replaceChildren(this.formError, errorText(error))
+      Dom.replaceChildren(this.formError, errorText(error))
       this.formError.focus()
       return
     }
@@ -214,7 +213,7 @@ export class ConfigForm {
       // The error says the key must be entered: offering to keep the stored one would contradict it.
       if (this.keepButton !== undefined) this.keepButton.hidden = true
     }
-    replaceChildren(slot, errorText(error))
+    Dom.replaceChildren(slot, errorText(error))
     input.setAttribute("aria-invalid", "true")
     input.focus()
   }
@@ -229,7 +228,7 @@ export class ConfigForm {
 
   /** The call missed its budget and is still running: say why the page waits. */
   setWaiting(waiting: boolean) {
-    this.busyNote.textContent = waiting ? WAITING_FOR_KEYCHAIN : ""
+    this.busyNote.textContent = waiting ? Messages.WAITING_FOR_KEYCHAIN : ""
   }
 
   /**
@@ -239,14 +238,14 @@ export class ConfigForm {
   private insecureConsentField() {
     const baseUrl = this.inputs.get("baseUrl")!
     const id = this.fieldId("allowInsecureHttp")
-    const input = h("input", { id, name: "allowInsecureHttp", type: "checkbox", "aria-describedby": `${id}-help ${id}-error` })
+    const input = Dom.h("input", { id, name: "allowInsecureHttp", type: "checkbox", "aria-describedby": `${id}-help ${id}-error` })
     input.checked = this.options.config?.allowInsecureHttp === true
     this.inputs.set("allowInsecureHttp", input)
-    const field = h(
+    const field = Dom.h(
       "div",
       { class: "field field-checkbox insecure-consent", "data-field": "allowInsecureHttp" },
-      h("div", { class: "checkbox-row" }, input, h("label", { for: id }, "Allow plain http to this private-network address (the key travels unencrypted)")),
-      h("p", { class: "help", id: `${id}-help` }, "Anyone on that network can read the key. Use https if the server offers it."),
+      Dom.h("div", { class: "checkbox-row" }, input, Dom.h("label", { for: id }, "Allow plain http to this private-network address (the key travels unencrypted)")),
+      Dom.h("p", { class: "help", id: `${id}-help` }, "Anyone on that network can read the key. Use https if the server offers it."),
       this.errorSlot("allowInsecureHttp")
     )
     this.insecureField = field
@@ -270,7 +269,7 @@ export class ConfigForm {
   }
 
   private errorSlot(id: FieldId) {
-    const slot = h("p", { class: "field-error", id: `${this.fieldId(id)}-error`, "aria-live": "polite" })
+    const slot = Dom.h("p", { class: "field-error", id: `${this.fieldId(id)}-error`, "aria-live": "polite" })
     this.errorSlots.set(id, slot)
     return slot
   }
@@ -283,7 +282,7 @@ export class ConfigForm {
     id: FieldId,
     spec: { label: string; value: string; placeholder?: string | undefined; help?: string | undefined; required: boolean; type?: string }
   ) {
-    const input = h("input", {
+    const input = Dom.h("input", {
       id: this.fieldId(id),
       name: id,
       type: spec.type ?? "text",
@@ -296,30 +295,30 @@ export class ConfigForm {
     })
     input.value = spec.value
     this.inputs.set(id, input)
-    return h(
+    return Dom.h(
       "div",
       { class: "field", "data-field": id },
       labelRow(input.id, spec.label, spec.required),
       input,
-      spec.help !== undefined && h("p", { class: "help", id: `${input.id}-help` }, spec.help),
+      spec.help !== undefined && Dom.h("p", { class: "help", id: `${input.id}-help` }, spec.help),
       this.errorSlot(id)
     )
   }
 
-  private providerField(field: ProviderField): HTMLElement {
+  private providerField(field: Providers.ProviderField): HTMLElement {
     const { config, provider } = this.options
     switch (field.kind) {
       case "secure-text":
         return this.keyField(field)
       case "checkbox": {
-        const input = h("input", { id: this.fieldId(field.id), name: field.id, type: "checkbox" })
+        const input = Dom.h("input", { id: this.fieldId(field.id), name: field.id, type: "checkbox" })
         input.checked = config?.useAuthHeader ?? field.defaultValue === true
         this.inputs.set(field.id, input)
-        return h(
+        return Dom.h(
           "div",
           { class: "field field-checkbox", "data-field": field.id },
-          h("div", { class: "checkbox-row" }, input, h("label", { for: input.id }, field.label)),
-          field.helperText !== undefined && h("p", { class: "help", id: `${input.id}-help` }, field.helperText),
+          Dom.h("div", { class: "checkbox-row" }, input, Dom.h("label", { for: input.id }, field.label)),
+          field.helperText !== undefined && Dom.h("p", { class: "help", id: `${input.id}-help` }, field.helperText),
           this.errorSlot(field.id)
         )
       }
@@ -343,12 +342,12 @@ export class ConfigForm {
    * A masked input with a show/hide toggle. When editing a config that has a key, the input stays
    * hidden behind "Replace key" and an empty input keeps the stored key.
    */
-  private keyField(field: ProviderField) {
+  private keyField(field: Providers.ProviderField) {
     const { config } = this.options
     const replacing = config?.hasKey === true
     const id = this.fieldId(field.id)
     const help = replacing ? `Leave empty to keep the stored key. ${field.helperText ?? ""}`.trim() : field.helperText
-    const input = h("input", {
+    const input = Dom.h("input", {
       id,
       name: field.id,
       type: "password",
@@ -361,7 +360,7 @@ export class ConfigForm {
       "aria-describedby": this.describedBy(field.id, help)
     })
     this.inputs.set(field.id, input)
-    const toggle = h("button", { type: "button", class: "button small ghost toggle", "aria-controls": id }, "Show")
+    const toggle = Dom.h("button", { type: "button", class: "button small ghost toggle", "aria-controls": id }, "Show")
     this.setToggle(toggle, false)
     toggle.addEventListener("click", () => {
       const show = input.type === "password"
@@ -371,30 +370,30 @@ export class ConfigForm {
     })
     const label = replacing ? `New ${field.label}` : field.label
     const required = field.required && config === undefined
-    const fieldElement = h(
+    const fieldElement = Dom.h(
       "div",
       { class: "field", "data-field": field.id },
       labelRow(id, label, required),
-      h("div", { class: "secret-input" }, input, toggle),
-      help !== undefined && h("p", { class: "help", id: `${id}-help` }, help),
+      Dom.h("div", { class: "secret-input" }, input, toggle),
+      help !== undefined && Dom.h("p", { class: "help", id: `${id}-help` }, help),
       this.errorSlot(field.id)
     )
-    const replaceButton = h("button", { type: "button", class: "button small" }, "Replace key")
-    const replaceRow = h(
+    const replaceButton = Dom.h("button", { type: "button", class: "button small" }, "Replace key")
+    const replaceRow = Dom.h(
       "div",
       { class: "field key-kept" },
       // A key held only in memory is not "stored" (it goes when Fishbowl quits).
       config?.keyStorage === "session"
-        ? h("span", { class: "pill pill-warn" }, "Key in memory only")
-        : h("span", { class: "pill pill-ok" }, "Key stored"),
-      h("span", { class: "muted" }, "The stored key is kept unless you replace it."),
+        ? Dom.h("span", { class: "pill pill-warn" }, "Key in memory only")
+        : Dom.h("span", { class: "pill pill-ok" }, "Key stored"),
+      Dom.h("span", { class: "muted" }, "The stored key is kept unless you replace it."),
       replaceButton
     )
-    const keepButton = h("button", { type: "button", class: "button small ghost" }, "Keep stored key")
+    const keepButton = Dom.h("button", { type: "button", class: "button small ghost" }, "Keep stored key")
     this.keepButton = keepButton
     keepButton.addEventListener("click", () => {
       this.clearSecrets()
-      replaceChildren(this.errorSlots.get("apiKey")!)
+      Dom.replaceChildren(this.errorSlots.get("apiKey")!)
       fieldElement.hidden = true
       replaceRow.hidden = false
       replaceButton.focus()
@@ -404,7 +403,7 @@ export class ConfigForm {
     if (!replacing) return fieldElement
     fieldElement.hidden = true
     fieldElement.querySelector(".secret-input")?.append(keepButton)
-    return h("div", { class: "key-section" }, replaceRow, fieldElement)
+    return Dom.h("div", { class: "key-section" }, replaceRow, fieldElement)
   }
 
   private revealKey(options: { readonly focus: boolean }) {
@@ -422,12 +421,12 @@ export class ConfigForm {
 
 /** The label, then a visual-only required mark (the input carries aria-required). */
 const labelRow = (inputId: string, text: string, required: boolean) =>
-  h("div", { class: "label-row" }, h("label", { for: inputId }, text), required && h("span", { class: "required", "aria-hidden": "true" }, "*"))
+  Dom.h("div", { class: "label-row" }, Dom.h("label", { for: inputId }, text), required && Dom.h("span", { class: "required", "aria-hidden": "true" }, "*"))
 
 /** "Message. Hint." as two spans, so the hint reads as the next step. */
-export const errorText = (error: WireError) => {
-  const { hint, title } = friendly(error)
+export const errorText = (error: Bridge.WireError) => {
+  const { hint, title } = Messages.friendly(error)
   // Field errors (InvalidInput) are already written for people and name no internals.
   const shown = error._tag === "InvalidInput" ? { title: error.message, hint: error.hint } : { title, hint }
-  return h("span", { class: "error-text" }, h("strong", {}, shown.title), shown.hint !== "" ? h("span", { class: "hint" }, shown.hint) : null)
+  return Dom.h("span", { class: "error-text" }, Dom.h("strong", {}, shown.title), shown.hint !== "" ? Dom.h("span", { class: "hint" }, shown.hint) : null)
 }

@@ -6,11 +6,11 @@
  * folder. Precise internal names (keychain entries, backends, finding ids) appear only under
  * "Technical details".
  */
-import type { BackupInfo, KeyCheck } from "@fishbowl/domain"
-import { type DiagnosticsView, invoke, invokePatiently, type Outcome, type StoreStatusView, type WireError } from "./Bridge.ts"
-import { errorText } from "./ConfigForm.ts"
-import { byId, h, replaceChildren } from "./Dom.ts"
-import { WAITING_FOR_KEYCHAIN } from "./Messages.ts"
+import type { HealthContract } from "@fishbowl/domain"
+import * as Bridge from "./Bridge.ts"
+import * as ConfigForm from "./ConfigForm.ts"
+import * as Dom from "./Dom.ts"
+import * as Messages from "./Messages.ts"
 
 export interface HealthPanelHooks {
   /** Refreshes the rest of the page after an action changed the store. */
@@ -18,17 +18,17 @@ export interface HealthPanelHooks {
   readonly announce: (text: string) => void
 }
 
-type Finding = DiagnosticsView["findings"][number]
+type Finding = Bridge.DiagnosticsView["findings"][number]
 
 const severityLabel: Record<Finding["severity"], string> = { ok: "OK", warning: "Needs attention", error: "Problem" }
 
-const tierWords: Record<DiagnosticsView["tier"], string> = {
+const tierWords: Record<Bridge.DiagnosticsView["tier"], string> = {
   keychain: "your system keychain",
   "encrypted-file": "an encrypted file in the data folder",
   session: "memory only"
 }
 
-const keyStateWords: Record<KeyCheck["state"], string> = {
+const keyStateWords: Record<HealthContract.KeyCheck["state"], string> = {
   present: "Key is in the keychain",
   missing: "Key is missing from the keychain — edit this provider and enter the key again",
   "no-key": "Has no key (none needed)",
@@ -43,24 +43,24 @@ const formatDate = (iso: string) => {
 const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
 
 export class HealthPanel {
-  private report: DiagnosticsView | undefined
-  private status: StoreStatusView | undefined
-  private backups: ReadonlyArray<BackupInfo> = []
-  private keyChecks: ReadonlyArray<KeyCheck> | undefined
-  private lastError: WireError | undefined
+  private report: Bridge.DiagnosticsView | undefined
+  private status: Bridge.StoreStatusView | undefined
+  private backups: ReadonlyArray<HealthContract.BackupInfo> = []
+  private keyChecks: ReadonlyArray<HealthContract.KeyCheck> | undefined
+  private lastError: Bridge.WireError | undefined
   private confirming: string | undefined
 
   constructor(private readonly hooks: HealthPanelHooks) {}
 
   private get root() {
-    return byId("health-body")
+    return Dom.byId("health-body")
   }
 
   /** Reads the report (and backups) again; `probe` also writes, reads and deletes a test entry. */
   async load(options?: { readonly probe?: boolean }) {
     const [report, backups] = await Promise.all([
-      invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting), { retry: options?.probe !== true }),
-      invoke((api) => api.backups())
+      Bridge.invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting), { retry: options?.probe !== true }),
+      Bridge.invoke((api) => api.backups())
     ])
     if (report.ok) {
       this.report = report.value
@@ -73,7 +73,7 @@ export class HealthPanel {
   }
 
   /** The store's status feeds the technical details; re-rendered only when it changed. */
-  setStatus(status: StoreStatusView) {
+  setStatus(status: Bridge.StoreStatusView) {
     const changed = JSON.stringify(status) !== JSON.stringify(this.status)
     this.status = status
     if (changed && this.report !== undefined && !this.root.contains(document.activeElement)) this.render()
@@ -87,12 +87,12 @@ export class HealthPanel {
   }
 
   private setWaiting(waiting: boolean) {
-    byId("health-busy").textContent = waiting ? WAITING_FOR_KEYCHAIN : ""
+    Dom.byId("health-busy").textContent = waiting ? Messages.WAITING_FOR_KEYCHAIN : ""
   }
 
   /** A button that shows it is busy while `action` runs. */
   private actionButton(label: string, busyLabel: string, action: () => Promise<void>, extra: Readonly<Record<string, string>> = {}) {
-    const button = h("button", { type: "button", class: "button small", ...extra }, label)
+    const button = Dom.h("button", { type: "button", class: "button small", ...extra }, label)
     button.addEventListener("click", async () => {
       button.disabled = true
       button.textContent = busyLabel
@@ -111,8 +111,8 @@ export class HealthPanel {
   }
 
   /** Runs a store-changing call; shows a real failure once, next to the panel's actions. */
-  private async act<A>(call: Parameters<typeof invokePatiently<A>>[0], done: (value: A) => string) {
-    const result: Outcome<A> = await invokePatiently(call, (waiting) => this.setWaiting(waiting))
+  private async act<A>(call: Parameters<typeof Bridge.invokePatiently<A>>[0], done: (value: A) => string) {
+    const result: Bridge.Outcome<A> = await Bridge.invokePatiently(call, (waiting) => this.setWaiting(waiting))
     if (result.ok) {
       this.hooks.announce(done(result.value))
       this.lastError = undefined
@@ -139,7 +139,7 @@ export class HealthPanel {
     this.act((api) => api.openFolder(file === undefined ? {} : { file }), () => "Opened in your file manager")
 
   private checkKeys = async () => {
-    const result = await invokePatiently((api) => api.checkKeys(), (waiting) => this.setWaiting(waiting))
+    const result = await Bridge.invokePatiently((api) => api.checkKeys(), (waiting) => this.setWaiting(waiting))
     if (result.ok) {
       this.keyChecks = result.value
       const missing = result.value.filter((check) => check.state === "missing").length
@@ -163,21 +163,21 @@ export class HealthPanel {
   }
 
   private renderFinding(finding: Finding) {
-    return h(
+    return Dom.h(
       "li",
       { class: `finding finding-${finding.severity}`, "data-finding": finding.id },
-      h("span", { class: `severity severity-${finding.severity}` }, severityLabel[finding.severity]),
-      h(
+      Dom.h("span", { class: `severity severity-${finding.severity}` }, severityLabel[finding.severity]),
+      Dom.h(
         "div",
         { class: "finding-body" },
-        h("p", { class: "finding-title" }, finding.message),
-        finding.hint !== undefined && h("p", { class: "finding-fix" }, h("span", { class: "visually-label" }, "Fix: "), finding.hint)
+        Dom.h("p", { class: "finding-title" }, finding.message),
+        finding.hint !== undefined && Dom.h("p", { class: "finding-fix" }, Dom.h("span", { class: "visually-label" }, "Fix: "), finding.hint)
       ),
       this.findingAction(finding)
     )
   }
 
-  private renderBackup(backup: BackupInfo) {
+  private renderBackup(backup: HealthContract.BackupInfo) {
     const changes = [
       backup.added.length > 0 ? `brings back ${backup.added.join(", ")}` : undefined,
       backup.removed.length > 0
@@ -187,10 +187,10 @@ export class HealthPanel {
     const summary = !backup.usable
       ? "This backup is damaged and cannot be restored."
       : `${plural(backup.configNames.length, "provider", "providers")}. ${changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`}`
-    const item = h(
+    const item = Dom.h(
       "li",
       { class: "backup", "data-backup": backup.name },
-      h("div", { class: "finding-body" }, h("p", { class: "finding-title" }, `Saved ${formatDate(backup.modifiedAt)}`), h("p", { class: "muted" }, summary))
+      Dom.h("div", { class: "finding-body" }, Dom.h("p", { class: "finding-title" }, `Saved ${formatDate(backup.modifiedAt)}`), Dom.h("p", { class: "muted" }, summary))
     )
     if (!backup.usable) return item
     if (this.confirming === backup.name) {
@@ -198,16 +198,16 @@ export class HealthPanel {
         this.confirming = undefined
         await this.act((api) => api.restoreBackup({ name: backup.name }), () => "Backup restored")
       }, { class: "button small danger" })
-      const cancel = h("button", { type: "button", class: "button small ghost" }, "Cancel")
+      const cancel = Dom.h("button", { type: "button", class: "button small ghost" }, "Cancel")
       cancel.addEventListener("click", () => {
         this.confirming = undefined
         this.render()
         this.root.querySelector<HTMLElement>(`[data-backup="${backup.name}"] button`)?.focus()
       })
-      const group = h(
+      const group = Dom.h(
         "div",
         { class: "row-actions", role: "group", "aria-label": `Confirm restoring the backup saved ${formatDate(backup.modifiedAt)}` },
-        h("span", {}, "Replace the current settings with this backup? The current ones become a backup too."),
+        Dom.h("span", {}, "Replace the current settings with this backup? The current ones become a backup too."),
         restore,
         cancel
       )
@@ -218,7 +218,7 @@ export class HealthPanel {
       window.setTimeout(() => cancel.focus(), 0)
       return item
     }
-    const ask = h("button", { type: "button", class: "button small", "aria-label": `Restore this backup, saved ${formatDate(backup.modifiedAt)}` }, "Restore this backup")
+    const ask = Dom.h("button", { type: "button", class: "button small", "aria-label": `Restore this backup, saved ${formatDate(backup.modifiedAt)}` }, "Restore this backup")
     ask.addEventListener("click", () => {
       this.confirming = backup.name
       this.render()
@@ -237,19 +237,19 @@ export class HealthPanel {
       : problems.length === 0
       ? "Everything looks right."
       : `${plural(problems.length, "thing needs", "things need")} attention.`
-    replaceChildren(
+    Dom.replaceChildren(
       this.root,
-      h("p", { class: "health-headline" }, headline),
-      report !== undefined && h(
+      Dom.h("p", { class: "health-headline" }, headline),
+      report !== undefined && Dom.h(
         "p",
         { class: "muted" },
         `API keys are kept in ${tierWords[report.tier]}. ${report.secure ? "They are encrypted by your system." : "They are not protected by your system."} ${
           report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."
         }`
       ),
-      this.lastError !== undefined && h("div", { class: "form-error", id: "health-error", tabindex: "-1", "aria-live": "polite" }, errorText(this.lastError)),
-      problems.length > 0 && h("ul", { class: "findings", "aria-label": "Needs attention" }, problems.map((finding) => this.renderFinding(finding))),
-      h(
+      this.lastError !== undefined && Dom.h("div", { class: "form-error", id: "health-error", tabindex: "-1", "aria-live": "polite" }, ConfigForm.errorText(this.lastError)),
+      problems.length > 0 && Dom.h("ul", { class: "findings", "aria-label": "Needs attention" }, problems.map((finding) => this.renderFinding(finding))),
+      Dom.h(
         "div",
         { class: "row-actions health-actions" },
         this.actionButton("Check again", "Checking…", () => this.load()),
@@ -257,63 +257,63 @@ export class HealthPanel {
         this.actionButton("Check stored keys", "Checking keys…", this.checkKeys),
         this.actionButton("Open data folder", "Opening…", () => this.openFolder())
       ),
-      this.keyChecks !== undefined && h(
+      this.keyChecks !== undefined && Dom.h(
         "div",
         { class: "health-group" },
-        h("h3", {}, "Stored keys"),
+        Dom.h("h3", {}, "Stored keys"),
         this.keyChecks.length === 0
-          ? h("p", { class: "muted" }, "No providers yet.")
-          : h(
+          ? Dom.h("p", { class: "muted" }, "No providers yet.")
+          : Dom.h(
             "ul",
             { class: "findings", "aria-label": "Stored keys" },
             this.keyChecks.map((check) =>
-              h(
+              Dom.h(
                 "li",
                 { class: `finding finding-${check.state === "missing" || check.state === "unreadable" ? "warning" : "ok"}`, "data-key-check": check.state },
-                h("span", { class: `severity severity-${check.state === "missing" || check.state === "unreadable" ? "warning" : "ok"}` }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
-                h("div", { class: "finding-body" }, h("p", { class: "finding-title" }, check.name), h("p", { class: "muted" }, keyStateWords[check.state]))
+                Dom.h("span", { class: `severity severity-${check.state === "missing" || check.state === "unreadable" ? "warning" : "ok"}` }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
+                Dom.h("div", { class: "finding-body" }, Dom.h("p", { class: "finding-title" }, check.name), Dom.h("p", { class: "muted" }, keyStateWords[check.state]))
               )
             )
           )
       ),
-      h(
+      Dom.h(
         "div",
         { class: "health-group" },
-        h("h3", { id: "health-backups-heading", tabindex: "-1" }, "Backups of your settings"),
+        Dom.h("h3", { id: "health-backups-heading", tabindex: "-1" }, "Backups of your settings"),
         this.backups.length === 0
-          ? h("p", { class: "muted" }, "No backups yet. Fishbowl keeps the last 3 versions of your settings as you change them.")
-          : h("ul", { class: "findings", "aria-labelledby": "health-backups-heading" }, this.backups.map((backup) => this.renderBackup(backup)))
+          ? Dom.h("p", { class: "muted" }, "No backups yet. Fishbowl keeps the last 3 versions of your settings as you change them.")
+          : Dom.h("ul", { class: "findings", "aria-labelledby": "health-backups-heading" }, this.backups.map((backup) => this.renderBackup(backup)))
       ),
-      fine.length > 0 && h(
+      fine.length > 0 && Dom.h(
         "div",
         { class: "health-group" },
-        h("h3", {}, "Working as expected"),
-        h("ul", { class: "findings findings-ok", "aria-label": "Working as expected" }, fine.map((finding) => this.renderFinding(finding)))
+        Dom.h("h3", {}, "Working as expected"),
+        Dom.h("ul", { class: "findings findings-ok", "aria-label": "Working as expected" }, fine.map((finding) => this.renderFinding(finding)))
       ),
-      h(
+      Dom.h(
         "details",
         { class: "tech-details" },
-        h("summary", {}, "Technical details"),
-        h(
+        Dom.h("summary", {}, "Technical details"),
+        Dom.h(
           "dl",
           {},
           report !== undefined && [
-            h("dt", {}, "Backend"),
-            h("dd", {}, `${report.backend} (tier ${report.tier})`),
-            h("dt", {}, "Data folder"),
-            h("dd", {}, report.dataDir)
+            Dom.h("dt", {}, "Backend"),
+            Dom.h("dd", {}, `${report.backend} (tier ${report.tier})`),
+            Dom.h("dt", {}, "Data folder"),
+            Dom.h("dd", {}, report.dataDir)
           ],
           status !== undefined && [
-            h("dt", {}, "Key storage"),
-            h("dd", {}, status.secretStore.detail),
-            ...(status.secretStore.warning !== undefined ? [h("dt", {}, "Warning"), h("dd", {}, status.secretStore.warning)] : []),
-            h("dt", {}, "Settings file"),
-            h("dd", {}, status.preferencesLocation),
-            h("dt", {}, "Interrupted changes"),
-            h("dd", {}, String(status.pendingIntents))
+            Dom.h("dt", {}, "Key storage"),
+            Dom.h("dd", {}, status.secretStore.detail),
+            ...(status.secretStore.warning !== undefined ? [Dom.h("dt", {}, "Warning"), Dom.h("dd", {}, status.secretStore.warning)] : []),
+            Dom.h("dt", {}, "Settings file"),
+            Dom.h("dd", {}, status.preferencesLocation),
+            Dom.h("dt", {}, "Interrupted changes"),
+            Dom.h("dd", {}, String(status.pendingIntents))
           ],
-          report?.findings.flatMap((finding) => [h("dt", {}, finding.id), h("dd", {}, finding.message)]),
-          this.lastError !== undefined && [h("dt", {}, `Last error (${this.lastError._tag})`), h("dd", {}, this.lastError.message)]
+          report?.findings.flatMap((finding) => [Dom.h("dt", {}, finding.id), Dom.h("dd", {}, finding.message)]),
+          this.lastError !== undefined && [Dom.h("dt", {}, `Last error (${this.lastError._tag})`), Dom.h("dd", {}, this.lastError.message)]
         )
       )
     )

@@ -4,7 +4,7 @@
  * page shows a plain title per kind of problem and the error's hint (written for people). The
  * precise text appears only in the Storage health panel's technical details.
  */
-import type { CheckOutcomeView, WireError } from "./Bridge.ts"
+import type * as Bridge from "./Bridge.ts"
 
 export interface Friendly {
   readonly title: string
@@ -12,7 +12,7 @@ export interface Friendly {
 }
 
 /** Problems of the whole store, not of one field: shown once, in the banner at the top. */
-export const pageLevelTags: ReadonlySet<WireError["_tag"]> = new Set([
+export const pageLevelTags: ReadonlySet<Bridge.WireError["_tag"]> = new Set([
   "KeychainLocked",
   "KeychainDenied",
   "KeychainUnavailable",
@@ -25,7 +25,7 @@ const internal = /fishbowl\.[\w-]+\.[0-9a-f-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-
 
 const keepIfPlain = (text: string, fallback: string) => (internal.test(text) ? fallback : text)
 
-export const friendly = (error: WireError): Friendly => {
+export const friendly = (error: Bridge.WireError): Friendly => {
   switch (error._tag) {
     case "KeychainLocked":
       return { title: "The keychain is locked", hint: keepIfPlain(error.hint, "Unlock your keychain, then try again.") }
@@ -62,7 +62,7 @@ export const WAITING_FOR_KEYCHAIN = "Waiting for your keychain — it may be ask
 export const CHECKING_PROVIDER = "Contacting the provider — this can take up to 10 seconds"
 
 /** A check's outcome in one line and its next step. The checker builds every message itself (never server text). */
-export const checkOutcomeText = (outcome: CheckOutcomeView): Friendly & { readonly ok: boolean } => {
+export const checkOutcomeText = (outcome: Bridge.CheckOutcomeView): Friendly & { readonly ok: boolean } => {
   if (outcome._tag === "Ok") {
     const models = outcome.models === 1 ? "1 model" : `${outcome.models} models`
     return { ok: true, title: `Connected: the key works (${models} available)`, hint: "" }

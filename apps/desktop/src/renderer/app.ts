@@ -12,47 +12,31 @@
  * outcome (see bridge.invokePatiently). Confirmations go to a live region in the page's flow,
  * so they never cover a control.
  */
-import {
-  bridge,
-  type CheckRecordView,
-  type CreateRequest,
-  type DraftRequest,
-  invoke,
-  invokePatiently,
-  listenForLateOutcomes,
-  type LlmConfigView,
-  type NoticeView,
-  type Outcome,
-  type Patch,
-  providerById,
-  providers,
-  type StoreStatusView,
-  type WireError
-} from "./Bridge.ts"
-import { ConfigForm, errorText, needsInsecureConsent } from "./ConfigForm.ts"
-import { byId, h, replaceChildren } from "./Dom.ts"
-import { HealthPanel } from "./HealthPanel.ts"
-import { CHECKING_PROVIDER, checkOutcomeText, friendly, pageLevelTags } from "./Messages.ts"
+import * as Bridge from "./Bridge.ts"
+import * as ConfigForm from "./ConfigForm.ts"
+import * as Dom from "./Dom.ts"
+import * as HealthPanel from "./HealthPanel.ts"
+import * as Messages from "./Messages.ts"
 
 type RowMode = "view" | "edit" | "confirm"
 
 interface Row {
-  config: LlmConfigView
+  config: Bridge.LlmConfigView
   mode: RowMode
   element: HTMLLIElement
   /** A "Test connection" is running (the row may be re-rendered meanwhile; the busy state stays). */
   checking: boolean
   /** The last test's outcome when the store could not record it (recorded ones are `config.lastCheck`). */
-  unrecorded: CheckRecordView | undefined
+  unrecorded: Bridge.CheckRecordView | undefined
 }
 
 const rows = new Map<string, Row>()
 
-const health: HealthPanel = new HealthPanel({ refresh: () => refresh(), announce: (text) => announce(text) })
+const health: HealthPanel.HealthPanel = new HealthPanel.HealthPanel({ refresh: () => refresh(), announce: (text) => announce(text) })
 
-const statusBanner = () => byId("status-banner")
-const lockedBanner = () => byId("locked-banner")
-const liveRegion = () => byId("announcer")
+const statusBanner = () => Dom.byId("status-banner")
+const lockedBanner = () => Dom.byId("locked-banner")
+const liveRegion = () => Dom.byId("announcer")
 
 /**
  * Announces a short confirmation to screen readers and shows it briefly, in the page's flow.
@@ -71,8 +55,8 @@ const announce = (text: string, tone: "done" | "problem" = "done") => {
 // errors that concern the whole page
 
 /** Every result passes through here: a problem of the whole store is shown once, at the top. */
-const noticeError = (error: WireError): boolean => {
-  if (!pageLevelTags.has(error._tag)) return false
+const noticeError = (error: Bridge.WireError): boolean => {
+  if (!Messages.pageLevelTags.has(error._tag)) return false
   showProblemBanner(error)
   // The health panel must not say "everything looks right" beside it.
   void health.load()
@@ -84,10 +68,10 @@ const noticeError = (error: WireError): boolean => {
  * the whole store goes to the banner (and focus moves there); the caller shows only the rest.
  */
 const outcome = async <A>(
-  call: Parameters<typeof invoke<A>>[0],
+  call: Parameters<typeof Bridge.invoke<A>>[0],
   onWaiting: (waiting: boolean) => void = () => {}
-): Promise<Outcome<A> | { readonly ok: false; readonly error: WireError; readonly shown: true }> => {
-  const result = await invokePatiently(call, onWaiting)
+): Promise<Bridge.Outcome<A> | { readonly ok: false; readonly error: Bridge.WireError; readonly shown: true }> => {
+  const result = await Bridge.invokePatiently(call, onWaiting)
   if (!result.ok && noticeError(result.error)) {
     void refresh()
     const banner = lockedBanner()
@@ -99,21 +83,21 @@ const outcome = async <A>(
   return result
 }
 
-let bannerError: WireError | undefined
+let bannerError: Bridge.WireError | undefined
 
-const showProblemBanner = (error: WireError) => {
+const showProblemBanner = (error: Bridge.WireError) => {
   bannerError = error
   const banner = lockedBanner()
-  const { hint, title } = friendly(error)
+  const { hint, title } = Messages.friendly(error)
   const unlock = error._tag === "KeychainLocked" || error._tag === "KeychainDenied"
-  const detail = h("div", { class: "banner-detail", "aria-live": "polite" })
-  const button = unlock && h("button", { type: "button", class: "button primary" }, "Unlock keychain")
+  const detail = Dom.h("div", { class: "banner-detail", "aria-live": "polite" })
+  const button = unlock && Dom.h("button", { type: "button", class: "button primary" }, "Unlock keychain")
   if (button) {
     button.addEventListener("click", async () => {
       button.disabled = true
       button.textContent = "Unlocking…"
       button.setAttribute("aria-busy", "true")
-      const result = await invokePatiently((api) => api.authorize(), (waiting) => {
+      const result = await Bridge.invokePatiently((api) => api.authorize(), (waiting) => {
         detail.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
       })
       if (result.ok) {
@@ -125,22 +109,22 @@ const showProblemBanner = (error: WireError) => {
       button.disabled = false
       button.textContent = "Unlock keychain"
       button.removeAttribute("aria-busy")
-      if (result.error._tag === error._tag) replaceChildren(detail, "Still locked. Unlock it in your system's prompt, then try again.")
-      else replaceChildren(detail, errorText(result.error))
+      if (result.error._tag === error._tag) Dom.replaceChildren(detail, "Still locked. Unlock it in your system's prompt, then try again.")
+      else Dom.replaceChildren(detail, ConfigForm.errorText(result.error))
     })
   }
-  const health = h("a", { href: "#health-heading", class: "banner-link" }, "Storage health")
-  replaceChildren(
+  const health = Dom.h("a", { href: "#health-heading", class: "banner-link" }, "Storage health")
+  Dom.replaceChildren(
     banner,
-    h(
+    Dom.h(
       "div",
       { class: "banner-body" },
-      h("p", { class: "banner-title", tabindex: "-1" }, title),
-      h("p", {}, hint),
-      !unlock && h("p", {}, "Details are in ", health, "."),
+      Dom.h("p", { class: "banner-title", tabindex: "-1" }, title),
+      Dom.h("p", {}, hint),
+      !unlock && Dom.h("p", {}, "Details are in ", health, "."),
       detail
     ),
-    button && h("div", { class: "banner-actions" }, button)
+    button && Dom.h("div", { class: "banner-actions" }, button)
   )
   banner.hidden = false
 }
@@ -149,40 +133,40 @@ const hideProblemBanner = () => {
   bannerError = undefined
   const banner = lockedBanner()
   banner.hidden = true
-  replaceChildren(banner)
+  Dom.replaceChildren(banner)
 }
 
 // ---------------------------------------------------------------------------------------------
 // status banner
 
-const tierLabels: Record<StoreStatusView["secretStore"]["tier"], string> = {
+const tierLabels: Record<Bridge.StoreStatusView["secretStore"]["tier"], string> = {
   keychain: "OS keychain",
   "encrypted-file": "Encrypted file",
   session: "Session only"
 }
 
 /** What each tier means for the user, in their words (the precise text is in Storage health). */
-const tierExplanations: Record<StoreStatusView["secretStore"]["tier"], string> = {
+const tierExplanations: Record<Bridge.StoreStatusView["secretStore"]["tier"], string> = {
   keychain: "API keys are kept in your system's keychain, encrypted and available only to you.",
   "encrypted-file": "No system keychain is available, so API keys are kept in an encrypted file in Fishbowl's data folder.",
   session: "No system keychain is in use, so API keys are kept only until Fishbowl quits — you will have to enter them again."
 }
 
-const renderStatus = (status: StoreStatusView) => {
+const renderStatus = (status: Bridge.StoreStatusView) => {
   const { secretStore } = status
   const banner = statusBanner()
   const sessionOnly = secretStore.tier === "session"
   const needsAttention = secretStore.tier !== "keychain"
   banner.className = `banner ${sessionOnly ? "banner-warning" : needsAttention ? "banner-caution" : "banner-ok"}`
   banner.dataset["tier"] = secretStore.tier
-  replaceChildren(
+  Dom.replaceChildren(
     banner,
-    h(
+    Dom.h(
       "div",
       { class: "banner-body" },
-      h("p", { class: "banner-title" }, "Key storage: ", h("span", { class: "tier" }, tierLabels[secretStore.tier])),
-      h("p", {}, tierExplanations[secretStore.tier]),
-      needsAttention && h("p", {}, h("a", { href: "#health-heading", class: "banner-link" }, "How to fix this in Storage health"))
+      Dom.h("p", { class: "banner-title" }, "Key storage: ", Dom.h("span", { class: "tier" }, tierLabels[secretStore.tier])),
+      Dom.h("p", {}, tierExplanations[secretStore.tier]),
+      needsAttention && Dom.h("p", {}, Dom.h("a", { href: "#health-heading", class: "banner-link" }, "How to fix this in Storage health"))
     )
   )
 }
@@ -190,12 +174,12 @@ const renderStatus = (status: StoreStatusView) => {
 // ---------------------------------------------------------------------------------------------
 // notices: recoveries the storage made on its own, shown until dismissed
 
-const noticeTitles: Record<NoticeView["kind"], string> = { "restored-from-backup": "Your settings were restored from a backup" }
+const noticeTitles: Record<Bridge.NoticeView["kind"], string> = { "restored-from-backup": "Your settings were restored from a backup" }
 
 const fileName = (fullPath: string) => fullPath.split(/[\\/]/).pop() ?? fullPath
 
-const renderNotices = (notices: ReadonlyArray<NoticeView>) => {
-  const container = byId("notices")
+const renderNotices = (notices: ReadonlyArray<Bridge.NoticeView>) => {
+  const container = Dom.byId("notices")
   const shown = new Set(Array.from(container.children, (child) => (child as HTMLElement).dataset["notice"]))
   const wanted = new Set(notices.map((notice) => notice.id))
   for (const child of Array.from(container.children) as Array<HTMLElement>) {
@@ -204,42 +188,42 @@ const renderNotices = (notices: ReadonlyArray<NoticeView>) => {
   for (const notice of notices) {
     if (shown.has(notice.id)) continue
     const headingId = `notice-${notice.id}-title`
-    const keep = h("button", { type: "button", class: "button primary small" }, "Keep the restored settings")
-    const older = h("button", { type: "button", class: "button small" }, "Choose another backup")
-    const folder = h("button", { type: "button", class: "button small" }, "Show the damaged file")
-    const result = h("div", { class: "banner-detail", "aria-live": "polite" })
+    const keep = Dom.h("button", { type: "button", class: "button primary small" }, "Keep the restored settings")
+    const older = Dom.h("button", { type: "button", class: "button small" }, "Choose another backup")
+    const folder = Dom.h("button", { type: "button", class: "button small" }, "Show the damaged file")
+    const result = Dom.h("div", { class: "banner-detail", "aria-live": "polite" })
     keep.addEventListener("click", async () => {
       keep.disabled = true
-      const dismissed = await invoke((api) => api.dismissNotice({ id: notice.id }))
+      const dismissed = await Bridge.invoke((api) => api.dismissNotice({ id: notice.id }))
       if (dismissed.ok) {
         section.remove()
         announce("Keeping the restored settings")
         return
       }
       keep.disabled = false
-      replaceChildren(result, errorText(dismissed.error))
+      Dom.replaceChildren(result, ConfigForm.errorText(dismissed.error))
     })
     older.addEventListener("click", () => health.focusBackups())
     folder.addEventListener("click", async () => {
-      const opened = await invoke((api) => api.openFolder({ file: fileName(notice.quarantinedAs) }))
+      const opened = await Bridge.invoke((api) => api.openFolder({ file: fileName(notice.quarantinedAs) }))
       if (opened.ok) announce("Opened in your file manager")
-      else replaceChildren(result, errorText(opened.error))
+      else Dom.replaceChildren(result, ConfigForm.errorText(opened.error))
     })
-    const section = h(
+    const section = Dom.h(
       "section",
       { class: "banner banner-caution notice", "data-notice": notice.id, "aria-labelledby": headingId },
-      h(
+      Dom.h(
         "div",
         { class: "banner-body" },
-        h("h2", { class: "banner-title", id: headingId }, noticeTitles[notice.kind]),
-        h(
+        Dom.h("h2", { class: "banner-title", id: headingId }, noticeTitles[notice.kind]),
+        Dom.h(
           "p",
           {},
           `Fishbowl found its settings file damaged and put back the last good copy (${fileName(notice.restoredFrom)}). `,
           "Changes saved after that copy are missing; check your providers below."
         ),
-        h("p", {}, "The damaged file is kept at ", h("code", {}, notice.quarantinedAs), "."),
-        h("div", { class: "row-actions" }, keep, older, folder),
+        Dom.h("p", {}, "The damaged file is kept at ", Dom.h("code", {}, notice.quarantinedAs), "."),
+        Dom.h("div", { class: "row-actions" }, keep, older, folder),
         result
       )
     )
@@ -247,29 +231,29 @@ const renderNotices = (notices: ReadonlyArray<NoticeView>) => {
   }
 }
 
-const renderStatusError = (error: WireError) => {
+const renderStatusError = (error: Bridge.WireError) => {
   const banner = statusBanner()
   banner.className = "banner banner-caution"
-  replaceChildren(banner, h("div", { class: "banner-body" }, h("p", { class: "banner-title" }, "Storage status unknown"), errorText(error)))
+  Dom.replaceChildren(banner, Dom.h("div", { class: "banner-body" }, Dom.h("p", { class: "banner-title" }, "Storage status unknown"), ConfigForm.errorText(error)))
 }
 
 // ---------------------------------------------------------------------------------------------
 // list
 
-const displayName = (providerId: string) => providerById(providerId)?.displayName ?? providerId
+const displayName = (providerId: string) => Bridge.providerById(providerId)?.displayName ?? providerId
 
-const endpointOf = (config: LlmConfigView) =>
-  config.baseUrl ?? (providerById(config.provider)?.defaultBaseUrl !== undefined ? `${providerById(config.provider)?.defaultBaseUrl} (default)` : "—")
+const endpointOf = (config: Bridge.LlmConfigView) =>
+  config.baseUrl ?? (Bridge.providerById(config.provider)?.defaultBaseUrl !== undefined ? `${Bridge.providerById(config.provider)?.defaultBaseUrl} (default)` : "—")
 
 const formatDate = (iso: string) => {
   const date = new Date(iso)
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })
 }
 
-const rowError = (id: string) => h("div", { class: "row-error", id: `row-${id}-error`, "aria-live": "polite", tabindex: "-1" })
+const rowError = (id: string) => Dom.h("div", { class: "row-error", id: `row-${id}-error`, "aria-live": "polite", tabindex: "-1" })
 
 /** Where the key really is, from the metadata (a session key is gone when Fishbowl quits). */
-const keyState = (config: LlmConfigView): { readonly text: string; readonly ok: boolean } => {
+const keyState = (config: Bridge.LlmConfigView): { readonly text: string; readonly ok: boolean } => {
   if (config.keyStorage === "session") {
     return config.hasKey
       ? { text: "Not saved (kept in memory until Fishbowl quits)", ok: false }
@@ -279,15 +263,15 @@ const keyState = (config: LlmConfigView): { readonly text: string; readonly ok: 
   return config.keyStorage === "encrypted-file" ? { text: "Stored (encrypted file)", ok: true } : { text: "Key stored", ok: true }
 }
 
-const summary = (config: LlmConfigView) => {
+const summary = (config: Bridge.LlmConfigView) => {
   const nameId = `row-${config.id}-name`
   const key = keyState(config)
-  return h(
+  return Dom.h(
     "div",
     { class: "config-summary" },
-    h("span", { class: "provider-badge" }, displayName(config.provider)),
-    h("div", { class: "config-main" }, h("p", { class: "config-name", id: nameId }, config.name), h("p", { class: "config-url" }, endpointOf(config))),
-    h("span", { class: key.ok ? "pill pill-ok" : config.keyStorage === "session" ? "pill pill-warn" : "pill pill-none" }, key.text)
+    Dom.h("span", { class: "provider-badge" }, displayName(config.provider)),
+    Dom.h("div", { class: "config-main" }, Dom.h("p", { class: "config-name", id: nameId }, config.name), Dom.h("p", { class: "config-url" }, endpointOf(config))),
+    Dom.h("span", { class: key.ok ? "pill pill-ok" : config.keyStorage === "session" ? "pill pill-warn" : "pill pill-none" }, key.text)
   )
 }
 
@@ -297,15 +281,15 @@ const lastCheckLine = (row: Row) => {
     ? row.unrecorded
     : row.config.lastCheck
   const id = `row-${row.config.id}-check`
-  if (row.checking) return h("p", { class: "check-result busy-note", id, "aria-live": "polite" }, CHECKING_PROVIDER)
-  if (record === undefined) return h("p", { class: "check-result muted", id, "aria-live": "polite" }, "Not tested yet")
-  const { hint, ok, title } = checkOutcomeText(record.outcome)
-  return h(
+  if (row.checking) return Dom.h("p", { class: "check-result busy-note", id, "aria-live": "polite" }, Messages.CHECKING_PROVIDER)
+  if (record === undefined) return Dom.h("p", { class: "check-result muted", id, "aria-live": "polite" }, "Not tested yet")
+  const { hint, ok, title } = Messages.checkOutcomeText(record.outcome)
+  return Dom.h(
     "p",
     { class: `check-result ${ok ? "check-ok" : "check-failed"}`, id, "aria-live": "polite" },
-    h("span", { class: "check-when" }, `Last test, ${formatDate(record.checkedAt)}: `),
-    h("strong", {}, title),
-    hint !== "" && h("span", { class: "hint" }, ` ${hint}`)
+    Dom.h("span", { class: "check-when" }, `Last test, ${formatDate(record.checkedAt)}: `),
+    Dom.h("strong", {}, title),
+    hint !== "" && Dom.h("span", { class: "hint" }, ` ${hint}`)
   )
 }
 
@@ -318,7 +302,7 @@ const runStoredCheck = async (row: Row) => {
   const current = rows.get(config.id)
   if (result.ok) {
     if (!result.value.recorded) row.unrecorded = result.value.check
-    const { ok, title } = checkOutcomeText(result.value.check.outcome)
+    const { ok, title } = Messages.checkOutcomeText(result.value.check.outcome)
     announce(`${config.name}: ${title}`, ok ? "done" : "problem")
   }
   if (current === row && row.mode === "view") setMode(row, "view")
@@ -330,7 +314,7 @@ const runStoredCheck = async (row: Row) => {
   if (!("shown" in result)) {
     const error = row.element.querySelector<HTMLElement>(".row-error")
     if (error !== null) {
-      replaceChildren(error, errorText(result.error))
+      Dom.replaceChildren(error, ConfigForm.errorText(result.error))
       error.focus()
     }
   }
@@ -338,9 +322,9 @@ const runStoredCheck = async (row: Row) => {
 
 const viewRow = (row: Row) => {
   const { config } = row
-  const edit = h("button", { type: "button", class: "button small", "aria-label": `Edit ${config.name}` }, "Edit")
-  const remove = h("button", { type: "button", class: "button small danger-ghost", "aria-label": `Delete ${config.name}` }, "Delete")
-  const test = h(
+  const edit = Dom.h("button", { type: "button", class: "button small", "aria-label": `Edit ${config.name}` }, "Edit")
+  const remove = Dom.h("button", { type: "button", class: "button small danger-ghost", "aria-label": `Delete ${config.name}` }, "Delete")
+  const test = Dom.h(
     "button",
     { type: "button", class: "button small", "aria-label": `Test connection to ${config.name}`, "aria-describedby": `row-${config.id}-check` },
     // The text stays (it is part of the accessible name); busy shows as disabled, a spinner and the note.
@@ -358,23 +342,23 @@ const viewRow = (row: Row) => {
   return [
     summary(config),
     config.allowInsecureHttp === true &&
-      h("p", { class: "insecure-note" }, "Plain http allowed to this private-network address: the key travels unencrypted."),
+      Dom.h("p", { class: "insecure-note" }, "Plain http allowed to this private-network address: the key travels unencrypted."),
     lastCheckLine(row),
-    h("div", { class: "config-meta" }, h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`), h("div", { class: "row-actions" }, test, edit, remove)),
+    Dom.h("div", { class: "config-meta" }, Dom.h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`), Dom.h("div", { class: "row-actions" }, test, edit, remove)),
     rowError(config.id)
   ]
 }
 
 const confirmRow = (row: Row) => {
   const { config } = row
-  const confirm = h("button", { type: "button", class: "button danger" }, "Delete permanently")
-  const cancel = h("button", { type: "button", class: "button ghost" }, "Cancel")
+  const confirm = Dom.h("button", { type: "button", class: "button danger" }, "Delete permanently")
+  const cancel = Dom.h("button", { type: "button", class: "button ghost" }, "Cancel")
   const error = rowError(config.id)
   cancel.addEventListener("click", () => {
     setMode(row, "view")
     row.element.querySelector<HTMLElement>(`[aria-label="Delete ${CSS.escape(config.name)}"]`)?.focus()
   })
-  const waitNote = h("p", { class: "busy-note", "aria-live": "polite" })
+  const waitNote = Dom.h("p", { class: "busy-note", "aria-live": "polite" })
   confirm.addEventListener("click", async () => {
     confirm.disabled = true
     cancel.disabled = true
@@ -388,7 +372,7 @@ const confirmRow = (row: Row) => {
       row.element.remove()
       announce(`Deleted ${config.name}`)
       await refresh()
-      byId("add-heading").focus()
+      Dom.byId("add-heading").focus()
       return
     }
     confirm.disabled = false
@@ -397,15 +381,15 @@ const confirmRow = (row: Row) => {
     confirm.removeAttribute("aria-busy")
     waitNote.textContent = ""
     if (!("shown" in result)) {
-      replaceChildren(error, errorText(result.error))
+      Dom.replaceChildren(error, ConfigForm.errorText(result.error))
       error.focus()
     }
   })
-  const question = h(
+  const question = Dom.h(
     "div",
     { class: "confirm", role: "group", "aria-label": `Confirm deleting ${config.name}` },
-    h("p", {}, h("strong", {}, `Delete “${config.name}”?`), " Its API key is removed from secure storage too. This cannot be undone."),
-    h("div", { class: "row-actions" }, confirm, cancel, waitNote)
+    Dom.h("p", {}, Dom.h("strong", {}, `Delete “${config.name}”?`), " Its API key is removed from secure storage too. This cannot be undone."),
+    Dom.h("div", { class: "row-actions" }, confirm, cancel, waitNote)
   )
   question.addEventListener("keydown", (event) => {
     if (event.key === "Escape" && !cancel.disabled) {
@@ -419,11 +403,11 @@ const confirmRow = (row: Row) => {
 
 const editRow = (row: Row) => {
   const { config } = row
-  const provider = providerById(config.provider)
+  const provider = Bridge.providerById(config.provider)
   if (provider === undefined) {
-    return [summary(config), h("p", { class: "row-error" }, `This provider (${config.provider}) is not supported by this version of Fishbowl.`)]
+    return [summary(config), Dom.h("p", { class: "row-error" }, `This provider (${config.provider}) is not supported by this version of Fishbowl.`)]
   }
-  const form: ConfigForm = new ConfigForm({
+  const form: ConfigForm.ConfigForm = new ConfigForm.ConfigForm({
     idPrefix: `edit-${config.id}`,
     provider,
     config,
@@ -434,7 +418,7 @@ const editRow = (row: Row) => {
     },
     onSubmit: async () => {
       const values = form.takeValues()
-      const patch: { -readonly [K in keyof Patch]: Patch[K] } = {}
+      const patch: { -readonly [K in keyof Bridge.Patch]: Bridge.Patch[K] } = {}
       if (values.name !== config.name) patch.name = values.name
       if (values.baseUrl !== undefined && values.baseUrl !== (config.baseUrl ?? "")) {
         patch.baseUrl = values.baseUrl === "" ? null : values.baseUrl
@@ -463,25 +447,25 @@ const editRow = (row: Row) => {
     }
   })
   window.setTimeout(() => form.focusFirst(), 0)
-  return [h("div", { class: "edit-heading" }, summary(config)), form.element]
+  return [Dom.h("div", { class: "edit-heading" }, summary(config)), form.element]
 }
 
 const setMode = (row: Row, mode: RowMode) => {
   row.mode = mode
   row.element.dataset["mode"] = mode
-  replaceChildren(row.element, mode === "edit" ? editRow(row) : mode === "confirm" ? confirmRow(row) : viewRow(row))
+  Dom.replaceChildren(row.element, mode === "edit" ? editRow(row) : mode === "confirm" ? confirmRow(row) : viewRow(row))
 }
 
 /** Keyed update: rows being edited or confirmed keep their DOM (and what the user typed). */
-const renderList = (configs: ReadonlyArray<LlmConfigView>) => {
-  const list = byId<HTMLUListElement>("config-list")
+const renderList = (configs: ReadonlyArray<Bridge.LlmConfigView>) => {
+  const list = Dom.byId<HTMLUListElement>("config-list")
   const seen = new Set<string>()
   const ordered: Array<HTMLLIElement> = []
   for (const config of configs) {
     seen.add(config.id)
     let row = rows.get(config.id)
     if (row === undefined) {
-      row = { config, mode: "view", checking: false, unrecorded: undefined, element: h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` }) }
+      row = { config, mode: "view", checking: false, unrecorded: undefined, element: Dom.h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` }) }
       rows.set(config.id, row)
       setMode(row, "view")
     } else if (row.mode === "view" && JSON.stringify(row.config) !== JSON.stringify(config)) {
@@ -499,33 +483,33 @@ const renderList = (configs: ReadonlyArray<LlmConfigView>) => {
     }
   }
   list.replaceChildren(...ordered)
-  byId("empty-state").hidden = configs.length > 0
-  byId("config-count").textContent = configs.length === 0 ? "" : String(configs.length)
+  Dom.byId("empty-state").hidden = configs.length > 0
+  Dom.byId("config-count").textContent = configs.length === 0 ? "" : String(configs.length)
 }
 
 // ---------------------------------------------------------------------------------------------
 // add form
 
 const providerPicker = (selected: string, onChange: (providerId: string) => void) => {
-  const select = h(
+  const select = Dom.h(
     "select",
     { id: "add-provider", name: "provider" },
-    providers.map((provider) => h("option", { value: provider.id, selected: provider.id === selected }, provider.displayName))
+    Bridge.providers.map((provider) => Dom.h("option", { value: provider.id, selected: provider.id === selected }, provider.displayName))
   )
   select.addEventListener("change", () => onChange(select.value))
-  return h(
+  return Dom.h(
     "div",
     { class: "field", "data-field": "provider" },
-    h("label", { for: "add-provider" }, "Provider"),
+    Dom.h("label", { for: "add-provider" }, "Provider"),
     select,
-    h("p", { class: "field-error", id: "add-provider-error", "aria-live": "polite" })
+    Dom.h("p", { class: "field-error", id: "add-provider-error", "aria-live": "polite" })
   )
 }
 
 const mountAddForm = (providerId: string, keepName?: string) => {
-  const provider = providerById(providerId) ?? providers[0]!
-  const container = byId("add-form-container")
-  const form: ConfigForm = new ConfigForm({
+  const provider = Bridge.providerById(providerId) ?? Bridge.providers[0]!
+  const container = Dom.byId("add-form-container")
+  const form: ConfigForm.ConfigForm = new ConfigForm.ConfigForm({
     idPrefix: "add",
     provider,
     leading: providerPicker(provider.id, (next) => mountAddForm(next, form.takeValues().name)),
@@ -533,7 +517,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
     // Checks what is typed, key included; persists nothing (checkDraft reaches neither store).
     onTest: async () => {
       const values = form.readDraft()
-      const draft: { -readonly [K in keyof DraftRequest]: DraftRequest[K] } = { provider: provider.id }
+      const draft: { -readonly [K in keyof Bridge.DraftRequest]: Bridge.DraftRequest[K] } = { provider: provider.id }
       if (values.baseUrl !== undefined && values.baseUrl !== "") draft.baseUrl = values.baseUrl
       if (values.useAuthHeader !== undefined) draft.useAuthHeader = values.useAuthHeader
       if (values.apiKey !== undefined) draft.apiKey = values.apiKey
@@ -545,7 +529,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
       form.setTesting(false)
       if (result.ok) {
         form.showCheck({ check: result.value.check })
-        const { ok, title } = checkOutcomeText(result.value.check.outcome)
+        const { ok, title } = Messages.checkOutcomeText(result.value.check.outcome)
         announce(title, ok ? "done" : "problem")
         return
       }
@@ -555,7 +539,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
     },
     onSubmit: async () => {
       const values = form.takeValues()
-      const request: { -readonly [K in keyof CreateRequest]: CreateRequest[K] } = { provider: provider.id, name: values.name }
+      const request: { -readonly [K in keyof Bridge.CreateRequest]: Bridge.CreateRequest[K] } = { provider: provider.id, name: values.name }
       if (values.baseUrl !== undefined && values.baseUrl !== "") request.baseUrl = values.baseUrl
       if (values.useAuthHeader !== undefined) request.useAuthHeader = values.useAuthHeader
       if (values.allowInsecureHttp === true) request.allowInsecureHttp = true
@@ -568,7 +552,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
         announce(`Added ${result.value.name}`)
         mountAddForm(provider.id)
         await refresh()
-        byId<HTMLSelectElement>("add-provider").focus()
+        Dom.byId<HTMLSelectElement>("add-provider").focus()
         return
       }
       if (!("shown" in result)) form.showError(result.error)
@@ -576,7 +560,7 @@ const mountAddForm = (providerId: string, keepName?: string) => {
   })
   const nameInput = form.element.querySelector<HTMLInputElement>("#add-name")
   if (nameInput !== null && keepName !== undefined) nameInput.value = keepName
-  replaceChildren(container, form.element)
+  Dom.replaceChildren(container, form.element)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,9 +570,9 @@ const mountAddForm = (providerId: string, keepName?: string) => {
  * Reads wait for their late outcome on Timeout: the first status call starts the keychain
  * helper, which can take longer than the 200 ms budget.
  */
-const read = async <A>(call: Parameters<typeof invoke<A>>[0]): Promise<Outcome<A>> => {
-  const result = await invokePatiently(call, (waiting) => {
-    byId("list-busy").textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+const read = async <A>(call: Parameters<typeof Bridge.invoke<A>>[0]): Promise<Bridge.Outcome<A>> => {
+  const result = await Bridge.invokePatiently(call, (waiting) => {
+    Dom.byId("list-busy").textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
   }, { retry: true })
   if (!result.ok) noticeError(result.error)
   return result
@@ -607,18 +591,18 @@ const refresh = async (): Promise<void> => {
     do {
       refreshAgain = false
       const [list, status] = await Promise.all([read((api) => api.list()), read((api) => api.status())])
-      const listError = byId("list-error")
+      const listError = Dom.byId("list-error")
       if (list.ok) {
-        replaceChildren(listError)
+        Dom.replaceChildren(listError)
         renderList(list.value)
-      } else if (!pageLevelTags.has(list.error._tag)) {
-        replaceChildren(listError, errorText(list.error))
+      } else if (!Messages.pageLevelTags.has(list.error._tag)) {
+        Dom.replaceChildren(listError, ConfigForm.errorText(list.error))
       }
       if (status.ok) {
         renderStatus(status.value)
         renderNotices(status.value.notices)
         health.setStatus(status.value)
-      } else if (!pageLevelTags.has(status.error._tag)) {
+      } else if (!Messages.pageLevelTags.has(status.error._tag)) {
         renderStatusError(status.error)
       }
     } while (refreshAgain)
@@ -629,8 +613,8 @@ const refresh = async (): Promise<void> => {
 }
 
 const start = async () => {
-  const api = bridge()
-  const page = byId("app")
+  const api = Bridge.bridge()
+  const page = Dom.byId("app")
   if (api === undefined) {
     renderStatusError({
       _tag: "Unsupported",
@@ -640,8 +624,8 @@ const start = async () => {
     page.removeAttribute("aria-busy")
     return
   }
-  listenForLateOutcomes()
-  mountAddForm(providers[0]!.id)
+  Bridge.listenForLateOutcomes()
+  mountAddForm(Bridge.providers[0]!.id)
   api.onChanged(() => {
     void refresh()
     void health.load()

@@ -3,10 +3,10 @@
  * that need to inject latency or keychain failures. Real-keychain runs use DesktopRuntime.
  */
 import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
-import { Faults } from "@fishbowl/domain/testing"
+import { FaultInjection } from "@fishbowl/domain/testing"
 import { Layer, ManagedRuntime } from "effect"
 
 export const makeMemoryRuntime = () =>
   ManagedRuntime.make(
-    Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts).pipe(Layer.provideMerge(Faults.layerMemory))
+    Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts).pipe(Layer.provideMerge(FaultInjection.layerMemory))
   )

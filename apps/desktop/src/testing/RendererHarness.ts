@@ -9,13 +9,13 @@
  * `forwardChanges` are pushed into the page. Everything the page receives is recorded, so tests
  * can prove that no key material ever reached it.
  */
-import { bridgeChannels, IpcChannel, type InvokeChannel, type LateOutcome, type LlmConfigChange } from "@fishbowl/domain"
+import { type HealthContract, IpcContract, type LlmConfigStore } from "@fishbowl/domain"
+import * as IpcHandlers from "../main/IpcHandlers.ts"
+import * as ContentSecurityPolicy from "../renderer/ContentSecurityPolicy.ts"
 import type { ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
-import { forwardChanges, type IpcHandlerTable, type MainServices } from "../main/IpcHandlers.ts"
-import { CONTENT_SECURITY_POLICY } from "../renderer/ContentSecurityPolicy.ts"
 
 export const RENDERER_ORIGIN = "http://fishbowl.invalid"
 export const RENDERER_ROOT = `${RENDERER_ORIGIN}/renderer/`
@@ -52,12 +52,12 @@ export interface SettingsPage {
  * `onLateOutcome` to makeIpcHandlers and the hub to openSettings, as main broadcasts them.
  */
 export const makeLateOutcomeHub = () => {
-  const listeners = new Set<(outcome: LateOutcome) => void>()
+  const listeners = new Set<(outcome: HealthContract.LateOutcome) => void>()
   return {
-    onLateOutcome: (outcome: LateOutcome) => {
+    onLateOutcome: (outcome: HealthContract.LateOutcome) => {
       for (const listener of listeners) listener(outcome)
     },
-    subscribe: (listener: (outcome: LateOutcome) => void) => {
+    subscribe: (listener: (outcome: HealthContract.LateOutcome) => void) => {
       listeners.add(listener)
       return () => void listeners.delete(listener)
     }
@@ -69,8 +69,8 @@ export interface RendererHarness {
   readonly browser: Browser
   /** Opens the settings page over `handlers` (built on `runtime`, whose changes are forwarded). */
   readonly openSettings: (
-    handlers: IpcHandlerTable,
-    runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
+    handlers: IpcHandlers.IpcHandlerTable,
+    runtime: ManagedRuntime.ManagedRuntime<IpcHandlers.MainServices, unknown>,
     options?: { readonly lateOutcomes?: LateOutcomeHub }
   ) => Promise<SettingsPage>
   readonly close: () => Promise<void>
@@ -138,33 +138,33 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
         body,
         headers: {
           "content-type": contentTypes[path.extname(file)] ?? "application/octet-stream",
-          "content-security-policy": CONTENT_SECURITY_POLICY
+          "content-security-policy": ContentSecurityPolicy.CONTENT_SECURITY_POLICY
         }
       })
     })
 
     await context.exposeBinding("__fishbowlInvoke", async (source, channel: unknown, payload: unknown) => {
       const handler = typeof channel === "string" && Object.hasOwn(handlers, channel)
-        ? handlers[channel as InvokeChannel]
+        ? handlers[channel as IpcContract.InvokeChannel]
         : undefined
       if (handler === undefined) throw new Error("unknown channel")
       const result = await handler({ frameUrl: source.frame.url() }, payload)
       received.push(result)
       return result
     })
-    await context.addInitScript({ content: bridgeShimSource(bridgeChannels) })
+    await context.addInitScript({ content: bridgeShimSource(IpcContract.bridgeChannels) })
 
     const page = await context.newPage()
     page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`))
     page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`))
 
-    const stopForwarding = forwardChanges(runtime, (change: typeof LlmConfigChange.Encoded) => {
-      received.push({ channel: IpcChannel.changed, change })
+    const stopForwarding = IpcHandlers.forwardChanges(runtime, (change: typeof LlmConfigStore.LlmConfigChange.Encoded) => {
+      received.push({ channel: IpcContract.IpcChannel.changed, change })
       page.evaluate(deliverChangeSource(change)).catch(() => {})
     })
 
     const stopLate = options?.lateOutcomes?.subscribe((outcome) => {
-      received.push({ channel: IpcChannel.settled, outcome })
+      received.push({ channel: IpcContract.IpcChannel.settled, outcome })
       page.evaluate(`window.__fishbowlSettled?.(${JSON.stringify(outcome)})`).catch(() => {})
     })
 

@@ -8,47 +8,32 @@
  */
 import { Clock, Effect } from "effect"
 import * as NodePath from "node:path"
-import {
-  baseUrlFieldOf,
-  configEntries,
-  fieldsOf,
-  legacyIdOf,
-  LLM_CONFIG_FILE,
-  MIGRATED_CONFIG_FILE
-} from "./FishbowlLlmConfigFile.ts"
-import { isRecord, jsonText, type LegacyJson, type Raw, readLegacyJson, removeFile, writeAtomic } from "./LegacyFiles.ts"
-import { type KeySource, type LegacyEntry, type LegacySource, type SourceNote, toImportEntry } from "./LegacySource.ts"
-import {
-  idOfKeyName,
-  isLlmKeyName,
-  type KeyFileKind,
-  lookupKey,
-  SECURE_KEYS_FILE,
-  TEST_SECURE_KEYS_FILE,
-  withoutLlmKeys
-} from "./SecureKeysFile.ts"
+import * as FishbowlLlmConfigFile from "./FishbowlLlmConfigFile.ts"
+import * as LegacyFiles from "./LegacyFiles.ts"
+import * as LegacySource from "./LegacySource.ts"
+import * as SecureKeysFile from "./SecureKeysFile.ts"
 
 interface KeyFile {
-  readonly kind: KeyFileKind
+  readonly kind: SecureKeysFile.KeyFileKind
   readonly path: string
-  readonly read: LegacyJson
+  readonly read: LegacyFiles.LegacyJson
 }
 
 const llmKeyNames = (file: KeyFile): ReadonlyArray<string> =>
-  file.read._tag === "Parsed" && isRecord(file.read.value) ? Object.keys(file.read.value).filter((name) => isLlmKeyName(file.kind, name)) : []
+  file.read._tag === "Parsed" && LegacyFiles.isRecord(file.read.value) ? Object.keys(file.read.value).filter((name) => SecureKeysFile.isLlmKeyName(file.kind, name)) : []
 
 /** True when the file may hold an LLM key (unreadable counts: it is never deleted unread). */
 const mayHoldKeys = (file: KeyFile) =>
-  file.read._tag === "Refused" || (file.read._tag === "Parsed" && (!isRecord(file.read.value) || llmKeyNames(file).length > 0))
+  file.read._tag === "Refused" || (file.read._tag === "Parsed" && (!LegacyFiles.isRecord(file.read.value) || llmKeyNames(file).length > 0))
 
-export const FishbowlFolderSource: LegacySource = {
+export const FishbowlFolderSource: LegacySource.LegacySource = {
   name: "Fishbowl llm_config.json + key files",
   detect: (context) =>
     Effect.gen(function*() {
       const at = (name: string) => NodePath.join(context.from, name)
-      if ((yield* readLegacyJson(at(LLM_CONFIG_FILE)))._tag !== "Missing") return true
-      for (const [kind, name] of [["encrypted", SECURE_KEYS_FILE], ["plain", TEST_SECURE_KEYS_FILE]] as const) {
-        if (mayHoldKeys({ kind, path: at(name), read: yield* readLegacyJson(at(name)) })) return true
+      if ((yield* LegacyFiles.readLegacyJson(at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)))._tag !== "Missing") return true
+      for (const [kind, name] of [["encrypted", SecureKeysFile.SECURE_KEYS_FILE], ["plain", SecureKeysFile.TEST_SECURE_KEYS_FILE]] as const) {
+        if (mayHoldKeys({ kind, path: at(name), read: yield* LegacyFiles.readLegacyJson(at(name)) })) return true
       }
       return false
     }),
@@ -56,15 +41,15 @@ export const FishbowlFolderSource: LegacySource = {
     Effect.gen(function*() {
       const at = (name: string) => NodePath.join(context.from, name)
       const keyFiles: ReadonlyArray<KeyFile> = [
-        { kind: "encrypted", path: at(SECURE_KEYS_FILE), read: yield* readLegacyJson(at(SECURE_KEYS_FILE)) },
-        { kind: "plain", path: at(TEST_SECURE_KEYS_FILE), read: yield* readLegacyJson(at(TEST_SECURE_KEYS_FILE)) }
+        { kind: "encrypted", path: at(SecureKeysFile.SECURE_KEYS_FILE), read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.SECURE_KEYS_FILE)) },
+        { kind: "plain", path: at(SecureKeysFile.TEST_SECURE_KEYS_FILE), read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.TEST_SECURE_KEYS_FILE)) }
       ]
       const keysLeft = keyFiles.some(mayHoldKeys)
-      let configPath = at(LLM_CONFIG_FILE)
-      let config = yield* readLegacyJson(configPath)
+      let configPath = at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)
+      let config = yield* LegacyFiles.readLegacyJson(configPath)
       if (config._tag === "Missing" && keysLeft) {
-        configPath = at(MIGRATED_CONFIG_FILE)
-        config = yield* readLegacyJson(configPath)
+        configPath = at(FishbowlLlmConfigFile.MIGRATED_CONFIG_FILE)
+        config = yield* LegacyFiles.readLegacyJson(configPath)
       }
       if (config._tag === "Missing" && !keysLeft) return undefined
 
@@ -72,7 +57,7 @@ export const FishbowlFolderSource: LegacySource = {
         ...(config._tag !== "Missing" ? [configPath] : []),
         ...keyFiles.filter((file) => file.read._tag !== "Missing").map((file) => file.path)
       ]
-      const keepAll = (notes: ReadonlyArray<SourceNote>) => ({
+      const keepAll = (notes: ReadonlyArray<LegacySource.SourceNote>) => ({
         entries: [],
         notes,
         finish: () => Effect.succeed({ removed: [], rewritten: [], kept: present })
@@ -80,12 +65,12 @@ export const FishbowlFolderSource: LegacySource = {
       if (config._tag === "Missing") {
         return keepAll([{
           source: keyFiles.find(mayHoldKeys)!.path,
-          reason: `keys were found but ${LLM_CONFIG_FILE} is missing; the key files are kept`,
-          fix: `Put Fishbowl's ${LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
+          reason: `keys were found but ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} is missing; the key files are kept`,
+          fix: `Put Fishbowl's ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
           blocking: true
         }])
       }
-      const list = config._tag === "Parsed" ? configEntries(config.value) : undefined
+      const list = config._tag === "Parsed" ? FishbowlLlmConfigFile.configEntries(config.value) : undefined
       if (list === undefined) {
         return keepAll([{
           source: configPath,
@@ -95,7 +80,7 @@ export const FishbowlFolderSource: LegacySource = {
         }])
       }
       for (const file of keyFiles) {
-        if (file.read._tag === "Refused" || (file.read._tag === "Parsed" && !isRecord(file.read.value))) {
+        if (file.read._tag === "Refused" || (file.read._tag === "Parsed" && !LegacyFiles.isRecord(file.read.value))) {
           return keepAll([{
             source: file.path,
             reason: `${NodePath.basename(file.path)} cannot be read: ${file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"}`,
@@ -104,36 +89,36 @@ export const FishbowlFolderSource: LegacySource = {
           }])
         }
       }
-      const maps = keyFiles.map((file) => ({ file, map: file.read._tag === "Parsed" ? file.read.value as Raw : {} }))
-      const keyFor = (legacyId: string | undefined): KeySource => {
+      const maps = keyFiles.map((file) => ({ file, map: file.read._tag === "Parsed" ? file.read.value as LegacyFiles.Raw : {} }))
+      const keyFor = (legacyId: string | undefined): LegacySource.KeySource => {
         if (legacyId === undefined) return { _tag: "NoKey" }
-        const [encrypted, plain] = maps.map(({ file, map }) => lookupKey(map, file.kind, legacyId, file.path, context.decrypt))
+        const [encrypted, plain] = maps.map(({ file, map }) => SecureKeysFile.lookupKey(map, file.kind, legacyId, file.path, context.decrypt))
         if (encrypted!._tag === "Key") return encrypted!
         if (plain!._tag === "Key") return plain!
         return encrypted!._tag === "Unavailable" ? encrypted! : plain!
       }
 
       const now = new Date(yield* Clock.currentTimeMillis).toISOString()
-      const entries: Array<LegacyEntry> = []
+      const entries: Array<LegacySource.LegacyEntry> = []
       const legacyIds = new Set<string>()
       for (const [index, raw] of list.entries()) {
-        if (!isRecord(raw)) {
+        if (!LegacyFiles.isRecord(raw)) {
           entries.push({ source: configPath, outcome: { _tag: "Blocked", reason: "the entry is not an object", fix: `Remove entry #${index + 1} from ${configPath}.` } })
           continue
         }
-        const legacyId = legacyIdOf(raw)
+        const legacyId = FishbowlLlmConfigFile.legacyIdOf(raw)
         if (legacyId !== undefined) legacyIds.add(legacyId)
-        const fields = fieldsOf(raw, index, context.from, now)
+        const fields = FishbowlLlmConfigFile.fieldsOf(raw, index, context.from, now)
         entries.push({
           source: configPath,
           label: fields.name,
-          outcome: toImportEntry(fields, keyFor(legacyId), { file: configPath, field: baseUrlFieldOf(raw) })
+          outcome: LegacySource.toImportEntry(fields, keyFor(legacyId), { file: configPath, field: FishbowlLlmConfigFile.baseUrlFieldOf(raw) })
         })
       }
-      const notes: Array<SourceNote> = []
+      const notes: Array<LegacySource.SourceNote> = []
       for (const { file } of maps) {
         for (const name of llmKeyNames(file)) {
-          if (!legacyIds.has(idOfKeyName(file.kind, name))) {
+          if (!legacyIds.has(SecureKeysFile.idOfKeyName(file.kind, name))) {
             notes.push({
               source: file.path,
               reason: `key "${name}" has no configuration in ${NodePath.basename(configPath)} (Fishbowl deletes the metadata before the key); it is not imported`,
@@ -152,24 +137,24 @@ export const FishbowlFolderSource: LegacySource = {
             if (inStore.some((done) => !done)) return { removed: [], rewritten: [], kept: present }
             const removed: Array<string> = []
             const rewritten: Array<string> = []
-            if (NodePath.basename(configPath) === LLM_CONFIG_FILE && config._tag === "Parsed") {
+            if (NodePath.basename(configPath) === FishbowlLlmConfigFile.LLM_CONFIG_FILE && config._tag === "Parsed") {
               // It holds no key; kept as a record of what was imported.
-              yield* writeAtomic(at(MIGRATED_CONFIG_FILE), config.text.endsWith("\n") ? config.text : `${config.text}\n`)
+              yield* LegacyFiles.writeAtomic(at(FishbowlLlmConfigFile.MIGRATED_CONFIG_FILE), config.text.endsWith("\n") ? config.text : `${config.text}\n`)
             }
             for (const { file, map } of maps) {
               if (file.read._tag === "Missing") continue
-              const others = withoutLlmKeys(map, file.kind)
+              const others = SecureKeysFile.withoutLlmKeys(map, file.kind)
               if (Object.keys(others).length > 0) {
                 // Entries that are not LLM keys belong to someone else: kept, in a file without ours.
-                yield* writeAtomic(file.path, jsonText(others))
+                yield* LegacyFiles.writeAtomic(file.path, LegacyFiles.jsonText(others))
                 rewritten.push(file.path)
               } else {
-                yield* removeFile(file.path)
+                yield* LegacyFiles.removeFile(file.path)
                 removed.push(file.path)
               }
             }
-            if (NodePath.basename(configPath) === LLM_CONFIG_FILE) {
-              yield* removeFile(configPath)
+            if (NodePath.basename(configPath) === FishbowlLlmConfigFile.LLM_CONFIG_FILE) {
+              yield* LegacyFiles.removeFile(configPath)
               removed.push(configPath)
             }
             return { removed, rewritten, kept: [] }

@@ -19,10 +19,10 @@
  * - `createdAt` / `updatedAt`: `new Date().toISOString()`.
  * Other spellings (name, providerId, base_url, ...) are read only as a fallback.
  */
-import { type ConfigId, findProvider, type ProviderDefinition } from "@fishbowl/domain"
-import type { LegacyFields } from "./LegacySource.ts"
-import { cleanName, derivedId, firstField, reusableId, textField, timestampOf, tolerantProvider } from "./LegacyFields.ts"
-import type { Raw } from "./LegacyFiles.ts"
+import { type Ids, Providers } from "@fishbowl/domain"
+import * as LegacyFields from "./LegacyFields.ts"
+import type * as LegacyFiles from "./LegacyFiles.ts"
+import type * as LegacySource from "./LegacySource.ts"
 
 export const LLM_CONFIG_FILE = "llm_config.json"
 /** What `llm_config.json` becomes (it holds no key) once every config in it is in the store. */
@@ -36,45 +36,45 @@ export const FISHBOWL_PROVIDERS: Readonly<Record<string, string>> = {
   custom: "openai-compatible"
 }
 
-export const providerFromFishbowl = (text: string | undefined): ProviderDefinition | undefined => {
+export const providerFromFishbowl = (text: string | undefined): Providers.ProviderDefinition | undefined => {
   if (text === undefined) return undefined
   const mapped = Object.prototype.hasOwnProperty.call(FISHBOWL_PROVIDERS, text) ? FISHBOWL_PROVIDERS[text] : undefined
-  return mapped !== undefined ? findProvider(mapped) : tolerantProvider(text)
+  return mapped !== undefined ? Providers.findProvider(mapped) : LegacyFields.tolerantProvider(text)
 }
 
 /** The entries of a parsed llm_config.json, or undefined when it is not Fishbowl's array. */
 export const configEntries = (json: unknown): ReadonlyArray<unknown> | undefined =>
   Array.isArray(json)
     ? json
-    : typeof json === "object" && json !== null && Array.isArray((json as Raw)["configs"])
-    ? (json as Raw)["configs"] as ReadonlyArray<unknown>
+    : typeof json === "object" && json !== null && Array.isArray((json as LegacyFiles.Raw)["configs"])
+    ? (json as LegacyFiles.Raw)["configs"] as ReadonlyArray<unknown>
     : undefined
 
 /** The legacy id under which the entry's key is stored (see SecureKeysFile). */
-export const legacyIdOf = (raw: Raw): string | undefined => textField(raw, ["id", "configId", "config_id"])
+export const legacyIdOf = (raw: LegacyFiles.Raw): string | undefined => LegacyFields.textField(raw, ["id", "configId", "config_id"])
 
 /** The field that holds the base URL in this entry (for the fix text). */
-export const baseUrlFieldOf = (raw: Raw): string =>
+export const baseUrlFieldOf = (raw: LegacyFiles.Raw): string =>
   ["baseUrl", "baseURL", "base_url", "endpoint", "url"].find((name) => raw[name] !== undefined) ?? "baseUrl"
 
 /** One entry's metadata, with the target id (the Fishbowl id when it is a UUID, else derived). */
-export const fieldsOf = (raw: Raw, index: number, folder: string, now: string): LegacyFields => {
+export const fieldsOf = (raw: LegacyFiles.Raw, index: number, folder: string, now: string): LegacySource.LegacyFields => {
   const legacyId = legacyIdOf(raw)
-  const providerText = textField(raw, ["provider", "providerId", "provider_id", "type"])
-  const name = cleanName(textField(raw, ["customName", "name", "displayName", "display_name", "label", "title"]))
-  const configId: ConfigId = reusableId(legacyId) ??
-    derivedId(folder, legacyId !== undefined ? `id:${legacyId}` : `name:${(name ?? `#${index}`).toLowerCase()}`)
-  const useAuthHeader = firstField(raw, ["useAuthHeader", "use_auth_header"])
-  const createdAt = timestampOf(firstField(raw, ["createdAt", "created_at"]), now)
+  const providerText = LegacyFields.textField(raw, ["provider", "providerId", "provider_id", "type"])
+  const name = LegacyFields.cleanName(LegacyFields.textField(raw, ["customName", "name", "displayName", "display_name", "label", "title"]))
+  const configId: Ids.ConfigId = LegacyFields.reusableId(legacyId) ??
+    LegacyFields.derivedId(folder, legacyId !== undefined ? `id:${legacyId}` : `name:${(name ?? `#${index}`).toLowerCase()}`)
+  const useAuthHeader = LegacyFields.firstField(raw, ["useAuthHeader", "use_auth_header"])
+  const createdAt = LegacyFields.timestampOf(LegacyFields.firstField(raw, ["createdAt", "created_at"]), now)
   return {
     configId,
     provider: providerFromFishbowl(providerText),
     providerText,
     name,
-    baseUrl: textField(raw, ["baseUrl", "baseURL", "base_url", "endpoint", "url"]),
+    baseUrl: LegacyFields.textField(raw, ["baseUrl", "baseURL", "base_url", "endpoint", "url"]),
     // Fishbowl's schema defaults it to true (llmConfigInputSchema.ts).
     useAuthHeader: typeof useAuthHeader === "boolean" ? useAuthHeader : true,
     createdAt,
-    updatedAt: timestampOf(firstField(raw, ["updatedAt", "updated_at"]), createdAt)
+    updatedAt: LegacyFields.timestampOf(LegacyFields.firstField(raw, ["updatedAt", "updated_at"]), createdAt)
   }
 }

@@ -7,10 +7,10 @@
  */
 import { Effect } from "effect"
 import * as NodePath from "node:path"
-import { PREFERENCES_FILE_NAME } from "../DataDir.ts"
-import { isRecord, listFolder, readLegacyJson } from "./LegacyFiles.ts"
-import { holdsKeyField, isBackupName, isQuarantineName, PENDING_FILE } from "./PlaintextPreferences.ts"
-import { isLlmKeyName, type KeyFileKind, SECURE_KEYS_FILE, TEST_SECURE_KEYS_FILE } from "./SecureKeysFile.ts"
+import * as DataDir from "../DataDir.ts"
+import * as LegacyFiles from "./LegacyFiles.ts"
+import * as PlaintextPreferences from "./PlaintextPreferences.ts"
+import * as SecureKeysFile from "./SecureKeysFile.ts"
 
 export interface FileHoldingKeys {
   readonly path: string
@@ -19,11 +19,11 @@ export interface FileHoldingKeys {
   readonly encrypted: boolean
 }
 
-const KEY_FILES: Record<string, KeyFileKind> = { [SECURE_KEYS_FILE]: "encrypted", [TEST_SECURE_KEYS_FILE]: "plain" }
+const KEY_FILES: Record<string, SecureKeysFile.KeyFileKind> = { [SecureKeysFile.SECURE_KEYS_FILE]: "encrypted", [SecureKeysFile.TEST_SECURE_KEYS_FILE]: "plain" }
 
 const preferencesHoldKey = (json: unknown) =>
-  isRecord(json) && isRecord(json["llm"]) && Array.isArray(json["llm"]["configs"]) &&
-  (json["llm"]["configs"] as ReadonlyArray<unknown>).some(holdsKeyField)
+  LegacyFiles.isRecord(json) && LegacyFiles.isRecord(json["llm"]) && Array.isArray(json["llm"]["configs"]) &&
+  (json["llm"]["configs"] as ReadonlyArray<unknown>).some(PlaintextPreferences.holdsKeyField)
 
 /** An `apiKey` / `api_key` field with a non-empty text value, looked for in damaged (unparseable) copies only. */
 const KEY_TEXT = /"api_?key"\s*:\s*"[^"]/i
@@ -31,25 +31,25 @@ const KEY_TEXT = /"api_?key"\s*:\s*"[^"]/i
 export const filesHoldingKeys = (dir: string) =>
   Effect.gen(function*() {
     const found: Array<FileHoldingKeys> = []
-    for (const name of [...(yield* listFolder(dir))].sort()) {
+    for (const name of [...(yield* LegacyFiles.listFolder(dir))].sort()) {
       const path = NodePath.join(dir, name)
       const kind = KEY_FILES[name]
-      const isPrefsCopy = name === PREFERENCES_FILE_NAME || isBackupName(name) || isQuarantineName(name) ||
-        (name.startsWith(`.${PREFERENCES_FILE_NAME}.`) && name.endsWith(".tmp"))
-      const isPending = name === PENDING_FILE || (name.startsWith(`.${PENDING_FILE}.`) && name.endsWith(".tmp"))
+      const isPrefsCopy = name === DataDir.PREFERENCES_FILE_NAME || PlaintextPreferences.isBackupName(name) || PlaintextPreferences.isQuarantineName(name) ||
+        (name.startsWith(`.${DataDir.PREFERENCES_FILE_NAME}.`) && name.endsWith(".tmp"))
+      const isPending = name === PlaintextPreferences.PENDING_FILE || (name.startsWith(`.${PlaintextPreferences.PENDING_FILE}.`) && name.endsWith(".tmp"))
       if (!isPending && kind === undefined && !isPrefsCopy) continue
-      const read = yield* readLegacyJson(path)
+      const read = yield* LegacyFiles.readLegacyJson(path)
       if (read._tag === "Missing") continue
       if (isPending) {
         found.push({
           path,
-          what: name === PENDING_FILE
+          what: name === PlaintextPreferences.PENDING_FILE
             ? "configurations waiting to be migrated, with their keys in plain text"
             : "an interrupted write of the pending migration file (keys in plain text)",
           encrypted: false
         })
       } else if (kind !== undefined) {
-        const holds = read._tag === "Refused" || !isRecord(read.value) || Object.keys(read.value).some((key) => isLlmKeyName(kind, key))
+        const holds = read._tag === "Refused" || !LegacyFiles.isRecord(read.value) || Object.keys(read.value).some((key) => SecureKeysFile.isLlmKeyName(kind, key))
         if (holds) {
           found.push({
             path,
@@ -60,13 +60,13 @@ export const filesHoldingKeys = (dir: string) =>
       } else if (read._tag === "Refused" && read.text === undefined) {
         // Too large, too deep or not a file: it may hold anything. (The live preferences.json is
         // refused by the store with its own error.)
-        if (name !== PREFERENCES_FILE_NAME) found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
+        if (name !== DataDir.PREFERENCES_FILE_NAME) found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
       } else if (read._tag === "Refused") {
         if (KEY_TEXT.test(read.text!)) found.push({ path, what: "a damaged copy of preferences.json with keys in plain text", encrypted: false })
       } else if (preferencesHoldKey(read.value)) {
         found.push({
           path,
-          what: name === PREFERENCES_FILE_NAME ? "configurations of an older build with keys in plain text" : "a copy of preferences.json with keys in plain text",
+          what: name === DataDir.PREFERENCES_FILE_NAME ? "configurations of an older build with keys in plain text" : "a copy of preferences.json with keys in plain text",
           encrypted: false
         })
       }

@@ -4,17 +4,12 @@
  * size and nesting before parsing), atomic 0600 writes, removal, and the cross-process lock.
  * Every failure is typed; a refused file is reported by its source, never fatal to the others.
  */
-import {
-  describeBoundedJsonFailure,
-  MAX_DOCUMENT_BYTES,
-  parseBoundedJson,
-  StorageInaccessible
-} from "@fishbowl/domain"
+import { Errors, JsonLimits } from "@fishbowl/domain"
+import * as AtomicFile from "../AtomicFile.ts"
 import { Clock, Effect, FileSystem } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
-import { errnoCode, writeFileAtomic } from "../AtomicFile.ts"
 
 export type Raw = Record<string, unknown>
 
@@ -30,8 +25,8 @@ export type LegacyJson =
   | { readonly _tag: "Parsed"; readonly value: unknown; readonly text: string }
 
 export const ioError = (action: "read" | "written" | "removed", path: string) => (error: PlatformError) =>
-  new StorageInaccessible({
-    message: `${NodePath.basename(path)} cannot be ${action} (${errnoCode(error) ?? error.reason._tag})`,
+  new Errors.StorageInaccessible({
+    message: `${NodePath.basename(path)} cannot be ${action} (${AtomicFile.errnoCode(error) ?? error.reason._tag})`,
     hint: `Check that your user can read and write ${NodePath.dirname(path)}, then run the migration again. Nothing was lost.`
   })
 
@@ -48,24 +43,24 @@ export const readLegacyJson = (path: string): Effect.Effect<LegacyJson, never, F
     if (info._tag === "Failure") {
       return info.failure.reason._tag === "NotFound"
         ? { _tag: "Missing" } as const
-        : { _tag: "Refused", reason: `it cannot be read (${errnoCode(info.failure) ?? info.failure.reason._tag})` } as const
+        : { _tag: "Refused", reason: `it cannot be read (${AtomicFile.errnoCode(info.failure) ?? info.failure.reason._tag})` } as const
     }
     if (info.success.type !== "File") return { _tag: "Refused", reason: `it is not a regular file (${info.success.type})` } as const
     const size = Number(info.success.size)
-    if (size > MAX_DOCUMENT_BYTES) {
-      return { _tag: "Refused", reason: describeBoundedJsonFailure({ _tag: "TooLarge", bytes: size, maxBytes: MAX_DOCUMENT_BYTES }) } as const
+    if (size > JsonLimits.MAX_DOCUMENT_BYTES) {
+      return { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: size, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES }) } as const
     }
     const bytes = yield* fs.readFile(path).pipe(Effect.result)
     if (bytes._tag === "Failure") {
       return bytes.failure.reason._tag === "NotFound"
         ? { _tag: "Missing" } as const
-        : { _tag: "Refused", reason: `it cannot be read (${errnoCode(bytes.failure) ?? bytes.failure.reason._tag})` } as const
+        : { _tag: "Refused", reason: `it cannot be read (${AtomicFile.errnoCode(bytes.failure) ?? bytes.failure.reason._tag})` } as const
     }
     const text = utf8.decode(bytes.success).replace(/^\uFEFF/, "")
-    const parsed = parseBoundedJson(text, { bytes: bytes.success.length })
+    const parsed = JsonLimits.parseBoundedJson(text, { bytes: bytes.success.length })
     return parsed._tag === "Parsed"
       ? { _tag: "Parsed", value: parsed.value, text } as const
-      : { _tag: "Refused", reason: describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
+      : { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
   })
 
 export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
@@ -73,7 +68,7 @@ export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n
 export const writeAtomic = (path: string, text: string) =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
-    yield* writeFileAtomic(path, text, { mode: 0o600 }).pipe(
+    yield* AtomicFile.writeFileAtomic(path, text, { mode: 0o600 }).pipe(
       Effect.provideService(FileSystem.FileSystem, fs),
       Effect.mapError(ioError("written", path))
     )
@@ -85,7 +80,7 @@ export const removeFile = (path: string) =>
     yield* fs.remove(path, { force: true }).pipe(Effect.mapError(ioError("removed", path)))
   })
 
-export const listFolder = (dir: string): Effect.Effect<ReadonlyArray<string>, StorageInaccessible, FileSystem.FileSystem> =>
+export const listFolder = (dir: string): Effect.Effect<ReadonlyArray<string>, Errors.StorageInaccessible, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     return yield* fs.readDirectory(dir).pipe(
@@ -98,7 +93,7 @@ export const listFolder = (dir: string): Effect.Effect<ReadonlyArray<string>, St
 export const withFileLock = <A, E, R>(
   target: string,
   waitMillis: number,
-  busy: () => StorageInaccessible,
+  busy: () => Errors.StorageInaccessible,
   effect: Effect.Effect<A, E, R>
 ) =>
   Effect.scoped(Effect.gen(function*() {
@@ -116,7 +111,7 @@ export const withFileLock = <A, E, R>(
       )
       if (attempt._tag === "Success") break
       if (attempt.failure.code !== "ELOCKED") {
-        return yield* new StorageInaccessible({
+        return yield* new Errors.StorageInaccessible({
           message: `${NodePath.basename(target)} cannot be locked (${attempt.failure.code ?? "unknown error"})`,
           hint: `Check that your user can write ${NodePath.dirname(target)}.`
         })

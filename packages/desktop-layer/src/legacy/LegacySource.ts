@@ -5,20 +5,8 @@
  * them, `finish`es by removing its plaintext — only when every entry is in the store.
  * Sources never touch the journal: the runner imports through LlmConfigStore.importConfig.
  */
-import {
-  ApiKeyText,
-  baseUrlProblem,
-  checkBaseUrl,
-  insecureHttpProblem,
-  type ConfigId,
-  type ImportEntry,
-  LlmConfig,
-  type PreferencesStoreError,
-  type ProviderDefinition,
-  type SecretStoreError
-} from "@fishbowl/domain"
+import { Canonical, type Errors, type Ids, LlmConfig, type LlmConfigStore, type Providers } from "@fishbowl/domain"
 import { type Effect, type FileSystem, Redacted, Schema } from "effect"
-import type { Raw } from "./LegacyFiles.ts"
 
 /** Why an entry is not imported now, and what the user does about it. */
 export interface Blocked {
@@ -33,7 +21,7 @@ export interface LegacyEntry {
   readonly source: string
   /** The name shown in the report (the legacy name, when it has one). */
   readonly label?: string | undefined
-  readonly outcome: { readonly _tag: "Ready"; readonly entry: ImportEntry } | ({ readonly _tag: "Blocked" } & Blocked)
+  readonly outcome: { readonly _tag: "Ready"; readonly entry: LlmConfigStore.ImportEntry } | ({ readonly _tag: "Blocked" } & Blocked)
 }
 
 /** A note that belongs to no entry (a refused file, a key without a config). */
@@ -60,7 +48,7 @@ export interface LegacyBatch {
   readonly finish: (inStore: ReadonlyArray<boolean>) => Effect.Effect<FinishResult, SourceError, FileSystem.FileSystem>
 }
 
-export type SourceError = SecretStoreError | PreferencesStoreError
+export type SourceError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
 export interface SourceContext {
   /** The folder holding the legacy files. */
@@ -82,8 +70,8 @@ export interface LegacySource {
 // Turning legacy fields into an import entry: one set of rules for every format.
 
 export interface LegacyFields {
-  readonly configId: ConfigId
-  readonly provider: ProviderDefinition | undefined
+  readonly configId: Ids.ConfigId
+  readonly provider: Providers.ProviderDefinition | undefined
   /** The provider text as written, for the report. */
   readonly providerText: string | undefined
   readonly name: string | undefined
@@ -128,7 +116,7 @@ export const toImportEntry = (
   }
   if (key._tag === "Unavailable") return { ...key, _tag: "Blocked" }
   const apiKey = key._tag === "Key" ? key.value : undefined
-  if (apiKey !== undefined && !Schema.is(ApiKeyText)(Redacted.value(apiKey))) {
+  if (apiKey !== undefined && !Schema.is(LlmConfig.ApiKeyText)(Redacted.value(apiKey))) {
     return {
       _tag: "Blocked",
       reason: "invalid key (empty, contains control characters or is too long)",
@@ -138,9 +126,9 @@ export const toImportEntry = (
   const baseUrl = fields.baseUrl?.trim() === "" ? undefined : fields.baseUrl?.trim()
   const required = provider.fields.some((field) => field.id === "baseUrl" && field.required)
   if (baseUrl !== undefined) {
-    const check = checkBaseUrl(baseUrl)
-    const problem = baseUrlProblem(baseUrl) ??
-      (check._tag === "Ok" ? insecureHttpProblem(check.url, { hasKey: apiKey !== undefined, allowInsecureHttp: false }) : undefined)
+    const check = Canonical.checkBaseUrl(baseUrl)
+    const problem = LlmConfig.baseUrlProblem(baseUrl) ??
+      (check._tag === "Ok" ? Canonical.insecureHttpProblem(check.url, { hasKey: apiKey !== undefined, allowInsecureHttp: false }) : undefined)
     if (problem !== undefined) {
       return {
         _tag: "Blocked",
@@ -168,7 +156,7 @@ export const toImportEntry = (
     updatedAt: fields.updatedAt,
     hasKey: apiKey !== undefined
   }
-  if (!Schema.is(LlmConfig)(config)) {
+  if (!Schema.is(LlmConfig.LlmConfig)(config)) {
     return {
       _tag: "Blocked",
       reason: "the entry cannot be represented as a configuration",
@@ -178,4 +166,3 @@ export const toImportEntry = (
   return { _tag: "Ready", entry: { config, ...(apiKey !== undefined ? { apiKey } : {}) } }
 }
 
-export type { Raw }

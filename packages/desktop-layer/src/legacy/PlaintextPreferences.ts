@@ -14,32 +14,21 @@
  * plaintext left is the pending file, removed (after backups and temp copies are scrubbed) once
  * every entry is in the store.
  */
-import { Intent, LLM_SECTION_VERSION, LlmConfig, type LlmSection, newConfigId, StorageInaccessible, Unsupported } from "@fishbowl/domain"
+import { Errors, Ids, LlmConfig, PreferencesDocument } from "@fishbowl/domain"
+import * as AtomicFile from "../AtomicFile.ts"
+import * as DataDir from "../DataDir.ts"
+import * as LegacyFields from "./LegacyFields.ts"
+import * as LegacyFiles from "./LegacyFiles.ts"
+import * as LegacySource from "./LegacySource.ts"
 import { Clock, Effect, Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
-import { isTempFileOf } from "../AtomicFile.ts"
-import { PREFERENCES_FILE_NAME } from "../DataDir.ts"
-import { cleanName, derivedId, firstField, reusableId, textField, timestampOf, tolerantProvider } from "./LegacyFields.ts"
-import {
-  hasOwn,
-  isRecord,
-  jsonText,
-  listFolder,
-  type Raw,
-  readLegacyJson,
-  removeFile,
-  withFileLock,
-  writeAtomic
-} from "./LegacyFiles.ts"
-import type { LegacyEntry, LegacySource, SourceContext } from "./LegacySource.ts"
-import { toImportEntry } from "./LegacySource.ts"
 
 /** Legacy entries of preferences.json (with their keys) while they are being imported. */
 export const PENDING_FILE = "llm_migration_pending.json"
 
 const KEY_FIELDS = ["apiKey", "api_key"] as const
 
-export const holdsKeyField = (entry: unknown) => isRecord(entry) && KEY_FIELDS.some((field) => hasOwn(entry, field))
+export const holdsKeyField = (entry: unknown) => LegacyFiles.isRecord(entry) && KEY_FIELDS.some((field) => LegacyFiles.hasOwn(entry, field))
 
 /**
  * True when a parsed preferences.json holds LLM configurations of an older build that must be
@@ -47,40 +36,40 @@ export const holdsKeyField = (entry: unknown) => isRecord(entry) && KEY_FIELDS.s
  * or a current section with an `apiKey` in some config.
  */
 export const isLegacyPreferences = (json: unknown): boolean => {
-  if (!isRecord(json) || !isRecord(json["llm"])) return false
+  if (!LegacyFiles.isRecord(json) || !LegacyFiles.isRecord(json["llm"])) return false
   const llm = json["llm"]
   const configs = llm["configs"]
   if (!Array.isArray(configs)) return false
   const version = llm["version"]
   if (version === undefined || version === 0) return true
-  return version === LLM_SECTION_VERSION && configs.some(holdsKeyField)
+  return version === PreferencesDocument.LLM_SECTION_VERSION && configs.some(holdsKeyField)
 }
 
 /** The error JsonFilePreferencesStore fails with on legacy content (nothing is changed). */
 export const legacyPreferencesError = (path: string) =>
-  new Unsupported({
+  new Errors.Unsupported({
     message: `${NodePath.basename(path)} holds configurations from an older Fishbowl that need migrating`,
     hint: "Run `fishbowl-llm migrate` or restart the app; the configurations and keys are kept until they are safely in the keychain."
   })
 
 /** The plaintext key of an entry; an empty one (keyless providers) counts as none. */
-const legacyKeyOf = (raw: Raw) => {
-  const value = firstField(raw, KEY_FIELDS)
+const legacyKeyOf = (raw: LegacyFiles.Raw) => {
+  const value = LegacyFields.firstField(raw, KEY_FIELDS)
   return typeof value === "string" && value.trim() !== "" ? value : undefined
 }
 
-const legacyIdOf = (raw: Raw) => textField(raw, ["id", "configId", "config_id"])
+const legacyIdOf = (raw: LegacyFiles.Raw) => LegacyFields.textField(raw, ["id", "configId", "config_id"])
 
 const stripKeys = (entry: unknown): unknown => {
-  if (!isRecord(entry)) return entry
-  const copy: Raw = {}
+  if (!LegacyFiles.isRecord(entry)) return entry
+  const copy: LegacyFiles.Raw = {}
   for (const [key, value] of Object.entries(entry)) if (!(KEY_FIELDS as ReadonlyArray<string>).includes(key)) copy[key] = value
   return copy
 }
 
 /** A preferences-like JSON value with every `apiKey` removed from `llm.configs`, or undefined when it holds none. */
 export const withoutPreferenceKeys = (json: unknown): unknown | undefined => {
-  if (!isRecord(json) || !isRecord(json["llm"]) || !Array.isArray(json["llm"]["configs"])) return undefined
+  if (!LegacyFiles.isRecord(json) || !LegacyFiles.isRecord(json["llm"]) || !Array.isArray(json["llm"]["configs"])) return undefined
   const configs = json["llm"]["configs"] as ReadonlyArray<unknown>
   if (!configs.some(holdsKeyField)) return undefined
   return { ...json, llm: { ...json["llm"], configs: configs.map(stripKeys) } }
@@ -90,7 +79,7 @@ export const withoutPreferenceKeys = (json: unknown): unknown | undefined => {
 const canonical = (value: unknown): string =>
   Array.isArray(value)
     ? `[${value.map(canonical).join(",")}]`
-    : isRecord(value)
+    : LegacyFiles.isRecord(value)
     ? `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical(value[key])}`).join(",")}}`
     : JSON.stringify(value) ?? "null"
 
@@ -99,50 +88,50 @@ const REDACTION = "[removed: migrated to the keychain]"
 /** Top-level field added to a quarantined legacy copy once its entries are in the pending file. */
 const IMPORTED_MARKER = "fishbowlMigration"
 
-export const isQuarantineName = (name: string) => name.startsWith(`${PREFERENCES_FILE_NAME}.corrupt-`)
-export const isBackupName = (name: string) => name.startsWith(`${PREFERENCES_FILE_NAME}.bak.`)
+export const isQuarantineName = (name: string) => name.startsWith(`${DataDir.PREFERENCES_FILE_NAME}.corrupt-`)
+export const isBackupName = (name: string) => name.startsWith(`${DataDir.PREFERENCES_FILE_NAME}.bak.`)
 
 interface PendingEntry {
   readonly configId: string
   readonly origin: string
-  readonly legacy: Raw
+  readonly legacy: LegacyFiles.Raw
 }
 
-const sourceOf = (context: SourceContext) => {
+const sourceOf = (context: LegacySource.SourceContext) => {
   const { from } = context
   const at = (name: string) => NodePath.join(from, name)
-  const prefsPath = at(PREFERENCES_FILE_NAME)
+  const prefsPath = at(DataDir.PREFERENCES_FILE_NAME)
   const pendingPath = at(PENDING_FILE)
   const busy = () =>
-    new StorageInaccessible({
-      message: `${PREFERENCES_FILE_NAME} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
+    new Errors.StorageInaccessible({
+      message: `${DataDir.PREFERENCES_FILE_NAME} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
       hint: "Wait for the other migration or Fishbowl window to finish, then run the migration again."
     })
-  const underPrefsLock = <A, E, R>(effect: Effect.Effect<A, E, R>) => withFileLock(prefsPath, context.lockWaitMillis, busy, effect)
+  const underPrefsLock = <A, E, R>(effect: Effect.Effect<A, E, R>) => LegacyFiles.withFileLock(prefsPath, context.lockWaitMillis, busy, effect)
 
   const legacyQuarantine = Effect.gen(function*() {
     const found: Array<string> = []
-    for (const name of (yield* listFolder(from)).filter(isQuarantineName)) {
-      const read = yield* readLegacyJson(at(name))
-      if (read._tag === "Parsed" && isLegacyPreferences(read.value) && !hasOwn(read.value as Raw, IMPORTED_MARKER)) found.push(at(name))
+    for (const name of (yield* LegacyFiles.listFolder(from)).filter(isQuarantineName)) {
+      const read = yield* LegacyFiles.readLegacyJson(at(name))
+      if (read._tag === "Parsed" && isLegacyPreferences(read.value) && !LegacyFiles.hasOwn(read.value as LegacyFiles.Raw, IMPORTED_MARKER)) found.push(at(name))
     }
     return found
   })
 
   const readPending = Effect.gen(function*() {
-    const read = yield* readLegacyJson(pendingPath)
+    const read = yield* LegacyFiles.readLegacyJson(pendingPath)
     if (read._tag === "Missing") return { ok: true as const, exists: false, entries: [] as Array<PendingEntry> }
-    if (read._tag === "Refused" || !isRecord(read.value) || !Array.isArray(read.value["entries"])) {
+    if (read._tag === "Refused" || !LegacyFiles.isRecord(read.value) || !Array.isArray(read.value["entries"])) {
       return { ok: false as const, reason: read._tag === "Refused" ? read.reason : "it is not a pending-migration file" }
     }
     const entries = (read.value["entries"] as Array<unknown>).filter((entry): entry is PendingEntry =>
-      isRecord(entry) && typeof entry["configId"] === "string" && typeof entry["origin"] === "string" && isRecord(entry["legacy"])
+      LegacyFiles.isRecord(entry) && typeof entry["configId"] === "string" && typeof entry["origin"] === "string" && LegacyFiles.isRecord(entry["legacy"])
     )
     return { ok: true as const, exists: true, entries }
   })
 
   const writePending = (entries: ReadonlyArray<PendingEntry>) =>
-    writeAtomic(pendingPath, jsonText({ format: "fishbowl-llm-migration-pending", version: 1, entries }))
+    LegacyFiles.writeAtomic(pendingPath, LegacyFiles.jsonText({ format: "fishbowl-llm-migration-pending", version: 1, entries }))
 
   /**
    * Removes keys from every copy of preferences.json: backups, quarantined copies (structurally:
@@ -152,22 +141,22 @@ const sourceOf = (context: SourceContext) => {
   const scrub = (knownKeys: ReadonlyArray<string>, removed: Array<string>, rewritten: Array<string>) =>
     Effect.gen(function*() {
       const keys = knownKeys.filter((key) => key.length >= 4)
-      for (const name of yield* listFolder(from)) {
+      for (const name of yield* LegacyFiles.listFolder(from)) {
         const path = at(name)
         const isCopy = isBackupName(name) || isQuarantineName(name)
         const isTemp = name.startsWith(".") && name.endsWith(".tmp")
         if (!isCopy && !isTemp) continue
-        const read = yield* readLegacyJson(path)
+        const read = yield* LegacyFiles.readLegacyJson(path)
         if (read._tag === "Missing") continue
         // A copy that cannot even be read as text is left alone (doctor lists it).
         const text = read._tag === "Parsed" ? read.text : undefined
         if (isTemp) {
-          if (!(isTempFileOf(prefsPath, name) || isTempFileOf(pendingPath, name))) continue
+          if (!(AtomicFile.isTempFileOf(prefsPath, name) || AtomicFile.isTempFileOf(pendingPath, name))) continue
           // A pending-file temp is never needed (under the migration lock no write of it is in flight).
-          const holds = isTempFileOf(pendingPath, name) || read._tag === "Refused" || keys.some((key) => text!.includes(key)) ||
+          const holds = AtomicFile.isTempFileOf(pendingPath, name) || read._tag === "Refused" || keys.some((key) => text!.includes(key)) ||
             (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined)
           if (holds) {
-            yield* removeFile(path)
+            yield* LegacyFiles.removeFile(path)
             removed.push(path)
           }
           continue
@@ -175,14 +164,14 @@ const sourceOf = (context: SourceContext) => {
         if (text === undefined) continue
         let next = text
         const stripped = read._tag === "Parsed" ? withoutPreferenceKeys(read.value) : undefined
-        if (stripped !== undefined) next = jsonText(stripped)
+        if (stripped !== undefined) next = LegacyFiles.jsonText(stripped)
         for (const key of keys) {
           if (next.includes(key)) next = next.split(key).join(REDACTION)
           const escaped = JSON.stringify(key).slice(1, -1)
           if (escaped !== key && next.includes(escaped)) next = next.split(escaped).join(REDACTION)
         }
         if (next !== text) {
-          yield* writeAtomic(path, next)
+          yield* LegacyFiles.writeAtomic(path, next)
           if (!rewritten.includes(path)) rewritten.push(path)
         }
       }
@@ -196,51 +185,51 @@ const sourceOf = (context: SourceContext) => {
       const entries = [...pending.entries]
       const seen = new Set(entries.map((entry) => canonical(entry.legacy)))
       const ids = new Set(entries.map((entry) => entry.configId))
-      const addEntry = (legacy: Raw, origin: string) => {
+      const addEntry = (legacy: LegacyFiles.Raw, origin: string) => {
         const identity = canonical(legacy)
         if (seen.has(identity)) return
         seen.add(identity)
-        const reused = reusableId(legacyIdOf(legacy))
-        const configId = reused !== undefined && !ids.has(reused) ? reused : newConfigId()
+        const reused = LegacyFields.reusableId(legacyIdOf(legacy))
+        const configId = reused !== undefined && !ids.has(reused) ? reused : Ids.newConfigId()
         ids.add(configId)
         entries.push({ configId, origin, legacy })
       }
       const quarantined = yield* legacyQuarantine
       for (const path of quarantined) {
-        const read = yield* readLegacyJson(path)
+        const read = yield* LegacyFiles.readLegacyJson(path)
         if (read._tag !== "Parsed" || !isLegacyPreferences(read.value)) continue
-        for (const config of ((read.value as Raw)["llm"] as Raw)["configs"] as Array<unknown>) if (isRecord(config)) addEntry(config, path)
+        for (const config of ((read.value as LegacyFiles.Raw)["llm"] as LegacyFiles.Raw)["configs"] as Array<unknown>) if (LegacyFiles.isRecord(config)) addEntry(config, path)
       }
       yield* underPrefsLock(Effect.gen(function*() {
-        const read = yield* readLegacyJson(prefsPath)
+        const read = yield* LegacyFiles.readLegacyJson(prefsPath)
         let next: string | undefined
         if (read._tag === "Parsed" && isLegacyPreferences(read.value)) {
-          const json = read.value as Raw
-          const llm = json["llm"] as Raw
-          const versioned = llm["version"] === LLM_SECTION_VERSION
-          const kept: Array<LlmConfig> = []
+          const json = read.value as LegacyFiles.Raw
+          const llm = json["llm"] as LegacyFiles.Raw
+          const versioned = llm["version"] === PreferencesDocument.LLM_SECTION_VERSION
+          const kept: Array<LlmConfig.LlmConfig> = []
           for (const config of llm["configs"] as Array<unknown>) {
-            if (versioned && !holdsKeyField(config) && Schema.is(LlmConfig)(config)) kept.push(config)
-            else if (isRecord(config)) addEntry(config, prefsPath)
+            if (versioned && !holdsKeyField(config) && Schema.is(LlmConfig.LlmConfig)(config)) kept.push(config)
+            else if (LegacyFiles.isRecord(config)) addEntry(config, prefsPath)
           }
           const journal = versioned && Array.isArray(llm["journal"])
-            ? (llm["journal"] as Array<unknown>).filter((intent): intent is Intent => Schema.is(Intent)(intent))
+            ? (llm["journal"] as Array<unknown>).filter((intent): intent is PreferencesDocument.Intent => Schema.is(PreferencesDocument.Intent)(intent))
             : []
-          const section: LlmSection = { version: LLM_SECTION_VERSION, configs: kept, journal }
+          const section: PreferencesDocument.LlmSection = { version: PreferencesDocument.LLM_SECTION_VERSION, configs: kept, journal }
           const { llm: _llm, ...other } = json
-          next = jsonText({ ...other, llm: section })
+          next = LegacyFiles.jsonText({ ...other, llm: section })
         }
         // The pending file is durable before the keys leave preferences.json.
         if (entries.length !== pending.entries.length) yield* writePending(entries)
         if (next !== undefined) {
-          yield* writeAtomic(prefsPath, next)
+          yield* LegacyFiles.writeAtomic(prefsPath, next)
           rewritten.push(prefsPath)
         }
         for (const path of quarantined) {
-          const copy = yield* readLegacyJson(path)
-          if (copy._tag !== "Parsed" || !isRecord(copy.value)) continue
-          const marked = { ...((withoutPreferenceKeys(copy.value) ?? copy.value) as Raw), [IMPORTED_MARKER]: { importedInto: PENDING_FILE } }
-          yield* writeAtomic(path, jsonText(marked))
+          const copy = yield* LegacyFiles.readLegacyJson(path)
+          if (copy._tag !== "Parsed" || !LegacyFiles.isRecord(copy.value)) continue
+          const marked = { ...((withoutPreferenceKeys(copy.value) ?? copy.value) as LegacyFiles.Raw), [IMPORTED_MARKER]: { importedInto: PENDING_FILE } }
+          yield* LegacyFiles.writeAtomic(path, LegacyFiles.jsonText(marked))
           if (!rewritten.includes(path)) rewritten.push(path)
         }
       }))
@@ -252,10 +241,10 @@ const sourceOf = (context: SourceContext) => {
 
   /** True when a backup, quarantined copy or crashed writer's temp file still has an `apiKey` field. */
   const copiesHoldKeys = Effect.gen(function*() {
-    for (const name of yield* listFolder(from)) {
-      if (isTempFileOf(pendingPath, name)) return true
-      if (!(isBackupName(name) || isQuarantineName(name) || isTempFileOf(prefsPath, name))) continue
-      const read = yield* readLegacyJson(at(name))
+    for (const name of yield* LegacyFiles.listFolder(from)) {
+      if (AtomicFile.isTempFileOf(pendingPath, name)) return true
+      if (!(isBackupName(name) || isQuarantineName(name) || AtomicFile.isTempFileOf(prefsPath, name))) continue
+      const read = yield* LegacyFiles.readLegacyJson(at(name))
       if (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined) return true
     }
     return false
@@ -267,36 +256,36 @@ const sourceOf = (context: SourceContext) => {
 /** The fields of one entry of the older build's format (read tolerantly: first spelling present). */
 const fieldsOf = (entry: PendingEntry, folder: string, now: string) => {
   const raw = entry.legacy
-  const providerText = textField(raw, ["provider", "providerId", "provider_id", "type"])
-  const useAuthHeader = firstField(raw, ["useAuthHeader", "use_auth_header"])
-  const createdAt = timestampOf(firstField(raw, ["createdAt", "created_at"]), now)
+  const providerText = LegacyFields.textField(raw, ["provider", "providerId", "provider_id", "type"])
+  const useAuthHeader = LegacyFields.firstField(raw, ["useAuthHeader", "use_auth_header"])
+  const createdAt = LegacyFields.timestampOf(LegacyFields.firstField(raw, ["createdAt", "created_at"]), now)
   return {
-    configId: reusableId(entry.configId) ?? derivedId(folder, entry.configId),
-    provider: tolerantProvider(providerText),
+    configId: LegacyFields.reusableId(entry.configId) ?? LegacyFields.derivedId(folder, entry.configId),
+    provider: LegacyFields.tolerantProvider(providerText),
     providerText,
-    name: cleanName(textField(raw, ["name", "customName", "displayName", "display_name", "label", "title"])),
-    baseUrl: textField(raw, ["baseUrl", "baseURL", "base_url", "endpoint", "url"]),
+    name: LegacyFields.cleanName(LegacyFields.textField(raw, ["name", "customName", "displayName", "display_name", "label", "title"])),
+    baseUrl: LegacyFields.textField(raw, ["baseUrl", "baseURL", "base_url", "endpoint", "url"]),
     useAuthHeader: typeof useAuthHeader === "boolean" ? useAuthHeader : true,
     createdAt,
-    updatedAt: timestampOf(firstField(raw, ["updatedAt", "updated_at"]), createdAt)
+    updatedAt: LegacyFields.timestampOf(LegacyFields.firstField(raw, ["updatedAt", "updated_at"]), createdAt)
   }
 }
 
-export const PlaintextPreferencesSource: LegacySource = {
+export const PlaintextPreferencesSource: LegacySource.LegacySource = {
   name: "keys inside preferences.json",
   detect: (context) =>
     Effect.gen(function*() {
       const files = sourceOf(context)
-      const prefs = yield* readLegacyJson(files.prefsPath)
+      const prefs = yield* LegacyFiles.readLegacyJson(files.prefsPath)
       if (prefs._tag === "Parsed" && isLegacyPreferences(prefs.value)) return true
       if ((yield* files.legacyQuarantine).length > 0) return true
-      if ((yield* readLegacyJson(files.pendingPath))._tag !== "Missing") return true
+      if ((yield* LegacyFiles.readLegacyJson(files.pendingPath))._tag !== "Missing") return true
       return yield* files.copiesHoldKeys
     }),
   load: (context) =>
     Effect.gen(function*() {
       const files = sourceOf(context)
-      const prefs = yield* readLegacyJson(files.prefsPath)
+      const prefs = yield* LegacyFiles.readLegacyJson(files.prefsPath)
       const legacyPrefs = prefs._tag === "Parsed" && isLegacyPreferences(prefs.value)
       const quarantined = yield* files.legacyQuarantine
       const pendingBefore = yield* files.readPending
@@ -326,13 +315,13 @@ export const PlaintextPreferencesSource: LegacySource = {
         }
       }
       const now = new Date(yield* Clock.currentTimeMillis).toISOString()
-      const entries: Array<LegacyEntry> = pending.entries.map((entry) => {
+      const entries: Array<LegacySource.LegacyEntry> = pending.entries.map((entry) => {
         const fields = fieldsOf(entry, context.from, now)
         const key = legacyKeyOf(entry.legacy)
         return {
           source: entry.origin,
           label: fields.name,
-          outcome: toImportEntry(fields, key === undefined ? { _tag: "NoKey" } : { _tag: "Key", value: Redacted.make(key) }, {
+          outcome: LegacySource.toImportEntry(fields, key === undefined ? { _tag: "NoKey" } : { _tag: "Key", value: Redacted.make(key) }, {
             file: files.pendingPath,
             field: "baseUrl"
           })
@@ -350,7 +339,7 @@ export const PlaintextPreferencesSource: LegacySource = {
             yield* files.underPrefsLock(files.scrub(knownKeys, removed, rewritten))
             const remaining = pending.entries.filter((_, index) => !inStore[index])
             if (remaining.length === 0) {
-              yield* removeFile(files.pendingPath)
+              yield* LegacyFiles.removeFile(files.pendingPath)
               removed.push(files.pendingPath)
               return { removed, rewritten, kept: [] }
             }

@@ -18,8 +18,8 @@
  * Single-prefixed names are accepted as a fallback.
  */
 import { Redacted } from "effect"
-import type { KeySource } from "./LegacySource.ts"
-import type { Raw } from "./LegacyFiles.ts"
+import type * as LegacyFiles from "./LegacyFiles.ts"
+import type * as LegacySource from "./LegacySource.ts"
 
 export const SECURE_KEYS_FILE = "secure_keys.json"
 export const TEST_SECURE_KEYS_FILE = "test_secure_keys.json"
@@ -49,7 +49,7 @@ export const idOfKeyName = (kind: KeyFileKind, name: string) => {
 }
 
 /** The names in `map` used for `id` (so they can all be removed once it is migrated). */
-export const namesFor = (map: Raw, kind: KeyFileKind, id: string) =>
+export const namesFor = (map: LegacyFiles.Raw, kind: KeyFileKind, id: string) =>
   candidateNames(kind, id).filter((name) => Object.prototype.hasOwnProperty.call(map, name))
 
 /**
@@ -58,12 +58,12 @@ export const namesFor = (map: Raw, kind: KeyFileKind, id: string) =>
  * desktop app can finish the import.
  */
 export const lookupKey = (
-  map: Raw,
+  map: LegacyFiles.Raw,
   kind: KeyFileKind,
   id: string,
   file: string,
   decrypt: ((ciphertext: Buffer) => string) | undefined
-): KeySource => {
+): LegacySource.KeySource => {
   const name = namesFor(map, kind, id)[0]
   if (name === undefined) return { _tag: "NoKey" }
   const value = map[name]
@@ -91,5 +91,5 @@ export const lookupKey = (
 }
 
 /** `map` without LLM key names (what is left belongs to someone else and is kept). */
-export const withoutLlmKeys = (map: Raw, kind: KeyFileKind): Raw =>
+export const withoutLlmKeys = (map: LegacyFiles.Raw, kind: KeyFileKind): LegacyFiles.Raw =>
   Object.fromEntries(Object.entries(map).filter(([name]) => !isLlmKeyName(kind, name)))

@@ -8,6 +8,12 @@ import { fileURLToPath } from "node:url"
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url))
 
+/** `store-child.ts <dataDir> <command>`: one LlmConfigStore operation in its own process (kill -9 tests). */
+export const STORE_CHILD = fileURLToPath(new URL("./store-child.ts", import.meta.url))
+
+/** `preferences-child.ts <dataDir> <command>`: preferences.json writers in their own process (lock tests). */
+export const PREFERENCES_CHILD = fileURLToPath(new URL("./preferences-child.ts", import.meta.url))
+
 export interface ProcessResult {
   readonly code: number | null
   readonly signal: NodeJS.Signals | null

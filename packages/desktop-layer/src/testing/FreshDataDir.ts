@@ -4,12 +4,12 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { PreferencesStore } from "@fishbowl/domain"
+import * as JsonFilePreferencesStore from "../JsonFilePreferencesStore.ts"
 import { Effect, FileSystem, Layer, type PlatformError } from "effect"
 import * as NodePath from "node:path"
-import { JsonFilePreferencesStore } from "../JsonFilePreferencesStore.ts"
 
-export const freshJsonFileStore: Layer.Layer<PreferencesStore, PlatformError.PlatformError> = Layer.effect(
-  PreferencesStore,
+export const freshJsonFileStore: Layer.Layer<PreferencesStore.PreferencesStore, PlatformError.PlatformError> = Layer.effect(
+  PreferencesStore.PreferencesStore,
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-prefs-" })

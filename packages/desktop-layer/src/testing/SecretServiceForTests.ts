@@ -5,10 +5,10 @@
  * restarted by the harness) never fails the next one.
  */
 import { afterAll, beforeEach } from "vitest"
-import { type SecretServiceHandle, type SecretServiceOptions, startSecretService } from "./SecretServiceHarness.ts"
+import * as SecretServiceHarness from "./SecretServiceHarness.ts"
 
-export const secretServiceForThisFile = async (options?: SecretServiceOptions): Promise<SecretServiceHandle> => {
-  const handle = await startSecretService(options)
+export const secretServiceForThisFile = async (options?: SecretServiceHarness.SecretServiceOptions): Promise<SecretServiceHarness.SecretServiceHandle> => {
+  const handle = await SecretServiceHarness.startSecretService(options)
   afterAll(() => handle.stop())
   beforeEach(() => handle.ready())
   return handle

@@ -2,13 +2,13 @@
  * Watching keytar worker processes from tests: which workers a layer started, and whether a
  * process is still alive, so restart and clean-up behaviour can be asserted.
  */
-import { forkKeytarWorker, type KeytarWorkerProcess, type KeytarWorkerSpawner } from "../KeytarSecretStore.ts"
+import * as KeytarSecretStore from "../KeytarSecretStore.ts"
 
 /** A spawner that forks real workers and remembers each one. */
 export const recordingSpawner = () => {
-  const workers: Array<KeytarWorkerProcess> = []
-  const spawn: KeytarWorkerSpawner = (options) => {
-    const worker = forkKeytarWorker(options)
+  const workers: Array<KeytarSecretStore.KeytarWorkerProcess> = []
+  const spawn: KeytarSecretStore.KeytarWorkerSpawner = (options) => {
+    const worker = KeytarSecretStore.forkKeytarWorker(options)
     workers.push(worker)
     return worker
   }

@@ -90,7 +90,7 @@
  */
 import { spawn } from "node:child_process"
 import * as net from "node:net"
-import { childEnv, startSecretService } from "./SecretServiceHarness.ts"
+import * as SecretServiceHarness from "./SecretServiceHarness.ts"
 
 // ---------------------------------------------------------------------------------------------
 // a minimal D-Bus client: EXTERNAL auth, method calls with string arguments, replies by serial
@@ -377,8 +377,8 @@ const harnessReports: Array<string> = []
 const printError = console.error.bind(console)
 console.error = (...args: Array<unknown>) => void harnessReports.push(args.map(String).join(" "))
 
-const ss = await startSecretService()
-const env = childEnv(ss.env)
+const ss = await SecretServiceHarness.startSecretService()
+const env = SecretServiceHarness.childEnv(ss.env)
 
 let generation = 0 // bumped at each daemon restart; traffic connections reconnect
 let stopping = false

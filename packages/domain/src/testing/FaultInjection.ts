@@ -4,9 +4,9 @@
  * other packages (IPC timeouts, UI error states) use it instead of a real broken keychain.
  */
 import { Context, Effect, Layer, Ref } from "effect"
-import { Corrupted, KeychainDenied, KeychainLocked, KeychainUnavailable } from "../Errors.ts"
-import { PreferencesStore } from "../PreferencesStore.ts"
-import { SecretStore } from "../SecretStore.ts"
+import * as Errors from "../Errors.ts"
+import * as PreferencesStore from "../PreferencesStore.ts"
+import * as SecretStore from "../SecretStore.ts"
 
 export type SecretFault = "denied" | "locked" | "unavailable"
 
@@ -26,11 +26,11 @@ export interface FaultPlan {
 const secretError = (fault: SecretFault) => {
   switch (fault) {
     case "denied":
-      return new KeychainDenied({ message: "Access to the keychain was denied", hint: "Allow Fishbowl to use the keychain." })
+      return new Errors.KeychainDenied({ message: "Access to the keychain was denied", hint: "Allow Fishbowl to use the keychain." })
     case "locked":
-      return new KeychainLocked({ message: "The keychain is locked", hint: "Unlock your login keyring and try again." })
+      return new Errors.KeychainLocked({ message: "The keychain is locked", hint: "Unlock your login keyring and try again." })
     case "unavailable":
-      return new KeychainUnavailable({
+      return new Errors.KeychainUnavailable({
         message: "No keychain service is reachable",
         hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session."
       })
@@ -43,70 +43,70 @@ export class Faults extends Context.Service<Faults, {
   readonly clear: Effect.Effect<void>
   /** Secret-store calls seen since the plan was set. */
   readonly secretCalls: Effect.Effect<number>
-}>()("@fishbowl/domain/testing/Faults") {
-  /**
-   * Wraps the SecretStore and PreferencesStore found in context. Provide the real or memory
-   * ports underneath: `Faults.layer.pipe(Layer.provide(ports))`.
-   */
-  static readonly layer: Layer.Layer<Faults | SecretStore | PreferencesStore, never, SecretStore | PreferencesStore> =
-    Layer.effectContext(
-      Effect.gen(function*() {
-        const inner = yield* SecretStore
-        const innerPreferences = yield* PreferencesStore
-        const plan = yield* Ref.make<FaultPlan>({})
-        const calls = yield* Ref.make(0)
+}>()("@fishbowl/domain/testing/Faults") {}
 
-        const inject = <A, E>(op: "get" | "set" | "delete", effect: Effect.Effect<A, E>) =>
+/**
+ * Wraps the SecretStore and PreferencesStore found in context. Provide the real or memory
+ * ports underneath: `FaultInjection.layer.pipe(Layer.provide(ports))`.
+ */
+export const layer: Layer.Layer<Faults | SecretStore.SecretStore | PreferencesStore.PreferencesStore, never, SecretStore.SecretStore | PreferencesStore.PreferencesStore> =
+  Layer.effectContext(
+    Effect.gen(function*() {
+      const inner = yield* SecretStore.SecretStore
+      const innerPreferences = yield* PreferencesStore.PreferencesStore
+      const plan = yield* Ref.make<FaultPlan>({})
+      const calls = yield* Ref.make(0)
+
+      const inject = <A, E>(op: "get" | "set" | "delete", effect: Effect.Effect<A, E>) =>
+        Effect.gen(function*() {
+          const current = yield* Ref.get(plan)
+          const seen = yield* Ref.getAndUpdate(calls, (n) => n + 1)
+          if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
+          const applies = current.failing === undefined || current.failing.includes(op)
+          if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
+            return yield* secretError(current.secretFault)
+          }
+          return yield* effect
+        })
+
+      const secrets = SecretStore.SecretStore.of({
+        get: (ref) => inject("get", inner.get(ref)),
+        set: (ref, value) => inject("set", inner.set(ref, value)),
+        delete: (ref) => inject("delete", inner.delete(ref)),
+        describe: inner.describe,
+        authorize: inner.authorize,
+        placement: inner.placement,
+        sessionId: inner.sessionId
+      })
+      const preferences = PreferencesStore.PreferencesStore.of({
+        load: innerPreferences.load,
+        update: (f) =>
           Effect.gen(function*() {
             const current = yield* Ref.get(plan)
-            const seen = yield* Ref.getAndUpdate(calls, (n) => n + 1)
             if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
-            const applies = current.failing === undefined || current.failing.includes(op)
-            if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
-              return yield* secretError(current.secretFault)
+            if (current.preferencesCorrupted === true) {
+              return yield* new Errors.Corrupted({
+                message: "preferences.json could not be written",
+                hint: "Check the data folder's permissions and free space."
+              })
             }
-            return yield* effect
-          })
-
-        const secrets = SecretStore.of({
-          get: (ref) => inject("get", inner.get(ref)),
-          set: (ref, value) => inject("set", inner.set(ref, value)),
-          delete: (ref) => inject("delete", inner.delete(ref)),
-          describe: inner.describe,
-          authorize: inner.authorize,
-          placement: inner.placement,
-          sessionId: inner.sessionId
-        })
-        const preferences = PreferencesStore.of({
-          load: innerPreferences.load,
-          update: (f) =>
-            Effect.gen(function*() {
-              const current = yield* Ref.get(plan)
-              if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
-              if (current.preferencesCorrupted === true) {
-                return yield* new Corrupted({
-                  message: "preferences.json could not be written",
-                  hint: "Check the data folder's permissions and free space."
-                })
-              }
-              return yield* innerPreferences.update(f)
-            }),
-          location: innerPreferences.location
-        })
-        const faults = Faults.of({
-          set: (next) => Ref.set(plan, next).pipe(Effect.andThen(Ref.set(calls, 0))),
-          clear: Ref.set(plan, {}),
-          secretCalls: Ref.get(calls)
-        })
-        return Context.make(Faults, faults).pipe(
-          Context.add(SecretStore, secrets),
-          Context.add(PreferencesStore, preferences)
-        )
+            return yield* innerPreferences.update(f)
+          }),
+        location: innerPreferences.location
       })
-    )
-
-  /** Faults over the memory ports, for tests that need no platform. */
-  static readonly layerMemory = Faults.layer.pipe(
-    Layer.provide(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory))
+      const faults = Faults.of({
+        set: (next) => Ref.set(plan, next).pipe(Effect.andThen(Ref.set(calls, 0))),
+        clear: Ref.set(plan, {}),
+        secretCalls: Ref.get(calls)
+      })
+      return Context.make(Faults, faults).pipe(
+        Context.add(SecretStore.SecretStore, secrets),
+        Context.add(PreferencesStore.PreferencesStore, preferences)
+      )
+    })
   )
-}
+
+/** Faults over the memory ports, for tests that need no platform. */
+export const layerMemory = layer.pipe(
+  Layer.provide(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory))
+)

@@ -3,28 +3,28 @@
  * and decoders that build store inputs the way the IPC and CLI edges do.
  */
 import { Redacted, Schema } from "effect"
-import { ConfigId, newConfigId, ProviderId } from "../Ids.ts"
-import { type LlmConfig, LlmConfigInput, LlmConfigPatch } from "../LlmConfig.ts"
+import * as Ids from "../Ids.ts"
+import * as LlmConfig from "../LlmConfig.ts"
 
 /** A unique, recognisable key; every test that looks for leaks searches for the returned string. */
 export const makeCanaryKey = (label = "canary"): string =>
   `sk-fishbowl-${label}-${Math.random().toString(36).slice(2, 12)}${Date.now().toString(36)}`
 
 /** Builds a validated create input from plain fields (the key is wrapped in Redacted by the schema). */
-export const configInput = Schema.decodeUnknownSync(LlmConfigInput)
+export const configInput = Schema.decodeUnknownSync(LlmConfig.LlmConfigInput)
 
 /** Builds a validated patch from plain fields. */
-export const configPatch = Schema.decodeUnknownSync(LlmConfigPatch)
+export const configPatch = Schema.decodeUnknownSync(LlmConfig.LlmConfigPatch)
 
 export const secret = (text: string) => Redacted.make(text)
 
-export const providerId = (id: string) => ProviderId.make(id)
+export const providerId = (id: string) => Ids.ProviderId.make(id)
 
-export const configId = (id: string) => ConfigId.make(id)
+export const configId = (id: string) => Ids.ConfigId.make(id)
 
 /** Metadata of a plausible configuration, for tests that write documents directly. */
-export const sampleConfig = (name: string): LlmConfig => ({
-  id: newConfigId(),
+export const sampleConfig = (name: string): LlmConfig.LlmConfig => ({
+  id: Ids.newConfigId(),
   provider: providerId("anthropic"),
   name,
   useAuthHeader: true,

@@ -3,9 +3,9 @@
  * command sequences. The model-based suite runs both side by side and compares after every step.
  */
 import * as fc from "fast-check"
-import type { CrashPoint } from "../CrashPoints.ts"
-import { nameKey } from "../Canonical.ts"
-import { findProvider } from "../Providers.ts"
+import * as Canonical from "../Canonical.ts"
+import type * as CrashPoints from "../CrashPoints.ts"
+import * as Providers from "../Providers.ts"
 
 export interface ModelConfig {
   readonly id: string
@@ -94,11 +94,11 @@ export class LlmConfigModel {
   }
 
   private nameTaken(name: string, exceptId?: string) {
-    return this.configs.some((config) => config.id !== exceptId && nameKey(config.name) === nameKey(name))
+    return this.configs.some((config) => config.id !== exceptId && Canonical.nameKey(config.name) === Canonical.nameKey(name))
   }
 
   private fieldsInvalid(provider: string, baseUrl: string | undefined, hasKey: boolean) {
-    const definition = findProvider(provider)!
+    const definition = Providers.findProvider(provider)!
     const baseUrlRequired = definition.fields.some((field) => field.id === "baseUrl" && field.required)
     return (definition.requiresApiKey && !hasKey) || (baseUrlRequired && baseUrl === undefined) ||
       (hasKey && baseUrl !== undefined && privateHttpUrls.has(baseUrl))
@@ -153,7 +153,7 @@ export class LlmConfigModel {
  */
 export const crashOutcome = (
   op: "create" | "update" | "remove",
-  point: CrashPoint,
+  point: CrashPoints.CrashPoint,
   updateWithKey: boolean
 ): "before" | "after" | "none" => {
   switch (op) {

@@ -6,18 +6,19 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, Schema, Stream } from "effect"
-import { type CrashPoints, crashPoints, CrashSwitch, SimulatedCrash } from "../CrashPoints.ts"
-import { FishbowlError } from "../Errors.ts"
-import { ConfigId, newConfigId } from "../Ids.ts"
-import { type LlmConfig, LlmConfigPatch } from "../LlmConfig.ts"
-import { makeLlmConfigStore, type LlmConfigStoreService } from "../LlmConfigStore.ts"
-import { PreferencesStore } from "../PreferencesStore.ts"
-import { secretRefFor } from "../SecretRef.ts"
-import { SecretStore, type SecretStoreService } from "../SecretStore.ts"
-import { configInput, configPatch, makeCanaryKey, providerId, secret } from "./Fixtures.ts"
-import { type Command, commandsArbitrary, crashOutcome, LlmConfigModel, type ModelConfig } from "./LlmConfigModel.ts"
+import * as CrashPoints from "../CrashPoints.ts"
+import * as CrashSwitch from "../CrashSwitch.ts"
+import * as Errors from "../Errors.ts"
+import * as Ids from "../Ids.ts"
+import * as LlmConfig from "../LlmConfig.ts"
+import * as LlmConfigStore from "../LlmConfigStore.ts"
+import * as PreferencesStore from "../PreferencesStore.ts"
+import * as SecretRef from "../SecretRef.ts"
+import * as SecretStore from "../SecretStore.ts"
+import * as Fixtures from "./Fixtures.ts"
+import * as LlmConfigModel from "./LlmConfigModel.ts"
 
-type Ports = SecretStore | PreferencesStore
+type Ports = SecretStore.SecretStore | PreferencesStore.PreferencesStore
 
 export interface LlmConfigStoreContractOptions {
   /** Command sequences for the model-based test; `FISHBOWL_PROPERTY_RUNS` overrides (soak runs). */
@@ -32,10 +33,10 @@ const propertyRunsFromEnv = (): number | undefined => {
 }
 
 /** A SecretStore proxy that counts calls, to prove which operations never touch the keychain. */
-const countingSecretStore = (inner: SecretStoreService) => {
+const countingSecretStore = (inner: SecretStore.SecretStoreService) => {
   const counter = { calls: 0 }
   const count = <A, E>(effect: Effect.Effect<A, E>) => Effect.suspend(() => (counter.calls++, effect))
-  const store: SecretStoreService = {
+  const store: SecretStore.SecretStoreService = {
     get: (ref) => count(inner.get(ref)),
     set: (ref, value) => count(inner.set(ref, value)),
     delete: (ref) => count(inner.delete(ref)),
@@ -57,7 +58,7 @@ const tagOf = <A, E>(exit: Exit.Exit<A, E>): string => {
 }
 
 const isSimulatedCrash = <A, E>(exit: Exit.Exit<A, E>) =>
-  Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof SimulatedCrash
+  Exit.isFailure(exit) && Cause.squash(exit.cause) instanceof CrashPoints.SimulatedCrash
 
 export const llmConfigStoreContract = (
   name: string,
@@ -65,7 +66,7 @@ export const llmConfigStoreContract = (
   options?: LlmConfigStoreContractOptions
 ) => {
   const environment = Layer.merge(ports, CrashSwitch.layer)
-  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch | CrashPoints>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | CrashPoints.CrashPoints>) =>
     effect.pipe(Effect.provide(environment))
   const propertyRuns = propertyRunsFromEnv() ?? options?.propertyRuns ?? 200
   const maxCommands = options?.maxCommands ?? 10
@@ -73,27 +74,27 @@ export const llmConfigStoreContract = (
   describe(`LlmConfigStore contract: ${name}`, () => {
     it.live("create stores metadata in the document and the key only in the secret store", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const canary = makeCanaryKey()
-        const config = yield* store.create(configInput({ provider: "openai", name: "  Work  ", apiKey: canary }))
+        const store = yield* LlmConfigStore.make()
+        const canary = Fixtures.makeCanaryKey()
+        const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "  Work  ", apiKey: canary }))
         assert.strictEqual(config.name, "Work")
         assert.isTrue(config.hasKey)
         assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), canary)
-        const document = yield* (yield* PreferencesStore).load
+        const document = yield* (yield* PreferencesStore.PreferencesStore).load
         assert.notInclude(JSON.stringify(document.llm) + JSON.stringify(document.other), canary)
-        const stored = yield* (yield* SecretStore).get(secretRefFor(config.provider, config.id))
+        const stored = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor(config.provider, config.id))
         assert.deepStrictEqual(Option.map(stored, Redacted.value), Option.some(canary))
         assert.deepStrictEqual(document.llm.journal, [])
       })))
 
     it.live("list and get make zero secret-store calls", () =>
       run(Effect.gen(function*() {
-        const seed = yield* makeLlmConfigStore()
+        const seed = yield* LlmConfigStore.make()
         for (const index of [1, 2, 3]) {
-          yield* seed.create(configInput({ provider: "anthropic", name: `Config ${index}`, apiKey: makeCanaryKey() }))
+          yield* seed.create(Fixtures.configInput({ provider: "anthropic", name: `Config ${index}`, apiKey: Fixtures.makeCanaryKey() }))
         }
-        const { counter, store: counting } = countingSecretStore(yield* SecretStore)
-        const store = yield* makeLlmConfigStore().pipe(Effect.provideService(SecretStore, counting))
+        const { counter, store: counting } = countingSecretStore(yield* SecretStore.SecretStore)
+        const store = yield* LlmConfigStore.make().pipe(Effect.provideService(SecretStore.SecretStore, counting))
         const configs = yield* store.list
         yield* store.get(configs[0]!.id)
         assert.strictEqual(configs.length, 3)
@@ -102,31 +103,31 @@ export const llmConfigStoreContract = (
 
     it.live("names are unique case-insensitively, also under concurrent creates", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const other = yield* makeLlmConfigStore()
+        const store = yield* LlmConfigStore.make()
+        const other = yield* LlmConfigStore.make()
         const exits = yield* Effect.forEach(
           [store, other, store, other],
-          (instance) => Effect.exit(instance.create(configInput({ provider: "openai", name: "Shared", apiKey: makeCanaryKey() }))),
+          (instance) => Effect.exit(instance.create(Fixtures.configInput({ provider: "openai", name: "Shared", apiKey: Fixtures.makeCanaryKey() }))),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(exits.filter(Exit.isSuccess).length, 1)
         assert.deepStrictEqual(exits.filter(Exit.isFailure).map(tagOf), ["Conflict", "Conflict", "Conflict"])
-        const error = yield* Effect.flip(store.create(configInput({ provider: "ollama", name: "sHARED" })))
+        const error = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "ollama", name: "sHARED" })))
         assert.strictEqual(error._tag, "Conflict")
         assert.strictEqual((yield* store.list).length, 1)
       })))
 
     it.live("rejects missing keys, missing base URLs and unknown providers with InvalidInput", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const noKey = yield* Effect.flip(store.create(configInput({ provider: "anthropic", name: "No key" })))
+        const store = yield* LlmConfigStore.make()
+        const noKey = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "anthropic", name: "No key" })))
         assert.strictEqual(noKey._tag, "InvalidInput")
         assert.strictEqual(noKey._tag === "InvalidInput" && noKey.field, "apiKey")
-        const noUrl = yield* Effect.flip(store.create(configInput({ provider: "openai-compatible", name: "No URL" })))
+        const noUrl = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai-compatible", name: "No URL" })))
         assert.strictEqual(noUrl._tag === "InvalidInput" && noUrl.field, "baseUrl")
-        const unknown = yield* Effect.flip(store.create(configInput({ provider: "nope", name: "Unknown" })))
+        const unknown = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "nope", name: "Unknown" })))
         assert.strictEqual(unknown._tag === "InvalidInput" && unknown.field, "provider")
-        const local = yield* store.create(configInput({ provider: "ollama", name: "Local" }))
+        const local = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Local" }))
         assert.isFalse(local.hasKey)
         const missing = yield* Effect.flip(store.getApiKey(local.id))
         assert.strictEqual(missing._tag, "NotFound")
@@ -135,38 +136,38 @@ export const llmConfigStoreContract = (
 
     it.live("update renames, replaces the key, and refuses a new base URL without the key", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const created = yield* store.create(configInput({ provider: "openai", name: "Work", apiKey: makeCanaryKey() }))
-        const renamed = yield* store.update(created.id, configPatch({ name: "Work (renamed)" }))
+        const store = yield* LlmConfigStore.make()
+        const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: Fixtures.makeCanaryKey() }))
+        const renamed = yield* store.update(created.id, Fixtures.configPatch({ name: "Work (renamed)" }))
         assert.strictEqual(renamed.name, "Work (renamed)")
         assert.strictEqual(renamed.createdAt, created.createdAt)
-        const moved = yield* Effect.flip(store.update(created.id, configPatch({ baseUrl: "https://evil.example.com" })))
+        const moved = yield* Effect.flip(store.update(created.id, Fixtures.configPatch({ baseUrl: "https://evil.example.com" })))
         assert.strictEqual(moved._tag === "InvalidInput" && moved.field, "apiKey")
         assert.isUndefined((yield* store.get(created.id)).baseUrl, "nothing changed")
-        const replacement = makeCanaryKey("replacement")
+        const replacement = Fixtures.makeCanaryKey("replacement")
         const rehomed = yield* store.update(
           created.id,
-          configPatch({ baseUrl: "https://proxy.example.com/v1", apiKey: replacement })
+          Fixtures.configPatch({ baseUrl: "https://proxy.example.com/v1", apiKey: replacement })
         )
         assert.strictEqual(rehomed.baseUrl, "https://proxy.example.com/v1")
         assert.strictEqual(Redacted.value(yield* store.getApiKey(created.id)), replacement)
-        const staged = yield* (yield* SecretStore).get(secretRefFor(created.provider, created.id, "apiKey.staged"))
+        const staged = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor(created.provider, created.id, "apiKey.staged"))
         assert.isTrue(Option.isNone(staged), "the staged copy is cleaned up")
-        const gone = yield* Effect.flip(store.update(newConfigId(), configPatch({ name: "x" })))
+        const gone = yield* Effect.flip(store.update(Ids.newConfigId(), Fixtures.configPatch({ name: "x" })))
         assert.strictEqual(gone._tag, "NotFound")
       })))
 
     it.live("remove deletes metadata and key; a missing keychain entry is NotFound with a re-enter hint", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const secrets = yield* SecretStore
-        const kept = yield* store.create(configInput({ provider: "openai", name: "Kept", apiKey: makeCanaryKey() }))
-        const removed = yield* store.create(configInput({ provider: "openai", name: "Removed", apiKey: makeCanaryKey() }))
+        const store = yield* LlmConfigStore.make()
+        const secrets = yield* SecretStore.SecretStore
+        const kept = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Kept", apiKey: Fixtures.makeCanaryKey() }))
+        const removed = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Removed", apiKey: Fixtures.makeCanaryKey() }))
         yield* store.remove(removed.id)
         assert.deepStrictEqual((yield* store.list).map((config) => config.id), [kept.id])
-        assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(removed.provider, removed.id))))
+        assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(removed.provider, removed.id))))
         assert.strictEqual((yield* Effect.flip(store.remove(removed.id)))._tag, "NotFound")
-        yield* secrets.delete(secretRefFor(kept.provider, kept.id))
+        yield* secrets.delete(SecretRef.secretRefFor(kept.provider, kept.id))
         const error = yield* Effect.flip(store.getApiKey(kept.id))
         assert.strictEqual(error._tag, "NotFound")
         assert.include(error.hint, "Replace key")
@@ -174,12 +175,12 @@ export const llmConfigStoreContract = (
 
     it.live("change events carry metadata only", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const canary = makeCanaryKey()
+        const store = yield* LlmConfigStore.make()
+        const canary = Fixtures.makeCanaryKey()
         const collected = yield* store.changes.pipe(Stream.take(3), Stream.runCollect, Effect.forkChild)
         yield* Effect.sleep("10 millis")
-        const config = yield* store.create(configInput({ provider: "openai", name: "Evented", apiKey: canary }))
-        yield* store.update(config.id, configPatch({ name: "Evented 2", apiKey: makeCanaryKey() }))
+        const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Evented", apiKey: canary }))
+        yield* store.update(config.id, Fixtures.configPatch({ name: "Evented 2", apiKey: Fixtures.makeCanaryKey() }))
         yield* store.remove(config.id)
         const events = yield* Fiber.join(collected)
         assert.deepStrictEqual(Array.from(events, (event) => event._tag), ["Created", "Updated", "Removed"])
@@ -188,68 +189,68 @@ export const llmConfigStoreContract = (
 
     it.live("other settings in the document survive create, update and remove", () =>
       run(Effect.gen(function*() {
-        const preferences = yield* PreferencesStore
+        const preferences = yield* PreferencesStore.PreferencesStore
         const other = { theme: "solarized", nested: { list: [1, "two", null] } }
         yield* preferences.update((document) => Effect.succeed([undefined, { ...document, other }] as const))
-        const store = yield* makeLlmConfigStore()
-        const config = yield* store.create(configInput({ provider: "anthropic", name: "A", apiKey: makeCanaryKey() }))
-        yield* store.update(config.id, configPatch({ name: "B" }))
+        const store = yield* LlmConfigStore.make()
+        const config = yield* store.create(Fixtures.configInput({ provider: "anthropic", name: "A", apiKey: Fixtures.makeCanaryKey() }))
+        yield* store.update(config.id, Fixtures.configPatch({ name: "B" }))
         yield* store.remove(config.id)
         assert.deepStrictEqual((yield* preferences.load).other, other)
       })))
 
     it.live("encoded errors of every failing operation never contain the key involved", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const canary = makeCanaryKey("error")
-        const created = yield* store.create(configInput({ provider: "openai", name: "Taken", apiKey: canary }))
+        const store = yield* LlmConfigStore.make()
+        const canary = Fixtures.makeCanaryKey("error")
+        const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Taken", apiKey: canary }))
         const failures = [
-          yield* Effect.flip(store.create(configInput({ provider: "openai", name: "taken", apiKey: canary }))),
-          yield* Effect.flip(store.create(configInput({ provider: "nope", name: "X", apiKey: canary }))),
-          yield* Effect.flip(store.update(created.id, configPatch({ baseUrl: "https://elsewhere.example" }))),
-          yield* Effect.flip(store.update(newConfigId(), configPatch({ apiKey: canary }))),
-          yield* Effect.flip(Schema.decodeUnknownEffect(LlmConfigPatch)({ apiKey: `${canary}\u0000` }))
+          yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "taken", apiKey: canary }))),
+          yield* Effect.flip(store.create(Fixtures.configInput({ provider: "nope", name: "X", apiKey: canary }))),
+          yield* Effect.flip(store.update(created.id, Fixtures.configPatch({ baseUrl: "https://elsewhere.example" }))),
+          yield* Effect.flip(store.update(Ids.newConfigId(), Fixtures.configPatch({ apiKey: canary }))),
+          yield* Effect.flip(Schema.decodeUnknownEffect(LlmConfig.LlmConfigPatch)({ apiKey: `${canary}\u0000` }))
         ]
         assert.strictEqual(failures.length, 5)
         for (const failure of failures) {
           const encoded = failure._tag === "SchemaError"
             ? failure.message
-            : JSON.stringify(Schema.encodeSync(FishbowlError)(failure))
+            : JSON.stringify(Schema.encodeSync(Errors.FishbowlError)(failure))
           assert.notInclude(encoded, canary)
           assert.notInclude(String(failure), canary)
         }
       })))
 
     for (const op of ["create", "update", "remove"] as const) {
-      for (const point of crashPoints[op]) {
+      for (const point of CrashPoints.crashPoints[op]) {
         it.live(`a crash at ${point} is recovered to a consistent state`, () =>
           run(Effect.gen(function*() {
-            const crashSwitch = yield* CrashSwitch
-            const secrets = yield* SecretStore
-            const store = yield* makeLlmConfigStore()
-            const originalKey = makeCanaryKey("original")
-            const newKey = makeCanaryKey("new")
+            const crashSwitch = yield* CrashSwitch.CrashSwitch
+            const secrets = yield* SecretStore.SecretStore
+            const store = yield* LlmConfigStore.make()
+            const originalKey = Fixtures.makeCanaryKey("original")
+            const newKey = Fixtures.makeCanaryKey("new")
             const seeded = op === "create"
               ? undefined
-              : yield* store.create(configInput({ provider: "openai", name: "Seed", apiKey: originalKey }))
+              : yield* store.create(Fixtures.configInput({ provider: "openai", name: "Seed", apiKey: originalKey }))
             yield* crashSwitch.arm(point)
             const exit = yield* Effect.exit(
               op === "create"
-                ? store.create(configInput({ provider: "openai", name: "Crashy", apiKey: newKey }))
+                ? store.create(Fixtures.configInput({ provider: "openai", name: "Crashy", apiKey: newKey }))
                 : op === "update"
-                ? store.update(seeded!.id, configPatch({ name: "Renamed", apiKey: newKey, baseUrl: "https://new.example.com" }))
+                ? store.update(seeded!.id, Fixtures.configPatch({ name: "Renamed", apiKey: newKey, baseUrl: "https://new.example.com" }))
                 : store.remove(seeded!.id)
             )
             assert.isTrue(isSimulatedCrash(exit), `expected a simulated crash, got ${tagOf(exit)}`)
-            const pending = (yield* (yield* PreferencesStore).load).llm.journal
+            const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
             assert.strictEqual(pending.length, point.endsWith("committed") && op !== "update" ? 0 : pending.length)
-            const restarted = yield* makeLlmConfigStore()
+            const restarted = yield* LlmConfigStore.make()
             const report = yield* restarted.recover({ force: true })
             assert.deepStrictEqual(report.failed, [])
-            const document = yield* (yield* PreferencesStore).load
+            const document = yield* (yield* PreferencesStore.PreferencesStore).load
             assert.deepStrictEqual(document.llm.journal, [], "journal drained")
             const configs = yield* restarted.list
-            const outcome = crashOutcome(op, point, true)
+            const outcome = LlmConfigModel.crashOutcome(op, point, true)
             if (op === "create") {
               const ids = pending.map((intent) => intent.configId)
               if (outcome === "after") {
@@ -258,7 +259,7 @@ export const llmConfigStoreContract = (
               } else {
                 assert.strictEqual(configs.length, 0)
                 for (const id of ids) {
-                  assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(providerId("openai"), id))), "no orphan key")
+                  assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId("openai"), id))), "no orphan key")
                 }
               }
             } else if (op === "update") {
@@ -270,19 +271,19 @@ export const llmConfigStoreContract = (
                 outcome === "after" ? newKey : originalKey
               )
               assert.strictEqual(configs[0]!.baseUrl, outcome === "after" ? "https://new.example.com/" : undefined)
-              assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id, "apiKey.staged"))))
+              assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(seeded!.provider, seeded!.id, "apiKey.staged"))))
             } else {
               assert.strictEqual(configs.length, 0)
-              assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(seeded!.provider, seeded!.id))), "no orphan key")
+              assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(seeded!.provider, seeded!.id))), "no orphan key")
             }
           })))
       }
     }
 
     /** A config as an older app stored it, for importConfig. */
-    const legacyConfig = (name: string, fields?: Partial<LlmConfig>): LlmConfig => ({
-      id: newConfigId(),
-      provider: providerId("anthropic"),
+    const legacyConfig = (name: string, fields?: Partial<LlmConfig.LlmConfig>): LlmConfig.LlmConfig => ({
+      id: Ids.newConfigId(),
+      provider: Fixtures.providerId("anthropic"),
       name,
       baseUrl: "https://proxy.example.com/anthropic",
       useAuthHeader: false,
@@ -294,66 +295,66 @@ export const llmConfigStoreContract = (
 
     it.live("importConfig: verified import keeps id, name and timestamps; re-import, taken names and keyless twins", () =>
       run(Effect.gen(function*() {
-        const store = yield* makeLlmConfigStore()
-        const secrets = yield* SecretStore
-        const key = makeCanaryKey("import")
+        const store = yield* LlmConfigStore.make()
+        const secrets = yield* SecretStore.SecretStore
+        const key = Fixtures.makeCanaryKey("import")
         const config = legacyConfig("Claude via proxy")
         if (!(yield* secrets.describe).persistent) {
           // Verifying against a store that forgets keys at exit, then deleting the source, would lose them.
-          const refused = yield* Effect.flip(store.importConfig({ config, apiKey: secret(key) }))
+          const refused = yield* Effect.flip(store.importConfig({ config, apiKey: Fixtures.secret(key) }))
           assert.strictEqual(refused._tag, "Unsupported")
           assert.deepStrictEqual(yield* store.list, [])
-          assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(config.provider, config.id))))
+          assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id))))
           return
         }
-        const imported = yield* store.importConfig({ config, apiKey: secret(key) })
+        const imported = yield* store.importConfig({ config, apiKey: Fixtures.secret(key) })
         // stored as given, plus where its key now lives
         const tier = yield* secrets.placement
         const stored = { ...config, keyStorage: tier, ...(tier === "session" ? { keySession: secrets.sessionId } : {}) }
         assert.deepStrictEqual(imported, { _tag: "Imported", config: stored })
         assert.deepStrictEqual(yield* store.get(config.id), stored)
         assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), key)
-        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: secret(key) }), { _tag: "AlreadyPresent", config: stored })
+        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: Fixtures.secret(key) }), { _tag: "AlreadyPresent", config: stored })
         // The same name (any case) under another id is kept, renamed.
-        const twinName = legacyConfig("claude VIA proxy", { provider: providerId("openai"), baseUrl: undefined })
+        const twinName = legacyConfig("claude VIA proxy", { provider: Fixtures.providerId("openai"), baseUrl: undefined })
         const { baseUrl: _none, ...withoutUrl } = twinName
-        const renamed = yield* store.importConfig({ config: withoutUrl, apiKey: secret(makeCanaryKey("twin")) })
+        const renamed = yield* store.importConfig({ config: withoutUrl, apiKey: Fixtures.secret(Fixtures.makeCanaryKey("twin")) })
         assert.strictEqual(renamed._tag, "Imported")
         assert.deepStrictEqual(renamed._tag === "Imported" ? [renamed.config.name, renamed.renamedFrom] : [], ["claude VIA proxy (imported)", "claude VIA proxy"])
         // A keyless config of that id (an earlier import without its key) gains the key, metadata kept.
         const keyless = legacyConfig("No key yet", { hasKey: false })
         assert.strictEqual((yield* store.importConfig({ config: keyless }))._tag, "Imported")
-        const later = makeCanaryKey("later")
-        const given = yield* store.importConfig({ config: { ...keyless, name: "Other name" }, apiKey: secret(later) })
+        const later = Fixtures.makeCanaryKey("later")
+        const given = yield* store.importConfig({ config: { ...keyless, name: "Other name" }, apiKey: Fixtures.secret(later) })
         assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true, keyStorage: stored.keyStorage, ...(stored.keySession !== undefined ? { keySession: stored.keySession } : {}) } })
         assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
-        assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [])
+        assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [])
       })))
 
-    for (const point of crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")) {
+    for (const point of CrashPoints.crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed")) {
       it.live(`importConfig: a crash at ${point} is recovered (or re-imported) to exactly one config with its key`, () =>
         run(Effect.gen(function*() {
-          const secrets = yield* SecretStore
+          const secrets = yield* SecretStore.SecretStore
           if (!(yield* secrets.describe).persistent) {
-            const refused = yield* Effect.flip((yield* makeLlmConfigStore()).importConfig({ config: legacyConfig("X"), apiKey: secret(makeCanaryKey()) }))
+            const refused = yield* Effect.flip((yield* LlmConfigStore.make()).importConfig({ config: legacyConfig("X"), apiKey: Fixtures.secret(Fixtures.makeCanaryKey()) }))
             assert.strictEqual(refused._tag, "Unsupported")
             return
           }
-          const crashSwitch = yield* CrashSwitch
-          const store = yield* makeLlmConfigStore()
-          const key = makeCanaryKey("crash-import")
+          const crashSwitch = yield* CrashSwitch.CrashSwitch
+          const store = yield* LlmConfigStore.make()
+          const key = Fixtures.makeCanaryKey("crash-import")
           const config = legacyConfig("Crashy import")
           yield* crashSwitch.arm(point)
-          const exit = yield* Effect.exit(store.importConfig({ config, apiKey: secret(key) }))
+          const exit = yield* Effect.exit(store.importConfig({ config, apiKey: Fixtures.secret(key) }))
           assert.isTrue(isSimulatedCrash(exit), `expected a simulated crash, got ${tagOf(exit)}`)
-          const restarted = yield* makeLlmConfigStore()
+          const restarted = yield* LlmConfigStore.make()
           assert.deepStrictEqual((yield* restarted.recover({ force: true })).failed, [])
-          assert.deepStrictEqual((yield* (yield* PreferencesStore).load).llm.journal, [], "journal drained")
+          assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
           const committed = point === "migrate.committed"
           assert.deepStrictEqual((yield* restarted.list).map((entry) => entry.id), committed ? [config.id] : [])
-          if (!committed) assert.isTrue(Option.isNone(yield* secrets.get(secretRefFor(config.provider, config.id))), "no orphan key")
+          if (!committed) assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id))), "no orphan key")
           // The source still holds the key: importing again completes it.
-          const again = yield* restarted.importConfig({ config, apiKey: secret(key) })
+          const again = yield* restarted.importConfig({ config, apiKey: Fixtures.secret(key) })
           assert.strictEqual(again._tag, committed ? "AlreadyPresent" : "Imported")
           assert.strictEqual(Redacted.value(yield* restarted.getApiKey(config.id)), key)
           assert.strictEqual((yield* restarted.list).length, 1)
@@ -362,11 +363,11 @@ export const llmConfigStoreContract = (
 
     it.live("recover leaves a fresh intent of another live instance alone unless forced", () =>
       run(Effect.gen(function*() {
-        const crashSwitch = yield* CrashSwitch
-        const store = yield* makeLlmConfigStore()
+        const crashSwitch = yield* CrashSwitch.CrashSwitch
+        const store = yield* LlmConfigStore.make()
         yield* crashSwitch.arm("create.secret-written")
-        yield* Effect.exit(store.create(configInput({ provider: "openai", name: "Busy", apiKey: makeCanaryKey() })))
-        const other = yield* makeLlmConfigStore({ staleIntentMillis: 60_000 })
+        yield* Effect.exit(store.create(Fixtures.configInput({ provider: "openai", name: "Busy", apiKey: Fixtures.makeCanaryKey() })))
+        const other = yield* LlmConfigStore.make({ staleIntentMillis: 60_000 })
         const report = yield* other.recover()
         assert.strictEqual(report.deferred.length, 1)
         const forced = yield* other.recover({ force: true })
@@ -377,7 +378,7 @@ export const llmConfigStoreContract = (
       Effect.promise(async () => {
         let sequences = 0
         await fc.assert(
-          fc.asyncProperty(commandsArbitrary(maxCommands), async (commands) => {
+          fc.asyncProperty(LlmConfigModel.commandsArbitrary(maxCommands), async (commands) => {
             sequences++
             await Effect.runPromise(runSequence(commands).pipe(Effect.provide(environment)) as Effect.Effect<void>)
           }),
@@ -389,23 +390,23 @@ export const llmConfigStoreContract = (
   })
 }
 
-type MutationCommand = Command & { readonly kind: "create" | "update" | "remove" }
+type MutationCommand = LlmConfigModel.Command & { readonly kind: "create" | "update" | "remove" }
 
 /** Runs one command sequence against fresh ports and the model, checking invariants after each step. */
-const runSequence = (commands: ReadonlyArray<Command>) =>
+const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
   Effect.gen(function*() {
-    const crashSwitch = yield* CrashSwitch
-    const secrets = yield* SecretStore
-    const preferences = yield* PreferencesStore
+    const crashSwitch = yield* CrashSwitch.CrashSwitch
+    const secrets = yield* SecretStore.SecretStore
+    const preferences = yield* PreferencesStore.PreferencesStore
     const otherSettings = { theme: "dark", sidebar: { width: 240 } }
     yield* preferences.update((document) =>
       Effect.succeed([undefined, { ...document, other: { ...document.other, ...otherSettings } }] as const)
     )
     const existingIds = new Set((yield* preferences.load).llm.configs.map((config) => config.id))
-    let store = yield* makeLlmConfigStore()
-    const model = new LlmConfigModel()
+    let store = yield* LlmConfigStore.make()
+    const model = new LlmConfigModel.LlmConfigModel()
     const allKeys = new Set<string>()
-    const unknownId = newConfigId()
+    const unknownId = Ids.newConfigId()
 
     const targetId = (index: number) => model.target(index)?.id ?? unknownId
 
@@ -413,7 +414,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
       if ("key" in command && command.key !== undefined) allKeys.add(command.key)
       switch (command.kind) {
         case "create":
-          return store.create(configInput({
+          return store.create(Fixtures.configInput({
             provider: command.provider,
             name: command.name,
             ...(command.baseUrl !== undefined ? { baseUrl: command.baseUrl } : {}),
@@ -421,15 +422,15 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
           }))
         case "update":
           return store.update(
-            ConfigId.make(targetId(command.target)),
-            configPatch({
+            Ids.ConfigId.make(targetId(command.target)),
+            Fixtures.configPatch({
               ...(command.name !== undefined ? { name: command.name } : {}),
               ...(command.baseUrl !== undefined ? { baseUrl: command.baseUrl } : {}),
               ...(command.key !== undefined ? { apiKey: command.key } : {})
             })
           )
         case "remove":
-          return store.remove(ConfigId.make(targetId(command.target)))
+          return store.remove(Ids.ConfigId.make(targetId(command.target)))
       }
     }
 
@@ -438,7 +439,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
       switch (command.kind) {
         case "create": {
           const outcome = model.expectCreate(command)
-          return { outcome, apply: (result) => model.applyCreate(command, (result as LlmConfig).id) }
+          return { outcome, apply: (result) => model.applyCreate(command, (result as LlmConfig.LlmConfig).id) }
         }
         case "update": {
           const after = model.expectUpdate(command)
@@ -461,7 +462,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
         const document = yield* preferences.load
         const listedJson = JSON.stringify(listed)
         for (const key of allKeys) assert.notInclude(listedJson, key, `${step}: list carries no key material`)
-        const comparable = (config: ModelConfig | LlmConfig) => ({
+        const comparable = (config: LlmConfigModel.ModelConfig | LlmConfig.LlmConfig) => ({
           id: config.id,
           provider: config.provider,
           name: config.name,
@@ -476,16 +477,16 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
         )
         for (const config of model.configs) {
           if (config.key !== undefined) {
-            const key = yield* store.getApiKey(ConfigId.make(config.id))
+            const key = yield* store.getApiKey(Ids.ConfigId.make(config.id))
             assert.strictEqual(Redacted.value(key), config.key, `${step}: key of ${config.name}`)
           }
-          const staged = yield* secrets.get(secretRefFor(providerId(config.provider), ConfigId.make(config.id), "apiKey.staged"))
+          const staged = yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId(config.provider), Ids.ConfigId.make(config.id), "apiKey.staged"))
           assert.isTrue(Option.isNone(staged), `${step}: no staged key left for ${config.name}`)
         }
         for (const id of model.goneIds) {
           for (const provider of ["openai", "anthropic", "ollama", "openai-compatible"]) {
             for (const field of ["apiKey", "apiKey.staged"] as const) {
-              const orphan = yield* secrets.get(secretRefFor(providerId(provider), ConfigId.make(id), field))
+              const orphan = yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId(provider), Ids.ConfigId.make(id), field))
               assert.isTrue(Option.isNone(orphan), `${step}: no orphan ${field} for removed ${id}`)
             }
           }
@@ -504,7 +505,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
         yield* store.list
       } else if (command.kind === "getApiKey") {
         const target = model.target(command.target)
-        const exit = yield* Effect.exit(store.getApiKey(ConfigId.make(target?.id ?? unknownId)))
+        const exit = yield* Effect.exit(store.getApiKey(Ids.ConfigId.make(target?.id ?? unknownId)))
         if (target?.key !== undefined) {
           assert.isTrue(Exit.isSuccess(exit), `${step}: ${tagOf(exit)}`)
         } else {
@@ -512,7 +513,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
         }
       } else if (command.kind === "crash") {
         const inner = command.command
-        const points = crashPoints[inner.kind]
+        const points = CrashPoints.crashPoints[inner.kind]
         const point = points[command.point % points.length]!
         const expected = expectation(inner)
         const idsBefore = new Set((yield* store.list).map((config) => config.id))
@@ -520,7 +521,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
         const exit = yield* Effect.exit(execute(inner))
         yield* crashSwitch.disarm
         const where = expected.outcome === "ok"
-          ? crashOutcome(inner.kind, point, inner.kind === "update" && inner.key !== undefined)
+          ? LlmConfigModel.crashOutcome(inner.kind, point, inner.kind === "update" && inner.key !== undefined)
           : "none"
         if (where === "none") {
           assert.strictEqual(tagOf(exit), expected.outcome, `${step}: no crash expected`)
@@ -529,7 +530,7 @@ const runSequence = (commands: ReadonlyArray<Command>) =>
           assert.isTrue(isSimulatedCrash(exit), `${step}: expected a crash, got ${tagOf(exit)}`)
           const journal = (yield* preferences.load).llm.journal
           for (const intent of journal) if (intent.op === "create") model.goneIds.add(intent.configId)
-          store = yield* makeLlmConfigStore()
+          store = yield* LlmConfigStore.make()
           const report = yield* store.recover({ force: true })
           assert.deepStrictEqual(report.failed, [], `${step}: recovery failed`)
           if (where === "after") {

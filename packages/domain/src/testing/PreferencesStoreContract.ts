@@ -4,12 +4,11 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { Conflict } from "../Errors.ts"
-import { newConfigId } from "../Ids.ts"
-import type { LlmConfig } from "../LlmConfig.ts"
-import type { PreferencesDocument } from "../PreferencesDocument.ts"
-import { PreferencesStore } from "../PreferencesStore.ts"
-import { sampleConfig } from "./Fixtures.ts"
+import * as Errors from "../Errors.ts"
+import * as Ids from "../Ids.ts"
+import type * as PreferencesDocument from "../PreferencesDocument.ts"
+import * as PreferencesStore from "../PreferencesStore.ts"
+import * as Fixtures from "./Fixtures.ts"
 
 const otherSettings = {
   theme: "dark",
@@ -19,15 +18,15 @@ const otherSettings = {
   "weird key \u00e9": [1, 2.5, { deep: true }]
 }
 
-export const preferencesStoreContract = (name: string, layer: Layer.Layer<PreferencesStore, unknown>) => {
-  const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore>) => effect.pipe(Effect.provide(layer))
-  const write = (f: (document: PreferencesDocument) => PreferencesDocument) =>
-    Effect.flatMap(PreferencesStore, (store) => store.update((document) => Effect.succeed([undefined, f(document)] as const)))
+export const preferencesStoreContract = (name: string, layer: Layer.Layer<PreferencesStore.PreferencesStore, unknown>) => {
+  const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore>) => effect.pipe(Effect.provide(layer))
+  const write = (f: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument) =>
+    Effect.flatMap(PreferencesStore.PreferencesStore, (store) => store.update((document) => Effect.succeed([undefined, f(document)] as const)))
 
   describe(`PreferencesStore contract: ${name}`, () => {
     it.live("a fresh store has an empty llm section", () =>
       run(Effect.gen(function*() {
-        const document = yield* (yield* PreferencesStore).load
+        const document = yield* (yield* PreferencesStore.PreferencesStore).load
         assert.deepStrictEqual(document.llm.configs, [])
         assert.deepStrictEqual(document.llm.journal, [])
         assert.strictEqual(document.llm.version, 1)
@@ -35,8 +34,8 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
 
     it.live("update persists what it returns and hands back its result", () =>
       run(Effect.gen(function*() {
-        const store = yield* PreferencesStore
-        const config = sampleConfig("Ünïcödé — 工作")
+        const store = yield* PreferencesStore.PreferencesStore
+        const config = Fixtures.sampleConfig("Ünïcödé — 工作")
         const result = yield* store.update((document) =>
           Effect.succeed(["done", { ...document, llm: { ...document.llm, configs: [config] } }] as const)
         )
@@ -46,21 +45,21 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
 
     it.live("a failing update writes nothing", () =>
       run(Effect.gen(function*() {
-        const store = yield* PreferencesStore
+        const store = yield* PreferencesStore.PreferencesStore
         yield* write((document) => ({ ...document, other: { marker: 1 } }))
-        const error = yield* Effect.flip(store.update(() => Effect.fail(new Conflict({ message: "no", hint: "no" }))))
+        const error = yield* Effect.flip(store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no" }))))
         assert.strictEqual(error._tag, "Conflict")
         assert.deepStrictEqual((yield* store.load).other, { marker: 1 })
       })))
 
     it.live("other settings survive every llm update exactly", () =>
       run(Effect.gen(function*() {
-        const store = yield* PreferencesStore
+        const store = yield* PreferencesStore.PreferencesStore
         yield* write((document) => ({ ...document, other: otherSettings }))
         for (const configName of ["One", "Two", "Three"]) {
           yield* write((document) => ({
             ...document,
-            llm: { ...document.llm, configs: [...document.llm.configs, sampleConfig(configName)] }
+            llm: { ...document.llm, configs: [...document.llm.configs, Fixtures.sampleConfig(configName)] }
           }))
         }
         const document = yield* store.load
@@ -70,7 +69,7 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
 
     it.live("40 concurrent read-modify-writes lose nothing", () =>
       run(Effect.gen(function*() {
-        const store = yield* PreferencesStore
+        const store = yield* PreferencesStore.PreferencesStore
         yield* Effect.forEach(
           Array.from({ length: 40 }, (_, index) => index),
           (index) =>
@@ -87,11 +86,11 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
 
     it.live("the journal round-trips", () =>
       run(Effect.gen(function*() {
-        const store = yield* PreferencesStore
-        const config = sampleConfig("Journaled")
+        const store = yield* PreferencesStore.PreferencesStore
+        const config = Fixtures.sampleConfig("Journaled")
         const intent = {
-          id: newConfigId(),
-          owner: newConfigId(),
+          id: Ids.newConfigId(),
+          owner: Ids.newConfigId(),
           startedAt: "2026-01-02T03:04:05.678Z",
           op: "update" as const,
           configId: config.id,

@@ -3,9 +3,9 @@
  * against, fixtures and the fault-injecting layer. Imports vitest and fast-check, so it is only
  * for test code.
  */
-export * from "./FaultInjection.ts"
-export * from "./Fixtures.ts"
-export * from "./LlmConfigModel.ts"
-export * from "./LlmConfigStoreContract.ts"
-export * from "./PreferencesStoreContract.ts"
-export * from "./SecretStoreContract.ts"
+export * as FaultInjection from "./FaultInjection.ts"
+export * as Fixtures from "./Fixtures.ts"
+export * as LlmConfigModel from "./LlmConfigModel.ts"
+export * as LlmConfigStoreContract from "./LlmConfigStoreContract.ts"
+export * as PreferencesStoreContract from "./PreferencesStoreContract.ts"
+export * as SecretStoreContract from "./SecretStoreContract.ts"

@@ -1,18 +1,18 @@
 /** Test wiring: the real mobile layers over fresh in-memory modules, one pair per layer build. */
 import { Effect, Layer } from "effect"
-import { AppStorage } from "../AppStorageModule.ts"
-import { ExpoSecureStore } from "../ExpoSecureStoreModule.ts"
-import { type MobileSettings, portsNoDeps } from "../MobileLayer.ts"
-import { MemoryAppStorage } from "./MemoryAppStorage.ts"
-import { MemorySecureStore, type MemorySecureStoreOptions } from "./MemorySecureStore.ts"
+import * as AppStorageModule from "../AppStorageModule.ts"
+import * as ExpoSecureStoreModule from "../ExpoSecureStoreModule.ts"
+import * as MobileLayer from "../MobileLayer.ts"
+import * as MemoryAppStorage from "./MemoryAppStorage.ts"
+import * as MemorySecureStore from "./MemorySecureStore.ts"
 
 /** Fresh in-memory modules each time the layer is built (each test gets an empty device). */
-export const memoryModules = (secureStoreOptions?: MemorySecureStoreOptions) =>
+export const memoryModules = (secureStoreOptions?: MemorySecureStore.MemorySecureStoreOptions) =>
   Layer.mergeAll(
-    Layer.effect(ExpoSecureStore, Effect.sync(() => new MemorySecureStore(secureStoreOptions))),
-    Layer.effect(AppStorage, Effect.sync(() => new MemoryAppStorage()))
+    Layer.effect(ExpoSecureStoreModule.ExpoSecureStore, Effect.sync(() => new MemorySecureStore.MemorySecureStore(secureStoreOptions))),
+    Layer.effect(AppStorageModule.AppStorage, Effect.sync(() => new MemoryAppStorage.MemoryAppStorage()))
   )
 
 /** The mobile ports (SecretStore, SecretKeyIndex, PreferencesStore) over fresh in-memory modules. */
-export const memoryPorts = (settings: MobileSettings = {}, secureStoreOptions?: MemorySecureStoreOptions) =>
-  portsNoDeps(settings).pipe(Layer.provide(memoryModules(secureStoreOptions)))
+export const memoryPorts = (settings: MobileLayer.MobileSettings = {}, secureStoreOptions?: MemorySecureStore.MemorySecureStoreOptions) =>
+  MobileLayer.portsNoDeps(settings).pipe(Layer.provide(memoryModules(secureStoreOptions)))

@@ -5,7 +5,7 @@
  * may reject large items), a store that truncates, a locked device, undecryptable items after an
  * Android restore, and failures injected per operation.
  */
-import type { ExpoSecureStoreApi, ExpoSecureStoreOptions } from "../ExpoSecureStoreModule.ts"
+import type * as ExpoSecureStoreModule from "../ExpoSecureStoreModule.ts"
 
 export type SecureStoreOperation = "getItemAsync" | "setItemAsync" | "deleteItemAsync" | "isAvailableAsync"
 
@@ -29,7 +29,7 @@ interface Item {
 
 const tick = () => new Promise<void>((resolve) => Promise.resolve().then(() => resolve()))
 
-export class MemorySecureStore implements ExpoSecureStoreApi {
+export class MemorySecureStore implements ExpoSecureStoreModule.ExpoSecureStoreApi {
   readonly AFTER_FIRST_UNLOCK = 0
   readonly AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY = 1
   readonly WHEN_UNLOCKED = 5
@@ -39,7 +39,7 @@ export class MemorySecureStore implements ExpoSecureStoreApi {
   /** While true every call fails like iOS before the first unlock (errSecInteractionNotAllowed). */
   locked = false
   /** Every call, for assertions on keys and options. */
-  readonly calls: Array<{ readonly operation: SecureStoreOperation; readonly key?: string; readonly options?: ExpoSecureStoreOptions }> = []
+  readonly calls: Array<{ readonly operation: SecureStoreOperation; readonly key?: string; readonly options?: ExpoSecureStoreModule.ExpoSecureStoreOptions }> = []
   private readonly items = new Map<string, Item>()
   private readonly planned: Array<{ readonly operation: SecureStoreOperation; readonly error: unknown; remaining: number }> = []
   private undecryptableMode: "reject" | "null" = "reject"
@@ -76,7 +76,7 @@ export class MemorySecureStore implements ExpoSecureStoreApi {
     return `${keychainService ?? "default"}:${key}`
   }
 
-  private async enter(operation: SecureStoreOperation, key?: string, options?: ExpoSecureStoreOptions) {
+  private async enter(operation: SecureStoreOperation, key?: string, options?: ExpoSecureStoreModule.ExpoSecureStoreOptions) {
     this.calls.push({ operation, ...(key !== undefined ? { key } : {}), ...(options !== undefined ? { options } : {}) })
     await tick()
     const planned = this.planned.find((entry) => entry.operation === operation && entry.remaining > 0)
@@ -98,7 +98,7 @@ export class MemorySecureStore implements ExpoSecureStoreApi {
     return this.available
   }
 
-  getItemAsync = async (key: string, options: ExpoSecureStoreOptions = {}): Promise<string | null> => {
+  getItemAsync = async (key: string, options: ExpoSecureStoreModule.ExpoSecureStoreOptions = {}): Promise<string | null> => {
     await this.enter("getItemAsync", key, options)
     const slot = this.slot(key, options.keychainService)
     const item = this.items.get(slot)
@@ -113,7 +113,7 @@ export class MemorySecureStore implements ExpoSecureStoreApi {
     return item.value
   }
 
-  setItemAsync = async (key: string, value: string, options: ExpoSecureStoreOptions = {}): Promise<void> => {
+  setItemAsync = async (key: string, value: string, options: ExpoSecureStoreModule.ExpoSecureStoreOptions = {}): Promise<void> => {
     await this.enter("setItemAsync", key, options)
     if (typeof value !== "string") {
       throw new Error("Invalid value provided to SecureStore. Values must be strings; consider JSON-encoding your values if they are serializable.")
@@ -129,7 +129,7 @@ export class MemorySecureStore implements ExpoSecureStoreApi {
     })
   }
 
-  deleteItemAsync = async (key: string, options: ExpoSecureStoreOptions = {}): Promise<void> => {
+  deleteItemAsync = async (key: string, options: ExpoSecureStoreModule.ExpoSecureStoreOptions = {}): Promise<void> => {
     await this.enter("deleteItemAsync", key, options)
     this.items.delete(this.slot(key, options.keychainService))
   }

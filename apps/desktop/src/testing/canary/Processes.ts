@@ -5,25 +5,22 @@
  */
 import { fileURLToPath } from "node:url"
 import { spawn } from "node:child_process"
-import { REPO_ROOT, runChild } from "../../../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
-import type { SecretServiceHandle } from "../../../../../packages/desktop-layer/src/testing/SecretServiceHarness.ts"
-import { type ChildOutputs, type KeychainAction, PROTOCOL_PREFIX } from "./Protocol.ts"
+import { ChildProcesses, type SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import * as Protocol from "./Protocol.ts"
 
-export { type ProcessResult, REPO_ROOT, runChild } from "../../../../../packages/desktop-layer/src/testing/ChildProcesses.ts"
 const MAIN_PROCESS = fileURLToPath(new URL("./main-process.ts", import.meta.url))
 const CLI = fileURLToPath(new URL("../../../bin/fishbowl-llm.mjs", import.meta.url))
-const STORE_CHILD = fileURLToPath(new URL("../../../../../packages/desktop-layer/src/testing/store-child.ts", import.meta.url))
 
 export const runCli = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
-  runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+  ChildProcesses.runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
 
 export const runStoreChild = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
-  runChild(process.execPath, ["--import", "tsx", STORE_CHILD, dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+  ChildProcesses.runChild(process.execPath, ["--import", "tsx", ChildProcesses.STORE_CHILD, dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
 
 export interface MainProcessRun {
-  readonly outputs: ChildOutputs
+  readonly outputs: Protocol.ChildOutputs
   readonly consoleLines: ReadonlyArray<string>
-  readonly actions: ReadonlyArray<KeychainAction>
+  readonly actions: ReadonlyArray<Protocol.KeychainAction>
   readonly millis: number
 }
 
@@ -36,21 +33,21 @@ export const runMainProcess = (options: {
   readonly outDir: string
   readonly env: Record<string, string>
   readonly keys: { readonly canary: string; readonly canary2: string }
-  readonly secretService: SecretServiceHandle
+  readonly secretService: SecretServiceHarness.SecretServiceHandle
   readonly timeoutMillis?: number
 }) =>
   new Promise<MainProcessRun>((resolve, reject) => {
     const started = performance.now()
     const child = spawn(process.execPath, ["--expose-gc", "--import", "tsx", MAIN_PROCESS, options.dataDir, options.outDir], {
-      cwd: REPO_ROOT,
+      cwd: ChildProcesses.REPO_ROOT,
       env: options.env,
       stdio: ["pipe", "pipe", "pipe"]
     })
     const consoleLines: Array<string> = []
-    const actions: Array<KeychainAction> = []
-    let outputs: ChildOutputs | undefined
+    const actions: Array<Protocol.KeychainAction> = []
+    let outputs: Protocol.ChildOutputs | undefined
     let failure: Error | undefined
-    const act = async (n: string, action: KeychainAction) => {
+    const act = async (n: string, action: Protocol.KeychainAction) => {
       try {
         if (action === "lock") await options.secretService.lock()
         else if (action === "unlock") await options.secretService.unlock()
@@ -69,13 +66,13 @@ export const runMainProcess = (options: {
       for (let index = buffered.indexOf("\n"); index >= 0; index = buffered.indexOf("\n")) {
         const line = buffered.slice(0, index)
         buffered = buffered.slice(index + 1)
-        if (!line.startsWith(PROTOCOL_PREFIX)) {
+        if (!line.startsWith(Protocol.PROTOCOL_PREFIX)) {
           consoleLines.push(line)
           continue
         }
-        const [kind, n, action] = line.slice(PROTOCOL_PREFIX.length).split(" ")
-        if (kind === "REQ") void act(n!, action as KeychainAction)
-        else if (kind === "DONE") outputs = JSON.parse(line.slice(PROTOCOL_PREFIX.length + "DONE ".length))
+        const [kind, n, action] = line.slice(Protocol.PROTOCOL_PREFIX.length).split(" ")
+        if (kind === "REQ") void act(n!, action as Protocol.KeychainAction)
+        else if (kind === "DONE") outputs = JSON.parse(line.slice(Protocol.PROTOCOL_PREFIX.length + "DONE ".length))
       }
     })
     let stderr = ""

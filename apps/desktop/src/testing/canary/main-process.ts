@@ -15,25 +15,16 @@
  * The runtime is the real DesktopLayer; its CrashPoints hook can ask the driver to break the
  * keychain at a named step of an operation.
  */
-import { DesktopLayer, type DesktopServices, Migration } from "@fishbowl/desktop-layer"
-import {
-  type ConfigId,
-  type CrashPoint,
-  CrashPoints,
-  FishbowlError,
-  IpcChannel,
-  type InvokeChannel,
-  isFishbowlError,
-  LlmConfigStore
-} from "@fishbowl/domain"
+import { DesktopLayer, Migration } from "@fishbowl/desktop-layer"
+import { CrashPoints, Errors, type Ids, IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import * as IpcHandlers from "../../main/IpcHandlers.ts"
+import * as KeyAccess from "../../main/KeyAccess.ts"
+import * as SenderPolicy from "../../main/SenderPolicy.ts"
+import * as Protocol from "./Protocol.ts"
 import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, Option, Redacted, References, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as v8 from "node:v8"
-import { forwardChanges, type IpcHandlerTable, type IpcLogger, makeIpcHandlers } from "../../main/IpcHandlers.ts"
-import { makeKeyAccess } from "../../main/KeyAccess.ts"
-import { bundledOriginPolicy } from "../../main/SenderPolicy.ts"
-import { type ChildRecords, type KeychainAction, PROTOCOL_PREFIX } from "./Protocol.ts"
 
 const [dataDir, outDir] = process.argv.slice(2)
 if (dataDir === undefined || outDir === undefined) throw new Error("usage: main-process.ts <dataDir> <outDir>")
@@ -70,9 +61,9 @@ const nextLine = () =>
 
 let requestNumber = 0
 /** Asks the driver to do something to the keychain and waits until it is done. */
-const askDriver = async (action: KeychainAction) => {
+const askDriver = async (action: Protocol.KeychainAction) => {
   const n = ++requestNumber
-  process.stdout.write(`${PROTOCOL_PREFIX}REQ ${n} ${action}\n`)
+  process.stdout.write(`${Protocol.PROTOCOL_PREFIX}REQ ${n} ${action}\n`)
   const answer = await nextLine()
   if (answer !== `ACK ${n}`) throw new Error(`driver answered ${JSON.stringify(answer.slice(0, 40))} to request ${n}`)
 }
@@ -80,7 +71,7 @@ const askDriver = async (action: KeychainAction) => {
 // ---------------------------------------------------------------------------------------------
 // records
 
-const records: ChildRecords = {
+const records: Protocol.ChildRecords = {
   responses: [],
   events: [],
   errors: [],
@@ -90,9 +81,9 @@ const records: ChildRecords = {
   faults: [],
   ids: {}
 }
-const encodeError = Schema.encodeSync(FishbowlError)
+const encodeError = Schema.encodeSync(Errors.FishbowlError)
 const recordError = (step: string, error: unknown) => {
-  if (!isFishbowlError(error)) {
+  if (!Errors.isFishbowlError(error)) {
     records.errors.push({ step, encoded: { notAFishbowlError: String(error) }, message: String(error), pretty: String(error) })
     return
   }
@@ -104,7 +95,7 @@ const check = (step: string, ok: boolean, detail?: string) =>
 // ---------------------------------------------------------------------------------------------
 // runtime: DesktopLayer's wiring, crash-point hooks, every log line at the most verbose level
 
-const armed = new Map<CrashPoint, ReadonlyArray<KeychainAction>>()
+const armed = new Map<CrashPoints.CrashPoint, ReadonlyArray<Protocol.KeychainAction>>()
 const crashHooks = CrashPoints.layerWith((point) =>
   Effect.promise(async () => {
     const actions = armed.get(point)
@@ -125,10 +116,10 @@ const logging = Layer.mergeAll(
   Layer.succeed(References.UnhandledLogLevel, "Debug")
 )
 
-const desktop: Layer.Layer<DesktopServices> = DesktopLayer.layer({ dataDir, secretBackend: "keychain", crashPoints: crashHooks })
+const desktop: Layer.Layer<DesktopLayer.DesktopServices> = DesktopLayer.layer({ dataDir, secretBackend: "keychain", crashPoints: crashHooks })
 const runtime = ManagedRuntime.make(Layer.mergeAll(desktop, logging))
 
-const ipcLog: IpcLogger = (entry) => {
+const ipcLog: IpcHandlers.IpcLogger = (entry) => {
   records.ipcLogs.push(entry)
   console.info(`[ipc] ${entry.channel} ${entry.outcome} ${entry.millis}ms${entry.origin !== undefined ? ` from ${entry.origin}` : ""}`)
 }
@@ -138,22 +129,22 @@ const trusted = { frameUrl: `${RENDERER}index.html` }
 // budgets no loaded machine misses, so every step's outcome is the operation's own. Missed
 // budgets are tested on purpose with the `hurried` table; speed is the benchmark's job.
 const RELAXED_MILLIS = 30_000
-const handlers = makeIpcHandlers(runtime, {
-  senderPolicy: bundledOriginPolicy(RENDERER),
+const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+  senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER),
   log: ipcLog,
   budgets: { storageMillis: RELAXED_MILLIS, keyRetrievalMillis: RELAXED_MILLIS }
 })
-const hurried = makeIpcHandlers(runtime, { senderPolicy: bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
-const keyAccess = makeKeyAccess(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
-const hurriedKeyAccess = makeKeyAccess(runtime, { keyRetrievalMillis: 1 })
-const stopForwarding = forwardChanges(runtime, (change) => {
+const hurried = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
+const keyAccess = KeyAccess.makeKeyAccess(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
+const hurriedKeyAccess = KeyAccess.makeKeyAccess(runtime, { keyRetrievalMillis: 1 })
+const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => {
   records.events.push(change)
   console.debug(`[changes] ${change._tag}`)
 })
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
 
-const call = async (step: string, channel: InvokeChannel, payload: unknown, options: { table?: IpcHandlerTable; frameUrl?: string | undefined } = {}) => {
+const call = async (step: string, channel: IpcContract.InvokeChannel, payload: unknown, options: { table?: IpcHandlers.IpcHandlerTable; frameUrl?: string | undefined } = {}) => {
   const sender = "frameUrl" in options ? { frameUrl: options.frameUrl } : trusted
   const response = await (options.table ?? handlers)[channel](sender, payload) as
     | { ok: true; value: any }
@@ -166,7 +157,7 @@ const expectError = (step: string, response: { ok: boolean; error?: { _tag: stri
   check(step, response.ok === false && tags.includes(response.error!._tag), JSON.stringify(response).slice(0, 300))
 
 /** Runs a store effect directly (as main-process code would), recording a failure's encoded error. */
-const direct = async <A>(step: string, effect: Effect.Effect<A, unknown, DesktopServices>) => {
+const direct = async <A>(step: string, effect: Effect.Effect<A, unknown, DesktopLayer.DesktopServices>) => {
   const exit = await runtime.runPromiseExit(effect)
   if (Exit.isSuccess(exit)) return Option.some(exit.value)
   const failure = Cause.findErrorOption(exit.cause)
@@ -178,7 +169,7 @@ const direct = async <A>(step: string, effect: Effect.Effect<A, unknown, Desktop
 /** main-side key access; compares with the expected key here, so no key goes into the records. */
 const keyMatches = async (step: string, id: string, expected: string | undefined, access = keyAccess) => {
   try {
-    const key = await access.getApiKey(id as ConfigId)
+    const key = await access.getApiKey(id as Ids.ConfigId)
     check(step, expected !== undefined && Redacted.value(key) === expected, "key differs")
     return true
   } catch (error) {
@@ -189,7 +180,7 @@ const keyMatches = async (step: string, id: string, expected: string | undefined
 }
 
 const storeRecover = (step: string) =>
-  direct(step, LlmConfigStore.use((store) => store.recover({ force: true }))).then((report) => {
+  direct(step, LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))).then((report) => {
     if (Option.isSome(report)) records.responses.push({ step, channel: "recover", response: report.value })
     check(step, Option.isSome(report) && report.value.failed.length === 0, JSON.stringify(report))
   })
@@ -210,32 +201,32 @@ const drive = async () => {
   await runtime.runPromise(Effect.logTrace("main process started").pipe(Effect.andThen(Effect.logDebug("drive"))))
 
   // The lifecycle over IPC.
-  const created = await call("create", IpcChannel.create, { provider: "openai", name: "Canary", apiKey: canary })
+  const created = await call("create", IpcContract.IpcChannel.create, { provider: "openai", name: "Canary", apiKey: canary })
   expectOk("create", created)
   const id = created.ok ? String(created.value.id) : ""
   records.ids["canary2Config"] = id
-  expectOk("get", await call("get", IpcChannel.get, { id }))
-  expectOk("list", await call("list", IpcChannel.list, {}))
-  expectOk("status", await call("status", IpcChannel.status, {}))
-  expectOk("diagnose", await call("diagnose", IpcChannel.diagnose, { probe: true }))
-  expectOk("authorize", await call("authorize", IpcChannel.authorize, {}))
+  expectOk("get", await call("get", IpcContract.IpcChannel.get, { id }))
+  expectOk("list", await call("list", IpcContract.IpcChannel.list, {}))
+  expectOk("status", await call("status", IpcContract.IpcChannel.status, {}))
+  expectOk("diagnose", await call("diagnose", IpcContract.IpcChannel.diagnose, { probe: true }))
+  expectOk("authorize", await call("authorize", IpcContract.IpcChannel.authorize, {}))
   await keyMatches("getApiKey after create", id, canary)
-  expectOk("update replaces the key", await call("update", IpcChannel.update, { id, patch: { name: "Canary 2", apiKey: canary2 } }))
+  expectOk("update replaces the key", await call("update", IpcContract.IpcChannel.update, { id, patch: { name: "Canary 2", apiKey: canary2 } }))
   await keyMatches("getApiKey after update", id, canary2)
 
   // Invalid requests carrying the key.
-  const invalid: Array<[string, InvokeChannel, unknown, string | undefined, string]> = [
-    ["invalid.nul", IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.control", IpcChannel.create, { provider: "openai", name: "Ctl", apiKey: `${canary}\u0007x` }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.oversize", IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.huge", IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.extra", IpcChannel.create, { provider: "openai", name: "Extra", apiKey: canary, [canary2]: canary }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.type", IpcChannel.create, { provider: canary, name: 7, apiKey: canary }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.update-nul", IpcChannel.update, { id, patch: { apiKey: `${canary2}\u0000` } }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.update-extra", IpcChannel.update, { id, patch: { apiKey: canary2, secret: canary } }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.get-id", IpcChannel.get, { id: canary }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.untrusted", IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, "https://evil.example.com/", "KeychainDenied"],
-    ["invalid.untrusted-update", IpcChannel.update, { id, patch: { apiKey: canary } }, `https://evil.example.com/?k=${canary}`, "KeychainDenied"]
+  const invalid: Array<[string, IpcContract.InvokeChannel, unknown, string | undefined, string]> = [
+    ["invalid.nul", IpcContract.IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.control", IpcContract.IpcChannel.create, { provider: "openai", name: "Ctl", apiKey: `${canary}\u0007x` }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.oversize", IpcContract.IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.huge", IpcContract.IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.extra", IpcContract.IpcChannel.create, { provider: "openai", name: "Extra", apiKey: canary, [canary2]: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.type", IpcContract.IpcChannel.create, { provider: canary, name: 7, apiKey: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.update-nul", IpcContract.IpcChannel.update, { id, patch: { apiKey: `${canary2}\u0000` } }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.update-extra", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary2, secret: canary } }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.get-id", IpcContract.IpcChannel.get, { id: canary }, trusted.frameUrl, "InvalidInput"],
+    ["invalid.untrusted", IpcContract.IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, "https://evil.example.com/", "KeychainDenied"],
+    ["invalid.untrusted-update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary } }, `https://evil.example.com/?k=${canary}`, "KeychainDenied"]
   ]
   for (const [step, channel, payload, frameUrl, tag] of invalid) {
     expectError(step, await call(step, channel, payload, { frameUrl }), [tag])
@@ -243,66 +234,66 @@ const drive = async () => {
   await keyMatches("getApiKey after invalid requests", id, canary2)
 
   // A second config, removed later.
-  const scratch = await call("create scratch", IpcChannel.create, { provider: "anthropic", name: "Scratch", apiKey: canary })
+  const scratch = await call("create scratch", IpcContract.IpcChannel.create, { provider: "anthropic", name: "Scratch", apiKey: canary })
   expectOk("create scratch", scratch)
   const scratchId = scratch.ok ? String(scratch.value.id) : ""
 
   // Fault: keychain locked between steps.
   await askDriver("lock")
-  expectError("locked.create", await call("locked.create", IpcChannel.create, { provider: "openai", name: "Locked", apiKey: canary }), ["KeychainLocked"])
-  expectError("locked.update", await call("locked.update", IpcChannel.update, { id, patch: { apiKey: canary } }), ["KeychainLocked"])
+  expectError("locked.create", await call("locked.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Locked", apiKey: canary }), ["KeychainLocked"])
+  expectError("locked.update", await call("locked.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary } }), ["KeychainLocked"])
   await keyMatches("locked.getApiKey", id, undefined)
-  await direct("locked.direct-update", LlmConfigStore.use((store) => store.update(id as ConfigId, { apiKey: Redacted.make(canary) } as never)))
-  await call("locked.diagnose", IpcChannel.diagnose, { probe: true })
-  await call("locked.authorize", IpcChannel.authorize, {})
-  await call("locked.status", IpcChannel.status, {})
+  await direct("locked.direct-update", LlmConfigStore.LlmConfigStore.use((store) => store.update(id as Ids.ConfigId, { apiKey: Redacted.make(canary) } as never)))
+  await call("locked.diagnose", IpcContract.IpcChannel.diagnose, { probe: true })
+  await call("locked.authorize", IpcContract.IpcChannel.authorize, {})
+  await call("locked.status", IpcContract.IpcChannel.status, {})
   await askDriver("unlock")
   await keyMatches("unlocked.getApiKey", id, canary2)
 
   // Fault in the middle of an update: the keychain locks after the new key is staged.
   armed.set("update.secret-staged", ["lock"])
-  const midUpdate = await call("mid.update-locked", IpcChannel.update, { id: scratchId, patch: { apiKey: canary2 } })
+  const midUpdate = await call("mid.update-locked", IpcContract.IpcChannel.update, { id: scratchId, patch: { apiKey: canary2 } })
   records.faults.push(`mid.update-locked answered ${midUpdate.ok ? "ok" : midUpdate.error._tag}`)
   await askDriver("unlock")
   await storeRecover("mid.update-locked.recover")
 
   // Fault in the middle of a create: the keyring daemon dies after the intent is recorded.
   armed.set("create.intent-recorded", ["kill-daemon"])
-  const midCreate = await call("mid.create-daemon-killed", IpcChannel.create, { provider: "openai", name: "Orphan", apiKey: canary })
+  const midCreate = await call("mid.create-daemon-killed", IpcContract.IpcChannel.create, { provider: "openai", name: "Orphan", apiKey: canary })
   records.faults.push(`mid.create-daemon-killed answered ${midCreate.ok ? "ok" : midCreate.error._tag}`)
   await keyMatches("daemon-dead.getApiKey", id, undefined)
-  await call("daemon-dead.diagnose", IpcChannel.diagnose, { probe: true })
+  await call("daemon-dead.diagnose", IpcContract.IpcChannel.diagnose, { probe: true })
   await askDriver("restart-daemon")
   await storeRecover("mid.create-daemon-killed.recover")
   await keyMatches("daemon-restarted.getApiKey", id, canary2)
 
   // Fault in the middle of an update after the key was written: daemon restarted under it.
   armed.set("update.secret-written", ["restart-daemon"])
-  const midRestart = await call("mid.update-daemon-restarted", IpcChannel.update, { id: scratchId, patch: { name: "Scratch 2", apiKey: canary } })
+  const midRestart = await call("mid.update-daemon-restarted", IpcContract.IpcChannel.update, { id: scratchId, patch: { name: "Scratch 2", apiKey: canary } })
   records.faults.push(`mid.update-daemon-restarted answered ${midRestart.ok ? "ok" : midRestart.error._tag}`)
   await storeRecover("mid.update-daemon-restarted.recover")
 
   // Kill and restart the daemon between steps: the next call needs a fresh worker.
   await askDriver("restart-daemon")
   await keyMatches("restart.getApiKey", id, canary2)
-  expectOk("restart.create", await call("restart.create", IpcChannel.create, { provider: "google", name: "After restart", apiKey: canary }))
+  expectOk("restart.create", await call("restart.create", IpcContract.IpcChannel.create, { provider: "google", name: "After restart", apiKey: canary }))
 
   // Missed time budgets.
-  const late = await call("timeout.create", IpcChannel.create, { provider: "openai", name: "Late", apiKey: canary }, { table: hurried })
+  const late = await call("timeout.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Late", apiKey: canary }, { table: hurried })
   expectError("timeout.create", late, ["Timeout"])
-  const lateUpdate = await call("timeout.update", IpcChannel.update, { id, patch: { apiKey: canary2 } }, { table: hurried })
+  const lateUpdate = await call("timeout.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary2 } }, { table: hurried })
   expectError("timeout.update", lateUpdate, ["Timeout"])
   await keyMatches("timeout.getApiKey", id, undefined, hurriedKeyAccess)
   await sleep(1500) // the detached operations finish in the background
 
   // Remove the second config; recover; final state.
-  expectOk("remove scratch", await call("remove", IpcChannel.remove, { id: scratchId }))
-  expectError("get removed", await call("get removed", IpcChannel.get, { id: scratchId }), ["NotFound"])
+  expectOk("remove scratch", await call("remove", IpcContract.IpcChannel.remove, { id: scratchId }))
+  expectError("get removed", await call("get removed", IpcContract.IpcChannel.get, { id: scratchId }), ["NotFound"])
   await keyMatches("removed.getApiKey", scratchId, undefined)
   await storeRecover("final.recover")
-  const final = await call("final.list", IpcChannel.list, {})
+  const final = await call("final.list", IpcContract.IpcChannel.list, {})
   expectOk("final.list", final)
-  expectOk("final.status", await call("final.status", IpcChannel.status, {}))
+  expectOk("final.status", await call("final.status", IpcContract.IpcChannel.status, {}))
   await keyMatches("final.getApiKey", id, canary2)
 }
 
@@ -325,7 +316,7 @@ const main = async () => {
     await sleep(20)
   }
   const snapshotPath = v8.writeHeapSnapshot(path.join(outDir, "main.heapsnapshot"))
-  process.stdout.write(`${PROTOCOL_PREFIX}DONE ${JSON.stringify({ records: recordsPath, snapshot: snapshotPath })}\n`)
+  process.stdout.write(`${Protocol.PROTOCOL_PREFIX}DONE ${JSON.stringify({ records: recordsPath, snapshot: snapshotPath })}\n`)
   await runtime.dispose()
   process.stdin.destroy()
 }

@@ -7,17 +7,17 @@
  * command's result (or the help/version/completion text asked for); usage errors, failures,
  * prompts and every log line go to stderr.
  */
-import { isFishbowlError } from "@fishbowl/domain"
+import { Errors } from "@fishbowl/domain"
+import * as CliIo from "./CliIo.ts"
+import * as Commands from "./Commands.ts"
+import * as ExitCodes from "./ExitCodes.ts"
+import * as Messages from "./Messages.ts"
+import * as Text from "./Text.ts"
 import { Cause, Console, Effect, Exit, FileSystem, Layer, Logger, Option, Path, References, Terminal } from "effect"
 import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
 import { ChildProcessSpawner } from "effect/process"
-import { CliIo } from "./CliIo.ts"
-import { root, subcommandNames, VERSION } from "./Commands.ts"
-import { CliExit, ExitCode, exitCodeFor } from "./ExitCodes.ts"
-import { type CliProblem, problemOf, withoutInternalNames } from "./Messages.ts"
-import { escapeControls, printable } from "./Text.ts"
 
-export type CliStreams = CliIo["Service"]
+export type CliStreams = CliIo.CliIo["Service"]
 
 
 /** The subcommand and its first positional argument, for hints ("… update Work --api-key-stdin"). */
@@ -36,20 +36,20 @@ const invocation = (argv: ReadonlyArray<string>) => {
     }
     positionals.push(arg)
   }
-  const command = positionals.find((arg) => subcommandNames.has(arg))
+  const command = positionals.find((arg) => Commands.subcommandNames.has(arg))
   const reference = command !== undefined ? positionals[positionals.indexOf(command) + 1] : undefined
   return { command: command ?? "", reference }
 }
 
 const helpOf = (path: ReadonlyArray<string>) => `fishbowl-llm ${[...path.slice(1), "--help"].join(" ")}`
 
-const option = (name: string) => printable(name.startsWith("-") ? name : `--${name}`, 40)
+const option = (name: string) => Text.printable(name.startsWith("-") ? name : `--${name}`, 40)
 
 /** One parse error in words for a terminal. Never echoes an extra argument: it may be a pasted key. */
-const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string>): CliProblem => {
+const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string>): Messages.CliProblem => {
   const command = path.length > 1 ? path.slice(1).join(" ") : "fishbowl-llm"
   const help = `Run \`${helpOf(path)}\` to see what it accepts.`
-  const problem = (message: string, hint = help): CliProblem => ({ _tag: "InvalidInput", message, hint })
+  const problem = (message: string, hint = help): Messages.CliProblem => ({ _tag: "InvalidInput", message, hint })
   switch (error._tag) {
     case "UnrecognizedOption": {
       if (command === "update" && /^--provider(=|$)/.test(error.option)) {
@@ -72,18 +72,18 @@ const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string
     case "MissingOption":
       return problem(`${command} needs ${option(error.option)}`)
     case "MissingArgument":
-      return problem(`${command} needs <${printable(error.argument, 40)}>${error.argument === "config" ? " (a configuration's name or id)" : ""}`)
+      return problem(`${command} needs <${Text.printable(error.argument, 40)}>${error.argument === "config" ? " (a configuration's name or id)" : ""}`)
     case "InvalidValue":
-      return problem(`invalid value ${JSON.stringify(printable(error.value, 40))} for ${error.kind === "flag" ? option(error.option) : `<${printable(error.option, 40)}>`}: expected ${error.expected}`)
+      return problem(`invalid value ${JSON.stringify(Text.printable(error.value, 40))} for ${error.kind === "flag" ? option(error.option) : `<${Text.printable(error.option, 40)}>`}: expected ${error.expected}`)
     case "UnknownSubcommand": {
-      const suggestions = error.suggestions.map((name) => printable(name, 40))
+      const suggestions = error.suggestions.map((name) => Text.printable(name, 40))
       return problem(
-        `unknown command ${JSON.stringify(printable(error.subcommand, 40))}`,
+        `unknown command ${JSON.stringify(Text.printable(error.subcommand, 40))}`,
         suggestions.length > 0 ? `Did you mean ${suggestions.join(" or ")}? Run \`fishbowl-llm --help\` for the commands.` : "Run `fishbowl-llm --help` for the commands."
       )
     }
     case "ValidationError":
-      return problem(withoutInternalNames(error.message))
+      return problem(Messages.withoutInternalNames(error.message))
     default:
       return problem(`invalid command line (${error._tag})`)
   }
@@ -109,7 +109,7 @@ const stderrLogger = (io: CliStreams) =>
   Logger.make(({ logLevel, message }) => {
     const parts = (Array.isArray(message) ? message : [message]).map((part) => typeof part === "string" ? part : String(part))
     const label = logLevel === "Warn" ? "warning" : logLevel === "Fatal" ? "error" : logLevel.toLowerCase()
-    io.stderr.write(`${label}: ${withoutInternalNames(parts.join(" "))}\n`)
+    io.stderr.write(`${label}: ${Messages.withoutInternalNames(parts.join(" "))}\n`)
   })
 
 /** Runs one command line; `signal` (Ctrl-C) interrupts it, which reads as "cancelled" (130). */
@@ -121,9 +121,9 @@ export const runCli = async (
   const json = argv.includes("--json")
   // The last line of defence: whatever a message quotes (a path from the environment, say), a
   // terminal never receives an escape sequence from it.
-  const fail = (problem: CliProblem, code: number) => {
-    const message = escapeControls(problem.message)
-    const hint = escapeControls(problem.hint)
+  const fail = (problem: Messages.CliProblem, code: number) => {
+    const message = Text.escapeControls(problem.message)
+    const hint = Text.escapeControls(problem.hint)
     io.stderr.write(json
       ? JSON.stringify({ error: { _tag: problem._tag, message, hint } }) + "\n"
       : `error: ${message}\nhint: ${hint}\n`)
@@ -140,8 +140,8 @@ export const runCli = async (
   })
   const colors = io.stdout.isTTY === true && io.env["NO_COLOR"] === undefined
 
-  const program = Command.runWith(root, { version: VERSION, renderErrors: false })(argv).pipe(
-    Effect.provideService(CliIo, io),
+  const program = Command.runWith(Commands.root, { version: Commands.VERSION, renderErrors: false })(argv).pipe(
+    Effect.provideService(CliIo.CliIo, io),
     Effect.provideService(CliConfig.CliConfig, CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })),
     Effect.provide(CliOutput.layer(CliOutput.defaultFormatter({ colors }))),
     Effect.provide(environment(io)),
@@ -153,14 +153,14 @@ export const runCli = async (
   const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>, options?.signal !== undefined ? { signal: options.signal } : undefined)
   if (Exit.isSuccess(exit)) {
     if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
-    return ExitCode.ok
+    return ExitCodes.ExitCode.ok
   }
   if (Cause.hasInterruptsOnly(exit.cause)) {
-    return fail({ _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." }, ExitCode.cancelled)
+    return fail({ _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." }, ExitCodes.ExitCode.cancelled)
   }
   const error = Cause.findErrorOption(exit.cause)
   if (Option.isNone(error)) {
-    return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCode.unexpected)
+    return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCodes.ExitCode.unexpected)
   }
   const failure = error.value
   if (CliError.isCliError(failure)) {
@@ -168,16 +168,16 @@ export const runCli = async (
       if (failure.errors.length === 0) {
         // `fishbowl-llm` alone: the usage, on stderr, as a usage error.
         io.stderr.write(printed.join("\n") + "\n")
-        return ExitCode.usage
+        return ExitCodes.ExitCode.usage
       }
-      return fail(describeParseError(failure.errors[0]!, failure.commandPath), ExitCode.usage)
+      return fail(describeParseError(failure.errors[0]!, failure.commandPath), ExitCodes.ExitCode.usage)
     }
-    return fail(describeParseError(failure, ["fishbowl-llm"]), ExitCode.usage)
+    return fail(describeParseError(failure, ["fishbowl-llm"]), ExitCodes.ExitCode.usage)
   }
-  if (failure instanceof CliExit) {
+  if (failure instanceof ExitCodes.CliExit) {
     if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
     return failure.problem !== undefined ? fail(failure.problem, failure.code) : failure.code
   }
-  if (isFishbowlError(failure)) return fail(problemOf(failure, invocation(argv)), exitCodeFor(failure._tag))
-  return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCode.unexpected)
+  if (Errors.isFishbowlError(failure)) return fail(Messages.problemOf(failure, invocation(argv)), ExitCodes.exitCodeFor(failure._tag))
+  return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCodes.ExitCode.unexpected)
 }
