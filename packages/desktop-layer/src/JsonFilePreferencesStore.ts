@@ -465,7 +465,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   })
 
   /** Holding the lock, with the file found bad: quarantine it, restore the newest valid backup, fail with Corrupted. */
-  const recover = (found: FileState & { readonly _tag: "Bad" }) =>
+  const quarantineAndRestore = (found: FileState & { readonly _tag: "Bad" }) =>
     Effect.gen(function*() {
       const quarantinedAs = yield* quarantineName
       yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
@@ -503,11 +503,11 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       })
     })
 
-  /** Under the lock: the current document, recovering (and failing once) when the file is bad. */
+  /** Under the lock: the current document; a bad file is quarantined and restored (failing once). */
   const readForWrite = Effect.gen(function*() {
     const read = yield* readState
     const state = read.state
-    if (state._tag === "Bad") return yield* recover(state)
+    if (state._tag === "Bad") return yield* quarantineAndRestore(state)
     if (state._tag === "Legacy") return yield* PlaintextPreferences.legacyPreferencesError(path)
     return { state, linkable: read.linkable }
   })
@@ -517,9 +517,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     if (state._tag === "Valid") return state.document
     if (state._tag === "Missing") return PreferencesDocument.emptyDocument
     if (state._tag === "Legacy") return yield* PlaintextPreferences.legacyPreferencesError(path)
-    // Bad: recover under the lock (re-reading first: another process may have fixed it already).
-    const recovered = (yield* exclusive(() => readForWrite)).state
-    return recovered._tag === "Valid" ? recovered.document : PreferencesDocument.emptyDocument
+    // Bad: quarantine and restore under the lock (re-reading first: another process may have done it).
+    const repaired = (yield* exclusive(() => readForWrite)).state
+    return repaired._tag === "Valid" ? repaired.document : PreferencesDocument.emptyDocument
   }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
 
   /**

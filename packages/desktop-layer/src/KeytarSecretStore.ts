@@ -18,7 +18,7 @@
  *   the same bound); it never keeps the Node event loop alive while idle: its IPC channel is
  *   referenced only while calls are pending.
  */
-import { Canonical, Errors, LlmConfig, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Canonical, Errors, Hints, LlmConfig, SecretRef, SecretStore } from "@fishbowl/domain"
 import { fork } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
@@ -65,6 +65,28 @@ export type KeytarWorkerSpawner = (options: {
 }) => KeytarWorkerProcess
 
 /** Default spawner: a Node child process with an `advanced`-serialization IPC channel and no stdio. */
+/**
+ * A worker's "gone" notice as every spawner gives it: the first reason wins, and a listener
+ * added after the worker is gone hears it at once.
+ */
+export const makeExitNotice = () => {
+  const listeners: Array<(reason: string) => void> = []
+  let reason: string | undefined
+  return {
+    /** Why the worker is gone, once it is. */
+    reason: (): string | undefined => reason,
+    exited: (why: string): void => {
+      if (reason !== undefined) return
+      reason = why
+      for (const listener of listeners) listener(why)
+    },
+    onExit: (listener: (reason: string) => void): void => {
+      if (reason !== undefined) listener(reason)
+      else listeners.push(listener)
+    }
+  }
+}
+
 export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPath }) => {
   const child = fork(workerPath, [], {
     ...(execPath !== undefined ? { execPath } : {}),
@@ -74,13 +96,7 @@ export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPat
     execArgv: [],
     stdio: ["ignore", "ignore", "ignore", "ipc"]
   })
-  const exitListeners: Array<(reason: string) => void> = []
-  let exitReason: string | undefined
-  const exited = (reason: string) => {
-    if (exitReason !== undefined) return
-    exitReason = reason
-    for (const listener of exitListeners) listener(reason)
-  }
+  const { exited, onExit } = makeExitNotice()
   child.on("exit", (code, signal) =>
     exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`))
   child.on("error", (error) => {
@@ -98,10 +114,7 @@ export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPat
       })
     },
     onMessage: (listener) => child.on("message", listener),
-    onExit: (listener) => {
-      if (exitReason !== undefined) listener(exitReason)
-      else exitListeners.push(listener)
-    },
+    onExit,
     kill: () => {
       child.kill("SIGKILL")
     },
@@ -444,7 +457,7 @@ const toSecretStoreError = (
           return new Errors.InvalidInput({
             field: ref?.account ?? "apiKey",
             message: `${action}: the value is larger than the keychain accepts`,
-            hint: "Check that you pasted only the API key."
+            hint: Hints.pasteOnlyTheKey
           })
         case "session-lost":
           return new Errors.KeychainUnavailable({
@@ -624,7 +637,8 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
   )
 })
 
-const definedEnv = (env: NodeJS.ProcessEnv): Record<string, string> => {
+/** A copy of an environment without its unset entries: what a child process is given. */
+export const definedEnv = (env: NodeJS.ProcessEnv): Record<string, string> => {
   const out: Record<string, string> = {}
   for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value
   return out

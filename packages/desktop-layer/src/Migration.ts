@@ -12,7 +12,7 @@
  * crash-safe: re-run until the report is `complete`.
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import { CrashPoints, Errors, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, Errors, Hints, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import * as DataDir from "./DataDir.ts"
 import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
@@ -136,7 +136,7 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
       if (!description.persistent) {
         return yield* new Errors.Unsupported({
           message: `Keys cannot be migrated into ${description.backend}: it does not keep them after Fishbowl quits`,
-          hint: "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
+          hint: Hints.keychainForMigration
         })
       }
       const store = yield* LlmConfigStore.make()
@@ -184,7 +184,7 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
     const busy = () =>
       new Errors.StorageInaccessible({
         message: `${PlaintextPreferences.PENDING_FILE} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
-        hint: "Wait for the other migration or Fishbowl window to finish, then run the migration again."
+        hint: Hints.otherMigrationRunning
       })
     const found = yield* LegacyFiles.withFileLock(NodePath.join(from, PlaintextPreferences.PENDING_FILE), context.lockWaitMillis, busy, run)
     report.filesHoldingKeys = [...yield* LeftoverKeyFiles.filesHoldingKeys(from)]

@@ -7,7 +7,6 @@
  */
 import { Clock, Effect, Schema } from "effect"
 import * as Canonical from "./Canonical.ts"
-import * as Errors from "./Errors.ts"
 import * as Ids from "./Ids.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import * as LlmConfigStore from "./LlmConfigStore.ts"
@@ -56,13 +55,7 @@ export const checkStoredConfig = Effect.fn("ConfigCheck.stored")(function*(id: I
 
 /** Checks an unsaved form's values. Needs only ProviderCheck: it cannot reach either store. */
 export const checkDraft = Effect.fn("ConfigCheck.draft")(function*(draft: ProviderCheckDraft) {
-  if (Providers.findProvider(draft.provider) === undefined) {
-    return yield* new Errors.InvalidInput({
-      field: "provider",
-      message: `Unknown provider "${draft.provider}"`,
-      hint: "Pick one of the listed providers."
-    })
-  }
+  yield* Providers.requireProvider(draft.provider)
   // The same http rule as saving: a typed key never goes over plain http to a network host
   // without the user's consent, not even to test it.
   yield* Canonical.refuseInsecureHttp(draft.baseUrl ?? Providers.findProvider(draft.provider)?.defaultBaseUrl, {

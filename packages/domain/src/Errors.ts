@@ -93,8 +93,8 @@ export type SecretStoreError =
 /** Failures the metadata document store may report. */
 export type PreferencesStoreError = Corrupted | StorageInaccessible | Unsupported
 
-/** Every failure the domain can report, as one schema for IPC and CLI encoding. */
-export const FishbowlError = Schema.Union([
+/** Every failure the domain can report: the one list the union and the tags below are made from. */
+const errorClasses = [
   KeychainDenied,
   KeychainLocked,
   KeychainUnavailable,
@@ -106,23 +106,14 @@ export const FishbowlError = Schema.Union([
   Conflict,
   StorageInaccessible,
   Internal
-])
+] as const
+
+/** Every failure the domain can report, as one schema for IPC and CLI encoding. */
+export const FishbowlError = Schema.Union(errorClasses)
 export type FishbowlError = typeof FishbowlError.Type
 
 /** Tags of every domain error, for exhaustive handling (exit codes, UI placement). */
-export const errorTags = [
-  "KeychainDenied",
-  "KeychainLocked",
-  "KeychainUnavailable",
-  "Unsupported",
-  "Corrupted",
-  "Timeout",
-  "NotFound",
-  "InvalidInput",
-  "Conflict",
-  "StorageInaccessible",
-  "Internal"
-] as const satisfies ReadonlyArray<FishbowlError["_tag"]>
+export const errorTags: ReadonlyArray<FishbowlError["_tag"]> = errorClasses.map((error) => error.fields._tag.schema.literal)
 
 /** Recognises a domain error among arbitrary failures (e.g. to map defects at a boundary). */
 export const isFishbowlError = Schema.is(FishbowlError)

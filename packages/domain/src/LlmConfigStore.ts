@@ -16,6 +16,7 @@ import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Semaph
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
+import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
 import * as Journal from "./Journal.ts"
 import * as LlmConfig from "./LlmConfig.ts"
@@ -167,19 +168,6 @@ const configNotFound = (id: string) =>
     hint: "Refresh the list; the configuration may have been removed in another window."
   })
 
-const requireProvider = (providerId: string): Effect.Effect<Providers.ProviderDefinition, Errors.InvalidInput> => {
-  const provider = Providers.findProvider(providerId)
-  return provider === undefined
-    ? Effect.fail(
-      new Errors.InvalidInput({
-        field: "provider",
-        message: `Unknown provider "${providerId}"`,
-        hint: "Pick one of the listed providers."
-      })
-    )
-    : Effect.succeed(provider)
-}
-
 const checkRequiredFields = (
   provider: Providers.ProviderDefinition,
   config: { readonly baseUrl?: string | undefined; readonly hasKey: boolean; readonly allowInsecureHttp?: boolean | undefined }
@@ -193,16 +181,7 @@ const checkRequiredFields = (
       })
     )
   }
-  const baseUrlRequired = provider.fields.some((field) => field.id === "baseUrl" && field.required)
-  if (baseUrlRequired && config.baseUrl === undefined) {
-    return Effect.fail(
-      new Errors.InvalidInput({
-        field: "baseUrl",
-        message: `${provider.displayName} needs a base URL`,
-        hint: "Enter the endpoint of your OpenAI-compatible server."
-      })
-    )
-  }
+  if (Providers.requiresBaseUrl(provider) && config.baseUrl === undefined) return Effect.fail(Providers.missingBaseUrl(provider))
   return Canonical.refuseInsecureHttp(config.baseUrl ?? provider.defaultBaseUrl, {
     hasKey: config.hasKey,
     allowInsecureHttp: config.allowInsecureHttp === true
@@ -311,7 +290,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
   })
 
   const create = Effect.fn("LlmConfigStore.create")(function*(input: LlmConfig.LlmConfigInput) {
-    const provider = yield* requireProvider(input.provider)
+    const provider = yield* Providers.requireProvider(input.provider)
     const id = Ids.newConfigId()
     const now = yield* isoNow
     const config: LlmConfig.LlmConfig = {
@@ -382,7 +361,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
               return yield* keychainOutOfReach(before, "change the key of")
             }
             yield* ensureIdle(document.llm, id)
-            const provider = yield* requireProvider(before.provider)
+            const provider = yield* Providers.requireProvider(before.provider)
             const baseUrl = patch.baseUrl === null ? undefined : patch.baseUrl ?? before.baseUrl
             if (baseUrl !== undefined && LlmConfig.baseUrlProblem(baseUrl) !== undefined) {
               return yield* new Errors.InvalidInput({
@@ -554,7 +533,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     if (!description.persistent) {
       return yield* new Errors.Unsupported({
         message: `Keys cannot be imported into ${description.backend}: it does not keep them after Fishbowl quits`,
-        hint: "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
+        hint: Hints.keychainForMigration
       })
     }
     const key = entry.apiKey

@@ -118,13 +118,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
   const provider = Providers.findProvider(target.provider)
   const shape = shapes[target.provider]
   if (provider === undefined || shape === undefined) {
-    return Effect.fail(
-      new Errors.InvalidInput({
-        field: "provider",
-        message: `Unknown provider "${target.provider}"`,
-        hint: "Pick one of the listed providers."
-      })
-    )
+    return Effect.fail(Providers.unknownProvider(target.provider))
   }
   const base = target.baseUrl ?? provider.defaultBaseUrl
   if (base === undefined) {

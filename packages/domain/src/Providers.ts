@@ -3,7 +3,8 @@
  * against them, so adding a provider is a data change, not a code change. Decoded at load so a
  * malformed definition fails at start-up, not when a user opens the form.
  */
-import { Schema } from "effect"
+import { Effect, Schema } from "effect"
+import * as Errors from "./Errors.ts"
 import * as Ids from "./Ids.ts"
 
 /** One input on the provider's settings form. `secure-text` fields are secrets and go to the keychain. */
@@ -104,3 +105,29 @@ export const providers: ReadonlyArray<ProviderDefinition> = Schema.decodeUnknown
 
 /** Looks a provider up by id; `undefined` for unknown ids (callers turn that into InvalidInput). */
 export const findProvider = (id: string): ProviderDefinition | undefined => providers.find((p) => p.id === id)
+
+/** Whether a configuration of this provider must name its endpoint: it has no default base URL. */
+export const requiresBaseUrl = (provider: ProviderDefinition): boolean =>
+  provider.fields.some((field) => field.id === "baseUrl" && field.required)
+
+/** The refusal of a configuration that {@link requiresBaseUrl} but has none; front ends may word their own hint. */
+export const missingBaseUrl = (provider: ProviderDefinition): Errors.InvalidInput =>
+  new Errors.InvalidInput({
+    field: "baseUrl",
+    message: `${provider.displayName} needs a base URL`,
+    hint: "Enter the endpoint of your OpenAI-compatible server."
+  })
+
+/** Is this the {@link missingBaseUrl} refusal (rather than a base URL that is present but refused)? */
+export const isMissingBaseUrl = (error: Errors.InvalidInput): boolean =>
+  error.field === "baseUrl" && error.message.endsWith(" needs a base URL")
+
+/** The refusal of a provider id that is not one of {@link providers}. */
+export const unknownProvider = (id: string): Errors.InvalidInput =>
+  new Errors.InvalidInput({ field: "provider", message: `Unknown provider "${id}"`, hint: "Pick one of the listed providers." })
+
+/** The definition of a provider id, or the {@link unknownProvider} refusal. */
+export const requireProvider = (id: string): Effect.Effect<ProviderDefinition, Errors.InvalidInput> => {
+  const provider = findProvider(id)
+  return provider === undefined ? Effect.fail(unknownProvider(id)) : Effect.succeed(provider)
+}

@@ -5,6 +5,7 @@
 import { Context, Effect, Layer, Option, Redacted, Ref, Schema } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as Errors from "./Errors.ts"
+import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import * as SecretRef from "./SecretRef.ts"
@@ -64,7 +65,7 @@ export const checkSecretValue = (
       new Errors.InvalidInput({
         field: ref.account,
         message: `The value for ${SecretRef.describeSecretRef(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
-        hint: "Check that you pasted only the API key."
+        hint: Hints.pasteOnlyTheKey
       })
     )
   }

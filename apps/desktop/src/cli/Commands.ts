@@ -211,7 +211,7 @@ const providersCommand = Command.make("providers", { json }, ({ json }) =>
         provider.id,
         provider.displayName,
         provider.requiresApiKey ? "required" : "not needed",
-        provider.defaultBaseUrl ?? (provider.fields.some((field) => field.id === "baseUrl" && field.required) ? "(none: --base-url required)" : "-")
+        provider.defaultBaseUrl ?? (Providers.requiresBaseUrl(provider) ? "(none: --base-url required)" : "-")
       ])
     ))).pipe(
     Command.withDescription("List the providers you can configure, with their default base URLs"),
@@ -267,13 +267,11 @@ const addCommand = Command.make("add", {
         ...(flags.allowInsecureHttp ? { allowInsecureHttp: true } : {})
       }
       if (provider === undefined) {
-        return yield* new Errors.InvalidInput({ field: "provider", hint: "", message: `Unknown provider "${Text.printable(flags.provider, 40)}"` })
+        return yield* Providers.unknownProvider(Text.printable(flags.provider, 40))
       }
       yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigInput, "configuration")(candidate)
-      const baseUrlRequired = provider.fields.some((field) => field.id === "baseUrl" && field.required)
-      if (baseUrlRequired && Option.isNone(flags.baseUrl)) {
-        return yield* new Errors.InvalidInput({ field: "baseUrl", hint: "", message: `${provider.displayName} needs a base URL` })
-      }
+      // Before the key prompt: the store refuses it too, but only after the user typed a key.
+      if (Providers.requiresBaseUrl(provider) && Option.isNone(flags.baseUrl)) return yield* Providers.missingBaseUrl(provider)
       const existing = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.list))
       const name = Schema.decodeSync(LlmConfig.ConfigName)(flags.name)
       if (existing.some((config) => Canonical.nameKey(config.name) === Canonical.nameKey(name))) {

@@ -8,62 +8,39 @@
  * - a locked keyring still reads as locked, not absent (`handle` asks D-Bus for `Locked` when
  *   keytar says "absent"), and errors are classified and redacted the same way;
  * - the process ends only after every D-Bus call it started is answered: gnome-keyring 42 can
- *   abort when a client vanishes mid-request. {@link settled} is awaited before exit, also when
+ *   abort when a client vanishes mid-request. {@link KeychainCalls.settled} is awaited before exit, also when
  *   a call timed out or a signal arrived (see main.ts).
  */
-import type { KeytarSecretStore } from "@fishbowl/desktop-layer"
+import { KeytarSecretStore } from "@fishbowl/desktop-layer"
 import { createRequire } from "node:module"
+import * as KeychainCalls from "./KeychainCalls.ts"
 
 interface WorkerModule {
   readonly handle: (request: KeytarSecretStore.KeytarWorkerRequest) => Promise<unknown>
 }
 
-const inFlight = new Set<Promise<unknown>>()
-
-/** Resolves once no keychain call is in flight (waiting at most `limitMillis`). */
-export const settled = async (limitMillis = 30_000): Promise<void> => {
-  const deadline = Date.now() + limitMillis
-  while (inFlight.size > 0 && Date.now() < deadline) {
-    let timer: ReturnType<typeof setTimeout> | undefined
-    await Promise.race([
-      Promise.allSettled([...inFlight]),
-      new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))
-    ])
-    clearTimeout(timer)
-  }
-}
-
-/** Number of keychain calls not yet answered. */
-export const pendingCalls = (): number => inFlight.size
-
 /** A {@link KeytarWorkerSpawner} that runs the worker module in this process. */
 export const inProcessKeytar: KeytarSecretStore.KeytarWorkerSpawner = ({ workerPath }) => {
   const worker = createRequire(import.meta.url)(workerPath) as WorkerModule
   const messageListeners: Array<(reply: unknown) => void> = []
-  const exitListeners: Array<(reason: string) => void> = []
-  let exitReason: string | undefined
-  const exited = (reason: string) => {
-    if (exitReason !== undefined) return
-    exitReason = reason
-    for (const listener of exitListeners) listener(reason)
-  }
+  const { exited, onExit, reason: exitReason } = KeytarSecretStore.makeExitNotice()
   const mine = new Set<Promise<unknown>>()
   let shuttingDown = false
   return {
     pid: process.pid,
     send: (request) => {
-      if (exitReason !== undefined || shuttingDown) throw new Error(exitReason ?? "the keychain store is closing")
+      if (exitReason() !== undefined || shuttingDown) throw new Error(exitReason() ?? "the keychain store is closing")
       const call: Promise<unknown> = worker.handle(request).then(
         (reply) => {
-          if (exitReason === undefined) for (const listener of messageListeners) listener(reply)
+          if (exitReason() === undefined) for (const listener of messageListeners) listener(reply)
         },
         (error: unknown) => exited(`keychain call failed: ${error instanceof Error ? error.name : "unknown error"}`)
       ).finally(() => {
-        inFlight.delete(call)
+        KeychainCalls.inFlight.delete(call)
         mine.delete(call)
         if (shuttingDown && mine.size === 0) exited("the keychain store was closed")
       })
-      inFlight.add(call)
+      KeychainCalls.inFlight.add(call)
       mine.add(call)
     },
     // Like the worker: answer what is in flight, then count as exited.
@@ -72,10 +49,7 @@ export const inProcessKeytar: KeytarSecretStore.KeytarWorkerSpawner = ({ workerP
       if (mine.size === 0) exited("the keychain store was closed")
     },
     onMessage: (listener) => void messageListeners.push(listener),
-    onExit: (listener) => {
-      if (exitReason !== undefined) listener(exitReason)
-      else exitListeners.push(listener)
-    },
+    onExit,
     // A native call cannot be cancelled: its answer is dropped, and exit still waits for it.
     kill: () => exited("keychain call abandoned")
   }

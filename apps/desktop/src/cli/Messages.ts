@@ -5,7 +5,7 @@
  * Messages lose internal names such as `fishbowl.openai.<uuid>/apiKey` (doctor shows those as
  * details) and anything echoed from the command line is made printable first.
  */
-import type { Errors } from "@fishbowl/domain"
+import { type Errors, Providers } from "@fishbowl/domain"
 import * as Text from "./Text.ts"
 
 /** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form. */
@@ -40,7 +40,7 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
       const field = error.field.split(".")[0]
       if (field === "provider") return "Run `fishbowl-llm providers` to see the provider ids."
       if (field === "baseUrl") {
-        return /needs a base URL/.test(error.message)
+        return Providers.isMissingBaseUrl(error)
           ? "Pass your server's endpoint with --base-url, e.g. --base-url https://llm.example.com/v1."
           : "Pass an https URL with --base-url (plain http only for localhost, 127.0.0.1 and ::1)."
       }

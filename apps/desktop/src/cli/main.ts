@@ -5,7 +5,7 @@
  */
 import * as Cli from "./Cli.ts"
 import * as ExitCodes from "./ExitCodes.ts"
-import * as InProcessKeytar from "./InProcessKeytar.ts"
+import * as KeychainCalls from "./KeychainCalls.ts"
 
 /**
  * After a hang-up Node's own exit path aborts (SIGABRT, or SIGSEGV on Node 20) restoring the
@@ -34,7 +34,7 @@ const onSignal = (code: number) => () => {
 const install = () => {
   process.on("SIGINT", onSignal(ExitCodes.ExitCode.cancelled))
   process.on("SIGTERM", onSignal(143))
-  process.on("SIGHUP", () => void InProcessKeytar.settled().then(dieOfHangUp))
+  process.on("SIGHUP", () => void KeychainCalls.settled().then(dieOfHangUp))
   // A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not
   // an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
@@ -49,7 +49,7 @@ export const main = async (): Promise<void> => {
     stderr: process.stderr,
     env: process.env
   }, { signal: controller.signal })
-  await InProcessKeytar.settled()
+  await KeychainCalls.settled()
   if (code === ExitCodes.ExitCode.hangUp) dieOfHangUp()
   process.exitCode = signalled ?? code
 }

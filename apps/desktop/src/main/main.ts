@@ -33,8 +33,7 @@ const keytarWorkerPath = keytarPaths.workerPath
 const keytarNode = (): string | undefined => process.env["FISHBOWL_KEYTAR_NODE"] || process.env["npm_node_execpath"] || undefined
 
 const workerEnv = (): Readonly<Record<string, string>> => {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value
+  const env = KeytarSecretStore.definedEnv(process.env)
   if (keytarNode() === undefined) env["ELECTRON_RUN_AS_NODE"] = "1"
   else delete env["ELECTRON_RUN_AS_NODE"]
   if (keytarPaths.keytarModule !== undefined) env["FISHBOWL_KEYTAR_MODULE"] = keytarPaths.keytarModule

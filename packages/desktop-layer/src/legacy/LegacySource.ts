@@ -5,7 +5,7 @@
  * them, `finish`es by removing its plaintext — only when every entry is in the store.
  * Sources never touch the journal: the runner imports through LlmConfigStore.importConfig.
  */
-import { Canonical, type Errors, type Ids, LlmConfig, type LlmConfigStore, type Providers } from "@fishbowl/domain"
+import { Canonical, type Errors, type Ids, LlmConfig, type LlmConfigStore, Providers } from "@fishbowl/domain"
 import { type Effect, type FileSystem, Redacted, Schema } from "effect"
 
 /** Why an entry is not imported now, and what the user does about it. */
@@ -124,7 +124,7 @@ export const toImportEntry = (
     }
   }
   const baseUrl = fields.baseUrl?.trim() === "" ? undefined : fields.baseUrl?.trim()
-  const required = provider.fields.some((field) => field.id === "baseUrl" && field.required)
+  const required = Providers.requiresBaseUrl(provider)
   if (baseUrl !== undefined) {
     const check = Canonical.checkBaseUrl(baseUrl)
     const problem = LlmConfig.baseUrlProblem(baseUrl) ??

@@ -14,7 +14,7 @@
  * plaintext left is the pending file, removed (after backups and temp copies are scrubbed) once
  * every entry is in the store.
  */
-import { Errors, Ids, LlmConfig, PreferencesDocument } from "@fishbowl/domain"
+import { Errors, Hints, Ids, LlmConfig, PreferencesDocument } from "@fishbowl/domain"
 import * as AtomicFile from "../AtomicFile.ts"
 import * as DataDir from "../DataDir.ts"
 import * as LegacyFields from "./LegacyFields.ts"
@@ -105,7 +105,7 @@ const sourceOf = (context: LegacySource.SourceContext) => {
   const busy = () =>
     new Errors.StorageInaccessible({
       message: `${DataDir.PREFERENCES_FILE_NAME} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
-      hint: "Wait for the other migration or Fishbowl window to finish, then run the migration again."
+      hint: Hints.otherMigrationRunning
     })
   const underPrefsLock = <A, E, R>(effect: Effect.Effect<A, E, R>) => LegacyFiles.withFileLock(prefsPath, context.lockWaitMillis, busy, effect)
 

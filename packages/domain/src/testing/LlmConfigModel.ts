@@ -99,7 +99,7 @@ export class LlmConfigModel {
 
   private fieldsInvalid(provider: string, baseUrl: string | undefined, hasKey: boolean) {
     const definition = Providers.findProvider(provider)!
-    const baseUrlRequired = definition.fields.some((field) => field.id === "baseUrl" && field.required)
+    const baseUrlRequired = Providers.requiresBaseUrl(definition)
     return (definition.requiresApiKey && !hasKey) || (baseUrlRequired && baseUrl === undefined) ||
       (hasKey && baseUrl !== undefined && privateHttpUrls.has(baseUrl))
   }

@@ -1,0 +1,13 @@
+/**
+ * Hint texts that more than one adapter gives for the same situation, written once so the
+ * keychain, the IPC table, the store and the migration never drift apart in what they advise.
+ */
+
+/** A value too large for the secret store or the request: most likely more than the key was pasted. */
+export const pasteOnlyTheKey = "Check that you pasted only the API key."
+
+/** Keys cannot be imported into a store that forgets them at exit; nothing was read or deleted. */
+export const keychainForMigration = "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
+
+/** Another process holds a legacy file's lock during migration. */
+export const otherMigrationRunning = "Wait for the other migration or Fishbowl window to finish, then run the migration again."
