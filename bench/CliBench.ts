@@ -4,8 +4,10 @@
  * interleaved sample by sample, so all see the same machine load. `list` and `key` run on the
  * private Secret Service the rest of the benchmark uses, on a data folder with one configuration.
  */
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import * as Stats from "./Stats.ts"
 import { spawn } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { performance } from "node:perf_hooks"
@@ -78,38 +80,36 @@ export const benchCli = async (options: {
  * them), on their own private Secret Service.
  */
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { childEnv, startSecretService } = await import("../packages/desktop-layer/src/testing/SecretServiceHarness.ts")
-  const { fmt, renderTable, summarize } = await import("./Stats.ts")
   const index = process.argv.indexOf("--n")
   const samples = index > 0 ? Number(process.argv[index + 1]) : 30
-  const handle = await startSecretService()
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), "fishbowl-bench-cli-"))
+  const handle = await SecretServiceHarness.startSecretService()
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "fishbowl-bench-cli-"))
   try {
     const loadStart = os.loadavg()
     const rows = await benchCli({
-      env: { ...childEnv(handle.env), PATH: process.env["PATH"] ?? "" },
+      env: { ...SecretServiceHarness.childEnv(handle.env), PATH: process.env["PATH"] ?? "" },
       dataDir,
       samples,
       progress: (text) => process.stderr.write(`[bench] ${text}\n`)
     })
     console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} → ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`)
-    console.log(renderTable([
+    console.log(Stats.renderTable([
       ["command (spawn to exit)", "n", "median", "p95", "max", "aim (median, ms)", "verdict"],
       ...rows.map((row) => {
-        const summary = summarize(row.samples)
+        const summary = Stats.summarize(row.samples)
         return [
           row.name,
           String(summary.n),
-          fmt(summary.median),
-          fmt(summary.p95),
-          fmt(summary.max),
+          Stats.fmt(summary.median),
+          Stats.fmt(summary.p95),
+          Stats.fmt(summary.max),
           row.aim !== undefined ? `≤ ${row.aim}` : "",
           row.aim === undefined ? "" : summary.median <= row.aim ? "PASS" : "MISS"
         ]
       })
     ]))
   } finally {
-    rmSync(dataDir, { recursive: true, force: true })
+    fs.rmSync(dataDir, { recursive: true, force: true })
     await handle.stop()
   }
 }
