@@ -84,7 +84,7 @@ interface Tier {
 }
 
 /**
- * The tiered SecretStore (plus KeytarSecretStore for diagnostics). Resolution happens on the
+ * The tiered SecretStore (plus KeychainProbe for diagnostics). Resolution happens on the
  * first call; a locked keychain is still the keychain (calls fail KeychainLocked until the user
  * unlocks), only an unreachable one falls through to the next tier. A process that fell through
  * probes the keychain again (at most every {@link KEYCHAIN_REPROBE_MILLIS}, and whenever the user

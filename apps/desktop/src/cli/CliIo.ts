@@ -11,13 +11,15 @@ export class CliIo extends Context.Service<CliIo, {
   readonly stdout: Writable & { isTTY?: boolean }
   readonly stderr: Writable & { isTTY?: boolean }
   readonly env: Readonly<Record<string, string | undefined>>
-}>()("@fishbowl/desktop/cli/CliIo") {
-  /** Writes a result to stdout: the only thing stdout ever carries. */
-  static readonly out = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stdout.write(text)))
-  /** Writes a note to stderr (prompts, progress, warnings). */
-  static readonly note = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stderr.write(text)))
-  /** Writes `value` as indented JSON to stdout. */
-  static readonly json = (value: unknown) => CliIo.out(JSON.stringify(value, null, 2) + "\n")
-}
+}>()("@fishbowl/desktop/cli/CliIo") {}
+
+/** Writes a result to stdout: the only thing stdout ever carries. */
+export const out = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stdout.write(text)))
+
+/** Writes a note to stderr (prompts, progress, warnings). */
+export const note = (text: string) => CliIo.use((io) => Effect.sync(() => void io.stderr.write(text)))
+
+/** Writes `value` as indented JSON to stdout. */
+export const json = (value: unknown) => out(JSON.stringify(value, null, 2) + "\n")
 
 export type { Readable }

@@ -107,7 +107,7 @@ const printNotices = Effect.gen(function*() {
   const notices = (yield* PreferencesStore.PreferencesStore).notices
   if (notices === undefined) return
   const lines = Notices.noticeLines({ notices: yield* notices.current })
-  if (lines.length > 0) yield* CliIo.CliIo.note(lines.map((line) => `${line}\n`).join(""))
+  if (lines.length > 0) yield* CliIo.note(lines.map((line) => `${line}\n`).join(""))
 })
 
 const isConfigId = Schema.is(Ids.ConfigId)
@@ -204,8 +204,8 @@ const configDetails = (config: LlmConfig.LlmConfig) =>
 
 const providersCommand = Command.make("providers", { json }, ({ json }) =>
   json
-    ? CliIo.CliIo.json(Providers.providers)
-    : CliIo.CliIo.out(Text.table(
+    ? CliIo.json(Providers.providers)
+    : CliIo.out(Text.table(
       ["ID", "NAME", "KEY", "DEFAULT BASE URL"],
       Providers.providers.map((provider) => [
         provider.id,
@@ -223,10 +223,10 @@ const listCommand = Command.make("list", { json }, ({ json }) =>
     budget(LlmConfigStore.LlmConfigStore.use((store) => store.list)).pipe(
       Effect.flatMap((configs) =>
         json
-          ? CliIo.CliIo.json(configs)
+          ? CliIo.json(configs)
           : configs.length === 0
-          ? CliIo.CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
-          : CliIo.CliIo.out(configTable(configs))
+          ? CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
+          : CliIo.out(configTable(configs))
       )
     ))).pipe(
     Command.withDescription("List the configurations (never shows keys)"),
@@ -238,7 +238,7 @@ const listCommand = Command.make("list", { json }, ({ json }) =>
 
 const showCommand = Command.make("show", { config: configArgument, json }, ({ config, json }) =>
   withStore("show", ({ budget }) =>
-    budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.CliIo.json(found) : CliIo.CliIo.out(configDetails(found)))))).pipe(
+    budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.json(found) : CliIo.out(configDetails(found)))))).pipe(
     Command.withDescription("Show one configuration (never the key)"),
     Command.withExamples([{ command: "fishbowl-llm show Work" }, { command: "fishbowl-llm show Work --json" }])
   )
@@ -287,7 +287,7 @@ const addCommand = Command.make("add", {
         ...(Option.isSome(key) ? { apiKey: key.value } : {})
       })
       const created = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.create(input)))
-      yield* flags.json ? CliIo.CliIo.json(created) : CliIo.CliIo.out(`Added "${created.name}" (${created.id})\n`)
+      yield* flags.json ? CliIo.json(created) : CliIo.out(`Added "${created.name}" (${created.id})\n`)
     }))).pipe(
     Command.withDescription("Add a configuration; the key goes to the OS keychain, never to a file"),
     Command.withExamples([
@@ -338,7 +338,7 @@ const updateCommand = Command.make("update", {
         ...(Option.isSome(key) ? { apiKey: key.value } : {})
       })
       const updated = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.update(config.id, patch)))
-      yield* flags.json ? CliIo.CliIo.json(updated) : CliIo.CliIo.out(`Updated "${updated.name}"\n`)
+      yield* flags.json ? CliIo.json(updated) : CliIo.out(`Updated "${updated.name}"\n`)
     }))).pipe(
     Command.withDescription("Change a configuration's name, base URL, auth header or key (the provider cannot change)"),
     Command.withExamples([
@@ -356,8 +356,8 @@ const testCommand = Command.make("test", { config: configArgument, json }, ({ co
       // No store budget around the request itself: the check has its own 10 s bound.
       const result = yield* ConfigCheck.checkStoredConfig(found.id)
       const rendered = TestCommand.renderTestResult({ config: found, result, json })
-      yield* CliIo.CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.CliIo.note(rendered.stderr)
+      yield* CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
       if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
     }))).pipe(
     Command.withDescription("Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"),
@@ -372,7 +372,7 @@ const removeCommand = Command.make("remove", { config: configArgument, json }, (
     Effect.gen(function*() {
       const found = yield* budget(resolveConfig(config))
       yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.remove(found.id)))
-      yield* json ? CliIo.CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.CliIo.out(`Removed "${found.name}"\n`)
+      yield* json ? CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.out(`Removed "${found.name}"\n`)
     }))).pipe(
     Command.withDescription("Remove a configuration and its key from the keychain"),
     Command.withExamples([{ command: "fishbowl-llm remove Work" }])
@@ -394,7 +394,7 @@ const keyCommand = Command.make("key", {
       Effect.gen(function*() {
         const found = yield* budget(resolveConfig(config))
         const key = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(found.id)))
-        yield* CliIo.CliIo.out(`${Redacted.value(key)}\n`)
+        yield* CliIo.out(`${Redacted.value(key)}\n`)
       }))
   })).pipe(
     Command.withDescription("Print a configuration's key for piping into another program"),
@@ -432,8 +432,8 @@ const migrateCommand = Command.make("migrate", {
         Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
       const rendered = MigrateReport.renderMigrateReport(report, { json })
-      yield* CliIo.CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.CliIo.note(rendered.stderr)
+      yield* CliIo.out(rendered.stdout)
+      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
       if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
     }), { recover: false })).pipe(
     Command.withDescription("Import configurations and keys from an older Fishbowl install"),

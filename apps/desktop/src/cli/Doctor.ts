@@ -245,7 +245,7 @@ export const doctor = (options: {
     if (options.probe && folder.readable) findings.push(...(yield* budget(keyFindings)))
 
     const full = { ...report, findings }
-    yield* options.json ? CliIo.CliIo.json(full) : CliIo.CliIo.out(render(full))
+    yield* options.json ? CliIo.json(full) : CliIo.out(render(full))
     const code = exitCodeOf(findings)
     if (code !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code })
   })

@@ -19,7 +19,7 @@ interface WorkerModule {
   readonly handle: (request: KeytarSecretStore.KeytarWorkerRequest) => Promise<unknown>
 }
 
-/** A {@link KeytarWorkerSpawner} that runs the worker module in this process. */
+/** A {@link KeytarSecretStore.KeytarWorkerSpawner} that runs the worker module in this process. */
 export const inProcessKeytar: KeytarSecretStore.KeytarWorkerSpawner = ({ workerPath }) => {
   const worker = createRequire(import.meta.url)(workerPath) as WorkerModule
   const messageListeners: Array<(reply: unknown) => void> = []

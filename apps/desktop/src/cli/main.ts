@@ -23,7 +23,7 @@ const controller = new AbortController()
 
 /**
  * Ctrl-C or SIGTERM interrupts the command (nothing more is printed) — but the process still
- * ends only once every keychain call is answered: main awaits {@link settled} before returning.
+ * ends only once every keychain call is answered: main awaits {@link KeychainCalls.settled} before returning.
  */
 const onSignal = (code: number) => () => {
   signalled ??= code
