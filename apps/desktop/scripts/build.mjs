@@ -20,19 +20,18 @@ export const defaultOutDir = path.join(appRoot, "dist")
 
 /** The values inlined into the preload and renderer bundles, taken from the domain at build time. */
 const domainDefines = async () => {
-  const { bridgeChannels, IpcChannel, providers } = await import("@fishbowl/domain")
+  const { IpcContract, Providers } = await import("@fishbowl/domain")
   return {
-    __FISHBOWL_BRIDGE_CHANNELS__: JSON.stringify(bridgeChannels),
-    __FISHBOWL_CHANGED_CHANNEL__: JSON.stringify(IpcChannel.changed),
-    __FISHBOWL_SETTLED_CHANNEL__: JSON.stringify(IpcChannel.settled),
-    __FISHBOWL_PROVIDERS__: JSON.stringify(providers)
+    __FISHBOWL_BRIDGE_CHANNELS__: JSON.stringify(IpcContract.bridgeChannels),
+    __FISHBOWL_EVENT_CHANNELS__: JSON.stringify(IpcContract.IpcEvents),
+    __FISHBOWL_PROVIDERS__: JSON.stringify(Providers.providers)
   }
 }
 
 /** The keytar worker the main bundle forks; a plain CommonJS file shipped next to main.mjs. */
 const keytarWorkerSource = async () => {
-  const { keytarWorkerPath } = await import("@fishbowl/desktop-layer")
-  return keytarWorkerPath
+  const { KeytarSecretStore } = await import("@fishbowl/desktop-layer")
+  return KeytarSecretStore.keytarWorkerPath
 }
 
 /**
