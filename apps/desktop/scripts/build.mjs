@@ -23,8 +23,7 @@ const domainDefines = async () => {
   const { IpcContract, Providers } = await import("@fishbowl/domain")
   return {
     __FISHBOWL_BRIDGE_CHANNELS__: JSON.stringify(IpcContract.bridgeChannels),
-    __FISHBOWL_CHANGED_CHANNEL__: JSON.stringify(IpcContract.IpcChannel.changed),
-    __FISHBOWL_SETTLED_CHANNEL__: JSON.stringify(IpcContract.IpcChannel.settled),
+    __FISHBOWL_EVENT_CHANNELS__: JSON.stringify(IpcContract.IpcEvents),
     __FISHBOWL_PROVIDERS__: JSON.stringify(Providers.providers)
   }
 }

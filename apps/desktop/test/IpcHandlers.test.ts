@@ -203,6 +203,22 @@ describe("IPC handler table", () => {
     expect(Errors.errorTags).toContain(result.error._tag)
   })
 
+  it("answers a defect with Internal in its own words, never the defect's", async () => {
+    const canary = Fixtures.makeCanaryKey("defect")
+    const dying = IpcHandlers.makeIpcHandlers(runtime, {
+      senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
+      storage: { backups: Effect.die(new Error(canary)), restoreBackup: () => Effect.die(canary), open: () => Effect.die(canary) }
+    })
+    for (const [channel, payload] of [[IpcContract.IpcChannel.backups, {}], [IpcContract.IpcChannel.openFolder, {}]] as const) {
+      const result = await dying[channel](trusted, payload)
+      expect(result).toEqual({
+        ok: false,
+        error: { _tag: "Internal", message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." }
+      })
+      expect(JSON.stringify(result)).not.toContain(canary)
+    }
+  })
+
   it("forwards change events encoded, without key material", async () => {
     const canary = Fixtures.makeCanaryKey("event")
     const events: Array<{ _tag: string }> = []

@@ -5,7 +5,7 @@
  * the CLI and logs can show something actionable. No error has a field that can hold key
  * material: constructors take only descriptions, ids and names, never values of secrets.
  */
-import { Schema } from "effect"
+import { Cause, Option, Schema } from "effect"
 
 const Text = Schema.String
 
@@ -117,3 +117,13 @@ export const errorTags: ReadonlyArray<FishbowlError["_tag"]> = errorClasses.map(
 
 /** Recognises a domain error among arbitrary failures (e.g. to map defects at a boundary). */
 export const isFishbowlError = Schema.is(FishbowlError)
+
+/**
+ * The domain error a failed run reports at a boundary (IPC, CLI): its failure when that is a
+ * FishbowlError, else `internal`. Defects, interruptions and foreign errors are never passed on as
+ * they are: they may say anything, a key included. Each boundary words its own `internal`.
+ */
+export const fromCause = (cause: Cause.Cause<unknown>, internal: Internal): FishbowlError => {
+  const failure = Cause.findErrorOption(cause)
+  return Option.isSome(failure) && isFishbowlError(failure.value) ? failure.value : internal
+}

@@ -12,26 +12,8 @@ import * as Ids from "./Ids.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import * as LlmConfigStore from "./LlmConfigStore.ts"
 
-/** Channel names, shared by main, preload and tests. */
-export const IpcChannel = {
-  list: "llm-config:list",
-  get: "llm-config:get",
-  create: "llm-config:create",
-  update: "llm-config:update",
-  remove: "llm-config:remove",
-  status: "llm-config:status",
-  diagnose: "llm-config:diagnose",
-  authorize: "llm-config:authorize",
-  /** Checks a stored config's key against its provider (main reads the key; it never crosses IPC back). */
-  check: "llm-config:check",
-  /** Checks an unsaved form's values and key; persists nothing. */
-  checkDraft: "llm-config:check-draft",
-  dismissNotice: "llm-config:dismiss-notice",
-  recover: "llm-config:recover",
-  checkKeys: "llm-config:check-keys",
-  backups: "llm-config:backups",
-  restoreBackup: "llm-config:restore-backup",
-  openFolder: "llm-config:open-folder",
+/** Channels main pushes to every window on (not invoke routes; the preload's `on…` methods). */
+export const IpcEvents = {
   changed: "llm-config:changed",
   /** Late outcomes of operations answered with Timeout (see HealthContract.LateOutcome). */
   settled: "llm-config:settled"
@@ -45,29 +27,52 @@ const Empty = Schema.Struct({}).check(
   })
 )
 
-/** Request and response schema per invokable channel. */
+/**
+ * THE list of invokable channels: per channel, the bridge method that invokes it and the request
+ * and response schemas. The bridge type, the preload's methods and main's handler table are all
+ * derived from it, so a route is added here and nowhere else (main must then give it a handler).
+ */
 export const IpcRoutes = {
-  [IpcChannel.list]: { request: Empty, response: Schema.Array(LlmConfig.LlmConfig) },
-  [IpcChannel.get]: { request: Schema.Struct({ id: Ids.ConfigId }), response: LlmConfig.LlmConfig },
-  [IpcChannel.create]: { request: LlmConfig.LlmConfigInput, response: LlmConfig.LlmConfig },
-  [IpcChannel.update]: { request: Schema.Struct({ id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch }), response: LlmConfig.LlmConfig },
-  [IpcChannel.remove]: { request: Schema.Struct({ id: Ids.ConfigId }), response: Schema.Struct({ id: Ids.ConfigId }) },
-  [IpcChannel.status]: { request: Empty, response: LlmConfigStore.StoreStatus },
-  [IpcChannel.diagnose]: { request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }), response: Diagnostics.DiagnosticsReport },
-  [IpcChannel.authorize]: { request: Empty, response: LlmConfigStore.StoreStatus },
-  [IpcChannel.check]: { request: Schema.Struct({ id: Ids.ConfigId }), response: ConfigCheck.ConfigCheckResult },
-  [IpcChannel.checkDraft]: { request: ConfigCheck.ProviderCheckDraft, response: ConfigCheck.ConfigCheckResult },
-  [IpcChannel.dismissNotice]: {
+  "llm-config:list": { method: "list", request: Empty, response: Schema.Array(LlmConfig.LlmConfig) },
+  "llm-config:get": { method: "get", request: Schema.Struct({ id: Ids.ConfigId }), response: LlmConfig.LlmConfig },
+  "llm-config:create": { method: "create", request: LlmConfig.LlmConfigInput, response: LlmConfig.LlmConfig },
+  "llm-config:update": {
+    method: "update",
+    request: Schema.Struct({ id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch }),
+    response: LlmConfig.LlmConfig
+  },
+  "llm-config:remove": { method: "remove", request: Schema.Struct({ id: Ids.ConfigId }), response: Schema.Struct({ id: Ids.ConfigId }) },
+  "llm-config:status": { method: "status", request: Empty, response: LlmConfigStore.StoreStatus },
+  "llm-config:diagnose": {
+    method: "diagnose",
+    request: Schema.Struct({ probe: Schema.optional(Schema.Boolean) }),
+    response: Diagnostics.DiagnosticsReport
+  },
+  "llm-config:authorize": { method: "authorize", request: Empty, response: LlmConfigStore.StoreStatus },
+  /**
+   * "Test connection" on a stored config; the outcome is also recorded as its `lastCheck`. Main
+   * reads the key; it never crosses IPC back.
+   */
+  "llm-config:check": { method: "check", request: Schema.Struct({ id: Ids.ConfigId }), response: ConfigCheck.ConfigCheckResult },
+  /** "Test connection" in the add form, with the key typed there; persists nothing. */
+  "llm-config:check-draft": { method: "checkDraft", request: ConfigCheck.ProviderCheckDraft, response: ConfigCheck.ConfigCheckResult },
+  "llm-config:dismiss-notice": {
+    method: "dismissNotice",
     request: Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(200)) }),
     response: Schema.Struct({ id: Schema.String })
   },
   /** Finishes interrupted changes now, including other instances' recent ones (`force`). */
-  [IpcChannel.recover]: { request: Empty, response: LlmConfigStore.RecoveryReport },
-  [IpcChannel.checkKeys]: { request: Empty, response: Schema.Array(HealthContract.KeyCheck) },
-  [IpcChannel.backups]: { request: Empty, response: Schema.Array(HealthContract.BackupInfo) },
-  [IpcChannel.restoreBackup]: { request: Schema.Struct({ name: HealthContract.StorageFileName }), response: LlmConfigStore.StoreStatus },
+  "llm-config:recover": { method: "recover", request: Empty, response: LlmConfigStore.RecoveryReport },
+  "llm-config:check-keys": { method: "checkKeys", request: Empty, response: Schema.Array(HealthContract.KeyCheck) },
+  "llm-config:backups": { method: "backups", request: Empty, response: Schema.Array(HealthContract.BackupInfo) },
+  "llm-config:restore-backup": {
+    method: "restoreBackup",
+    request: Schema.Struct({ name: HealthContract.StorageFileName }),
+    response: LlmConfigStore.StoreStatus
+  },
   /** Shows the data folder, or one backup / damaged copy in it, in the system's file manager. */
-  [IpcChannel.openFolder]: {
+  "llm-config:open-folder": {
+    method: "openFolder",
     request: Schema.Struct({ file: Schema.optional(HealthContract.StorageFileName) }),
     response: Schema.Struct({ shown: Schema.String })
   }
@@ -75,6 +80,18 @@ export const IpcRoutes = {
 
 export type IpcRoutes = typeof IpcRoutes
 export type InvokeChannel = keyof IpcRoutes
+/** The bridge method that invokes a channel. */
+export type BridgeMethod = IpcRoutes[InvokeChannel]["method"]
+/** The channel a bridge method invokes. */
+export type ChannelOf<M extends BridgeMethod> = { readonly [C in InvokeChannel]: IpcRoutes[C]["method"] extends M ? C : never }[InvokeChannel]
+
+/** Bridge method → channel, from IpcRoutes; the preload and the test shim build their methods from it. */
+export const bridgeChannels = Object.fromEntries(
+  Object.entries(IpcRoutes).map(([channel, route]) => [route.method, channel])
+) as { readonly [M in BridgeMethod]: ChannelOf<M> }
+
+/** Every channel by name: the invoke routes under their bridge method names, and the events. */
+export const IpcChannel = { ...bridgeChannels, ...IpcEvents } as const
 
 /** The wire form of an error: enough for the UI to place and explain it, nothing more. */
 export const IpcError = Schema.Struct({
@@ -102,50 +119,17 @@ export type IpcResultOf<C extends InvokeChannel> =
 /** What the renderer sends: the request's encoded (plain JSON) form. */
 export type IpcRequestOf<C extends InvokeChannel> = IpcRoutes[C]["request"]["Encoded"]
 
+/** One bridge method: a route whose request has no fields takes no argument. */
+export type BridgeCall<C extends InvokeChannel> = [keyof IpcRequestOf<C>] extends [never] ? () => Promise<IpcResultOf<C>>
+  : (request: IpcRequestOf<C>) => Promise<IpcResultOf<C>>
+
+/** One method per route, named by the route (see IpcRoutes for what each does). */
+export type BridgeMethods = { readonly [C in InvokeChannel as IpcRoutes[C]["method"]]: BridgeCall<C> }
+
 /** The renderer-facing API exposed by the preload script as `window.fishbowl.llmConfigs`. */
-export interface LlmConfigsBridge {
-  readonly list: () => Promise<IpcResultOf<typeof IpcChannel.list>>
-  readonly get: (request: IpcRequestOf<typeof IpcChannel.get>) => Promise<IpcResultOf<typeof IpcChannel.get>>
-  readonly create: (request: IpcRequestOf<typeof IpcChannel.create>) => Promise<IpcResultOf<typeof IpcChannel.create>>
-  readonly update: (request: IpcRequestOf<typeof IpcChannel.update>) => Promise<IpcResultOf<typeof IpcChannel.update>>
-  readonly remove: (request: IpcRequestOf<typeof IpcChannel.remove>) => Promise<IpcResultOf<typeof IpcChannel.remove>>
-  readonly status: () => Promise<IpcResultOf<typeof IpcChannel.status>>
-  readonly diagnose: (request: IpcRequestOf<typeof IpcChannel.diagnose>) => Promise<IpcResultOf<typeof IpcChannel.diagnose>>
-  readonly authorize: () => Promise<IpcResultOf<typeof IpcChannel.authorize>>
-  /** "Test connection" on a stored config; the outcome is also recorded as its `lastCheck`. */
-  readonly check: (request: IpcRequestOf<typeof IpcChannel.check>) => Promise<IpcResultOf<typeof IpcChannel.check>>
-  /** "Test connection" in the add form, with the key typed there; nothing is saved. */
-  readonly checkDraft: (
-    request: IpcRequestOf<typeof IpcChannel.checkDraft>
-  ) => Promise<IpcResultOf<typeof IpcChannel.checkDraft>>
-  readonly dismissNotice: (request: IpcRequestOf<typeof IpcChannel.dismissNotice>) => Promise<IpcResultOf<typeof IpcChannel.dismissNotice>>
-  readonly recover: () => Promise<IpcResultOf<typeof IpcChannel.recover>>
-  readonly checkKeys: () => Promise<IpcResultOf<typeof IpcChannel.checkKeys>>
-  readonly backups: () => Promise<IpcResultOf<typeof IpcChannel.backups>>
-  readonly restoreBackup: (request: IpcRequestOf<typeof IpcChannel.restoreBackup>) => Promise<IpcResultOf<typeof IpcChannel.restoreBackup>>
-  readonly openFolder: (request: IpcRequestOf<typeof IpcChannel.openFolder>) => Promise<IpcResultOf<typeof IpcChannel.openFolder>>
+export interface LlmConfigsBridge extends BridgeMethods {
   /** Subscribes to change events; returns an unsubscribe function. */
   readonly onChanged: (listener: (change: typeof LlmConfigStore.LlmConfigChange.Encoded) => void) => () => void
   /** Subscribes to late outcomes of timed-out calls; returns an unsubscribe function. */
   readonly onSettled: (listener: (outcome: HealthContract.LateOutcome) => void) => () => void
 }
-
-/** Maps each bridge method to its channel, so preload and test shims stay in step. */
-export const bridgeChannels = {
-  list: IpcChannel.list,
-  get: IpcChannel.get,
-  create: IpcChannel.create,
-  update: IpcChannel.update,
-  remove: IpcChannel.remove,
-  status: IpcChannel.status,
-  diagnose: IpcChannel.diagnose,
-  authorize: IpcChannel.authorize,
-  check: IpcChannel.check,
-  checkDraft: IpcChannel.checkDraft,
-  dismissNotice: IpcChannel.dismissNotice,
-  recover: IpcChannel.recover,
-  checkKeys: IpcChannel.checkKeys,
-  backups: IpcChannel.backups,
-  restoreBackup: IpcChannel.restoreBackup,
-  openFolder: IpcChannel.openFolder
-} as const satisfies { readonly [K in Exclude<keyof LlmConfigsBridge, "onChanged" | "onSettled">]: InvokeChannel }

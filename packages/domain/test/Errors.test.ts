@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted, Schema } from "effect"
+import { Cause, Effect, Layer, Redacted, Schema } from "effect"
 import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -42,6 +42,24 @@ describe("domain errors", () => {
       assert.notInclude(fields, "apiKey")
       assert.notInclude(fields, "value")
       assert.notInclude(fields, "secret")
+    }
+  })
+
+  it("fromCause passes a domain failure on and turns anything else into the boundary's Internal", () => {
+    const internal = new Errors.Internal({ message: "boundary", hint: "its hint" })
+    for (const error of samples) assert.strictEqual(Errors.fromCause(Cause.fail(error), internal), error)
+    const locked = samples[1]!
+    assert.strictEqual(Errors.fromCause(Cause.combine(Cause.die("bug"), Cause.fail(locked)), internal), locked)
+    for (
+      const cause of [
+        Cause.fail(new Error(`leaky ${Fixtures.makeCanaryKey()}`)),
+        Cause.fail({ _tag: "NotFound", message: "a look-alike", hint: "" }),
+        Cause.die(new Errors.NotFound({ message: "a defect", hint: "" })),
+        Cause.interrupt(),
+        Cause.empty
+      ]
+    ) {
+      assert.strictEqual(Errors.fromCause(cause, internal), internal)
     }
   })
 

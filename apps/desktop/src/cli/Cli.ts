@@ -112,6 +112,9 @@ const stderrLogger = (io: CliStreams) =>
     io.stderr.write(`${label}: ${Messages.withoutInternalNames(parts.join(" "))}\n`)
   })
 
+/** What the CLI reports for a failure that is not a domain error (a defect, a bug): exit 1. */
+const unexpected = new Errors.Internal({ message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." })
+
 /** Runs one command line; `signal` (Ctrl-C) interrupts it, which reads as "cancelled" (130). */
 export const runCli = async (
   argv: ReadonlyArray<string>,
@@ -158,11 +161,7 @@ export const runCli = async (
   if (Cause.hasInterruptsOnly(exit.cause)) {
     return fail({ _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." }, ExitCodes.ExitCode.cancelled)
   }
-  const error = Cause.findErrorOption(exit.cause)
-  if (Option.isNone(error)) {
-    return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCodes.ExitCode.unexpected)
-  }
-  const failure = error.value
+  const failure = Option.getOrUndefined(Cause.findErrorOption(exit.cause))
   if (CliError.isCliError(failure)) {
     if (failure._tag === "ShowHelp") {
       if (failure.errors.length === 0) {
@@ -178,6 +177,6 @@ export const runCli = async (
     if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
     return failure.problem !== undefined ? fail(failure.problem, failure.code) : failure.code
   }
-  if (Errors.isFishbowlError(failure)) return fail(Messages.problemOf(failure, invocation(argv)), ExitCodes.exitCodeFor(failure._tag))
-  return fail({ _tag: "Internal", message: "Unexpected failure", hint: "Run `fishbowl-llm doctor` and try again." }, ExitCodes.ExitCode.unexpected)
+  const error = Errors.fromCause(exit.cause, unexpected)
+  return fail(Messages.problemOf(error, invocation(argv)), ExitCodes.exitCodeFor(error._tag))
 }

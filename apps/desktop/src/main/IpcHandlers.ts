@@ -10,7 +10,7 @@ import * as KeyCheck from "./KeyCheck.ts"
 import * as LateOutcomes from "./LateOutcomes.ts"
 import type * as SenderPolicy from "./SenderPolicy.ts"
 import type * as StorageActions from "./StorageActions.ts"
-import { Cause, Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
+import { Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
 
 /** What the main process needs from its runtime. */
 export type MainServices = LlmConfigStore.LlmConfigStore | Diagnostics.Diagnostics | SecretStore.SecretStore
@@ -23,6 +23,18 @@ export interface IpcSender {
 export type IpcHandler = (sender: IpcSender, payload: unknown) => Promise<unknown>
 
 export type IpcHandlerTable = { readonly [C in IpcContract.InvokeChannel]: IpcHandler }
+
+type RequestOf<C extends IpcContract.InvokeChannel> = IpcContract.IpcRoutes[C]["request"]["Type"]
+type ResponseOf<C extends IpcContract.InvokeChannel> = IpcContract.IpcRoutes[C]["response"]["Type"]
+
+/** What main does for one route: its time budget (it may depend on the request) and its effect. */
+interface RouteHandler<C extends IpcContract.InvokeChannel> {
+  readonly budget: (request: RequestOf<C>) => number
+  readonly run: (request: RequestOf<C>) => Effect.Effect<ResponseOf<C>, unknown, MainServices>
+}
+
+/** One handler per route, under the route's method name: a missing or an extra one does not compile. */
+type RouteHandlers = { readonly [C in IpcContract.InvokeChannel as IpcContract.IpcRoutes[C]["method"]]: RouteHandler<C> }
 
 /** One line per call: channel, outcome and duration. Never the payload or the response. */
 export type IpcLogger = (entry: {
@@ -62,17 +74,15 @@ const withProviderCheck = <A, E, R>(
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
 
-const toWireError = (error: unknown): IpcContract.IpcError => {
-  if (Errors.isFishbowlError(error)) {
-    return {
-      _tag: error._tag,
-      message: error.message,
-      hint: error.hint,
-      ...(error._tag === "InvalidInput" ? { field: error.field } : {})
-    }
-  }
-  return { _tag: "Internal", message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." }
-}
+const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => ({
+  _tag: error._tag,
+  message: error.message,
+  hint: error.hint,
+  ...(error._tag === "InvalidInput" ? { field: error.field } : {})
+})
+
+/** What the renderer is told when the failure is not a domain error (a defect, a bug). */
+const internal = new Errors.Internal({ message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." })
 
 const refusal = new Errors.KeychainDenied({
   message: "This window is not allowed to access stored configurations",
@@ -105,11 +115,7 @@ export const makeIpcHandlers = (
   const limits = { ...Budget.budgets, ...options.budgets }
   const log = options.log ?? (() => {})
 
-  const route = <C extends IpcContract.InvokeChannel, A, E>(
-    channel: C,
-    budgetMillis: (request: IpcContract.IpcRoutes[C]["request"]["Type"]) => number,
-    run: (request: IpcContract.IpcRoutes[C]["request"]["Type"]) => Effect.Effect<A, E, MainServices>
-  ): IpcHandler => {
+  const route = <C extends IpcContract.InvokeChannel>(channel: C, { budget, run }: RouteHandler<C>): IpcHandler => {
     const { request: requestSchema, response } = IpcContract.IpcRoutes[channel]
     const decode = UntrustedInput.decodeInput(requestSchema as Schema.Top & { readonly DecodingServices: never }, `${channel} request`)
     const encode = Schema.encodeUnknownSync(IpcContract.IpcResult(response as Schema.Top & { readonly EncodingServices: never }))
@@ -138,18 +144,17 @@ export const makeIpcHandlers = (
           try {
             return { outcome: "ok", result: encode({ ok: true, value: exit.value }) }
           } catch {
-            return { outcome: "Internal", result: { ok: false, error: toWireError(undefined) } }
+            return { outcome: "Internal", result: { ok: false, error: toWireError(internal) } }
           }
         }
-        const failure = Cause.findErrorOption(exit.cause)
-        const wire = toWireError(Option.isSome(failure) ? failure.value : new Errors.Internal({ message: "", hint: "" }))
+        const wire = toWireError(Errors.fromCause(exit.cause, internal))
         return { outcome: wire._tag, result: { ok: false, error: wire } }
       }
       let requestId: string | undefined
       const program = Effect.gen(function*() {
         const request = yield* decode(data)
-        return yield* run(request as IpcContract.IpcRoutes[C]["request"]["Type"]).pipe(
-          LateOutcomes.withLateOutcome(channel, budgetMillis(request as IpcContract.IpcRoutes[C]["request"]["Type"]), (late) => {
+        return yield* run(request as RequestOf<C>).pipe(
+          LateOutcomes.withLateOutcome(channel, budget(request as RequestOf<C>), (late) => {
             requestId = late.requestId
             late.onSettled((exit) => {
               const { outcome, result } = answer(exit)
@@ -177,40 +182,47 @@ export const makeIpcHandlers = (
     options.storage === undefined
       ? Effect.fail(new Errors.Unsupported({ message: "Backups are not available here", hint: "Open Fishbowl's settings in the app." }))
       : use(options.storage)
-  return {
-    [IpcContract.IpcChannel.list]: route(IpcContract.IpcChannel.list, storage, () => LlmConfigStore.LlmConfigStore.use((store) => store.list)),
-    [IpcContract.IpcChannel.get]: route(IpcContract.IpcChannel.get, storage, ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.get(id))),
-    [IpcContract.IpcChannel.create]: route(IpcContract.IpcChannel.create, storage, (input) => LlmConfigStore.LlmConfigStore.use((store) => store.create(input))),
-    [IpcContract.IpcChannel.update]: route(IpcContract.IpcChannel.update, storage, ({ id, patch }) =>
-      LlmConfigStore.LlmConfigStore.use((store) => store.update(id, patch))),
-    [IpcContract.IpcChannel.remove]: route(IpcContract.IpcChannel.remove, storage, ({ id }) =>
-      LlmConfigStore.LlmConfigStore.use((store) => store.remove(id)).pipe(Effect.as({ id }))),
-    [IpcContract.IpcChannel.status]: route(IpcContract.IpcChannel.status, storage, () => LlmConfigStore.LlmConfigStore.use((store) => store.status)),
-    [IpcContract.IpcChannel.diagnose]: route(
-      IpcContract.IpcChannel.diagnose,
-      ({ probe }) => (probe === true ? limits.authorizeMillis : limits.storageMillis),
-      ({ probe }) => Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: probe === true }))
-    ),
-    [IpcContract.IpcChannel.authorize]: route(IpcContract.IpcChannel.authorize, () => limits.authorizeMillis, () =>
-      Effect.gen(function*() {
-        yield* (yield* SecretStore.SecretStore).authorize
-        return yield* (yield* LlmConfigStore.LlmConfigStore).status
-      })),
-    [IpcContract.IpcChannel.check]: route(IpcContract.IpcChannel.check, check, ({ id }) => withProviderCheck(ConfigCheck.checkStoredConfig(id))),
+  const handlers: RouteHandlers = {
+    list: { budget: storage, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.list) },
+    get: { budget: storage, run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.get(id)) },
+    create: { budget: storage, run: (input) => LlmConfigStore.LlmConfigStore.use((store) => store.create(input)) },
+    update: { budget: storage, run: ({ id, patch }) => LlmConfigStore.LlmConfigStore.use((store) => store.update(id, patch)) },
+    remove: { budget: storage, run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.remove(id)).pipe(Effect.as({ id })) },
+    status: { budget: storage, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.status) },
+    diagnose: {
+      budget: ({ probe }) => (probe === true ? limits.authorizeMillis : limits.storageMillis),
+      run: ({ probe }) => Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: probe === true }))
+    },
+    authorize: {
+      budget: prompting,
+      run: () =>
+        Effect.gen(function*() {
+          yield* (yield* SecretStore.SecretStore).authorize
+          return yield* (yield* LlmConfigStore.LlmConfigStore).status
+        })
+    },
+    check: { budget: check, run: ({ id }) => withProviderCheck(ConfigCheck.checkStoredConfig(id)) },
     // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
-    [IpcContract.IpcChannel.checkDraft]: route(IpcContract.IpcChannel.checkDraft, check, (draft) => withProviderCheck(ConfigCheck.checkDraft(draft))),
-    [IpcContract.IpcChannel.dismissNotice]: route(IpcContract.IpcChannel.dismissNotice, storage, ({ id }) =>
-      LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id }))),
-    [IpcContract.IpcChannel.recover]: route(IpcContract.IpcChannel.recover, prompting, () =>
-      LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))),
-    [IpcContract.IpcChannel.checkKeys]: route(IpcContract.IpcChannel.checkKeys, prompting, () => KeyCheck.checkKeys),
-    [IpcContract.IpcChannel.backups]: route(IpcContract.IpcChannel.backups, storage, () => files((actions) => actions.backups)),
-    [IpcContract.IpcChannel.restoreBackup]: route(IpcContract.IpcChannel.restoreBackup, storage, ({ name }) =>
-      files((actions) => actions.restoreBackup(name)).pipe(
-        Effect.andThen(LlmConfigStore.LlmConfigStore.use((store) => store.status))
-      )),
-    [IpcContract.IpcChannel.openFolder]: route(IpcContract.IpcChannel.openFolder, storage, ({ file }) => files((actions) => actions.open(file)))
+    checkDraft: { budget: check, run: (draft) => withProviderCheck(ConfigCheck.checkDraft(draft)) },
+    dismissNotice: { budget: storage, run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id })) },
+    recover: { budget: prompting, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true })) },
+    checkKeys: { budget: prompting, run: () => KeyCheck.checkKeys },
+    backups: { budget: storage, run: () => files((actions) => actions.backups) },
+    restoreBackup: {
+      budget: storage,
+      run: ({ name }) =>
+        files((actions) => actions.restoreBackup(name)).pipe(Effect.andThen(LlmConfigStore.LlmConfigStore.use((store) => store.status)))
+    },
+    openFolder: { budget: storage, run: ({ file }) => files((actions) => actions.open(file)) }
   }
+  // Each channel gets the handler filed under its own route's method, so the pairing the cast
+  // asserts holds by construction.
+  return Object.fromEntries(
+    (Object.keys(IpcContract.IpcRoutes) as Array<IpcContract.InvokeChannel>).map((channel) => [
+      channel,
+      route(channel, handlers[IpcContract.IpcRoutes[channel].method] as RouteHandler<typeof channel>)
+    ])
+  ) as IpcHandlerTable
 }
 
 /** Anything shaped like Electron's `ipcMain`. */

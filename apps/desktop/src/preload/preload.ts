@@ -1,52 +1,41 @@
 /**
  * The renderer's only door to the main process: `window.fishbowl.llmConfigs`, one method per
- * contract route, each a plain `ipcRenderer.invoke`. Nothing is decoded or validated here: main
- * does that for every call, so a compromised renderer gains nothing by bypassing this file.
+ * contract route, each a plain `ipcRenderer.invoke` of its own channel, plus the two event
+ * subscriptions. Only these functions cross the context bridge, never `ipcRenderer` itself.
+ * Nothing is decoded or validated here: main does that for every call, so a compromised renderer
+ * gains nothing by bypassing this file.
  *
- * Runs sandboxed (it can only `require("electron")`), so it is bundled as CommonJS and the channel
- * names are inlined at build time from the domain contract (see scripts/build.mjs).
+ * Runs sandboxed (it can only `require("electron")`), so it is bundled as CommonJS and the
+ * method → channel table (derived from IpcContract.IpcRoutes) and the event channels are inlined
+ * at build time from the domain contract (see scripts/build.mjs).
  */
 import type { IpcContract } from "@fishbowl/domain"
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from "electron"
 
 declare const __FISHBOWL_BRIDGE_CHANNELS__: typeof IpcContract.bridgeChannels
-declare const __FISHBOWL_CHANGED_CHANNEL__: string
-declare const __FISHBOWL_SETTLED_CHANNEL__: string
+declare const __FISHBOWL_EVENT_CHANNELS__: typeof IpcContract.IpcEvents
 
-const channels = __FISHBOWL_BRIDGE_CHANNELS__
+/** A route without request fields is called with no argument; main receives `{}` for it. */
+const methods = Object.fromEntries(
+  Object.entries(__FISHBOWL_BRIDGE_CHANNELS__).map(([method, channel]) => [
+    method,
+    (request?: unknown) => ipcRenderer.invoke(channel, request ?? {})
+  ])
+) as unknown as IpcContract.BridgeMethods
+
+/** Forwards one event's payload; the event object (sender, ports) never reaches the page. */
+const subscribe = <A>(channel: string, listener: (payload: A) => void) => {
+  const forward = (_event: IpcRendererEvent, payload: A) => listener(payload)
+  ipcRenderer.on(channel, forward)
+  return () => {
+    ipcRenderer.removeListener(channel, forward)
+  }
+}
 
 const llmConfigs: IpcContract.LlmConfigsBridge = {
-  list: () => ipcRenderer.invoke(channels.list, {}),
-  get: (request) => ipcRenderer.invoke(channels.get, request),
-  create: (request) => ipcRenderer.invoke(channels.create, request),
-  update: (request) => ipcRenderer.invoke(channels.update, request),
-  remove: (request) => ipcRenderer.invoke(channels.remove, request),
-  status: () => ipcRenderer.invoke(channels.status, {}),
-  diagnose: (request) => ipcRenderer.invoke(channels.diagnose, request),
-  authorize: () => ipcRenderer.invoke(channels.authorize, {}),
-  check: (request) => ipcRenderer.invoke(channels.check, request),
-  checkDraft: (request) => ipcRenderer.invoke(channels.checkDraft, request),
-  dismissNotice: (request) => ipcRenderer.invoke(channels.dismissNotice, request),
-  recover: () => ipcRenderer.invoke(channels.recover, {}),
-  checkKeys: () => ipcRenderer.invoke(channels.checkKeys, {}),
-  backups: () => ipcRenderer.invoke(channels.backups, {}),
-  restoreBackup: (request) => ipcRenderer.invoke(channels.restoreBackup, request),
-  openFolder: (request) => ipcRenderer.invoke(channels.openFolder, request),
-  onChanged: (listener) => {
-    // The event object (sender, ports) never reaches the page; only the encoded change does.
-    const forward = (_event: IpcRendererEvent, change: Parameters<typeof listener>[0]) => listener(change)
-    ipcRenderer.on(__FISHBOWL_CHANGED_CHANNEL__, forward)
-    return () => {
-      ipcRenderer.removeListener(__FISHBOWL_CHANGED_CHANNEL__, forward)
-    }
-  },
-  onSettled: (listener) => {
-    const forward = (_event: IpcRendererEvent, outcome: Parameters<typeof listener>[0]) => listener(outcome)
-    ipcRenderer.on(__FISHBOWL_SETTLED_CHANNEL__, forward)
-    return () => {
-      ipcRenderer.removeListener(__FISHBOWL_SETTLED_CHANNEL__, forward)
-    }
-  }
+  ...methods,
+  onChanged: (listener) => subscribe(__FISHBOWL_EVENT_CHANNELS__.changed, listener),
+  onSettled: (listener) => subscribe(__FISHBOWL_EVENT_CHANNELS__.settled, listener)
 }
 
 contextBridge.exposeInMainWorld("fishbowl", { llmConfigs })
