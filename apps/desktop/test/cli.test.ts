@@ -314,24 +314,11 @@ describe("fishbowl-llm", () => {
 })
 
 /** Runs the CLI with stdin left open: a command that reads it before failing would hang. */
-const cliStdinOpen = (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) =>
-  new Promise<CliResult & { readonly readStdin: boolean }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, ...args], { cwd: ChildProcesses.REPO_ROOT, env, stdio: ["pipe", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.on("data", (chunk) => (stdout += chunk))
-    child.stderr.on("data", (chunk) => (stderr += chunk))
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL")
-      reject(new Error(`${args.join(" ")} waited for stdin; stderr: ${stderr}`))
-    }, 10_000)
-    child.on("exit", (code) => {
-      clearTimeout(timer)
-      allOutput.push(stdout, stderr)
-      resolve({ code, stdout, stderr, readStdin: false })
-    })
-    child.stdin.on("error", () => {})
-  })
+const cliStdinOpen = async (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) => {
+  const { code, stderr, stdout } = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, stdinOpen: true, timeoutMillis: 10_000 })
+  allOutput.push(stdout, stderr)
+  return { code, stdout, stderr }
+}
 
 const showJson = async (reference: string) => {
   const shown = await cli(["show", reference, "--json"])

@@ -7,7 +7,7 @@
  * {@link CliExit}; runCli (Cli.ts) turns failures into `error:`/`hint:` lines and exit codes.
  */
 import type { DesktopLayer } from "@fishbowl/desktop-layer"
-import { Budget, Canonical, ConfigCheck, CrashPoints, Errors, Ids, LlmConfig, LlmConfigStore, PreferencesStore, Providers, UntrustedInput } from "@fishbowl/domain"
+import { Budget, Canonical, ConfigCheck, CrashPoints, Errors, Hints, Ids, LlmConfig, LlmConfigStore, PreferencesStore, Providers, UntrustedInput } from "@fishbowl/domain"
 import * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as MigrateReport from "./MigrateReport.ts"
@@ -151,7 +151,7 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
       case "HangUp":
         return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.hangUp })
       case "TooLong":
-        return yield* ExitCodes.CliExit.usage(`The API key is longer than ${LlmConfig.MAX_API_KEY_BYTES} bytes; reading stopped there`, "Check that you pasted only the API key.")
+        return yield* ExitCodes.CliExit.usage(`The API key is longer than ${LlmConfig.MAX_API_KEY_BYTES} bytes; reading stopped there`, Hints.pasteOnlyTheKey)
       case "EndOfInput":
         return yield* ExitCodes.CliExit.usage(
           onTty ? "No API key was entered" : "No API key on standard input",

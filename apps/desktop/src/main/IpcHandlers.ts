@@ -5,7 +5,7 @@
  * Every call: sender check → decode the request with its schema → run the effect under its time
  * budget → encode `{ ok, value | error }` with the response schema. Payloads are never logged.
  */
-import { Budget, ConfigCheck, Diagnostics, Errors, type HealthContract, IpcContract, LlmConfigStore, ProviderCheck, SecretStore, UntrustedInput } from "@fishbowl/domain"
+import { Budget, ConfigCheck, Diagnostics, Errors, type HealthContract, Hints, IpcContract, LlmConfigStore, ProviderCheck, SecretStore, UntrustedInput } from "@fishbowl/domain"
 import * as KeyCheck from "./KeyCheck.ts"
 import * as LateOutcomes from "./LateOutcomes.ts"
 import type * as SenderPolicy from "./SenderPolicy.ts"
@@ -94,7 +94,7 @@ const oversized = (channel: string) => ({
   error: {
     _tag: "InvalidInput" as const,
     message: `The ${channel} request is too large`,
-    hint: "Check that you pasted only the API key.",
+    hint: Hints.pasteOnlyTheKey,
     field: "request"
   }
 })

@@ -21,11 +21,14 @@ export interface ProcessResult {
   readonly stderr: string
 }
 
-/** Runs `command` with `stdin` as its whole input; rejects if it runs longer than the timeout. */
+/**
+ * Runs `command` with `stdin` as its whole input (or, with `stdinOpen`, with stdin left open, so a
+ * child that waits for input hangs); rejects if it runs longer than the timeout.
+ */
 export const runChild = (
   command: string,
   args: ReadonlyArray<string>,
-  options: { readonly env: Record<string, string>; readonly stdin?: string; readonly timeoutMillis?: number }
+  options: { readonly env: Record<string, string>; readonly stdin?: string; readonly stdinOpen?: boolean; readonly timeoutMillis?: number }
 ) =>
   new Promise<ProcessResult>((resolve, reject) => {
     const child = spawn(command, args, { cwd: REPO_ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] })
@@ -43,5 +46,5 @@ export const runChild = (
       resolve({ code, signal, stdout, stderr })
     })
     child.stdin.on("error", () => {}) // a crash child may die before reading it all
-    child.stdin.end(options.stdin ?? "")
+    if (options.stdinOpen !== true) child.stdin.end(options.stdin ?? "")
   })
