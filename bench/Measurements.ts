@@ -329,7 +329,7 @@ export interface IpcRows {
 export const ipc = async (context: Context, runtime: Runtime): Promise<IpcRows> => {
   const { n: N, warmup: WARMUP } = context.settings
   const { progress, record } = context
-  const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
+  const handlers = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
   const group = "IPC handler (main process)"
   type Reply = { ok: boolean; value?: any; error?: { _tag: string; message: string } }
   // A reply with ok: false (e.g. Timeout: the 200 ms storage budget ran out on a busy machine) is

@@ -7,10 +7,10 @@ import { Effect, Schema } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
-const runtime = MemoryRuntime.makeMemoryRuntime()
+const runtime = MemoryRuntime.make()
 const logLines: Array<unknown> = []
 const log: IpcHandlers.IpcLogger = (entry) => logLines.push(entry)
-const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
+const handlers = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
 afterAll(() => runtime.dispose())
 
 const call = async (channel: IpcContract.InvokeChannel, payload: unknown, sender: IpcHandlers.IpcSender = trusted) => {
@@ -139,7 +139,7 @@ describe("IPC handler table", () => {
 
   it("a Timeout carries a requestId; the late operation's real outcome is sent under it, once", async () => {
     const late: Array<{ requestId: string; channel: string; result: any }> = []
-    const table = IpcHandlers.makeIpcHandlers(runtime, {
+    const table = IpcHandlers.make(runtime, {
       senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
       onLateOutcome: (outcome) => void late.push(outcome as any)
     })
@@ -205,7 +205,7 @@ describe("IPC handler table", () => {
 
   it("answers a defect with Internal in its own words, never the defect's", async () => {
     const canary = Fixtures.makeCanaryKey("defect")
-    const dying = IpcHandlers.makeIpcHandlers(runtime, {
+    const dying = IpcHandlers.make(runtime, {
       senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
       storage: { backups: Effect.die(new Error(canary)), restoreBackup: () => Effect.die(canary), open: () => Effect.die(canary) }
     })

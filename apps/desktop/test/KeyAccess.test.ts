@@ -6,9 +6,9 @@ import { Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
 
 describe("main-side key access", () => {
-  const runtime = MemoryRuntime.makeMemoryRuntime()
+  const runtime = MemoryRuntime.make()
   afterAll(() => runtime.dispose())
-  const keys = KeyAccess.makeKeyAccess(runtime)
+  const keys = KeyAccess.make(runtime)
 
   it("returns the key within the budget and a typed Timeout when the keychain is slow", async () => {
     const canary = Fixtures.makeCanaryKey("main")

@@ -251,7 +251,7 @@ describe("secret-leak canary", () => {
     await timed("renderer", async () => {
       const rendererDir = await buildRenderer(dir("renderer-dist"))
       const runtime = desktopRuntime(dir("renderer-data"), seen.rendererEffectLogs)
-      const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+      const handlers = IpcHandlers.make(runtime, {
         senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
         log: (entry) => seen.rendererIpcLogs.push(entry),
         budgets: LEAK_TEST_BUDGETS
@@ -341,7 +341,7 @@ describe("secret-leak canary", () => {
           verboseLogging(seen.checkEffectLogs)
         )
       )
-      const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+      const handlers = IpcHandlers.make(runtime, {
         senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
         log: (entry) => seen.checkIpcLogs.push(entry),
         budgets: LEAK_TEST_BUDGETS

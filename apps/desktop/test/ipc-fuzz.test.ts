@@ -45,9 +45,9 @@ const payloadArbitrary = fc.tuple(
 )
 
 describe("IPC fuzz", () => {
-  const runtime = MemoryRuntime.makeMemoryRuntime()
+  const runtime = MemoryRuntime.make()
   afterAll(() => runtime.dispose())
-  const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
+  const handlers = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///app/renderer/") })
   const sender = { frameUrl: "file:///app/renderer/index.html" }
 
   it(`answers ${PAYLOADS} generated payloads with a valid response or a typed error`, async () => {

@@ -45,7 +45,7 @@ const runtime = ManagedRuntime.make(
 )
 const logLines: Array<unknown> = []
 const log: IpcHandlers.IpcLogger = (entry) => logLines.push(entry)
-const handlers = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
+const handlers = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
 const responses: Array<unknown> = []
 
@@ -153,9 +153,9 @@ describe("IPC: check (a stored config by id)", () => {
   })
 
   it("a runtime without a checker answers Unsupported (other runtimes need not provide one)", async () => {
-    const bare = MemoryRuntime.makeMemoryRuntime()
+    const bare = MemoryRuntime.make()
     try {
-      const table = IpcHandlers.makeIpcHandlers(bare, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/") })
+      const table = IpcHandlers.make(bare, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/") })
       const result = await table[IpcContract.IpcChannel.checkDraft](trusted, { provider: "ollama", baseUrl: base }) as any
       expect(result.error._tag).toBe("Unsupported")
       expect(seen).toEqual([])

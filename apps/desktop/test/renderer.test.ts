@@ -53,9 +53,9 @@ const shell: StorageActions.ShellLike = {
 /** Handlers as main builds them: file actions of the health panel and late outcomes wired. */
 const mainHandlers = async (forRuntime: Runtime, budgets?: { readonly storageMillis: number }) => {
   const lateOutcomes = RendererHarness.makeLateOutcomeHub()
-  const table = IpcHandlers.makeIpcHandlers(forRuntime, {
+  const table = IpcHandlers.make(forRuntime, {
     senderPolicy: SenderPolicy.bundledOriginPolicy(RendererHarness.RENDERER_ROOT),
-    storage: await forRuntime.runPromise(StorageActions.makeStorageActions({ shell })),
+    storage: await forRuntime.runPromise(StorageActions.make({ shell })),
     onLateOutcome: lateOutcomes.onLateOutcome,
     ...(budgets !== undefined ? { budgets } : {})
   })

@@ -108,7 +108,7 @@ const approximateSize = (payload: unknown): number => {
 }
 
 /** Builds the handler table. The runtime is shared by every call and owned by the caller. */
-export const makeIpcHandlers = (
+export const make = (
   runtime: ManagedRuntime.ManagedRuntime<MainServices, unknown>,
   options: IpcHandlerOptions
 ): IpcHandlerTable => {

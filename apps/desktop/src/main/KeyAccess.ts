@@ -12,7 +12,7 @@ export interface KeyAccess {
   readonly getApiKey: (id: Ids.ConfigId) => Promise<Redacted.Redacted<string>>
 }
 
-export const makeKeyAccess = (
+export const make = (
   runtime: ManagedRuntime.ManagedRuntime<LlmConfigStore.LlmConfigStore, unknown>,
   options?: { readonly keyRetrievalMillis?: number }
 ): KeyAccess => {

@@ -59,7 +59,7 @@ const parseSettings = (text: string) =>
     return llm === undefined ? undefined : { object, llm }
   })
 
-export const makeStorageActions = (options: { readonly shell: ShellLike }) =>
+export const make = (options: { readonly shell: ShellLike }) =>
   Effect.gen(function*() {
     const preferences = yield* PreferencesStore.PreferencesStore
     const dataDir = path.dirname(preferences.location)

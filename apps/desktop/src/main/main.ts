@@ -82,10 +82,10 @@ const start = async () => {
   // status call does not pay for a cold process start.
   void runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.status)).catch(() => {})
 
-  const storage = await runtime.runPromise(StorageActions.makeStorageActions({ shell }))
+  const storage = await runtime.runPromise(StorageActions.make({ shell }))
   const unregister = IpcHandlers.registerIpcHandlers(
     ipcMain,
-    IpcHandlers.makeIpcHandlers(runtime, {
+    IpcHandlers.make(runtime, {
       senderPolicy: SenderPolicy.bundledOriginPolicy(pathToFileURL(`${rendererDir}${path.sep}`).href),
       log,
       storage,

@@ -6,7 +6,7 @@ import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
 import { FaultInjection } from "@fishbowl/domain/testing"
 import { Layer, ManagedRuntime } from "effect"
 
-export const makeMemoryRuntime = () =>
+export const make = () =>
   ManagedRuntime.make(
     Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts).pipe(Layer.provideMerge(FaultInjection.layerMemory))
   )

@@ -49,7 +49,7 @@ export interface SettingsPage {
 
 /**
  * Late outcomes (main/LateOutcomes.ts) from a handler table to the pages opened over it: pass
- * `onLateOutcome` to makeIpcHandlers and the hub to openSettings, as main broadcasts them.
+ * `onLateOutcome` to IpcHandlers.make and the hub to openSettings, as main broadcasts them.
  */
 export const makeLateOutcomeHub = () => {
   const listeners = new Set<(outcome: HealthContract.LateOutcome) => void>()

@@ -129,14 +129,14 @@ const trusted = { frameUrl: `${RENDERER}index.html` }
 // budgets no loaded machine misses, so every step's outcome is the operation's own. Missed
 // budgets are tested on purpose with the `hurried` table; speed is the benchmark's job.
 const RELAXED_MILLIS = 30_000
-const handlers = IpcHandlers.makeIpcHandlers(runtime, {
+const handlers = IpcHandlers.make(runtime, {
   senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER),
   log: ipcLog,
   budgets: { storageMillis: RELAXED_MILLIS, keyRetrievalMillis: RELAXED_MILLIS }
 })
-const hurried = IpcHandlers.makeIpcHandlers(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
-const keyAccess = KeyAccess.makeKeyAccess(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
-const hurriedKeyAccess = KeyAccess.makeKeyAccess(runtime, { keyRetrievalMillis: 1 })
+const hurried = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
+const keyAccess = KeyAccess.make(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
+const hurriedKeyAccess = KeyAccess.make(runtime, { keyRetrievalMillis: 1 })
 const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => {
   records.events.push(change)
   console.debug(`[changes] ${change._tag}`)
