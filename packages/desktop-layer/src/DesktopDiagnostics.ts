@@ -16,6 +16,21 @@ import * as KeychainProbe from "./KeychainProbe.ts"
 const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
 
 /**
+ * The finding for one inspected entry: what the store's trust rule refuses is an error; a mode
+ * others can read (which the store tolerates) is a warning with the chmod that fixes it.
+ */
+const trustFinding = (
+  id: "data-dir" | "preferences",
+  inspected: { readonly entry: TrustedFile.EntryInfo; readonly problem?: TrustedFile.TrustProblem | undefined },
+  texts: { readonly loose: (mode: number) => { readonly message: string; readonly hint: string }; readonly private: string }
+): Diagnostics.Finding => {
+  const { entry, problem } = inspected
+  if (problem !== undefined) return { id: `${id}.trust`, severity: "error", message: problem.message, hint: problem.hint }
+  if (process.platform !== "win32" && (entry.mode & 0o077) !== 0) return { id: `${id}.mode`, severity: "warning", ...texts.loose(entry.mode) }
+  return { id: `${id}.mode`, severity: "ok", message: texts.private }
+}
+
+/**
  * Every file in the data folder that still holds an API key outside the keychain (the pending
  * migration file, Fishbowl's key files, copies of preferences.json with keys), with the fix.
  * Which files count is decided in one place, legacy/LeftoverKeyFiles (the migration report uses it too).
@@ -59,26 +74,16 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       findings.push({ id: "data-dir.exists", severity: "ok", message: `Data folder ${dataDir} does not exist yet; it is created on first save` })
       return findings
     }
-    const folderMode = folder.success.entry.mode
-    const folderProblem = folder.success.problem
-    findings.push(
-      folderProblem !== undefined
-        ? { id: "data-dir.trust", severity: "error", message: folderProblem.message, hint: folderProblem.hint }
-        : process.platform !== "win32" && (folderMode & 0o077) !== 0
-        ? { id: "data-dir.mode", severity: "warning", message: `Data folder ${dataDir} has mode ${octal(folderMode)}`, hint: `Run: chmod 700 "${dataDir}"` }
-        : { id: "data-dir.mode", severity: "ok", message: `Data folder ${dataDir} is private` }
-    )
+    findings.push(trustFinding("data-dir", folder.success, {
+      loose: (mode) => ({ message: `Data folder ${dataDir} has mode ${octal(mode)}`, hint: `Run: chmod 700 "${dataDir}"` }),
+      private: `Data folder ${dataDir} is private`
+    }))
     const stat = yield* Effect.result(TrustedFile.inspectEntry(file, "file"))
     if (stat._tag === "Success" && stat.success !== undefined) {
-      const mode = stat.success.entry.mode
-      const fileProblem = stat.success.problem
-      findings.push(
-        fileProblem !== undefined
-          ? { id: "preferences.trust", severity: "error", message: fileProblem.message, hint: fileProblem.hint }
-          : process.platform !== "win32" && (mode & 0o077) !== 0
-          ? { id: "preferences.mode", severity: "warning", message: `preferences.json has mode ${octal(mode)}`, hint: `Run: chmod 600 "${file}"` }
-          : { id: "preferences.mode", severity: "ok", message: "preferences.json is readable only by you" }
-      )
+      findings.push(trustFinding("preferences", stat.success, {
+        loose: (mode) => ({ message: `preferences.json has mode ${octal(mode)}`, hint: `Run: chmod 600 "${file}"` }),
+        private: "preferences.json is readable only by you"
+      }))
     }
     const loaded = yield* Effect.result(preferences.load)
     if (loaded._tag === "Success") {
