@@ -15,8 +15,6 @@ import * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import * as SecureStoreKey from "./SecureStoreKey.ts"
 import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
 
-export type { ExpoSecureStoreSettings } from "./ExpoSecureStoreModule.ts"
-
 const unsupported = () =>
   new Errors.Unsupported({
     message: "Secure storage is not available on this device (expo-secure-store reports it unavailable)",

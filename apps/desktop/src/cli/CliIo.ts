@@ -3,7 +3,7 @@
  * stdout and everything else to stderr through one place, and tests can run the CLI in-process.
  */
 import { Context, Effect } from "effect"
-import type { Readable, Writable } from "node:stream"
+import type { Writable } from "node:stream"
 import type * as Prompt from "./Prompt.ts"
 
 export class CliIo extends Context.Service<CliIo, {
@@ -21,5 +21,3 @@ export const note = (text: string) => CliIo.use((io) => Effect.sync(() => void i
 
 /** Writes `value` as indented JSON to stdout. */
 export const json = (value: unknown) => out(JSON.stringify(value, null, 2) + "\n")
-
-export type { Readable }
