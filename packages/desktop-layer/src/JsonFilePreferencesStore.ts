@@ -134,7 +134,7 @@ const inaccessible = (action: "read" | "written", path: string) => (error: Platf
 // ---------------------------------------------------------------------------------------------
 // Reading and validating
 
-type FileState =
+export type FileState =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Valid"; readonly document: PreferencesDocument.PreferencesDocument; readonly text: string }
   | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean; readonly hint?: string }
@@ -195,6 +195,24 @@ const beyondBounds = (why: string): FileState => ({
   newerVersion: false,
   hint: `Fishbowl never writes a preferences file over ${JsonLimits.MAX_DOCUMENT_BYTES} bytes or nested over ${JsonLimits.MAX_JSON_DEPTH} levels, so another program wrote this one.`
 })
+
+/**
+ * A settings file (preferences.json or one of its backups) judged as the store judges its own:
+ * read only when trusted and within the size bound (TrustedFile.readTrusted: never a link, a FIFO
+ * or another user's file), then classified. What was not read is `Skipped`, with why.
+ */
+export const readSettingsFile = (path: string): Effect.Effect<
+  | { readonly _tag: "Missing" }
+  | { readonly _tag: "Skipped"; readonly why: string }
+  | { readonly _tag: "Read"; readonly state: FileState; readonly bytes: Uint8Array; readonly modifiedAt: Date },
+  PlatformError
+> =>
+  Effect.gen(function*() {
+    const read = yield* TrustedFile.readTrusted(path, JsonLimits.MAX_DOCUMENT_BYTES)
+    if (read._tag === "Missing") return read
+    if (read._tag !== "Read") return { _tag: "Skipped" as const, why: read._tag === "Untrusted" ? read.problem.message : "too large" }
+    return { _tag: "Read" as const, state: yield* classify(read.bytes), bytes: read.bytes, modifiedAt: read.modifiedAt }
+  })
 
 /** The exact text written for a document (also used to skip writes that change nothing). */
 export const serializeDocument = (document: PreferencesDocument.PreferencesDocument): string =>
@@ -443,14 +461,13 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const newestValidBackup = Effect.gen(function*() {
     for (let generation = 1; generation <= backupCount; generation++) {
       const candidate = backupPath(generation)
-      const read = yield* TrustedFile.readTrusted(candidate, JsonLimits.MAX_DOCUMENT_BYTES).pipe(Effect.orElseSucceed(() => undefined))
-      if (read === undefined || read._tag === "Missing") continue
-      if (read._tag !== "Read") {
-        yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${read._tag === "Untrusted" ? read.problem.message : "too large"})`)
+      const file = yield* readSettingsFile(candidate).pipe(Effect.orElseSucceed(() => undefined))
+      if (file === undefined || file._tag === "Missing") continue
+      if (file._tag === "Skipped") {
+        yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${file.why})`)
         continue
       }
-      const state = yield* classify(read.bytes)
-      if (state._tag === "Valid") return { path: candidate, bytes: read.bytes }
+      if (file.state._tag === "Valid") return { path: candidate, bytes: file.bytes }
     }
     return undefined
   })

@@ -236,6 +236,7 @@ export type TrustedRead =
     /** Mode and link count of the file read (a hard link to it shares them). */
     readonly mode: number
     readonly nlink: number
+    readonly modifiedAt: Date
   }
 
 const symlinkRead = (path: string): TrustedRead => ({
@@ -299,7 +300,7 @@ const readFileOf = async (files: NodeFilesService, path: string, maxBytes: numbe
         if (bytesRead === 0) break
         filled += bytesRead
       }
-      return { _tag: "Read", bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode: stats.mode, nlink: stats.nlink }
+      return { _tag: "Read", bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode: stats.mode, nlink: stats.nlink, modifiedAt: stats.mtime }
     } finally {
       await handle.close()
     }

@@ -4,11 +4,13 @@
  * backup / damaged copy in it) in the system's file manager.
  *
  * The renderer names files only by their base name, checked by HealthContract.StorageFileName;
- * paths are built here under the data folder and only regular files (lstat: no links, FIFOs or
- * folders) of bounded size are read. A restore goes through PreferencesStore.update, so it is
+ * paths are built here under the data folder, and a backup is read and validated exactly as the
+ * store reads preferences.json (never a link, a FIFO or another user's file; bounded size and
+ * depth; a consistent llm section), so the panel never offers what the store would quarantine. A restore goes through PreferencesStore.update, so it is
  * locked, atomic and itself backed up (the current file becomes `.bak.1`): it can be undone.
  */
-import { Canonical, Errors, type HealthContract, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import { JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
+import { Canonical, Errors, type HealthContract, type PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -31,33 +33,19 @@ const SHOWABLE = /^preferences\.json\.(bak\.\d{1,3}|corrupt-[0-9A-Za-z.-]{1,64})
 const unreadable = (name: string) =>
   new Errors.StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
 
-/** A regular file's text, or undefined when it is missing, not a plain file, or too large. */
-const readPlainFile = (file: string) =>
-  Effect.tryPromise({
-    try: async () => {
-      const info = await fs.lstat(file).catch(() => undefined)
-      if (info === undefined || !info.isFile() || info.size > JsonLimits.MAX_DOCUMENT_BYTES) return undefined
-      return { text: await fs.readFile(file, "utf8"), modifiedAt: info.mtime.toISOString() }
-    },
-    catch: () => unreadable(path.basename(file))
-  })
+/**
+ * A backup judged as the store judges its own files (JsonFilePreferencesStore.readSettingsFile):
+ * undefined when it is missing or was not read (a link, a FIFO, another user's file, too large).
+ */
+const readBackup = (file: string) =>
+  JsonFilePreferencesStore.readSettingsFile(file).pipe(
+    Effect.mapError(() => unreadable(path.basename(file))),
+    Effect.map((read) => (read._tag === "Read" ? read : undefined))
+  )
 
-/** The llm section of a settings file's text, or undefined when it is not usable settings. */
-const parseSettings = (text: string) =>
-  Effect.gen(function*() {
-    let json: unknown
-    try {
-      json = JSON.parse(text)
-    } catch {
-      return undefined
-    }
-    if (PreferencesDocument.documentShapeProblem(json) !== undefined) return undefined
-    const object = json as { readonly [key: string]: unknown }
-    const llm = object["llm"] === undefined
-      ? PreferencesDocument.emptyLlmSection
-      : yield* PreferencesDocument.decodeLlmSection(object["llm"]).pipe(Effect.orElseSucceed(() => undefined))
-    return llm === undefined ? undefined : { object, llm }
-  })
+/** The settings a backup holds, when the store would accept it as preferences.json. */
+const validDocument = (read: { readonly state: JsonFilePreferencesStore.FileState }) =>
+  read.state._tag === "Valid" ? read.state.document : undefined
 
 export const make = (options: { readonly shell: ShellLike }) =>
   Effect.gen(function*() {
@@ -75,15 +63,15 @@ export const make = (options: { readonly shell: ShellLike }) =>
       for (const name of names) {
         const match = BACKUP.exec(name)
         if (match === null) continue
-        const file = yield* readPlainFile(inDataDir(name))
+        const file = yield* readBackup(inDataDir(name))
         if (file === undefined) continue
-        const settings = yield* parseSettings(file.text)
+        const settings = validDocument(file)
         const configNames = settings?.llm.configs.map((config) => config.name) ?? []
         const keys = new Set(configNames.map(Canonical.nameKey))
         found.push({
           generation: Number(match[1]),
           name,
-          modifiedAt: file.modifiedAt,
+          modifiedAt: file.modifiedAt.toISOString(),
           usable: settings !== undefined,
           configNames,
           added: configNames.filter((configName) => !currentKeys.has(Canonical.nameKey(configName))),
@@ -98,22 +86,22 @@ export const make = (options: { readonly shell: ShellLike }) =>
         if (!BACKUP.test(name)) {
           return yield* new Errors.InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
         }
-        const file = yield* readPlainFile(inDataDir(name))
+        const file = yield* readBackup(inDataDir(name))
         if (file === undefined) return yield* new Errors.NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
-        const settings = yield* parseSettings(file.text)
+        const settings = validDocument(file)
         if (settings === undefined) {
           return yield* new Errors.InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
         }
         // Unfinished changes in either file refer to keys as they were then: restoring over them
         // could undo a key write that has since been committed. Finish them first.
-        const llm: PreferencesDocument.LlmSection = { ...settings.llm, journal: [] }
+        const restored: PreferencesDocument.PreferencesDocument = { ...settings, llm: { ...settings.llm, journal: [] } }
         yield* preferences.update((document) =>
           document.llm.journal.length > 0
             ? Effect.fail(new Errors.Conflict({
               message: "Some changes were interrupted and are not finished yet",
               hint: "Choose \"Finish interrupted changes\" first, then restore the backup."
             }))
-            : Effect.succeed([undefined, PreferencesDocument.splitDocument(settings.object, llm)] as const)
+            : Effect.succeed([undefined, restored] as const)
         )
       })
 
