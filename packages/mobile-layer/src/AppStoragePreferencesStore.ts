@@ -7,7 +7,7 @@
  * Read-modify-write runs under a lock shared by every store over the same storage module and key,
  * which covers a React Native app: one JS process, no other writers of the app's storage.
  */
-import { Errors, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import { Errors, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
 import * as AppStorageModule from "./AppStorageModule.ts"
 import { Effect, Layer, Semaphore } from "effect"
 
@@ -52,12 +52,11 @@ const corrupted = (location: string, problem: string) =>
  */
 const parseDocument = (text: string | null, location: string): Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> => {
   if (text === null) return Effect.succeed(PreferencesDocument.emptyDocument)
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return Effect.fail(corrupted(location, "it is not valid JSON"))
+  const parsed = JsonLimits.parseBoundedJson(text)
+  if (parsed._tag === "Refused") {
+    return Effect.fail(corrupted(location, parsed.failure._tag === "NotJson" ? "it is not valid JSON" : JsonLimits.describeBoundedJsonFailure(parsed.failure)))
   }
+  const json = parsed.value
   const problem = PreferencesDocument.documentShapeProblem(json)
   const record = (typeof json === "object" && json !== null ? json : {}) as Record<string, unknown>
   const llm = record["llm"]

@@ -63,7 +63,9 @@ describe("AppStoragePreferencesStore", () => {
     ["invalid JSON", "{\"llm\": "],
     ["not an object", "[1, 2]"],
     ["null", "null"],
-    ["a malformed llm section", JSON.stringify({ llm: { version: 1, configs: "nope", journal: [] } })]
+    ["a malformed llm section", JSON.stringify({ llm: { version: 1, configs: "nope", journal: [] } })],
+    // Past JsonLimits' depth bound: refused before JSON.parse, as the desktop store refuses it.
+    ["nested past the depth bound", `{"other":${"[".repeat(5000)}${"]".repeat(5000)}}`]
   ] as const) {
     it.live(`${label} is Corrupted, nothing is overwritten, and update writes nothing`, () => {
       const storage = new MemoryAppStorage.MemoryAppStorage()
