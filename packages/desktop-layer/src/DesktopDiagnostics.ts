@@ -13,8 +13,6 @@ import { Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
 import * as KeychainProbe from "./KeychainProbe.ts"
 
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
-
 /**
  * The finding for one inspected entry: what the store's trust rule refuses is an error; a mode
  * others can read (which the store tolerates) is a warning with the chmod that fixes it.
@@ -75,13 +73,13 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       return findings
     }
     findings.push(trustFinding("data-dir", folder.success, {
-      loose: (mode) => ({ message: `Data folder ${dataDir} has mode ${octal(mode)}`, hint: `Run: chmod 700 "${dataDir}"` }),
+      loose: (mode) => ({ message: `Data folder ${dataDir} has mode ${TrustedFile.octal(mode)}`, hint: `Run: chmod 700 "${dataDir}"` }),
       private: `Data folder ${dataDir} is private`
     }))
     const stat = yield* Effect.result(TrustedFile.inspectEntry(file, "file"))
     if (stat._tag === "Success" && stat.success !== undefined) {
       findings.push(trustFinding("preferences", stat.success, {
-        loose: (mode) => ({ message: `preferences.json has mode ${octal(mode)}`, hint: `Run: chmod 600 "${file}"` }),
+        loose: (mode) => ({ message: `preferences.json has mode ${TrustedFile.octal(mode)}`, hint: `Run: chmod 600 "${file}"` }),
         private: "preferences.json is readable only by you"
       }))
     }

@@ -61,7 +61,8 @@ const KIND_NAMES: Record<EntryKind, string> = {
   unknown: "not a regular file"
 }
 
-const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
+/** A mode's permission bits as `chmod` takes them (`644`). */
+export const octal = (mode: number) => (mode & 0o777).toString(8).padStart(3, "0")
 
 const userName = (uid: number): string => {
   try {

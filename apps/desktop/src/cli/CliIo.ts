@@ -4,6 +4,7 @@
  */
 import { Context, Effect } from "effect"
 import type { Writable } from "node:stream"
+import * as ExitCodes from "./ExitCodes.ts"
 import type * as Prompt from "./Prompt.ts"
 
 export class CliIo extends Context.Service<CliIo, {
@@ -21,3 +22,18 @@ export const note = (text: string) => CliIo.use((io) => Effect.sync(() => void i
 
 /** Writes `value` as indented JSON to stdout. */
 export const json = (value: unknown) => out(JSON.stringify(value, null, 2) + "\n")
+
+/** What a command renders before it is written: its stdout, its stderr notes and its exit code. */
+export interface CommandOutput {
+  readonly stdout: string
+  readonly stderr: string
+  readonly exitCode: number
+}
+
+/** Writes a rendered command output and ends the command with its exit code. */
+export const emit = (output: CommandOutput) =>
+  Effect.gen(function*() {
+    yield* out(output.stdout)
+    if (output.stderr !== "") yield* note(output.stderr)
+    if (output.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: output.exitCode })
+  })

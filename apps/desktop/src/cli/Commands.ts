@@ -355,10 +355,7 @@ const testCommand = Command.make("test", { config: configArgument, json }, ({ co
       const found = yield* budget(resolveConfig(config))
       // No store budget around the request itself: the check has its own 10 s bound.
       const result = yield* ConfigCheck.checkStoredConfig(found.id)
-      const rendered = TestCommand.renderTestResult({ config: found, result, json })
-      yield* CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
-      if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
+      yield* CliIo.emit(TestCommand.renderTestResult({ config: found, result, json }))
     }))).pipe(
     Command.withDescription("Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"),
     Command.withExamples([
@@ -431,10 +428,7 @@ const migrateCommand = Command.make("migrate", {
         Effect.provide(CrashPoints.layer),
         Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
-      const rendered = MigrateReport.renderMigrateReport(report, { json })
-      yield* CliIo.out(rendered.stdout)
-      if (rendered.stderr !== "") yield* CliIo.note(rendered.stderr)
-      if (rendered.exitCode !== ExitCodes.ExitCode.ok) return yield* new ExitCodes.CliExit({ code: rendered.exitCode })
+      yield* CliIo.emit(MigrateReport.renderMigrateReport(report, { json }))
     }), { recover: false })).pipe(
     Command.withDescription("Import configurations and keys from an older Fishbowl install"),
     Command.withExamples([{ command: "fishbowl-llm migrate" }, { command: "fishbowl-llm migrate --from ~/old-fishbowl --json" }])

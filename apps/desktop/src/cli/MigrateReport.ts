@@ -4,16 +4,12 @@
  * scripts and users must not take "some keys are still on disk" for success.
  */
 import type { Migration } from "@fishbowl/desktop-layer"
+import type * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 
 /** Exit code of a migration that left entries or keys behind for reasons other than safeStorage. */
 export const MIGRATION_INCOMPLETE = ExitCodes.ExitCode.migrationIncomplete
 
-export interface RenderedMigration {
-  readonly stdout: string
-  readonly stderr: string
-  readonly exitCode: number
-}
 
 const describeReport = (report: Migration.MigrationReport): string => {
   if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
@@ -61,7 +57,7 @@ const incompleteError = (report: Migration.MigrationReport) => {
 }
 
 /** The report as printed: details on stdout, the verdict (when incomplete) on stderr, and the exit code. */
-export const renderMigrateReport = (report: Migration.MigrationReport, options: { readonly json: boolean }): RenderedMigration => {
+export const renderMigrateReport = (report: Migration.MigrationReport, options: { readonly json: boolean }): CliIo.CommandOutput => {
   const error = incompleteError(report)
   const stdout = options.json ? JSON.stringify(report, null, 2) + "\n" : describeReport(report)
   if (error === undefined) return { stdout, stderr: "", exitCode: ExitCodes.ExitCode.ok }

@@ -16,7 +16,9 @@
  * stderr, the same shape as every other command's errors.
  */
 import type { ConfigCheck, LlmConfig, ProviderCheck } from "@fishbowl/domain"
+import type * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
+import * as Text from "./Text.ts"
 
 export const TestExitCode = {
   ok: ExitCodes.ExitCode.ok,
@@ -45,21 +47,13 @@ export const testExitCodeFor = (outcome: ProviderCheck.ProviderCheckOutcome): nu
   }
 }
 
-export interface TestOutput {
-  readonly stdout: string
-  readonly stderr: string
-  readonly exitCode: number
-}
-
-/** Control characters (a name is validated, but output to a terminal is never trusted). */
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, "?")
 
 /** Output for one check; built only from metadata and the outcome, which hold no key by construction. */
 export const renderTestResult = (input: {
   readonly config: Pick<LlmConfig.LlmConfig, "id" | "name" | "provider">
   readonly result: ConfigCheck.ConfigCheckResult
   readonly json: boolean
-}): TestOutput => {
+}): CliIo.CommandOutput => {
   const { config, result } = input
   const outcome = result.check.outcome
   const exitCode = testExitCodeFor(outcome)
@@ -74,7 +68,8 @@ export const renderTestResult = (input: {
     }
     return { stdout: JSON.stringify(body, null, 2) + "\n", stderr: "", exitCode }
   }
-  const name = printable(config.name)
+  // A name is validated, but output to a terminal is never trusted.
+  const name = Text.escapeControls(config.name)
   if (outcome._tag === "Ok") {
     return {
       stdout: `ok: "${name}" (${config.provider}) answered in ${outcome.millis} ms and listed ${outcome.models} model${outcome.models === 1 ? "" : "s"}\n`,
