@@ -56,6 +56,9 @@ export const nameKey = (name: string): string => {
   return current
 }
 
+/** Whether two names are the same configuration name by {@link nameKey}. */
+export const sameName = (a: string, b: string): boolean => nameKey(a) === nameKey(b)
+
 /**
  * The name identity every version of the store has kept unique (case-insensitive, NFC). A stored
  * document with two names equal by it is damaged; one with two lookalikes is merely old.

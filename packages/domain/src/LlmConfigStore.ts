@@ -560,7 +560,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
         }
         if (existing === undefined) {
           const twin = document.llm.configs.find((other) =>
-            Canonical.nameKey(other.name) === Canonical.nameKey(wanted.name) && other.provider === wanted.provider &&
+            Canonical.sameName(other.name, wanted.name) && other.provider === wanted.provider &&
             sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
           )
           if (twin !== undefined && (key === undefined || sameKey(yield* secrets.get(Journal.keyRef(twin)), key))) {

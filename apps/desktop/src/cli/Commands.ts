@@ -118,7 +118,7 @@ const resolveConfig = (reference: string) =>
     const configs = yield* LlmConfigStore.LlmConfigStore.use((store) => store.list)
     const found = isConfigId(reference)
       ? configs.find((config) => config.id === reference)
-      : configs.find((config) => Canonical.nameKey(config.name) === Canonical.nameKey(reference))
+      : configs.find((config) => Canonical.sameName(config.name, reference))
     if (found === undefined) {
       return yield* new Errors.NotFound({
         id: reference,
@@ -274,7 +274,7 @@ const addCommand = Command.make("add", {
       if (Providers.requiresBaseUrl(provider) && Option.isNone(flags.baseUrl)) return yield* Providers.missingBaseUrl(provider)
       const existing = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.list))
       const name = Schema.decodeSync(LlmConfig.ConfigName)(flags.name)
-      if (existing.some((config) => Canonical.nameKey(config.name) === Canonical.nameKey(name))) {
+      if (existing.some((config) => Canonical.sameName(config.name, name))) {
         return yield* new Errors.Conflict({ hint: "", message: `A configuration named "${Text.printable(name)}" already exists` })
       }
       // Keyless providers (ollama) are not asked; a piped key is still taken.

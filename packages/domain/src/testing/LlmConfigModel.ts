@@ -94,7 +94,7 @@ export class LlmConfigModel {
   }
 
   private nameTaken(name: string, exceptId?: string) {
-    return this.configs.some((config) => config.id !== exceptId && Canonical.nameKey(config.name) === Canonical.nameKey(name))
+    return this.configs.some((config) => config.id !== exceptId && Canonical.sameName(config.name, name))
   }
 
   private fieldsInvalid(provider: string, baseUrl: string | undefined, hasKey: boolean) {
