@@ -168,11 +168,21 @@ describe("keytar worker against a real Secret Service", () => {
     const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "drain", secret: "drained-value" })).ok).toBe(true)
     const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
-    const inFlight = w.call("get", { account: "drain" })
-    w.child.send({ id: 0, op: "shutdown" })
-    const refused = w.call("get", { account: "drain" })
+    // The daemon is stopped, so the first get is certainly still in flight when `shutdown` and the
+    // later get arrive (on a busy machine it could otherwise finish first, the idle worker exit at
+    // `shutdown`, and the later get never be read).
+    const daemon = ss.daemonPid!
+    process.kill(daemon, "SIGSTOP")
+    let inFlight: Promise<Reply>
+    try {
+      inFlight = w.call("get", { account: "drain" })
+      w.child.send({ id: 0, op: "shutdown" })
+      const refused = w.call("get", { account: "drain" })
+      expect(errorOf(await refused)).toEqual({ kind: "unavailable", detail: "the keychain helper is shutting down" })
+    } finally {
+      process.kill(daemon, "SIGCONT")
+    }
     expect(await inFlight).toMatchObject({ ok: true, value: "drained-value" })
-    expect(errorOf(await refused)).toEqual({ kind: "unavailable", detail: "the keychain helper is shutting down" })
     expect(await exited).toEqual([0, null])
     const cleaner = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect(await cleaner.call("delete", { account: "drain" })).toMatchObject({ ok: true, value: true })
