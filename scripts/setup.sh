@@ -26,6 +26,11 @@ else
 fi
 
 echo "setup: npm ci"
+if [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 22 ]; then
+  echo "setup: on Node $(node --version), npm warns EBADENGINE for Electron's download and packaging tools" \
+    "(electron, @electron/get, @electron/fuses, @electron-internal/extract-zip want Node >= 22.12);" \
+    "the CLI and the tests do not use them: nothing to do (README, 'Node versions')."
+fi
 if ! npm ci --no-audit --no-fund; then
   if [ -n "${ELECTRON_SKIP_BINARY_DOWNLOAD:-}" ]; then exit 1; fi
   echo "setup: npm ci failed; retrying without the Electron binary (ELECTRON_SKIP_BINARY_DOWNLOAD=1)." >&2

@@ -1,12 +1,13 @@
 import { defineProject } from "vitest/config"
+import { hangLimits } from "../../vitest.shared.ts"
 
 export default defineProject({
   test: {
+    ...hangLimits,
+    setupFiles: ["../../vitest.setup.ts"],
     name: "@fishbowl/desktop-layer",
     include: ["test/**/*.test.ts"],
     // every temp path of a run lives under one folder, removed at the end (nothing left in /tmp)
-    globalSetup: ["./src/testing/TempRootForRun.ts"],
-    testTimeout: 30000,
-    hookTimeout: 30000
+    globalSetup: ["./src/testing/TempRootForRun.ts"]
   }
 })

@@ -1,9 +1,11 @@
 import { defineProject } from "vitest/config"
+import { hangLimits } from "../../vitest.shared.ts"
 
 export default defineProject({
   test: {
+    ...hangLimits,
+    setupFiles: ["../../vitest.setup.ts"],
     name: "@fishbowl/domain",
-    include: ["test/**/*.test.ts"],
-    testTimeout: 60_000
+    include: ["test/**/*.test.ts"]
   }
 })

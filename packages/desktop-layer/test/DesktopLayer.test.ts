@@ -18,10 +18,9 @@ import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
 import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
-import { afterAll, vi } from "vitest"
+import { afterAll } from "vitest"
 
 const secretService = await SecretServiceForTests.secretServiceForThisFile()
-vi.setConfig({ testTimeout: 180_000 })
 
 const workerEnv = SecretServiceHarness.childEnv(secretService.env)
 const CHILD = ChildProcesses.STORE_CHILD
@@ -33,8 +32,10 @@ const sharedKeytar = Layer.succeedContext(
 )
 
 
+// 50 sequences on the real ports (~500 commands, every crash point of every operation many times
+// over); the domain's memory suites run 200 of the same generator, FISHBOWL_PROPERTY_RUNS soaks more.
 LlmConfigStoreContract.llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, FreshDataDir.freshJsonFileStore), {
-  propertyRuns: 200
+  propertyRuns: 50
 })
 
 /** Runs the store child; resolves with its exit code/signal and its one JSON line. */

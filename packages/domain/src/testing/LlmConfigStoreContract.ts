@@ -26,8 +26,8 @@ export interface LlmConfigStoreContractOptions {
   readonly maxCommands?: number
 }
 
-const propertyRunsFromEnv = (): number | undefined => {
-  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.["FISHBOWL_PROPERTY_RUNS"]
+const positiveIntegerFromEnv = (name: string): number | undefined => {
+  const raw = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.[name]
   const parsed = raw === undefined ? Number.NaN : Number.parseInt(raw, 10)
   return Number.isFinite(parsed) && parsed > 0 ? parsed : undefined
 }
@@ -68,7 +68,7 @@ export const llmConfigStoreContract = (
   const environment = Layer.merge(ports, CrashSwitch.layer)
   const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | CrashPoints.CrashPoints>) =>
     effect.pipe(Effect.provide(environment))
-  const propertyRuns = propertyRunsFromEnv() ?? options?.propertyRuns ?? 200
+  const propertyRuns = positiveIntegerFromEnv("FISHBOWL_PROPERTY_RUNS") ?? options?.propertyRuns ?? 200
   const maxCommands = options?.maxCommands ?? 10
 
   describe(`LlmConfigStore contract: ${name}`, () => {
@@ -384,7 +384,8 @@ export const llmConfigStoreContract = (
           }),
           { numRuns: propertyRuns, endOnFailure: true }
         )
-        console.log(`[${name}] model-based LlmConfigStore test ran ${sequences} command sequences`)
+        // the seed is fixed for the whole run by vitest.setup.ts (FISHBOWL_PROPERTY_SEED)
+        console.log(`[${name}] model-based LlmConfigStore test ran ${sequences} command sequences (seed ${fc.readConfigureGlobal().seed})`)
         assert.strictEqual(sequences, propertyRuns)
       }))
   })
