@@ -6,7 +6,9 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { Diagnostics, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
+import * as LeftOut from "./LeftOut.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
 import * as TrustedFile from "./TrustedFile.ts"
 import { Effect, FileSystem, Layer } from "effect"
@@ -57,6 +59,23 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
     }))
   )
 
+/** Configurations that a replaced or set-aside copy names and the settings lack (a restore may have left them out). */
+const leftOutFinding = (leftOut: ReadonlyArray<LeftOut.LeftOutConfig>): Array<Diagnostics.Finding> => {
+  if (leftOut.length === 0) return []
+  const names = [...new Set(leftOut.map(({ config }) => `"${config.name}"`))]
+  const files = [...new Set(leftOut.map(({ file }) => NodePath.basename(file)))]
+  const keyed = leftOut.filter(({ config }) => config.hasKey).length
+  return [{
+    id: "restore.left-out",
+    severity: "warning",
+    message: `${files.join(", ")} ${files.length === 1 ? "names" : "name"} ${names.length} configuration(s) your settings do not have: ${names.join(", ")}`,
+    hint: (keyed > 0
+      ? "If a restore left them out, their keys are still in your keychain: `fishbowl-llm doctor --fix` (or \"Bring back\" in Storage health) returns each one whose key is still there. "
+      : "None of them has a key; add them again if you want them. ") +
+      `Delete ${files.length === 1 ? "the file" : "the files"} once you no longer need ${files.length === 1 ? "it" : "them"}.`
+  }]
+}
+
 export const make = Effect.fnUntraced(function*(dataDir: string) {
   const secrets = yield* SecretStore.SecretStore
   const preferences = yield* PreferencesStore.PreferencesStore
@@ -99,9 +118,9 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       findings.push({ id: "preferences.parse", severity: "error", message: loaded.failure.message, hint: loaded.failure.hint })
     }
     const names = yield* fs.readDirectory(dataDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
-    const backups = names.filter((name) => /^preferences\.json\.bak\.\d+$/.test(name))
+    const backups = names.filter((name) => Backups.copyOf(name)?._tag === "Backup")
     findings.push({ id: "preferences.backups", severity: "ok", message: `${backups.length} backup generation(s) kept` })
-    const quarantined = names.filter((name) => name.startsWith("preferences.json.corrupt-"))
+    const quarantined = names.filter((name) => Backups.copyOf(name)?._tag === "Quarantined")
     if (quarantined.length > 0) {
       findings.push({
         id: "preferences.quarantine",
@@ -110,6 +129,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
         hint: `They are kept in ${dataDir} for inspection; delete them once you no longer need them.`
       })
     }
+    if (loaded._tag === "Success") findings.push(...leftOutFinding(yield* LeftOut.find(dataDir, loaded.success.llm.configs)))
     return findings
   })
 

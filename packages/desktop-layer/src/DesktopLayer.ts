@@ -3,11 +3,12 @@
  * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
  * runtime from this, so both faces run exactly the same code over the same files and keychain.
  */
-import { CrashPoints, Diagnostics, LlmConfigStore, PreferencesStore, type ProviderCheck, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, Diagnostics, type Liveness, LlmConfigStore, PreferencesStore, type ProviderCheck, SecretStore } from "@fishbowl/domain"
 import * as DesktopDiagnostics from "./DesktopDiagnostics.ts"
 import * as HttpProviderCheck from "./HttpProviderCheck.ts"
 import * as JsonFilePreferencesStore from "./JsonFilePreferencesStore.ts"
 import * as KeytarSecretStore from "./KeytarSecretStore.ts"
+import * as ProcessLiveness from "./ProcessLiveness.ts"
 import type * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 import * as SecretBackend from "./SecretBackend.ts"
 import { Layer } from "effect"
@@ -19,7 +20,6 @@ export interface DesktopLayerOptions {
   readonly secretBackend?: SecretBackend.SecretBackendPreference
   readonly safeStorage?: SafeStorageSecretStore.SafeStorageLike
   readonly keytar?: KeytarSecretStore.KeytarSecretStoreOptions
-  readonly store?: LlmConfigStore.LlmConfigStoreOptions
   /** Test hook: what happens at each named crash point (default: nothing). */
   readonly crashPoints?: Layer.Layer<CrashPoints.CrashPoints>
   /** "Check this key" over HTTP (timeout, body bound); the defaults are the production ones. */
@@ -28,6 +28,7 @@ export interface DesktopLayerOptions {
 
 export type DesktopServices =
   | LlmConfigStore.LlmConfigStore
+  | Liveness.Liveness
   | SecretStore.SecretStore
   | PreferencesStore.PreferencesStore
   | Diagnostics.Diagnostics
@@ -43,9 +44,10 @@ export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices
       ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
       ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
     }),
-    JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true })
+    JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true }),
+    ProcessLiveness.layer
   )
-  const store = LlmConfigStore.layerNoDeps(options.store).pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
+  const store = LlmConfigStore.layerNoDeps.pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
   return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
     Layer.provideMerge(ports)
   )

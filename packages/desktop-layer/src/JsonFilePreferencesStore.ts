@@ -50,8 +50,9 @@
  * put into errors (not even JSON.parse messages, which quote the text).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import { Errors, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import { Errors, JsonLimits, PreferencesDocument, PreferencesStore, Restore } from "@fishbowl/domain"
 import * as AtomicFile from "./AtomicFile.ts"
+import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
 import * as RestoreNotices from "./RestoreNotices.ts"
@@ -137,7 +138,8 @@ const inaccessible = (action: "read" | "written", path: string) => (error: Platf
 export type FileState =
   | { readonly _tag: "Missing" }
   | { readonly _tag: "Valid"; readonly document: PreferencesDocument.PreferencesDocument; readonly text: string }
-  | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean; readonly hint?: string }
+  /** `parsed`: the JSON when it parsed (a damaged file may still name configurations a restore leaves out). */
+  | { readonly _tag: "Bad"; readonly problem: string; readonly newerVersion: boolean; readonly hint?: string; readonly parsed?: unknown }
   /** LLM configurations of an older Fishbowl (keys in the file): left untouched for Migration. */
   | { readonly _tag: "Legacy" }
 
@@ -167,7 +169,7 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
     if (problem !== undefined) {
       const llm = Predicate.isObject(json) ? (json as { readonly llm?: unknown }).llm : undefined
       const version = Predicate.isObject(llm) ? (llm as { readonly version?: unknown }).version : undefined
-      return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > PreferencesDocument.LLM_SECTION_VERSION))
+      return Effect.succeed(bad(problem, Predicate.isNumber(version) && version > PreferencesDocument.LLM_SECTION_VERSION, json))
     }
     if (PlaintextPreferences.isLegacyPreferences(json)) return Effect.succeed<FileState>({ _tag: "Legacy" })
     const llm: Effect.Effect<PreferencesDocument.LlmSection, unknown> = object["llm"] === undefined
@@ -175,18 +177,23 @@ const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
       : PreferencesDocument.decodeLlmSection(object["llm"])
     return llm.pipe(
       Effect.match({
-        onFailure: () => bad("the llm section does not have the expected layout"),
+        onFailure: () => bad("the llm section does not have the expected layout", false, json),
         onSuccess: (section): FileState => {
           const whole = PreferencesDocument.llmSectionProblem(section)
           return whole !== undefined
-            ? bad(`the llm section is inconsistent: ${whole}`)
+            ? bad(`the llm section is inconsistent: ${whole}`, false, json)
             : { _tag: "Valid", document: PreferencesDocument.splitDocument(object, section), text }
         }
       })
     )
   })
 
-const bad = (problem: string, newerVersion = false): FileState => ({ _tag: "Bad", problem, newerVersion })
+const bad = (problem: string, newerVersion = false, parsed?: unknown): FileState => ({
+  _tag: "Bad",
+  problem,
+  newerVersion,
+  ...(parsed !== undefined ? { parsed } : {})
+})
 
 /** A file past the size or depth bound: Fishbowl never writes one, so it came from elsewhere. */
 const beyondBounds = (why: string): FileState => ({
@@ -288,7 +295,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const backupCount = Math.max(0, options.backups ?? 3)
   const staleMillis = Math.max(2000, options.lock?.staleMillis ?? 5000)
   const waitMillis = Math.max(0, options.lock?.waitMillis ?? 7000)
-  const backupPath = (generation: number) => `${path}.bak.${generation}`
+  const backupPath = (generation: number) => Backups.backupPath(path, generation)
   const semaphore = processLockFor(path)
   const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
@@ -467,19 +474,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${file.why})`)
         continue
       }
-      if (file.state._tag === "Valid") return { path: candidate, bytes: file.bytes }
+      if (file.state._tag === "Valid") return { path: candidate, document: file.state.document }
     }
     return undefined
   })
 
-  const quarantineName = Effect.gen(function*() {
-    const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replaceAll(":", "-")
-    for (let index = 0;; index++) {
-      const candidate = `${path}.corrupt-${stamp}${index === 0 ? "" : `-${index}`}`
-      const taken = yield* fs.exists(candidate).pipe(Effect.orElseSucceed(() => true))
-      if (!taken) return candidate
-    }
-  })
+  const quarantineName = Backups.stampedPath(path, "corrupt", (candidate) => fs.exists(candidate).pipe(Effect.orElseSucceed(() => true)))
 
   /** Holding the lock, with the file found bad: quarantine it, restore the newest valid backup, fail with Corrupted. */
   const quarantineAndRestore = (found: FileState & { readonly _tag: "Bad" }) =>
@@ -493,8 +493,11 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         )
       )
       const backup = yield* newestValidBackup
-      if (backup !== undefined) {
-        yield* AtomicFile.writeFileAtomic(path, backup.bytes, { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
+      // The restore rule (Restore): no journal of the copy survives, no key is touched, and what
+      // the damaged file still names beyond the copy is reported as left out.
+      const restored = backup !== undefined ? Restore.over(backup.document, Restore.configsIn(found.parsed)) : undefined
+      if (restored !== undefined) {
+        yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
           provideFs,
           Effect.mapError(inaccessible("written", path))
         )
@@ -502,10 +505,13 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         yield* AtomicFile.fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
       }
       const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
+      const leftOut = restored === undefined || restored.leftOut.length === 0
+        ? ""
+        : ` It still names ${[...new Set(restored.leftOut.map((config) => `"${config.name}"`))].join(", ")}, which the copy does not have; their keys are still in your keychain, and \`fishbowl-llm doctor --fix\` (or "Bring back" in Storage health) returns them.`
       const message = backup !== undefined
         ? `${fileName} could not be used: ${found.problem}. ${moved} and the last good copy (${
           NodePath.basename(backup.path)
-        }) was restored; changes saved after that copy are missing.`
+        }) was restored; changes saved after that copy are missing.${leftOut}`
         : `${fileName} could not be used: ${found.problem}. ${moved}; no valid backup was found, so Fishbowl starts with empty settings and no LLM configurations.`
       const hint = (found.hint !== undefined ? `${found.hint} ` : "") + (found.newerVersion
         ? `Update Fishbowl to use the newer settings: after updating, rename ${quarantinedAs} back to ${fileName}.`
@@ -587,7 +593,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
             hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
           })
         }
-        const keepBackup = state._tag === "Valid" && backupCount > 0
+        // Backups hold only states with no unfinished change: a restored copy never brings back an
+        // intent whose operation has finished since (Restore).
+        const keepBackup = state._tag === "Valid" && backupCount > 0 && state.document.llm.journal.length === 0
         const staged = AtomicFile.tempPathFor(`${path}.bak`)
         yield* AtomicFile.writeFileAtomic(path, writable.bytes, {
           mode: FILE_MODE,

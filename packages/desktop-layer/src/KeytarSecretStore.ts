@@ -165,7 +165,7 @@ const DEFAULT_DRAIN_MILLIS = 10_000
 // ---------------------------------------------------------------------------------------------
 // worker replies
 
-const WorkerErrorKind = Schema.Literals(["unavailable", "locked", "denied", "session-lost", "too-large", "unknown"])
+const WorkerErrorKind = Schema.Literals(["unavailable", "no-reply", "locked", "denied", "session-lost", "too-large", "unknown"])
 type WorkerErrorKind = typeof WorkerErrorKind.Type
 
 const WorkerReply = Schema.Union([
@@ -429,23 +429,32 @@ const toSecretStoreError = (
         message: `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
           Math.round(error.drainMillis / 1000)
         } s more to finish it and is stopped only if it stays stuck)`,
-        hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry."
+        hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry.",
+        reason: "no-answer"
       })
     case "WorkerLost":
       return new Errors.KeychainUnavailable({
         message: `${action}: ${sanitize(error.reason)}`,
-        hint: `${unavailableHint()} If it keeps happening, restart the app.`
+        hint: `${unavailableHint()} If it keeps happening, restart the app.`,
+        reason: "helper-lost"
       })
     case "WorkerProtocolError":
       return new Errors.KeychainUnavailable({
         message: `${action}: unexpected answer from the keychain helper (${sanitize(error.detail)})`,
-        hint: "Reinstall the app; the keychain helper does not match this version."
+        hint: "Reinstall the app; the keychain helper does not match this version.",
+        reason: "error"
       })
     case "WorkerFailed": {
       const detail = sanitize(error.detail, secretText)
       switch (error.kind) {
         case "unavailable":
-          return new Errors.KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint() })
+          return new Errors.KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint(), reason: "not-reachable" })
+        case "no-reply":
+          return new Errors.KeychainUnavailable({
+            message: `${action}: the keychain did not reply (${detail}); the request may still complete`,
+            hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry.",
+            reason: "no-answer"
+          })
         case "locked":
           return new Errors.KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint() })
         case "denied":
@@ -462,10 +471,11 @@ const toSecretStoreError = (
         case "session-lost":
           return new Errors.KeychainUnavailable({
             message: `${action}: the keychain service restarted and could not be reached again (${detail})`,
-            hint: unavailableHint()
+            hint: unavailableHint(),
+            reason: "session-lost"
           })
         case "unknown":
-          return new Errors.KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint() })
+          return new Errors.KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint(), reason: "error" })
       }
     }
   }

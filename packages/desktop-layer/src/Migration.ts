@@ -126,7 +126,8 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
       filesHoldingKeys: [] as Array<typeof FileHoldingKeys.Type>
     }
 
-    const run = Effect.gen(function*() {
+    // Scoped: the store instance made here counts as running (Liveness) only while the migration runs.
+    const run = Effect.scoped(Effect.gen(function*() {
       const present: Array<LegacySource.LegacySource> = []
       for (const source of sources) if (yield* source.detect(context)) present.push(source)
       if (present.length === 0) return false
@@ -179,7 +180,7 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
         if (finished.kept.length === 0 && finished.removed.length > 0) yield* crash.reached("migrate.plaintext-removed")
       }
       return true
-    })
+    }))
 
     const busy = () =>
       new Errors.StorageInaccessible({

@@ -11,7 +11,7 @@
  * Reply:    { id, ok: true, value }                       value: string|null (get), true (set),
  *                                                                boolean (delete), 'pong' (ping),
  *                                                                { locked, serviceAvailable, detail? } (probe)
- *           { id, ok: false, error: { kind, detail } }    kind: 'unavailable'|'locked'|'denied'|
+ *           { id, ok: false, error: { kind, detail } }    kind: 'unavailable'|'no-reply'|'locked'|'denied'|
  *                                                                'session-lost'|'too-large'|'unknown'
  *
  * Ending: 'shutdown' (or the parent closing the channel, or the parent dying) makes the worker
@@ -114,9 +114,11 @@ function classify(message) {
   if (/prompt.*(dismiss|cancel)|dismissed|cancelled|canceled|AccessDenied|not authorized|permission denied/i.test(m)) return 'denied'
   // too large: message size limits.
   if (/LimitsExceeded|too large|exceeds? .*maximum|message.*size/i.test(m)) return 'too-large'
-  // no bus / no Secret Service / daemon gone.
+  // a request sent that got no answer: the keychain may still carry it out.
+  if (/NoReply|did not receive a reply|Timeout was reached/i.test(m)) return 'no-reply'
+  // no bus / no Secret Service / daemon gone: nothing reached a keychain.
   if (
-    /Cannot autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect|Connection refused|No such file or directory|ServiceUnknown|was not provided by any \.service files|NameHasNoOwner|The name \S+ (was not provided|is not activatable)|NoReply|did not receive a reply|Timeout was reached|Error spawning command line|dbus-launch/i.test(
+    /Cannot autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect|Connection refused|No such file or directory|ServiceUnknown|was not provided by any \.service files|NameHasNoOwner|The name \S+ (was not provided|is not activatable)|Error spawning command line|dbus-launch/i.test(
       m
     )
   )

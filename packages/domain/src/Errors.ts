@@ -21,10 +21,18 @@ export class KeychainLocked extends Schema.TaggedError<KeychainLocked>()("Keycha
   hint: Text
 }) {}
 
+/**
+ * Why a keychain was unavailable. `not-reachable`: no service answered, so nothing was written;
+ * the others may have reached the keychain (a request that timed out can still complete).
+ */
+export const KeychainUnavailableReason = Schema.Literals(["not-reachable", "no-answer", "helper-lost", "session-lost", "error"])
+export type KeychainUnavailableReason = typeof KeychainUnavailableReason.Type
+
 /** No keychain service can be reached (no D-Bus session, no Secret Service, missing libsecret). */
 export class KeychainUnavailable extends Schema.TaggedError<KeychainUnavailable>()("KeychainUnavailable", {
   message: Text,
-  hint: Text
+  hint: Text,
+  reason: Schema.optional(KeychainUnavailableReason)
 }) {}
 
 /** The platform cannot do what was asked (e.g. secure storage not available on this device). */
@@ -49,11 +57,19 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   budgetMillis: Schema.Number
 }) {}
 
+/**
+ * What was not found. `key-elsewhere`: the keychain holds a key for the config, but it was
+ * entered for another provider or base URL (KeyBinding), so it is not handed out.
+ */
+export const NotFoundReason = Schema.Literals(["config", "no-key", "key-missing", "key-elsewhere", "key-lost-with-session"])
+export type NotFoundReason = typeof NotFoundReason.Type
+
 /** The configuration, or the keychain entry that should back it, does not exist. */
 export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   message: Text,
   hint: Text,
-  id: Schema.optional(Text)
+  id: Schema.optional(Text),
+  reason: Schema.optional(NotFoundReason)
 }) {}
 
 /** Input was rejected; `field` names what was wrong, the message never echoes the value. */
@@ -126,4 +142,16 @@ export const isFishbowlError = Schema.is(FishbowlError)
 export const fromCause = (cause: Cause.Cause<unknown>, internal: Internal): FishbowlError => {
   const failure = Cause.findErrorOption(cause)
   return Option.isSome(failure) && isFishbowlError(failure.value) ? failure.value : internal
+}
+
+/**
+ * `error` with `extra` appended to its hint, as the same class (a domain error's fields are its
+ * own properties); anything without a hint is returned as it is.
+ */
+export const withHint = <E extends { readonly _tag: string }>(error: E, extra: string): E => {
+  const hint = (error as { readonly hint?: unknown }).hint
+  if (typeof hint !== "string" || !isFishbowlError(error)) return error
+  const { _tag: _, ...fields } = error as unknown as Record<string, unknown>
+  const Class = error.constructor as new(fields: Record<string, unknown>) => E
+  return new Class({ ...fields, message: (error as { readonly message: string }).message, hint: `${hint} ${extra}` })
 }

@@ -15,15 +15,34 @@ export const BackupInfo = Schema.Struct({
   configNames: Schema.Array(Schema.String),
   /** Names in the backup that the current file does not have (restoring brings them back). */
   added: Schema.Array(Schema.String),
-  /** Names in the current file that the backup does not have (restoring drops them). */
-  removed: Schema.Array(Schema.String)
+  /** Names in the current file that the backup does not have (restoring leaves them out; their keys stay). */
+  removed: Schema.Array(Schema.String),
+  /**
+   * Configurations whose provider or base URL restoring would change: each then asks for its key
+   * again (its key was entered for the current destination). URLs absent: the provider's default.
+   */
+  changed: Schema.Array(Schema.Struct({
+    name: Schema.String,
+    from: Schema.Struct({ provider: Schema.String, baseUrl: Schema.optional(Schema.String) }),
+    to: Schema.Struct({ provider: Schema.String, baseUrl: Schema.optional(Schema.String) })
+  }))
 })
 export type BackupInfo = typeof BackupInfo.Type
+
+/** What bringing back left-out configurations did, per configuration (names only). */
+export const BroughtBack = Schema.Struct({
+  name: Schema.String,
+  /** File name (in the data folder) that named it. */
+  file: Schema.String,
+  outcome: Schema.Literals(["brought-back", "already-present", "not-brought-back"]),
+  detail: Schema.optional(Schema.String)
+})
+export type BroughtBack = typeof BroughtBack.Type
 
 /** A file name the renderer may name: a backup or a set-aside damaged copy, never a path. */
 export const StorageFileName = Schema.String.check(
   Schema.makeFilter((name: string) =>
-    /^preferences\.json\.(bak\.\d{1,3}|corrupt-[0-9A-Za-z.-]{1,64})$/.test(name) || "Expected a backup or damaged-copy file name"
+    /^preferences\.json\.(bak\.\d{1,3}|(corrupt|replaced)-[0-9A-Za-z.-]{1,64})$/.test(name) || "Expected a backup or damaged-copy file name"
   )
 )
 
@@ -31,7 +50,8 @@ export const StorageFileName = Schema.String.check(
 export const KeyCheck = Schema.Struct({
   id: Schema.String,
   name: Schema.String,
-  state: Schema.Literals(["present", "missing", "no-key", "unreadable"]),
+  /** `elsewhere`: the keychain holds a key entered for another provider or base URL (KeyBinding): not used. */
+  state: Schema.Literals(["present", "missing", "elsewhere", "no-key", "unreadable"]),
   /** For `unreadable`: the error's tag (e.g. KeychainLocked). */
   reason: Schema.optional(Schema.String)
 })

@@ -11,3 +11,7 @@ export const keychainForMigration = "Make the system keychain available (see `fi
 
 /** Another process holds a legacy file's lock during migration. */
 export const otherMigrationRunning = "Wait for the other migration or Fishbowl window to finish, then run the migration again."
+
+/** An operation failed half-way and could not undo itself yet: what finishes it. */
+export const leftToFinish =
+  "Part of the change could not be undone yet; it is finished automatically the next time Fishbowl or fishbowl-llm starts, or now with `fishbowl-llm doctor --fix` (or \"Finish interrupted changes\" in Storage health)."

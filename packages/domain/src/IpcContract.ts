@@ -61,8 +61,10 @@ export const IpcRoutes = {
     request: Schema.Struct({ id: Schema.String.check(Schema.isMaxLength(200)) }),
     response: Schema.Struct({ id: Schema.String })
   },
-  /** Finishes interrupted changes now, including other instances' recent ones (`force`). */
+  /** Finishes interrupted changes whose process has ended; those still running are reported as `left`. */
   "llm-config:recover": { method: "recover", request: Empty, response: LlmConfigStore.RecoveryReport },
+  /** Brings back configurations a restore left out whose keys are still in the keychain. */
+  "llm-config:bring-back": { method: "bringBack", request: Empty, response: Schema.Array(HealthContract.BroughtBack) },
   "llm-config:check-keys": { method: "checkKeys", request: Empty, response: Schema.Array(HealthContract.KeyCheck) },
   "llm-config:backups": { method: "backups", request: Empty, response: Schema.Array(HealthContract.BackupInfo) },
   "llm-config:restore-backup": {

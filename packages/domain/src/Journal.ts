@@ -7,12 +7,23 @@
  * Keychain and file cannot share a transaction: an intent is durable before the secret store is
  * touched and is removed when metadata and secret agree again. `recoverIntent` finishes or undoes
  * whatever a crash left; every step is idempotent, so a crash during recovery is fine too.
+ *
+ * Two rules keep live processes from undoing each other's work:
+ * - an intent records its owner (instance and process); `ownerGone` asks Liveness, and recovery
+ *   touches only intents whose owner is provably gone, however old they are;
+ * - every commit proves its intent: the write that commits checks, under the same lock, that the
+ *   intent is still there as recorded, and fails with `IntentLost` otherwise (someone restored an
+ *   older file or edited it by hand meanwhile), so an operation never reports success over work
+ *   that was undone.
  */
-import { Clock, Effect, Option } from "effect"
+import { Clock, Data, Effect, Exit, Option, type Redacted } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
+import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
+import * as KeyBinding from "./KeyBinding.ts"
+import * as Liveness from "./Liveness.ts"
 import type * as LlmConfig from "./LlmConfig.ts"
 import type * as PreferencesDocument from "./PreferencesDocument.ts"
 import * as PreferencesStore from "./PreferencesStore.ts"
@@ -61,8 +72,26 @@ export const namesTaken = (llm: PreferencesDocument.LlmSection, exceptId?: strin
 /** True when an unfinished intent touches `id`. */
 export const isBusy = (llm: PreferencesDocument.LlmSection, id: string) => llm.journal.some((intent) => intent.configId === id)
 
+/** True when the document still holds `recorded` as it was recorded (same id, same phase). */
+export const holds = (llm: PreferencesDocument.LlmSection, recorded: PreferencesDocument.Intent) =>
+  llm.journal.some((intent) => intent.id === recorded.id && intent.phase === recorded.phase)
+
+/**
+ * A commit found its intent gone or changed: another process restored an older file, or the file
+ * was edited, while the operation ran. `document` is what the commit found.
+ */
+export class IntentLost extends Data.TaggedError("IntentLost")<{
+  readonly document: PreferencesDocument.PreferencesDocument
+}> {}
+
 // ---------------------------------------------------------------------------------------------
 // Effects over the ports
+
+/** `configs` with `config` in place of the one with its id, or appended. */
+export const withConfig = (configs: ReadonlyArray<LlmConfig.LlmConfig>, config: LlmConfig.LlmConfig): Array<LlmConfig.LlmConfig> =>
+  configs.some((candidate) => candidate.id === config.id)
+    ? configs.map((candidate) => candidate.id === config.id ? config : candidate)
+    : [...configs, config]
 
 export const keyRef = (config: { readonly provider: LlmConfig.LlmConfig["provider"]; readonly id: Ids.ConfigId }) =>
   SecretRef.secretRefFor(config.provider, config.id, "apiKey")
@@ -71,26 +100,60 @@ export const stagedRef = (config: { readonly provider: LlmConfig.LlmConfig["prov
   SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged")
 
 /** Failures that are refusals: the secret store wrote nothing. */
-export const nothingWritten = (cause: { readonly _tag: string }) =>
+export const nothingWritten = (cause: { readonly _tag: string; readonly reason?: unknown }) =>
   cause._tag === "KeychainLocked" || cause._tag === "KeychainDenied" || cause._tag === "InvalidInput" ||
-  cause._tag === "Unsupported"
+  cause._tag === "Unsupported" || (cause._tag === "KeychainUnavailable" && cause.reason === "not-reachable")
+
+/** The value stored for a key entered for `config`'s destination (KeyBinding). */
+export const sealedKey = (key: Redacted.Redacted<string>, config: Pick<LlmConfig.LlmConfig, "provider" | "baseUrl">) =>
+  KeyBinding.seal(key, KeyBinding.destinationOf(config))
 
 /**
  * The journal of one store instance (`owner`): builds intents and applies every journal step
- * over the SecretStore, PreferencesStore and CrashPoints in context.
+ * over the SecretStore, PreferencesStore, CrashPoints and Liveness in context.
  */
 export const make = Effect.fnUntraced(function*(owner: string) {
   const secrets = yield* SecretStore.SecretStore
   const preferences = yield* PreferencesStore.PreferencesStore
   const crash = yield* CrashPoints.CrashPoints
-  const reached = (point: CrashPoints.CrashPoint) => crash.reached(point)
+  const liveness = yield* Liveness.Liveness
+  /** A crash point; a simulated crash stops the owner as a dead process stops: its intents become recoverable. */
+  const reached = (point: CrashPoints.CrashPoint) =>
+    crash.reached(point).pipe(Effect.onExit((exit) => Exit.isFailure(exit) ? liveness.release(owner) : Effect.void))
 
   const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
 
-  /** A new `pending` intent owned by this instance (not yet recorded). */
-  const intent = (fields: Omit<PreferencesDocument.Intent, "id" | "owner" | "startedAt" | "phase">) =>
+  /** A new `pending` intent owned by this instance and process (not yet recorded). */
+  const intent = (fields: Omit<PreferencesDocument.Intent, "id" | "owner" | "ownerProcess" | "startedAt" | "phase">) =>
     isoNow.pipe(
-      Effect.map((startedAt): PreferencesDocument.Intent => ({ ...fields, id: Ids.newConfigId(), owner, startedAt, phase: "pending" }))
+      Effect.map((startedAt): PreferencesDocument.Intent => ({
+        ...fields,
+        id: Ids.newConfigId(),
+        owner,
+        ...(liveness.self !== undefined ? { ownerProcess: liveness.self } : {}),
+        startedAt,
+        phase: "pending"
+      }))
+    )
+
+  /** Whether `recorded`'s owner runs no more (this instance's own leftovers count as gone: the caller knows none is in flight). */
+  const ownerOf = (recorded: PreferencesDocument.Intent): Effect.Effect<Liveness.Verdict> =>
+    recorded.owner === owner
+      ? Effect.succeed({ _tag: "Gone" } as const)
+      : liveness.verdict({ instance: recorded.owner, process: recorded.ownerProcess, startedAt: recorded.startedAt })
+
+  /**
+   * The write that commits `recorded`: `edit` runs only while the document still holds the intent
+   * as recorded (`holds`); otherwise nothing is written and it fails with IntentLost.
+   */
+  const commit = (
+    recorded: PreferencesDocument.Intent,
+    edit: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument
+  ) =>
+    preferences.update((document) =>
+      holds(document.llm, recorded)
+        ? Effect.succeed([undefined, edit(document)] as const)
+        : Effect.fail(new IntentLost({ document }))
     )
 
   const drop = (intentId: string) =>
@@ -121,22 +184,31 @@ export const make = Effect.fnUntraced(function*(owner: string) {
   const abandon = (recorded: PreferencesDocument.Intent, cause: { readonly _tag: string }, options?: { readonly stagedWritten?: boolean }) =>
     Effect.gen(function*() {
       const refused = nothingWritten(cause)
-      if (refused && options?.stagedWritten !== true) return yield* drop(recorded.id)
-      if (!refused && options?.stagedWritten === true) return
+      if (refused && options?.stagedWritten !== true) return yield* Effect.as(drop(recorded.id), false)
+      if (!refused && options?.stagedWritten === true) return true
       yield* preferences.update((document) => Effect.succeed([undefined, withPhase(document, recorded.id, "abandoned")] as const))
       yield* undoAbandoned({ ...recorded, phase: "abandoned" })
-    }).pipe(Effect.ignore)
+      return false
+    }).pipe(Effect.orElseSucceed(() => true))
+
+  /**
+   * Abandons `recorded` after `cause`, then fails with `cause`; when something is left to finish
+   * (the undo failed, or an update waits to be rolled forward), its hint says so and what to run.
+   */
+  const failAbandoned = <E extends { readonly _tag: string }>(recorded: PreferencesDocument.Intent, cause: E, options?: { readonly stagedWritten?: boolean }) =>
+    abandon(recorded, cause, options).pipe(Effect.flatMap((left) => Effect.fail(left ? Errors.withHint(cause, Hints.leftToFinish) : cause)))
 
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
   const commitUpdate = (recorded: PreferencesDocument.Intent) =>
-    preferences.update((document) => {
-      const configs = document.llm.configs.map((config) => config.id === recorded.configId ? recorded.after! : config)
-      const next = replaceSection(document, { configs })
-      return Effect.succeed([
-        undefined,
-        recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
-      ] as const)
+    commit(recorded, (document) => {
+      const next = replaceSection(document, { configs: withConfig(document.llm.configs, recorded.after!) })
+      return recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
     })
+
+  /** Commits a create: the config is added and the intent dropped, in one write. */
+  const commitCreate = (recorded: PreferencesDocument.Intent) =>
+    commit(recorded, (document) =>
+      replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] }))
 
   /** Deletes the staged copy of an update's key, then drops the intent. */
   const finishStaged = (recorded: PreferencesDocument.Intent) =>
@@ -169,6 +241,8 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
    * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
    * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
+   * The key is gone once deleted, so the commit removes the config even when the intent was lost
+   * meanwhile (a restored older file brought it back), unless another operation now owns it.
    */
   const finishRemove = (recorded: PreferencesDocument.Intent, options: { readonly alsoStaged: boolean }) =>
     Effect.gen(function*() {
@@ -179,12 +253,14 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       if (options.alsoStaged) yield* secrets.delete(stagedRef(recorded.before!))
       yield* reached("remove.secret-deleted")
       yield* preferences.update((document) =>
-        Effect.succeed([
-          undefined,
-          replaceSection(withoutIntent(document, recorded.id), {
-            configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
-          })
-        ] as const)
+        !holds(document.llm, recorded) && isBusy(document.llm, recorded.configId)
+          ? Effect.fail(new IntentLost({ document }))
+          : Effect.succeed([
+            undefined,
+            replaceSection(withoutIntent(document, recorded.id), {
+              configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
+            })
+          ] as const)
       )
       yield* reached("remove.committed")
     })
@@ -194,21 +270,19 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * given its key) or is appended, and the intent is dropped, in one write.
    */
   const commitImport = (recorded: PreferencesDocument.Intent) =>
-    preferences.update((document) => {
-      const after = recorded.after!
-      const present = document.llm.configs.some((config) => config.id === after.id)
-      const configs = present
-        ? document.llm.configs.map((config) => config.id === after.id ? after : config)
-        : [...document.llm.configs, after]
-      return Effect.succeed([undefined, replaceSection(withoutIntent(document, recorded.id), { configs })] as const)
-    })
+    commit(recorded, (document) =>
+      replaceSection(withoutIntent(document, recorded.id), { configs: withConfig(document.llm.configs, recorded.after!) }))
 
   /**
-   * Rolls one intent forward or back. Creates and imports are rolled back (their source — the
+   * Rolls one intent forward or back ("gone": it was no longer there). Creates and imports are rolled back (their source — the
    * caller, or the legacy file — still holds the key, so nothing is lost); removes are finished;
    * updates are finished from the staged copy when it exists, else rolled back.
    */
-  const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError> => {
+  const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back" | "gone", StoreError> =>
+    rollIntent(leftover).pipe(Effect.catchTag("IntentLost", () => Effect.succeed("gone" as const)))
+
+  /** `recoverIntent`'s steps; IntentLost: another process finished or removed the intent meanwhile. */
+  const rollIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError | IntentLost> => {
     if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
     switch (leftover.op) {
       case "create":
@@ -245,7 +319,11 @@ export const make = Effect.fnUntraced(function*(owner: string) {
 
   return {
     owner,
+    reached,
     intent,
+    ownerOf,
+    commit,
+    commitCreate,
     /** Records `fields` as a new intent in the same write as `check` passes on the document. */
     record: <E>(
       build: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<PreferencesDocument.Intent, E>
@@ -253,6 +331,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       preferences.update((document) => Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)),
     drop,
     abandon,
+    failAbandoned,
     undoAbandoned,
     commitUpdate,
     finishStaged,

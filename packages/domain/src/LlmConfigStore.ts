@@ -10,15 +10,22 @@
  *   4. clean up (delete the staged key) and drop the intent.
  * `recover` rolls every unfinished intent forward or back, so after a crash at any step there is no
  * acknowledged config without its key, no key without its config and no half-applied update.
- * The journal itself (record, drop, abandon, names taken, recover) lives in Journal.ts.
+ * The journal itself (record, commit, drop, abandon, names taken, recover) lives in Journal.ts.
+ *
+ * Processes that overlap (the app, a CLI command, the health panel's actions) never undo each
+ * other's work: an intent is recovered only when its owner is provably gone (Liveness), every
+ * commit proves its intent is still there (Journal.commit), and a key is handed out only for the
+ * destination it was entered for (KeyBinding).
  */
-import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Semaphore, Stream } from "effect"
+import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Scope, Semaphore, Stream } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
 import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
 import * as Journal from "./Journal.ts"
+import * as KeyBinding from "./KeyBinding.ts"
+import * as Liveness from "./Liveness.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import type * as PreferencesDocument from "./PreferencesDocument.ts"
 import * as PreferencesStore from "./PreferencesStore.ts"
@@ -62,7 +69,17 @@ export type StoreStatus = typeof StoreStatus.Type
 export const RecoveryReport = Schema.Struct({
   rolledForward: Schema.Array(Schema.Struct({ configId: Schema.String, op: Schema.String })),
   rolledBack: Schema.Array(Schema.Struct({ configId: Schema.String, op: Schema.String })),
-  deferred: Schema.Array(Schema.Struct({ configId: Schema.String, op: Schema.String })),
+  /**
+   * Left alone: `running`, its owner still runs (another process, or an operation in flight here);
+   * `unknown`, its owner cannot be checked from here (another machine or container).
+   */
+  left: Schema.Array(Schema.Struct({
+    configId: Schema.String,
+    op: Schema.String,
+    why: Schema.Literals(["running", "unknown"]),
+    /** Who owns it, e.g. "process 1234 on laptop". */
+    owner: Schema.String
+  })),
   failed: Schema.Array(Schema.Struct({ configId: Schema.String, op: Schema.String, error: Schema.String }))
 })
 export type RecoveryReport = typeof RecoveryReport.Type
@@ -76,11 +93,19 @@ export interface ImportEntry {
   readonly apiKey?: Redacted.Redacted<string> | undefined
 }
 
-/** What `importConfig` did with one entry. Metadata and reasons only, never key material. */
+/** What `importConfig` (or `bringBack`) did with one entry. Metadata and reasons only, never key material. */
 export type ImportOutcome =
   | { readonly _tag: "Imported"; readonly config: LlmConfig.LlmConfig; readonly renamedFrom?: string }
   | { readonly _tag: "AlreadyPresent"; readonly config: LlmConfig.LlmConfig }
   | { readonly _tag: "Skipped"; readonly reason: string }
+
+export interface RecoverOptions {
+  /**
+   * The user says the owners that cannot be checked from here (another machine, another
+   * container) are gone: their operations are recovered too. Owners known to run never are.
+   */
+  readonly assumeUnknownOwnersGone?: boolean
+}
 
 export interface LlmConfigStoreService {
   /** Metadata only: never touches the secret store. */
@@ -95,18 +120,28 @@ export interface LlmConfigStoreService {
   /** The only way a key leaves the store; for main-process use, never for the renderer. */
   readonly getApiKey: (id: Ids.ConfigId) => Effect.Effect<Redacted.Redacted<string>, Errors.NotFound | StoreError>
   readonly status: Effect.Effect<StoreStatus, StoreError>
-  /** Finishes or undoes unfinished intents; `force` also takes over other instances' recent ones. */
-  readonly recover: (options?: { readonly force?: boolean }) => Effect.Effect<RecoveryReport, Errors.PreferencesStoreError>
+  /**
+   * Finishes or undoes the unfinished intents whose owner is gone (this instance's own leftovers,
+   * abandoned ones, and those of processes that no longer run); the rest are reported as `left`.
+   */
+  readonly recover: (options?: RecoverOptions) => Effect.Effect<RecoveryReport, Errors.PreferencesStoreError>
   /**
    * Imports one configuration with its key through the `migrate` intent: record, write the key,
    * read it back (verify), then commit. A name already in use gets " (imported)"; a config with
    * the same id, or the same name/provider/URL and key, is already present (a keyless one with that
    * id is given the key). Fails with Unsupported on a secret store that forgets keys at exit: the
    * caller deletes its source after a verified import, which must not lose the key.
-   * Callers serialise imports across processes (the desktop migration holds a lock), so a leftover
-   * `migrate` intent on the same id is a crashed import and is rolled back first.
+   * A leftover intent on the same id is recovered first when its owner is gone; while its owner
+   * runs, the entry is Skipped. The outcome is Imported only once the commit proved its intent.
    */
   readonly importConfig: (entry: ImportEntry) => Effect.Effect<ImportOutcome, StoreError>
+  /**
+   * Brings back a configuration a restore left out (metadata from the state it replaced): only
+   * when it has a key that is still in the secret store, entered for its destination, and no
+   * config has its id (or its name, provider and URL). A taken name gets " (restored)". One
+   * metadata write, no key write.
+   */
+  readonly bringBack: (config: LlmConfig.LlmConfig) => Effect.Effect<ImportOutcome, StoreError>
   readonly changes: Stream.Stream<LlmConfigChange>
   /**
    * Stores the last check's time and outcome in the config's metadata. Never touches the secret
@@ -120,11 +155,6 @@ export interface LlmConfigStoreService {
   ) => Effect.Effect<LlmConfig.LlmConfig, Errors.NotFound | Errors.Conflict | Errors.PreferencesStoreError>
   /** Forgets a notice once the user has read it; publishes NoticeDismissed when it existed. */
   readonly dismissNotice: (id: string) => Effect.Effect<void>
-}
-
-export interface LlmConfigStoreOptions {
-  /** An intent of another instance younger than this is assumed to be in flight. */
-  readonly staleIntentMillis?: number
 }
 
 const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
@@ -209,87 +239,120 @@ const makeKeyedLock = () => {
     })
 }
 
-/**
- * Builds a store instance over the ports in context. Several instances over the same ports model
- * several processes (or a restart), which is how crash recovery is tested.
- */
-export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions) {
-  const secrets = yield* SecretStore.SecretStore
-  const preferences = yield* PreferencesStore.PreferencesStore
-  const crash = yield* CrashPoints.CrashPoints
-  const staleIntentMillis = options?.staleIntentMillis ?? 10_000
-  const instanceId = Ids.newConfigId()
-  const inFlight = new Set<string>()
-  const serialized = makeKeyedLock()
-  const changes = yield* PubSub.unbounded<LlmConfigChange>()
-  const publish = (change: LlmConfigChange) => PubSub.publish(changes, change)
-  const reached = (point: CrashPoints.CrashPoint) => crash.reached(point)
-
-  const journal = yield* Journal.make(instanceId)
-  const newIntent = journal.intent
-
-  /** Fails when another unfinished intent touches the same config. */
-  const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) => Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
-
-  /** Runs a journaled operation: tracked as in flight, and never interrupted half-way. */
-  const journaled = <A, E, R>(id: Ids.ConfigId, body: (track: (intentId: string) => void) => Effect.Effect<A, E, R>) =>
-    serialized(
-      id,
-      Effect.uninterruptible(
-        Effect.suspend(() => {
-          let tracked: string | undefined
-          return body((intentId) => {
-            tracked = intentId
-            inFlight.add(intentId)
-          }).pipe(Effect.ensuring(Effect.sync(() => tracked !== undefined && inFlight.delete(tracked))))
-        })
-      )
-    )
-
-  const abandon = journal.abandon
-  const dropIntent = journal.drop
-
-  /**
-   * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
-   * clean-up) and stale ones of other instances. Failures surface as the real cause (e.g. a
-   * locked keychain), not as a vague conflict. Runs under the id's lock, so none is in flight here.
-   */
-  const settle = (id: Ids.ConfigId) =>
-    Effect.gen(function*() {
-      const document = yield* preferences.load
-      const now = yield* Clock.currentTimeMillis
-      for (const intent of document.llm.journal) {
-        if (intent.configId !== id) continue
-        const stale = now - Date.parse(intent.startedAt) >= staleIntentMillis
-        if (intent.owner === instanceId || stale || intent.phase === "abandoned") yield* journal.recoverIntent(intent)
-      }
-    })
-
-  /** A key held in another session's memory is gone: its config has no key, which is the truth. */
-  const keyLost = (config: LlmConfig.LlmConfig) =>
-    config.hasKey && config.keyStorage === "session" && config.keySession !== secrets.sessionId
-  const truthful = (config: LlmConfig.LlmConfig): LlmConfig.LlmConfig => keyLost(config) ? { ...config, hasKey: false } : config
-
-  /** Where a key written now goes, as metadata records it. */
-  const placement = secrets.placement.pipe(
-    Effect.map((tier): Pick<LlmConfig.LlmConfig, "keyStorage" | "keySession"> =>
-      tier === "session" ? { keyStorage: tier, keySession: secrets.sessionId } : { keyStorage: tier }
-    )
-  )
-
-  const list = preferences.load.pipe(
-    Effect.map((document) => document.llm.configs.map(truthful)),
-    Effect.withSpan("LlmConfigStore.list")
-  )
-
-  const get = Effect.fn("LlmConfigStore.get")(function*(id: Ids.ConfigId) {
-    const document = yield* preferences.load
-    const config = document.llm.configs.find((candidate) => candidate.id === id)
-    if (config === undefined) return yield* configNotFound(id)
-    return truthful(config)
+/** The message and hint when a commit found its intent undone (Journal.IntentLost). */
+const interrupted = (name: string, what: string) =>
+  new Errors.Conflict({
+    message: `"${name}" was not ${what}: while it was being saved, another Fishbowl process replaced the settings (e.g. restored a backup). Nothing was changed.`,
+    hint: "Check the list of configurations, then try again."
   })
 
-  const create = Effect.fn("LlmConfigStore.create")(function*(input: LlmConfig.LlmConfigInput) {
+/** The key of a config the keychain holds, but entered for another provider or base URL. */
+const keyElsewhere = (config: LlmConfig.LlmConfig) =>
+  new Errors.NotFound({
+    id: config.id,
+    reason: "key-elsewhere",
+    message: `The key stored for "${config.name}" was entered for a different provider or base URL than it has now (e.g. after a backup was restored or the settings were edited), so it is not used`,
+    hint: "Enter the key again for this base URL, or change the base URL back."
+  })
+
+/** What every operation of one instance shares: the ports, the journal and this instance's bookkeeping. */
+interface Instance {
+  readonly id: string
+  readonly secrets: SecretStore.SecretStoreService
+  readonly preferences: PreferencesStore.PreferencesStoreService
+  readonly journal: Journal.Journal
+  readonly liveness: Liveness.LivenessService
+  readonly reached: (point: CrashPoints.CrashPoint) => Effect.Effect<void>
+  readonly publish: (change: LlmConfigChange) => Effect.Effect<boolean>
+  /** Intents of operations running in this instance now. */
+  readonly inFlight: Set<string>
+  /** Serialises operations per config id inside this instance. */
+  readonly serialized: <A, E, R>(id: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+}
+
+/** A key held in another session's memory is gone: its config has no key, which is the truth. */
+const keyLost = (instance: Instance, config: LlmConfig.LlmConfig) =>
+  config.hasKey && config.keyStorage === "session" && config.keySession !== instance.secrets.sessionId
+const truthful = (instance: Instance, config: LlmConfig.LlmConfig): LlmConfig.LlmConfig =>
+  keyLost(instance, config) ? { ...config, hasKey: false } : config
+
+/** Where a key written now goes, as metadata records it. */
+const placementOf = (instance: Instance) =>
+  instance.secrets.placement.pipe(
+    Effect.map((tier): Pick<LlmConfig.LlmConfig, "keyStorage" | "keySession"> =>
+      tier === "session" ? { keyStorage: tier, keySession: instance.secrets.sessionId } : { keyStorage: tier }
+    )
+  )
+
+/** Runs a journaled operation: tracked as in flight, and never interrupted half-way. */
+const journaled = <A, E, R>(
+  instance: Instance,
+  id: Ids.ConfigId,
+  body: (track: (intentId: string) => void) => Effect.Effect<A, E, R>
+) =>
+  instance.serialized(
+    id,
+    Effect.uninterruptible(
+      Effect.suspend(() => {
+        let tracked: string | undefined
+        return body((intentId) => {
+          tracked = intentId
+          instance.inFlight.add(intentId)
+        }).pipe(Effect.ensuring(Effect.sync(() => tracked !== undefined && instance.inFlight.delete(tracked))))
+      })
+    )
+  )
+
+/** Fails when another unfinished intent touches the same config. */
+const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) => Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
+
+/**
+ * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
+ * clean-up), abandoned ones, and those whose owner is gone. An intent whose owner still runs is
+ * left, and the operation then fails as busy. Failures surface as the real cause (e.g. a locked
+ * keychain), not as a vague conflict. Runs under the id's lock, so none of ours is in flight.
+ */
+const settle = (instance: Instance, id: Ids.ConfigId) =>
+  Effect.gen(function*() {
+    const document = yield* instance.preferences.load
+    for (const intent of document.llm.journal) {
+      if (intent.configId !== id) continue
+      const owner = intent.phase === "abandoned" ? { _tag: "Gone" as const } : yield* instance.journal.ownerOf(intent)
+      if (owner._tag === "Gone") yield* instance.journal.recoverIntent(intent)
+    }
+  })
+
+/** Reads a config's key and opens its binding; None when the secret store has no entry. */
+const readKey = (instance: Instance, config: LlmConfig.LlmConfig) =>
+  instance.secrets.get(Journal.keyRef(config)).pipe(
+    Effect.map(Option.map((stored) => KeyBinding.open(stored, KeyBinding.destinationOf(config))))
+  )
+
+const sameKey = (opened: Option.Option<KeyBinding.Opened>, key: Redacted.Redacted<string>) =>
+  Option.isSome(opened) && opened.value._tag !== "Elsewhere" && Redacted.value(opened.value.key) === Redacted.value(key)
+
+/** Writes `key` for `config` and reads it back; false when the store did not return it. */
+const writeVerified = (instance: Instance, config: LlmConfig.LlmConfig, key: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    yield* instance.secrets.set(Journal.keyRef(config), Journal.sealedKey(key, config))
+    return sameKey(yield* readKey(instance, config), key)
+  })
+
+/** `name`, or the first of "name (suffix)", "name (suffix 2)", ... that is free. */
+const freeName = (name: string, taken: Set<string>, suffix: string) => {
+  if (!taken.has(Canonical.nameKey(name))) return name
+  for (let index = 1;; index++) {
+    const ending = index === 1 ? ` (${suffix})` : ` (${suffix} ${index})`
+    const candidate = `${name.slice(0, 100 - ending.length).trim()}${ending}`
+    if (!taken.has(Canonical.nameKey(candidate))) return candidate
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operations, each built over one instance
+
+const makeCreate = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.create")(function*(input: LlmConfig.LlmConfigInput) {
     const provider = yield* Providers.requireProvider(input.provider)
     const id = Ids.newConfigId()
     const now = yield* isoNow
@@ -303,13 +366,14 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
       createdAt: now,
       updatedAt: now,
       hasKey: input.apiKey !== undefined,
-      ...(input.apiKey !== undefined ? yield* placement : {})
+      ...(input.apiKey !== undefined ? yield* placementOf(instance) : {})
     }
     yield* checkRequiredFields(provider, config)
     const apiKey = input.apiKey
-    return yield* journaled(id, (track) =>
+    const { journal, secrets, reached } = instance
+    return yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
-        const intent = yield* newIntent({
+        const intent = yield* journal.intent({
           op: "create",
           configId: id,
           provider: config.provider,
@@ -317,108 +381,139 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
           keyChange: apiKey === undefined ? "none" : "set"
         })
         track(intent.id)
-        yield* preferences.update((document) =>
+        yield* instance.preferences.update((document) =>
           Journal.namesTaken(document.llm).has(Canonical.nameKey(config.name))
             ? Effect.fail(nameConflict(config.name))
             : Effect.succeed([undefined, Journal.withIntent(document, intent)] as const)
         )
         yield* reached("create.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(Journal.keyRef(config), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
+          yield* secrets.set(Journal.keyRef(config), Journal.sealedKey(apiKey, config)).pipe(
+            Effect.catch((cause) => journal.failAbandoned(intent, cause))
+          )
         }
         yield* reached("create.secret-written")
-        yield* preferences.update((document) =>
-          Effect.succeed([
-            undefined,
-            Journal.replaceSection(document, {
-              configs: [...document.llm.configs, config],
-              journal: document.llm.journal.filter((entry) => entry.id !== intent.id)
-            })
-          ] as const)
-        ).pipe(Effect.tapError((cause) => abandon(intent, cause)))
+        yield* journal.commitCreate(intent).pipe(
+          Effect.catchTag("IntentLost", () =>
+            // The id is ours alone: the key written under it belongs to nothing now.
+            Effect.andThen(apiKey !== undefined ? Effect.ignore(secrets.delete(Journal.keyRef(config))) : Effect.void, Effect.fail(interrupted(config.name, "added")))),
+          Effect.catch((cause): Effect.Effect<never, Errors.Conflict | Errors.PreferencesStoreError> =>
+            cause._tag === "Conflict" ? Effect.fail(cause) : journal.failAbandoned(intent, cause)
+          )
+        )
         yield* reached("create.committed")
-        yield* publish({ _tag: "Created", config })
+        yield* instance.publish({ _tag: "Created", config })
         return config
       })
     )
   })
 
-  const update = Effect.fn("LlmConfigStore.update")(function*(id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) {
+/** The metadata an update leads to, or why it is refused; checked in the same write that records it. */
+const updatedConfig = (
+  instance: Instance,
+  document: PreferencesDocument.PreferencesDocument,
+  id: Ids.ConfigId,
+  patch: LlmConfig.LlmConfigPatch,
+  newKeyAt: Pick<LlmConfig.LlmConfig, "keyStorage" | "keySession"> | undefined,
+  now: string
+) =>
+  Effect.gen(function*() {
     const apiKey = patch.apiKey
-    return yield* journaled(id, (track) =>
+    const stored = document.llm.configs.find((candidate) => candidate.id === id)
+    if (stored === undefined) return yield* configNotFound(id)
+    const before = truthful(instance, stored)
+    // A new key that would live only in memory must not shadow one kept in the keychain:
+    // once the keychain is back, the config would point at the new URL with the old key.
+    if (before.hasKey && newKeyAt?.keyStorage === "session" && storageOf(before) !== "session") {
+      return yield* keychainOutOfReach(before, "change the key of")
+    }
+    yield* ensureIdle(document.llm, id)
+    const provider = yield* Providers.requireProvider(before.provider)
+    const baseUrl = patch.baseUrl === null ? undefined : patch.baseUrl ?? before.baseUrl
+    if (baseUrl !== undefined && LlmConfig.baseUrlProblem(baseUrl) !== undefined) {
+      return yield* new Errors.InvalidInput({
+        field: "baseUrl",
+        message: LlmConfig.baseUrlProblem(baseUrl)!,
+        hint: "Enter an https URL (plain http only to this machine or a private network)."
+      })
+    }
+    if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
+      return yield* new Errors.InvalidInput({
+        field: "apiKey",
+        message: "Changing the base URL requires entering the API key again",
+        hint: "Re-enter the key so it is never sent to a new host without your say-so."
+      })
+    }
+    const after: LlmConfig.LlmConfig = {
+      id: before.id,
+      provider: before.provider,
+      name: patch.name ?? before.name,
+      ...(baseUrl !== undefined ? { baseUrl } : {}),
+      useAuthHeader: patch.useAuthHeader ?? before.useAuthHeader,
+      ...((patch.allowInsecureHttp ?? before.allowInsecureHttp) === true ? { allowInsecureHttp: true } : {}),
+      createdAt: before.createdAt,
+      updatedAt: now,
+      hasKey: before.hasKey || apiKey !== undefined,
+      ...(newKeyAt ?? (before.hasKey ? keyLocationOf(before) : {}))
+    }
+    yield* checkRequiredFields(provider, after)
+    if (Journal.namesTaken(document.llm, id).has(Canonical.nameKey(after.name))) return yield* nameConflict(after.name)
+    return { before, after }
+  })
+
+/**
+ * An update whose intent was lost before its commit: its key (if any) is already in place, bound
+ * to `after`. While the config is still there and nothing else owns it, the update is committed
+ * as the user asked (honest success); otherwise it fails, and the staged copy is removed.
+ */
+const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Intent) =>
+  instance.preferences.update((document) => {
+    const present = document.llm.configs.find((config) => config.id === intent.configId)
+    if (present === undefined || present.provider !== intent.provider || Journal.isBusy(document.llm, intent.configId)) {
+      return Effect.fail(interrupted(intent.after!.name, "updated"))
+    }
+    return Effect.succeed([undefined, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, intent.after!) })] as const)
+  }).pipe(
+    Effect.ensuring(intent.keyChange === "set" ? Effect.ignore(instance.secrets.delete(Journal.stagedRef(intent.after!))) : Effect.void)
+  )
+
+const makeUpdate = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.update")(function*(id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) {
+    const apiKey = patch.apiKey
+    const { journal, secrets, reached } = instance
+    return yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
-        yield* settle(id)
+        yield* settle(instance, id)
         const now = yield* isoNow
-        const newKeyAt = apiKey === undefined ? undefined : yield* placement
-        const intent = yield* preferences.update((document) =>
-          Effect.gen(function*() {
-            const stored = document.llm.configs.find((candidate) => candidate.id === id)
-            if (stored === undefined) return yield* configNotFound(id)
-            const before = truthful(stored)
-            // A new key that would live only in memory must not shadow one kept in the keychain:
-            // once the keychain is back, the config would point at the new URL with the old key.
-            if (before.hasKey && newKeyAt?.keyStorage === "session" && storageOf(before) !== "session") {
-              return yield* keychainOutOfReach(before, "change the key of")
-            }
-            yield* ensureIdle(document.llm, id)
-            const provider = yield* Providers.requireProvider(before.provider)
-            const baseUrl = patch.baseUrl === null ? undefined : patch.baseUrl ?? before.baseUrl
-            if (baseUrl !== undefined && LlmConfig.baseUrlProblem(baseUrl) !== undefined) {
-              return yield* new Errors.InvalidInput({
-                field: "baseUrl",
-                message: LlmConfig.baseUrlProblem(baseUrl)!,
-                hint: "Enter an https URL (plain http only to this machine or a private network)."
-              })
-            }
-            if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
-              return yield* new Errors.InvalidInput({
-                field: "apiKey",
-                message: "Changing the base URL requires entering the API key again",
-                hint: "Re-enter the key so it is never sent to a new host without your say-so."
-              })
-            }
-            const after: LlmConfig.LlmConfig = {
-              id: before.id,
-              provider: before.provider,
-              name: patch.name ?? before.name,
-              ...(baseUrl !== undefined ? { baseUrl } : {}),
-              useAuthHeader: patch.useAuthHeader ?? before.useAuthHeader,
-              ...((patch.allowInsecureHttp ?? before.allowInsecureHttp) === true ? { allowInsecureHttp: true } : {}),
-              createdAt: before.createdAt,
-              updatedAt: now,
-              hasKey: before.hasKey || apiKey !== undefined,
-              ...(newKeyAt ?? (before.hasKey ? keyLocationOf(before) : {}))
-            }
-            yield* checkRequiredFields(provider, after)
-            if (Journal.namesTaken(document.llm, id).has(Canonical.nameKey(after.name))) return yield* nameConflict(after.name)
-            const intent = yield* newIntent({
-              op: "update",
-              configId: id,
-              provider: before.provider,
-              before,
-              after,
-              keyChange: apiKey === undefined ? "none" : "set"
-            })
-            return [intent, Journal.withIntent(document, intent)] as const
-          })
+        const newKeyAt = apiKey === undefined ? undefined : yield* placementOf(instance)
+        const intent = yield* journal.record((document) =>
+          updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
+            Effect.flatMap(({ before, after }) =>
+              journal.intent({ op: "update", configId: id, provider: before.provider, before, after, keyChange: apiKey === undefined ? "none" : "set" })
+            )
+          )
         )
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
         if (apiKey !== undefined) {
-          yield* secrets.set(Journal.stagedRef(after), apiKey).pipe(Effect.tapError((cause) => abandon(intent, cause)))
+          const sealed = Journal.sealedKey(apiKey, after)
+          yield* secrets.set(Journal.stagedRef(after), sealed).pipe(Effect.catch((cause) => journal.failAbandoned(intent, cause)))
           yield* reached("update.secret-staged")
-          yield* secrets.set(Journal.keyRef(after), apiKey).pipe(
-            Effect.tapError((cause) => abandon(intent, cause, { stagedWritten: true }))
+          yield* secrets.set(Journal.keyRef(after), sealed).pipe(
+            Effect.catch((cause) => journal.failAbandoned(intent, cause, { stagedWritten: true }))
           )
           yield* reached("update.secret-written")
         }
-        yield* commitUpdate(intent)
+        const lost = yield* journal.commitUpdate(intent).pipe(
+          Effect.as(false),
+          Effect.catchTag("IntentLost", () => Effect.as(recommitLostUpdate(instance, intent), true))
+        )
         yield* reached("update.committed")
-        if (apiKey !== undefined) {
+        if (apiKey !== undefined && !lost) {
           // The change is made: a failed clean-up of the staged copy does not undo it. The intent
           // stays committed, and the next operation on this config or `recover` finishes it.
-          yield* finishStaged(intent).pipe(
+          yield* journal.finishStaged(intent).pipe(
             Effect.catch((cause) =>
               Effect.logWarning(
                 `"${after.name}" was updated, but removing the temporary copy of its old key failed (${cause._tag}); it is retried later`
@@ -426,76 +521,71 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
             )
           )
         }
-        yield* publish({ _tag: "Updated", config: after })
+        yield* instance.publish({ _tag: "Updated", config: after })
         return after
       })
     )
   })
 
-  const commitUpdate = journal.commitUpdate
-  const finishStaged = journal.finishStaged
-  const finishRemove = journal.finishRemove
-
-  const remove = Effect.fn("LlmConfigStore.remove")(function*(id: Ids.ConfigId) {
-    yield* journaled(id, (track) =>
+const makeRemove = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.remove")(function*(id: Ids.ConfigId) {
+    const { journal, secrets, reached } = instance
+    yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
-        yield* settle(id)
+        yield* settle(instance, id)
         const keyNowAt = yield* secrets.placement
-        const intent = yield* preferences.update((document) =>
+        const intent = yield* journal.record((document) =>
           Effect.gen(function*() {
             const stored = document.llm.configs.find((candidate) => candidate.id === id)
             if (stored === undefined) return yield* configNotFound(id)
-            const before = truthful(stored)
+            const before = truthful(instance, stored)
             // Deleting from session memory what lives in the keychain would leave the key there.
             if (before.hasKey && keyNowAt === "session" && storageOf(before) !== "session") {
               return yield* keychainOutOfReach(before, "remove")
             }
             yield* ensureIdle(document.llm, id)
-            const intent = yield* newIntent({
-              op: "remove",
-              configId: id,
-              provider: before.provider,
-              before,
-              keyChange: before.hasKey ? "delete" : "none"
-            })
-            return [intent, Journal.withIntent(document, intent)] as const
+            return yield* journal.intent({ op: "remove", configId: id, provider: before.provider, before, keyChange: before.hasKey ? "delete" : "none" })
           })
         )
         track(intent.id)
         yield* reached("remove.intent-recorded")
-        yield* finishRemove(intent, { alsoStaged: false }).pipe(
-          Effect.tapError(() =>
-            dropIntent(intent.id).pipe(Effect.ignore)
-          )
+        yield* journal.finishRemove(intent, { alsoStaged: false }).pipe(
+          Effect.catchTag("IntentLost", () => Effect.fail(interrupted(intent.before!.name, "removed completely (its key was deleted)"))),
+          Effect.tapError((cause) => cause._tag === "Conflict" ? Effect.void : journal.drop(intent.id).pipe(Effect.ignore))
         )
-        yield* publish({ _tag: "Removed", id })
+        yield* instance.publish({ _tag: "Removed", id })
       })
     )
   })
 
-  const getApiKey = Effect.fn("LlmConfigStore.getApiKey")(function*(id: Ids.ConfigId) {
-    const document = yield* preferences.load
+const makeGetApiKey = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.getApiKey")(function*(id: Ids.ConfigId) {
+    const document = yield* instance.preferences.load
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined || document.llm.journal.some((intent) => intent.configId === id && intent.op === "remove")) {
       return yield* configNotFound(id)
     }
-    if (keyLost(config)) {
+    if (keyLost(instance, config)) {
       return yield* new Errors.NotFound({
         id,
+        reason: "key-lost-with-session",
         message: `The key of "${config.name}" was kept only in memory by the session that added it, and that session has ended`,
         hint: "Enter the key again; start your keychain first so that it is saved this time."
       })
     }
     if (!config.hasKey) {
-      return yield* new Errors.NotFound({
-        id,
-        message: `"${config.name}" has no API key`,
-        hint: "Edit the configuration to add a key."
-      })
+      return yield* new Errors.NotFound({ id, reason: "no-key", message: `"${config.name}" has no API key`, hint: "Edit the configuration to add a key." })
     }
-    const stored = yield* secrets.get(Journal.keyRef(config))
-    if (Option.isSome(stored)) return stored.value
-    const description = yield* secrets.describe
+    const opened = yield* readKey(instance, config)
+    if (Option.isSome(opened)) {
+      if (opened.value._tag === "Elsewhere") return yield* keyElsewhere(config)
+      // Written before keys were bound: bound now to the config as it is (best effort).
+      if (opened.value._tag === "Unsealed" && !Journal.isBusy(document.llm, id)) {
+        yield* Effect.ignore(instance.secrets.set(Journal.keyRef(config), Journal.sealedKey(opened.value.key, config)))
+      }
+      return opened.value.key
+    }
+    const description = yield* instance.secrets.describe
     if (!description.distinguishesLockedFromAbsent) {
       return yield* new Errors.KeychainLocked({
         message: `The key for "${config.name}" could not be read: the keychain may be locked, or the entry was deleted`,
@@ -504,32 +594,64 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     }
     return yield* new Errors.NotFound({
       id,
+      reason: "key-missing",
       message: `The keychain entry for "${config.name}" is missing`,
       hint: "Edit the configuration and choose \"Replace key\" to enter the API key again."
     })
   })
 
-  const sameKey = (stored: Option.Option<Redacted.Redacted<string>>, key: Redacted.Redacted<string>) =>
-    Option.isSome(stored) && Redacted.value(stored.value) === Redacted.value(key)
-
-  /** Writes `key` under `ref` and reads it back; false when the store did not return it. */
-  const writeVerified = (config: LlmConfig.LlmConfig, key: Redacted.Redacted<string>) =>
-    Effect.gen(function*() {
-      yield* secrets.set(Journal.keyRef(config), key)
-      return sameKey(yield* secrets.get(Journal.keyRef(config)), key)
-    })
-
-  const freeName = (name: string, taken: Set<string>) => {
-    if (!taken.has(Canonical.nameKey(name))) return name
-    for (let index = 1;; index++) {
-      const suffix = index === 1 ? " (imported)" : ` (imported ${index})`
-      const candidate = `${name.slice(0, 100 - suffix.length).trim()}${suffix}`
-      if (!taken.has(Canonical.nameKey(candidate))) return candidate
+/** For an import: the entry is already in the store (by id, or as a twin with the same key), or undefined. */
+const alreadyImported = (
+  instance: Instance,
+  document: PreferencesDocument.PreferencesDocument,
+  wanted: LlmConfig.LlmConfig,
+  key: Redacted.Redacted<string> | undefined,
+  backend: string
+) =>
+  Effect.gen(function*() {
+    const existing = document.llm.configs.find((config) => config.id === wanted.id)
+    if (existing !== undefined && (existing.hasKey || key === undefined)) {
+      // Its key went missing from the secret store: put it back (there is no metadata to change).
+      if (existing.hasKey && key !== undefined && Option.isNone(yield* readKey(instance, existing))) {
+        if (!(yield* writeVerified(instance, existing, key))) {
+          return { _tag: "Skipped", reason: `the key could not be read back from ${backend}` } as const
+        }
+      }
+      return { _tag: "AlreadyPresent", config: existing } as const
     }
-  }
+    if (existing !== undefined) return undefined
+    const twin = document.llm.configs.find((other) =>
+      Canonical.sameName(other.name, wanted.name) && other.provider === wanted.provider &&
+      sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
+    )
+    if (twin !== undefined && (key === undefined || sameKey(yield* readKey(instance, twin), key))) {
+      return { _tag: "AlreadyPresent", config: twin } as const
+    }
+    return undefined
+  })
 
-  const importConfig = Effect.fn("LlmConfigStore.importConfig")(function*(entry: ImportEntry) {
-    const description = yield* secrets.describe
+/** Writes an import's key and reads it back; a reason when it is not there as written. */
+const writeImportedKey = (instance: Instance, recorded: PreferencesDocument.Intent, key: Redacted.Redacted<string>) =>
+  Effect.gen(function*() {
+    const after = recorded.after!
+    const rejected = yield* instance.secrets.set(Journal.keyRef(after), Journal.sealedKey(key, after)).pipe(
+      Effect.as(undefined),
+      Effect.catchTag("InvalidInput", (error) => Effect.as(instance.journal.abandon(recorded, error), `the secret store rejected the key: ${error.message}`)),
+      Effect.catch((cause) => instance.journal.failAbandoned(recorded, cause))
+    )
+    if (rejected !== undefined) return rejected
+    yield* instance.reached("migrate.secret-written")
+    const stored = yield* readKey(instance, after).pipe(Effect.catch((cause) => instance.journal.failAbandoned(recorded, cause)))
+    if (!sameKey(stored, key)) {
+      yield* instance.journal.abandon(recorded, { _tag: "VerificationFailed" })
+      return "verification failed: the secret store did not return the key just written"
+    }
+    return undefined
+  })
+
+const makeImportConfig = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.importConfig")(function*(entry: ImportEntry) {
+    const description = yield* instance.secrets.describe
     if (!description.persistent) {
       return yield* new Errors.Unsupported({
         message: `Keys cannot be imported into ${description.backend}: it does not keep them after Fishbowl quits`,
@@ -537,50 +659,27 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
       })
     }
     const key = entry.apiKey
-    const wanted: LlmConfig.LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placement : {}) }
-    return yield* journaled(wanted.id, (track): Effect.Effect<ImportOutcome, StoreError> =>
+    const wanted: LlmConfig.LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placementOf(instance) : {}) }
+    const { journal, reached } = instance
+    return yield* journaled(instance, wanted.id, (track) =>
       Effect.gen(function*() {
-        // A leftover import of this id crashed (imports are serialised by the caller).
-        const leftovers = (yield* preferences.load).llm.journal.filter((intent) =>
-          intent.configId === wanted.id && intent.op === "migrate"
-        )
-        for (const leftover of leftovers) yield* journal.recoverIntent(leftover)
-        yield* settle(wanted.id)
-
-        const document = yield* preferences.load
-        const existing = document.llm.configs.find((config) => config.id === wanted.id)
-        if (existing !== undefined && (existing.hasKey || key === undefined)) {
-          // Its key went missing from the secret store: put it back (there is no metadata to change).
-          if (existing.hasKey && key !== undefined && Option.isNone(yield* secrets.get(Journal.keyRef(existing)))) {
-            if (!(yield* writeVerified(existing, key))) {
-              return { _tag: "Skipped", reason: `the key could not be read back from ${description.backend}` } as const
-            }
-          }
-          return { _tag: "AlreadyPresent", config: existing } as const
-        }
-        if (existing === undefined) {
-          const twin = document.llm.configs.find((other) =>
-            Canonical.sameName(other.name, wanted.name) && other.provider === wanted.provider &&
-            sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
-          )
-          if (twin !== undefined && (key === undefined || sameKey(yield* secrets.get(Journal.keyRef(twin)), key))) {
-            return { _tag: "AlreadyPresent", config: twin } as const
-          }
-        }
+        yield* settle(instance, wanted.id)
+        const present = yield* alreadyImported(instance, yield* instance.preferences.load, wanted, key, description.backend)
+        if (present !== undefined) return present
 
         const recorded = yield* journal.record((current) =>
           Effect.gen(function*() {
             if (Journal.isBusy(current.llm, wanted.id)) return yield* Effect.fail("busy" as const)
-            const present = current.llm.configs.find((config) => config.id === wanted.id)
+            const keyless = current.llm.configs.find((config) => config.id === wanted.id)
             // A keyless config of an earlier import keeps its metadata and gains the key.
-            const after: LlmConfig.LlmConfig = present !== undefined
-              ? { ...present, hasKey: true, ...keyLocationOf(wanted) }
-              : { ...wanted, name: freeName(wanted.name, Journal.namesTaken(current.llm, wanted.id)) }
-            return yield* newIntent({
+            const after: LlmConfig.LlmConfig = keyless !== undefined
+              ? { ...keyless, hasKey: true, ...keyLocationOf(wanted) }
+              : { ...wanted, name: freeName(wanted.name, Journal.namesTaken(current.llm, wanted.id), "imported") }
+            return yield* journal.intent({
               op: "migrate",
               configId: wanted.id,
               provider: wanted.provider,
-              ...(present !== undefined ? { before: present } : {}),
+              ...(keyless !== undefined ? { before: keyless } : {}),
               after,
               keyChange: key === undefined ? "none" : "set"
             })
@@ -593,25 +692,22 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
         const after = recorded.after!
         yield* reached("migrate.intent-recorded")
         if (key !== undefined) {
-          const rejected = yield* secrets.set(Journal.keyRef(after), key).pipe(
-            Effect.tapError((cause) => abandon(recorded, cause)),
-            Effect.as(undefined),
-            Effect.catchTag("InvalidInput", (error) => Effect.succeed(`the secret store rejected the key: ${error.message}`))
-          )
+          const rejected = yield* writeImportedKey(instance, recorded, key)
           if (rejected !== undefined) return { _tag: "Skipped", reason: rejected } as const
-        }
-        yield* reached("migrate.secret-written")
-        if (key !== undefined) {
-          const stored = yield* secrets.get(Journal.keyRef(after)).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
-          if (!sameKey(stored, key)) {
-            yield* abandon(recorded, { _tag: "VerificationFailed" })
-            return { _tag: "Skipped", reason: "verification failed: the secret store did not return the key just written" } as const
-          }
-        }
+        } else yield* reached("migrate.secret-written")
         yield* reached("migrate.secret-verified")
-        yield* journal.commitImport(recorded).pipe(Effect.tapError((cause) => abandon(recorded, cause)))
+        const lost = yield* journal.commitImport(recorded).pipe(
+          Effect.as(false),
+          Effect.catchTag("IntentLost", () =>
+            // Nothing else uses this id's key (the config was absent or keyless when recorded).
+            Effect.as(key !== undefined ? Effect.ignore(instance.secrets.delete(Journal.keyRef(after))) : Effect.void, true)),
+          Effect.catch((cause) => journal.failAbandoned(recorded, cause))
+        )
+        if (lost) {
+          return { _tag: "Skipped", reason: "another Fishbowl process replaced the settings while it was imported; run the migration again" } as const
+        }
         yield* reached("migrate.committed")
-        yield* publish(recorded.before !== undefined ? { _tag: "Updated", config: after } : { _tag: "Created", config: after })
+        yield* instance.publish(recorded.before !== undefined ? { _tag: "Updated", config: after } : { _tag: "Created", config: after })
         return {
           _tag: "Imported",
           config: after,
@@ -621,41 +717,79 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     )
   })
 
-  const recover = Effect.fn("LlmConfigStore.recover")(function*(recoverOptions?: { readonly force?: boolean }) {
-    const document = yield* preferences.load
-    const now = yield* Clock.currentTimeMillis
+const makeBringBack = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.bringBack")(function*(left: LlmConfig.LlmConfig) {
+    return yield* instance.serialized(left.id, Effect.gen(function*() {
+      const config = truthful(instance, left)
+      // Without a key nothing can be lost: re-adding it is the user's call (a removed config would come back).
+      if (!config.hasKey) return { _tag: "Skipped", reason: "it has no key to keep; add it again if you want it" } as const
+      {
+        const opened = yield* readKey(instance, config)
+        if (Option.isNone(opened)) return { _tag: "Skipped", reason: "its key is no longer in the secret store" } as const
+        if (opened.value._tag === "Elsewhere") return { _tag: "Skipped", reason: "its key was entered for another base URL" } as const
+      }
+      const outcome = yield* instance.preferences.update((document): Effect.Effect<readonly [ImportOutcome, PreferencesDocument.PreferencesDocument]> => {
+        const present = document.llm.configs.find((candidate) =>
+          candidate.id === config.id ||
+          (Canonical.sameName(candidate.name, config.name) && candidate.provider === config.provider && sameUrl(candidate.baseUrl, config.baseUrl))
+        )
+        if (present !== undefined) return Effect.succeed([{ _tag: "AlreadyPresent", config: present }, document] as const)
+        if (Journal.isBusy(document.llm, config.id)) {
+          return Effect.succeed([{ _tag: "Skipped", reason: "another change to this configuration is in progress" }, document] as const)
+        }
+        const brought = { ...config, name: freeName(config.name, Journal.namesTaken(document.llm), "restored") }
+        return Effect.succeed([
+          { _tag: "Imported", config: brought, ...(brought.name !== config.name ? { renamedFrom: config.name } : {}) },
+          Journal.replaceSection(document, { configs: [...document.llm.configs, brought] })
+        ] as const)
+      })
+      if (outcome._tag === "Imported") yield* instance.publish({ _tag: "Created", config: outcome.config })
+      return outcome
+    }))
+  })
+
+const makeRecover = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.recover")(function*(options?: RecoverOptions) {
+    const document = yield* instance.preferences.load
     const report = {
       rolledForward: [] as Array<{ configId: string; op: string }>,
       rolledBack: [] as Array<{ configId: string; op: string }>,
-      deferred: [] as Array<{ configId: string; op: string }>,
+      left: [] as Array<RecoveryReport["left"][number]>,
       failed: [] as Array<{ configId: string; op: string; error: string }>
     }
     for (const intent of document.llm.journal) {
       const entry = { configId: intent.configId, op: intent.op }
-      const ownedHere = intent.owner === instanceId
-      const stale = now - Date.parse(intent.startedAt) >= staleIntentMillis
-      const eligible = ownedHere || stale || intent.phase === "abandoned" || recoverOptions?.force === true
-      if (inFlight.has(intent.id) || !eligible) {
-        report.deferred.push(entry)
+      if (instance.inFlight.has(intent.id)) {
+        report.left.push({ ...entry, why: "running", owner: "this process" })
         continue
       }
-      const outcome = yield* serialized(intent.configId, Effect.uninterruptible(journal.recoverIntent(intent))).pipe(
-        Effect.result
-      )
-      if (outcome._tag === "Success") {
-        ;(outcome.success === "forward" ? report.rolledForward : report.rolledBack).push(entry)
-      } else {
-        report.failed.push({ ...entry, error: outcome.failure._tag })
+      const owner = intent.phase === "abandoned" ? { _tag: "Gone" as const } : yield* instance.journal.ownerOf(intent)
+      if (owner._tag === "Alive" || (owner._tag === "Unknown" && options?.assumeUnknownOwnersGone !== true)) {
+        report.left.push({ ...entry, why: owner._tag === "Alive" ? "running" : "unknown", owner: owner.owner })
+        continue
       }
+      const outcome = yield* instance.serialized(intent.configId, Effect.uninterruptible(recoverUnlessInFlight(instance, intent))).pipe(Effect.result)
+      if (outcome._tag === "Failure") report.failed.push({ ...entry, error: outcome.failure._tag })
+      else if (outcome.success === "forward") report.rolledForward.push(entry)
+      else if (outcome.success === "back") report.rolledBack.push(entry)
     }
     const recovered = report.rolledForward.length + report.rolledBack.length
-    if (recovered > 0) yield* publish({ _tag: "Recovered", count: recovered })
+    if (recovered > 0) yield* instance.publish({ _tag: "Recovered", count: recovered })
     return report satisfies RecoveryReport
   })
 
-  const status = Effect.gen(function*() {
-    const description = yield* secrets.describe
-    const document = yield* preferences.load
+/** Under the id's lock: the intent may have been finished meanwhile (by its own operation here). */
+const recoverUnlessInFlight = (instance: Instance, intent: PreferencesDocument.Intent) =>
+  Effect.gen(function*() {
+    const current = yield* instance.preferences.load
+    if (!Journal.holds(current.llm, intent)) return "gone" as const
+    return yield* instance.journal.recoverIntent(intent)
+  })
+
+const makeStatus = (instance: Instance, currentNotices: Effect.Effect<ReadonlyArray<StorageNotice.StorageNotice>>) =>
+  Effect.gen(function*() {
+    const description = yield* instance.secrets.describe
+    const document = yield* instance.preferences.load
     const notes: Array<string> = []
     if (description.warning !== undefined) notes.push(description.warning)
     if (document.llm.journal.length > 0) {
@@ -664,7 +798,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     const keys = { keychain: 0, encryptedFile: 0, session: 0, notSaved: 0 }
     for (const config of document.llm.configs) {
       if (!config.hasKey) continue
-      if (keyLost(config)) keys.notSaved++
+      if (keyLost(instance, config)) keys.notSaved++
       else if (storageOf(config) === "session") keys.session++
       else if (storageOf(config) === "encrypted-file") keys.encryptedFile++
       else keys.keychain++
@@ -677,7 +811,7 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     }
     return {
       secretStore: description,
-      preferencesLocation: preferences.location,
+      preferencesLocation: instance.preferences.location,
       configCount: document.llm.configs.length,
       keys,
       pendingIntents: document.llm.journal.length,
@@ -687,16 +821,17 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
     } satisfies StoreStatus
   }).pipe(Effect.withSpan("LlmConfigStore.status"))
 
-  // Self-contained on purpose: one metadata write under the id's lock, outside the journal (no
-  // secret is involved, so there is nothing to keep consistent with the keychain).
-  const recordCheck = Effect.fn("LlmConfigStore.recordCheck")(function*(
+// Self-contained on purpose: one metadata write under the id's lock, outside the journal (no
+// secret is involved, so there is nothing to keep consistent with the keychain).
+const makeRecordCheck = (instance: Instance) =>
+  Effect.fn("LlmConfigStore.recordCheck")(function*(
     id: Ids.ConfigId,
     check: LlmConfig.ProviderCheckRecord,
     recordOptions?: { readonly ifUpdatedAt?: string }
   ) {
-    const config = yield* serialized(
+    const config = yield* instance.serialized(
       id,
-      preferences.update((document) =>
+      instance.preferences.update((document) =>
         Effect.gen(function*() {
           const current = document.llm.configs.find((candidate) => candidate.id === id)
           if (current === undefined) return yield* configNotFound(id)
@@ -705,14 +840,41 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
             (recordOptions?.ifUpdatedAt !== undefined && recordOptions.ifUpdatedAt !== current.updatedAt)
           ) return yield* busyConflict(id)
           const next: LlmConfig.LlmConfig = { ...current, lastCheck: check }
-          const configs = document.llm.configs.map((candidate) => candidate.id === id ? next : candidate)
-          return [next, Journal.replaceSection(document, { configs })] as const
+          return [next, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, next) })] as const
         })
       )
     )
-    yield* publish({ _tag: "Updated", config })
+    yield* instance.publish({ _tag: "Updated", config })
     return config
   })
+
+/**
+ * Builds a store instance over the ports in context. Several instances over the same ports model
+ * several processes (or a restart), which is how crash recovery is tested. The instance counts as
+ * running (Liveness) until its scope closes, or until a simulated crash stops it.
+ */
+export const make = Effect.fnUntraced(function*() {
+  const secrets = yield* SecretStore.SecretStore
+  const preferences = yield* PreferencesStore.PreferencesStore
+  const liveness = yield* Liveness.Liveness
+  const id = Ids.newConfigId()
+  yield* liveness.register(id)
+  const scope = yield* Effect.serviceOption(Scope.Scope)
+  if (Option.isSome(scope)) yield* Scope.addFinalizer(scope.value, liveness.release(id))
+  const changes = yield* PubSub.unbounded<LlmConfigChange>()
+  const publish = (change: LlmConfigChange) => PubSub.publish(changes, change)
+  const journal = yield* Journal.make(id)
+  const instance: Instance = {
+    id,
+    secrets,
+    preferences,
+    liveness,
+    journal,
+    reached: journal.reached,
+    publish,
+    inFlight: new Set(),
+    serialized: makeKeyedLock()
+  }
 
   const { changes: noticeChanges, currentNotices, dismissNotice } = noticesOf(preferences, publish)
   // Notices join the one change feed at the source, so a subscriber sees every change from the
@@ -720,17 +882,22 @@ export const make = Effect.fnUntraced(function*(options?: LlmConfigStoreOptions)
   if (preferences.notices !== undefined) yield* Effect.forkDetach(Stream.runForEach(noticeChanges, publish))
 
   return LlmConfigStore.of({
-    recordCheck,
+    list: preferences.load.pipe(Effect.map((document) => document.llm.configs.map((config) => truthful(instance, config))), Effect.withSpan("LlmConfigStore.list")),
+    get: Effect.fn("LlmConfigStore.get")(function*(configId: Ids.ConfigId) {
+      const config = (yield* preferences.load).llm.configs.find((candidate) => candidate.id === configId)
+      if (config === undefined) return yield* configNotFound(configId)
+      return truthful(instance, config)
+    }),
+    create: makeCreate(instance),
+    update: makeUpdate(instance),
+    remove: makeRemove(instance),
+    getApiKey: makeGetApiKey(instance),
+    status: makeStatus(instance, currentNotices),
+    recover: makeRecover(instance),
+    importConfig: makeImportConfig(instance),
+    bringBack: makeBringBack(instance),
+    recordCheck: makeRecordCheck(instance),
     dismissNotice,
-    list,
-    get,
-    create,
-    update,
-    remove,
-    getApiKey,
-    status,
-    recover,
-    importConfig,
     changes: Stream.fromPubSub(changes)
   })
 })
@@ -756,11 +923,13 @@ export class LlmConfigStore extends Context.Service<LlmConfigStore, LlmConfigSto
   "@fishbowl/domain/LlmConfigStore"
 ) {}
 
-/** The store over whatever SecretStore, PreferencesStore and CrashPoints are provided. */
-export const layerNoDeps = (options?: LlmConfigStoreOptions) => Layer.effect(LlmConfigStore, make(options))
+/** The store over whatever SecretStore, PreferencesStore, Liveness and CrashPoints are provided. */
+export const layerNoDeps = Layer.effect(LlmConfigStore, make())
 
-/** Production wiring: no crash points; ports come from the platform layer. */
-export const layer = (options?: LlmConfigStoreOptions) => layerNoDeps(options).pipe(Layer.provide(CrashPoints.layer))
+/** Production wiring: no crash points; the ports and Liveness come from the platform layer. */
+export const layer = layerNoDeps.pipe(Layer.provide(CrashPoints.layer))
 
 /** Everything in memory, for tests of code built on the store. */
-export const layerMemory = layer().pipe(Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)))
+export const layerMemory = layer.pipe(
+  Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory, Liveness.layerMemory))
+)

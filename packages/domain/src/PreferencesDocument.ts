@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as Ids from "./Ids.ts"
+import * as Liveness from "./Liveness.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 
 /** Current layout version of the `llm` section; a larger number on disk was written by a newer app. */
@@ -16,8 +17,10 @@ export const LLM_SECTION_VERSION = 1
  */
 export const Intent = Schema.Struct({
   id: Schema.String,
-  /** The store instance that started it; other instances leave it alone until it is stale. */
+  /** The store instance that started it; others recover it only once its owner is gone (Liveness). */
   owner: Schema.String,
+  /** The owner's process, so another process can tell whether it still runs (absent: one-process platforms, older versions). */
+  ownerProcess: Schema.optional(Liveness.ProcessIdentity),
   startedAt: LlmConfig.Timestamp,
   op: Schema.Literals(["create", "update", "remove", "migrate"]),
   configId: Ids.ConfigId,

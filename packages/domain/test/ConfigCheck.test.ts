@@ -4,6 +4,7 @@
  */
 import { Effect, Fiber, Layer, Option, Redacted, Schema, type Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
+import * as Liveness from "../src/Liveness.ts"
 import * as ConfigCheck from "../src/ConfigCheck.ts"
 import * as Ids from "../src/Ids.ts"
 import * as LlmConfig from "../src/LlmConfig.ts"
@@ -25,9 +26,9 @@ const unauthorized: ProviderCheck.ProviderCheckOutcome = {
 const setup = (answer: ProviderCheck.ProviderCheckOutcome = ProviderCheck.okOutcome(200, 7, 5)) => {
   const targets: Array<ProviderCheck.ProviderCheckTarget> = []
   const layer = Layer.mergeAll(
-    LlmConfigStore.layer(),
+    LlmConfigStore.layer,
     ProviderCheck.layerTest((target) => Effect.sync(() => (targets.push(target), answer)))
-  ).pipe(Layer.provideMerge(FaultInjection.layerMemory))
+  ).pipe(Layer.provideMerge(Layer.merge(FaultInjection.layerMemory, Liveness.layerMemory)))
   const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore.LlmConfigStore | ProviderCheck.ProviderCheck | FaultInjection.Faults | PreferencesStore.PreferencesStore | Scope.Scope>) =>
     Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(layer)))
   return { targets, run }

@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schema } from "effect"
+import * as Liveness from "../src/Liveness.ts"
 import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -91,7 +92,7 @@ describe("domain errors", () => {
         const configs = yield* store.list
         assert.deepStrictEqual(configs.map((config) => config.name), ["Seed"], "failed operations changed nothing")
         assert.strictEqual(((yield* store.status).pendingIntents), 0, "failed operations left no intent behind")
-      }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+      }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
   }
 
   it.live("a refused create (locked) reserves nothing: the same name works once unlocked", () =>
@@ -107,7 +108,7 @@ describe("domain errors", () => {
         Effect.flatMap((otherProcess) => otherProcess.create(Fixtures.configInput({ provider: "openai", name: "Retry", apiKey: Fixtures.makeCanaryKey() })))
       )
       assert.strictEqual(created.name, "Retry")
-    }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
 
   it.live("a refused primary write after staging leaves an abandoned intent that reserves no name; any process rolls it back", () =>
     Effect.gen(function*() {
@@ -122,7 +123,7 @@ describe("domain errors", () => {
       const journal = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
       assert.deepStrictEqual(journal.map((intent) => intent.phase), ["abandoned"])
       yield* control.clear
-      const otherProcess = yield* LlmConfigStore.make({ staleIntentMillis: 60_000 })
+      const otherProcess = yield* LlmConfigStore.make()
       const renamed = yield* otherProcess.create(Fixtures.configInput({ provider: "ollama", name: "Changed" }))
       assert.strictEqual(renamed.name, "Changed", "an abandoned intent reserves no name")
       const report = yield* otherProcess.recover()
@@ -130,7 +131,7 @@ describe("domain errors", () => {
       assert.strictEqual((yield* otherProcess.get(seeded.id)).name, "Seed")
       const staged = yield* secrets.get({ service: `fishbowl.openai.${seeded.id}`, account: "apiKey.staged" })
       assert.isTrue(staged._tag === "None", "the staged key was removed")
-    }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
 
   it.live("an ambiguous primary write after staging is rolled forward from the staged copy", () =>
     Effect.gen(function*() {
@@ -146,7 +147,7 @@ describe("domain errors", () => {
       assert.deepStrictEqual(report.rolledForward, [{ configId: seeded.id, op: "update" }])
       assert.strictEqual((yield* store.get(seeded.id)).name, "Changed")
       assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), replacement, "key and metadata agree")
-    }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
 
   it.live("a refused primary write half-way through an update (fail-after-1) rolls back at once", () =>
     Effect.gen(function*() {
@@ -162,7 +163,7 @@ describe("domain errors", () => {
       assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), original)
       const status = yield* store.status
       assert.strictEqual(status.pendingIntents, 0)
-    }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
 
   it.live("corrupted preferences during create leave no orphan key", () =>
     Effect.gen(function*() {
@@ -176,7 +177,7 @@ describe("domain errors", () => {
       yield* control.clear
       assert.deepStrictEqual(yield* store.list, [])
       assert.isDefined(secrets)
-    }).pipe(Effect.provide(Layer.merge(FaultInjection.layerMemory, CrashPoints.layer))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
 
   it.live("a store that cannot tell locked from absent reports KeychainLocked, never an empty key", () =>
     Effect.gen(function*() {
@@ -188,11 +189,12 @@ describe("domain errors", () => {
       assert.strictEqual(error._tag, "KeychainLocked")
     }).pipe(
       Effect.provide(
-        LlmConfigStore.layer().pipe(
+        LlmConfigStore.layer.pipe(
           Layer.provideMerge(
             Layer.mergeAll(
               Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ description: { distinguishesLockedFromAbsent: false } })),
-              PreferencesStore.layerMemory
+              PreferencesStore.layerMemory,
+              Liveness.layerMemory
             )
           )
         )

@@ -6,6 +6,7 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
+import * as Liveness from "../src/Liveness.ts"
 import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -24,7 +25,8 @@ const storeOver = (secrets: SecretStore.SecretStoreService, preferences: Prefere
     Effect.provide(Layer.mergeAll(
       Layer.succeed(SecretStore.SecretStore, secrets),
       Layer.succeed(PreferencesStore.PreferencesStore, preferences),
-      CrashPoints.layer
+      CrashPoints.layer,
+      Liveness.layerMemory
     ))
   )
 

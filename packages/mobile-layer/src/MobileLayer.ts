@@ -2,7 +2,7 @@
  * The wiring an Expo app uses: both platform ports from the two injected modules, and the domain's
  * LlmConfigStore on top. The domain is the same code as on desktop; only these layers differ.
  */
-import { LlmConfigStore, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
+import { Liveness, LlmConfigStore, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
 import * as AppStorageModule from "./AppStorageModule.ts"
 import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
 import type * as SecretKeyIndex from "./SecretKeyIndex.ts"
@@ -23,17 +23,26 @@ export interface MobileSettings {
 }
 
 /** What `layer` provides: the domain store, the ports, and the key index the orphan sweep reads. */
-export type Services = LlmConfigStore.LlmConfigStore | SecretStore.SecretStore | SecretKeyIndex.SecretKeyIndex | PreferencesStore.PreferencesStore
+export type Services =
+  | LlmConfigStore.LlmConfigStore
+  | SecretStore.SecretStore
+  | SecretKeyIndex.SecretKeyIndex
+  | PreferencesStore.PreferencesStore
+  | Liveness.Liveness
 
 /** The injected modules as services. */
 export const modules = (native: NativeModules) =>
   Layer.mergeAll(Layer.succeed(ExpoSecureStoreModule.ExpoSecureStore, native.secureStore), Layer.succeed(AppStorageModule.AppStorage, native.appStorage))
 
-/** SecretStore, SecretKeyIndex and PreferencesStore over modules found in context. */
+/**
+ * SecretStore, SecretKeyIndex, PreferencesStore and Liveness over modules found in context. The app
+ * is one process: an intent not owned by an instance of this launch is an earlier launch's, gone.
+ */
 export const portsNoDeps = (settings: MobileSettings = {}) =>
   Layer.mergeAll(
     ExpoSecureStoreSecretStore.layer(settings.secureStore),
-    AppStoragePreferencesStore.layer(settings.preferences)
+    AppStoragePreferencesStore.layer(settings.preferences),
+    Liveness.layerMemory
   )
 
 /** SecretStore, SecretKeyIndex and PreferencesStore over the given modules. */
@@ -41,5 +50,5 @@ export const ports = (native: NativeModules, settings: MobileSettings = {}) =>
   portsNoDeps(settings).pipe(Layer.provide(modules(native)))
 
 /** LlmConfigStore plus the ports (the sweep needs them), ready for a ManagedRuntime. */
-export const layer = (native: NativeModules, settings: MobileSettings & { readonly store?: LlmConfigStore.LlmConfigStoreOptions } = {}) =>
-  LlmConfigStore.layer(settings.store).pipe(Layer.provideMerge(ports(native, settings)))
+export const layer = (native: NativeModules, settings: MobileSettings = {}) =>
+  LlmConfigStore.layer.pipe(Layer.provideMerge(ports(native, settings)))

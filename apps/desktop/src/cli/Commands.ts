@@ -403,7 +403,16 @@ const keyCommand = Command.make("key", {
 
 const doctorCommand = Command.make("doctor", {
   probe: Flag.Boolean("probe").pipe(Flag.withoutNegation, Flag.withDescription("Also write, read and delete a test entry, and check every stored key is in the keychain"), Flag.withDefault(false)),
-  fix: Flag.Boolean("fix").pipe(Flag.withoutNegation, Flag.withDescription("Finish or undo interrupted changes, including other processes' recent ones"), Flag.withDefault(false)),
+  fix: Flag.Boolean("fix").pipe(
+    Flag.withoutNegation,
+    Flag.withDescription("Finish or undo interrupted changes whose process has ended (never one still running), and bring back configurations a restore left out"),
+    Flag.withDefault(false)
+  ),
+  assumeGone: Flag.Boolean("assume-gone").pipe(
+    Flag.withoutNegation,
+    Flag.withDescription("With --fix: also changes left by a process on another machine or in another container, which cannot be checked from here (only if none runs there now)"),
+    Flag.withDefault(false)
+  ),
   json
 }, (flags) =>
   withStore("doctor", ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ Doctor }) => Doctor.doctor({ ...flags, budget, dataDir })), {

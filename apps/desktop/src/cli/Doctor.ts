@@ -8,14 +8,15 @@
  * Exit code: the most urgent problem wins — 4 keychain locked, 5 no usable keychain, 6 data
  * folder or preferences.json damaged, 3 a key is missing, 1 any other error; warnings alone are 0.
  */
-import { DataDir } from "@fishbowl/desktop-layer"
-import { Diagnostics, type Errors, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { DataDir, LeftOut } from "@fishbowl/desktop-layer"
+import { Diagnostics, type Errors, KeyBinding, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as Messages from "./Messages.ts"
 import * as Text from "./Text.ts"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
+import * as path from "node:path"
 
 /** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
 export interface DoctorFinding extends Diagnostics.Finding {
@@ -111,7 +112,7 @@ const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
   if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCodes.ExitCode.lockedOrDenied
   if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCodes.ExitCode.unavailable
   if (has((id) => id.startsWith("preferences.") || id.startsWith("data-dir.") || id === "journal.fix")) return ExitCodes.ExitCode.corrupted
-  if (has((id) => id === "keys.missing")) return ExitCodes.ExitCode.notFound
+  if (has((id) => id === "keys.missing" || id === "keys.elsewhere")) return ExitCodes.ExitCode.notFound
   return errors.length > 0 ? ExitCodes.ExitCode.unexpected : ExitCodes.ExitCode.ok
 }
 
@@ -150,6 +151,14 @@ const keyFindings = Effect.gen(function*() {
         hint: `Enter the key again with \`fishbowl-llm update ${JSON.stringify(config.name)} --api-key-stdin\`.`,
         detail: SecretRef.describeSecretRef(ref)
       })
+    } else if (KeyBinding.open(stored.success.value, KeyBinding.destinationOf(config))._tag === "Elsewhere") {
+      findings.push({
+        id: "keys.elsewhere",
+        severity: "error",
+        message: `The key stored for "${config.name}" was entered for a different provider or base URL than it has now, so it is not used`,
+        hint: `Enter the key again for this base URL with \`fishbowl-llm update ${JSON.stringify(config.name)} --api-key-stdin\`.`,
+        detail: SecretRef.describeSecretRef(ref)
+      })
     } else present++
   }
   if (findings.length === 0) {
@@ -185,9 +194,63 @@ const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { read
   return lines.map(Text.escapeControls).join("\n") + "\n"
 }
 
+/** What `--fix` did with the journal: finished, undone, failed, and left (with whose process). */
+const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFinding> => {
+  const { failed, left, rolledBack, rolledForward } = report
+  const findings: Array<DoctorFinding> = [{
+    id: "journal.fix",
+    severity: failed.length > 0 ? "error" : "ok",
+    message: rolledForward.length + rolledBack.length + failed.length === 0
+      ? "--fix: no interrupted change to finish or undo"
+      : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
+        (failed.length > 0 ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
+    ...(failed.length > 0 ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." } : {})
+  }]
+  const running = left.filter((entry) => entry.why === "running")
+  const unknown = left.filter((entry) => entry.why === "unknown")
+  if (running.length > 0) {
+    findings.push({
+      id: "journal.running",
+      severity: "ok",
+      message: `--fix left ${Text.plural(running.length, "change")} alone: still in progress (${[...new Set(running.map((entry) => entry.owner))].join(", ")})`,
+      hint: "Nothing to do: the process that started it finishes it. If it is waiting for a keychain prompt, answer it."
+    })
+  }
+  if (unknown.length > 0) {
+    findings.push({
+      id: "journal.unknown-owner",
+      severity: "warning",
+      message: `--fix left ${Text.plural(unknown.length, "change")} alone: started by ${[...new Set(unknown.map((entry) => entry.owner))].join(", ")}, which cannot be checked from here`,
+      hint: "If Fishbowl no longer runs there, finish them with `fishbowl-llm doctor --fix --assume-gone`."
+    })
+  }
+  return findings
+}
+
+/** What `--fix` brought back of the configurations a restore left out. */
+const bringBackFindings = (results: ReadonlyArray<LeftOut.BroughtBack>): Array<DoctorFinding> => {
+  const back = results.filter((result) => result.outcome === "brought-back")
+  const not = results.filter((result) => result.outcome === "not-brought-back")
+  return [
+    ...(back.length > 0
+      ? [{
+        id: "restore.brought-back",
+        severity: "ok" as const,
+        message: `--fix brought back ${back.map((result) => `"${result.name}"${result.detail !== undefined ? ` ${result.detail}` : ""}`).join(", ")} (left out by a restore; keys still in the keychain)`
+      }]
+      : []),
+    ...not.map((result) => ({
+      id: "restore.not-brought-back",
+      severity: "ok" as const,
+      message: `"${result.name}" (named by ${path.basename(result.file)}) was not brought back: ${result.detail ?? "see above"}`
+    }))
+  ]
+}
+
 export const doctor = (options: {
   readonly probe: boolean
   readonly fix: boolean
+  readonly assumeGone: boolean
   readonly json: boolean
   readonly dataDir: string
   readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | Errors.FishbowlError, Z>
@@ -202,20 +265,12 @@ export const doctor = (options: {
       if (blocked) {
         findings.push({ id: "journal.fix", severity: "error", message: "--fix did nothing: the data folder must be repaired first (see above)" })
       } else {
-        const fixed = yield* Effect.result(budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))))
+        const fixed = yield* Effect.result(budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover({ assumeUnknownOwnersGone: options.assumeGone }))))
         if (fixed._tag === "Failure") findings.push(failureFinding("journal.fix", fixed.failure as Errors.FishbowlError))
-        else {
-          const { failed, rolledBack, rolledForward } = fixed.success
-          findings.push({
-            id: "journal.fix",
-            severity: failed.length > 0 ? "error" : "ok",
-            message: rolledForward.length + rolledBack.length + failed.length === 0
-              ? "--fix: no interrupted change to finish or undo"
-              : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
-                (failed.length > 0 ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
-            ...(failed.length > 0 ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." } : {})
-          })
-        }
+        else findings.push(...recoveryFindings(fixed.success))
+        const brought = yield* Effect.result(budget(LeftOut.bringBack(options.dataDir)))
+        if (brought._tag === "Failure") findings.push(failureFinding("restore.bring-back", brought.failure as Errors.FishbowlError))
+        else findings.push(...bringBackFindings(brought.success))
       }
     }
 

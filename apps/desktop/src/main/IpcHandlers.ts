@@ -205,9 +205,11 @@ export const make = (
     // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
     checkDraft: { budget: check, run: (draft) => withProviderCheck(ConfigCheck.checkDraft(draft)) },
     dismissNotice: { budget: storage, run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id })) },
-    recover: { budget: prompting, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true })) },
+    recover: { budget: prompting, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.recover()) },
     checkKeys: { budget: prompting, run: () => KeyCheck.checkKeys },
     backups: { budget: storage, run: () => files((actions) => actions.backups) },
+    // Reads each left-out config's key (it may prompt), like the key check.
+    bringBack: { budget: prompting, run: () => files((actions) => actions.bringBack) },
     restoreBackup: {
       budget: storage,
       run: ({ name }) =>

@@ -20,7 +20,7 @@ export const checkKeys = Effect.gen(function*() {
       read._tag === "Success"
         ? { id: config.id, name: config.name, state: "present" }
         : read.failure._tag === "NotFound"
-        ? { id: config.id, name: config.name, state: "missing" }
+        ? { id: config.id, name: config.name, state: read.failure.reason === "key-elsewhere" ? "elsewhere" : "missing" }
         : { id: config.id, name: config.name, state: "unreadable", reason: read.failure._tag }
     )
   }

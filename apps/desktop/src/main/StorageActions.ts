@@ -1,16 +1,19 @@
 /**
  * What the Storage health panel can ask the main process to do with files: list the backups of
- * preferences.json (with what each would change), restore one, and show the data folder (or one
- * backup / damaged copy in it) in the system's file manager.
+ * preferences.json (with what each would change), restore one, bring back what a restore left
+ * out, and show the data folder (or one backup / damaged copy in it) in the system's file manager.
  *
  * The renderer names files only by their base name, checked by HealthContract.StorageFileName;
  * paths are built here under the data folder, and a backup is read and validated exactly as the
  * store reads preferences.json (never a link, a FIFO or another user's file; bounded size and
- * depth; a consistent llm section), so the panel never offers what the store would quarantine. A restore goes through PreferencesStore.update, so it is
- * locked, atomic and itself backed up (the current file becomes `.bak.1`): it can be undone.
+ * depth; a consistent llm section), so the panel never offers what the store would quarantine.
+ * A restore follows the restore rule (Restore): the copy's journal is dropped, configs whose
+ * destination changes ask for their key again, and no key is deleted. It goes through
+ * PreferencesStore.update (locked, atomic), and first keeps the file it replaces as
+ * `preferences.json.replaced-<time>` (Backups), from which LeftOut brings back what it left out.
  */
-import { JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
-import { Canonical, Errors, type HealthContract, type PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import { Backups, JsonFilePreferencesStore, LeftOut, TrustedFile } from "@fishbowl/desktop-layer"
+import { Canonical, Errors, type HealthContract, LlmConfigStore, PreferencesStore, Restore } from "@fishbowl/domain"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
@@ -24,11 +27,10 @@ export interface ShellLike {
 export interface StorageActions {
   readonly backups: Effect.Effect<ReadonlyArray<HealthContract.BackupInfo>, Errors.StorageInaccessible>
   readonly restoreBackup: (name: string) => Effect.Effect<void, Errors.InvalidInput | Errors.NotFound | Errors.Conflict | Errors.StorageInaccessible | Errors.Unsupported | Errors.Corrupted>
+  readonly bringBack: Effect.Effect<ReadonlyArray<HealthContract.BroughtBack>, Errors.SecretStoreError | Errors.PreferencesStoreError>
   readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, Errors.NotFound | Errors.StorageInaccessible>
 }
 
-const BACKUP = /^preferences\.json\.bak\.(\d{1,3})$/
-const SHOWABLE = /^preferences\.json\.(bak\.\d{1,3}|corrupt-[0-9A-Za-z.-]{1,64})$/
 
 const unreadable = (name: string) =>
   new Errors.StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
@@ -50,6 +52,7 @@ const validDocument = (read: { readonly state: JsonFilePreferencesStore.FileStat
 export const make = (options: { readonly shell: ShellLike }) =>
   Effect.gen(function*() {
     const preferences = yield* PreferencesStore.PreferencesStore
+    const store = yield* LlmConfigStore.LlmConfigStore
     const dataDir = path.dirname(preferences.location)
     const inDataDir = (name: string) => path.join(dataDir, path.basename(name))
 
@@ -57,25 +60,27 @@ export const make = (options: { readonly shell: ShellLike }) =>
       const names = yield* Effect.tryPromise({ try: () => fs.readdir(dataDir), catch: () => unreadable(dataDir) }).pipe(
         Effect.orElseSucceed(() => [] as Array<string>)
       )
-      const current = yield* preferences.load.pipe(Effect.map((document) => document.llm.configs.map((config) => config.name)), Effect.orElseSucceed(() => [] as Array<string>))
-      const currentKeys = new Set(current.map(Canonical.nameKey))
+      const current = yield* preferences.load.pipe(Effect.map((document) => document.llm.configs), Effect.orElseSucceed(() => []))
+      const currentKeys = new Set(current.map((config) => Canonical.nameKey(config.name)))
       const found: Array<HealthContract.BackupInfo & { readonly generation: number }> = []
       for (const name of names) {
-        const match = BACKUP.exec(name)
-        if (match === null) continue
+        const copy = Backups.copyOf(name)
+        if (copy?._tag !== "Backup") continue
         const file = yield* readBackup(inDataDir(name))
         if (file === undefined) continue
         const settings = validDocument(file)
         const configNames = settings?.llm.configs.map((config) => config.name) ?? []
         const keys = new Set(configNames.map(Canonical.nameKey))
+        const { changed } = Restore.compare(settings?.llm.configs ?? [], current)
         found.push({
-          generation: Number(match[1]),
+          generation: copy.generation,
           name,
           modifiedAt: file.modifiedAt.toISOString(),
           usable: settings !== undefined,
           configNames,
           added: configNames.filter((configName) => !currentKeys.has(Canonical.nameKey(configName))),
-          removed: current.filter((configName) => !keys.has(Canonical.nameKey(configName)))
+          removed: current.map((config) => config.name).filter((configName) => !keys.has(Canonical.nameKey(configName))),
+          changed: changed.map(({ from, name: changedName, to }) => ({ name: changedName, from, to }))
         })
       }
       return found.sort((a, b) => a.generation - b.generation).map(({ generation: _, ...info }) => info)
@@ -83,7 +88,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
 
     const restoreBackup: StorageActions["restoreBackup"] = (name) =>
       Effect.gen(function*() {
-        if (!BACKUP.test(name)) {
+        if (Backups.copyOf(name)?._tag !== "Backup") {
           return yield* new Errors.InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
         }
         const file = yield* readBackup(inDataDir(name))
@@ -92,18 +97,36 @@ export const make = (options: { readonly shell: ShellLike }) =>
         if (settings === undefined) {
           return yield* new Errors.InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
         }
-        // Unfinished changes in either file refer to keys as they were then: restoring over them
-        // could undo a key write that has since been committed. Finish them first.
-        const restored: PreferencesDocument.PreferencesDocument = { ...settings, llm: { ...settings.llm, journal: [] } }
+        // Unfinished changes in the current file belong to operations that may still run: restoring
+        // over them could undo a key write that is being committed. They must finish first.
         yield* preferences.update((document) =>
-          document.llm.journal.length > 0
-            ? Effect.fail(new Errors.Conflict({
-              message: "Some changes were interrupted and are not finished yet",
-              hint: "Choose \"Finish interrupted changes\" first, then restore the backup."
-            }))
-            : Effect.succeed([undefined, restored] as const)
+          Effect.gen(function*() {
+            if (document.llm.journal.length > 0) {
+              return yield* new Errors.Conflict({
+                message: "Some changes are not finished yet",
+                hint: "Wait for other Fishbowl windows or commands to finish, or choose \"Finish interrupted changes\", then restore the backup."
+              })
+            }
+            yield* keepReplaced
+            return [undefined, Restore.over(settings, document.llm.configs).document] as const
+          })
         )
       })
+
+    /** Under the store's lock, before a restore: the current file, kept as `preferences.json.replaced-<time>` (0600). */
+    const keepReplaced = Effect.gen(function*() {
+      const kept = yield* Backups.stampedPath(preferences.location, "replaced", (candidate) =>
+        Effect.promise(() => fs.lstat(candidate).then(() => true, () => false)))
+      yield* TrustedFile.copyExclusive(preferences.location, kept, 0o600).pipe(
+        Effect.catchReason("PlatformError", "NotFound", () => Effect.void),
+        Effect.mapError(() => unreadable(path.basename(preferences.location)))
+      )
+    })
+
+    const bringBack: StorageActions["bringBack"] = LeftOut.bringBack(dataDir).pipe(
+      Effect.map((results) => results.map((result) => ({ ...result, file: path.basename(result.file) }))),
+      Effect.provideService(LlmConfigStore.LlmConfigStore, store)
+    )
 
     const open: StorageActions["open"] = (name) =>
       Effect.gen(function*() {
@@ -113,7 +136,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
           return { shown: dataDir }
         }
         const full = inDataDir(name)
-        const info = SHOWABLE.test(name) ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined)) : undefined
+        const info = Backups.copyOf(name) !== undefined ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined)) : undefined
         if (info === undefined || !info.isFile()) {
           return yield* new Errors.NotFound({ message: `${path.basename(name)} is no longer in the data folder`, hint: "Refresh the health report." })
         }
@@ -121,5 +144,5 @@ export const make = (options: { readonly shell: ShellLike }) =>
         return { shown: full }
       })
 
-    return { backups, restoreBackup, open } satisfies StorageActions
+    return { backups, restoreBackup, bringBack, open } satisfies StorageActions
   })

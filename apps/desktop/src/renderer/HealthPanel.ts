@@ -31,6 +31,7 @@ const tierWords: Record<Bridge.DiagnosticsView["tier"], string> = {
 const keyStateWords: Record<HealthContract.KeyCheck["state"], string> = {
   present: "Key is in the keychain",
   missing: "Key is missing from the keychain — edit this provider and enter the key again",
+  elsewhere: "The stored key was entered for another address — edit this provider and enter the key again",
   "no-key": "Has no key (none needed)",
   unreadable: "Key could not be checked"
 }
@@ -39,6 +40,10 @@ const formatDate = (iso: string) => {
   const date = new Date(iso)
   return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" })
 }
+
+/** A key's destination for people: the base URL, or the provider's default. */
+const destinationWords = (destination: { readonly provider: string; readonly baseUrl?: string | undefined }) =>
+  destination.baseUrl ?? `the ${destination.provider} default`
 
 const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
 
@@ -129,11 +134,22 @@ export class HealthPanel {
   private finishChanges = () =>
     this.act((api) => api.recover(), (report) => {
       const finished = report.rolledForward.length + report.rolledBack.length
-      return report.failed.length > 0
+      const running = report.left.length > 0
+        ? ` ${plural(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${report.left.length === 1 ? "finishes" : "finish"} there.`
+        : ""
+      return (report.failed.length > 0
         ? `${plural(report.failed.length, "change", "changes")} could not be finished yet`
         : finished === 0
         ? "Nothing was left to finish"
-        : `Finished ${plural(finished, "interrupted change", "interrupted changes")}`
+        : `Finished ${plural(finished, "interrupted change", "interrupted changes")}`) + (running === "" ? "" : `.${running}`)
+    })
+  private bringBack = () =>
+    this.act((api) => api.bringBack(), (results) => {
+      const back = results.filter((result) => result.outcome === "brought-back").length
+      const not = results.filter((result) => result.outcome === "not-brought-back").length
+      return back === 0
+        ? "Nothing could be brought back: their keys are no longer in the keychain or they have none"
+        : `Brought back ${plural(back, "configuration", "configurations")}` + (not > 0 ? `; ${not} could not be (no key left in the keychain)` : "")
     })
   private openFolder = (file?: string) =>
     this.act((api) => api.openFolder(file === undefined ? {} : { file }), () => "Opened in your file manager")
@@ -142,8 +158,8 @@ export class HealthPanel {
     const result = await Bridge.invokePatiently((api) => api.checkKeys(), (waiting) => this.setWaiting(waiting))
     if (result.ok) {
       this.keyChecks = result.value
-      const missing = result.value.filter((check) => check.state === "missing").length
-      this.hooks.announce(missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key is", "keys are")} missing`)
+      const missing = result.value.filter((check) => check.state === "missing" || check.state === "elsewhere").length
+      this.hooks.announce(missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key needs", "keys need")} entering again`)
     } else {
       this.lastError = result.error
     }
@@ -156,6 +172,7 @@ export class HealthPanel {
     if (finding.id === "keychain.locked") return this.actionButton("Unlock keychain", "Unlocking…", this.unlock)
     if (finding.id === "preferences.journal") return this.actionButton("Finish interrupted changes", "Finishing…", this.finishChanges)
     if (finding.id === "preferences.quarantine") return this.actionButton("Open data folder", "Opening…", () => this.openFolder())
+    if (finding.id === "restore.left-out") return this.actionButton("Bring back", "Bringing back…", this.bringBack)
     if (finding.id === "secrets.probe" || finding.id.startsWith("keychain.")) {
       return this.actionButton("Test again", "Testing…", () => this.load({ probe: true }))
     }
@@ -181,8 +198,11 @@ export class HealthPanel {
     const changes = [
       backup.added.length > 0 ? `brings back ${backup.added.join(", ")}` : undefined,
       backup.removed.length > 0
-        ? `removes ${backup.removed.join(", ")} (${backup.removed.length === 1 ? "its key stays" : "their keys stay"} in the keychain)`
-        : undefined
+        ? `leaves out ${backup.removed.join(", ")} (${backup.removed.length === 1 ? "its key stays" : "their keys stay"} in the keychain, and "Bring back" returns ${backup.removed.length === 1 ? "it" : "them"})`
+        : undefined,
+      ...backup.changed.map((change) =>
+        `changes where ${change.name} connects, ${destinationWords(change.from)} → ${destinationWords(change.to)} (you will enter its key again)`
+      )
     ].filter((part): part is string => part !== undefined)
     const summary = !backup.usable
       ? "This backup is damaged and cannot be restored."
@@ -207,7 +227,7 @@ export class HealthPanel {
       const group = Dom.h(
         "div",
         { class: "row-actions", role: "group", "aria-label": `Confirm restoring the backup saved ${formatDate(backup.modifiedAt)}` },
-        Dom.h("span", {}, "Replace the current settings with this backup? The current ones become a backup too."),
+        Dom.h("span", {}, "Replace the current settings with this backup? The current ones are kept beside it, and no key is deleted."),
         restore,
         cancel
       )
@@ -269,8 +289,8 @@ export class HealthPanel {
             this.keyChecks.map((check) =>
               Dom.h(
                 "li",
-                { class: `finding finding-${check.state === "missing" || check.state === "unreadable" ? "warning" : "ok"}`, "data-key-check": check.state },
-                Dom.h("span", { class: `severity severity-${check.state === "missing" || check.state === "unreadable" ? "warning" : "ok"}` }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
+                { class: `finding finding-${check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"}`, "data-key-check": check.state },
+                Dom.h("span", { class: `severity severity-${check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"}` }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
                 Dom.h("div", { class: "finding-body" }, Dom.h("p", { class: "finding-title" }, check.name), Dom.h("p", { class: "muted" }, keyStateWords[check.state]))
               )
             )

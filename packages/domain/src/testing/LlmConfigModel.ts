@@ -25,6 +25,16 @@ export type Command =
   | { readonly kind: "getApiKey"; readonly target: number }
   | { readonly kind: "list" }
   | { readonly kind: "crash"; readonly command: Command & { readonly kind: "create" | "update" | "remove" }; readonly point: number }
+  /**
+   * A live overlap: `command` runs in one instance and waits at `point` while a second live
+   * instance recovers (it must leave the first one's intent alone) and runs `other`.
+   */
+  | {
+    readonly kind: "overlap"
+    readonly command: Command & { readonly kind: "create" | "update" | "remove" }
+    readonly point: number
+    readonly other: (Command & { readonly kind: "create" | "update" | "remove" | "list" })
+  }
 
 /** Names, with lookalikes of "Work" (case, Cyrillic "о", fullwidth) that must count as the same name. */
 const names = ["Work", "work", "W\u043erk", "\uff37\uff2f\uff32\uff2b", "Home", "Lab Ω", "工作 🔑"]
@@ -79,10 +89,27 @@ export const commandsArbitrary = (maxCommands: number): fc.Arbitrary<ReadonlyArr
           point: fc.nat(4)
         }),
         weight: 3
+      },
+      {
+        arbitrary: fc.record({
+          kind: fc.constant("overlap" as const),
+          command: fc.oneof(createArbitrary, updateArbitrary, removeArbitrary),
+          point: fc.nat(4),
+          other: fc.oneof(createArbitrary, updateArbitrary, removeArbitrary, fc.constant({ kind: "list" as const }))
+        }),
+        weight: 3
       }
     ),
     { minLength: 1, maxLength: maxCommands }
   )
+
+/** What a paused operation holds while another instance acts: its config (busy) and the name it reserves. */
+export interface Held {
+  readonly busyId: string | undefined
+  readonly reservedName: string | undefined
+  /** The config the reservation is for (its own updates may keep the name). */
+  readonly ownerId?: string | undefined
+}
 
 /** The model: configs in creation order plus every id whose secrets must be gone. */
 export class LlmConfigModel {
@@ -133,6 +160,32 @@ export class LlmConfigModel {
     const name = command.name ?? before.name
     if (this.nameTaken(name, before.id)) return "Conflict"
     return { ...before, name, baseUrl, key: command.key ?? before.key }
+  }
+
+  /**
+   * The outcome of `command` run by another live instance while an operation holds `held`:
+   * its config is busy (Conflict) and its new name is taken; otherwise as `expectCreate` /
+   * `expectUpdate` / remove say.
+   */
+  expectBeside(command: Command & { kind: "create" | "update" | "remove" }, held: Held): Outcome | ModelConfig {
+    const reserved = (name: string) => held.reservedName !== undefined && Canonical.sameName(held.reservedName, name)
+    switch (command.kind) {
+      case "create": {
+        const outcome = this.expectCreate(command)
+        return outcome === "ok" && reserved(command.name) ? "Conflict" : outcome
+      }
+      case "update": {
+        const target = this.target(command.target)
+        if (target !== undefined && target.id === held.busyId) return "Conflict"
+        const after = this.expectUpdate(command)
+        return typeof after !== "string" && reserved(after.name) && after.id !== held.ownerId ? "Conflict" : after
+      }
+      case "remove": {
+        const target = this.target(command.target)
+        if (target === undefined) return "NotFound"
+        return target.id === held.busyId ? "Conflict" : "ok"
+      }
+    }
   }
 
   applyUpdate(after: ModelConfig) {

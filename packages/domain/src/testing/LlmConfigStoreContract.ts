@@ -11,6 +11,8 @@ import * as CrashSwitch from "../CrashSwitch.ts"
 import * as Errors from "../Errors.ts"
 import * as Ids from "../Ids.ts"
 import * as LlmConfig from "../LlmConfig.ts"
+import * as KeyBinding from "../KeyBinding.ts"
+import * as Liveness from "../Liveness.ts"
 import * as LlmConfigStore from "../LlmConfigStore.ts"
 import * as PreferencesStore from "../PreferencesStore.ts"
 import * as SecretRef from "../SecretRef.ts"
@@ -65,8 +67,9 @@ export const llmConfigStoreContract = (
   ports: Layer.Layer<Ports, unknown>,
   options?: LlmConfigStoreContractOptions
 ) => {
-  const environment = Layer.merge(ports, CrashSwitch.layer)
-  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | CrashPoints.CrashPoints>) =>
+  // Liveness in memory: each store instance is its own "process", alive until closed or crashed.
+  const environment = Layer.mergeAll(ports, CrashSwitch.layer, Liveness.layerMemory)
+  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | CrashPoints.CrashPoints | Liveness.Liveness>) =>
     effect.pipe(Effect.provide(environment))
   const propertyRuns = positiveIntegerFromEnv("FISHBOWL_PROPERTY_RUNS") ?? options?.propertyRuns ?? 200
   const maxCommands = options?.maxCommands ?? 10
@@ -83,7 +86,11 @@ export const llmConfigStoreContract = (
         const document = yield* (yield* PreferencesStore.PreferencesStore).load
         assert.notInclude(JSON.stringify(document.llm) + JSON.stringify(document.other), canary)
         const stored = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor(config.provider, config.id))
-        assert.deepStrictEqual(Option.map(stored, Redacted.value), Option.some(canary))
+        assert.isTrue(Option.isSome(stored))
+        assert.include(Redacted.value(Option.getOrThrow(stored)), canary, "the key is in the secret store")
+        const opened = KeyBinding.open(Option.getOrThrow(stored), KeyBinding.destinationOf(config))
+        assert.strictEqual(opened._tag, "Bound", "bound to the destination it was entered for")
+        assert.strictEqual(opened._tag === "Bound" && Redacted.value(opened.key), canary)
         assert.deepStrictEqual(document.llm.journal, [])
       })))
 
@@ -245,7 +252,7 @@ export const llmConfigStoreContract = (
             const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
             assert.strictEqual(pending.length, point.endsWith("committed") && op !== "update" ? 0 : pending.length)
             const restarted = yield* LlmConfigStore.make()
-            const report = yield* restarted.recover({ force: true })
+            const report = yield* restarted.recover()
             assert.deepStrictEqual(report.failed, [])
             const document = yield* (yield* PreferencesStore.PreferencesStore).load
             assert.deepStrictEqual(document.llm.journal, [], "journal drained")
@@ -348,7 +355,7 @@ export const llmConfigStoreContract = (
           const exit = yield* Effect.exit(store.importConfig({ config, apiKey: Fixtures.secret(key) }))
           assert.isTrue(isSimulatedCrash(exit), `expected a simulated crash, got ${tagOf(exit)}`)
           const restarted = yield* LlmConfigStore.make()
-          assert.deepStrictEqual((yield* restarted.recover({ force: true })).failed, [])
+          assert.deepStrictEqual((yield* restarted.recover()).failed, [])
           assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
           const committed = point === "migrate.committed"
           assert.deepStrictEqual((yield* restarted.list).map((entry) => entry.id), committed ? [config.id] : [])
@@ -361,17 +368,58 @@ export const llmConfigStoreContract = (
         })))
     }
 
-    it.live("recover leaves a fresh intent of another live instance alone unless forced", () =>
+    it.live("recover leaves the intent of a live instance alone, and recovers it once that instance is gone", () =>
       run(Effect.gen(function*() {
         const crashSwitch = yield* CrashSwitch.CrashSwitch
+        const secrets = yield* SecretStore.SecretStore
         const store = yield* LlmConfigStore.make()
+        const other = yield* LlmConfigStore.make()
+        const key = Fixtures.makeCanaryKey("live")
+        const seen: Array<LlmConfigStore.RecoveryReport> = []
+        yield* crashSwitch.interleave("create.secret-written", Effect.gen(function*() {
+          seen.push(yield* other.recover())
+          seen.push(yield* other.recover({ assumeUnknownOwnersGone: true }))
+        }).pipe(Effect.orDie))
+        const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Live", apiKey: key }))
+        assert.strictEqual(seen.length, 2)
+        for (const report of seen) {
+          assert.deepStrictEqual([report.rolledBack, report.rolledForward, report.failed], [[], [], []])
+          assert.deepStrictEqual(report.left.map((entry) => [entry.configId, entry.op, entry.why]), [[created.id, "create", "running"]])
+        }
+        assert.strictEqual(Redacted.value(yield* other.getApiKey(created.id)), key, "the key of the live create is kept")
+        // A crashed instance is gone: its intent is recovered by the next recover, whatever its age.
         yield* crashSwitch.arm("create.secret-written")
-        yield* Effect.exit(store.create(Fixtures.configInput({ provider: "openai", name: "Busy", apiKey: Fixtures.makeCanaryKey() })))
-        const other = yield* LlmConfigStore.make({ staleIntentMillis: 60_000 })
+        yield* Effect.exit(store.create(Fixtures.configInput({ provider: "openai", name: "Crashed", apiKey: Fixtures.makeCanaryKey() })))
+        const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
+        assert.strictEqual(pending.length, 1)
         const report = yield* other.recover()
-        assert.strictEqual(report.deferred.length, 1)
-        const forced = yield* other.recover({ force: true })
-        assert.strictEqual(forced.rolledBack.length, 1)
+        assert.deepStrictEqual(report.rolledBack, [{ configId: pending[0]!.configId, op: "create" }])
+        assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(pending[0]!.provider, pending[0]!.configId))), "no orphan key")
+      })))
+
+    it.live("an operation whose intent is undone under it (a restored older file) never reports success over it", () =>
+      run(Effect.gen(function*() {
+        const crashSwitch = yield* CrashSwitch.CrashSwitch
+        const secrets = yield* SecretStore.SecretStore
+        const preferences = yield* PreferencesStore.PreferencesStore
+        const store = yield* LlmConfigStore.make()
+        const dropJournal = preferences.update((document) =>
+          Effect.succeed([undefined, { ...document, llm: { ...document.llm, journal: [] } }] as const)
+        ).pipe(Effect.orDie)
+        yield* crashSwitch.interleave("create.secret-written", dropJournal)
+        const refused = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "Undone", apiKey: Fixtures.makeCanaryKey() })))
+        assert.strictEqual(refused._tag, "Conflict")
+        assert.include(refused.message, "Nothing was changed")
+        assert.deepStrictEqual(yield* store.list, [])
+        const seeded = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Seed", apiKey: Fixtures.makeCanaryKey() }))
+        // An update whose intent vanished while its config is still there is committed as asked.
+        const newKey = Fixtures.makeCanaryKey("recommitted")
+        yield* crashSwitch.interleave("update.secret-written", dropJournal)
+        const updated = yield* store.update(seeded.id, Fixtures.configPatch({ name: "Seed 2", apiKey: newKey }))
+        assert.strictEqual((yield* store.get(seeded.id)).name, "Seed 2")
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(updated.id)), newKey)
+        assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(seeded.provider, seeded.id, "apiKey.staged"))), "no staged copy left")
+        assert.deepStrictEqual((yield* preferences.load).llm.journal, [])
       })))
 
     it.live(`model-based: ${propertyRuns} random command sequences with crashes match the model`, () =>
@@ -392,6 +440,7 @@ export const llmConfigStoreContract = (
 }
 
 type MutationCommand = LlmConfigModel.Command & { readonly kind: "create" | "update" | "remove" }
+type OverlapCommand = LlmConfigModel.Command & { readonly kind: "overlap" }
 
 /** Runs one command sequence against fresh ports and the model, checking invariants after each step. */
 const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
@@ -411,7 +460,7 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
 
     const targetId = (index: number) => model.target(index)?.id ?? unknownId
 
-    const execute = (command: MutationCommand) => {
+    const execute = (command: MutationCommand): Effect.Effect<unknown, unknown> => {
       if ("key" in command && command.key !== undefined) allKeys.add(command.key)
       switch (command.kind) {
         case "create":
@@ -500,6 +549,64 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
         )
       })
 
+    /** Runs `command` in `instance` beside a paused operation that holds `held`, checking it against the model. */
+    const runBeside = (instance: LlmConfigStore.LlmConfigStoreService, command: OverlapCommand["other"], held: LlmConfigModel.Held, step: string) =>
+      Effect.gen(function*() {
+        if (command.kind === "list") return void (yield* instance.list)
+        const expected = model.expectBeside(command, held)
+        const previous = store
+        store = instance
+        const exit = yield* Effect.exit(execute(command))
+        store = previous
+        assert.strictEqual(tagOf(exit), typeof expected === "string" ? expected : "ok", `${step}: the other instance's ${command.kind}`)
+        if (Exit.isSuccess(exit)) expectation(command).apply(exit.value)
+      })
+
+    /**
+     * A live overlap: the operation waits at the point while a second live instance recovers (it
+     * must leave the operation's intent alone: its owner runs) and runs another command; then the
+     * operation finishes with the outcome it would have had alone.
+     */
+    const runOverlap = (command: OverlapCommand, step: string) =>
+      Effect.gen(function*() {
+        const inner = command.command
+        const points = CrashPoints.crashPoints[inner.kind]
+        const point = points[command.point % points.length]!
+        const updateWithKey = inner.kind === "update" && inner.key !== undefined
+        const expected = expectation(inner)
+        const after = inner.kind === "update" ? model.expectUpdate(inner) : undefined
+        // At a point past the commit, the other instance sees the change made (a create only by its
+        // name: its id is known once it returns); the intent stays while clean-up remains.
+        const committed = point === "create.committed" || point === "update.committed" || point === "update.staged-cleared" || point === "remove.committed"
+        const intentHeld = !(point === "create.committed" || point === "remove.committed" || (point === "update.committed" && !updateWithKey))
+        const held: LlmConfigModel.Held = {
+          busyId: inner.kind === "create" || !intentHeld ? undefined : model.target(inner.target)?.id,
+          reservedName: inner.kind === "create" ? inner.name : typeof after === "object" ? after.name : undefined,
+          ownerId: inner.kind === "create" ? undefined : model.target(inner.target)?.id
+        }
+        const other = yield* LlmConfigStore.make()
+        let ranBeside = false
+        let applied = false
+        yield* crashSwitch.interleave(point, Effect.gen(function*() {
+          ranBeside = true
+          if (committed && inner.kind !== "create") {
+            expected.apply(undefined)
+            applied = true
+          }
+          const report = yield* other.recover()
+          assert.deepStrictEqual([report.rolledBack, report.rolledForward, report.failed], [[], [], []], `${step}: nothing of a live operation is recovered`)
+          assert.deepStrictEqual(report.left.map((entry) => entry.why), intentHeld ? ["running"] : [], `${step}: the live intent is left`)
+          yield* runBeside(other, command.other, held, step)
+        }).pipe(Effect.orDie))
+        const exit = yield* Effect.exit(execute(inner))
+        yield* crashSwitch.disarm
+        assert.strictEqual(tagOf(exit), expected.outcome, `${step}: the paused operation`)
+        if (Exit.isSuccess(exit) && !applied) expected.apply(exit.value)
+        const reaches = expected.outcome === "ok" && LlmConfigModel.crashOutcome(inner.kind, point, updateWithKey) !== "none"
+        assert.strictEqual(ranBeside, reaches, `${step}: the other instance ran at ${point}`)
+        if (!ranBeside) yield* runBeside(other, command.other, { busyId: undefined, reservedName: undefined }, step)
+      })
+
     for (const [index, command] of commands.entries()) {
       const step = `step ${index} ${JSON.stringify(command)}`
       if (command.kind === "list") {
@@ -532,7 +639,7 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
           const journal = (yield* preferences.load).llm.journal
           for (const intent of journal) if (intent.op === "create") model.goneIds.add(intent.configId)
           store = yield* LlmConfigStore.make()
-          const report = yield* store.recover({ force: true })
+          const report = yield* store.recover()
           assert.deepStrictEqual(report.failed, [], `${step}: recovery failed`)
           if (where === "after") {
             if (inner.kind === "create") {
@@ -545,6 +652,8 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
             }
           }
         }
+      } else if (command.kind === "overlap") {
+        yield* runOverlap(command, step)
       } else {
         const expected = expectation(command)
         const exit = yield* Effect.exit(execute(command))
