@@ -611,8 +611,10 @@ const alreadyImported = (
   Effect.gen(function*() {
     const existing = document.llm.configs.find((config) => config.id === wanted.id)
     if (existing !== undefined && (existing.hasKey || key === undefined)) {
-      // Its key went missing from the secret store: put it back (there is no metadata to change).
-      if (existing.hasKey && key !== undefined && Option.isNone(yield* readKey(instance, existing))) {
+      // Its key went missing from the secret store: put it back (there is no metadata to change),
+      // but only for the destination it was entered for.
+      const sameDestination = KeyBinding.sameDestination(KeyBinding.destinationOf(existing), KeyBinding.destinationOf(wanted))
+      if (existing.hasKey && key !== undefined && sameDestination && Option.isNone(yield* readKey(instance, existing))) {
         if (!(yield* writeVerified(instance, existing, key))) {
           return { _tag: "Skipped", reason: `the key could not be read back from ${backend}` } as const
         }

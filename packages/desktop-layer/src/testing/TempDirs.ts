@@ -7,8 +7,12 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { onTestFinished } from "vitest"
 
-export const testTempDir = (label: string): string => {
+/**
+ * Concurrent tests pass their context's `onTestFinished`: the global one attaches to whichever test
+ * vitest thinks is running, so a folder could be removed under a test that still uses it.
+ */
+export const testTempDir = (label: string, finished: typeof onTestFinished = onTestFinished): string => {
   const dir = mkdtempSync(NodePath.join(tmpdir(), `fishbowl-${label}-`))
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+  finished(() => rmSync(dir, { recursive: true, force: true }))
   return dir
 }

@@ -6,6 +6,7 @@
 export * as ChildProcesses from "./ChildProcesses.ts"
 export * as FishbowlFiles from "./FishbowlFiles.ts"
 export * as FreshDataDir from "./FreshDataDir.ts"
+export * as PausedChild from "./PausedChild.ts"
 export * as SecretServiceForTests from "./SecretServiceForTests.ts"
 export * as SecretServiceHarness from "./SecretServiceHarness.ts"
 export * as TempDirs from "./TempDirs.ts"
