@@ -51,14 +51,15 @@ beforeEach(() => {
   dataDir = mkdtempSync(NodePath.join(work, "data-"))
 })
 
-const waitFor = async <A>(what: string, probe: () => A | undefined, millis = 15_000): Promise<A> => {
+/** Polls `probe` until it has a value; the deadline only catches a hang (the CLI answers in ~1 s). */
+const waitFor = async <A>(what: string, probe: () => A | undefined, millis = 60_000): Promise<A> => {
   const deadline = Date.now() + millis
   while (Date.now() < deadline) {
     const value = probe()
     if (value !== undefined) return value
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
-  throw new Error(`timed out waiting for ${what}`)
+  throw new Error(`timed out after ${millis} ms waiting for ${what}`)
 }
 
 interface Pane {
@@ -80,7 +81,8 @@ const openPane = (args: ReadonlyArray<string>): Pane => {
   const stty = NodePath.join(work, `${name}.stty`)
   const envPart = Object.entries(env).map(([key, value]) => quote(`${key}=${value}`)).join(" ")
   const command = [process.execPath, WRAPPER, out, process.execPath, BIN, "--data-dir", dataDir, ...args].map(quote).join(" ")
-  tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", `env -i ${envPart} ${command}; stty -a > ${quote(stty)}; sleep 60`)
+  // The pane stays open after the CLI ends so its screen can be read; afterAll kills the server.
+  tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", `env -i ${envPart} ${command}; stty -a > ${quote(stty)}; sleep 600`)
   const screen = () => tmux("capture-pane", "-p", "-t", name)
   return {
     name,
@@ -105,6 +107,8 @@ describe("fishbowl-llm at a terminal", () => {
     const pane = openPane(["add", "--provider", "openai", "--name", "Typed"])
     await pane.waitForText(PROMPT)
     pane.type(canary)
+    // Not echoed while typing: a short look (it can only miss an echo on a slow machine, never
+    // fail a right answer); the screen after Enter, checked below, is the complete proof.
     await new Promise((resolve) => setTimeout(resolve, 200))
     expect(pane.screen()).not.toContain(canary)
     pane.key("Enter")

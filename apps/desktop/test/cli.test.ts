@@ -5,7 +5,9 @@
 import { ChildProcesses, FishbowlFiles, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { Fixtures } from "@fishbowl/domain/testing"
 import { spawn } from "node:child_process"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { once } from "node:events"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
@@ -313,9 +315,12 @@ describe("fishbowl-llm", () => {
   })
 })
 
-/** Runs the CLI with stdin left open: a command that reads it before failing would hang. */
+/**
+ * Runs the CLI with stdin left open: a command that reads it before failing would hang (and be
+ * killed by runChild's hang catcher, failing the test).
+ */
 const cliStdinOpen = async (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) => {
-  const { code, stderr, stdout } = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, stdinOpen: true, timeoutMillis: 10_000 })
+  const { code, stderr, stdout } = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, stdinOpen: true })
   allOutput.push(stdout, stderr)
   return { code, stdout, stderr }
 }
@@ -434,11 +439,13 @@ describe("fishbowl-llm command line (effect/cli)", () => {
       resolve(code)
     }))
     child.stdin.on("error", () => {})
-    // Write up to 100 MB, as fast as the child takes it; stops when the child closes the pipe.
+    // Write up to 100 MB, as fast as the child takes it (each write waits for the pipe to drain,
+    // so what is offered follows what the child reads, however slow the machine); stops when the
+    // child exits or closes the pipe.
     while (!exited && accepted < 100 * 1024 * 1024 && !child.stdin.destroyed) {
       const more = child.stdin.write(chunk)
       accepted += chunk.length
-      if (!more) await new Promise((resolve) => setTimeout(resolve, 5).unref() && child.stdin.once("drain", resolve))
+      if (!more) await Promise.race([once(child.stdin, "drain"), once(child.stdin, "close"), exit]).catch(() => {})
     }
     expect(await exit).toBe(2)
     expect(stderr).toContain("longer than 16384 bytes")
@@ -585,19 +592,32 @@ describe("fishbowl-llm doctor", () => {
     expect((await cli(["add", "--provider", "openai", "--name", "S", "--api-key-stdin"], { stdin: "sk-slow-answer" })).code).toBe(0)
     const daemon = secretService.daemonPid
     expect(daemon).toBeTypeOf("number")
+    // The real keytar, behind a module that notes each call in a file first: Ctrl-C is sent once
+    // the keychain call is known to be open (an event, not a guess of how long start-up takes).
+    const callsFile = NodePath.join(dataDir, "keychain-calls")
+    const markingKeytar = NodePath.join(dataDir, "marking-keytar.cjs")
+    writeFileSync(markingKeytar, `const real = require(${JSON.stringify(createRequire(import.meta.url).resolve("keytar"))})
+const { appendFileSync } = require("node:fs")
+module.exports = Object.fromEntries(Object.entries(real).map(([name, fn]) =>
+  [name, typeof fn === "function" ? (...args) => (appendFileSync(${JSON.stringify(callsFile)}, name + "\\n"), fn(...args)) : fn]))
+`)
+    // A budget the wait below never reaches: this test is about Ctrl-C, not the CLI's 15 s budget.
+    const env = { ...keychainEnv, FISHBOWL_KEYTAR_MODULE: markingKeytar, FISHBOWL_CLI_TIMEOUT_MS: "600000" }
     // A stopped daemon leaves the D-Bus call unanswered, as a busy or prompting keyring would.
     process.kill(daemon!, "SIGSTOP")
     let exited: { code: number | null; signal: string | null } | undefined
     try {
-      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: ChildProcesses.REPO_ROOT, env: keychainEnv, stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: ChildProcesses.REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (chunk) => (stdout += chunk))
       child.stderr.on("data", (chunk) => (stderr += chunk))
       const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve(exited = { code, signal })))
-      await new Promise((resolve) => setTimeout(resolve, 1500))
-      expect(exited, "key ended before its keychain call was answered").toBeUndefined()
+      await expect.poll(() => exited !== undefined || (existsSync(callsFile) && readFileSync(callsFile, "utf8") !== "")).toBe(true)
+      expect(exited, `key ended before its keychain call was answered: ${stderr}`).toBeUndefined()
       child.kill("SIGINT")
+      // That it did NOT end: a short look can only miss a wrong exit on a slow machine, never
+      // fail a right one (the daemon stays stopped, so nothing can answer the call meanwhile).
       await new Promise((resolve) => setTimeout(resolve, 1000))
       expect(exited, "Ctrl-C ended the process with a D-Bus call open").toBeUndefined()
       process.kill(daemon!, "SIGCONT")
@@ -613,7 +633,10 @@ describe("fishbowl-llm doctor", () => {
   })
 
   it("--fix finishes or undoes a stuck change that plain recovery leaves to its owner", async () => {
-    const now = new Date().toISOString()
+    // Started "now" as the store's 10 s staleness window sees it for the whole test, however long
+    // the CLI runs below take: dated ten minutes ahead (an intent that went stale would be undone
+    // by plain recovery, which is not what this test is about).
+    const now = new Date(Date.now() + 10 * 60_000).toISOString()
     const configId = "0b5c9e1a-7d2f-4c3b-9a8e-1f2d3c4b5a69"
     // an intent as LlmConfigStore.create writes it (packages/domain/src/PreferencesDocument.ts, Intent), owned by a live other process
     writeFileSync(NodePath.join(dataDir, "preferences.json"), JSON.stringify({

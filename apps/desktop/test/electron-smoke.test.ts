@@ -36,10 +36,13 @@ describe("electron app", () => {
       const app = await _electron.launch({
         executablePath: electronBinary!,
         args: [...(runningAsRoot ? ["--no-sandbox"] : []), outDir],
-        env: { ...process.env, FISHBOWL_DATA_DIR: path.join(tempDir, "data"), FISHBOWL_SECRET_BACKEND: "session" } as Record<string, string>
+        env: { ...process.env, FISHBOWL_DATA_DIR: path.join(tempDir, "data"), FISHBOWL_SECRET_BACKEND: "session" } as Record<string, string>,
+        timeout: 60_000
       })
+      // Every wait below ends when its element appears: the bound only catches a hang.
+      app.context().setDefaultTimeout(60_000)
       try {
-        const window = await app.firstWindow()
+        const window = await app.firstWindow({ timeout: 60_000 })
         await window.getByRole("heading", { name: "LLM providers" }).waitFor()
         // No Node in the page; the bridge is the only way out.
         expect(await window.evaluate(() => typeof (globalThis as { require?: unknown }).require)).toBe("undefined")

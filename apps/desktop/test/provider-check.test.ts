@@ -38,19 +38,30 @@ const countingPorts = Layer.effectContext(
   })
 ).pipe(Layer.provide(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)))
 
-const runtime = ManagedRuntime.make(
-  Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts, HttpProviderCheck.layer({ timeoutMillis: 500 })).pipe(
-    Layer.provideMerge(countingPorts)
+const runtimeWithCheckBound = (timeoutMillis: number) =>
+  ManagedRuntime.make(
+    Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts, HttpProviderCheck.layer({ timeoutMillis })).pipe(
+      Layer.provideMerge(countingPorts)
+    )
   )
-)
+/**
+ * The fake provider answers in milliseconds: the check's bound and the storage budgets here are
+ * ones no loaded machine reaches, so every outcome below is the provider's own. The Timeout
+ * outcome is tested on purpose with `hurriedRuntime`, whose bound the stalled provider misses.
+ */
+const runtime = runtimeWithCheckBound(60_000)
+const hurriedRuntime = runtimeWithCheckBound(500)
+const relaxedBudgets = { storageMillis: 60_000, keyRetrievalMillis: 60_000 }
 const logLines: Array<unknown> = []
 const log: IpcHandlers.IpcLogger = (entry) => logLines.push(entry)
-const handlers = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"), log })
+const senderPolicy = SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/")
+const handlers = IpcHandlers.make(runtime, { senderPolicy, log, budgets: relaxedBudgets })
+const hurried = IpcHandlers.make(hurriedRuntime, { senderPolicy, log, budgets: relaxedBudgets })
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
 const responses: Array<unknown> = []
 
-const call = async (channel: IpcContract.InvokeChannel, payload: unknown, sender = trusted) => {
-  const result = await handlers[channel](sender, payload) as any
+const call = async (channel: IpcContract.InvokeChannel, payload: unknown, sender = trusted, table = handlers) => {
+  const result = await table[channel](sender, payload) as any
   expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[channel].response as any))(result)).toBe(true)
   responses.push(result)
   return result
@@ -80,6 +91,7 @@ afterAll(async () => {
   server.closeAllConnections()
   await new Promise((resolve) => server.close(resolve))
   await runtime.dispose()
+  await hurriedRuntime.dispose()
   // No key in any response or log line of this file.
   for (const key of [good, bad]) {
     expect(JSON.stringify(responses)).not.toContain(key)
@@ -108,7 +120,7 @@ describe("IPC: check-draft (the add form, before saving)", () => {
   })
 
   it("a provider that answers nothing within the check's bound is a Timeout outcome", async () => {
-    const result = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: good })
+    const result = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: good }, trusted, hurried)
     expect(result.value.check.outcome).toMatchObject({ _tag: "Timeout", timeoutMillis: 500 })
   })
 

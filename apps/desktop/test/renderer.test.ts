@@ -100,6 +100,37 @@ const configNamed = async (name: string) =>
   ((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string; name: string; hasKey: boolean; baseUrl?: string }>)
     .find((config) => config.name === name)
 
+/**
+ * Records every text the live region announces on `page`, with its tone, however briefly: the
+ * page shows an announcement for 6 s only, and a loaded machine can take longer than that to get
+ * from the action to reading the region.
+ */
+const recordAnnouncements = (page: RendererHarness.SettingsPage["page"]) =>
+  page.evaluate(`(() => {
+    window.__announced = [];
+    const region = document.getElementById("announcer");
+    new MutationObserver(() => {
+      if (region.textContent) window.__announced.push({ text: region.textContent, tone: region.dataset.tone ?? "" });
+    }).observe(region, { subtree: true, childList: true, characterData: true });
+  })()`)
+const announced = (page: RendererHarness.SettingsPage["page"]) =>
+  page.evaluate("window.__announced") as Promise<Array<{ readonly text: string; readonly tone: string }>>
+const announcement = (text: string | RegExp, tone?: string) =>
+  expect.objectContaining({ text: typeof text === "string" ? text : expect.stringMatching(text), ...(tone !== undefined ? { tone } : {}) })
+
+/** Change events forwarded to `on` so far. */
+const changesSeen = (on: RendererHarness.SettingsPage) =>
+  on.received.filter((entry) => (entry as { channel?: string }).channel === IpcContract.IpcChannel.changed).length
+/**
+ * Waits until `on` has been told of a change after the first `before` and has handled it. A change
+ * makes the page refresh its list, and re-rendering the list moves focus to the body: steps that
+ * read or move focus wait for this instead of racing the refresh.
+ */
+const changeHandled = async (on: RendererHarness.SettingsPage, before: number) => {
+  await expect.poll(() => changesSeen(on)).toBeGreaterThan(before)
+  await on.settled()
+}
+
 const row = (name: string): Locator =>
   settings.page.getByRole("listitem").filter({ has: settings.page.getByText(name, { exact: true }) })
 const addForm = () => settings.page.getByRole("form", { name: /^Add / })
@@ -127,6 +158,7 @@ beforeAll(async () => {
   harness = await RendererHarness.startRendererHarness(rendererDir)
   settings = await harness.openSettings(handlers, runtime, { lateOutcomes: main.lateOutcomes })
   pages.push(settings)
+  await recordAnnouncements(settings.page)
 })
 
 beforeEach(() => secretService?.ready())
@@ -151,9 +183,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     expect(await addForm().getByRole("checkbox").count()).toBe(0)
     // OpenAI-compatible has the checkbox; Ollama has no key at all.
     await page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI-compatible" })
-    expect(await addForm().getByRole("checkbox", { name: /Authorization header/ }).isChecked()).toBe(true)
+    await expect.poll(() => addForm().getByRole("checkbox", { name: /Authorization header/ }).isChecked()).toBe(true)
     await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Ollama (local)" })
-    expect(await addForm().getByLabel("API key", { exact: true }).count()).toBe(0)
+    await expect.poll(() => addForm().getByLabel("API key", { exact: true }).count()).toBe(0)
     await page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI" })
     await expect.poll(() => page.locator("#health-body .health-headline").textContent()).not.toContain("Checking")
     await checkState(page, "add")
@@ -165,22 +197,25 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     const keyInput = addForm().getByLabel("API key", { exact: true })
     await keyInput.fill(key)
     await addForm().getByRole("button", { name: "Show API key" }).click()
-    expect(await keyInput.getAttribute("type")).toBe("text")
+    await expect.poll(() => keyInput.getAttribute("type")).toBe("text")
     await addForm().getByRole("button", { name: "Hide API key" }).click()
-    expect(await keyInput.getAttribute("type")).toBe("password")
+    await expect.poll(() => keyInput.getAttribute("type")).toBe("password")
     await addForm().getByLabel("Name", { exact: true }).fill("Work")
+    const changesBefore = changesSeen(settings)
     await addForm().getByRole("button", { name: "Add provider" }).click()
 
     await expect.poll(() => row("Work").count()).toBe(1)
-    expect(await row("Work").textContent()).toContain("Key stored")
+    await expect.poll(() => row("Work").textContent()).toContain("Key stored")
     expect(await row("Work").textContent()).toContain("OpenAI")
-    expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe("")
-    expect(await addForm().getByLabel("Name", { exact: true }).inputValue()).toBe("")
+    await expect.poll(() => addForm().getByLabel("API key", { exact: true }).inputValue()).toBe("")
+    await expect.poll(() => addForm().getByLabel("Name", { exact: true }).inputValue()).toBe("")
     const stored = await configNamed("Work")
     expect(stored?.hasKey).toBe(true)
     expect(await storedKey(stored!.id)).toBe(key)
-    expect(await page.getByRole("status").first().textContent()).toContain("OS keychain")
-    await expect.poll(() => page.locator("#announcer").textContent()).toBe("Added Work")
+    await expect.poll(() => page.getByRole("status").first().textContent()).toContain("OS keychain")
+    await expect.poll(() => announced(page)).toContainEqual(announcement("Added Work"))
+    // The next test reads focus inside the list: the refresh this add causes must be over.
+    await changeHandled(settings, changesBefore)
     await checkState(page, "list")
   })
 
@@ -190,10 +225,12 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await expect.poll(() => settings.page.evaluate("document.activeElement?.id")).toBe(`edit-${(await configNamed("Work"))!.id}-name`)
     await checkState(settings.page, "edit")
     await form.getByLabel("Name", { exact: true }).fill("Work (renamed)")
+    const changesBefore = changesSeen(settings)
     await form.getByRole("button", { name: "Save changes" }).click()
     await expect.poll(() => row("Work (renamed)").count()).toBe(1)
-    expect(await row("Work").count()).toBe(0)
+    await expect.poll(() => row("Work").count()).toBe(0)
     expect((await configNamed("Work (renamed)"))?.hasKey).toBe(true)
+    await changeHandled(settings, changesBefore)
   })
 
   it("replaces the key behind 'Replace key'; the new key is what the store returns", async () => {
@@ -201,13 +238,17 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     const id = (await configNamed("Work (renamed)"))!.id
     await row("Work (renamed)").getByRole("button", { name: "Edit Work (renamed)" }).click()
     const form = settings.page.getByRole("form", { name: "Edit Work (renamed)" })
+    await form.waitFor()
     expect(await form.getByLabel("New API key", { exact: true }).isVisible()).toBe(false)
     await form.getByRole("button", { name: "Replace key" }).click()
     await form.getByLabel("New API key", { exact: true }).fill(key)
+    const changesBefore = changesSeen(settings)
     await form.getByRole("button", { name: "Save changes" }).click()
     await expect.poll(() => settings.page.getByRole("form", { name: "Edit Work (renamed)" }).count()).toBe(0)
-    expect(await row("Work (renamed)").textContent()).toContain("Key stored")
+    await expect.poll(() => row("Work (renamed)").textContent()).toContain("Key stored")
     expect(await storedKey(id)).toBe(key)
+    // The next test reads focus inside the list: the refresh this update causes must be over.
+    await changeHandled(settings, changesBefore)
   })
 
   it("changing the base URL without the key shows the error at the key field and changes nothing", async () => {
@@ -218,16 +259,16 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await form.getByRole("button", { name: "Save changes" }).click()
     const keyInput = form.getByLabel("New API key", { exact: true })
     await expect.poll(() => keyInput.getAttribute("aria-invalid")).toBe("true")
-    expect(await keyInput.isVisible()).toBe(true)
+    await expect.poll(() => keyInput.isVisible()).toBe(true)
     const errorId = (await keyInput.getAttribute("aria-describedby"))!.split(" ").find((id) => id.endsWith("-error"))!
     const error = settings.page.locator(`#${errorId}`)
-    expect(await error.textContent()).toContain("Changing the base URL requires entering the API key again")
+    await expect.poll(() => error.textContent()).toContain("Changing the base URL requires entering the API key again")
     expect(await error.textContent()).toContain("Re-enter the key")
     expect(await form.locator(".form-error").textContent()).toBe("")
     // The error says the key must be entered again: no offer to keep the stored one beside it.
     expect(await form.getByRole("button", { name: "Keep stored key" }).isVisible()).toBe(false)
     // Focus moved to the field in error.
-    expect(await settings.page.evaluate("document.activeElement?.getAttribute('aria-invalid')")).toBe("true")
+    await expect.poll(() => settings.page.evaluate("document.activeElement?.getAttribute('aria-invalid')")).toBe("true")
     await checkState(settings.page, "key-required")
     await form.getByRole("button", { name: "Cancel" }).click()
     const after = (await configNamed("Work (renamed)"))!
@@ -239,20 +280,20 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await addConfig({ name: "   ", apiKey: canary("invalid") })
     const nameInput = addForm().getByLabel("Name", { exact: true })
     await expect.poll(() => nameInput.getAttribute("aria-invalid")).toBe("true")
-    expect(await settings.page.locator("#add-name-error").textContent()).toMatch(/name must not be empty/)
-    expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe("")
+    await expect.poll(() => settings.page.locator("#add-name-error").textContent()).toMatch(/name must not be empty/)
+    await expect.poll(() => addForm().getByLabel("API key", { exact: true }).inputValue()).toBe("")
   })
 
   it("deletes only after an in-page confirmation", async () => {
     await addConfig({ provider: "Ollama (local)", name: "Scratch" })
     await expect.poll(() => row("Scratch").count()).toBe(1)
-    expect(await row("Scratch").textContent()).toContain("No key")
+    await expect.poll(() => row("Scratch").textContent()).toContain("No key")
     await row("Scratch").getByRole("button", { name: "Delete Scratch" }).click()
     const confirm = settings.page.getByRole("group", { name: "Confirm deleting Scratch" })
-    expect(await confirm.isVisible()).toBe(true)
+    await expect.poll(() => confirm.isVisible()).toBe(true)
     expect(await configNamed("Scratch")).toBeDefined()
     await confirm.getByRole("button", { name: "Cancel" }).click()
-    expect(await row("Scratch").getByRole("button", { name: "Delete Scratch" }).isVisible()).toBe(true)
+    await expect.poll(() => row("Scratch").getByRole("button", { name: "Delete Scratch" }).isVisible()).toBe(true)
     await row("Scratch").getByRole("button", { name: "Delete Scratch" }).click()
     await settings.page.getByRole("group", { name: "Confirm deleting Scratch" }).getByRole("button", { name: "Delete permanently" }).click()
     await expect.poll(() => row("Scratch").count()).toBe(0)
@@ -278,7 +319,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await expect.poll(() => page.locator("[data-finding='keychain.locked']").count()).toBe(1)
     expect(await addForm().locator(".form-error").textContent()).toBe("")
     // Focus went to the fix.
-    expect(await page.evaluate("document.activeElement?.textContent")).toBe("Unlock keychain")
+    await expect.poll(() => page.evaluate("document.activeElement?.textContent")).toBe("Unlock keychain")
     await checkState(page, "locked")
 
     await secretService.unlock()
@@ -287,13 +328,13 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
 
     // What a user does: the name is still in the field; type the key again and add.
     const secondTry = canary("unlocked")
-    expect(await addForm().getByLabel("Name", { exact: true }).inputValue()).toBe("Personal")
+    await expect.poll(() => addForm().getByLabel("Name", { exact: true }).inputValue()).toBe("Personal")
     await addForm().getByLabel("API key", { exact: true }).fill(secondTry)
     await addForm().getByRole("button", { name: "Add provider" }).click()
     await expect.poll(() => row("Personal").count()).toBe(1)
-    expect(await row("Personal").textContent()).toContain("Key stored")
+    await expect.poll(() => row("Personal").textContent()).toContain("Key stored")
     expect(await storedKey((await configNamed("Personal"))!.id)).toBe(secondTry)
-    expect((await call(IpcContract.IpcChannel.status)).value.pendingIntents).toBe(0)
+    await expect.poll(async () => (await call(IpcContract.IpcChannel.status)).value.pendingIntents).toBe(0)
     await page.screenshot({ path: screenshotPath, fullPage: true })
   })
 
@@ -370,10 +411,10 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await expect.poll(() => body.locator(".findings-ok .finding").count()).toBeGreaterThan(2)
     // Rendered generically: every finding diagnose returns is on the panel, by its id.
     const report = (await call(IpcContract.IpcChannel.diagnose, {})).value as { findings: Array<{ id: string }> }
-    for (const finding of report.findings) expect(await body.locator(`[data-finding="${finding.id}"]`).count()).toBe(1)
+    for (const finding of report.findings) await expect.poll(() => body.locator(`[data-finding="${finding.id}"]`).count()).toBe(1)
     await body.getByRole("button", { name: "Check stored keys" }).click()
     await expect.poll(() => body.getByRole("list", { name: "Stored keys" }).locator("li").count()).toBe(2)
-    expect(await body.locator("[data-key-check=present]").count()).toBe(2)
+    await expect.poll(() => body.locator("[data-key-check=present]").count()).toBe(2)
     expect(await body.getByRole("list", { name: "Stored keys" }).textContent()).toContain("Key is in the keychain")
     expect(await body.locator("[data-backup]").count()).toBeGreaterThan(0)
     expect(await body.getByRole("button", { name: /^Restore this backup, saved/ }).count()).toBeGreaterThan(0)
@@ -402,8 +443,12 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     })()`)
     await form.getByLabel("Name", { exact: true }).fill("Slow")
     await form.getByLabel("API key", { exact: true }).fill(canary("slow"))
+    await recordAnnouncements(page)
     await form.getByRole("button", { name: "Add provider" }).click()
-    await expect.poll(() => page.getByRole("listitem").filter({ has: page.getByText("Slow", { exact: true }) }).count(), { timeout: 15_000 }).toBe(1)
+    await expect.poll(() => page.getByRole("listitem").filter({ has: page.getByText("Slow", { exact: true }) }).count()).toBe(1)
+    // The row can appear through the change event's refresh before the add itself ends: the
+    // add's own end (its announcement, after the late outcome) is what the checks below follow.
+    await expect.poll(() => announced(page)).toContainEqual(announcement("Added Slow"))
     const seen = (await page.evaluate("window.__seenNotes")) as Array<string>
     expect(seen).toContain("Waiting for your keychain — it may be asking for permission or a password")
     const timedOut = slow.received.filter((entry) => (entry as any)?.error?._tag === "Timeout")
@@ -421,12 +466,12 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await form.getByLabel("Name", { exact: true }).fill("Slow and locked")
     await form.getByLabel("API key", { exact: true }).fill(canary("slow-locked"))
     await form.getByRole("button", { name: "Add provider" }).click()
-    await page.getByRole("alert").filter({ hasText: "The keychain is locked" }).waitFor({ timeout: 15_000 })
+    await page.getByRole("alert").filter({ hasText: "The keychain is locked" }).waitFor()
     expect((await messagesText(page)).split("The keychain is locked").length - 1).toBe(1)
     expect(await visibleText(page)).not.toMatch(/did not answer/)
     await secretService.unlock()
     await page.getByRole("button", { name: "Unlock keychain" }).first().click()
-    await expect.poll(() => page.locator("#locked-banner").isHidden(), { timeout: 15_000 }).toBe(true)
+    await expect.poll(() => page.locator("#locked-banner").isHidden()).toBe(true)
     expect(await configNamed("Slow and locked")).toBeUndefined()
   })
 
@@ -441,18 +486,23 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       }
       throw new Error(`Tab never reached "${name}" (last: "${await focused()}")`)
     }
+    // Changes made by earlier tests (on other pages too) are forwarded to this page: their
+    // refreshes are over before focus is moved around.
+    await settings.settled()
     await page.evaluate("document.activeElement && document.activeElement.blur()")
     await page.getByLabel("Provider", { exact: true }).selectOption({ label: "Anthropic" }) // the provider picker is tested elsewhere
     await page.evaluate("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
     await tabTo("Name")
-    expect(await page.evaluate("document.activeElement.id")).toBe("add-name")
+    await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("add-name")
     await page.keyboard.type("Typed")
     await page.keyboard.press("Tab")
-    expect(await page.evaluate("document.activeElement.id")).toBe("add-apiKey")
+    await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("add-apiKey")
     await page.keyboard.type(canary("keyboard"))
+    let changesBefore = changesSeen(settings)
     await page.keyboard.press("Enter")
     await expect.poll(() => row("Typed").count()).toBe(1)
     expect((await configNamed("Typed"))?.hasKey).toBe(true)
+    await changeHandled(settings, changesBefore)
 
     await tabTo("Edit Typed")
     await page.keyboard.press("Enter")
@@ -468,15 +518,17 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     await expect.poll(() => page.evaluate("document.activeElement.id")).toBe(`edit-${id}-name`)
     await page.keyboard.press("End")
     await page.keyboard.type(" (typed)")
+    changesBefore = changesSeen(settings)
     await page.keyboard.press("Enter")
     await expect.poll(() => row("Typed (typed)").count()).toBe(1)
     expect((await configNamed("Typed (typed)"))?.id).toBe(id)
+    await changeHandled(settings, changesBefore)
 
     await tabTo("Delete Typed (typed)")
     await page.keyboard.press("Enter")
     await expect.poll(() => focused()).toBe("Cancel")
     await page.keyboard.press("Shift+Tab")
-    expect(await focused()).toBe("Delete permanently")
+    await expect.poll(() => focused()).toBe("Delete permanently")
     await page.keyboard.press("Enter")
     await expect.poll(() => row("Typed (typed)").count()).toBe(0)
     expect(await configNamed("Typed (typed)")).toBeUndefined()
@@ -494,6 +546,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const restored = await harness.openSettings(table, restoredRuntime, { lateOutcomes })
       pages.push(restored)
       const page = restored.page
+      await recordAnnouncements(page)
       const notice = page.locator("[data-notice]")
       await notice.waitFor()
       expect(await notice.count()).toBe(1)
@@ -511,12 +564,15 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
 
       await notice.getByRole("button", { name: "Show the damaged file" }).click()
       await expect.poll(() => shown.at(-1)).toBe(status.notices[0].quarantinedAs)
+      // The restore's Notice event reloads the health panel, which would take the focus the next
+      // step checks: it has arrived and been handled first.
+      await expect.poll(() => restored.received.some((entry) => (entry as any)?.change?._tag === "Notice")).toBe(true)
+      await restored.settled()
       await notice.getByRole("button", { name: "Choose another backup" }).click()
-      expect(await page.evaluate("document.activeElement.id")).toBe("health-backups-heading")
+      await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("health-backups-heading")
       await notice.getByRole("button", { name: "Keep the restored settings" }).click()
       await expect.poll(() => page.locator("[data-notice]").count()).toBe(0)
-      expect(((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.notices).toEqual([])
-      expect(restored.received.some((entry) => (entry as any)?.change?._tag === "Notice")).toBe(true)
+      await expect.poll(async () => ((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.notices).toEqual([])
 
       // The restored copy was saved mid-change (Beta's create had begun): the panel offers to
       // finish it, and a backup can be restored once nothing is half-done.
@@ -524,7 +580,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const finish = body.getByRole("button", { name: "Finish interrupted changes" })
       await finish.waitFor()
       await finish.click()
-      await expect.poll(() => page.locator("#announcer").textContent()).toMatch(/^Finished 1 interrupted change$/)
+      await expect.poll(() => announced(page)).toContainEqual(announcement(/^Finished 1 interrupted change$/))
       expect(((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.pendingIntents).toBe(0)
       const backup = body.locator("[data-backup]").first()
       await backup.waitFor()
@@ -532,7 +588,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const name = (await backup.getAttribute("data-backup"))!
       await backup.getByRole("button", { name: /^Restore this backup, saved/ }).click()
       await body.locator(`[data-backup="${name}"]`).getByRole("button", { name: "Restore", exact: true }).click()
-      await expect.poll(() => page.locator("#announcer").textContent()).toBe("Backup restored")
+      await expect.poll(() => announced(page)).toContainEqual(announcement("Backup restored"))
       expect((await page.locator("#health-error").count())).toBe(0)
     } finally {
       await restoredRuntime.dispose()
@@ -600,7 +656,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const page = settings.page
       await addCompatible("Local", base, acceptedKey)
       await expect.poll(() => row("Local").count()).toBe(1)
-      expect(await row("Local").textContent()).toContain("Not tested yet")
+      await expect.poll(() => row("Local").textContent()).toContain("Not tested yet")
       const test = row("Local").getByRole("button", { name: "Test connection to Local" })
       // Busy state: hold the server's answer until the button has been seen disabled.
       let release: () => void = () => {}
@@ -612,9 +668,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
         await test.click()
         const busy = row("Local").getByRole("button", { name: "Test connection to Local" })
         await expect.poll(() => busy.isDisabled()).toBe(true)
-        expect(await busy.getAttribute("aria-busy")).toBe("true")
-        expect(await row("Local").getByRole("button", { name: "Edit Local" }).isDisabled()).toBe(true)
-        expect(await row("Local").textContent()).toContain("this can take up to 10 seconds")
+        await expect.poll(() => busy.getAttribute("aria-busy")).toBe("true")
+        await expect.poll(() => row("Local").getByRole("button", { name: "Edit Local" }).isDisabled()).toBe(true)
+        await expect.poll(() => row("Local").textContent()).toContain("this can take up to 10 seconds")
         await checkState(page, "check-busy")
       } finally {
         release()
@@ -625,11 +681,11 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await expect.poll(() => row("Local").locator(".check-result").textContent()).toContain("2 models")
       const result = await row("Local").locator(".check-result").textContent()
       expect(result).toMatch(/^Last test, .+: Connected: the key works \(2 models available\)$/)
-      expect(await row("Local").getByRole("button", { name: "Test connection to Local" }).isDisabled()).toBe(false)
-      const stored = (await configNamed("Local")) as unknown as { lastCheck?: { outcome: { _tag: string; models: number } } }
-      expect(stored.lastCheck?.outcome).toMatchObject({ _tag: "Ok", models: 2 })
+      await expect.poll(() => row("Local").getByRole("button", { name: "Test connection to Local" }).isDisabled()).toBe(false)
+      await expect.poll(async () => ((await configNamed("Local")) as unknown as { lastCheck?: { outcome: { _tag: string; models: number } } }).lastCheck?.outcome)
+        .toMatchObject({ _tag: "Ok", models: 2 })
       expect(requests.at(-1)).toBe("GET /v1/models")
-      await expect.poll(() => page.locator("#announcer").textContent()).toContain("Local: Connected")
+      await expect.poll(() => announced(page)).toContainEqual(announcement(/Local: Connected/))
       await checkState(page, "check-ok")
     })
 
@@ -640,14 +696,13 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await row("Local refused").getByRole("button", { name: "Test connection to Local refused" }).click()
       const line = row("Local refused").locator(".check-result")
       await expect.poll(() => line.textContent()).toContain("The provider refused the key (HTTP 401)")
-      expect(await line.getAttribute("class")).toContain("check-failed")
+      await expect.poll(() => line.getAttribute("class")).toContain("check-failed")
       // The other row keeps its own outcome.
       expect(await row("Local").locator(".check-result").textContent()).toContain("2 models")
-      const stored = (await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }
-      expect(stored.lastCheck?.outcome).toMatchObject({ _tag: "Unauthorized", status: 401 })
+      await expect.poll(async () => ((await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }).lastCheck?.outcome)
+        .toMatchObject({ _tag: "Unauthorized", status: 401 })
       // A failed test is announced as a problem, not with the confirmation's check mark.
-      await expect.poll(() => page.locator("#announcer").textContent()).toContain("Local refused: The provider refused the key")
-      expect(await page.locator("#announcer").getAttribute("data-tone")).toBe("problem")
+      await expect.poll(() => announced(page)).toContainEqual(announcement(/Local refused: The provider refused the key/, "problem"))
       await checkState(page, "check-refused")
     })
 
@@ -667,7 +722,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await addForm().getByRole("button", { name: "Test connection" }).click()
       const result = addForm().locator(".check-result")
       await expect.poll(() => result.textContent()).toContain("refused the key (HTTP 401)")
-      expect(await result.textContent()).toContain("Nothing was saved.")
+      await expect.poll(() => result.textContent()).toContain("Nothing was saved.")
       // The key is still there to add with (or to correct), and it was sent as typed.
       expect(await keyInput.inputValue()).toBe(draftKey)
       await checkState(page, "check-draft-refused")
@@ -695,11 +750,11 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await page.getByLabel("Provider", { exact: true }).selectOption({ label: "OpenAI-compatible" })
       const baseInput = addForm().getByLabel("Base URL")
       await baseInput.fill(base)
-      expect(await consent().isVisible()).toBe(false)
+      await expect.poll(() => consent().isVisible()).toBe(false)
       await baseInput.fill("https://llm.example.com/v1")
-      expect(await consent().isVisible()).toBe(false)
+      await expect.poll(() => consent().isVisible()).toBe(false)
       await baseInput.fill("http://192.168.1.50:8080/v1")
-      expect(await consent().isVisible()).toBe(true)
+      await expect.poll(() => consent().isVisible()).toBe(true)
       expect(await consent().isChecked()).toBe(false)
 
       await addForm().getByLabel("Name", { exact: true }).fill("LAN box")
@@ -707,13 +762,17 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const lanKey = canary("lan-refused")
       await addForm().getByLabel("API key", { exact: true }).fill(lanKey)
       const requestsBefore = requests.length
+      const receivedBefore = settings.received.length
       await addForm().getByRole("button", { name: "Test connection" }).click()
       await expect.poll(() => page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
-      expect(await baseInput.getAttribute("aria-invalid")).toBe("true")
+      await expect.poll(() => baseInput.getAttribute("aria-invalid")).toBe("true")
+      // Main refused it (the page's answer says InvalidInput) and no request reached the server.
       expect(requests.length).toBe(requestsBefore)
-      expect(JSON.stringify(settings.received.at(-1))).toContain("InvalidInput")
+      expect(settings.received.slice(receivedBefore).some((entry) => JSON.stringify(entry).includes("InvalidInput"))).toBe(true)
       expect(await addForm().getByLabel("API key", { exact: true }).inputValue()).toBe(lanKey)
       await addForm().getByRole("button", { name: "Add provider" }).click()
+      // The field was already marked by the test above: wait for the add's own answer first.
+      await settings.settled()
       await expect.poll(() => baseInput.getAttribute("aria-invalid")).toBe("true")
       expect(await page.locator("#add-baseUrl-error").textContent()).toContain("unencrypted")
       expect(await configNamed("LAN box")).toBeUndefined()
@@ -724,7 +783,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await addForm().getByLabel("API key", { exact: true }).fill(key)
       await addForm().getByRole("button", { name: "Add provider" }).click()
       await expect.poll(() => row("LAN box").count()).toBe(1)
-      expect(await row("LAN box").textContent()).toContain("Plain http allowed to this private-network address")
+      await expect.poll(() => row("LAN box").textContent()).toContain("Plain http allowed to this private-network address")
       expect(await row("Local").textContent()).not.toContain("Plain http allowed")
       const stored = (await configNamed("LAN box")) as unknown as { id: string; allowInsecureHttp?: boolean }
       expect(stored.allowInsecureHttp).toBe(true)
@@ -734,7 +793,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await row("LAN box").getByRole("button", { name: "Edit LAN box" }).click()
       const form = page.getByRole("form", { name: "Edit LAN box" })
       const editConsent = form.getByRole("checkbox", { name: /Allow plain http/ })
-      expect(await editConsent.isChecked()).toBe(true)
+      await expect.poll(() => editConsent.isChecked()).toBe(true)
       await checkState(page, "insecure-edit")
       await editConsent.uncheck()
       await form.getByRole("button", { name: "Save changes" }).click()

@@ -41,8 +41,7 @@ LlmConfigStoreContract.llmConfigStoreContract("preferences.json + keytar (real S
 /** Runs the store child; resolves with its exit code/signal and its one JSON line. */
 const runStoreChild = async (args: ReadonlyArray<string>) => {
   const { code, signal, stdout, stderr } = await ChildProcesses.runChild(process.execPath, ["--import", "tsx", CHILD, ...args], {
-    env: { ...workerEnv, PATH: process.env["PATH"] ?? "" },
-    timeoutMillis: 60_000
+    env: { ...workerEnv, PATH: process.env["PATH"] ?? "" }
   })
   let output: any
   try {

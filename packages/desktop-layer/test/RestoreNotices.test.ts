@@ -25,6 +25,12 @@ const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigSto
     return yield* body(dataDir, layer)
   })).pipe(Effect.provide(NodeFileSystem.layer))
 
+/** Waits until `done` holds (events arrive on their own fiber); the test's limit catches a hang. */
+const until = (done: () => boolean) =>
+  Effect.gen(function*() {
+    while (!done()) yield* Effect.sleep("10 millis")
+  })
+
 describe("restore from a backup is a notice, not a failure", () => {
   it.live("list succeeds on the restored file; one notice in status and one Notice event; dismiss removes it", () =>
     withStore((dataDir, layer) =>
@@ -35,8 +41,11 @@ describe("restore from a backup is a notice, not a failure", () => {
         const file = NodePath.join(dataDir, "preferences.json")
         fsSync.writeFileSync(file, "{\"llm\": {\"version\": 1, \"conf") // truncated
         const events: Array<LlmConfigStore.LlmConfigChange> = []
-        const collector = yield* store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => events.push(change))), Effect.forkChild)
-        yield* Effect.sleep("20 millis")
+        // Started at once: subscribed before the next step publishes anything (no pause needed).
+        const collector = yield* store.changes.pipe(
+          Stream.runForEach((change) => Effect.sync(() => events.push(change))),
+          Effect.forkChild({ startImmediately: true })
+        )
 
         const configs = yield* store.list
         assert.deepStrictEqual(configs.map((config) => config.name), ["First"])
@@ -52,15 +61,15 @@ describe("restore from a backup is a notice, not a failure", () => {
 
         // Later operations neither fail nor repeat the notice.
         yield* store.list
-        yield* store.create({ provider: "ollama", name: "Third" } as never)
+        const third = yield* store.create({ provider: "ollama", name: "Third" } as never)
         assert.strictEqual((yield* store.status).notices.length, 1)
-        yield* Effect.sleep("20 millis")
+        // Events arrive in order: once Third's is in, every earlier one is too.
+        yield* until(() => events.some((event) => event._tag === "Created" && event.config.id === third.id))
         assert.deepStrictEqual(events.filter((event) => event._tag === "Notice").map((event) => event._tag === "Notice" && event.notice.id), [notice.id])
 
         yield* store.dismissNotice(notice.id)
         assert.deepStrictEqual((yield* store.status).notices, [])
-        yield* Effect.sleep("20 millis")
-        assert.isTrue(events.some((event) => event._tag === "NoticeDismissed" && event.id === notice.id))
+        yield* until(() => events.some((event) => event._tag === "NoticeDismissed" && event.id === notice.id))
         yield* Fiber.interrupt(collector)
       }).pipe(Effect.provide(layer))
     ))

@@ -45,7 +45,7 @@ describe("packaging", () => {
     assert.deepStrictEqual(tsconfig.compilerOptions.lib, ["ES2022"])
     assert.deepStrictEqual(tsconfig.compilerOptions.types, [])
     typecheck("tsconfig.src.json")
-  }, 60_000)
+  })
 
   it("vendored declarations are byte-identical to the published files recorded in the manifest", () => {
     const root = join(packageRoot, "published-types")
@@ -67,5 +67,5 @@ describe("packaging", () => {
 
   it("the injected shapes, the in-memory modules and the README example type-check against them", () => {
     typecheck("tsconfig.published-types.json")
-  }, 60_000)
+  })
 })

@@ -44,6 +44,14 @@ export interface SettingsPage {
   readonly console: Array<string>
   /** Requests the page made that are not part of the bundle (refused). */
   readonly refusedRequests: Array<string>
+  /**
+   * Resolves once the page has nothing in flight: every change event and late outcome handed to
+   * it has been delivered, and every call it made through the bridge has been answered (and the
+   * synchronous work after the answer, such as re-rendering the list, is done). Timers the page
+   * sets (an announcement's 6 s display, a retry's pause) are not waited for. Use it before steps
+   * that depend on focus: a refresh after a change re-renders the list and moves focus to the body.
+   */
+  readonly settled: () => Promise<void>
   readonly close: () => Promise<void>
 }
 
@@ -85,9 +93,17 @@ const bridgeShimSource = (channels: Readonly<Record<string, string>>) => `(() =>
   const listeners = new Set();
   const invoke = window.__fishbowlInvoke;
   const llmConfigs = {};
+  let pending = 0;
+  const answered = () => { pending--; };
   for (const [method, channel] of Object.entries(channels)) {
-    llmConfigs[method] = (request) => invoke(channel, request ?? {});
+    llmConfigs[method] = (request) => {
+      pending++;
+      const answer = invoke(channel, request ?? {});
+      answer.then(answered, answered); // registered first: runs before the caller's continuation
+      return answer;
+    };
   }
+  Object.defineProperty(window, "__fishbowlPending", { value: () => pending });
   llmConfigs.onChanged = (listener) => {
     listeners.add(listener);
     return () => { listeners.delete(listener); };
@@ -109,15 +125,23 @@ const bridgeShimSource = (channels: Readonly<Record<string, string>>) => `(() =>
 /** Delivers one change event to the page's onChanged listeners. */
 const deliverChangeSource = (change: unknown) => `window.__fishbowlChanged?.(${JSON.stringify(change)})`
 
+/**
+ * How long any single wait on the page may take before it counts as a hang. Far above the work
+ * (milliseconds on a quiet machine, seconds on a loaded one): a wait ends when its element or
+ * state appears, so this bound only decides how long a broken page takes to fail.
+ */
+export const HANG_MILLIS = 60_000
+
 export const startRendererHarness = async (rendererDir: string): Promise<RendererHarness> => {
-  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS })
+  const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: CHROMIUM_ARGS, timeout: HANG_MILLIS })
   const contexts = new Set<BrowserContext>()
 
   const openSettings: RendererHarness["openSettings"] = async (handlers, runtime, options) => {
     const context = await browser.newContext({ viewport: { width: 960, height: 1280 }, deviceScaleFactor: 1, colorScheme: "light" })
     contexts.add(context)
-    // The page answers in milliseconds; a missing element should fail fast, not after 30 s.
-    context.setDefaultTimeout(5_000)
+    // Every Playwright wait (actions, waitFor, navigation) ends as soon as its element or state is
+    // there; the default bound only catches hangs, so a loaded machine never fails a test.
+    context.setDefaultTimeout(HANG_MILLIS)
     const received: Array<unknown> = []
     const consoleLines: Array<string> = []
     const refusedRequests: Array<string> = []
@@ -158,15 +182,37 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
     page.on("console", (message) => consoleLines.push(`${message.type()}: ${message.text()}`))
     page.on("pageerror", (error) => consoleLines.push(`pageerror: ${error.message}`))
 
+    /** Deliveries into the page: started ever, and not yet finished. */
+    let deliveriesStarted = 0
+    let deliveriesInFlight = 0
+    const deliver = (source: string) => {
+      deliveriesStarted++
+      deliveriesInFlight++
+      page.evaluate(source).catch(() => {}).finally(() => deliveriesInFlight--)
+    }
+
     const stopForwarding = IpcHandlers.forwardChanges(runtime, (change: typeof LlmConfigStore.LlmConfigChange.Encoded) => {
       received.push({ channel: IpcContract.IpcChannel.changed, change })
-      page.evaluate(deliverChangeSource(change)).catch(() => {})
+      deliver(deliverChangeSource(change))
     })
 
     const stopLate = options?.lateOutcomes?.subscribe((outcome) => {
       received.push({ channel: IpcContract.IpcChannel.settled, outcome })
-      page.evaluate(`window.__fishbowlSettled?.(${JSON.stringify(outcome)})`).catch(() => {})
+      deliver(`window.__fishbowlSettled?.(${JSON.stringify(outcome)})`)
     })
+
+    const settled = async () => {
+      const deadline = Date.now() + HANG_MILLIS
+      for (;;) {
+        // A delivery that started while the page was asked could have begun a call after the
+        // page answered: only a round with no delivery started or in flight counts.
+        const started = deliveriesStarted
+        const idle = deliveriesInFlight === 0 && (await page.evaluate("window.__fishbowlPending()")) === 0
+        if (idle && deliveriesInFlight === 0 && deliveriesStarted === started) return
+        if (Date.now() > deadline) throw new Error(`the settings page still had calls or deliveries in flight after ${HANG_MILLIS} ms`)
+        await new Promise((resolve) => setTimeout(resolve, 20))
+      }
+    }
 
     await page.goto(`${RENDERER_ROOT}index.html`)
     await page.locator("#app:not([aria-busy])").waitFor().catch((error: Error) => {
@@ -178,6 +224,7 @@ export const startRendererHarness = async (rendererDir: string): Promise<Rendere
       received,
       console: consoleLines,
       refusedRequests,
+      settled,
       close: async () => {
         stopForwarding()
         stopLate?.()

@@ -22,8 +22,15 @@ export interface ProcessResult {
 }
 
 /**
+ * How long a child may run before it counts as hung. Children here run for a second or two on a
+ * quiet machine; the bound is far above that so a loaded machine is never mistaken for a hang.
+ */
+export const CHILD_HANG_MILLIS = 120_000
+
+/**
  * Runs `command` with `stdin` as its whole input (or, with `stdinOpen`, with stdin left open, so a
- * child that waits for input hangs); rejects if it runs longer than the timeout.
+ * child that waits for input hangs); rejects if it runs longer than the timeout (a hang catcher,
+ * `CHILD_HANG_MILLIS` by default).
  */
 export const runChild = (
   command: string,
@@ -39,7 +46,7 @@ export const runChild = (
     const timer = setTimeout(() => {
       child.kill("SIGKILL")
       reject(new Error(`${args.join(" ")} hung; stderr: ${stderr}`))
-    }, options.timeoutMillis ?? 45_000)
+    }, options.timeoutMillis ?? CHILD_HANG_MILLIS)
     child.on("error", reject)
     child.on("exit", (code, signal) => {
       clearTimeout(timer)

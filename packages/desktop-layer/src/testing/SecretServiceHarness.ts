@@ -26,7 +26,7 @@ const LOGIN = "/org/freedesktop/secrets/collection/login"
 export interface SecretServiceOptions {
   /** Password of the login keyring (must be non-empty). Default "fishbowl-test-password". */
   readonly password?: string
-  /** Timeout of every wait, ms. Default 10000. */
+  /** Timeout of every wait, ms: a hang catcher, far above the work. Default HANG_MS (60000). */
   readonly timeoutMs?: number
 }
 
@@ -177,7 +177,15 @@ const requireBinaries = (bins: ReadonlyArray<string>) => {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
-const exec = (cmd: string, args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs = 5000) =>
+/**
+ * Default bound of every wait of the harness (the bus starting, the daemon owning its name, a lock
+ * or unlock showing, a process exiting). Each takes milliseconds to a second on a quiet machine and
+ * each wait ends as soon as its condition holds: the bound only catches a hang, and is far above
+ * what a loaded machine needs.
+ */
+const HANG_MS = 60_000
+
+const exec = (cmd: string, args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs = HANG_MS) =>
   new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
     execFile(cmd, args as Array<string>, { env, timeout: timeoutMs }, (err, stdout, stderr) =>
       resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err ? err.message : "")) })
@@ -189,7 +197,7 @@ const exec = (cmd: string, args: ReadonlyArray<string>, env: Record<string, stri
  * a client that vanishes with a request pending can abort gnome-keyring 42 (see
  * reproduce-keyring-abort.ts), and the harness must not cause what it exists to test.
  */
-const DBUS_REPLY_TIMEOUT_MS = 20_000
+const DBUS_REPLY_TIMEOUT_MS = HANG_MS
 const dbusSend = (env: Record<string, string>, dest: string, objPath: string, method: string, ...args: Array<string>) =>
   exec(
     "dbus-send",
@@ -275,7 +283,7 @@ const unrefChild = (c: ChildProcess) => {
   for (const s of [c.stdin, c.stdout, c.stderr]) (s as unknown as { unref?: () => void } | null)?.unref?.()
 }
 
-const killAndWait = async (c: ChildProcess, timeoutMs = 5000) => {
+const killAndWait = async (c: ChildProcess, timeoutMs = HANG_MS) => {
   if (c.exitCode !== null || c.signalCode !== null) return
   const exited = new Promise<void>((r) => c.once("exit", () => r()))
   killNow(c)
@@ -358,7 +366,7 @@ const startBus = async (timeoutMs: number): Promise<BusInternals> => {
 
 /** A private bus with NO Secret Service and no service activation at all. */
 export const startBusOnly = (options: { timeoutMs?: number } = {}): Promise<BusHandle> =>
-  startBus(options.timeoutMs ?? 10_000).then(
+  startBus(options.timeoutMs ?? HANG_MS).then(
     (b) => ({ env: b.env, busAddress: b.busAddress, rootDir: b.rootDir, nameHasOwner: b.nameHasOwner, stop: b.stop }),
     withInstallHint
   )
@@ -384,7 +392,7 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
   const password = options.password ?? "fishbowl-test-password"
   if (password.length === 0 || /[\r\n]/.test(password))
     throw new Error("SecretServiceHarness: password must be non-empty and single-line (an empty password creates no login collection)")
-  const timeoutMs = options.timeoutMs ?? 10_000
+  const timeoutMs = options.timeoutMs ?? HANG_MS
   requireBinaries(["dbus-daemon", "dbus-send", "gnome-keyring-daemon"])
   const b = await startBus(timeoutMs)
   const { env, execEnv, l } = b

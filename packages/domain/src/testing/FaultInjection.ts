@@ -1,7 +1,8 @@
 /**
  * A SecretStore and PreferencesStore wrapper that injects the failures real platforms produce:
- * latency, denied, locked, unavailable, corrupted storage, and failure after N calls. Tests of
- * other packages (IPC timeouts, UI error states) use it instead of a real broken keychain.
+ * latency, a call held until the test lets it go, denied, locked, unavailable, corrupted storage,
+ * and failure after N calls. Tests of other packages (IPC timeouts, UI error states) use it
+ * instead of a real broken keychain.
  */
 import { Context, Effect, Layer, Ref } from "effect"
 import * as Errors from "../Errors.ts"
@@ -13,6 +14,12 @@ export type SecretFault = "denied" | "locked" | "unavailable"
 export interface FaultPlan {
   /** Added before every call to the wrapped store. */
   readonly latencyMillis?: number
+  /**
+   * Every call to the wrapped store waits for this promise (after the latency). A budget test
+   * holds the operation with it instead of guessing a latency: an answer that arrives while the
+   * operation is held was given at the budget, however slow the machine.
+   */
+  readonly holdUntil?: Promise<unknown>
   /** Which failure to inject into secret-store calls. */
   readonly secretFault?: SecretFault
   /** Which secret-store operations fail (default: all). */
@@ -62,6 +69,7 @@ export const layer: Layer.Layer<Faults | SecretStore.SecretStore | PreferencesSt
           const current = yield* Ref.get(plan)
           const seen = yield* Ref.getAndUpdate(calls, (n) => n + 1)
           if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
+          if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
           const applies = current.failing === undefined || current.failing.includes(op)
           if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
             return yield* secretError(current.secretFault)
@@ -84,6 +92,7 @@ export const layer: Layer.Layer<Faults | SecretStore.SecretStore | PreferencesSt
           Effect.gen(function*() {
             const current = yield* Ref.get(plan)
             if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
+            if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
             if (current.preferencesCorrupted === true) {
               return yield* new Errors.Corrupted({
                 message: "preferences.json could not be written",

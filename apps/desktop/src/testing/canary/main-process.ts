@@ -134,7 +134,14 @@ const handlers = IpcHandlers.make(runtime, {
   log: ipcLog,
   budgets: { storageMillis: RELAXED_MILLIS, keyRetrievalMillis: RELAXED_MILLIS }
 })
-const hurried = IpcHandlers.make(runtime, { senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER), log: ipcLog, budgets: { storageMillis: 1 } })
+/** Late outcomes of the `hurried` table: the operations it answered Timeout for, once they end. */
+const lateOutcomes: Array<string> = []
+const hurried = IpcHandlers.make(runtime, {
+  senderPolicy: SenderPolicy.bundledOriginPolicy(RENDERER),
+  log: ipcLog,
+  budgets: { storageMillis: 1 },
+  onLateOutcome: (outcome) => void lateOutcomes.push(outcome.requestId)
+})
 const keyAccess = KeyAccess.make(runtime, { keyRetrievalMillis: RELAXED_MILLIS })
 const hurriedKeyAccess = KeyAccess.make(runtime, { keyRetrievalMillis: 1 })
 const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => {
@@ -143,6 +150,10 @@ const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => {
 })
 
 const sleep = (millis: number) => new Promise((resolve) => setTimeout(resolve, millis))
+/** Polls `done` until it holds; no deadline here: the test's kill timer catches a hang. */
+const until = async (done: () => boolean) => {
+  while (!done()) await sleep(20)
+}
 
 const call = async (step: string, channel: IpcContract.InvokeChannel, payload: unknown, options: { table?: IpcHandlers.IpcHandlerTable; frameUrl?: string | undefined } = {}) => {
   const sender = "frameUrl" in options ? { frameUrl: options.frameUrl } : trusted
@@ -284,10 +295,21 @@ const drive = async () => {
   const lateUpdate = await call("timeout.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary2 } }, { table: hurried })
   expectError("timeout.update", lateUpdate, ["Timeout"])
   await keyMatches("timeout.getApiKey", id, undefined, hurriedKeyAccess)
-  await sleep(1500) // the detached operations finish in the background
+  // The detached operations finish in the background: wait for their late outcomes (by event,
+  // not by a guess of how long they take), so they are neither racing the steps below nor still
+  // holding a key when the heap snapshot is taken. (The getApiKey above has no late outcome; it
+  // goes to the same keytar worker before the later calls, which answers them in order.)
+  const lateIds = [late, lateUpdate].flatMap((answer) => {
+    const requestId = answer.ok ? undefined : (answer.error as { requestId?: string }).requestId
+    return requestId !== undefined ? [requestId] : []
+  })
+  await until(() => lateIds.every((requestId) => lateOutcomes.includes(requestId)))
 
   // Remove the second config; recover; final state.
-  expectOk("remove scratch", await call("remove", IpcContract.IpcChannel.remove, { id: scratchId }))
+  const removed = await call("remove", IpcContract.IpcChannel.remove, { id: scratchId })
+  expectOk("remove scratch", removed)
+  // Its change event is recorded before forwarding stops (the driver expects a Removed event).
+  if (removed.ok) await until(() => records.events.some((event) => (event as { _tag: string; id?: string })._tag === "Removed" && (event as { id?: string }).id === scratchId))
   expectError("get removed", await call("get removed", IpcContract.IpcChannel.get, { id: scratchId }), ["NotFound"])
   await keyMatches("removed.getApiKey", scratchId, undefined)
   await storeRecover("final.recover")
@@ -299,7 +321,6 @@ const drive = async () => {
 
 const main = async () => {
   await drive()
-  await sleep(300)
   stopForwarding()
   await sleep(50)
 
