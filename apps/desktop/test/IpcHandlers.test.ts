@@ -232,7 +232,7 @@ describe("IPC handler table", () => {
     const canary = Fixtures.makeCanaryKey("defect")
     const dying = IpcHandlers.make(runtime, {
       senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
-      storage: { backups: Effect.die(new Error(canary)), restoreBackup: () => Effect.die(canary), open: () => Effect.die(canary) }
+      storage: { backups: Effect.die(new Error(canary)), restoreBackup: () => Effect.die(canary), bringBack: Effect.die(canary), open: () => Effect.die(canary) }
     })
     for (const [channel, payload] of [[IpcContract.IpcChannel.backups, {}], [IpcContract.IpcChannel.openFolder, {}]] as const) {
       const result = await dying[channel](trusted, payload)

@@ -1,13 +1,15 @@
 /**
  * The Storage health panel's file actions read backups exactly as the store reads
  * preferences.json: a backup the store would refuse (a link, a FIFO, another user's or a
- * group-writable file, an inconsistent llm section) is never offered and never restored.
+ * group-writable file, an inconsistent llm section) is never offered and never restored. A restore
+ * follows the restore rule (Restore): it shows every URL change, asks for keys entered for another
+ * URL again, deletes no key and can bring back what it left out.
  */
 import { JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
 import { TempDirs } from "@fishbowl/desktop-layer/testing"
-import { PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
+import { KeyBinding, Liveness, LlmConfigStore, PreferencesDocument, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import { Effect } from "effect"
+import { Effect, Layer, Option, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -24,8 +26,13 @@ const documentWith = (...names: ReadonlyArray<string>): PreferencesDocument.Pref
 /** A data folder whose preferences.json holds "Current", and the actions over it. */
 const setUp = () => {
   const dataDir = path.join(TempDirs.testTempDir("storage-actions"), "Fishbowl")
-  const layer = JsonFilePreferencesStore.layer({ dataDir })
-  const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore>) => Effect.runPromise(effect.pipe(Effect.provide(layer)))
+  // One keychain stand-in for the whole test (each `run` is a new "process" over it).
+  const keychain = Effect.runSync(SecretStore.makeMemory({ description: { tier: "keychain", persistent: true } }))
+  const layer = LlmConfigStore.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(JsonFilePreferencesStore.layer({ dataDir }), Layer.succeed(SecretStore.SecretStore, keychain), Liveness.layerMemory))
+  )
+  const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore | LlmConfigStore.LlmConfigStore | SecretStore.SecretStore>) =>
+    Effect.runPromise(effect.pipe(Effect.provide(layer)))
   const write = (name: string, text: string, mode = 0o600) => {
     fs.writeFileSync(path.join(dataDir, name), text, { mode })
     fs.chmodSync(path.join(dataDir, name), mode)
@@ -76,5 +83,75 @@ describe("StorageActions: backups as the store judges them", () => {
     expect(refused._tag).toBe("InvalidInput")
     const after = await run(PreferencesStore.PreferencesStore.use((store) => store.load))
     expect(after.llm.configs.map((config) => config.name)).toEqual(["Current"])
+  })
+})
+
+describe("StorageActions: a restore never sends a key where it was not entered, and loses no key", () => {
+  const A = "https://a.example.com/v1"
+  const B = "https://b.example.com/v1"
+  const keyOf = (name: string) =>
+    Effect.gen(function*() {
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const config = (yield* store.list).find((candidate) => candidate.name === name)!
+      return yield* Effect.result(store.getApiKey(config.id))
+    })
+
+  it("a backup with an older URL is listed with that change; once restored the config asks for its key again, and the newer key is not deleted", async () => {
+    const { dataDir, run } = setUp()
+    const work = await run(LlmConfigStore.LlmConfigStore.use((store) =>
+      store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
+    ))
+    await run(LlmConfigStore.LlmConfigStore.use((store) => store.update(work.id, Fixtures.configPatch({ baseUrl: B, apiKey: "sk-entered-for-b" }))))
+    const listed = await run(Effect.flatMap(actions, (storage) => storage.backups))
+    // Backups hold only states without unfinished changes: the one before the update.
+    expect(listed.map((backup) => backup.name)).toEqual(["preferences.json.bak.1"])
+    expect(listed[0]!.changed).toEqual([{ name: "Work", from: { provider: "openai", baseUrl: `${B}` }, to: { provider: "openai", baseUrl: `${A}` } }])
+
+    await run(Effect.flatMap(actions, (storage) => storage.restoreBackup("preferences.json.bak.1")))
+    const restored = await run(LlmConfigStore.LlmConfigStore.use((store) => store.get(work.id)))
+    expect(restored.baseUrl).toBe(A)
+    expect(restored.hasKey, "the restored config asks for its key again").toBe(false)
+    const refused = await run(keyOf("Work"))
+    expect(refused._tag === "Failure" && refused.failure._tag).toBe("NotFound")
+    // The key entered for B is still in the keychain (bound to B): restoring the newer state brings it back.
+    const raw = await run(SecretStore.SecretStore.use((secrets) => secrets.get(SecretRef.secretRefFor(work.provider, work.id))))
+    expect(Option.map(raw, (value) => KeyBinding.open(value, { provider: "openai", baseUrl: B })._tag)).toEqual(Option.some("Bound"))
+    const replaced = fs.readdirSync(dataDir).filter((name) => name.startsWith("preferences.json.replaced-"))
+    expect(replaced).toHaveLength(1)
+    expect(fs.statSync(path.join(dataDir, replaced[0]!)).mode & 0o777).toBe(0o600)
+  })
+
+  it("a hand edit that points a config at another URL never gets its key handed out there", async () => {
+    const { dataDir, run } = setUp()
+    await run(LlmConfigStore.LlmConfigStore.use((store) =>
+      store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
+    ))
+    const file = path.join(dataDir, "preferences.json")
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(A, "https://attacker.example.net/v1"))
+    const refused = await run(keyOf("Work"))
+    expect(refused._tag === "Failure" && refused.failure).toMatchObject({ _tag: "NotFound", reason: "key-elsewhere" })
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace("https://attacker.example.net/v1", A))
+    const back = await run(keyOf("Work"))
+    expect(back._tag === "Success" && Redacted.value(back.success)).toBe("sk-entered-for-a")
+  })
+
+  it("configs a restore leaves out keep their keys and are brought back; a removed one is not", async () => {
+    const { run } = setUp()
+    const store = LlmConfigStore.LlmConfigStore
+    await run(store.use((s) => s.create(Fixtures.configInput({ provider: "openai", name: "Old", apiKey: "sk-old" }))))
+    await run(store.use((s) => s.create(Fixtures.configInput({ provider: "anthropic", name: "Newer", apiKey: "sk-newer" }))))
+    const gone = await run(store.use((s) => s.create(Fixtures.configInput({ provider: "openai", name: "Gone", apiKey: "sk-gone" }))))
+    const listed = await run(Effect.flatMap(actions, (storage) => storage.backups))
+    const oldest = listed.find((backup) => backup.configNames.length === 1)!
+    expect([...oldest.removed].sort()).toEqual(["Gone", "Newer"])
+    await run(Effect.flatMap(actions, (storage) => storage.restoreBackup(oldest.name)))
+    expect((await run(store.use((s) => s.list))).map((config) => config.name)).toEqual(["Old"])
+    // "Gone" is removed for good afterwards (its key with it): it must not come back.
+    await run(store.use((s) => s.bringBack(gone).pipe(Effect.andThen(s.remove(gone.id)))))
+    const brought = await run(Effect.flatMap(actions, (storage) => storage.bringBack))
+    expect(brought.map(({ name, outcome }) => [name, outcome]).sort()).toEqual([["Gone", "not-brought-back"], ["Newer", "brought-back"]])
+    expect((await run(store.use((s) => s.list))).map((config) => config.name).sort()).toEqual(["Newer", "Old"])
+    const newer = await run(keyOf("Newer"))
+    expect(newer._tag === "Success" && Redacted.value(newer.success)).toBe("sk-newer")
   })
 })

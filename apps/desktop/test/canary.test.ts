@@ -443,7 +443,7 @@ describe("secret-leak canary", () => {
       try {
         const found = await runtime.runPromise(Effect.gen(function*() {
           const store = yield* LlmConfigStore.LlmConfigStore
-          yield* store.recover({ force: true })
+          yield* store.recover()
           const configs = yield* store.list
           const keys: Record<string, string> = {}
           for (const config of configs) if (config.hasKey) keys[config.name] = Redacted.value(yield* store.getApiKey(config.id))

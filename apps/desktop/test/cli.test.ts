@@ -2,7 +2,9 @@
  * fishbowl-llm as a subprocess on the real Secret Service: every command, the exit codes, the
  * error format, and that the key never reaches stdout (except `key`) or stderr.
  */
+import { ProcessLiveness } from "@fishbowl/desktop-layer"
 import { ChildProcesses, FishbowlFiles, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import type { Liveness } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
@@ -230,6 +232,33 @@ describe("fishbowl-llm", () => {
     const closed = await cli(["test", "Good"])
     expect(closed.code).toBe(11)
     expect(closed.stderr).toMatch(/^error: /)
+  })
+
+  it("test NAME never sends a key to a base URL it was not entered for (a hand edit of preferences.json): exit 3, nothing sent", async () => {
+    const { createServer } = await import("node:http")
+    const key = Fixtures.makeCanaryKey("bound")
+    const seen: Array<string | undefined> = []
+    const server = createServer((request, response) => {
+      seen.push(request.headers.authorization)
+      response.writeHead(200, { "content-type": "application/json" })
+      response.end(JSON.stringify({ data: [] }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (server.address() as { port: number }).port
+      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Work", "--base-url", "https://llm.example.com/v1", "--api-key-stdin"], { stdin: key })).code).toBe(0)
+      const file = NodePath.join(dataDir, "preferences.json")
+      writeFileSync(file, readFileSync(file, "utf8").replace("https://llm.example.com/v1", `http://127.0.0.1:${port}/v1`))
+      const test = await cli(["test", "Work"])
+      expect(test.code, test.stderr).toBe(3)
+      expect(test.stderr).toContain("entered for a different provider or base URL")
+      expect(seen, "the server at the edited URL got no request").toEqual([])
+      const printed = await cli(["key", "Work"])
+      expect(printed.code).toBe(3)
+      expect(printed.stdout + printed.stderr + test.stdout + test.stderr).not.toContain(key)
+    } finally {
+      await new Promise((resolve) => server.close(resolve))
+    }
   })
 
   it("timeout → 7", async () => {
@@ -632,39 +661,56 @@ module.exports = Object.fromEntries(Object.entries(real).map(([name, fn]) =>
     expect((await cli(["key", "S"])).stdout).toBe("sk-slow-answer\n")
   })
 
-  it("--fix finishes or undoes a stuck change that plain recovery leaves to its owner", async () => {
-    // Started "now" as the store's 10 s staleness window sees it for the whole test, however long
-    // the CLI runs below take: dated ten minutes ahead (an intent that went stale would be undone
-    // by plain recovery, which is not what this test is about).
-    const now = new Date(Date.now() + 10 * 60_000).toISOString()
+  it("recovery undoes a change only once its process is gone; doctor --fix names one that still runs or cannot be checked", async () => {
     const configId = "0b5c9e1a-7d2f-4c3b-9a8e-1f2d3c4b5a69"
-    // an intent as LlmConfigStore.create writes it (packages/domain/src/PreferencesDocument.ts, Intent), owned by a live other process
-    writeFileSync(NodePath.join(dataDir, "preferences.json"), JSON.stringify({
-      llm: {
-        version: 1,
-        configs: [],
-        journal: [{
-          id: "5e0f1c2d-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
-          owner: "another-fishbowl-process",
-          startedAt: now,
-          op: "create",
-          configId,
-          provider: "openai",
-          after: { id: configId, provider: "openai", name: "Stuck", useAuthHeader: true, createdAt: now, updatedAt: now, hasKey: true },
-          keyChange: "set",
-          phase: "pending"
-        }]
-      }
-    }), { mode: 0o600 })
+    const startedAt = new Date(Date.now() - 60 * 60_000).toISOString() // an hour old: age decides nothing
+    /** An intent as LlmConfigStore.create writes it (packages/domain/src/PreferencesDocument.ts, Intent). */
+    const writeIntent = (ownerProcess: Liveness.ProcessIdentity) =>
+      writeFileSync(NodePath.join(dataDir, "preferences.json"), JSON.stringify({
+        llm: {
+          version: 1,
+          configs: [],
+          journal: [{
+            id: "5e0f1c2d-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+            owner: "another-fishbowl-instance",
+            ownerProcess,
+            startedAt,
+            op: "create",
+            configId,
+            provider: "openai",
+            after: { id: configId, provider: "openai", name: "Stuck", useAuthHeader: true, createdAt: startedAt, updatedAt: startedAt, hasKey: true },
+            keyChange: "set",
+            phase: "pending"
+          }]
+        }
+      }), { mode: 0o600 })
+    const journal = () => JSON.parse(readFileSync(NodePath.join(dataDir, "preferences.json"), "utf8")).llm.journal
+
+    // 1. Its owner is this test's own process, which runs: nobody touches it.
+    const alive = ProcessLiveness.currentProcess()
+    writeIntent(alive)
     expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
-    const before = await cli(["doctor"])
-    expect(before.stdout).toMatch(/1 interrupted change is waiting/)
-    expect(before.stdout).toContain("fishbowl-llm doctor --fix")
-    const fixed = await cli(["doctor", "--fix"])
-    expect(fixed.stdout).toMatch(/--fix: finished 0, undid 1/)
-    const journal = JSON.parse(readFileSync(NodePath.join(dataDir, "preferences.json"), "utf8")).llm.journal
-    expect(journal).toEqual([])
-    // the name it reserved is free again
+    const running = await cli(["doctor", "--fix"])
+    expect(running.stdout).toContain(`--fix left 1 change alone: still in progress (process ${process.pid} on ${alive.host})`)
+    expect(running.stdout).toMatch(/--fix: no interrupted change to finish or undo/)
+    expect(journal()).toHaveLength(1)
+
+    // 2. Its owner could not be checked (another machine): left, with the command that takes it over.
+    writeIntent({ ...alive, host: "another-machine.example" })
+    const unknown = await cli(["doctor", "--fix"])
+    expect(unknown.stdout).toContain("started by process")
+    expect(unknown.stdout).toContain("which cannot be checked from here")
+    const hint = /fix: If Fishbowl no longer runs there, finish them with `(fishbowl-llm [^`]+)`/.exec(unknown.stdout)
+    expect(hint?.[1]).toBe("fishbowl-llm doctor --fix --assume-gone")
+    const takenOver = await cli(hint![1]!.split(" ").slice(1))
+    expect(takenOver.stdout).toMatch(/--fix: finished 0, undid 1/)
+    expect(journal()).toEqual([])
+
+    // 3. Its owner has exited: the next command of any kind undoes it, and the name is free again.
+    const exited = await ChildProcesses.runChild(process.execPath, ["-p", "process.pid"], { env: keychainEnv })
+    writeIntent({ ...alive, pid: Number(exited.stdout.trim()), started: "1" })
+    expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+    expect(journal()).toEqual([])
     expect((await cli(["add", "--provider", "ollama", "--name", "Stuck"])).code).toBe(0)
   })
 })

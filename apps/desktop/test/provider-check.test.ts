@@ -4,7 +4,7 @@
  * exit codes for every outcome (apps/desktop/src/cli/TestCommand.ts).
  */
 import { HttpProviderCheck } from "@fishbowl/desktop-layer"
-import { type ConfigCheck, Diagnostics, IpcContract, LlmConfigStore, PreferencesStore, ProviderCheck, SecretStore } from "@fishbowl/domain"
+import { type ConfigCheck, Diagnostics, IpcContract, Liveness, LlmConfigStore, PreferencesStore, ProviderCheck, SecretStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import * as ExitCodes from "../src/cli/ExitCodes.ts"
 import * as TestCommand from "../src/cli/TestCommand.ts"
@@ -36,11 +36,11 @@ const countingPorts = Layer.effectContext(
       )
     )
   })
-).pipe(Layer.provide(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)))
+).pipe(Layer.provide(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory)), Layer.merge(Liveness.layerMemory))
 
 const runtimeWithCheckBound = (timeoutMillis: number) =>
   ManagedRuntime.make(
-    Layer.mergeAll(LlmConfigStore.layer(), Diagnostics.layerFromPorts, HttpProviderCheck.layer({ timeoutMillis })).pipe(
+    Layer.mergeAll(LlmConfigStore.layer, Diagnostics.layerFromPorts, HttpProviderCheck.layer({ timeoutMillis })).pipe(
       Layer.provideMerge(countingPorts)
     )
   )

@@ -110,8 +110,8 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
         findings.push({
           id: "preferences.journal",
           severity: "warning",
-          message: `${document.llm.journal.length} interrupted change(s) are waiting to be finished`,
-          hint: "Restart Fishbowl (or run `fishbowl-llm list`) so recovery can finish them."
+          message: `${document.llm.journal.length} change(s) not finished yet: in progress in another Fishbowl window or command, or interrupted`,
+          hint: "A change in progress finishes on its own; an interrupted one is finished by the next Fishbowl start or `fishbowl-llm doctor --fix`."
         })
       }
     } else {

@@ -24,7 +24,8 @@
  *   so a backup never keeps a wider mode — or else copied (COPYFILE_EXCL, then 0600) to a fresh
  *   temp name before the rename; once the new file is in place `.bak.2` -> `.bak.3`, `.bak.1` ->
  *   `.bak.2`, staged -> `.bak.1` (the old `.bak.3` is dropped): the last 3 good generations. A
- *   failed write leaves the backups as they were.
+ *   failed write leaves the backups as they were. Only states with no unfinished change become
+ *   backups (Restore: a restored copy never brings back an intent).
  *
  * Trust (TrustedFile): before reading or writing, the data folder and every file opened must be
  * the user's own, not writable by group or others, and a regular file; anything else is
@@ -36,7 +37,8 @@
  * fstat, never read), nested deeper than MAX_JSON_DEPTH, not an object, `llm` of the wrong shape,
  * two configurations with one id or one name, a newer `llm.version`) are never read as "no configs" and never overwritten: under the lock the
  * file is renamed to `preferences.json.corrupt-<UTC timestamp>` (kept, bytes unchanged), the
- * newest VALID (and trusted) backup is copied back, the quarantined file is set to 0600, and the call that found it (load or update) fails ONCE with
+ * newest VALID (and trusted) backup is written back by the restore rule (Restore.over: no journal,
+ * changed destinations ask for their key again, left-out configs named in the message), the quarantined file is set to 0600, and the call that found it (load or update) fails ONCE with
  * `Corrupted { quarantinedAs, restoredFrom }` so the UI can tell the user; later calls work on
  * the restored file. Without a valid backup the store starts empty and the error says so.
  *

@@ -8,6 +8,7 @@ import { Fixtures, LlmConfigModel, LlmConfigStoreContract } from "@fishbowl/doma
 import * as DesktopLayer from "../src/DesktopLayer.ts"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
+import * as ProcessLiveness from "../src/ProcessLiveness.ts"
 import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
 import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
 import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
@@ -54,7 +55,7 @@ const runStoreChild = async (args: ReadonlyArray<string>) => {
 
 /** A store over the same folder and keychain, as a freshly started process would build it. */
 const storeLayer = (dataDir: string) =>
-  LlmConfigStore.layer().pipe(Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }))))
+  LlmConfigStore.layer.pipe(Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }), ProcessLiveness.layer)))
 
 const listFiles = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
@@ -99,7 +100,7 @@ describe("desktop store across processes", () => {
             const store = yield* LlmConfigStore.LlmConfigStore
             const secrets = yield* SecretStore.SecretStore
             const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
-            const report = yield* store.recover({ force: true })
+            const report = yield* store.recover()
             assert.deepStrictEqual(report.failed, [])
             assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
             const configs = yield* store.list

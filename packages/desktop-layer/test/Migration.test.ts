@@ -9,7 +9,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Canonical, CrashPoints, Diagnostics, type Ids, type LlmConfig, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Canonical, CrashPoints, Diagnostics, type Ids, KeyBinding, type LlmConfig, Liveness, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import * as DesktopDiagnostics from "../src/DesktopDiagnostics.ts"
 import * as DesktopLayer from "../src/DesktopLayer.ts"
@@ -74,12 +74,13 @@ const portsLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, cr
     Layer.succeed(SecretStore.SecretStore, secrets),
     JsonFilePreferencesStore.layer({ dataDir }),
     crash,
-    NodeFileSystem.layer
+    NodeFileSystem.layer,
+    Liveness.layerMemory
   )
 
 /** Ports plus a store instance (one "process"). */
 const appLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-  LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
+  LlmConfigStore.layerNoDeps.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
 
 /** Dies at the `occurrence`-th time `point` is reached (then never again). */
 const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): Layer.Layer<CrashPoints.CrashPoints> => {
@@ -254,7 +255,9 @@ describe("Migration (a): keys inside preferences.json", () => {
       yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])
       // The keychain entry of the kept id is where the docs say it is.
       const stored = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor("openai" as never, OPENAI_ID as Ids.ConfigId))
-      assert.strictEqual(Option.map(stored, Redacted.value).pipe(Option.getOrUndefined), keys.openai)
+      // bound to the destination it was imported for (KeyBinding)
+      const opened = Option.map(stored, (value) => KeyBinding.open(value, { provider: "openai" }))
+      assert.strictEqual(Option.map(opened, (entry) => entry._tag === "Bound" ? Redacted.value(entry.key) : entry._tag).pipe(Option.getOrUndefined), keys.openai)
       const prefs = readJson(dir, "preferences.json")
       assert.strictEqual(prefs.theme, "dark")
       assert.deepStrictEqual(prefs.window, { width: 1200 })
@@ -877,8 +880,8 @@ describe("Migration crash safety (in-process crash = defect)", () => {
             // "Restart": new store instance over the same files and secret store.
             yield* Effect.gen(function*() {
               if (recovery === "recover, then migrate") {
-                const store = yield* LlmConfigStore.make({ staleIntentMillis: 0 })
-                const recovered = yield* store.recover({ force: true }).pipe(
+                const store = yield* LlmConfigStore.make()
+                const recovered = yield* store.recover().pipe(
                   Effect.catchTag("Unsupported", () => Effect.succeed(undefined)) // crash before adoption finished
                 )
                 if (recovered !== undefined) assert.deepStrictEqual(recovered.failed, [])
@@ -930,8 +933,8 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     })
     const keytar = () => KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) })
     const real = (crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
-        Layer.provideMerge(Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer))
+      LlmConfigStore.layerNoDeps.pipe(
+        Layer.provideMerge(Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer, Liveness.layerMemory))
       )
     const expected: Array<Expected> = [
       ...expectedA(keysA),
@@ -964,12 +967,13 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     const prod = fishbowlUser(production, "production")
     const plain = fishbowlUser(test, "test")
     const real = (dir: string, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerNoDeps({ staleIntentMillis: 0 }).pipe(
+      LlmConfigStore.layerNoDeps.pipe(
         Layer.provideMerge(Layer.mergeAll(
           KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) }),
           JsonFilePreferencesStore.layer({ dataDir: dir }),
           crash,
-          NodeFileSystem.layer
+          NodeFileSystem.layer,
+          Liveness.layerMemory
         ))
       )
     return Effect.gen(function*() {

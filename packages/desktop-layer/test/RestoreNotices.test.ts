@@ -5,7 +5,7 @@
  * until dismissed. Without a usable backup the operation still fails (data is lost).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import { CrashPoints, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Fiber, FileSystem, Layer, Stream } from "effect"
@@ -18,9 +18,9 @@ const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigSto
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
     const dataDir = NodePath.join(root, "Fishbowl")
     const preferences = JsonFilePreferencesStore.layer({ dataDir, restoredAsNotice: true })
-    const layer = LlmConfigStore.layerNoDeps().pipe(
+    const layer = LlmConfigStore.layerNoDeps.pipe(
       Layer.provide(CrashPoints.layer),
-      Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, preferences))
+      Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, preferences, Liveness.layerMemory))
     )
     return yield* body(dataDir, layer)
   })).pipe(Effect.provide(NodeFileSystem.layer))

@@ -15,6 +15,7 @@
 import { sha256 } from "@noble/hashes/sha2.js"
 import { bytesToHex, utf8ToBytes } from "@noble/hashes/utils.js"
 import { Redacted } from "effect"
+import * as Canonical from "./Canonical.ts"
 import type * as LlmConfig from "./LlmConfig.ts"
 
 /** Where a key may be sent: the config's provider and base URL (absent: the provider's default). */
@@ -23,10 +24,20 @@ export interface Destination {
   readonly baseUrl?: string | undefined
 }
 
+/**
+ * The destination of `config`, its base URL in canonical form (Canonical.checkBaseUrl): a config
+ * decoded from the file is canonical already, an imported one may not be yet, and both must bind
+ * to the same digest.
+ */
 export const destinationOf = (config: Pick<LlmConfig.LlmConfig, "provider" | "baseUrl">): Destination => ({
   provider: config.provider,
-  baseUrl: config.baseUrl
+  baseUrl: config.baseUrl === undefined ? undefined : canonicalUrl(config.baseUrl)
 })
+
+const canonicalUrl = (text: string): string => {
+  const check = Canonical.checkBaseUrl(text)
+  return check._tag === "Ok" ? check.url.href : text
+}
 
 export const sameDestination = (a: Destination, b: Destination) => a.provider === b.provider && (a.baseUrl ?? "") === (b.baseUrl ?? "")
 

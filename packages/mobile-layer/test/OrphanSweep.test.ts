@@ -103,7 +103,7 @@ describe("iOS reinstall: the keychain survives, app storage does not", () => {
       assert.strictEqual(secretKeys(device).length, 1)
       const { recovery } = yield* Effect.gen(function*() {
         const store = yield* LlmConfigStore.make()
-        return { recovery: yield* store.recover({ force: true }) }
+        return { recovery: yield* store.recover() }
       }).pipe(Effect.provide(Layer.merge(MobileLayer.ports(device), CrashPoints.layer)))
       assert.strictEqual(recovery.rolledBack.length, 1)
       assert.deepStrictEqual(secretKeys(device), [])

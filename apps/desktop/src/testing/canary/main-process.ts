@@ -191,7 +191,7 @@ const keyMatches = async (step: string, id: string, expected: string | undefined
 }
 
 const storeRecover = (step: string) =>
-  direct(step, LlmConfigStore.LlmConfigStore.use((store) => store.recover({ force: true }))).then((report) => {
+  direct(step, LlmConfigStore.LlmConfigStore.use((store) => store.recover())).then((report) => {
     if (Option.isSome(report)) records.responses.push({ step, channel: "recover", response: report.value })
     check(step, Option.isSome(report) && report.value.failed.length === 0, JSON.stringify(report))
   })
