@@ -6,13 +6,13 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { AtomicFile, DesktopLayer, JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
-import { CrashPoints, Ids, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashPoints, Ids, Liveness, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import * as IpcHandlers from "../apps/desktop/src/main/IpcHandlers.ts"
 import * as SenderPolicy from "../apps/desktop/src/main/SenderPolicy.ts"
 import * as CliBench from "./CliBench.ts"
 import type * as RawKeychain from "./RawKeychain.ts"
 import * as Stats from "./Stats.ts"
-import { Effect, type FileSystem, ManagedRuntime, Redacted } from "effect"
+import { Effect, type FileSystem, Layer, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -411,7 +411,7 @@ export const listLarge = async (context: Context, runtime: Runtime): Promise<Lis
       sessionId: real.sessionId
     })
     const store = await prefsRuntime.runPromise(
-      LlmConfigStore.make().pipe(Effect.provideService(SecretStore.SecretStore, counting), Effect.provide(CrashPoints.layer))
+      LlmConfigStore.make().pipe(Effect.provideService(SecretStore.SecretStore, counting), Effect.provide(Layer.merge(CrashPoints.layer, Liveness.layerMemory)))
     )
     for (let i = 0; i < WARMUP; i++) await Effect.runPromise(store.list)
     Stats.collectGarbage()

@@ -155,6 +155,10 @@ describe("fishbowl-llm", () => {
     const unavailable = await cli(["add", "--provider", "openai", "--name", "NoKeychain", "--api-key-stdin"], { stdin: "sk-x", env: noKeychainEnv })
     expect(unavailable.code).toBe(5)
     expect(unavailable.stderr).toMatch(/hint: .*gnome-keyring/)
+    // Nothing reached a keychain, so the failed add leaves nothing to finish (issue 21, item 5).
+    const leftBehind = JSON.parse(readFileSync(NodePath.join(dataDir, "preferences.json"), "utf8")).llm.journal
+    expect(leftBehind).toEqual([])
+    expect(unavailable.stderr).not.toContain("doctor --fix")
     const session = await cli(["add", "--provider", "openai", "--name", "Session", "--api-key-stdin"], {
       stdin: "sk-session",
       env: { ...noKeychainEnv, FISHBOWL_SECRET_BACKEND: "session" }

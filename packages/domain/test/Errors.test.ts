@@ -95,6 +95,28 @@ describe("domain errors", () => {
       }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
   }
 
+  it.live("a failed add leaves nothing to finish when nothing reached a keychain; when its undo fails, its error says so and what to run", () =>
+    Effect.gen(function*() {
+      const control = yield* FaultInjection.Faults
+      const store = yield* LlmConfigStore.make()
+      yield* control.set({ secretFault: "unreachable" })
+      const unreachable = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "A", apiKey: Fixtures.makeCanaryKey() })))
+      assert.strictEqual(unreachable._tag, "KeychainUnavailable")
+      assert.strictEqual((yield* store.status).pendingIntents, 0, "nothing reached a keychain: nothing left")
+      assert.notInclude(unreachable.hint, "doctor --fix")
+      // A request that may have landed, and a keychain that is gone for the undo too.
+      yield* control.set({ secretFault: "unavailable" })
+      const ambiguous = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "B", apiKey: Fixtures.makeCanaryKey() })))
+      assert.strictEqual(ambiguous._tag, "KeychainUnavailable")
+      assert.include(ambiguous.hint, "fishbowl-llm doctor --fix")
+      assert.strictEqual((yield* store.status).pendingIntents, 1)
+      yield* control.clear
+      const report = yield* LlmConfigStore.make().pipe(Effect.flatMap((next) => next.recover()))
+      assert.deepStrictEqual(report.left, [])
+      assert.strictEqual(report.rolledBack.length, 1, "an abandoned change is finished by any process")
+      assert.deepStrictEqual(yield* store.list, [])
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+
   it.live("a refused create (locked) reserves nothing: the same name works once unlocked", () =>
     Effect.gen(function*() {
       const control = yield* FaultInjection.Faults

@@ -9,7 +9,7 @@ import * as Errors from "../Errors.ts"
 import * as PreferencesStore from "../PreferencesStore.ts"
 import * as SecretStore from "../SecretStore.ts"
 
-export type SecretFault = "denied" | "locked" | "unavailable"
+export type SecretFault = "denied" | "locked" | "unavailable" | "unreachable"
 
 export interface FaultPlan {
   /** Added before every call to the wrapped store. */
@@ -37,9 +37,16 @@ const secretError = (fault: SecretFault) => {
     case "locked":
       return new Errors.KeychainLocked({ message: "The keychain is locked", hint: "Unlock your login keyring and try again." })
     case "unavailable":
+      // No reason: the request may have reached the keychain (as after a timeout).
       return new Errors.KeychainUnavailable({
         message: "No keychain service is reachable",
         hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session."
+      })
+    case "unreachable":
+      return new Errors.KeychainUnavailable({
+        message: "No keychain service is reachable",
+        hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session.",
+        reason: "not-reachable"
       })
   }
 }
