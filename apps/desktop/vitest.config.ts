@@ -8,6 +8,7 @@ export default defineProject({
     name: "@fishbowl/desktop",
     include: ["test/**/*.test.ts"],
     // every temp path of a run lives under one folder, removed at the end (nothing left in /tmp)
-    globalSetup: ["../../packages/desktop-layer/src/testing/TempRootForRun.ts"]
+    // the CLI bundle is built once per run (BuildCliForRun)
+    globalSetup: ["../../packages/desktop-layer/src/testing/TempRootForRun.ts", "./src/testing/BuildCliForRun.ts"]
   }
 })

@@ -11,9 +11,7 @@ import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
-import { buildCli } from "../scripts/build-cli.mjs"
 
-await buildCli()
 const secretService = await SecretServiceHarness.startSecretService()
 const work = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-cli-tty-"))
 const socket = `fishbowl-cli-test-${process.pid}`

@@ -16,8 +16,6 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { buildCli } from "../scripts/build-cli.mjs"
 
-// The tests run the bundle users run: build it from the current sources first.
-await buildCli()
 const secretService = await SecretServiceHarness.startSecretService()
 afterAll(() => secretService.stop())
 

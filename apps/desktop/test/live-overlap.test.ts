@@ -14,9 +14,7 @@ import { Effect, Option, Redacted } from "effect"
 import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { buildCli } from "../scripts/build-cli.mjs"
 
-await buildCli()
 const secretService = await SecretServiceForTests.secretServiceForThisFile()
 const env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
