@@ -169,65 +169,89 @@ const readBounded = (response: HttpClientResponse.HttpClientResponse, maxBytes: 
     return { _tag: "Body" as const, bytes }
   })
 
+/** What a 2xx answer means: a model list (counted), too large, or another kind of body. */
+const answerOf = (
+  endpoint: ProviderCheck.CheckEndpoint,
+  status: number,
+  body: { readonly _tag: "TooLarge" } | { readonly _tag: "Body"; readonly bytes: Uint8Array },
+  millis: number,
+  maxBodyBytes: number
+): ProviderCheck.ProviderCheckOutcome => {
+  if (body._tag === "TooLarge") {
+    return {
+      _tag: "Unexpected",
+      reason: "too-large",
+      status,
+      millis,
+      message: `The provider's answer is larger than ${Math.round(maxBodyBytes / 1024)} KiB, so it was not read to the end`,
+      hint: "This is not how a model list looks; check the base URL."
+    }
+  }
+  const parsed = JsonLimits.parseBoundedJson(new TextDecoder().decode(body.bytes), { bytes: body.bytes.byteLength, maxBytes: maxBodyBytes })
+  const models = parsed._tag === "Parsed" ? endpoint.countModels(parsed.value) : undefined
+  if (models === undefined) {
+    return {
+      _tag: "Unexpected",
+      reason: "body",
+      status,
+      millis,
+      message: `The server answered HTTP ${status}, but not with a model list`,
+      hint: "Check the base URL and the provider: another kind of server (or a login page) may be answering there."
+    }
+  }
+  return ProviderCheck.okOutcome(status, models, millis)
+}
+
 export const make = (options: HttpProviderCheckOptions = {}) =>
   Effect.gen(function*() {
     const client = yield* HttpClient.HttpClient
+    const scopedClient = HttpClient.withScope(client)
     const timeoutMillis = options.timeoutMillis ?? ProviderCheck.PROVIDER_CHECK_TIMEOUT_MILLIS
     const maxBodyBytes = options.maxBodyBytes ?? ProviderCheck.PROVIDER_CHECK_MAX_BODY_BYTES
     const maxRedirects = options.maxRedirects ?? 3
+
+    /** One request and what its answer means: a same-origin hop to follow, or the outcome. */
+    const hop = (
+      endpoint: ProviderCheck.CheckEndpoint,
+      url: string,
+      redirectsLeft: boolean,
+      elapsed: Effect.Effect<number>
+    ) =>
+      Effect.gen(function*() {
+        const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(endpoint.headers()))
+        const response = yield* scopedClient.execute(request)
+        if (isRedirect(response.status)) {
+          const next = resolveLocation(response.headers["location"], url)
+          if (next !== undefined && next.origin === new URL(endpoint.url).origin && redirectsLeft) return { _tag: "Follow", url: next.href } as const
+          return {
+            _tag: "Unexpected",
+            reason: "redirect",
+            status: response.status,
+            millis: yield* elapsed,
+            message: next !== undefined && next.origin !== new URL(endpoint.url).origin
+              ? "The provider redirected the request to another host; it was not followed, so the key was not sent there"
+              : "The provider kept redirecting the request",
+            hint: "Enter the final URL as the base URL yourself if you trust it (check it for typos first)."
+          } satisfies ProviderCheck.ProviderCheckOutcome
+        }
+        if (response.status < 200 || response.status > 299) return statusOutcome(response.status, yield* elapsed)
+        return answerOf(endpoint, response.status, yield* readBounded(response, maxBodyBytes), yield* elapsed, maxBodyBytes)
+      }).pipe(
+        // The request lives in this scope: when the hop ends (a body left unread on a redirect or
+        // an error status, or a read cut short) or is interrupted (the timeout), it is aborted and
+        // its socket closed at once, not when a garbage collection finds the response.
+        Effect.scoped
+      )
 
     const exchange = (target: ProviderCheck.ProviderCheckTarget, started: number) =>
       Effect.gen(function*() {
         const endpoint = yield* ProviderCheck.checkEndpointFor(target)
         const elapsed = Clock.currentTimeMillis.pipe(Effect.map((now) => now - started))
-        const origin = new URL(endpoint.url).origin
         let url = endpoint.url
-        for (let hop = 0;; hop++) {
-          const request = HttpClientRequest.get(url).pipe(HttpClientRequest.setHeaders(endpoint.headers()))
-          const response = yield* client.execute(request)
-          if (isRedirect(response.status)) {
-            const next = resolveLocation(response.headers["location"], url)
-            if (next !== undefined && next.origin === origin && hop < maxRedirects) {
-              url = next.href
-              continue
-            }
-            return {
-              _tag: "Unexpected",
-              reason: "redirect",
-              status: response.status,
-              millis: yield* elapsed,
-              message: next !== undefined && next.origin !== origin
-                ? "The provider redirected the request to another host; it was not followed, so the key was not sent there"
-                : "The provider kept redirecting the request",
-              hint: "Enter the final URL as the base URL yourself if you trust it (check it for typos first)."
-            } satisfies ProviderCheck.ProviderCheckOutcome
-          }
-          if (response.status < 200 || response.status > 299) return statusOutcome(response.status, yield* elapsed)
-          const body = yield* readBounded(response, maxBodyBytes)
-          const millis = yield* elapsed
-          if (body._tag === "TooLarge") {
-            return {
-              _tag: "Unexpected",
-              reason: "too-large",
-              status: response.status,
-              millis,
-              message: `The provider's answer is larger than ${Math.round(maxBodyBytes / 1024)} KiB, so it was not read to the end`,
-              hint: "This is not how a model list looks; check the base URL."
-            } satisfies ProviderCheck.ProviderCheckOutcome
-          }
-          const parsed = JsonLimits.parseBoundedJson(new TextDecoder().decode(body.bytes), { bytes: body.bytes.byteLength, maxBytes: maxBodyBytes })
-          const models = parsed._tag === "Parsed" ? endpoint.countModels(parsed.value) : undefined
-          if (models === undefined) {
-            return {
-              _tag: "Unexpected",
-              reason: "body",
-              status: response.status,
-              millis,
-              message: `The server answered HTTP ${response.status}, but not with a model list`,
-              hint: "Check the base URL and the provider: another kind of server (or a login page) may be answering there."
-            } satisfies ProviderCheck.ProviderCheckOutcome
-          }
-          return ProviderCheck.okOutcome(response.status, models, millis)
+        for (let hops = 0;; hops++) {
+          const step = yield* hop(endpoint, url, hops < maxRedirects, elapsed)
+          if (step._tag !== "Follow") return step
+          url = step.url
         }
       }).pipe(
         // Only typed transport/response failures remain here; each becomes an outcome built above.

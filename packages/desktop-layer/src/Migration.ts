@@ -17,7 +17,7 @@ import * as DataDir from "./DataDir.ts"
 import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
 import * as LegacyFiles from "./legacy/LegacyFiles.ts"
-import type * as LegacySource from "./legacy/LegacySource.ts"
+import * as LegacySource from "./legacy/LegacySource.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
 import { Effect, FileSystem, Schema } from "effect"
 import * as NodePath from "node:path"
@@ -55,6 +55,8 @@ export const FileHoldingKeys = Schema.Struct({ path: Schema.String, what: Schema
 /** What a migration did. Names, ids, paths and reasons only: never key material. */
 export const MigrationReport = Schema.Struct({
   from: Schema.String,
+  /** The command that runs this migration again, exactly as a terminal takes it. */
+  rerunCommand: Schema.String,
   /** True when there was no legacy data and no file holding a key. */
   nothingToDo: Schema.Boolean,
   /** True when every legacy entry is in the store and no file in `from` holds a key any more. */
@@ -64,8 +66,10 @@ export const MigrationReport = Schema.Struct({
   migrated: Schema.Array(MigratedEntry),
   /** Entries not imported now, with why and the fix ("already migrated" included, without a fix). */
   skipped: Schema.Array(SkippedEntry),
-  /** Files deleted (or renamed away) because everything in them is now in the store. */
+  /** Files deleted because everything in them is now in the store. */
   removedFiles: Schema.Array(Schema.String),
+  /** Files kept under a new name, without keys, as a record of what was imported. */
+  renamedFiles: Schema.Array(Schema.Struct({ from: Schema.String, to: Schema.String })),
   /** Files rewritten without keys (preferences.json, backups, quarantined copies, ...). */
   rewrittenFiles: Schema.Array(Schema.String),
   /** Legacy files left in place because something in them is not migrated yet. */
@@ -82,6 +86,11 @@ export interface MigrateOptions {
   readonly decrypt?: (ciphertext: Buffer) => string
   /** How long to wait for another migration or preferences.json writer (default 10000 ms). */
   readonly lockWaitMillis?: number
+  /**
+   * Names of entries whose plain-http base URL to a private-network host the user accepts (the
+   * key then travels unencrypted there), recorded per config as `add --allow-insecure-http` does.
+   */
+  readonly allowInsecureHttp?: ReadonlyArray<string>
 }
 
 export type MigrationError = Errors.SecretStoreError | Errors.PreferencesStoreError
@@ -112,15 +121,23 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
         })
       }
     }
-    const context: LegacySource.SourceContext = { from, decrypt: options?.decrypt, lockWaitMillis: options?.lockWaitMillis ?? 10_000 }
+    const context: LegacySource.SourceContext = {
+      from,
+      decrypt: options?.decrypt,
+      lockWaitMillis: options?.lockWaitMillis ?? 10_000,
+      rerunCommand: LegacySource.rerunCommandOf(from),
+      allowInsecureHttp: options?.allowInsecureHttp ?? []
+    }
     const report = {
       from,
+      rerunCommand: context.rerunCommand,
       nothingToDo: false,
       complete: false,
       needsDesktopApp: false,
       migrated: [] as Array<MigratedEntry>,
       skipped: [] as Array<SkippedEntry>,
       removedFiles: [] as Array<string>,
+      renamedFiles: [] as Array<{ from: string; to: string }>,
       rewrittenFiles: [] as Array<string>,
       keptFiles: [] as Array<string>,
       filesHoldingKeys: [] as Array<typeof FileHoldingKeys.Type>
@@ -167,17 +184,32 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
             })
           } else if (outcome._tag === "AlreadyPresent") {
             report.skipped.push({ ...name, source: legacy.source, reason: ALREADY, kind: "already" })
+          } else if (outcome._tag === "Conflict") {
+            report.skipped.push({
+              ...name,
+              source: legacy.source,
+              reason: outcome.reason,
+              kind: "blocked",
+              fix: `Keep both: add this one by hand with \`fishbowl-llm add\` (its key is still in the legacy file), then delete its entry from ${legacy.source}; or, if "${outcome.existing.name}" is the one you want, delete the entry from ${legacy.source}. Then run ${LegacySource.rerunText(context.rerunCommand)}. The legacy files are kept until then.`
+            })
           } else {
-            report.skipped.push({ ...name, source: legacy.source, reason: outcome.reason, kind: "blocked", fix: "Run the migration again; the legacy files are kept until it succeeds." })
+            report.skipped.push({
+              ...name,
+              source: legacy.source,
+              reason: outcome.reason,
+              kind: "blocked",
+              fix: `Run ${LegacySource.rerunText(context.rerunCommand)}; the legacy files are kept until it succeeds.`
+            })
           }
-          inStore.push(outcome._tag !== "Skipped")
+          inStore.push(outcome._tag === "Imported" || outcome._tag === "AlreadyPresent")
         }
         for (const { blocking, ...note } of batch.notes) report.skipped.push({ ...note, kind: blocking ? "blocked" : "note" })
         const finished = yield* batch.finish(inStore)
         report.removedFiles.push(...finished.removed)
+        report.renamedFiles.push(...finished.renamed)
         for (const path of finished.rewritten) if (!report.rewrittenFiles.includes(path)) report.rewrittenFiles.push(path)
         report.keptFiles.push(...finished.kept)
-        if (finished.kept.length === 0 && finished.removed.length > 0) yield* crash.reached("migrate.plaintext-removed")
+        if (finished.kept.length === 0 && finished.removed.length + finished.renamed.length > 0) yield* crash.reached("migrate.plaintext-removed")
       }
       return true
     }))

@@ -80,19 +80,31 @@ export const trustProblem = (
   path: string,
   expected: "directory" | "file",
   entry: EntryInfo,
-  options: { readonly platform?: NodeJS.Platform; readonly uid?: number | undefined } = {}
+  options: {
+    readonly platform?: NodeJS.Platform
+    readonly uid?: number | undefined
+    /** The folder a file is read from, as messages name it (default: the data folder). */
+    readonly place?: string
+    /**
+     * Files another program wrote (Fishbowl's own, Electron's default mode 0666 & ~umask): a
+     * group-writable file is accepted, since Debian's user-private groups give every user umask
+     * 002 and that group holds only its owner. Writable by others is still refused.
+     */
+    readonly groupMayWrite?: boolean
+  } = {}
 ): TrustProblem | undefined => {
   const what = expected === "directory" ? `The data folder ${path}` : `${NodePath.basename(path)}`
+  const place = options.place ?? "the data folder"
   if (entry.kind !== expected) {
     return {
       message: expected === "directory"
         ? `${what} is ${KIND_NAMES[entry.kind]}, not a folder`
-        : `${what} in the data folder is ${KIND_NAMES[entry.kind]}, not a regular file; Fishbowl does not ${
+        : `${what} in ${place} is ${KIND_NAMES[entry.kind]}, not a regular file; Fishbowl does not ${
           entry.kind === "symlink" ? "follow links there" : "read or replace it"
         }`,
       hint: expected === "directory"
         ? `Move it away (mv "${path}" "${path}.moved") or set FISHBOWL_DATA_DIR to a folder of yours. Nothing was changed.`
-        : `Move it out of the data folder (mv "${path}" ~/)${
+        : `Move it out of ${place} (mv "${path}" ~/)${
           NodePath.basename(path) === "preferences.json"
             ? `, then restore the last good copy if you need it (cp "${path}.bak.1" "${path}")`
             : ""
@@ -111,7 +123,7 @@ export const trustProblem = (
       }${userName(uid)} "${path}" && ${chmod}. Otherwise set FISHBOWL_DATA_DIR to a folder of your own. Nothing was changed.`
     }
   }
-  if ((entry.mode & 0o022) !== 0) {
+  if ((entry.mode & (options.groupMayWrite === true ? 0o002 : 0o022)) !== 0) {
     return {
       message: `${what} can be changed by other accounts (mode ${octal(entry.mode)})`,
       hint: `Run: ${chmod}. Nothing was changed.`
@@ -229,7 +241,7 @@ const isLinkRefusal = (error: unknown) => {
 
 export type TrustedRead =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Untrusted"; readonly problem: TrustProblem }
+  | { readonly _tag: "Untrusted"; readonly problem: TrustProblem; readonly kind: EntryKind }
   | { readonly _tag: "TooLarge"; readonly bytes: number }
   | {
     readonly _tag: "Read"
@@ -240,10 +252,19 @@ export type TrustedRead =
     readonly modifiedAt: Date
   }
 
-const symlinkRead = (path: string): TrustedRead => ({
+/** How a file is judged: the data folder's own rule unless told otherwise (see `trustProblem`). */
+type FileRule = { readonly place?: string; readonly groupMayWrite?: boolean }
+
+const symlinkRead = (path: string, rule: FileRule): TrustedRead => ({
   _tag: "Untrusted",
-  problem: trustProblem(path, "file", { kind: "symlink", uid: undefined, mode: 0 })!
+  problem: trustProblem(path, "file", { kind: "symlink", uid: undefined, mode: 0 }, rule)!,
+  kind: "symlink"
 })
+
+const judged = (path: string, entry: EntryInfo, rule: FileRule): TrustedRead | undefined => {
+  const problem = trustProblem(path, "file", entry, rule)
+  return problem === undefined ? undefined : { _tag: "Untrusted", problem, kind: entry.kind }
+}
 
 /**
  * Reads `path` if it is a file this user may trust (see the module comment), at most `maxBytes`:
@@ -256,42 +277,49 @@ export const readTrusted = (
   folder?: string
 ): Effect.Effect<TrustedRead, PlatformError.PlatformError> =>
   tryFs("readFile", path, async (files): Promise<TrustedRead> => {
-    if (folder === undefined) return readFileOf(files, path, maxBytes)
-    const [folderStats, read] = await Promise.allSettled([files.stat(folder), readFileOf(files, path, maxBytes)])
+    if (folder === undefined) return readFileOf(files, path, maxBytes, {})
+    const [folderStats, read] = await Promise.allSettled([files.stat(folder), readFileOf(files, path, maxBytes, {})])
     if (folderStats.status === "rejected") {
       if (codeOf(folderStats.reason) === "ENOENT") return { _tag: "Missing" }
       throw folderStats.reason
     }
     const problem = trustProblem(folder, "directory", entryOfStats(folderStats.value))
-    if (problem !== undefined) return { _tag: "Untrusted", problem }
+    if (problem !== undefined) return { _tag: "Untrusted", problem, kind: "directory" }
     if (read.status === "rejected") throw read.reason
     return read.value
   })
 
-const readFileOf = async (files: NodeFilesService, path: string, maxBytes: number): Promise<TrustedRead> => {
+/**
+ * Reads a file another program wrote (Fishbowl's own files in its folder `place`) under the same
+ * rule as the store's files — never through a link, never a FIFO or device, owned by this user,
+ * at most `maxBytes` — except that a group-writable file is accepted (see `trustProblem`).
+ */
+export const readForeign = (path: string, maxBytes: number, place: string): Effect.Effect<TrustedRead, PlatformError.PlatformError> =>
+  tryFs("readFile", path, (files) => readFileOf(files, path, maxBytes, { place, groupMayWrite: true }))
+
+const readFileOf = async (files: NodeFilesService, path: string, maxBytes: number, rule: FileRule): Promise<TrustedRead> => {
     if (!HAS_NOFOLLOW) {
       const stats = await files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
       if (stats === undefined) return { _tag: "Missing" }
-      if (stats.isSymbolicLink()) return symlinkRead(path)
+      if (stats.isSymbolicLink()) return symlinkRead(path, rule)
     }
     let handle: NodeFsPromises.FileHandle
     try {
       handle = await files.open(path, SAFE_READ_FLAGS)
     } catch (error) {
       if (codeOf(error) === "ENOENT") return { _tag: "Missing" }
-      if (isLinkRefusal(error)) return symlinkRead(path)
+      if (isLinkRefusal(error)) return symlinkRead(path, rule)
       if (codeOf(error) === "ENXIO") {
         // A socket (or a device without a driver) cannot be opened at all: say what it is.
-        const entry = entryOfStats(await files.lstat(path))
-        const problem = trustProblem(path, "file", entry)
-        if (problem !== undefined) return { _tag: "Untrusted", problem }
+        const refused = judged(path, entryOfStats(await files.lstat(path)), rule)
+        if (refused !== undefined) return refused
       }
       throw error
     }
     try {
       const stats = await handle.stat()
-      const problem = trustProblem(path, "file", entryOfStats(stats))
-      if (problem !== undefined) return { _tag: "Untrusted", problem }
+      const refused = judged(path, entryOfStats(stats), rule)
+      if (refused !== undefined) return refused
       if (stats.size > maxBytes) return { _tag: "TooLarge", bytes: stats.size }
       // Read what fstat reported: the store's files are replaced by rename, never grown in place.
       const bytes = new Uint8Array(stats.size)

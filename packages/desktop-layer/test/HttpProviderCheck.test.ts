@@ -10,6 +10,7 @@ import { Ids, ProviderCheck } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import * as HttpProviderCheck from "../src/HttpProviderCheck.ts"
 import { Effect, Redacted } from "effect"
+import { FetchHttpClient } from "effect/http"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
@@ -73,10 +74,15 @@ const key = Fixtures.makeCanaryKey("check")
  * in milliseconds: unless a test sets its own bound (to miss it on purpose), the check's bound is
  * one no loaded machine reaches, so every outcome is the server's own.
  */
-const check = async (target: Omit<ProviderCheck.ProviderCheckTarget, "provider"> & { readonly provider: string }, options?: HttpProviderCheck.HttpProviderCheckOptions) => {
+const check = async (
+  target: Omit<ProviderCheck.ProviderCheckTarget, "provider"> & { readonly provider: string },
+  options?: HttpProviderCheck.HttpProviderCheckOptions,
+  fetch: typeof globalThis.fetch = globalThis.fetch
+) => {
   const outcome = await Effect.runPromise(
     ProviderCheck.ProviderCheck.use((checker) => checker.check({ ...target, provider: Ids.ProviderId.make(target.provider) })).pipe(
-      Effect.provide(HttpProviderCheck.layer({ timeoutMillis: 60_000, ...options }))
+      Effect.provide(HttpProviderCheck.layer({ timeoutMillis: 60_000, ...options })),
+      Effect.provideService(FetchHttpClient.Fetch, fetch)
     )
   )
   expect(JSON.stringify(outcome)).not.toContain(key)
@@ -319,5 +325,69 @@ describe("HttpProviderCheck: outcomes", () => {
     expect(first._tag).toBe("Unauthorized")
     expect(second._tag).toBe("Ok")
     expect(server.seen).toHaveLength(2)
+  })
+})
+
+describe("HttpProviderCheck: a hostile server cannot hold the process (issue 22)", () => {
+  /** Headers, then part of a body that never ends: only the client can end this exchange. */
+  const endlessBody = (status: number, headers: http.OutgoingHttpHeaders = {}) => (_request: http.IncomingMessage, response: http.ServerResponse) => {
+    response.writeHead(status, { "content-type": "application/json", ...headers })
+    response.write("{\"error\": {\"message\": \"")
+  }
+
+  it.each([
+    ["401 whose body never ends", 401, {}, { _tag: "Unauthorized", status: 401 }],
+    ["500 whose body never ends", 500, {}, { _tag: "Unexpected", reason: "status", status: 500 }],
+    ["redirect to another host whose body never ends", 302, { location: "http://localhost:9/v1/models" }, { _tag: "Unexpected", reason: "redirect" }]
+  ] as const)("a %s: the answer is given and the unread body's connection is closed by us", async (_label, status, headers, expected) => {
+    const server = await startServer(endlessBody(status, headers))
+    // The real fetch, watched: the signal each request was sent with.
+    const signals: Array<AbortSignal> = []
+    const watchedFetch: typeof globalThis.fetch = (input, init) => {
+      if (init?.signal) signals.push(init.signal)
+      return globalThis.fetch(input, init)
+    }
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, {}, watchedFetch)
+    expect(outcome).toMatchObject(expected)
+    // Aborted by the time the answer is given: before the fix the request lived on until a
+    // garbage collection (or effect's 5 s fallback timer) found the response, holding `test` open.
+    expect(signals.map((signal) => signal.aborted)).toEqual([true])
+    // The server never ends the body, so only that abort closes the connection.
+    await expect.poll(() => server.closedEarly).toEqual([true])
+  })
+
+  it("a same-origin redirect whose body never ends is followed, and its connection closed", async () => {
+    const server = await startServer((request, response) => {
+      if (request.url === "/old/models") endlessBody(308, { location: "/v1/models" })(request, response)
+      else json(200, { data: [{ id: "a" }] })(request, response)
+    })
+    expect(await check({ provider: "openai", baseUrl: `${server.base}/old`, ...withKey })).toMatchObject({ _tag: "Ok", models: 1 })
+    await expect.poll(() => server.closedEarly).toEqual([true, false])
+  })
+
+  it("a reset in the middle of the body → Unreachable (network), nothing left open", async () => {
+    const server = await startServer((_request, response) => {
+      response.writeHead(200, { "content-type": "application/json" })
+      response.write("{\"data\": [", () => response.socket?.resetAndDestroy())
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(outcome).toMatchObject({ _tag: "Unreachable", reason: "network" })
+  })
+
+  it("headers that trickle in one byte at a time → Timeout at the bound; the connection is closed", async () => {
+    const server = await startServer((_request, response) => {
+      const socket = response.socket!
+      const head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-slow: " + "a".repeat(10_000)
+      let index = 0
+      const drip = () => {
+        if (socket.destroyed || index >= head.length) return
+        socket.write(head[index++]!)
+        setTimeout(drip, 20)
+      }
+      drip()
+    })
+    const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey }, { timeoutMillis: 300 })
+    expect(outcome).toMatchObject({ _tag: "Timeout", timeoutMillis: 300 })
+    await expect.poll(() => server.closedEarly).toEqual([true])
   })
 })

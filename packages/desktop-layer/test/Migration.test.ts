@@ -308,12 +308,14 @@ describe("Migration (a): keys inside preferences.json", () => {
       const again = yield* migrate()
       assert.deepStrictEqual(again, {
         from: dir,
+        rerunCommand: `fishbowl-llm migrate --from ${dir}`,
         nothingToDo: true,
         complete: true,
         needsDesktopApp: false,
         migrated: [],
         skipped: [],
         removedFiles: [],
+        renamedFiles: [],
         rewrittenFiles: [],
         keptFiles: [],
         filesHoldingKeys: []
@@ -438,7 +440,8 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
       assert.deepStrictEqual(readJson(dir, "secure_keys.json"), { github_token: encrypt("not-an-llm-key") })
       assert.deepStrictEqual(report.keptFiles, [])
       assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "secure_keys.json")])
-      assert.include(report.removedFiles, NodePath.join(dir, "llm_config.json"))
+      assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
+      assert.notInclude(report.removedFiles, NodePath.join(dir, "llm_config.json"))
       assert.isTrue((yield* migrate({ decrypt })).nothingToDo, "a key file with only other secrets is not legacy data")
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
@@ -450,10 +453,8 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
     return Effect.gen(function*() {
       const report = yield* migrate()
       yield* expectMigrated(dir, expectedB(keys), [keys.openai, keys.google])
-      assert.deepStrictEqual(
-        [...report.removedFiles].sort(),
-        [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")]
-      )
+      assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, "test_secure_keys.json")])
+      assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
       assert.isTrue((yield* migrate()).nothingToDo)
       // The same files in the same folder map to the same ids (derived from folder + legacy id).
       const first = report.migrated.map((entry) => entry.configId)
@@ -585,7 +586,9 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
         assert.isTrue(report.complete)
         assert.isFalse(report.needsDesktopApp)
         assert.deepStrictEqual(report.filesHoldingKeys, [])
-        assert.deepStrictEqual([...report.removedFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, keyFile)].sort())
+        // llm_config.json is renamed, not removed (it holds no key; kept as a record): said as such
+        assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, keyFile)])
+        assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
         yield* expectFishbowlImported(configs, keys)
         assert.deepStrictEqual(filesHolding(dir, canaries), [], "no key on disk")
         assert.isFalse(exists(dir, keyFile))
@@ -643,6 +646,9 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
         "invalid base URL: plain http to a network host would send the key unencrypted: use https, or allow insecure http for this configuration explicitly"
       )
       assert.include(skipped.fix, `Change "baseUrl" of "${custom.customName}" in ${NodePath.join(dir, "llm_config.json")} from "http://192.168.1.20:8000/v1" to an https:// URL`)
+      // the fix names the command that works as printed: the folder used, and the consent flag
+      assert.include(skipped.fix, `then run \`fishbowl-llm migrate --from ${dir}\` (or restart Fishbowl)`)
+      assert.include(skipped.fix, `run \`fishbowl-llm migrate --from ${dir} --allow-insecure-http '${custom.customName}'\``)
       assert.isFalse(report.complete)
       assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")])
       assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "test_secure_keys.json")])
@@ -726,7 +732,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const cases = [
         [deep, "llm_config.json", "it nests deeper than 100 levels"],
         [big, "test_secure_keys.json", "more than the 10485760 bytes allowed"],
-        [fifo, "llm_config.json", "it is not a regular file"]
+        [fifo, "llm_config.json", "is a named pipe (FIFO), not a regular file"]
       ] as const
       for (const [dir, file, why] of cases) {
         const before = fsSync.readdirSync(dir).sort()
@@ -735,7 +741,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
         assert.strictEqual(report.skipped.length, 1)
         assert.strictEqual(report.skipped[0]!.source, NodePath.join(dir, file))
         assert.include(report.skipped[0]!.reason, why)
-        assert.include(report.skipped[0]!.fix, "nothing was changed")
+        assert.include(report.skipped[0]!.fix!.toLowerCase(), "nothing was changed")
         assert.isFalse(report.complete)
         assert.deepStrictEqual(fsSync.readdirSync(dir).sort(), before, "no file removed or added")
       }
@@ -749,6 +755,123 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const error = yield* Effect.flip(migrate({ from: NodePath.join(dir, "missing") }))
       assert.strictEqual(error._tag, "InvalidInput")
       assert.include(error.message, "does not exist")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+})
+
+describe("Migration: a Fishbowl folder is untrusted input (issue 22)", () => {
+  const keyFileOf = (dir: string) => NodePath.join(dir, "test_secure_keys.json")
+
+  it.live("a key file that is a link to a dotfiles copy: not followed, nothing removed, the copy still holds the key, the run is not complete", () => {
+    const dir = freshDir()
+    const dotfiles = freshDir()
+    const { canaries } = fishbowlUser(dir, "test")
+    // what a dotfiles manager leaves: the file lives elsewhere, the folder holds a link to it
+    fsSync.renameSync(keyFileOf(dir), NodePath.join(dotfiles, "test_secure_keys.json"))
+    fsSync.symlinkSync(NodePath.join(dotfiles, "test_secure_keys.json"), keyFileOf(dir))
+    return Effect.gen(function*() {
+      const before = fsSync.readdirSync(dir).sort()
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated, [])
+      assert.deepStrictEqual(report.removedFiles, [])
+      assert.deepStrictEqual(report.renamedFiles, [])
+      assert.isFalse(report.complete)
+      const note = report.skipped.find((entry) => entry.source === keyFileOf(dir))!
+      assert.include(note.reason, `it is a symbolic link to ${NodePath.join(dotfiles, "test_secure_keys.json")}`)
+      assert.include(note.fix, "cp --remove-destination")
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [keyFileOf(dir)])
+      assert.deepStrictEqual(fsSync.readdirSync(dir).sort(), before, "nothing removed or added")
+      assert.isTrue(fsSync.lstatSync(keyFileOf(dir)).isSymbolicLink())
+      assert.deepStrictEqual(filesHolding(dotfiles, canaries).length, 1, "the link's target still holds every key")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("llm_config.json linked to /proc/self/pagemap (unbounded, reports size 0): refused as a link without reading a byte", () => {
+    const dir = freshDir()
+    fishbowlUser(dir, "test")
+    fsSync.rmSync(NodePath.join(dir, "llm_config.json"))
+    fsSync.symlinkSync("/proc/self/pagemap", NodePath.join(dir, "llm_config.json"))
+    return Effect.gen(function*() {
+      const rssBefore = process.memoryUsage().rss
+      const report = yield* migrate()
+      assert.strictEqual(report.skipped.length, 1)
+      assert.include(report.skipped[0]!.reason, "it is a symbolic link to /proc/self/pagemap")
+      assert.isFalse(report.complete)
+      // Following the link used to read until memory ran out (1.5 GB); nothing is read now.
+      assert.isBelow(process.memoryUsage().rss - rssBefore, 100 * 1024 * 1024)
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live.runIf(process.getuid?.() === 0)("a key file that belongs to another account is refused for that file only, and kept", () => {
+    const dir = freshDir()
+    const { canaries } = fishbowlUser(dir, "test")
+    fsSync.chownSync(keyFileOf(dir), 4242, 4242)
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated, [])
+      assert.include(report.skipped[0]!.reason, "belongs to another account (uid 4242)")
+      assert.isFalse(report.complete)
+      assert.strictEqual(filesHolding(dir, canaries).length, 1, "the key file is kept as it was")
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("an entry whose id is taken by a different configuration (another provider, another key) is blocked: its key and the files are kept", () => {
+    const dir = freshDir()
+    const k1 = Fixtures.makeCanaryKey("ours")
+    return Effect.gen(function*() {
+      const store = yield* LlmConfigStore.LlmConfigStore
+      // "Work" already holds the id here (an earlier sync, a copied folder): other provider, other key.
+      const work = yield* store.create({ provider: "anthropic" as never, name: "Work", useAuthHeader: true, apiKey: Redacted.make(k1) })
+      const configs = FishbowlFiles.fishbowlConfigs().map((config, index) => index === 0 ? { ...config, id: work.id } : config)
+      const clash = configs[0]!
+      const { keys, canaries } = fishbowlUser(dir, "test", configs)
+      const report = yield* migrate()
+      const blocked = report.skipped.find((entry) => entry.name === clash.customName)!
+      assert.strictEqual(blocked.kind, "blocked")
+      assert.include(blocked.reason, "its id is already used by \"Work\"")
+      assert.include(blocked.fix!, "fishbowl-llm add")
+      assert.isFalse(report.complete)
+      assert.notInclude(report.removedFiles, keyFileOf(dir))
+      assert.include(report.keptFiles, keyFileOf(dir))
+      assert.isAbove(filesHolding(dir, [keys[clash.id]!]).length, 0, "the entry's key is still in the legacy file")
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(work.id)), k1, "Work keeps its own key")
+      assert.isAbove(filesHolding(dir, canaries).length, 0)
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("two legacy ids that differ only in case: the second is blocked, not \"already migrated\"; both keys survive", () => {
+    const dir = freshDir()
+    const [first] = FishbowlFiles.fishbowlConfigs()
+    const { baseUrl: _unused, ...withoutUrl } = first!
+    const upper = { ...withoutUrl, id: first!.id.toUpperCase(), customName: "Shouting", provider: "anthropic" as const }
+    const { keys } = fishbowlUser(dir, "test", [first!, upper])
+    return Effect.gen(function*() {
+      const report = yield* migrate()
+      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), [first!.customName])
+      const blocked = report.skipped.find((entry) => entry.name === "Shouting")!
+      assert.strictEqual(blocked.kind, "blocked")
+      assert.notStrictEqual(blocked.reason, "already migrated")
+      assert.isFalse(report.complete)
+      assert.isAbove(filesHolding(dir, [keys[upper.id]!]).length, 0, "the second key stays in its file")
+      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(first!.id as Ids.ConfigId)), keys[first!.id])
+    }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
+  })
+
+  it.live("a LAN http entry is imported with the consent the user names (--allow-insecure-http NAME), recorded on that config only", () => {
+    const dir = freshDir()
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
+      config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
+    )
+    const { keys, canaries } = fishbowlUser(dir, "test", configs)
+    const custom = configs.find((config) => config.provider === "custom")!
+    return Effect.gen(function*() {
+      const report = yield* migrate({ allowInsecureHttp: [custom.customName.toUpperCase()] })
+      assert.isTrue(report.complete)
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const stored = yield* store.list
+      assert.deepStrictEqual(stored.filter((config) => config.allowInsecureHttp === true).map((config) => config.name), [custom.customName])
+      assert.strictEqual(Redacted.value(yield* store.getApiKey(custom.id as Ids.ConfigId)), keys[custom.id])
+      assert.deepStrictEqual(filesHolding(dir, canaries), [])
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 })

@@ -83,6 +83,12 @@ export const apiKeyProblem = (key: string, maxBytes: number, utf8Length: (text: 
   if (CONTROL_CHARACTERS.test(key)) return "API key must not contain NUL or control characters"
   if (LONE_SURROGATE.test(key)) return "API key contains an unpaired surrogate, which is not valid text"
   if (utf8Length(key) > maxBytes) return `API key must be at most ${maxBytes} bytes`
+  // The key travels in an HTTP header (Authorization, x-api-key): fetch's Headers take a
+  // ByteString, and servers read header values as ASCII, so anything else would only fail later
+  // as "connection failed". Every provider issues keys of printable ASCII.
+  if (/[^\u0020-\u007e]/.test(key)) {
+    return "API key contains a character an HTTP header cannot carry (only ASCII letters, digits and punctuation): it is probably not the key; copy it again from your provider's dashboard"
+  }
   return undefined
 }
 
@@ -106,19 +112,32 @@ const CREDENTIAL_PARAMETER = /(^|[-_.])(key|apikey|api[-_]?key|token|access[-_]?
 
 const PRIVATE_SUFFIXES = [".local", ".lan", ".home.arpa", ".internal", ".localdomain"]
 
-/** Loopback, private-network (RFC 1918, CGNAT/Tailscale, link-local, IPv6 ULA, local names) or public. */
+/** An IP literal as the WHATWG URL parser leaves it: dotted-decimal IPv4, or IPv6 (it had brackets). */
+const looksLikeIpLiteral = (host: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(host) || host.includes(":")
+
+/**
+ * Loopback, private-network (RFC 1918, CGNAT/Tailscale, link-local, IPv6 ULA, local names) or public.
+ *
+ * Only `localhost` and loopback literals count as this machine. A `*.localhost` name is not: the
+ * resolver here (glibc, `getent hosts foo.localhost`) asks DNS for it, so a hostile network can
+ * answer with any address; it is treated as a private-network name (plain http with a key needs
+ * the user's consent). `localhost` itself resolves from /etc/hosts before DNS on every platform.
+ */
 export const hostReach = (hostname: string): HostReach => {
   const host = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname
-  if (host === "localhost" || host.endsWith(".localhost")) return "loopback"
-  if (ipaddr.isValid(host)) {
+  const lower = host.toLowerCase()
+  if (lower === "localhost") return "loopback"
+  if (lower.endsWith(".localhost") || lower.endsWith(".localhost.")) return "private"
+  // Checked first so a name never costs ipaddr's throw-and-catch (most of a large load's time).
+  if (looksLikeIpLiteral(host) && ipaddr.isValid(host)) {
     const range = ipaddr.process(host).range() // process: an IPv4-mapped IPv6 address counts as its IPv4
     if (range === "loopback") return "loopback"
     if (["private", "carrierGradeNat", "linkLocal", "uniqueLocal"].includes(range)) return "private"
     return "public"
   }
   if (!host.includes(".")) return "private" // a single-label name resolves only on a local network
-  const lower = host.toLowerCase().replace(/\.$/, "")
-  if (PRIVATE_SUFFIXES.some((suffix) => lower.endsWith(suffix))) return "private"
+  const name = lower.replace(/\.$/, "")
+  if (PRIVATE_SUFFIXES.some((suffix) => name.endsWith(suffix))) return "private"
   return "public"
 }
 

@@ -98,6 +98,11 @@ export type ImportOutcome =
   | { readonly _tag: "Imported"; readonly config: LlmConfig.LlmConfig; readonly renamedFrom?: string }
   | { readonly _tag: "AlreadyPresent"; readonly config: LlmConfig.LlmConfig }
   | { readonly _tag: "Skipped"; readonly reason: string }
+  /**
+   * The id is taken by a different configuration (another provider or name, or another key):
+   * nothing is written, and the caller keeps the entry's key where it is.
+   */
+  | { readonly _tag: "Conflict"; readonly reason: string; readonly existing: LlmConfig.LlmConfig }
 
 export interface RecoverOptions {
   /**
@@ -600,7 +605,36 @@ const makeGetApiKey = (instance: Instance) =>
     })
   })
 
-/** For an import: the entry is already in the store (by id, or as a twin with the same key), or undefined. */
+/** True when `name` is `wanted` or what an earlier import renamed it to ("wanted (imported…)"). */
+const importedName = (name: string, wanted: string) =>
+  Canonical.sameName(name, wanted) || Canonical.nameKey(name).startsWith(`${Canonical.nameKey(wanted).slice(0, 80)} (imported`)
+
+/**
+ * Why the config holding an import's id is a different one, or undefined when it is the same
+ * (same provider and name, and the import's key, when both have one, is the key stored).
+ */
+const differsFrom = (
+  existing: LlmConfig.LlmConfig,
+  wanted: LlmConfig.LlmConfig,
+  key: Redacted.Redacted<string> | undefined,
+  stored: Option.Option<KeyBinding.Opened> | undefined
+): string | undefined => {
+  const taken = `its id is already used by "${existing.name}"`
+  if (existing.provider !== wanted.provider) return `${taken} (provider ${existing.provider}, not ${wanted.provider})`
+  if (!importedName(existing.name, wanted.name)) return `${taken}, a configuration with another name`
+  if (key === undefined || !existing.hasKey || stored === undefined) return undefined
+  if (Option.isNone(stored)) {
+    return KeyBinding.sameDestination(KeyBinding.destinationOf(existing), KeyBinding.destinationOf(wanted))
+      ? undefined // the key went missing: it is put back
+      : `${taken}, whose key is missing and which now sends its key to another base URL`
+  }
+  return sameKey(stored, key) ? undefined : `${taken}, which holds a different key`
+}
+
+/**
+ * For an import: the entry is already in the store (by id, or as a twin with the same key), its
+ * id belongs to a different configuration (Conflict: nothing written), or undefined.
+ */
 const alreadyImported = (
   instance: Instance,
   document: PreferencesDocument.PreferencesDocument,
@@ -609,19 +643,19 @@ const alreadyImported = (
   backend: string
 ) =>
   Effect.gen(function*() {
-    const existing = document.llm.configs.find((config) => config.id === wanted.id)
-    if (existing !== undefined && (existing.hasKey || key === undefined)) {
-      // Its key went missing from the secret store: put it back (there is no metadata to change),
-      // but only for the destination it was entered for.
-      const sameDestination = KeyBinding.sameDestination(KeyBinding.destinationOf(existing), KeyBinding.destinationOf(wanted))
-      if (existing.hasKey && key !== undefined && sameDestination && Option.isNone(yield* readKey(instance, existing))) {
-        if (!(yield* writeVerified(instance, existing, key))) {
-          return { _tag: "Skipped", reason: `the key could not be read back from ${backend}` } as const
-        }
+    const existing = document.llm.configs.find((config) => config.id.toLowerCase() === wanted.id.toLowerCase())
+    if (existing !== undefined) {
+      const stored = existing.hasKey && key !== undefined ? yield* readKey(instance, existing) : undefined
+      const conflict = differsFrom(existing, wanted, key, stored)
+      if (conflict !== undefined) return { _tag: "Conflict", reason: conflict, existing } as const
+      // A keyless config of an earlier import gains the key (importConfig's intent does it).
+      if (!existing.hasKey && key !== undefined) return undefined
+      // Its key went missing from the secret store: put it back (there is no metadata to change).
+      if (stored !== undefined && Option.isNone(stored) && !(yield* writeVerified(instance, existing, key!))) {
+        return { _tag: "Skipped", reason: `the key could not be read back from ${backend}` } as const
       }
       return { _tag: "AlreadyPresent", config: existing } as const
     }
-    if (existing !== undefined) return undefined
     const twin = document.llm.configs.find((other) =>
       Canonical.sameName(other.name, wanted.name) && other.provider === wanted.provider &&
       sameUrl(other.baseUrl, wanted.baseUrl) && other.hasKey === wanted.hasKey
@@ -673,6 +707,8 @@ const makeImportConfig = (instance: Instance) =>
           Effect.gen(function*() {
             if (Journal.isBusy(current.llm, wanted.id)) return yield* Effect.fail("busy" as const)
             const keyless = current.llm.configs.find((config) => config.id === wanted.id)
+            // Another process added a config with this id since it was checked: never overwrite its key.
+            if (keyless?.hasKey === true) return yield* Effect.fail("busy" as const)
             // A keyless config of an earlier import keeps its metadata and gains the key.
             const after: LlmConfig.LlmConfig = keyless !== undefined
               ? { ...keyless, hasKey: true, ...keyLocationOf(wanted) }

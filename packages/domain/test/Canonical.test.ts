@@ -72,7 +72,7 @@ describe("canonical base URLs", () => {
   it("tell this machine, a private network and the internet apart", () => {
     const reach = Object.fromEntries(
       [
-        "localhost", "app.localhost", "127.0.0.1", "127.8.9.10", "[::1]",
+        "localhost", "LocalHost", "app.localhost", "app.localhost.", "127.0.0.1", "127.8.9.10", "[::1]",
         "192.168.1.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "100.64.0.1", "100.127.1.1",
         "169.254.10.10", "[fe80::1]", "[fd12:3456::1]", "[::ffff:192.168.0.5]",
         "nas", "nas.local", "server.lan", "box.home.arpa",
@@ -80,7 +80,9 @@ describe("canonical base URLs", () => {
       ].map((host) => [host, Canonical.hostReach(host)])
     )
     assert.deepStrictEqual(reach, {
-      "localhost": "loopback", "app.localhost": "loopback", "127.0.0.1": "loopback", "127.8.9.10": "loopback", "[::1]": "loopback",
+      // `*.localhost` goes to DNS here (`getent hosts foo.localhost` asks the resolver), so a
+      // hostile network can point it anywhere: a private-network name, never this machine.
+      "localhost": "loopback", "LocalHost": "loopback", "app.localhost": "private", "app.localhost.": "private", "127.0.0.1": "loopback", "127.8.9.10": "loopback", "[::1]": "loopback",
       "192.168.1.10": "private", "10.1.2.3": "private", "172.16.0.1": "private", "172.31.255.255": "private",
       "100.64.0.1": "private", "100.127.1.1": "private", "169.254.10.10": "private", "[fe80::1]": "private",
       "[fd12:3456::1]": "private", "[::ffff:192.168.0.5]": "private", "nas": "private", "nas.local": "private",
@@ -99,6 +101,8 @@ describe("canonical base URLs", () => {
     const rule = (text: string, hasKey: boolean, allowInsecureHttp: boolean) =>
       Canonical.insecureHttpProblem(url(text), { hasKey, allowInsecureHttp }) === undefined ? "ok" : "refused"
     assert.strictEqual(rule("http://localhost:11434", true, false), "ok")
+    assert.strictEqual(rule("http://models.localhost:11434", true, false), "refused")
+    assert.strictEqual(rule("http://models.localhost:11434", true, true), "ok")
     assert.strictEqual(rule("http://192.168.1.10:11434", false, false), "ok")
     assert.strictEqual(rule("http://192.168.1.10:11434", true, false), "refused")
     assert.strictEqual(rule("http://192.168.1.10:11434", true, true), "ok")
@@ -143,7 +147,12 @@ describe("canonical keys", () => {
       ["sk-canary\u200b-1234", "invisible character"],
       ["sk-canary\u2060-1234", "invisible character"],
       ["sk-canary-\ud800", "unpaired surrogate"],
-      ["sk-canary-\udc00x", "unpaired surrogate"]
+      ["sk-canary-\udc00x", "unpaired surrogate"],
+      // A header value is a ByteString read as ASCII (fetch throws on anything above U+00FF): such
+      // a key could never be sent, so it is refused when it is saved, not reported as a network error.
+      ["sk-canary-pässwörd", "HTTP header cannot carry"],
+      ["sk-canary-🔐", "HTTP header cannot carry"],
+      ["sk-canary-\u00a0x", "HTTP header cannot carry"]
     ]
     for (const [key, expected] of cases) {
       const problem = keyProblem(key)
@@ -151,7 +160,7 @@ describe("canonical keys", () => {
       assert.notInclude(problem ?? "", "canary")
     }
     assert.isUndefined(keyProblem("sk-proj-AbC123_-xyz"))
-    assert.isUndefined(keyProblem("pässwörd-🔐")) // a paired surrogate is fine
+    assert.isUndefined(keyProblem("sk-ant-api03-AbC~!@#$%^&*()+=[]{}|;:',.<>/?`\" x")) // printable ASCII, inner space
   })
 
   it("the input schema applies them, and its error does not echo the key", () => {

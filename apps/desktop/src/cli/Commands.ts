@@ -424,8 +424,13 @@ const doctorCommand = Command.make("doctor", {
 
 const migrateCommand = Command.make("migrate", {
   from: Flag.String("from").pipe(Flag.withMetavar("dir"), Flag.withDescription("Folder of the older Fishbowl install (default: the data folder)"), Flag.optional),
+  allowInsecureHttp: Flag.String("allow-insecure-http").pipe(
+    Flag.withMetavar("name"),
+    Flag.withDescription("Import this entry although its key would travel over plain http to a private-network host (repeat per entry)"),
+    Flag.atLeast(0)
+  ),
   json
-}, ({ from, json }) =>
+}, ({ from, allowInsecureHttp, json }) =>
   // No recover first: a legacy preferences.json makes the store refuse every call until it is
   // migrated. The CLI has no safeStorage, so secure_keys.json entries are reported as skipped
   // unless test_secure_keys.json holds them in plain text.
@@ -433,7 +438,7 @@ const migrateCommand = Command.make("migrate", {
     Effect.gen(function*() {
       const io = yield* CliIo.CliIo
       const { Migration } = yield* loadDesktop
-      const report = yield* Migration.migrateNode(Option.isSome(from) ? { from: from.value } : {}).pipe(
+      const report = yield* Migration.migrateNode({ ...(Option.isSome(from) ? { from: from.value } : {}), allowInsecureHttp }).pipe(
         Effect.provide(CrashPoints.layer),
         Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )

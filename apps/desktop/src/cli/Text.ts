@@ -8,6 +8,14 @@ export const escapeControls = (text: string): string =>
   // oxlint-disable-next-line no-control-regex
   text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, "0")}`)
 
+/**
+ * JSON for stdout, indented, with C1 controls (U+007F–U+009F, which JSON.stringify leaves raw and
+ * some terminals read as CSI) escaped as `\u00NN`; C0 controls JSON escapes already.
+ */
+export const jsonText = (value: unknown): string =>
+  // oxlint-disable-next-line no-control-regex
+  JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n"
+
 /** {@link escapeControls}, shortened: for echoing something the user typed. */
 export const printable = (text: string, max = 60): string => {
   const escaped = escapeControls(text)

@@ -47,7 +47,8 @@ export const needsInsecureConsent = (baseUrl: string): boolean => {
   } catch {
     return false
   }
-  return !(host === "localhost" || host.endsWith(".localhost") || /^127\./.test(host) || host === "[::1]")
+  // `*.localhost` is not this machine: the resolver may ask DNS for it (Canonical.hostReach).
+  return !(host === "localhost" || /^127\./.test(host) || host === "[::1]")
 }
 
 type FieldId = "name" | Providers.ProviderField["id"] | "allowInsecureHttp"

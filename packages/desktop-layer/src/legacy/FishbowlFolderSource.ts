@@ -60,13 +60,13 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
       const keepAll = (notes: ReadonlyArray<LegacySource.SourceNote>) => ({
         entries: [],
         notes,
-        finish: () => Effect.succeed({ removed: [], rewritten: [], kept: present })
+        finish: () => Effect.succeed({ removed: [], renamed: [], rewritten: [], kept: present })
       })
       if (config._tag === "Missing") {
         return keepAll([{
           source: keyFiles.find(mayHoldKeys)!.path,
           reason: `keys were found but ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} is missing; the key files are kept`,
-          fix: `Put Fishbowl's ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} back in ${context.from} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
+          fix: `Put Fishbowl's ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} back in ${context.from}, then run ${LegacySource.rerunText(context.rerunCommand)} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
           blocking: true
         }])
       }
@@ -75,7 +75,8 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         return keepAll([{
           source: configPath,
           reason: `${NodePath.basename(configPath)} cannot be read: ${config._tag === "Refused" ? config.reason : "it is not a JSON list of configurations"}`,
-          fix: `Restore ${NodePath.basename(configPath)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+          fix: (config._tag === "Refused" ? config.fix : undefined) ??
+            `Restore ${NodePath.basename(configPath)} from a backup, then run ${LegacySource.rerunText(context.rerunCommand)}; nothing was changed.`,
           blocking: true
         }])
       }
@@ -84,7 +85,8 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
           return keepAll([{
             source: file.path,
             reason: `${NodePath.basename(file.path)} cannot be read: ${file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"}`,
-            fix: `Restore ${NodePath.basename(file.path)} from a backup, then run \`fishbowl-llm migrate\` again; nothing was changed.`,
+            fix: (file.read._tag === "Refused" ? file.read.fix : undefined) ??
+              `Restore ${NodePath.basename(file.path)} from a backup, then run ${LegacySource.rerunText(context.rerunCommand)}; nothing was changed.`,
             blocking: true
           }])
         }
@@ -112,7 +114,11 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         entries.push({
           source: configPath,
           label: fields.name,
-          outcome: LegacySource.toImportEntry(fields, keyFor(legacyId), { file: configPath, field: FishbowlLlmConfigFile.baseUrlFieldOf(raw) })
+          outcome: LegacySource.toImportEntry(fields, keyFor(legacyId), {
+            file: configPath,
+            field: FishbowlLlmConfigFile.baseUrlFieldOf(raw),
+            ...context
+          })
         })
       }
       const notes: Array<LegacySource.SourceNote> = []
@@ -134,8 +140,9 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         notes,
         finish: (inStore) =>
           Effect.gen(function*() {
-            if (inStore.some((done) => !done)) return { removed: [], rewritten: [], kept: present }
+            if (inStore.some((done) => !done)) return { removed: [], renamed: [], rewritten: [], kept: present }
             const removed: Array<string> = []
+            const renamed: Array<{ from: string; to: string }> = []
             const rewritten: Array<string> = []
             if (NodePath.basename(configPath) === FishbowlLlmConfigFile.LLM_CONFIG_FILE && config._tag === "Parsed") {
               // It holds no key; kept as a record of what was imported.
@@ -155,9 +162,9 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
             }
             if (NodePath.basename(configPath) === FishbowlLlmConfigFile.LLM_CONFIG_FILE) {
               yield* LegacyFiles.removeFile(configPath)
-              removed.push(configPath)
+              renamed.push({ from: configPath, to: at(FishbowlLlmConfigFile.MIGRATED_CONFIG_FILE) })
             }
-            return { removed, rewritten, kept: [] }
+            return { removed, renamed, rewritten, kept: [] }
           })
       }
     })

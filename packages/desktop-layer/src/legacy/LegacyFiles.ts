@@ -6,8 +6,10 @@
  */
 import { Errors, JsonLimits } from "@fishbowl/domain"
 import * as AtomicFile from "../AtomicFile.ts"
+import * as TrustedFile from "../TrustedFile.ts"
 import { Clock, Effect, FileSystem } from "effect"
 import type { PlatformError } from "effect/PlatformError"
+import * as NodeFsPromises from "node:fs/promises"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
 
@@ -18,10 +20,14 @@ export const isRecord = (value: unknown): value is Raw =>
 
 export const hasOwn = (value: Raw, key: string) => Object.prototype.hasOwnProperty.call(value, key)
 
-/** A legacy file as read: absent, refused (unreadable, too large, too deep, not JSON) or parsed. */
+/**
+ * A legacy file as read: absent, refused (unreadable, a link, a FIFO or device, another
+ * account's, too large, too deep, not JSON) or parsed. A refusal says why, and `fix` what the user
+ * does when the generic "restore it from a backup" would be wrong (a link, a foreign file).
+ */
 export type LegacyJson =
   | { readonly _tag: "Missing" }
-  | { readonly _tag: "Refused"; readonly reason: string; readonly text?: string }
+  | { readonly _tag: "Refused"; readonly reason: string; readonly text?: string; readonly fix?: string; readonly linkTarget?: string }
   | { readonly _tag: "Parsed"; readonly value: unknown; readonly text: string }
 
 export const ioError = (action: "read" | "written" | "removed", path: string) => (error: PlatformError) =>
@@ -32,35 +38,58 @@ export const ioError = (action: "read" | "written" | "removed", path: string) =>
 
 const utf8 = new TextDecoder("utf-8", { fatal: false })
 
-/**
- * Reads and parses `path` within the domain's bounds. Only regular files are read (a FIFO would
- * block, a directory is not a file); the size is checked before the bytes are read.
- */
-export const readLegacyJson = (path: string): Effect.Effect<LegacyJson, never, FileSystem.FileSystem> =>
+/** What a link points to, as text (never followed); undefined when it cannot be read. */
+const linkTargetOf = (path: string) =>
+  Effect.tryPromise(() => NodeFsPromises.readlink(path)).pipe(
+    Effect.map((target) => NodePath.resolve(NodePath.dirname(path), target)),
+    Effect.orElseSucceed(() => undefined)
+  )
+
+/** A refusal of the trusted reader, worded for a folder we import from. */
+const untrustedRead = (path: string, read: Extract<TrustedFile.TrustedRead, { _tag: "Untrusted" }>) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const info = yield* fs.stat(path).pipe(Effect.result)
-    if (info._tag === "Failure") {
-      return info.failure.reason._tag === "NotFound"
-        ? { _tag: "Missing" } as const
-        : { _tag: "Refused", reason: `it cannot be read (${AtomicFile.errnoCode(info.failure) ?? info.failure.reason._tag})` } as const
+    if (read.kind !== "symlink") return { _tag: "Refused", reason: read.problem.message, fix: read.problem.hint } as const
+    const target = yield* linkTargetOf(path)
+    const shown = target ?? "the file it points to"
+    return {
+      _tag: "Refused",
+      reason: `it is a symbolic link${target !== undefined ? ` to ${target}` : ""}; Fishbowl does not follow links in a folder it imports from, so ${shown} is not read or changed`,
+      fix: `Replace the link with a copy of its target (cp --remove-destination "${shown}" "${path}"), run the migration again, then delete the keys from ${shown} yourself. Nothing was changed.`,
+      ...(target !== undefined ? { linkTarget: target } : {})
+    } as const
+  })
+
+/**
+ * Reads and parses `path` within the domain's bounds, through the same trusted reader as the
+ * store's own files (TrustedFile.readForeign): the descriptor is opened without following links
+ * and without blocking, its type and owner are checked on the open descriptor, and its size is
+ * bounded before a byte is read. A refusal concerns this file only.
+ */
+export const readLegacyJson = (path: string): Effect.Effect<LegacyJson> =>
+  Effect.gen(function*() {
+    const read = yield* TrustedFile.readForeign(path, JsonLimits.MAX_DOCUMENT_BYTES, NodePath.dirname(path)).pipe(Effect.result)
+    if (read._tag === "Failure") {
+      return { _tag: "Refused", reason: `it cannot be read (${AtomicFile.errnoCode(read.failure) ?? read.failure.reason._tag})` } as const
     }
-    if (info.success.type !== "File") return { _tag: "Refused", reason: `it is not a regular file (${info.success.type})` } as const
-    const size = Number(info.success.size)
-    if (size > JsonLimits.MAX_DOCUMENT_BYTES) {
-      return { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: size, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES }) } as const
+    const file = read.success
+    switch (file._tag) {
+      case "Missing":
+        return file
+      case "Untrusted":
+        return yield* untrustedRead(path, file)
+      case "TooLarge":
+        return {
+          _tag: "Refused",
+          reason: JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: file.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })
+        } as const
+      case "Read": {
+        const text = utf8.decode(file.bytes).replace(/^\uFEFF/, "")
+        const parsed = JsonLimits.parseBoundedJson(text, { bytes: file.bytes.length })
+        return parsed._tag === "Parsed"
+          ? { _tag: "Parsed", value: parsed.value, text } as const
+          : { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
+      }
     }
-    const bytes = yield* fs.readFile(path).pipe(Effect.result)
-    if (bytes._tag === "Failure") {
-      return bytes.failure.reason._tag === "NotFound"
-        ? { _tag: "Missing" } as const
-        : { _tag: "Refused", reason: `it cannot be read (${AtomicFile.errnoCode(bytes.failure) ?? bytes.failure.reason._tag})` } as const
-    }
-    const text = utf8.decode(bytes.success).replace(/^\uFEFF/, "")
-    const parsed = JsonLimits.parseBoundedJson(text, { bytes: bytes.success.length })
-    return parsed._tag === "Parsed"
-      ? { _tag: "Parsed", value: parsed.value, text } as const
-      : { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
   })
 
 export const jsonText = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`

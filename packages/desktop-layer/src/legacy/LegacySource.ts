@@ -36,6 +36,8 @@ export interface SourceNote {
 /** What `finish` did with the files. */
 export interface FinishResult {
   readonly removed: ReadonlyArray<string>
+  /** Files kept under a new name (without keys). */
+  readonly renamed: ReadonlyArray<{ readonly from: string; readonly to: string }>
   readonly rewritten: ReadonlyArray<string>
   /** Files kept because something in them is not migrated yet. */
   readonly kept: ReadonlyArray<string>
@@ -53,6 +55,13 @@ export type SourceError = Errors.SecretStoreError | Errors.PreferencesStoreError
 export interface SourceContext {
   /** The folder holding the legacy files. */
   readonly from: string
+  /** The command that runs this migration again, exactly as printed (see `rerunCommandOf`). */
+  readonly rerunCommand: string
+  /**
+   * Names of entries whose plain-http base URL to a private-network host the user accepted
+   * (`migrate --allow-insecure-http NAME`), as `add --allow-insecure-http` records it per config.
+   */
+  readonly allowInsecureHttp: ReadonlyArray<string>
   /** Decrypts one secure_keys.json value (Electron: `safeStorage.decryptString`); absent in the CLI. */
   readonly decrypt?: ((ciphertext: Buffer) => string) | undefined
   readonly lockWaitMillis: number
@@ -86,6 +95,15 @@ export type KeySource =
   | { readonly _tag: "NoKey" }
   | ({ readonly _tag: "Unavailable" } & Blocked)
 
+/** `text` as one POSIX shell word: single quotes, an inner quote as '\'' (works in bash, zsh and fish). */
+export const shellWord = (text: string) => /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`
+
+/** The command that runs this migration again, exactly as printed: `--from` names the folder used. */
+export const rerunCommandOf = (from: string) => `fishbowl-llm migrate --from ${shellWord(from)}`
+
+/** "`<command>` (or restart Fishbowl)": the desktop app runs the migration at start. */
+export const rerunText = (command: string) => `\`${command}\` (or restart Fishbowl)`
+
 /** A URL for messages: credentials (which our rules refuse anyway) are never echoed. */
 const shownUrl = (text: string) => {
   try {
@@ -102,9 +120,9 @@ const shownUrl = (text: string) => {
 export const toImportEntry = (
   fields: LegacyFields,
   key: KeySource,
-  where: { readonly file: string; readonly field: string }
+  where: { readonly file: string; readonly field: string } & Pick<SourceContext, "rerunCommand" | "allowInsecureHttp">
 ): LegacyEntry["outcome"] => {
-  const rerun = "then run `fishbowl-llm migrate` again (or restart Fishbowl)"
+  const rerun = `then run ${rerunText(where.rerunCommand)}`
   const label = fields.name !== undefined ? `"${fields.name}"` : "the entry"
   const { provider } = fields
   if (provider === undefined) {
@@ -125,17 +143,24 @@ export const toImportEntry = (
   }
   const baseUrl = fields.baseUrl?.trim() === "" ? undefined : fields.baseUrl?.trim()
   const required = Providers.requiresBaseUrl(provider)
+  const consented = fields.name !== undefined && where.allowInsecureHttp.some((name) => Canonical.sameName(name, fields.name!))
   if (baseUrl !== undefined) {
     const check = Canonical.checkBaseUrl(baseUrl)
+    const hasKey = apiKey !== undefined
     const problem = LlmConfig.baseUrlProblem(baseUrl) ??
-      (check._tag === "Ok" ? Canonical.insecureHttpProblem(check.url, { hasKey: apiKey !== undefined, allowInsecureHttp: false }) : undefined)
+      (check._tag === "Ok" ? Canonical.insecureHttpProblem(check.url, { hasKey, allowInsecureHttp: consented }) : undefined)
     if (problem !== undefined) {
+      // Plain http to a private-network host with a key: the one case the user may accept.
+      const mayConsent = check._tag === "Ok" && Canonical.insecureHttpProblem(check.url, { hasKey, allowInsecureHttp: true }) === undefined
+      const consent = mayConsent && fields.name !== undefined
+        ? `; or, to send the key there unencrypted anyway, run \`${where.rerunCommand} --allow-insecure-http ${shellWord(fields.name)}\``
+        : ""
       return {
         _tag: "Blocked",
         reason: `invalid base URL: ${problem}`,
         fix: `Change "${where.field}" of ${label} in ${where.file} from ${shownUrl(baseUrl)} to an https:// URL (plain http carries the key unencrypted: it is accepted for this machine, and for a private network only without a key or with your consent)${
           required ? "" : `, or delete it to use ${provider.defaultBaseUrl ?? "the provider default"}`
-        }, ${rerun}. The entry and its key are kept until then.`
+        }, ${rerun}${consent}. The entry and its key are kept until then.`
       }
     }
   }
@@ -154,7 +179,8 @@ export const toImportEntry = (
     useAuthHeader: fields.useAuthHeader,
     createdAt: fields.createdAt,
     updatedAt: fields.updatedAt,
-    hasKey: apiKey !== undefined
+    hasKey: apiKey !== undefined,
+    ...(consented && baseUrl !== undefined && apiKey !== undefined ? { allowInsecureHttp: true } : {})
   }
   if (!Schema.is(LlmConfig.LlmConfig)(config)) {
     return {

@@ -297,7 +297,7 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
         return {
           entries: [],
           notes: [],
-          finish: () => files.underPrefsLock(files.scrub([], removed, rewritten)).pipe(Effect.as({ removed, rewritten, kept: [] }))
+          finish: () => files.underPrefsLock(files.scrub([], removed, rewritten)).pipe(Effect.as({ removed, renamed: [], rewritten, kept: [] }))
         }
       }
       if (legacyPrefs || quarantined.length > 0) yield* files.adopt(removed, rewritten)
@@ -308,10 +308,10 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
           notes: [{
             source: files.pendingPath,
             reason: `${PENDING_FILE} cannot be read: ${pending.reason}; it is kept unchanged`,
-            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run \`fishbowl-llm migrate\` again.`,
+            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run ${LegacySource.rerunText(context.rerunCommand)}.`,
             blocking: true
           }],
-          finish: () => Effect.succeed({ removed, rewritten, kept: [files.pendingPath] })
+          finish: () => Effect.succeed({ removed, renamed: [], rewritten, kept: [files.pendingPath] })
         }
       }
       const now = new Date(yield* Clock.currentTimeMillis).toISOString()
@@ -323,7 +323,8 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
           label: fields.name,
           outcome: LegacySource.toImportEntry(fields, key === undefined ? { _tag: "NoKey" } : { _tag: "Key", value: Redacted.make(key) }, {
             file: files.pendingPath,
-            field: "baseUrl"
+            field: "baseUrl",
+            ...context
           })
         }
       })
@@ -341,10 +342,10 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
             if (remaining.length === 0) {
               yield* LegacyFiles.removeFile(files.pendingPath)
               removed.push(files.pendingPath)
-              return { removed, rewritten, kept: [] }
+              return { removed, renamed: [], rewritten, kept: [] }
             }
             if (remaining.length !== pending.entries.length) yield* files.writePending(remaining)
-            return { removed, rewritten, kept: [files.pendingPath] }
+            return { removed, renamed: [], rewritten, kept: [files.pendingPath] }
           })
       }
     })

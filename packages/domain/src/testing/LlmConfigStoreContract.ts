@@ -332,8 +332,18 @@ export const llmConfigStoreContract = (
         const keyless = legacyConfig("No key yet", { hasKey: false })
         assert.strictEqual((yield* store.importConfig({ config: keyless }))._tag, "Imported")
         const later = Fixtures.makeCanaryKey("later")
-        const given = yield* store.importConfig({ config: { ...keyless, name: "Other name" }, apiKey: Fixtures.secret(later) })
+        // The same id under another name or provider is a different configuration: nothing written.
+        for (const other of [{ ...keyless, name: "Other name" }, { ...keyless, provider: Fixtures.providerId("openai") }]) {
+          const refused = yield* store.importConfig({ config: other, apiKey: Fixtures.secret(later) })
+          assert.strictEqual(refused._tag, "Conflict")
+          assert.deepStrictEqual(yield* store.get(keyless.id), keyless)
+        }
+        const given = yield* store.importConfig({ config: keyless, apiKey: Fixtures.secret(later) })
         assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true, keyStorage: stored.keyStorage, ...(stored.keySession !== undefined ? { keySession: stored.keySession } : {}) } })
+        assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
+        // Once it holds a key, the same id with another key is refused; that key stays.
+        const refused = yield* store.importConfig({ config: keyless, apiKey: Fixtures.secret(Fixtures.makeCanaryKey("other")) })
+        assert.strictEqual(refused._tag, "Conflict")
         assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
         assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [])
       })))
