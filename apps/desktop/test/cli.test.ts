@@ -8,7 +8,7 @@ import type { Liveness } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import { spawn } from "node:child_process"
 import { once } from "node:events"
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
@@ -338,6 +338,65 @@ describe("fishbowl-llm", () => {
     for (const key of Object.values(keys)) expect(migrated.stdout + migrated.stderr).not.toContain(key)
   })
 
+  /** Runs a command exactly as printed, in bash, with `fishbowl-llm` as this build on this data folder. */
+  const runAsPrinted = (command: string) =>
+    ChildProcesses.runChild("bash", ["-c", `fishbowl-llm() { "${process.execPath}" "${BIN}" --data-dir "${dataDir}" "$@"; }\n${command}`], { env: keychainEnv })
+
+  it("Fishbowl's files not imported yet are seen by list and doctor; every printed command works as printed (issue 22)", async () => {
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+    const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("seen")]))
+    const fresh = await cli(["doctor"])
+    expect(fresh.stdout).not.toContain("is valid (0 configurations)")
+    expect(fresh.stdout).toContain("preferences.json does not exist yet")
+    FishbowlFiles.writeLlmConfigJson(dataDir, configs)
+    FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
+
+    const list = await cli(["list"])
+    expect(list.code).toBe(0)
+    expect(list.stdout).toBe("No configurations imported yet.\n")
+    expect(list.stderr).toContain(`note: Fishbowl's configurations in ${dataDir} (llm_config.json, test_secure_keys.json) are not imported yet.`)
+    const doctor = await cli(["doctor"])
+    expect(doctor.stdout).toContain(`Fishbowl's configurations in ${dataDir} are not imported yet (llm_config.json, test_secure_keys.json)`)
+
+    // The hint's command, run as printed, imports all but the LAN http entry, whose fix names the
+    // consent flag; that command, run as printed, imports it with the consent recorded.
+    const hinted = /hint: Run `([^`]+)`/.exec(list.stderr)![1]!
+    const first = await runAsPrinted(hinted)
+    expect(first.code, first.stderr).toBe(9)
+    const consent = /run `(fishbowl-llm migrate --from \S+ --allow-insecure-http '[^']+')`/.exec(first.stdout)![1]!
+    const second = await runAsPrinted(consent)
+    expect(second.code, second.stderr + second.stdout).toBe(0)
+    expect(second.stdout).toContain(`renamed   ${NodePath.join(dataDir, "llm_config.json")} to ${NodePath.join(dataDir, "llm_config.json.migrated")}`)
+    const stored = JSON.parse((await cli(["list", "--json"])).stdout) as Array<{ name: string; allowInsecureHttp?: boolean }>
+    expect(stored.map((config) => config.name).sort()).toEqual(configs.map((config) => config.customName).sort())
+    expect(stored.filter((config) => config.allowInsecureHttp === true).map((config) => config.name)).toEqual(["Self-hosted vLLM"])
+    const after = await cli(["list"])
+    expect(after.stderr).not.toContain("not imported yet")
+    for (const key of Object.values(keys)) expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(key)
+  })
+
+  it("a hostile folder's escape sequences never reach the terminal: the migration report is escaped, text and JSON (issue 22)", async () => {
+    const from = NodePath.join(dataDir, "old\u001b[2Kfolder")
+    mkdirSync(from)
+    const id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
+    writeFileSync(NodePath.join(from, "llm_config.json"), JSON.stringify([{
+      id,
+      customName: "Evil\u001b[1A\u001b[2K\rfiles that still hold keys: none\u009b31m",
+      provider: "\u001b]0;owned\u0007openai\u009b2J",
+      useAuthHeader: true,
+      createdAt: "2025-08-07T10:00:00.000Z",
+      updatedAt: "2025-08-07T10:00:00.000Z"
+    }]), { mode: 0o600 })
+    FishbowlFiles.writeTestSecureKeysJson(from, { [id]: Fixtures.makeCanaryKey("evil") })
+    for (const args of [["migrate", "--from", from], ["migrate", "--from", from, "--json"]]) {
+      const result = await cli(args)
+      expect(result.code).toBe(9)
+      // No C0 control (ESC, BEL, CR) and no C1 control (CSI U+009B) is printed raw.
+      expect(result.stdout + result.stderr).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/)
+      expect(result.stdout).toContain("unknown provider")
+    }
+  })
+
   it("migrate --from a folder that does not exist fails (exit 2), it is not \"nothing to migrate\"", async () => {
     const missing = await cli(["migrate", "--from", NodePath.join(dataDir, "nonexistent")])
     expect(missing.code).toBe(2)
@@ -564,7 +623,7 @@ describe("fishbowl-llm doctor", () => {
     const doctor = await cli(["doctor"])
     expect(doctor.code, doctor.stdout).toBe(0)
     expect(doctor.stdout).toMatch(/warning\s+1 file in .* still holds API keys outside the keychain: test_secure_keys\.json/)
-    expect(doctor.stdout).toContain("fix: Run `fishbowl-llm migrate`")
+    expect(doctor.stdout).toContain(`fix: Run \`fishbowl-llm migrate --from ${dataDir}\``)
     expect(doctor.stdout + doctor.stderr).not.toContain(canary)
   })
 

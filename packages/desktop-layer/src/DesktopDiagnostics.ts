@@ -9,7 +9,9 @@ import { Diagnostics, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
 import * as LeftOut from "./LeftOut.ts"
+import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
+import * as LegacySource from "./legacy/LegacySource.ts"
 import * as TrustedFile from "./TrustedFile.ts"
 import { Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
@@ -45,7 +47,7 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
         severity: "warning",
         message: `${files.length} file(s) in ${dataDir} still hold API keys outside the keychain: ${files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")}`,
         hint: [
-          "Run `fishbowl-llm migrate`: it moves the keys into the keychain and removes them from these files.",
+          `Run \`fishbowl-llm migrate --from ${LegacySource.shellWord(dataDir)}\`: it moves the keys into the keychain and removes them from these files.`,
           ...(files.some((file) => file.encrypted) ? ["Keys encrypted with Electron safeStorage are finished by the desktop app: start Fishbowl once."] : []),
           ...(unreadable.length > 0 ? [`Files that cannot be read are never changed; check them and delete them by hand: ${unreadable.map((file) => `rm "${file.path}"`).join("; ")}`] : [])
         ].join(" ")
@@ -57,6 +59,23 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
       message: `The data folder ${dataDir} could not be checked for files holding keys`,
       hint: `Check that your user can read ${dataDir}, then run \`fishbowl-llm doctor\` again.`
     }))
+  )
+
+/**
+ * Fishbowl's own configurations in the data folder that are not imported yet: without this, an
+ * empty list reads as "my providers are gone". The desktop app imports them at start; the CLI
+ * with `migrate`.
+ */
+export const fishbowlDataFinding = (dataDir: string): Effect.Effect<ReadonlyArray<Diagnostics.Finding>> =>
+  FishbowlFolderSource.unmigratedFiles(dataDir).pipe(
+    Effect.map((files): ReadonlyArray<Diagnostics.Finding> =>
+      files.length === 0 ? [] : [{
+        id: "legacy.fishbowl-data",
+        severity: "warning",
+        message: `Fishbowl's configurations in ${dataDir} are not imported yet (${files.join(", ")})`,
+        hint: `Restart Fishbowl to import them, or run \`fishbowl-llm migrate --from ${LegacySource.shellWord(dataDir)}\`. Nothing is lost until then.`
+      }]
+    )
   )
 
 /** Configurations that a replaced or set-aside copy names and the settings lack (a restore may have left them out). */
@@ -105,7 +124,14 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
     const loaded = yield* Effect.result(preferences.load)
     if (loaded._tag === "Success") {
       const document = loaded.success
-      findings.push({ id: "preferences.parse", severity: "ok", message: `preferences.json is valid (${document.llm.configs.length} configurations)` })
+      const count = document.llm.configs.length
+      findings.push({
+        id: "preferences.parse",
+        severity: "ok",
+        message: stat._tag === "Success" && stat.success === undefined
+          ? "preferences.json does not exist yet: it is created when the first configuration is saved"
+          : `preferences.json is valid (${count} ${count === 1 ? "configuration" : "configurations"})`
+      })
       if (document.llm.journal.length > 0) {
         findings.push({
           id: "preferences.journal",
@@ -130,6 +156,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       })
     }
     if (loaded._tag === "Success") findings.push(...leftOutFinding(yield* LeftOut.find(dataDir, loaded.success.llm.configs)))
+    findings.push(...yield* fishbowlDataFinding(dataDir))
     return findings
   })
 

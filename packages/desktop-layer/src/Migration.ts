@@ -227,6 +227,9 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
     return report satisfies MigrationReport
   })
 
+/** Fishbowl's files in `dir` not imported yet (names), for `list`, `doctor` and the settings page. */
+export const unmigratedFishbowlFiles = FishbowlFolderSource.unmigratedFiles
+
 /** The runner over the default sources. */
 export const migrate = make(defaultSources)
 

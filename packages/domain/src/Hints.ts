@@ -15,3 +15,9 @@ export const otherMigrationRunning = "Wait for the other migration or Fishbowl w
 /** An operation failed half-way and could not undo itself yet: what finishes it. */
 export const leftToFinish =
   "Part of the change could not be undone yet; it is finished automatically the next time Fishbowl or fishbowl-llm starts, or now with `fishbowl-llm doctor --fix` (or \"Finish interrupted changes\" in Storage health)."
+
+/**
+ * `text` as one POSIX shell word, for commands printed in hints: bare when it is plainly safe,
+ * else single-quoted with an inner quote as '\'' (bash, zsh and fish all read it back as `text`).
+ */
+export const shellWord = (text: string): string => /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`

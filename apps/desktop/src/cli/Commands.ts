@@ -218,17 +218,30 @@ const providersCommand = Command.make("providers", { json }, ({ json }) =>
     Command.withExamples([{ command: "fishbowl-llm providers", description: "Show provider ids for `add --provider`" }])
   )
 
+/**
+ * Fishbowl's own configurations in the data folder that are not imported yet, as a note for
+ * stderr (empty when there are none): otherwise an empty list reads as "my providers are gone".
+ */
+const unmigratedNote = (dataDir: string) =>
+  Effect.gen(function*() {
+    const { Migration } = yield* loadDesktop
+    const files = yield* Migration.unmigratedFishbowlFiles(dataDir)
+    if (files.length === 0) return ""
+    return `note: Fishbowl's configurations in ${Text.escapeControls(dataDir)} (${files.join(", ")}) are not imported yet.\n` +
+      `hint: Run \`fishbowl-llm migrate --from ${Text.escapeControls(Hints.shellWord(dataDir))}\` (or restart Fishbowl) to import them with their keys.\n`
+  })
+
 const listCommand = Command.make("list", { json }, ({ json }) =>
-  withStore("list", ({ budget }) =>
-    budget(LlmConfigStore.LlmConfigStore.use((store) => store.list)).pipe(
-      Effect.flatMap((configs) =>
-        json
-          ? CliIo.json(configs)
-          : configs.length === 0
-          ? CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
-          : CliIo.out(configTable(configs))
-      )
-    ))).pipe(
+  withStore("list", ({ budget, dataDir }) =>
+    Effect.gen(function*() {
+      const configs = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.list))
+      const note = yield* unmigratedNote(dataDir)
+      if (json) yield* CliIo.json(configs)
+      else if (configs.length > 0) yield* CliIo.out(configTable(configs))
+      else if (note === "") yield* CliIo.out("No configurations yet. Add one with `fishbowl-llm add --provider <id> --name <name>`.\n")
+      else yield* CliIo.out("No configurations imported yet.\n")
+      if (note !== "") yield* CliIo.note(note)
+    }))).pipe(
     Command.withDescription("List the configurations (never shows keys)"),
     Command.withExamples([
       { command: "fishbowl-llm list" },

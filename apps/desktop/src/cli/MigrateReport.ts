@@ -68,7 +68,7 @@ export const renderMigrateReport = (report: Migration.MigrationReport, options: 
   const stdout = options.json ? Text.jsonText(report) : describeReport(report)
   if (error === undefined) return { stdout, stderr: "", exitCode: ExitCodes.ExitCode.ok }
   const stderr = options.json
-    ? JSON.stringify({ error: { _tag: error._tag, message: error.message, hint: error.hint } }) + "\n"
-    : `error: ${error.message}\nhint: ${error.hint}\n`
+    ? Text.jsonText({ error: { _tag: error._tag, message: error.message, hint: error.hint } }, 0)
+    : `error: ${Text.escapeControls(error.message)}\nhint: ${Text.escapeControls(error.hint)}\n`
   return { stdout, stderr, exitCode: error.exitCode }
 }

@@ -12,9 +12,9 @@ export const escapeControls = (text: string): string =>
  * JSON for stdout, indented, with C1 controls (U+007F–U+009F, which JSON.stringify leaves raw and
  * some terminals read as CSI) escaped as `\u00NN`; C0 controls JSON escapes already.
  */
-export const jsonText = (value: unknown): string =>
+export const jsonText = (value: unknown, indent: 0 | 2 = 2): string =>
   // oxlint-disable-next-line no-control-regex
-  JSON.stringify(value, null, 2).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n"
+  JSON.stringify(value, null, indent).replace(/[\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`) + "\n"
 
 /** {@link escapeControls}, shortened: for echoing something the user typed. */
 export const printable = (text: string, max = 60): string => {

@@ -26,17 +26,25 @@ const llmKeyNames = (file: KeyFile): ReadonlyArray<string> =>
 const mayHoldKeys = (file: KeyFile) =>
   file.read._tag === "Refused" || (file.read._tag === "Parsed" && (!LegacyFiles.isRecord(file.read.value) || llmKeyNames(file).length > 0))
 
+/**
+ * Fishbowl's files in `dir` that hold data not imported yet: `llm_config.json` (while it has not
+ * become `llm_config.json.migrated`) and key files that may hold LLM keys. Read-only, bounded;
+ * what `list`, `doctor` and the settings page use to say that Fishbowl's configurations are here.
+ */
+export const unmigratedFiles = (dir: string) =>
+  Effect.gen(function*() {
+    const at = (name: string) => NodePath.join(dir, name)
+    const found: Array<string> = []
+    if ((yield* LegacyFiles.readLegacyJson(at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)))._tag !== "Missing") found.push(FishbowlLlmConfigFile.LLM_CONFIG_FILE)
+    for (const [kind, name] of [["encrypted", SecureKeysFile.SECURE_KEYS_FILE], ["plain", SecureKeysFile.TEST_SECURE_KEYS_FILE]] as const) {
+      if (mayHoldKeys({ kind, path: at(name), read: yield* LegacyFiles.readLegacyJson(at(name)) })) found.push(name)
+    }
+    return found as ReadonlyArray<string>
+  })
+
 export const FishbowlFolderSource: LegacySource.LegacySource = {
   name: "Fishbowl llm_config.json + key files",
-  detect: (context) =>
-    Effect.gen(function*() {
-      const at = (name: string) => NodePath.join(context.from, name)
-      if ((yield* LegacyFiles.readLegacyJson(at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)))._tag !== "Missing") return true
-      for (const [kind, name] of [["encrypted", SecureKeysFile.SECURE_KEYS_FILE], ["plain", SecureKeysFile.TEST_SECURE_KEYS_FILE]] as const) {
-        if (mayHoldKeys({ kind, path: at(name), read: yield* LegacyFiles.readLegacyJson(at(name)) })) return true
-      }
-      return false
-    }),
+  detect: (context) => Effect.map(unmigratedFiles(context.from), (files) => files.length > 0),
   load: (context) =>
     Effect.gen(function*() {
       const at = (name: string) => NodePath.join(context.from, name)

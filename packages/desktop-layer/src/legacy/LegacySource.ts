@@ -5,7 +5,7 @@
  * them, `finish`es by removing its plaintext — only when every entry is in the store.
  * Sources never touch the journal: the runner imports through LlmConfigStore.importConfig.
  */
-import { Canonical, type Errors, type Ids, LlmConfig, type LlmConfigStore, Providers } from "@fishbowl/domain"
+import { Canonical, type Errors, Hints, type Ids, LlmConfig, type LlmConfigStore, Providers } from "@fishbowl/domain"
 import { type Effect, type FileSystem, Redacted, Schema } from "effect"
 
 /** Why an entry is not imported now, and what the user does about it. */
@@ -95,8 +95,7 @@ export type KeySource =
   | { readonly _tag: "NoKey" }
   | ({ readonly _tag: "Unavailable" } & Blocked)
 
-/** `text` as one POSIX shell word: single quotes, an inner quote as '\'' (works in bash, zsh and fish). */
-export const shellWord = (text: string) => /^[A-Za-z0-9_./:@%+=,-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`
+export const shellWord = Hints.shellWord
 
 /** The command that runs this migration again, exactly as printed: `--from` names the folder used. */
 export const rerunCommandOf = (from: string) => `fishbowl-llm migrate --from ${shellWord(from)}`
