@@ -5,7 +5,6 @@
  * private Secret Service the rest of the benchmark uses, on a data folder with one configuration.
  */
 import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
-import * as Stats from "./Stats.ts"
 import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -13,6 +12,7 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath, pathToFileURL } from "node:url"
 import { buildCli } from "../apps/desktop/scripts/build-cli.mjs"
+import * as Stats from "./Stats.ts"
 
 const BIN = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.cjs", import.meta.url))
 
@@ -63,7 +63,9 @@ export const benchCli = async (options: {
     for (const [column, command] of commands.entries()) {
       const result = await run(command.args, options.env)
       if (result.code !== 0) throw new Error(`${command.name} failed with exit ${result.code}`)
-      if (command.name.includes("key") && result.stdout !== "sk-bench-cli-startup\n") throw new Error("fishbowl-llm key printed the wrong key")
+      if (command.name.includes("key") && result.stdout !== "sk-bench-cli-startup\n") {
+        throw new Error("fishbowl-llm key printed the wrong key")
+      }
       if (index >= warmup) samples[column]!.push(result.millis)
     }
   }
@@ -92,7 +94,11 @@ if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.a
       samples,
       progress: (text) => process.stderr.write(`[bench] ${text}\n`)
     })
-    console.log(`node ${process.version}, ${os.cpus().length} cpus, load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} → ${os.loadavg().map((x) => x.toFixed(2)).join(" ")}`)
+    console.log(
+      `node ${process.version}, ${os.cpus().length} cpus, load average ${loadStart.map((x) => x.toFixed(2)).join(" ")} → ${
+        os.loadavg().map((x) => x.toFixed(2)).join(" ")
+      }`
+    )
     console.log(Stats.renderTable([
       ["command (spawn to exit)", "n", "median", "p95", "max", "aim (median, ms)", "verdict"],
       ...rows.map((row) => {

@@ -7,17 +7,17 @@
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { AtomicFile, DesktopLayer, JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
 import { CrashPoints, Ids, Liveness, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
-import * as IpcHandlers from "../apps/desktop/src/main/IpcHandlers.ts"
-import * as SenderPolicy from "../apps/desktop/src/main/SenderPolicy.ts"
-import * as CliBench from "./CliBench.ts"
-import type * as RawKeychain from "./RawKeychain.ts"
-import * as Stats from "./Stats.ts"
 import { Effect, type FileSystem, Layer, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
+import * as IpcHandlers from "../apps/desktop/src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../apps/desktop/src/main/SenderPolicy.ts"
+import * as CliBench from "./CliBench.ts"
+import type * as RawKeychain from "./RawKeychain.ts"
+import * as Stats from "./Stats.ts"
 
 // ---------------------------------------------------------------------------------------------
 // settings and context
@@ -236,7 +236,9 @@ export const store = async (
   const group = "LlmConfigStore (DesktopLayer)"
   // warm-up: worker start, module JIT, first file creation
   for (let i = 0; i < WARMUP; i++) {
-    const c = await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Warm ${i}`, apiKey: Redacted.make(benchKey()) })))
+    const c = await run(
+      LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Warm ${i}`, apiKey: Redacted.make(benchKey()) }))
+    )
     await run(LlmConfigStore.LlmConfigStore.use((s) => s.getApiKey(c.id)))
     await run(LlmConfigStore.LlmConfigStore.use((s) => s.update(c.id, { apiKey: Redacted.make(benchKey()) })))
     await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))
@@ -253,7 +255,9 @@ export const store = async (
     await Stats.timeSequential(
       N,
       async (i) => {
-        const c = await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Bench ${i}`, apiKey: Redacted.make(keys[i]!) })))
+        const c = await run(
+          LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Bench ${i}`, apiKey: Redacted.make(keys[i]!) }))
+        )
         ids.push(c.id)
       },
       (i) => {
@@ -267,10 +271,15 @@ export const store = async (
   const prefsUpdate = record(
     "preferences file",
     `PreferencesStore.update (${N} configs; lock, read, write, backups)`,
-    await Stats.timeSequential(N, (i) =>
-      run(PreferencesStore.PreferencesStore.use((p) =>
-        p.update((document) => Effect.succeed([undefined, { ...document, other: { ...document.other, benchCounter: i } }] as const))
-      )))
+    await Stats.timeSequential(
+      N,
+      (i) =>
+        run(
+          PreferencesStore.PreferencesStore.use((p) =>
+            p.update((document) => Effect.succeed([undefined, { ...document, other: { ...document.other, benchCounter: i } }] as const))
+          )
+        )
+    )
   )
   let wrong = 0
   const getApiKey = record(
@@ -294,14 +303,21 @@ export const store = async (
   const update = record(
     group,
     "update (new key)",
-    await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.update(ids[i]!, { apiKey: Redacted.make(benchKey()) }))))
+    await Stats.timeSequential(
+      N,
+      (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.update(ids[i]!, { apiKey: Redacted.make(benchKey()) })))
+    )
   )
   const rename = record(
     group,
     "update (name only)",
     await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.update(ids[i]!, { name: `Bench ${i} renamed` }))))
   )
-  const remove = record(group, "remove", await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.remove(ids[i]!)))))
+  const remove = record(
+    group,
+    "remove",
+    await Stats.timeSequential(N, (i) => run(LlmConfigStore.LlmConfigStore.use((s) => s.remove(ids[i]!))))
+  )
   check((await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))).length === 0, "store not empty after remove")
 
   // One atomic, fsync'd replace of a preferences file of the size create writes (the file at the
@@ -411,7 +427,10 @@ export const listLarge = async (context: Context, runtime: Runtime): Promise<Lis
       sessionId: real.sessionId
     })
     const store = await prefsRuntime.runPromise(
-      LlmConfigStore.make().pipe(Effect.provideService(SecretStore.SecretStore, counting), Effect.provide(Layer.merge(CrashPoints.layer, Liveness.layerMemory)))
+      LlmConfigStore.make().pipe(
+        Effect.provideService(SecretStore.SecretStore, counting),
+        Effect.provide(Layer.merge(CrashPoints.layer, Liveness.layerMemory))
+      )
     )
     for (let i = 0; i < WARMUP; i++) await Effect.runPromise(store.list)
     Stats.collectGarbage()
@@ -457,7 +476,11 @@ export const loopDelay = async (context: Context, runtime: Runtime): Promise<Loo
   const run = <A, E>(effect: Effect.Effect<A, E, DesktopLayer.DesktopServices>) => runtime.runPromise(effect)
   const seeded: Array<Ids.ConfigId> = []
   for (let i = 0; i < 20; i++) {
-    seeded.push((await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop seed ${i}`, apiKey: Redacted.make(benchKey()) })))).id)
+    seeded.push(
+      (await run(
+        LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop seed ${i}`, apiKey: Redacted.make(benchKey()) }))
+      )).id
+    )
   }
   Stats.collectGarbage()
   // Baseline: the same histogram with nothing running, as long as the rounds below take roughly,
@@ -480,7 +503,13 @@ export const loopDelay = async (context: Context, runtime: Runtime): Promise<Loo
         if (i % 3 === 0) await run(LlmConfigStore.LlmConfigStore.use((s) => s.getApiKey(seeded[i % seeded.length]!)))
         else if (i % 3 === 1) await run(LlmConfigStore.LlmConfigStore.use((s) => s.list))
         else {
-          created.push((await run(LlmConfigStore.LlmConfigStore.use((s) => s.create({ provider: openai, name: `Loop ${round}-${i}`, apiKey: Redacted.make(benchKey()) })))).id)
+          created.push(
+            (await run(
+              LlmConfigStore.LlmConfigStore.use((s) =>
+                s.create({ provider: openai, name: `Loop ${round}-${i}`, apiKey: Redacted.make(benchKey()) })
+              )
+            )).id
+          )
         }
       } catch (error) {
         failures++
@@ -501,7 +530,9 @@ export const loopDelay = async (context: Context, runtime: Runtime): Promise<Loo
   }
   const idleDelay = { p50: ms(idle.percentile(50)), p99: ms(idle.percentile(99)), max: ms(idle.max), samples: idle.count }
   progress(`loop delay idle baseline: p50 ${Stats.fmt(idleDelay.p50)} p99 ${Stats.fmt(idleDelay.p99)} max ${Stats.fmt(idleDelay.max)} ms`)
-  progress(`loop delay: p50 ${Stats.fmt(delay.p50)} p99 ${Stats.fmt(delay.p99)} max ${Stats.fmt(delay.max)} ms over ${delay.samples} samples`)
+  progress(
+    `loop delay: p50 ${Stats.fmt(delay.p50)} p99 ${Stats.fmt(delay.p99)} max ${Stats.fmt(delay.max)} ms over ${delay.samples} samples`
+  )
   const ops = record("concurrent (100 at once)", "store op latency (getApiKey/list/create mix)", opMillis)
   const batches = Stats.summarize(batchMillis)
   progress("loop delay: removing the configs it created (untimed)")

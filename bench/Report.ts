@@ -3,9 +3,9 @@
  * defined once, with its arithmetic and verdict), the store/raw ratios, the printed tables and the
  * JSON document. bench/README.md describes both outputs; keep it true when a column or field moves.
  */
+import * as os from "node:os"
 import type * as Measurements from "./Measurements.ts"
 import * as Stats from "./Stats.ts"
-import * as os from "node:os"
 
 // ---------------------------------------------------------------------------------------------
 // input
@@ -260,12 +260,18 @@ const text = (results: Results, all: ReadonlyArray<Aim>, ratioRows: ReadonlyArra
     } (end), ${results.elapsedSeconds.toFixed(1)} s`,
     `all times in ms; N=${settings.n} per operation after ${settings.warmup} warm-up calls; sequential unless noted\n`,
     mainTable(results, all),
-    `\nconcurrent batches of ${settings.loopOps}: median ${Stats.fmt(loop.batches.median, 1)} ms wall, max ${Stats.fmt(loop.batches.max, 1)} ms, ${loop.failures} failed`,
-    `create breakdown (medians): worker set ${Stats.fmt(raw.worker.set.summary.median)} + 2 x PreferencesStore.update ${Stats.fmt(store.prefsUpdate.summary.median)} = ${
-      Stats.fmt(raw.worker.set.summary.median + 2 * store.prefsUpdate.summary.median)
-    } (measured create ${Stats.fmt(store.create.summary.median)})`,
+    `\nconcurrent batches of ${settings.loopOps}: median ${Stats.fmt(loop.batches.median, 1)} ms wall, max ${
+      Stats.fmt(loop.batches.max, 1)
+    } ms, ${loop.failures} failed`,
+    `create breakdown (medians): worker set ${Stats.fmt(raw.worker.set.summary.median)} + 2 x PreferencesStore.update ${
+      Stats.fmt(store.prefsUpdate.summary.median)
+    } = ${Stats.fmt(raw.worker.set.summary.median + 2 * store.prefsUpdate.summary.median)} (measured create ${
+      Stats.fmt(store.create.summary.median)
+    })`,
     `IPC replies with ok: false (counted in the rows above): ${JSON.stringify(ipc.failures)}`,
-    `list (${settings.listConfigs}): secret-store calls ${listLarge.secretStoreCalls} ${JSON.stringify(listLarge.calls)}, file ${listLarge.fileBytes} B`,
+    `list (${settings.listConfigs}): secret-store calls ${listLarge.secretStoreCalls} ${
+      JSON.stringify(listLarge.calls)
+    }, file ${listLarge.fileBytes} B`,
     `cold start: first (JIT-cold) load ${Stats.fmt(cold.first)} ms, file ${cold.fileBytes} B`,
     `\nratios (store median ÷ raw median)\n${ratioTable}`,
     `\naims\n${aimTable}\n`
@@ -301,7 +307,12 @@ const document = (results: Results, all: ReadonlyArray<Aim>, ratioRows: Readonly
       opsPerRound: settings.loopOps,
       batchWallMillis: loop.batches
     },
-    listLarge: { configs: settings.listConfigs, secretStoreCalls: listLarge.secretStoreCalls, calls: listLarge.calls, fileBytes: listLarge.fileBytes },
+    listLarge: {
+      configs: settings.listConfigs,
+      secretStoreCalls: listLarge.secretStoreCalls,
+      calls: listLarge.calls,
+      fileBytes: listLarge.fileBytes
+    },
     ipcFailures: ipc.failures,
     coldStart: { configs: settings.coldConfigs, firstMillis: cold.first, fileBytes: cold.fileBytes },
     ratios: ratioRows,

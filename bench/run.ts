@@ -15,9 +15,6 @@
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { DesktopLayer } from "@fishbowl/desktop-layer"
 import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
-import * as Measurements from "./Measurements.ts"
-import * as RawKeychain from "./RawKeychain.ts"
-import * as Report from "./Report.ts"
 import { ManagedRuntime } from "effect"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -25,6 +22,9 @@ import * as path from "node:path"
 import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
+import * as Measurements from "./Measurements.ts"
+import * as RawKeychain from "./RawKeychain.ts"
+import * as Report from "./Report.ts"
 
 const HERE = path.dirname(fileURLToPath(import.meta.url))
 const { values: args } = parseArgs({
@@ -83,7 +83,9 @@ const main = async () => {
   const keytar = RawKeychain.loadInProcessKeytar(handle.env)
   const worker = RawKeychain.startWorkerClient(workerEnv)
   const dataDir = path.join(context.tempDir("store"), "Fishbowl")
-  const runtime: Measurements.Runtime = ManagedRuntime.make(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv } }))
+  const runtime: Measurements.Runtime = ManagedRuntime.make(
+    DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv } })
+  )
   const fsRuntime = ManagedRuntime.make(NodeFileSystem.layer)
   try {
     const raw = await Measurements.raw(context, keytar, worker)

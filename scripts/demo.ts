@@ -4,12 +4,12 @@
  * from stdin, list, show, pipe the key out, look at the raw keychain entry with secret-tool, run
  * doctor, remove. Everything lives in temp folders removed at the end.
  */
+import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
-import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 
 const cli = fileURLToPath(new URL("../apps/desktop/bin/fishbowl-llm.mjs", import.meta.url))
 const secretService = await SecretServiceHarness.startSecretService()
@@ -29,13 +29,31 @@ const run = (title: string, command: string, args: ReadonlyArray<string>, stdin?
 try {
   console.log(`Private Secret Service started; data folder ${dataDir}`)
   run("fishbowl-llm providers", process.execPath, [cli, "providers"])
-  run(`echo <key> | fishbowl-llm add --provider openai --name Work --api-key-stdin`, process.execPath, [cli, "add", "--provider", "openai", "--name", "Work", "--api-key-stdin"], `${demoKey}\n`)
+  run(`echo <key> | fishbowl-llm add --provider openai --name Work --api-key-stdin`, process.execPath, [
+    cli,
+    "add",
+    "--provider",
+    "openai",
+    "--name",
+    "Work",
+    "--api-key-stdin"
+  ], `${demoKey}\n`)
   run("fishbowl-llm list", process.execPath, [cli, "list"])
   const shown = run("fishbowl-llm show Work --json", process.execPath, [cli, "show", "Work", "--json"])
   const id = JSON.parse(shown.stdout).id as string
   const piped = spawnSync(process.execPath, [cli, "key", "Work"], { env, encoding: "utf8" })
-  console.log(`\n$ export OPENAI_API_KEY=$(fishbowl-llm key Work)\nthe piped key ${piped.stdout.trim() === demoKey ? "matches" : "DOES NOT match"} the one added (exit ${piped.status})`)
-  run(`secret-tool lookup service fishbowl.openai.${id} account apiKey   # the OS keychain entry`, "secret-tool", ["lookup", "service", `fishbowl.openai.${id}`, "account", "apiKey"])
+  console.log(
+    `\n$ export OPENAI_API_KEY=$(fishbowl-llm key Work)\nthe piped key ${
+      piped.stdout.trim() === demoKey ? "matches" : "DOES NOT match"
+    } the one added (exit ${piped.status})`
+  )
+  run(`secret-tool lookup service fishbowl.openai.${id} account apiKey   # the OS keychain entry`, "secret-tool", [
+    "lookup",
+    "service",
+    `fishbowl.openai.${id}`,
+    "account",
+    "apiKey"
+  ])
   run("cat preferences.json   # metadata only, no key", "cat", [NodePath.join(dataDir, "preferences.json")])
   run("fishbowl-llm doctor --probe", process.execPath, [cli, "doctor", "--probe"])
   run("fishbowl-llm remove Work", process.execPath, [cli, "remove", "Work"])

@@ -16,7 +16,9 @@ let source
 try {
   source = readFileSync(bundle, "utf8")
 } catch {
-  process.stderr.write("error: fishbowl-llm is not built\nhint: Run `npm run build:cli --workspace @fishbowl/desktop` (npm ci does it too).\n")
+  process.stderr.write(
+    "error: fishbowl-llm is not built\nhint: Run `npm run build:cli --workspace @fishbowl/desktop` (npm ci does it too).\n"
+  )
   process.exit(1)
 }
 // The cache file starts with a 64-byte header: the bundle's first line (its build id). V8 itself

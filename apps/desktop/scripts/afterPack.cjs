@@ -14,5 +14,8 @@ exports.default = async function afterPack(context) {
     : electronPlatformName === "win32"
     ? path.join(appOutDir, `${name}.exe`)
     : path.join(appOutDir, packager.executableName ?? name.toLowerCase())
-  await fuses.flipFuses(binary, { ...toFuseConfig(fuses), resetAdHocDarwinSignature: electronPlatformName === "darwin" && process.arch === "arm64" })
+  await fuses.flipFuses(binary, {
+    ...toFuseConfig(fuses),
+    resetAdHocDarwinSignature: electronPlatformName === "darwin" && process.arch === "arm64"
+  })
 }

@@ -37,7 +37,8 @@ const platformBarrel = {
   setup(build) {
     build.onResolve({ filter: /^@effect\/platform-node-shared$/ }, () => ({ path: "platform-node-shared", namespace: "fishbowl-cli" }))
     build.onLoad({ filter: /.*/, namespace: "fishbowl-cli" }, () => ({
-      contents: 'export * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"\nexport * as NodePath from "@effect/platform-node-shared/NodePath"\n',
+      contents:
+        "export * as NodeFileSystem from \"@effect/platform-node-shared/NodeFileSystem\"\nexport * as NodePath from \"@effect/platform-node-shared/NodePath\"\n",
       resolveDir: appRoot,
       loader: "js"
     }))

@@ -1,10 +1,10 @@
 import { Errors, IpcContract } from "@fishbowl/domain"
 import { FaultInjection, Fixtures } from "@fishbowl/domain/testing"
+import { Effect, Schema } from "effect"
+import { afterAll, describe, expect, it } from "vitest"
 import * as IpcHandlers from "../src/main/IpcHandlers.ts"
 import * as SenderPolicy from "../src/main/SenderPolicy.ts"
 import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
-import { Effect, Schema } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
 
 const trusted = { frameUrl: "file:///opt/fishbowl/renderer/index.html" }
 const runtime = MemoryRuntime.make()
@@ -83,10 +83,14 @@ describe("IPC handler table", () => {
     expect(got.value.baseUrl).toBeUndefined()
     await call(IpcContract.IpcChannel.remove, { id: createdId })
     let getterRan = false
-    const withGetter = { provider: "openai", name: "Getter", get apiKey() {
-      getterRan = true
-      return canary
-    } }
+    const withGetter = {
+      provider: "openai",
+      name: "Getter",
+      get apiKey() {
+        getterRan = true
+        return canary
+      }
+    }
     const viaGetter = await call(IpcContract.IpcChannel.create, withGetter)
     expect(getterRan).toBe(false)
     expect(viaGetter.ok).toBe(false)
@@ -95,13 +99,15 @@ describe("IPC handler table", () => {
 
   it("refuses frames that are not the bundled renderer, logging no payload", async () => {
     const canary = Fixtures.makeCanaryKey("sender")
-    for (const frameUrl of <Array<string | undefined>>[
-      "https://evil.example.com/",
-      "file:///tmp/other/index.html",
-      "file:///opt/fishbowl/renderer/../../../tmp/x.html",
-      undefined,
-      "not a url"
-    ]) {
+    for (
+      const frameUrl of <Array<string | undefined>> [
+        "https://evil.example.com/",
+        "file:///tmp/other/index.html",
+        "file:///opt/fishbowl/renderer/../../../tmp/x.html",
+        undefined,
+        "not a url"
+      ]
+    ) {
       const before = logLines.length
       const result = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, { frameUrl })
       expect(result).toMatchObject({ ok: false, error: { _tag: "KeychainDenied" } })
@@ -122,7 +128,11 @@ describe("IPC handler table", () => {
       [IpcContract.IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, "request"],
       [IpcContract.IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, "apiKey"],
       [IpcContract.IpcChannel.get, { id: "../../etc/passwd" }, "id"],
-      [IpcContract.IpcChannel.update, { id: "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", patch: { baseUrl: "http://evil.example.com" } }, "patch.baseUrl"],
+      [
+        IpcContract.IpcChannel.update,
+        { id: "0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b", patch: { baseUrl: "http://evil.example.com" } },
+        "patch.baseUrl"
+      ],
       [IpcContract.IpcChannel.list, { sneaky: true }, "sneaky"],
       [IpcContract.IpcChannel.diagnose, { probe: "yes" }, "probe"]
     ]
@@ -143,7 +153,12 @@ describe("IPC handler table", () => {
     let result: any
     try {
       // Answered while the store is still held: at the budget, not when the slow work ends.
-      result = await call(IpcContract.IpcChannel.create, { provider: "anthropic", name: "Slow", apiKey: Fixtures.makeCanaryKey() }, trusted, budgeted)
+      result = await call(
+        IpcContract.IpcChannel.create,
+        { provider: "anthropic", name: "Slow", apiKey: Fixtures.makeCanaryKey() },
+        trusted,
+        budgeted
+      )
       expect(result.error).toMatchObject({ _tag: "Timeout", requestId: expect.any(String) })
     } finally {
       release()
@@ -175,11 +190,17 @@ describe("IPC handler table", () => {
     expect(late[0]!.channel).toBe(IpcContract.IpcChannel.create)
     expect(late[0]!.result.ok).toBe(true)
     expect(late[0]!.result.value).toMatchObject({ name: "Late", hasKey: true })
-    expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[IpcContract.IpcChannel.create].response as any))(late[0]!.result)).toBe(true)
+    expect(Schema.is(IpcContract.IpcResult(IpcContract.IpcRoutes[IpcContract.IpcChannel.create].response as any))(late[0]!.result)).toBe(
+      true
+    )
     expect(JSON.stringify(late)).not.toContain(canary)
     // A late FAILURE is delivered as itself.
     const releaseSecond = await holdStores({ secretFault: "locked" })
-    const second = await table[IpcContract.IpcChannel.create](trusted, { provider: "openai", name: "Late locked", apiKey: Fixtures.makeCanaryKey() }) as any
+    const second = await table[IpcContract.IpcChannel.create](trusted, {
+      provider: "openai",
+      name: "Late locked",
+      apiKey: Fixtures.makeCanaryKey()
+    }) as any
     releaseSecond()
     expect(second.error._tag).toBe("Timeout")
     await expect.poll(() => late.length).toBe(2)
@@ -189,7 +210,11 @@ describe("IPC handler table", () => {
     // An on-time answer has no requestId and sends nothing late. (On a table with a budget no
     // loaded machine misses, reporting to the same list; the short wait after it can only miss a
     // wrong late send, never fail a right answer.)
-    const onTime = IpcHandlers.make(runtime, { senderPolicy, budgets: { storageMillis: 60_000 }, onLateOutcome: (outcome) => void late.push(outcome as any) })
+    const onTime = IpcHandlers.make(runtime, {
+      senderPolicy,
+      budgets: { storageMillis: 60_000 },
+      onLateOutcome: (outcome) => void late.push(outcome as any)
+    })
     const quick = await onTime[IpcContract.IpcChannel.list](trusted, {}) as any
     expect(quick.ok).toBe(true)
     expect(quick.error?.requestId).toBeUndefined()
@@ -198,7 +223,15 @@ describe("IPC handler table", () => {
   })
 
   it("health routes: names, not paths; no file actions without storage; sender checks apply", async () => {
-    for (const file of ["../../etc/passwd", "/etc/passwd", "preferences.json", "preferences.json.bak.1/../../x", "preferences.json.corrupt-a/b"]) {
+    for (
+      const file of [
+        "../../etc/passwd",
+        "/etc/passwd",
+        "preferences.json",
+        "preferences.json.bak.1/../../x",
+        "preferences.json.corrupt-a/b"
+      ]
+    ) {
       const opened = await call(IpcContract.IpcChannel.openFolder, { file })
       expect(opened.error).toMatchObject({ _tag: "InvalidInput" })
       const restored = await call(IpcContract.IpcChannel.restoreBackup, { name: file })
@@ -212,7 +245,16 @@ describe("IPC handler table", () => {
     for (const check of keys.value) expect(Object.keys(check).sort()).toEqual(expect.arrayContaining(["id", "name", "state"]))
     expect((await call(IpcContract.IpcChannel.recover, {})).ok).toBe(true)
     expect((await call(IpcContract.IpcChannel.dismissNotice, { id: "nothing" })).value).toEqual({ id: "nothing" })
-    for (const channel of [IpcContract.IpcChannel.recover, IpcContract.IpcChannel.checkKeys, IpcContract.IpcChannel.backups, IpcContract.IpcChannel.restoreBackup, IpcContract.IpcChannel.openFolder, IpcContract.IpcChannel.dismissNotice]) {
+    for (
+      const channel of [
+        IpcContract.IpcChannel.recover,
+        IpcContract.IpcChannel.checkKeys,
+        IpcContract.IpcChannel.backups,
+        IpcContract.IpcChannel.restoreBackup,
+        IpcContract.IpcChannel.openFolder,
+        IpcContract.IpcChannel.dismissNotice
+      ]
+    ) {
       const refused = await call(channel, {}, { frameUrl: "https://evil.example/index.html" })
       expect(refused.error).toMatchObject({ _tag: "KeychainDenied" })
     }
@@ -232,13 +274,22 @@ describe("IPC handler table", () => {
     const canary = Fixtures.makeCanaryKey("defect")
     const dying = IpcHandlers.make(runtime, {
       senderPolicy: SenderPolicy.bundledOriginPolicy("file:///opt/fishbowl/renderer/"),
-      storage: { backups: Effect.die(new Error(canary)), restoreBackup: () => Effect.die(canary), bringBack: Effect.die(canary), open: () => Effect.die(canary) }
+      storage: {
+        backups: Effect.die(new Error(canary)),
+        restoreBackup: () => Effect.die(canary),
+        bringBack: Effect.die(canary),
+        open: () => Effect.die(canary)
+      }
     })
     for (const [channel, payload] of [[IpcContract.IpcChannel.backups, {}], [IpcContract.IpcChannel.openFolder, {}]] as const) {
       const result = await dying[channel](trusted, payload)
       expect(result).toEqual({
         ok: false,
-        error: { _tag: "Internal", message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." }
+        error: {
+          _tag: "Internal",
+          message: "Something went wrong inside Fishbowl",
+          hint: "Try again; if it keeps happening, run diagnostics."
+        }
       })
       expect(JSON.stringify(result)).not.toContain(canary)
     }

@@ -1,9 +1,9 @@
 import { Ids, LlmConfigStore } from "@fishbowl/domain"
 import { FaultInjection, Fixtures } from "@fishbowl/domain/testing"
-import * as KeyAccess from "../src/main/KeyAccess.ts"
-import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
 import { Redacted } from "effect"
 import { afterAll, describe, expect, it } from "vitest"
+import * as KeyAccess from "../src/main/KeyAccess.ts"
+import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
 
 describe("main-side key access", () => {
   const runtime = MemoryRuntime.make()
@@ -15,7 +15,9 @@ describe("main-side key access", () => {
 
   it("returns the key, and a typed Timeout at the budget while the keychain has not answered", async () => {
     const canary = Fixtures.makeCanaryKey("main")
-    const config = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create(Fixtures.configInput({ provider: "openai", name: "Main", apiKey: canary }))))
+    const config = await runtime.runPromise(
+      LlmConfigStore.LlmConfigStore.use((store) => store.create(Fixtures.configInput({ provider: "openai", name: "Main", apiKey: canary })))
+    )
     expect(Redacted.value(await keys.getApiKey(config.id))).toBe(canary)
     // Every keychain call is held until the answer is in: the read cannot have ended, so the
     // Timeout was given at the budget, not when the read ended (however slow the machine).
@@ -34,7 +36,10 @@ describe("main-side key access", () => {
   })
 
   it("rejects with NotFound for an unknown id", async () => {
-    const error = await keys.getApiKey(Ids.ConfigId.make("0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b")).then(() => undefined, (failure) => failure)
+    const error = await keys.getApiKey(Ids.ConfigId.make("0f8b5a4e-1c2d-4e3f-8a9b-0c1d2e3f4a5b")).then(
+      () => undefined,
+      (failure) => failure
+    )
     expect(error).toMatchObject({ _tag: "NotFound" })
   })
 })

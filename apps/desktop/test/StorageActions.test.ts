@@ -29,10 +29,13 @@ const setUp = () => {
   // One keychain stand-in for the whole test (each `run` is a new "process" over it).
   const keychain = Effect.runSync(SecretStore.makeMemory({ description: { tier: "keychain", persistent: true } }))
   const layer = LlmConfigStore.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(JsonFilePreferencesStore.layer({ dataDir }), Layer.succeed(SecretStore.SecretStore, keychain), Liveness.layerMemory))
+    Layer.provideMerge(
+      Layer.mergeAll(JsonFilePreferencesStore.layer({ dataDir }), Layer.succeed(SecretStore.SecretStore, keychain), Liveness.layerMemory)
+    )
   )
-  const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore | LlmConfigStore.LlmConfigStore | SecretStore.SecretStore>) =>
-    Effect.runPromise(effect.pipe(Effect.provide(layer)))
+  const run = <A, E>(
+    effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore | LlmConfigStore.LlmConfigStore | SecretStore.SecretStore>
+  ) => Effect.runPromise(effect.pipe(Effect.provide(layer)))
   const write = (name: string, text: string, mode = 0o600) => {
     fs.writeFileSync(path.join(dataDir, name), text, { mode })
     fs.chmodSync(path.join(dataDir, name), mode)
@@ -45,7 +48,9 @@ const actions = StorageActions.make({ shell })
 describe("StorageActions: backups as the store judges them", () => {
   it("offers and restores a good backup; links, FIFOs and loose-mode files are not offered and cannot be restored", async () => {
     const { dataDir, run, write } = setUp()
-    await run(PreferencesStore.PreferencesStore.use((store) => store.update(() => Effect.succeed([undefined, documentWith("Current")] as const))))
+    await run(
+      PreferencesStore.PreferencesStore.use((store) => store.update(() => Effect.succeed([undefined, documentWith("Current")] as const)))
+    )
     const good = JsonFilePreferencesStore.serializeDocument(documentWith("Old"))
     write("preferences.json.bak.1", good)
     fs.symlinkSync(path.join(dataDir, "preferences.json.bak.1"), path.join(dataDir, "preferences.json.bak.2"))
@@ -71,7 +76,9 @@ describe("StorageActions: backups as the store judges them", () => {
 
   it("a backup the store would quarantine (two configurations with one name) is listed as unusable and not restored", async () => {
     const { run, write } = setUp()
-    await run(PreferencesStore.PreferencesStore.use((store) => store.update(() => Effect.succeed([undefined, documentWith("Current")] as const))))
+    await run(
+      PreferencesStore.PreferencesStore.use((store) => store.update(() => Effect.succeed([undefined, documentWith("Current")] as const)))
+    )
     // Two ids, one name: every store version refused that, so only another program writes it.
     const inconsistent = documentWith("Twin", "Twin")
     write("preferences.json.bak.1", JSON.stringify(PreferencesDocument.joinDocument(inconsistent)))
@@ -98,14 +105,22 @@ describe("StorageActions: a restore never sends a key where it was not entered, 
 
   it("a backup with an older URL is listed with that change; once restored the config asks for its key again, and the newer key is not deleted", async () => {
     const { dataDir, run } = setUp()
-    const work = await run(LlmConfigStore.LlmConfigStore.use((store) =>
-      store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
-    ))
-    await run(LlmConfigStore.LlmConfigStore.use((store) => store.update(work.id, Fixtures.configPatch({ baseUrl: B, apiKey: "sk-entered-for-b" }))))
+    const work = await run(
+      LlmConfigStore.LlmConfigStore.use((store) =>
+        store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
+      )
+    )
+    await run(
+      LlmConfigStore.LlmConfigStore.use((store) => store.update(work.id, Fixtures.configPatch({ baseUrl: B, apiKey: "sk-entered-for-b" })))
+    )
     const listed = await run(Effect.flatMap(actions, (storage) => storage.backups))
     // Backups hold only states without unfinished changes: the one before the update.
     expect(listed.map((backup) => backup.name)).toEqual(["preferences.json.bak.1"])
-    expect(listed[0]!.changed).toEqual([{ name: "Work", from: { provider: "openai", baseUrl: `${B}` }, to: { provider: "openai", baseUrl: `${A}` } }])
+    expect(listed[0]!.changed).toEqual([{
+      name: "Work",
+      from: { provider: "openai", baseUrl: `${B}` },
+      to: { provider: "openai", baseUrl: `${A}` }
+    }])
 
     await run(Effect.flatMap(actions, (storage) => storage.restoreBackup("preferences.json.bak.1")))
     const restored = await run(LlmConfigStore.LlmConfigStore.use((store) => store.get(work.id)))
@@ -123,9 +138,11 @@ describe("StorageActions: a restore never sends a key where it was not entered, 
 
   it("a hand edit that points a config at another URL never gets its key handed out there", async () => {
     const { dataDir, run } = setUp()
-    await run(LlmConfigStore.LlmConfigStore.use((store) =>
-      store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
-    ))
+    await run(
+      LlmConfigStore.LlmConfigStore.use((store) =>
+        store.create(Fixtures.configInput({ provider: "openai", name: "Work", baseUrl: A, apiKey: "sk-entered-for-a" }))
+      )
+    )
     const file = path.join(dataDir, "preferences.json")
     fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(A, "https://attacker.example.net/v1"))
     const refused = await run(keyOf("Work"))

@@ -15,15 +15,6 @@ import { DesktopLayer } from "@fishbowl/desktop-layer"
 import { type ChildProcesses, FishbowlFiles, SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { type ConfigCheck, IpcContract, LlmConfigStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import * as Prompt from "../src/cli/Prompt.ts"
-import * as TestCommand from "../src/cli/TestCommand.ts"
-import * as IpcHandlers from "../src/main/IpcHandlers.ts"
-import * as SenderPolicy from "../src/main/SenderPolicy.ts"
-import * as HeapRetainers from "../src/testing/canary/HeapRetainers.ts"
-import * as Leaks from "../src/testing/canary/Leaks.ts"
-import * as Processes from "../src/testing/canary/Processes.ts"
-import type * as Protocol from "../src/testing/canary/Protocol.ts"
-import * as RendererHarness from "../src/testing/RendererHarness.ts"
 import { Cause, Effect, Layer, Logger, ManagedRuntime, Redacted, References } from "effect"
 import * as fs from "node:fs"
 import * as http from "node:http"
@@ -34,6 +25,15 @@ import { PassThrough, Readable } from "node:stream"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { buildRenderer } from "../scripts/build.mjs"
+import * as Prompt from "../src/cli/Prompt.ts"
+import * as TestCommand from "../src/cli/TestCommand.ts"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as HeapRetainers from "../src/testing/canary/HeapRetainers.ts"
+import * as Leaks from "../src/testing/canary/Leaks.ts"
+import * as Processes from "../src/testing/canary/Processes.ts"
+import type * as Protocol from "../src/testing/canary/Protocol.ts"
+import * as RendererHarness from "../src/testing/RendererHarness.ts"
 
 const canary = Fixtures.makeCanaryKey("leak")
 const canary2 = Fixtures.makeCanaryKey("leak2")
@@ -125,8 +125,10 @@ describe("secret-leak canary", () => {
     // What an older Fishbowl left behind: imported by the start-up migration.
     json(path.join(dir("main-data"), "llm_config.json"), [{ id: "legacy-main", provider: "openai", name: "Migrated in main" }])
     json(path.join(dir("main-data"), "test_secure_keys.json"), { "llm_api_key_legacy-main": canary })
-    main = await timed("main process", () =>
-      Processes.runMainProcess({ dataDir: dir("main-data"), outDir: dir("main-out"), env, keys: { canary, canary2 }, secretService }))
+    main = await timed(
+      "main process",
+      () => Processes.runMainProcess({ dataDir: dir("main-data"), outDir: dir("main-out"), env, keys: { canary, canary2 }, secretService })
+    )
     const records: Protocol.ChildRecords = JSON.parse(fs.readFileSync(main.outputs.records, "utf8"))
     expect(records.checks.filter((check) => !check.ok)).toEqual([])
     expect(records.checks.length).toBeGreaterThan(30)
@@ -143,7 +145,9 @@ describe("secret-leak canary", () => {
     expect([...errorTags]).toEqual(expect.arrayContaining(["KeychainLocked", "Timeout", "NotFound"]))
     const responseTags = new Set(records.responses.map((entry) => (entry.response as { error?: { _tag: string } }).error?._tag))
     expect([...responseTags]).toEqual(expect.arrayContaining(["InvalidInput", "KeychainDenied", "KeychainLocked", "Timeout", "NotFound"]))
-    expect(records.events.map((event) => (event as { _tag: string })._tag)).toEqual(expect.arrayContaining(["Created", "Updated", "Removed"]))
+    expect(records.events.map((event) => (event as { _tag: string })._tag)).toEqual(
+      expect.arrayContaining(["Created", "Updated", "Removed"])
+    )
     expect(records.effectLogs.length).toBeGreaterThan(0)
     expect(fs.statSync(main.outputs.snapshot).size).toBeGreaterThan(1_000_000)
   })
@@ -188,7 +192,11 @@ describe("secret-leak canary", () => {
       expect(migrated.code, migrated.stderr).toBe(0)
       const report = JSON.parse(migrated.stdout)
       seen.migrationReports.push(report)
-      expect(report.migrated.map((entry: { name: string }) => entry.name).sort()).toEqual(["From quarantine", "Legacy Folder", "Legacy Prefs"])
+      expect(report.migrated.map((entry: { name: string }) => entry.name).sort()).toEqual([
+        "From quarantine",
+        "Legacy Folder",
+        "Legacy Prefs"
+      ])
       expect(fs.existsSync(path.join(data, "test_secure_keys.json"))).toBe(false)
       expect(fs.existsSync(path.join(data, ".preferences.json.4242.abcdef.tmp"))).toBe(false)
       expect((await cli(data, ["key", "Legacy Prefs"])).stdout).toBe(`${canary}\n`)
@@ -198,11 +206,16 @@ describe("secret-leak canary", () => {
       fs.mkdirSync(fishbowl)
       const configs = FishbowlFiles.fishbowlConfigs()
       FishbowlFiles.writeLlmConfigJson(fishbowl, configs)
-      FishbowlFiles.writeTestSecureKeysJson(fishbowl, Object.fromEntries(configs.map((config, index) => [config.id, index % 2 === 0 ? canary : canary2])))
+      FishbowlFiles.writeTestSecureKeysJson(
+        fishbowl,
+        Object.fromEntries(configs.map((config, index) => [config.id, index % 2 === 0 ? canary : canary2]))
+      )
       const imported = await cli(fishbowl, ["migrate", "--json"])
       expect(imported.code, imported.stderr).toBe(0)
       seen.migrationReports.push(JSON.parse(imported.stdout))
-      expect(JSON.parse(imported.stdout).migrated.map((entry: { name: string }) => entry.name)).toEqual(configs.map((config) => config.customName))
+      expect(JSON.parse(imported.stdout).migrated.map((entry: { name: string }) => entry.name)).toEqual(
+        configs.map((config) => config.customName)
+      )
       expect((await cli(fishbowl, ["key", configs[2]!.customName])).stdout).toBe(`${canary}\n`)
     })
   })
@@ -220,11 +233,20 @@ describe("secret-leak canary", () => {
         const data = dir(`crash-${point}`)
         let seeded: string | undefined
         if (op !== "create") {
-          const added = await cli(data, ["add", "--provider", "openai", "--name", "Seed", "--api-key-stdin", "--json"], `${op === "remove" ? canary : canary2}\n`)
+          const added = await cli(
+            data,
+            ["add", "--provider", "openai", "--name", "Seed", "--api-key-stdin", "--json"],
+            `${op === "remove" ? canary : canary2}\n`
+          )
           expect(added.code, added.stderr).toBe(0)
           seeded = JSON.parse(added.stdout).id
         }
-        const crashed = await Processes.runStoreChild(data, ["crash", op, point, ...(seeded !== undefined ? [seeded] : []), "--key-stdin"], env, `${canary}\n`)
+        const crashed = await Processes.runStoreChild(
+          data,
+          ["crash", op, point, ...(seeded !== undefined ? [seeded] : []), "--key-stdin"],
+          env,
+          `${canary}\n`
+        )
         seen.crashOutput.push(crashed.stdout, crashed.stderr)
         expect(crashed.signal, `${point}: ${crashed.stdout}${crashed.stderr}`).toBe("SIGKILL")
         // A new process finishes or undoes the operation (the CLI recovers before every command).
@@ -266,8 +288,9 @@ describe("secret-leak canary", () => {
         const row = (name: string): Locator => page.getByRole("listitem").filter({ has: page.getByText(name, { exact: true }) })
         const capture = async () => {
           seen.rendererDom.push(await page.content())
-          seen.rendererInputs.push(...await page.locator("input, textarea").evaluateAll((inputs) =>
-            inputs.map((input) => (input as HTMLInputElement).value)))
+          seen.rendererInputs.push(
+            ...await page.locator("input, textarea").evaluateAll((inputs) => inputs.map((input) => (input as HTMLInputElement).value))
+          )
         }
         await addForm().getByLabel("Name", { exact: true }).fill("Renderer")
         await addForm().getByLabel("API key", { exact: true }).fill(canary)
@@ -357,29 +380,69 @@ describe("secret-leak canary", () => {
       const hurried = checkHandlers(hurriedRuntime)
       const stopChanges = IpcHandlers.forwardChanges(runtime, (change) => seen.checkChanges.push(change))
       const sender = { frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }
-      const call = async (channel: (typeof IpcContract.IpcChannel)[keyof typeof IpcContract.IpcChannel], payload: unknown, table = handlers) => {
-        const response = await (table as Record<string, (s: typeof sender, p: unknown) => Promise<unknown>>)[channel]!(sender, payload) as any
+      const call = async (
+        channel: (typeof IpcContract.IpcChannel)[keyof typeof IpcContract.IpcChannel],
+        payload: unknown,
+        table = handlers
+      ) => {
+        const response = await (table as Record<string, (s: typeof sender, p: unknown) => Promise<unknown>>)[channel]!(
+          sender,
+          payload
+        ) as any
         seen.checkResponses.push(response)
         return response
       }
       const outcomeOf = (response: { ok: boolean; value?: ConfigCheck.ConfigCheckResult; error?: unknown }) => {
         expect(response.ok, JSON.stringify(response.error)).toBe(true)
-        seen.checkCliOutput.push(JSON.stringify(TestCommand.renderTestResult({ config: { id: "x" as any, name: "Checked", provider: "openai-compatible" as any }, result: response.value!, json: false })))
+        seen.checkCliOutput.push(
+          JSON.stringify(
+            TestCommand.renderTestResult({
+              config: { id: "x" as any, name: "Checked", provider: "openai-compatible" as any },
+              result: response.value!,
+              json: false
+            })
+          )
+        )
         return response.value!.check.outcome
       }
       try {
         await runtime.runPromise(Effect.logTrace("check runtime started")) // capture runs at level All
-        const created = await call(IpcContract.IpcChannel.create, { provider: "openai-compatible", name: "Checked", baseUrl: `${base}/v1`, apiKey: canary })
+        const created = await call(IpcContract.IpcChannel.create, {
+          provider: "openai-compatible",
+          name: "Checked",
+          baseUrl: `${base}/v1`,
+          apiKey: canary
+        })
         const id = created.value.id
         expect(outcomeOf(await call(IpcContract.IpcChannel.check, { id }))).toMatchObject({ _tag: "Ok", models: 1 })
         // The add form: a wrong key (echoed back by the provider), nothing reachable, a stall, a redirect away.
-        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: canary2 })))
+        expect(
+          outcomeOf(
+            await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: canary2 })
+          )
+        )
           .toMatchObject({ _tag: "Unauthorized" })
-        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${closedBase}/v1`, apiKey: canary2 })))
+        expect(
+          outcomeOf(
+            await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${closedBase}/v1`, apiKey: canary2 })
+          )
+        )
           .toMatchObject({ _tag: "Unreachable", reason: "refused" })
-        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: canary2 }, hurried)))
+        expect(
+          outcomeOf(
+            await call(
+              IpcContract.IpcChannel.checkDraft,
+              { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: canary2 },
+              hurried
+            )
+          )
+        )
           .toMatchObject({ _tag: "Timeout", timeoutMillis: 1_000 })
-        expect(outcomeOf(await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/away`, apiKey: canary2 })))
+        expect(
+          outcomeOf(
+            await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/away`, apiKey: canary2 })
+          )
+        )
           .toMatchObject({ _tag: "Unexpected", reason: "redirect" })
         // A stored config whose provider refuses and redirects: the recorded outcome lands in preferences.json.
         await call(IpcContract.IpcChannel.update, { id, patch: { baseUrl: `${base}/away`, apiKey: canary } })

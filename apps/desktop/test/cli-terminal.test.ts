@@ -31,7 +31,9 @@ const env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process
 
 // Records the CLI's pid, then how it ended; ignores SIGHUP itself so it outlives the terminal.
 const WRAPPER = NodePath.join(work, "wrap.mjs")
-writeFileSync(WRAPPER, `
+writeFileSync(
+  WRAPPER,
+  `
 import { spawn } from "node:child_process"
 import { writeFileSync } from "node:fs"
 process.on("SIGHUP", () => {})
@@ -39,7 +41,8 @@ const [out, ...command] = process.argv.slice(2)
 const child = spawn(command[0], command.slice(1), { stdio: "inherit" })
 writeFileSync(out + ".pid", String(child.pid))
 child.on("exit", (code, signal) => writeFileSync(out, JSON.stringify({ code, signal })))
-`)
+`
+)
 
 const quote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`
 let dataDir = ""
@@ -89,8 +92,10 @@ const openPane = (args: ReadonlyArray<string>): Pane => {
     key: (...keys) => void tmux("send-keys", "-t", name, ...keys),
     waitForText: (text) => waitFor(`"${text}" in pane ${name}`, () => (screen().includes(text) ? screen() : undefined)),
     ended: () => waitFor(`the CLI in ${name} to end`, () => (existsSync(out) ? JSON.parse(readFileSync(out, "utf8")) : undefined)),
-    pid: () => waitFor(`the CLI's pid in ${name}`, () => (existsSync(`${out}.pid`) ? Number(readFileSync(`${out}.pid`, "utf8")) : undefined)),
-    sttyAfter: () => waitFor(`stty in ${name}`, () => (existsSync(stty) && readFileSync(stty, "utf8") !== "" ? readFileSync(stty, "utf8") : undefined))
+    pid: () =>
+      waitFor(`the CLI's pid in ${name}`, () => (existsSync(`${out}.pid`) ? Number(readFileSync(`${out}.pid`, "utf8")) : undefined)),
+    sttyAfter: () =>
+      waitFor(`stty in ${name}`, () => (existsSync(stty) && readFileSync(stty, "utf8") !== "" ? readFileSync(stty, "utf8") : undefined))
   }
 }
 

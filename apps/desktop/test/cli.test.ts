@@ -58,7 +58,16 @@ describe("fishbowl-llm", () => {
     const added = await cli(["add", "--provider", "openai", "--name", "Work", "--api-key-stdin", "--json"], { stdin: `${canary}\n` })
     expect(added.code, added.stderr).toBe(0)
     const config = JSON.parse(added.stdout)
-    expect(Object.keys(config).sort()).toEqual(["createdAt", "hasKey", "id", "keyStorage", "name", "provider", "updatedAt", "useAuthHeader"])
+    expect(Object.keys(config).sort()).toEqual([
+      "createdAt",
+      "hasKey",
+      "id",
+      "keyStorage",
+      "name",
+      "provider",
+      "updatedAt",
+      "useAuthHeader"
+    ])
     expect(config).toMatchObject({ provider: "openai", name: "Work", hasKey: true, useAuthHeader: true })
 
     const listed = await cli(["list", "--json"])
@@ -82,7 +91,16 @@ describe("fishbowl-llm", () => {
     expect(moved.code).toBe(2)
     expect(JSON.parse(moved.stderr).error).toMatchObject({ _tag: "InvalidInput" })
     const replacement = Fixtures.makeCanaryKey("cli-replacement")
-    const updated = await cli(["update", "Work", "--base-url", "https://proxy.example.com/v1", "--name", "Proxy", "--api-key-stdin", "--json"], { stdin: replacement })
+    const updated = await cli([
+      "update",
+      "Work",
+      "--base-url",
+      "https://proxy.example.com/v1",
+      "--name",
+      "Proxy",
+      "--api-key-stdin",
+      "--json"
+    ], { stdin: replacement })
     expect(updated.code, updated.stderr).toBe(0)
     expect(JSON.parse(updated.stdout)).toMatchObject({ name: "Proxy", baseUrl: "https://proxy.example.com/v1" })
     expect((await cli(["key", "Proxy"])).stdout).toBe(`${replacement}\n`)
@@ -150,7 +168,10 @@ describe("fishbowl-llm", () => {
   })
 
   it("no keychain → 5 with the install hint, unless FISHBOWL_SECRET_BACKEND=session", async () => {
-    const unavailable = await cli(["add", "--provider", "openai", "--name", "NoKeychain", "--api-key-stdin"], { stdin: "sk-x", env: noKeychainEnv })
+    const unavailable = await cli(["add", "--provider", "openai", "--name", "NoKeychain", "--api-key-stdin"], {
+      stdin: "sk-x",
+      env: noKeychainEnv
+    })
     expect(unavailable.code).toBe(5)
     expect(unavailable.stderr).toMatch(/hint: .*gnome-keyring/)
     // Nothing reached a keychain, so the failed add leaves nothing to finish (issue 21, item 5).
@@ -195,9 +216,23 @@ describe("fishbowl-llm", () => {
     expect(refused.stderr).toContain("plain http")
     const consented = await cli([...lan, "--allow-insecure-http", "--json"], { stdin: key })
     expect(consented.code, consented.stderr).toBe(0)
-    expect(JSON.parse(consented.stdout)).toMatchObject({ baseUrl: "http://10.0.0.5:8000/v1", allowInsecureHttp: true, keyStorage: "keychain" })
+    expect(JSON.parse(consented.stdout)).toMatchObject({
+      baseUrl: "http://10.0.0.5:8000/v1",
+      allowInsecureHttp: true,
+      keyStorage: "keychain"
+    })
     expect((await cli(["show", "LAN"])).stdout).toContain("(plain http allowed)")
-    const publicHost = await cli(["add", "--provider", "openai-compatible", "--name", "Pub", "--base-url", "http://llm.example.com/v1", "--api-key-stdin", "--allow-insecure-http"], { stdin: key })
+    const publicHost = await cli([
+      "add",
+      "--provider",
+      "openai-compatible",
+      "--name",
+      "Pub",
+      "--base-url",
+      "http://llm.example.com/v1",
+      "--api-key-stdin",
+      "--allow-insecure-http"
+    ], { stdin: key })
     expect(publicHost.code).toBe(2)
     expect((await cli(["add", "--provider", "ollama", "--name", "Home", "--base-url", "http://192.168.1.10:11434"])).code).toBe(0)
     for (const output of [refused, consented, publicHost]) expect(output.stdout + output.stderr).not.toContain(key)
@@ -211,14 +246,23 @@ describe("fishbowl-llm", () => {
       seen.push({ url: request.url, authorization: request.headers.authorization })
       const ok = request.headers.authorization === `Bearer ${goodKey}`
       response.writeHead(ok ? 200 : 401, { "content-type": "application/json" })
-      response.end(ok ? JSON.stringify({ data: [{ id: "a" }, { id: "b" }] }) : JSON.stringify({ error: `bad key ${request.headers.authorization}` }))
+      response.end(
+        ok ? JSON.stringify({ data: [{ id: "a" }, { id: "b" }] }) : JSON.stringify({ error: `bad key ${request.headers.authorization}` })
+      )
     })
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     try {
       const port = (server.address() as { port: number }).port
       const base = `http://127.0.0.1:${port}/v1`
-      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Good", "--base-url", base, "--api-key-stdin"], { stdin: goodKey })).code).toBe(0)
-      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Bad", "--base-url", base, "--api-key-stdin"], { stdin: Fixtures.makeCanaryKey("bad") })).code).toBe(0)
+      expect(
+        (await cli(["add", "--provider", "openai-compatible", "--name", "Good", "--base-url", base, "--api-key-stdin"], { stdin: goodKey }))
+          .code
+      ).toBe(0)
+      expect(
+        (await cli(["add", "--provider", "openai-compatible", "--name", "Bad", "--base-url", base, "--api-key-stdin"], {
+          stdin: Fixtures.makeCanaryKey("bad")
+        })).code
+      ).toBe(0)
       const ok = await cli(["test", "Good"])
       expect(ok.code, ok.stderr).toBe(0)
       expect(ok.stdout).toMatch(/^ok: "Good" \(openai-compatible\) answered in \d+ ms and listed 2 models\n$/)
@@ -248,7 +292,18 @@ describe("fishbowl-llm", () => {
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
     try {
       const port = (server.address() as { port: number }).port
-      expect((await cli(["add", "--provider", "openai-compatible", "--name", "Work", "--base-url", "https://llm.example.com/v1", "--api-key-stdin"], { stdin: key })).code).toBe(0)
+      expect(
+        (await cli([
+          "add",
+          "--provider",
+          "openai-compatible",
+          "--name",
+          "Work",
+          "--base-url",
+          "https://llm.example.com/v1",
+          "--api-key-stdin"
+        ], { stdin: key })).code
+      ).toBe(0)
       const file = NodePath.join(dataDir, "preferences.json")
       writeFileSync(file, readFileSync(file, "utf8").replace("https://llm.example.com/v1", `http://127.0.0.1:${port}/v1`))
       const test = await cli(["test", "Work"])
@@ -326,24 +381,34 @@ describe("fishbowl-llm", () => {
   })
 
   it("migrate with a base URL our rules refuse: exit 9, the fix printed, the rest imported", async () => {
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
+      config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config
+    )
     const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("url")]))
     FishbowlFiles.writeLlmConfigJson(dataDir, configs)
     FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(9)
     expect(migrated.stdout).toContain("invalid base URL: plain http to a network host would send the key unencrypted")
-    expect(migrated.stdout).toContain(`fix: Change "baseUrl" of "Self-hosted vLLM" in ${NodePath.join(dataDir, "llm_config.json")} from "http://10.0.0.5:8000/v1" to an https:// URL`)
+    expect(migrated.stdout).toContain(
+      `fix: Change "baseUrl" of "Self-hosted vLLM" in ${
+        NodePath.join(dataDir, "llm_config.json")
+      } from "http://10.0.0.5:8000/v1" to an https:// URL`
+    )
     expect(migrated.stdout.match(/^  migrated /gm)?.length).toBe(3)
     for (const key of Object.values(keys)) expect(migrated.stdout + migrated.stderr).not.toContain(key)
   })
 
   /** Runs a command exactly as printed, in bash, with `fishbowl-llm` as this build on this data folder. */
   const runAsPrinted = (command: string) =>
-    ChildProcesses.runChild("bash", ["-c", `fishbowl-llm() { "${process.execPath}" "${BIN}" --data-dir "${dataDir}" "$@"; }\n${command}`], { env: keychainEnv })
+    ChildProcesses.runChild("bash", ["-c", `fishbowl-llm() { "${process.execPath}" "${BIN}" --data-dir "${dataDir}" "$@"; }\n${command}`], {
+      env: keychainEnv
+    })
 
   it("Fishbowl's files not imported yet are seen by list and doctor; every printed command works as printed (issue 22)", async () => {
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
+      config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config
+    )
     const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("seen")]))
     const fresh = await cli(["doctor"])
     expect(fresh.stdout).not.toContain("is valid (0 configurations)")
@@ -354,7 +419,9 @@ describe("fishbowl-llm", () => {
     const list = await cli(["list"])
     expect(list.code).toBe(0)
     expect(list.stdout).toBe("No configurations imported yet.\n")
-    expect(list.stderr).toContain(`note: Fishbowl's configurations in ${dataDir} (llm_config.json, test_secure_keys.json) are not imported yet.`)
+    expect(list.stderr).toContain(
+      `note: Fishbowl's configurations in ${dataDir} (llm_config.json, test_secure_keys.json) are not imported yet.`
+    )
     const doctor = await cli(["doctor"])
     expect(doctor.stdout).toContain(`Fishbowl's configurations in ${dataDir} are not imported yet (llm_config.json, test_secure_keys.json)`)
 
@@ -366,7 +433,9 @@ describe("fishbowl-llm", () => {
     const consent = /run `(fishbowl-llm migrate --from \S+ --allow-insecure-http '[^']+')`/.exec(first.stdout)![1]!
     const second = await runAsPrinted(consent)
     expect(second.code, second.stderr + second.stdout).toBe(0)
-    expect(second.stdout).toContain(`renamed   ${NodePath.join(dataDir, "llm_config.json")} to ${NodePath.join(dataDir, "llm_config.json.migrated")}`)
+    expect(second.stdout).toContain(
+      `renamed   ${NodePath.join(dataDir, "llm_config.json")} to ${NodePath.join(dataDir, "llm_config.json.migrated")}`
+    )
     const stored = JSON.parse((await cli(["list", "--json"])).stdout) as Array<{ name: string; allowInsecureHttp?: boolean }>
     expect(stored.map((config) => config.name).sort()).toEqual(configs.map((config) => config.customName).sort())
     expect(stored.filter((config) => config.allowInsecureHttp === true).map((config) => config.name)).toEqual(["Self-hosted vLLM"])
@@ -379,14 +448,18 @@ describe("fishbowl-llm", () => {
     const from = NodePath.join(dataDir, "old\u001b[2Kfolder")
     mkdirSync(from)
     const id = "6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b"
-    writeFileSync(NodePath.join(from, "llm_config.json"), JSON.stringify([{
-      id,
-      customName: "Evil\u001b[1A\u001b[2K\rfiles that still hold keys: none\u009b31m",
-      provider: "\u001b]0;owned\u0007openai\u009b2J",
-      useAuthHeader: true,
-      createdAt: "2025-08-07T10:00:00.000Z",
-      updatedAt: "2025-08-07T10:00:00.000Z"
-    }]), { mode: 0o600 })
+    writeFileSync(
+      NodePath.join(from, "llm_config.json"),
+      JSON.stringify([{
+        id,
+        customName: "Evil\u001b[1A\u001b[2K\rfiles that still hold keys: none\u009b31m",
+        provider: "\u001b]0;owned\u0007openai\u009b2J",
+        useAuthHeader: true,
+        createdAt: "2025-08-07T10:00:00.000Z",
+        updatedAt: "2025-08-07T10:00:00.000Z"
+      }]),
+      { mode: 0o600 }
+    )
     FishbowlFiles.writeTestSecureKeysJson(from, { [id]: Fixtures.makeCanaryKey("evil") })
     for (const args of [["migrate", "--from", from], ["migrate", "--from", from, "--json"]]) {
       const result = await cli(args)
@@ -410,7 +483,10 @@ describe("fishbowl-llm", () => {
  * killed by runChild's hang catcher, failing the test).
  */
 const cliStdinOpen = async (args: ReadonlyArray<string>, env: Record<string, string> = keychainEnv) => {
-  const { code, stderr, stdout } = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env, stdinOpen: true })
+  const { code, stderr, stdout } = await ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], {
+    env,
+    stdinOpen: true
+  })
   allOutput.push(stdout, stderr)
   return { code, stdout, stderr }
 }
@@ -524,10 +600,12 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     const chunk = Buffer.alloc(64 * 1024, "a")
     let accepted = 0
     let exited = false
-    const exit = new Promise<number | null>((resolve) => child.on("exit", (code) => {
-      exited = true
-      resolve(code)
-    }))
+    const exit = new Promise<number | null>((resolve) =>
+      child.on("exit", (code) => {
+        exited = true
+        resolve(code)
+      })
+    )
     child.stdin.on("error", () => {})
     // Write up to 100 MB, as fast as the child takes it (each write waits for the pipe to drain,
     // so what is offered follows what the child reads, however slow the machine); stops when the
@@ -589,7 +667,9 @@ describe("fishbowl-llm command line (effect/cli)", () => {
     // a backup generation that cannot be rotated makes the preferences store log a warning
     const { mkdirSync } = await import("node:fs")
     // (bak.1 is the file the first add left; non-empty directories cannot be renamed over)
-    for (let generation = 2; generation <= 9; generation++) mkdirSync(NodePath.join(dataDir, `preferences.json.bak.${generation}`, "x"), { recursive: true })
+    for (let generation = 2; generation <= 9; generation++) {
+      mkdirSync(NodePath.join(dataDir, `preferences.json.bak.${generation}`, "x"), { recursive: true })
+    }
     const added = await cli(["add", "--provider", "ollama", "--name", "B", "--json"])
     expect(added.code, added.stderr).toBe(0)
     expect(JSON.parse(added.stdout)).toMatchObject({ name: "B" })
@@ -605,7 +685,9 @@ describe("fishbowl-llm doctor", () => {
     expect(doctor.code).toBe(6)
     const report = JSON.parse(doctor.stdout)
     expect(report).toMatchObject({ tier: "keychain" })
-    expect(report.findings).toContainEqual(expect.objectContaining({ id: "preferences.type", severity: "error", message: expect.stringContaining("a directory") }))
+    expect(report.findings).toContainEqual(
+      expect.objectContaining({ id: "preferences.type", severity: "error", message: expect.stringContaining("a directory") })
+    )
     expect(report.findings).toContainEqual(expect.objectContaining({ id: "keychain.reachable", severity: "ok" }))
     rmSync(NodePath.join(dataDir, "preferences.json"), { recursive: true })
     const { execFileSync } = await import("node:child_process")
@@ -686,23 +768,32 @@ describe("fishbowl-llm doctor", () => {
     // the keychain call is known to be open (an event, not a guess of how long start-up takes).
     const callsFile = NodePath.join(dataDir, "keychain-calls")
     const markingKeytar = NodePath.join(dataDir, "marking-keytar.cjs")
-    writeFileSync(markingKeytar, `const real = require(${JSON.stringify(createRequire(import.meta.url).resolve("keytar"))})
+    writeFileSync(
+      markingKeytar,
+      `const real = require(${JSON.stringify(createRequire(import.meta.url).resolve("keytar"))})
 const { appendFileSync } = require("node:fs")
 module.exports = Object.fromEntries(Object.entries(real).map(([name, fn]) =>
   [name, typeof fn === "function" ? (...args) => (appendFileSync(${JSON.stringify(callsFile)}, name + "\\n"), fn(...args)) : fn]))
-`)
+`
+    )
     // A budget the wait below never reaches: this test is about Ctrl-C, not the CLI's 15 s budget.
     const env = { ...keychainEnv, FISHBOWL_KEYTAR_MODULE: markingKeytar, FISHBOWL_CLI_TIMEOUT_MS: "600000" }
     // A stopped daemon leaves the D-Bus call unanswered, as a busy or prompting keyring would.
     process.kill(daemon!, "SIGSTOP")
     let exited: { code: number | null; signal: string | null } | undefined
     try {
-      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], { cwd: ChildProcesses.REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
+      const child = spawn(process.execPath, [BIN, "--data-dir", dataDir, "key", "S"], {
+        cwd: ChildProcesses.REPO_ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"]
+      })
       let stdout = ""
       let stderr = ""
       child.stdout.on("data", (chunk) => (stdout += chunk))
       child.stderr.on("data", (chunk) => (stderr += chunk))
-      const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on("exit", (code, signal) => resolve(exited = { code, signal })))
+      const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+        child.on("exit", (code, signal) => resolve(exited = { code, signal }))
+      )
       await expect.poll(() => exited !== undefined || (existsSync(callsFile) && readFileSync(callsFile, "utf8") !== "")).toBe(true)
       expect(exited, `key ended before its keychain call was answered: ${stderr}`).toBeUndefined()
       child.kill("SIGINT")
@@ -727,24 +818,36 @@ module.exports = Object.fromEntries(Object.entries(real).map(([name, fn]) =>
     const startedAt = new Date(Date.now() - 60 * 60_000).toISOString() // an hour old: age decides nothing
     /** An intent as LlmConfigStore.create writes it (packages/domain/src/PreferencesDocument.ts, Intent). */
     const writeIntent = (ownerProcess: Liveness.ProcessIdentity) =>
-      writeFileSync(NodePath.join(dataDir, "preferences.json"), JSON.stringify({
-        llm: {
-          version: 1,
-          configs: [],
-          journal: [{
-            id: "5e0f1c2d-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
-            owner: "another-fishbowl-instance",
-            ownerProcess,
-            startedAt,
-            op: "create",
-            configId,
-            provider: "openai",
-            after: { id: configId, provider: "openai", name: "Stuck", useAuthHeader: true, createdAt: startedAt, updatedAt: startedAt, hasKey: true },
-            keyChange: "set",
-            phase: "pending"
-          }]
-        }
-      }), { mode: 0o600 })
+      writeFileSync(
+        NodePath.join(dataDir, "preferences.json"),
+        JSON.stringify({
+          llm: {
+            version: 1,
+            configs: [],
+            journal: [{
+              id: "5e0f1c2d-3b4a-4c5d-8e9f-0a1b2c3d4e5f",
+              owner: "another-fishbowl-instance",
+              ownerProcess,
+              startedAt,
+              op: "create",
+              configId,
+              provider: "openai",
+              after: {
+                id: configId,
+                provider: "openai",
+                name: "Stuck",
+                useAuthHeader: true,
+                createdAt: startedAt,
+                updatedAt: startedAt,
+                hasKey: true
+              },
+              keyChange: "set",
+              phase: "pending"
+            }]
+          }
+        }),
+        { mode: 0o600 }
+      )
     const journal = () => JSON.parse(readFileSync(NodePath.join(dataDir, "preferences.json"), "utf8")).llm.journal
 
     // 1. Its owner is this test's own process, which runs: nobody touches it.
@@ -780,7 +883,10 @@ describe("fishbowl-llm documentation", () => {
   it("the README's CLI section shows the real --help output", async () => {
     const readme = readFileSync(NodePath.join(ChildProcesses.REPO_ROOT, "README.md"), "utf8")
     const section = readme.slice(readme.indexOf("`fishbowl-llm --help` (every command"))
-    const documented = section.slice(section.indexOf("```text\n") + "```text\n".length, section.indexOf("\n```", section.indexOf("```text\n")))
+    const documented = section.slice(
+      section.indexOf("```text\n") + "```text\n".length,
+      section.indexOf("\n```", section.indexOf("```text\n"))
+    )
     const help = await cli(["--help"])
     expect(help.code).toBe(0)
     expect(documented).toBe(help.stdout.replace(/\n$/, ""))

@@ -4,8 +4,8 @@
  * cannot download (installs use ELECTRON_SKIP_BINARY_DOWNLOAD=1), so it reports itself skipped
  * with the reason instead of passing vacuously.
  */
-import * as fs from "node:fs/promises"
 import { existsSync } from "node:fs"
+import * as fs from "node:fs/promises"
 import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -36,7 +36,10 @@ describe("electron app", () => {
       const app = await _electron.launch({
         executablePath: electronBinary!,
         args: [...(runningAsRoot ? ["--no-sandbox"] : []), outDir],
-        env: { ...process.env, FISHBOWL_DATA_DIR: path.join(tempDir, "data"), FISHBOWL_SECRET_BACKEND: "session" } as Record<string, string>,
+        env: { ...process.env, FISHBOWL_DATA_DIR: path.join(tempDir, "data"), FISHBOWL_SECRET_BACKEND: "session" } as Record<
+          string,
+          string
+        >,
         timeout: 60_000
       })
       // Every wait below ends when its element appears: the bound only catches a hang.

@@ -1,11 +1,11 @@
 import { Errors, IpcContract } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
+import { Schema } from "effect"
+import * as fc from "fast-check"
+import { afterAll, describe, expect, it } from "vitest"
 import * as IpcHandlers from "../src/main/IpcHandlers.ts"
 import * as SenderPolicy from "../src/main/SenderPolicy.ts"
 import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
-import * as fc from "fast-check"
-import { Schema } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
 
 const PAYLOADS = Number(process.env["FISHBOWL_FUZZ_PAYLOADS"] ?? 10_000)
 const channels = Object.keys(IpcContract.IpcRoutes) as Array<IpcContract.InvokeChannel>
@@ -23,7 +23,11 @@ const nearValid = fc.oneof(
   fc.record({
     id: fc.oneof(fc.constant(uuid), fc.uuid(), fc.string()),
     patch: fc.oneof(
-      fc.record({ name: fc.string(), apiKey: fc.oneof(fc.constant(canary), fc.string()), baseUrl: fc.oneof(fc.constant(null), fc.webUrl()) }, { requiredKeys: [] }),
+      fc.record({
+        name: fc.string(),
+        apiKey: fc.oneof(fc.constant(canary), fc.string()),
+        baseUrl: fc.oneof(fc.constant(null), fc.webUrl())
+      }, { requiredKeys: [] }),
       fc.anything()
     )
   }, { requiredKeys: [] }),

@@ -8,7 +8,14 @@
  * run concurrently (each in its own data folder), so the minute overlaps the others.
  */
 import { DesktopLayer } from "@fishbowl/desktop-layer"
-import { ChildProcesses, FishbowlFiles, PausedChild, SecretServiceForTests, SecretServiceHarness, TempDirs } from "@fishbowl/desktop-layer/testing"
+import {
+  ChildProcesses,
+  FishbowlFiles,
+  PausedChild,
+  SecretServiceForTests,
+  SecretServiceHarness,
+  TempDirs
+} from "@fishbowl/desktop-layer/testing"
 import { CrashPoints, type Ids, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import { Effect, Option, Redacted } from "effect"
 import { existsSync } from "node:fs"
@@ -26,25 +33,29 @@ const cli = (dataDir: string, args: ReadonlyArray<string>, stdin?: string) =>
 
 /** What the store holds, read by a fresh process's DesktopLayer: configs, their keys, and the journal. */
 const readBack = (dataDir: string) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const store = yield* LlmConfigStore.LlmConfigStore
-    const secrets = yield* SecretStore.SecretStore
-    const journal = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
-    const configs = yield* store.list
-    const keys: Record<string, string | undefined> = {}
-    for (const config of configs) {
-      keys[config.name] = config.hasKey ? Redacted.value(yield* store.getApiKey(config.id)) : undefined
-      const staged = yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged"))
-      expect(Option.isNone(staged), `no staged copy left for ${config.name}`).toBe(true)
-    }
-    return { configs, keys, journal }
-  }).pipe(Effect.scoped, Effect.provide(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv: env } }))))
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const store = yield* LlmConfigStore.LlmConfigStore
+      const secrets = yield* SecretStore.SecretStore
+      const journal = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
+      const configs = yield* store.list
+      const keys: Record<string, string | undefined> = {}
+      for (const config of configs) {
+        keys[config.name] = config.hasKey ? Redacted.value(yield* store.getApiKey(config.id)) : undefined
+        const staged = yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged"))
+        expect(Option.isNone(staged), `no staged copy left for ${config.name}`).toBe(true)
+      }
+      return { configs, keys, journal }
+    }).pipe(Effect.scoped, Effect.provide(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv: env } })))
+  )
 
 const rawKey = (dataDir: string, provider: string, id: string) =>
-  Effect.runPromise(Effect.gen(function*() {
-    const secrets = yield* SecretStore.SecretStore
-    return yield* secrets.get(SecretRef.secretRefFor(provider as never, id as Ids.ConfigId))
-  }).pipe(Effect.scoped, Effect.provide(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv: env } }))))
+  Effect.runPromise(
+    Effect.gen(function*() {
+      const secrets = yield* SecretStore.SecretStore
+      return yield* secrets.get(SecretRef.secretRefFor(provider as never, id as Ids.ConfigId))
+    }).pipe(Effect.scoped, Effect.provide(DesktopLayer.layer({ dataDir, secretBackend: "keychain", keytar: { workerEnv: env } })))
+  )
 
 /** The other process's turn: list, doctor --fix, and a whole add of another config. */
 const actBeside = async (dataDir: string, label: string, intentHeld: boolean) => {
@@ -54,7 +65,8 @@ const actBeside = async (dataDir: string, label: string, intentHeld: boolean) =>
   const findings = JSON.parse(doctor.stdout).findings as Array<{ id: string; message: string }>
   const fix = findings.find((finding) => finding.id === "journal.fix")
   expect(fix?.message, `${label}: doctor --fix undid nothing`).toBe("--fix: no interrupted change to finish or undo")
-  expect(findings.some((finding) => finding.id === "journal.running"), `${label}: doctor says a change is still running: ${doctor.stdout}`).toBe(intentHeld)
+  expect(findings.some((finding) => finding.id === "journal.running"), `${label}: doctor says a change is still running: ${doctor.stdout}`)
+    .toBe(intentHeld)
   const added = await cli(dataDir, ["add", "--provider", "openai", "--name", `Beside ${label}`, "--api-key-stdin"], `sk-beside-${label}\n`)
   expect(added.code, added.stderr).toBe(0)
 }
@@ -70,12 +82,16 @@ const cases: ReadonlyArray<Case> = [
   // a name-only update passes only these two points
   ...(["update.intent-recorded", "update.committed"] as const).map((point) => ({ op: "rename" as const, point })),
   ...CrashPoints.crashPoints.remove.map((point) => ({ op: "remove" as const, point })),
-  ...CrashPoints.crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed").map((point) => ({ op: "import" as const, point }))
+  ...CrashPoints.crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed").map((point) => ({
+    op: "import" as const,
+    point
+  }))
 ]
 
 /** Whether the operation's intent is still in the journal at `point` (it is dropped by the commit, or after clean-up). */
 const intentHeldAt = (op: Case["op"], point: CrashPoints.CrashPoint) =>
-  !(point === "create.committed" || point === "remove.committed" || point === "migrate.committed" || (op === "rename" && point === "update.committed"))
+  !(point === "create.committed" || point === "remove.committed" || point === "migrate.committed" ||
+    (op === "rename" && point === "update.committed"))
 
 describe.concurrent("an operation paused in each of its steps while another process works beside it", () => {
   it(`a create paused for ${LONG_PAUSE_MILLIS / 1000} s keeps its key while other processes list, fix and add again and again`, async ({ onTestFinished }) => {
@@ -104,7 +120,15 @@ describe.concurrent("an operation paused in each of its steps while another proc
     it(`${op} paused at ${point}: list, doctor --fix and another add lose nothing; its answer is true`, async ({ onTestFinished }) => {
       const dataDir = TempDirs.testTempDir("overlap", onTestFinished)
       const seed = op === "update" || op === "rename" || op === "remove"
-        ? (await ChildProcesses.runChild(process.execPath, ["--import", "tsx", ChildProcesses.STORE_CHILD, dataDir, "create-many", "seed", "1"], { env }))
+        ? (await ChildProcesses.runChild(process.execPath, [
+          "--import",
+          "tsx",
+          ChildProcesses.STORE_CHILD,
+          dataDir,
+          "create-many",
+          "seed",
+          "1"
+        ], { env }))
         : undefined
       const seedId = seed === undefined ? undefined : JSON.parse(seed.stdout.trim().split("\n").at(-1)!).ids[0] as string
       const child = PausedChild.start({ dataDir, op, point, env, ...(seedId !== undefined ? { arg: seedId } : {}) })
@@ -172,4 +196,3 @@ describe.concurrent("an operation paused in each of its steps while another proc
     })
   }
 })
-

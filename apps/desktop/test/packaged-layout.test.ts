@@ -10,7 +10,6 @@ import { DesktopLayer } from "@fishbowl/desktop-layer"
 import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { LlmConfigStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import * as PackagedPaths from "../src/main/PackagedPaths.ts"
 import { ManagedRuntime, Redacted } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -21,11 +20,19 @@ import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { buildMain } from "../scripts/build.mjs"
 import { packagingBlocker } from "../scripts/package.mjs"
+import * as PackagedPaths from "../src/main/PackagedPaths.ts"
 
 const require = createRequire(import.meta.url)
 const builderConfig = JSON.parse(
   await fs.readFile(fileURLToPath(new URL("../electron-builder.json", import.meta.url)), "utf8")
-) as { asarUnpack: Array<string>; linux: { target: Array<string> }; mac: { target: Array<string> }; win: { target: Array<string> }; directories: { app: string }; afterPack: string }
+) as {
+  asarUnpack: Array<string>
+  linux: { target: Array<string> }
+  mac: { target: Array<string> }
+  win: { target: Array<string> }
+  directories: { app: string }
+  afterPack: string
+}
 
 let tempDir: string
 let resources: string
@@ -42,7 +49,10 @@ beforeAll(async () => {
   await fs.mkdir(path.join(unpacked, "main"), { recursive: true })
   await fs.rename(path.join(asar, "main", "keytar-worker.cjs"), path.join(unpacked, "main", "keytar-worker.cjs"))
   const keytarDir = path.dirname(require.resolve("keytar/package.json"))
-  await fs.cp(keytarDir, path.join(unpacked, "node_modules", "keytar"), { recursive: true, filter: (source) => !source.includes(`${path.sep}src${path.sep}`) })
+  await fs.cp(keytarDir, path.join(unpacked, "node_modules", "keytar"), {
+    recursive: true,
+    filter: (source) => !source.includes(`${path.sep}src${path.sep}`)
+  })
   secretService = await SecretServiceHarness.startSecretService()
 })
 
@@ -67,7 +77,9 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
     expect(paths.packaged).toBe(true)
     expect(paths.workerPath).toBe(path.join(resources, "app.asar.unpacked", "main", "keytar-worker.cjs"))
     expect(paths.keytarModule).toBe(path.join(resources, "app.asar.unpacked", "node_modules", "keytar"))
-    expect(PackagedPaths.toUnpacked("/opt/Fishbowl/resources/app.asar/main/x.cjs")).toBe("/opt/Fishbowl/resources/app.asar.unpacked/main/x.cjs")
+    expect(PackagedPaths.toUnpacked("/opt/Fishbowl/resources/app.asar/main/x.cjs")).toBe(
+      "/opt/Fishbowl/resources/app.asar.unpacked/main/x.cjs"
+    )
     expect(PackagedPaths.toUnpacked("/home/me/app.asarx/main/x.cjs")).toBe("/home/me/app.asarx/main/x.cjs")
     const dev = PackagedPaths.resolveKeytarPaths(path.join(tempDir, "dist", "main"))
     expect(dev).toEqual({ workerPath: path.join(tempDir, "dist", "main", "keytar-worker.cjs"), keytarModule: undefined, packaged: false })
@@ -83,12 +95,20 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
     // As main.ts does for a packaged app: FISHBOWL_KEYTAR_MODULE names the unpacked keytar.
     const env = { ...SecretServiceHarness.childEnv(secretService.env), FISHBOWL_KEYTAR_MODULE: paths.keytarModule! }
     const runtime = ManagedRuntime.make(
-      DesktopLayer.layer({ dataDir: path.join(tempDir, "data"), secretBackend: "keychain", keytar: { workerPath: paths.workerPath, workerEnv: env } })
+      DesktopLayer.layer({
+        dataDir: path.join(tempDir, "data"),
+        secretBackend: "keychain",
+        keytar: { workerPath: paths.workerPath, workerEnv: env }
+      })
     )
     try {
       const status = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.status))
       expect(status.secretStore.tier).toBe("keychain")
-      const config = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Packaged", apiKey: Redacted.make(key) } as never)))
+      const config = await runtime.runPromise(
+        LlmConfigStore.LlmConfigStore.use((store) =>
+          store.create({ provider: "openai", name: "Packaged", apiKey: Redacted.make(key) } as never)
+        )
+      )
       const read = await runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(config.id))).then(Redacted.value)
       expect(read).toBe(key)
     } finally {
@@ -103,7 +123,11 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
       })
     )
     try {
-      const failed = await missing.runPromiseExit(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "openai", name: "Nope", apiKey: Redacted.make(Fixtures.makeCanaryKey("nope")) } as never)))
+      const failed = await missing.runPromiseExit(
+        LlmConfigStore.LlmConfigStore.use((store) =>
+          store.create({ provider: "openai", name: "Nope", apiKey: Redacted.make(Fixtures.makeCanaryKey("nope")) } as never)
+        )
+      )
       expect(failed._tag).toBe("Failure")
     } finally {
       await missing.dispose()
@@ -112,9 +136,13 @@ describe("packaged layout (resources/app.asar + app.asar.unpacked)", () => {
 
   const blocker = packagingBlocker()
   it.skipIf(blocker === undefined)(
-    blocker === undefined ? "packaging can run here (skipped: the refusal is tested where Electron is missing)" : "npm run package refuses with the reason when Electron's binary is missing",
+    blocker === undefined
+      ? "packaging can run here (skipped: the refusal is tested where Electron is missing)"
+      : "npm run package refuses with the reason when Electron's binary is missing",
     () => {
-      const result = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../scripts/package.mjs", import.meta.url))], { encoding: "utf8" })
+      const result = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("../scripts/package.mjs", import.meta.url))], {
+        encoding: "utf8"
+      })
       expect(result.status).toBe(1)
       expect(result.stderr).toContain(`error: cannot package the desktop app: ${blocker}`)
       expect(blocker).toMatch(/Electron's binary is missing|electron-builder is not installed/)

@@ -94,7 +94,9 @@ describe("preload", () => {
   it("forwards event payloads only, on the event channels, until unsubscribed", () => {
     const { exposed, listeners, invoked } = load()
     const llmConfigs = (exposed.get("fishbowl") as { llmConfigs: IpcContract.LlmConfigsBridge }).llmConfigs
-    for (const [subscribe, channel] of [["onChanged", IpcContract.IpcEvents.changed], ["onSettled", IpcContract.IpcEvents.settled]] as const) {
+    for (
+      const [subscribe, channel] of [["onChanged", IpcContract.IpcEvents.changed], ["onSettled", IpcContract.IpcEvents.settled]] as const
+    ) {
       const received: Array<unknown> = []
       const stop = llmConfigs[subscribe]((payload: unknown) => received.push(payload))
       expect(listeners.get(channel)?.size).toBe(1)

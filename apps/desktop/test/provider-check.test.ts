@@ -4,17 +4,26 @@
  * exit codes for every outcome (apps/desktop/src/cli/TestCommand.ts).
  */
 import { HttpProviderCheck } from "@fishbowl/desktop-layer"
-import { type ConfigCheck, Diagnostics, IpcContract, Liveness, LlmConfigStore, PreferencesStore, ProviderCheck, SecretStore } from "@fishbowl/domain"
+import {
+  type ConfigCheck,
+  Diagnostics,
+  IpcContract,
+  Liveness,
+  LlmConfigStore,
+  PreferencesStore,
+  ProviderCheck,
+  SecretStore
+} from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
+import { Context, Effect, Layer, ManagedRuntime, Schema } from "effect"
+import * as http from "node:http"
+import type { AddressInfo } from "node:net"
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import * as ExitCodes from "../src/cli/ExitCodes.ts"
 import * as TestCommand from "../src/cli/TestCommand.ts"
 import * as IpcHandlers from "../src/main/IpcHandlers.ts"
 import * as SenderPolicy from "../src/main/SenderPolicy.ts"
 import * as MemoryRuntime from "../src/testing/MemoryRuntime.ts"
-import { Context, Effect, Layer, ManagedRuntime, Schema } from "effect"
-import * as http from "node:http"
-import type { AddressInfo } from "node:net"
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 
 /** Counts every write to either store, so "persists nothing" is a number, not a hope. */
 const writes = { secretSet: 0, secretDelete: 0, preferencesUpdate: 0 }
@@ -32,7 +41,10 @@ const countingPorts = Layer.effectContext(
     ).pipe(
       Context.add(
         PreferencesStore.PreferencesStore,
-        PreferencesStore.PreferencesStore.of({ ...preferences, update: (f) => Effect.suspend(() => (writes.preferencesUpdate++, preferences.update(f))) })
+        PreferencesStore.PreferencesStore.of({
+          ...preferences,
+          update: (f) => Effect.suspend(() => (writes.preferencesUpdate++, preferences.update(f)))
+        })
       )
     )
   })
@@ -79,7 +91,11 @@ beforeAll(async () => {
     if (request.url?.startsWith("/hang")) return
     const ok = request.headers.authorization === `Bearer ${good}`
     response.writeHead(ok ? 200 : 401, { "content-type": "application/json" })
-    response.end(JSON.stringify(ok ? { data: [{ id: "m1" }, { id: "m2" }] } : { error: { message: `Incorrect API key provided: ${request.headers.authorization}` } }))
+    response.end(
+      JSON.stringify(
+        ok ? { data: [{ id: "m1" }, { id: "m2" }] } : { error: { message: `Incorrect API key provided: ${request.headers.authorization}` } }
+      )
+    )
   })
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
@@ -120,12 +136,21 @@ describe("IPC: check-draft (the add form, before saving)", () => {
   })
 
   it("a provider that answers nothing within the check's bound is a Timeout outcome", async () => {
-    const result = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: good }, trusted, hurried)
+    const result = await call(
+      IpcContract.IpcChannel.checkDraft,
+      { provider: "openai-compatible", baseUrl: `${base}/hang`, apiKey: good },
+      trusted,
+      hurried
+    )
     expect(result.value.check.outcome).toMatchObject({ _tag: "Timeout", timeoutMillis: 500 })
   })
 
   it("invalid drafts are refused before any request: unsafe base URL, missing required key", async () => {
-    const insecure = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai", baseUrl: "http://evil.example.com/v1", apiKey: good })
+    const insecure = await call(IpcContract.IpcChannel.checkDraft, {
+      provider: "openai",
+      baseUrl: "http://evil.example.com/v1",
+      apiKey: good
+    })
     expect(insecure.error).toMatchObject({ _tag: "InvalidInput" })
     const keyless = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai", baseUrl: `${base}/v1` })
     expect(keyless.error).toMatchObject({ _tag: "InvalidInput", field: "apiKey" })
@@ -143,7 +168,12 @@ describe("IPC: check-draft (the add form, before saving)", () => {
 
 describe("IPC: check (a stored config by id)", () => {
   it("checks with the stored key, records the outcome, and list/get return it", async () => {
-    const created = await call(IpcContract.IpcChannel.create, { provider: "openai-compatible", name: "Proxy", baseUrl: `${base}/v1`, apiKey: good })
+    const created = await call(IpcContract.IpcChannel.create, {
+      provider: "openai-compatible",
+      name: "Proxy",
+      baseUrl: `${base}/v1`,
+      apiKey: good
+    })
     const id = created.value.id
     const before = { ...writes }
     const result = await call(IpcContract.IpcChannel.check, { id })
@@ -197,7 +227,14 @@ describe("CLI: fishbowl-llm test output and exit codes", () => {
     expect(outcomes.map(TestCommand.testExitCodeFor)).toEqual([0, 10, 11, 12, 11, 7, 13])
     const testOnly = new Set<string>(["keyRefused", "unreachable", "rateLimited", "unexpectedAnswer"])
     const existing = new Set<number>(Object.entries(ExitCodes.ExitCode).filter(([name]) => !testOnly.has(name)).map(([, code]) => code))
-    for (const code of [TestCommand.TestExitCode.keyRefused, TestCommand.TestExitCode.unreachable, TestCommand.TestExitCode.rateLimited, TestCommand.TestExitCode.unexpectedAnswer]) {
+    for (
+      const code of [
+        TestCommand.TestExitCode.keyRefused,
+        TestCommand.TestExitCode.unreachable,
+        TestCommand.TestExitCode.rateLimited,
+        TestCommand.TestExitCode.unexpectedAnswer
+      ]
+    ) {
       expect(existing.has(code)).toBe(false)
     }
   })
@@ -230,7 +267,11 @@ describe("CLI: fishbowl-llm test output and exit codes", () => {
   })
 
   it("a name with control characters cannot drive the terminal", () => {
-    const output = TestCommand.renderTestResult({ config: { ...config, name: "W\u001b[2Jork" }, result: resultFor(outcomes[0]!), json: false })
+    const output = TestCommand.renderTestResult({
+      config: { ...config, name: "W\u001b[2Jork" },
+      result: resultFor(outcomes[0]!),
+      json: false
+    })
     expect(output.stdout).not.toContain("\u001b")
   })
 })

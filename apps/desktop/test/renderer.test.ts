@@ -10,12 +10,6 @@ import { DesktopLayer } from "@fishbowl/desktop-layer"
 import { SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
 import { IpcContract, LlmConfigStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import * as IpcHandlers from "../src/main/IpcHandlers.ts"
-import * as SenderPolicy from "../src/main/SenderPolicy.ts"
-import * as StorageActions from "../src/main/StorageActions.ts"
-import * as ContentSecurityPolicy from "../src/renderer/ContentSecurityPolicy.ts"
-import * as Axe from "../src/testing/Axe.ts"
-import * as RendererHarness from "../src/testing/RendererHarness.ts"
 import { ManagedRuntime, Redacted } from "effect"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -27,6 +21,12 @@ import { fileURLToPath } from "node:url"
 import type { Locator } from "playwright-core"
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest"
 import { buildRenderer } from "../scripts/build.mjs"
+import * as IpcHandlers from "../src/main/IpcHandlers.ts"
+import * as SenderPolicy from "../src/main/SenderPolicy.ts"
+import * as StorageActions from "../src/main/StorageActions.ts"
+import * as ContentSecurityPolicy from "../src/renderer/ContentSecurityPolicy.ts"
+import * as Axe from "../src/testing/Axe.ts"
+import * as RendererHarness from "../src/testing/RendererHarness.ts"
 
 const screenshotPath = fileURLToPath(new URL("../test-output/settings.png", import.meta.url))
 
@@ -82,7 +82,9 @@ const visibleText = (page: RendererHarness.SettingsPage["page"]) => page.locator
  * findings (it may list the same problem as a finding, with its precise details).
  */
 const messagesText = (page: RendererHarness.SettingsPage["page"]) =>
-  page.evaluate(`Array.from(document.querySelectorAll("#app > *:not(section:has(#health-body))")).map((e) => e.innerText).join("\\n")`) as Promise<string>
+  page.evaluate(
+    `Array.from(document.querySelectorAll("#app > *:not(section:has(#health-body))")).map((e) => e.innerText).join("\\n")`
+  ) as Promise<string>
 const pages: Array<RendererHarness.SettingsPage> = []
 const canaries: Array<string> = []
 const canary = (label: string) => {
@@ -131,8 +133,7 @@ const changeHandled = async (on: RendererHarness.SettingsPage, before: number) =
   await on.settled()
 }
 
-const row = (name: string): Locator =>
-  settings.page.getByRole("listitem").filter({ has: settings.page.getByText(name, { exact: true }) })
+const row = (name: string): Locator => settings.page.getByRole("listitem").filter({ has: settings.page.getByText(name, { exact: true }) })
 const addForm = () => settings.page.getByRole("form", { name: /^Add / })
 
 const addConfig = async (options: { provider?: string; name: string; apiKey?: string }) => {
@@ -147,7 +148,11 @@ beforeAll(async () => {
   try {
     secretService = await SecretServiceHarness.startSecretService()
   } catch (error) {
-    throw new Error(`A real Secret Service is required for the renderer test and could not start: ${(error as Error).message}\n${SecretServiceHarness.INSTALL_HINT}`)
+    throw new Error(
+      `A real Secret Service is required for the renderer test and could not start: ${
+        (error as Error).message
+      }\n${SecretServiceHarness.INSTALL_HINT}`
+    )
   }
   await fs.mkdir(path.dirname(screenshotPath), { recursive: true })
   tempDir = await fs.mkdtemp(path.join(os.tmpdir(), "fishbowl-renderer-"))
@@ -344,7 +349,8 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const { lateOutcomes, table: sessionHandlers } = await mainHandlers(sessionRuntime)
       const sessionPage = await harness.openSettings(sessionHandlers, sessionRuntime, { lateOutcomes })
       pages.push(sessionPage)
-      const status = (await sessionHandlers[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any
+      const status =
+        (await sessionHandlers[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any
       const warning: string = status.value.secretStore.warning
       expect(warning).toMatch(/Keys are not saved/)
       const banner = sessionPage.page.locator("#status-banner")
@@ -394,7 +400,8 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const { lateOutcomes, table } = await mainHandlers(restarted)
       const restartedPage = await harness.openSettings(table, restarted, { lateOutcomes })
       pages.push(restartedPage)
-      const listed = ((await table[IpcContract.IpcChannel.list]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value
+      const listed =
+        ((await table[IpcContract.IpcChannel.list]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value
       expect(listed).toMatchObject([{ name: "In memory", hasKey: false, keyStorage: "session" }])
       const entry = restartedPage.page.getByRole("listitem").filter({ has: restartedPage.page.getByText("In memory", { exact: true }) })
       await expect.poll(() => entry.locator(".pill").textContent()).toBe("Not saved: enter the key again")
@@ -478,7 +485,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
   it("keyboard only: adds, edits (Escape cancels) and deletes a config", async () => {
     const page = settings.page
     const focused = () =>
-      page.evaluate(`(() => { const e = document.activeElement; if (!e) return ""; return (e.getAttribute("aria-label") || (e.labels && e.labels[0] && e.labels[0].textContent) || e.textContent || "").trim() })()`) as Promise<string>
+      page.evaluate(
+        `(() => { const e = document.activeElement; if (!e) return ""; return (e.getAttribute("aria-label") || (e.labels && e.labels[0] && e.labels[0].textContent) || e.textContent || "").trim() })()`
+      ) as Promise<string>
     const tabTo = async (name: string, options?: { readonly backwards?: boolean }) => {
       for (let presses = 0; presses < 120; presses++) {
         if ((await focused()) === name) return
@@ -538,8 +547,12 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
     const dataDir = path.join(tempDir, "restored-data")
     const restoredRuntime = makeRuntime(dataDir, "keychain", SecretServiceHarness.childEnv(secretService.env))
     try {
-      await restoredRuntime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Alpha" } as never)))
-      await restoredRuntime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Beta" } as never)))
+      await restoredRuntime.runPromise(
+        LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Alpha" } as never))
+      )
+      await restoredRuntime.runPromise(
+        LlmConfigStore.LlmConfigStore.use((store) => store.create({ provider: "ollama", name: "Beta" } as never))
+      )
       const file = path.join(dataDir, "preferences.json")
       await fs.writeFile(file, "{\"llm\": {\"version\": 1, \"configs\": [") // truncated, as after a crash mid-write by another tool
       const { lateOutcomes, table } = await mainHandlers(restoredRuntime)
@@ -553,7 +566,8 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const text = (await notice.textContent())!
       expect(text).toContain("Your settings were restored from a backup")
       expect(text).toContain("preferences.json.bak.1")
-      const status = (await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {}) as any).value
+      const status =
+        (await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {}) as any).value
       expect(status.notices).toHaveLength(1)
       expect(text).toContain(status.notices[0].quarantinedAs)
       // The operation succeeded: the list is there, and no error is shown.
@@ -572,13 +586,18 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await expect.poll(() => page.evaluate("document.activeElement.id")).toBe("health-backups-heading")
       await notice.getByRole("button", { name: "Keep the restored settings" }).click()
       await expect.poll(() => page.locator("[data-notice]").count()).toBe(0)
-      await expect.poll(async () => ((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.notices).toEqual([])
+      await expect.poll(async () =>
+        ((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.notices
+      ).toEqual([])
 
       // Backups hold only states with no half-done change (Restore): the restored copy brings back
       // none (Beta's create had begun when the copy before it was made), and a backup can be
       // restored at once.
       const body = page.locator("#health-body")
-      expect(((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value.pendingIntents).toBe(0)
+      expect(
+        ((await table[IpcContract.IpcChannel.status]({ frameUrl: `${RendererHarness.RENDERER_ROOT}index.html` }, {})) as any).value
+          .pendingIntents
+      ).toBe(0)
       expect(await body.getByRole("button", { name: "Finish interrupted changes" }).count()).toBe(0)
       const backup = body.locator("[data-backup]").first()
       await backup.waitFor()
@@ -587,7 +606,7 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await backup.getByRole("button", { name: /^Restore this backup, saved/ }).click()
       await body.locator(`[data-backup="${name}"]`).getByRole("button", { name: "Restore", exact: true }).click()
       await expect.poll(() => announced(page)).toContainEqual(announcement("Backup restored"))
-      expect((await page.locator("#health-error").count())).toBe(0)
+      expect(await page.locator("#health-error").count()).toBe(0)
     } finally {
       await restoredRuntime.dispose()
     }
@@ -680,7 +699,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       const result = await row("Local").locator(".check-result").textContent()
       expect(result).toMatch(/^Last test, .+: Connected: the key works \(2 models available\)$/)
       await expect.poll(() => row("Local").getByRole("button", { name: "Test connection to Local" }).isDisabled()).toBe(false)
-      await expect.poll(async () => ((await configNamed("Local")) as unknown as { lastCheck?: { outcome: { _tag: string; models: number } } }).lastCheck?.outcome)
+      await expect.poll(async () =>
+        ((await configNamed("Local")) as unknown as { lastCheck?: { outcome: { _tag: string; models: number } } }).lastCheck?.outcome
+      )
         .toMatchObject({ _tag: "Ok", models: 2 })
       expect(requests.at(-1)).toBe("GET /v1/models")
       await expect.poll(() => announced(page)).toContainEqual(announcement(/Local: Connected/))
@@ -697,7 +718,10 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await expect.poll(() => line.getAttribute("class")).toContain("check-failed")
       // The other row keeps its own outcome.
       expect(await row("Local").locator(".check-result").textContent()).toContain("2 models")
-      await expect.poll(async () => ((await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }).lastCheck?.outcome)
+      await expect.poll(async () =>
+        ((await configNamed("Local refused")) as unknown as { lastCheck?: { outcome: { _tag: string; status: number } } }).lastCheck
+          ?.outcome
+      )
         .toMatchObject({ _tag: "Unauthorized", status: 401 })
       // A failed test is announced as a problem, not with the confirmation's check mark.
       await expect.poll(() => announced(page)).toContainEqual(announcement(/Local refused: The provider refused the key/, "problem"))
@@ -731,7 +755,9 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await expect.poll(() => result.textContent()).toContain("Connected: the key works (2 models available)")
       await checkState(page, "check-draft-ok")
 
-      expect(((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()).toEqual(listBefore)
+      expect(((await call(IpcContract.IpcChannel.list)).value as Array<{ id: string }>).map((config) => config.id).sort()).toEqual(
+        listBefore
+      )
       expect(await row("Draft").count()).toBe(0)
       expect(await page.getByRole("listitem").filter({ has: page.locator(".config-summary") }).count()).toBe(rowsBefore)
       const keychainAfter = keychainItems(draftKey)

@@ -12,9 +12,9 @@
  * Relative values (option or env) are resolved against the current directory; empty values are
  * ignored, as is a relative `XDG_CONFIG_HOME` (the XDG spec says to ignore it).
  */
+import { Effect } from "effect"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
-import { Effect } from "effect"
 
 /** Folder name under the OS configuration directory. */
 export const APP_DIR_NAME = "Fishbowl"
@@ -36,8 +36,7 @@ export interface DataDirInput {
   readonly cwd?: string | undefined
 }
 
-const nonEmpty = (value: string | undefined): string | undefined =>
-  value !== undefined && value.trim() !== "" ? value : undefined
+const nonEmpty = (value: string | undefined): string | undefined => value !== undefined && value.trim() !== "" ? value : undefined
 
 /** Pure: the absolute data folder for the given environment (paths use the target platform's syntax). */
 export const resolveDataDir = (input: DataDirInput): string => {

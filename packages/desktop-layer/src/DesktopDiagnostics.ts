@@ -6,16 +6,16 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { Diagnostics, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Effect, FileSystem, Layer } from "effect"
+import * as NodePath from "node:path"
 import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
+import * as KeychainProbe from "./KeychainProbe.ts"
 import * as LeftOut from "./LeftOut.ts"
 import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
 import * as LegacySource from "./legacy/LegacySource.ts"
 import * as TrustedFile from "./TrustedFile.ts"
-import { Effect, FileSystem, Layer } from "effect"
-import * as NodePath from "node:path"
-import * as KeychainProbe from "./KeychainProbe.ts"
 
 /**
  * The finding for one inspected entry: what the store's trust rule refuses is an error; a mode
@@ -28,7 +28,9 @@ const trustFinding = (
 ): Diagnostics.Finding => {
   const { entry, problem } = inspected
   if (problem !== undefined) return { id: `${id}.trust`, severity: "error", message: problem.message, hint: problem.hint }
-  if (process.platform !== "win32" && (entry.mode & 0o077) !== 0) return { id: `${id}.mode`, severity: "warning", ...texts.loose(entry.mode) }
+  if (process.platform !== "win32" && (entry.mode & 0o077) !== 0) {
+    return { id: `${id}.mode`, severity: "warning", ...texts.loose(entry.mode) }
+  }
   return { id: `${id}.mode`, severity: "ok", message: texts.private }
 }
 
@@ -45,11 +47,23 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
       return {
         id: "legacy.key-files",
         severity: "warning",
-        message: `${files.length} file(s) in ${dataDir} still hold API keys outside the keychain: ${files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")}`,
+        message: `${files.length} file(s) in ${dataDir} still hold API keys outside the keychain: ${
+          files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")
+        }`,
         hint: [
-          `Run \`fishbowl-llm migrate --from ${LegacySource.shellWord(dataDir)}\`: it moves the keys into the keychain and removes them from these files.`,
-          ...(files.some((file) => file.encrypted) ? ["Keys encrypted with Electron safeStorage are finished by the desktop app: start Fishbowl once."] : []),
-          ...(unreadable.length > 0 ? [`Files that cannot be read are never changed; check them and delete them by hand: ${unreadable.map((file) => `rm "${file.path}"`).join("; ")}`] : [])
+          `Run \`fishbowl-llm migrate --from ${
+            LegacySource.shellWord(dataDir)
+          }\`: it moves the keys into the keychain and removes them from these files.`,
+          ...(files.some((file) => file.encrypted)
+            ? ["Keys encrypted with Electron safeStorage are finished by the desktop app: start Fishbowl once."]
+            : []),
+          ...(unreadable.length > 0
+            ? [
+              `Files that cannot be read are never changed; check them and delete them by hand: ${
+                unreadable.map((file) => `rm "${file.path}"`).join("; ")
+              }`
+            ]
+            : [])
         ].join(" ")
       }
     }),
@@ -73,7 +87,9 @@ export const fishbowlDataFinding = (dataDir: string): Effect.Effect<ReadonlyArra
         id: "legacy.fishbowl-data",
         severity: "warning",
         message: `Fishbowl's configurations in ${dataDir} are not imported yet (${files.join(", ")})`,
-        hint: `Restart Fishbowl to import them, or run \`fishbowl-llm migrate --from ${LegacySource.shellWord(dataDir)}\`. Nothing is lost until then.`
+        hint: `Restart Fishbowl to import them, or run \`fishbowl-llm migrate --from ${
+          LegacySource.shellWord(dataDir)
+        }\`. Nothing is lost until then.`
       }]
     )
   )
@@ -87,7 +103,9 @@ const leftOutFinding = (leftOut: ReadonlyArray<LeftOut.LeftOutConfig>): Array<Di
   return [{
     id: "restore.left-out",
     severity: "warning",
-    message: `${files.join(", ")} ${files.length === 1 ? "names" : "name"} ${names.length} configuration(s) your settings do not have: ${names.join(", ")}`,
+    message: `${files.join(", ")} ${files.length === 1 ? "names" : "name"} ${names.length} configuration(s) your settings do not have: ${
+      names.join(", ")
+    }`,
     hint: (keyed > 0
       ? "If a restore left them out, their keys are still in your keychain: `fishbowl-llm doctor --fix` (or \"Bring back\" in Storage health) returns each one whose key is still there. "
       : "None of them has a key; add them again if you want them. ") +
@@ -107,7 +125,11 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
     // The store's own trust check (TrustedFile.trustProblem): what it refuses is an error here.
     const folder = yield* Effect.result(TrustedFile.inspectEntry(dataDir, "directory"))
     if (folder._tag === "Failure" || folder.success === undefined) {
-      findings.push({ id: "data-dir.exists", severity: "ok", message: `Data folder ${dataDir} does not exist yet; it is created on first save` })
+      findings.push({
+        id: "data-dir.exists",
+        severity: "ok",
+        message: `Data folder ${dataDir} does not exist yet; it is created on first save`
+      })
       return findings
     }
     findings.push(trustFinding("data-dir", folder.success, {
@@ -136,8 +158,10 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
         findings.push({
           id: "preferences.journal",
           severity: "warning",
-          message: `${document.llm.journal.length} change(s) not finished yet: in progress in another Fishbowl window or command, or interrupted`,
-          hint: "A change in progress finishes on its own; an interrupted one is finished by the next Fishbowl start or `fishbowl-llm doctor --fix`."
+          message:
+            `${document.llm.journal.length} change(s) not finished yet: in progress in another Fishbowl window or command, or interrupted`,
+          hint:
+            "A change in progress finishes on its own; an interrupted one is finished by the next Fishbowl start or `fishbowl-llm doctor --fix`."
         })
       }
     } else {
@@ -177,9 +201,19 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       const probe = yield* keytar.probe
       findings.push(
         !probe.available
-          ? { id: "keychain.reachable", severity: "error", message: probe.detail, hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session." }
+          ? {
+            id: "keychain.reachable",
+            severity: "error",
+            message: probe.detail,
+            hint: "Install and start gnome-keyring or KWallet, or run inside a desktop session."
+          }
           : probe.locked === true
-          ? { id: "keychain.locked", severity: "warning", message: "The keychain is locked", hint: "Unlock your login keyring (or use Unlock keychain in Settings)." }
+          ? {
+            id: "keychain.locked",
+            severity: "warning",
+            message: "The keychain is locked",
+            hint: "Unlock your login keyring (or use Unlock keychain in Settings)."
+          }
           : { id: "keychain.reachable", severity: "ok", message: probe.detail }
       )
     }
@@ -208,5 +242,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
 })
 
 /** The domain's Diagnostics with the desktop's file and keychain checks. */
-export const layer = (dataDir: string): Layer.Layer<Diagnostics.Diagnostics, never, SecretStore.SecretStore | PreferencesStore.PreferencesStore | KeychainProbe.KeychainProbe> =>
+export const layer = (
+  dataDir: string
+): Layer.Layer<Diagnostics.Diagnostics, never, SecretStore.SecretStore | PreferencesStore.PreferencesStore | KeychainProbe.KeychainProbe> =>
   Layer.effect(Diagnostics.Diagnostics, make(dataDir)).pipe(Layer.provide(NodeFileSystem.layer))

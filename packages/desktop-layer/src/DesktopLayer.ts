@@ -3,16 +3,24 @@
  * LlmConfigStore and diagnostics. The Electron main process and the fishbowl-llm CLI build their
  * runtime from this, so both faces run exactly the same code over the same files and keychain.
  */
-import { CrashPoints, Diagnostics, type Liveness, LlmConfigStore, PreferencesStore, type ProviderCheck, SecretStore } from "@fishbowl/domain"
+import {
+  CrashPoints,
+  Diagnostics,
+  type Liveness,
+  LlmConfigStore,
+  PreferencesStore,
+  type ProviderCheck,
+  SecretStore
+} from "@fishbowl/domain"
+import { Layer } from "effect"
 import * as DesktopDiagnostics from "./DesktopDiagnostics.ts"
 import * as HttpProviderCheck from "./HttpProviderCheck.ts"
 import * as JsonFilePreferencesStore from "./JsonFilePreferencesStore.ts"
+import * as KeychainProbe from "./KeychainProbe.ts"
 import * as KeytarSecretStore from "./KeytarSecretStore.ts"
 import * as ProcessLiveness from "./ProcessLiveness.ts"
 import type * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 import * as SecretBackend from "./SecretBackend.ts"
-import { Layer } from "effect"
-import * as KeychainProbe from "./KeychainProbe.ts"
 
 export interface DesktopLayerOptions {
   /** Resolved data folder (see DataDir.resolveDataDir). */

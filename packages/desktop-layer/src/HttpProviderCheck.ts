@@ -222,7 +222,9 @@ export const make = (options: HttpProviderCheckOptions = {}) =>
         const response = yield* scopedClient.execute(request)
         if (isRedirect(response.status)) {
           const next = resolveLocation(response.headers["location"], url)
-          if (next !== undefined && next.origin === new URL(endpoint.url).origin && redirectsLeft) return { _tag: "Follow", url: next.href } as const
+          if (next !== undefined && next.origin === new URL(endpoint.url).origin && redirectsLeft) {
+            return { _tag: "Follow", url: next.href } as const
+          }
           return {
             _tag: "Unexpected",
             reason: "redirect",
@@ -234,7 +236,9 @@ export const make = (options: HttpProviderCheckOptions = {}) =>
             hint: "Enter the final URL as the base URL yourself if you trust it (check it for typos first)."
           } satisfies ProviderCheck.ProviderCheckOutcome
         }
-        if (response.status < 200 || response.status > 299) return statusOutcome(response.status, yield* elapsed)
+        if (response.status < 200 || response.status > 299) {
+          return statusOutcome(response.status, yield* elapsed)
+        }
         return answerOf(endpoint, response.status, yield* readBounded(response, maxBodyBytes), yield* elapsed, maxBodyBytes)
       }).pipe(
         // The request lives in this scope: when the hop ends (a body left unread on a redirect or

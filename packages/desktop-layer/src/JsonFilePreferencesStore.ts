@@ -53,16 +53,16 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { Errors, JsonLimits, PreferencesDocument, PreferencesStore, Restore } from "@fishbowl/domain"
+import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
+import type { PlatformError } from "effect/PlatformError"
+import * as NodePath from "node:path"
+import * as lockfile from "proper-lockfile"
 import * as AtomicFile from "./AtomicFile.ts"
 import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
 import * as RestoreNotices from "./RestoreNotices.ts"
 import * as TrustedFile from "./TrustedFile.ts"
-import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
-import type { PlatformError } from "effect/PlatformError"
-import * as NodePath from "node:path"
-import * as lockfile from "proper-lockfile"
 
 export interface JsonFilePreferencesStoreOptions {
   /** The data folder (see DataDir); the file is `<dataDir>/preferences.json`. */
@@ -202,7 +202,8 @@ const beyondBounds = (why: string): FileState => ({
   _tag: "Bad",
   problem: `the file was refused unread: ${why}`,
   newerVersion: false,
-  hint: `Fishbowl never writes a preferences file over ${JsonLimits.MAX_DOCUMENT_BYTES} bytes or nested over ${JsonLimits.MAX_JSON_DEPTH} levels, so another program wrote this one.`
+  hint:
+    `Fishbowl never writes a preferences file over ${JsonLimits.MAX_DOCUMENT_BYTES} bytes or nested over ${JsonLimits.MAX_JSON_DEPTH} levels, so another program wrote this one.`
 })
 
 /**
@@ -255,7 +256,9 @@ const checkWritable = (
       problem: `the settings would take ${bytes.length} bytes, more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`
     }
   }
-  if (JsonLimits.jsonDepth(otherSettingsText(text), JsonLimits.MAX_JSON_DEPTH) > JsonLimits.MAX_JSON_DEPTH) return { _tag: "Refused", problem: tooDeepToWrite }
+  if (JsonLimits.jsonDepth(otherSettingsText(text), JsonLimits.MAX_JSON_DEPTH) > JsonLimits.MAX_JSON_DEPTH) {
+    return { _tag: "Refused", problem: tooDeepToWrite }
+  }
   return { _tag: "Writable", bytes }
 }
 
@@ -330,31 +333,34 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
    * The file's state, read only once the folder and the file are trusted. `linkable`: the file is
    * already 0600 with a single link, so a hard link to it is as private as a copy.
    */
-  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, Errors.StorageInaccessible> = TrustedFile.readTrusted(
-    path,
-    JsonLimits.MAX_DOCUMENT_BYTES,
-    directory
-  ).pipe(
-    Effect.mapError(inaccessible("read", path)),
-    Effect.flatMap((read) => {
-      switch (read._tag) {
-        case "Missing":
-          return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
-        case "Untrusted":
-          return Effect.fail(TrustedFile.untrusted(read.problem))
-        case "TooLarge":
-          return Effect.succeed({
-            state: beyondBounds(JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })),
-            linkable: false
-          })
-        case "Read":
-          return Effect.map(classifyCached(read.bytes), (state) => ({
-            state,
-            linkable: (read.mode & 0o7777) === FILE_MODE && read.nlink === 1
-          }))
-      }
-    })
-  )
+  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, Errors.StorageInaccessible> = TrustedFile
+    .readTrusted(
+      path,
+      JsonLimits.MAX_DOCUMENT_BYTES,
+      directory
+    ).pipe(
+      Effect.mapError(inaccessible("read", path)),
+      Effect.flatMap((read) => {
+        switch (read._tag) {
+          case "Missing":
+            return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
+          case "Untrusted":
+            return Effect.fail(TrustedFile.untrusted(read.problem))
+          case "TooLarge":
+            return Effect.succeed({
+              state: beyondBounds(
+                JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })
+              ),
+              linkable: false
+            })
+          case "Read":
+            return Effect.map(classifyCached(read.bytes), (state) => ({
+              state,
+              linkable: (read.mode & 0o7777) === FILE_MODE && read.nlink === 1
+            }))
+        }
+      })
+    )
 
   const lockPath = `${path}.lock`
   const lockNotRemovable = (what: string) =>
@@ -491,7 +497,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       // It was read as this user's regular file; it may have a wider mode than the store's files.
       yield* TrustedFile.restrictMode(quarantinedAs, FILE_MODE).pipe(
         Effect.catch((error) =>
-          Effect.logWarning(`${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
+          Effect.logWarning(
+            `${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${AtomicFile.errnoCode(error) ?? error.reason._tag})`
+          )
         )
       )
       const backup = yield* newestValidBackup
@@ -499,7 +507,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       // the damaged file still names beyond the copy is reported as left out.
       const restored = backup !== undefined ? Restore.over(backup.document, Restore.configsIn(found.parsed)) : undefined
       if (restored !== undefined) {
-        yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), { mode: FILE_MODE, directoryMode: DIRECTORY_MODE }).pipe(
+        yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), {
+          mode: FILE_MODE,
+          directoryMode: DIRECTORY_MODE
+        }).pipe(
           provideFs,
           Effect.mapError(inaccessible("written", path))
         )
@@ -509,7 +520,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
       const leftOut = restored === undefined || restored.leftOut.length === 0
         ? ""
-        : ` It still names ${[...new Set(restored.leftOut.map((config) => `"${config.name}"`))].join(", ")}, which the copy does not have; their keys are still in your keychain, and \`fishbowl-llm doctor --fix\` (or "Bring back" in Storage health) returns them.`
+        : ` It still names ${
+          [...new Set(restored.leftOut.map((config) => `"${config.name}"`))].join(", ")
+        }, which the copy does not have; their keys are still in your keychain, and \`fishbowl-llm doctor --fix\` (or "Bring back" in Storage health) returns them.`
       const message = backup !== undefined
         ? `${fileName} could not be used: ${found.problem}. ${moved} and the last good copy (${
           NodePath.basename(backup.path)
@@ -588,7 +601,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
         const text = serializeSafely(next)
         if (text !== undefined && state._tag === "Valid" && state.text === text) return result
-        const writable = text === undefined ? { _tag: "Refused" as const, problem: tooDeepToWrite } : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
+        const writable = text === undefined
+          ? { _tag: "Refused" as const, problem: tooDeepToWrite }
+          : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
         if (writable._tag === "Refused") {
           return yield* new Errors.Corrupted({
             message: `${fileName} was not saved: ${writable.problem}.`,
@@ -641,12 +656,14 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 
   if (options.restoredAsNotice === true) {
     const notices = yield* RestoreNotices.make
-    return PreferencesStore.PreferencesStore.of({
-      load: notices.noticing(load),
-      update: (f) => notices.noticing(update(f)),
-      location: path,
-      notices: notices.port
-    } satisfies PreferencesStore.PreferencesStoreService)
+    return PreferencesStore.PreferencesStore.of(
+      {
+        load: notices.noticing(load),
+        update: (f) => notices.noticing(update(f)),
+        location: path,
+        notices: notices.port
+      } satisfies PreferencesStore.PreferencesStoreService
+    )
   }
   return PreferencesStore.PreferencesStore.of({ load, update, location: path } satisfies PreferencesStore.PreferencesStoreService)
 })
@@ -654,9 +671,9 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 /** The store on `<dataDir>/preferences.json`, using a FileSystem from the context. */
 export const layerWithFileSystem = (
   options: JsonFilePreferencesStoreOptions
-): Layer.Layer<PreferencesStore.PreferencesStore, never, FileSystem.FileSystem> => Layer.effect(PreferencesStore.PreferencesStore, make(options))
+): Layer.Layer<PreferencesStore.PreferencesStore, never, FileSystem.FileSystem> =>
+  Layer.effect(PreferencesStore.PreferencesStore, make(options))
 
 /** The store on `<dataDir>/preferences.json` over Node's file system. */
 export const layer = (options: JsonFilePreferencesStoreOptions): Layer.Layer<PreferencesStore.PreferencesStore> =>
   layerWithFileSystem(options).pipe(Layer.provide(NodeFileSystem.layer))
-

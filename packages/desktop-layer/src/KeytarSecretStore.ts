@@ -19,10 +19,10 @@
  *   referenced only while calls are pending.
  */
 import { Canonical, Errors, Hints, LlmConfig, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { fork } from "node:child_process"
 import { randomBytes } from "node:crypto"
 import { fileURLToPath } from "node:url"
-import { Context, Data, Duration, Effect, Layer, Option, Redacted, Schema } from "effect"
 import * as KeychainProbe from "./KeychainProbe.ts"
 
 /** Absolute path of the worker script shipped next to this module. */
@@ -97,8 +97,10 @@ export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPat
     stdio: ["ignore", "ignore", "ignore", "ipc"]
   })
   const { exited, onExit } = makeExitNotice()
-  child.on("exit", (code, signal) =>
-    exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`))
+  child.on(
+    "exit",
+    (code, signal) => exited(signal !== null ? `keychain helper killed by ${signal}` : `keychain helper exited with code ${code}`)
+  )
   child.on("error", (error) => {
     exited(`keychain helper failed: ${error.message}`)
     child.kill("SIGKILL")
@@ -426,9 +428,10 @@ const toSecretStoreError = (
   switch (error._tag) {
     case "WorkerTimedOut":
       return new Errors.KeychainUnavailable({
-        message: `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
-          Math.round(error.drainMillis / 1000)
-        } s more to finish it and is stopped only if it stays stuck)`,
+        message:
+          `${action}: the keychain did not answer within ${error.millis} ms; the request may still complete (the keychain helper gets ${
+            Math.round(error.drainMillis / 1000)
+          } s more to finish it and is stopped only if it stays stuck)`,
         hint: "If a keychain or unlock prompt is open, answer it; otherwise check that the keyring daemon is responsive, then retry.",
         reason: "no-answer"
       })
@@ -448,7 +451,11 @@ const toSecretStoreError = (
       const detail = sanitize(error.detail, secretText)
       switch (error.kind) {
         case "unavailable":
-          return new Errors.KeychainUnavailable({ message: `${action}: no keychain is available (${detail})`, hint: unavailableHint(), reason: "not-reachable" })
+          return new Errors.KeychainUnavailable({
+            message: `${action}: no keychain is available (${detail})`,
+            hint: unavailableHint(),
+            reason: "not-reachable"
+          })
         case "no-reply":
           return new Errors.KeychainUnavailable({
             message: `${action}: the keychain did not reply (${detail}); the request may still complete`,
@@ -475,7 +482,11 @@ const toSecretStoreError = (
             reason: "session-lost"
           })
         case "unknown":
-          return new Errors.KeychainUnavailable({ message: `${action}: the keychain reported an error (${detail})`, hint: unavailableHint(), reason: "error" })
+          return new Errors.KeychainUnavailable({
+            message: `${action}: the keychain reported an error (${detail})`,
+            hint: unavailableHint(),
+            reason: "error"
+          })
       }
     }
   }
@@ -607,7 +618,11 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
     const lockCheckUsable = Option.isSome(lock) && lock.value.locked !== null
     if (lockCheckUsable) {
       return lock.value.locked === true
-        ? { ...base, distinguishesLockedFromAbsent: true, warning: "The login keyring is locked: keys cannot be read until it is unlocked." }
+        ? {
+          ...base,
+          distinguishesLockedFromAbsent: true,
+          warning: "The login keyring is locked: keys cannot be read until it is unlocked."
+        }
         : { ...base, distinguishesLockedFromAbsent: true }
     }
     const reason = Option.isSome(lock) && lock.value.serviceAvailable === false
@@ -642,7 +657,10 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
 
   const placement = Effect.succeed("keychain" as const)
   const sessionId = SecretStore.newSessionId()
-  return Context.make(SecretStore.SecretStore, SecretStore.SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })).pipe(
+  return Context.make(
+    SecretStore.SecretStore,
+    SecretStore.SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })
+  ).pipe(
     Context.add(KeychainProbe.KeychainProbe, KeychainProbe.KeychainProbe.of({ probe }))
   )
 })

@@ -6,7 +6,7 @@
  * Files are read as the store reads its own (JsonFilePreferencesStore.readSettingsFile: never a
  * link, a FIFO or another user's file; bounded), and a damaged one leniently (Restore.configsIn).
  */
-import { LlmConfigStore, type LlmConfig, Restore } from "@fishbowl/domain"
+import { type LlmConfig, LlmConfigStore, Restore } from "@fishbowl/domain"
 import { Effect } from "effect"
 import * as fs from "node:fs/promises"
 import * as NodePath from "node:path"
@@ -58,7 +58,12 @@ export const bringBack = (dataDir: string) =>
       const outcome = yield* store.bringBack(config)
       results.push(
         outcome._tag === "Imported"
-          ? { name: config.name, file, outcome: "brought-back", ...(outcome.renamedFrom !== undefined ? { detail: `as "${outcome.config.name}"` } : {}) }
+          ? {
+            name: config.name,
+            file,
+            outcome: "brought-back",
+            ...(outcome.renamedFrom !== undefined ? { detail: `as "${outcome.config.name}"` } : {})
+          }
           : outcome._tag === "AlreadyPresent"
           ? { name: config.name, file, outcome: "already-present" }
           : { name: config.name, file, outcome: "not-brought-back", detail: outcome.reason }

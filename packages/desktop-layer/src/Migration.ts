@@ -13,14 +13,14 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { CrashPoints, Errors, Hints, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Effect, FileSystem, Schema } from "effect"
+import * as NodePath from "node:path"
 import * as DataDir from "./DataDir.ts"
 import * as FishbowlFolderSource from "./legacy/FishbowlFolderSource.ts"
 import * as LeftoverKeyFiles from "./legacy/LeftoverKeyFiles.ts"
 import * as LegacyFiles from "./legacy/LegacyFiles.ts"
 import * as LegacySource from "./legacy/LegacySource.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
-import { Effect, FileSystem, Schema } from "effect"
-import * as NodePath from "node:path"
 
 export const MigratedEntry = Schema.Struct({
   name: Schema.String,
@@ -82,8 +82,12 @@ export type MigrationReport = typeof MigrationReport.Type
 export interface MigrateOptions {
   /** Folder holding the legacy files; default: the folder of preferences.json, else the data folder. */
   readonly from?: string
-  /** Decrypts one secure_keys.json value (Electron: `safeStorage.decryptString`). */
-  readonly decrypt?: (ciphertext: Buffer) => string
+  /**
+   * Decrypts one secure_keys.json value: in Electron, `safeStorage.decryptStringAsync(c)` then its
+   * `result` (Fishbowl's values were written by the synchronous `encryptString`, which the async
+   * call decrypts; they are not re-encrypted: the file is removed once its keys are imported).
+   */
+  readonly decrypt?: LegacySource.Decrypt
   /** How long to wait for another migration or preferences.json writer (default 10000 ms). */
   readonly lockWaitMillis?: number
   /**
@@ -96,7 +100,10 @@ export interface MigrateOptions {
 export type MigrationError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
 /** The sources, in order: this store's own older format first, then Fishbowl's files. */
-export const defaultSources: ReadonlyArray<LegacySource.LegacySource> = [PlaintextPreferences.PlaintextPreferencesSource, FishbowlFolderSource.FishbowlFolderSource]
+export const defaultSources: ReadonlyArray<LegacySource.LegacySource> = [
+  PlaintextPreferences.PlaintextPreferencesSource,
+  FishbowlFolderSource.FishbowlFolderSource
+]
 
 const ALREADY = "already migrated"
 
@@ -116,7 +123,9 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
       if (info._tag === "Failure" || info.success.type !== "Directory") {
         return yield* new Errors.InvalidInput({
           field: "from",
-          message: `${from} is not a folder${info._tag === "Failure" && info.failure.reason._tag === "NotFound" ? " (it does not exist)" : ""}`,
+          message: `${from} is not a folder${
+            info._tag === "Failure" && info.failure.reason._tag === "NotFound" ? " (it does not exist)" : ""
+          }`,
           hint: "Pass the folder that holds Fishbowl's llm_config.json (its data folder, e.g. ~/.config/Fishbowl)."
         })
       }
@@ -167,7 +176,14 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
           const name = legacy.label !== undefined ? { name: legacy.label } : {}
           if (legacy.outcome._tag === "Blocked") {
             const { reason, fix, needsDesktopApp } = legacy.outcome
-            report.skipped.push({ ...name, source: legacy.source, reason, kind: "blocked", fix, ...(needsDesktopApp === true ? { needsDesktopApp } : {}) })
+            report.skipped.push({
+              ...name,
+              source: legacy.source,
+              reason,
+              kind: "blocked",
+              fix,
+              ...(needsDesktopApp === true ? { needsDesktopApp } : {})
+            })
             report.needsDesktopApp ||= needsDesktopApp === true
             inStore.push(false)
             continue
@@ -190,7 +206,10 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
               source: legacy.source,
               reason: outcome.reason,
               kind: "blocked",
-              fix: `Keep both: add this one by hand with \`fishbowl-llm add\` (its key is still in the legacy file), then delete its entry from ${legacy.source}; or, if "${outcome.existing.name}" is the one you want, delete the entry from ${legacy.source}. Then run ${LegacySource.rerunText(context.rerunCommand)}. The legacy files are kept until then.`
+              fix:
+                `Keep both: add this one by hand with \`fishbowl-llm add\` (its key is still in the legacy file), then delete its entry from ${legacy.source}; or, if "${outcome.existing.name}" is the one you want, delete the entry from ${legacy.source}. Then run ${
+                  LegacySource.rerunText(context.rerunCommand)
+                }. The legacy files are kept until then.`
             })
           } else {
             report.skipped.push({
@@ -209,7 +228,9 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
         report.renamedFiles.push(...finished.renamed)
         for (const path of finished.rewritten) if (!report.rewrittenFiles.includes(path)) report.rewrittenFiles.push(path)
         report.keptFiles.push(...finished.kept)
-        if (finished.kept.length === 0 && finished.removed.length + finished.renamed.length > 0) yield* crash.reached("migrate.plaintext-removed")
+        if (finished.kept.length === 0 && finished.removed.length + finished.renamed.length > 0) {
+          yield* crash.reached("migrate.plaintext-removed")
+        }
       }
       return true
     }))

@@ -46,7 +46,11 @@ const linuxStartTicks = (pid: number): string | undefined => {
 /** macOS: the start time of `pid` as `ps` prints it, or undefined when there is no such process. */
 const darwinStart = (pid: number): string | undefined => {
   try {
-    const text = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] })
+    const text = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], {
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"]
+    })
       .trim()
     return text === "" ? undefined : text
   } catch {
@@ -90,7 +94,10 @@ const pidExists = (pid: number): boolean => {
 }
 
 /** The verdict on a process of this machine other than this one. */
-export const judge = (self: Liveness.ProcessIdentity, owner: Liveness.Owner & { readonly process: Liveness.ProcessIdentity }): Liveness.Verdict => {
+export const judge = (
+  self: Liveness.ProcessIdentity,
+  owner: Liveness.Owner & { readonly process: Liveness.ProcessIdentity }
+): Liveness.Verdict => {
   const described = Liveness.describeOwner(owner)
   const recorded = owner.process
   if (recorded.host !== self.host) return { _tag: "Unknown", owner: described, why: `it ran on another machine (${recorded.host})` }

@@ -9,15 +9,21 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { Errors, SecretRef, SecretStore } from "@fishbowl/domain"
-import * as AtomicFile from "./AtomicFile.ts"
 import { Effect, FileSystem, Layer, Option, Redacted, Schema, Semaphore } from "effect"
 import * as NodePath from "node:path"
+import * as AtomicFile from "./AtomicFile.ts"
 
-/** The slice of Electron's `safeStorage` this tier needs. */
+/**
+ * The slice of Electron's `safeStorage` this tier needs: the asynchronous API only (Electron 45's
+ * electron.d.ts deprecates `encryptString`, `decryptString` and `isEncryptionAvailable`; the
+ * synchronous calls can wait on a keychain prompt and freeze every window). Electron's own
+ * `safeStorage` satisfies it structurally.
+ */
 export interface SafeStorageLike {
-  isEncryptionAvailable(): boolean
-  encryptString(plainText: string): Buffer
-  decryptString(encrypted: Buffer): string
+  isAsyncEncryptionAvailable(): Promise<boolean>
+  encryptStringAsync(plainText: string): Promise<Buffer>
+  /** `shouldReEncrypt`: the OS key was rotated (or a stronger one is available): encrypt again. */
+  decryptStringAsync(encrypted: Buffer): Promise<{ readonly shouldReEncrypt: boolean; readonly result: string }>
   /** Linux only in Electron: `basic_text`, `gnome_libsecret`, `kwallet`, `kwallet5`, `kwallet6`, `unknown`. */
   getSelectedStorageBackend?(): string
 }
@@ -27,15 +33,19 @@ export const SECRETS_FILE_NAME = "secrets.enc.json"
 /** Backends whose "encryption" uses a hard-coded key: refused. */
 const INSECURE_BACKENDS = new Set(["basic_text", "unknown"])
 
-/** Why safeStorage cannot be used, or undefined when it can. */
-export const safeStorageProblem = (safeStorage: SafeStorageLike): string | undefined => {
-  if (!safeStorage.isEncryptionAvailable()) return "Electron safeStorage reports that encryption is not available"
-  const backend = safeStorage.getSelectedStorageBackend?.()
-  if (backend !== undefined && INSECURE_BACKENDS.has(backend)) {
-    return `Electron safeStorage would use the "${backend}" backend, which is not real encryption`
-  }
-  return undefined
-}
+/** Why safeStorage cannot be used, or undefined when it can (a failing availability check counts as unavailable). */
+export const safeStorageProblem = (safeStorage: SafeStorageLike): Effect.Effect<string | undefined> =>
+  Effect.tryPromise(() => safeStorage.isAsyncEncryptionAvailable()).pipe(
+    Effect.orElseSucceed(() => false),
+    Effect.map((available) => {
+      if (!available) return "Electron safeStorage reports that encryption is not available"
+      const backend = safeStorage.getSelectedStorageBackend?.()
+      if (backend !== undefined && INSECURE_BACKENDS.has(backend)) {
+        return `Electron safeStorage would use the "${backend}" backend, which is not real encryption`
+      }
+      return undefined
+    })
+  )
 
 const SecretsFile = Schema.Struct({
   version: Schema.Literal(1),
@@ -69,22 +79,32 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
   const path = NodePath.join(options.dataDir, SECRETS_FILE_NAME)
   const lock = yield* Semaphore.make(1)
 
-  const refuseIfUnusable = Effect.suspend(() => {
-    const problem = safeStorageProblem(safeStorage)
-    return problem === undefined ? Effect.void : Effect.fail(
-      new Errors.Unsupported({
-        message: problem,
-        hint: "Install and unlock gnome-keyring or KWallet so Electron can protect keys with an OS key."
-      })
-    )
+  /** The last availability answer, for `describe` (which must not wait on the OS). */
+  let lastProblem = yield* safeStorageProblem(safeStorage)
+  const refuseIfUnusable = Effect.gen(function*() {
+    lastProblem = yield* safeStorageProblem(safeStorage)
+    if (lastProblem === undefined) return
+    return yield* new Errors.Unsupported({
+      message: lastProblem,
+      hint: "Install and unlock gnome-keyring or KWallet so Electron can protect keys with an OS key."
+    })
   })
 
+  const encrypt = (ref: SecretRef.SecretRef, text: string) =>
+    Effect.tryPromise({
+      try: () => safeStorage.encryptStringAsync(JSON.stringify({ v: 1, ref: refKey(ref), value: text })),
+      catch: () => new Errors.InvalidInput({ field: ref.account, message: "The key could not be encrypted", hint: "Try again." })
+    }).pipe(Effect.map((buffer) => buffer.toString("base64")))
+
   const read: Effect.Effect<SecretsFile, Errors.StorageInaccessible> = fs.readFileString(path).pipe(
-    Effect.flatMap((text) =>
-      decodeFile(text).pipe(Effect.mapError(() => inaccessible(path, "unreadable contents")))
-    ),
-    Effect.catchTag("PlatformError", (error) =>
-      error.reason._tag === "NotFound" ? Effect.succeed({ version: 1 as const, entries: {} }) : Effect.fail(inaccessible(path, AtomicFile.errnoCode(error))))
+    Effect.flatMap((text) => decodeFile(text).pipe(Effect.mapError(() => inaccessible(path, "unreadable contents")))),
+    Effect.catchTag(
+      "PlatformError",
+      (error) =>
+        error.reason._tag === "NotFound"
+          ? Effect.succeed({ version: 1 as const, entries: {} })
+          : Effect.fail(inaccessible(path, AtomicFile.errnoCode(error)))
+    )
   )
 
   const write = (file: SecretsFile) =>
@@ -93,24 +113,44 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
       Effect.provideService(FileSystem.FileSystem, fs)
     )
 
+  /**
+   * Writes `ciphertext` for `ref` again when the file still holds `previous` there (a value that
+   * was re-encrypted after a key rotation): atomic, under the lock, never over a newer write.
+   */
+  const replaceIfUnchanged = (ref: SecretRef.SecretRef, previous: string, ciphertext: string) =>
+    lock.withPermits(1)(Effect.gen(function*() {
+      const file = yield* read
+      if (file.entries[refKey(ref)] !== previous) return
+      yield* write({ version: 1, entries: { ...file.entries, [refKey(ref)]: ciphertext } })
+    }))
+
   const get = Effect.fn("SafeStorageSecretStore.get")(function*(ref: SecretRef.SecretRef) {
     yield* refuseIfUnusable
     const file = yield* read
     const ciphertext = file.entries[refKey(ref)]
     if (ciphertext === undefined) return Option.none<Redacted.Redacted<string>>()
-    const envelope = yield* Effect.try({
-      try: () => decodeEnvelope(safeStorage.decryptString(Buffer.from(ciphertext, "base64"))),
-      catch: () =>
-        new Errors.Unsupported({
-          message: `The encrypted key for ${refKey(ref)} cannot be decrypted on this machine`,
-          hint: "It was encrypted under another user or OS key. Edit the configuration and replace the key."
-        })
+    const undecryptable = new Errors.Unsupported({
+      message: `The encrypted key for ${refKey(ref)} cannot be decrypted on this machine`,
+      hint: "It was encrypted under another user or OS key. Edit the configuration and replace the key."
     })
+    const decrypted = yield* Effect.tryPromise({
+      try: () => safeStorage.decryptStringAsync(Buffer.from(ciphertext, "base64")),
+      catch: () => undecryptable
+    })
+    const envelope = yield* Effect.try({ try: () => decodeEnvelope(decrypted.result), catch: () => undecryptable })
     if (envelope.ref !== refKey(ref)) {
       return yield* new Errors.Unsupported({
         message: `The encrypted entry for ${refKey(ref)} belongs to another entry`,
         hint: "The key file was altered. Edit the configuration and replace the key."
       })
+    }
+    if (decrypted.shouldReEncrypt) {
+      // The OS key was rotated: the value is written again under the new key. A failure here
+      // loses nothing (the old ciphertext still decrypts), so the read succeeds regardless.
+      yield* encrypt(ref, envelope.value).pipe(
+        Effect.flatMap((fresh) => replaceIfUnchanged(ref, ciphertext, fresh)),
+        Effect.ignore
+      )
     }
     return Option.some(Redacted.make(envelope.value))
   })
@@ -118,11 +158,7 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
   const set = Effect.fn("SafeStorageSecretStore.set")(function*(ref: SecretRef.SecretRef, value: Redacted.Redacted<string>) {
     const text = yield* SecretStore.checkSecretValue(ref, value)
     yield* refuseIfUnusable
-    const ciphertext = yield* Effect.try({
-      try: () => safeStorage.encryptString(JSON.stringify({ v: 1, ref: refKey(ref), value: text })).toString("base64"),
-      catch: () =>
-        new Errors.InvalidInput({ field: ref.account, message: "The key could not be encrypted", hint: "Try again." })
-    })
+    const ciphertext = yield* encrypt(ref, text)
     yield* lock.withPermits(1)(
       Effect.flatMap(read, (file) => write({ version: 1, entries: { ...file.entries, [refKey(ref)]: ciphertext } }))
     )
@@ -149,7 +185,7 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
       backend: `electron-safe-storage${safeStorage.getSelectedStorageBackend ? `:${safeStorage.getSelectedStorageBackend()}` : ""}`,
       tier: "encrypted-file" as const,
       persistent: true,
-      secure: safeStorageProblem(safeStorage) === undefined,
+      secure: lastProblem === undefined,
       distinguishesLockedFromAbsent: true,
       detail: `Keys are encrypted with an OS-protected key (Electron safeStorage) in ${path}`,
       warning: "The OS keychain was not reachable, so keys are kept in an encrypted file instead."

@@ -8,10 +8,10 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { Errors, type LlmConfig, type SecretRef, SecretStore } from "@fishbowl/domain"
-import * as KeytarSecretStore from "./KeytarSecretStore.ts"
-import * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 import { Clock, Effect, Layer, Option, Semaphore } from "effect"
 import * as KeychainProbe from "./KeychainProbe.ts"
+import * as KeytarSecretStore from "./KeytarSecretStore.ts"
+import * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 
 export const SECRET_BACKEND_ENV = "FISHBOWL_SECRET_BACKEND"
 
@@ -107,7 +107,9 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
       const safeStorageTier = Effect.suspend(() =>
         SafeStorageSecretStore.make({ safeStorage: options.safeStorage!, dataDir: options.dataDir })
       ).pipe(Effect.provide(NodeFileSystem.layer), Effect.provideContext(context))
-      const safeStorageUsable = options.safeStorage !== undefined && SafeStorageSecretStore.safeStorageProblem(options.safeStorage) === undefined
+      const safeStorageUsable = options.safeStorage === undefined
+        ? Effect.succeed(false)
+        : Effect.map(SafeStorageSecretStore.safeStorageProblem(options.safeStorage), (problem) => problem === undefined)
 
       const choose: Effect.Effect<Tier> = Effect.gen(function*() {
         switch (preference) {
@@ -129,7 +131,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
                 degraded: false
               }
             }
-            const problem = SafeStorageSecretStore.safeStorageProblem(options.safeStorage)
+            const problem = yield* SafeStorageSecretStore.safeStorageProblem(options.safeStorage)
             if (problem !== undefined) {
               return {
                 store: unavailableStore(
@@ -145,7 +147,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
           case "auto": {
             const probe = yield* keytar.probe
             if (probe.available) return keychainTier
-            if (safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
+            if (yield* safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
             return { store: session, tier: "session", degraded: true }
           }
         }
@@ -210,6 +212,8 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
     })
   )
   // One keytar layer value, used twice: layers are memoized per build, so there is one worker.
-  const keytarDiagnostics = Layer.effect(KeychainProbe.KeychainProbe, Effect.service(KeychainProbe.KeychainProbe)).pipe(Layer.provide(keytarLayer))
+  const keytarDiagnostics = Layer.effect(KeychainProbe.KeychainProbe, Effect.service(KeychainProbe.KeychainProbe)).pipe(
+    Layer.provide(keytarLayer)
+  )
   return Layer.merge(tiered.pipe(Layer.provide(keytarLayer)), keytarDiagnostics)
 }

@@ -118,9 +118,9 @@ export const trustProblem = (
   if (entry.uid !== uid) {
     return {
       message: `${what} belongs to another account (uid ${entry.uid}), so that account could change what Fishbowl reads`,
-      hint: `If it is yours, check its contents, then run: sudo chown ${
-        expected === "directory" ? "-R " : ""
-      }${userName(uid)} "${path}" && ${chmod}. Otherwise set FISHBOWL_DATA_DIR to a folder of your own. Nothing was changed.`
+      hint: `If it is yours, check its contents, then run: sudo chown ${expected === "directory" ? "-R " : ""}${
+        userName(uid)
+      } "${path}" && ${chmod}. Otherwise set FISHBOWL_DATA_DIR to a folder of your own. Nothing was changed.`
     }
   }
   if ((entry.mode & (options.groupMayWrite === true ? 0o002 : 0o022)) !== 0) {
@@ -298,41 +298,47 @@ export const readForeign = (path: string, maxBytes: number, place: string): Effe
   tryFs("readFile", path, (files) => readFileOf(files, path, maxBytes, { place, groupMayWrite: true }))
 
 const readFileOf = async (files: NodeFilesService, path: string, maxBytes: number, rule: FileRule): Promise<TrustedRead> => {
-    if (!HAS_NOFOLLOW) {
-      const stats = await files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
-      if (stats === undefined) return { _tag: "Missing" }
-      if (stats.isSymbolicLink()) return symlinkRead(path, rule)
-    }
-    let handle: NodeFsPromises.FileHandle
-    try {
-      handle = await files.open(path, SAFE_READ_FLAGS)
-    } catch (error) {
-      if (codeOf(error) === "ENOENT") return { _tag: "Missing" }
-      if (isLinkRefusal(error)) return symlinkRead(path, rule)
-      if (codeOf(error) === "ENXIO") {
-        // A socket (or a device without a driver) cannot be opened at all: say what it is.
-        const refused = judged(path, entryOfStats(await files.lstat(path)), rule)
-        if (refused !== undefined) return refused
-      }
-      throw error
-    }
-    try {
-      const stats = await handle.stat()
-      const refused = judged(path, entryOfStats(stats), rule)
+  if (!HAS_NOFOLLOW) {
+    const stats = await files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
+    if (stats === undefined) return { _tag: "Missing" }
+    if (stats.isSymbolicLink()) return symlinkRead(path, rule)
+  }
+  let handle: NodeFsPromises.FileHandle
+  try {
+    handle = await files.open(path, SAFE_READ_FLAGS)
+  } catch (error) {
+    if (codeOf(error) === "ENOENT") return { _tag: "Missing" }
+    if (isLinkRefusal(error)) return symlinkRead(path, rule)
+    if (codeOf(error) === "ENXIO") {
+      // A socket (or a device without a driver) cannot be opened at all: say what it is.
+      const refused = judged(path, entryOfStats(await files.lstat(path)), rule)
       if (refused !== undefined) return refused
-      if (stats.size > maxBytes) return { _tag: "TooLarge", bytes: stats.size }
-      // Read what fstat reported: the store's files are replaced by rename, never grown in place.
-      const bytes = new Uint8Array(stats.size)
-      let filled = 0
-      while (filled < bytes.length) {
-        const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled)
-        if (bytesRead === 0) break
-        filled += bytesRead
-      }
-      return { _tag: "Read", bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled), mode: stats.mode, nlink: stats.nlink, modifiedAt: stats.mtime }
-    } finally {
-      await handle.close()
     }
+    throw error
+  }
+  try {
+    const stats = await handle.stat()
+    const refused = judged(path, entryOfStats(stats), rule)
+    if (refused !== undefined) return refused
+    if (stats.size > maxBytes) return { _tag: "TooLarge", bytes: stats.size }
+    // Read what fstat reported: the store's files are replaced by rename, never grown in place.
+    const bytes = new Uint8Array(stats.size)
+    let filled = 0
+    while (filled < bytes.length) {
+      const { bytesRead } = await handle.read(bytes, filled, bytes.length - filled, filled)
+      if (bytesRead === 0) break
+      filled += bytesRead
+    }
+    return {
+      _tag: "Read",
+      bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled),
+      mode: stats.mode,
+      nlink: stats.nlink,
+      modifiedAt: stats.mtime
+    }
+  } finally {
+    await handle.close()
+  }
 }
 
 /**
@@ -384,8 +390,7 @@ export const copyExclusive = (from: string, to: string, mode: number): Effect.Ef
 
 /** lstat, undefined when missing. */
 export const lstatEntry = (path: string): Effect.Effect<NodeFs.Stats | undefined, PlatformError.PlatformError> =>
-  tryFs("stat", path, (files) =>
-    files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
+  tryFs("stat", path, (files) => files.lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
 
 /** Removes a non-folder entry (unlink never follows a link and never removes a folder). Missing is fine. */
 export const unlinkEntry = (path: string): Effect.Effect<void, PlatformError.PlatformError> =>

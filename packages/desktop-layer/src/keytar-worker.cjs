@@ -1,4 +1,4 @@
-'use strict'
+"use strict"
 /*
  * keytar worker: a child process that owns every keytar (libsecret / Keychain /
  * Credential Manager) call, so a native crash, a hung D-Bus call or a stale
@@ -31,7 +31,7 @@
  *    and turns the answer into error kind 'locked' if it is locked.
  */
 
-const { execFile } = require('node:child_process')
+const { execFile } = require("node:child_process")
 
 /** Maximum secret size in UTF-8 bytes accepted by 'set'. Larger secrets are refused with
  * 'too-large' before touching D-Bus (a very large message can kill the bus connection). */
@@ -56,10 +56,10 @@ const DRAIN_BOUND_MS = (() => {
   return Number.isInteger(n) && n >= 0 ? n : 9000
 })()
 
-const SECRETS_DEST = 'org.freedesktop.secrets'
-const DEFAULT_COLLECTION = '/org/freedesktop/secrets/aliases/default'
-const LOGIN_COLLECTION = '/org/freedesktop/secrets/collection/login'
-const COLLECTION_IFACE = 'org.freedesktop.Secret.Collection'
+const SECRETS_DEST = "org.freedesktop.secrets"
+const DEFAULT_COLLECTION = "/org/freedesktop/secrets/aliases/default"
+const LOGIN_COLLECTION = "/org/freedesktop/secrets/collection/login"
+const COLLECTION_IFACE = "org.freedesktop.Secret.Collection"
 
 let keytar = null
 let keytarLoadError = null
@@ -69,7 +69,7 @@ function loadKeytar() {
   if (keytarLoadError) throw keytarLoadError
   try {
     // FISHBOWL_KEYTAR_MODULE lets a packaged app (or a test) point at a specific keytar build.
-    keytar = require(process.env.FISHBOWL_KEYTAR_MODULE || 'keytar')
+    keytar = require(process.env.FISHBOWL_KEYTAR_MODULE || "keytar")
     return keytar
   } catch (e) {
     keytarLoadError = e instanceof Error ? e : new Error(String(e))
@@ -82,13 +82,13 @@ function messageOf(e) {
   try {
     return String(e)
   } catch {
-    return 'unprintable error'
+    return "unprintable error"
   }
 }
 
 function redact(text, secret) {
-  let out = typeof text === 'string' ? text : String(text)
-  if (typeof secret === 'string' && secret.length > 0) out = out.split(secret).join('[redacted]')
+  let out = typeof text === "string" ? text : String(text)
+  if (typeof secret === "string" && secret.length > 0) out = out.split(secret).join("[redacted]")
   return out
 }
 
@@ -104,26 +104,36 @@ function classify(message) {
   //   get/delete: "The name :1.2 was not provided by any .service files"   (unique name, ':')
   //   set:        "The session wrapping the secret does not exist"
   // The supervisor must restart the worker; a fresh worker reports the real state.
-  if (/session wrapping the secret does not exist|The session does not exist|No such secret session|org\.freedesktop\.Secret\.Error\.NoSession/i.test(m))
-    return 'session-lost'
-  if (/The name :[0-9]+\.[0-9]+ (was not provided by any \.service files|is not activatable)|Remote peer disconnected|Message recipient disconnected from message bus without replying|The connection is closed|Underlying GIOStream returned 0 bytes/i.test(m))
-    return 'session-lost'
+  if (
+    /session wrapping the secret does not exist|The session does not exist|No such secret session|org\.freedesktop\.Secret\.Error\.NoSession/i
+      .test(m)
+  ) {
+    return "session-lost"
+  }
+  if (
+    /The name :[0-9]+\.[0-9]+ (was not provided by any \.service files|is not activatable)|Remote peer disconnected|Message recipient disconnected from message bus without replying|The connection is closed|Underlying GIOStream returned 0 bytes/i
+      .test(m)
+  ) {
+    return "session-lost"
+  }
   // locked collection.
-  if (/locked collection|collection is locked|is locked|IsLocked|org\.freedesktop\.Secret\.Error\.IsLocked/i.test(m)) return 'locked'
+  if (/locked collection|collection is locked|is locked|IsLocked|org\.freedesktop\.Secret\.Error\.IsLocked/i.test(m)) return "locked"
   // user dismissed a prompt / policy refusal.
-  if (/prompt.*(dismiss|cancel)|dismissed|cancelled|canceled|AccessDenied|not authorized|permission denied/i.test(m)) return 'denied'
+  if (/prompt.*(dismiss|cancel)|dismissed|cancelled|canceled|AccessDenied|not authorized|permission denied/i.test(m)) return "denied"
   // too large: message size limits.
-  if (/LimitsExceeded|too large|exceeds? .*maximum|message.*size/i.test(m)) return 'too-large'
+  if (/LimitsExceeded|too large|exceeds? .*maximum|message.*size/i.test(m)) return "too-large"
   // a request sent that got no answer: the keychain may still carry it out.
-  if (/NoReply|did not receive a reply|Timeout was reached/i.test(m)) return 'no-reply'
+  if (/NoReply|did not receive a reply|Timeout was reached/i.test(m)) return "no-reply"
   // no bus / no Secret Service / daemon gone: nothing reached a keychain.
   if (
-    /Cannot autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect|Connection refused|No such file or directory|ServiceUnknown|was not provided by any \.service files|NameHasNoOwner|The name \S+ (was not provided|is not activatable)|Error spawning command line|dbus-launch/i.test(
-      m
-    )
-  )
-    return 'unavailable'
-  return 'unknown'
+    /Cannot autolaunch D-Bus|DBUS_SESSION_BUS_ADDRESS|Could not connect|Failed to connect|Connection refused|No such file or directory|ServiceUnknown|was not provided by any \.service files|NameHasNoOwner|The name \S+ (was not provided|is not activatable)|Error spawning command line|dbus-launch/i
+      .test(
+        m
+      )
+  ) {
+    return "unavailable"
+  }
+  return "unknown"
 }
 
 /**
@@ -136,8 +146,8 @@ function run(cmd, args) {
       args,
       { timeout: DBUS_HELPER_TIMEOUT_MS + DBUS_HELPER_KILL_GRACE_MS, env: process.env, windowsHide: true, maxBuffer: 64 * 1024 },
       (err, stdout, stderr) => {
-        if (err && err.code === 'ENOENT') return resolve({ ok: false, missing: true, stdout: '', stderr: '' })
-        resolve({ ok: !err, missing: false, stdout: String(stdout), stderr: String(stderr || (err ? err.message : '')) })
+        if (err && err.code === "ENOENT") return resolve({ ok: false, missing: true, stdout: "", stderr: "" })
+        resolve({ ok: !err, missing: false, stdout: String(stdout), stderr: String(stderr || (err ? err.message : "")) })
       }
     )
   })
@@ -156,23 +166,41 @@ function run(cmd, args) {
 const LOCK_READ_ATTEMPTS = 3
 
 async function readLocked(objectPath) {
-  const getAll = 'org.freedesktop.DBus.Properties.GetAll'
+  const getAll = "org.freedesktop.DBus.Properties.GetAll"
   const helpers = [
     [
-      'dbus-send',
-      ['--session', '--print-reply', '--reply-timeout=' + DBUS_HELPER_TIMEOUT_MS, '--dest=' + SECRETS_DEST, objectPath,
-        getAll, 'string:' + COLLECTION_IFACE],
+      "dbus-send",
+      [
+        "--session",
+        "--print-reply",
+        "--reply-timeout=" + DBUS_HELPER_TIMEOUT_MS,
+        "--dest=" + SECRETS_DEST,
+        objectPath,
+        getAll,
+        "string:" + COLLECTION_IFACE
+      ],
       /string "Locked"\s+variant\s+boolean (true|false)/
     ],
     [
-      'gdbus',
-      ['call', '--session', '--timeout', String(Math.ceil(DBUS_HELPER_TIMEOUT_MS / 1000)), '--dest', SECRETS_DEST,
-        '--object-path', objectPath, '--method', getAll, COLLECTION_IFACE],
+      "gdbus",
+      [
+        "call",
+        "--session",
+        "--timeout",
+        String(Math.ceil(DBUS_HELPER_TIMEOUT_MS / 1000)),
+        "--dest",
+        SECRETS_DEST,
+        "--object-path",
+        objectPath,
+        "--method",
+        getAll,
+        COLLECTION_IFACE
+      ],
       /'Locked': <(true|false)>/
     ],
     [
-      'busctl',
-      ['--user', 'call', SECRETS_DEST, objectPath, 'org.freedesktop.DBus.Properties', 'GetAll', 's', COLLECTION_IFACE],
+      "busctl",
+      ["--user", "call", SECRETS_DEST, objectPath, "org.freedesktop.DBus.Properties", "GetAll", "s", COLLECTION_IFACE],
       /"Locked" b (true|false)/
     ]
   ]
@@ -183,18 +211,21 @@ async function readLocked(objectPath) {
       if (r.missing) break
       if (r.ok) {
         const match = re.exec(r.stdout)
-        if (match) return { locked: match[1] === 'true', serviceAvailable: true }
+        if (match) return { locked: match[1] === "true", serviceAvailable: true }
         answeredWithoutLocked = true
         continue // the daemon's race dropped the property: ask again on a new connection
       }
-      const detail = (cmd + ': ' + r.stderr).trim().slice(0, 500)
-      if (/UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr))
+      const detail = (cmd + ": " + r.stderr).trim().slice(0, 500)
+      if (
+        /UnknownObject|UnknownMethod|No such object|Object does not exist|NoSuchObject|UnknownInterface|No such interface/i.test(r.stderr)
+      ) {
         return { locked: null, serviceAvailable: true, detail }
+      }
       return { locked: null, serviceAvailable: false, detail }
     }
-    if (answeredWithoutLocked) return { locked: null, serviceAvailable: true, detail: cmd + ': the answer did not include Locked' }
+    if (answeredWithoutLocked) return { locked: null, serviceAvailable: true, detail: cmd + ": the answer did not include Locked" }
   }
-  return { locked: null, serviceAvailable: null, detail: 'none of dbus-send, gdbus, busctl is installed' }
+  return { locked: null, serviceAvailable: null, detail: "none of dbus-send, gdbus, busctl is installed" }
 }
 
 /** Lock state of the collection keytar writes to (default alias, falling back to 'login'). */
@@ -208,7 +239,7 @@ async function lockState() {
 }
 
 function lockedError() {
-  return { kind: 'locked', detail: 'the default Secret Service collection is locked' }
+  return { kind: "locked", detail: "the default Secret Service collection is locked" }
 }
 
 function fail(id, kind, detail) {
@@ -216,51 +247,52 @@ function fail(id, kind, detail) {
 }
 
 function requireString(v, name) {
-  if (typeof v !== 'string' || v.length === 0) throw new TypeError(name + ' must be a non-empty string')
+  if (typeof v !== "string" || v.length === 0) throw new TypeError(name + " must be a non-empty string")
 }
 
 async function handle(msg) {
-  const id = msg && typeof msg.id === 'number' ? msg.id : -1
+  const id = msg && typeof msg.id === "number" ? msg.id : -1
   const op = msg && msg.op
-  let secret = msg && typeof msg.secret === 'string' ? msg.secret : undefined
-  if (msg && 'secret' in msg) msg.secret = undefined
+  let secret = msg && typeof msg.secret === "string" ? msg.secret : undefined
+  if (msg && "secret" in msg) msg.secret = undefined
   try {
-    if (op === 'ping') return { id, ok: true, value: 'pong' }
-    if (op === 'probe') {
+    if (op === "ping") return { id, ok: true, value: "pong" }
+    if (op === "probe") {
       const s = await lockState()
       const value = { locked: s.locked, serviceAvailable: s.serviceAvailable }
       if (s.detail) value.detail = s.detail
       return { id, ok: true, value }
     }
-    if (op !== 'get' && op !== 'set' && op !== 'delete') return fail(id, 'unknown', 'unsupported op: ' + String(op))
+    if (op !== "get" && op !== "set" && op !== "delete") return fail(id, "unknown", "unsupported op: " + String(op))
     try {
-      requireString(msg.service, 'service')
-      requireString(msg.account, 'account')
-      if (op === 'set') {
-        requireString(secret, 'secret')
-        if (secret.indexOf('\0') !== -1) return fail(id, 'unknown', 'secret contains a NUL character (libsecret would truncate it)')
-        if (Buffer.byteLength(secret, 'utf8') > MAX_SECRET_BYTES)
-          return fail(id, 'too-large', 'secret exceeds ' + MAX_SECRET_BYTES + ' bytes (UTF-8)')
+      requireString(msg.service, "service")
+      requireString(msg.account, "account")
+      if (op === "set") {
+        requireString(secret, "secret")
+        if (secret.indexOf("\0") !== -1) return fail(id, "unknown", "secret contains a NUL character (libsecret would truncate it)")
+        if (Buffer.byteLength(secret, "utf8") > MAX_SECRET_BYTES) {
+          return fail(id, "too-large", "secret exceeds " + MAX_SECRET_BYTES + " bytes (UTF-8)")
+        }
       }
     } catch (e) {
-      return fail(id, 'unknown', redact(messageOf(e), secret))
+      return fail(id, "unknown", redact(messageOf(e), secret))
     }
 
     let kt
     try {
       kt = loadKeytar()
     } catch (e) {
-      return fail(id, 'unavailable', 'keytar failed to load: ' + messageOf(e))
+      return fail(id, "unavailable", "keytar failed to load: " + messageOf(e))
     }
 
-    if (op === 'get') {
+    if (op === "get") {
       const value = await kt.getPassword(msg.service, msg.account)
       if (value !== null && value !== undefined) return { id, ok: true, value }
       const s = await lockState()
       if (s.locked === true) return { id, ok: false, error: lockedError() }
       return { id, ok: true, value: null }
     }
-    if (op === 'set') {
+    if (op === "set") {
       const s = secret
       secret = undefined
       try {
@@ -287,7 +319,7 @@ async function handle(msg) {
 }
 
 function send(reply) {
-  if (typeof process.send !== 'function' || !process.connected) return
+  if (typeof process.send !== "function" || !process.connected) return
   try {
     process.send(reply)
   } catch {
@@ -307,11 +339,11 @@ function drain() {
 }
 
 function onRequest(msg, reply) {
-  if (msg && msg.op === 'shutdown') return drain()
-  if (draining) return reply(fail(msg && msg.id, 'unavailable', 'the keychain helper is shutting down'))
+  if (msg && msg.op === "shutdown") return drain()
+  if (draining) return reply(fail(msg && msg.id, "unavailable", "the keychain helper is shutting down"))
   inFlight++
   handle(msg)
-    .then(reply, (e) => reply(fail(msg && msg.id, 'unknown', 'worker bug: ' + messageOf(e).slice(0, 200))))
+    .then(reply, (e) => reply(fail(msg && msg.id, "unknown", "worker bug: " + messageOf(e).slice(0, 200))))
     .finally(() => {
       inFlight--
       if (draining && inFlight === 0) process.exit(0)
@@ -322,17 +354,17 @@ if (require.main === module) {
   if (process.parentPort) {
     // Electron utilityProcess.
     const port = process.parentPort
-    port.on('message', (e) => onRequest(e.data, (r) => port.postMessage(r)))
-  } else if (typeof process.send === 'function') {
+    port.on("message", (e) => onRequest(e.data, (r) => port.postMessage(r)))
+  } else if (typeof process.send === "function") {
     // child_process.fork
-    process.on('message', (msg) => onRequest(msg, send))
+    process.on("message", (msg) => onRequest(msg, send))
     // Parent closed the channel or died: nothing left to serve, but finish what is in flight.
-    process.on('disconnect', drain)
+    process.on("disconnect", drain)
   }
   // A polite kill (the OS at logout, `kill`) drains too; only SIGKILL ends a request mid-way.
-  process.on('SIGTERM', drain)
-  process.on('SIGINT', drain)
-  process.on('SIGHUP', drain)
+  process.on("SIGTERM", drain)
+  process.on("SIGINT", drain)
+  process.on("SIGHUP", drain)
 }
 
 module.exports = { classify, redact, handle }

@@ -26,7 +26,10 @@ describe("resolveDataDir", () => {
     assert.strictEqual(DataDir.resolveDataDir({ ...base, platform: "linux", env: { XDG_CONFIG_HOME: "/x/cfg" } }), "/x/cfg/Fishbowl")
     assert.strictEqual(DataDir.resolveDataDir({ ...base, platform: "linux" }), "/home/ann/.config/Fishbowl")
     assert.strictEqual(DataDir.resolveDataDir({ ...base, platform: "freebsd" }), "/home/ann/.config/Fishbowl")
-    assert.strictEqual(DataDir.resolveDataDir({ ...base, platform: "linux", env: { XDG_CONFIG_HOME: "cfg" } }), "/home/ann/.config/Fishbowl")
+    assert.strictEqual(
+      DataDir.resolveDataDir({ ...base, platform: "linux", env: { XDG_CONFIG_HOME: "cfg" } }),
+      "/home/ann/.config/Fishbowl"
+    )
   })
 
   it("macOS: ~/Library/Application Support/Fishbowl", () => {

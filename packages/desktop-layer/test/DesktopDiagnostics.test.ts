@@ -1,11 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Diagnostics, LlmConfigStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import * as DesktopLayer from "../src/DesktopLayer.ts"
-import * as TempDirs from "../src/testing/TempDirs.ts"
 import { Effect } from "effect"
 import { chmodSync, writeFileSync } from "node:fs"
 import * as NodePath from "node:path"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as TempDirs from "../src/testing/TempDirs.ts"
 
 const findingIds = (findings: ReadonlyArray<{ id: string; severity: string }>) =>
   Object.fromEntries(findings.map((finding) => [finding.id, finding.severity]))

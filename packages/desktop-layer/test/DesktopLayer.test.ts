@@ -3,8 +3,14 @@
  * with both real ports, two processes creating at once, and kill -9 of a child process at every
  * named crash point of create, update and remove followed by recovery in a new process.
  */
+import { assert, describe, it } from "@effect/vitest"
 import { CrashPoints, Ids, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import { Fixtures, LlmConfigModel, LlmConfigStoreContract } from "@fishbowl/domain/testing"
+import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { tmpdir } from "node:os"
+import * as NodePath from "node:path"
+import { afterAll } from "vitest"
 import * as DesktopLayer from "../src/DesktopLayer.ts"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
@@ -14,12 +20,6 @@ import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
 import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
 import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
 import * as TempDirs from "../src/testing/TempDirs.ts"
-import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
-import { readdirSync, readFileSync, rmSync, statSync } from "node:fs"
-import { tmpdir } from "node:os"
-import * as NodePath from "node:path"
-import { afterAll } from "vitest"
 
 const secretService = await SecretServiceForTests.secretServiceForThisFile()
 
@@ -32,12 +32,15 @@ const sharedKeytar = Layer.succeedContext(
   await Effect.runPromise(Layer.buildWithScope(KeytarSecretStore.layer({ workerEnv }), sharedScope))
 )
 
-
 // 50 sequences on the real ports (~500 commands, every crash point of every operation many times
 // over); the domain's memory suites run 200 of the same generator, FISHBOWL_PROPERTY_RUNS soaks more.
-LlmConfigStoreContract.llmConfigStoreContract("preferences.json + keytar (real Secret Service)", Layer.mergeAll(sharedKeytar, FreshDataDir.freshJsonFileStore), {
-  propertyRuns: 50
-})
+LlmConfigStoreContract.llmConfigStoreContract(
+  "preferences.json + keytar (real Secret Service)",
+  Layer.mergeAll(sharedKeytar, FreshDataDir.freshJsonFileStore),
+  {
+    propertyRuns: 50
+  }
+)
 
 /** Runs the store child; resolves with its exit code/signal and its one JSON line. */
 const runStoreChild = async (args: ReadonlyArray<string>) => {
@@ -55,7 +58,9 @@ const runStoreChild = async (args: ReadonlyArray<string>) => {
 
 /** A store over the same folder and keychain, as a freshly started process would build it. */
 const storeLayer = (dataDir: string) =>
-  LlmConfigStore.layer.pipe(Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }), ProcessLiveness.layer)))
+  LlmConfigStore.layer.pipe(
+    Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }), ProcessLiveness.layer))
+  )
 
 const listFiles = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
@@ -73,15 +78,17 @@ describe("desktop store across processes", () => {
       ])
       assert.deepStrictEqual([a.code, b.code], [0, 0], JSON.stringify([a.output, b.output]))
       assert.isTrue(a.output.ok && b.output.ok)
-      await Effect.runPromise(Effect.gen(function*() {
-        const store = yield* LlmConfigStore.LlmConfigStore
-        const configs = yield* store.list
-        assert.strictEqual(configs.length, 24)
-        for (const config of configs) {
-          const [label, index] = config.name.split(" ")
-          assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), `sk-${label}-${index}`)
-        }
-      }).pipe(Effect.provide(storeLayer(dataDir))))
+      await Effect.runPromise(
+        Effect.gen(function*() {
+          const store = yield* LlmConfigStore.LlmConfigStore
+          const configs = yield* store.list
+          assert.strictEqual(configs.length, 24)
+          for (const config of configs) {
+            const [label, index] = config.name.split(" ")
+            assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), `sk-${label}-${index}`)
+          }
+        }).pipe(Effect.provide(storeLayer(dataDir)))
+      )
     } finally {
       rmSync(dataDir, { recursive: true, force: true })
     }
@@ -96,38 +103,42 @@ describe("desktop store across processes", () => {
           const crashed = await runStoreChild([dataDir, "crash", op, point, ...(seeded ? [seeded] : [])])
           assert.strictEqual(crashed.signal, "SIGKILL", `the child died at ${point}: ${JSON.stringify(crashed.output)}`)
           const outcome = LlmConfigModel.crashOutcome(op, point, true)
-          await Effect.runPromise(Effect.gen(function*() {
-            const store = yield* LlmConfigStore.LlmConfigStore
-            const secrets = yield* SecretStore.SecretStore
-            const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
-            const report = yield* store.recover()
-            assert.deepStrictEqual(report.failed, [])
-            assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
-            const configs = yield* store.list
-            if (op === "create") {
-              if (outcome === "after") {
+          await Effect.runPromise(
+            Effect.gen(function*() {
+              const store = yield* LlmConfigStore.LlmConfigStore
+              const secrets = yield* SecretStore.SecretStore
+              const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
+              const report = yield* store.recover()
+              assert.deepStrictEqual(report.failed, [])
+              assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
+              const configs = yield* store.list
+              if (op === "create") {
+                if (outcome === "after") {
+                  assert.strictEqual(configs.length, 1)
+                  assert.strictEqual(Redacted.value(yield* store.getApiKey(configs[0]!.id)), "sk-crash-new")
+                } else {
+                  assert.strictEqual(configs.length, 0)
+                  for (const intent of pending) {
+                    const orphan = yield* secrets.get(SecretRef.secretRefFor(intent.provider, intent.configId))
+                    assert.isTrue(Option.isNone(orphan), "no orphan key")
+                  }
+                }
+              } else if (op === "update") {
+                const id = Ids.ConfigId.make(seeded)
                 assert.strictEqual(configs.length, 1)
-                assert.strictEqual(Redacted.value(yield* store.getApiKey(configs[0]!.id)), "sk-crash-new")
+                assert.strictEqual(configs[0]!.name, outcome === "after" ? "Renamed" : "seed 0")
+                assert.strictEqual(Redacted.value(yield* store.getApiKey(id)), outcome === "after" ? "sk-crash-new" : "sk-seed-0")
+                const staged = yield* secrets.get(SecretRef.secretRefFor(configs[0]!.provider, id, "apiKey.staged"))
+                assert.isTrue(Option.isNone(staged), "staged key cleaned up")
               } else {
                 assert.strictEqual(configs.length, 0)
-                for (const intent of pending) {
-                  const orphan = yield* secrets.get(SecretRef.secretRefFor(intent.provider, intent.configId))
-                  assert.isTrue(Option.isNone(orphan), "no orphan key")
-                }
+                const orphan = yield* secrets.get(
+                  SecretRef.secretRefFor(configs[0]?.provider ?? ("openai" as never), Ids.ConfigId.make(seeded))
+                )
+                assert.isTrue(Option.isNone(orphan), "no orphan key")
               }
-            } else if (op === "update") {
-              const id = Ids.ConfigId.make(seeded)
-              assert.strictEqual(configs.length, 1)
-              assert.strictEqual(configs[0]!.name, outcome === "after" ? "Renamed" : "seed 0")
-              assert.strictEqual(Redacted.value(yield* store.getApiKey(id)), outcome === "after" ? "sk-crash-new" : "sk-seed-0")
-              const staged = yield* secrets.get(SecretRef.secretRefFor(configs[0]!.provider, id, "apiKey.staged"))
-              assert.isTrue(Option.isNone(staged), "staged key cleaned up")
-            } else {
-              assert.strictEqual(configs.length, 0)
-              const orphan = yield* secrets.get(SecretRef.secretRefFor(configs[0]?.provider ?? ("openai" as never), Ids.ConfigId.make(seeded)))
-              assert.isTrue(Option.isNone(orphan), "no orphan key")
-            }
-          }).pipe(Effect.provide(storeLayer(dataDir))))
+            }).pipe(Effect.provide(storeLayer(dataDir)))
+          )
           for (const file of listFiles(dataDir)) {
             assert.notInclude(readFileSync(file, "utf8"), "sk-crash-new", `${file} holds no key`)
           }
@@ -207,4 +218,3 @@ describe("desktop store across processes", () => {
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))
 })
-

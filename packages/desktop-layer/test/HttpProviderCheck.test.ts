@@ -8,12 +8,12 @@
  */
 import { Ids, ProviderCheck } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import * as HttpProviderCheck from "../src/HttpProviderCheck.ts"
 import { Effect, Redacted } from "effect"
 import { FetchHttpClient } from "effect/http"
 import * as http from "node:http"
 import type { AddressInfo } from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
+import * as HttpProviderCheck from "../src/HttpProviderCheck.ts"
 
 interface Seen {
   readonly method: string | undefined
@@ -120,7 +120,12 @@ describe("HttpProviderCheck: the request each provider shape sends", () => {
 
   it("OpenAI-compatible with useAuthHeader off: no Authorization header (and the key nowhere else)", async () => {
     const server = await startServer(json(200, { data: [] }))
-    const outcome = await check({ provider: "openai-compatible", baseUrl: `${server.base}/v1`, apiKey: Redacted.make(key), useAuthHeader: false })
+    const outcome = await check({
+      provider: "openai-compatible",
+      baseUrl: `${server.base}/v1`,
+      apiKey: Redacted.make(key),
+      useAuthHeader: false
+    })
     expect(outcome).toMatchObject({ _tag: "Ok", models: 0 })
     expect(server.seen[0]!.path).toBe("/v1/models")
     expect(keyHeadersIn(server.seen[0]!.headers)).toEqual([])
@@ -167,7 +172,9 @@ describe("HttpProviderCheck: the request each provider shape sends", () => {
   it("a provider that needs a key, checked without one, fails before anything is sent", async () => {
     const server = await startServer(json(200, { data: [] }))
     const failure = await Effect.runPromise(
-      ProviderCheck.ProviderCheck.use((checker) => checker.check({ provider: Ids.ProviderId.make("openai"), baseUrl: `${server.base}/v1`, useAuthHeader: true })).pipe(
+      ProviderCheck.ProviderCheck.use((checker) =>
+        checker.check({ provider: Ids.ProviderId.make("openai"), baseUrl: `${server.base}/v1`, useAuthHeader: true })
+      ).pipe(
         Effect.flip,
         Effect.provide(HttpProviderCheck.layer())
       )
@@ -178,14 +185,16 @@ describe("HttpProviderCheck: the request each provider shape sends", () => {
 })
 
 describe("HttpProviderCheck: outcomes", () => {
-  it.each([
-    [401, "Unauthorized"],
-    [403, "Unauthorized"],
-    [404, "NotFound"],
-    [429, "RateLimited"],
-    [500, "Unexpected"],
-    [418, "Unexpected"]
-  ] as const)("HTTP %i → %s, with a hint; the error body (which quotes the key) is never read", async (status, tag) => {
+  it.each(
+    [
+      [401, "Unauthorized"],
+      [403, "Unauthorized"],
+      [404, "NotFound"],
+      [429, "RateLimited"],
+      [500, "Unexpected"],
+      [418, "Unexpected"]
+    ] as const
+  )("HTTP %i → %s, with a hint; the error body (which quotes the key) is never read", async (status, tag) => {
     const server = await startServer(json(status, { error: { message: `Incorrect API key provided: ${key}` } }))
     const outcome = await check({ provider: "openai", baseUrl: `${server.base}/v1`, ...withKey })
     expect(outcome._tag).toBe(tag)
@@ -330,16 +339,22 @@ describe("HttpProviderCheck: outcomes", () => {
 
 describe("HttpProviderCheck: a hostile server cannot hold the process (issue 22)", () => {
   /** Headers, then part of a body that never ends: only the client can end this exchange. */
-  const endlessBody = (status: number, headers: http.OutgoingHttpHeaders = {}) => (_request: http.IncomingMessage, response: http.ServerResponse) => {
-    response.writeHead(status, { "content-type": "application/json", ...headers })
-    response.write("{\"error\": {\"message\": \"")
-  }
+  const endlessBody =
+    (status: number, headers: http.OutgoingHttpHeaders = {}) => (_request: http.IncomingMessage, response: http.ServerResponse) => {
+      response.writeHead(status, { "content-type": "application/json", ...headers })
+      response.write("{\"error\": {\"message\": \"")
+    }
 
-  it.each([
-    ["401 whose body never ends", 401, {}, { _tag: "Unauthorized", status: 401 }],
-    ["500 whose body never ends", 500, {}, { _tag: "Unexpected", reason: "status", status: 500 }],
-    ["redirect to another host whose body never ends", 302, { location: "http://localhost:9/v1/models" }, { _tag: "Unexpected", reason: "redirect" }]
-  ] as const)("a %s: the answer is given and the unread body's connection is closed by us", async (_label, status, headers, expected) => {
+  it.each(
+    [
+      ["401 whose body never ends", 401, {}, { _tag: "Unauthorized", status: 401 }],
+      ["500 whose body never ends", 500, {}, { _tag: "Unexpected", reason: "status", status: 500 }],
+      ["redirect to another host whose body never ends", 302, { location: "http://localhost:9/v1/models" }, {
+        _tag: "Unexpected",
+        reason: "redirect"
+      }]
+    ] as const
+  )("a %s: the answer is given and the unread body's connection is closed by us", async (_label, status, headers, expected) => {
     const server = await startServer(endlessBody(status, headers))
     // The real fetch, watched: the signal each request was sent with.
     const signals: Array<AbortSignal> = []

@@ -9,19 +9,19 @@
  * simulated by wrapping Node's FileSystem service (injected failures).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
+import { assert, describe, it } from "@effect/vitest"
 import { Errors, JsonLimits, type LlmConfig, type PreferencesDocument, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Fixtures, LlmConfigStoreContract, PreferencesStoreContract } from "@fishbowl/domain/testing"
-import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
-import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
-import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
-import * as TrustedFile from "../src/TrustedFile.ts"
-import { assert, describe, it } from "@effect/vitest"
 import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
+import type { FileHandle } from "node:fs/promises"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
-import type { FileHandle } from "node:fs/promises"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
+import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
+import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
+import * as TrustedFile from "../src/TrustedFile.ts"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -29,7 +29,6 @@ import type { FileHandle } from "node:fs/promises"
 const REPO_ROOT = ChildProcesses.REPO_ROOT
 const CHILD = ChildProcesses.PREFERENCES_CHILD
 const IS_ROOT = process.getuid?.() === 0
-
 
 /** Runs `body` with a not-yet-existing data folder inside a fresh temp folder. */
 const withDataDir = <A, E>(
@@ -43,13 +42,17 @@ const withDataDir = <A, E>(
 
 const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir })
 
-const put = (store: PreferencesStore.PreferencesStore["Service"], f: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument) =>
-  store.update((document) => Effect.succeed([undefined, f(document)] as const))
+const put = (
+  store: PreferencesStore.PreferencesStore["Service"],
+  f: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument
+) => store.update((document) => Effect.succeed([undefined, f(document)] as const))
 
-const withConfigs = (configs: ReadonlyArray<LlmConfig.LlmConfig>) => (document: PreferencesDocument.PreferencesDocument): PreferencesDocument.PreferencesDocument => ({
-  ...document,
-  llm: { ...document.llm, configs }
-})
+const withConfigs =
+  (configs: ReadonlyArray<LlmConfig.LlmConfig>) =>
+  (document: PreferencesDocument.PreferencesDocument): PreferencesDocument.PreferencesDocument => ({
+    ...document,
+    llm: { ...document.llm, configs }
+  })
 
 const prefsFile = (dataDir: string) => NodePath.join(dataDir, "preferences.json")
 const listing = (dataDir: string) => fsSync.readdirSync(dataDir).sort()
@@ -130,9 +133,13 @@ const runChild = (args: ReadonlyArray<string>, options?: { readonly asNobody?: b
 
 PreferencesStoreContract.preferencesStoreContract("json file", FreshDataDir.freshJsonFileStore)
 
-LlmConfigStoreContract.llmConfigStoreContract("json file + memory secrets", Layer.mergeAll(FreshDataDir.freshJsonFileStore, SecretStore.layerMemory), {
-  propertyRuns: 100
-})
+LlmConfigStoreContract.llmConfigStoreContract(
+  "json file + memory secrets",
+  Layer.mergeAll(FreshDataDir.freshJsonFileStore, SecretStore.layerMemory),
+  {
+    propertyRuns: 100
+  }
+)
 
 // ---------------------------------------------------------------------------------------------
 
@@ -189,7 +196,11 @@ const badFiles: ReadonlyArray<{ readonly name: string; readonly bytes: Buffer; r
   { name: "not UTF-8", bytes: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), problem: "not UTF-8" },
   { name: "JSON null", bytes: Buffer.from("null"), problem: "not a JSON object" },
   { name: "JSON string", bytes: Buffer.from(`"preferences"`), problem: "not a JSON object" },
-  { name: "array instead of object", bytes: Buffer.from(`[{"llm":{"version":1,"configs":[],"journal":[]}}]`), problem: "not a JSON object" },
+  {
+    name: "array instead of object",
+    bytes: Buffer.from(`[{"llm":{"version":1,"configs":[],"journal":[]}}]`),
+    problem: "not a JSON object"
+  },
   { name: "llm not an object", bytes: Buffer.from(`{"theme":"dark","llm":"configs"}`), problem: "llm section is not an object" },
   {
     name: "llm wrong shape",
@@ -487,7 +498,9 @@ describe("JsonFilePreferencesStore: writing", () => {
       })
     ))
 
-  const failingWriteCases: ReadonlyArray<{ readonly name: string; readonly code: string; readonly fs: Layer.Layer<FileSystem.FileSystem> }> = [
+  const failingWriteCases: ReadonlyArray<
+    { readonly name: string; readonly code: string; readonly fs: Layer.Layer<FileSystem.FileSystem> }
+  > = [
     {
       name: "rename fails (injected EIO)",
       code: "EIO",
@@ -517,8 +530,7 @@ describe("JsonFilePreferencesStore: writing", () => {
           for (const name of ["One", "Two", "Three"]) {
             yield* put(good, (document) => withConfigs([...document.llm.configs, Fixtures.sampleConfig(name)])(document))
           }
-          const snapshot = () =>
-            listing(dataDir).map((name) => [name, fsSync.readFileSync(NodePath.join(dataDir, name), "utf8")] as const)
+          const snapshot = () => listing(dataDir).map((name) => [name, fsSync.readFileSync(NodePath.join(dataDir, name), "utf8")] as const)
           const before = snapshot()
           const store = yield* JsonFilePreferencesStore.make({ dataDir }).pipe(Effect.provide(failing.fs))
           const error = yield* Effect.flip(put(store, withConfigs([])))
@@ -690,7 +702,11 @@ const snapshotOf = (dataDir: string) =>
   listing(dataDir).map((name) => {
     const full = NodePath.join(dataDir, name)
     const info = fsSync.lstatSync(full)
-    return [name, info.mode, info.isFile() ? fsSync.readFileSync(full, "utf8") : info.isSymbolicLink() ? fsSync.readlinkSync(full) : ""] as const
+    return [
+      name,
+      info.mode,
+      info.isFile() ? fsSync.readFileSync(full, "utf8") : info.isSymbolicLink() ? fsSync.readlinkSync(full) : ""
+    ] as const
   })
 
 /** load and update both fail with StorageInaccessible; f is never called. */
@@ -923,7 +939,13 @@ describe("JsonFilePreferencesStore: links are never followed where it writes; ev
         for (let generation = 1; generation <= 3; generation++) yield* put(store, withConfigs(configs.slice(0, generation)))
         const file = prefsFile(dataDir)
         const evil = NodePath.join(NodePath.dirname(dataDir), "evil.json")
-        fsSync.writeFileSync(evil, JsonFilePreferencesStore.serializeDocument({ other: {}, llm: { version: 1, configs: [Fixtures.sampleConfig("Evil")], journal: [] } }))
+        fsSync.writeFileSync(
+          evil,
+          JsonFilePreferencesStore.serializeDocument({
+            other: {},
+            llm: { version: 1, configs: [Fixtures.sampleConfig("Evil")], journal: [] }
+          })
+        )
         fsSync.rmSync(`${file}.bak.1`)
         fsSync.symlinkSync(evil, `${file}.bak.1`)
         fsSync.chownSync(`${file}.bak.2`, NOBODY, NOBODY)
@@ -1085,7 +1107,9 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
         const store = yield* openStore(dataDir)
         yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const before = snapshotOf(dataDir)
-        const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { big: "x".repeat(JsonLimits.MAX_DOCUMENT_BYTES) } })))
+        const error = yield* Effect.flip(
+          put(store, (document) => ({ ...document, other: { big: "x".repeat(JsonLimits.MAX_DOCUMENT_BYTES) } }))
+        )
         assert.strictEqual(error._tag, "Corrupted")
         assert.include(error.message, `more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`)
         assert.deepStrictEqual(snapshotOf(dataDir), before)
@@ -1096,7 +1120,9 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
 // ---------------------------------------------------------------------------------------------
 
 describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
-  const duplicateCases: ReadonlyArray<{ readonly name: string; readonly configs: () => ReadonlyArray<LlmConfig.LlmConfig>; readonly problem: string }> = [
+  const duplicateCases: ReadonlyArray<
+    { readonly name: string; readonly configs: () => ReadonlyArray<LlmConfig.LlmConfig>; readonly problem: string }
+  > = [
     {
       name: "two configurations with one id",
       configs: () => {
@@ -1124,7 +1150,10 @@ describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
           const good = Fixtures.sampleConfig("Good")
           yield* put(store, withConfigs([good]))
           yield* put(store, withConfigs([good, Fixtures.sampleConfig("Other")]))
-          const text = JsonFilePreferencesStore.serializeDocument({ other: {}, llm: { version: 1, configs: duplicate.configs(), journal: [] } })
+          const text = JsonFilePreferencesStore.serializeDocument({
+            other: {},
+            llm: { version: 1, configs: duplicate.configs(), journal: [] }
+          })
           fsSync.writeFileSync(prefsFile(dataDir), text)
           const error = yield* Effect.flip(store.load)
           assert.strictEqual(error._tag, "Corrupted")
@@ -1216,7 +1245,10 @@ describe("JsonFilePreferencesStore: lock edge cases", () => {
           notLock.make(lock, outside)
           // Locks never go stale here: had the store taken this for a held lock, it would have
           // waited (7000 ms) and failed, so success means it was not taken for a lock.
-          yield* put(yield* JsonFilePreferencesStore.make({ dataDir, lock: { staleMillis: 600_000 } }), withConfigs([Fixtures.sampleConfig("One")]))
+          yield* put(
+            yield* JsonFilePreferencesStore.make({ dataDir, lock: { staleMillis: 600_000 } }),
+            withConfigs([Fixtures.sampleConfig("One")])
+          )
           assert.throws(() => fsSync.lstatSync(lock), /ENOENT/, "nothing left at the lock path")
           assert.deepStrictEqual(listing(dataDir), ["preferences.json"])
           if (fsSync.existsSync(outside)) assert.isTrue(fsSync.statSync(outside).isDirectory(), "the link's target is untouched")

@@ -8,12 +8,12 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { type SecretRef, SecretStore } from "@fishbowl/domain"
+import { Effect, Fiber, Option, Redacted } from "effect"
+import * as KeychainProbe from "../src/KeychainProbe.ts"
 import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
 import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
 import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
 import * as WorkerProcesses from "../src/testing/WorkerProcesses.ts"
-import { Effect, Fiber, Option, Redacted } from "effect"
-import * as KeychainProbe from "../src/KeychainProbe.ts"
 
 const secretService = await SecretServiceForTests.secretServiceForThisFile()
 

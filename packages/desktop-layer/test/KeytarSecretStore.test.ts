@@ -9,13 +9,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { PreferencesStore, type SecretRef, SecretStore } from "@fishbowl/domain"
 import { LlmConfigStoreContract, SecretStoreContract } from "@fishbowl/domain/testing"
+import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
+import { afterAll } from "vitest"
+import * as KeychainProbe from "../src/KeychainProbe.ts"
 import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
 import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
 import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
 import * as WorkerProcesses from "../src/testing/WorkerProcesses.ts"
-import { Effect, Exit, Layer, Option, Redacted, Scope } from "effect"
-import { afterAll } from "vitest"
-import * as KeychainProbe from "../src/KeychainProbe.ts"
 
 const secretService = await SecretServiceForTests.secretServiceForThisFile()
 
@@ -49,15 +49,17 @@ describe("KeytarSecretStore on a real Secret Service", () => {
   it.live("building the layer starts no worker; the first call does, later calls reuse it", () => {
     const { spawn, workers } = WorkerProcesses.recordingSpawner()
     const ref: SecretRef.SecretRef = { service: "fishbowl.test.lazy", account: "apiKey" }
-    return bounded(Effect.gen(function*() {
-      const store = yield* SecretStore.SecretStore
-      assert.strictEqual(workers.length, 0, "no keychain access at layer build")
-      yield* store.set(ref, Redacted.make("lazy-value"))
-      assert.strictEqual(workers.length, 1)
-      assert.deepStrictEqual(Option.map(yield* store.get(ref), Redacted.value), Option.some("lazy-value"))
-      assert.isTrue(yield* store.delete(ref))
-      assert.strictEqual(workers.length, 1, "kept alive between calls")
-    }).pipe(Effect.provide(layer({ spawn }))))
+    return bounded(
+      Effect.gen(function*() {
+        const store = yield* SecretStore.SecretStore
+        assert.strictEqual(workers.length, 0, "no keychain access at layer build")
+        yield* store.set(ref, Redacted.make("lazy-value"))
+        assert.strictEqual(workers.length, 1)
+        assert.deepStrictEqual(Option.map(yield* store.get(ref), Redacted.value), Option.some("lazy-value"))
+        assert.isTrue(yield* store.delete(ref))
+        assert.strictEqual(workers.length, 1, "kept alive between calls")
+      }).pipe(Effect.provide(layer({ spawn })))
+    )
   })
 
   it.live("the worker is killed when the layer's scope closes", () => {
@@ -72,35 +74,41 @@ describe("KeytarSecretStore on a real Secret Service", () => {
   })
 
   it.live("describe: keychain tier that tells locked from absent (the D-Bus lock check works here)", () =>
-    bounded(Effect.gen(function*() {
-      const description = yield* (yield* SecretStore.SecretStore).describe
-      assert.deepStrictEqual(description, {
-        backend: "keytar",
-        tier: "keychain",
-        persistent: true,
-        secure: true,
-        distinguishesLockedFromAbsent: true,
-        detail: "Secret Service (gnome-keyring/KWallet) via libsecret"
-      })
-    }).pipe(Effect.provide(layer()))))
+    bounded(
+      Effect.gen(function*() {
+        const description = yield* (yield* SecretStore.SecretStore).describe
+        assert.deepStrictEqual(description, {
+          backend: "keytar",
+          tier: "keychain",
+          persistent: true,
+          secure: true,
+          distinguishesLockedFromAbsent: true,
+          detail: "Secret Service (gnome-keyring/KWallet) via libsecret"
+        })
+      }).pipe(Effect.provide(layer()))
+    ))
 
   it.live("probe: available and unlocked, and it writes nothing", () => {
     const { spawn, workers } = WorkerProcesses.recordingSpawner()
-    return bounded(Effect.gen(function*() {
-      const probe = yield* (yield* KeychainProbe.KeychainProbe).probe
-      assert.deepStrictEqual(probe, {
-        available: true,
-        locked: false,
-        detail: "Secret Service (gnome-keyring/KWallet) via libsecret is reachable and unlocked"
-      })
-      assert.strictEqual(workers.length, 1)
-      const leftover = yield* (yield* SecretStore.SecretStore).get({ service: "fishbowl.probe.availability", account: "apiKey" })
-      assert.isTrue(Option.isNone(leftover))
-    }).pipe(Effect.provide(layer({ spawn }))))
+    return bounded(
+      Effect.gen(function*() {
+        const probe = yield* (yield* KeychainProbe.KeychainProbe).probe
+        assert.deepStrictEqual(probe, {
+          available: true,
+          locked: false,
+          detail: "Secret Service (gnome-keyring/KWallet) via libsecret is reachable and unlocked"
+        })
+        assert.strictEqual(workers.length, 1)
+        const leftover = yield* (yield* SecretStore.SecretStore).get({ service: "fishbowl.probe.availability", account: "apiKey" })
+        assert.isTrue(Option.isNone(leftover))
+      }).pipe(Effect.provide(layer({ spawn })))
+    )
   })
 
   it.live("authorize writes, reads back and deletes a throw-away entry", () =>
-    bounded(Effect.gen(function*() {
-      yield* (yield* SecretStore.SecretStore).authorize
-    }).pipe(Effect.provide(layer()))))
+    bounded(
+      Effect.gen(function*() {
+        yield* (yield* SecretStore.SecretStore).authorize
+      }).pipe(Effect.provide(layer()))
+    ))
 })

@@ -9,8 +9,26 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { Canonical, CrashPoints, Diagnostics, type Ids, KeyBinding, type LlmConfig, Liveness, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import {
+  Canonical,
+  CrashPoints,
+  Diagnostics,
+  type Ids,
+  KeyBinding,
+  Liveness,
+  type LlmConfig,
+  LlmConfigStore,
+  PreferencesStore,
+  SecretRef,
+  SecretStore
+} from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
+import { Cause, Effect, Exit, Layer, Option, Redacted } from "effect"
+import { spawnSync } from "node:child_process"
+import * as fsSync from "node:fs"
+import * as os from "node:os"
+import * as NodePath from "node:path"
+import { afterAll, beforeAll } from "vitest"
 import * as DesktopDiagnostics from "../src/DesktopDiagnostics.ts"
 import * as DesktopLayer from "../src/DesktopLayer.ts"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
@@ -18,12 +36,6 @@ import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
 import * as Migration from "../src/Migration.ts"
 import * as FishbowlFiles from "../src/testing/FishbowlFiles.ts"
 import * as SecretServiceHarness from "../src/testing/SecretServiceHarness.ts"
-import { Cause, Effect, Exit, Layer, Option, Redacted } from "effect"
-import { spawnSync } from "node:child_process"
-import * as fsSync from "node:fs"
-import * as os from "node:os"
-import * as NodePath from "node:path"
-import { afterAll, beforeAll } from "vitest"
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -59,7 +71,7 @@ const filesHolding = (dir: string, canaries: ReadonlyArray<string>) =>
 
 /** Stand-in for Electron safeStorage: XOR + reversal, so the ciphertext never contains the key text. */
 const encrypt = (plain: string) => Buffer.from(Buffer.from(plain, "utf8").map((byte) => byte ^ 0x5a).reverse()).toString("base64")
-const decrypt = (cipher: Buffer): string => {
+const decrypt = async (cipher: Buffer): Promise<string> => {
   if (cipher.length === 0 || cipher[0] === 0) throw new Error("safeStorage: Error while decrypting the ciphertext provided")
   return Buffer.from(Buffer.from(cipher).reverse().map((byte) => byte ^ 0x5a)).toString("utf8")
 }
@@ -69,7 +81,11 @@ const persistentMemory = () =>
   Effect.runSync(SecretStore.makeMemory({ description: { backend: "memory (test)", tier: "keychain", persistent: true } }))
 
 /** Ports over `dataDir` and a given secret store; crash points as given. */
-const portsLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
+const portsLayer = (
+  dataDir: string,
+  secrets: SecretStore.SecretStoreService,
+  crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer
+) =>
   Layer.mergeAll(
     Layer.succeed(SecretStore.SecretStore, secrets),
     JsonFilePreferencesStore.layer({ dataDir }),
@@ -79,8 +95,11 @@ const portsLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, cr
   )
 
 /** Ports plus a store instance (one "process"). */
-const appLayer = (dataDir: string, secrets: SecretStore.SecretStoreService, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-  LlmConfigStore.layerNoDeps.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
+const appLayer = (
+  dataDir: string,
+  secrets: SecretStore.SecretStoreService,
+  crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer
+) => LlmConfigStore.layerNoDeps.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
 
 /** Dies at the `occurrence`-th time `point` is reached (then never again). */
 const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): Layer.Layer<CrashPoints.CrashPoints> => {
@@ -257,12 +276,18 @@ describe("Migration (a): keys inside preferences.json", () => {
       const stored = yield* (yield* SecretStore.SecretStore).get(SecretRef.secretRefFor("openai" as never, OPENAI_ID as Ids.ConfigId))
       // bound to the destination it was imported for (KeyBinding)
       const opened = Option.map(stored, (value) => KeyBinding.open(value, { provider: "openai" }))
-      assert.strictEqual(Option.map(opened, (entry) => entry._tag === "Bound" ? Redacted.value(entry.key) : entry._tag).pipe(Option.getOrUndefined), keys.openai)
+      assert.strictEqual(
+        Option.map(opened, (entry) => entry._tag === "Bound" ? Redacted.value(entry.key) : entry._tag).pipe(Option.getOrUndefined),
+        keys.openai
+      )
       const prefs = readJson(dir, "preferences.json")
       assert.strictEqual(prefs.theme, "dark")
       assert.deepStrictEqual(prefs.window, { width: 1200 })
       assert.strictEqual(prefs.llm.version, 1)
-      assert.strictEqual(prefs.llm.configs.find((config: LlmConfig.LlmConfig) => config.id === OPENAI_ID).createdAt, "2024-03-01T10:00:00.000Z")
+      assert.strictEqual(
+        prefs.llm.configs.find((config: LlmConfig.LlmConfig) => config.id === OPENAI_ID).createdAt,
+        "2024-03-01T10:00:00.000Z"
+      )
       // Quarantined copy kept (keys removed), marked so it is not imported again.
       const quarantined = readJson(dir, "preferences.json.corrupt-2024-05-01T10-00-00.000Z")
       assert.strictEqual(quarantined.theme, "dark")
@@ -335,7 +360,12 @@ describe("Migration (a): keys inside preferences.json", () => {
           { provider: "openai", name: "Good", apiKey: good },
           { provider: "openai", name: "Bell", apiKey: bad },
           { provider: "mistral", name: "Unknown", apiKey: Fixtures.makeCanaryKey("unknown") },
-          { provider: "openai-compatible", name: "Insecure", baseUrl: "http://llm.example.com/v1", apiKey: Fixtures.makeCanaryKey("insecure") }
+          {
+            provider: "openai-compatible",
+            name: "Insecure",
+            baseUrl: "http://llm.example.com/v1",
+            apiKey: Fixtures.makeCanaryKey("insecure")
+          }
         ]
       }
     })
@@ -351,7 +381,11 @@ describe("Migration (a): keys inside preferences.json", () => {
       const pendingPath = NodePath.join(dir, "llm_migration_pending.json")
       assert.deepStrictEqual(report.keptFiles, [pendingPath])
       const pending = readJson(dir, "llm_migration_pending.json")
-      assert.deepStrictEqual(pending.entries.map((entry: { legacy: { name: string } }) => entry.legacy.name), ["Bell", "Unknown", "Insecure"])
+      assert.deepStrictEqual(pending.entries.map((entry: { legacy: { name: string } }) => entry.legacy.name), [
+        "Bell",
+        "Unknown",
+        "Insecure"
+      ])
       assert.deepStrictEqual(filesHolding(dir, [good]), [], "the migrated key is gone from disk")
       // The store works meanwhile; a re-run changes nothing and reports the same.
       assert.deepStrictEqual((yield* (yield* LlmConfigStore.LlmConfigStore).list).map((config) => config.name), ["Good"])
@@ -440,7 +474,10 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
       assert.deepStrictEqual(readJson(dir, "secure_keys.json"), { github_token: encrypt("not-an-llm-key") })
       assert.deepStrictEqual(report.keptFiles, [])
       assert.deepStrictEqual(report.rewrittenFiles, [NodePath.join(dir, "secure_keys.json")])
-      assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
+      assert.deepStrictEqual(report.renamedFiles, [{
+        from: NodePath.join(dir, "llm_config.json"),
+        to: NodePath.join(dir, "llm_config.json.migrated")
+      }])
       assert.notInclude(report.removedFiles, NodePath.join(dir, "llm_config.json"))
       assert.isTrue((yield* migrate({ decrypt })).nothingToDo, "a key file with only other secrets is not legacy data")
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
@@ -454,7 +491,10 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
       const report = yield* migrate()
       yield* expectMigrated(dir, expectedB(keys), [keys.openai, keys.google])
       assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, "test_secure_keys.json")])
-      assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
+      assert.deepStrictEqual(report.renamedFiles, [{
+        from: NodePath.join(dir, "llm_config.json"),
+        to: NodePath.join(dir, "llm_config.json.migrated")
+      }])
       assert.isTrue((yield* migrate()).nothingToDo)
       // The same files in the same folder map to the same ids (derived from folder + legacy id).
       const first = report.migrated.map((entry) => entry.configId)
@@ -475,7 +515,9 @@ describe("Migration (b): llm_config.json + secure_keys.json / test_secure_keys.j
     const secureKeys = readJson(dir, "secure_keys.json")
     const brokenCipher = Buffer.concat([Buffer.from([0]), Buffer.from(secureKeys.llm_api_key_7, "base64")]).toString("base64")
     write(dir, "secure_keys.json", { ...secureKeys, llm_api_key_7: brokenCipher })
-    const before = Object.fromEntries(["llm_config.json", "secure_keys.json"].map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "utf8")]))
+    const before = Object.fromEntries(
+      ["llm_config.json", "secure_keys.json"].map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "utf8")])
+    )
     return Effect.gen(function*() {
       const report = yield* migrate({ decrypt })
       assert.deepStrictEqual(report.migrated.map((entry) => entry.name), ["Work", "Local"])
@@ -555,7 +597,8 @@ const expectFishbowlImported = (configs: ReadonlyArray<FishbowlFiles.FishbowlLlm
     assert.strictEqual((yield* store.status).pendingIntents, 0)
   })
 
-const fileBytes = (dir: string) => Object.fromEntries(fsSync.readdirSync(dir).sort().map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "latin1")]))
+const fileBytes = (dir: string) =>
+  Object.fromEntries(fsSync.readdirSync(dir).sort().map((name) => [name, fsSync.readFileSync(NodePath.join(dir, name), "latin1")]))
 
 describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json / test_secure_keys.json)", () => {
   it.live("the fixture files have Fishbowl's shape: customName, double-prefixed key names, no key in llm_config.json", () =>
@@ -564,8 +607,18 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const { configs, keys } = fishbowlUser(dir, "test")
       const text = fsSync.readFileSync(NodePath.join(dir, "llm_config.json"), "utf8")
       assert.isFalse(text.endsWith("\n"), "safeJsonStringify writes no trailing newline")
-      assert.deepStrictEqual(Object.keys(JSON.parse(text)[0]).sort(), ["createdAt", "customName", "id", "provider", "updatedAt", "useAuthHeader"])
-      assert.deepStrictEqual(Object.keys(readJson(dir, "test_secure_keys.json")), configs.map((config) => `test_llm_api_key_llm_api_key_${config.id}`))
+      assert.deepStrictEqual(Object.keys(JSON.parse(text)[0]).sort(), [
+        "createdAt",
+        "customName",
+        "id",
+        "provider",
+        "updatedAt",
+        "useAuthHeader"
+      ])
+      assert.deepStrictEqual(
+        Object.keys(readJson(dir, "test_secure_keys.json")),
+        configs.map((config) => `test_llm_api_key_llm_api_key_${config.id}`)
+      )
       assert.strictEqual(readJson(dir, "test_secure_keys.json")[FishbowlFiles.testSecureKeysName(configs[0]!.id)], keys[configs[0]!.id])
       const other = freshDir()
       fishbowlUser(other, "production", configs)
@@ -579,22 +632,28 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       const { configs, keys, canaries } = fishbowlUser(dir, variant)
       const keyFile = variant === "production" ? "secure_keys.json" : "test_secure_keys.json"
       return Effect.gen(function*() {
-        const report = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decryptString } : {})
+        const report = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decrypt } : {})
         noKeyMaterial(report, canaries)
-        assert.deepStrictEqual(report.migrated.map((entry) => [entry.name, entry.provider, entry.configId, entry.hasKey]), configs.map((config) => [config.customName, FishbowlFiles.OUR_PROVIDER[config.provider], config.id, true]))
+        assert.deepStrictEqual(
+          report.migrated.map((entry) => [entry.name, entry.provider, entry.configId, entry.hasKey]),
+          configs.map((config) => [config.customName, FishbowlFiles.OUR_PROVIDER[config.provider], config.id, true])
+        )
         assert.deepStrictEqual(report.skipped, [])
         assert.isTrue(report.complete)
         assert.isFalse(report.needsDesktopApp)
         assert.deepStrictEqual(report.filesHoldingKeys, [])
         // llm_config.json is renamed, not removed (it holds no key; kept as a record): said as such
         assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, keyFile)])
-        assert.deepStrictEqual(report.renamedFiles, [{ from: NodePath.join(dir, "llm_config.json"), to: NodePath.join(dir, "llm_config.json.migrated") }])
+        assert.deepStrictEqual(report.renamedFiles, [{
+          from: NodePath.join(dir, "llm_config.json"),
+          to: NodePath.join(dir, "llm_config.json.migrated")
+        }])
         yield* expectFishbowlImported(configs, keys)
         assert.deepStrictEqual(filesHolding(dir, canaries), [], "no key on disk")
         assert.isFalse(exists(dir, keyFile))
         assert.deepStrictEqual(readJson(dir, "llm_config.json.migrated"), configs, "the metadata is kept as it was")
         const before = fileBytes(dir)
-        const again = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decryptString } : {})
+        const again = yield* migrate(variant === "production" ? { decrypt: FishbowlFiles.safeStorage.decrypt } : {})
         assert.isTrue(again.nothingToDo)
         assert.isTrue(again.complete)
         assert.deepStrictEqual(fileBytes(dir), before, "a second run changes nothing")
@@ -610,16 +669,22 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
     return Effect.gen(function*() {
       const report = yield* migrate()
       assert.deepStrictEqual(report.migrated, [])
-      assert.deepStrictEqual(report.skipped.map((entry) => [entry.name, entry.reason, entry.needsDesktopApp]), configs.map((config) => [config.customName, "needs the desktop app to decrypt (Electron safeStorage)", true]))
+      assert.deepStrictEqual(
+        report.skipped.map((entry) => [entry.name, entry.reason, entry.needsDesktopApp]),
+        configs.map((config) => [config.customName, "needs the desktop app to decrypt (Electron safeStorage)", true])
+      )
       for (const entry of report.skipped) assert.include(entry.fix, "start the Fishbowl desktop app")
       assert.isTrue(report.needsDesktopApp)
       assert.isFalse(report.complete)
-      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => [file.path, file.encrypted]), [[NodePath.join(dir, "secure_keys.json"), true]])
+      assert.deepStrictEqual(report.filesHoldingKeys.map((file) => [file.path, file.encrypted]), [[
+        NodePath.join(dir, "secure_keys.json"),
+        true
+      ]])
       assert.deepStrictEqual(report.removedFiles, [])
       assert.deepStrictEqual(fileBytes(dir), before, "nothing changed on disk (preferences.json not even created)")
       assert.deepStrictEqual(yield* (yield* LlmConfigStore.LlmConfigStore).list, [], "no keyless config the app would later treat as done")
       // The desktop app (with safeStorage) then imports everything with its key.
-      const app = yield* migrate({ decrypt: FishbowlFiles.safeStorage.decryptString })
+      const app = yield* migrate({ decrypt: FishbowlFiles.safeStorage.decrypt })
       assert.strictEqual(app.migrated.length, configs.length)
       assert.isTrue(app.complete)
       yield* expectFishbowlImported(configs, keys)
@@ -636,7 +701,10 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
     const custom = configs.find((config) => config.provider === "custom")!
     return Effect.gen(function*() {
       const report = yield* migrate()
-      assert.deepStrictEqual(report.migrated.map((entry) => entry.name), configs.filter((config) => config !== custom).map((config) => config.customName))
+      assert.deepStrictEqual(
+        report.migrated.map((entry) => entry.name),
+        configs.filter((config) => config !== custom).map((config) => config.customName)
+      )
       assert.strictEqual(report.skipped.length, 1)
       const skipped = report.skipped[0]!
       assert.strictEqual(skipped.name, custom.customName)
@@ -645,21 +713,35 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
         skipped.reason,
         "invalid base URL: plain http to a network host would send the key unencrypted: use https, or allow insecure http for this configuration explicitly"
       )
-      assert.include(skipped.fix, `Change "baseUrl" of "${custom.customName}" in ${NodePath.join(dir, "llm_config.json")} from "http://192.168.1.20:8000/v1" to an https:// URL`)
+      assert.include(
+        skipped.fix,
+        `Change "baseUrl" of "${custom.customName}" in ${
+          NodePath.join(dir, "llm_config.json")
+        } from "http://192.168.1.20:8000/v1" to an https:// URL`
+      )
       // the fix names the command that works as printed: the folder used, and the consent flag
       assert.include(skipped.fix, `then run \`fishbowl-llm migrate --from ${dir}\` (or restart Fishbowl)`)
       assert.include(skipped.fix, `run \`fishbowl-llm migrate --from ${dir} --allow-insecure-http '${custom.customName}'\``)
       assert.isFalse(report.complete)
-      assert.deepStrictEqual([...report.keptFiles].sort(), [NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "test_secure_keys.json")])
+      assert.deepStrictEqual([...report.keptFiles].sort(), [
+        NodePath.join(dir, "llm_config.json"),
+        NodePath.join(dir, "test_secure_keys.json")
+      ])
       assert.deepStrictEqual(report.filesHoldingKeys.map((file) => file.path), [NodePath.join(dir, "test_secure_keys.json")])
       // The user applies the fix; the re-run imports the last one and removes the plaintext.
-      FishbowlFiles.writeLlmConfigJson(dir, configs.map((config) => config === custom ? { ...config, baseUrl: "https://192.168.1.20:8443/v1" } : config))
+      FishbowlFiles.writeLlmConfigJson(
+        dir,
+        configs.map((config) => config === custom ? { ...config, baseUrl: "https://192.168.1.20:8443/v1" } : config)
+      )
       const again = yield* migrate()
       assert.deepStrictEqual(again.migrated.map((entry) => entry.name), [custom.customName])
       assert.isTrue(again.complete)
       const stored = (yield* (yield* LlmConfigStore.LlmConfigStore).list).find((config) => config.id === custom.id)!
       assert.strictEqual(stored.baseUrl, "https://192.168.1.20:8443/v1")
-      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(custom.id as Ids.ConfigId)), keys[custom.id])
+      assert.strictEqual(
+        Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(custom.id as Ids.ConfigId)),
+        keys[custom.id]
+      )
       assert.deepStrictEqual(filesHolding(dir, canaries), [])
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
@@ -671,22 +753,24 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
       // The wrong import: configs without their keys, llm_config.json renamed away.
       const store = yield* LlmConfigStore.LlmConfigStore
       yield* (yield* PreferencesStore.PreferencesStore).update((document) =>
-        Effect.succeed([undefined, {
-          ...document,
-          llm: {
-            ...document.llm,
-            configs: configs.map((config) => ({
-              id: config.id as Ids.ConfigId,
-              provider: FishbowlFiles.OUR_PROVIDER[config.provider] as never,
-              name: config.customName,
-              ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
-              useAuthHeader: config.useAuthHeader,
-              createdAt: config.createdAt,
-              updatedAt: config.updatedAt,
-              hasKey: false
-            }))
-          }
-        }] as const)
+        Effect.succeed(
+          [undefined, {
+            ...document,
+            llm: {
+              ...document.llm,
+              configs: configs.map((config) => ({
+                id: config.id as Ids.ConfigId,
+                provider: FishbowlFiles.OUR_PROVIDER[config.provider] as never,
+                name: config.customName,
+                ...(config.baseUrl !== undefined ? { baseUrl: config.baseUrl } : {}),
+                useAuthHeader: config.useAuthHeader,
+                createdAt: config.createdAt,
+                updatedAt: config.updatedAt,
+                hasKey: false
+              }))
+            }
+          }] as const
+        )
       )
       fsSync.renameSync(NodePath.join(dir, "llm_config.json"), NodePath.join(dir, "llm_config.json.migrated"))
       const report = yield* migrate()
@@ -703,7 +787,10 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
     const { configs, keys } = fishbowlUser(dir, "test")
     const orphan = Fixtures.makeCanaryKey("orphan")
     const file = readJson(dir, "test_secure_keys.json")
-    fsSync.writeFileSync(NodePath.join(dir, "test_secure_keys.json"), JSON.stringify({ ...file, [FishbowlFiles.testSecureKeysName("0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f")]: orphan }, null, 2))
+    fsSync.writeFileSync(
+      NodePath.join(dir, "test_secure_keys.json"),
+      JSON.stringify({ ...file, [FishbowlFiles.testSecureKeysName("0d9f7a3e-1c2b-4a5d-8e6f-7a8b9c0d1e2f")]: orphan }, null, 2)
+    )
     return Effect.gen(function*() {
       const report = yield* migrate()
       assert.strictEqual(report.migrated.length, configs.length)
@@ -853,7 +940,10 @@ describe("Migration: a Fishbowl folder is untrusted input (issue 22)", () => {
       assert.notStrictEqual(blocked.reason, "already migrated")
       assert.isFalse(report.complete)
       assert.isAbove(filesHolding(dir, [keys[upper.id]!]).length, 0, "the second key stays in its file")
-      assert.strictEqual(Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(first!.id as Ids.ConfigId)), keys[first!.id])
+      assert.strictEqual(
+        Redacted.value(yield* (yield* LlmConfigStore.LlmConfigStore).getApiKey(first!.id as Ids.ConfigId)),
+        keys[first!.id]
+      )
     }).pipe(Effect.provide(appLayer(dir, persistentMemory())))
   })
 
@@ -892,7 +982,17 @@ describe("doctor: files that still hold keys", () => {
     return Effect.gen(function*() {
       const finding = yield* DesktopDiagnostics.leftoverKeyFilesFinding(dir)
       assert.strictEqual(finding.severity, "warning")
-      for (const name of ["llm_migration_pending.json", ".llm_migration_pending.json.4242.0123456789abcdef.tmp", "secure_keys.json", "test_secure_keys.json", "preferences.json.bak.1", "preferences.json.corrupt-2024-05-01T10-00-00.000Z", "preferences.json.corrupt-2024-06-01T10-00-00.000Z"]) {
+      for (
+        const name of [
+          "llm_migration_pending.json",
+          ".llm_migration_pending.json.4242.0123456789abcdef.tmp",
+          "secure_keys.json",
+          "test_secure_keys.json",
+          "preferences.json.bak.1",
+          "preferences.json.corrupt-2024-05-01T10-00-00.000Z",
+          "preferences.json.corrupt-2024-06-01T10-00-00.000Z"
+        ]
+      ) {
         assert.include(finding.message, `${name} (`)
       }
       assert.notInclude(finding.message, "preferences.json.bak.2")
@@ -914,7 +1014,11 @@ describe("doctor: files that still hold keys", () => {
   it.live("an interrupted write of the pending file is removed by migrate (the pending file itself is the committed state)", () => {
     const dir = freshDir()
     const key = Fixtures.makeCanaryKey("pending-tmp")
-    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", { format: "fishbowl-llm-migration-pending", version: 1, entries: [{ configId: OPENAI_ID, origin: "x", legacy: { provider: "openai", name: "W", apiKey: key } }] })
+    write(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp", {
+      format: "fishbowl-llm-migration-pending",
+      version: 1,
+      entries: [{ configId: OPENAI_ID, origin: "x", legacy: { provider: "openai", name: "W", apiKey: key } }]
+    })
     return Effect.gen(function*() {
       const report = yield* migrate()
       assert.deepStrictEqual(report.removedFiles, [NodePath.join(dir, ".llm_migration_pending.json.4242.0123456789abcdef.tmp")])
@@ -972,11 +1076,15 @@ const scenarios: ReadonlyArray<Scenario> = [
     setUp: (dir) => {
       const { configs, keys, canaries } = fishbowlUser(dir, "production")
       return {
-        expected: configs.map((config) => ({ name: config.customName, provider: FishbowlFiles.OUR_PROVIDER[config.provider], key: keys[config.id]! })),
+        expected: configs.map((config) => ({
+          name: config.customName,
+          provider: FishbowlFiles.OUR_PROVIDER[config.provider],
+          key: keys[config.id]!
+        })),
         canaries
       }
     },
-    options: { decrypt: FishbowlFiles.safeStorage.decryptString }
+    options: { decrypt: FishbowlFiles.safeStorage.decrypt }
   }
 ]
 
@@ -999,7 +1107,10 @@ describe("Migration crash safety (in-process crash = defect)", () => {
               Effect.provide(portsLayer(dir, secrets, crashAt(point, occurrence))),
               Effect.exit
             )
-            assert.isTrue(isSimulatedCrash(crashed), `crashed at ${point} #${occurrence}: ${Exit.isFailure(crashed) ? Cause.pretty(crashed.cause) : "no failure"}`)
+            assert.isTrue(
+              isSimulatedCrash(crashed),
+              `crashed at ${point} #${occurrence}: ${Exit.isFailure(crashed) ? Cause.pretty(crashed.cause) : "no failure"}`
+            )
             // "Restart": new store instance over the same files and secret store.
             yield* Effect.gen(function*() {
               if (recovery === "recover, then migrate") {
@@ -1057,7 +1168,9 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     const keytar = () => KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) })
     const real = (crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
       LlmConfigStore.layerNoDeps.pipe(
-        Layer.provideMerge(Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer, Liveness.layerMemory))
+        Layer.provideMerge(
+          Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer, Liveness.layerMemory)
+        )
       )
     const expected: Array<Expected> = [
       ...expectedA(keysA),
@@ -1100,7 +1213,9 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
         ))
       )
     return Effect.gen(function*() {
-      for (const [dir, user, options] of [[production, prod, { decrypt: FishbowlFiles.safeStorage.decryptString }], [test, plain, {}]] as const) {
+      for (
+        const [dir, user, options] of [[production, prod, { decrypt: FishbowlFiles.safeStorage.decrypt }], [test, plain, {}]] as const
+      ) {
         const crashed = yield* Migration.migrate(options).pipe(Effect.provide(real(dir, crashAt("migrate.secret-written", 2))), Effect.exit)
         assert.isTrue(isSimulatedCrash(crashed))
         const report = yield* Migration.migrate(options).pipe(Effect.provide(real(dir)))

@@ -5,14 +5,19 @@
  * until dismissed. Without a usable backup the operation still fails (data is lost).
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
-import { CrashPoints, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
-import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import { assert, describe, it } from "@effect/vitest"
+import { CrashPoints, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Effect, Fiber, FileSystem, Layer, Stream } from "effect"
 import * as fsSync from "node:fs"
 import * as NodePath from "node:path"
+import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 
-const withStore = <A, E>(body: (dataDir: string, layer: Layer.Layer<LlmConfigStore.LlmConfigStore | PreferencesStore.PreferencesStore>) => Effect.Effect<A, E, never>) =>
+const withStore = <A, E>(
+  body: (
+    dataDir: string,
+    layer: Layer.Layer<LlmConfigStore.LlmConfigStore | PreferencesStore.PreferencesStore>
+  ) => Effect.Effect<A, E, never>
+) =>
   Effect.scoped(Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
@@ -65,7 +70,10 @@ describe("restore from a backup is a notice, not a failure", () => {
         assert.strictEqual((yield* store.status).notices.length, 1)
         // Events arrive in order: once Third's is in, every earlier one is too.
         yield* until(() => events.some((event) => event._tag === "Created" && event.config.id === third.id))
-        assert.deepStrictEqual(events.filter((event) => event._tag === "Notice").map((event) => event._tag === "Notice" && event.notice.id), [notice.id])
+        assert.deepStrictEqual(
+          events.filter((event) => event._tag === "Notice").map((event) => event._tag === "Notice" && event.notice.id),
+          [notice.id]
+        )
 
         yield* store.dismissNotice(notice.id)
         assert.deepStrictEqual((yield* store.status).notices, [])

@@ -3,23 +3,27 @@
  * reporting exactly what the store refuses (same message, same fix). The store's behaviour on
  * real files (second account via setpriv, FIFOs, links) is in JsonFilePreferencesStore.test.ts.
  */
-import { Diagnostics, PreferencesStore } from "@fishbowl/domain"
-import * as DesktopLayer from "../src/DesktopLayer.ts"
-import * as TrustedFile from "../src/TrustedFile.ts"
 import { assert, describe, it } from "@effect/vitest"
+import { Diagnostics, PreferencesStore } from "@fishbowl/domain"
 import { Effect } from "effect"
 import { spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
 import { tmpdir } from "node:os"
 import * as NodePath from "node:path"
+import * as DesktopLayer from "../src/DesktopLayer.ts"
+import * as TrustedFile from "../src/TrustedFile.ts"
 
 const mine = { uid: 1000, platform: "linux" } as const
 const entry = (kind: TrustedFile.EntryInfo["kind"], mode: number, uid = 1000): TrustedFile.EntryInfo => ({ kind, uid, mode })
 
 describe("TrustedFile.trustProblem (the one rule)", () => {
   it("the user's own folder 0700/0755 and file 0600/0644 are trusted", () => {
-    for (const mode of [0o700, 0o755, 0o750, 0o711]) assert.isUndefined(TrustedFile.trustProblem("/d", "directory", entry("directory", mode), mine))
-    for (const mode of [0o600, 0o644, 0o400]) assert.isUndefined(TrustedFile.trustProblem("/d/preferences.json", "file", entry("file", mode), mine))
+    for (const mode of [0o700, 0o755, 0o750, 0o711]) {
+      assert.isUndefined(TrustedFile.trustProblem("/d", "directory", entry("directory", mode), mine))
+    }
+    for (const mode of [0o600, 0o644, 0o400]) {
+      assert.isUndefined(TrustedFile.trustProblem("/d/preferences.json", "file", entry("file", mode), mine))
+    }
   })
 
   it("group- or other-writable: the exact chmod", () => {

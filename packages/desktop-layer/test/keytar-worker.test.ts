@@ -169,7 +169,9 @@ describe("keytar worker against a real Secret Service", () => {
   it("shutdown: a request already in flight is answered, later ones are refused, then the worker exits 0", async () => {
     const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "drain", secret: "drained-value" })).ok).toBe(true)
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      w.child.once("exit", (code, signal) => resolve([code, signal]))
+    )
     // The daemon is stopped, so the first get is certainly still in flight when `shutdown` and the
     // later get arrive (on a busy machine it could otherwise finish first, the idle worker exit at
     // `shutdown`, and the later get never be read).
@@ -192,7 +194,9 @@ describe("keytar worker against a real Secret Service", () => {
 
   it("a closed channel (the parent died) lets the request in flight finish before the worker exits 0", async () => {
     const w = startWorker(SecretServiceHarness.childEnv(ss.env))
-    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => w.child.once("exit", (code, signal) => resolve([code, signal])))
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      w.child.once("exit", (code, signal) => resolve([code, signal]))
+    )
     // Written through the channel, then the channel closes at once: the set must still land.
     w.child.send({ id: 1, op: "set", service: "fishbowl-test", account: "orphaned-parent", secret: "landed" })
     w.child.disconnect()

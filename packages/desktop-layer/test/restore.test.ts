@@ -6,9 +6,9 @@
  * (Backups once captured the intent of a create, and recovering it deleted the key of a config the
  * user had saved.)
  */
+import { assert, describe, it } from "@effect/vitest"
 import { CrashPoints, CrashSwitch, Ids, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
-import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"
@@ -29,7 +29,10 @@ const cases: ReadonlyArray<{ readonly op: Op; readonly point: CrashPoints.CrashP
 const damage = (file: string) =>
   Effect.sync(() => {
     const json = JSON.parse(fs.readFileSync(file, "utf8"))
-    json.llm.configs = [...json.llm.configs, ...json.llm.configs.map((config: { name: string }) => ({ ...config, name: `${config.name} (conflict)` }))]
+    json.llm.configs = [
+      ...json.llm.configs,
+      ...json.llm.configs.map((config: { name: string }) => ({ ...config, name: `${config.name} (conflict)` }))
+    ]
     fs.writeFileSync(file, JSON.stringify(json, null, 2))
   })
 
@@ -54,7 +57,9 @@ describe("a damaged preferences.json at every step of every operation", () => {
          */
         const saved = new Map<string, string>()
         const create = (name: string, key: string) =>
-          store.create(Fixtures.configInput({ provider: "openai", name, apiKey: key })).pipe(Effect.tap((config) => Effect.sync(() => saved.set(config.id, key))))
+          store.create(Fixtures.configInput({ provider: "openai", name, apiKey: key })).pipe(
+            Effect.tap((config) => Effect.sync(() => saved.set(config.id, key)))
+          )
         yield* create("Saved", "sk-saved")
         const target = yield* create("Target", "sk-target")
         yield* crashSwitch.interleave(point, damage(NodePath.join(dataDir, "preferences.json")))
@@ -82,7 +87,10 @@ describe("a damaged preferences.json at every step of every operation", () => {
         assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [])
         const configs = yield* other.list
         for (const [id, key] of saved) {
-          assert.isDefined(configs.find((candidate) => candidate.id === id), `${id} was saved and is there (${configs.map((c) => c.name).join(", ")})`)
+          assert.isDefined(
+            configs.find((candidate) => candidate.id === id),
+            `${id} was saved and is there (${configs.map((c) => c.name).join(", ")})`
+          )
           assert.strictEqual(Redacted.value(yield* other.getApiKey(Ids.ConfigId.make(id))), key, `the last key entered for ${id}`)
         }
       }).pipe(Effect.provide(ports))

@@ -25,13 +25,13 @@ export const withBudget = (operation: string, millis: number) => <A, E, R>(effec
       Effect.timeoutOrElse({
         duration: Duration.millis(millis),
         orElse: () =>
-        Effect.fail(
-          new Errors.Timeout({
-            operation,
-            budgetMillis: millis,
-            message: `${operation} did not finish within ${millis} ms`,
-            hint: "The keychain or disk is slow to answer. Try again; if it persists, run diagnostics."
-          })
-        )
+          Effect.fail(
+            new Errors.Timeout({
+              operation,
+              budgetMillis: millis,
+              message: `${operation} did not finish within ${millis} ms`,
+              hint: "The keychain or disk is slow to answer. Try again; if it persists, run diagnostics."
+            })
+          )
       })
     ))

@@ -108,7 +108,8 @@ export interface CanonicalBaseUrl {
 export const MAX_BASE_URL_LENGTH = 2048
 
 /** Query parameter names that carry credentials (a key in a URL ends up in files and logs). */
-const CREDENTIAL_PARAMETER = /(^|[-_.])(key|apikey|api[-_]?key|token|access[-_]?token|secret|password|passwd|pwd|auth|authorization|credential|credentials|session|sig|signature|code)($|[-_.])/i
+const CREDENTIAL_PARAMETER =
+  /(^|[-_.])(key|apikey|api[-_]?key|token|access[-_]?token|secret|password|passwd|pwd|auth|authorization|credential|credentials|session|sig|signature|code)($|[-_.])/i
 
 const PRIVATE_SUFFIXES = [".local", ".lan", ".home.arpa", ".internal", ".localdomain"]
 

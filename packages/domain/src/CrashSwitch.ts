@@ -19,7 +19,9 @@ export class CrashSwitch extends Context.Service<CrashSwitch, {
 /** Provides both the switch and a CrashPoints that obeys it. */
 export const layer = Layer.effectContext(
   Effect.gen(function*() {
-    const armed = yield* Ref.make<{ readonly point: CrashPoints.CrashPoint; readonly meanwhile?: Effect.Effect<void> } | undefined>(undefined)
+    const armed = yield* Ref.make<{ readonly point: CrashPoints.CrashPoint; readonly meanwhile?: Effect.Effect<void> } | undefined>(
+      undefined
+    )
     const passed = yield* Ref.make<ReadonlyArray<CrashPoints.CrashPoint>>([])
     const crashPoints = CrashPoints.CrashPoints.of({
       reached: (point) =>

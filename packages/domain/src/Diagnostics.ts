@@ -30,7 +30,9 @@ export type DiagnosticsReport = typeof DiagnosticsReport.Type
 
 /** Port: a platform's health check. `probe` writes, reads and deletes a probe entry (may prompt). */
 export class Diagnostics extends Context.Service<Diagnostics, {
-  readonly diagnose: (options?: { readonly probe?: boolean }) => Effect.Effect<DiagnosticsReport, Errors.SecretStoreError | Errors.PreferencesStoreError>
+  readonly diagnose: (
+    options?: { readonly probe?: boolean }
+  ) => Effect.Effect<DiagnosticsReport, Errors.SecretStoreError | Errors.PreferencesStoreError>
 }>()("@fishbowl/domain/Diagnostics") {}
 
 /** Reports what the ports say about themselves; platforms add file and keychain checks. */

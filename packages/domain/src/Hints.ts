@@ -7,7 +7,8 @@
 export const pasteOnlyTheKey = "Check that you pasted only the API key."
 
 /** Keys cannot be imported into a store that forgets them at exit; nothing was read or deleted. */
-export const keychainForMigration = "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
+export const keychainForMigration =
+  "Make the system keychain available (see `fishbowl-llm doctor`) and migrate again; the legacy files are untouched."
 
 /** Another process holds a legacy file's lock during migration. */
 export const otherMigrationRunning = "Wait for the other migration or Fishbowl window to finish, then run the migration again."

@@ -85,7 +85,9 @@ export type InvokeChannel = keyof IpcRoutes
 /** The bridge method that invokes a channel. */
 export type BridgeMethod = IpcRoutes[InvokeChannel]["method"]
 /** The channel a bridge method invokes. */
-export type ChannelOf<M extends BridgeMethod> = { readonly [C in InvokeChannel]: IpcRoutes[C]["method"] extends M ? C : never }[InvokeChannel]
+export type ChannelOf<M extends BridgeMethod> = {
+  readonly [C in InvokeChannel]: IpcRoutes[C]["method"] extends M ? C : never
+}[InvokeChannel]
 
 /** Bridge method → channel, from IpcRoutes; the preload and the test shim build their methods from it. */
 export const bridgeChannels = Object.fromEntries(

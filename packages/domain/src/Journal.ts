@@ -35,21 +35,33 @@ type StoreError = Errors.SecretStoreError | Errors.PreferencesStoreError
 // ---------------------------------------------------------------------------------------------
 // Pure edits of the document
 
-export const replaceSection = (document: PreferencesDocument.PreferencesDocument, llm: Partial<PreferencesDocument.LlmSection>): PreferencesDocument.PreferencesDocument => ({
+export const replaceSection = (
+  document: PreferencesDocument.PreferencesDocument,
+  llm: Partial<PreferencesDocument.LlmSection>
+): PreferencesDocument.PreferencesDocument => ({
   ...document,
   llm: { ...document.llm, ...llm }
 })
 
 /** The document with `intent` appended to the journal. */
-export const withIntent = (document: PreferencesDocument.PreferencesDocument, intent: PreferencesDocument.Intent): PreferencesDocument.PreferencesDocument =>
-  replaceSection(document, { journal: [...document.llm.journal, intent] })
+export const withIntent = (
+  document: PreferencesDocument.PreferencesDocument,
+  intent: PreferencesDocument.Intent
+): PreferencesDocument.PreferencesDocument => replaceSection(document, { journal: [...document.llm.journal, intent] })
 
 /** The document without the intent `intentId`. */
-export const withoutIntent = (document: PreferencesDocument.PreferencesDocument, intentId: string): PreferencesDocument.PreferencesDocument =>
+export const withoutIntent = (
+  document: PreferencesDocument.PreferencesDocument,
+  intentId: string
+): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, { journal: document.llm.journal.filter((intent) => intent.id !== intentId) })
 
 /** The document with the intent `intentId` moved to `phase`. */
-export const withPhase = (document: PreferencesDocument.PreferencesDocument, intentId: string, phase: PreferencesDocument.Intent["phase"]): PreferencesDocument.PreferencesDocument =>
+export const withPhase = (
+  document: PreferencesDocument.PreferencesDocument,
+  intentId: string,
+  phase: PreferencesDocument.Intent["phase"]
+): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, {
     journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, phase } : intent)
   })
@@ -181,7 +193,11 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
    *   `settle` or `recover` finish it. A key is never orphaned.
    */
-  const abandon = (recorded: PreferencesDocument.Intent, cause: { readonly _tag: string }, options?: { readonly stagedWritten?: boolean }) =>
+  const abandon = (
+    recorded: PreferencesDocument.Intent,
+    cause: { readonly _tag: string },
+    options?: { readonly stagedWritten?: boolean }
+  ) =>
     Effect.gen(function*() {
       const refused = nothingWritten(cause)
       if (refused && options?.stagedWritten !== true) return yield* Effect.as(drop(recorded.id), false)
@@ -195,7 +211,11 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * Abandons `recorded` after `cause`, then fails with `cause`; when something is left to finish
    * (the undo failed, or an update waits to be rolled forward), its hint says so and what to run.
    */
-  const failAbandoned = <E extends { readonly _tag: string }>(recorded: PreferencesDocument.Intent, cause: E, options?: { readonly stagedWritten?: boolean }) =>
+  const failAbandoned = <E extends { readonly _tag: string }>(
+    recorded: PreferencesDocument.Intent,
+    cause: E,
+    options?: { readonly stagedWritten?: boolean }
+  ) =>
     abandon(recorded, cause, options).pipe(Effect.flatMap((left) => Effect.fail(left ? Errors.withHint(cause, Hints.leftToFinish) : cause)))
 
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
@@ -207,8 +227,10 @@ export const make = Effect.fnUntraced(function*(owner: string) {
 
   /** Commits a create: the config is added and the intent dropped, in one write. */
   const commitCreate = (recorded: PreferencesDocument.Intent) =>
-    commit(recorded, (document) =>
-      replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] }))
+    commit(
+      recorded,
+      (document) => replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] })
+    )
 
   /** Deletes the staged copy of an update's key, then drops the intent. */
   const finishStaged = (recorded: PreferencesDocument.Intent) =>
@@ -255,12 +277,14 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       yield* preferences.update((document) =>
         !holds(document.llm, recorded) && isBusy(document.llm, recorded.configId)
           ? Effect.fail(new IntentLost({ document }))
-          : Effect.succeed([
-            undefined,
-            replaceSection(withoutIntent(document, recorded.id), {
-              configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
-            })
-          ] as const)
+          : Effect.succeed(
+            [
+              undefined,
+              replaceSection(withoutIntent(document, recorded.id), {
+                configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
+              })
+            ] as const
+          )
       )
       yield* reached("remove.committed")
     })
@@ -270,8 +294,10 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * given its key) or is appended, and the intent is dropped, in one write.
    */
   const commitImport = (recorded: PreferencesDocument.Intent) =>
-    commit(recorded, (document) =>
-      replaceSection(withoutIntent(document, recorded.id), { configs: withConfig(document.llm.configs, recorded.after!) }))
+    commit(
+      recorded,
+      (document) => replaceSection(withoutIntent(document, recorded.id), { configs: withConfig(document.llm.configs, recorded.after!) })
+    )
 
   /**
    * Rolls one intent forward or back ("gone": it was no longer there). Creates and imports are rolled back (their source — the

@@ -46,7 +46,10 @@ const DIGEST_LENGTH = 32
 
 /** 128 bits of SHA-256 over the destination: not secret, only unforgeable by editing a file. */
 const digestOf = (destination: Destination): string =>
-  bytesToHex(sha256(utf8ToBytes(`fishbowl key binding\u0000${destination.provider}\u0000${destination.baseUrl ?? ""}`))).slice(0, DIGEST_LENGTH)
+  bytesToHex(sha256(utf8ToBytes(`fishbowl key binding\u0000${destination.provider}\u0000${destination.baseUrl ?? ""}`))).slice(
+    0,
+    DIGEST_LENGTH
+  )
 
 /** The value stored for `key` entered for `destination`. */
 export const seal = (key: Redacted.Redacted<string>, destination: Destination): Redacted.Redacted<string> =>

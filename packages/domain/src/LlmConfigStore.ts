@@ -116,7 +116,9 @@ export interface LlmConfigStoreService {
   /** Metadata only: never touches the secret store. */
   readonly list: Effect.Effect<ReadonlyArray<LlmConfig.LlmConfig>, Errors.PreferencesStoreError>
   readonly get: (id: Ids.ConfigId) => Effect.Effect<LlmConfig.LlmConfig, Errors.NotFound | Errors.PreferencesStoreError>
-  readonly create: (input: LlmConfig.LlmConfigInput) => Effect.Effect<LlmConfig.LlmConfig, Errors.InvalidInput | Errors.Conflict | StoreError>
+  readonly create: (
+    input: LlmConfig.LlmConfigInput
+  ) => Effect.Effect<LlmConfig.LlmConfig, Errors.InvalidInput | Errors.Conflict | StoreError>
   readonly update: (
     id: Ids.ConfigId,
     patch: LlmConfig.LlmConfigPatch
@@ -247,7 +249,8 @@ const makeKeyedLock = () => {
 /** The message and hint when a commit found its intent undone (Journal.IntentLost). */
 const interrupted = (name: string, what: string) =>
   new Errors.Conflict({
-    message: `"${name}" was not ${what}: while it was being saved, another Fishbowl process replaced the settings (e.g. restored a backup). Nothing was changed.`,
+    message:
+      `"${name}" was not ${what}: while it was being saved, another Fishbowl process replaced the settings (e.g. restored a backup). Nothing was changed.`,
     hint: "Check the list of configurations, then try again."
   })
 
@@ -256,7 +259,8 @@ const keyElsewhere = (config: LlmConfig.LlmConfig) =>
   new Errors.NotFound({
     id: config.id,
     reason: "key-elsewhere",
-    message: `The key stored for "${config.name}" was entered for a different provider or base URL than it has now (e.g. after a backup was restored or the settings were edited), so it is not used`,
+    message:
+      `The key stored for "${config.name}" was entered for a different provider or base URL than it has now (e.g. after a backup was restored or the settings were edited), so it is not used`,
     hint: "Enter the key again for this base URL, or change the base URL back."
   })
 
@@ -309,7 +313,8 @@ const journaled = <A, E, R>(
   )
 
 /** Fails when another unfinished intent touches the same config. */
-const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) => Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
+const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) =>
+  Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
 
 /**
  * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
@@ -401,7 +406,10 @@ const makeCreate = (instance: Instance) =>
         yield* journal.commitCreate(intent).pipe(
           Effect.catchTag("IntentLost", () =>
             // The id is ours alone: the key written under it belongs to nothing now.
-            Effect.andThen(apiKey !== undefined ? Effect.ignore(secrets.delete(Journal.keyRef(config))) : Effect.void, Effect.fail(interrupted(config.name, "added")))),
+            Effect.andThen(
+              apiKey !== undefined ? Effect.ignore(secrets.delete(Journal.keyRef(config))) : Effect.void,
+              Effect.fail(interrupted(config.name, "added"))
+            )),
           Effect.catch((cause): Effect.Effect<never, Errors.Conflict | Errors.PreferencesStoreError> =>
             cause._tag === "Conflict" ? Effect.fail(cause) : journal.failAbandoned(intent, cause)
           )
@@ -409,8 +417,7 @@ const makeCreate = (instance: Instance) =>
         yield* reached("create.committed")
         yield* instance.publish({ _tag: "Created", config })
         return config
-      })
-    )
+      }))
   })
 
 /** The metadata an update leads to, or why it is refused; checked in the same write that records it. */
@@ -477,7 +484,9 @@ const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Inte
     if (present === undefined || present.provider !== intent.provider || Journal.isBusy(document.llm, intent.configId)) {
       return Effect.fail(interrupted(intent.after!.name, "updated"))
     }
-    return Effect.succeed([undefined, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, intent.after!) })] as const)
+    return Effect.succeed(
+      [undefined, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, intent.after!) })] as const
+    )
   }).pipe(
     Effect.ensuring(intent.keyChange === "set" ? Effect.ignore(instance.secrets.delete(Journal.stagedRef(intent.after!))) : Effect.void)
   )
@@ -494,7 +503,14 @@ const makeUpdate = (instance: Instance) =>
         const intent = yield* journal.record((document) =>
           updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
             Effect.flatMap(({ before, after }) =>
-              journal.intent({ op: "update", configId: id, provider: before.provider, before, after, keyChange: apiKey === undefined ? "none" : "set" })
+              journal.intent({
+                op: "update",
+                configId: id,
+                provider: before.provider,
+                before,
+                after,
+                keyChange: apiKey === undefined ? "none" : "set"
+              })
             )
           )
         )
@@ -528,8 +544,7 @@ const makeUpdate = (instance: Instance) =>
         }
         yield* instance.publish({ _tag: "Updated", config: after })
         return after
-      })
-    )
+      }))
   })
 
 const makeRemove = (instance: Instance) =>
@@ -549,7 +564,13 @@ const makeRemove = (instance: Instance) =>
               return yield* keychainOutOfReach(before, "remove")
             }
             yield* ensureIdle(document.llm, id)
-            return yield* journal.intent({ op: "remove", configId: id, provider: before.provider, before, keyChange: before.hasKey ? "delete" : "none" })
+            return yield* journal.intent({
+              op: "remove",
+              configId: id,
+              provider: before.provider,
+              before,
+              keyChange: before.hasKey ? "delete" : "none"
+            })
           })
         )
         track(intent.id)
@@ -559,8 +580,7 @@ const makeRemove = (instance: Instance) =>
           Effect.tapError((cause) => cause._tag === "Conflict" ? Effect.void : journal.drop(intent.id).pipe(Effect.ignore))
         )
         yield* instance.publish({ _tag: "Removed", id })
-      })
-    )
+      }))
   })
 
 const makeGetApiKey = (instance: Instance) =>
@@ -579,7 +599,12 @@ const makeGetApiKey = (instance: Instance) =>
       })
     }
     if (!config.hasKey) {
-      return yield* new Errors.NotFound({ id, reason: "no-key", message: `"${config.name}" has no API key`, hint: "Edit the configuration to add a key." })
+      return yield* new Errors.NotFound({
+        id,
+        reason: "no-key",
+        message: `"${config.name}" has no API key`,
+        hint: "Edit the configuration to add a key."
+      })
     }
     const opened = yield* readKey(instance, config)
     if (Option.isSome(opened)) {
@@ -672,7 +697,10 @@ const writeImportedKey = (instance: Instance, recorded: PreferencesDocument.Inte
     const after = recorded.after!
     const rejected = yield* instance.secrets.set(Journal.keyRef(after), Journal.sealedKey(key, after)).pipe(
       Effect.as(undefined),
-      Effect.catchTag("InvalidInput", (error) => Effect.as(instance.journal.abandon(recorded, error), `the secret store rejected the key: ${error.message}`)),
+      Effect.catchTag(
+        "InvalidInput",
+        (error) => Effect.as(instance.journal.abandon(recorded, error), `the secret store rejected the key: ${error.message}`)
+      ),
       Effect.catch((cause) => instance.journal.failAbandoned(recorded, cause))
     )
     if (rejected !== undefined) return rejected
@@ -695,7 +723,11 @@ const makeImportConfig = (instance: Instance) =>
       })
     }
     const key = entry.apiKey
-    const wanted: LlmConfig.LlmConfig = { ...entry.config, hasKey: key !== undefined, ...(key !== undefined ? yield* placementOf(instance) : {}) }
+    const wanted: LlmConfig.LlmConfig = {
+      ...entry.config,
+      hasKey: key !== undefined,
+      ...(key !== undefined ? yield* placementOf(instance) : {})
+    }
     const { journal, reached } = instance
     return yield* journaled(instance, wanted.id, (track) =>
       Effect.gen(function*() {
@@ -742,7 +774,10 @@ const makeImportConfig = (instance: Instance) =>
           Effect.catch((cause) => journal.failAbandoned(recorded, cause))
         )
         if (lost) {
-          return { _tag: "Skipped", reason: "another Fishbowl process replaced the settings while it was imported; run the migration again" } as const
+          return {
+            _tag: "Skipped",
+            reason: "another Fishbowl process replaced the settings while it was imported; run the migration again"
+          } as const
         }
         yield* reached("migrate.committed")
         yield* instance.publish(recorded.before !== undefined ? { _tag: "Updated", config: after } : { _tag: "Created", config: after })
@@ -751,39 +786,46 @@ const makeImportConfig = (instance: Instance) =>
           config: after,
           ...(after.name !== wanted.name && recorded.before === undefined ? { renamedFrom: wanted.name } : {})
         } as const
-      })
-    )
+      }))
   })
 
 const makeBringBack = (instance: Instance) =>
   Effect.fn("LlmConfigStore.bringBack")(function*(left: LlmConfig.LlmConfig) {
-    return yield* instance.serialized(left.id, Effect.gen(function*() {
-      const config = truthful(instance, left)
-      // Without a key nothing can be lost: re-adding it is the user's call (a removed config would come back).
-      if (!config.hasKey) return { _tag: "Skipped", reason: "it has no key to keep; add it again if you want it" } as const
-      {
-        const opened = yield* readKey(instance, config)
-        if (Option.isNone(opened)) return { _tag: "Skipped", reason: "its key is no longer in the secret store" } as const
-        if (opened.value._tag === "Elsewhere") return { _tag: "Skipped", reason: "its key was entered for another base URL" } as const
-      }
-      const outcome = yield* instance.preferences.update((document): Effect.Effect<readonly [ImportOutcome, PreferencesDocument.PreferencesDocument]> => {
-        const present = document.llm.configs.find((candidate) =>
-          candidate.id === config.id ||
-          (Canonical.sameName(candidate.name, config.name) && candidate.provider === config.provider && sameUrl(candidate.baseUrl, config.baseUrl))
-        )
-        if (present !== undefined) return Effect.succeed([{ _tag: "AlreadyPresent", config: present }, document] as const)
-        if (Journal.isBusy(document.llm, config.id)) {
-          return Effect.succeed([{ _tag: "Skipped", reason: "another change to this configuration is in progress" }, document] as const)
+    return yield* instance.serialized(
+      left.id,
+      Effect.gen(function*() {
+        const config = truthful(instance, left)
+        // Without a key nothing can be lost: re-adding it is the user's call (a removed config would come back).
+        if (!config.hasKey) return { _tag: "Skipped", reason: "it has no key to keep; add it again if you want it" } as const
+        {
+          const opened = yield* readKey(instance, config)
+          if (Option.isNone(opened)) return { _tag: "Skipped", reason: "its key is no longer in the secret store" } as const
+          if (opened.value._tag === "Elsewhere") return { _tag: "Skipped", reason: "its key was entered for another base URL" } as const
         }
-        const brought = { ...config, name: freeName(config.name, Journal.namesTaken(document.llm), "restored") }
-        return Effect.succeed([
-          { _tag: "Imported", config: brought, ...(brought.name !== config.name ? { renamedFrom: config.name } : {}) },
-          Journal.replaceSection(document, { configs: [...document.llm.configs, brought] })
-        ] as const)
+        const outcome = yield* instance.preferences.update(
+          (document): Effect.Effect<readonly [ImportOutcome, PreferencesDocument.PreferencesDocument]> => {
+            const present = document.llm.configs.find((candidate) =>
+              candidate.id === config.id ||
+              (Canonical.sameName(candidate.name, config.name) && candidate.provider === config.provider &&
+                sameUrl(candidate.baseUrl, config.baseUrl))
+            )
+            if (present !== undefined) return Effect.succeed([{ _tag: "AlreadyPresent", config: present }, document] as const)
+            if (Journal.isBusy(document.llm, config.id)) {
+              return Effect.succeed([{ _tag: "Skipped", reason: "another change to this configuration is in progress" }, document] as const)
+            }
+            const brought = { ...config, name: freeName(config.name, Journal.namesTaken(document.llm), "restored") }
+            return Effect.succeed(
+              [
+                { _tag: "Imported", config: brought, ...(brought.name !== config.name ? { renamedFrom: config.name } : {}) },
+                Journal.replaceSection(document, { configs: [...document.llm.configs, brought] })
+              ] as const
+            )
+          }
+        )
+        if (outcome._tag === "Imported") yield* instance.publish({ _tag: "Created", config: outcome.config })
+        return outcome
       })
-      if (outcome._tag === "Imported") yield* instance.publish({ _tag: "Created", config: outcome.config })
-      return outcome
-    }))
+    )
   })
 
 const makeRecover = (instance: Instance) =>
@@ -806,7 +848,9 @@ const makeRecover = (instance: Instance) =>
         report.left.push({ ...entry, why: owner._tag === "Alive" ? "running" : "unknown", owner: owner.owner })
         continue
       }
-      const outcome = yield* instance.serialized(intent.configId, Effect.uninterruptible(recoverUnlessInFlight(instance, intent))).pipe(Effect.result)
+      const outcome = yield* instance.serialized(intent.configId, Effect.uninterruptible(recoverUnlessInFlight(instance, intent))).pipe(
+        Effect.result
+      )
       if (outcome._tag === "Failure") report.failed.push({ ...entry, error: outcome.failure._tag })
       else if (outcome.success === "forward") report.rolledForward.push(entry)
       else if (outcome.success === "back") report.rolledBack.push(entry)
@@ -845,7 +889,11 @@ const makeStatus = (instance: Instance, currentNotices: Effect.Effect<ReadonlyAr
       notes.push(`${keys.session} key${keys.session === 1 ? " is" : "s are"} kept only in memory and will be lost when Fishbowl quits`)
     }
     if (keys.notSaved > 0) {
-      notes.push(`${keys.notSaved} key${keys.notSaved === 1 ? " was" : "s were"} kept only in memory by an earlier session and ${keys.notSaved === 1 ? "is" : "are"} gone: enter ${keys.notSaved === 1 ? "it" : "them"} again`)
+      notes.push(
+        `${keys.notSaved} key${keys.notSaved === 1 ? " was" : "s were"} kept only in memory by an earlier session and ${
+          keys.notSaved === 1 ? "is" : "are"
+        } gone: enter ${keys.notSaved === 1 ? "it" : "them"} again`
+      )
     }
     return {
       secretStore: description,
@@ -920,7 +968,10 @@ export const make = Effect.fnUntraced(function*() {
   if (preferences.notices !== undefined) yield* Effect.forkDetach(Stream.runForEach(noticeChanges, publish))
 
   return LlmConfigStore.of({
-    list: preferences.load.pipe(Effect.map((document) => document.llm.configs.map((config) => truthful(instance, config))), Effect.withSpan("LlmConfigStore.list")),
+    list: preferences.load.pipe(
+      Effect.map((document) => document.llm.configs.map((config) => truthful(instance, config))),
+      Effect.withSpan("LlmConfigStore.list")
+    ),
     get: Effect.fn("LlmConfigStore.get")(function*(configId: Ids.ConfigId) {
       const config = (yield* preferences.load).llm.configs.find((candidate) => candidate.id === configId)
       if (config === undefined) return yield* configNotFound(configId)

@@ -30,7 +30,9 @@ export const makeMemory = (initial: PreferencesDocument.PreferencesDocument = Pr
     const lock = yield* Semaphore.make(1)
     return PreferencesStore.of({
       load: Ref.get(document),
-      update: <A, E>(f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>) =>
+      update: <A, E>(
+        f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+      ) =>
         lock.withPermits(1)(
           Effect.gen(function*() {
             const [result, next] = yield* f(yield* Ref.get(document))
@@ -42,9 +44,7 @@ export const makeMemory = (initial: PreferencesDocument.PreferencesDocument = Pr
     })
   })
 
-export class PreferencesStore
-  extends Context.Service<PreferencesStore, PreferencesStoreService>()("@fishbowl/domain/PreferencesStore")
-{}
+export class PreferencesStore extends Context.Service<PreferencesStore, PreferencesStoreService>()("@fishbowl/domain/PreferencesStore") {}
 
 /** An empty document in memory, for tests. */
 export const layerMemory = Layer.effect(PreferencesStore, makeMemory())

@@ -43,7 +43,8 @@ const baseUrlField = (placeholder: string, required: boolean): typeof ProviderFi
   label: "Base URL",
   placeholder,
   required,
-  helperText: "HTTPS; plain HTTP only to this machine or, without a key or with your explicit consent, to a private network. Changing it requires re-entering the key."
+  helperText:
+    "HTTPS; plain HTTP only to this machine or, without a key or with your explicit consent, to a private network. Changing it requires re-entering the key."
 })
 
 const authHeaderField: typeof ProviderField.Encoded = {

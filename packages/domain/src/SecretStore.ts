@@ -10,7 +10,6 @@ import * as Ids from "./Ids.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import * as SecretRef from "./SecretRef.ts"
 
-
 export const SecretStoreDescription = Schema.Struct({
   backend: Schema.String,
   tier: LlmConfig.SecretStoreTier,

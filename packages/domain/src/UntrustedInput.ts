@@ -28,8 +28,7 @@ const safeSegment = (segment: PropertyKey, fromInput: boolean): string => {
 
 /** The pointer's path, with the last segment (the excess key's name) made safe when it came from the input. */
 const safePath = (pointer: SchemaIssue.Pointer): Array<string> =>
-  pointer.path.map((segment, index) =>
-    safeSegment(segment, index === pointer.path.length - 1 && isUnexpectedKey(pointer.issue)))
+  pointer.path.map((segment, index) => safeSegment(segment, index === pointer.path.length - 1 && isUnexpectedKey(pointer.issue)))
 
 /**
  * The same issue tree with every excess key's name made safe, so no formatter can echo it. The
@@ -101,7 +100,9 @@ const MAX_COPY_DEPTH = 16
 export const ownDataCopy = (input: unknown, depth = 0): unknown => {
   if (typeof input !== "object" || input === null) return input
   if (depth >= MAX_COPY_DEPTH) return undefined
-  if (Array.isArray(input)) return Array.from({ length: input.length }, (_, index) => ownDataCopy(ownValue(input, String(index)), depth + 1))
+  if (Array.isArray(input)) {
+    return Array.from({ length: input.length }, (_, index) => ownDataCopy(ownValue(input, String(index)), depth + 1))
+  }
   const copy: Record<string, unknown> = Object.create(null)
   for (const key of Object.keys(input)) copy[key] = ownDataCopy(ownValue(input, key), depth + 1)
   return copy

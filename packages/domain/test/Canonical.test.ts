@@ -1,9 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Schema } from "effect"
 import fc from "fast-check"
-import * as Liveness from "../src/Liveness.ts"
 import * as Canonical from "../src/Canonical.ts"
 import * as CrashPoints from "../src/CrashPoints.ts"
+import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfig from "../src/LlmConfig.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
@@ -72,23 +72,65 @@ describe("canonical base URLs", () => {
   it("tell this machine, a private network and the internet apart", () => {
     const reach = Object.fromEntries(
       [
-        "localhost", "LocalHost", "app.localhost", "app.localhost.", "127.0.0.1", "127.8.9.10", "[::1]",
-        "192.168.1.10", "10.1.2.3", "172.16.0.1", "172.31.255.255", "100.64.0.1", "100.127.1.1",
-        "169.254.10.10", "[fe80::1]", "[fd12:3456::1]", "[::ffff:192.168.0.5]",
-        "nas", "nas.local", "server.lan", "box.home.arpa",
-        "172.32.0.1", "100.128.0.1", "8.8.8.8", "api.openai.com", "[2001:4860:4860::8888]", "example.local.evil.com"
+        "localhost",
+        "LocalHost",
+        "app.localhost",
+        "app.localhost.",
+        "127.0.0.1",
+        "127.8.9.10",
+        "[::1]",
+        "192.168.1.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "172.31.255.255",
+        "100.64.0.1",
+        "100.127.1.1",
+        "169.254.10.10",
+        "[fe80::1]",
+        "[fd12:3456::1]",
+        "[::ffff:192.168.0.5]",
+        "nas",
+        "nas.local",
+        "server.lan",
+        "box.home.arpa",
+        "172.32.0.1",
+        "100.128.0.1",
+        "8.8.8.8",
+        "api.openai.com",
+        "[2001:4860:4860::8888]",
+        "example.local.evil.com"
       ].map((host) => [host, Canonical.hostReach(host)])
     )
     assert.deepStrictEqual(reach, {
       // `*.localhost` goes to DNS here (`getent hosts foo.localhost` asks the resolver), so a
       // hostile network can point it anywhere: a private-network name, never this machine.
-      "localhost": "loopback", "LocalHost": "loopback", "app.localhost": "private", "app.localhost.": "private", "127.0.0.1": "loopback", "127.8.9.10": "loopback", "[::1]": "loopback",
-      "192.168.1.10": "private", "10.1.2.3": "private", "172.16.0.1": "private", "172.31.255.255": "private",
-      "100.64.0.1": "private", "100.127.1.1": "private", "169.254.10.10": "private", "[fe80::1]": "private",
-      "[fd12:3456::1]": "private", "[::ffff:192.168.0.5]": "private", "nas": "private", "nas.local": "private",
-      "server.lan": "private", "box.home.arpa": "private",
-      "172.32.0.1": "public", "100.128.0.1": "public", "8.8.8.8": "public", "api.openai.com": "public",
-      "[2001:4860:4860::8888]": "public", "example.local.evil.com": "public"
+      "localhost": "loopback",
+      "LocalHost": "loopback",
+      "app.localhost": "private",
+      "app.localhost.": "private",
+      "127.0.0.1": "loopback",
+      "127.8.9.10": "loopback",
+      "[::1]": "loopback",
+      "192.168.1.10": "private",
+      "10.1.2.3": "private",
+      "172.16.0.1": "private",
+      "172.31.255.255": "private",
+      "100.64.0.1": "private",
+      "100.127.1.1": "private",
+      "169.254.10.10": "private",
+      "[fe80::1]": "private",
+      "[fd12:3456::1]": "private",
+      "[::ffff:192.168.0.5]": "private",
+      "nas": "private",
+      "nas.local": "private",
+      "server.lan": "private",
+      "box.home.arpa": "private",
+      "172.32.0.1": "public",
+      "100.128.0.1": "public",
+      "8.8.8.8": "public",
+      "api.openai.com": "public",
+      "[2001:4860:4860::8888]": "public",
+      "example.local.evil.com": "public"
     })
   })
 
@@ -116,7 +158,9 @@ describe("canonical base URLs", () => {
 describe("canonical names", () => {
   it("lookalikes are one name: case, fullwidth, Cyrillic and Greek letters that look Latin", () => {
     const work = Canonical.nameKey("Work")
-    for (const lookalike of ["work", "WORK", "W\u043erk", "\uff37\uff4f\uff52\uff4b", "\uff37\uff2f\uff32\uff2b", "  Work  ", "W\u03bfrk"]) {
+    for (
+      const lookalike of ["work", "WORK", "W\u043erk", "\uff37\uff4f\uff52\uff4b", "\uff37\uff2f\uff32\uff2b", "  Work  ", "W\u03bfrk"]
+    ) {
       assert.strictEqual(Canonical.nameKey(lookalike), work, JSON.stringify(lookalike))
     }
     assert.notStrictEqual(Canonical.nameKey("Home"), work)
@@ -124,9 +168,12 @@ describe("canonical names", () => {
   })
 
   it("nameKey(nameKey(x)) = nameKey(x) for any text", () => {
-    fc.assert(fc.property(fc.string({ unit: "grapheme", maxLength: 30 }), (text) => {
-      assert.strictEqual(Canonical.nameKey(Canonical.nameKey(text)), Canonical.nameKey(text))
-    }), { numRuns: 2000 })
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 30 }), (text) => {
+        assert.strictEqual(Canonical.nameKey(Canonical.nameKey(text)), Canonical.nameKey(text))
+      }),
+      { numRuns: 2000 }
+    )
   })
 
   it("refuse invisible, bidi-control and separator characters instead of dropping them", () => {
@@ -179,15 +226,29 @@ describe("the store applies the http rule with the key it will hold", () => {
   it("Ollama on a home server with no key is accepted; a keyed config on plain http needs consent, which is stored", () =>
     run(Effect.gen(function*() {
       const store = yield* LlmConfigStore.LlmConfigStore
-      const ollama = yield* store.create(Fixtures.configInput({ provider: "ollama", name: "Home server", baseUrl: "http://192.168.1.10:11434" }))
+      const ollama = yield* store.create(
+        Fixtures.configInput({ provider: "ollama", name: "Home server", baseUrl: "http://192.168.1.10:11434" })
+      )
       assert.strictEqual(ollama.baseUrl, "http://192.168.1.10:11434/")
       const refused = yield* Effect.flip(
-        store.create(Fixtures.configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }))
+        store.create(
+          Fixtures.configInput({
+            provider: "openai-compatible",
+            name: "LAN vLLM",
+            baseUrl: "http://10.0.0.5:8000/v1",
+            apiKey: "sk-lan-key"
+          })
+        )
       )
       assert.strictEqual(refused._tag, "InvalidInput")
       assert.strictEqual(refused._tag === "InvalidInput" && refused.field, "baseUrl")
       const consented = yield* store.create({
-        ...Fixtures.configInput({ provider: "openai-compatible", name: "LAN vLLM", baseUrl: "http://10.0.0.5:8000/v1", apiKey: "sk-lan-key" }),
+        ...Fixtures.configInput({
+          provider: "openai-compatible",
+          name: "LAN vLLM",
+          baseUrl: "http://10.0.0.5:8000/v1",
+          apiKey: "sk-lan-key"
+        }),
         allowInsecureHttp: true
       })
       assert.isTrue(consented.allowInsecureHttp)

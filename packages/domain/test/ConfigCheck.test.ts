@@ -4,9 +4,9 @@
  */
 import { Effect, Fiber, Layer, Option, Redacted, Schema, type Scope, Stream } from "effect"
 import { describe, expect, it } from "vitest"
-import * as Liveness from "../src/Liveness.ts"
 import * as ConfigCheck from "../src/ConfigCheck.ts"
 import * as Ids from "../src/Ids.ts"
+import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfig from "../src/LlmConfig.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
@@ -29,8 +29,13 @@ const setup = (answer: ProviderCheck.ProviderCheckOutcome = ProviderCheck.okOutc
     LlmConfigStore.layer,
     ProviderCheck.layerTest((target) => Effect.sync(() => (targets.push(target), answer)))
   ).pipe(Layer.provideMerge(Layer.merge(FaultInjection.layerMemory, Liveness.layerMemory)))
-  const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore.LlmConfigStore | ProviderCheck.ProviderCheck | FaultInjection.Faults | PreferencesStore.PreferencesStore | Scope.Scope>) =>
-    Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(layer)))
+  const run = <A, E>(
+    effect: Effect.Effect<
+      A,
+      E,
+      LlmConfigStore.LlmConfigStore | ProviderCheck.ProviderCheck | FaultInjection.Faults | PreferencesStore.PreferencesStore | Scope.Scope
+    >
+  ) => Effect.runPromise(Effect.scoped(effect).pipe(Effect.provide(layer)))
   return { targets, run }
 }
 

@@ -1,8 +1,8 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schema } from "effect"
-import * as Liveness from "../src/Liveness.ts"
 import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
+import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
 import * as SecretStore from "../src/SecretStore.ts"
@@ -91,7 +91,7 @@ describe("domain errors", () => {
         assert.deepStrictEqual(report.failed, [])
         const configs = yield* store.list
         assert.deepStrictEqual(configs.map((config) => config.name), ["Seed"], "failed operations changed nothing")
-        assert.strictEqual(((yield* store.status).pendingIntents), 0, "failed operations left no intent behind")
+        assert.strictEqual((yield* store.status).pendingIntents, 0, "failed operations left no intent behind")
       }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
   }
 
@@ -100,13 +100,17 @@ describe("domain errors", () => {
       const control = yield* FaultInjection.Faults
       const store = yield* LlmConfigStore.make()
       yield* control.set({ secretFault: "unreachable" })
-      const unreachable = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "A", apiKey: Fixtures.makeCanaryKey() })))
+      const unreachable = yield* Effect.flip(
+        store.create(Fixtures.configInput({ provider: "openai", name: "A", apiKey: Fixtures.makeCanaryKey() }))
+      )
       assert.strictEqual(unreachable._tag, "KeychainUnavailable")
       assert.strictEqual((yield* store.status).pendingIntents, 0, "nothing reached a keychain: nothing left")
       assert.notInclude(unreachable.hint, "doctor --fix")
       // A request that may have landed, and a keychain that is gone for the undo too.
       yield* control.set({ secretFault: "unavailable" })
-      const ambiguous = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "B", apiKey: Fixtures.makeCanaryKey() })))
+      const ambiguous = yield* Effect.flip(
+        store.create(Fixtures.configInput({ provider: "openai", name: "B", apiKey: Fixtures.makeCanaryKey() }))
+      )
       assert.strictEqual(ambiguous._tag, "KeychainUnavailable")
       assert.include(ambiguous.hint, "fishbowl-llm doctor --fix")
       assert.strictEqual((yield* store.status).pendingIntents, 1)
@@ -122,12 +126,16 @@ describe("domain errors", () => {
       const control = yield* FaultInjection.Faults
       const store = yield* LlmConfigStore.make()
       yield* control.set({ secretFault: "locked" })
-      const error = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "Retry", apiKey: Fixtures.makeCanaryKey() })))
+      const error = yield* Effect.flip(
+        store.create(Fixtures.configInput({ provider: "openai", name: "Retry", apiKey: Fixtures.makeCanaryKey() }))
+      )
       assert.strictEqual(error._tag, "KeychainLocked")
       assert.strictEqual((yield* store.status).pendingIntents, 0, "a refusal wrote nothing, so nothing is left to undo")
       yield* control.clear
       const created = yield* LlmConfigStore.make().pipe(
-        Effect.flatMap((otherProcess) => otherProcess.create(Fixtures.configInput({ provider: "openai", name: "Retry", apiKey: Fixtures.makeCanaryKey() })))
+        Effect.flatMap((otherProcess) =>
+          otherProcess.create(Fixtures.configInput({ provider: "openai", name: "Retry", apiKey: Fixtures.makeCanaryKey() }))
+        )
       )
       assert.strictEqual(created.name, "Retry")
     }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
@@ -193,7 +201,9 @@ describe("domain errors", () => {
       const secrets = yield* SecretStore.SecretStore
       const store = yield* LlmConfigStore.make()
       yield* control.set({ preferencesCorrupted: true })
-      const error = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "X", apiKey: Fixtures.makeCanaryKey() })))
+      const error = yield* Effect.flip(
+        store.create(Fixtures.configInput({ provider: "openai", name: "X", apiKey: Fixtures.makeCanaryKey() }))
+      )
       assert.strictEqual(error._tag, "Corrupted")
       assert.strictEqual(yield* control.secretCalls, 0, "the key was never written")
       yield* control.clear

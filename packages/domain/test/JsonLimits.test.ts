@@ -10,7 +10,10 @@ describe("JsonLimits", () => {
 
   it("refuses a document nested deeper than the bound, 5,000 levels included, before parsing", () => {
     const deep = "[".repeat(5000) + "]".repeat(5000)
-    expect(JsonLimits.parseBoundedJson(deep)).toEqual({ _tag: "Refused", failure: { _tag: "TooDeep", maxDepth: JsonLimits.MAX_JSON_DEPTH } })
+    expect(JsonLimits.parseBoundedJson(deep)).toEqual({
+      _tag: "Refused",
+      failure: { _tag: "TooDeep", maxDepth: JsonLimits.MAX_JSON_DEPTH }
+    })
     const ok = "[".repeat(JsonLimits.MAX_JSON_DEPTH) + "]".repeat(JsonLimits.MAX_JSON_DEPTH)
     expect(JsonLimits.parseBoundedJson(ok)._tag).toBe("Parsed")
   })

@@ -6,9 +6,9 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import * as Liveness from "../src/Liveness.ts"
 import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
+import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
 import * as SecretRef from "../src/SecretRef.ts"

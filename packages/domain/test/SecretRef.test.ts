@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as fc from "fast-check"
 import { Schema } from "effect"
+import * as fc from "fast-check"
 import * as Ids from "../src/Ids.ts"
 import * as Providers from "../src/Providers.ts"
 import * as SecretRef from "../src/SecretRef.ts"

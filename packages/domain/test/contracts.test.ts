@@ -14,7 +14,10 @@ LlmConfigStoreContract.llmConfigStoreContract("memory", memoryPorts)
 // A memory store that calls itself persistent, so importConfig (refused on session-only stores) runs in full.
 LlmConfigStoreContract.llmConfigStoreContract(
   "memory (persistent)",
-  Layer.mergeAll(Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ description: { persistent: true } })), PreferencesStore.layerMemory),
+  Layer.mergeAll(
+    Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ description: { persistent: true } })),
+    PreferencesStore.layerMemory
+  ),
   { propertyRuns: 50 }
 )
 

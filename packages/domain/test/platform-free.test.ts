@@ -1,7 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
+import { spawnSync } from "node:child_process"
 import { readdirSync, readFileSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { spawnSync } from "node:child_process"
 
 const sourceRoot = join(import.meta.dirname, "..", "src")
 

@@ -2,9 +2,9 @@
  * How an Expo app builds its runtime from the mobile layers. Type-checked against the published
  * declarations of expo-secure-store and AsyncStorage (tsconfig.published-types.json); quoted in README.md.
  */
-import AsyncStorage from "@react-native-async-storage/async-storage"
 import { LlmConfigStore } from "@fishbowl/domain"
 import { MobileLayer, OrphanSweep } from "@fishbowl/mobile-layer"
+import AsyncStorage from "@react-native-async-storage/async-storage"
 import { Effect, ManagedRuntime } from "effect"
 import * as SecureStore from "expo-secure-store"
 

@@ -8,8 +8,8 @@
  * which covers a React Native app: one JS process, no other writers of the app's storage.
  */
 import { Errors, JsonLimits, PreferencesDocument, PreferencesStore } from "@fishbowl/domain"
-import * as AppStorageModule from "./AppStorageModule.ts"
 import { Effect, Layer, Semaphore } from "effect"
+import * as AppStorageModule from "./AppStorageModule.ts"
 
 export interface AppStoragePreferencesSettings {
   /** The storage key of the document (default `fishbowl.preferences`). */
@@ -50,11 +50,19 @@ const corrupted = (location: string, problem: string) =>
  * Parses the stored text. A missing value is the empty document; anything unreadable fails and is
  * never treated as empty, because an empty document would make the orphan sweep delete every key.
  */
-const parseDocument = (text: string | null, location: string): Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> => {
+const parseDocument = (
+  text: string | null,
+  location: string
+): Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> => {
   if (text === null) return Effect.succeed(PreferencesDocument.emptyDocument)
   const parsed = JsonLimits.parseBoundedJson(text)
   if (parsed._tag === "Refused") {
-    return Effect.fail(corrupted(location, parsed.failure._tag === "NotJson" ? "it is not valid JSON" : JsonLimits.describeBoundedJsonFailure(parsed.failure)))
+    return Effect.fail(
+      corrupted(
+        location,
+        parsed.failure._tag === "NotJson" ? "it is not valid JSON" : JsonLimits.describeBoundedJsonFailure(parsed.failure)
+      )
+    )
   }
   const json = parsed.value
   const problem = PreferencesDocument.documentShapeProblem(json)
@@ -88,7 +96,9 @@ export const make = Effect.fnUntraced(function*(settings: AppStoragePreferencesS
     Effect.withSpan("PreferencesStore.load")
   )
 
-  const update = <A, E>(f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>) =>
+  const update = <A, E>(
+    f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+  ) =>
     lock.withPermits(1)(
       Effect.gen(function*() {
         const [result, next] = yield* f(yield* load)

@@ -10,10 +10,10 @@
  *   its "Replace key" hint, exactly as on desktop when a keychain entry is deleted.
  */
 import { Errors, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
 import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
 import * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import * as SecureStoreKey from "./SecureStoreKey.ts"
-import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
 
 const unsupported = () =>
   new Errors.Unsupported({
@@ -149,7 +149,8 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
 })
 
 /** The SecretStore without its index; for apps that compose the index themselves. */
-export const layerNoIndex = (settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) => Layer.effect(SecretStore.SecretStore, make(settings))
+export const layerNoIndex = (settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) =>
+  Layer.effect(SecretStore.SecretStore, make(settings))
 
 /**
  * SecretStore and SecretKeyIndex over the injected `ExpoSecureStore` module. Provide the module

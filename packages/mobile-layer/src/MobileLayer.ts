@@ -3,12 +3,12 @@
  * LlmConfigStore on top. The domain is the same code as on desktop; only these layers differ.
  */
 import { Liveness, LlmConfigStore, type PreferencesStore, type SecretStore } from "@fishbowl/domain"
-import * as AppStorageModule from "./AppStorageModule.ts"
-import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
-import type * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import { Layer } from "effect"
+import * as AppStorageModule from "./AppStorageModule.ts"
 import * as AppStoragePreferencesStore from "./AppStoragePreferencesStore.ts"
+import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
 import * as ExpoSecureStoreSecretStore from "./ExpoSecureStoreSecretStore.ts"
+import type * as SecretKeyIndex from "./SecretKeyIndex.ts"
 
 export interface NativeModules {
   /** `import * as SecureStore from "expo-secure-store"` */
@@ -32,7 +32,10 @@ export type Services =
 
 /** The injected modules as services. */
 export const modules = (native: NativeModules) =>
-  Layer.mergeAll(Layer.succeed(ExpoSecureStoreModule.ExpoSecureStore, native.secureStore), Layer.succeed(AppStorageModule.AppStorage, native.appStorage))
+  Layer.mergeAll(
+    Layer.succeed(ExpoSecureStoreModule.ExpoSecureStore, native.secureStore),
+    Layer.succeed(AppStorageModule.AppStorage, native.appStorage)
+  )
 
 /**
  * SecretStore, SecretKeyIndex, PreferencesStore and Liveness over modules found in context. The app
@@ -46,8 +49,7 @@ export const portsNoDeps = (settings: MobileSettings = {}) =>
   )
 
 /** SecretStore, SecretKeyIndex and PreferencesStore over the given modules. */
-export const ports = (native: NativeModules, settings: MobileSettings = {}) =>
-  portsNoDeps(settings).pipe(Layer.provide(modules(native)))
+export const ports = (native: NativeModules, settings: MobileSettings = {}) => portsNoDeps(settings).pipe(Layer.provide(modules(native)))
 
 /** LlmConfigStore plus the ports (the sweep needs them), ready for a ManagedRuntime. */
 export const layer = (native: NativeModules, settings: MobileSettings = {}) =>

@@ -13,9 +13,9 @@
  * deleted (a corrupt document is never read as "no configurations").
  */
 import { type Errors, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Effect, Option, Schema } from "effect"
 import * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import * as SecureStoreKey from "./SecureStoreKey.ts"
-import { Effect, Option, Schema } from "effect"
 
 export const OrphanSweepReport = Schema.Struct({
   /** Services (`fishbowl.<provider>.<config-id>`) the index lists but no configuration or intent uses. */

@@ -9,9 +9,9 @@
  * the sweep deleted its secrets, so a crash can leave an extra name but never an unlisted secret.
  */
 import type { Errors, SecretRef } from "@fishbowl/domain"
+import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
 import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
 import * as SecureStoreKey from "./SecureStoreKey.ts"
-import { Context, Effect, Layer, Option, Schema, Semaphore } from "effect"
 
 export interface SecretKeyIndexService {
   /** Records the ref's service; called before the secret is written. */

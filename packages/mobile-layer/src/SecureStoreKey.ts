@@ -46,7 +46,9 @@ export const checkedSecureStoreKey = (ref: SecretRef.SecretRef): Effect.Effect<s
     : Effect.fail(
       new Errors.InvalidInput({
         field: "secretRef",
-        message: `${SecretRef.describeSecretRef(ref)} cannot be named in expo-secure-store (only A-Z, a-z, 0-9, '.', '_' and '-' are allowed)`,
+        message: `${
+          SecretRef.describeSecretRef(ref)
+        } cannot be named in expo-secure-store (only A-Z, a-z, 0-9, '.', '_' and '-' are allowed)`,
         hint: "This is a bug in Fishbowl; please report it."
       })
     )

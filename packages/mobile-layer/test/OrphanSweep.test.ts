@@ -6,24 +6,30 @@
 import { assert, describe, it } from "@effect/vitest"
 import { CrashPoints, CrashSwitch, type LlmConfig, LlmConfigStore, PreferencesStore } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
+import { Effect, Layer, Redacted } from "effect"
 import * as MobileLayer from "../src/MobileLayer.ts"
 import * as OrphanSweep from "../src/OrphanSweep.ts"
 import * as SecretKeyIndex from "../src/SecretKeyIndex.ts"
 import * as MemoryAppStorage from "../src/testing/MemoryAppStorage.ts"
 import * as MemorySecureStore from "../src/testing/MemorySecureStore.ts"
-import { Effect, Layer, Redacted } from "effect"
 
 type Device = { readonly secureStore: MemorySecureStore.MemorySecureStore; appStorage: MemoryAppStorage.MemoryAppStorage }
 
-const newDevice = (): Device => ({ secureStore: new MemorySecureStore.MemorySecureStore(), appStorage: new MemoryAppStorage.MemoryAppStorage() })
+const newDevice = (): Device => ({
+  secureStore: new MemorySecureStore.MemorySecureStore(),
+  appStorage: new MemoryAppStorage.MemoryAppStorage()
+})
 
 /** One app launch: a fresh runtime over the device's modules. */
 const launch = <A, E>(device: Device, body: Effect.Effect<A, E, MobileLayer.Services>, settings?: MobileLayer.MobileSettings) =>
   body.pipe(Effect.provide(MobileLayer.layer(device, settings)))
 
 const createConfigs = (names: ReadonlyArray<string>) =>
-  Effect.flatMap(LlmConfigStore.LlmConfigStore, (store) =>
-    Effect.forEach(names, (name) => store.create(Fixtures.configInput({ provider: "openai", name, apiKey: Fixtures.makeCanaryKey() }))))
+  Effect.flatMap(
+    LlmConfigStore.LlmConfigStore,
+    (store) =>
+      Effect.forEach(names, (name) => store.create(Fixtures.configInput({ provider: "openai", name, apiKey: Fixtures.makeCanaryKey() })))
+  )
 
 const secretKeys = (device: Device) => device.secureStore.keys().filter((key) => key.endsWith(".apiKey") || key.endsWith(".staged"))
 
@@ -62,10 +68,18 @@ describe("iOS reinstall: the keychain survives, app storage does not", () => {
     return Effect.gen(function*() {
       const [kept, lost] = yield* launch(device, createConfigs(["Kept", "Lost"]))
       // Metadata of one config vanishes without its key (e.g. an older app version restored its storage).
-      yield* launch(device, Effect.flatMap(PreferencesStore.PreferencesStore, (store) =>
-        store.update((document) =>
-          Effect.succeed([undefined, { ...document, llm: { ...document.llm, configs: document.llm.configs.filter((c) => c.id !== lost!.id) } }] as const)
-        )))
+      yield* launch(
+        device,
+        Effect.flatMap(PreferencesStore.PreferencesStore, (store) =>
+          store.update((document) =>
+            Effect.succeed(
+              [undefined, {
+                ...document,
+                llm: { ...document.llm, configs: document.llm.configs.filter((c) => c.id !== lost!.id) }
+              }] as const
+            )
+          ))
+      )
       const sweep = yield* launch(device, OrphanSweep.sweepOrphanSecrets())
       assert.deepStrictEqual(sweep.orphans, [`fishbowl.openai.${lost!.id}`])
       assert.deepStrictEqual(sweep.deleted, [`fishbowl.openai.${lost!.id}.apiKey`])
@@ -148,15 +162,21 @@ describe("Android restore: app storage comes back, the Keystore key does not", (
         const { sweep } = yield* launch(device, OrphanSweep.recoverAndSweep())
         assert.deepStrictEqual(sweep.keysMissing, [{ configId: config!.id, name: "Work" }])
         assert.deepStrictEqual(sweep.deleted, [], "keys of existing configs are never swept")
-        const error = yield* launch(device, Effect.flip(Effect.flatMap(LlmConfigStore.LlmConfigStore, (store) => store.getApiKey(config!.id))))
+        const error = yield* launch(
+          device,
+          Effect.flip(Effect.flatMap(LlmConfigStore.LlmConfigStore, (store) => store.getApiKey(config!.id)))
+        )
         assert.strictEqual(error._tag, "NotFound")
         assert.include(error.hint, "Replace key")
         const replacement = Fixtures.makeCanaryKey("re-entered")
-        yield* launch(device, Effect.gen(function*() {
-          const store = yield* LlmConfigStore.LlmConfigStore
-          yield* store.update(config!.id, Fixtures.configPatch({ apiKey: replacement }))
-          assert.strictEqual(Redacted.value(yield* store.getApiKey(config!.id)), replacement)
-        }))
+        yield* launch(
+          device,
+          Effect.gen(function*() {
+            const store = yield* LlmConfigStore.LlmConfigStore
+            yield* store.update(config!.id, Fixtures.configPatch({ apiKey: replacement }))
+            assert.strictEqual(Redacted.value(yield* store.getApiKey(config!.id)), replacement)
+          })
+        )
         assert.deepStrictEqual((yield* launch(device, OrphanSweep.sweepOrphanSecrets())).keysMissing, [])
       })
     })

@@ -1,10 +1,10 @@
 /** Secure-store keys: valid for expo-secure-store and injective, for every provider and id. */
 import { assert, describe, it } from "@effect/vitest"
 import { Ids, Providers, SecretRef } from "@fishbowl/domain"
-import * as SecretKeyIndex from "../src/SecretKeyIndex.ts"
-import * as SecureStoreKey from "../src/SecureStoreKey.ts"
 import { Effect, Option } from "effect"
 import * as fc from "fast-check"
+import * as SecretKeyIndex from "../src/SecretKeyIndex.ts"
+import * as SecureStoreKey from "../src/SecureStoreKey.ts"
 
 /** The same pattern as expo-secure-store's JS wrapper (`isValidKey`). */
 const EXPO_IS_VALID_KEY = /^[\w.-]+$/
@@ -17,7 +17,10 @@ const refs = fc.tuple(providerIds, configIds, fields).map(([provider, id, field]
 describe("secure-store keys", () => {
   it("have the documented layout", () => {
     const id = Ids.ConfigId.make("0b5c6f0e-8a55-4c1e-9c1f-2d3e4f5a6b7c")
-    assert.strictEqual(SecureStoreKey.secureStoreKeyFor(SecretRef.secretRefFor(Ids.ProviderId.make("openai"), id)), `fishbowl.openai.${id}.apiKey`)
+    assert.strictEqual(
+      SecureStoreKey.secureStoreKeyFor(SecretRef.secretRefFor(Ids.ProviderId.make("openai"), id)),
+      `fishbowl.openai.${id}.apiKey`
+    )
     assert.strictEqual(
       SecureStoreKey.secureStoreKeyFor(SecretRef.secretRefFor(Ids.ProviderId.make("openai"), id, "apiKey.staged")),
       `fishbowl.openai.${id}.apiKey.staged`

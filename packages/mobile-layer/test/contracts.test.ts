@@ -4,12 +4,12 @@
  * and AsyncStorage's documented constraints (see src/testing).
  */
 import { FaultInjection, LlmConfigStoreContract, PreferencesStoreContract, SecretStoreContract } from "@fishbowl/domain/testing"
+import { Effect, Layer } from "effect"
 import * as AppStorageModule from "../src/AppStorageModule.ts"
 import * as AppStoragePreferencesStore from "../src/AppStoragePreferencesStore.ts"
 import * as ExpoSecureStoreSecretStore from "../src/ExpoSecureStoreSecretStore.ts"
 import * as MemoryAppStorage from "../src/testing/MemoryAppStorage.ts"
 import * as MemoryModules from "../src/testing/MemoryModules.ts"
-import { Effect, Layer } from "effect"
 
 const freshAppStorage = Layer.effect(AppStorageModule.AppStorage, Effect.sync(() => new MemoryAppStorage.MemoryAppStorage()))
 

@@ -20,7 +20,9 @@ const sourceFiles = (dir: string): Array<string> =>
 /** Module specifiers in import/export statements, ignoring comments (JSDoc quotes app code). */
 const importedModules = (source: string) =>
   Array.from(
-    source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g),
+    source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "").matchAll(
+      /(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g
+    ),
     (m) => m[1] ?? m[2]!
   )
 

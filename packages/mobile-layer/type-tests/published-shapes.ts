@@ -3,12 +3,12 @@
  * declarations (verbatim copies in published-types/, resolved by tsconfig.published-types.json
  * under the real module names). Checked by `npm run typecheck` and by test/published-types.test.ts.
  */
+import type { AppStorageModule, ExpoSecureStoreModule } from "@fishbowl/mobile-layer"
+import type { MemoryAppStorage, MemorySecureStore } from "@fishbowl/mobile-layer/testing"
 import type { AsyncStorage } from "@react-native-async-storage/async-storage"
 import type AsyncStorageDefault from "@react-native-async-storage/async-storage"
 import type * as SecureStore from "expo-secure-store"
 import type { SecureStoreOptions } from "expo-secure-store"
-import type { AppStorageModule, ExpoSecureStoreModule } from "@fishbowl/mobile-layer"
-import type { MemoryAppStorage, MemorySecureStore } from "@fishbowl/mobile-layer/testing"
 
 type Assignable<From extends To, To> = [From, To]
 
@@ -24,5 +24,8 @@ export type AsyncStorageFits = Assignable<AsyncStorage, AppStorageModule.AppStor
 export type MemoryAppStorageIsAnAsyncStorage = Assignable<MemoryAppStorage.MemoryAppStorage, AsyncStorage>
 export type MemorySecureStoreIsTheModule = Assignable<
   MemorySecureStore.MemorySecureStore,
-  Pick<typeof SecureStore, "getItemAsync" | "setItemAsync" | "deleteItemAsync" | "isAvailableAsync" | "AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY" | "WHEN_UNLOCKED">
+  Pick<
+    typeof SecureStore,
+    "getItemAsync" | "setItemAsync" | "deleteItemAsync" | "isAvailableAsync" | "AFTER_FIRST_UNLOCK_THIS_DEVICE_ONLY" | "WHEN_UNLOCKED"
+  >
 >

@@ -8,17 +8,16 @@
  * prompts and every log line go to stderr.
  */
 import { Errors } from "@fishbowl/domain"
+import { Cause, Console, Effect, Exit, FileSystem, Layer, Logger, Option, Path, References, Terminal } from "effect"
+import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
+import { ChildProcessSpawner } from "effect/process"
 import * as CliIo from "./CliIo.ts"
 import * as Commands from "./Commands.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as Messages from "./Messages.ts"
 import * as Text from "./Text.ts"
-import { Cause, Console, Effect, Exit, FileSystem, Layer, Logger, Option, Path, References, Terminal } from "effect"
-import { CliConfig, CliError, CliOutput, Command, GlobalFlag } from "effect/cli"
-import { ChildProcessSpawner } from "effect/process"
 
 export type CliStreams = CliIo.CliIo["Service"]
-
 
 /** The subcommand and its first positional argument, for hints ("… update Work --api-key-stdin"). */
 const invocation = (argv: ReadonlyArray<string>) => {
@@ -66,20 +65,30 @@ const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string
     }
     case "UnexpectedArgument":
       return problem(
-        `${command} got ${error.arguments.length === 1 ? "an unexpected extra argument" : `${error.arguments.length} unexpected extra arguments`}`,
+        `${command} got ${
+          error.arguments.length === 1 ? "an unexpected extra argument" : `${error.arguments.length} unexpected extra arguments`
+        }`,
         `Quote names that contain spaces. A key never goes on the command line: use --api-key-stdin or the prompt. ${help}`
       )
     case "MissingOption":
       return problem(`${command} needs ${option(error.option)}`)
     case "MissingArgument":
-      return problem(`${command} needs <${Text.printable(error.argument, 40)}>${error.argument === "config" ? " (a configuration's name or id)" : ""}`)
+      return problem(
+        `${command} needs <${Text.printable(error.argument, 40)}>${error.argument === "config" ? " (a configuration's name or id)" : ""}`
+      )
     case "InvalidValue":
-      return problem(`invalid value ${JSON.stringify(Text.printable(error.value, 40))} for ${error.kind === "flag" ? option(error.option) : `<${Text.printable(error.option, 40)}>`}: expected ${error.expected}`)
+      return problem(
+        `invalid value ${JSON.stringify(Text.printable(error.value, 40))} for ${
+          error.kind === "flag" ? option(error.option) : `<${Text.printable(error.option, 40)}>`
+        }: expected ${error.expected}`
+      )
     case "UnknownSubcommand": {
       const suggestions = error.suggestions.map((name) => Text.printable(name, 40))
       return problem(
         `unknown command ${JSON.stringify(Text.printable(error.subcommand, 40))}`,
-        suggestions.length > 0 ? `Did you mean ${suggestions.join(" or ")}? Run \`fishbowl-llm --help\` for the commands.` : "Run `fishbowl-llm --help` for the commands."
+        suggestions.length > 0
+          ? `Did you mean ${suggestions.join(" or ")}? Run \`fishbowl-llm --help\` for the commands.`
+          : "Run `fishbowl-llm --help` for the commands."
       )
     }
     case "ValidationError":
@@ -94,14 +103,20 @@ const environment = (io: CliStreams) =>
   Layer.mergeAll(
     FileSystem.layerNoop({}),
     Path.layer,
-    Layer.succeed(Terminal.Terminal, Terminal.make({
-      columns: Effect.sync(() => (io.stdout as { columns?: number }).columns ?? 100),
-      rows: Effect.succeed(24),
-      readInput: Effect.die("fishbowl-llm reads keys with its own prompt"),
-      readLine: Effect.die("fishbowl-llm reads keys with its own prompt"),
-      display: (text) => Effect.sync(() => void io.stderr.write(text))
-    })),
-    Layer.succeed(ChildProcessSpawner.ChildProcessSpawner, ChildProcessSpawner.make(() => Effect.die("fishbowl-llm starts no processes through effect/cli")))
+    Layer.succeed(
+      Terminal.Terminal,
+      Terminal.make({
+        columns: Effect.sync(() => (io.stdout as { columns?: number }).columns ?? 100),
+        rows: Effect.succeed(24),
+        readInput: Effect.die("fishbowl-llm reads keys with its own prompt"),
+        readLine: Effect.die("fishbowl-llm reads keys with its own prompt"),
+        display: (text) => Effect.sync(() => void io.stderr.write(text))
+      })
+    ),
+    Layer.succeed(
+      ChildProcessSpawner.ChildProcessSpawner,
+      ChildProcessSpawner.make(() => Effect.die("fishbowl-llm starts no processes through effect/cli"))
+    )
   )
 
 /** Log lines (store warnings) go to stderr as `warning: …`; below Warn, nowhere. */
@@ -127,9 +142,11 @@ export const runCli = async (
   const fail = (problem: Messages.CliProblem, code: number) => {
     const message = Text.escapeControls(problem.message)
     const hint = Text.escapeControls(problem.hint)
-    io.stderr.write(json
-      ? JSON.stringify({ error: { _tag: problem._tag, message, hint } }) + "\n"
-      : `error: ${message}\nhint: ${hint}\n`)
+    io.stderr.write(
+      json
+        ? JSON.stringify({ error: { _tag: problem._tag, message, hint } }) + "\n"
+        : `error: ${message}\nhint: ${hint}\n`
+    )
     return code
   }
   // What effect/cli prints itself (help, version, completion scripts): stdout on success only.
@@ -153,7 +170,10 @@ export const runCli = async (
     Effect.provideService(Logger.LogToStderr, true),
     Effect.provideService(Console.Console, console)
   )
-  const exit = await Effect.runPromiseExit(program as Effect.Effect<void, unknown>, options?.signal !== undefined ? { signal: options.signal } : undefined)
+  const exit = await Effect.runPromiseExit(
+    program as Effect.Effect<void, unknown>,
+    options?.signal !== undefined ? { signal: options.signal } : undefined
+  )
   if (Exit.isSuccess(exit)) {
     if (printed.length > 0) io.stdout.write(printed.join("\n") + "\n")
     return ExitCodes.ExitCode.ok

@@ -7,7 +7,22 @@
  * {@link CliExit}; runCli (Cli.ts) turns failures into `error:`/`hint:` lines and exit codes.
  */
 import type { DesktopLayer } from "@fishbowl/desktop-layer"
-import { Budget, Canonical, ConfigCheck, CrashPoints, Errors, Hints, Ids, LlmConfig, LlmConfigStore, PreferencesStore, Providers, UntrustedInput } from "@fishbowl/domain"
+import {
+  Budget,
+  Canonical,
+  ConfigCheck,
+  CrashPoints,
+  Errors,
+  Hints,
+  Ids,
+  LlmConfig,
+  LlmConfigStore,
+  PreferencesStore,
+  Providers,
+  UntrustedInput
+} from "@fishbowl/domain"
+import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as MigrateReport from "./MigrateReport.ts"
@@ -15,8 +30,6 @@ import * as Notices from "./Notices.ts"
 import * as Prompt from "./Prompt.ts"
 import * as TestCommand from "./TestCommand.ts"
 import * as Text from "./Text.ts"
-import { Effect, Layer, Option, Redacted, Schema } from "effect"
-import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 
 export const VERSION = "0.1.0"
 
@@ -33,7 +46,10 @@ export const DataDirFlag = GlobalFlag.Setting("data-dir")({
 })
 
 const json = Flag.Boolean("json").pipe(Flag.withDescription("Print JSON instead of text"), Flag.withDefault(false))
-const configArgument = Argument.String("config").pipe(Argument.withMetavar("name|id"), Argument.withDescription("Name (any case) or id of the configuration"))
+const configArgument = Argument.String("config").pipe(
+  Argument.withMetavar("name|id"),
+  Argument.withDescription("Name (any case) or id of the configuration")
+)
 const allowInsecureHttp = Flag.Boolean("allow-insecure-http").pipe(
   Flag.withoutNegation,
   Flag.withDescription("Accept that the key goes over plain http to a private-network host (LAN, VPN); never to a public one"),
@@ -64,7 +80,10 @@ const storeLayer = Effect.gen(function*() {
   const preference = yield* Effect.try({
     try: () => desktop.SecretBackend.secretBackendFromEnv(io.env),
     catch: (error) =>
-      ExitCodes.CliExit.usage(error instanceof Error ? error.message : "FISHBOWL_SECRET_BACKEND is not valid", "Unset FISHBOWL_SECRET_BACKEND, or set it to keychain or session.")
+      ExitCodes.CliExit.usage(
+        error instanceof Error ? error.message : "FISHBOWL_SECRET_BACKEND is not valid",
+        "Unset FISHBOWL_SECRET_BACKEND, or set it to keychain or session."
+      )
   })
   const dataDir = yield* desktop.DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
   return {
@@ -84,14 +103,20 @@ const storeLayer = Effect.gen(function*() {
  */
 const withStore = <A, E, R>(
   command: string,
-  program: (tools: { readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | Errors.FishbowlError, Z>; readonly dataDir: string }) => Effect.Effect<A, E, R>,
+  program: (
+    tools: {
+      readonly budget: <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => Effect.Effect<X, Y | Errors.FishbowlError, Z>
+      readonly dataDir: string
+    }
+  ) => Effect.Effect<A, E, R>,
   options?: { readonly recover?: boolean }
 ) =>
   Effect.gen(function*() {
     const io = yield* CliIo.CliIo
     const { dataDir, layer } = yield* storeLayer
     const millis = budgetMillis(io.env)
-    const budget = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) => effect.pipe(Budget.withBudget(command, millis)) as Effect.Effect<X, Y | Errors.FishbowlError, Z>
+    const budget = <X, Y, Z>(effect: Effect.Effect<X, Y, Z>) =>
+      effect.pipe(Budget.withBudget(command, millis)) as Effect.Effect<X, Y | Errors.FishbowlError, Z>
     return yield* Effect.gen(function*() {
       if (options?.recover !== false) yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover()))
       return yield* program({ budget, dataDir }).pipe(Effect.ensuring(printNotices))
@@ -147,15 +172,23 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
       case "Entered":
         return Option.some(input.value)
       case "Cancelled":
-        return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.cancelled, problem: { _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." } })
+        return yield* new ExitCodes.CliExit({
+          code: ExitCodes.ExitCode.cancelled,
+          problem: { _tag: "Cancelled", message: "cancelled", hint: "Nothing was changed." }
+        })
       case "HangUp":
         return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.hangUp })
       case "TooLong":
-        return yield* ExitCodes.CliExit.usage(`The API key is longer than ${LlmConfig.MAX_API_KEY_BYTES} bytes; reading stopped there`, Hints.pasteOnlyTheKey)
+        return yield* ExitCodes.CliExit.usage(
+          `The API key is longer than ${LlmConfig.MAX_API_KEY_BYTES} bytes; reading stopped there`,
+          Hints.pasteOnlyTheKey
+        )
       case "EndOfInput":
         return yield* ExitCodes.CliExit.usage(
           onTty ? "No API key was entered" : "No API key on standard input",
-          onTty ? "Type or paste the key, then press Enter; Ctrl-C cancels." : "Pipe the key in, e.g. `printenv OPENAI_API_KEY | fishbowl-llm add … --api-key-stdin`."
+          onTty
+            ? "Type or paste the key, then press Enter; Ctrl-C cancels."
+            : "Pipe the key in, e.g. `printenv OPENAI_API_KEY | fishbowl-llm add … --api-key-stdin`."
         )
     }
   })
@@ -228,7 +261,9 @@ const unmigratedNote = (dataDir: string) =>
     const files = yield* Migration.unmigratedFishbowlFiles(dataDir)
     if (files.length === 0) return ""
     return `note: Fishbowl's configurations in ${Text.escapeControls(dataDir)} (${files.join(", ")}) are not imported yet.\n` +
-      `hint: Run \`fishbowl-llm migrate --from ${Text.escapeControls(Hints.shellWord(dataDir))}\` (or restart Fishbowl) to import them with their keys.\n`
+      `hint: Run \`fishbowl-llm migrate --from ${
+        Text.escapeControls(Hints.shellWord(dataDir))
+      }\` (or restart Fishbowl) to import them with their keys.\n`
   })
 
 const listCommand = Command.make("list", { json }, ({ json }) =>
@@ -249,17 +284,33 @@ const listCommand = Command.make("list", { json }, ({ json }) =>
     ])
   )
 
-const showCommand = Command.make("show", { config: configArgument, json }, ({ config, json }) =>
-  withStore("show", ({ budget }) =>
-    budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.json(found) : CliIo.out(configDetails(found)))))).pipe(
-    Command.withDescription("Show one configuration (never the key)"),
-    Command.withExamples([{ command: "fishbowl-llm show Work" }, { command: "fishbowl-llm show Work --json" }])
-  )
+const showCommand = Command.make(
+  "show",
+  { config: configArgument, json },
+  ({ config, json }) =>
+    withStore(
+      "show",
+      ({ budget }) =>
+        budget(resolveConfig(config)).pipe(Effect.flatMap((found) => json ? CliIo.json(found) : CliIo.out(configDetails(found))))
+    )
+).pipe(
+  Command.withDescription("Show one configuration (never the key)"),
+  Command.withExamples([{ command: "fishbowl-llm show Work" }, { command: "fishbowl-llm show Work --json" }])
+)
 
 const addCommand = Command.make("add", {
   provider: Flag.String("provider").pipe(Flag.withMetavar("id"), Flag.withDescription("Provider id (see `fishbowl-llm providers`)")),
-  name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("A name for this configuration, unique regardless of case")),
-  baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("Endpoint, if not the provider's default (https; plain http to this machine, or to a private network without a key or with --allow-insecure-http)"), Flag.optional),
+  name: Flag.String("name").pipe(
+    Flag.withMetavar("name"),
+    Flag.withDescription("A name for this configuration, unique regardless of case")
+  ),
+  baseUrl: Flag.String("base-url").pipe(
+    Flag.withMetavar("url"),
+    Flag.withDescription(
+      "Endpoint, if not the provider's default (https; plain http to this machine, or to a private network without a key or with --allow-insecure-http)"
+    ),
+    Flag.optional
+  ),
   authHeader: Flag.Boolean("auth-header").pipe(
     Flag.withDescription("Send the key in the Authorization header (default; --no-auth-header to turn off)"),
     Flag.withDefault(true)
@@ -305,7 +356,10 @@ const addCommand = Command.make("add", {
     Command.withDescription("Add a configuration; the key goes to the OS keychain, never to a file"),
     Command.withExamples([
       { command: "fishbowl-llm add --provider anthropic --name Personal", description: "Asks for the key without echo" },
-      { command: "printenv OPENAI_API_KEY | fishbowl-llm add --provider openai --name Work --api-key-stdin", description: "Key from a pipe" },
+      {
+        command: "printenv OPENAI_API_KEY | fishbowl-llm add --provider openai --name Work --api-key-stdin",
+        description: "Key from a pipe"
+      },
       { command: "fishbowl-llm add --provider ollama --name Local", description: "Keyless provider: no key asked" },
       { command: "fishbowl-llm add --provider openai-compatible --name Proxy --base-url https://llm.example.com/v1" }
     ])
@@ -314,19 +368,34 @@ const addCommand = Command.make("add", {
 const updateCommand = Command.make("update", {
   config: configArgument,
   name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("New name"), Flag.optional),
-  baseUrl: Flag.String("base-url").pipe(Flag.withMetavar("url"), Flag.withDescription("New endpoint; \"\" goes back to the provider's default. Changing it needs the key again"), Flag.optional),
-  authHeader: Flag.Boolean("auth-header").pipe(Flag.withDescription("Send the key in the Authorization header, or not (--no-auth-header)"), Flag.optional),
+  baseUrl: Flag.String("base-url").pipe(
+    Flag.withMetavar("url"),
+    Flag.withDescription("New endpoint; \"\" goes back to the provider's default. Changing it needs the key again"),
+    Flag.optional
+  ),
+  authHeader: Flag.Boolean("auth-header").pipe(
+    Flag.withDescription("Send the key in the Authorization header, or not (--no-auth-header)"),
+    Flag.optional
+  ),
   allowInsecureHttp: Flag.Boolean("allow-insecure-http").pipe(
     Flag.withDescription("Accept, or withdraw (--no-allow-insecure-http), sending the key over plain http to a private-network host"),
     Flag.optional
   ),
-  apiKeyStdin: apiKeyStdin.pipe(Flag.withDescription("Replace the key: read it from standard input (a pipe); at a terminal, ask without echo")),
+  apiKeyStdin: apiKeyStdin.pipe(
+    Flag.withDescription("Replace the key: read it from standard input (a pipe); at a terminal, ask without echo")
+  ),
   json
 }, (flags) =>
   withStore("update", ({ budget }) =>
     Effect.gen(function*() {
-      if (Option.isNone(flags.name) && Option.isNone(flags.baseUrl) && Option.isNone(flags.authHeader) && Option.isNone(flags.allowInsecureHttp) && !flags.apiKeyStdin) {
-        return yield* ExitCodes.CliExit.usage("Nothing to change", "Pass --name, --base-url, --auth-header/--no-auth-header, --allow-insecure-http or --api-key-stdin; see `fishbowl-llm update --help`.")
+      if (
+        Option.isNone(flags.name) && Option.isNone(flags.baseUrl) && Option.isNone(flags.authHeader) &&
+        Option.isNone(flags.allowInsecureHttp) && !flags.apiKeyStdin
+      ) {
+        return yield* ExitCodes.CliExit.usage(
+          "Nothing to change",
+          "Pass --name, --base-url, --auth-header/--no-auth-header, --allow-insecure-http or --api-key-stdin; see `fishbowl-llm update --help`."
+        )
       }
       const config = yield* budget(resolveConfig(flags.config))
       const newBaseUrl = Option.map(flags.baseUrl, (url) => url === "" ? null : url)
@@ -343,7 +412,11 @@ const updateCommand = Command.make("update", {
       const urlChanges = Option.isSome(newBaseUrl) && (newBaseUrl.value ?? undefined) !== config.baseUrl
       const io = yield* CliIo.CliIo
       if (config.hasKey && urlChanges && !flags.apiKeyStdin && io.stdin.isTTY !== true) {
-        return yield* new Errors.InvalidInput({ field: "apiKey", hint: "", message: "Changing the base URL requires entering the API key again" })
+        return yield* new Errors.InvalidInput({
+          field: "apiKey",
+          hint: "",
+          message: "Changing the base URL requires entering the API key again"
+        })
       }
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: flags.apiKeyStdin || (config.hasKey && urlChanges) })
       const patch = yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigPatch, "update")({
@@ -362,35 +435,52 @@ const updateCommand = Command.make("update", {
     ])
   )
 
-const testCommand = Command.make("test", { config: configArgument, json }, ({ config, json }) =>
-  withStore("test", ({ budget }) =>
-    Effect.gen(function*() {
-      const found = yield* budget(resolveConfig(config))
-      // No store budget around the request itself: the check has its own 10 s bound.
-      const result = yield* ConfigCheck.checkStoredConfig(found.id)
-      yield* CliIo.emit(TestCommand.renderTestResult({ config: found, result, json }))
-    }))).pipe(
-    Command.withDescription("Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"),
-    Command.withExamples([
-      { command: "fishbowl-llm test Work" },
-      { command: "fishbowl-llm test Work --json", description: "Exit 0 ok, 7 timeout, 10 key refused, 11 unreachable, 12 rate-limited, 13 unexpected answer" }
-    ])
-  )
+const testCommand = Command.make(
+  "test",
+  { config: configArgument, json },
+  ({ config, json }) =>
+    withStore("test", ({ budget }) =>
+      Effect.gen(function*() {
+        const found = yield* budget(resolveConfig(config))
+        // No store budget around the request itself: the check has its own 10 s bound.
+        const result = yield* ConfigCheck.checkStoredConfig(found.id)
+        yield* CliIo.emit(TestCommand.renderTestResult({ config: found, result, json }))
+      }))
+).pipe(
+  Command.withDescription(
+    "Check that a configuration's key works: lists the provider's models at its own base URL (the key is sent only there)"
+  ),
+  Command.withExamples([
+    { command: "fishbowl-llm test Work" },
+    {
+      command: "fishbowl-llm test Work --json",
+      description: "Exit 0 ok, 7 timeout, 10 key refused, 11 unreachable, 12 rate-limited, 13 unexpected answer"
+    }
+  ])
+)
 
-const removeCommand = Command.make("remove", { config: configArgument, json }, ({ config, json }) =>
-  withStore("remove", ({ budget }) =>
-    Effect.gen(function*() {
-      const found = yield* budget(resolveConfig(config))
-      yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.remove(found.id)))
-      yield* json ? CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.out(`Removed "${found.name}"\n`)
-    }))).pipe(
-    Command.withDescription("Remove a configuration and its key from the keychain"),
-    Command.withExamples([{ command: "fishbowl-llm remove Work" }])
-  )
+const removeCommand = Command.make(
+  "remove",
+  { config: configArgument, json },
+  ({ config, json }) =>
+    withStore("remove", ({ budget }) =>
+      Effect.gen(function*() {
+        const found = yield* budget(resolveConfig(config))
+        yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.remove(found.id)))
+        yield* json ? CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.out(`Removed "${found.name}"\n`)
+      }))
+).pipe(
+  Command.withDescription("Remove a configuration and its key from the keychain"),
+  Command.withExamples([{ command: "fishbowl-llm remove Work" }])
+)
 
 const keyCommand = Command.make("key", {
   config: configArgument,
-  reveal: Flag.Boolean("reveal").pipe(Flag.withoutNegation, Flag.withDescription("Print the key even when stdout is a terminal"), Flag.withDefault(false))
+  reveal: Flag.Boolean("reveal").pipe(
+    Flag.withoutNegation,
+    Flag.withDescription("Print the key even when stdout is a terminal"),
+    Flag.withDefault(false)
+  )
 }, ({ config, reveal }) =>
   Effect.gen(function*() {
     const io = yield* CliIo.CliIo
@@ -414,29 +504,53 @@ const keyCommand = Command.make("key", {
     ])
   )
 
-const doctorCommand = Command.make("doctor", {
-  probe: Flag.Boolean("probe").pipe(Flag.withoutNegation, Flag.withDescription("Also write, read and delete a test entry, and check every stored key is in the keychain"), Flag.withDefault(false)),
-  fix: Flag.Boolean("fix").pipe(
-    Flag.withoutNegation,
-    Flag.withDescription("Finish or undo interrupted changes whose process has ended (never one still running), and bring back configurations a restore left out"),
-    Flag.withDefault(false)
+const doctorCommand = Command.make(
+  "doctor",
+  {
+    probe: Flag.Boolean("probe").pipe(
+      Flag.withoutNegation,
+      Flag.withDescription("Also write, read and delete a test entry, and check every stored key is in the keychain"),
+      Flag.withDefault(false)
+    ),
+    fix: Flag.Boolean("fix").pipe(
+      Flag.withoutNegation,
+      Flag.withDescription(
+        "Finish or undo interrupted changes whose process has ended (never one still running), and bring back configurations a restore left out"
+      ),
+      Flag.withDefault(false)
+    ),
+    assumeGone: Flag.Boolean("assume-gone").pipe(
+      Flag.withoutNegation,
+      Flag.withDescription(
+        "With --fix: also changes left by a process on another machine or in another container, which cannot be checked from here (only if none runs there now)"
+      ),
+      Flag.withDefault(false)
+    ),
+    json
+  },
+  (flags) =>
+    withStore(
+      "doctor",
+      ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ Doctor }) => Doctor.doctor({ ...flags, budget, dataDir })),
+      {
+        recover: false
+      }
+    )
+).pipe(
+  Command.withDescription(
+    "Diagnose the keychain and the data folder. Exit 0 healthy, 3 a key is missing, 4 locked, 5 no keychain, 6 storage damaged"
   ),
-  assumeGone: Flag.Boolean("assume-gone").pipe(
-    Flag.withoutNegation,
-    Flag.withDescription("With --fix: also changes left by a process on another machine or in another container, which cannot be checked from here (only if none runs there now)"),
-    Flag.withDefault(false)
-  ),
-  json
-}, (flags) =>
-  withStore("doctor", ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ Doctor }) => Doctor.doctor({ ...flags, budget, dataDir })), {
-    recover: false
-  })).pipe(
-  Command.withDescription("Diagnose the keychain and the data folder. Exit 0 healthy, 3 a key is missing, 4 locked, 5 no keychain, 6 storage damaged"),
-  Command.withExamples([{ command: "fishbowl-llm doctor" }, { command: "fishbowl-llm doctor --probe" }, { command: "fishbowl-llm doctor --fix" }])
+  Command.withExamples([{ command: "fishbowl-llm doctor" }, { command: "fishbowl-llm doctor --probe" }, {
+    command: "fishbowl-llm doctor --fix"
+  }])
 )
 
 const migrateCommand = Command.make("migrate", {
-  from: Flag.String("from").pipe(Flag.withMetavar("dir"), Flag.withDescription("Folder of the older Fishbowl install (default: the data folder)"), Flag.optional),
+  from: Flag.String("from").pipe(
+    Flag.withMetavar("dir"),
+    Flag.withDescription("Folder of the older Fishbowl install (default: the data folder)"),
+    Flag.optional
+  ),
   allowInsecureHttp: Flag.String("allow-insecure-http").pipe(
     Flag.withMetavar("name"),
     Flag.withDescription("Import this entry although its key would travel over plain http to a private-network host (repeat per entry)"),
@@ -461,12 +575,21 @@ const migrateCommand = Command.make("migrate", {
     Command.withExamples([{ command: "fishbowl-llm migrate" }, { command: "fishbowl-llm migrate --from ~/old-fishbowl --json" }])
   )
 
-const completionsCommand = Command.make("completions", {
-  shell: Argument.Literals("shell", ["bash", "zsh", "fish"]).pipe(Argument.withDescription("bash, zsh or fish"))
-}, ({ shell }): Effect.Effect<void> =>
-  Effect.suspend(() =>
-    GlobalFlag.Completions.run(Option.some(shell), { command: completionRoot(), commandPath: ["fishbowl-llm"], version: VERSION, builtIns: [] })
-  )).pipe(
+const completionsCommand = Command.make(
+  "completions",
+  {
+    shell: Argument.Literals("shell", ["bash", "zsh", "fish"]).pipe(Argument.withDescription("bash, zsh or fish"))
+  },
+  ({ shell }): Effect.Effect<void> =>
+    Effect.suspend(() =>
+      GlobalFlag.Completions.run(Option.some(shell), {
+        command: completionRoot(),
+        commandPath: ["fishbowl-llm"],
+        version: VERSION,
+        builtIns: []
+      })
+    )
+).pipe(
   Command.withDescription("Print a shell completion script"),
   Command.withExamples([
     { command: "fishbowl-llm completions bash > ~/.local/share/bash-completion/completions/fishbowl-llm" },
@@ -486,12 +609,25 @@ const helpCommand = Command.make("help", {
       builtIns: [GlobalFlag.Help, GlobalFlag.Version]
     })
   )).pipe(
-  Command.withDescription("Show the help of fishbowl-llm or of one command (same as --help)"),
-  Command.withExamples([{ command: "fishbowl-llm help add" }])
-)
+    Command.withDescription("Show the help of fishbowl-llm or of one command (same as --help)"),
+    Command.withExamples([{ command: "fishbowl-llm help add" }])
+  )
 
 /** Names of the commands, for the help command and for hints. */
-export const subcommandNames: ReadonlySet<string> = new Set(["providers", "list", "show", "add", "update", "test", "remove", "key", "doctor", "migrate", "completions", "help"])
+export const subcommandNames: ReadonlySet<string> = new Set([
+  "providers",
+  "list",
+  "show",
+  "add",
+  "update",
+  "test",
+  "remove",
+  "key",
+  "doctor",
+  "migrate",
+  "completions",
+  "help"
+])
 
 /** The tree the completion script describes: the root below, read lazily (it contains this command). */
 const completionRoot = (): Command.Command.Any => root

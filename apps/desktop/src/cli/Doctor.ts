@@ -10,13 +10,13 @@
  */
 import { DataDir, LeftOut } from "@fishbowl/desktop-layer"
 import { Diagnostics, type Errors, KeyBinding, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Effect, Option } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as Messages from "./Messages.ts"
 import * as Text from "./Text.ts"
-import { Effect, Option } from "effect"
-import * as fs from "node:fs"
-import * as path from "node:path"
 
 /** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
 export interface DoctorFinding extends Diagnostics.Finding {
@@ -107,7 +107,9 @@ const folderFindings = (dataDir: string) => {
 }
 
 const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
-  const errors = findings.filter((finding) => finding.severity === "error" || finding.id === "keychain.locked" || finding.id === "keys.locked")
+  const errors = findings.filter((finding) =>
+    finding.severity === "error" || finding.id === "keychain.locked" || finding.id === "keys.locked"
+  )
   const has = (test: (id: string) => boolean) => errors.some((finding) => test(finding.id))
   if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCodes.ExitCode.lockedOrDenied
   if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCodes.ExitCode.unavailable
@@ -172,14 +174,20 @@ const keyFindings = Effect.gen(function*() {
         : `All ${Text.plural(withKey.length, "key")} are in the keychain`
     })
   } else if (present > 0) {
-    findings.push({ id: "keys.present", severity: "ok", message: `${Text.plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain` })
+    findings.push({
+      id: "keys.present",
+      severity: "ok",
+      message: `${Text.plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain`
+    })
   }
   return findings
 })
 
 const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
   const lines = [
-    `keys kept in: ${report.tier} (${report.backend}), ${report.secure ? "secure" : "NOT secure"}, ${report.persistent ? "persistent" : "lost when this process ends"}`,
+    `keys kept in: ${report.tier} (${report.backend}), ${report.secure ? "secure" : "NOT secure"}, ${
+      report.persistent ? "persistent" : "lost when this process ends"
+    }`,
     `data folder:  ${report.dataDir}`,
     ""
   ]
@@ -203,8 +211,14 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
     message: rolledForward.length + rolledBack.length + failed.length === 0
       ? "--fix: no interrupted change to finish or undo"
       : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
-        (failed.length > 0 ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${[...new Set(failed.map((entry) => entry.error))].join(", ")})` : ""),
-    ...(failed.length > 0 ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." } : {})
+        (failed.length > 0
+          ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${
+            [...new Set(failed.map((entry) => entry.error))].join(", ")
+          })`
+          : ""),
+    ...(failed.length > 0
+      ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." }
+      : {})
   }]
   const running = left.filter((entry) => entry.why === "running")
   const unknown = left.filter((entry) => entry.why === "unknown")
@@ -212,7 +226,9 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
     findings.push({
       id: "journal.running",
       severity: "ok",
-      message: `--fix left ${Text.plural(running.length, "change")} alone: still in progress (${[...new Set(running.map((entry) => entry.owner))].join(", ")})`,
+      message: `--fix left ${Text.plural(running.length, "change")} alone: still in progress (${
+        [...new Set(running.map((entry) => entry.owner))].join(", ")
+      })`,
       hint: "Nothing to do: the process that started it finishes it. If it is waiting for a keychain prompt, answer it."
     })
   }
@@ -220,7 +236,9 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
     findings.push({
       id: "journal.unknown-owner",
       severity: "warning",
-      message: `--fix left ${Text.plural(unknown.length, "change")} alone: started by ${[...new Set(unknown.map((entry) => entry.owner))].join(", ")}, which cannot be checked from here`,
+      message: `--fix left ${Text.plural(unknown.length, "change")} alone: started by ${
+        [...new Set(unknown.map((entry) => entry.owner))].join(", ")
+      }, which cannot be checked from here`,
       hint: "If Fishbowl no longer runs there, finish them with `fishbowl-llm doctor --fix --assume-gone`."
     })
   }
@@ -236,7 +254,9 @@ const bringBackFindings = (results: ReadonlyArray<LeftOut.BroughtBack>): Array<D
       ? [{
         id: "restore.brought-back",
         severity: "ok" as const,
-        message: `--fix brought back ${back.map((result) => `"${result.name}"${result.detail !== undefined ? ` ${result.detail}` : ""}`).join(", ")} (left out by a restore; keys still in the keychain)`
+        message: `--fix brought back ${
+          back.map((result) => `"${result.name}"${result.detail !== undefined ? ` ${result.detail}` : ""}`).join(", ")
+        } (left out by a restore; keys still in the keychain)`
       }]
       : []),
     ...not.map((result) => ({
@@ -263,9 +283,15 @@ export const doctor = (options: {
 
     if (options.fix) {
       if (blocked) {
-        findings.push({ id: "journal.fix", severity: "error", message: "--fix did nothing: the data folder must be repaired first (see above)" })
+        findings.push({
+          id: "journal.fix",
+          severity: "error",
+          message: "--fix did nothing: the data folder must be repaired first (see above)"
+        })
       } else {
-        const fixed = yield* Effect.result(budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover({ assumeUnknownOwnersGone: options.assumeGone }))))
+        const fixed = yield* Effect.result(
+          budget(LlmConfigStore.LlmConfigStore.use((store) => store.recover({ assumeUnknownOwnersGone: options.assumeGone })))
+        )
         if (fixed._tag === "Failure") findings.push(failureFinding("journal.fix", fixed.failure as Errors.FishbowlError))
         else findings.push(...recoveryFindings(fixed.success))
         const brought = yield* Effect.result(budget(LeftOut.bringBack(options.dataDir)))
@@ -277,7 +303,9 @@ export const doctor = (options: {
     const secrets = yield* SecretStore.SecretStore
     const base = yield* Effect.gen(function*() {
       if (!folder.readable) return undefined
-      const diagnosed = yield* Effect.result(budget(Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: options.probe }))))
+      const diagnosed = yield* Effect.result(
+        budget(Diagnostics.Diagnostics.use((diagnostics) => diagnostics.diagnose({ probe: options.probe })))
+      )
       if (diagnosed._tag === "Success") return diagnosed.success
       findings.push(failureFinding("diagnostics", diagnosed.failure as Errors.FishbowlError))
       return undefined

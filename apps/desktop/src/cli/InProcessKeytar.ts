@@ -32,7 +32,7 @@ export const inProcessKeytar: KeytarSecretStore.KeytarWorkerSpawner = ({ workerP
       if (exitReason() !== undefined || shuttingDown) throw new Error(exitReason() ?? "the keychain store is closing")
       const call: Promise<unknown> = worker.handle(request).then(
         (reply) => {
-          if (exitReason() === undefined) for (const listener of messageListeners) listener(reply)
+          if (exitReason() === undefined) { for (const listener of messageListeners) listener(reply) }
         },
         (error: unknown) => exited(`keychain call failed: ${error instanceof Error ? error.name : "unknown error"}`)
       ).finally(() => {

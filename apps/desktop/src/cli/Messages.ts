@@ -46,7 +46,9 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
       }
       if (field === "name") return "Pass a name of 1 to 100 characters, without control characters, with --name."
       if (field === "apiKey") {
-        if (/base URL/.test(error.message)) return `Add --api-key-stdin to enter the key again; it is never sent to a new host without your say-so.`
+        if (/base URL/.test(error.message)) {
+          return `Add --api-key-stdin to enter the key again; it is never sent to a new host without your say-so.`
+        }
         if (/needs an API key/.test(error.message)) {
           return "Pipe the key in with --api-key-stdin, or run the command in a terminal to be prompted for it."
         }
@@ -85,5 +87,7 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
 export const problemOf = (error: Errors.FishbowlError, context: HintContext): CliProblem => ({
   _tag: error._tag,
   message: withoutInternalNames(error.message),
-  hint: withoutInternalNames(cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`))
+  hint: withoutInternalNames(
+    cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`)
+  )
 })

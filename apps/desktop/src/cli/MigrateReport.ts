@@ -11,7 +11,6 @@ import * as Text from "./Text.ts"
 /** Exit code of a migration that left entries or keys behind for reasons other than safeStorage. */
 export const MIGRATION_INCOMPLETE = ExitCodes.ExitCode.migrationIncomplete
 
-
 /**
  * The report as lines. Everything in it may come from a hostile folder (names, providers, file
  * names, reasons quoting them), so every line goes through the terminal escaping.
@@ -20,9 +19,11 @@ const describeReport = (report: Migration.MigrationReport): string => {
   if (report.nothingToDo) return `Nothing to migrate in ${report.from}.\n`
   const lines = [`Migration from ${report.from}:`]
   for (const entry of report.migrated) {
-    lines.push(`  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
-      entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
-    }`)
+    lines.push(
+      `  migrated  "${entry.name}" (${entry.provider}, ${entry.configId})${entry.hasKey ? ", key in the keychain" : ", no key"}${
+        entry.renamedFrom !== undefined ? ` - renamed from "${entry.renamedFrom}"` : ""
+      }`
+    )
   }
   for (const entry of report.skipped) {
     lines.push(`  skipped   ${entry.name !== undefined ? `"${entry.name}"` : "(entry)"} in ${entry.source}: ${entry.reason}`)

@@ -47,7 +47,6 @@ export const testExitCodeFor = (outcome: ProviderCheck.ProviderCheckOutcome): nu
   }
 }
 
-
 /** Output for one check; built only from metadata and the outcome, which hold no key by construction. */
 export const renderTestResult = (input: {
   readonly config: Pick<LlmConfig.LlmConfig, "id" | "name" | "provider">
@@ -72,7 +71,9 @@ export const renderTestResult = (input: {
   const name = Text.escapeControls(config.name)
   if (outcome._tag === "Ok") {
     return {
-      stdout: `ok: "${name}" (${config.provider}) answered in ${outcome.millis} ms and listed ${outcome.models} model${outcome.models === 1 ? "" : "s"}\n`,
+      stdout: `ok: "${name}" (${config.provider}) answered in ${outcome.millis} ms and listed ${outcome.models} model${
+        outcome.models === 1 ? "" : "s"
+      }\n`,
       stderr: "",
       exitCode
     }

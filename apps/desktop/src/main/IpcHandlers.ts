@@ -5,12 +5,24 @@
  * Every call: sender check → decode the request with its schema → run the effect under its time
  * budget → encode `{ ok, value | error }` with the response schema. Payloads are never logged.
  */
-import { Budget, ConfigCheck, Diagnostics, Errors, type HealthContract, Hints, IpcContract, LlmConfigStore, ProviderCheck, SecretStore, UntrustedInput } from "@fishbowl/domain"
+import {
+  Budget,
+  ConfigCheck,
+  Diagnostics,
+  Errors,
+  type HealthContract,
+  Hints,
+  IpcContract,
+  LlmConfigStore,
+  ProviderCheck,
+  SecretStore,
+  UntrustedInput
+} from "@fishbowl/domain"
+import { Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
 import * as KeyCheck from "./KeyCheck.ts"
 import * as LateOutcomes from "./LateOutcomes.ts"
 import type * as SenderPolicy from "./SenderPolicy.ts"
 import type * as StorageActions from "./StorageActions.ts"
-import { Effect, Exit, Fiber, ManagedRuntime, Option, Schema, Stream } from "effect"
 
 /** What the main process needs from its runtime. */
 export type MainServices = LlmConfigStore.LlmConfigStore | Diagnostics.Diagnostics | SecretStore.SecretStore
@@ -61,15 +73,18 @@ export interface IpcHandlerOptions {
 const withProviderCheck = <A, E, R>(
   effect: Effect.Effect<A, E, R | ProviderCheck.ProviderCheck>
 ): Effect.Effect<A, E | Errors.Unsupported, Exclude<R, ProviderCheck.ProviderCheck>> =>
-  Effect.flatMap(Effect.serviceOption(ProviderCheck.ProviderCheck), (checker): Effect.Effect<A, E | Errors.Unsupported, Exclude<R, ProviderCheck.ProviderCheck>> =>
-    Option.isSome(checker)
-      ? Effect.provideService(effect, ProviderCheck.ProviderCheck, checker.value)
-      : Effect.fail(
-        new Errors.Unsupported({
-          message: "Checking a key is not available in this build",
-          hint: "Update Fishbowl; the check needs the main process's network access."
-        })
-      ))
+  Effect.flatMap(
+    Effect.serviceOption(ProviderCheck.ProviderCheck),
+    (checker): Effect.Effect<A, E | Errors.Unsupported, Exclude<R, ProviderCheck.ProviderCheck>> =>
+      Option.isSome(checker)
+        ? Effect.provideService(effect, ProviderCheck.ProviderCheck, checker.value)
+        : Effect.fail(
+          new Errors.Unsupported({
+            message: "Checking a key is not available in this build",
+            hint: "Update Fishbowl; the check needs the main process's network access."
+          })
+        )
+  )
 
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
@@ -82,7 +97,10 @@ const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => ({
 })
 
 /** What the renderer is told when the failure is not a domain error (a defect, a bug). */
-const internal = new Errors.Internal({ message: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, run diagnostics." })
+const internal = new Errors.Internal({
+  message: "Something went wrong inside Fishbowl",
+  hint: "Try again; if it keeps happening, run diagnostics."
+})
 
 const refusal = new Errors.KeychainDenied({
   message: "This window is not allowed to access stored configurations",
@@ -204,7 +222,10 @@ export const make = (
     check: { budget: check, run: ({ id }) => withProviderCheck(ConfigCheck.checkStoredConfig(id)) },
     // Only ProviderCheck is provided to the draft check: it has no way to reach either store.
     checkDraft: { budget: check, run: (draft) => withProviderCheck(ConfigCheck.checkDraft(draft)) },
-    dismissNotice: { budget: storage, run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id })) },
+    dismissNotice: {
+      budget: storage,
+      run: ({ id }) => LlmConfigStore.LlmConfigStore.use((store) => store.dismissNotice(id)).pipe(Effect.as({ id }))
+    },
     recover: { budget: prompting, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.recover()) },
     checkKeys: { budget: prompting, run: () => KeyCheck.checkKeys },
     backups: { budget: storage, run: () => files((actions) => actions.backups) },
@@ -254,7 +275,8 @@ export const forwardChanges = (
   const encode = Schema.encodeSync(LlmConfigStore.LlmConfigChange)
   const fiber = runtime.runFork(
     LlmConfigStore.LlmConfigStore.use((store) =>
-      store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => broadcast(encode(change))))))
+      store.changes.pipe(Stream.runForEach((change) => Effect.sync(() => broadcast(encode(change)))))
+    )
   )
   return () => {
     runtime.runFork(Fiber.interrupt(fiber))

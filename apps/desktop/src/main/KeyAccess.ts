@@ -18,6 +18,7 @@ export const make = (
 ): KeyAccess => {
   const millis = options?.keyRetrievalMillis ?? Budget.budgets.keyRetrievalMillis
   return {
-    getApiKey: (id) => runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(id)).pipe(Budget.withBudget("getApiKey", millis)))
+    getApiKey: (id) =>
+      runtime.runPromise(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(id)).pipe(Budget.withBudget("getApiKey", millis)))
   }
 }

@@ -19,24 +19,24 @@ export interface LateCall<A, E> {
  * `withBudget`, plus: when the budget ran out while the operation is still running, `onLate` is
  * told (before the Timeout is returned) with a request id and a way to hear the final exit.
  */
-export const withLateOutcome = (operation: string, millis: number, onLate: (call: LateCall<unknown, unknown>) => void) =>
-<A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
-    const fiber = yield* Effect.forkDetach(effect)
-    return yield* Fiber.join(fiber).pipe(
-      Budget.withBudget(operation, millis),
-      Effect.tapError((error) =>
-        Effect.sync(() => {
-          const budgetMissed = typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "Timeout" &&
-            fiber.pollUnsafe() === undefined
-          if (!budgetMissed) return
-          onLate({
-            requestId: randomUUID(),
-            onSettled: (listener) => {
-              fiber.addObserver((exit) => listener(exit as Exit.Exit<unknown, unknown>))
-            }
+export const withLateOutcome =
+  (operation: string, millis: number, onLate: (call: LateCall<unknown, unknown>) => void) => <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    Effect.gen(function*() {
+      const fiber = yield* Effect.forkDetach(effect)
+      return yield* Fiber.join(fiber).pipe(
+        Budget.withBudget(operation, millis),
+        Effect.tapError((error) =>
+          Effect.sync(() => {
+            const budgetMissed = typeof error === "object" && error !== null && (error as { readonly _tag?: unknown })._tag === "Timeout" &&
+              fiber.pollUnsafe() === undefined
+            if (!budgetMissed) return
+            onLate({
+              requestId: randomUUID(),
+              onSettled: (listener) => {
+                fiber.addObserver((exit) => listener(exit as Exit.Exit<unknown, unknown>))
+              }
+            })
           })
-        })
+        )
       )
-    )
-  })
+    })

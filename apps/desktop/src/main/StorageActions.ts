@@ -26,14 +26,21 @@ export interface ShellLike {
 
 export interface StorageActions {
   readonly backups: Effect.Effect<ReadonlyArray<HealthContract.BackupInfo>, Errors.StorageInaccessible>
-  readonly restoreBackup: (name: string) => Effect.Effect<void, Errors.InvalidInput | Errors.NotFound | Errors.Conflict | Errors.StorageInaccessible | Errors.Unsupported | Errors.Corrupted>
+  readonly restoreBackup: (
+    name: string
+  ) => Effect.Effect<
+    void,
+    Errors.InvalidInput | Errors.NotFound | Errors.Conflict | Errors.StorageInaccessible | Errors.Unsupported | Errors.Corrupted
+  >
   readonly bringBack: Effect.Effect<ReadonlyArray<HealthContract.BroughtBack>, Errors.SecretStoreError | Errors.PreferencesStoreError>
   readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, Errors.NotFound | Errors.StorageInaccessible>
 }
 
-
 const unreadable = (name: string) =>
-  new Errors.StorageInaccessible({ message: `${name} could not be read`, hint: "Check that the data folder belongs to you, then try again." })
+  new Errors.StorageInaccessible({
+    message: `${name} could not be read`,
+    hint: "Check that the data folder belongs to you, then try again."
+  })
 
 /**
  * A backup judged as the store judges its own files (JsonFilePreferencesStore.readSettingsFile):
@@ -89,13 +96,23 @@ export const make = (options: { readonly shell: ShellLike }) =>
     const restoreBackup: StorageActions["restoreBackup"] = (name) =>
       Effect.gen(function*() {
         if (Backups.copyOf(name)?._tag !== "Backup") {
-          return yield* new Errors.InvalidInput({ field: "name", message: "Only a backup can be restored", hint: "Pick one of the listed backups." })
+          return yield* new Errors.InvalidInput({
+            field: "name",
+            message: "Only a backup can be restored",
+            hint: "Pick one of the listed backups."
+          })
         }
         const file = yield* readBackup(inDataDir(name))
-        if (file === undefined) return yield* new Errors.NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
+        if (file === undefined) {
+          return yield* new Errors.NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
+        }
         const settings = validDocument(file)
         if (settings === undefined) {
-          return yield* new Errors.InvalidInput({ field: "name", message: `${name} is damaged and cannot be restored`, hint: "Pick another backup." })
+          return yield* new Errors.InvalidInput({
+            field: "name",
+            message: `${name} is damaged and cannot be restored`,
+            hint: "Pick another backup."
+          })
         }
         // Unfinished changes in the current file belong to operations that may still run: restoring
         // over them could undo a key write that is being committed. They must finish first.
@@ -104,7 +121,8 @@ export const make = (options: { readonly shell: ShellLike }) =>
             if (document.llm.journal.length > 0) {
               return yield* new Errors.Conflict({
                 message: "Some changes are not finished yet",
-                hint: "Wait for other Fishbowl windows or commands to finish, or choose \"Finish interrupted changes\", then restore the backup."
+                hint:
+                  "Wait for other Fishbowl windows or commands to finish, or choose \"Finish interrupted changes\", then restore the backup."
               })
             }
             yield* keepReplaced
@@ -116,7 +134,9 @@ export const make = (options: { readonly shell: ShellLike }) =>
     /** Under the store's lock, before a restore: the current file, kept as `preferences.json.replaced-<time>` (0600). */
     const keepReplaced = Effect.gen(function*() {
       const kept = yield* Backups.stampedPath(preferences.location, "replaced", (candidate) =>
-        Effect.promise(() => fs.lstat(candidate).then(() => true, () => false)))
+        Effect.promise(() =>
+          fs.lstat(candidate).then(() => true, () => false)
+        ))
       yield* TrustedFile.copyExclusive(preferences.location, kept, 0o600).pipe(
         Effect.catchReason("PlatformError", "NotFound", () => Effect.void),
         Effect.mapError(() => unreadable(path.basename(preferences.location)))
@@ -132,13 +152,20 @@ export const make = (options: { readonly shell: ShellLike }) =>
       Effect.gen(function*() {
         if (name === undefined) {
           const failure = yield* Effect.tryPromise({ try: () => options.shell.openPath(dataDir), catch: () => unreadable(dataDir) })
-          if (failure !== "") return yield* new Errors.NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
+          if (failure !== "") {
+            return yield* new Errors.NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
+          }
           return { shown: dataDir }
         }
         const full = inDataDir(name)
-        const info = Backups.copyOf(name) !== undefined ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined)) : undefined
+        const info = Backups.copyOf(name) !== undefined
+          ? yield* Effect.promise(() => fs.lstat(full).catch(() => undefined))
+          : undefined
         if (info === undefined || !info.isFile()) {
-          return yield* new Errors.NotFound({ message: `${path.basename(name)} is no longer in the data folder`, hint: "Refresh the health report." })
+          return yield* new Errors.NotFound({
+            message: `${path.basename(name)} is no longer in the data folder`,
+            hint: "Refresh the health report."
+          })
         }
         options.shell.showItemInFolder(full)
         return { shown: full }

@@ -5,15 +5,15 @@
  */
 import { DataDir, DesktopLayer, KeytarSecretStore, Migration, SecretBackend } from "@fishbowl/desktop-layer"
 import { CrashPoints, IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import { Effect, ManagedRuntime } from "effect"
+import { app, ipcMain, safeStorage, shell } from "electron"
+import * as path from "node:path"
+import { fileURLToPath, pathToFileURL } from "node:url"
 import * as IpcHandlers from "./IpcHandlers.ts"
 import * as MainWindow from "./MainWindow.ts"
 import * as PackagedPaths from "./PackagedPaths.ts"
 import * as SenderPolicy from "./SenderPolicy.ts"
 import * as StorageActions from "./StorageActions.ts"
-import { app, ipcMain, safeStorage, shell } from "electron"
-import { Effect, ManagedRuntime } from "effect"
-import * as path from "node:path"
-import { fileURLToPath, pathToFileURL } from "node:url"
 
 /** dist/main/, where the bundle, and the keytar worker copied next to it, live. */
 const mainDir = path.dirname(fileURLToPath(import.meta.url))
@@ -41,7 +41,8 @@ const workerEnv = (): Readonly<Record<string, string>> => {
 }
 
 /** forkKeytarWorker with an explicit Node binary when one is known. */
-const spawnKeytarWorker: KeytarSecretStore.KeytarWorkerSpawner = (options) => KeytarSecretStore.forkKeytarWorker({ ...options, execPath: keytarNode() })
+const spawnKeytarWorker: KeytarSecretStore.KeytarWorkerSpawner = (options) =>
+  KeytarSecretStore.forkKeytarWorker({ ...options, execPath: keytarNode() })
 
 /** One line per IPC call: channel, outcome, duration (IpcHandlers never passes payloads here). */
 const log: IpcHandlers.IpcLogger = ({ channel, millis, origin, outcome }) =>
@@ -62,7 +63,7 @@ const start = async () => {
   // Import configurations of older Fishbowl versions (keys into the keychain, plaintext removed)
   // before the store is used: until then preferences.json holding legacy entries is refused.
   await runtime.runPromise(
-    Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptString(ciphertext) }).pipe(
+    Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptStringAsync(ciphertext).then(({ result }) => result) }).pipe(
       Effect.provide(CrashPoints.layer)
     )
   ).then((report) => {
@@ -92,7 +93,10 @@ const start = async () => {
       onLateOutcome: (outcome) => MainWindow.broadcastToAllWindows(IpcContract.IpcChannel.settled, outcome)
     })
   )
-  const stopForwarding = IpcHandlers.forwardChanges(runtime, (change) => MainWindow.broadcastToAllWindows(IpcContract.IpcChannel.changed, change))
+  const stopForwarding = IpcHandlers.forwardChanges(
+    runtime,
+    (change) => MainWindow.broadcastToAllWindows(IpcContract.IpcChannel.changed, change)
+  )
 
   MainWindow.restrictSession()
   app.on("web-contents-created", (_event, contents) => MainWindow.hardenWebContents(contents))

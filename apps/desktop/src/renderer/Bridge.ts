@@ -117,7 +117,7 @@ export const invokePatiently = async <A>(
   if (result.ok || result.error._tag !== "Timeout") return result
   onWaiting(true)
   try {
-    for (let attempt = 1; ; attempt++) {
+    for (let attempt = 1;; attempt++) {
       if (result.ok || result.error._tag !== "Timeout") return result
       const requestId = result.error.requestId
       const retrying = options?.retry === true && attempt < 8

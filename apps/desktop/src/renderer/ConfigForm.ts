@@ -18,10 +18,11 @@ export interface ConfigFormOptions {
   /** Extra fields shown first (the add form's provider picker). */
   readonly leading?: HTMLElement
   readonly submitLabel: string
-  readonly onSubmit: (form: ConfigForm) => void
+  /** Saving: async work, run through Dom.background so a defect is logged, never unhandled. */
+  readonly onSubmit: (form: ConfigForm) => Promise<void>
   readonly onCancel?: () => void
   /** Present: a "Test connection" button that checks the typed values (and key) without saving. */
-  readonly onTest?: (form: ConfigForm) => void
+  readonly onTest?: (form: ConfigForm) => Promise<void>
 }
 
 /** What the user entered; `apiKey` is undefined when the key input was empty or not shown. */
@@ -82,7 +83,11 @@ export class ConfigForm {
     const insecure = this.inputs.has("baseUrl") ? this.insecureConsentField() : undefined
     this.checkResult = Dom.h("div", { class: "check-result", id: `${idPrefix}-check-result`, "aria-live": "polite" })
     this.testButton = options.onTest &&
-      Dom.h("button", { type: "button", class: "button", "data-action": "test", "aria-describedby": this.checkResult.id }, "Test connection")
+      Dom.h(
+        "button",
+        { type: "button", class: "button", "data-action": "test", "aria-describedby": this.checkResult.id },
+        "Test connection"
+      )
     this.element = Dom.h(
       "form",
       { class: "config-form", novalidate: true, "aria-label": config ? `Edit ${config.name}` : `Add ${provider.displayName}` },
@@ -102,7 +107,8 @@ export class ConfigForm {
       ),
       this.checkResult
     )
-    this.testButton?.addEventListener("click", () => options.onTest?.(this))
+    const onTest = options.onTest
+    if (onTest !== undefined) this.testButton?.addEventListener("click", Dom.background(() => onTest(this)))
     // Escape cancels an edit (the add form has nothing to cancel to).
     this.element.addEventListener("keydown", (event) => {
       if (event.key !== "Escape" || options.onCancel === undefined || this.element.getAttribute("aria-busy") === "true") return
@@ -112,7 +118,7 @@ export class ConfigForm {
     })
     this.element.addEventListener("submit", (event) => {
       event.preventDefault()
-      options.onSubmit(this)
+      Dom.background(() => options.onSubmit(this))()
     })
     this.element.querySelector<HTMLButtonElement>("[data-action=cancel]")?.addEventListener("click", () => {
       this.clearSecrets()
@@ -245,7 +251,12 @@ export class ConfigForm {
     const field = Dom.h(
       "div",
       { class: "field field-checkbox insecure-consent", "data-field": "allowInsecureHttp" },
-      Dom.h("div", { class: "checkbox-row" }, input, Dom.h("label", { for: id }, "Allow plain http to this private-network address (the key travels unencrypted)")),
+      Dom.h(
+        "div",
+        { class: "checkbox-row" },
+        input,
+        Dom.h("label", { for: id }, "Allow plain http to this private-network address (the key travels unencrypted)")
+      ),
       Dom.h("p", { class: "help", id: `${id}-help` }, "Anyone on that network can read the key. Use https if the server offers it."),
       this.errorSlot("allowInsecureHttp")
     )
@@ -422,12 +433,22 @@ export class ConfigForm {
 
 /** The label, then a visual-only required mark (the input carries aria-required). */
 const labelRow = (inputId: string, text: string, required: boolean) =>
-  Dom.h("div", { class: "label-row" }, Dom.h("label", { for: inputId }, text), required && Dom.h("span", { class: "required", "aria-hidden": "true" }, "*"))
+  Dom.h(
+    "div",
+    { class: "label-row" },
+    Dom.h("label", { for: inputId }, text),
+    required && Dom.h("span", { class: "required", "aria-hidden": "true" }, "*")
+  )
 
 /** "Message. Hint." as two spans, so the hint reads as the next step. */
 export const errorText = (error: Bridge.WireError) => {
   const { hint, title } = Messages.friendly(error)
   // Field errors (InvalidInput) are already written for people and name no internals.
   const shown = error._tag === "InvalidInput" ? { title: error.message, hint: error.hint } : { title, hint }
-  return Dom.h("span", { class: "error-text" }, Dom.h("strong", {}, shown.title), shown.hint !== "" ? Dom.h("span", { class: "hint" }, shown.hint) : null)
+  return Dom.h(
+    "span",
+    { class: "error-text" },
+    Dom.h("strong", {}, shown.title),
+    shown.hint !== "" ? Dom.h("span", { class: "hint" }, shown.hint) : null
+  )
 }

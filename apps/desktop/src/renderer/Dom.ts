@@ -39,3 +39,11 @@ export const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   if (element === null) throw new Error(`index.html has no #${id}`)
   return element as T
 }
+
+/**
+ * An event handler that starts async work: the bridge answers with results and never throws, so
+ * a rejection here is a defect; it is logged, never left unhandled (no-misused-promises).
+ */
+export const background = (work: () => Promise<void>) => (): void => {
+  work().catch((error: unknown) => console.error(error))
+}

@@ -64,7 +64,9 @@ export class HealthPanel {
   /** Reads the report (and backups) again; `probe` also writes, reads and deletes a test entry. */
   async load(options?: { readonly probe?: boolean }) {
     const [report, backups] = await Promise.all([
-      Bridge.invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting), { retry: options?.probe !== true }),
+      Bridge.invokePatiently((api) => api.diagnose({ probe: options?.probe === true }), (waiting) => this.setWaiting(waiting), {
+        retry: options?.probe !== true
+      }),
       Bridge.invoke((api) => api.backups())
     ])
     if (report.ok) {
@@ -98,20 +100,23 @@ export class HealthPanel {
   /** A button that shows it is busy while `action` runs. */
   private actionButton(label: string, busyLabel: string, action: () => Promise<void>, extra: Readonly<Record<string, string>> = {}) {
     const button = Dom.h("button", { type: "button", class: "button small", ...extra }, label)
-    button.addEventListener("click", async () => {
-      button.disabled = true
-      button.textContent = busyLabel
-      button.setAttribute("aria-busy", "true")
-      try {
-        await action()
-      } finally {
-        if (button.isConnected) {
-          button.disabled = false
-          button.textContent = label
-          button.removeAttribute("aria-busy")
+    button.addEventListener(
+      "click",
+      Dom.background(async () => {
+        button.disabled = true
+        button.textContent = busyLabel
+        button.setAttribute("aria-busy", "true")
+        try {
+          await action()
+        } finally {
+          if (button.isConnected) {
+            button.disabled = false
+            button.textContent = label
+            button.removeAttribute("aria-busy")
+          }
         }
-      }
-    })
+      })
+    )
     return button
   }
 
@@ -135,7 +140,9 @@ export class HealthPanel {
     this.act((api) => api.recover(), (report) => {
       const finished = report.rolledForward.length + report.rolledBack.length
       const running = report.left.length > 0
-        ? ` ${plural(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${report.left.length === 1 ? "finishes" : "finish"} there.`
+        ? ` ${plural(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
+          report.left.length === 1 ? "finishes" : "finish"
+        } there.`
         : ""
       return (report.failed.length > 0
         ? `${plural(report.failed.length, "change", "changes")} could not be finished yet`
@@ -149,7 +156,8 @@ export class HealthPanel {
       const not = results.filter((result) => result.outcome === "not-brought-back").length
       return back === 0
         ? "Nothing could be brought back: their keys are no longer in the keychain or they have none"
-        : `Brought back ${plural(back, "configuration", "configurations")}` + (not > 0 ? `; ${not} could not be (no key left in the keychain)` : "")
+        : `Brought back ${plural(back, "configuration", "configurations")}` +
+          (not > 0 ? `; ${not} could not be (no key left in the keychain)` : "")
     })
   private openFolder = (file?: string) =>
     this.act((api) => api.openFolder(file === undefined ? {} : { file }), () => "Opened in your file manager")
@@ -159,7 +167,9 @@ export class HealthPanel {
     if (result.ok) {
       this.keyChecks = result.value
       const missing = result.value.filter((check) => check.state === "missing" || check.state === "elsewhere").length
-      this.hooks.announce(missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key needs", "keys need")} entering again`)
+      this.hooks.announce(
+        missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key needs", "keys need")} entering again`
+      )
     } else {
       this.lastError = result.error
     }
@@ -188,7 +198,8 @@ export class HealthPanel {
         "div",
         { class: "finding-body" },
         Dom.h("p", { class: "finding-title" }, finding.message),
-        finding.hint !== undefined && Dom.h("p", { class: "finding-fix" }, Dom.h("span", { class: "visually-label" }, "Fix: "), finding.hint)
+        finding.hint !== undefined &&
+          Dom.h("p", { class: "finding-fix" }, Dom.h("span", { class: "visually-label" }, "Fix: "), finding.hint)
       ),
       this.findingAction(finding)
     )
@@ -198,19 +209,30 @@ export class HealthPanel {
     const changes = [
       backup.added.length > 0 ? `brings back ${backup.added.join(", ")}` : undefined,
       backup.removed.length > 0
-        ? `leaves out ${backup.removed.join(", ")} (${backup.removed.length === 1 ? "its key stays" : "their keys stay"} in the keychain, and "Bring back" returns ${backup.removed.length === 1 ? "it" : "them"})`
+        ? `leaves out ${backup.removed.join(", ")} (${
+          backup.removed.length === 1 ? "its key stays" : "their keys stay"
+        } in the keychain, and "Bring back" returns ${backup.removed.length === 1 ? "it" : "them"})`
         : undefined,
       ...backup.changed.map((change) =>
-        `changes where ${change.name} connects, ${destinationWords(change.from)} → ${destinationWords(change.to)} (you will enter its key again)`
+        `changes where ${change.name} connects, ${destinationWords(change.from)} → ${
+          destinationWords(change.to)
+        } (you will enter its key again)`
       )
     ].filter((part): part is string => part !== undefined)
     const summary = !backup.usable
       ? "This backup is damaged and cannot be restored."
-      : `${plural(backup.configNames.length, "provider", "providers")}. ${changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`}`
+      : `${plural(backup.configNames.length, "provider", "providers")}. ${
+        changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`
+      }`
     const item = Dom.h(
       "li",
       { class: "backup", "data-backup": backup.name },
-      Dom.h("div", { class: "finding-body" }, Dom.h("p", { class: "finding-title" }, `Saved ${formatDate(backup.modifiedAt)}`), Dom.h("p", { class: "muted" }, summary))
+      Dom.h(
+        "div",
+        { class: "finding-body" },
+        Dom.h("p", { class: "finding-title" }, `Saved ${formatDate(backup.modifiedAt)}`),
+        Dom.h("p", { class: "muted" }, summary)
+      )
     )
     if (!backup.usable) return item
     if (this.confirming === backup.name) {
@@ -238,7 +260,11 @@ export class HealthPanel {
       window.setTimeout(() => cancel.focus(), 0)
       return item
     }
-    const ask = Dom.h("button", { type: "button", class: "button small", "aria-label": `Restore this backup, saved ${formatDate(backup.modifiedAt)}` }, "Restore this backup")
+    const ask = Dom.h("button", {
+      type: "button",
+      class: "button small",
+      "aria-label": `Restore this backup, saved ${formatDate(backup.modifiedAt)}`
+    }, "Restore this backup")
     ask.addEventListener("click", () => {
       this.confirming = backup.name
       this.render()
@@ -263,12 +289,18 @@ export class HealthPanel {
       report !== undefined && Dom.h(
         "p",
         { class: "muted" },
-        `API keys are kept in ${tierWords[report.tier]}. ${report.secure ? "They are encrypted by your system." : "They are not protected by your system."} ${
-          report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."
-        }`
+        `API keys are kept in ${tierWords[report.tier]}. ${
+          report.secure ? "They are encrypted by your system." : "They are not protected by your system."
+        } ${report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."}`
       ),
-      this.lastError !== undefined && Dom.h("div", { class: "form-error", id: "health-error", tabindex: "-1", "aria-live": "polite" }, ConfigForm.errorText(this.lastError)),
-      problems.length > 0 && Dom.h("ul", { class: "findings", "aria-label": "Needs attention" }, problems.map((finding) => this.renderFinding(finding))),
+      this.lastError !== undefined &&
+        Dom.h(
+          "div",
+          { class: "form-error", id: "health-error", tabindex: "-1", "aria-live": "polite" },
+          ConfigForm.errorText(this.lastError)
+        ),
+      problems.length > 0 &&
+        Dom.h("ul", { class: "findings", "aria-label": "Needs attention" }, problems.map((finding) => this.renderFinding(finding))),
       Dom.h(
         "div",
         { class: "row-actions health-actions" },
@@ -289,9 +321,23 @@ export class HealthPanel {
             this.keyChecks.map((check) =>
               Dom.h(
                 "li",
-                { class: `finding finding-${check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"}`, "data-key-check": check.state },
-                Dom.h("span", { class: `severity severity-${check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"}` }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
-                Dom.h("div", { class: "finding-body" }, Dom.h("p", { class: "finding-title" }, check.name), Dom.h("p", { class: "muted" }, keyStateWords[check.state]))
+                {
+                  class: `finding finding-${
+                    check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"
+                  }`,
+                  "data-key-check": check.state
+                },
+                Dom.h("span", {
+                  class: `severity severity-${
+                    check.state === "missing" || check.state === "elsewhere" || check.state === "unreadable" ? "warning" : "ok"
+                  }`
+                }, check.state === "present" || check.state === "no-key" ? "OK" : "Needs attention"),
+                Dom.h(
+                  "div",
+                  { class: "finding-body" },
+                  Dom.h("p", { class: "finding-title" }, check.name),
+                  Dom.h("p", { class: "muted" }, keyStateWords[check.state])
+                )
               )
             )
           )
@@ -302,13 +348,21 @@ export class HealthPanel {
         Dom.h("h3", { id: "health-backups-heading", tabindex: "-1" }, "Backups of your settings"),
         this.backups.length === 0
           ? Dom.h("p", { class: "muted" }, "No backups yet. Fishbowl keeps the last 3 versions of your settings as you change them.")
-          : Dom.h("ul", { class: "findings", "aria-labelledby": "health-backups-heading" }, this.backups.map((backup) => this.renderBackup(backup)))
+          : Dom.h(
+            "ul",
+            { class: "findings", "aria-labelledby": "health-backups-heading" },
+            this.backups.map((backup) => this.renderBackup(backup))
+          )
       ),
       fine.length > 0 && Dom.h(
         "div",
         { class: "health-group" },
         Dom.h("h3", {}, "Working as expected"),
-        Dom.h("ul", { class: "findings findings-ok", "aria-label": "Working as expected" }, fine.map((finding) => this.renderFinding(finding)))
+        Dom.h(
+          "ul",
+          { class: "findings findings-ok", "aria-label": "Working as expected" },
+          fine.map((finding) => this.renderFinding(finding))
+        )
       ),
       Dom.h(
         "details",

@@ -30,11 +30,20 @@ export const friendly = (error: Bridge.WireError): Friendly => {
     case "KeychainLocked":
       return { title: "The keychain is locked", hint: keepIfPlain(error.hint, "Unlock your keychain, then try again.") }
     case "KeychainDenied":
-      return { title: "Fishbowl was not allowed to use the keychain", hint: keepIfPlain(error.hint, "Allow access when your system asks, then try again.") }
+      return {
+        title: "Fishbowl was not allowed to use the keychain",
+        hint: keepIfPlain(error.hint, "Allow access when your system asks, then try again.")
+      }
     case "KeychainUnavailable":
-      return { title: "No keychain is available", hint: "Fishbowl cannot save API keys securely right now. Storage health below says how to fix it." }
+      return {
+        title: "No keychain is available",
+        hint: "Fishbowl cannot save API keys securely right now. Storage health below says how to fix it."
+      }
     case "StorageInaccessible":
-      return { title: "Fishbowl could not read or save its settings", hint: keepIfPlain(error.hint, "Storage health below has the details.") }
+      return {
+        title: "Fishbowl could not read or save its settings",
+        hint: keepIfPlain(error.hint, "Storage health below has the details.")
+      }
     case "Corrupted":
       return { title: "The settings file is damaged", hint: "Storage health below shows the backups you can restore." }
     case "Timeout":

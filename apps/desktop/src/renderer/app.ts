@@ -93,25 +93,29 @@ const showProblemBanner = (error: Bridge.WireError) => {
   const detail = Dom.h("div", { class: "banner-detail", "aria-live": "polite" })
   const button = unlock && Dom.h("button", { type: "button", class: "button primary" }, "Unlock keychain")
   if (button) {
-    button.addEventListener("click", async () => {
-      button.disabled = true
-      button.textContent = "Unlocking…"
-      button.setAttribute("aria-busy", "true")
-      const result = await Bridge.invokePatiently((api) => api.authorize(), (waiting) => {
-        detail.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+    button.addEventListener(
+      "click",
+      Dom.background(async () => {
+        button.disabled = true
+        button.textContent = "Unlocking…"
+        button.setAttribute("aria-busy", "true")
+        const result = await Bridge.invokePatiently((api) => api.authorize(), (waiting) => {
+          detail.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+        })
+        if (result.ok) {
+          hideProblemBanner()
+          announce("Keychain unlocked")
+          await refresh()
+          return
+        }
+        button.disabled = false
+        button.textContent = "Unlock keychain"
+        button.removeAttribute("aria-busy")
+        if (result.error._tag === error._tag) {
+          Dom.replaceChildren(detail, "Still locked. Unlock it in your system's prompt, then try again.")
+        } else Dom.replaceChildren(detail, ConfigForm.errorText(result.error))
       })
-      if (result.ok) {
-        hideProblemBanner()
-        announce("Keychain unlocked")
-        await refresh()
-        return
-      }
-      button.disabled = false
-      button.textContent = "Unlock keychain"
-      button.removeAttribute("aria-busy")
-      if (result.error._tag === error._tag) Dom.replaceChildren(detail, "Still locked. Unlock it in your system's prompt, then try again.")
-      else Dom.replaceChildren(detail, ConfigForm.errorText(result.error))
-    })
+    )
   }
   const health = Dom.h("a", { href: "#health-heading", class: "banner-link" }, "Storage health")
   Dom.replaceChildren(
@@ -192,23 +196,29 @@ const renderNotices = (notices: ReadonlyArray<Bridge.NoticeView>) => {
     const older = Dom.h("button", { type: "button", class: "button small" }, "Choose another backup")
     const folder = Dom.h("button", { type: "button", class: "button small" }, "Show the damaged file")
     const result = Dom.h("div", { class: "banner-detail", "aria-live": "polite" })
-    keep.addEventListener("click", async () => {
-      keep.disabled = true
-      const dismissed = await Bridge.invoke((api) => api.dismissNotice({ id: notice.id }))
-      if (dismissed.ok) {
-        section.remove()
-        announce("Keeping the restored settings")
-        return
-      }
-      keep.disabled = false
-      Dom.replaceChildren(result, ConfigForm.errorText(dismissed.error))
-    })
+    keep.addEventListener(
+      "click",
+      Dom.background(async () => {
+        keep.disabled = true
+        const dismissed = await Bridge.invoke((api) => api.dismissNotice({ id: notice.id }))
+        if (dismissed.ok) {
+          section.remove()
+          announce("Keeping the restored settings")
+          return
+        }
+        keep.disabled = false
+        Dom.replaceChildren(result, ConfigForm.errorText(dismissed.error))
+      })
+    )
     older.addEventListener("click", () => health.focusBackups())
-    folder.addEventListener("click", async () => {
-      const opened = await Bridge.invoke((api) => api.openFolder({ file: fileName(notice.quarantinedAs) }))
-      if (opened.ok) announce("Opened in your file manager")
-      else Dom.replaceChildren(result, ConfigForm.errorText(opened.error))
-    })
+    folder.addEventListener(
+      "click",
+      Dom.background(async () => {
+        const opened = await Bridge.invoke((api) => api.openFolder({ file: fileName(notice.quarantinedAs) }))
+        if (opened.ok) announce("Opened in your file manager")
+        else Dom.replaceChildren(result, ConfigForm.errorText(opened.error))
+      })
+    )
     const section = Dom.h(
       "section",
       { class: "banner banner-caution notice", "data-notice": notice.id, "aria-labelledby": headingId },
@@ -234,7 +244,10 @@ const renderNotices = (notices: ReadonlyArray<Bridge.NoticeView>) => {
 const renderStatusError = (error: Bridge.WireError) => {
   const banner = statusBanner()
   banner.className = "banner banner-caution"
-  Dom.replaceChildren(banner, Dom.h("div", { class: "banner-body" }, Dom.h("p", { class: "banner-title" }, "Storage status unknown"), ConfigForm.errorText(error)))
+  Dom.replaceChildren(
+    banner,
+    Dom.h("div", { class: "banner-body" }, Dom.h("p", { class: "banner-title" }, "Storage status unknown"), ConfigForm.errorText(error))
+  )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,7 +256,10 @@ const renderStatusError = (error: Bridge.WireError) => {
 const displayName = (providerId: string) => Bridge.providerById(providerId)?.displayName ?? providerId
 
 const endpointOf = (config: Bridge.LlmConfigView) =>
-  config.baseUrl ?? (Bridge.providerById(config.provider)?.defaultBaseUrl !== undefined ? `${Bridge.providerById(config.provider)?.defaultBaseUrl} (default)` : "—")
+  config.baseUrl ??
+    (Bridge.providerById(config.provider)?.defaultBaseUrl !== undefined
+      ? `${Bridge.providerById(config.provider)?.defaultBaseUrl} (default)`
+      : "—")
 
 const formatDate = (iso: string) => {
   const date = new Date(iso)
@@ -270,16 +286,22 @@ const summary = (config: Bridge.LlmConfigView) => {
     "div",
     { class: "config-summary" },
     Dom.h("span", { class: "provider-badge" }, displayName(config.provider)),
-    Dom.h("div", { class: "config-main" }, Dom.h("p", { class: "config-name", id: nameId }, config.name), Dom.h("p", { class: "config-url" }, endpointOf(config))),
+    Dom.h(
+      "div",
+      { class: "config-main" },
+      Dom.h("p", { class: "config-name", id: nameId }, config.name),
+      Dom.h("p", { class: "config-url" }, endpointOf(config))
+    ),
     Dom.h("span", { class: key.ok ? "pill pill-ok" : config.keyStorage === "session" ? "pill pill-warn" : "pill pill-none" }, key.text)
   )
 }
 
 /** The last test, when and what: the stored `lastCheck`, or this session's unrecorded one. */
 const lastCheckLine = (row: Row) => {
-  const record = row.unrecorded !== undefined && (row.config.lastCheck === undefined || row.unrecorded.checkedAt > row.config.lastCheck.checkedAt)
-    ? row.unrecorded
-    : row.config.lastCheck
+  const record =
+    row.unrecorded !== undefined && (row.config.lastCheck === undefined || row.unrecorded.checkedAt > row.config.lastCheck.checkedAt)
+      ? row.unrecorded
+      : row.config.lastCheck
   const id = `row-${row.config.id}-check`
   if (row.checking) return Dom.h("p", { class: "check-result busy-note", id, "aria-live": "polite" }, Messages.CHECKING_PROVIDER)
   if (record === undefined) return Dom.h("p", { class: "check-result muted", id, "aria-live": "polite" }, "Not tested yet")
@@ -326,7 +348,12 @@ const viewRow = (row: Row) => {
   const remove = Dom.h("button", { type: "button", class: "button small danger-ghost", "aria-label": `Delete ${config.name}` }, "Delete")
   const test = Dom.h(
     "button",
-    { type: "button", class: "button small", "aria-label": `Test connection to ${config.name}`, "aria-describedby": `row-${config.id}-check` },
+    {
+      type: "button",
+      class: "button small",
+      "aria-label": `Test connection to ${config.name}`,
+      "aria-describedby": `row-${config.id}-check`
+    },
     // The text stays (it is part of the accessible name); busy shows as disabled, a spinner and the note.
     "Test connection"
   )
@@ -342,9 +369,14 @@ const viewRow = (row: Row) => {
   return [
     summary(config),
     config.allowInsecureHttp === true &&
-      Dom.h("p", { class: "insecure-note" }, "Plain http allowed to this private-network address: the key travels unencrypted."),
+    Dom.h("p", { class: "insecure-note" }, "Plain http allowed to this private-network address: the key travels unencrypted."),
     lastCheckLine(row),
-    Dom.h("div", { class: "config-meta" }, Dom.h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`), Dom.h("div", { class: "row-actions" }, test, edit, remove)),
+    Dom.h(
+      "div",
+      { class: "config-meta" },
+      Dom.h("span", { class: "muted" }, `Updated ${formatDate(config.updatedAt)}`),
+      Dom.h("div", { class: "row-actions" }, test, edit, remove)
+    ),
     rowError(config.id)
   ]
 }
@@ -359,36 +391,44 @@ const confirmRow = (row: Row) => {
     row.element.querySelector<HTMLElement>(`[aria-label="Delete ${CSS.escape(config.name)}"]`)?.focus()
   })
   const waitNote = Dom.h("p", { class: "busy-note", "aria-live": "polite" })
-  confirm.addEventListener("click", async () => {
-    confirm.disabled = true
-    cancel.disabled = true
-    confirm.textContent = "Deleting…"
-    confirm.setAttribute("aria-busy", "true")
-    const result = await outcome((api) => api.remove({ id: config.id }), (waiting) => {
-      waitNote.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+  confirm.addEventListener(
+    "click",
+    Dom.background(async () => {
+      confirm.disabled = true
+      cancel.disabled = true
+      confirm.textContent = "Deleting…"
+      confirm.setAttribute("aria-busy", "true")
+      const result = await outcome((api) => api.remove({ id: config.id }), (waiting) => {
+        waitNote.textContent = waiting ? "Waiting for your keychain — it may be asking for permission or a password" : ""
+      })
+      if (result.ok) {
+        rows.delete(config.id)
+        row.element.remove()
+        announce(`Deleted ${config.name}`)
+        await refresh()
+        Dom.byId("add-heading").focus()
+        return
+      }
+      confirm.disabled = false
+      cancel.disabled = false
+      confirm.textContent = "Delete permanently"
+      confirm.removeAttribute("aria-busy")
+      waitNote.textContent = ""
+      if (!("shown" in result)) {
+        Dom.replaceChildren(error, ConfigForm.errorText(result.error))
+        error.focus()
+      }
     })
-    if (result.ok) {
-      rows.delete(config.id)
-      row.element.remove()
-      announce(`Deleted ${config.name}`)
-      await refresh()
-      Dom.byId("add-heading").focus()
-      return
-    }
-    confirm.disabled = false
-    cancel.disabled = false
-    confirm.textContent = "Delete permanently"
-    confirm.removeAttribute("aria-busy")
-    waitNote.textContent = ""
-    if (!("shown" in result)) {
-      Dom.replaceChildren(error, ConfigForm.errorText(result.error))
-      error.focus()
-    }
-  })
+  )
   const question = Dom.h(
     "div",
     { class: "confirm", role: "group", "aria-label": `Confirm deleting ${config.name}` },
-    Dom.h("p", {}, Dom.h("strong", {}, `Delete “${config.name}”?`), " Its API key is removed from secure storage too. This cannot be undone."),
+    Dom.h(
+      "p",
+      {},
+      Dom.h("strong", {}, `Delete “${config.name}”?`),
+      " Its API key is removed from secure storage too. This cannot be undone."
+    ),
     Dom.h("div", { class: "row-actions" }, confirm, cancel, waitNote)
   )
   question.addEventListener("keydown", (event) => {
@@ -405,7 +445,10 @@ const editRow = (row: Row) => {
   const { config } = row
   const provider = Bridge.providerById(config.provider)
   if (provider === undefined) {
-    return [summary(config), Dom.h("p", { class: "row-error" }, `This provider (${config.provider}) is not supported by this version of Fishbowl.`)]
+    return [
+      summary(config),
+      Dom.h("p", { class: "row-error" }, `This provider (${config.provider}) is not supported by this version of Fishbowl.`)
+    ]
   }
   const form: ConfigForm.ConfigForm = new ConfigForm.ConfigForm({
     idPrefix: `edit-${config.id}`,
@@ -465,7 +508,13 @@ const renderList = (configs: ReadonlyArray<Bridge.LlmConfigView>) => {
     seen.add(config.id)
     let row = rows.get(config.id)
     if (row === undefined) {
-      row = { config, mode: "view", checking: false, unrecorded: undefined, element: Dom.h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` }) }
+      row = {
+        config,
+        mode: "view",
+        checking: false,
+        unrecorded: undefined,
+        element: Dom.h("li", { class: "config-row", "aria-labelledby": `row-${config.id}-name` })
+      }
       rows.set(config.id, row)
       setMode(row, "view")
     } else if (row.mode === "view" && JSON.stringify(row.config) !== JSON.stringify(config)) {

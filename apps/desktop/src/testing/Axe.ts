@@ -17,7 +17,9 @@ const axeSource = fs.readFile(createRequire(import.meta.url).resolve("axe-core/a
 export interface AxeSummary {
   readonly state: string
   readonly url: string
-  readonly violations: ReadonlyArray<{ readonly id: string; readonly impact: string | null; readonly help: string; readonly nodes: ReadonlyArray<string> }>
+  readonly violations: ReadonlyArray<
+    { readonly id: string; readonly impact: string | null; readonly help: string; readonly nodes: ReadonlyArray<string> }
+  >
   readonly passes: number
   readonly incomplete: ReadonlyArray<string>
   readonly rulesRun: number

@@ -10,12 +10,12 @@
  * can prove that no key material ever reached it.
  */
 import { type HealthContract, IpcContract, type LlmConfigStore } from "@fishbowl/domain"
-import * as IpcHandlers from "../main/IpcHandlers.ts"
-import * as ContentSecurityPolicy from "../renderer/ContentSecurityPolicy.ts"
 import type { ManagedRuntime } from "effect"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core"
+import * as IpcHandlers from "../main/IpcHandlers.ts"
+import * as ContentSecurityPolicy from "../renderer/ContentSecurityPolicy.ts"
 
 export const RENDERER_ORIGIN = "http://fishbowl.invalid"
 export const RENDERER_ROOT = `${RENDERER_ORIGIN}/renderer/`
@@ -88,7 +88,8 @@ export interface RendererHarness {
  * The preload's API, rebuilt in the page on top of the binding. A source string, not a function:
  * a transpiled function would carry the test transpiler's helpers (`__name`) into the page.
  */
-const bridgeShimSource = (channels: Readonly<Record<string, string>>) => `(() => {
+const bridgeShimSource = (channels: Readonly<Record<string, string>>) =>
+  `(() => {
   const channels = ${JSON.stringify(channels)};
   const listeners = new Set();
   const invoke = window.__fishbowlInvoke;

@@ -20,7 +20,9 @@ interface KeyFile {
 }
 
 const llmKeyNames = (file: KeyFile): ReadonlyArray<string> =>
-  file.read._tag === "Parsed" && LegacyFiles.isRecord(file.read.value) ? Object.keys(file.read.value).filter((name) => SecureKeysFile.isLlmKeyName(file.kind, name)) : []
+  file.read._tag === "Parsed" && LegacyFiles.isRecord(file.read.value)
+    ? Object.keys(file.read.value).filter((name) => SecureKeysFile.isLlmKeyName(file.kind, name))
+    : []
 
 /** True when the file may hold an LLM key (unreadable counts: it is never deleted unread). */
 const mayHoldKeys = (file: KeyFile) =>
@@ -35,7 +37,9 @@ export const unmigratedFiles = (dir: string) =>
   Effect.gen(function*() {
     const at = (name: string) => NodePath.join(dir, name)
     const found: Array<string> = []
-    if ((yield* LegacyFiles.readLegacyJson(at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)))._tag !== "Missing") found.push(FishbowlLlmConfigFile.LLM_CONFIG_FILE)
+    if ((yield* LegacyFiles.readLegacyJson(at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)))._tag !== "Missing") {
+      found.push(FishbowlLlmConfigFile.LLM_CONFIG_FILE)
+    }
     for (const [kind, name] of [["encrypted", SecureKeysFile.SECURE_KEYS_FILE], ["plain", SecureKeysFile.TEST_SECURE_KEYS_FILE]] as const) {
       if (mayHoldKeys({ kind, path: at(name), read: yield* LegacyFiles.readLegacyJson(at(name)) })) found.push(name)
     }
@@ -49,8 +53,16 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
     Effect.gen(function*() {
       const at = (name: string) => NodePath.join(context.from, name)
       const keyFiles: ReadonlyArray<KeyFile> = [
-        { kind: "encrypted", path: at(SecureKeysFile.SECURE_KEYS_FILE), read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.SECURE_KEYS_FILE)) },
-        { kind: "plain", path: at(SecureKeysFile.TEST_SECURE_KEYS_FILE), read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.TEST_SECURE_KEYS_FILE)) }
+        {
+          kind: "encrypted",
+          path: at(SecureKeysFile.SECURE_KEYS_FILE),
+          read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.SECURE_KEYS_FILE))
+        },
+        {
+          kind: "plain",
+          path: at(SecureKeysFile.TEST_SECURE_KEYS_FILE),
+          read: yield* LegacyFiles.readLegacyJson(at(SecureKeysFile.TEST_SECURE_KEYS_FILE))
+        }
       ]
       const keysLeft = keyFiles.some(mayHoldKeys)
       let configPath = at(FishbowlLlmConfigFile.LLM_CONFIG_FILE)
@@ -74,7 +86,9 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         return keepAll([{
           source: keyFiles.find(mayHoldKeys)!.path,
           reason: `keys were found but ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} is missing; the key files are kept`,
-          fix: `Put Fishbowl's ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} back in ${context.from}, then run ${LegacySource.rerunText(context.rerunCommand)} (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
+          fix: `Put Fishbowl's ${FishbowlLlmConfigFile.LLM_CONFIG_FILE} back in ${context.from}, then run ${
+            LegacySource.rerunText(context.rerunCommand)
+          } (or add the configurations with \`fishbowl-llm add\` and delete the key files).`,
           blocking: true
         }])
       }
@@ -82,9 +96,13 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
       if (list === undefined) {
         return keepAll([{
           source: configPath,
-          reason: `${NodePath.basename(configPath)} cannot be read: ${config._tag === "Refused" ? config.reason : "it is not a JSON list of configurations"}`,
+          reason: `${NodePath.basename(configPath)} cannot be read: ${
+            config._tag === "Refused" ? config.reason : "it is not a JSON list of configurations"
+          }`,
           fix: (config._tag === "Refused" ? config.fix : undefined) ??
-            `Restore ${NodePath.basename(configPath)} from a backup, then run ${LegacySource.rerunText(context.rerunCommand)}; nothing was changed.`,
+            `Restore ${NodePath.basename(configPath)} from a backup, then run ${
+              LegacySource.rerunText(context.rerunCommand)
+            }; nothing was changed.`,
           blocking: true
         }])
       }
@@ -92,28 +110,39 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         if (file.read._tag === "Refused" || (file.read._tag === "Parsed" && !LegacyFiles.isRecord(file.read.value))) {
           return keepAll([{
             source: file.path,
-            reason: `${NodePath.basename(file.path)} cannot be read: ${file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"}`,
+            reason: `${NodePath.basename(file.path)} cannot be read: ${
+              file.read._tag === "Refused" ? file.read.reason : "it is not a JSON object"
+            }`,
             fix: (file.read._tag === "Refused" ? file.read.fix : undefined) ??
-              `Restore ${NodePath.basename(file.path)} from a backup, then run ${LegacySource.rerunText(context.rerunCommand)}; nothing was changed.`,
+              `Restore ${NodePath.basename(file.path)} from a backup, then run ${
+                LegacySource.rerunText(context.rerunCommand)
+              }; nothing was changed.`,
             blocking: true
           }])
         }
       }
       const maps = keyFiles.map((file) => ({ file, map: file.read._tag === "Parsed" ? file.read.value as LegacyFiles.Raw : {} }))
-      const keyFor = (legacyId: string | undefined): LegacySource.KeySource => {
-        if (legacyId === undefined) return { _tag: "NoKey" }
-        const [encrypted, plain] = maps.map(({ file, map }) => SecureKeysFile.lookupKey(map, file.kind, legacyId, file.path, context.decrypt))
-        if (encrypted!._tag === "Key") return encrypted!
-        if (plain!._tag === "Key") return plain!
-        return encrypted!._tag === "Unavailable" ? encrypted! : plain!
-      }
+      const keyFor = (legacyId: string | undefined) =>
+        Effect.gen(function*() {
+          if (legacyId === undefined) return { _tag: "NoKey" } as LegacySource.KeySource
+          const [encrypted, plain] = yield* Effect.forEach(
+            maps,
+            ({ file, map }) => SecureKeysFile.lookupKey(map, file.kind, legacyId, file.path, context.decrypt)
+          )
+          if (encrypted!._tag === "Key") return encrypted!
+          if (plain!._tag === "Key") return plain!
+          return encrypted!._tag === "Unavailable" ? encrypted! : plain!
+        })
 
       const now = new Date(yield* Clock.currentTimeMillis).toISOString()
       const entries: Array<LegacySource.LegacyEntry> = []
       const legacyIds = new Set<string>()
       for (const [index, raw] of list.entries()) {
         if (!LegacyFiles.isRecord(raw)) {
-          entries.push({ source: configPath, outcome: { _tag: "Blocked", reason: "the entry is not an object", fix: `Remove entry #${index + 1} from ${configPath}.` } })
+          entries.push({
+            source: configPath,
+            outcome: { _tag: "Blocked", reason: "the entry is not an object", fix: `Remove entry #${index + 1} from ${configPath}.` }
+          })
           continue
         }
         const legacyId = FishbowlLlmConfigFile.legacyIdOf(raw)
@@ -122,7 +151,7 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
         entries.push({
           source: configPath,
           label: fields.name,
-          outcome: LegacySource.toImportEntry(fields, keyFor(legacyId), {
+          outcome: LegacySource.toImportEntry(fields, yield* keyFor(legacyId), {
             file: configPath,
             field: FishbowlLlmConfigFile.baseUrlFieldOf(raw),
             ...context
@@ -135,7 +164,9 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
           if (!legacyIds.has(SecureKeysFile.idOfKeyName(file.kind, name))) {
             notes.push({
               source: file.path,
-              reason: `key "${name}" has no configuration in ${NodePath.basename(configPath)} (Fishbowl deletes the metadata before the key); it is not imported`,
+              reason: `key "${name}" has no configuration in ${
+                NodePath.basename(configPath)
+              } (Fishbowl deletes the metadata before the key); it is not imported`,
               fix: "Nothing to do: it is removed with the file once every configuration is migrated.",
               blocking: false
             })
@@ -154,7 +185,10 @@ export const FishbowlFolderSource: LegacySource.LegacySource = {
             const rewritten: Array<string> = []
             if (NodePath.basename(configPath) === FishbowlLlmConfigFile.LLM_CONFIG_FILE && config._tag === "Parsed") {
               // It holds no key; kept as a record of what was imported.
-              yield* LegacyFiles.writeAtomic(at(FishbowlLlmConfigFile.MIGRATED_CONFIG_FILE), config.text.endsWith("\n") ? config.text : `${config.text}\n`)
+              yield* LegacyFiles.writeAtomic(
+                at(FishbowlLlmConfigFile.MIGRATED_CONFIG_FILE),
+                config.text.endsWith("\n") ? config.text : `${config.text}\n`
+              )
             }
             for (const { file, map } of maps) {
               if (file.read._tag === "Missing") continue

@@ -19,7 +19,10 @@ export interface FileHoldingKeys {
   readonly encrypted: boolean
 }
 
-const KEY_FILES: Record<string, SecureKeysFile.KeyFileKind> = { [SecureKeysFile.SECURE_KEYS_FILE]: "encrypted", [SecureKeysFile.TEST_SECURE_KEYS_FILE]: "plain" }
+const KEY_FILES: Record<string, SecureKeysFile.KeyFileKind> = {
+  [SecureKeysFile.SECURE_KEYS_FILE]: "encrypted",
+  [SecureKeysFile.TEST_SECURE_KEYS_FILE]: "plain"
+}
 
 const preferencesHoldKey = (json: unknown) =>
   LegacyFiles.isRecord(json) && LegacyFiles.isRecord(json["llm"]) && Array.isArray(json["llm"]["configs"]) &&
@@ -34,9 +37,11 @@ export const filesHoldingKeys = (dir: string) =>
     for (const name of [...(yield* LegacyFiles.listFolder(dir))].sort()) {
       const path = NodePath.join(dir, name)
       const kind = KEY_FILES[name]
-      const isPrefsCopy = name === DataDir.PREFERENCES_FILE_NAME || PlaintextPreferences.isBackupName(name) || PlaintextPreferences.isQuarantineName(name) ||
+      const isPrefsCopy = name === DataDir.PREFERENCES_FILE_NAME || PlaintextPreferences.isBackupName(name) ||
+        PlaintextPreferences.isQuarantineName(name) ||
         (name.startsWith(`.${DataDir.PREFERENCES_FILE_NAME}.`) && name.endsWith(".tmp"))
-      const isPending = name === PlaintextPreferences.PENDING_FILE || (name.startsWith(`.${PlaintextPreferences.PENDING_FILE}.`) && name.endsWith(".tmp"))
+      const isPending = name === PlaintextPreferences.PENDING_FILE ||
+        (name.startsWith(`.${PlaintextPreferences.PENDING_FILE}.`) && name.endsWith(".tmp"))
       if (!isPending && kind === undefined && !isPrefsCopy) continue
       const read = yield* LegacyFiles.readLegacyJson(path)
       if (read._tag === "Missing") continue
@@ -49,24 +54,33 @@ export const filesHoldingKeys = (dir: string) =>
           encrypted: false
         })
       } else if (kind !== undefined) {
-        const holds = read._tag === "Refused" || !LegacyFiles.isRecord(read.value) || Object.keys(read.value).some((key) => SecureKeysFile.isLlmKeyName(kind, key))
+        const holds = read._tag === "Refused" || !LegacyFiles.isRecord(read.value) ||
+          Object.keys(read.value).some((key) => SecureKeysFile.isLlmKeyName(kind, key))
         if (holds) {
           found.push({
             path,
-            what: kind === "encrypted" ? "Fishbowl's keys, encrypted with Electron safeStorage" : "Fishbowl's keys in plain text (test builds)",
+            what: kind === "encrypted"
+              ? "Fishbowl's keys, encrypted with Electron safeStorage"
+              : "Fishbowl's keys in plain text (test builds)",
             encrypted: kind === "encrypted"
           })
         }
       } else if (read._tag === "Refused" && read.text === undefined) {
         // Too large, too deep or not a file: it may hold anything. (The live preferences.json is
         // refused by the store with its own error.)
-        if (name !== DataDir.PREFERENCES_FILE_NAME) found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
+        if (name !== DataDir.PREFERENCES_FILE_NAME) {
+          found.push({ path, what: `a copy of preferences.json that cannot be read (${read.reason}); it may hold keys`, encrypted: false })
+        }
       } else if (read._tag === "Refused") {
-        if (KEY_TEXT.test(read.text!)) found.push({ path, what: "a damaged copy of preferences.json with keys in plain text", encrypted: false })
+        if (KEY_TEXT.test(read.text!)) {
+          found.push({ path, what: "a damaged copy of preferences.json with keys in plain text", encrypted: false })
+        }
       } else if (preferencesHoldKey(read.value)) {
         found.push({
           path,
-          what: name === DataDir.PREFERENCES_FILE_NAME ? "configurations of an older build with keys in plain text" : "a copy of preferences.json with keys in plain text",
+          what: name === DataDir.PREFERENCES_FILE_NAME
+            ? "configurations of an older build with keys in plain text"
+            : "a copy of preferences.json with keys in plain text",
           encrypted: false
         })
       }

@@ -4,9 +4,9 @@
  * tolerant fallbacks (first of several field spellings) for files no known writer produced.
  */
 import { Canonical, Ids, LlmConfig, Providers } from "@fishbowl/domain"
-import * as LegacyFiles from "./LegacyFiles.ts"
 import { Schema } from "effect"
 import { createHash } from "node:crypto"
+import * as LegacyFiles from "./LegacyFiles.ts"
 
 export const firstField = (raw: LegacyFiles.Raw, names: ReadonlyArray<string>): unknown => {
   for (const name of names) if (LegacyFiles.hasOwn(raw, name) && raw[name] !== null && raw[name] !== undefined) return raw[name]

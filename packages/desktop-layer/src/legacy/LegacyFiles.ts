@@ -5,18 +5,17 @@
  * Every failure is typed; a refused file is reported by its source, never fatal to the others.
  */
 import { Errors, JsonLimits } from "@fishbowl/domain"
-import * as AtomicFile from "../AtomicFile.ts"
-import * as TrustedFile from "../TrustedFile.ts"
 import { Clock, Effect, FileSystem } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodeFsPromises from "node:fs/promises"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
+import * as AtomicFile from "../AtomicFile.ts"
+import * as TrustedFile from "../TrustedFile.ts"
 
 export type Raw = Record<string, unknown>
 
-export const isRecord = (value: unknown): value is Raw =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+export const isRecord = (value: unknown): value is Raw => typeof value === "object" && value !== null && !Array.isArray(value)
 
 export const hasOwn = (value: Raw, key: string) => Object.prototype.hasOwnProperty.call(value, key)
 
@@ -53,8 +52,11 @@ const untrustedRead = (path: string, read: Extract<TrustedFile.TrustedRead, { _t
     const shown = target ?? "the file it points to"
     return {
       _tag: "Refused",
-      reason: `it is a symbolic link${target !== undefined ? ` to ${target}` : ""}; Fishbowl does not follow links in a folder it imports from, so ${shown} is not read or changed`,
-      fix: `Replace the link with a copy of its target (cp --remove-destination "${shown}" "${path}"), run the migration again, then delete the keys from ${shown} yourself. Nothing was changed.`,
+      reason: `it is a symbolic link${
+        target !== undefined ? ` to ${target}` : ""
+      }; Fishbowl does not follow links in a folder it imports from, so ${shown} is not read or changed`,
+      fix:
+        `Replace the link with a copy of its target (cp --remove-destination "${shown}" "${path}"), run the migration again, then delete the keys from ${shown} yourself. Nothing was changed.`,
       ...(target !== undefined ? { linkTarget: target } : {})
     } as const
   })
@@ -87,7 +89,11 @@ export const readLegacyJson = (path: string): Effect.Effect<LegacyJson> =>
         const parsed = JsonLimits.parseBoundedJson(text, { bytes: file.bytes.length })
         return parsed._tag === "Parsed"
           ? { _tag: "Parsed", value: parsed.value, text } as const
-          : { _tag: "Refused", reason: JsonLimits.describeBoundedJsonFailure(parsed.failure), ...(parsed.failure._tag === "NotJson" ? { text } : {}) } as const
+          : {
+            _tag: "Refused",
+            reason: JsonLimits.describeBoundedJsonFailure(parsed.failure),
+            ...(parsed.failure._tag === "NotJson" ? { text } : {})
+          } as const
       }
     }
   })

@@ -52,6 +52,9 @@ export interface LegacyBatch {
 
 export type SourceError = Errors.SecretStoreError | Errors.PreferencesStoreError
 
+/** Decrypts one value Fishbowl encrypted with safeStorage (never on the main thread's critical path: async). */
+export type Decrypt = (ciphertext: Buffer) => Promise<string>
+
 export interface SourceContext {
   /** The folder holding the legacy files. */
   readonly from: string
@@ -62,8 +65,8 @@ export interface SourceContext {
    * (`migrate --allow-insecure-http NAME`), as `add --allow-insecure-http` records it per config.
    */
   readonly allowInsecureHttp: ReadonlyArray<string>
-  /** Decrypts one secure_keys.json value (Electron: `safeStorage.decryptString`); absent in the CLI. */
-  readonly decrypt?: ((ciphertext: Buffer) => string) | undefined
+  /** Decrypts one secure_keys.json value (Electron: `safeStorage.decryptStringAsync`); absent in the CLI. */
+  readonly decrypt?: Decrypt | undefined
   readonly lockWaitMillis: number
 }
 
@@ -157,7 +160,9 @@ export const toImportEntry = (
       return {
         _tag: "Blocked",
         reason: `invalid base URL: ${problem}`,
-        fix: `Change "${where.field}" of ${label} in ${where.file} from ${shownUrl(baseUrl)} to an https:// URL (plain http carries the key unencrypted: it is accepted for this machine, and for a private network only without a key or with your consent)${
+        fix: `Change "${where.field}" of ${label} in ${where.file} from ${
+          shownUrl(baseUrl)
+        } to an https:// URL (plain http carries the key unencrypted: it is accepted for this machine, and for a private network only without a key or with your consent)${
           required ? "" : `, or delete it to use ${provider.defaultBaseUrl ?? "the provider default"}`
         }, ${rerun}${consent}. The entry and its key are kept until then.`
       }
@@ -190,4 +195,3 @@ export const toImportEntry = (
   }
   return { _tag: "Ready", entry: { config, ...(apiKey !== undefined ? { apiKey } : {}) } }
 }
-

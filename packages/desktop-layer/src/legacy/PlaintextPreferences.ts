@@ -15,13 +15,13 @@
  * every entry is in the store.
  */
 import { Errors, Hints, Ids, LlmConfig, PreferencesDocument } from "@fishbowl/domain"
+import { Clock, Effect, Redacted, Schema } from "effect"
+import * as NodePath from "node:path"
 import * as AtomicFile from "../AtomicFile.ts"
 import * as DataDir from "../DataDir.ts"
 import * as LegacyFields from "./LegacyFields.ts"
 import * as LegacyFiles from "./LegacyFiles.ts"
 import * as LegacySource from "./LegacySource.ts"
-import { Clock, Effect, Redacted, Schema } from "effect"
-import * as NodePath from "node:path"
 
 /** Legacy entries of preferences.json (with their keys) while they are being imported. */
 export const PENDING_FILE = "llm_migration_pending.json"
@@ -107,13 +107,16 @@ const sourceOf = (context: LegacySource.SourceContext) => {
       message: `${DataDir.PREFERENCES_FILE_NAME} is locked by another Fishbowl process (waited ${context.lockWaitMillis} ms)`,
       hint: Hints.otherMigrationRunning
     })
-  const underPrefsLock = <A, E, R>(effect: Effect.Effect<A, E, R>) => LegacyFiles.withFileLock(prefsPath, context.lockWaitMillis, busy, effect)
+  const underPrefsLock = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+    LegacyFiles.withFileLock(prefsPath, context.lockWaitMillis, busy, effect)
 
   const legacyQuarantine = Effect.gen(function*() {
     const found: Array<string> = []
     for (const name of (yield* LegacyFiles.listFolder(from)).filter(isQuarantineName)) {
       const read = yield* LegacyFiles.readLegacyJson(at(name))
-      if (read._tag === "Parsed" && isLegacyPreferences(read.value) && !LegacyFiles.hasOwn(read.value as LegacyFiles.Raw, IMPORTED_MARKER)) found.push(at(name))
+      if (
+        read._tag === "Parsed" && isLegacyPreferences(read.value) && !LegacyFiles.hasOwn(read.value as LegacyFiles.Raw, IMPORTED_MARKER)
+      ) found.push(at(name))
     }
     return found
   })
@@ -125,7 +128,8 @@ const sourceOf = (context: LegacySource.SourceContext) => {
       return { ok: false as const, reason: read._tag === "Refused" ? read.reason : "it is not a pending-migration file" }
     }
     const entries = (read.value["entries"] as Array<unknown>).filter((entry): entry is PendingEntry =>
-      LegacyFiles.isRecord(entry) && typeof entry["configId"] === "string" && typeof entry["origin"] === "string" && LegacyFiles.isRecord(entry["legacy"])
+      LegacyFiles.isRecord(entry) && typeof entry["configId"] === "string" && typeof entry["origin"] === "string" &&
+      LegacyFiles.isRecord(entry["legacy"])
     )
     return { ok: true as const, exists: true, entries }
   })
@@ -198,7 +202,9 @@ const sourceOf = (context: LegacySource.SourceContext) => {
       for (const path of quarantined) {
         const read = yield* LegacyFiles.readLegacyJson(path)
         if (read._tag !== "Parsed" || !isLegacyPreferences(read.value)) continue
-        for (const config of ((read.value as LegacyFiles.Raw)["llm"] as LegacyFiles.Raw)["configs"] as Array<unknown>) if (LegacyFiles.isRecord(config)) addEntry(config, path)
+        for (
+          const config of ((read.value as LegacyFiles.Raw)["llm"] as LegacyFiles.Raw)["configs"] as Array<unknown>
+        ) if (LegacyFiles.isRecord(config)) addEntry(config, path)
       }
       yield* underPrefsLock(Effect.gen(function*() {
         const read = yield* LegacyFiles.readLegacyJson(prefsPath)
@@ -213,7 +219,9 @@ const sourceOf = (context: LegacySource.SourceContext) => {
             else if (LegacyFiles.isRecord(config)) addEntry(config, prefsPath)
           }
           const journal = versioned && Array.isArray(llm["journal"])
-            ? (llm["journal"] as Array<unknown>).filter((intent): intent is PreferencesDocument.Intent => Schema.is(PreferencesDocument.Intent)(intent))
+            ? (llm["journal"] as Array<unknown>).filter((intent): intent is PreferencesDocument.Intent =>
+              Schema.is(PreferencesDocument.Intent)(intent)
+            )
             : []
           const section: PreferencesDocument.LlmSection = { version: PreferencesDocument.LLM_SECTION_VERSION, configs: kept, journal }
           const { llm: _llm, ...other } = json
@@ -228,15 +236,22 @@ const sourceOf = (context: LegacySource.SourceContext) => {
         for (const path of quarantined) {
           const copy = yield* LegacyFiles.readLegacyJson(path)
           if (copy._tag !== "Parsed" || !LegacyFiles.isRecord(copy.value)) continue
-          const marked = { ...((withoutPreferenceKeys(copy.value) ?? copy.value) as LegacyFiles.Raw), [IMPORTED_MARKER]: { importedInto: PENDING_FILE } }
+          const marked = {
+            ...((withoutPreferenceKeys(copy.value) ?? copy.value) as LegacyFiles.Raw),
+            [IMPORTED_MARKER]: { importedInto: PENDING_FILE }
+          }
           yield* LegacyFiles.writeAtomic(path, LegacyFiles.jsonText(marked))
           if (!rewritten.includes(path)) rewritten.push(path)
         }
       }))
-      yield* scrub(entries.flatMap((entry) => {
-        const key = legacyKeyOf(entry.legacy)
-        return key === undefined ? [] : [key]
-      }), removed, rewritten)
+      yield* scrub(
+        entries.flatMap((entry) => {
+          const key = legacyKeyOf(entry.legacy)
+          return key === undefined ? [] : [key]
+        }),
+        removed,
+        rewritten
+      )
     })
 
   /** True when a backup, quarantined copy or crashed writer's temp file still has an `apiKey` field. */
@@ -297,7 +312,8 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
         return {
           entries: [],
           notes: [],
-          finish: () => files.underPrefsLock(files.scrub([], removed, rewritten)).pipe(Effect.as({ removed, renamed: [], rewritten, kept: [] }))
+          finish: () =>
+            files.underPrefsLock(files.scrub([], removed, rewritten)).pipe(Effect.as({ removed, renamed: [], rewritten, kept: [] }))
         }
       }
       if (legacyPrefs || quarantined.length > 0) yield* files.adopt(removed, rewritten)
@@ -308,7 +324,9 @@ export const PlaintextPreferencesSource: LegacySource.LegacySource = {
           notes: [{
             source: files.pendingPath,
             reason: `${PENDING_FILE} cannot be read: ${pending.reason}; it is kept unchanged`,
-            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run ${LegacySource.rerunText(context.rerunCommand)}.`,
+            fix: `Restore ${PENDING_FILE} from a backup (it holds keys: keep it private), then run ${
+              LegacySource.rerunText(context.rerunCommand)
+            }.`,
             blocking: true
           }],
           finish: () => Effect.succeed({ removed, renamed: [], rewritten, kept: [files.pendingPath] })

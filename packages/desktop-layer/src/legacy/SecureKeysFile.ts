@@ -17,7 +17,7 @@
  * `JSON.stringify(storage, null, 2)` written with fs.writeFileSync (default mode, not atomic).
  * Single-prefixed names are accepted as a fallback.
  */
-import { Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import type * as LegacyFiles from "./LegacyFiles.ts"
 import type * as LegacySource from "./LegacySource.ts"
 
@@ -34,11 +34,13 @@ const STORAGE_PREFIX: Record<KeyFileKind, string> = { encrypted: "llm_api_key_",
 export const keyNameFor = (kind: KeyFileKind, id: string) => `${STORAGE_PREFIX[kind]}${REPOSITORY_PREFIX}${id}`
 
 /** Names tried for `id`: Fishbowl's, then the single-prefixed fallbacks. */
-const candidateNames = (kind: KeyFileKind, id: string) => [keyNameFor(kind, id), `${STORAGE_PREFIX[kind]}${id}`, `${REPOSITORY_PREFIX}${id}`]
+const candidateNames = (
+  kind: KeyFileKind,
+  id: string
+) => [keyNameFor(kind, id), `${STORAGE_PREFIX[kind]}${id}`, `${REPOSITORY_PREFIX}${id}`]
 
 /** True for a name that holds an LLM key in a file of `kind`. */
-export const isLlmKeyName = (kind: KeyFileKind, name: string) =>
-  name.startsWith(STORAGE_PREFIX[kind]) || name.startsWith(REPOSITORY_PREFIX)
+export const isLlmKeyName = (kind: KeyFileKind, name: string) => name.startsWith(STORAGE_PREFIX[kind]) || name.startsWith(REPOSITORY_PREFIX)
 
 /** The config id a key name belongs to (both prefixes removed). */
 export const idOfKeyName = (kind: KeyFileKind, name: string) => {
@@ -53,41 +55,46 @@ export const namesFor = (map: LegacyFiles.Raw, kind: KeyFileKind, id: string) =>
   candidateNames(kind, id).filter((name) => Object.prototype.hasOwnProperty.call(map, name))
 
 /**
- * The key of `id` from a file of `kind`. Encrypted values need `decrypt`
- * (Electron's safeStorage.decryptString); without it the key is unavailable here and only the
- * desktop app can finish the import.
+ * The key of `id` from a file of `kind`. Encrypted values need `decrypt` (Electron's
+ * `safeStorage.decryptStringAsync`, which decrypts what Fishbowl's synchronous `encryptString`
+ * wrote); without it the key is unavailable here and only the desktop app can finish the import.
  */
 export const lookupKey = (
   map: LegacyFiles.Raw,
   kind: KeyFileKind,
   id: string,
   file: string,
-  decrypt: ((ciphertext: Buffer) => string) | undefined
-): LegacySource.KeySource => {
+  decrypt: LegacySource.Decrypt | undefined
+): Effect.Effect<LegacySource.KeySource> => {
   const name = namesFor(map, kind, id)[0]
-  if (name === undefined) return { _tag: "NoKey" }
+  if (name === undefined) return Effect.succeed({ _tag: "NoKey" })
   const value = map[name]
   if (typeof value !== "string" || value === "") {
-    return { _tag: "Unavailable", reason: `the key in ${file} is not text`, fix: `Add the configuration by hand with \`fishbowl-llm add\`, then delete "${name}" from ${file}.` }
+    return Effect.succeed({
+      _tag: "Unavailable",
+      reason: `the key in ${file} is not text`,
+      fix: `Add the configuration by hand with \`fishbowl-llm add\`, then delete "${name}" from ${file}.`
+    })
   }
-  if (kind === "plain") return { _tag: "Key", value: Redacted.make(value) }
+  if (kind === "plain") return Effect.succeed({ _tag: "Key", value: Redacted.make(value) })
   if (decrypt === undefined) {
-    return {
+    return Effect.succeed({
       _tag: "Unavailable",
       reason: "needs the desktop app to decrypt (Electron safeStorage)",
-      fix: `Its key in ${file} is encrypted with Electron safeStorage, which only the desktop app can decrypt: start the Fishbowl desktop app once and it finishes the import. The files are kept until then.`,
+      fix:
+        `Its key in ${file} is encrypted with Electron safeStorage, which only the desktop app can decrypt: start the Fishbowl desktop app once and it finishes the import. The files are kept until then.`,
       needsDesktopApp: true
-    }
+    })
   }
-  try {
-    return { _tag: "Key", value: Redacted.make(decrypt(Buffer.from(value, "base64"))) }
-  } catch {
-    return {
+  return Effect.tryPromise(() => decrypt(Buffer.from(value, "base64"))).pipe(
+    Effect.map((plain): LegacySource.KeySource => ({ _tag: "Key", value: Redacted.make(plain) })),
+    Effect.orElseSucceed((): LegacySource.KeySource => ({
       _tag: "Unavailable",
       reason: "key undecryptable (safeStorage could not decrypt it)",
-      fix: `Sign in as the user who created it (safeStorage keys are tied to that login), or add the configuration again with \`fishbowl-llm add\` and delete "${name}" from ${file}.`
-    }
-  }
+      fix:
+        `Sign in as the user who created it (safeStorage keys are tied to that login), or add the configuration again with \`fishbowl-llm add\` and delete "${name}" from ${file}.`
+    }))
+  )
 }
 
 /** `map` without LLM key names (what is left belongs to someone else and is kept). */

@@ -4,9 +4,9 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { PreferencesStore } from "@fishbowl/domain"
-import * as JsonFilePreferencesStore from "../JsonFilePreferencesStore.ts"
 import { Effect, FileSystem, Layer, type PlatformError } from "effect"
 import * as NodePath from "node:path"
+import * as JsonFilePreferencesStore from "../JsonFilePreferencesStore.ts"
 
 export const freshJsonFileStore: Layer.Layer<PreferencesStore.PreferencesStore, PlatformError.PlatformError> = Layer.effect(
   PreferencesStore.PreferencesStore,

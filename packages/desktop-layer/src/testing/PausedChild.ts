@@ -13,16 +13,33 @@ export interface PausedChild {
   /** Lets the child go on. */
   readonly resume: () => void
   /** The child's last JSON line and how it ended. */
-  readonly done: Promise<{ readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly outcome: any; readonly stderr: string }>
+  readonly done: Promise<
+    { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly outcome: any; readonly stderr: string }
+  >
 }
 
 /** Starts `store-child.ts <dataDir> pause <op> <point> [arg]`. */
 export const start = (
-  options: { readonly dataDir: string; readonly op: string; readonly point: string; readonly arg?: string; readonly env: Record<string, string> }
+  options: {
+    readonly dataDir: string
+    readonly op: string
+    readonly point: string
+    readonly arg?: string
+    readonly env: Record<string, string>
+  }
 ): PausedChild => {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", ChildProcesses.STORE_CHILD, options.dataDir, "pause", options.op, options.point, ...(options.arg !== undefined ? [options.arg] : [])],
+    [
+      "--import",
+      "tsx",
+      ChildProcesses.STORE_CHILD,
+      options.dataDir,
+      "pause",
+      options.op,
+      options.point,
+      ...(options.arg !== undefined ? [options.arg] : [])
+    ],
     { cwd: ChildProcesses.REPO_ROOT, env: options.env, stdio: ["pipe", "pipe", "pipe"] }
   )
   let stderr = ""
@@ -39,7 +56,9 @@ export const start = (
   const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; outcome: any; stderr: string }>((resolve, reject) => {
     child.on("error", reject)
     child.on("close", (code, signal) => {
-      onPaused?.reject(new Error(`the child ended before pausing (code ${code}, signal ${signal}): ${JSON.stringify(lines.at(-1))} ${stderr}`))
+      onPaused?.reject(
+        new Error(`the child ended before pausing (code ${code}, signal ${signal}): ${JSON.stringify(lines.at(-1))} ${stderr}`)
+      )
       resolve({ code, signal, outcome: lines.at(-1), stderr })
     })
   })

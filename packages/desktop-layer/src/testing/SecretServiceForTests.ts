@@ -7,7 +7,9 @@
 import { afterAll, beforeEach } from "vitest"
 import * as SecretServiceHarness from "./SecretServiceHarness.ts"
 
-export const secretServiceForThisFile = async (options?: SecretServiceHarness.SecretServiceOptions): Promise<SecretServiceHarness.SecretServiceHandle> => {
+export const secretServiceForThisFile = async (
+  options?: SecretServiceHarness.SecretServiceOptions
+): Promise<SecretServiceHarness.SecretServiceHandle> => {
   const handle = await SecretServiceHarness.startSecretService(options)
   afterAll(() => handle.stop())
   beforeEach(() => handle.ready())

@@ -11,7 +11,7 @@
  * process exits is killed by an 'exit' handler, and a detached shell watchdog
  * (secret-service.sh) kills it if the process dies without running handlers (SIGKILL).
  */
-import { execFile, spawn, type ChildProcess } from "node:child_process"
+import { type ChildProcess, execFile, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -171,8 +171,9 @@ const which = (bin: string): string | undefined => {
 
 const requireBinaries = (bins: ReadonlyArray<string>) => {
   const missing = bins.filter((b) => !which(b))
-  if (missing.length > 0)
+  if (missing.length > 0) {
     throw new Error(`SecretServiceHarness: missing binaries: ${missing.join(", ")} (not on PATH). ${INSTALL_HINT}`)
+  }
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
@@ -187,8 +188,11 @@ const HANG_MS = 60_000
 
 const exec = (cmd: string, args: ReadonlyArray<string>, env: Record<string, string>, timeoutMs = HANG_MS) =>
   new Promise<{ ok: boolean; stdout: string; stderr: string }>((resolve) => {
-    execFile(cmd, args as Array<string>, { env, timeout: timeoutMs }, (err, stdout, stderr) =>
-      resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err ? err.message : "")) })
+    execFile(
+      cmd,
+      args as Array<string>,
+      { env, timeout: timeoutMs },
+      (err, stdout, stderr) => resolve({ ok: !err, stdout: String(stdout), stderr: String(stderr || (err ? err.message : "")) })
     )
   })
 
@@ -211,13 +215,18 @@ const waitFor = async (what: string, fix: string | (() => string), timeoutMs: nu
   let delay = 10
   for (;;) {
     if (await check()) return
-    if (Date.now() > deadline) throw new Error(`SecretServiceHarness: timed out after ${timeoutMs} ms waiting for ${what}. ${typeof fix === "function" ? fix() : fix}`)
+    if (Date.now() > deadline) {
+      throw new Error(
+        `SecretServiceHarness: timed out after ${timeoutMs} ms waiting for ${what}. ${typeof fix === "function" ? fix() : fix}`
+      )
+    }
     await sleep(delay)
     delay = Math.min(delay * 2, 100)
   }
 }
 
-const busConfig = (runtimeDir: string, serviceDir: string) => `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+const busConfig = (runtimeDir: string, serviceDir: string) =>
+  `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
@@ -258,10 +267,24 @@ const firstLine = (c: ChildProcess, timeoutMs: number, what: string, stderrOf: (
       if (i >= 0) done(() => resolve(buf.slice(0, i).trim()))
     }
     const onExit = (code: number | null, sig: string | null) =>
-      done(() => reject(new Error(`SecretServiceHarness: ${what} exited (code ${code}, signal ${sig}) before printing its address. stderr: ${stderrOf().trim() || "(empty)"}. ${INSTALL_HINT}`)))
-    const onError = (e: Error) => done(() => reject(new Error(`SecretServiceHarness: could not spawn ${what}: ${e.message}. ${INSTALL_HINT}`)))
+      done(() =>
+        reject(
+          new Error(
+            `SecretServiceHarness: ${what} exited (code ${code}, signal ${sig}) before printing its address. stderr: ${
+              stderrOf().trim() || "(empty)"
+            }. ${INSTALL_HINT}`
+          )
+        )
+      )
+    const onError = (e: Error) =>
+      done(() => reject(new Error(`SecretServiceHarness: could not spawn ${what}: ${e.message}. ${INSTALL_HINT}`)))
     const t = setTimeout(
-      () => done(() => reject(new Error(`SecretServiceHarness: ${what} printed no address within ${timeoutMs} ms. stderr: ${stderrOf().trim() || "(empty)"}`))),
+      () =>
+        done(() =>
+          reject(
+            new Error(`SecretServiceHarness: ${what} printed no address within ${timeoutMs} ms. stderr: ${stderrOf().trim() || "(empty)"}`)
+          )
+        ),
       timeoutMs
     )
     c.stdout?.on("data", onData)
@@ -339,24 +362,37 @@ const startBus = async (timeoutMs: number): Promise<BusInternals> => {
     const busAddress = await firstLine(bus, timeoutMs, "dbus-daemon", busErr)
     writePids(l)
     unrefChild(bus)
-    if (!busAddress.startsWith("unix:")) throw new Error(`SecretServiceHarness: dbus-daemon printed an unexpected address: ${JSON.stringify(busAddress)}`)
+    if (!busAddress.startsWith("unix:")) {
+      throw new Error(`SecretServiceHarness: dbus-daemon printed an unexpected address: ${JSON.stringify(busAddress)}`)
+    }
 
     const env: HarnessEnv = { DBUS_SESSION_BUS_ADDRESS: busAddress, HOME, XDG_RUNTIME_DIR, XDG_DATA_HOME, XDG_CONFIG_HOME, XDG_CACHE_HOME }
     const execEnv = childEnv(env)
     const nameHasOwner = async (name: string) => {
-      const r = await dbusSend(execEnv, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus.NameHasOwner", `string:${name}`)
+      const r = await dbusSend(
+        execEnv,
+        "org.freedesktop.DBus",
+        "/org/freedesktop/DBus",
+        "org.freedesktop.DBus.NameHasOwner",
+        `string:${name}`
+      )
       if (!r.ok) throw new Error(`SecretServiceHarness: NameHasOwner(${name}) failed on the private bus ${busAddress}: ${r.stderr.trim()}`)
       return /boolean true/.test(r.stdout)
     }
     // Prove the bus answers.
-    await waitFor("the private bus to answer org.freedesktop.DBus.NameHasOwner", () => `dbus-daemon stderr: ${busErr().trim()}`, timeoutMs, async () => {
-      try {
-        await nameHasOwner("org.freedesktop.DBus")
-        return true
-      } catch {
-        return false
+    await waitFor(
+      "the private bus to answer org.freedesktop.DBus.NameHasOwner",
+      () => `dbus-daemon stderr: ${busErr().trim()}`,
+      timeoutMs,
+      async () => {
+        try {
+          await nameHasOwner("org.freedesktop.DBus")
+          return true
+        } catch {
+          return false
+        }
       }
-    })
+    )
     return { env, busAddress, rootDir, nameHasOwner, stop, l, timeoutMs, execEnv }
   } catch (e) {
     await stop()
@@ -390,8 +426,9 @@ export const startSecretService = (options: SecretServiceOptions = {}): Promise<
 
 const startSecretServiceUnexplained = async (options: SecretServiceOptions): Promise<SecretServiceHandle> => {
   const password = options.password ?? "fishbowl-test-password"
-  if (password.length === 0 || /[\r\n]/.test(password))
+  if (password.length === 0 || /[\r\n]/.test(password)) {
     throw new Error("SecretServiceHarness: password must be non-empty and single-line (an empty password creates no login collection)")
+  }
   const timeoutMs = options.timeoutMs ?? HANG_MS
   requireBinaries(["dbus-daemon", "dbus-send", "gnome-keyring-daemon"])
   const b = await startBus(timeoutMs)
@@ -412,7 +449,13 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
    */
   const isLocked = async (): Promise<boolean> => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const r = await dbusSend(execEnv, SECRETS, LOGIN, "org.freedesktop.DBus.Properties.GetAll", "string:org.freedesktop.Secret.Collection")
+      const r = await dbusSend(
+        execEnv,
+        SECRETS,
+        LOGIN,
+        "org.freedesktop.DBus.Properties.GetAll",
+        "string:org.freedesktop.Secret.Collection"
+      )
       if (!r.ok) throw new Error(`SecretServiceHarness: reading Locked of ${LOGIN} failed: ${r.stderr.trim()}`)
       const m = /string "Locked"\s+variant\s+boolean (true|false)/.exec(r.stdout)
       if (m) return m[1] === "true"
@@ -472,7 +515,11 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
         }; stderr: ${death.stderr || "(empty)"}`
       )
       if (!restart) {
-        restarting = Promise.reject(new Error(`SecretServiceHarness: gnome-keyring-daemon died ${recent} times within a minute; last stderr: ${death.stderr || "(empty)"}`))
+        restarting = Promise.reject(
+          new Error(
+            `SecretServiceHarness: gnome-keyring-daemon died ${recent} times within a minute; last stderr: ${death.stderr || "(empty)"}`
+          )
+        )
         restarting.catch(() => {})
         return
       }
@@ -481,7 +528,9 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
           if (restarting === attempt) restarting = undefined
         },
         (error: unknown) => {
-          console.error(`[SecretServiceHarness] restarting gnome-keyring-daemon failed: ${error instanceof Error ? error.message : String(error)}`)
+          console.error(
+            `[SecretServiceHarness] restarting gnome-keyring-daemon failed: ${error instanceof Error ? error.message : String(error)}`
+          )
           throw error
         }
       )
@@ -492,12 +541,26 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
     unrefChild(d)
     await waitFor(
       "org.freedesktop.secrets to get an owner on the private bus (checked via org.freedesktop.DBus.NameHasOwner)",
-      () => `gnome-keyring-daemon ${spawnError ? `failed to spawn: ${spawnError.message}` : d.exitCode !== null ? `exited with code ${d.exitCode}` : "is running but did not register"}; stderr: ${daemonErr().trim() || "(empty)"}. ${INSTALL_HINT}`,
+      () =>
+        `gnome-keyring-daemon ${
+          spawnError
+            ? `failed to spawn: ${spawnError.message}`
+            : d.exitCode !== null
+            ? `exited with code ${d.exitCode}`
+            : "is running but did not register"
+        }; stderr: ${daemonErr().trim() || "(empty)"}. ${INSTALL_HINT}`,
       timeoutMs,
       async () => {
-        if (spawnError) throw new Error(`SecretServiceHarness: could not spawn gnome-keyring-daemon: ${spawnError.message}. ${INSTALL_HINT}`)
-        if (d.exitCode !== null || d.signalCode !== null)
-          throw new Error(`SecretServiceHarness: gnome-keyring-daemon exited (code ${d.exitCode}, signal ${d.signalCode}) before owning org.freedesktop.secrets. stderr: ${daemonErr().trim() || "(empty)"}`)
+        if (spawnError) {
+          throw new Error(`SecretServiceHarness: could not spawn gnome-keyring-daemon: ${spawnError.message}. ${INSTALL_HINT}`)
+        }
+        if (d.exitCode !== null || d.signalCode !== null) {
+          throw new Error(
+            `SecretServiceHarness: gnome-keyring-daemon exited (code ${d.exitCode}, signal ${d.signalCode}) before owning org.freedesktop.secrets. stderr: ${
+              daemonErr().trim() || "(empty)"
+            }`
+          )
+        }
         return b.nameHasOwner(SECRETS)
       }
     )
@@ -537,10 +600,13 @@ const startSecretServiceUnexplained = async (options: SecretServiceOptions): Pro
     await ready()
     const control = path.join(env.XDG_RUNTIME_DIR, "keyring", "control")
     const code = await controlUnlock(control, password, timeoutMs)
-    if (code !== 0)
+    if (code !== 0) {
       throw new Error(
-        `SecretServiceHarness: gnome-keyring control-socket unlock of the login keyring answered ${code} (${["OK", "DENIED (wrong password)", "FAILED", "NO_DAEMON"][code] ?? "unknown"})`
+        `SecretServiceHarness: gnome-keyring control-socket unlock of the login keyring answered ${code} (${
+          ["OK", "DENIED (wrong password)", "FAILED", "NO_DAEMON"][code] ?? "unknown"
+        })`
       )
+    }
     await waitUnlocked("after control-socket unlock")
   }
 
@@ -620,7 +686,11 @@ const controlUnlock = (socketPath: string, password: string, timeoutMs: number) 
     })
     s.on("error", (e) => {
       clearTimeout(t)
-      reject(new Error(`SecretServiceHarness: cannot talk to the gnome-keyring control socket ${socketPath}: ${e.message}. Is the daemon running?`))
+      reject(
+        new Error(
+          `SecretServiceHarness: cannot talk to the gnome-keyring control socket ${socketPath}: ${e.message}. Is the daemon running?`
+        )
+      )
     })
     s.on("close", () => {
       if (buf.length < 8) {

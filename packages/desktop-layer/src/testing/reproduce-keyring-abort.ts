@@ -233,7 +233,13 @@ interface Connection {
   readonly destroy: () => void
 }
 
-const HELLO: Call = { dest: "org.freedesktop.DBus", path: "/org/freedesktop/DBus", iface: "org.freedesktop.DBus", member: "Hello", args: [] }
+const HELLO: Call = {
+  dest: "org.freedesktop.DBus",
+  path: "/org/freedesktop/DBus",
+  iface: "org.freedesktop.DBus",
+  member: "Hello",
+  args: []
+}
 
 /** Connects to the bus and writes Hello plus `first` in one go, without waiting for Hello's answer. */
 const connect = (busAddress: string, first: ReadonlyArray<Call>): Promise<Connection> =>
@@ -304,7 +310,9 @@ const connect = (busAddress: string, first: ReadonlyArray<Call>): Promise<Connec
       const { messages, rest } = decodeMessages(buf)
       buf = Buffer.from(rest)
       for (const m of messages) {
-        if ((m.type === 2 || m.type === 3) && m.replySerial !== undefined) settle(m.replySerial, { type: m.type, errorName: m.errorName, bytes: m.bytes })
+        if ((m.type === 2 || m.type === 3) && m.replySerial !== undefined) {
+          settle(m.replySerial, { type: m.type, errorName: m.errorName, bytes: m.bytes })
+        }
       }
     })
   })
@@ -368,9 +376,13 @@ const client = options.get("client") ?? "raw"
 const iterations = Number(options.get("iterations") ?? 10_000)
 const parallel = Number(options.get("parallel") ?? 4)
 const trafficConnections = Number(options.get("traffic") ?? 2)
-if (!["old", "graceful", "primed", "getall"].includes(mode)) throw new Error("--mode must be old, new (= getall), graceful, primed or getall")
+if (!["old", "graceful", "primed", "getall"].includes(mode)) {
+  throw new Error("--mode must be old, new (= getall), graceful, primed or getall")
+}
 if (!["raw", "dbus-send"].includes(client)) throw new Error("--client must be raw or dbus-send")
-if (client === "dbus-send" && mode === "primed") throw new Error("dbus-send sends one message per connection: --mode primed needs --client raw")
+if (client === "dbus-send" && mode === "primed") {
+  throw new Error("dbus-send sends one message per connection: --mode primed needs --client raw")
+}
 
 // The harness reports an unexpected daemon death (with its stderr) on console.error: keep it.
 const harnessReports: Array<string> = []
@@ -502,6 +514,19 @@ await Promise.race([trafficDone, sleep(2000)])
 await ss.stop()
 
 const firstAbort = harnessReports.find((r) => r.includes("exited unexpectedly"))
-console.log(JSON.stringify({ mode, client, iterations: started, parallel, traffic: trafficConnections, aborts, ...(mode === "getall" ? { answersWithoutLocked } : {}), errors, errorKinds: Object.fromEntries(errorKinds), seconds: (Date.now() - t0) / 1000 }))
+console.log(
+  JSON.stringify({
+    mode,
+    client,
+    iterations: started,
+    parallel,
+    traffic: trafficConnections,
+    aborts,
+    ...(mode === "getall" ? { answersWithoutLocked } : {}),
+    errors,
+    errorKinds: Object.fromEntries(errorKinds),
+    seconds: (Date.now() - t0) / 1000
+  })
+)
 if (firstAbort !== undefined) printError(firstAbort.slice(0, 700))
 process.exit(0)

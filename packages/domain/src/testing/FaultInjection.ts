@@ -63,64 +63,67 @@ export class Faults extends Context.Service<Faults, {
  * Wraps the SecretStore and PreferencesStore found in context. Provide the real or memory
  * ports underneath: `FaultInjection.layer.pipe(Layer.provide(ports))`.
  */
-export const layer: Layer.Layer<Faults | SecretStore.SecretStore | PreferencesStore.PreferencesStore, never, SecretStore.SecretStore | PreferencesStore.PreferencesStore> =
-  Layer.effectContext(
-    Effect.gen(function*() {
-      const inner = yield* SecretStore.SecretStore
-      const innerPreferences = yield* PreferencesStore.PreferencesStore
-      const plan = yield* Ref.make<FaultPlan>({})
-      const calls = yield* Ref.make(0)
+export const layer: Layer.Layer<
+  Faults | SecretStore.SecretStore | PreferencesStore.PreferencesStore,
+  never,
+  SecretStore.SecretStore | PreferencesStore.PreferencesStore
+> = Layer.effectContext(
+  Effect.gen(function*() {
+    const inner = yield* SecretStore.SecretStore
+    const innerPreferences = yield* PreferencesStore.PreferencesStore
+    const plan = yield* Ref.make<FaultPlan>({})
+    const calls = yield* Ref.make(0)
 
-      const inject = <A, E>(op: "get" | "set" | "delete", effect: Effect.Effect<A, E>) =>
+    const inject = <A, E>(op: "get" | "set" | "delete", effect: Effect.Effect<A, E>) =>
+      Effect.gen(function*() {
+        const current = yield* Ref.get(plan)
+        const seen = yield* Ref.getAndUpdate(calls, (n) => n + 1)
+        if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
+        if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
+        const applies = current.failing === undefined || current.failing.includes(op)
+        if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
+          return yield* secretError(current.secretFault)
+        }
+        return yield* effect
+      })
+
+    const secrets = SecretStore.SecretStore.of({
+      get: (ref) => inject("get", inner.get(ref)),
+      set: (ref, value) => inject("set", inner.set(ref, value)),
+      delete: (ref) => inject("delete", inner.delete(ref)),
+      describe: inner.describe,
+      authorize: inner.authorize,
+      placement: inner.placement,
+      sessionId: inner.sessionId
+    })
+    const preferences = PreferencesStore.PreferencesStore.of({
+      load: innerPreferences.load,
+      update: (f) =>
         Effect.gen(function*() {
           const current = yield* Ref.get(plan)
-          const seen = yield* Ref.getAndUpdate(calls, (n) => n + 1)
           if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
           if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
-          const applies = current.failing === undefined || current.failing.includes(op)
-          if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
-            return yield* secretError(current.secretFault)
+          if (current.preferencesCorrupted === true) {
+            return yield* new Errors.Corrupted({
+              message: "preferences.json could not be written",
+              hint: "Check the data folder's permissions and free space."
+            })
           }
-          return yield* effect
-        })
-
-      const secrets = SecretStore.SecretStore.of({
-        get: (ref) => inject("get", inner.get(ref)),
-        set: (ref, value) => inject("set", inner.set(ref, value)),
-        delete: (ref) => inject("delete", inner.delete(ref)),
-        describe: inner.describe,
-        authorize: inner.authorize,
-        placement: inner.placement,
-        sessionId: inner.sessionId
-      })
-      const preferences = PreferencesStore.PreferencesStore.of({
-        load: innerPreferences.load,
-        update: (f) =>
-          Effect.gen(function*() {
-            const current = yield* Ref.get(plan)
-            if (current.latencyMillis !== undefined) yield* Effect.sleep(current.latencyMillis)
-            if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
-            if (current.preferencesCorrupted === true) {
-              return yield* new Errors.Corrupted({
-                message: "preferences.json could not be written",
-                hint: "Check the data folder's permissions and free space."
-              })
-            }
-            return yield* innerPreferences.update(f)
-          }),
-        location: innerPreferences.location
-      })
-      const faults = Faults.of({
-        set: (next) => Ref.set(plan, next).pipe(Effect.andThen(Ref.set(calls, 0))),
-        clear: Ref.set(plan, {}),
-        secretCalls: Ref.get(calls)
-      })
-      return Context.make(Faults, faults).pipe(
-        Context.add(SecretStore.SecretStore, secrets),
-        Context.add(PreferencesStore.PreferencesStore, preferences)
-      )
+          return yield* innerPreferences.update(f)
+        }),
+      location: innerPreferences.location
     })
-  )
+    const faults = Faults.of({
+      set: (next) => Ref.set(plan, next).pipe(Effect.andThen(Ref.set(calls, 0))),
+      clear: Ref.set(plan, {}),
+      secretCalls: Ref.get(calls)
+    })
+    return Context.make(Faults, faults).pipe(
+      Context.add(SecretStore.SecretStore, secrets),
+      Context.add(PreferencesStore.PreferencesStore, preferences)
+    )
+  })
+)
 
 /** Faults over the memory ports, for tests that need no platform. */
 export const layerMemory = layer.pipe(

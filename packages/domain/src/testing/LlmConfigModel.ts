@@ -19,8 +19,20 @@ export interface ModelConfig {
 export type Outcome = "ok" | "InvalidInput" | "Conflict" | "NotFound"
 
 export type Command =
-  | { readonly kind: "create"; readonly provider: string; readonly name: string; readonly baseUrl: string | undefined; readonly key: string | undefined }
-  | { readonly kind: "update"; readonly target: number; readonly name: string | undefined; readonly baseUrl: string | null | undefined; readonly key: string | undefined }
+  | {
+    readonly kind: "create"
+    readonly provider: string
+    readonly name: string
+    readonly baseUrl: string | undefined
+    readonly key: string | undefined
+  }
+  | {
+    readonly kind: "update"
+    readonly target: number
+    readonly name: string | undefined
+    readonly baseUrl: string | null | undefined
+    readonly key: string | undefined
+  }
   | { readonly kind: "remove"; readonly target: number }
   | { readonly kind: "getApiKey"; readonly target: number }
   | { readonly kind: "list" }
@@ -33,7 +45,7 @@ export type Command =
     readonly kind: "overlap"
     readonly command: Command & { readonly kind: "create" | "update" | "remove" }
     readonly point: number
-    readonly other: (Command & { readonly kind: "create" | "update" | "remove" | "list" })
+    readonly other: Command & { readonly kind: "create" | "update" | "remove" | "list" }
   }
 
 /** Names, with lookalikes of "Work" (case, Cyrillic "о", fullwidth) that must count as the same name. */

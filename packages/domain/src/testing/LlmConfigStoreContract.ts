@@ -4,15 +4,15 @@
  * (memory, fault layer, keytar + preferences.json, safeStorage, mobile) runs it.
  */
 import { assert, describe, it } from "@effect/vitest"
-import * as fc from "fast-check"
 import { Cause, Effect, Exit, Fiber, Layer, Option, Redacted, Schema, Stream } from "effect"
+import * as fc from "fast-check"
 import * as CrashPoints from "../CrashPoints.ts"
 import * as CrashSwitch from "../CrashSwitch.ts"
 import * as Errors from "../Errors.ts"
 import * as Ids from "../Ids.ts"
-import * as LlmConfig from "../LlmConfig.ts"
 import * as KeyBinding from "../KeyBinding.ts"
 import * as Liveness from "../Liveness.ts"
+import * as LlmConfig from "../LlmConfig.ts"
 import * as LlmConfigStore from "../LlmConfigStore.ts"
 import * as PreferencesStore from "../PreferencesStore.ts"
 import * as SecretRef from "../SecretRef.ts"
@@ -114,7 +114,8 @@ export const llmConfigStoreContract = (
         const other = yield* LlmConfigStore.make()
         const exits = yield* Effect.forEach(
           [store, other, store, other],
-          (instance) => Effect.exit(instance.create(Fixtures.configInput({ provider: "openai", name: "Shared", apiKey: Fixtures.makeCanaryKey() }))),
+          (instance) =>
+            Effect.exit(instance.create(Fixtures.configInput({ provider: "openai", name: "Shared", apiKey: Fixtures.makeCanaryKey() }))),
           { concurrency: "unbounded" }
         )
         assert.strictEqual(exits.filter(Exit.isSuccess).length, 1)
@@ -266,7 +267,10 @@ export const llmConfigStoreContract = (
               } else {
                 assert.strictEqual(configs.length, 0)
                 for (const id of ids) {
-                  assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId("openai"), id))), "no orphan key")
+                  assert.isTrue(
+                    Option.isNone(yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId("openai"), id))),
+                    "no orphan key"
+                  )
                 }
               }
             } else if (op === "update") {
@@ -321,13 +325,19 @@ export const llmConfigStoreContract = (
         assert.deepStrictEqual(imported, { _tag: "Imported", config: stored })
         assert.deepStrictEqual(yield* store.get(config.id), stored)
         assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), key)
-        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: Fixtures.secret(key) }), { _tag: "AlreadyPresent", config: stored })
+        assert.deepStrictEqual(yield* store.importConfig({ config, apiKey: Fixtures.secret(key) }), {
+          _tag: "AlreadyPresent",
+          config: stored
+        })
         // The same name (any case) under another id is kept, renamed.
         const twinName = legacyConfig("claude VIA proxy", { provider: Fixtures.providerId("openai"), baseUrl: undefined })
         const { baseUrl: _none, ...withoutUrl } = twinName
         const renamed = yield* store.importConfig({ config: withoutUrl, apiKey: Fixtures.secret(Fixtures.makeCanaryKey("twin")) })
         assert.strictEqual(renamed._tag, "Imported")
-        assert.deepStrictEqual(renamed._tag === "Imported" ? [renamed.config.name, renamed.renamedFrom] : [], ["claude VIA proxy (imported)", "claude VIA proxy"])
+        assert.deepStrictEqual(renamed._tag === "Imported" ? [renamed.config.name, renamed.renamedFrom] : [], [
+          "claude VIA proxy (imported)",
+          "claude VIA proxy"
+        ])
         // A keyless config of that id (an earlier import without its key) gains the key, metadata kept.
         const keyless = legacyConfig("No key yet", { hasKey: false })
         assert.strictEqual((yield* store.importConfig({ config: keyless }))._tag, "Imported")
@@ -339,7 +349,15 @@ export const llmConfigStoreContract = (
           assert.deepStrictEqual(yield* store.get(keyless.id), keyless)
         }
         const given = yield* store.importConfig({ config: keyless, apiKey: Fixtures.secret(later) })
-        assert.deepStrictEqual(given, { _tag: "Imported", config: { ...keyless, hasKey: true, keyStorage: stored.keyStorage, ...(stored.keySession !== undefined ? { keySession: stored.keySession } : {}) } })
+        assert.deepStrictEqual(given, {
+          _tag: "Imported",
+          config: {
+            ...keyless,
+            hasKey: true,
+            keyStorage: stored.keyStorage,
+            ...(stored.keySession !== undefined ? { keySession: stored.keySession } : {})
+          }
+        })
         assert.strictEqual(Redacted.value(yield* store.getApiKey(keyless.id)), later)
         // Once it holds a key, the same id with another key is refused; that key stays.
         const refused = yield* store.importConfig({ config: keyless, apiKey: Fixtures.secret(Fixtures.makeCanaryKey("other")) })
@@ -353,7 +371,9 @@ export const llmConfigStoreContract = (
         run(Effect.gen(function*() {
           const secrets = yield* SecretStore.SecretStore
           if (!(yield* secrets.describe).persistent) {
-            const refused = yield* Effect.flip((yield* LlmConfigStore.make()).importConfig({ config: legacyConfig("X"), apiKey: Fixtures.secret(Fixtures.makeCanaryKey()) }))
+            const refused = yield* Effect.flip(
+              (yield* LlmConfigStore.make()).importConfig({ config: legacyConfig("X"), apiKey: Fixtures.secret(Fixtures.makeCanaryKey()) })
+            )
             assert.strictEqual(refused._tag, "Unsupported")
             return
           }
@@ -369,7 +389,9 @@ export const llmConfigStoreContract = (
           assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
           const committed = point === "migrate.committed"
           assert.deepStrictEqual((yield* restarted.list).map((entry) => entry.id), committed ? [config.id] : [])
-          if (!committed) assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id))), "no orphan key")
+          if (!committed) {
+            assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(config.provider, config.id))), "no orphan key")
+          }
           // The source still holds the key: importing again completes it.
           const again = yield* restarted.importConfig({ config, apiKey: Fixtures.secret(key) })
           assert.strictEqual(again._tag, committed ? "AlreadyPresent" : "Imported")
@@ -386,10 +408,13 @@ export const llmConfigStoreContract = (
         const other = yield* LlmConfigStore.make()
         const key = Fixtures.makeCanaryKey("live")
         const seen: Array<LlmConfigStore.RecoveryReport> = []
-        yield* crashSwitch.interleave("create.secret-written", Effect.gen(function*() {
-          seen.push(yield* other.recover())
-          seen.push(yield* other.recover({ assumeUnknownOwnersGone: true }))
-        }).pipe(Effect.orDie))
+        yield* crashSwitch.interleave(
+          "create.secret-written",
+          Effect.gen(function*() {
+            seen.push(yield* other.recover())
+            seen.push(yield* other.recover({ assumeUnknownOwnersGone: true }))
+          }).pipe(Effect.orDie)
+        )
         const created = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Live", apiKey: key }))
         assert.strictEqual(seen.length, 2)
         for (const report of seen) {
@@ -404,7 +429,10 @@ export const llmConfigStoreContract = (
         assert.strictEqual(pending.length, 1)
         const report = yield* other.recover()
         assert.deepStrictEqual(report.rolledBack, [{ configId: pending[0]!.configId, op: "create" }])
-        assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(pending[0]!.provider, pending[0]!.configId))), "no orphan key")
+        assert.isTrue(
+          Option.isNone(yield* secrets.get(SecretRef.secretRefFor(pending[0]!.provider, pending[0]!.configId))),
+          "no orphan key"
+        )
       })))
 
     it.live("an operation whose intent is undone under it (a restored older file) never reports success over it", () =>
@@ -417,7 +445,9 @@ export const llmConfigStoreContract = (
           Effect.succeed([undefined, { ...document, llm: { ...document.llm, journal: [] } }] as const)
         ).pipe(Effect.orDie)
         yield* crashSwitch.interleave("create.secret-written", dropJournal)
-        const refused = yield* Effect.flip(store.create(Fixtures.configInput({ provider: "openai", name: "Undone", apiKey: Fixtures.makeCanaryKey() })))
+        const refused = yield* Effect.flip(
+          store.create(Fixtures.configInput({ provider: "openai", name: "Undone", apiKey: Fixtures.makeCanaryKey() }))
+        )
         assert.strictEqual(refused._tag, "Conflict")
         assert.include(refused.message, "Nothing was changed")
         assert.deepStrictEqual(yield* store.list, [])
@@ -428,7 +458,10 @@ export const llmConfigStoreContract = (
         const updated = yield* store.update(seeded.id, Fixtures.configPatch({ name: "Seed 2", apiKey: newKey }))
         assert.strictEqual((yield* store.get(seeded.id)).name, "Seed 2")
         assert.strictEqual(Redacted.value(yield* store.getApiKey(updated.id)), newKey)
-        assert.isTrue(Option.isNone(yield* secrets.get(SecretRef.secretRefFor(seeded.provider, seeded.id, "apiKey.staged"))), "no staged copy left")
+        assert.isTrue(
+          Option.isNone(yield* secrets.get(SecretRef.secretRefFor(seeded.provider, seeded.id, "apiKey.staged"))),
+          "no staged copy left"
+        )
         assert.deepStrictEqual((yield* preferences.load).llm.journal, [])
       })))
 
@@ -540,7 +573,9 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
             const key = yield* store.getApiKey(Ids.ConfigId.make(config.id))
             assert.strictEqual(Redacted.value(key), config.key, `${step}: key of ${config.name}`)
           }
-          const staged = yield* secrets.get(SecretRef.secretRefFor(Fixtures.providerId(config.provider), Ids.ConfigId.make(config.id), "apiKey.staged"))
+          const staged = yield* secrets.get(
+            SecretRef.secretRefFor(Fixtures.providerId(config.provider), Ids.ConfigId.make(config.id), "apiKey.staged")
+          )
           assert.isTrue(Option.isNone(staged), `${step}: no staged key left for ${config.name}`)
         }
         for (const id of model.goneIds) {
@@ -560,7 +595,12 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
       })
 
     /** Runs `command` in `instance` beside a paused operation that holds `held`, checking it against the model. */
-    const runBeside = (instance: LlmConfigStore.LlmConfigStoreService, command: OverlapCommand["other"], held: LlmConfigModel.Held, step: string) =>
+    const runBeside = (
+      instance: LlmConfigStore.LlmConfigStoreService,
+      command: OverlapCommand["other"],
+      held: LlmConfigModel.Held,
+      step: string
+    ) =>
       Effect.gen(function*() {
         if (command.kind === "list") return void (yield* instance.list)
         const expected = model.expectBeside(command, held)
@@ -587,8 +627,10 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
         const after = inner.kind === "update" ? model.expectUpdate(inner) : undefined
         // At a point past the commit, the other instance sees the change made (a create only by its
         // name: its id is known once it returns); the intent stays while clean-up remains.
-        const committed = point === "create.committed" || point === "update.committed" || point === "update.staged-cleared" || point === "remove.committed"
-        const intentHeld = !(point === "create.committed" || point === "remove.committed" || (point === "update.committed" && !updateWithKey))
+        const committed = point === "create.committed" || point === "update.committed" || point === "update.staged-cleared" ||
+          point === "remove.committed"
+        const intentHeld =
+          !(point === "create.committed" || point === "remove.committed" || (point === "update.committed" && !updateWithKey))
         const held: LlmConfigModel.Held = {
           busyId: inner.kind === "create" || !intentHeld ? undefined : model.target(inner.target)?.id,
           reservedName: inner.kind === "create" ? inner.name : typeof after === "object" ? after.name : undefined,
@@ -597,17 +639,24 @@ const runSequence = (commands: ReadonlyArray<LlmConfigModel.Command>) =>
         const other = yield* LlmConfigStore.make()
         let ranBeside = false
         let applied = false
-        yield* crashSwitch.interleave(point, Effect.gen(function*() {
-          ranBeside = true
-          if (committed && inner.kind !== "create") {
-            expected.apply(undefined)
-            applied = true
-          }
-          const report = yield* other.recover()
-          assert.deepStrictEqual([report.rolledBack, report.rolledForward, report.failed], [[], [], []], `${step}: nothing of a live operation is recovered`)
-          assert.deepStrictEqual(report.left.map((entry) => entry.why), intentHeld ? ["running"] : [], `${step}: the live intent is left`)
-          yield* runBeside(other, command.other, held, step)
-        }).pipe(Effect.orDie))
+        yield* crashSwitch.interleave(
+          point,
+          Effect.gen(function*() {
+            ranBeside = true
+            if (committed && inner.kind !== "create") {
+              expected.apply(undefined)
+              applied = true
+            }
+            const report = yield* other.recover()
+            assert.deepStrictEqual(
+              [report.rolledBack, report.rolledForward, report.failed],
+              [[], [], []],
+              `${step}: nothing of a live operation is recovered`
+            )
+            assert.deepStrictEqual(report.left.map((entry) => entry.why), intentHeld ? ["running"] : [], `${step}: the live intent is left`)
+            yield* runBeside(other, command.other, held, step)
+          }).pipe(Effect.orDie)
+        )
         const exit = yield* Effect.exit(execute(inner))
         yield* crashSwitch.disarm
         assert.strictEqual(tagOf(exit), expected.outcome, `${step}: the paused operation`)

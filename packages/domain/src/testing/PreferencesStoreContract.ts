@@ -21,7 +21,10 @@ const otherSettings = {
 export const preferencesStoreContract = (name: string, layer: Layer.Layer<PreferencesStore.PreferencesStore, unknown>) => {
   const run = <A, E>(effect: Effect.Effect<A, E, PreferencesStore.PreferencesStore>) => effect.pipe(Effect.provide(layer))
   const write = (f: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument) =>
-    Effect.flatMap(PreferencesStore.PreferencesStore, (store) => store.update((document) => Effect.succeed([undefined, f(document)] as const)))
+    Effect.flatMap(
+      PreferencesStore.PreferencesStore,
+      (store) => store.update((document) => Effect.succeed([undefined, f(document)] as const))
+    )
 
   describe(`PreferencesStore contract: ${name}`, () => {
     it.live("a fresh store has an empty llm section", () =>

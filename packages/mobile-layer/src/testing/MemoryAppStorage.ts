@@ -5,7 +5,10 @@
  */
 export type AppStorageOperation = "getItem" | "setItem" | "removeItem"
 
-const tick = () => new Promise<void>((resolve) => Promise.resolve().then(() => resolve()))
+const tick = () =>
+  new Promise<void>((resolve) => {
+    void Promise.resolve().then(resolve)
+  })
 
 export class MemoryAppStorage {
   readonly calls: Array<{ readonly operation: AppStorageOperation; readonly key: string }> = []

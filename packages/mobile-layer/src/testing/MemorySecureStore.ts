@@ -27,7 +27,10 @@ interface Item {
   readonly undecryptable: boolean
 }
 
-const tick = () => new Promise<void>((resolve) => Promise.resolve().then(() => resolve()))
+const tick = () =>
+  new Promise<void>((resolve) => {
+    void Promise.resolve().then(resolve)
+  })
 
 export class MemorySecureStore implements ExpoSecureStoreModule.ExpoSecureStoreApi {
   readonly AFTER_FIRST_UNLOCK = 0
@@ -39,7 +42,9 @@ export class MemorySecureStore implements ExpoSecureStoreModule.ExpoSecureStoreA
   /** While true every call fails like iOS before the first unlock (errSecInteractionNotAllowed). */
   locked = false
   /** Every call, for assertions on keys and options. */
-  readonly calls: Array<{ readonly operation: SecureStoreOperation; readonly key?: string; readonly options?: ExpoSecureStoreModule.ExpoSecureStoreOptions }> = []
+  readonly calls: Array<
+    { readonly operation: SecureStoreOperation; readonly key?: string; readonly options?: ExpoSecureStoreModule.ExpoSecureStoreOptions }
+  > = []
   private readonly items = new Map<string, Item>()
   private readonly planned: Array<{ readonly operation: SecureStoreOperation; readonly error: unknown; remaining: number }> = []
   private undecryptableMode: "reject" | "null" = "reject"
@@ -108,7 +113,10 @@ export class MemorySecureStore implements ExpoSecureStoreModule.ExpoSecureStoreA
         this.items.delete(slot)
         return null
       }
-      throw codedError("ERR_DECRYPT", `Could not decrypt the value for key '${key}' under keychain 'key_v1'. Caused by: AEADBadTagException`)
+      throw codedError(
+        "ERR_DECRYPT",
+        `Could not decrypt the value for key '${key}' under keychain 'key_v1'. Caused by: AEADBadTagException`
+      )
     }
     return item.value
   }
@@ -116,7 +124,9 @@ export class MemorySecureStore implements ExpoSecureStoreModule.ExpoSecureStoreA
   setItemAsync = async (key: string, value: string, options: ExpoSecureStoreModule.ExpoSecureStoreOptions = {}): Promise<void> => {
     await this.enter("setItemAsync", key, options)
     if (typeof value !== "string") {
-      throw new Error("Invalid value provided to SecureStore. Values must be strings; consider JSON-encoding your values if they are serializable.")
+      throw new Error(
+        "Invalid value provided to SecureStore. Values must be strings; consider JSON-encoding your values if they are serializable."
+      )
     }
     if (this.options.rejectAboveLength !== undefined && value.length > this.options.rejectAboveLength) {
       throw codedError("ERR_KEY_CHAIN", "One or more parameters passed to a function where not valid.")

@@ -24,8 +24,16 @@ export const explainRetainers = (snapshotPath: string, needle: string, options: 
   const { edge_fields, edge_types, node_fields, node_types } = heap.snapshot.meta
   const nodeSize = node_fields.length
   const edgeSize = edge_fields.length
-  const [typeAt, nameAt, edgeCountAt] = ["type", "name", "edge_count"].map((field) => node_fields.indexOf(field)) as [number, number, number]
-  const [edgeTypeAt, edgeNameAt, toAt] = ["type", "name_or_index", "to_node"].map((field) => edge_fields.indexOf(field)) as [number, number, number]
+  const [typeAt, nameAt, edgeCountAt] = ["type", "name", "edge_count"].map((field) => node_fields.indexOf(field)) as [
+    number,
+    number,
+    number
+  ]
+  const [edgeTypeAt, edgeNameAt, toAt] = ["type", "name_or_index", "to_node"].map((field) => edge_fields.indexOf(field)) as [
+    number,
+    number,
+    number
+  ]
   const nodeCount = heap.nodes.length / nodeSize
 
   // retainers[node] = [fromNode, edgeOffset, …]
@@ -38,7 +46,9 @@ export const explainRetainers = (snapshotPath: string, needle: string, options: 
     }
   }
   const describeNode = (node: number) =>
-    `${node_types[0][heap.nodes[node * nodeSize + typeAt]!]} ${JSON.stringify(heap.strings[heap.nodes[node * nodeSize + nameAt]!]?.slice(0, 80))}`
+    `${node_types[0][heap.nodes[node * nodeSize + typeAt]!]} ${
+      JSON.stringify(heap.strings[heap.nodes[node * nodeSize + nameAt]!]?.slice(0, 80))
+    }`
   const describeEdge = (edge: number) => {
     const type = edge_types[0][heap.edges[edge + edgeTypeAt]!]
     const name = heap.edges[edge + edgeNameAt]!

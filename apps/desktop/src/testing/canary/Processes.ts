@@ -3,9 +3,9 @@
  * fishbowl-llm CLI and the kill -9 store child. Keys only ever go to a child's stdin. Every line a
  * child prints is kept, so the suite can search it.
  */
-import { fileURLToPath } from "node:url"
-import { spawn } from "node:child_process"
 import { ChildProcesses, type SecretServiceHarness } from "@fishbowl/desktop-layer/testing"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
 import * as Protocol from "./Protocol.ts"
 
 const MAIN_PROCESS = fileURLToPath(new URL("./main-process.ts", import.meta.url))
@@ -15,7 +15,10 @@ export const runCli = (dataDir: string, args: ReadonlyArray<string>, env: Record
   ChildProcesses.runChild(process.execPath, [CLI, "--data-dir", dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
 
 export const runStoreChild = (dataDir: string, args: ReadonlyArray<string>, env: Record<string, string>, stdin?: string) =>
-  ChildProcesses.runChild(process.execPath, ["--import", "tsx", ChildProcesses.STORE_CHILD, dataDir, ...args], { env, ...(stdin !== undefined ? { stdin } : {}) })
+  ChildProcesses.runChild(process.execPath, ["--import", "tsx", ChildProcesses.STORE_CHILD, dataDir, ...args], {
+    env,
+    ...(stdin !== undefined ? { stdin } : {})
+  })
 
 /** The main-process child's kill timer: far above its run (~10 s here, quiet), so only a hang trips it. */
 export const MAIN_PROCESS_HANG_MILLIS = 300_000

@@ -17,14 +17,14 @@
  */
 import { DesktopLayer, Migration } from "@fishbowl/desktop-layer"
 import { CrashPoints, Errors, type Ids, IpcContract, LlmConfigStore } from "@fishbowl/domain"
-import * as IpcHandlers from "../../main/IpcHandlers.ts"
-import * as KeyAccess from "../../main/KeyAccess.ts"
-import * as SenderPolicy from "../../main/SenderPolicy.ts"
-import * as Protocol from "./Protocol.ts"
 import { Cause, Effect, Exit, Layer, Logger, ManagedRuntime, Option, Redacted, References, Schema } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as v8 from "node:v8"
+import * as IpcHandlers from "../../main/IpcHandlers.ts"
+import * as KeyAccess from "../../main/KeyAccess.ts"
+import * as SenderPolicy from "../../main/SenderPolicy.ts"
+import * as Protocol from "./Protocol.ts"
 
 const [dataDir, outDir] = process.argv.slice(2)
 if (dataDir === undefined || outDir === undefined) throw new Error("usage: main-process.ts <dataDir> <outDir>")
@@ -89,8 +89,7 @@ const recordError = (step: string, error: unknown) => {
   }
   records.errors.push({ step, encoded: encodeError(error), message: error.message, pretty: String(error) })
 }
-const check = (step: string, ok: boolean, detail?: string) =>
-  records.checks.push({ step, ok, ...(detail !== undefined ? { detail } : {}) })
+const check = (step: string, ok: boolean, detail?: string) => records.checks.push({ step, ok, ...(detail !== undefined ? { detail } : {}) })
 
 // ---------------------------------------------------------------------------------------------
 // runtime: DesktopLayer's wiring, crash-point hooks, every log line at the most verbose level
@@ -116,7 +115,11 @@ const logging = Layer.mergeAll(
   Layer.succeed(References.UnhandledLogLevel, "Debug")
 )
 
-const desktop: Layer.Layer<DesktopLayer.DesktopServices> = DesktopLayer.layer({ dataDir, secretBackend: "keychain", crashPoints: crashHooks })
+const desktop: Layer.Layer<DesktopLayer.DesktopServices> = DesktopLayer.layer({
+  dataDir,
+  secretBackend: "keychain",
+  crashPoints: crashHooks
+})
 const runtime = ManagedRuntime.make(Layer.mergeAll(desktop, logging))
 
 const ipcLog: IpcHandlers.IpcLogger = (entry) => {
@@ -155,7 +158,12 @@ const until = async (done: () => boolean) => {
   while (!done()) await sleep(20)
 }
 
-const call = async (step: string, channel: IpcContract.InvokeChannel, payload: unknown, options: { table?: IpcHandlers.IpcHandlerTable; frameUrl?: string | undefined } = {}) => {
+const call = async (
+  step: string,
+  channel: IpcContract.InvokeChannel,
+  payload: unknown,
+  options: { table?: IpcHandlers.IpcHandlerTable; frameUrl?: string | undefined } = {}
+) => {
   const sender = "frameUrl" in options ? { frameUrl: options.frameUrl } : trusted
   const response = await (options.table ?? handlers)[channel](sender, payload) as
     | { ok: true; value: any }
@@ -222,22 +230,73 @@ const drive = async () => {
   expectOk("diagnose", await call("diagnose", IpcContract.IpcChannel.diagnose, { probe: true }))
   expectOk("authorize", await call("authorize", IpcContract.IpcChannel.authorize, {}))
   await keyMatches("getApiKey after create", id, canary)
-  expectOk("update replaces the key", await call("update", IpcContract.IpcChannel.update, { id, patch: { name: "Canary 2", apiKey: canary2 } }))
+  expectOk(
+    "update replaces the key",
+    await call("update", IpcContract.IpcChannel.update, { id, patch: { name: "Canary 2", apiKey: canary2 } })
+  )
   await keyMatches("getApiKey after update", id, canary2)
 
   // Invalid requests carrying the key.
   const invalid: Array<[string, IpcContract.InvokeChannel, unknown, string | undefined, string]> = [
-    ["invalid.nul", IpcContract.IpcChannel.create, { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.control", IpcContract.IpcChannel.create, { provider: "openai", name: "Ctl", apiKey: `${canary}\u0007x` }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.oversize", IpcContract.IpcChannel.create, { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.huge", IpcContract.IpcChannel.create, { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.extra", IpcContract.IpcChannel.create, { provider: "openai", name: "Extra", apiKey: canary, [canary2]: canary }, trusted.frameUrl, "InvalidInput"],
+    [
+      "invalid.nul",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Nul", apiKey: `${canary}\u0000` },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
+    [
+      "invalid.control",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Ctl", apiKey: `${canary}\u0007x` },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
+    [
+      "invalid.oversize",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Big", apiKey: canary + "k".repeat(16 * 1024) },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
+    [
+      "invalid.huge",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Huge", apiKey: canary + "k".repeat(70 * 1024) },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
+    [
+      "invalid.extra",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Extra", apiKey: canary, [canary2]: canary },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
     ["invalid.type", IpcContract.IpcChannel.create, { provider: canary, name: 7, apiKey: canary }, trusted.frameUrl, "InvalidInput"],
     ["invalid.update-nul", IpcContract.IpcChannel.update, { id, patch: { apiKey: `${canary2}\u0000` } }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.update-extra", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary2, secret: canary } }, trusted.frameUrl, "InvalidInput"],
+    [
+      "invalid.update-extra",
+      IpcContract.IpcChannel.update,
+      { id, patch: { apiKey: canary2, secret: canary } },
+      trusted.frameUrl,
+      "InvalidInput"
+    ],
     ["invalid.get-id", IpcContract.IpcChannel.get, { id: canary }, trusted.frameUrl, "InvalidInput"],
-    ["invalid.untrusted", IpcContract.IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, "https://evil.example.com/", "KeychainDenied"],
-    ["invalid.untrusted-update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary } }, `https://evil.example.com/?k=${canary}`, "KeychainDenied"]
+    [
+      "invalid.untrusted",
+      IpcContract.IpcChannel.create,
+      { provider: "openai", name: "Evil", apiKey: canary },
+      "https://evil.example.com/",
+      "KeychainDenied"
+    ],
+    [
+      "invalid.untrusted-update",
+      IpcContract.IpcChannel.update,
+      { id, patch: { apiKey: canary } },
+      `https://evil.example.com/?k=${canary}`,
+      "KeychainDenied"
+    ]
   ]
   for (const [step, channel, payload, frameUrl, tag] of invalid) {
     expectError(step, await call(step, channel, payload, { frameUrl }), [tag])
@@ -251,10 +310,19 @@ const drive = async () => {
 
   // Fault: keychain locked between steps.
   await askDriver("lock")
-  expectError("locked.create", await call("locked.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Locked", apiKey: canary }), ["KeychainLocked"])
-  expectError("locked.update", await call("locked.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary } }), ["KeychainLocked"])
+  expectError(
+    "locked.create",
+    await call("locked.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Locked", apiKey: canary }),
+    ["KeychainLocked"]
+  )
+  expectError("locked.update", await call("locked.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary } }), [
+    "KeychainLocked"
+  ])
   await keyMatches("locked.getApiKey", id, undefined)
-  await direct("locked.direct-update", LlmConfigStore.LlmConfigStore.use((store) => store.update(id as Ids.ConfigId, { apiKey: Redacted.make(canary) } as never)))
+  await direct(
+    "locked.direct-update",
+    LlmConfigStore.LlmConfigStore.use((store) => store.update(id as Ids.ConfigId, { apiKey: Redacted.make(canary) } as never))
+  )
   await call("locked.diagnose", IpcContract.IpcChannel.diagnose, { probe: true })
   await call("locked.authorize", IpcContract.IpcChannel.authorize, {})
   await call("locked.status", IpcContract.IpcChannel.status, {})
@@ -270,7 +338,11 @@ const drive = async () => {
 
   // Fault in the middle of a create: the keyring daemon dies after the intent is recorded.
   armed.set("create.intent-recorded", ["kill-daemon"])
-  const midCreate = await call("mid.create-daemon-killed", IpcContract.IpcChannel.create, { provider: "openai", name: "Orphan", apiKey: canary })
+  const midCreate = await call("mid.create-daemon-killed", IpcContract.IpcChannel.create, {
+    provider: "openai",
+    name: "Orphan",
+    apiKey: canary
+  })
   records.faults.push(`mid.create-daemon-killed answered ${midCreate.ok ? "ok" : midCreate.error._tag}`)
   await keyMatches("daemon-dead.getApiKey", id, undefined)
   await call("daemon-dead.diagnose", IpcContract.IpcChannel.diagnose, { probe: true })
@@ -280,17 +352,25 @@ const drive = async () => {
 
   // Fault in the middle of an update after the key was written: daemon restarted under it.
   armed.set("update.secret-written", ["restart-daemon"])
-  const midRestart = await call("mid.update-daemon-restarted", IpcContract.IpcChannel.update, { id: scratchId, patch: { name: "Scratch 2", apiKey: canary } })
+  const midRestart = await call("mid.update-daemon-restarted", IpcContract.IpcChannel.update, {
+    id: scratchId,
+    patch: { name: "Scratch 2", apiKey: canary }
+  })
   records.faults.push(`mid.update-daemon-restarted answered ${midRestart.ok ? "ok" : midRestart.error._tag}`)
   await storeRecover("mid.update-daemon-restarted.recover")
 
   // Kill and restart the daemon between steps: the next call needs a fresh worker.
   await askDriver("restart-daemon")
   await keyMatches("restart.getApiKey", id, canary2)
-  expectOk("restart.create", await call("restart.create", IpcContract.IpcChannel.create, { provider: "google", name: "After restart", apiKey: canary }))
+  expectOk(
+    "restart.create",
+    await call("restart.create", IpcContract.IpcChannel.create, { provider: "google", name: "After restart", apiKey: canary })
+  )
 
   // Missed time budgets.
-  const late = await call("timeout.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Late", apiKey: canary }, { table: hurried })
+  const late = await call("timeout.create", IpcContract.IpcChannel.create, { provider: "openai", name: "Late", apiKey: canary }, {
+    table: hurried
+  })
   expectError("timeout.create", late, ["Timeout"])
   const lateUpdate = await call("timeout.update", IpcContract.IpcChannel.update, { id, patch: { apiKey: canary2 } }, { table: hurried })
   expectError("timeout.update", lateUpdate, ["Timeout"])
@@ -309,7 +389,13 @@ const drive = async () => {
   const removed = await call("remove", IpcContract.IpcChannel.remove, { id: scratchId })
   expectOk("remove scratch", removed)
   // Its change event is recorded before forwarding stops (the driver expects a Removed event).
-  if (removed.ok) await until(() => records.events.some((event) => (event as { _tag: string; id?: string })._tag === "Removed" && (event as { id?: string }).id === scratchId))
+  if (removed.ok) {
+    await until(() =>
+      records.events.some((event) =>
+        (event as { _tag: string; id?: string })._tag === "Removed" && (event as { id?: string }).id === scratchId
+      )
+    )
+  }
   expectError("get removed", await call("get removed", IpcContract.IpcChannel.get, { id: scratchId }), ["NotFound"])
   await keyMatches("removed.getApiKey", scratchId, undefined)
   await storeRecover("final.recover")
@@ -327,7 +413,9 @@ const main = async () => {
   const recordsPath = path.join(outDir, "records.json")
   fs.writeFileSync(recordsPath, JSON.stringify(records, null, 1))
   // Drop what the records hold before the snapshot (they are on disk now).
-  for (const list of [records.responses, records.events, records.errors, records.effectLogs, records.ipcLogs, records.checks, records.faults]) {
+  for (
+    const list of [records.responses, records.events, records.errors, records.effectLogs, records.ipcLogs, records.checks, records.faults]
+  ) {
     list.length = 0
   }
 
