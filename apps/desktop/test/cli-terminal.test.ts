@@ -35,12 +35,14 @@ writeFileSync(
   WRAPPER,
   `
 import { spawn } from "node:child_process"
-import { writeFileSync } from "node:fs"
+import { renameSync, writeFileSync } from "node:fs"
 process.on("SIGHUP", () => {})
+// Written whole, then renamed: the test polls for these files and must never read half of one.
+const publish = (path, text) => { writeFileSync(path + ".part", text); renameSync(path + ".part", path) }
 const [out, ...command] = process.argv.slice(2)
 const child = spawn(command[0], command.slice(1), { stdio: "inherit" })
-writeFileSync(out + ".pid", String(child.pid))
-child.on("exit", (code, signal) => writeFileSync(out, JSON.stringify({ code, signal })))
+publish(out + ".pid", String(child.pid))
+child.on("exit", (code, signal) => publish(out, JSON.stringify({ code, signal })))
 `
 )
 
@@ -83,7 +85,17 @@ const openPane = (args: ReadonlyArray<string>): Pane => {
   const envPart = Object.entries(env).map(([key, value]) => quote(`${key}=${value}`)).join(" ")
   const command = [process.execPath, WRAPPER, out, process.execPath, BIN, "--data-dir", dataDir, ...args].map(quote).join(" ")
   // The pane stays open after the CLI ends so its screen can be read; afterAll kills the server.
-  tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", `env -i ${envPart} ${command}; stty -a > ${quote(stty)}; sleep 600`)
+  tmux(
+    "new-session",
+    "-d",
+    "-s",
+    name,
+    "-x",
+    "120",
+    "-y",
+    "30",
+    `env -i ${envPart} ${command}; stty -a > ${quote(`${stty}.part`)} && mv ${quote(`${stty}.part`)} ${quote(stty)}; sleep 600`
+  )
   const screen = () => tmux("capture-pane", "-p", "-t", name)
   return {
     name,
@@ -184,5 +196,36 @@ describe("fishbowl-llm at a terminal", () => {
     tmux("kill-session", "-t", pane.name)
     expect(await pane.ended()).toEqual({ code: null, signal: "SIGHUP" })
     expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+  })
+})
+
+describe("completion in an interactive bash (issue 25)", () => {
+  it("installed with the script's own lines, `show <Tab>` completes a configured name and `add --provider o<Tab>` provider ids", async () => {
+    expect((await cli(["add", "--provider", "ollama", "--name", "Work GPT"])).code).toBe(0)
+    const home = mkdtempSync(NodePath.join(work, "home-"))
+    const bin = NodePath.join(home, "bin")
+    // `fishbowl-llm` on PATH, as the set-up puts it there (here: this build).
+    execFileSync("mkdir", ["-p", bin])
+    writeFileSync(NodePath.join(bin, "fishbowl-llm"), `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(BIN)} "$@"\n`, { mode: 0o755 })
+    const shellEnv = { HOME: home, PATH: `${bin}:${process.env["PATH"] ?? ""}`, TERM: "xterm-256color", FISHBOWL_DATA_DIR: dataDir }
+    // The install lines exactly as the script prints them in its comment.
+    const script = execFileSync(process.execPath, [BIN, "completions", "bash"], { encoding: "utf8" })
+    const lines = [...script.matchAll(/^# {3}(mkdir .*|fishbowl-llm completions bash > .*)$/gm)].map((match) => match[1]!)
+    expect(lines).toHaveLength(2)
+    execFileSync("bash", ["-c", lines.join("\n")], { env: shellEnv })
+    // A new login shell, as a user opens one: bash-completion loads the installed script on demand.
+    const name = `bash${++counter}`
+    const envPart = Object.entries(shellEnv).map(([key, value]) => quote(`${key}=${value}`)).join(" ")
+    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", `env -i ${envPart} bash --login -i`)
+    const screen = () => tmux("capture-pane", "-p", "-t", name)
+    await waitFor("a prompt", () => (screen().trim().endsWith("#") || screen().trim().endsWith("$") ? true : undefined))
+    tmux("send-keys", "-t", name, "-l", "fishbowl-llm show W")
+    tmux("send-keys", "-t", name, "Tab")
+    await waitFor("the name completed", () => (screen().includes("fishbowl-llm show Work\\ GPT") ? true : undefined))
+    tmux("send-keys", "-t", name, "C-u")
+    tmux("send-keys", "-t", name, "-l", "fishbowl-llm add --provider ol")
+    tmux("send-keys", "-t", name, "Tab")
+    await waitFor("the provider completed", () => (screen().includes("fishbowl-llm add --provider ollama") ? true : undefined))
+    tmux("kill-session", "-t", name)
   })
 })

@@ -21,9 +21,10 @@ import {
   Providers,
   UntrustedInput
 } from "@fishbowl/domain"
-import { Effect, Layer, Option, Redacted, Schema } from "effect"
+import { Console, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import * as CliIo from "./CliIo.ts"
+import * as Completions from "./Completions.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as MigrateReport from "./MigrateReport.ts"
 import * as Notices from "./Notices.ts"
@@ -575,28 +576,53 @@ const migrateCommand = Command.make("migrate", {
     Command.withExamples([{ command: "fishbowl-llm migrate" }, { command: "fishbowl-llm migrate --from ~/old-fishbowl --json" }])
   )
 
+/** effect/cli's script for `shell`, as its Completions action prints it (captured, not printed). */
+const generatedCompletions = (shell: Completions.Shell) =>
+  Effect.suspend(() => {
+    const lines: Array<string> = []
+    const capturing: Console.Console = {
+      ...globalThis.console,
+      log: (...parts: ReadonlyArray<unknown>) => void lines.push(parts.join(" "))
+    }
+    return GlobalFlag.Completions.run(Option.some(shell), {
+      command: completionRoot(),
+      commandPath: ["fishbowl-llm"],
+      version: VERSION,
+      builtIns: []
+    }).pipe(Effect.provideService(Console.Console, capturing), Effect.map(() => `${lines.join("\n")}\n`))
+  })
+
 const completionsCommand = Command.make(
   "completions",
   {
     shell: Argument.Literals("shell", ["bash", "zsh", "fish"]).pipe(Argument.withDescription("bash, zsh or fish"))
   },
-  ({ shell }): Effect.Effect<void> =>
-    Effect.suspend(() =>
-      GlobalFlag.Completions.run(Option.some(shell), {
-        command: completionRoot(),
-        commandPath: ["fishbowl-llm"],
-        version: VERSION,
-        builtIns: []
-      })
-    )
+  ({ shell }) => Effect.flatMap(generatedCompletions(shell), (generated) => CliIo.out(Completions.script(shell, generated)))
 ).pipe(
-  Command.withDescription("Print a shell completion script"),
+  Command.withDescription("Print a shell completion script (it completes commands, flags, configuration names and provider ids)"),
   Command.withExamples([
-    { command: "fishbowl-llm completions bash > ~/.local/share/bash-completion/completions/fishbowl-llm" },
-    { command: "fishbowl-llm completions zsh > \"${fpath[1]}/_fishbowl-llm\"" },
-    { command: "fishbowl-llm completions fish > ~/.config/fish/completions/fishbowl-llm.fish" }
+    { command: Completions.installLines.bash.slice(0, 2).join(" && ") },
+    { command: Completions.installLines.zsh.join(" && ") },
+    { command: Completions.installLines.fish.join(" && ") }
   ])
 )
+
+const namesCommand = Command.make("names", {
+  kind: Argument.Literals("kind", ["configs", "providers"]).pipe(Argument.withDescription("configs or providers"))
+}, ({ kind }) =>
+  Effect.gen(function*() {
+    if (kind === "providers") return yield* CliIo.out(Providers.providers.map((provider) => `${provider.id}\n`).join(""))
+    const desktop = yield* loadDesktop
+    const explicit = yield* DataDirFlag
+    const dataDir = yield* desktop.DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
+    const names = yield* desktop.ConfigNames.read(dataDir)
+    yield* CliIo.out(names.map((name) => `${Text.escapeControls(name)}\n`).join(""))
+  })).pipe(
+    Command.withDescription(
+      "Print configuration names or provider ids, one per line, for shell completion (reads preferences.json only, never the keychain)"
+    ),
+    Command.withExamples([{ command: "fishbowl-llm names configs" }])
+  )
 
 const helpCommand = Command.make("help", {
   command: Argument.String("command").pipe(Argument.withDescription("Command to explain"), Argument.optional)
@@ -626,6 +652,7 @@ export const subcommandNames: ReadonlySet<string> = new Set([
   "doctor",
   "migrate",
   "completions",
+  "names",
   "help"
 ])
 
@@ -653,6 +680,7 @@ export const root = Command.make("fishbowl-llm").pipe(
     doctorCommand,
     migrateCommand,
     completionsCommand,
+    namesCommand,
     helpCommand
   ]),
   Command.withExamples([

@@ -5,5 +5,6 @@
  * lazily, so `--help`, `providers` and usage errors do not pay for them.
  */
 export { DataDir, DesktopLayer, Migration, SecretBackend } from "@fishbowl/desktop-layer"
+export * as ConfigNames from "./ConfigNames.ts"
 export * as Doctor from "./Doctor.ts"
 export * as InProcessKeytar from "./InProcessKeytar.ts"
