@@ -97,6 +97,82 @@ interface PendingEntry {
   readonly legacy: LegacyFiles.Raw
 }
 
+/** `text` of a copy of preferences.json without keys: `apiKey` fields dropped, then known key texts redacted. */
+const scrubbedText = (read: Extract<LegacyFiles.LegacyJson, { _tag: "Parsed" }>, keys: ReadonlyArray<string>) => {
+  let next = read.text
+  const stripped = withoutPreferenceKeys(read.value)
+  if (stripped !== undefined) next = LegacyFiles.jsonText(stripped)
+  for (const key of keys) {
+    if (next.includes(key)) next = next.split(key).join(REDACTION)
+    const escaped = JSON.stringify(key).slice(1, -1)
+    if (escaped !== key && next.includes(escaped)) next = next.split(escaped).join(REDACTION)
+  }
+  return next
+}
+
+/**
+ * Removes keys from every copy of preferences.json: backups, quarantined copies (structurally:
+ * `apiKey` fields; then any remaining occurrence of a known key text) and temp files of crashed
+ * writers (deleted when they hold a known key).
+ */
+const scrubCopies = (
+  files: { readonly from: string; readonly prefsPath: string; readonly pendingPath: string },
+  knownKeys: ReadonlyArray<string>,
+  removed: Array<string>,
+  rewritten: Array<string>
+) =>
+  Effect.gen(function*() {
+    const keys = knownKeys.filter((key) => key.length >= 4)
+    for (const name of yield* LegacyFiles.listFolder(files.from)) {
+      const path = NodePath.join(files.from, name)
+      const isCopy = isBackupName(name) || isQuarantineName(name)
+      const isTemp = name.startsWith(".") && name.endsWith(".tmp")
+      if (!isCopy && !isTemp) continue
+      const read = yield* LegacyFiles.readLegacyJson(path)
+      if (read._tag === "Missing") continue
+      if (isTemp) {
+        if (!(AtomicFile.isTempFileOf(files.prefsPath, name) || AtomicFile.isTempFileOf(files.pendingPath, name))) continue
+        // A pending-file temp is never needed (under the migration lock no write of it is in flight).
+        const holds = AtomicFile.isTempFileOf(files.pendingPath, name) || read._tag === "Refused" ||
+          keys.some((key) => read.text.includes(key)) || withoutPreferenceKeys(read.value) !== undefined
+        if (holds) {
+          yield* LegacyFiles.removeFile(path)
+          removed.push(path)
+        }
+        continue
+      }
+      // A copy that cannot even be read as text is left alone (doctor lists it).
+      if (read._tag !== "Parsed") continue
+      const next = scrubbedText(read, keys)
+      if (next !== read.text) {
+        yield* LegacyFiles.writeAtomic(path, next)
+        if (!rewritten.includes(path)) rewritten.push(path)
+      }
+    }
+  })
+
+/**
+ * preferences.json without its legacy entries: configs of the current shape without a key stay,
+ * every other config goes to `adopt` (for the pending file), the journal is kept when valid.
+ */
+const withoutLegacyEntries = (json: LegacyFiles.Raw, adopt: (legacy: LegacyFiles.Raw) => void): string => {
+  const llm = json["llm"] as LegacyFiles.Raw
+  const versioned = llm["version"] === PreferencesDocument.LLM_SECTION_VERSION
+  const kept: Array<LlmConfig.LlmConfig> = []
+  for (const config of llm["configs"] as Array<unknown>) {
+    if (versioned && !holdsKeyField(config) && Schema.is(LlmConfig.LlmConfig)(config)) kept.push(config)
+    else if (LegacyFiles.isRecord(config)) adopt(config)
+  }
+  const journal = versioned && Array.isArray(llm["journal"])
+    ? (llm["journal"] as Array<unknown>).filter((intent): intent is PreferencesDocument.Intent =>
+      Schema.is(PreferencesDocument.Intent)(intent)
+    )
+    : []
+  const section: PreferencesDocument.LlmSection = { version: PreferencesDocument.LLM_SECTION_VERSION, configs: kept, journal }
+  const { llm: _llm, ...other } = json
+  return LegacyFiles.jsonText({ ...other, llm: section })
+}
+
 const sourceOf = (context: LegacySource.SourceContext) => {
   const { from } = context
   const at = (name: string) => NodePath.join(from, name)
@@ -137,49 +213,8 @@ const sourceOf = (context: LegacySource.SourceContext) => {
   const writePending = (entries: ReadonlyArray<PendingEntry>) =>
     LegacyFiles.writeAtomic(pendingPath, LegacyFiles.jsonText({ format: "fishbowl-llm-migration-pending", version: 1, entries }))
 
-  /**
-   * Removes keys from every copy of preferences.json: backups, quarantined copies (structurally:
-   * `apiKey` fields; then any remaining occurrence of a known key text) and temp files of crashed
-   * writers (deleted when they hold a known key).
-   */
   const scrub = (knownKeys: ReadonlyArray<string>, removed: Array<string>, rewritten: Array<string>) =>
-    Effect.gen(function*() {
-      const keys = knownKeys.filter((key) => key.length >= 4)
-      for (const name of yield* LegacyFiles.listFolder(from)) {
-        const path = at(name)
-        const isCopy = isBackupName(name) || isQuarantineName(name)
-        const isTemp = name.startsWith(".") && name.endsWith(".tmp")
-        if (!isCopy && !isTemp) continue
-        const read = yield* LegacyFiles.readLegacyJson(path)
-        if (read._tag === "Missing") continue
-        // A copy that cannot even be read as text is left alone (doctor lists it).
-        const text = read._tag === "Parsed" ? read.text : undefined
-        if (isTemp) {
-          if (!(AtomicFile.isTempFileOf(prefsPath, name) || AtomicFile.isTempFileOf(pendingPath, name))) continue
-          // A pending-file temp is never needed (under the migration lock no write of it is in flight).
-          const holds = AtomicFile.isTempFileOf(pendingPath, name) || read._tag === "Refused" || keys.some((key) => text!.includes(key)) ||
-            (read._tag === "Parsed" && withoutPreferenceKeys(read.value) !== undefined)
-          if (holds) {
-            yield* LegacyFiles.removeFile(path)
-            removed.push(path)
-          }
-          continue
-        }
-        if (text === undefined) continue
-        let next = text
-        const stripped = read._tag === "Parsed" ? withoutPreferenceKeys(read.value) : undefined
-        if (stripped !== undefined) next = LegacyFiles.jsonText(stripped)
-        for (const key of keys) {
-          if (next.includes(key)) next = next.split(key).join(REDACTION)
-          const escaped = JSON.stringify(key).slice(1, -1)
-          if (escaped !== key && next.includes(escaped)) next = next.split(escaped).join(REDACTION)
-        }
-        if (next !== text) {
-          yield* LegacyFiles.writeAtomic(path, next)
-          if (!rewritten.includes(path)) rewritten.push(path)
-        }
-      }
-    })
+    scrubCopies({ from, prefsPath, pendingPath }, knownKeys, removed, rewritten)
 
   /** Moves legacy entries of preferences.json and quarantined copies into the pending file. */
   const adopt = (removed: Array<string>, rewritten: Array<string>) =>
@@ -208,25 +243,9 @@ const sourceOf = (context: LegacySource.SourceContext) => {
       }
       yield* underPrefsLock(Effect.gen(function*() {
         const read = yield* LegacyFiles.readLegacyJson(prefsPath)
-        let next: string | undefined
-        if (read._tag === "Parsed" && isLegacyPreferences(read.value)) {
-          const json = read.value as LegacyFiles.Raw
-          const llm = json["llm"] as LegacyFiles.Raw
-          const versioned = llm["version"] === PreferencesDocument.LLM_SECTION_VERSION
-          const kept: Array<LlmConfig.LlmConfig> = []
-          for (const config of llm["configs"] as Array<unknown>) {
-            if (versioned && !holdsKeyField(config) && Schema.is(LlmConfig.LlmConfig)(config)) kept.push(config)
-            else if (LegacyFiles.isRecord(config)) addEntry(config, prefsPath)
-          }
-          const journal = versioned && Array.isArray(llm["journal"])
-            ? (llm["journal"] as Array<unknown>).filter((intent): intent is PreferencesDocument.Intent =>
-              Schema.is(PreferencesDocument.Intent)(intent)
-            )
-            : []
-          const section: PreferencesDocument.LlmSection = { version: PreferencesDocument.LLM_SECTION_VERSION, configs: kept, journal }
-          const { llm: _llm, ...other } = json
-          next = LegacyFiles.jsonText({ ...other, llm: section })
-        }
+        const next = read._tag === "Parsed" && isLegacyPreferences(read.value)
+          ? withoutLegacyEntries(read.value as LegacyFiles.Raw, (config) => addEntry(config, prefsPath))
+          : undefined
         // The pending file is durable before the keys leave preferences.json.
         if (entries.length !== pending.entries.length) yield* writePending(entries)
         if (next !== undefined) {
