@@ -56,10 +56,10 @@ import { Errors, JsonLimits, PreferencesDocument, PreferencesStore, Restore } fr
 import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
-import * as lockfile from "proper-lockfile"
 import * as AtomicFile from "./AtomicFile.ts"
 import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
+import * as FileLock from "./FileLock.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
 import * as RestoreNotices from "./RestoreNotices.ts"
 import * as TrustedFile from "./TrustedFile.ts"
@@ -87,10 +87,6 @@ const FILE_MODE = 0o600
 const DIRECTORY_MODE = 0o700
 /** Leftover temp files of crashed writers older than this are removed when a store is built. */
 const ORPHAN_TEMP_AGE_MILLIS = 10 * 60 * 1000
-/** A lock time this far ahead of the clock cannot come from this machine's clock as it is now. */
-const FUTURE_LOCK_SLACK_MILLIS = 2000
-/** A future-dated lock left unchanged this long is not held by a live writer (they hold it for ms). */
-const FUTURE_LOCK_GRACE_MILLIS = 50
 
 // ---------------------------------------------------------------------------------------------
 // Errors
@@ -362,115 +358,28 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       })
     )
 
-  const lockPath = `${path}.lock`
-  const lockNotRemovable = (what: string) =>
-    new Errors.StorageInaccessible({
-      message: `${fileName} cannot be written: ${NodePath.basename(lockPath)} is ${what} and could not be removed`,
-      hint: `If no other Fishbowl window or CLI command is running, remove it: rm -r "${lockPath}". Nothing was changed.`
-    })
-
-  /**
-   * Called when taking the lock failed: removes what is at the lock path when it cannot be a live
-   * lock (see the module comment). True when it did, so the caller retries at once.
-   */
-  const takeOverDeadLock = (
-    seen: { future?: { readonly ino: number; readonly mtimeMs: number; readonly since: number } }
-  ): Effect.Effect<boolean, Errors.StorageInaccessible> =>
-    Effect.gen(function*() {
-      const stats = yield* TrustedFile.lstatEntry(lockPath).pipe(Effect.orElseSucceed(() => undefined))
-      if (stats === undefined) return false
-      if (!stats.isDirectory()) {
-        // proper-lockfile locks are folders: a file, link, FIFO or socket here is nobody's lock.
-        // unlink never follows a link and never removes a folder (a lock taken meanwhile).
-        yield* TrustedFile.unlinkEntry(lockPath).pipe(Effect.mapError(() => lockNotRemovable("not a Fishbowl lock")))
-        yield* Effect.logWarning(`${fileName}: removed ${NodePath.basename(lockPath)}, which was not a lock folder`)
-        return true
-      }
-      const now = yield* Clock.currentTimeMillis
-      if (stats.mtimeMs <= now + FUTURE_LOCK_SLACK_MILLIS) {
-        delete seen.future
-        return false
-      }
-      const future = seen.future
-      if (future === undefined || future.ino !== stats.ino || future.mtimeMs !== stats.mtimeMs) {
-        seen.future = { ino: stats.ino, mtimeMs: stats.mtimeMs, since: now }
-        return false
-      }
-      if (now - future.since < FUTURE_LOCK_GRACE_MILLIS) return false
-      yield* TrustedFile.removeEmptyDirectory(lockPath).pipe(Effect.mapError(() => lockNotRemovable("dated in the future")))
-      yield* Effect.logWarning(`${fileName}: took over a lock dated in the future (the clock was set back)`)
-      delete seen.future
-      return true
-    })
-
-  /** Runs `effect` holding the in-process semaphore and the cross-process file lock. */
+  /** Runs `effect` holding the in-process semaphore and the cross-process file lock (FileLock). */
   const exclusive = <A, E>(
     effect: (lock: { readonly check: Effect.Effect<void, Errors.StorageInaccessible> }) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | Errors.StorageInaccessible> =>
-    semaphore.withPermits(1)(Effect.scoped(Effect.gen(function*() {
+    semaphore.withPermits(1)(Effect.gen(function*() {
       const folder = yield* AtomicFile.ensureDirectory(directory, DIRECTORY_MODE).pipe(
         provideFs,
         Effect.mapError(inaccessible("written", path))
       )
       yield* checkFolder(folder.info)
-      const compromised: { error?: Error } = {}
-      const seen: Parameters<typeof takeOverDeadLock>[0] = {}
-      const attempt = Effect.tryPromise({
-        try: () =>
-          lockfile.lock(path, {
-            realpath: false,
-            stale: staleMillis,
-            retries: 0,
-            onCompromised: (error) => {
-              compromised.error = error
-            }
-          }),
-        catch: (error) => error as NodeJS.ErrnoException | Errors.StorageInaccessible
-      }).pipe(
-        Effect.catch((error) =>
-          error instanceof Errors.StorageInaccessible ? Effect.fail(error) : takeOverDeadLock(seen).pipe(
-            Effect.flatMap((tookOver) =>
-              Effect.fail<NodeJS.ErrnoException | Errors.StorageInaccessible>(
-                tookOver ? Object.assign(new Error("lock removed, retry"), { code: "ELOCKED" }) : error
-              )
-            )
-          )
-        )
-      )
-      // Each attempt is uninterruptible and registers its release in the scope the moment it
-      // succeeds, so an interrupted update (e.g. a time budget) can never leak a held lock; the
-      // waiting between attempts stays interruptible.
-      yield* Effect.acquireRelease(attempt, (release) => Effect.promise(() => release().catch(() => undefined))).pipe(
-        Effect.retry({
-          while: (error) => !(error instanceof Errors.StorageInaccessible) && error.code === "ELOCKED",
-          schedule: Schedule.exponential("5 millis", 1.5).pipe(
-            Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
-            Schedule.jittered,
-            Schedule.upTo({ duration: Duration.millis(waitMillis) })
-          )
-        }),
-        Effect.mapError((error) =>
-          error instanceof Errors.StorageInaccessible
-            ? error
-            : error.code === "ELOCKED"
-            ? new Errors.StorageInaccessible({
-              message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
-              hint:
-                `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
-            })
-            : inaccessibleWithCode("written", path, typeof error.code === "string" ? error.code : undefined, "an unknown error")
-        )
-      )
-      const check = Effect.suspend(() =>
-        compromised.error === undefined ? Effect.void : Effect.fail(
+      return yield* FileLock.withLock(path, {
+        staleMillis,
+        waitMillis,
+        busy: () =>
           new Errors.StorageInaccessible({
-            message: `${fileName} was not saved: the lock on it was lost (the system was too busy or asleep)`,
-            hint: "Try again; another Fishbowl process may have changed the settings meanwhile."
-          })
-        )
-      )
-      return yield* effect({ check })
-    })))
+            message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
+            hint:
+              `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
+          }),
+        failed: (code) => inaccessibleWithCode("written", path, code, "an unknown error")
+      }, effect)
+    }))
 
   /** Newest backup that is trusted and valid, if any (a link, a FIFO or a foreign file is skipped unread). */
   const newestValidBackup = Effect.gen(function*() {

@@ -5,12 +5,12 @@
  * Every failure is typed; a refused file is reported by its source, never fatal to the others.
  */
 import { Errors, JsonLimits } from "@fishbowl/domain"
-import { Clock, Effect, FileSystem } from "effect"
+import { Effect, FileSystem } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodeFsPromises from "node:fs/promises"
 import * as NodePath from "node:path"
-import * as lockfile from "proper-lockfile"
 import * as AtomicFile from "../AtomicFile.ts"
+import * as FileLock from "../FileLock.ts"
 import * as TrustedFile from "../TrustedFile.ts"
 
 export type Raw = Record<string, unknown>
@@ -124,36 +124,24 @@ export const listFolder = (dir: string): Effect.Effect<ReadonlyArray<string>, Er
     )
   })
 
-/** Runs `effect` holding a proper-lockfile lock on `target` (the same kind JsonFilePreferencesStore uses). */
+/**
+ * Runs `effect` holding the cross-process lock on `target`: the same FileLock the preferences
+ * store takes (so a dead or foreign lock is taken over here too). Under the migration lock the
+ * writes are atomic and idempotent, so a lock lost while held costs at worst a redundant re-run.
+ */
 export const withFileLock = <A, E, R>(
   target: string,
   waitMillis: number,
   busy: () => Errors.StorageInaccessible,
   effect: Effect.Effect<A, E, R>
 ) =>
-  Effect.scoped(Effect.gen(function*() {
-    const deadline = (yield* Clock.currentTimeMillis) + waitMillis
-    let delay = 5
-    for (;;) {
-      const attempt = yield* Effect.acquireRelease(
-        Effect.tryPromise({
-          // A compromised lock (e.g. the machine slept) must not throw from a timer; the writes
-          // under it are atomic and idempotent, so the worst case is a redundant re-run.
-          try: () => lockfile.lock(target, { realpath: false, stale: 5000, retries: 0, onCompromised: () => undefined }),
-          catch: (error) => error as NodeJS.ErrnoException
-        }).pipe(Effect.result),
-        (result) => result._tag === "Success" ? Effect.promise(() => result.success().catch(() => undefined)) : Effect.void
-      )
-      if (attempt._tag === "Success") break
-      if (attempt.failure.code !== "ELOCKED") {
-        return yield* new Errors.StorageInaccessible({
-          message: `${NodePath.basename(target)} cannot be locked (${attempt.failure.code ?? "unknown error"})`,
-          hint: `Check that your user can write ${NodePath.dirname(target)}.`
-        })
-      }
-      if ((yield* Clock.currentTimeMillis) >= deadline) return yield* Effect.fail(busy())
-      yield* Effect.sleep(delay)
-      delay = Math.min(100, Math.round(delay * 1.5))
-    }
-    return yield* effect
-  }))
+  FileLock.withLock(target, {
+    staleMillis: 5000,
+    waitMillis,
+    busy,
+    failed: (code) =>
+      new Errors.StorageInaccessible({
+        message: `${NodePath.basename(target)} cannot be locked (${code ?? "unknown error"})`,
+        hint: `Check that your user can write ${NodePath.dirname(target)}.`
+      })
+  }, () => effect)
