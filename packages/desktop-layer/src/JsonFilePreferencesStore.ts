@@ -287,6 +287,214 @@ const processLockFor = (path: string): Semaphore.Semaphore => {
 
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * The classification of the last bytes read. `classify` depends on the bytes alone, so a
+ * byte-identical re-read (the common case: every list/get/getApiKey loads the file) reuses it
+ * instead of parsing and schema-validating the whole document again. `Effect.cached` also makes
+ * readers that arrive while it is still being classified (a burst after a write) wait for that one
+ * run instead of each parsing the same bytes. Documents are immutable, so sharing one is safe.
+ */
+const makeClassifier = () => {
+  let last: { readonly bytes: Uint8Array; readonly state: Effect.Effect<FileState> } | undefined
+  return {
+    classify: (bytes: Uint8Array): Effect.Effect<FileState> =>
+      Effect.suspend(() => {
+        const cached = last
+        if (cached !== undefined && cached.bytes.length === bytes.length && Buffer.compare(cached.bytes, bytes) === 0) {
+          return cached.state
+        }
+        return Effect.flatMap(Effect.cached(classify(bytes)), (state) => {
+          last = { bytes, state }
+          return state
+        })
+      }),
+    /** What was just written is known valid: the next read of these bytes reuses it. */
+    remember: (bytes: Uint8Array, state: FileState) => {
+      last = { bytes, state: Effect.succeed(state) }
+    }
+  }
+}
+
+/** Newest backup that is trusted and valid, if any (a link, a FIFO or a foreign file is skipped unread). */
+const newestValidBackup = (path: string, backupCount: number) =>
+  Effect.gen(function*() {
+    for (let generation = 1; generation <= backupCount; generation++) {
+      const candidate = Backups.backupPath(path, generation)
+      const file = yield* readSettingsFile(candidate).pipe(Effect.orElseSucceed(() => undefined))
+      if (file === undefined || file._tag === "Missing") continue
+      if (file._tag === "Skipped") {
+        yield* Effect.logWarning(`${NodePath.basename(path)}: skipped ${NodePath.basename(candidate)} (${file.why})`)
+        continue
+      }
+      if (file.state._tag === "Valid") return { path: candidate, document: file.state.document }
+    }
+    return undefined
+  })
+
+/** What a quarantine and restore tells the user: what happened, what is missing, and what to do. */
+const quarantineWords = (
+  path: string,
+  found: FileState & { readonly _tag: "Bad" },
+  quarantinedAs: string,
+  restoredFrom: string | undefined,
+  leftOutConfigs: ReadonlyArray<{ readonly name: string }>
+) => {
+  const fileName = NodePath.basename(path)
+  const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
+  const leftOut = leftOutConfigs.length === 0 ?
+    "" :
+    ` It still names ${
+      [...new Set(leftOutConfigs.map((config) => `"${config.name}"`))].join(", ")
+    }, which the copy does not have; their keys are still in your keychain, and \`fishbowl-llm doctor --fix\` (or "Bring back" in Storage health) returns them.`
+  const message = restoredFrom !== undefined
+    ? `${fileName} could not be used: ${found.problem}. ${moved} and the last good copy (${
+      NodePath.basename(restoredFrom)
+    }) was restored; changes saved after that copy are missing.${leftOut}`
+    : `${fileName} could not be used: ${found.problem}. ${moved}; no valid backup was found, so Fishbowl starts with empty settings and no LLM configurations.`
+  const hint = (found.hint !== undefined ? `${found.hint} ` : "") + (found.newerVersion
+    ? `Update Fishbowl to use the newer settings: after updating, rename ${quarantinedAs} back to ${fileName}.`
+    : restoredFrom !== undefined
+    ? `Check your LLM configurations and settings. The damaged file is kept at ${quarantinedAs}.`
+    : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`)
+  return { message, hint }
+}
+
+/**
+ * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
+ * file is already saved, so a failure here only costs a backup: it is logged (no contents).
+ */
+const promoteBackup = (fs: FileSystem.FileSystem, path: string, backupCount: number, staged: string) =>
+  Effect.gen(function*() {
+    for (let generation = backupCount - 1; generation >= 1; generation--) {
+      yield* fs.rename(Backups.backupPath(path, generation), Backups.backupPath(path, generation + 1)).pipe(
+        Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
+      )
+    }
+    yield* fs.rename(staged, Backups.backupPath(path, 1))
+  }).pipe(
+    Effect.catch((error) =>
+      Effect.andThen(
+        Effect.ignore(fs.remove(staged, { force: true })),
+        Effect.logWarning(`${NodePath.basename(path)}: backup rotation failed (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
+      )
+    )
+  )
+
+/**
+ * Removes temp files left by writers that crashed long ago (never a live writer's file), and only
+ * in a folder this user may trust.
+ */
+const sweepOrphanTemps = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  checkFolder: (info: FileSystem.File.Info) => Effect.Effect<void, Errors.StorageInaccessible>
+) => {
+  const directory = NodePath.dirname(path)
+  return fs.stat(directory).pipe(
+    Effect.flatMap(checkFolder),
+    Effect.andThen(fs.readDirectory(directory)),
+    Effect.flatMap((names) =>
+      Effect.forEach(names.filter((name) => AtomicFile.isTempFileOf(path, name)), (name) => {
+        const temp = NodePath.join(directory, name)
+        return Effect.all([fs.stat(temp), Clock.currentTimeMillis]).pipe(
+          Effect.flatMap(([info, now]) =>
+            info.mtime._tag === "Some" && now - info.mtime.value.getTime() > ORPHAN_TEMP_AGE_MILLIS
+              ? fs.remove(temp, { force: true })
+              : Effect.void
+          )
+        )
+      }, { discard: true })
+    ),
+    Effect.ignore
+  )
+}
+
+/** Holding the lock, with the file found bad: quarantine it, restore the newest valid backup, fail with Corrupted. */
+const quarantineAndRestoreIn = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  backupCount: number,
+  found: FileState & { readonly _tag: "Bad" }
+) =>
+  Effect.gen(function*() {
+    const fileName = NodePath.basename(path)
+    const directory = NodePath.dirname(path)
+    const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
+    const quarantinedAs = yield* Backups.stampedPath(path, "corrupt", (candidate) =>
+      fs.exists(candidate).pipe(Effect.orElseSucceed(() =>
+        true
+      )))
+    yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
+    // It was read as this user's regular file; it may have a wider mode than the store's files.
+    yield* TrustedFile.restrictMode(quarantinedAs, FILE_MODE).pipe(
+      Effect.catch((error) =>
+        Effect.logWarning(
+          `${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${AtomicFile.errnoCode(error) ?? error.reason._tag})`
+        )
+      )
+    )
+    const backup = yield* newestValidBackup(path, backupCount)
+    // The restore rule (Restore): no journal of the copy survives, no key is touched, and what
+    // the damaged file still names beyond the copy is reported as left out.
+    const restored = backup !== undefined ? Restore.over(backup.document, Restore.configsIn(found.parsed)) : undefined
+    if (restored !== undefined) {
+      yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), {
+        mode: FILE_MODE,
+        directoryMode: DIRECTORY_MODE
+      }).pipe(
+        provideFs,
+        Effect.mapError(inaccessible("written", path))
+      )
+    } else {
+      yield* AtomicFile.fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
+    }
+    const { message, hint } = quarantineWords(path, found, quarantinedAs, backup?.path, restored?.leftOut ?? [])
+    return yield* new Errors.Corrupted({
+      message,
+      hint,
+      quarantinedAs,
+      ...(backup !== undefined ? { restoredFrom: backup.path } : {})
+    })
+  })
+
+/**
+ * The file's state from what the trusted reader found. `linkable`: the file is already 0600 with
+ * a single link, so a hard link to it is as private as a copy.
+ */
+const stateOfRead = (
+  read: TrustedFile.TrustedRead,
+  classifyBytes: (bytes: Uint8Array) => Effect.Effect<FileState>
+): Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, Errors.StorageInaccessible> => {
+  switch (read._tag) {
+    case "Missing":
+      return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
+    case "Untrusted":
+      return Effect.fail(TrustedFile.untrusted(read.problem))
+    case "TooLarge":
+      return Effect.succeed({
+        state: beyondBounds(
+          JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })
+        ),
+        linkable: false
+      })
+    case "Read":
+      return Effect.map(classifyBytes(read.bytes), (state) => ({ state, linkable: (read.mode & 0o7777) === FILE_MODE && read.nlink === 1 }))
+  }
+}
+
+/** The lock's words for preferences.json: who holds it and how to clear a dead one. */
+const preferencesLockOptions = (path: string, staleMillis: number, waitMillis: number): FileLock.FileLockOptions => ({
+  staleMillis,
+  waitMillis,
+  busy: () =>
+    new Errors.StorageInaccessible({
+      message: `${NodePath.basename(path)} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
+      hint:
+        `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
+    }),
+  failed: (code) => inaccessibleWithCode("written", path, code, "an unknown error")
+})
+
 /** Builds the store; needs a FileSystem (NodeFileSystem.layer in production, a faulty one in tests). */
 export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStoreOptions) {
   const fs = yield* FileSystem.FileSystem
@@ -300,25 +508,8 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const semaphore = processLockFor(path)
   const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 
-  /**
-   * The classification of the last bytes read. `classify` depends on the bytes alone, so a
-   * byte-identical re-read (the common case: every list/get/getApiKey loads the file) reuses it
-   * instead of parsing and schema-validating the whole document again. `Effect.cached` also makes
-   * readers that arrive while it is still being classified (a burst after a write) wait for that one
-   * run instead of each parsing the same bytes. Documents are immutable, so sharing one is safe.
-   */
-  let lastClassified: { readonly bytes: Uint8Array; readonly state: Effect.Effect<FileState> } | undefined
-  const classifyCached = (bytes: Uint8Array): Effect.Effect<FileState> =>
-    Effect.suspend(() => {
-      const cached = lastClassified
-      if (cached !== undefined && cached.bytes.length === bytes.length && Buffer.compare(cached.bytes, bytes) === 0) {
-        return cached.state
-      }
-      return Effect.flatMap(Effect.cached(classify(bytes)), (state) => {
-        lastClassified = { bytes, state }
-        return state
-      })
-    })
+  const classifier = makeClassifier()
+  const classifyCached = classifier.classify
 
   /** Fails unless the data folder may be trusted (TrustedFile.trustProblem). */
   const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, Errors.StorageInaccessible> => {
@@ -336,26 +527,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       directory
     ).pipe(
       Effect.mapError(inaccessible("read", path)),
-      Effect.flatMap((read) => {
-        switch (read._tag) {
-          case "Missing":
-            return Effect.succeed({ state: { _tag: "Missing" } as FileState, linkable: false })
-          case "Untrusted":
-            return Effect.fail(TrustedFile.untrusted(read.problem))
-          case "TooLarge":
-            return Effect.succeed({
-              state: beyondBounds(
-                JsonLimits.describeBoundedJsonFailure({ _tag: "TooLarge", bytes: read.bytes, maxBytes: JsonLimits.MAX_DOCUMENT_BYTES })
-              ),
-              linkable: false
-            })
-          case "Read":
-            return Effect.map(classifyCached(read.bytes), (state) => ({
-              state,
-              linkable: (read.mode & 0o7777) === FILE_MODE && read.nlink === 1
-            }))
-        }
-      })
+      Effect.flatMap((read) => stateOfRead(read, classifyCached))
     )
 
   /** Runs `effect` holding the in-process semaphore and the cross-process file lock (FileLock). */
@@ -368,87 +540,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         Effect.mapError(inaccessible("written", path))
       )
       yield* checkFolder(folder.info)
-      return yield* FileLock.withLock(path, {
-        staleMillis,
-        waitMillis,
-        busy: () =>
-          new Errors.StorageInaccessible({
-            message: `${fileName} is locked by another Fishbowl process (waited ${waitMillis} ms)`,
-            hint:
-              `Close other Fishbowl windows or CLI commands and try again. If none is running, delete the folder ${path}.lock (it is taken over automatically after ${staleMillis} ms).`
-          }),
-        failed: (code) => inaccessibleWithCode("written", path, code, "an unknown error")
-      }, effect)
+      return yield* FileLock.withLock(path, preferencesLockOptions(path, staleMillis, waitMillis), effect)
     }))
 
-  /** Newest backup that is trusted and valid, if any (a link, a FIFO or a foreign file is skipped unread). */
-  const newestValidBackup = Effect.gen(function*() {
-    for (let generation = 1; generation <= backupCount; generation++) {
-      const candidate = backupPath(generation)
-      const file = yield* readSettingsFile(candidate).pipe(Effect.orElseSucceed(() => undefined))
-      if (file === undefined || file._tag === "Missing") continue
-      if (file._tag === "Skipped") {
-        yield* Effect.logWarning(`${fileName}: skipped ${NodePath.basename(candidate)} (${file.why})`)
-        continue
-      }
-      if (file.state._tag === "Valid") return { path: candidate, document: file.state.document }
-    }
-    return undefined
-  })
-
-  const quarantineName = Backups.stampedPath(path, "corrupt", (candidate) => fs.exists(candidate).pipe(Effect.orElseSucceed(() => true)))
-
-  /** Holding the lock, with the file found bad: quarantine it, restore the newest valid backup, fail with Corrupted. */
-  const quarantineAndRestore = (found: FileState & { readonly _tag: "Bad" }) =>
-    Effect.gen(function*() {
-      const quarantinedAs = yield* quarantineName
-      yield* fs.rename(path, quarantinedAs).pipe(Effect.mapError(inaccessible("written", path)))
-      // It was read as this user's regular file; it may have a wider mode than the store's files.
-      yield* TrustedFile.restrictMode(quarantinedAs, FILE_MODE).pipe(
-        Effect.catch((error) =>
-          Effect.logWarning(
-            `${fileName}: could not make ${NodePath.basename(quarantinedAs)} private (${AtomicFile.errnoCode(error) ?? error.reason._tag})`
-          )
-        )
-      )
-      const backup = yield* newestValidBackup
-      // The restore rule (Restore): no journal of the copy survives, no key is touched, and what
-      // the damaged file still names beyond the copy is reported as left out.
-      const restored = backup !== undefined ? Restore.over(backup.document, Restore.configsIn(found.parsed)) : undefined
-      if (restored !== undefined) {
-        yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), {
-          mode: FILE_MODE,
-          directoryMode: DIRECTORY_MODE
-        }).pipe(
-          provideFs,
-          Effect.mapError(inaccessible("written", path))
-        )
-      } else {
-        yield* AtomicFile.fsyncDirectory(directory).pipe(provideFs, Effect.mapError(inaccessible("written", path)))
-      }
-      const moved = `It was moved to ${NodePath.basename(quarantinedAs)}`
-      const leftOut = restored === undefined || restored.leftOut.length === 0
-        ? ""
-        : ` It still names ${
-          [...new Set(restored.leftOut.map((config) => `"${config.name}"`))].join(", ")
-        }, which the copy does not have; their keys are still in your keychain, and \`fishbowl-llm doctor --fix\` (or "Bring back" in Storage health) returns them.`
-      const message = backup !== undefined
-        ? `${fileName} could not be used: ${found.problem}. ${moved} and the last good copy (${
-          NodePath.basename(backup.path)
-        }) was restored; changes saved after that copy are missing.${leftOut}`
-        : `${fileName} could not be used: ${found.problem}. ${moved}; no valid backup was found, so Fishbowl starts with empty settings and no LLM configurations.`
-      const hint = (found.hint !== undefined ? `${found.hint} ` : "") + (found.newerVersion
-        ? `Update Fishbowl to use the newer settings: after updating, rename ${quarantinedAs} back to ${fileName}.`
-        : backup !== undefined
-        ? `Check your LLM configurations and settings. The damaged file is kept at ${quarantinedAs}.`
-        : `Add your LLM configurations again (their keys may still be in the system keychain). The damaged file is kept at ${quarantinedAs}.`)
-      return yield* new Errors.Corrupted({
-        message,
-        hint,
-        quarantinedAs,
-        ...(backup !== undefined ? { restoredFrom: backup.path } : {})
-      })
-    })
+  const quarantineAndRestore = (found: FileState & { readonly _tag: "Bad" }) => quarantineAndRestoreIn(fs, path, backupCount, found)
 
   /** Under the lock: the current document; a bad file is quarantined and restored (failing once). */
   const readForWrite = Effect.gen(function*() {
@@ -479,27 +574,6 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     linkable
       ? fs.link(path, staged).pipe(Effect.catch(() => TrustedFile.copyExclusive(path, staged, FILE_MODE)))
       : TrustedFile.copyExclusive(path, staged, FILE_MODE)
-
-  /**
-   * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
-   * file is already saved, so a failure here only costs a backup: it is logged (no contents).
-   */
-  const promoteBackup = (staged: string) =>
-    Effect.gen(function*() {
-      for (let generation = backupCount - 1; generation >= 1; generation--) {
-        yield* fs.rename(backupPath(generation), backupPath(generation + 1)).pipe(
-          Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
-        )
-      }
-      yield* fs.rename(staged, backupPath(1))
-    }).pipe(
-      Effect.catch((error) =>
-        Effect.andThen(
-          Effect.ignore(fs.remove(staged, { force: true })),
-          Effect.logWarning(`${fileName}: backup rotation failed (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
-        )
-      )
-    )
 
   const update = <A, E>(
     f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
@@ -534,34 +608,16 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         )
         // Uninterruptible: a time budget firing right after the rename must not leave the staged
         // backup behind under its temp name.
-        if (keepBackup) yield* Effect.uninterruptible(promoteBackup(staged))
+        if (keepBackup) yield* Effect.uninterruptible(promoteBackup(fs, path, backupCount, staged))
         // What was just written is known to be valid (encoding validated it, checkWritable bounded
         // it): the next read of these bytes reuses it instead of parsing and checking it again.
         const written = { _tag: "Valid" as const, document: PreferencesDocument.splitDocument(JSON.parse(text!), next.llm), text: text! }
-        lastClassified = { bytes: writable.bytes, state: Effect.succeed(written) }
+        classifier.remember(writable.bytes, written)
         return result
       })
     ).pipe(Effect.withSpan("JsonFilePreferencesStore.update"))
 
-  // Remove temp files left by writers that crashed long ago (never a live writer's file), and
-  // only in a folder this user may trust.
-  yield* fs.stat(directory).pipe(
-    Effect.flatMap(checkFolder),
-    Effect.andThen(fs.readDirectory(directory)),
-    Effect.flatMap((names) =>
-      Effect.forEach(names.filter((name) => AtomicFile.isTempFileOf(path, name)), (name) => {
-        const temp = NodePath.join(directory, name)
-        return Effect.all([fs.stat(temp), Clock.currentTimeMillis]).pipe(
-          Effect.flatMap(([info, now]) =>
-            info.mtime._tag === "Some" && now - info.mtime.value.getTime() > ORPHAN_TEMP_AGE_MILLIS
-              ? fs.remove(temp, { force: true })
-              : Effect.void
-          )
-        )
-      }, { discard: true })
-    ),
-    Effect.ignore
-  )
+  yield* sweepOrphanTemps(fs, path, checkFolder)
 
   if (options.restoredAsNotice === true) {
     const notices = yield* RestoreNotices.make
