@@ -120,6 +120,128 @@ export const nothingWritten = (cause: { readonly _tag: string; readonly reason?:
 export const sealedKey = (key: Redacted.Redacted<string>, config: Pick<LlmConfig.LlmConfig, "provider" | "baseUrl">) =>
   KeyBinding.seal(key, KeyBinding.destinationOf(config))
 
+/** The journal steps recovery uses to finish or undo an intent. */
+interface RollSteps {
+  readonly secrets: SecretStore.SecretStoreService
+  readonly drop: (intentId: string) => Effect.Effect<void, Errors.PreferencesStoreError>
+  readonly undoAbandoned: (abandoned: PreferencesDocument.Intent) => Effect.Effect<void, StoreError>
+  readonly finishRemove: (
+    recorded: PreferencesDocument.Intent,
+    options: { readonly alsoStaged: boolean }
+  ) => Effect.Effect<void, StoreError | IntentLost>
+  readonly finishStaged: (recorded: PreferencesDocument.Intent) => Effect.Effect<void, StoreError>
+  readonly commitUpdate: (recorded: PreferencesDocument.Intent) => Effect.Effect<void, Errors.PreferencesStoreError | IntentLost>
+}
+
+/**
+ * A delete that found nothing proves nothing on a keyring that reports a locked collection as
+ * empty (keytar on Linux without a readable lock state): the key may still be there. Writing a
+ * throw-away entry (`authorize`) fails on a locked keyring, so it tells the two apart; if it
+ * fails, the remove fails with the keyring's own error and nothing is changed.
+ */
+const provedAbsent = (secrets: SecretStore.SecretStoreService, config: LlmConfig.LlmConfig) =>
+  Effect.gen(function*() {
+    if ((yield* secrets.describe).distinguishesLockedFromAbsent) return
+    yield* secrets.authorize.pipe(
+      Effect.mapError((cause) =>
+        cause._tag === "KeychainLocked" ? cause : new Errors.KeychainLocked({
+          message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
+          hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again."
+        })
+      )
+    )
+  })
+
+/** `recoverIntent`'s steps; IntentLost: another process finished or removed the intent meanwhile. */
+const rollIntent = (steps: RollSteps, leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError | IntentLost> => {
+  const { secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate } = steps
+  if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
+  switch (leftover.op) {
+    case "create":
+    case "migrate":
+      return Effect.gen(function*() {
+        if (leftover.keyChange === "set") yield* secrets.delete(keyRef(leftover.after!))
+        yield* drop(leftover.id)
+        return "back" as const
+      })
+    case "remove":
+      return finishRemove(leftover, { alsoStaged: true }).pipe(Effect.as("forward" as const))
+    case "update":
+      return Effect.gen(function*() {
+        if (leftover.keyChange === "none") {
+          yield* drop(leftover.id)
+          return "back" as const
+        }
+        if (leftover.phase === "committed") {
+          yield* finishStaged(leftover)
+          return "forward" as const
+        }
+        const staged = yield* secrets.get(stagedRef(leftover.after!))
+        if (Option.isNone(staged)) {
+          yield* drop(leftover.id)
+          return "back" as const
+        }
+        yield* secrets.set(keyRef(leftover.after!), staged.value)
+        yield* commitUpdate(leftover)
+        yield* finishStaged(leftover)
+        return "forward" as const
+      })
+  }
+}
+
+/** An update's commit: `after` replaces the config; the intent stays (committed) while a staged key remains. */
+const afterUpdate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) => {
+  const next = replaceSection(document, { configs: withConfig(document.llm.configs, recorded.after!) })
+  return recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
+}
+
+/** A create's commit: the config is added and the intent dropped, in one write. */
+const afterCreate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) =>
+  replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] })
+
+/** An import's commit: `after` replaces a config with its id (a keyless one gains its key) or is appended. */
+const afterImport = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) =>
+  replaceSection(withoutIntent(document, recorded.id), { configs: withConfig(document.llm.configs, recorded.after!) })
+
+/**
+ * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
+ * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
+ * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
+ * The key is gone once deleted, so the commit removes the config even when the intent was lost
+ * meanwhile (a restored older file brought it back), unless another operation now owns it.
+ */
+const finishRemoveWith = (
+  ports: {
+    readonly secrets: SecretStore.SecretStoreService
+    readonly preferences: PreferencesStore.PreferencesStoreService
+    readonly reached: (point: CrashPoints.CrashPoint) => Effect.Effect<void>
+  },
+  recorded: PreferencesDocument.Intent,
+  options: { readonly alsoStaged: boolean }
+) =>
+  Effect.gen(function*() {
+    const { secrets, preferences, reached } = ports
+    if (recorded.keyChange === "delete") {
+      const deleted = yield* secrets.delete(keyRef(recorded.before!))
+      if (!deleted) yield* provedAbsent(secrets, recorded.before!)
+    }
+    if (options.alsoStaged) yield* secrets.delete(stagedRef(recorded.before!))
+    yield* reached("remove.secret-deleted")
+    yield* preferences.update((document) =>
+      !holds(document.llm, recorded) && isBusy(document.llm, recorded.configId)
+        ? Effect.fail(new IntentLost({ document }))
+        : Effect.succeed(
+          [
+            undefined,
+            replaceSection(withoutIntent(document, recorded.id), {
+              configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
+            })
+          ] as const
+        )
+    )
+    yield* reached("remove.committed")
+  })
+
 /**
  * The journal of one store instance (`owner`): builds intents and applies every journal step
  * over the SecretStore, PreferencesStore, CrashPoints and Liveness in context.
@@ -219,18 +341,10 @@ export const make = Effect.fnUntraced(function*(owner: string) {
     abandon(recorded, cause, options).pipe(Effect.flatMap((left) => Effect.fail(left ? Errors.withHint(cause, Hints.leftToFinish) : cause)))
 
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
-  const commitUpdate = (recorded: PreferencesDocument.Intent) =>
-    commit(recorded, (document) => {
-      const next = replaceSection(document, { configs: withConfig(document.llm.configs, recorded.after!) })
-      return recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
-    })
+  const commitUpdate = (recorded: PreferencesDocument.Intent) => commit(recorded, afterUpdate(recorded))
 
   /** Commits a create: the config is added and the intent dropped, in one write. */
-  const commitCreate = (recorded: PreferencesDocument.Intent) =>
-    commit(
-      recorded,
-      (document) => replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] })
-    )
+  const commitCreate = (recorded: PreferencesDocument.Intent) => commit(recorded, afterCreate(recorded))
 
   /** Deletes the staged copy of an update's key, then drops the intent. */
   const finishStaged = (recorded: PreferencesDocument.Intent) =>
@@ -240,64 +354,14 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       yield* drop(recorded.id)
     })
 
-  /**
-   * A delete that found nothing proves nothing on a keyring that reports a locked collection as
-   * empty (keytar on Linux without a readable lock state): the key may still be there. Writing a
-   * throw-away entry (`authorize`) fails on a locked keyring, so it tells the two apart; if it
-   * fails, the remove fails with the keyring's own error and nothing is changed.
-   */
-  const provedAbsent = (config: LlmConfig.LlmConfig) =>
-    Effect.gen(function*() {
-      if ((yield* secrets.describe).distinguishesLockedFromAbsent) return
-      yield* secrets.authorize.pipe(
-        Effect.mapError((cause) =>
-          cause._tag === "KeychainLocked" ? cause : new Errors.KeychainLocked({
-            message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
-            hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again."
-          })
-        )
-      )
-    })
-
-  /**
-   * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
-   * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
-   * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
-   * The key is gone once deleted, so the commit removes the config even when the intent was lost
-   * meanwhile (a restored older file brought it back), unless another operation now owns it.
-   */
   const finishRemove = (recorded: PreferencesDocument.Intent, options: { readonly alsoStaged: boolean }) =>
-    Effect.gen(function*() {
-      if (recorded.keyChange === "delete") {
-        const deleted = yield* secrets.delete(keyRef(recorded.before!))
-        if (!deleted) yield* provedAbsent(recorded.before!)
-      }
-      if (options.alsoStaged) yield* secrets.delete(stagedRef(recorded.before!))
-      yield* reached("remove.secret-deleted")
-      yield* preferences.update((document) =>
-        !holds(document.llm, recorded) && isBusy(document.llm, recorded.configId)
-          ? Effect.fail(new IntentLost({ document }))
-          : Effect.succeed(
-            [
-              undefined,
-              replaceSection(withoutIntent(document, recorded.id), {
-                configs: document.llm.configs.filter((config) => config.id !== recorded.configId)
-              })
-            ] as const
-          )
-      )
-      yield* reached("remove.committed")
-    })
+    finishRemoveWith({ secrets, preferences, reached }, recorded, options)
 
   /**
    * Commits an import: the verified `after` replaces a config with its id (a keyless one being
    * given its key) or is appended, and the intent is dropped, in one write.
    */
-  const commitImport = (recorded: PreferencesDocument.Intent) =>
-    commit(
-      recorded,
-      (document) => replaceSection(withoutIntent(document, recorded.id), { configs: withConfig(document.llm.configs, recorded.after!) })
-    )
+  const commitImport = (recorded: PreferencesDocument.Intent) => commit(recorded, afterImport(recorded))
 
   /**
    * Rolls one intent forward or back ("gone": it was no longer there). Creates and imports are rolled back (their source — the
@@ -305,43 +369,9 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * updates are finished from the staged copy when it exists, else rolled back.
    */
   const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back" | "gone", StoreError> =>
-    rollIntent(leftover).pipe(Effect.catchTag("IntentLost", () => Effect.succeed("gone" as const)))
-
-  /** `recoverIntent`'s steps; IntentLost: another process finished or removed the intent meanwhile. */
-  const rollIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError | IntentLost> => {
-    if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
-    switch (leftover.op) {
-      case "create":
-      case "migrate":
-        return Effect.gen(function*() {
-          if (leftover.keyChange === "set") yield* secrets.delete(keyRef(leftover.after!))
-          yield* drop(leftover.id)
-          return "back" as const
-        })
-      case "remove":
-        return finishRemove(leftover, { alsoStaged: true }).pipe(Effect.as("forward" as const))
-      case "update":
-        return Effect.gen(function*() {
-          if (leftover.keyChange === "none") {
-            yield* drop(leftover.id)
-            return "back" as const
-          }
-          if (leftover.phase === "committed") {
-            yield* finishStaged(leftover)
-            return "forward" as const
-          }
-          const staged = yield* secrets.get(stagedRef(leftover.after!))
-          if (Option.isNone(staged)) {
-            yield* drop(leftover.id)
-            return "back" as const
-          }
-          yield* secrets.set(keyRef(leftover.after!), staged.value)
-          yield* commitUpdate(leftover)
-          yield* finishStaged(leftover)
-          return "forward" as const
-        })
-    }
-  }
+    rollIntent({ secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate }, leftover).pipe(
+      Effect.catchTag("IntentLost", () => Effect.succeed("gone" as const))
+    )
 
   return {
     owner,
