@@ -1,6 +1,6 @@
 /**
  * Builds the Electron app into dist/ with esbuild:
- * - main/main.mjs      ESM (Electron 38 loads ESM mains), every workspace package bundled in,
+ * - main/main.mjs      ESM (Electron loads ESM mains since 28; built for 45), every workspace package bundled in,
  *                      only `electron` external; keytar-worker.cjs copied beside it.
  * - preload/preload.cjs CommonJS: a sandboxed preload can only `require("electron")`.
  * - renderer/          app.js (browser IIFE), index.html, styles.css.

@@ -116,7 +116,7 @@ const leftOutFinding = (leftOut: ReadonlyArray<LeftOut.LeftOutConfig>): Array<Di
 export const make = Effect.fnUntraced(function*(dataDir: string) {
   const secrets = yield* SecretStore.SecretStore
   const preferences = yield* PreferencesStore.PreferencesStore
-  const keytar = yield* KeychainProbe.KeychainProbe
+  const keychainProbe = yield* KeychainProbe.KeychainProbe
   const fs = yield* FileSystem.FileSystem
   const file = DataDir.preferencesPath(dataDir)
 
@@ -198,7 +198,7 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
       ...(description.warning !== undefined ? { hint: description.warning } : {})
     })
     if (description.tier === "keychain") {
-      const probe = yield* keytar.probe
+      const probe = yield* keychainProbe.probe
       findings.push(
         !probe.available
           ? {

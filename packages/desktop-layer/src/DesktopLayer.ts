@@ -55,7 +55,7 @@ export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices
     JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true }),
     ProcessLiveness.layer
   )
-  const store = LlmConfigStore.layerNoDeps.pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
+  const store = LlmConfigStore.layerWithCrashPoints.pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
   return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
     Layer.provideMerge(ports)
   )

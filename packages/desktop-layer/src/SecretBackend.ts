@@ -99,7 +99,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
     SecretStore.SecretStore,
     Effect.gen(function*() {
       const keychain = yield* SecretStore.SecretStore
-      const keytar = yield* KeychainProbe.KeychainProbe
+      const keychainProbe = yield* KeychainProbe.KeychainProbe
       const context = yield* Effect.context<never>()
       // Always there and cheap: it fixes this process's session id, and holds session-only keys.
       const session = yield* makeSessionStore(platform, preference === "session")
@@ -145,7 +145,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
             return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: false }
           }
           case "auto": {
-            const probe = yield* keytar.probe
+            const probe = yield* keychainProbe.probe
             if (probe.available) return keychainTier
             if (yield* safeStorageUsable) return { store: yield* safeStorageTier, tier: "encrypted-file", degraded: true }
             return { store: session, tier: "session", degraded: true }
@@ -174,7 +174,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
           const now = yield* Clock.currentTimeMillis
           if (options?.reprobeNow !== true && now - lastProbe < KEYCHAIN_REPROBE_MILLIS) return active
           lastProbe = now
-          const probe = yield* keytar.probe
+          const probe = yield* keychainProbe.probe
           return probe.available ? yield* use(keychainTier) : active
         }))
 

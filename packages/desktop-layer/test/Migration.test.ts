@@ -99,7 +99,7 @@ const appLayer = (
   dataDir: string,
   secrets: SecretStore.SecretStoreService,
   crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer
-) => LlmConfigStore.layerNoDeps.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
+) => LlmConfigStore.layerWithCrashPoints.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
 
 /** Dies at the `occurrence`-th time `point` is reached (then never again). */
 const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): Layer.Layer<CrashPoints.CrashPoints> => {
@@ -1167,7 +1167,7 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     })
     const keytar = () => KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) })
     const real = (crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerNoDeps.pipe(
+      LlmConfigStore.layerWithCrashPoints.pipe(
         Layer.provideMerge(
           Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer, Liveness.layerMemory)
         )
@@ -1203,7 +1203,7 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     const prod = fishbowlUser(production, "production")
     const plain = fishbowlUser(test, "test")
     const real = (dir: string, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerNoDeps.pipe(
+      LlmConfigStore.layerWithCrashPoints.pipe(
         Layer.provideMerge(Layer.mergeAll(
           KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) }),
           JsonFilePreferencesStore.layer({ dataDir: dir }),

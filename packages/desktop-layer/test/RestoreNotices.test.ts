@@ -23,7 +23,7 @@ const withStore = <A, E>(
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
     const dataDir = NodePath.join(root, "Fishbowl")
     const preferences = JsonFilePreferencesStore.layer({ dataDir, restoredAsNotice: true })
-    const layer = LlmConfigStore.layerNoDeps.pipe(
+    const layer = LlmConfigStore.layerWithCrashPoints.pipe(
       Layer.provide(CrashPoints.layer),
       Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, preferences, Liveness.layerMemory))
     )

@@ -7,8 +7,8 @@
  * user had saved.)
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CrashPoints, CrashSwitch, Ids, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
-import { Fixtures } from "@fishbowl/domain/testing"
+import { CrashPoints, Ids, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { CrashSwitch, Fixtures } from "@fishbowl/domain/testing"
 import { Cause, Effect, Exit, Layer, Redacted } from "effect"
 import * as fs from "node:fs"
 import * as NodePath from "node:path"

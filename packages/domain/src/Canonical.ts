@@ -178,12 +178,6 @@ export const checkBaseUrl = (text: string): BaseUrlCheck => {
   return { _tag: "Ok", url: { href: url.href, secure: url.protocol === "https:", reach: hostReach(url.hostname) } }
 }
 
-/** The canonical form of a base URL; the input itself when it is refused (callers check first). */
-export const canonicalBaseUrl = (text: string): string => {
-  const check = checkBaseUrl(text)
-  return check._tag === "Ok" ? check.url.href : text
-}
-
 /**
  * Whether a config may use this URL given whether it holds a key: https anywhere; http to this
  * machine; http to a private network only without a key, or with the user's explicit

@@ -27,9 +27,6 @@ export const crashPoints = {
 
 export type CrashPoint = (typeof crashPoints)[keyof typeof crashPoints][number]
 
-/** All crash points as one list, for tests that sweep every step. */
-export const allCrashPoints: ReadonlyArray<CrashPoint> = Object.values(crashPoints).flat()
-
 /** A crash raised by a test layer; a defect, so nothing upstream can catch it as a domain error. */
 export class SimulatedCrash extends Error {
   constructor(readonly point: CrashPoint) {

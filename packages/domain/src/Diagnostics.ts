@@ -9,7 +9,7 @@ import * as PreferencesStore from "./PreferencesStore.ts"
 import * as SecretStore from "./SecretStore.ts"
 
 export const Finding = Schema.Struct({
-  /** Stable id (e.g. `keychain.probe`, `preferences.mode`) so UIs and tests can refer to it. */
+  /** Stable id (e.g. `secrets.probe`, `preferences.mode`) so UIs and tests can refer to it. */
   id: Schema.String,
   severity: Schema.Literals(["ok", "warning", "error"]),
   message: Schema.String,

@@ -1012,11 +1012,11 @@ export class LlmConfigStore extends Context.Service<LlmConfigStore, LlmConfigSto
   "@fishbowl/domain/LlmConfigStore"
 ) {}
 
-/** The store over whatever SecretStore, PreferencesStore, Liveness and CrashPoints are provided. */
-export const layerNoDeps = Layer.effect(LlmConfigStore, make())
+/** The store over the SecretStore, PreferencesStore and Liveness provided, with the CrashPoints (the test seam) the caller chooses. */
+export const layerWithCrashPoints = Layer.effect(LlmConfigStore, make())
 
 /** Production wiring: no crash points; the ports and Liveness come from the platform layer. */
-export const layer = layerNoDeps.pipe(Layer.provide(CrashPoints.layer))
+export const layer = layerWithCrashPoints.pipe(Layer.provide(CrashPoints.layer))
 
 /** Everything in memory, for tests of code built on the store. */
 export const layerMemory = layer.pipe(

@@ -41,7 +41,7 @@ export const modules = (native: NativeModules) =>
  * SecretStore, SecretKeyIndex, PreferencesStore and Liveness over modules found in context. The app
  * is one process: an intent not owned by an instance of this launch is an earlier launch's, gone.
  */
-export const portsNoDeps = (settings: MobileSettings = {}) =>
+export const portsOverModules = (settings: MobileSettings = {}) =>
   Layer.mergeAll(
     ExpoSecureStoreSecretStore.layer(settings.secureStore),
     AppStoragePreferencesStore.layer(settings.preferences),
@@ -49,7 +49,8 @@ export const portsNoDeps = (settings: MobileSettings = {}) =>
   )
 
 /** SecretStore, SecretKeyIndex and PreferencesStore over the given modules. */
-export const ports = (native: NativeModules, settings: MobileSettings = {}) => portsNoDeps(settings).pipe(Layer.provide(modules(native)))
+export const ports = (native: NativeModules, settings: MobileSettings = {}) =>
+  portsOverModules(settings).pipe(Layer.provide(modules(native)))
 
 /** LlmConfigStore plus the ports (the sweep needs them), ready for a ManagedRuntime. */
 export const layer = (native: NativeModules, settings: MobileSettings = {}) =>

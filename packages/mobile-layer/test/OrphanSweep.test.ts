@@ -4,8 +4,8 @@
  * the domain's NotFound / re-enter path or in the orphan sweep.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CrashPoints, CrashSwitch, type LlmConfig, LlmConfigStore, PreferencesStore } from "@fishbowl/domain"
-import { Fixtures } from "@fishbowl/domain/testing"
+import { CrashPoints, type LlmConfig, LlmConfigStore, PreferencesStore } from "@fishbowl/domain"
+import { CrashSwitch, Fixtures } from "@fishbowl/domain/testing"
 import { Effect, Layer, Redacted } from "effect"
 import * as MobileLayer from "../src/MobileLayer.ts"
 import * as OrphanSweep from "../src/OrphanSweep.ts"

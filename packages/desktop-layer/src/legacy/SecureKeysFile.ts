@@ -6,7 +6,7 @@
  *     (packages/shared/src/repositories/llmConfig/LlmConfigRepository.ts; `create`, `update` and
  *     `delete` pass that to secureStorage.store / retrieve / delete), then
  *   - LlmSecureStorage.getStorageKey(name) = "llm_api_key_" + name, value
- *     `safeStorage.encryptString(apiKey).toString("base64")`, file `<userData>/secure_keys.json`
+ *     safeStorage's synchronous `encryptString` of the key, base64, file `<userData>/secure_keys.json`
  *     (apps/desktop/src/electron/services/LlmSecureStorage.ts): production builds;
  *   - TestSecureStorage.getStorageKey(name) = "test_llm_api_key_" + name, value the key in plain
  *     text, file `<userData>/test_secure_keys.json`

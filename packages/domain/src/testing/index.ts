@@ -3,6 +3,7 @@
  * against, fixtures and the fault-injecting layer. Imports vitest and fast-check, so it is only
  * for test code.
  */
+export * as CrashSwitch from "./CrashSwitch.ts"
 export * as FaultInjection from "./FaultInjection.ts"
 export * as Fixtures from "./Fixtures.ts"
 export * as LlmConfigModel from "./LlmConfigModel.ts"

@@ -15,4 +15,4 @@ export const memoryModules = (secureStoreOptions?: MemorySecureStore.MemorySecur
 
 /** The mobile ports (SecretStore, SecretKeyIndex, PreferencesStore) over fresh in-memory modules. */
 export const memoryPorts = (settings: MobileLayer.MobileSettings = {}, secureStoreOptions?: MemorySecureStore.MemorySecureStoreOptions) =>
-  MobileLayer.portsNoDeps(settings).pipe(Layer.provide(memoryModules(secureStoreOptions)))
+  MobileLayer.portsOverModules(settings).pipe(Layer.provide(memoryModules(secureStoreOptions)))

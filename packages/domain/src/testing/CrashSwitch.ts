@@ -4,7 +4,7 @@
  * the operation waits there while it runs (see CrashPoints.ts for the points).
  */
 import { Context, Effect, Layer, Ref } from "effect"
-import * as CrashPoints from "./CrashPoints.ts"
+import * as CrashPoints from "../CrashPoints.ts"
 
 /** Lets a test arm one point at a time; the armed point fires once, then disarms itself. */
 export class CrashSwitch extends Context.Service<CrashSwitch, {
