@@ -53,7 +53,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { Errors, JsonLimits, PreferencesDocument, PreferencesStore, Restore } from "@fishbowl/domain"
-import { Clock, Duration, Effect, FileSystem, Layer, Predicate, Schedule, Semaphore } from "effect"
+import { Clock, Effect, FileSystem, Layer, Predicate, Semaphore } from "effect"
 import type { PlatformError } from "effect/PlatformError"
 import * as NodePath from "node:path"
 import * as AtomicFile from "./AtomicFile.ts"
@@ -504,7 +504,6 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const backupCount = Math.max(0, options.backups ?? 3)
   const staleMillis = Math.max(2000, options.lock?.staleMillis ?? 5000)
   const waitMillis = Math.max(0, options.lock?.waitMillis ?? 7000)
-  const backupPath = (generation: number) => Backups.backupPath(path, generation)
   const semaphore = processLockFor(path)
   const provideFs = Effect.provideService(FileSystem.FileSystem, fs)
 

@@ -90,8 +90,6 @@ const lockedHint = () =>
     win32: "Sign in to Windows again to unlock Credential Manager, then retry."
   })
 
-const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
-
 const CONTROL_RUNS = new RegExp(`${Canonical.CONTROL_CHARACTERS.source}+`, "g")
 
 /** Worker details are already redacted by the worker; this also bounds their length and drops control characters. */

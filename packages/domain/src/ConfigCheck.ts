@@ -5,7 +5,7 @@
  *   - an unsaved form's values with the key typed there: checked and forgotten. Nothing is written
  *     anywhere, neither keychain nor preferences.
  */
-import { Clock, Effect, Schema } from "effect"
+import { Effect, Schema } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as Ids from "./Ids.ts"
 import * as LlmConfig from "./LlmConfig.ts"
@@ -27,7 +27,7 @@ export type ProviderCheckDraft = typeof ProviderCheckDraft.Type
 export const ConfigCheckResult = Schema.Struct({ check: LlmConfig.ProviderCheckRecord, recorded: Schema.Boolean })
 export type ConfigCheckResult = typeof ConfigCheckResult.Type
 
-const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+const isoNow = LlmConfig.isoNow
 
 /**
  * Checks a stored config with its stored key and records the outcome. A failed record (the

@@ -16,7 +16,7 @@
  *   older file or edited it by hand meanwhile), so an operation never reports success over work
  *   that was undone.
  */
-import { Clock, Data, Effect, Exit, Option, type Redacted } from "effect"
+import { Data, Effect, Exit, Option, type Redacted } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
@@ -24,7 +24,7 @@ import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
 import * as KeyBinding from "./KeyBinding.ts"
 import * as Liveness from "./Liveness.ts"
-import type * as LlmConfig from "./LlmConfig.ts"
+import * as LlmConfig from "./LlmConfig.ts"
 import type * as PreferencesDocument from "./PreferencesDocument.ts"
 import * as PreferencesStore from "./PreferencesStore.ts"
 import * as SecretRef from "./SecretRef.ts"
@@ -255,7 +255,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
   const reached = (point: CrashPoints.CrashPoint) =>
     crash.reached(point).pipe(Effect.onExit((exit) => Exit.isFailure(exit) ? liveness.release(owner) : Effect.void))
 
-  const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+  const isoNow = LlmConfig.isoNow
 
   /** A new `pending` intent owned by this instance and process (not yet recorded). */
   const intent = (fields: Omit<PreferencesDocument.Intent, "id" | "owner" | "ownerProcess" | "startedAt" | "phase">) =>

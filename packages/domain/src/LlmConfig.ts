@@ -2,7 +2,7 @@
  * Configuration metadata and the inputs that create or change it. Metadata is what may be
  * written to disk and sent to the renderer; the key exists only as `Redacted` inside inputs.
  */
-import { Schema, SchemaTransformation } from "effect"
+import { Clock, Effect, Schema, SchemaTransformation } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as Ids from "./Ids.ts"
 import * as ProviderCheck from "./ProviderCheck.ts"
@@ -68,6 +68,9 @@ export const ApiKey = Schema.RedactedFromValue(ApiKeyText, { label: "apiKey" })
 export type ApiKey = typeof ApiKey.Type
 
 /** The last "check this key" of a stored config: when, and what the provider answered (never the key). */
+/** Now, as a Timestamp (ISO 8601 UTC with milliseconds), from Effect's Clock (tests can move it). */
+export const isoNow: Effect.Effect<string> = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+
 export const ProviderCheckRecord = Schema.Struct({ checkedAt: Timestamp, outcome: ProviderCheck.ProviderCheckOutcome })
 export type ProviderCheckRecord = typeof ProviderCheckRecord.Type
 

@@ -17,7 +17,7 @@
  * commit proves its intent is still there (Journal.commit), and a key is handed out only for the
  * destination it was entered for (KeyBinding).
  */
-import { Clock, Context, Effect, Layer, Option, PubSub, Redacted, Schema, Scope, Semaphore, Stream } from "effect"
+import { Context, Effect, Layer, Option, PubSub, Redacted, Schema, Scope, Stream } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
@@ -25,6 +25,7 @@ import * as Hints from "./Hints.ts"
 import * as Ids from "./Ids.ts"
 import * as Journal from "./Journal.ts"
 import * as KeyBinding from "./KeyBinding.ts"
+import * as KeyedLock from "./KeyedLock.ts"
 import * as Liveness from "./Liveness.ts"
 import * as LlmConfig from "./LlmConfig.ts"
 import type * as PreferencesDocument from "./PreferencesDocument.ts"
@@ -164,7 +165,7 @@ export interface LlmConfigStoreService {
   readonly dismissNotice: (id: string) => Effect.Effect<void>
 }
 
-const isoNow = Clock.currentTimeMillis.pipe(Effect.map((millis) => new Date(millis).toISOString()))
+const isoNow = LlmConfig.isoNow
 
 const sameUrl = (a: string | undefined, b: string | undefined) => (a ?? "") === (b ?? "")
 
@@ -223,27 +224,6 @@ const checkRequiredFields = (
     hasKey: config.hasKey,
     allowInsecureHttp: config.allowInsecureHttp === true
   })
-}
-
-/** Serialises operations per config id inside this process. */
-const makeKeyedLock = () => {
-  const locks = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
-  return <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.suspend(() => {
-      let entry = locks.get(key)
-      if (entry === undefined) {
-        entry = { semaphore: Semaphore.makeUnsafe(1), users: 0 }
-        locks.set(key, entry)
-      }
-      const current = entry
-      current.users++
-      return current.semaphore.withPermits(1)(effect).pipe(
-        Effect.ensuring(Effect.sync(() => {
-          current.users--
-          if (current.users === 0) locks.delete(key)
-        }))
-      )
-    })
 }
 
 /** The message and hint when a commit found its intent undone (Journal.IntentLost). */
@@ -959,7 +939,7 @@ export const make = Effect.fnUntraced(function*() {
     reached: journal.reached,
     publish,
     inFlight: new Set(),
-    serialized: makeKeyedLock()
+    serialized: KeyedLock.make()
   }
 
   const { changes: noticeChanges, currentNotices, dismissNotice } = noticesOf(preferences, publish)

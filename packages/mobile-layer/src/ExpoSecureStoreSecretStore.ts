@@ -9,8 +9,8 @@
  * - an item that can no longer be decrypted reads as absent, so the domain answers NotFound with
  *   its "Replace key" hint, exactly as on desktop when a keychain entry is deleted.
  */
-import { Errors, SecretRef, SecretStore } from "@fishbowl/domain"
-import { Effect, Layer, Option, Redacted, Semaphore } from "effect"
+import { Errors, KeyedLock, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Effect, Layer, Option, Redacted } from "effect"
 import * as ExpoSecureStoreModule from "./ExpoSecureStoreModule.ts"
 import * as SecretKeyIndex from "./SecretKeyIndex.ts"
 import * as SecureStoreKey from "./SecureStoreKey.ts"
@@ -21,23 +21,6 @@ const unsupported = () =>
     hint: "Fishbowl needs the iOS Keychain or Android Keystore to keep API keys; use the iOS or Android app rather than the web build."
   })
 
-/** Per-key serialisation: `delete` reads before it deletes, and must not interleave with a `set`. */
-const makeKeyedLock = () => {
-  const locks = new Map<string, { readonly semaphore: Semaphore.Semaphore; users: number }>()
-  return <A, E, R>(key: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
-    Effect.suspend(() => {
-      const entry = locks.get(key) ?? { semaphore: Semaphore.makeUnsafe(1), users: 0 }
-      locks.set(key, entry)
-      entry.users++
-      return entry.semaphore.withPermits(1)(effect).pipe(
-        Effect.ensuring(Effect.sync(() => {
-          entry.users--
-          if (entry.users === 0) locks.delete(key)
-        }))
-      )
-    })
-}
-
 /** Builds the store over the injected module and the key index (both from context). */
 export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.ExpoSecureStoreSettings = {}) {
   const native = yield* ExpoSecureStoreModule.ExpoSecureStore
@@ -45,7 +28,8 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
   const options = ExpoSecureStoreModule.nativeOptions(native, settings)
   const maxValueBytes = settings.maxValueBytes ?? ExpoSecureStoreModule.DEFAULT_MAX_VALUE_BYTES
   const verifyWrites = settings.verifyWrites ?? true
-  const serialized = makeKeyedLock()
+  // Per entry: `delete` reads before it deletes, and must not interleave with a `set`.
+  const serialized = KeyedLock.make()
 
   /** Availability never changes while the app runs, so a definite answer is remembered; errors are retried. */
   let available: boolean | undefined
