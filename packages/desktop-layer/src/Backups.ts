@@ -1,45 +1,32 @@
 /**
- * The names of every copy of preferences.json kept in the data folder, in one place:
+ * Paths of the copies of preferences.json kept in the data folder; their names are the domain's
+ * (StorageFiles), which the renderer and the migration use too:
  * - `preferences.json.bak.<n>`: the last good generations (1 newest), rotated by the store;
  * - `preferences.json.corrupt-<UTC time>`: a damaged file set aside by the store (bytes unchanged);
  * - `preferences.json.replaced-<UTC time>`: the file a restore from a backup replaced, kept so the
  *   configurations the restore left out can be brought back (Restore, LlmConfigStore.bringBack).
- * The renderer may name these files (HealthContract.StorageFileName checks the same shapes).
  */
+import { StorageFiles } from "@fishbowl/domain"
 import { Clock, Effect } from "effect"
 import * as NodePath from "node:path"
 import * as DataDir from "./DataDir.ts"
 
 const FILE = DataDir.PREFERENCES_FILE_NAME
 
-export type Copy =
-  | { readonly _tag: "Backup"; readonly generation: number }
-  /** Set aside by the store because it could not be used. */
-  | { readonly _tag: "Quarantined" }
-  /** Replaced by a restore from a backup. */
-  | { readonly _tag: "Replaced" }
+export type Copy = StorageFiles.Copy
 
-const BACKUP = /^preferences\.json\.bak\.(\d{1,3})$/
-const STAMPED = /^preferences\.json\.(corrupt|replaced)-[0-9A-Za-z.-]{1,64}$/
-
-/** What a file name in the data folder is, if it is a copy of preferences.json. */
-export const copyOf = (name: string): Copy | undefined => {
-  const backup = BACKUP.exec(name)
-  if (backup !== null) return { _tag: "Backup", generation: Number(backup[1]) }
-  const stamped = STAMPED.exec(name)
-  if (stamped === null) return undefined
-  return stamped[1] === "corrupt" ? { _tag: "Quarantined" } : { _tag: "Replaced" }
-}
+/** What a file name in the data folder is, if it is a copy of preferences.json (StorageFiles). */
+export const copyOf = StorageFiles.copyOf
 
 /** `<file>.bak.<generation>` beside `file` (the path of preferences.json). */
-export const backupPath = (file: string, generation: number) => `${file}.bak.${generation}`
+export const backupPath = StorageFiles.backupName
 
 /** A name for `kind` of copy of `file`, stamped with the time and not taken yet (`taken` says). */
 export const stampedPath = <E, R>(file: string, kind: "corrupt" | "replaced", taken: (path: string) => Effect.Effect<boolean, E, R>) =>
   Effect.gen(function*() {
     const stamp = new Date(yield* Clock.currentTimeMillis).toISOString().replaceAll(":", "-")
     for (let index = 0;; index++) {
-      const candidate = `${file}.${kind}-${stamp}${index === 0 ? "" : `-${index}`}`
+      const candidate = StorageFiles.stampedName(file, kind, `${stamp}${index === 0 ? "" : `-${index}`}`)
       if (!(yield* taken(candidate))) return candidate
     }
   })

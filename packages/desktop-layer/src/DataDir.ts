@@ -12,6 +12,7 @@
  * Relative values (option or env) are resolved against the current directory; empty values are
  * ignored, as is a relative `XDG_CONFIG_HOME` (the XDG spec says to ignore it).
  */
+import { StorageFiles } from "@fishbowl/domain"
 import { Effect } from "effect"
 import * as NodeOs from "node:os"
 import * as NodePath from "node:path"
@@ -23,7 +24,7 @@ export const APP_DIR_NAME = "Fishbowl"
 export const DATA_DIR_ENV = "FISHBOWL_DATA_DIR"
 
 /** File name of the metadata document inside the data folder. */
-export const PREFERENCES_FILE_NAME = "preferences.json"
+export const PREFERENCES_FILE_NAME = StorageFiles.PREFERENCES_FILE_NAME
 
 export interface DataDirInput {
   /** Explicit folder, e.g. Electron's `app.getPath("userData")`; wins over everything. */

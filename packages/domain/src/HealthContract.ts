@@ -4,6 +4,7 @@
  * a field that can carry a key: a key check says only whether the keychain entry is there.
  */
 import { Schema } from "effect"
+import * as StorageFiles from "./StorageFiles.ts"
 
 /** One backup generation of preferences.json, with how it differs from the current file. */
 export const BackupInfo = Schema.Struct({
@@ -41,9 +42,7 @@ export type BroughtBack = typeof BroughtBack.Type
 
 /** A file name the renderer may name: a backup or a set-aside damaged copy, never a path. */
 export const StorageFileName = Schema.String.check(
-  Schema.makeFilter((name: string) =>
-    /^preferences\.json\.(bak\.\d{1,3}|(corrupt|replaced)-[0-9A-Za-z.-]{1,64})$/.test(name) || "Expected a backup or damaged-copy file name"
-  )
+  Schema.makeFilter((name: string) => StorageFiles.copyOf(name) !== undefined || "Expected a backup or damaged-copy file name")
 )
 
 /** Whether a configuration's key is really in the keychain (asked on demand: it may prompt). */

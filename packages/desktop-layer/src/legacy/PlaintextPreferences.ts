@@ -18,6 +18,7 @@ import { Errors, Hints, Ids, LlmConfig, PreferencesDocument } from "@fishbowl/do
 import { Clock, Effect, Redacted, Schema } from "effect"
 import * as NodePath from "node:path"
 import * as AtomicFile from "../AtomicFile.ts"
+import * as Backups from "../Backups.ts"
 import * as DataDir from "../DataDir.ts"
 import * as LegacyFields from "./LegacyFields.ts"
 import * as LegacyFiles from "./LegacyFiles.ts"
@@ -88,8 +89,8 @@ const REDACTION = "[removed: migrated to the keychain]"
 /** Top-level field added to a quarantined legacy copy once its entries are in the pending file. */
 const IMPORTED_MARKER = "fishbowlMigration"
 
-export const isQuarantineName = (name: string) => name.startsWith(`${DataDir.PREFERENCES_FILE_NAME}.corrupt-`)
-export const isBackupName = (name: string) => name.startsWith(`${DataDir.PREFERENCES_FILE_NAME}.bak.`)
+export const isQuarantineName = (name: string) => Backups.copyOf(name)?._tag === "Quarantined"
+export const isBackupName = (name: string) => Backups.copyOf(name)?._tag === "Backup"
 
 interface PendingEntry {
   readonly configId: string
