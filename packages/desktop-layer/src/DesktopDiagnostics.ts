@@ -51,9 +51,7 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
           files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")
         }`,
         hint: [
-          `Run \`fishbowl-llm migrate --from ${
-            LegacySource.shellWord(dataDir)
-          }\`: it moves the keys into the keychain and removes them from these files.`,
+          `Run \`${LegacySource.rerunCommandOf(dataDir)}\`: it moves the keys into the keychain and removes them from these files.`,
           ...(files.some((file) => file.encrypted)
             ? ["Keys encrypted with Electron safeStorage are finished by the desktop app: start Fishbowl once."]
             : []),
@@ -87,9 +85,7 @@ export const fishbowlDataFinding = (dataDir: string): Effect.Effect<ReadonlyArra
         id: "legacy.fishbowl-data",
         severity: "warning",
         message: `Fishbowl's configurations in ${dataDir} are not imported yet (${files.join(", ")})`,
-        hint: `Restart Fishbowl to import them, or run \`fishbowl-llm migrate --from ${
-          LegacySource.shellWord(dataDir)
-        }\`. Nothing is lost until then.`
+        hint: `Restart Fishbowl to import them, or run \`${LegacySource.rerunCommandOf(dataDir)}\`. Nothing is lost until then.`
       }]
     )
   )

@@ -248,6 +248,9 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
     return report satisfies MigrationReport
   })
 
+/** The command that imports what is in `from`, exactly as printed. */
+export const rerunCommandOf = LegacySource.rerunCommandOf
+
 /** Fishbowl's files in `dir` not imported yet (names), for `list`, `doctor` and the settings page. */
 export const unmigratedFishbowlFiles = FishbowlFolderSource.unmigratedFiles
 

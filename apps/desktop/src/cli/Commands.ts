@@ -262,9 +262,7 @@ const unmigratedNote = (dataDir: string) =>
     const files = yield* Migration.unmigratedFishbowlFiles(dataDir)
     if (files.length === 0) return ""
     return `note: Fishbowl's configurations in ${Text.escapeControls(dataDir)} (${files.join(", ")}) are not imported yet.\n` +
-      `hint: Run \`fishbowl-llm migrate --from ${
-        Text.escapeControls(Hints.shellWord(dataDir))
-      }\` (or restart Fishbowl) to import them with their keys.\n`
+      `hint: Run \`${Text.escapeControls(Migration.rerunCommandOf(dataDir))}\` (or restart Fishbowl) to import them with their keys.\n`
   })
 
 const listCommand = Command.make("list", { json }, ({ json }) =>

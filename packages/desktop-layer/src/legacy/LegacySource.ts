@@ -98,10 +98,8 @@ export type KeySource =
   | { readonly _tag: "NoKey" }
   | ({ readonly _tag: "Unavailable" } & Blocked)
 
-export const shellWord = Hints.shellWord
-
 /** The command that runs this migration again, exactly as printed: `--from` names the folder used. */
-export const rerunCommandOf = (from: string) => `fishbowl-llm migrate --from ${shellWord(from)}`
+export const rerunCommandOf = (from: string) => `fishbowl-llm migrate --from ${Hints.shellWord(from)}`
 
 /** "`<command>` (or restart Fishbowl)": the desktop app runs the migration at start. */
 export const rerunText = (command: string) => `\`${command}\` (or restart Fishbowl)`
@@ -155,7 +153,9 @@ export const toImportEntry = (
       // Plain http to a private-network host with a key: the one case the user may accept.
       const mayConsent = check._tag === "Ok" && Canonical.insecureHttpProblem(check.url, { hasKey, allowInsecureHttp: true }) === undefined
       const consent = mayConsent && fields.name !== undefined
-        ? `; or, to send the key there unencrypted anyway, run \`${where.rerunCommand} --allow-insecure-http ${shellWord(fields.name)}\``
+        ? `; or, to send the key there unencrypted anyway, run \`${where.rerunCommand} --allow-insecure-http ${
+          Hints.shellWord(fields.name)
+        }\``
         : ""
       return {
         _tag: "Blocked",
