@@ -85,10 +85,21 @@ const unreachable = (cause: unknown, millis: number): Unreachable => {
   }
 }
 
-const statusOutcome = (status: number, millis: number): ProviderCheck.ProviderCheckOutcome => {
+const statusOutcome = (status: number, millis: number, sendsKey: boolean): ProviderCheck.ProviderCheckOutcome => {
   switch (status) {
     case 401:
     case 403:
+      if (!sendsKey) {
+        // Nothing was sent to refuse: the configuration has no key (or its auth header is off).
+        return {
+          _tag: "Unauthorized",
+          status,
+          millis,
+          message:
+            `The provider asks for a key (HTTP ${status}), and none was sent: this configuration has no key stored, or its auth header is off`,
+          hint: "Add the provider's API key to this configuration (or turn its auth header on), then test again."
+        }
+      }
       return {
         _tag: "Unauthorized",
         status,
@@ -237,7 +248,7 @@ export const make = (options: HttpProviderCheckOptions = {}) =>
           } satisfies ProviderCheck.ProviderCheckOutcome
         }
         if (response.status < 200 || response.status > 299) {
-          return statusOutcome(response.status, yield* elapsed)
+          return statusOutcome(response.status, yield* elapsed, endpoint.sendsKey)
         }
         return answerOf(endpoint, response.status, yield* readBounded(response, maxBodyBytes), yield* elapsed, maxBodyBytes)
       }).pipe(

@@ -380,6 +380,23 @@ describe("HttpProviderCheck: a hostile server cannot hold the process (issue 22)
     await expect.poll(() => server.closedEarly).toEqual([true, false])
   })
 
+  it("a 401 to a request that carried no key says no key was sent, not that the key was refused", async () => {
+    const server = await startServer(json(401, { error: "auth required" }))
+    const keyless = await check({ provider: "openai-compatible", baseUrl: `${server.base}/v1`, useAuthHeader: true })
+    expect(keyless).toMatchObject({ _tag: "Unauthorized", status: 401 })
+    expect(keyless.message).toContain("none was sent")
+    expect(server.seen[0]!.headers["authorization"]).toBeUndefined()
+    const withHeaderOff = await check({
+      provider: "openai-compatible",
+      baseUrl: `${server.base}/v1`,
+      apiKey: Redacted.make(key),
+      useAuthHeader: false
+    })
+    expect(withHeaderOff.message).toContain("none was sent")
+    const refused = await check({ provider: "openai-compatible", baseUrl: `${server.base}/v1`, ...withKey })
+    expect(refused.message).toBe("The provider refused the key (HTTP 401)")
+  })
+
   it("a reset in the middle of the body → Unreachable (network), nothing left open", async () => {
     const server = await startServer((_request, response) => {
       response.writeHead(200, { "content-type": "application/json" })

@@ -88,6 +88,8 @@ export interface CheckEndpoint {
   readonly shape: ProviderApiShape
   readonly url: string
   readonly headers: () => Readonly<Record<string, string>>
+  /** Whether `headers` carries a key: a refusal of a request without one is not a refused key. */
+  readonly sendsKey: boolean
   /** How many models a parsed 2xx body lists; undefined when it is not a model list. */
   readonly countModels: (body: unknown) => number | undefined
 }
@@ -146,6 +148,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
       return Effect.succeed({
         shape,
         url: join(base, undefined, "models"),
+        sendsKey: key !== undefined && target.useAuthHeader,
         headers: () =>
           key !== undefined && target.useAuthHeader
             ? { ...accept, authorization: `Bearer ${Redacted.value(key)}` }
@@ -156,6 +159,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
       return Effect.succeed({
         shape,
         url: join(base, "v1", "models"),
+        sendsKey: true,
         headers: () => ({ ...accept, "anthropic-version": ANTHROPIC_VERSION, "x-api-key": Redacted.value(key!) }),
         countModels: (body) => arrayLength(body, "data")
       })
@@ -163,6 +167,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
       return Effect.succeed({
         shape,
         url: join(base, "v1beta", "models"),
+        sendsKey: true,
         headers: () => ({ ...accept, "x-goog-api-key": Redacted.value(key!) }),
         countModels: (body) => arrayLength(body, "models")
       })
@@ -170,6 +175,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
       return Effect.succeed({
         shape,
         url: join(base, undefined, "api/tags"),
+        sendsKey: false,
         headers: () => accept,
         countModels: (body) => arrayLength(body, "models")
       })
