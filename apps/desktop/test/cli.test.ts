@@ -563,8 +563,19 @@ describe("fishbowl-llm command line (effect/cli)", () => {
       expect(script.stdout).toContain("fishbowl-llm")
       expect(script.stdout).toContain("providers")
       expect(script.stdout).toContain("api-key-stdin")
+      // Install comments this CLI can run (the generated ones named a `--completions` flag it does
+      // not have), and names and provider ids completed from `fishbowl-llm names` (issue 25).
+      expect(script.stdout).not.toContain("--completions")
+      expect(script.stdout).toContain(`fishbowl-llm completions ${shell} > `)
+      expect(script.stdout).toMatch(shell === "fish" ? /names configs/ : /_fishbowl_llm_complete_names configs/)
+      expect(script.stdout).toMatch(shell === "fish" ? /names providers/ : /_fishbowl_llm_complete_names providers/)
     }
     expect((await cli(["completions", "tcsh"])).code).toBe(2)
+    // What completion reads: names only, never the keychain (this run has no keychain at all).
+    expect((await cli(["add", "--provider", "ollama", "--name", "Local Box"])).code).toBe(0)
+    const names = await cli(["names", "configs"], { env: noKeychainEnv })
+    expect(names).toMatchObject({ code: 0, stdout: "Local Box\n", stderr: "" })
+    expect((await cli(["names", "providers"], { env: noKeychainEnv })).stdout.split("\n")).toContain("openai-compatible")
   })
 
   it("checks that need no key run before the key is read; keyless providers read none", async () => {
