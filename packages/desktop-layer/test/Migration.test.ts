@@ -572,6 +572,15 @@ const fishbowlUser = (dir: string, variant: "production" | "test", configs = Fis
   return { configs, keys, canaries: Object.values(keys) }
 }
 
+/** Fishbowl's files with the `custom` entry's base URL on a LAN host over plain http (and its key). */
+const lanFishbowlUser = (dir: string) => {
+  const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
+    config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
+  )
+  const { keys, canaries } = fishbowlUser(dir, "test", configs)
+  return { configs, keys, canaries, custom: configs.find((config) => config.provider === "custom")! }
+}
+
 /** Every Fishbowl config is in the store with its name, provider, base URL, flags, timestamps and key. */
 const expectFishbowlImported = (configs: ReadonlyArray<FishbowlFiles.FishbowlLlmConfigMetadata>, keys: Record<string, string>) =>
   Effect.gen(function*() {
@@ -694,11 +703,7 @@ describe("Migration of Fishbowl's real files (llm_config.json + secure_keys.json
 
   it.live("a base URL our rules refuse (http with a key to a LAN host): reported with the exact fix, kept with its key; after the fix the rest follows", () => {
     const dir = freshDir()
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
-      config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
-    )
-    const { keys, canaries } = fishbowlUser(dir, "test", configs)
-    const custom = configs.find((config) => config.provider === "custom")!
+    const { configs, keys, canaries, custom } = lanFishbowlUser(dir)
     return Effect.gen(function*() {
       const report = yield* migrate()
       assert.deepStrictEqual(
@@ -949,11 +954,7 @@ describe("Migration: a Fishbowl folder is untrusted input (issue 22)", () => {
 
   it.live("a LAN http entry is imported with the consent the user names (--allow-insecure-http NAME), recorded on that config only", () => {
     const dir = freshDir()
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
-      config.provider === "custom" ? { ...config, baseUrl: "http://192.168.1.20:8000/v1" } : config
-    )
-    const { keys, canaries } = fishbowlUser(dir, "test", configs)
-    const custom = configs.find((config) => config.provider === "custom")!
+    const { keys, canaries, custom } = lanFishbowlUser(dir)
     return Effect.gen(function*() {
       const report = yield* migrate({ allowInsecureHttp: [custom.customName.toUpperCase()] })
       assert.isTrue(report.complete)
