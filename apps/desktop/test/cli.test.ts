@@ -47,6 +47,19 @@ const filesUnder = (dir: string): Array<string> =>
     return statSync(path).isDirectory() ? filesUnder(path) : [path]
   })
 
+/** Fishbowl's four configurations, the `custom` one on a LAN host over plain http. */
+const lanFishbowlConfigs = () =>
+  FishbowlFiles.fishbowlConfigs().map((config) => config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config)
+
+/** Writes those into the data folder as a Fishbowl test build would, keys in plain text (canaries). */
+const writeLanFishbowlFiles = (label: string) => {
+  const configs = lanFishbowlConfigs()
+  const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey(label)]))
+  FishbowlFiles.writeLlmConfigJson(dataDir, configs)
+  FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
+  return { configs, keys }
+}
+
 beforeEach(() => {
   dataDir = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-cli-"))
   return () => rmSync(dataDir, { recursive: true, force: true })
@@ -381,12 +394,7 @@ describe("fishbowl-llm", () => {
   })
 
   it("migrate with a base URL our rules refuse: exit 9, the fix printed, the rest imported", async () => {
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
-      config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config
-    )
-    const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("url")]))
-    FishbowlFiles.writeLlmConfigJson(dataDir, configs)
-    FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
+    const { keys } = writeLanFishbowlFiles("url")
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(9)
     expect(migrated.stdout).toContain("invalid base URL: plain http to a network host would send the key unencrypted")
@@ -406,15 +414,11 @@ describe("fishbowl-llm", () => {
     })
 
   it("Fishbowl's files not imported yet are seen by list and doctor; every printed command works as printed (issue 22)", async () => {
-    const configs = FishbowlFiles.fishbowlConfigs().map((config) =>
-      config.provider === "custom" ? { ...config, baseUrl: "http://10.0.0.5:8000/v1" } : config
-    )
-    const keys = Object.fromEntries(configs.map((config) => [config.id, Fixtures.makeCanaryKey("seen")]))
+    const configs = lanFishbowlConfigs()
     const fresh = await cli(["doctor"])
     expect(fresh.stdout).not.toContain("is valid (0 configurations)")
     expect(fresh.stdout).toContain("preferences.json does not exist yet")
-    FishbowlFiles.writeLlmConfigJson(dataDir, configs)
-    FishbowlFiles.writeTestSecureKeysJson(dataDir, keys)
+    const { keys } = writeLanFishbowlFiles("seen")
 
     const list = await cli(["list"])
     expect(list.code).toBe(0)
