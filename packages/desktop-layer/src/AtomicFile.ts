@@ -49,7 +49,7 @@ export const errnoCode = (error: PlatformError): string | undefined => {
 export const ensureDirectory = Effect.fnUntraced(function*(directory: string, mode = 0o700) {
   const fs = yield* FileSystem.FileSystem
   const info = yield* fs.stat(directory).pipe(
-    Effect.catchReason("PlatformError", "NotFound", () => Effect.succeed(undefined))
+    Effect.catchReason("PlatformError", "NotFound", () => Effect.undefined)
   )
   if (info?.type === "Directory") return { created: false, info }
   if (info !== undefined) {

@@ -14,7 +14,7 @@
  * writer calls before it commits anything.
  */
 import { Errors } from "@fishbowl/domain"
-import { Clock, Duration, Effect, Schedule } from "effect"
+import { Clock, Data, Duration, Effect, Schedule } from "effect"
 import * as NodePath from "node:path"
 import * as lockfile from "proper-lockfile"
 import * as TrustedFile from "./TrustedFile.ts"
@@ -80,6 +80,62 @@ const takeOverDeadLock = (target: string, seen: Seen): Effect.Effect<boolean, Er
     return true
   })
 
+/** One attempt at the lock did not succeed: its errno code (`ELOCKED` while another holds it). */
+class LockAttemptFailed extends Data.TaggedError("LockAttemptFailed")<{ readonly code: string | undefined }> {}
+
+const codeOf = (cause: unknown): string | undefined => {
+  const code = (cause as { readonly code?: unknown } | null)?.code
+  return typeof code === "string" ? code : undefined
+}
+
+/** Where the lock's holder learns that proper-lockfile found its lock compromised while held. */
+interface Compromise {
+  lost: boolean
+}
+
+/**
+ * One attempt: takes the lock, or takes over what cannot be a live lock and asks for a retry
+ * at once (as ELOCKED), or fails with the attempt's code.
+ */
+const attemptLock = (target: string, staleMillis: number, seen: Seen, compromise: Compromise) =>
+  Effect.tryPromise({
+    try: () =>
+      lockfile.lock(target, {
+        realpath: false,
+        stale: staleMillis,
+        retries: 0,
+        onCompromised: () => {
+          compromise.lost = true
+        }
+      }),
+    catch: (cause) => new LockAttemptFailed({ code: codeOf(cause) })
+  }).pipe(
+    Effect.catchTag("LockAttemptFailed", (failed) =>
+      takeOverDeadLock(target, seen).pipe(
+        Effect.flatMap((tookOver) => Effect.fail(tookOver ? new LockAttemptFailed({ code: "ELOCKED" }) : failed))
+      ))
+  )
+
+/** Retries while another process holds the lock, for at most `waitMillis`. */
+const retryWhileHeld = <A, R>(
+  attempt: Effect.Effect<A, LockAttemptFailed | Errors.StorageInaccessible, R>,
+  options: FileLockOptions
+) =>
+  Effect.retry(attempt, {
+    while: (error) => error._tag === "LockAttemptFailed" && error.code === "ELOCKED",
+    schedule: Schedule.exponential("5 millis", 1.5).pipe(
+      Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
+      Schedule.jittered,
+      Schedule.upTo({ duration: Duration.millis(options.waitMillis) })
+    )
+  })
+
+const lockLost = (target: string) =>
+  new Errors.StorageInaccessible({
+    message: `${NodePath.basename(target)} was not saved: the lock on it was lost (the system was too busy or asleep)`,
+    hint: "Try again; another Fishbowl process may have changed the settings meanwhile."
+  })
+
 /** Runs `effect` holding the cross-process lock on `target` (see the module comment). */
 export const withLock = <A, E, R>(
   target: string,
@@ -87,57 +143,21 @@ export const withLock = <A, E, R>(
   effect: (lock: HeldLock) => Effect.Effect<A, E, R>
 ): Effect.Effect<A, E | Errors.StorageInaccessible, R> =>
   Effect.scoped(Effect.gen(function*() {
-    const compromised: { error?: Error } = {}
+    const compromise: Compromise = { lost: false }
     const seen: Seen = {}
-    const attempt = Effect.tryPromise({
-      try: () =>
-        lockfile.lock(target, {
-          realpath: false,
-          stale: options.staleMillis,
-          retries: 0,
-          onCompromised: (error) => {
-            compromised.error = error
-          }
-        }),
-      catch: (error) => error as NodeJS.ErrnoException | Errors.StorageInaccessible
-    }).pipe(
-      Effect.catch((error) =>
-        error instanceof Errors.StorageInaccessible ? Effect.fail(error) : takeOverDeadLock(target, seen).pipe(
-          Effect.flatMap((tookOver) =>
-            Effect.fail<NodeJS.ErrnoException | Errors.StorageInaccessible>(
-              tookOver ? Object.assign(new Error("lock removed, retry"), { code: "ELOCKED" }) : error
-            )
-          )
-        )
-      )
-    )
     // Each attempt is uninterruptible and registers its release in the scope the moment it
     // succeeds, so an interrupted writer (e.g. a time budget) can never leak a held lock; the
     // waiting between attempts stays interruptible.
-    yield* Effect.acquireRelease(attempt, (release) => Effect.promise(() => release().catch(() => undefined))).pipe(
-      Effect.retry({
-        while: (error) => !(error instanceof Errors.StorageInaccessible) && error.code === "ELOCKED",
-        schedule: Schedule.exponential("5 millis", 1.5).pipe(
-          Schedule.modifyDelay(({ duration }) => Effect.succeed(Duration.min(duration, Duration.millis(100)))),
-          Schedule.jittered,
-          Schedule.upTo({ duration: Duration.millis(options.waitMillis) })
-        )
-      }),
-      Effect.mapError((error) =>
-        error instanceof Errors.StorageInaccessible
-          ? error
-          : error.code === "ELOCKED"
-          ? options.busy()
-          : options.failed(typeof error.code === "string" ? error.code : undefined)
+    const held = Effect.acquireRelease(
+      attemptLock(target, options.staleMillis, seen, compromise),
+      (release) => Effect.promise(() => release().catch(() => undefined))
+    )
+    yield* retryWhileHeld(held, options).pipe(
+      Effect.catchTag(
+        "LockAttemptFailed",
+        (failed) => Effect.fail(failed.code === "ELOCKED" ? options.busy() : options.failed(failed.code))
       )
     )
-    const check = Effect.suspend(() =>
-      compromised.error === undefined ? Effect.void : Effect.fail(
-        new Errors.StorageInaccessible({
-          message: `${NodePath.basename(target)} was not saved: the lock on it was lost (the system was too busy or asleep)`,
-          hint: "Try again; another Fishbowl process may have changed the settings meanwhile."
-        })
-      )
-    )
+    const check = Effect.suspend(() => compromise.lost ? Effect.fail(lockLost(target)) : Effect.void)
     return yield* effect({ check })
   }))

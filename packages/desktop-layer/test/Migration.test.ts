@@ -1117,7 +1117,7 @@ describe("Migration crash safety (in-process crash = defect)", () => {
               if (recovery === "recover, then migrate") {
                 const store = yield* LlmConfigStore.make()
                 const recovered = yield* store.recover().pipe(
-                  Effect.catchTag("Unsupported", () => Effect.succeed(undefined)) // crash before adoption finished
+                  Effect.catchTag("Unsupported", () => Effect.undefined) // crash before adoption finished
                 )
                 if (recovered !== undefined) assert.deepStrictEqual(recovered.failed, [])
               }

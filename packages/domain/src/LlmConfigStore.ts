@@ -734,8 +734,8 @@ const makeImportConfig = (instance: Instance) =>
               keyChange: key === undefined ? "none" : "set"
             })
           })
-        ).pipe(Effect.catchIf((error) => error === "busy", () => Effect.succeed(undefined)))
-        if (recorded === undefined) {
+        ).pipe(Effect.catchIf((error) => error === "busy", () => Effect.succeed("busy" as const)))
+        if (recorded === "busy") {
           return { _tag: "Skipped", reason: "another change to this configuration is in progress; run the migration again" } as const
         }
         track(recorded.id)
@@ -848,8 +848,8 @@ const recoverUnlessInFlight = (instance: Instance, intent: PreferencesDocument.I
     return yield* instance.journal.recoverIntent(intent)
   })
 
-const makeStatus = (instance: Instance, currentNotices: Effect.Effect<ReadonlyArray<StorageNotice.StorageNotice>>) =>
-  Effect.gen(function*() {
+const makeStatus = Effect.fn("LlmConfigStore.status")(
+  function*(instance: Instance, currentNotices: Effect.Effect<ReadonlyArray<StorageNotice.StorageNotice>>) {
     const description = yield* instance.secrets.describe
     const document = yield* instance.preferences.load
     const notes: Array<string> = []
@@ -885,7 +885,8 @@ const makeStatus = (instance: Instance, currentNotices: Effect.Effect<ReadonlyAr
       notes,
       notices: yield* currentNotices
     } satisfies StoreStatus
-  }).pipe(Effect.withSpan("LlmConfigStore.status"))
+  }
+)
 
 // Self-contained on purpose: one metadata write under the id's lock, outside the journal (no
 // secret is involved, so there is nothing to keep consistent with the keychain).

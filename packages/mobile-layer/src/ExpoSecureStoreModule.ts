@@ -4,7 +4,7 @@
  * "expo-secure-store"`. `type-tests/published-shapes.ts` proves the published module fits.
  */
 import { Errors } from "@fishbowl/domain"
-import { Context } from "effect"
+import { Context, Data } from "effect"
 
 /** The subset of expo-secure-store's `SecureStoreOptions` this package sets. */
 export interface ExpoSecureStoreOptions {
@@ -68,6 +68,12 @@ const field = (cause: unknown, name: "code" | "message"): string => {
   }
   return typeof cause === "string" && name === "message" ? cause : ""
 }
+
+/** A promise of expo-secure-store rejected; `cause` is what it rejected with, classified below. */
+export class NativeRejection extends Data.TaggedError("NativeRejection")<{ readonly cause: unknown }> {}
+
+/** The `catch` of every `Effect.tryPromise` over the native module. */
+export const rejected = (cause: unknown) => new NativeRejection({ cause })
 
 /** How a rejection of expo-secure-store reads: codes are expo's (`ERR_<ExceptionName>`), messages its native texts. */
 export type NativeFailureKind = "locked" | "denied" | "undecryptable" | "invalid" | "failed"

@@ -41,13 +41,12 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
     .pipe(Effect.flatMap((answer) => answer ? Effect.void : Effect.fail(unsupported())))
 
   const readRaw = (key: string, ref: SecretRef.SecretRef) =>
-    Effect.tryPromise({ try: () => native.getItemAsync(key, options), catch: (cause) => cause }).pipe(
+    Effect.tryPromise({ try: () => native.getItemAsync(key, options), catch: ExpoSecureStoreModule.rejected }).pipe(
       Effect.map((value) => value === null ? ("absent" as const) : { value }),
-      Effect.catch((cause) =>
+      Effect.catchTag("NativeRejection", ({ cause }) =>
         ExpoSecureStoreModule.classifyNativeFailure(cause) === "undecryptable"
           ? Effect.succeed("undecryptable" as const)
-          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", SecretRef.describeSecretRef(ref), cause))
-      )
+          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", SecretRef.describeSecretRef(ref), cause)))
     )
 
   const get = Effect.fn("SecretStore.get")(function*(ref: SecretRef.SecretRef) {

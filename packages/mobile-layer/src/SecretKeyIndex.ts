@@ -51,13 +51,12 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
 
   /** A page's services; `undefined` past the last page; `"unreadable"` when it cannot be decrypted or parsed. */
   const readPage = (page: number): Effect.Effect<ReadonlyArray<string> | "unreadable" | undefined, Errors.SecretStoreError> =>
-    Effect.tryPromise({ try: () => native.getItemAsync(indexPageKey(page), options), catch: (cause) => cause }).pipe(
+    Effect.tryPromise({ try: () => native.getItemAsync(indexPageKey(page), options), catch: ExpoSecureStoreModule.rejected }).pipe(
       Effect.map((text) => text === null ? undefined : Option.getOrElse(decodePage(text), () => "unreadable" as const)),
-      Effect.catch((cause) =>
+      Effect.catchTag("NativeRejection", ({ cause }) =>
         ExpoSecureStoreModule.classifyNativeFailure(cause) === "undecryptable"
           ? Effect.succeed("unreadable" as const)
-          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", label(page), cause))
-      )
+          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", label(page), cause)))
     )
 
   const writePage = (page: number, services: ReadonlyArray<string>) =>

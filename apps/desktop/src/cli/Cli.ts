@@ -163,9 +163,11 @@ export const runCli = async (
   const program = Command.runWith(Commands.root, { version: Commands.VERSION, renderErrors: false })(argv).pipe(
     Effect.provideService(CliIo.CliIo, io),
     Effect.provideService(CliConfig.CliConfig, CliConfig.make({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })),
-    Effect.provide(CliOutput.layer(CliOutput.defaultFormatter({ colors }))),
-    Effect.provide(environment(io)),
-    Effect.provide(Logger.layer([stderrLogger(io)])),
+    Effect.provide(Layer.mergeAll(
+      CliOutput.layer(CliOutput.defaultFormatter({ colors })),
+      environment(io),
+      Logger.layer([stderrLogger(io)])
+    )),
     Effect.provideService(References.MinimumLogLevel, "Warn"),
     Effect.provideService(Logger.LogToStderr, true),
     Effect.provideService(Console.Console, console)
