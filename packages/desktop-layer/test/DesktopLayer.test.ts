@@ -15,6 +15,7 @@ import * as DesktopLayer from "../src/DesktopLayer.ts"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
 import * as KeytarSecretStore from "../src/KeytarSecretStore.ts"
 import * as ProcessLiveness from "../src/ProcessLiveness.ts"
+import * as SecretBackend from "../src/SecretBackend.ts"
 import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
 import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
 import * as SecretServiceForTests from "../src/testing/SecretServiceForTests.ts"
@@ -217,4 +218,15 @@ describe("desktop store across processes", () => {
       secretBackend: "keychain",
       keytar: { workerEnv: { PATH: process.env["PATH"] ?? "", HOME: tmpdir() } }
     }))))
+
+  it("FISHBOWL_SECRET_BACKEND forces each candidate by its name; anything else is refused, naming them", () => {
+    for (const name of SecretBackend.FORCEABLE_BACKENDS) {
+      assert.strictEqual(SecretBackend.secretBackendFromEnv({ FISHBOWL_SECRET_BACKEND: name }), name)
+    }
+    assert.strictEqual(SecretBackend.secretBackendFromEnv({}), "auto")
+    assert.throws(
+      () => SecretBackend.secretBackendFromEnv({ FISHBOWL_SECRET_BACKEND: "plaintext" }),
+      "must be one of keychain, safe-storage, session"
+    )
+  })
 })
