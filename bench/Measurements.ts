@@ -6,8 +6,8 @@
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
 import { AtomicFile, DesktopLayer, JsonFilePreferencesStore } from "@fishbowl/desktop-layer"
-import { CrashPoints, Ids, Liveness, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
-import { Effect, type FileSystem, Layer, ManagedRuntime, Redacted } from "effect"
+import { Ids, Liveness, type LlmConfig, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Effect, type FileSystem, ManagedRuntime, Redacted } from "effect"
 import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as os from "node:os"
@@ -429,7 +429,7 @@ export const listLarge = async (context: Context, runtime: Runtime): Promise<Lis
     const store = await prefsRuntime.runPromise(
       LlmConfigStore.make().pipe(
         Effect.provideService(SecretStore.SecretStore, counting),
-        Effect.provide(Layer.merge(CrashPoints.layer, Liveness.layerMemory))
+        Effect.provide(Liveness.layerMemory)
       )
     )
     for (let i = 0; i < WARMUP; i++) await Effect.runPromise(store.list)

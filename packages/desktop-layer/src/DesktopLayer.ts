@@ -29,7 +29,7 @@ export interface DesktopLayerOptions {
   readonly safeStorage?: SafeStorageSecretStore.SafeStorageLike
   readonly keytar?: KeytarSecretStore.KeytarSecretStoreOptions
   /** Test hook: what happens at each named crash point (default: nothing). */
-  readonly crashPoints?: Layer.Layer<CrashPoints.CrashPoints>
+  readonly crashPoints?: CrashPoints.CrashPointsLayer
   /** "Check this key" over HTTP (timeout, body bound); the defaults are the production ones. */
   readonly providerCheck?: HttpProviderCheck.HttpProviderCheckOptions
 }
@@ -55,7 +55,9 @@ export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices
     JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true }),
     ProcessLiveness.layer
   )
-  const store = LlmConfigStore.layerWithCrashPoints.pipe(Layer.provide(options.crashPoints ?? CrashPoints.layer))
+  const store = options.crashPoints === undefined
+    ? LlmConfigStore.layer
+    : LlmConfigStore.layer.pipe(Layer.provide(options.crashPoints))
   return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
     Layer.provideMerge(ports)
   )

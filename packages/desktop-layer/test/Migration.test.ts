@@ -84,7 +84,7 @@ const persistentMemory = () =>
 const portsLayer = (
   dataDir: string,
   secrets: SecretStore.SecretStoreService,
-  crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer
+  crash: CrashPoints.CrashPointsLayer = Layer.empty
 ) =>
   Layer.mergeAll(
     Layer.succeed(SecretStore.SecretStore, secrets),
@@ -98,11 +98,11 @@ const portsLayer = (
 const appLayer = (
   dataDir: string,
   secrets: SecretStore.SecretStoreService,
-  crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer
-) => LlmConfigStore.layerWithCrashPoints.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
+  crash: CrashPoints.CrashPointsLayer = Layer.empty
+) => LlmConfigStore.layer.pipe(Layer.provideMerge(portsLayer(dataDir, secrets, crash)))
 
 /** Dies at the `occurrence`-th time `point` is reached (then never again). */
-const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): Layer.Layer<CrashPoints.CrashPoints> => {
+const crashAt = (point: CrashPoints.CrashPoint, occurrence: number): CrashPoints.CrashPointsLayer => {
   let seen = 0
   return CrashPoints.layerWith((reached) =>
     Effect.suspend(() => reached === point && ++seen === occurrence ? Effect.die(new CrashPoints.SimulatedCrash(point)) : Effect.void)
@@ -1167,8 +1167,8 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
       llm_api_key_7: keysB.google
     })
     const keytar = () => KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) })
-    const real = (crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerWithCrashPoints.pipe(
+    const real = (crash: CrashPoints.CrashPointsLayer = Layer.empty) =>
+      LlmConfigStore.layer.pipe(
         Layer.provideMerge(
           Layer.mergeAll(keytar(), JsonFilePreferencesStore.layer({ dataDir: dir }), crash, NodeFileSystem.layer, Liveness.layerMemory)
         )
@@ -1203,8 +1203,8 @@ describe("Migration end to end on the REAL keychain (keytar + private gnome-keyr
     const test = freshDir()
     const prod = fishbowlUser(production, "production")
     const plain = fishbowlUser(test, "test")
-    const real = (dir: string, crash: Layer.Layer<CrashPoints.CrashPoints> = CrashPoints.layer) =>
-      LlmConfigStore.layerWithCrashPoints.pipe(
+    const real = (dir: string, crash: CrashPoints.CrashPointsLayer = Layer.empty) =>
+      LlmConfigStore.layer.pipe(
         Layer.provideMerge(Layer.mergeAll(
           KeytarSecretStore.layer({ workerEnv: SecretServiceHarness.childEnv(secretService!.env) }),
           JsonFilePreferencesStore.layer({ dataDir: dir }),

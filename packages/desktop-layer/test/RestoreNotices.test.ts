@@ -6,7 +6,7 @@
  */
 import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { assert, describe, it } from "@effect/vitest"
-import { CrashPoints, Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Liveness, LlmConfigStore, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Effect, Fiber, FileSystem, Layer, Stream } from "effect"
 import * as fsSync from "node:fs"
 import * as NodePath from "node:path"
@@ -23,8 +23,7 @@ const withStore = <A, E>(
     const root = yield* fs.makeTempDirectoryScoped({ prefix: "fishbowl-notice-" })
     const dataDir = NodePath.join(root, "Fishbowl")
     const preferences = JsonFilePreferencesStore.layer({ dataDir, restoredAsNotice: true })
-    const layer = LlmConfigStore.layerWithCrashPoints.pipe(
-      Layer.provide(CrashPoints.layer),
+    const layer = LlmConfigStore.layer.pipe(
       Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, preferences, Liveness.layerMemory))
     )
     return yield* body(dataDir, layer)

@@ -1,7 +1,8 @@
 /**
  * Named points inside multi-step operations where a crash is simulated in tests. Production
- * code calls `reached` at each step; the default does nothing, tests swap in a layer that dies
- * (in-process) or kills the process (subprocess tests), so every step's recovery is provable.
+ * code calls `reached` at each step; the default (a Context.Reference, so nobody has to provide
+ * it) does nothing, tests swap in a layer that dies (in-process) or kills the process
+ * (subprocess tests), so every step's recovery is provable.
  */
 import { Context, Effect, Layer } from "effect"
 
@@ -34,13 +35,18 @@ export class SimulatedCrash extends Error {
   }
 }
 
-export class CrashPoints extends Context.Service<CrashPoints, {
+export interface CrashPointsService {
   readonly reached: (point: CrashPoint) => Effect.Effect<void>
-}>()("@fishbowl/domain/CrashPoints") {}
+}
 
-/** Production: crash points cost nothing. */
-export const layer = Layer.succeed(CrashPoints, CrashPoints.of({ reached: () => Effect.void }))
+/** Production needs nothing: unless a test provides one, crash points cost nothing. */
+export const CrashPoints = Context.Reference<CrashPointsService>("@fishbowl/domain/CrashPoints", {
+  defaultValue: () => ({ reached: () => Effect.void })
+})
+
+/** What a test provides to replace the default (a layer that adds no requirement). */
+export type CrashPointsLayer = Layer.Layer<never>
 
 /** Runs `onReached` at every point; subprocess tests use it to SIGKILL themselves at one step. */
-export const layerWith = (onReached: (point: CrashPoint) => Effect.Effect<void>) =>
-  Layer.succeed(CrashPoints, CrashPoints.of({ reached: onReached }))
+export const layerWith = (onReached: (point: CrashPoint) => Effect.Effect<void>): CrashPointsLayer =>
+  Layer.succeed(CrashPoints, { reached: onReached })

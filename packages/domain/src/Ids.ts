@@ -23,14 +23,14 @@ export type ProviderId = typeof ProviderId.Type
 const hex = (bytes: Uint8Array) => Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("")
 
 /**
- * A fresh config id from the platform's cryptographically secure generator (Web Crypto, present
- * in Node, Electron and Hermes with expo-crypto's polyfill). Throws rather than fall back to Math.random.
+ * A fresh random UUID v4 from the platform's cryptographically secure generator (Web Crypto,
+ * present in Node, Electron and Hermes with expo-crypto's polyfill). Throws rather than fall back
+ * to Math.random. Config ids, journal intent ids, store instance ids and session ids are all made
+ * from it; only a config id is branded.
  */
-export const newConfigId = (): ConfigId => {
+export const randomUuid = (): string => {
   const crypto = globalThis.crypto
-  if (typeof crypto?.randomUUID === "function") {
-    return ConfigId.make(crypto.randomUUID())
-  }
+  if (typeof crypto?.randomUUID === "function") return crypto.randomUUID()
   if (typeof crypto?.getRandomValues !== "function") {
     throw new Error("No secure random generator (globalThis.crypto) on this platform")
   }
@@ -38,5 +38,8 @@ export const newConfigId = (): ConfigId => {
   bytes[6] = (bytes[6]! & 0x0f) | 0x40
   bytes[8] = (bytes[8]! & 0x3f) | 0x80
   const h = hex(bytes)
-  return ConfigId.make(`${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`)
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }
+
+/** A fresh config id (see {@link randomUuid}). */
+export const newConfigId = (): ConfigId => ConfigId.make(randomUuid())

@@ -262,7 +262,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
     isoNow.pipe(
       Effect.map((startedAt): PreferencesDocument.Intent => ({
         ...fields,
-        id: Ids.newConfigId(),
+        id: Ids.randomUuid(),
         owner,
         ...(liveness.self !== undefined ? { ownerProcess: liveness.self } : {}),
         startedAt,

@@ -924,7 +924,7 @@ export const make = Effect.fnUntraced(function*() {
   const secrets = yield* SecretStore.SecretStore
   const preferences = yield* PreferencesStore.PreferencesStore
   const liveness = yield* Liveness.Liveness
-  const id = Ids.newConfigId()
+  const id = Ids.randomUuid()
   yield* liveness.register(id)
   const scope = yield* Effect.serviceOption(Scope.Scope)
   if (Option.isSome(scope)) yield* Scope.addFinalizer(scope.value, liveness.release(id))
@@ -993,11 +993,11 @@ export class LlmConfigStore extends Context.Service<LlmConfigStore, LlmConfigSto
   "@fishbowl/domain/LlmConfigStore"
 ) {}
 
-/** The store over the SecretStore, PreferencesStore and Liveness provided, with the CrashPoints (the test seam) the caller chooses. */
-export const layerWithCrashPoints = Layer.effect(LlmConfigStore, make())
-
-/** Production wiring: no crash points; the ports and Liveness come from the platform layer. */
-export const layer = layerWithCrashPoints.pipe(Layer.provide(CrashPoints.layer))
+/**
+ * The store over the SecretStore, PreferencesStore and Liveness the platform layer provides.
+ * Crash points do nothing unless a test provides `CrashPoints.layerWith`.
+ */
+export const layer = Layer.effect(LlmConfigStore, make())
 
 /** Everything in memory, for tests of code built on the store. */
 export const layerMemory = layer.pipe(

@@ -112,7 +112,7 @@ export const makeMemory = (options?: {
   })
 
 /** An unguessable id for one store's session memory. */
-export const newSessionId = (): string => `session-${Ids.newConfigId()}`
+export const newSessionId = (): string => `session-${Ids.randomUuid()}`
 
 /** The port for secret storage. */
 export class SecretStore extends Context.Service<SecretStore, SecretStoreService>()("@fishbowl/domain/SecretStore") {}

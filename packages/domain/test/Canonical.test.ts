@@ -2,7 +2,6 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Exit, Layer, Redacted, Schema } from "effect"
 import fc from "fast-check"
 import * as Canonical from "../src/Canonical.ts"
-import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfig from "../src/LlmConfig.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -219,7 +218,7 @@ describe("canonical keys", () => {
 
 describe("the store applies the http rule with the key it will hold", () => {
   const layer = LlmConfigStore.layer.pipe(
-    Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory, CrashPoints.layer, Liveness.layerMemory))
+    Layer.provideMerge(Layer.mergeAll(SecretStore.layerMemory, PreferencesStore.layerMemory, Liveness.layerMemory))
   )
   const run = <A, E>(effect: Effect.Effect<A, E, LlmConfigStore.LlmConfigStore>) => Effect.runPromise(Effect.provide(effect, layer))
 

@@ -1,6 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Layer, Redacted, Schema } from "effect"
-import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
 import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -92,7 +91,7 @@ describe("domain errors", () => {
         const configs = yield* store.list
         assert.deepStrictEqual(configs.map((config) => config.name), ["Seed"], "failed operations changed nothing")
         assert.strictEqual((yield* store.status).pendingIntents, 0, "failed operations left no intent behind")
-      }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+      }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
   }
 
   it.live("a failed add leaves nothing to finish when nothing reached a keychain; when its undo fails, its error says so and what to run", () =>
@@ -119,7 +118,7 @@ describe("domain errors", () => {
       assert.deepStrictEqual(report.left, [])
       assert.strictEqual(report.rolledBack.length, 1, "an abandoned change is finished by any process")
       assert.deepStrictEqual(yield* store.list, [])
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("a refused create (locked) reserves nothing: the same name works once unlocked", () =>
     Effect.gen(function*() {
@@ -138,7 +137,7 @@ describe("domain errors", () => {
         )
       )
       assert.strictEqual(created.name, "Retry")
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("a refused primary write after staging leaves an abandoned intent that reserves no name; any process rolls it back", () =>
     Effect.gen(function*() {
@@ -161,7 +160,7 @@ describe("domain errors", () => {
       assert.strictEqual((yield* otherProcess.get(seeded.id)).name, "Seed")
       const staged = yield* secrets.get({ service: `fishbowl.openai.${seeded.id}`, account: "apiKey.staged" })
       assert.isTrue(staged._tag === "None", "the staged key was removed")
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("an ambiguous primary write after staging is rolled forward from the staged copy", () =>
     Effect.gen(function*() {
@@ -177,7 +176,7 @@ describe("domain errors", () => {
       assert.deepStrictEqual(report.rolledForward, [{ configId: seeded.id, op: "update" }])
       assert.strictEqual((yield* store.get(seeded.id)).name, "Changed")
       assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), replacement, "key and metadata agree")
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("a refused primary write half-way through an update (fail-after-1) rolls back at once", () =>
     Effect.gen(function*() {
@@ -193,7 +192,7 @@ describe("domain errors", () => {
       assert.strictEqual(Redacted.value(yield* store.getApiKey(seeded.id)), original)
       const status = yield* store.status
       assert.strictEqual(status.pendingIntents, 0)
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("corrupted preferences during create leave no orphan key", () =>
     Effect.gen(function*() {
@@ -209,7 +208,7 @@ describe("domain errors", () => {
       yield* control.clear
       assert.deepStrictEqual(yield* store.list, [])
       assert.isDefined(secrets)
-    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, CrashPoints.layer, Liveness.layerMemory))))
+    }).pipe(Effect.provide(Layer.mergeAll(FaultInjection.layerMemory, Liveness.layerMemory))))
 
   it.live("a store that cannot tell locked from absent reports KeychainLocked, never an empty key", () =>
     Effect.gen(function*() {

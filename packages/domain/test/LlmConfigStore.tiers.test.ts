@@ -6,7 +6,6 @@
  */
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Layer, Option, Redacted } from "effect"
-import * as CrashPoints from "../src/CrashPoints.ts"
 import * as Errors from "../src/Errors.ts"
 import * as Liveness from "../src/Liveness.ts"
 import * as LlmConfigStore from "../src/LlmConfigStore.ts"
@@ -25,7 +24,6 @@ const storeOver = (secrets: SecretStore.SecretStoreService, preferences: Prefere
     Effect.provide(Layer.mergeAll(
       Layer.succeed(SecretStore.SecretStore, secrets),
       Layer.succeed(PreferencesStore.PreferencesStore, preferences),
-      CrashPoints.layer,
       Liveness.layerMemory
     ))
   )

@@ -4,7 +4,7 @@
  * the domain's NotFound / re-enter path or in the orphan sweep.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { CrashPoints, type LlmConfig, LlmConfigStore, PreferencesStore } from "@fishbowl/domain"
+import { type LlmConfig, LlmConfigStore, PreferencesStore } from "@fishbowl/domain"
 import { CrashSwitch, Fixtures } from "@fishbowl/domain/testing"
 import { Effect, Layer, Redacted } from "effect"
 import * as MobileLayer from "../src/MobileLayer.ts"
@@ -118,7 +118,7 @@ describe("iOS reinstall: the keychain survives, app storage does not", () => {
       const { recovery } = yield* Effect.gen(function*() {
         const store = yield* LlmConfigStore.make()
         return { recovery: yield* store.recover() }
-      }).pipe(Effect.provide(Layer.merge(MobileLayer.ports(device), CrashPoints.layer)))
+      }).pipe(Effect.provide(MobileLayer.ports(device)))
       assert.strictEqual(recovery.rolledBack.length, 1)
       assert.deepStrictEqual(secretKeys(device), [])
     })

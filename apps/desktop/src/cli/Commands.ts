@@ -11,7 +11,6 @@ import {
   Budget,
   Canonical,
   ConfigCheck,
-  CrashPoints,
   Errors,
   Hints,
   Ids,
@@ -565,7 +564,6 @@ const migrateCommand = Command.make("migrate", {
       const io = yield* CliIo.CliIo
       const { Migration } = yield* loadDesktop
       const report = yield* Migration.migrateNode({ ...(Option.isSome(from) ? { from: from.value } : {}), allowInsecureHttp }).pipe(
-        Effect.provide(CrashPoints.layer),
         Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
       yield* CliIo.emit(MigrateReport.renderMigrateReport(report, { json }))

@@ -4,8 +4,8 @@
  * this file only wires Electron to them and hardens the window.
  */
 import { DataDir, DesktopLayer, KeytarSecretStore, Migration, SecretBackend } from "@fishbowl/desktop-layer"
-import { CrashPoints, IpcContract, LlmConfigStore } from "@fishbowl/domain"
-import { Effect, ManagedRuntime } from "effect"
+import { IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import { ManagedRuntime } from "effect"
 import { app, ipcMain, safeStorage, shell } from "electron"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
@@ -63,9 +63,7 @@ const start = async () => {
   // Import configurations of older Fishbowl versions (keys into the keychain, plaintext removed)
   // before the store is used: until then preferences.json holding legacy entries is refused.
   await runtime.runPromise(
-    Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptStringAsync(ciphertext).then(({ result }) => result) }).pipe(
-      Effect.provide(CrashPoints.layer)
-    )
+    Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptStringAsync(ciphertext).then(({ result }) => result) })
   ).then((report) => {
     if (!report.nothingToDo) {
       console.info(`[fishbowl] migrated ${report.migrated.length} configuration(s), skipped ${report.skipped.length}`)

@@ -23,7 +23,7 @@ export const layer = Layer.effectContext(
       undefined
     )
     const passed = yield* Ref.make<ReadonlyArray<CrashPoints.CrashPoint>>([])
-    const crashPoints = CrashPoints.CrashPoints.of({
+    const crashPoints: CrashPoints.CrashPointsService = {
       reached: (point) =>
         Effect.gen(function*() {
           yield* Ref.update(passed, (points) => [...points, point])
@@ -33,7 +33,7 @@ export const layer = Layer.effectContext(
           if (current.meanwhile !== undefined) return yield* current.meanwhile
           return yield* Effect.die(new CrashPoints.SimulatedCrash(point))
         })
-    })
+    }
     const crashSwitch = CrashSwitch.of({
       arm: (point) => Ref.set(armed, { point }),
       interleave: (point, meanwhile) => Ref.set(armed, { point, meanwhile }),

@@ -69,7 +69,7 @@ export const llmConfigStoreContract = (
 ) => {
   // Liveness in memory: each store instance is its own "process", alive until closed or crashed.
   const environment = Layer.mergeAll(ports, CrashSwitch.layer, Liveness.layerMemory)
-  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | CrashPoints.CrashPoints | Liveness.Liveness>) =>
+  const run = <A, E>(effect: Effect.Effect<A, E, Ports | CrashSwitch.CrashSwitch | Liveness.Liveness>) =>
     effect.pipe(Effect.provide(environment))
   const propertyRuns = positiveIntegerFromEnv("FISHBOWL_PROPERTY_RUNS") ?? options?.propertyRuns ?? 200
   const maxCommands = options?.maxCommands ?? 10

@@ -92,8 +92,8 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
         const store = yield* PreferencesStore.PreferencesStore
         const config = Fixtures.sampleConfig("Journaled")
         const intent = {
-          id: Ids.newConfigId(),
-          owner: Ids.newConfigId(),
+          id: Ids.randomUuid(),
+          owner: Ids.randomUuid(),
           startedAt: "2026-01-02T03:04:05.678Z",
           op: "update" as const,
           configId: config.id,

@@ -212,7 +212,7 @@ const drive = async () => {
   const { canary, canary2 } = JSON.parse(await nextLine()) as { canary: string; canary2: string }
 
   // Start-up, as Electron main does it: migration of legacy files, then recovery.
-  const migrated = await direct("startup.migrate", Migration.migrateNode({}).pipe(Effect.provide(CrashPoints.layer)))
+  const migrated = await direct("startup.migrate", Migration.migrateNode({}))
   records.responses.push({ step: "startup.migrate", channel: "migrate", response: Option.getOrNull(migrated) })
   check("startup.migrate", Option.isSome(migrated))
   await storeRecover("startup.recover")
