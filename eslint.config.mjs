@@ -10,7 +10,7 @@ export default tseslint.config(
     ignores: ["**/node_modules/**", "**/cli-dist/**", "**/dist/**", "**/out/**", "**/*.d.ts", "**/*.cjs", "**/*.mjs", "**/*.js"]
   },
   {
-    files: ["**/*.ts"],
+    files: ["**/*.ts", "**/*.tsx"],
     languageOptions: {
       parser: tseslint.parser,
       // The same projects `npm run typecheck` checks, so every linted file is typed as it compiles.

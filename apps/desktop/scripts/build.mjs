@@ -3,7 +3,8 @@
  * - main/main.mjs      ESM (Electron loads ESM mains since 28; built for 45), every workspace package bundled in,
  *                      only `electron` external; keytar-worker.cjs copied beside it.
  * - preload/preload.cjs CommonJS: a sandboxed preload can only `require("electron")`.
- * - renderer/          app.js (browser IIFE), index.html, styles.css.
+ * - renderer/          app.js (browser IIFE: the Preact page, JSX compiled by esbuild to plain calls of
+ *                      preact/jsx-runtime, nothing evaluated at run time), index.html, styles.css.
  * - package.json       so `electron dist` runs the app as "Fishbowl" (same userData as the CLI).
  *
  * Domain constants the preload and renderer need (channel names, provider definitions) are read
@@ -79,11 +80,13 @@ export const buildRenderer = async (outDir = defaultOutDir, defines) => {
   const rendererOut = path.join(outDir, "renderer")
   await esbuild.build({
     ...common,
-    entryPoints: [path.join(appRoot, "src/renderer/app.ts")],
+    entryPoints: [path.join(appRoot, "src/renderer/app.tsx")],
     outfile: path.join(rendererOut, "app.js"),
     platform: "browser",
     format: "iife",
     target: "chrome120",
+    jsx: "automatic",
+    jsxImportSource: "preact",
     define: defines ?? (await domainDefines())
   })
   for (const file of ["index.html", "styles.css"]) {

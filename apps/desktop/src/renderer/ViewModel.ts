@@ -1,0 +1,183 @@
+/**
+ * What the page says, computed from data without a DOM: labels, explanations and the one-line
+ * summaries of results. Pure functions, so the Node tests check the words without a browser.
+ */
+import type { HealthContract, IpcContract } from "@fishbowl/domain"
+import * as Bridge from "./Bridge.ts"
+
+type Tier = Bridge.StoreStatusView["secretStore"]["tier"]
+
+export const tierLabels: Record<Tier, string> = {
+  keychain: "OS keychain",
+  "encrypted-file": "Encrypted file",
+  session: "Session only"
+}
+
+/** What each tier means for the user, in their words (the precise text is in Storage health). */
+export const tierExplanations: Record<Tier, string> = {
+  keychain: "API keys are kept in your system's keychain, encrypted and available only to you.",
+  "encrypted-file": "No system keychain is available, so API keys are kept in an encrypted file in Fishbowl's data folder.",
+  session: "No system keychain is in use, so API keys are kept only until Fishbowl quits — you will have to enter them again."
+}
+
+export const statusBannerClass = (tier: Tier) =>
+  `banner ${tier === "session" ? "banner-warning" : tier !== "keychain" ? "banner-caution" : "banner-ok"}`
+
+export const noticeTitles: Record<Bridge.NoticeView["kind"], string> = {
+  "restored-from-backup": "Your settings were restored from a backup"
+}
+
+export const fileName = (fullPath: string) => fullPath.split(/[\\/]/).pop() ?? fullPath
+
+export const displayName = (providerId: string) => Bridge.providerById(providerId)?.displayName ?? providerId
+
+export const endpointOf = (config: Bridge.LlmConfigView) => {
+  if (config.baseUrl !== undefined) return config.baseUrl
+  const fallback = Bridge.providerById(config.provider)?.defaultBaseUrl
+  return fallback !== undefined ? `${fallback} (default)` : "—"
+}
+
+export const formatDate = (iso: string, timeStyle: "short" | "medium" = "short") => {
+  const date = new Date(iso)
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: "medium", timeStyle })
+}
+
+/** Where the key really is, from the metadata (a session key is gone when Fishbowl quits). */
+export const keyState = (config: Bridge.LlmConfigView): { readonly text: string; readonly pill: "ok" | "warn" | "none" } => {
+  if (config.keyStorage === "session") {
+    return config.hasKey
+      ? { text: "Not saved (kept in memory until Fishbowl quits)", pill: "warn" }
+      : { text: "Not saved: enter the key again", pill: "warn" }
+  }
+  if (!config.hasKey) return { text: "No key", pill: "none" }
+  return config.keyStorage === "encrypted-file" ? { text: "Stored (encrypted file)", pill: "ok" } : { text: "Key stored", pill: "ok" }
+}
+
+/** The last test to show: the stored `lastCheck`, or this session's unrecorded one when newer. */
+export const lastCheck = (config: Bridge.LlmConfigView, unrecorded: Bridge.CheckRecordView | undefined) =>
+  unrecorded !== undefined && (config.lastCheck === undefined || unrecorded.checkedAt > config.lastCheck.checkedAt)
+    ? unrecorded
+    : config.lastCheck
+
+/**
+ * Whether a typed base URL is plain http to a host other than this machine: only then can the key
+ * travel unencrypted, and only then is the consent checkbox shown. The store decides what is
+ * allowed (Canonical.insecureHttpProblem); this only decides what to ask.
+ */
+export const needsInsecureConsent = (baseUrl: string): boolean => {
+  if (!/^http:\/\//i.test(baseUrl.trim())) return false
+  let host: string
+  try {
+    host = new URL(baseUrl.trim()).hostname.toLowerCase()
+  } catch {
+    return false
+  }
+  // `*.localhost` is not this machine: the resolver may ask DNS for it (Canonical.hostReach).
+  return !(host === "localhost" || /^127\./.test(host) || host === "[::1]")
+}
+
+export const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
+
+// ---------------------------------------------------------------------------------------------
+// Storage health
+
+type Finding = Bridge.DiagnosticsView["findings"][number]
+
+export const severityLabel: Record<Finding["severity"], string> = { ok: "OK", warning: "Needs attention", error: "Problem" }
+
+const tierWords: Record<Bridge.DiagnosticsView["tier"], string> = {
+  keychain: "your system keychain",
+  "encrypted-file": "an encrypted file in the data folder",
+  session: "memory only"
+}
+
+export const keyStateWords: Record<HealthContract.KeyCheck["state"], string> = {
+  present: "Key is in the keychain",
+  missing: "Key is missing from the keychain — edit this provider and enter the key again",
+  elsewhere: "The stored key was entered for another address — edit this provider and enter the key again",
+  "no-key": "Has no key (none needed)",
+  unreadable: "Key could not be checked"
+}
+
+export const keyCheckNeedsAttention = (state: HealthContract.KeyCheck["state"]) =>
+  state === "missing" || state === "elsewhere" || state === "unreadable"
+
+export const healthHeadline = (report: Bridge.DiagnosticsView | undefined) => {
+  if (report === undefined) return "Checking storage…"
+  const problems = report.findings.filter((finding) => finding.severity !== "ok").length
+  return problems === 0 ? "Everything looks right." : `${plural(problems, "thing needs", "things need")} attention.`
+}
+
+export const storageSummary = (report: Bridge.DiagnosticsView) =>
+  `API keys are kept in ${tierWords[report.tier]}. ${
+    report.secure ? "They are encrypted by your system." : "They are not protected by your system."
+  } ${report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."}`
+
+export type FindingAction = "unlock" | "finish" | "open-folder" | "bring-back" | "probe"
+
+/** The action the app can take for a finding, by its stable id; none for the rest. */
+export const findingAction = (finding: Finding): FindingAction | undefined => {
+  if (finding.severity === "ok") return undefined
+  if (finding.id === "keychain.locked") return "unlock"
+  if (finding.id === "preferences.journal") return "finish"
+  if (finding.id === "preferences.quarantine") return "open-folder"
+  if (finding.id === "restore.left-out") return "bring-back"
+  if (finding.id === "secrets.probe" || finding.id.startsWith("keychain.")) return "probe"
+  return undefined
+}
+
+export type RecoveryReport = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridge["recover"]>>, { readonly ok: true }>["value"]
+export type BroughtBack = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridge["bringBack"]>>, { readonly ok: true }>["value"]
+
+export const recoveryMessage = (report: RecoveryReport) => {
+  const finished = report.rolledForward.length + report.rolledBack.length
+  const running = report.left.length > 0
+    ? ` ${plural(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
+      report.left.length === 1 ? "finishes" : "finish"
+    } there.`
+    : ""
+  return (report.failed.length > 0
+    ? `${plural(report.failed.length, "change", "changes")} could not be finished yet`
+    : finished === 0
+    ? "Nothing was left to finish"
+    : `Finished ${plural(finished, "interrupted change", "interrupted changes")}`) + (running === "" ? "" : `.${running}`)
+}
+
+export const broughtBackMessage = (results: BroughtBack) => {
+  const back = results.filter((result) => result.outcome === "brought-back").length
+  const not = results.filter((result) => result.outcome === "not-brought-back").length
+  return back === 0
+    ? "Nothing could be brought back: their keys are no longer in the keychain or they have none"
+    : `Brought back ${plural(back, "configuration", "configurations")}` +
+      (not > 0 ? `; ${not} could not be (no key left in the keychain)` : "")
+}
+
+export const keyChecksMessage = (checks: ReadonlyArray<HealthContract.KeyCheck>) => {
+  const missing = checks.filter((check) => check.state === "missing" || check.state === "elsewhere").length
+  return missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key needs", "keys need")} entering again`
+}
+
+/** A key's destination for people: the base URL, or the provider's default. */
+const destinationWords = (destination: { readonly provider: string; readonly baseUrl?: string | undefined }) =>
+  destination.baseUrl ?? `the ${destination.provider} default`
+
+/** What restoring `backup` would change, in one sentence. */
+export const backupSummary = (backup: HealthContract.BackupInfo) => {
+  if (!backup.usable) return "This backup is damaged and cannot be restored."
+  const changes = [
+    backup.added.length > 0 ? `brings back ${backup.added.join(", ")}` : undefined,
+    backup.removed.length > 0
+      ? `leaves out ${backup.removed.join(", ")} (${
+        backup.removed.length === 1 ? "its key stays" : "their keys stay"
+      } in the keychain, and "Bring back" returns ${backup.removed.length === 1 ? "it" : "them"})`
+      : undefined,
+    ...backup.changed.map((change) =>
+      `changes where ${change.name} connects, ${destinationWords(change.from)} → ${
+        destinationWords(change.to)
+      } (you will enter its key again)`
+    )
+  ].filter((part): part is string => part !== undefined)
+  return `${plural(backup.configNames.length, "provider", "providers")}. ${
+    changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`
+  }`
+}

@@ -1,0 +1,476 @@
+/**
+ * The settings page's store and actions in Node, against a fake bridge: no Chromium, no keychain.
+ * Each test drives the page's actions as its components do and checks the store's states, and a
+ * subscriber checks EVERY state the store ever holds: no API key is in any of them.
+ *
+ * The renderer's modules read `window.fishbowl.llmConfigs` and the provider list the build
+ * inlines, so both are set on globalThis before the modules load.
+ */
+import { IpcContract, Providers } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
+import type * as ActionsModule from "../src/renderer/Actions.ts"
+import type * as StoreModule from "../src/renderer/Store.ts"
+import type * as ViewModelModule from "../src/renderer/ViewModel.ts"
+
+let Store: typeof StoreModule
+let Actions: typeof ActionsModule
+let ViewModel: typeof ViewModelModule
+
+beforeAll(async () => {
+  vi.stubGlobal("__FISHBOWL_PROVIDERS__", Providers.providers)
+  vi.stubGlobal("window", { setTimeout: globalThis.setTimeout, clearTimeout: globalThis.clearTimeout })
+  Store = await import("../src/renderer/Store.ts")
+  Actions = await import("../src/renderer/Actions.ts")
+  ViewModel = await import("../src/renderer/ViewModel.ts")
+})
+
+type Result = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: IpcContract.IpcError }
+type Config = Record<string, unknown> & { id: string; name: string }
+
+const isoNow = () => new Date().toISOString()
+const wireError = (tag: IpcContract.IpcError["_tag"], extra?: Partial<IpcContract.IpcError>): IpcContract.IpcError => ({
+  _tag: tag,
+  message: `${tag} happened`,
+  hint: `Fix the ${tag}.`,
+  ...extra
+})
+const status = (notices: ReadonlyArray<unknown> = []) => ({
+  secretStore: {
+    backend: "fake",
+    tier: "keychain",
+    persistent: true,
+    secure: true,
+    distinguishesLockedFromAbsent: true,
+    detail: "A fake keychain"
+  },
+  preferencesLocation: "/data/preferences.json",
+  configCount: 0,
+  pendingIntents: 0,
+  health: "ok",
+  notes: [],
+  notices
+})
+const report = (findings: ReadonlyArray<unknown> = [{ id: "keychain.reachable", severity: "ok", message: "The keychain answers" }]) => ({
+  tier: "keychain",
+  backend: "fake",
+  secure: true,
+  persistent: true,
+  dataDir: "/data",
+  probed: false,
+  findings
+})
+
+/**
+ * A bridge with main's shape over an in-memory list. `answer(method, result)` queues the next
+ * answer of one method (a failure, a Timeout); `settle` delivers a late outcome; every request
+ * is recorded.
+ */
+const makeFakeBridge = () => {
+  let configs: Array<Config> = []
+  let serial = 0
+  const queued = new Map<string, Array<Result>>()
+  const requests: Array<{ readonly method: string; readonly request: unknown }> = []
+  const changed = new Set<(change: unknown) => void>()
+  const settled = new Set<(outcome: { requestId: string; result: unknown }) => void>()
+  const ok = (value: unknown): Result => ({ ok: true, value })
+  const defaults: Record<string, (request: any) => Result> = {
+    list: () => ok(configs),
+    status: () => ok(status()),
+    diagnose: () => ok(report()),
+    backups: () => ok([]),
+    authorize: () => ok(status()),
+    create: (request) => {
+      const { apiKey, ...settings } = request as { apiKey?: string }
+      const config: Config = {
+        id: `00000000-0000-4000-8000-${String(++serial).padStart(12, "0")}`,
+        useAuthHeader: false,
+        createdAt: isoNow(),
+        updatedAt: isoNow(),
+        ...settings,
+        name: (settings as { name: string }).name,
+        hasKey: apiKey !== undefined,
+        keyStorage: "keychain"
+      }
+      configs = [...configs, config]
+      return ok(config)
+    },
+    update: ({ id, patch }) => {
+      const { apiKey, ...rest } = patch as { apiKey?: string }
+      configs = configs.map((config) =>
+        config.id === id ? { ...config, ...rest, ...(apiKey !== undefined ? { hasKey: true } : {}), updatedAt: isoNow() } : config
+      )
+      return ok(configs.find((config) => config.id === id))
+    },
+    remove: ({ id }) => {
+      configs = configs.filter((config) => config.id !== id)
+      return ok({ id })
+    },
+    check: () =>
+      ok({
+        check: { checkedAt: isoNow(), outcome: { _tag: "Ok", message: "", hint: "", millis: 3, status: 200, models: 2 } },
+        recorded: false
+      }),
+    checkDraft: () =>
+      ok({
+        check: { checkedAt: isoNow(), outcome: { _tag: "Ok", message: "", hint: "", millis: 3, status: 200, models: 1 } },
+        recorded: false
+      }),
+    dismissNotice: () => ok(status()),
+    checkKeys: () => ok([])
+  }
+  const method = (name: string) => async (request?: unknown) => {
+    requests.push({ method: name, request })
+    await Promise.resolve()
+    const next = queued.get(name)?.shift()
+    return next ?? defaults[name]!(request)
+  }
+  const llmConfigs: Record<string, unknown> = {}
+  for (const name of Object.keys(IpcContract.bridgeChannels)) llmConfigs[name] = method(name)
+  Object.assign(llmConfigs, {
+    onChanged: (listener: (change: unknown) => void) => {
+      changed.add(listener)
+      return () => changed.delete(listener)
+    },
+    onSettled: (listener: (outcome: { requestId: string; result: unknown }) => void) => {
+      settled.add(listener)
+      return () => settled.delete(listener)
+    }
+  })
+  return {
+    llmConfigs: llmConfigs as unknown as IpcContract.LlmConfigsBridge,
+    requests,
+    configs: () => configs,
+    seed: (config: Partial<Config> & { name: string }) => defaults["create"]!({ provider: "openai", ...config }),
+    answer: (name: string, result: Result) => queued.set(name, [...(queued.get(name) ?? []), result]),
+    settle: (requestId: string, result: Result) => {
+      for (const listener of settled) listener({ requestId, result })
+    },
+    change: () => {
+      for (const listener of changed) listener({ _tag: "Changed" })
+    },
+    calls: (name: string) => requests.filter((entry) => entry.method === name)
+  }
+}
+
+/** The keys a test typed and the states of its pages: no state may ever contain one of the keys. */
+const keysTyped: Array<string> = []
+const statesSeen: Array<ReadonlyArray<unknown>> = []
+const typedKey = (label: string) => {
+  const key = Fixtures.makeCanaryKey(label)
+  keysTyped.push(key)
+  return key
+}
+
+/** A page over a fresh fake bridge, started; every state the store takes is kept. */
+const openPage = async (setup?: (bridge: ReturnType<typeof makeFakeBridge>) => void) => {
+  const bridge = makeFakeBridge()
+  setup?.(bridge)
+  ;(globalThis.window as unknown as { fishbowl?: unknown }).fishbowl = { llmConfigs: bridge.llmConfigs }
+  const store = Store.make(Store.initialState("openai"))
+  const states: Array<StoreModule.PageState> = []
+  statesSeen.push(states)
+  store.subscribe((state) => states.push(state))
+  const actions = Actions.make(store)
+  await actions.start()
+  // The health panel loads in the background: wait for it so each test starts from a quiet page.
+  await vi.waitFor(() => expect(store.get().health.report).toBeDefined())
+  return { bridge, store, actions, states, state: store.get }
+}
+
+afterEach(() => {
+  // Not one state of the test's pages held a key it typed.
+  for (const states of statesSeen) expectNoKeyIn(states)
+  expect(keysTyped.length === 0 || statesSeen.length > 0).toBe(true)
+  keysTyped.length = 0
+  statesSeen.length = 0
+})
+
+const expectNoKeyIn = (states: ReadonlyArray<unknown>) => {
+  const all = JSON.stringify(states)
+  for (const key of keysTyped) expect(all.includes(key)).toBe(false)
+}
+
+const openai = () => Providers.providers.find((provider) => provider.id === "openai")!
+const settings = (name: string, extra?: Partial<ActionsModule.FormSettings>): ActionsModule.FormSettings => ({
+  name,
+  baseUrl: "",
+  useAuthHeader: undefined,
+  allowInsecureHttp: undefined,
+  ...extra
+})
+
+describe("renderer store and actions (Node, fake bridge)", () => {
+  it("loads: list, status and health; ready only after the first list and status", async () => {
+    const page = await openPage((bridge) => void bridge.seed({ name: "Work" }))
+    expect(page.states[0]?.phase).toBe("loading")
+    expect(page.state().phase).toBe("ready")
+    expect(page.state().configs.map((config) => config.name)).toEqual(["Work"])
+    expect(page.state().status?.secretStore.tier).toBe("keychain")
+    expect(ViewModel.healthHeadline(page.state().health.report)).toBe("Everything looks right.")
+  })
+
+  it("outside the app (no bridge): says so, and is not busy", async () => {
+    ;(globalThis.window as unknown as { fishbowl?: unknown }).fishbowl = undefined
+    const store = Store.make(Store.initialState("openai"))
+    await Actions.make(store).start()
+    expect(store.get().phase).toBe("outside-app")
+    expect(store.get().statusError?._tag).toBe("Unsupported")
+  })
+
+  it("adds: the key goes in the create request only; the list has the row, the form starts over, focus goes to the picker", async () => {
+    const page = await openPage()
+    const key = typedKey("add")
+    await page.actions.configs.addConfig(openai(), settings("Work"), key)
+    expect(page.bridge.calls("create").at(-1)?.request).toEqual({ provider: "openai", name: "Work", apiKey: key })
+    expect(page.state().configs.map((config) => config.name)).toEqual(["Work"])
+    expect(page.state().announcement?.text).toBe("Added Work")
+    expect(page.state().addFormGeneration).toBe(1)
+    expect(page.state().forms[Store.addFormId]).toBeUndefined()
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.addProvider)
+    // "Adding…" was shown while the call ran.
+    expect(page.states.some((state) => state.forms[Store.addFormId]?.busyLabel === "Adding…")).toBe(true)
+    expectNoKeyIn(page.states)
+  })
+
+  it("a field error is shown at its field and focus goes there; the busy state ends", async () => {
+    const page = await openPage()
+    page.bridge.answer("create", { ok: false, error: wireError("InvalidInput", { field: "name", message: "The name must not be empty" }) })
+    await page.actions.configs.addConfig(openai(), settings(""), typedKey("invalid"))
+    const form = page.state().forms[Store.addFormId]!
+    expect(form.fieldErrors.name?.message).toBe("The name must not be empty")
+    expect(form.formError).toBeUndefined()
+    expect(form.busyLabel).toBeUndefined()
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.field(Store.addFormId, "name"))
+    // An error naming a field the form does not have is shown by the buttons.
+    page.bridge.answer("create", { ok: false, error: wireError("InvalidInput", { field: "provider" }) })
+    await page.actions.configs.addConfig(openai(), settings("X"), undefined)
+    expect(page.state().forms[Store.addFormId]?.formError?.field).toBe("provider")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.formError(Store.addFormId))
+    expectNoKeyIn(page.states)
+  })
+
+  it("a locked keychain: one banner, no form error, health reloaded, focus on the fix; unlocking clears it", async () => {
+    const page = await openPage()
+    const diagnosesBefore = page.bridge.calls("diagnose").length
+    page.bridge.answer("create", { ok: false, error: wireError("KeychainLocked") })
+    await page.actions.configs.addConfig(openai(), settings("Personal"), typedKey("locked"))
+    expect(page.state().problem?._tag).toBe("KeychainLocked")
+    expect(page.state().forms[Store.addFormId]?.formError).toBeUndefined()
+    expect(page.state().forms[Store.addFormId]?.fieldErrors).toEqual({})
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.problemBanner)
+    await vi.waitFor(() => expect(page.bridge.calls("diagnose").length).toBeGreaterThan(diagnosesBefore))
+
+    page.bridge.answer("authorize", { ok: false, error: wireError("KeychainLocked") })
+    await page.actions.health.unlockFromBanner()
+    expect(page.state().problemDetail).toEqual({ _tag: "StillLocked" })
+    await page.actions.health.unlockFromBanner()
+    expect(page.state().problem).toBeUndefined()
+    expect(page.state().announcement?.text).toBe("Keychain unlocked")
+    expectNoKeyIn(page.states)
+  })
+
+  it("a call that misses its budget: waiting, then the real outcome — never an error for a slow success", async () => {
+    const page = await openPage()
+    page.bridge.answer("create", { ok: false, error: wireError("Timeout", { requestId: "late-1" }) })
+    const adding = page.actions.configs.addConfig(openai(), settings("Slow"), typedKey("slow"))
+    await vi.waitFor(() => expect(page.state().forms[Store.addFormId]?.waiting).toBe(true))
+    page.bridge.settle("late-1", page.bridge.seed({ name: "Slow" }))
+    await adding
+    expect(page.state().announcement?.text).toBe("Added Slow")
+    expect(page.state().forms[Store.addFormId]).toBeUndefined()
+    expect(page.states.some((state) => state.problem !== undefined || state.forms[Store.addFormId]?.formError !== undefined)).toBe(false)
+
+    // A real failure after the wait is shown as itself.
+    page.bridge.answer("create", { ok: false, error: wireError("Timeout", { requestId: "late-2" }) })
+    const failing = page.actions.configs.addConfig(openai(), settings("Slow and locked"), typedKey("slow-locked"))
+    await vi.waitFor(() => expect(page.state().forms[Store.addFormId]?.waiting).toBe(true))
+    page.bridge.settle("late-2", { ok: false, error: wireError("KeychainLocked") })
+    await failing
+    expect(page.state().problem?._tag).toBe("KeychainLocked")
+    expect(page.state().forms[Store.addFormId]?.waiting).toBe(false)
+    expectNoKeyIn(page.states)
+  })
+
+  it("edits: opens with focus on the name, saves only what changed, closes with focus on Edit; nothing changed closes without a call", async () => {
+    const page = await openPage((bridge) => void bridge.seed({ name: "Work", apiKey: "stored" }))
+    const config = page.state().configs[0]!
+    page.actions.configs.openEdit(config.id)
+    expect(page.state().rows[config.id]?.mode).toBe("edit")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.field(Store.editFormId(config.id), "name"))
+
+    await page.actions.configs.saveEdit(config, openai(), settings("Work"), undefined)
+    expect(page.bridge.calls("update")).toEqual([])
+    expect(page.state().rows[config.id]?.mode).toBe("view")
+
+    page.actions.configs.openEdit(config.id)
+    const key = typedKey("replace")
+    await page.actions.configs.saveEdit(config, openai(), settings("Work (renamed)"), key)
+    expect(page.bridge.calls("update").at(-1)?.request).toEqual({ id: config.id, patch: { name: "Work (renamed)", apiKey: key } })
+    expect(page.state().configs[0]?.name).toBe("Work (renamed)")
+    expect(page.state().rows[config.id]?.mode).toBe("view")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.rowButton(config.id, "edit"))
+    expect(page.state().announcement?.text).toBe("Saved Work (renamed)")
+    expectNoKeyIn(page.states)
+  })
+
+  it("an edit refused for its key opens the key input with the error there (no 'keep stored key' beside it)", async () => {
+    const page = await openPage((bridge) => void bridge.seed({ name: "Work", apiKey: "stored" }))
+    const config = page.state().configs[0]!
+    page.actions.configs.openEdit(config.id)
+    page.bridge.answer("update", { ok: false, error: wireError("InvalidInput", { field: "patch.apiKey" }) })
+    await page.actions.configs.saveEdit(config, openai(), settings("Work", { baseUrl: "https://proxy.example.com/v1" }), undefined)
+    const form = page.state().forms[Store.editFormId(config.id)]!
+    expect(form.keyOpen).toBe(true)
+    expect(form.fieldErrors.apiKey?.field).toBe("patch.apiKey")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.field(Store.editFormId(config.id), "apiKey"))
+    // "Keep stored key" drops the key error and goes back to "Replace key".
+    page.actions.forms.keepStoredKey(Store.editFormId(config.id))
+    expect(page.state().forms[Store.editFormId(config.id)]?.keyOpen).toBe(false)
+    expect(page.state().forms[Store.editFormId(config.id)]?.fieldErrors.apiKey).toBeUndefined()
+  })
+
+  it("deletes after a confirmation; a failure of the row stays with the row", async () => {
+    const page = await openPage((bridge) => {
+      bridge.seed({ name: "Scratch" })
+      bridge.seed({ name: "Keep" })
+    })
+    const [scratch, keep] = page.state().configs
+    page.actions.configs.askDelete(scratch!.id)
+    expect(page.state().rows[scratch!.id]?.mode).toBe("confirm")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.rowButton(scratch!.id, "cancel"))
+    page.actions.configs.cancelDelete(scratch!.id)
+    expect(page.state().rows[scratch!.id]?.mode).toBe("view")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.rowButton(scratch!.id, "delete"))
+
+    page.actions.configs.askDelete(scratch!.id)
+    await page.actions.configs.removeConfig(scratch!)
+    expect(page.state().configs.map((config) => config.name)).toEqual(["Keep"])
+    expect(page.state().rows[scratch!.id]).toBeUndefined()
+    expect(page.state().announcement?.text).toBe("Deleted Scratch")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.addHeading)
+
+    page.bridge.answer("remove", { ok: false, error: wireError("Conflict") })
+    page.actions.configs.askDelete(keep!.id)
+    await page.actions.configs.removeConfig(keep!)
+    expect(page.state().rows[keep!.id]).toMatchObject({ mode: "confirm", deleting: false, error: { _tag: "Conflict" } })
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.rowError(keep!.id))
+  })
+
+  it("tests a stored config: busy while it runs, an unrecorded outcome is kept, a failure is announced as a problem", async () => {
+    const page = await openPage((bridge) => void bridge.seed({ name: "Local" }))
+    const config = page.state().configs[0]!
+    await page.actions.configs.checkStored(config)
+    expect(page.states.some((state) => state.rows[config.id]?.checking === true)).toBe(true)
+    expect(page.state().rows[config.id]?.checking).toBe(false)
+    expect(page.state().rows[config.id]?.unrecorded?.outcome).toMatchObject({ _tag: "Ok", models: 2 })
+    expect(page.state().announcement).toMatchObject({ text: "Local: Connected: the key works (2 models available)", tone: "done" })
+    expect(ViewModel.lastCheck(page.state().configs[0]!, page.state().rows[config.id]?.unrecorded)?.outcome._tag).toBe("Ok")
+
+    page.bridge.answer("check", {
+      ok: true,
+      value: {
+        check: {
+          checkedAt: isoNow(),
+          outcome: { _tag: "Unauthorized", message: "The provider refused the key (HTTP 401)", hint: "", millis: 1, status: 401 }
+        },
+        recorded: true
+      }
+    })
+    await page.actions.configs.checkStored(config)
+    expect(page.state().announcement).toMatchObject({ text: "Local: The provider refused the key (HTTP 401)", tone: "problem" })
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.rowButton(config.id, "test"))
+  })
+
+  it("tests a draft: the key goes in the check only; the outcome is shown by the form, nothing is listed", async () => {
+    const page = await openPage()
+    const key = typedKey("draft")
+    await page.actions.configs.testDraft(openai(), settings("Draft", { baseUrl: "https://llm.example.com/v1" }), key)
+    expect(page.bridge.calls("checkDraft").at(-1)?.request).toEqual({
+      provider: "openai",
+      baseUrl: "https://llm.example.com/v1",
+      apiKey: key
+    })
+    expect(page.states.some((state) => state.forms[Store.addFormId]?.testing === true)).toBe(true)
+    const form = page.state().forms[Store.addFormId]!
+    expect(form.testing).toBe(false)
+    expect(form.check !== undefined && "check" in form.check && form.check.check.outcome._tag).toBe("Ok")
+    expect(page.state().configs).toEqual([])
+    expectNoKeyIn(page.states)
+  })
+
+  it("change events refresh list and health; refreshes arriving during one coalesce", async () => {
+    const page = await openPage()
+    const listsBefore = page.bridge.calls("list").length
+    page.bridge.seed({ name: "From the CLI" })
+    page.bridge.change()
+    page.bridge.change()
+    page.bridge.change()
+    await vi.waitFor(() => expect(page.state().configs.map((config) => config.name)).toEqual(["From the CLI"]))
+    await page.actions.refresh()
+    expect(page.bridge.calls("list").length - listsBefore).toBeLessThanOrEqual(3)
+  })
+
+  it("the health panel: a failed action is shown and focused; restoring asks first", async () => {
+    const page = await openPage()
+    page.bridge.answer("recover", { ok: false, error: wireError("StorageInaccessible") })
+    await page.actions.health.finishChanges()
+    expect(page.state().health.lastError?._tag).toBe("StorageInaccessible")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.healthError)
+    page.actions.health.askRestore("preferences.json.bak.1")
+    expect(page.state().health.confirming).toBe("preferences.json.bak.1")
+    expect(page.state().focus?.target).toBe(Store.FocusTargets.backupButton("preferences.json.bak.1", "cancel"))
+    page.actions.health.cancelRestore("preferences.json.bak.1")
+    expect(page.state().health.confirming).toBeUndefined()
+  })
+})
+
+describe("the reducer", () => {
+  it("a new list drops the rows and edit forms of configs that are gone; announcements and focus expire by serial only", () => {
+    let state = Store.initialState("openai")
+    const config = (id: string) => ({ id, name: id, provider: "openai", useAuthHeader: false, hasKey: false, createdAt: "", updatedAt: "" })
+    state = Store.reduce(state, { _tag: "ListRead", result: { ok: true, value: [config("a"), config("b")] as never } })
+    state = Store.reduce(state, { _tag: "RowChanged", id: "a", change: { mode: "edit" } })
+    state = Store.reduce(state, { _tag: "FormChanged", formId: Store.editFormId("a"), change: { keyOpen: true } })
+    state = Store.reduce(state, { _tag: "FormChanged", formId: Store.addFormId, change: { testing: true } })
+    state = Store.reduce(state, { _tag: "ListRead", result: { ok: true, value: [config("b")] as never } })
+    expect(state.rows).toEqual({})
+    expect(Object.keys(state.forms)).toEqual([Store.addFormId])
+
+    state = Store.reduce(state, { _tag: "Announced", text: "One", tone: "done" })
+    const first = state.announcement!.serial
+    state = Store.reduce(state, { _tag: "Announced", text: "Two", tone: "done" })
+    expect(Store.reduce(state, { _tag: "AnnouncementExpired", serial: first }).announcement?.text).toBe("Two")
+    expect(Store.reduce(state, { _tag: "AnnouncementExpired", serial: state.announcement!.serial }).announcement).toBeUndefined()
+    // No change, no new state (subscribers are not called).
+    expect(Store.reduce(state, { _tag: "FocusDone", serial: 12345 })).toBe(state)
+  })
+})
+
+describe("view model", () => {
+  it("says where a key is, and when plain http needs consent", () => {
+    const base = { id: "a", name: "a", provider: "openai", useAuthHeader: false, createdAt: "", updatedAt: "" }
+    expect(ViewModel.keyState({ ...base, hasKey: true } as never).text).toBe("Key stored")
+    expect(ViewModel.keyState({ ...base, hasKey: true, keyStorage: "session" } as never).text).toBe(
+      "Not saved (kept in memory until Fishbowl quits)"
+    )
+    expect(ViewModel.keyState({ ...base, hasKey: false, keyStorage: "session" } as never).text).toBe("Not saved: enter the key again")
+    expect(ViewModel.keyState({ ...base, hasKey: false } as never).text).toBe("No key")
+    expect(ViewModel.needsInsecureConsent("http://192.168.1.50:8080/v1")).toBe(true)
+    expect(ViewModel.needsInsecureConsent("http://127.0.0.1:11434")).toBe(false)
+    expect(ViewModel.needsInsecureConsent("http://localhost:11434")).toBe(false)
+    expect(ViewModel.needsInsecureConsent("https://llm.example.com/v1")).toBe(false)
+  })
+
+  it("words health results", () => {
+    expect(ViewModel.recoveryMessage({ rolledForward: [{ configId: "a", op: "create" }], rolledBack: [], left: [], failed: [] } as never))
+      .toBe(
+        "Finished 1 interrupted change"
+      )
+    expect(ViewModel.broughtBackMessage([{ outcome: "brought-back" }, { outcome: "not-brought-back" }] as never)).toBe(
+      "Brought back 1 configuration; 1 could not be (no key left in the keychain)"
+    )
+    expect(ViewModel.healthHeadline(report([{ id: "x", severity: "warning", message: "m" }]) as never)).toBe("1 thing needs attention.")
+    expect(ViewModel.findingAction({ id: "keychain.locked", severity: "error", message: "" } as never)).toBe("unlock")
+  })
+})
