@@ -290,6 +290,25 @@ export const readTrusted = (
   })
 
 /**
+ * A file's identity and last change (device, inode, size, mode, owner, links, mtime and ctime to
+ * the fraction of a ms) by one lstat, its folder's trust checked at the same time. Equal
+ * signatures mean the file was neither replaced (every writer renames: a new inode) nor changed
+ * in place (ctime). `undefined` when either is missing, untrusted or unreadable: read it properly,
+ * and that read says why.
+ */
+export const signatureIn = (
+  path: string,
+  folder: string
+): Effect.Effect<{ readonly signature: string; readonly changedAtMillis: number } | undefined> =>
+  tryFs("stat", path, async (files) => {
+    const [folderStats, stats] = await Promise.all([files.stat(folder), files.lstat(path)])
+    if (trustProblem(folder, "directory", entryOfStats(folderStats)) !== undefined) return undefined
+    if (!stats.isFile()) return undefined
+    const signature = [stats.dev, stats.ino, stats.size, stats.mode, stats.uid, stats.nlink, stats.mtimeMs, stats.ctimeMs].join(":")
+    return { signature, changedAtMillis: stats.ctimeMs }
+  }).pipe(Effect.orElseSucceed(() => undefined))
+
+/**
  * Reads a file another program wrote (Fishbowl's own files in its folder `place`) under the same
  * rule as the store's files — never through a link, never a FIFO or device, owned by this user,
  * at most `maxBytes` — except that a group-writable file is accepted (see `trustProblem`).

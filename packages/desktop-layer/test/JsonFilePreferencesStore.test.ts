@@ -171,6 +171,51 @@ describe("JsonFilePreferencesStore: reading", () => {
       })
     ))
 
+  it.live("a load of an unchanged file opens nothing (one lstat proves it unchanged); every kind of change is read", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const node = TrustedFile.NodeFiles.defaultValue()
+        const opened: Array<string> = []
+        const counting: TrustedFile.NodeFilesService = {
+          ...node,
+          open: (path, flags, mode) => (opened.push(path), node.open(path, flags, mode))
+        }
+        const store = yield* openStore(dataDir)
+        yield* put(store, (document) => ({ ...document, other: { theme: "dark" } }))
+        const load = store.load.pipe(Effect.provideService(TrustedFile.NodeFiles, counting))
+        const other = (document: PreferencesDocument.PreferencesDocument) => document.other
+        // A file changed within the last file-time tick is always read again (racy): let it age.
+        assert.deepStrictEqual(other(yield* load), { theme: "dark" })
+        assert.strictEqual(opened.length, 1)
+        yield* Effect.sleep("150 millis")
+        assert.deepStrictEqual(other(yield* load), { theme: "dark" })
+        assert.deepStrictEqual(other(yield* load), { theme: "dark" })
+        assert.deepStrictEqual(other(yield* load), { theme: "dark" })
+        assert.strictEqual(opened.length, 2, "a load of the aged, unchanged file reads no file")
+        // Changed in place, same size, same inode (an editor that writes through): ctime moved.
+        const file = prefsFile(dataDir)
+        const text = fsSync.readFileSync(file, "utf8")
+        fsSync.writeFileSync(file, text.replace(`"dark"`, `"lite"`))
+        assert.deepStrictEqual(other(yield* load), { theme: "lite" })
+        // Again at once, within the same file-time tick: still read (a fresh file is never remembered).
+        fsSync.writeFileSync(file, text.replace(`"dark"`, `"blue"`))
+        assert.deepStrictEqual(other(yield* load), { theme: "blue" })
+        // Replaced by rename (every writer): a new inode.
+        fsSync.writeFileSync(`${file}.next`, text, { mode: 0o600 })
+        fsSync.renameSync(`${file}.next`, file)
+        assert.deepStrictEqual(other(yield* load), { theme: "dark" })
+        // Opened to other users: refused, never served from what was read before.
+        fsSync.chmodSync(file, 0o666)
+        const refused = yield* Effect.flip(load)
+        assert.strictEqual(refused._tag, "StorageInaccessible")
+        fsSync.chmodSync(file, 0o600)
+        // A link in its place is refused too.
+        fsSync.renameSync(file, `${file}.real`)
+        fsSync.symlinkSync(`${file}.real`, file)
+        assert.strictEqual((yield* Effect.flip(load))._tag, "StorageInaccessible")
+      })
+    ))
+
   it.live("a UTF-8 BOM (Notepad) is accepted", () =>
     withDataDir((dataDir) =>
       Effect.gen(function*() {
