@@ -110,7 +110,7 @@ describe("IPC handler table", () => {
     ) {
       const before = logLines.length
       const result = await call(IpcContract.IpcChannel.create, { provider: "openai", name: "Evil", apiKey: canary }, { frameUrl })
-      expect(result).toMatchObject({ ok: false, error: { _tag: "KeychainDenied" } })
+      expect(result).toMatchObject({ ok: false, error: { _tag: "NotPermitted" } })
       expect(logLines.slice(before)).toEqual([expect.objectContaining({ outcome: "refused", channel: IpcContract.IpcChannel.create })])
     }
     expect(JSON.stringify(logLines)).not.toContain(canary)
@@ -256,7 +256,7 @@ describe("IPC handler table", () => {
       ]
     ) {
       const refused = await call(channel, {}, { frameUrl: "https://evil.example/index.html" })
-      expect(refused.error).toMatchObject({ _tag: "KeychainDenied" })
+      expect(refused.error).toMatchObject({ _tag: "NotPermitted" })
     }
   })
 
@@ -326,7 +326,7 @@ describe("IPC handler table", () => {
     const result = await registered.get(IpcContract.IpcChannel.list)!({ senderFrame: { url: trusted.frameUrl } }, {}) as any
     expect(result.ok).toBe(true)
     const refused = await registered.get(IpcContract.IpcChannel.list)!({ senderFrame: null }, {}) as any
-    expect(refused.error._tag).toBe("KeychainDenied")
+    expect(refused.error._tag).toBe("NotPermitted")
     unregister()
     expect(registered.size).toBe(0)
   })

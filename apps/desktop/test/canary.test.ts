@@ -144,7 +144,7 @@ describe("secret-leak canary", () => {
     const errorTags = new Set(records.errors.map((error) => (error.encoded as { _tag?: string } | null)?._tag).filter(Boolean))
     expect([...errorTags]).toEqual(expect.arrayContaining(["KeychainLocked", "Timeout", "NotFound"]))
     const responseTags = new Set(records.responses.map((entry) => (entry.response as { error?: { _tag: string } }).error?._tag))
-    expect([...responseTags]).toEqual(expect.arrayContaining(["InvalidInput", "KeychainDenied", "KeychainLocked", "Timeout", "NotFound"]))
+    expect([...responseTags]).toEqual(expect.arrayContaining(["InvalidInput", "NotPermitted", "KeychainLocked", "Timeout", "NotFound"]))
     expect(records.events.map((event) => (event as { _tag: string })._tag)).toEqual(
       expect.arrayContaining(["Created", "Updated", "Removed"])
     )

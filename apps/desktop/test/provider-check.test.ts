@@ -161,7 +161,7 @@ describe("IPC: check-draft (the add form, before saving)", () => {
     const refused = await call(IpcContract.IpcChannel.checkDraft, { provider: "openai-compatible", baseUrl: `${base}/v1`, apiKey: good }, {
       frameUrl: "https://evil.example.com/"
     })
-    expect(refused.error._tag).toBe("KeychainDenied")
+    expect(refused.error._tag).toBe("NotPermitted")
     expect(seen).toEqual([])
   })
 })

@@ -612,7 +612,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           ? { _tag: "Refused" as const, problem: tooDeepToWrite }
           : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
         if (writable._tag === "Refused") {
-          return yield* new Errors.Corrupted({
+          return yield* new Errors.WriteRefused({
             message: `${fileName} was not saved: ${writable.problem}.`,
             hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
           })

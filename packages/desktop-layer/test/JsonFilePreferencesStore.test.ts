@@ -1127,7 +1127,7 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
     ))
 
   for (const depth of [5000, JsonLimits.MAX_JSON_DEPTH]) {
-    it.live(`an update writing a setting ${depth} deep fails with Corrupted, writes nothing; the next update works`, () =>
+    it.live(`an update writing a setting ${depth} deep fails with WriteRefused, writes nothing; the next update works`, () =>
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
@@ -1135,7 +1135,7 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
           yield* put(store, withConfigs([Fixtures.sampleConfig("Two")]))
           const before = snapshotOf(dataDir)
           const error = yield* Effect.flip(put(store, (document) => ({ ...document, other: { deep: nested(depth) } })))
-          assert.strictEqual(error._tag, "Corrupted")
+          assert.strictEqual(error._tag, "WriteRefused")
           assert.include(error.message, "preferences.json was not saved")
           assert.include(error.message, `nests deeper than ${JsonLimits.MAX_JSON_DEPTH} levels`)
           assert.include(error.hint, "Nothing was changed")
@@ -1146,7 +1146,7 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
       ))
   }
 
-  it.live("an update that would write more than MAX_DOCUMENT_BYTES fails with Corrupted, writes nothing", () =>
+  it.live("an update that would write more than MAX_DOCUMENT_BYTES fails with WriteRefused, writes nothing", () =>
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
@@ -1155,7 +1155,7 @@ describe("JsonFilePreferencesStore: bounded input (JsonLimits)", () => {
         const error = yield* Effect.flip(
           put(store, (document) => ({ ...document, other: { big: "x".repeat(JsonLimits.MAX_DOCUMENT_BYTES) } }))
         )
-        assert.strictEqual(error._tag, "Corrupted")
+        assert.strictEqual(error._tag, "WriteRefused")
         assert.include(error.message, `more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`)
         assert.deepStrictEqual(snapshotOf(dataDir), before)
       })
@@ -1210,14 +1210,14 @@ describe("JsonFilePreferencesStore: the document is checked as a whole", () => {
         })
       ))
 
-    it.live(`an update writing ${duplicate.name}: Corrupted, nothing written`, () =>
+    it.live(`an update writing ${duplicate.name}: WriteRefused, nothing written`, () =>
       withDataDir((dataDir) =>
         Effect.gen(function*() {
           const store = yield* openStore(dataDir)
           yield* put(store, withConfigs([Fixtures.sampleConfig("Good")]))
           const before = snapshotOf(dataDir)
           const error = yield* Effect.flip(put(store, withConfigs(duplicate.configs())))
-          assert.strictEqual(error._tag, "Corrupted")
+          assert.strictEqual(error._tag, "WriteRefused")
           assert.include(error.message, duplicate.problem)
           assert.include(error.message, "was not saved")
           assert.deepStrictEqual(snapshotOf(dataDir), before)

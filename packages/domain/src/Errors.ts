@@ -49,6 +49,25 @@ export class Corrupted extends Schema.TaggedError<Corrupted>()("Corrupted", {
   restoredFrom: Schema.optional(Text)
 }) {}
 
+/**
+ * A change was refused before anything was written: the settings it would write break a rule
+ * every reader checks (size, nesting, one id and one name per configuration). Not `Corrupted`:
+ * nothing stored is damaged.
+ */
+export class WriteRefused extends Schema.TaggedError<WriteRefused>()("WriteRefused", {
+  message: Text,
+  hint: Text
+}) {}
+
+/**
+ * The caller may not use the store at all (a window other than Fishbowl's own settings page).
+ * Not `KeychainDenied`: the keychain was never asked.
+ */
+export class NotPermitted extends Schema.TaggedError<NotPermitted>()("NotPermitted", {
+  message: Text,
+  hint: Text
+}) {}
+
 /** An operation exceeded its time budget; the journal keeps the stores consistent regardless. */
 export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
   message: Text,
@@ -107,7 +126,7 @@ export type SecretStoreError =
   | StorageInaccessible
 
 /** Failures the metadata document store may report. */
-export type PreferencesStoreError = Corrupted | StorageInaccessible | Unsupported
+export type PreferencesStoreError = Corrupted | WriteRefused | StorageInaccessible | Unsupported
 
 /** Every failure the domain can report: the one list the union and the tags below are made from. */
 const errorClasses = [
@@ -116,6 +135,8 @@ const errorClasses = [
   KeychainUnavailable,
   Unsupported,
   Corrupted,
+  WriteRefused,
+  NotPermitted,
   Timeout,
   NotFound,
   InvalidInput,

@@ -14,6 +14,8 @@ const samples: ReadonlyArray<Errors.FishbowlError> = [
   new Errors.KeychainUnavailable({ message: "m", hint: "h" }),
   new Errors.Unsupported({ message: "m", hint: "h" }),
   new Errors.Corrupted({ message: "m", hint: "h", quarantinedAs: "preferences.json.corrupt-1", restoredFrom: "backup-1" }),
+  new Errors.WriteRefused({ message: "m", hint: "h" }),
+  new Errors.NotPermitted({ message: "m", hint: "h" }),
   new Errors.Timeout({ message: "m", hint: "h", operation: "create", budgetMillis: 200 }),
   new Errors.NotFound({ message: "m", hint: "h", id: "x" }),
   new Errors.InvalidInput({ message: "m", hint: "h", field: "apiKey" }),

@@ -34,11 +34,13 @@ export const ExitCode = {
 export const exitCodeFor = (tag: Errors.FishbowlError["_tag"]): number => {
   switch (tag) {
     case "InvalidInput":
+    case "WriteRefused":
       return ExitCode.usage
     case "NotFound":
       return ExitCode.notFound
     case "KeychainLocked":
     case "KeychainDenied":
+    case "NotPermitted":
       return ExitCode.lockedOrDenied
     case "KeychainUnavailable":
     case "Unsupported":

@@ -102,7 +102,7 @@ const internal = new Errors.Internal({
   hint: "Try again; if it keeps happening, run diagnostics."
 })
 
-const refusal = new Errors.KeychainDenied({
+const refusal = new Errors.NotPermitted({
   message: "This window is not allowed to access stored configurations",
   hint: "Only Fishbowl's own settings page can manage API keys."
 })

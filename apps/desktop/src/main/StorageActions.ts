@@ -30,7 +30,13 @@ export interface StorageActions {
     name: string
   ) => Effect.Effect<
     void,
-    Errors.InvalidInput | Errors.NotFound | Errors.Conflict | Errors.StorageInaccessible | Errors.Unsupported | Errors.Corrupted
+    | Errors.InvalidInput
+    | Errors.NotFound
+    | Errors.Conflict
+    | Errors.StorageInaccessible
+    | Errors.Unsupported
+    | Errors.Corrupted
+    | Errors.WriteRefused
   >
   readonly bringBack: Effect.Effect<ReadonlyArray<HealthContract.BroughtBack>, Errors.SecretStoreError | Errors.PreferencesStoreError>
   readonly open: (name: string | undefined) => Effect.Effect<{ readonly shown: string }, Errors.NotFound | Errors.StorageInaccessible>

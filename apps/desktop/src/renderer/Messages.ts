@@ -15,6 +15,7 @@ export interface Friendly {
 export const pageLevelTags: ReadonlySet<Bridge.WireError["_tag"]> = new Set([
   "KeychainLocked",
   "KeychainDenied",
+  "NotPermitted",
   "KeychainUnavailable",
   "StorageInaccessible",
   "Corrupted"
@@ -34,6 +35,10 @@ export const friendly = (error: Bridge.WireError): Friendly => {
         title: "Fishbowl was not allowed to use the keychain",
         hint: keepIfPlain(error.hint, "Allow access when your system asks, then try again.")
       }
+    case "NotPermitted":
+      return { title: "This window may not manage API keys", hint: "Open Fishbowl's own settings page to manage providers." }
+    case "WriteRefused":
+      return { title: "That change could not be saved", hint: keepIfPlain(error.hint, "Nothing was changed.") }
     case "KeychainUnavailable":
       return {
         title: "No keychain is available",

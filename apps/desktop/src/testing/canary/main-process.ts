@@ -288,14 +288,14 @@ const drive = async () => {
       IpcContract.IpcChannel.create,
       { provider: "openai", name: "Evil", apiKey: canary },
       "https://evil.example.com/",
-      "KeychainDenied"
+      "NotPermitted"
     ],
     [
       "invalid.untrusted-update",
       IpcContract.IpcChannel.update,
       { id, patch: { apiKey: canary } },
       `https://evil.example.com/?k=${canary}`,
-      "KeychainDenied"
+      "NotPermitted"
     ]
   ]
   for (const [step, channel, payload, frameUrl, tag] of invalid) {
