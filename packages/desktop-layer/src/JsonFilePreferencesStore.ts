@@ -485,6 +485,30 @@ const stateOfRead = (
 /** Longer than any kernel's file-time tick (a jiffy: 1-10 ms) with room for a loaded machine. */
 const RACY_CHANGE_MILLIS = 100
 
+/**
+ * The document a load last read, with the file's signature taken just before that read: while
+ * one lstat shows the same signature, the file holds what was read (a change between the
+ * signature and the read only makes the next load read again). A file changed less than
+ * RACY_CHANGE_MILLIS before its signature is not remembered: file times tick by the kernel's
+ * coarse clock, so a second same-size write within that tick would keep the signature (git's
+ * "racy clean" rule).
+ */
+const makeLoadReuse = (path: string, directory: string) => {
+  let last: { readonly signature: string; readonly document: PreferencesDocument.PreferencesDocument } | undefined
+  const check = Effect.gen(function*() {
+    const now = yield* Clock.currentTimeMillis
+    const found = yield* TrustedFile.signatureIn(path, directory)
+    if (found === undefined) return { reused: undefined, remember: undefined }
+    if (last?.signature === found.signature) return { reused: last.document, remember: undefined }
+    return { reused: undefined, remember: now - found.changedAtMillis > RACY_CHANGE_MILLIS ? found.signature : undefined }
+  })
+  /** After a full read: remember it under `signature` (undefined: the file was too fresh, forget). */
+  const keep = (signature: string | undefined, document: PreferencesDocument.PreferencesDocument) => {
+    last = signature === undefined ? undefined : { signature, document }
+  }
+  return { check, keep }
+}
+
 /** The lock's words for preferences.json: who holds it and how to clear a dead one. */
 const preferencesLockOptions = (path: string, staleMillis: number, waitMillis: number): FileLock.FileLockOptions => ({
   staleMillis,
@@ -556,29 +580,14 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     return { state, linkable: read.linkable }
   })
 
-  /**
-   * The document a load last read, with the file's signature taken just before that read: while
-   * one lstat shows the same signature, the file holds what was read (a change between the
-   * signature and the read only makes the next load read again). A file changed less than
-   * RACY_CHANGE_MILLIS before its signature is not remembered: file times tick by the kernel's
-   * coarse clock, so a second same-size write within that tick would keep the signature (git's
-   * "racy clean" rule).
-   */
-  let lastLoad: { readonly signature: string; readonly document: PreferencesDocument.PreferencesDocument } | undefined
-  const unchangedSinceLastLoad = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const found = yield* TrustedFile.signatureIn(path, directory)
-    if (found === undefined) return { reused: undefined, remember: undefined }
-    if (lastLoad?.signature === found.signature) return { reused: lastLoad.document, remember: undefined }
-    return { reused: undefined, remember: now - found.changedAtMillis > RACY_CHANGE_MILLIS ? found.signature : undefined }
-  })
+  const lastLoad = makeLoadReuse(path, directory)
 
   const load: Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> = Effect.gen(function*() {
-    const { reused, remember } = yield* unchangedSinceLastLoad
+    const { reused, remember } = yield* lastLoad.check
     if (reused !== undefined) return reused
     const { state } = yield* readState
     if (state._tag === "Valid") {
-      lastLoad = remember === undefined ? undefined : { signature: remember, document: state.document }
+      lastLoad.keep(remember, state.document)
       return state.document
     }
     if (state._tag === "Missing") return PreferencesDocument.emptyDocument
