@@ -471,10 +471,32 @@ const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Inte
     Effect.ensuring(intent.keyChange === "set" ? Effect.ignore(instance.secrets.delete(Journal.stagedRef(intent.after!))) : Effect.void)
   )
 
+/**
+ * An update without a new key changes metadata only: what the stored key is bound to cannot change
+ * (a new base URL needs the key again, updatedConfig), so one atomic write under the id's lock is
+ * the whole change, as for recordCheck. No intent: a crash leaves the old file or the new one.
+ */
+const updateMetadata = (instance: Instance, id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) =>
+  Effect.gen(function*() {
+    yield* settle(instance, id)
+    const now = yield* isoNow
+    const after = yield* instance.preferences.update((document) =>
+      updatedConfig(instance, document, id, patch, undefined, now).pipe(
+        Effect.map(({ after }) =>
+          [after, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, after) })] as const
+        )
+      )
+    )
+    yield* instance.reached("update.committed")
+    yield* instance.publish({ _tag: "Updated", config: after })
+    return after
+  })
+
 const makeUpdate = (instance: Instance) =>
   Effect.fn("LlmConfigStore.update")(function*(id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) {
     const apiKey = patch.apiKey
     const { journal, secrets, reached } = instance
+    if (apiKey === undefined) return yield* journaled(instance, id, () => updateMetadata(instance, id, patch))
     return yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
         yield* settle(instance, id)

@@ -227,10 +227,9 @@ export const crashOutcome = (
     case "remove":
       return "after"
     case "update":
+      // Without a key an update is one write (LlmConfigStore.updateMetadata): only its commit is reached.
+      if (!updateWithKey) return point === "update.committed" ? "after" : "none"
       if (point === "update.intent-recorded") return "before"
-      if (!updateWithKey && (point === "update.secret-staged" || point === "update.secret-written" || point === "update.staged-cleared")) {
-        return "none"
-      }
       return "after"
   }
 }
