@@ -542,6 +542,8 @@ export const loopDelay = async (context: Context, runtime: Runtime): Promise<Loo
 
 export interface ColdStart {
   readonly row: Row
+  /** A bare `JSON.parse` of the same text: the floor the cold start is compared with. */
+  readonly parse: Row
   /** The first (JIT-cold) load, ms. */
   readonly first: number
   readonly fileBytes: number
@@ -569,13 +571,21 @@ export const coldStart = async (context: Context): Promise<ColdStart> => {
   })
   check(wrong === 0, `cold load did not return ${COLD_CONFIGS} configs`)
   const row = context.record("cold start", `new JsonFilePreferencesStore + load (${COLD_CONFIGS} configs)`, samples)
-  return { row, first: samples[0]!, fileBytes: Buffer.byteLength(text) }
+  let parsedConfigs = 0
+  const parseSamples = await Stats.timeSequential(COLD_N, () => {
+    parsedConfigs = (JSON.parse(text) as { llm: { configs: ReadonlyArray<unknown> } }).llm.configs.length
+    return Promise.resolve()
+  })
+  check(parsedConfigs === COLD_CONFIGS, `JSON.parse did not see ${COLD_CONFIGS} configs`)
+  const parse = context.record("cold start", `bare JSON.parse of the same text (${COLD_CONFIGS} configs)`, parseSamples)
+  return { row, parse, first: samples[0]!, fileBytes: Buffer.byteLength(text) }
 }
 
 /** A CLI start-up row and its aim on the median, ms (none for the `node -e 0` baseline). */
 export interface CliRow {
   readonly row: Row
-  readonly aim?: number
+  /** Aim: median ≤ this many times the `node -e 0` row's median (none for that row). */
+  readonly timesBaseline?: number
 }
 
 /** Whole-process start-up of the bundled CLI (`bench/CliBench.ts`); `env` reaches the private Secret Service. */
@@ -588,6 +598,6 @@ export const cli = async (context: Context, env: Record<string, string>): Promis
   })
   return cliRows.map((cliRow) => ({
     row: context.record("CLI start-up (whole process)", cliRow.name, cliRow.samples),
-    ...(cliRow.aim !== undefined ? { aim: cliRow.aim } : {})
+    ...(cliRow.timesBaseline !== undefined ? { timesBaseline: cliRow.timesBaseline } : {})
   }))
 }

@@ -81,9 +81,6 @@ interface Limit {
   readonly short: string
 }
 
-/** A fixed limit, ms. */
-const fixed = (ms: number): Limit => ({ value: ms, arithmetic: `${ms} ms`, short: `≤ ${ms}` })
-
 /** A limit relative to a raw floor: the sum of measured medians and a fixed allowance, ms. */
 const sumOf = (floorTag: string, terms: ReadonlyArray<Measurements.Row>, allowance: number): Limit => {
   const medians = terms.map((row) => row.summary.median)
@@ -92,6 +89,18 @@ const sumOf = (floorTag: string, terms: ReadonlyArray<Measurements.Row>, allowan
     value,
     arithmetic: `${[...medians.map((m) => Stats.fmt(m)), String(allowance)].join(" + ")} = ${Stats.fmt(value)} ms`,
     short: `≤ ${Stats.fmt(value, 2)} (${floorTag})`
+  }
+}
+
+/** A limit that is `factor` times the sum of measured medians of the same run, ms. */
+const timesSumOf = (tag: string, terms: ReadonlyArray<Measurements.Row>, factor: number): Limit => {
+  const medians = terms.map((row) => row.summary.median)
+  const value = medians.reduce((a, b) => a + b, 0) * factor
+  const sum = medians.map((m) => Stats.fmt(m)).join(" + ")
+  return {
+    value,
+    arithmetic: `${terms.length > 1 ? `(${sum})` : sum} × ${factor} = ${Stats.fmt(value)} ms`,
+    short: `≤ ${Stats.fmt(value, 2)} (${tag})`
   }
 }
 
@@ -111,7 +120,11 @@ const GET_ALLOWANCE = 0.5
 const CREATE_ALLOWANCE = 2
 const LIST_LIMIT = 5
 const LOOP_P99_LIMIT = 5
-const COLD_LIMIT = 100
+/** Protocol aims (issue 24): each operation near the floor of the steps it must take. */
+const WRITE_VS_ATOMIC = 1.3
+const RENAME_VS_WRITE = 1.2
+const PROTOCOL_SLACK = 1.1
+const COLD_VS_PARSE = 6
 
 /** The two raw floors every store operation is compared with. */
 const floors = (raw: Measurements.RawFloors) =>
@@ -155,9 +168,44 @@ export const aims = (results: Results): ReadonlyArray<Aim> => {
       pass: loop.delay.p99 <= LOOP_P99_LIMIT,
       mark: { target: EVENT_LOOP, text: `p99 ≤ ${LOOP_P99_LIMIT}`, limit: LOOP_P99_LIMIT, pass: loop.delay.p99 <= LOOP_P99_LIMIT }
     },
-    medianAim(`cold start (${settings.coldConfigs} configs) ≤ ${COLD_LIMIT} ms`, cold.row, fixed(COLD_LIMIT)),
-    ...cli.flatMap(({ aim, row }) => aim === undefined ? [] : [medianAim(`${row.name} ≤ ${aim} ms (spawn to exit)`, row, fixed(aim))])
+    medianAim(
+      `a preferences write ≤ ${WRITE_VS_ATOMIC}× a bare atomic write`,
+      store.prefsUpdate,
+      timesSumOf("atomic", [store.atomic], WRITE_VS_ATOMIC)
+    ),
+    medianAim(
+      `update (name only) ≤ ${RENAME_VS_WRITE}× one preferences write`,
+      store.rename,
+      timesSumOf("write", [store.prefsUpdate], RENAME_VS_WRITE)
+    ),
+    medianAim(
+      `remove ≤ (raw delete (worker) + one preferences write) × ${PROTOCOL_SLACK}`,
+      store.remove,
+      timesSumOf("wkr", [raw.worker.del, store.prefsUpdate], PROTOCOL_SLACK)
+    ),
+    medianAim(
+      `update (new key) ≤ (raw set + raw delete (worker) + two preferences writes) × ${PROTOCOL_SLACK}`,
+      store.update,
+      timesSumOf("wkr", [raw.worker.set, raw.worker.del, store.prefsUpdate, store.prefsUpdate], PROTOCOL_SLACK)
+    ),
+    medianAim(
+      `cold start (${settings.coldConfigs} configs) ≤ ${COLD_VS_PARSE}× a bare JSON.parse of the same text`,
+      cold.row,
+      timesSumOf("parse", [cold.parse], COLD_VS_PARSE)
+    ),
+    ...cliAims(cli)
   ]
+}
+
+/** CLI start-up aims: each command's median ≤ a multiple of the `node -e 0` row of the same run. */
+const cliAims = (cli: ReadonlyArray<Measurements.CliRow>): ReadonlyArray<Aim> => {
+  const baseline = cli.find((entry) => entry.timesBaseline === undefined)
+  if (baseline === undefined) return []
+  return cli.flatMap(({ row, timesBaseline }) =>
+    timesBaseline === undefined
+      ? []
+      : [medianAim(`${row.name} ≤ ${timesBaseline}× node -e 0 (spawn to exit)`, row, timesSumOf("node", [baseline.row], timesBaseline))]
+  )
 }
 
 /** The mark a table line shows: the strictest of the aims about it. */
