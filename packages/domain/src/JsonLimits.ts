@@ -24,30 +24,54 @@ export type BoundedJsonResult =
   | { readonly _tag: "Refused"; readonly failure: BoundedJsonFailure }
 
 /**
+ * Outside strings only quotes and brackets matter; inside, only quotes and backslashes. Each
+ * expression matches one character (no nested repetition), so no input can exhaust the
+ * expression engine's backtracking stack, however long its strings or runs of escapes.
+ */
+const STRUCTURAL = /["{}[\]]/g
+const STRING_END = /["\\]/g
+
+/** Index just past the string whose opening quote is at `quote`; `text.length` if unterminated. */
+const endOfString = (text: string, quote: number): number => {
+  let at = quote + 1
+  for (;;) {
+    STRING_END.lastIndex = at
+    const found = STRING_END.exec(text)
+    if (found === null) return text.length
+    // a backslash escapes the next character, whatever it is
+    if (text.charCodeAt(found.index) === 0x5c) at = found.index + 2
+    else return found.index + 1
+  }
+}
+
+/**
  * Deepest array/object nesting in `text`, counted iteratively (brackets inside strings are
  * skipped, escapes honoured). Stops early, returning `limit + 1`, once `limit` is exceeded.
+ * Jumps from one structural character to the next with native regular expressions: a settings
+ * file is mostly string content, which a character-by-character loop in JavaScript would walk.
  */
 export const jsonDepth = (text: string, limit: number = MAX_JSON_DEPTH): number => {
   let depth = 0
   let deepest = 0
-  let inString = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i)
-    if (inString) {
-      if (c === 0x5c) i++ // backslash: skip the escaped character
-      else if (c === 0x22) inString = false
+  let at = 0
+  for (;;) {
+    STRUCTURAL.lastIndex = at
+    const found = STRUCTURAL.exec(text)
+    if (found === null) return deepest
+    const c = text.charCodeAt(found.index)
+    if (c === 0x22) {
+      at = endOfString(text, found.index)
       continue
     }
-    if (c === 0x22) inString = true
-    else if (c === 0x7b || c === 0x5b) {
+    at = found.index + 1
+    if (c === 0x7b || c === 0x5b) {
       depth++
       if (depth > deepest) {
         deepest = depth
         if (deepest > limit) return deepest
       }
-    } else if (c === 0x7d || c === 0x5d) depth--
+    } else depth--
   }
-  return deepest
 }
 
 /** A short description of a refusal, for messages (never quotes the text itself). */
