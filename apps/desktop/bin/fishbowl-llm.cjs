@@ -4,7 +4,7 @@
 // by `npm run build:cli`); nothing is compiled from TypeScript at run time. CommonJS on purpose:
 // an ESM entry would load Node's ESM loader (~10 internal modules) on every start. The bundle is
 // compiled with V8's code cache written at build time (see scripts/build-cli.mjs).
-const { readFileSync, renameSync, writeFileSync } = require("node:fs")
+const { closeSync, openSync, readFileSync, readSync, renameSync, writeFileSync } = require("node:fs")
 const { Module } = require("node:module")
 const path = require("node:path")
 const { Script } = require("node:vm")
@@ -12,6 +12,37 @@ const { Script } = require("node:vm")
 const dir = path.join(__dirname, "..", "cli-dist")
 const bundle = path.join(dir, "fishbowl-llm.cjs")
 const cacheFile = `${bundle}.v8cache`
+// The cache file starts with a 64-byte header: the bundle's first line (its build id). V8 itself
+// checks only the source's length, so a cache of another build must never reach it.
+const HEADER = 64
+
+/**
+ * A bare `fishbowl-llm --help` prints the help this build rendered (scripts/build-cli.mjs,
+ * help.json: the same text, plain or coloured as the bundle would choose), without loading the
+ * bundle. Anything unexpected (no file, another build's) falls through to the bundle.
+ */
+const prerenderedHelp = () => {
+  if (process.argv.length !== 3 || process.argv[2] !== "--help" || process.env.FISHBOWL_CLI_PRERENDERED_HELP === "0") return false
+  try {
+    const help = JSON.parse(readFileSync(path.join(dir, "help.json"), "utf8"))
+    const head = Buffer.alloc(HEADER)
+    const fd = openSync(bundle, "r")
+    try {
+      readSync(fd, head, 0, HEADER, 0)
+    } finally {
+      closeSync(fd)
+    }
+    const build = head.toString("utf8").split("\n")[0]
+    if (typeof help.build !== "string" || help.build !== build) return false
+    const colors = process.stdout.isTTY === true && process.env.NO_COLOR === undefined
+    process.stdout.on("error", () => undefined)
+    process.stdout.write(colors ? help.colored : help.plain)
+    return true
+  } catch {
+    return false
+  }
+}
+if (prerenderedHelp()) return
 let source
 try {
   source = readFileSync(bundle, "utf8")
@@ -21,9 +52,6 @@ try {
   )
   process.exit(1)
 }
-// The cache file starts with a 64-byte header: the bundle's first line (its build id). V8 itself
-// checks only the source's length, so a cache of another build must never reach it.
-const HEADER = 64
 const buildLine = source.slice(0, source.indexOf("\n"))
 let cachedData
 try {

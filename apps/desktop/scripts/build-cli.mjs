@@ -19,6 +19,7 @@ import * as esbuild from "esbuild"
 import { spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
 import * as fs from "node:fs/promises"
+import { createRequire } from "node:module"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -60,12 +61,27 @@ const bannerFor = (buildId) =>
 const writeCodeCache = (outDir) =>
   new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [path.join(outDir, "..", "bin", "fishbowl-llm.cjs"), "--help"], {
-      env: { ...process.env, FISHBOWL_CLI_WRITE_CODE_CACHE: "1" },
+      env: { ...process.env, FISHBOWL_CLI_WRITE_CODE_CACHE: "1", FISHBOWL_CLI_PRERENDERED_HELP: "0" },
       stdio: ["ignore", "ignore", "inherit"]
     })
     child.on("error", reject)
     child.on("exit", (code) => (code === 0 ? resolve(undefined) : reject(new Error(`writing the code cache failed (exit ${code})`))))
   })
+
+/**
+ * `cli-dist/help.json`: the top-level help rendered by this build (plain and coloured), with the
+ * build's first line, so the bin prints it for `fishbowl-llm --help` without loading the bundle
+ * (about half of that command's start-up) and never prints another build's help.
+ */
+const writeHelp = async (outDir, bundle) => {
+  const require = createRequire(import.meta.url)
+  const cli = require(bundle)
+  const source = await fs.readFile(bundle, "utf8")
+  const help = { build: source.slice(0, source.indexOf("\n")), plain: await cli.renderHelp(false), colored: await cli.renderHelp(true) }
+  const target = path.join(outDir, "help.json")
+  await fs.writeFile(`${target}.tmp-${process.pid}`, JSON.stringify(help))
+  await fs.rename(`${target}.tmp-${process.pid}`, target)
+}
 
 /**
  * Builds into `outDir` (a `cli-dist` folder beside the `bin` folder of the bin that loads it).
@@ -96,6 +112,7 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
   await fs.copyFile(keytarWorker, worker + suffix)
   await fs.rename(worker + suffix, worker)
   await fs.rename(bundle + suffix, bundle)
+  await writeHelp(outDir, bundle)
   await writeCodeCache(outDir)
   return outDir
 }

@@ -934,4 +934,35 @@ describe("fishbowl-llm bin", () => {
       rmSync(root, { recursive: true, force: true })
     }
   })
+
+  it("a bare --help prints the help its build rendered, identical to the bundle's; another build's is never printed", async () => {
+    const { cpSync, mkdirSync } = await import("node:fs")
+    const root = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-bin-"))
+    try {
+      const appDir = NodePath.join(root, "app")
+      mkdirSync(NodePath.join(appDir, "bin"), { recursive: true })
+      cpSync(BIN, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
+      await buildCli({ outDir: NodePath.join(appDir, "cli-dist") })
+      const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
+      const help = (env: Record<string, string> = {}) =>
+        ChildProcesses.runChild(process.execPath, [copy, "--help"], { env: { ...keychainEnv, ...env } })
+      const rendered = await help({ FISHBOWL_CLI_PRERENDERED_HELP: "0" })
+      expect(rendered.code).toBe(0)
+      expect(rendered.stdout).toContain("USAGE\n  fishbowl-llm <subcommand> [flags]")
+      expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout, stderr: "" })
+      // the prerendered path is the one taken: a marked copy of this build's text is what prints
+      const helpFile = NodePath.join(appDir, "cli-dist", "help.json")
+      const stored = JSON.parse(readFileSync(helpFile, "utf8")) as { build: string; plain: string; colored: string }
+      expect(stored.colored).toContain("\u001b[1mDESCRIPTION\u001b[0m")
+      writeFileSync(helpFile, JSON.stringify({ ...stored, plain: `marked\n${stored.plain}` }))
+      expect((await help()).stdout).toBe(`marked\n${rendered.stdout}`)
+      // another build's help (or a damaged file) falls through to the bundle
+      writeFileSync(helpFile, JSON.stringify({ ...stored, build: `${stored.build}x`, plain: "stale\n" }))
+      expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout })
+      writeFileSync(helpFile, "{")
+      expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout })
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })

@@ -3,6 +3,7 @@
  * process end on its own once every keychain call is answered: gnome-keyring 42 can abort when
  * a client vanishes mid-request, so neither a result nor Ctrl-C exits while a D-Bus call is open.
  */
+import { Writable } from "node:stream"
 import * as Cli from "./Cli.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as KeychainCalls from "./KeychainCalls.ts"
@@ -38,6 +39,32 @@ const install = () => {
   // A closed pipe on stdout/stderr (`fishbowl-llm list | head -1`), or a terminal gone, is not
   // an error worth a stack trace.
   for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined)
+}
+
+/**
+ * The top-level `--help` exactly as it prints to a pipe (`colors` false) or to a terminal (true);
+ * it depends on nothing else (not the terminal's width, not the environment). The build stores
+ * both, and the bin prints them for a bare `fishbowl-llm --help` without loading this bundle.
+ */
+export const renderHelp = async (colors: boolean): Promise<string> => {
+  let text = ""
+  const sink = Object.assign(
+    new Writable({
+      write: (chunk, _encoding, done) => {
+        text += String(chunk)
+        done()
+      }
+    }),
+    { isTTY: colors }
+  )
+  const code = await Cli.runCli(["--help"], {
+    stdin: process.stdin,
+    stdout: sink,
+    stderr: process.stderr,
+    env: colors ? {} : { NO_COLOR: "1" }
+  })
+  if (code !== ExitCodes.ExitCode.ok) throw new Error(`--help exited ${code}`)
+  return text
 }
 
 /** Runs the command line; exported so the bin can run this bundle as CommonJS (with a code cache). */
