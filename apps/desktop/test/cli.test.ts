@@ -381,7 +381,7 @@ describe("fishbowl-llm", () => {
     const before = readdirSync(dataDir).sort().map((name) => [name, readFileSync(NodePath.join(dataDir, name), "latin1")])
     const migrated = await cli(["migrate"])
     expect(migrated.code).toBe(5)
-    expect(migrated.stderr).toContain("error: The migration is incomplete: 4 configuration(s) not imported, 1 file(s) still hold keys")
+    expect(migrated.stderr).toContain("error: The migration is incomplete: 4 configurations not imported, 1 file still holds keys")
     expect(migrated.stderr).toContain("only the desktop app can decrypt: start Fishbowl once")
     for (const config of configs) expect(migrated.stdout).toContain(`skipped   "${config.customName}"`)
     expect(migrated.stdout).toContain(`${NodePath.join(dataDir, "secure_keys.json")}: Fishbowl's keys, encrypted with Electron safeStorage`)

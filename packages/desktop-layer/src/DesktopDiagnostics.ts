@@ -5,7 +5,7 @@
  * Every finding carries a fix hint; nothing here reads or prints key material.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import { Diagnostics, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Diagnostics, Plural, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
 import * as Backups from "./Backups.ts"
@@ -47,9 +47,9 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
       return {
         id: "legacy.key-files",
         severity: "warning",
-        message: `${files.length} file(s) in ${dataDir} still hold API keys outside the keychain: ${
-          files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")
-        }`,
+        message: `${Plural.count(files.length, "file")} in ${dataDir} still ${
+          Plural.agree(files.length, "holds", "hold")
+        } API keys outside the keychain: ${files.map((file) => `${NodePath.basename(file.path)} (${file.what})`).join("; ")}`,
         hint: [
           `Run \`${LegacySource.rerunCommandOf(dataDir)}\`: it moves the keys into the keychain and removes them from these files.`,
           ...(files.some((file) => file.encrypted)
@@ -99,9 +99,9 @@ const leftOutFinding = (leftOut: ReadonlyArray<LeftOut.LeftOutConfig>): Array<Di
   return [{
     id: "restore.left-out",
     severity: "warning",
-    message: `${files.join(", ")} ${files.length === 1 ? "names" : "name"} ${names.length} configuration(s) your settings do not have: ${
-      names.join(", ")
-    }`,
+    message: `${files.join(", ")} ${files.length === 1 ? "names" : "name"} ${
+      Plural.count(names.length, "configuration")
+    } your settings do not have: ${names.join(", ")}`,
     hint: (keyed > 0
       ? "If a restore left them out, their keys are still in your keychain: `fishbowl-llm doctor --fix` (or \"Bring back\" in Storage health) returns each one whose key is still there. "
       : "None of them has a key; add them again if you want them. ") +
@@ -154,8 +154,9 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
         findings.push({
           id: "preferences.journal",
           severity: "warning",
-          message:
-            `${document.llm.journal.length} change(s) not finished yet: in progress in another Fishbowl window or command, or interrupted`,
+          message: `${
+            Plural.count(document.llm.journal.length, "change")
+          } not finished yet: in progress in another Fishbowl window or command, or interrupted`,
           hint:
             "A change in progress finishes on its own; an interrupted one is finished by the next Fishbowl start or `fishbowl-llm doctor --fix`."
         })
@@ -165,13 +166,15 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
     }
     const names = yield* fs.readDirectory(dataDir).pipe(Effect.orElseSucceed(() => [] as Array<string>))
     const backups = names.filter((name) => Backups.copyOf(name)?._tag === "Backup")
-    findings.push({ id: "preferences.backups", severity: "ok", message: `${backups.length} backup generation(s) kept` })
+    findings.push({ id: "preferences.backups", severity: "ok", message: `${Plural.count(backups.length, "backup generation")} kept` })
     const quarantined = names.filter((name) => Backups.copyOf(name)?._tag === "Quarantined")
     if (quarantined.length > 0) {
       findings.push({
         id: "preferences.quarantine",
         severity: "warning",
-        message: `${quarantined.length} damaged preferences file(s) were set aside: ${quarantined.join(", ")}`,
+        message: `${Plural.count(quarantined.length, "damaged preferences file")} ${
+          Plural.agree(quarantined.length, "was", "were")
+        } set aside: ${quarantined.join(", ")}`,
         hint: `They are kept in ${dataDir} for inspection; delete them once you no longer need them.`
       })
     }

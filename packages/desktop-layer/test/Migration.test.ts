@@ -997,7 +997,7 @@ describe("doctor: files that still hold keys", () => {
         assert.include(finding.message, `${name} (`)
       }
       assert.notInclude(finding.message, "preferences.json.bak.2")
-      assert.include(finding.message, "7 file(s)")
+      assert.include(finding.message, "7 files")
       assert.include(finding.hint, `Run \`fishbowl-llm migrate --from ${dir}\``)
       assert.include(finding.hint, "start Fishbowl once")
       assert.include(finding.hint, `rm "${NodePath.join(dir, "preferences.json.corrupt-2024-06-01T10-00-00.000Z")}"`)

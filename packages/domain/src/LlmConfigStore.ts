@@ -28,6 +28,7 @@ import * as KeyBinding from "./KeyBinding.ts"
 import * as KeyedLock from "./KeyedLock.ts"
 import * as Liveness from "./Liveness.ts"
 import * as LlmConfig from "./LlmConfig.ts"
+import * as Plural from "./Plural.ts"
 import type * as PreferencesDocument from "./PreferencesDocument.ts"
 import * as PreferencesStore from "./PreferencesStore.ts"
 import * as Providers from "./Providers.ts"
@@ -877,7 +878,7 @@ const makeStatus = Effect.fn("LlmConfigStore.status")(
     const notes: Array<string> = []
     if (description.warning !== undefined) notes.push(description.warning)
     if (document.llm.journal.length > 0) {
-      notes.push(`${document.llm.journal.length} interrupted change(s) waiting for recovery`)
+      notes.push(`${Plural.count(document.llm.journal.length, "interrupted change")} waiting for recovery`)
     }
     const keys = { keychain: 0, encryptedFile: 0, session: 0, notSaved: 0 }
     for (const config of document.llm.configs) {
@@ -888,13 +889,19 @@ const makeStatus = Effect.fn("LlmConfigStore.status")(
       else keys.keychain++
     }
     if (keys.session > 0) {
-      notes.push(`${keys.session} key${keys.session === 1 ? " is" : "s are"} kept only in memory and will be lost when Fishbowl quits`)
+      notes.push(
+        `${Plural.count(keys.session, "key")} ${
+          Plural.agree(keys.session, "is", "are")
+        } kept only in memory and will be lost when Fishbowl quits`
+      )
     }
     if (keys.notSaved > 0) {
       notes.push(
-        `${keys.notSaved} key${keys.notSaved === 1 ? " was" : "s were"} kept only in memory by an earlier session and ${
-          keys.notSaved === 1 ? "is" : "are"
-        } gone: enter ${keys.notSaved === 1 ? "it" : "them"} again`
+        `${Plural.count(keys.notSaved, "key")} ${
+          Plural.agree(keys.notSaved, "was", "were")
+        } kept only in memory by an earlier session and ${Plural.agree(keys.notSaved, "is", "are")} gone: enter ${
+          Plural.agree(keys.notSaved, "it", "them")
+        } again`
       )
     }
     return {

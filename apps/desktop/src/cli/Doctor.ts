@@ -9,7 +9,7 @@
  * folder or preferences.json damaged, 3 a key is missing, 1 any other error; warnings alone are 0.
  */
 import { DataDir, LeftOut } from "@fishbowl/desktop-layer"
-import { Diagnostics, type Errors, KeyBinding, LlmConfigStore, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
+import { Diagnostics, type Errors, KeyBinding, LlmConfigStore, Plural, PreferencesStore, SecretRef, SecretStore } from "@fishbowl/domain"
 import { Effect, Option } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -29,21 +29,12 @@ const cliHints: Record<string, string> = {
   "keychain.locked": "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry."
 }
 
-/** "3 backup generation(s)" → "3 backup generations", "1 configurations" → "1 configuration". */
-const realPlurals = (text: string) =>
-  text
-    .replace(/\b(\d+) ([^()\d]*?)\(s\)/g, (_, count: string, words: string) => `${count} ${words}${count === "1" ? "" : "s"}`)
-    .replace(/\b1 configurations\b/g, "1 configuration")
-    .replace(/\b1 ([a-z ]+?) are\b/g, "1 $1 is")
-    .replace(/\b1 ([a-z ]+?) were\b/g, "1 $1 was")
-    .replace(/\b(1 file\b.*?) still hold\b/g, "$1 still holds")
-
 const forTerminal = (finding: Diagnostics.Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
   const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
-    message: realPlurals(scrubbed),
+    message: scrubbed,
     ...(hint !== undefined ? { hint } : {}),
     ...(scrubbed !== finding.message ? { detail: finding.message } : {})
   }
@@ -171,13 +162,13 @@ const keyFindings = Effect.gen(function*() {
         ? "No configuration has a key to check"
         : withKey.length === 1
         ? "The one stored key is in the keychain"
-        : `All ${Text.plural(withKey.length, "key")} are in the keychain`
+        : `All ${Plural.count(withKey.length, "key")} are in the keychain`
     })
   } else if (present > 0) {
     findings.push({
       id: "keys.present",
       severity: "ok",
-      message: `${Text.plural(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain`
+      message: `${Plural.count(present, "other key")} ${present === 1 ? "is" : "are"} in the keychain`
     })
   }
   return findings
@@ -198,7 +189,7 @@ const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { read
   }
   const errors = report.findings.filter((finding) => finding.severity === "error").length
   const warnings = report.findings.filter((finding) => finding.severity === "warning").length
-  lines.push("", errors + warnings === 0 ? "No problems found." : `${Text.plural(errors, "error")}, ${Text.plural(warnings, "warning")}.`)
+  lines.push("", errors + warnings === 0 ? "No problems found." : `${Plural.count(errors, "error")}, ${Plural.count(warnings, "warning")}.`)
   return lines.map(Text.escapeControls).join("\n") + "\n"
 }
 
@@ -212,7 +203,7 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
       ? "--fix: no interrupted change to finish or undo"
       : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
         (failed.length > 0
-          ? `, could not finish ${Text.plural(failed.length, "interrupted change")} (${
+          ? `, could not finish ${Plural.count(failed.length, "interrupted change")} (${
             [...new Set(failed.map((entry) => entry.error))].join(", ")
           })`
           : ""),
@@ -226,7 +217,7 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
     findings.push({
       id: "journal.running",
       severity: "ok",
-      message: `--fix left ${Text.plural(running.length, "change")} alone: still in progress (${
+      message: `--fix left ${Plural.count(running.length, "change")} alone: still in progress (${
         [...new Set(running.map((entry) => entry.owner))].join(", ")
       })`,
       hint: "Nothing to do: the process that started it finishes it. If it is waiting for a keychain prompt, answer it."
@@ -236,7 +227,7 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
     findings.push({
       id: "journal.unknown-owner",
       severity: "warning",
-      message: `--fix left ${Text.plural(unknown.length, "change")} alone: started by ${
+      message: `--fix left ${Plural.count(unknown.length, "change")} alone: started by ${
         [...new Set(unknown.map((entry) => entry.owner))].join(", ")
       }, which cannot be checked from here`,
       hint: "If Fishbowl no longer runs there, finish them with `fishbowl-llm doctor --fix --assume-gone`."

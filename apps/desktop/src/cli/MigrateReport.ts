@@ -4,6 +4,7 @@
  * scripts and users must not take "some keys are still on disk" for success.
  */
 import type { Migration } from "@fishbowl/desktop-layer"
+import { Plural } from "@fishbowl/domain"
 import type * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
 import * as Text from "./Text.ts"
@@ -47,8 +48,14 @@ const incompleteError = (report: Migration.MigrationReport) => {
   const blocked = report.skipped.filter((entry) => entry.kind === "blocked")
   const waiting = blocked.filter((entry) => entry.needsDesktopApp === true)
   const parts = [
-    ...(blocked.length > 0 ? [`${blocked.length} configuration(s) not imported`] : []),
-    ...(report.filesHoldingKeys.length > 0 ? [`${report.filesHoldingKeys.length} file(s) still hold keys`] : [])
+    ...(blocked.length > 0 ? [`${Plural.count(blocked.length, "configuration")} not imported`] : []),
+    ...(report.filesHoldingKeys.length > 0
+      ? [
+        `${Plural.count(report.filesHoldingKeys.length, "file")} still ${
+          Plural.agree(report.filesHoldingKeys.length, "holds", "hold")
+        } keys`
+      ]
+      : [])
   ]
   const onlyDesktop = waiting.length > 0 && waiting.length === blocked.length
   return {

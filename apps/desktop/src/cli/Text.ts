@@ -1,5 +1,5 @@
 /**
- * Text for a terminal: aligned tables, real plurals, and a safe rendering of anything a user (or
+ * Text for a terminal: aligned tables and a safe rendering of anything a user (or
  * an attacker) typed, so an error never replays escape sequences or control characters.
  */
 
@@ -21,9 +21,6 @@ export const printable = (text: string, max = 60): string => {
   const escaped = escapeControls(text)
   return escaped.length > max ? `${escaped.slice(0, max - 1)}…` : escaped
 }
-
-/** `1 configuration`, `2 configurations`. */
-export const plural = (count: number, one: string, many = `${one}s`): string => `${count} ${count === 1 ? one : many}`
 
 /** Columns padded to their widest cell, two spaces apart, header first; no trailing spaces. */
 export const table = (header: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string => {

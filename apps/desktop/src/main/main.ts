@@ -4,7 +4,7 @@
  * this file only wires Electron to them and hardens the window.
  */
 import { DataDir, DesktopLayer, KeytarSecretStore, Migration, SecretBackend } from "@fishbowl/desktop-layer"
-import { IpcContract, LlmConfigStore } from "@fishbowl/domain"
+import { IpcContract, LlmConfigStore, Plural } from "@fishbowl/domain"
 import { ManagedRuntime } from "effect"
 import { app, ipcMain, safeStorage, shell } from "electron"
 import * as path from "node:path"
@@ -66,7 +66,7 @@ const start = async () => {
     Migration.migrateNode({ decrypt: (ciphertext) => safeStorage.decryptStringAsync(ciphertext).then(({ result }) => result) })
   ).then((report) => {
     if (!report.nothingToDo) {
-      console.info(`[fishbowl] migrated ${report.migrated.length} configuration(s), skipped ${report.skipped.length}`)
+      console.info(`[fishbowl] migrated ${Plural.count(report.migrated.length, "configuration")}, skipped ${report.skipped.length}`)
     }
   }).catch((error: unknown) => {
     console.error(`[fishbowl] migration failed: ${error instanceof Error ? error.message : String(error)}`)

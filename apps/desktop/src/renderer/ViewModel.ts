@@ -3,6 +3,7 @@
  * summaries of results. Pure functions, so the Node tests check the words without a browser.
  */
 import type { HealthContract, IpcContract } from "@fishbowl/domain"
+import * as Plural from "@fishbowl/domain/Plural"
 import * as Bridge from "./Bridge.ts"
 
 type Tier = Bridge.StoreStatusView["secretStore"]["tier"]
@@ -76,8 +77,6 @@ export const needsInsecureConsent = (baseUrl: string): boolean => {
   return !(host === "localhost" || /^127\./.test(host) || host === "[::1]")
 }
 
-export const plural = (count: number, one: string, many: string) => `${count} ${count === 1 ? one : many}`
-
 // ---------------------------------------------------------------------------------------------
 // Storage health
 
@@ -105,7 +104,7 @@ export const keyCheckNeedsAttention = (state: HealthContract.KeyCheck["state"]) 
 export const healthHeadline = (report: Bridge.DiagnosticsView | undefined) => {
   if (report === undefined) return "Checking storage…"
   const problems = report.findings.filter((finding) => finding.severity !== "ok").length
-  return problems === 0 ? "Everything looks right." : `${plural(problems, "thing needs", "things need")} attention.`
+  return problems === 0 ? "Everything looks right." : `${Plural.count(problems, "thing needs", "things need")} attention.`
 }
 
 export const storageSummary = (report: Bridge.DiagnosticsView) =>
@@ -132,15 +131,15 @@ export type BroughtBack = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridg
 export const recoveryMessage = (report: RecoveryReport) => {
   const finished = report.rolledForward.length + report.rolledBack.length
   const running = report.left.length > 0
-    ? ` ${plural(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
+    ? ` ${Plural.count(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
       report.left.length === 1 ? "finishes" : "finish"
     } there.`
     : ""
   return (report.failed.length > 0
-    ? `${plural(report.failed.length, "change", "changes")} could not be finished yet`
+    ? `${Plural.count(report.failed.length, "change", "changes")} could not be finished yet`
     : finished === 0
     ? "Nothing was left to finish"
-    : `Finished ${plural(finished, "interrupted change", "interrupted changes")}`) + (running === "" ? "" : `.${running}`)
+    : `Finished ${Plural.count(finished, "interrupted change", "interrupted changes")}`) + (running === "" ? "" : `.${running}`)
 }
 
 export const broughtBackMessage = (results: BroughtBack) => {
@@ -148,13 +147,13 @@ export const broughtBackMessage = (results: BroughtBack) => {
   const not = results.filter((result) => result.outcome === "not-brought-back").length
   return back === 0
     ? "Nothing could be brought back: their keys are no longer in the keychain or they have none"
-    : `Brought back ${plural(back, "configuration", "configurations")}` +
+    : `Brought back ${Plural.count(back, "configuration", "configurations")}` +
       (not > 0 ? `; ${not} could not be (no key left in the keychain)` : "")
 }
 
 export const keyChecksMessage = (checks: ReadonlyArray<HealthContract.KeyCheck>) => {
   const missing = checks.filter((check) => check.state === "missing" || check.state === "elsewhere").length
-  return missing === 0 ? "Every stored key is in the keychain" : `${plural(missing, "key needs", "keys need")} entering again`
+  return missing === 0 ? "Every stored key is in the keychain" : `${Plural.count(missing, "key needs", "keys need")} entering again`
 }
 
 /** A key's destination for people: the base URL, or the provider's default. */
@@ -177,7 +176,7 @@ export const backupSummary = (backup: HealthContract.BackupInfo) => {
       } (you will enter its key again)`
     )
   ].filter((part): part is string => part !== undefined)
-  return `${plural(backup.configNames.length, "provider", "providers")}. ${
+  return `${Plural.count(backup.configNames.length, "provider", "providers")}. ${
     changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`
   }`
 }
