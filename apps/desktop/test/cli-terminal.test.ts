@@ -208,6 +208,9 @@ describe("completion in an interactive bash (issue 25)", () => {
     execFileSync("mkdir", ["-p", bin])
     writeFileSync(NodePath.join(bin, "fishbowl-llm"), `#!/bin/sh\nexec ${quote(process.execPath)} ${quote(BIN)} "$@"\n`, { mode: 0o755 })
     const shellEnv = { HOME: home, PATH: `${bin}:${process.env["PATH"] ?? ""}`, TERM: "xterm-256color", FISHBOWL_DATA_DIR: dataDir }
+    // A login shell resets PATH (Debian's /etc/profile), so the user's own profile puts this
+    // build first, as a user's ~/.bash_profile would: never an installed fishbowl-llm elsewhere.
+    writeFileSync(NodePath.join(home, ".bash_profile"), `PATH=${quote(bin)}:"$PATH"\n`)
     // The install lines exactly as the script prints them in its comment.
     const script = execFileSync(process.execPath, [BIN, "completions", "bash"], { encoding: "utf8" })
     const lines = [...script.matchAll(/^# {3}(mkdir .*|fishbowl-llm completions bash > .*)$/gm)].map((match) => match[1]!)

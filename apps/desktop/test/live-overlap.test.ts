@@ -79,8 +79,8 @@ interface Case {
 const cases: ReadonlyArray<Case> = [
   ...CrashPoints.crashPoints.create.map((point) => ({ op: "create" as const, point })),
   ...CrashPoints.crashPoints.update.map((point) => ({ op: "update" as const, point })),
-  // a name-only update passes only these two points
-  ...(["update.intent-recorded", "update.committed"] as const).map((point) => ({ op: "rename" as const, point })),
+  // a name-only update is one write (LlmConfigStore.updateMetadata): it passes only its commit
+  { op: "rename" as const, point: "update.committed" as const },
   ...CrashPoints.crashPoints.remove.map((point) => ({ op: "remove" as const, point })),
   ...CrashPoints.crashPoints.migrate.filter((point) => point !== "migrate.plaintext-removed").map((point) => ({
     op: "import" as const,
