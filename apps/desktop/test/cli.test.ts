@@ -502,6 +502,29 @@ const showJson = async (reference: string) => {
 }
 
 describe("fishbowl-llm command line (effect/cli)", () => {
+  it("--api-key VALUE is refused without echoing it, points to --api-key-stdin and warns about shell history; the printed example works", async () => {
+    const canary = "sk-canary-on-the-command-line-4711"
+    for (const args of [["add", "--provider", "openai", "--name", "Work", "--api-key", canary], ["add", `--api-key=${canary}`]]) {
+      const refused = await cli(args)
+      expect(refused.code).toBe(2)
+      expect(refused.stdout + refused.stderr).not.toContain(canary)
+      expect(refused.stderr).toContain("there is no --api-key, nothing was changed")
+      expect(refused.stderr).toContain("shell history")
+      // the example in the hint, run as printed (the key piped in on stdin instead of printenv)
+      const example = /`printenv OPENAI_API_KEY \| fishbowl-llm ([^`]+)`/.exec(refused.stderr)![1]!.split(" ")
+      expect(example).toEqual(["add", "--provider", "openai", "--name", "Work", "--api-key-stdin"])
+    }
+    expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+    expect((await cli(["add", "--provider", "openai", "--name", "Work", "--api-key-stdin"], { stdin: "sk-piped\n" })).code).toBe(0)
+    const update = await cli(["update", "Work", "--api-key", canary])
+    expect(update.code).toBe(2)
+    expect(update.stderr).not.toContain(canary)
+    const example = /`printenv OPENAI_API_KEY \| fishbowl-llm ([^`]+)`/.exec(update.stderr)![1]!.split(" ")
+    expect(example).toEqual(["update", "Work", "--api-key-stdin"])
+    expect((await cli(example, { stdin: "sk-piped-again\n" })).code).toBe(0)
+    expect((await cli(["key", "Work"])).stdout).toBe("sk-piped-again\n")
+  })
+
   it("per-command help with examples on stdout, --version, and bare usage on stderr with exit 2", async () => {
     const add = await cli(["add", "--help"])
     const list = await cli(["list", "--help"])

@@ -44,6 +44,21 @@ const helpOf = (path: ReadonlyArray<string>) => `fishbowl-llm ${[...path.slice(1
 
 const option = (name: string) => Text.printable(name.startsWith("-") ? name : `--${name}`, 40)
 
+/**
+ * `--api-key VALUE`: refused (nothing ran, the value is never echoed), with the flag that works
+ * and a warning: the shell has already written the key into its history.
+ */
+const keyOnCommandLine = (command: string): Messages.CliProblem => ({
+  _tag: "InvalidInput",
+  message: "a key never goes on the command line: there is no --api-key, nothing was changed",
+  hint: `Run it again with --api-key-stdin in place of --api-key and its value, and pipe the key in (e.g. \`${
+    command === "update"
+      ? "printenv OPENAI_API_KEY | fishbowl-llm update Work --api-key-stdin"
+      : "printenv OPENAI_API_KEY | fishbowl-llm add --provider openai --name Work --api-key-stdin"
+  }\`), or leave it out to be prompted. `
+    + "The key you typed is now in your shell history: delete that line (bash: `history -d <number>`) and, if others can read your history, revoke the key at the provider."
+})
+
 /** One parse error in words for a terminal. Never echoes an extra argument: it may be a pasted key. */
 const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string>): Messages.CliProblem => {
   const command = path.length > 1 ? path.slice(1).join(" ") : "fishbowl-llm"
@@ -57,6 +72,7 @@ const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string
           "Add a new configuration with `fishbowl-llm add --provider <id> --name <name>`, then remove the old one."
         )
       }
+      if (/^--api-key(=|$)/.test(error.option)) return keyOnCommandLine(command)
       const suggestions = error.suggestions.map(option)
       return problem(
         `unknown option ${option(error.option.split("=")[0]!)} for ${command}`,
