@@ -140,17 +140,27 @@ describe("fishbowl-llm", () => {
     const canary = Fixtures.makeCanaryKey("tty")
     expect((await cli(["add", "--provider", "anthropic", "--name", "T", "--api-key-stdin"], { stdin: canary })).code).toBe(0)
     // `script` gives the CLI a pseudo-terminal as stdout.
-    const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --data-dir ${JSON.stringify(dataDir)} key T`
-    const onTty = await new Promise<CliResult>((resolve) => {
-      const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: ChildProcesses.REPO_ROOT, env: keychainEnv })
-      let stdout = ""
-      child.stdout.on("data", (chunk) => (stdout += chunk))
-      child.on("exit", (code) => resolve({ code, stdout, stderr: "" }))
-      child.stdin.end()
-    })
+    const keyOnTty = (name: string) =>
+      new Promise<CliResult>((resolve) => {
+        const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --data-dir ${JSON.stringify(dataDir)} key ${name}`
+        const child = spawn("script", ["-qec", command, "/dev/null"], { cwd: ChildProcesses.REPO_ROOT, env: keychainEnv })
+        let stdout = ""
+        child.stdout.on("data", (chunk) => (stdout += chunk))
+        child.on("exit", (code) => resolve({ code, stdout, stderr: "" }))
+        child.stdin.end()
+      })
+    const onTty = await keyOnTty("T")
     expect(onTty.code).toBe(2)
     expect(onTty.stdout).toContain("Refusing to print a key to a terminal")
+    // the hint names this config and its provider's own variable (an Anthropic key here)
+    expect(onTty.stdout).toContain("export ANTHROPIC_API_KEY=$(fishbowl-llm key T)")
     expect(onTty.stdout).not.toContain(canary)
+    // a config without a key says that, not that printing was refused
+    expect((await cli(["add", "--provider", "ollama", "--name", "Local"])).code).toBe(0)
+    const keyless = await keyOnTty("Local")
+    expect(keyless.code).toBe(3)
+    expect(keyless.stdout).not.toContain("Refusing")
+    expect(keyless.stdout).toContain("has no API key")
   })
 
   it("maps failures to exit codes and one-line errors (JSON with --json)", async () => {

@@ -24,6 +24,11 @@ export const ProviderDefinition = Schema.Struct({
   displayName: Schema.NonEmptyString,
   defaultBaseUrl: Schema.optional(Schema.String),
   requiresApiKey: Schema.Boolean,
+  /**
+   * The environment variable the provider's own SDKs read the key from (OpenAI's and Anthropic's
+   * clients, Google's `google-genai`, OpenRouter's docs): what a hint tells a user to export.
+   */
+  keyVariable: Schema.optional(Schema.String.check(Schema.isPattern(/^[A-Z][A-Z0-9_]*$/))),
   fields: Schema.Array(ProviderField)
 })
 export type ProviderDefinition = typeof ProviderDefinition.Type
@@ -61,6 +66,7 @@ const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
     displayName: "OpenAI",
     defaultBaseUrl: "https://api.openai.com/v1",
     requiresApiKey: true,
+    keyVariable: "OPENAI_API_KEY",
     fields: [apiKeyField("sk-...", true), baseUrlField("https://api.openai.com/v1", false)]
   },
   {
@@ -68,6 +74,7 @@ const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
     displayName: "Anthropic",
     defaultBaseUrl: "https://api.anthropic.com",
     requiresApiKey: true,
+    keyVariable: "ANTHROPIC_API_KEY",
     fields: [apiKeyField("sk-ant-...", true), baseUrlField("https://api.anthropic.com", false)]
   },
   {
@@ -75,6 +82,7 @@ const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
     displayName: "Google Gemini",
     defaultBaseUrl: "https://generativelanguage.googleapis.com/v1beta",
     requiresApiKey: true,
+    keyVariable: "GEMINI_API_KEY",
     fields: [apiKeyField("AIza...", true), baseUrlField("https://generativelanguage.googleapis.com/v1beta", false)]
   },
   {
@@ -82,6 +90,7 @@ const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
     displayName: "OpenRouter",
     defaultBaseUrl: "https://openrouter.ai/api/v1",
     requiresApiKey: true,
+    keyVariable: "OPENROUTER_API_KEY",
     fields: [apiKeyField("sk-or-...", true), baseUrlField("https://openrouter.ai/api/v1", false)]
   },
   {
@@ -95,6 +104,7 @@ const bundledProviders: ReadonlyArray<typeof ProviderDefinition.Encoded> = [
     id: "openai-compatible",
     displayName: "OpenAI-compatible",
     requiresApiKey: false,
+    keyVariable: "OPENAI_API_KEY",
     fields: [apiKeyField("optional", false), baseUrlField("https://llm.example.com/v1", true), authHeaderField]
   }
 ]
@@ -106,6 +116,10 @@ export const providers: ReadonlyArray<ProviderDefinition> = Schema.decodeUnknown
 
 /** Looks a provider up by id; `undefined` for unknown ids (callers turn that into InvalidInput). */
 export const findProvider = (id: string): ProviderDefinition | undefined => providers.find((p) => p.id === id)
+
+/** The variable a hint tells a user to export a key of this provider into. */
+export const keyVariableOf = (providerId: string): string =>
+  findProvider(providerId)?.keyVariable ?? `${providerId.toUpperCase().replaceAll("-", "_")}_API_KEY`
 
 /** Whether a configuration of this provider must name its endpoint: it has no default base URL. */
 export const requiresBaseUrl = (provider: ProviderDefinition): boolean =>

@@ -482,15 +482,18 @@ const keyCommand = Command.make("key", {
 }, ({ config, reveal }) =>
   Effect.gen(function*() {
     const io = yield* CliIo.CliIo
-    if (io.stdout.isTTY === true && !reveal) {
-      return yield* ExitCodes.CliExit.usage(
-        "Refusing to print a key to a terminal",
-        "Pipe it, e.g. `export OPENAI_API_KEY=$(fishbowl-llm key Work)`, or add --reveal."
-      )
-    }
     yield* withStore("key", ({ budget }) =>
       Effect.gen(function*() {
         const found = yield* budget(resolveConfig(config))
+        // A config without a key says so (getApiKey's NotFound), not that printing was refused.
+        if (io.stdout.isTTY === true && !reveal && found.hasKey) {
+          return yield* ExitCodes.CliExit.usage(
+            "Refusing to print a key to a terminal",
+            `Pipe it, e.g. \`export ${Providers.keyVariableOf(found.provider)}=$(fishbowl-llm key ${
+              Hints.shellWord(found.name)
+            })\`, or add --reveal.`
+          )
+        }
         const key = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.getApiKey(found.id)))
         yield* CliIo.out(`${Redacted.value(key)}\n`)
       }))
