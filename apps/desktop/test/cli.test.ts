@@ -512,6 +512,15 @@ const showJson = async (reference: string) => {
 }
 
 describe("fishbowl-llm command line (effect/cli)", () => {
+  it("plain http with a key to a LAN host: the hint names --allow-insecure-http, and the command with it works as printed", async () => {
+    const args = ["add", "--provider", "openai-compatible", "--name", "LAN", "--base-url", "http://192.168.1.5:8080/v1", "--api-key-stdin"]
+    const refused = await cli(args, { stdin: "sk-lan\n" })
+    expect(refused.code).toBe(2)
+    expect(refused.stderr).toContain("hint: Use an https URL, or add --allow-insecure-http to add if you accept")
+    expect(refused.stderr).not.toMatch(/highlighted|only for localhost/)
+    expect((await cli([...args, "--allow-insecure-http"], { stdin: "sk-lan\n" })).code).toBe(0)
+  })
+
   it("--api-key VALUE is refused without echoing it, points to --api-key-stdin and warns about shell history; the printed example works", async () => {
     const canary = "sk-canary-on-the-command-line-4711"
     for (const args of [["add", "--provider", "openai", "--name", "Work", "--api-key", canary], ["add", `--api-key=${canary}`]]) {

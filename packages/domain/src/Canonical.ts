@@ -212,7 +212,8 @@ export const refuseInsecureHttp = (
       new Errors.InvalidInput({
         field: "baseUrl",
         message: problem,
-        hint: "Use an https URL, or explicitly allow insecure http for this configuration."
+        hint: "Use an https URL, or explicitly allow insecure http for this configuration.",
+        reason: check?._tag === "Ok" && check.url.reach === "public" ? "base-url-refused" : "insecure-http-needs-consent"
       })
     )
 }

@@ -91,11 +91,30 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   reason: Schema.optional(NotFoundReason)
 }) {}
 
+/**
+ * Why input was rejected, for faces that word it themselves (the CLI's flags, the page's
+ * buttons): `malformed` failed its schema; `base-url-refused` is not a usable endpoint (or plain
+ * http to a public host); `base-url-missing` has none where the provider has no default;
+ * `insecure-http-needs-consent` is plain http to a private network with a key and no consent;
+ * `key-required` has no key where the provider needs one; `key-required-for-new-destination`
+ * changes where a stored key would go without entering it again. Absent: words in the message.
+ */
+export const InvalidInputReason = Schema.Literals([
+  "malformed",
+  "base-url-refused",
+  "base-url-missing",
+  "insecure-http-needs-consent",
+  "key-required",
+  "key-required-for-new-destination"
+])
+export type InvalidInputReason = typeof InvalidInputReason.Type
+
 /** Input was rejected; `field` names what was wrong, the message never echoes the value. */
 export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInput", {
   message: Text,
   hint: Text,
-  field: Text
+  field: Text,
+  reason: Schema.optional(InvalidInputReason)
 }) {}
 
 /** A name is taken, or another process is in the middle of changing the same configuration. */

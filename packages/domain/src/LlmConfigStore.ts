@@ -215,6 +215,7 @@ const checkRequiredFields = (
     return Effect.fail(
       new Errors.InvalidInput({
         field: "apiKey",
+        reason: "key-required",
         message: `${provider.displayName} needs an API key`,
         hint: "Paste the API key from your provider's dashboard."
       })
@@ -426,6 +427,7 @@ const updatedConfig = (
     if (baseUrl !== undefined && LlmConfig.baseUrlProblem(baseUrl) !== undefined) {
       return yield* new Errors.InvalidInput({
         field: "baseUrl",
+        reason: "base-url-refused",
         message: LlmConfig.baseUrlProblem(baseUrl)!,
         hint: "Enter an https URL (plain http only to this machine or a private network)."
       })
@@ -433,6 +435,7 @@ const updatedConfig = (
     if (before.hasKey && !sameUrl(before.baseUrl, baseUrl) && apiKey === undefined) {
       return yield* new Errors.InvalidInput({
         field: "apiKey",
+        reason: "key-required-for-new-destination",
         message: "Changing the base URL requires entering the API key again",
         hint: "Re-enter the key so it is never sent to a new host without your say-so."
       })

@@ -127,6 +127,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
     return Effect.fail(
       new Errors.InvalidInput({
         field: "baseUrl",
+        reason: "base-url-missing",
         message: `${provider.displayName} needs a base URL to check`,
         hint: "Enter the endpoint of your server, then check again."
       })
@@ -136,6 +137,7 @@ export const checkEndpointFor = (target: ProviderCheckTarget): Effect.Effect<Che
     return Effect.fail(
       new Errors.InvalidInput({
         field: "apiKey",
+        reason: "key-required",
         message: `${provider.displayName} needs an API key to check`,
         hint: "Paste the API key from your provider's dashboard, then check again."
       })

@@ -129,13 +129,13 @@ export const requiresBaseUrl = (provider: ProviderDefinition): boolean =>
 export const missingBaseUrl = (provider: ProviderDefinition): Errors.InvalidInput =>
   new Errors.InvalidInput({
     field: "baseUrl",
+    reason: "base-url-missing",
     message: `${provider.displayName} needs a base URL`,
     hint: "Enter the endpoint of your OpenAI-compatible server."
   })
 
 /** Is this the {@link missingBaseUrl} refusal (rather than a base URL that is present but refused)? */
-export const isMissingBaseUrl = (error: Errors.InvalidInput): boolean =>
-  error.field === "baseUrl" && error.message.endsWith(" needs a base URL")
+export const isMissingBaseUrl = (error: Errors.InvalidInput): boolean => error.reason === "base-url-missing"
 
 /** The refusal of a provider id that is not one of {@link providers}. */
 export const unknownProvider = (id: string): Errors.InvalidInput =>

@@ -84,7 +84,8 @@ export const invalidInputFromSchemaError = (subject: string, error: Schema.Schem
   return new Errors.InvalidInput({
     field: path === "" ? subject : path,
     message: `Invalid ${subject}: ${describeIssue(issue)}`,
-    hint: "Correct the highlighted field and try again."
+    hint: "Correct the highlighted field and try again.",
+    reason: "malformed"
   })
 }
 

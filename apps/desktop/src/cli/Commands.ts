@@ -342,7 +342,12 @@ const addCommand = Command.make("add", {
       // Keyless providers (ollama) are not asked; a piped key is still taken.
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: provider.requiresApiKey })
       if (provider.requiresApiKey && Option.isNone(key)) {
-        return yield* new Errors.InvalidInput({ field: "apiKey", hint: "", message: `${provider.displayName} needs an API key` })
+        return yield* new Errors.InvalidInput({
+          field: "apiKey",
+          hint: "",
+          reason: "key-required",
+          message: `${provider.displayName} needs an API key`
+        })
       }
       const input = yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigInput, "configuration")({
         ...candidate,
@@ -405,7 +410,12 @@ const updateCommand = Command.make("update", {
       }
       yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigPatch, "update")(patchWithoutKey)
       if (Option.isSome(newBaseUrl) && newBaseUrl.value !== null && LlmConfig.baseUrlProblem(newBaseUrl.value) !== undefined) {
-        return yield* new Errors.InvalidInput({ field: "baseUrl", hint: "", message: LlmConfig.baseUrlProblem(newBaseUrl.value)! })
+        return yield* new Errors.InvalidInput({
+          field: "baseUrl",
+          hint: "",
+          reason: "base-url-refused",
+          message: LlmConfig.baseUrlProblem(newBaseUrl.value)!
+        })
       }
       const urlChanges = Option.isSome(newBaseUrl) && (newBaseUrl.value ?? undefined) !== config.baseUrl
       const io = yield* CliIo.CliIo
@@ -413,6 +423,7 @@ const updateCommand = Command.make("update", {
         return yield* new Errors.InvalidInput({
           field: "apiKey",
           hint: "",
+          reason: "key-required-for-new-destination",
           message: "Changing the base URL requires entering the API key again"
         })
       }

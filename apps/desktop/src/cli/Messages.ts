@@ -5,7 +5,7 @@
  * Messages lose internal names such as `fishbowl.openai.<uuid>/apiKey` (doctor shows those as
  * details) and anything echoed from the command line is made printable first.
  */
-import { type Errors, Providers } from "@fishbowl/domain"
+import type { Errors } from "@fishbowl/domain"
 import * as Text from "./Text.ts"
 
 /** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form. */
@@ -32,31 +32,43 @@ const quoted = (reference: string | undefined) => {
   return /^[A-Za-z0-9._-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, "'\\''")}'`
 }
 
+const baseUrlHint = "Pass an https URL with --base-url; plain http only to this machine (localhost, 127.0.0.1, ::1) or a private network."
+
+/**
+ * The terminal's words for each reason an input was refused: commands and flags that work as
+ * printed. The compiler demands one per reason.
+ */
+const invalidInputHints: Record<Errors.InvalidInputReason, (context: HintContext, field: string) => string> = {
+  "malformed": (context, field) => fieldHint(field) ?? `Run \`fishbowl-llm ${context.command} --help\` to see what it accepts.`,
+  "base-url-refused": () => baseUrlHint,
+  "base-url-missing": () => "Pass your server's endpoint with --base-url, e.g. --base-url https://llm.example.com/v1.",
+  "insecure-http-needs-consent": (context) =>
+    `Use an https URL, or add --allow-insecure-http to ${context.command} if you accept that the key crosses your network unencrypted.`,
+  "key-required": () => "Pipe the key in with --api-key-stdin, or run the command in a terminal to be prompted for it.",
+  "key-required-for-new-destination": () =>
+    "Add --api-key-stdin to enter the key again; it is never sent to a new host without your say-so."
+}
+
+/** Hints by field for refusals that carry no reason. */
+const fieldHint = (field: string): string | undefined => {
+  switch (field.split(".")[0]) {
+    case "provider":
+      return "Run `fishbowl-llm providers` to see the provider ids."
+    case "baseUrl":
+      return baseUrlHint
+    case "name":
+      return "Pass a name of 1 to 100 characters, without control characters, with --name."
+    default:
+      return undefined
+  }
+}
+
 const cliHint = (error: Errors.FishbowlError, context: HintContext): string | undefined => {
   const name = quoted(context.reference)
   const reenter = `fishbowl-llm update ${name} --api-key-stdin`
   switch (error._tag) {
-    case "InvalidInput": {
-      const field = error.field.split(".")[0]
-      if (field === "provider") return "Run `fishbowl-llm providers` to see the provider ids."
-      if (field === "baseUrl") {
-        return Providers.isMissingBaseUrl(error)
-          ? "Pass your server's endpoint with --base-url, e.g. --base-url https://llm.example.com/v1."
-          : "Pass an https URL with --base-url (plain http only for localhost, 127.0.0.1 and ::1)."
-      }
-      if (field === "name") return "Pass a name of 1 to 100 characters, without control characters, with --name."
-      if (field === "apiKey") {
-        if (/base URL/.test(error.message)) {
-          return `Add --api-key-stdin to enter the key again; it is never sent to a new host without your say-so.`
-        }
-        if (/needs an API key/.test(error.message)) {
-          return "Pipe the key in with --api-key-stdin, or run the command in a terminal to be prompted for it."
-        }
-        return undefined
-      }
-      if (/Correct the highlighted field/.test(error.hint)) return `Run \`fishbowl-llm ${context.command} --help\` to see what it accepts.`
-      return undefined
-    }
+    case "InvalidInput":
+      return error.reason !== undefined ? invalidInputHints[error.reason](context, error.field) : fieldHint(error.field)
     case "Conflict":
       if (/already exists/.test(error.message)) {
         return "Choose another --name; `fishbowl-llm list` shows the names in use (compared without regard to case)."
@@ -66,8 +78,8 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
       }
       return undefined
     case "NotFound":
-      if (/has no API key/.test(error.message)) return `Add one with \`${reenter}\`.`
-      if (/keychain entry .* is missing/.test(error.message)) return `Enter the key again with \`${reenter}\`.`
+      if (error.reason === "no-key") return `Add one with \`${reenter}\`.`
+      if (error.reason === "key-missing") return `Enter the key again with \`${reenter}\`.`
       return "Run `fishbowl-llm list` to see the configurations."
     case "KeychainLocked":
       if (/may be locked, or the entry was deleted/.test(error.message)) {
