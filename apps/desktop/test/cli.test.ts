@@ -792,6 +792,9 @@ describe("fishbowl-llm doctor", () => {
       const locked = await cli(["doctor"])
       expect(locked.code, locked.stdout).toBe(4)
       expect(locked.stdout).toMatch(/The keychain is locked/)
+      // the summary counts what made it fail: never "0 errors" with a failing exit code
+      expect(locked.stdout).toMatch(/^[1-9]\d* errors?, \d+ warnings?\.$/m)
+      expect(locked.stdout).not.toMatch(/^0 errors/m)
     } finally {
       await secretService.unlock()
     }

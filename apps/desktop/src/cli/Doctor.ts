@@ -29,11 +29,19 @@ const cliHints: Record<string, string> = {
   "keychain.locked": "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry."
 }
 
+/**
+ * Findings that make doctor exit non-zero: a locked keychain is a warning on the page (the user
+ * unlocks it there) but here the command fails with 4, so it is an error, and the summary line
+ * and the exit code count the same findings.
+ */
+const failsTheCommand: ReadonlySet<string> = new Set(["keychain.locked", "keys.locked"])
+
 const forTerminal = (finding: Diagnostics.Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
   const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
+    ...(failsTheCommand.has(finding.id) ? { severity: "error" as const } : {}),
     message: scrubbed,
     ...(hint !== undefined ? { hint } : {}),
     ...(scrubbed !== finding.message ? { detail: finding.message } : {})
@@ -98,9 +106,7 @@ const folderFindings = (dataDir: string) => {
 }
 
 const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
-  const errors = findings.filter((finding) =>
-    finding.severity === "error" || finding.id === "keychain.locked" || finding.id === "keys.locked"
-  )
+  const errors = findings.filter((finding) => finding.severity === "error")
   const has = (test: (id: string) => boolean) => errors.some((finding) => test(finding.id))
   if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCodes.ExitCode.lockedOrDenied
   if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCodes.ExitCode.unavailable
