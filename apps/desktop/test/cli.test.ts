@@ -954,16 +954,26 @@ describe("fishbowl-llm documentation", () => {
 })
 
 describe("fishbowl-llm bin", () => {
-  it("runs with its build's V8 code cache, and never with a cache of another build", async () => {
+  /**
+   * The bin and a private build beside it, in a temp folder (the shared cli-dist may be rebuilt
+   * by a parallel test file meanwhile); `body` gets the app folder and the bin's path.
+   */
+  const withPrivateBuild = async (body: (appDir: string, copy: string) => Promise<void>) => {
     const { cpSync, mkdirSync } = await import("node:fs")
     const root = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-bin-"))
     try {
       const appDir = NodePath.join(root, "app")
       mkdirSync(NodePath.join(appDir, "bin"), { recursive: true })
       cpSync(BIN, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
-      // a private build: the shared cli-dist may be rebuilt by a parallel test file meanwhile
       await buildCli({ outDir: NodePath.join(appDir, "cli-dist") })
-      const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
+      await body(appDir, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  }
+
+  it("runs with its build's V8 code cache, and never with a cache of another build", () =>
+    withPrivateBuild(async (appDir, copy) => {
       const env = { ...keychainEnv, FISHBOWL_CLI_DEBUG_CACHE: "1" }
       const used = await ChildProcesses.runChild(process.execPath, [copy, "--version"], { env })
       expect(used).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache used\n" })
@@ -975,20 +985,10 @@ describe("fishbowl-llm bin", () => {
       writeFileSync(cacheFile, cache)
       const other = await ChildProcesses.runChild(process.execPath, [copy, "--version"], { env })
       expect(other).toMatchObject({ code: 0, stdout: "fishbowl-llm v0.1.0\n", stderr: "code cache absent\n" })
-    } finally {
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+    }))
 
-  it("a bare --help prints the help its build rendered, identical to the bundle's; another build's is never printed", async () => {
-    const { cpSync, mkdirSync } = await import("node:fs")
-    const root = mkdtempSync(NodePath.join(tmpdir(), "fishbowl-bin-"))
-    try {
-      const appDir = NodePath.join(root, "app")
-      mkdirSync(NodePath.join(appDir, "bin"), { recursive: true })
-      cpSync(BIN, NodePath.join(appDir, "bin", "fishbowl-llm.cjs"))
-      await buildCli({ outDir: NodePath.join(appDir, "cli-dist") })
-      const copy = NodePath.join(appDir, "bin", "fishbowl-llm.cjs")
+  it("a bare --help prints the help its build rendered, identical to the bundle's; another build's is never printed", () =>
+    withPrivateBuild(async (appDir, copy) => {
       const help = (env: Record<string, string> = {}) =>
         ChildProcesses.runChild(process.execPath, [copy, "--help"], { env: { ...keychainEnv, ...env } })
       const rendered = await help({ FISHBOWL_CLI_PRERENDERED_HELP: "0" })
@@ -1006,8 +1006,5 @@ describe("fishbowl-llm bin", () => {
       expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout })
       writeFileSync(helpFile, "{")
       expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout })
-    } finally {
-      rmSync(root, { recursive: true, force: true })
-    }
-  })
+    }))
 })
