@@ -500,12 +500,13 @@ const makeUpdate = (instance: Instance) =>
   Effect.fn("LlmConfigStore.update")(function*(id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) {
     const apiKey = patch.apiKey
     const { journal, secrets, reached } = instance
+    // Without a new key only metadata changes: one write (updateMetadata). With one, the journal.
     if (apiKey === undefined) return yield* journaled(instance, id, () => updateMetadata(instance, id, patch))
     return yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
         yield* settle(instance, id)
         const now = yield* isoNow
-        const newKeyAt = apiKey === undefined ? undefined : yield* placementOf(instance)
+        const newKeyAt = yield* placementOf(instance)
         const intent = yield* journal.record((document) =>
           updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
             Effect.flatMap(({ before, after }) =>
@@ -515,7 +516,7 @@ const makeUpdate = (instance: Instance) =>
                 provider: before.provider,
                 before,
                 after,
-                keyChange: apiKey === undefined ? "none" : "set"
+                keyChange: "set"
               })
             )
           )
@@ -523,21 +524,19 @@ const makeUpdate = (instance: Instance) =>
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
-        if (apiKey !== undefined) {
-          const sealed = Journal.sealedKey(apiKey, after)
-          yield* secrets.set(Journal.stagedRef(after), sealed).pipe(Effect.catch((cause) => journal.failAbandoned(intent, cause)))
-          yield* reached("update.secret-staged")
-          yield* secrets.set(Journal.keyRef(after), sealed).pipe(
-            Effect.catch((cause) => journal.failAbandoned(intent, cause, { stagedWritten: true }))
-          )
-          yield* reached("update.secret-written")
-        }
+        const sealed = Journal.sealedKey(apiKey, after)
+        yield* secrets.set(Journal.stagedRef(after), sealed).pipe(Effect.catch((cause) => journal.failAbandoned(intent, cause)))
+        yield* reached("update.secret-staged")
+        yield* secrets.set(Journal.keyRef(after), sealed).pipe(
+          Effect.catch((cause) => journal.failAbandoned(intent, cause, { stagedWritten: true }))
+        )
+        yield* reached("update.secret-written")
         const lost = yield* journal.commitUpdate(intent).pipe(
           Effect.as(false),
           Effect.catchTag("IntentLost", () => Effect.as(recommitLostUpdate(instance, intent), true))
         )
         yield* reached("update.committed")
-        if (apiKey !== undefined && !lost) {
+        if (!lost) {
           // The change is made: a failed clean-up of the staged copy does not undo it. The intent
           // stays committed, and the next operation on this config or `recover` finishes it.
           yield* journal.finishStaged(intent).pipe(
