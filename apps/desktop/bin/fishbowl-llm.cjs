@@ -17,12 +17,24 @@ const cacheFile = `${bundle}.v8cache`
 const HEADER = 64
 
 /**
+ * Whether the arguments ask for the top-level help only: `--help`, alone or beside the one global
+ * option that does not change it (`--data-dir DIR` / `--data-dir=DIR`, as a script that always
+ * passes its folder runs it).
+ */
+const asksTopLevelHelp = (args) => {
+  if (args.length === 1) return args[0] === "--help"
+  if (args.length === 2) return args.some((arg) => arg.startsWith("--data-dir=")) && args.includes("--help")
+  const at = args.indexOf("--data-dir")
+  return args.length === 3 && (at === 0 || at === 1) && args[at + 1] !== "--help" && args.includes("--help")
+}
+
+/**
  * A bare `fishbowl-llm --help` prints the help this build rendered (scripts/build-cli.mjs,
  * help.json: the same text, plain or coloured as the bundle would choose), without loading the
  * bundle. Anything unexpected (no file, another build's) falls through to the bundle.
  */
 const prerenderedHelp = () => {
-  if (process.argv.length !== 3 || process.argv[2] !== "--help" || process.env.FISHBOWL_CLI_PRERENDERED_HELP === "0") return false
+  if (!asksTopLevelHelp(process.argv.slice(2)) || process.env.FISHBOWL_CLI_PRERENDERED_HELP === "0") return false
   try {
     const help = JSON.parse(readFileSync(path.join(dir, "help.json"), "utf8"))
     const head = Buffer.alloc(HEADER)

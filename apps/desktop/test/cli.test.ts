@@ -1001,6 +1001,14 @@ describe("fishbowl-llm bin", () => {
       expect(stored.colored).toContain("\u001b[1mDESCRIPTION\u001b[0m")
       writeFileSync(helpFile, JSON.stringify({ ...stored, plain: `marked\n${stored.plain}` }))
       expect((await help()).stdout).toBe(`marked\n${rendered.stdout}`)
+      // beside the global --data-dir (which does not change the help) the same text prints without the bundle
+      for (const args of [["--data-dir", appDir, "--help"], ["--help", "--data-dir", appDir], [`--data-dir=${appDir}`, "--help"]]) {
+        const printed = await ChildProcesses.runChild(process.execPath, [copy, ...args], { env: keychainEnv })
+        expect(printed).toMatchObject({ code: 0, stdout: `marked\n${rendered.stdout}` })
+      }
+      // --help as the folder's value is not a request for help: the bundle answers
+      const valued = await ChildProcesses.runChild(process.execPath, [copy, "--data-dir", "--help", "x"], { env: keychainEnv })
+      expect(valued.stdout).not.toContain("marked")
       // another build's help (or a damaged file) falls through to the bundle
       writeFileSync(helpFile, JSON.stringify({ ...stored, build: `${stored.build}x`, plain: "stale\n" }))
       expect(await help()).toMatchObject({ code: 0, stdout: rendered.stdout })
