@@ -29,10 +29,26 @@ export interface WriteFileAtomicOptions<E = never, R = never> {
   /** Mode of a folder this call creates (default 0o700). Existing folders are left alone. */
   readonly directoryMode?: number
   /**
+   * The caller has just made sure the folder exists (and checked it, under its own lock): this
+   * call does not look again. A folder gone meanwhile fails the temp file's creation (ENOENT).
+   */
+  readonly directoryEnsured?: boolean
+  /**
    * Runs once the temp file is durable and just before it replaces the target (e.g. backup
    * rotation). When it fails, the target is untouched and the temp file is removed.
    */
   readonly beforeRename?: Effect.Effect<void, E, R>
+  /**
+   * Runs while the temp file is written and synced (e.g. staging a backup of the target, which
+   * does not change meanwhile under the caller's lock); it must succeed before the rename, else
+   * the target is untouched and the temp file is removed.
+   */
+  readonly whileWriting?: Effect.Effect<void, E, R>
+  /**
+   * Runs once the target is replaced, while the folder is synced (e.g. promoting that backup).
+   * It cannot fail the write: the new bytes are already in place.
+   */
+  readonly afterRename?: Effect.Effect<void, never, R>
 }
 
 /** Error code of a Node errno failure wrapped in a PlatformError (`EACCES`, `ENOSPC`, ...), if any. */
@@ -122,21 +138,25 @@ export const writeFileAtomic = <E = never, R = never>(
     const fs = yield* FileSystem.FileSystem
     const directory = NodePath.dirname(path)
     const mode = options?.mode ?? 0o600
-    yield* ensureDirectory(directory, options?.directoryMode ?? 0o700)
+    if (options?.directoryEnsured !== true) yield* ensureDirectory(directory, options?.directoryMode ?? 0o700)
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data
     const temp = tempPathFor(path)
+    const writeTemp = Effect.scoped(Effect.gen(function*() {
+      const file = yield* fs.open(temp, { flag: "wx", mode, noFollow: NO_FOLLOW_SUPPORTED })
+      yield* file.writeAll(bytes)
+      yield* file.sync
+    })).pipe(Effect.andThen(fs.chmod(temp, mode)))
     yield* Effect.gen(function*() {
-      yield* Effect.scoped(Effect.gen(function*() {
-        const file = yield* fs.open(temp, { flag: "wx", mode, noFollow: NO_FOLLOW_SUPPORTED })
-        yield* file.writeAll(bytes)
-        yield* file.sync
-      }))
-      yield* fs.chmod(temp, mode)
+      yield* options?.whileWriting === undefined
+        ? writeTemp
+        : Effect.all([writeTemp, options.whileWriting], { concurrency: 2, discard: true })
       if (options?.beforeRename !== undefined) yield* options.beforeRename
       yield* renameWithRetry(fs, temp, path)
     }).pipe(
       Effect.onExit((exit) => Exit.isFailure(exit) ? Effect.ignore(fs.remove(temp, { force: true })) : Effect.void),
       Effect.uninterruptible
     )
-    yield* fsyncDirectory(directory)
+    yield* options?.afterRename === undefined
+      ? fsyncDirectory(directory)
+      : Effect.all([fsyncDirectory(directory), options.afterRename], { concurrency: 2, discard: true })
   }).pipe(Effect.withSpan("AtomicFile.writeFileAtomic"))

@@ -69,6 +69,11 @@ export interface JsonFilePreferencesStoreOptions {
   readonly dataDir: string
   /** How many previous good generations to keep as `.bak.1..n` (default 3). */
   readonly backups?: number
+  /**
+   * `.bak.1` is pushed down to `.bak.2` only when the state it holds was written at least this
+   * long after the one in `.bak.2` (default one hour; 0: on every write). See `startsGeneration`.
+   */
+  readonly backupSpacingMillis?: number
   readonly lock?: {
     /** A lock not refreshed for this long belongs to a dead process and is taken over (default 5000, min 2000). */
     readonly staleMillis?: number
@@ -85,6 +90,8 @@ export interface JsonFilePreferencesStoreOptions {
 
 const FILE_MODE = 0o600
 const DIRECTORY_MODE = 0o700
+/** Default spacing of the backup generations `.bak.2..n` (see `startsGeneration`). */
+const GENERATION_SPACING_MILLIS = 60 * 60 * 1000
 /** Leftover temp files of crashed writers older than this are removed when a store is built. */
 const ORPHAN_TEMP_AGE_MILLIS = 10 * 60 * 1000
 
@@ -360,12 +367,37 @@ const quarantineWords = (
 }
 
 /**
- * After the rename: `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`, staged -> `.bak.1`. The new
- * file is already saved, so a failure here only costs a backup: it is logged (no contents).
+ * Backups are generations, not one per write. `.bak.1` always holds the state before the latest
+ * write; it is pushed down to `.bak.2` (and the older ones after it, the oldest dropped) only when
+ * the state it holds was written at least `spacingMillis` after the one in `.bak.2`, or there is
+ * no `.bak.2` file. So `.bak.2..n` stay about an hour apart and a run of quick writes (three
+ * `test` runs, a rename and back) replaces `.bak.1` alone instead of evicting every older state.
+ * `newest`/`next`: the write times (mtime) of the states in `.bak.1`/`.bak.2`, undefined when
+ * there is no such file.
  */
-const promoteBackup = (fs: FileSystem.FileSystem, path: string, backupCount: number, staged: string) =>
+export const startsGeneration = (newest: number | undefined, next: number | undefined, spacingMillis: number): boolean =>
+  newest !== undefined && (next === undefined || newest - next >= spacingMillis)
+
+/** The write times of the states in `.bak.1` and `.bak.2` (undefined: none, or not a file). */
+const newestGenerations = (path: string) =>
+  Effect.all(
+    [1, 2].map((generation) =>
+      TrustedFile.lstatEntry(Backups.backupPath(path, generation)).pipe(
+        Effect.map((stats) => stats?.isFile() === true ? stats.mtimeMs : undefined),
+        Effect.orElseSucceed(() => undefined)
+      )
+    ),
+    { concurrency: "unbounded" }
+  )
+
+/**
+ * After the rename: when a generation starts, `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`;
+ * then staged -> `.bak.1`. The new file is already saved, so a failure here only costs a backup:
+ * it is logged (no contents).
+ */
+const promoteBackup = (fs: FileSystem.FileSystem, path: string, backupCount: number, staged: string, newGeneration: boolean) =>
   Effect.gen(function*() {
-    for (let generation = backupCount - 1; generation >= 1; generation--) {
+    for (let generation = newGeneration ? backupCount - 1 : 0; generation >= 1; generation--) {
       yield* fs.rename(Backups.backupPath(path, generation), Backups.backupPath(path, generation + 1)).pipe(
         Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
       )
@@ -529,6 +561,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const directory = NodePath.dirname(path)
   const fileName = NodePath.basename(path)
   const backupCount = Math.max(0, options.backups ?? 3)
+  const backupSpacingMillis = Math.max(0, options.backupSpacingMillis ?? GENERATION_SPACING_MILLIS)
   const staleMillis = Math.max(2000, options.lock?.staleMillis ?? 5000)
   const waitMillis = Math.max(0, options.lock?.waitMillis ?? 7000)
   const semaphore = processLockFor(path)
@@ -613,7 +646,11 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   ): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
     exclusive(({ check }) =>
       Effect.gen(function*() {
-        const { state, linkable } = yield* readForWrite
+        // the backups' ages are read beside the file (no extra wait): they decide the rotation below
+        const [{ state, linkable }, generations] = yield* Effect.all(
+          [readForWrite, backupCount > 0 ? newestGenerations(path) : Effect.succeed([undefined, undefined])],
+          { concurrency: "unbounded" }
+        )
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
         const text = serializeSafely(next)
         if (text !== undefined && state._tag === "Valid" && state.text === text) return result
@@ -630,18 +667,26 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         // intent whose operation has finished since (Restore).
         const keepBackup = state._tag === "Valid" && backupCount > 0 && state.document.llm.journal.length === 0
         const staged = AtomicFile.tempPathFor(`${path}.bak`)
+        // The backup is staged while the new file is written and promoted while the folder is
+        // synced: the file does not change under the lock, and a backup never delays the write.
+        // Uninterruptible: a time budget firing right after the rename must not leave the staged
+        // backup behind under its temp name.
+        const newGeneration = startsGeneration(generations[0], generations[1], backupSpacingMillis)
         yield* AtomicFile.writeFileAtomic(path, writable.bytes, {
           mode: FILE_MODE,
-          directoryMode: DIRECTORY_MODE,
-          beforeRename: Effect.andThen(check, keepBackup ? stageBackup(staged, linkable) : Effect.void)
+          directoryEnsured: true,
+          beforeRename: check,
+          ...(keepBackup
+            ? {
+              whileWriting: stageBackup(staged, linkable),
+              afterRename: Effect.uninterruptible(promoteBackup(fs, path, backupCount, staged, newGeneration))
+            }
+            : {})
         }).pipe(
           Effect.onError(() => keepBackup ? Effect.ignore(fs.remove(staged, { force: true })) : Effect.void),
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
-        // Uninterruptible: a time budget firing right after the rename must not leave the staged
-        // backup behind under its temp name.
-        if (keepBackup) yield* Effect.uninterruptible(promoteBackup(fs, path, backupCount, staged))
         // What was just written is known to be valid (encoding validated it, checkWritable bounded
         // it): the next read of these bytes reuses it instead of parsing and checking it again.
         const written = { _tag: "Valid" as const, document: PreferencesDocument.splitDocument(JSON.parse(text!), next.llm), text: text! }

@@ -40,7 +40,8 @@ const withDataDir = <A, E>(
     return yield* body(NodePath.join(root, "Fishbowl"))
   })).pipe(Effect.provide(NodeFileSystem.layer))
 
-const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir })
+/** A store where every write starts a backup generation (spacing 0), so each `put` is one generation. */
+const openStore = (dataDir: string) => JsonFilePreferencesStore.make({ dataDir, backupSpacingMillis: 0 })
 
 const put = (
   store: PreferencesStore.PreferencesStore["Service"],
@@ -514,6 +515,42 @@ describe("JsonFilePreferencesStore: writing", () => {
         ])
       })
     ))
+
+  it.live("by default .bak.1 is the state before the latest write and .bak.2..3 are an hour apart: quick writes never evict them", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* JsonFilePreferencesStore.make({ dataDir })
+        const file = prefsFile(dataDir)
+        const generationOf = (path: string) => JSON.parse(fsSync.readFileSync(path, "utf8")).generation
+        const write = (generation: number) => put(store, (document) => ({ ...document, other: { generation } }))
+        const backups = () => listing(dataDir).filter((name) => name.includes(".bak."))
+        // the first backup, then the first push-down (no .bak.2 yet), then .bak.1 alone is replaced
+        for (let generation = 1; generation <= 5; generation++) yield* write(generation)
+        assert.deepStrictEqual([file, `${file}.bak.1`, `${file}.bak.2`].map(generationOf), [5, 4, 1])
+        assert.deepStrictEqual(backups(), ["preferences.json.bak.1", "preferences.json.bak.2"])
+        // .bak.1's state written 2 hours after .bak.2's: the next write starts a generation
+        const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000)
+        fsSync.utimesSync(`${file}.bak.2`, hoursAgo(3), hoursAgo(3))
+        fsSync.utimesSync(`${file}.bak.1`, hoursAgo(1), hoursAgo(1))
+        yield* write(6)
+        assert.deepStrictEqual([file, `${file}.bak.1`, `${file}.bak.2`, `${file}.bak.3`].map(generationOf), [6, 5, 4, 1])
+        // 59 minutes apart is not a generation: only .bak.1 changes
+        fsSync.utimesSync(`${file}.bak.2`, hoursAgo(2), hoursAgo(2))
+        fsSync.utimesSync(`${file}.bak.1`, hoursAgo(2 - 59 / 60), hoursAgo(2 - 59 / 60))
+        yield* write(7)
+        assert.deepStrictEqual([file, `${file}.bak.1`, `${file}.bak.2`, `${file}.bak.3`].map(generationOf), [7, 6, 4, 1])
+      })
+    ))
+
+  it.live("startsGeneration: pushed down when .bak.1 is at least the spacing newer than .bak.2, or there is no .bak.2", () =>
+    Effect.sync(() => {
+      const hour = 3_600_000
+      assert.isFalse(JsonFilePreferencesStore.startsGeneration(undefined, undefined, hour), "no .bak.1: nothing to push down")
+      assert.isTrue(JsonFilePreferencesStore.startsGeneration(5, undefined, hour))
+      assert.isTrue(JsonFilePreferencesStore.startsGeneration(2 * hour, hour, hour))
+      assert.isFalse(JsonFilePreferencesStore.startsGeneration(2 * hour - 1, hour, hour))
+      assert.isTrue(JsonFilePreferencesStore.startsGeneration(7, 7, 0), "spacing 0: every write")
+    }))
 
   it.live("an update that changes nothing writes nothing and rotates nothing", () =>
     withDataDir((dataDir) =>

@@ -269,6 +269,8 @@ describe("Migration (a): keys inside preferences.json", () => {
       assert.include(report.removedFiles, NodePath.join(dir, "llm_migration_pending.json"))
       assert.include(report.removedFiles, NodePath.join(dir, ".preferences.json.4242.abcdef0123456789.tmp"))
       assert.include(report.rewrittenFiles, NodePath.join(dir, "preferences.json.bak.1"))
+      // the truncated copy is not JSON, yet the key it names is replaced (not left for a rotation to evict)
+      assert.include(report.rewrittenFiles, NodePath.join(dir, "preferences.json.bak.2"))
       noKeyMaterial(report, [keys.openai, keys.anthropic])
 
       yield* expectMigrated(dir, expectedA(keys), [keys.openai, keys.anthropic])

@@ -259,6 +259,8 @@ interface Instance {
   readonly inFlight: Set<string>
   /** Serialises operations per config id inside this instance. */
   readonly serialized: <A, E, R>(id: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** The configs getApiKey last loaded: where the next call guesses which entry to read (see there). */
+  lastLookup: ReadonlyArray<LlmConfig.LlmConfig>
 }
 
 /** A key held in another session's memory is gone: its config has no key, which is the truth. */
@@ -588,9 +590,27 @@ const makeRemove = (instance: Instance) =>
       }))
   })
 
+/**
+ * The settings and, when the configs last loaded say where the key is, the keychain entry, read
+ * at the same time: the entry is named by provider and id alone, so the early read is used only
+ * when the settings just loaded still give the config that provider (its binding is checked
+ * against the config as loaded now, as always); otherwise it is discarded, its failure too.
+ */
+const loadWithEarlyKey = (instance: Instance, id: Ids.ConfigId) =>
+  Effect.gen(function*() {
+    const guessed = instance.lastLookup.find((candidate) => candidate.id === id && candidate.hasKey)
+    if (guessed === undefined) return { document: yield* instance.preferences.load, early: undefined }
+    const [document, stored] = yield* Effect.all(
+      [instance.preferences.load, Effect.exit(instance.secrets.get(Journal.keyRef(guessed)))],
+      { concurrency: 2 }
+    )
+    return { document, early: { provider: guessed.provider, stored } }
+  })
+
 const makeGetApiKey = (instance: Instance) =>
   Effect.fn("LlmConfigStore.getApiKey")(function*(id: Ids.ConfigId) {
-    const document = yield* instance.preferences.load
+    const { document, early } = yield* loadWithEarlyKey(instance, id)
+    instance.lastLookup = document.llm.configs
     const config = document.llm.configs.find((candidate) => candidate.id === id)
     if (config === undefined || document.llm.journal.some((intent) => intent.configId === id && intent.op === "remove")) {
       return yield* configNotFound(id)
@@ -611,7 +631,9 @@ const makeGetApiKey = (instance: Instance) =>
         hint: "Edit the configuration to add a key."
       })
     }
-    const opened = yield* readKey(instance, config)
+    const opened = early?.provider === config.provider
+      ? Option.map(yield* early.stored, (stored) => KeyBinding.open(stored, KeyBinding.destinationOf(config)))
+      : yield* readKey(instance, config)
     if (Option.isSome(opened)) {
       if (opened.value._tag === "Elsewhere") return yield* keyElsewhere(config)
       // Written before keys were bound: bound now to the config as it is (best effort).
@@ -971,7 +993,8 @@ export const make = Effect.fnUntraced(function*() {
     reached: journal.reached,
     publish,
     inFlight: new Set(),
-    serialized: KeyedLock.make()
+    serialized: KeyedLock.make(),
+    lastLookup: []
   }
 
   const { changes: noticeChanges, currentNotices, dismissNotice } = noticesOf(preferences, publish)

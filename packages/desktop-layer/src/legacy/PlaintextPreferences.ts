@@ -100,9 +100,13 @@ interface PendingEntry {
 
 /** `text` of a copy of preferences.json without keys: `apiKey` fields dropped, then known key texts redacted. */
 const scrubbedText = (read: Extract<LegacyFiles.LegacyJson, { _tag: "Parsed" }>, keys: ReadonlyArray<string>) => {
-  let next = read.text
   const stripped = withoutPreferenceKeys(read.value)
-  if (stripped !== undefined) next = LegacyFiles.jsonText(stripped)
+  return withoutKnownKeys(stripped !== undefined ? LegacyFiles.jsonText(stripped) : read.text, keys)
+}
+
+/** `text` with every occurrence of a known key (as is, or JSON-escaped) replaced by REDACTION. */
+const withoutKnownKeys = (text: string, keys: ReadonlyArray<string>) => {
+  let next = text
   for (const key of keys) {
     if (next.includes(key)) next = next.split(key).join(REDACTION)
     const escaped = JSON.stringify(key).slice(1, -1)
@@ -142,10 +146,12 @@ const scrubCopies = (
         }
         continue
       }
-      // A copy that cannot even be read as text is left alone (doctor lists it).
-      if (read._tag !== "Parsed") continue
-      const next = scrubbedText(read, keys)
-      if (next !== read.text) {
+      // A damaged copy (truncated JSON) is still text: the keys it names are replaced all the same.
+      // One that cannot even be read as text is left alone (doctor lists it).
+      const text = read.text
+      if (text === undefined) continue
+      const next = read._tag === "Parsed" ? scrubbedText(read, keys) : withoutKnownKeys(text, keys)
+      if (next !== text) {
         yield* LegacyFiles.writeAtomic(path, next)
         if (!rewritten.includes(path)) rewritten.push(path)
       }
