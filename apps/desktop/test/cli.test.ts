@@ -722,8 +722,9 @@ describe("fishbowl-llm command line (effect/cli)", () => {
   it("stdout carries only the result: a store warning goes to stderr", async () => {
     expect((await cli(["add", "--provider", "ollama", "--name", "A"])).code).toBe(0)
     // a backup generation that cannot be rotated makes the preferences store log a warning
-    const { mkdirSync } = await import("node:fs")
-    // (bak.1 is the file the first add left; non-empty directories cannot be renamed over)
+    const { copyFileSync, mkdirSync } = await import("node:fs")
+    // a .bak.1 to push down to .bak.2, which is a non-empty directory (it cannot be renamed over)
+    copyFileSync(NodePath.join(dataDir, "preferences.json"), NodePath.join(dataDir, "preferences.json.bak.1"))
     for (let generation = 2; generation <= 9; generation++) {
       mkdirSync(NodePath.join(dataDir, `preferences.json.bak.${generation}`, "x"), { recursive: true })
     }

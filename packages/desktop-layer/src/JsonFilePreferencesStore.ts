@@ -672,7 +672,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         // Uninterruptible: a time budget firing right after the rename must not leave the staged
         // backup behind under its temp name.
         const newGeneration = startsGeneration(generations[0], generations[1], backupSpacingMillis)
-        yield* AtomicFile.writeFileAtomic(path, writable.bytes, {
+        yield* AtomicFile.writeFileAtomic<Errors.StorageInaccessible | PlatformError>(path, writable.bytes, {
           mode: FILE_MODE,
           directoryEnsured: true,
           beforeRename: check,
