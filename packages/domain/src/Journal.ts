@@ -189,6 +189,13 @@ const rollIntent = (steps: RollSteps, leftover: PreferencesDocument.Intent): Eff
   }
 }
 
+/** The edit that records the intent `build` makes of the document, in the same write. */
+export const recording = <E>(
+  build: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<PreferencesDocument.Intent, E>
+) =>
+(document: PreferencesDocument.PreferencesDocument) =>
+  Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)
+
 /** An update's commit: `after` replaces the config; the intent stays (committed) while a staged key remains. */
 const afterUpdate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) => {
   const next = replaceSection(document, { configs: withConfig(document.llm.configs, recorded.after!) })
@@ -383,8 +390,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
     /** Records `fields` as a new intent in the same write as `check` passes on the document. */
     record: <E>(
       build: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<PreferencesDocument.Intent, E>
-    ): Effect.Effect<PreferencesDocument.Intent, E | Errors.PreferencesStoreError> =>
-      preferences.update((document) => Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)),
+    ): Effect.Effect<PreferencesDocument.Intent, E | Errors.PreferencesStoreError> => preferences.update(recording(build)),
     drop,
     abandon,
     failAbandoned,

@@ -316,6 +316,28 @@ const settle = (instance: Instance, id: Ids.ConfigId) =>
     }
   })
 
+/**
+ * The write `edit` makes, settling `id` only when it has to. While no unfinished intent touches
+ * `id` (the usual case) the first write is the change, with no read before it. When the document
+ * shows one, nothing is written; `id` is settled (what a gone owner left is finished, see
+ * `settle`) and `edit` runs in a second write, where a config still busy fails as busy.
+ */
+const updateSettled = <A, E>(
+  instance: Instance,
+  id: Ids.ConfigId,
+  edit: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+) =>
+  instance.preferences.update((document) =>
+    Journal.isBusy(document.llm, id)
+      ? Effect.succeed([Option.none<A>(), document] as const)
+      : Effect.map(edit(document), ([result, next]) => [Option.some(result), next] as const)
+  ).pipe(
+    Effect.flatMap(Option.match({
+      onSome: Effect.succeed,
+      onNone: () => Effect.andThen(settle(instance, id), instance.preferences.update(edit))
+    }))
+  )
+
 /** Reads a config's key and opens its binding; None when the secret store has no entry. */
 const readKey = (instance: Instance, config: LlmConfig.LlmConfig) =>
   instance.secrets.get(Journal.keyRef(config)).pipe(
@@ -484,15 +506,13 @@ const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Inte
  */
 const updateMetadata = (instance: Instance, id: Ids.ConfigId, patch: LlmConfig.LlmConfigPatch) =>
   Effect.gen(function*() {
-    yield* settle(instance, id)
     const now = yield* isoNow
-    const after = yield* instance.preferences.update((document) =>
+    const after = yield* updateSettled(instance, id, (document) =>
       updatedConfig(instance, document, id, patch, undefined, now).pipe(
         Effect.map(({ after }) =>
           [after, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, after) })] as const
         )
-      )
-    )
+      ))
     yield* instance.reached("update.committed")
     yield* instance.publish({ _tag: "Updated", config: after })
     return after
@@ -506,20 +526,23 @@ const makeUpdate = (instance: Instance) =>
     if (apiKey === undefined) return yield* journaled(instance, id, () => updateMetadata(instance, id, patch))
     return yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
-        yield* settle(instance, id)
         const now = yield* isoNow
         const newKeyAt = yield* placementOf(instance)
-        const intent = yield* journal.record((document) =>
-          updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
-            Effect.flatMap(({ before, after }) =>
-              journal.intent({
-                op: "update",
-                configId: id,
-                provider: before.provider,
-                before,
-                after,
-                keyChange: "set"
-              })
+        const intent = yield* updateSettled(
+          instance,
+          id,
+          Journal.recording((document) =>
+            updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
+              Effect.flatMap(({ before, after }) =>
+                journal.intent({
+                  op: "update",
+                  configId: id,
+                  provider: before.provider,
+                  before,
+                  after,
+                  keyChange: "set"
+                })
+              )
             )
           )
         )
@@ -559,26 +582,29 @@ const makeRemove = (instance: Instance) =>
     const { journal, secrets, reached } = instance
     yield* journaled(instance, id, (track) =>
       Effect.gen(function*() {
-        yield* settle(instance, id)
         const keyNowAt = yield* secrets.placement
-        const intent = yield* journal.record((document) =>
-          Effect.gen(function*() {
-            const stored = document.llm.configs.find((candidate) => candidate.id === id)
-            if (stored === undefined) return yield* configNotFound(id)
-            const before = truthful(instance, stored)
-            // Deleting from session memory what lives in the keychain would leave the key there.
-            if (before.hasKey && keyNowAt === "session" && storageOf(before) !== "session") {
-              return yield* keychainOutOfReach(before, "remove")
-            }
-            yield* ensureIdle(document.llm, id)
-            return yield* journal.intent({
-              op: "remove",
-              configId: id,
-              provider: before.provider,
-              before,
-              keyChange: before.hasKey ? "delete" : "none"
+        const intent = yield* updateSettled(
+          instance,
+          id,
+          Journal.recording((document) =>
+            Effect.gen(function*() {
+              const stored = document.llm.configs.find((candidate) => candidate.id === id)
+              if (stored === undefined) return yield* configNotFound(id)
+              const before = truthful(instance, stored)
+              // Deleting from session memory what lives in the keychain would leave the key there.
+              if (before.hasKey && keyNowAt === "session" && storageOf(before) !== "session") {
+                return yield* keychainOutOfReach(before, "remove")
+              }
+              yield* ensureIdle(document.llm, id)
+              return yield* journal.intent({
+                op: "remove",
+                configId: id,
+                provider: before.provider,
+                before,
+                keyChange: before.hasKey ? "delete" : "none"
+              })
             })
-          })
+          )
         )
         track(intent.id)
         yield* reached("remove.intent-recorded")
