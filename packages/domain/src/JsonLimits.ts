@@ -23,55 +23,47 @@ export type BoundedJsonResult =
   | { readonly _tag: "Parsed"; readonly value: unknown }
   | { readonly _tag: "Refused"; readonly failure: BoundedJsonFailure }
 
-/**
- * Outside strings only quotes and brackets matter; inside, only quotes and backslashes. Each
- * expression matches one character (no nested repetition), so no input can exhaust the
- * expression engine's backtracking stack, however long its strings or runs of escapes.
- */
-const STRUCTURAL = /["{}[\]]/g
-const STRING_END = /["\\]/g
-
-/** Index just past the string whose opening quote is at `quote`; `text.length` if unterminated. */
-const endOfString = (text: string, quote: number): number => {
-  let at = quote + 1
-  for (;;) {
-    STRING_END.lastIndex = at
-    const found = STRING_END.exec(text)
-    if (found === null) return text.length
-    // a backslash escapes the next character, whatever it is
-    if (text.charCodeAt(found.index) === 0x5c) at = found.index + 2
-    else return found.index + 1
-  }
+/** Whether the quote at `quote` is escaped: an odd run of backslashes before it, after `opening`. */
+const isEscaped = (text: string, quote: number, opening: number): boolean => {
+  let index = quote - 1
+  while (index > opening && text.charCodeAt(index) === 0x5c) index--
+  return (quote - 1 - index) % 2 === 1
 }
 
 /**
  * Deepest array/object nesting in `text`, counted iteratively (brackets inside strings are
  * skipped, escapes honoured). Stops early, returning `limit + 1`, once `limit` is exceeded.
- * Jumps from one structural character to the next with native regular expressions: a settings
- * file is mostly string content, which a character-by-character loop in JavaScript would walk.
+ * A settings file is mostly string content: each string is skipped with native `indexOf`
+ * searches for its closing quote, and only the short runs between strings are walked character
+ * by character. A quote preceded by a run of backslashes is looked at once per candidate, and
+ * each backslash belongs to one run, so the walk is linear however the text is made (long
+ * strings, runs of escapes, escaped quotes); nothing recurses or backtracks.
  */
 export const jsonDepth = (text: string, limit: number = MAX_JSON_DEPTH): number => {
+  const length = text.length
   let depth = 0
   let deepest = 0
   let at = 0
-  for (;;) {
-    STRUCTURAL.lastIndex = at
-    const found = STRUCTURAL.exec(text)
-    if (found === null) return deepest
-    const c = text.charCodeAt(found.index)
-    if (c === 0x22) {
-      at = endOfString(text, found.index)
-      continue
+  while (at < length) {
+    const opening = text.indexOf("\"", at)
+    const structuralEnd = opening === -1 ? length : opening
+    for (let index = at; index < structuralEnd; index++) {
+      const c = text.charCodeAt(index)
+      if (c === 0x7b || c === 0x5b) {
+        depth++
+        if (depth > deepest) {
+          deepest = depth
+          if (deepest > limit) return deepest
+        }
+      } else if (c === 0x7d || c === 0x5d) depth--
     }
-    at = found.index + 1
-    if (c === 0x7b || c === 0x5b) {
-      depth++
-      if (depth > deepest) {
-        deepest = depth
-        if (deepest > limit) return deepest
-      }
-    } else depth--
+    if (opening === -1) return deepest
+    let closing = text.indexOf("\"", opening + 1)
+    while (closing !== -1 && isEscaped(text, closing, opening)) closing = text.indexOf("\"", closing + 1)
+    if (closing === -1) return deepest
+    at = closing + 1
   }
+  return deepest
 }
 
 /** A short description of a refusal, for messages (never quotes the text itself). */
