@@ -26,6 +26,12 @@ export const INVISIBLE_CHARACTERS = /[\u00ad\u061c\u180e\u200b-\u200f\u2028-\u20
 /** A UTF-16 surrogate without its pair: not a character, and not encodable as UTF-8. */
 export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 
+/**
+ * Printable ASCII only: none of the characters above, and already in every Unicode normal form,
+ * so most names (and every name of a large settings file) skip the per-character rules below.
+ */
+const PRINTABLE_ASCII = /^[\u0020-\u007e]*$/
+
 // ---------------------------------------------------------------------------------------------
 // names
 
@@ -33,6 +39,7 @@ export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\u
 export const nameProblem = (name: string): string | undefined => {
   if (name.length === 0) return "name must not be empty"
   if (name.length > 100) return "name must be at most 100 characters"
+  if (PRINTABLE_ASCII.test(name)) return undefined
   if (CONTROL_CHARACTERS.test(name)) return "name must not contain control characters"
   if (INVISIBLE_CHARACTERS.test(name)) return "name must not contain invisible or text-direction characters"
   if (LONE_SURROGATE.test(name)) return "name must not contain unpaired surrogate characters"
@@ -63,7 +70,10 @@ export const sameName = (a: string, b: string): boolean => nameKey(a) === nameKe
  * The name identity every version of the store has kept unique (case-insensitive, NFC). A stored
  * document with two names equal by it is damaged; one with two lookalikes is merely old.
  */
-export const storedNameKey = (name: string): string => name.trim().normalize("NFC").toLowerCase()
+export const storedNameKey = (name: string): string => {
+  const trimmed = name.trim()
+  return (PRINTABLE_ASCII.test(trimmed) ? trimmed : trimmed.normalize("NFC")).toLowerCase()
+}
 
 // ---------------------------------------------------------------------------------------------
 // keys
