@@ -19,6 +19,24 @@ describe("CLI words by reason", () => {
     expect(hints.size).toBe(Errors.InvalidInputReason.literals.length)
   })
 
+  it("every Conflict and KeychainLocked reason is worded by its reason, never by its message", () => {
+    // the messages say nothing a regular expression could key on: only the reason can choose
+    const conflictHints = Errors.ConflictReason.literals.map((reason) =>
+      Messages.problemOf(new Errors.Conflict({ message: "m", hint: "GUI words", reason }), { command: "add", reference: "Work" })
+    )
+    expect(conflictHints.map((problem) => problem.reason)).toEqual(Errors.ConflictReason.literals)
+    for (const problem of conflictHints) expect(problem.hint, problem.reason).toMatch(/fishbowl-llm|--name/)
+    expect(new Set(conflictHints.map((problem) => problem.hint)).size).toBe(Errors.ConflictReason.literals.length)
+    expect(conflictHints[0]!.hint).toContain("Choose another --name")
+
+    const locked = (reason: Errors.KeychainLockedReason) =>
+      Messages.problemOf(new Errors.KeychainLocked({ message: "m", hint: "Unlock it.", reason }), { command: "key", reference: "Work" })
+    expect(locked("locked-or-missing").hint).toContain("fishbowl-llm update Work --api-key-stdin")
+    // a keychain that says it is locked: nothing to re-enter, the adapter's own unlock words stay
+    expect(locked("locked").hint).toBe("Unlock it.")
+    expect(locked("lock-state-unknown").hint).toBe("Unlock it.")
+  })
+
   it("plain http to a private network names --allow-insecure-http on the command that refused it", () => {
     const error = new Errors.InvalidInput({ field: "baseUrl", message: "m", hint: "h", reason: "insecure-http-needs-consent" })
     expect(Messages.problemOf(error, { command: "update" }).hint).toContain("--allow-insecure-http to update")

@@ -167,7 +167,10 @@ describe("fishbowl-llm", () => {
     expect((await cli(["add", "--provider", "openai", "--name", "Dup", "--api-key-stdin"], { stdin: "sk-one" })).code).toBe(0)
     const conflict = await cli(["add", "--provider", "openai", "--name", "dup", "--api-key-stdin", "--json"], { stdin: "sk-two" })
     expect(conflict.code).toBe(8)
-    expect(JSON.parse(conflict.stderr)).toEqual({ error: { _tag: "Conflict", message: expect.any(String), hint: expect.any(String) } })
+    // the JSON carries the reason a script can act on, beside the words
+    expect(JSON.parse(conflict.stderr)).toEqual({
+      error: { _tag: "Conflict", reason: "name-taken", message: expect.any(String), hint: expect.stringContaining("--name") }
+    })
     expect((await cli(["add", "--provider", "nope", "--name", "X", "--api-key-stdin"], { stdin: "sk-x" })).code).toBe(2)
     const nul = await cli(["add", "--provider", "openai", "--name", "Nul", "--api-key-stdin"], { stdin: "sk-bad\u0000key" })
     expect(nul.code).toBe(2)

@@ -6,7 +6,7 @@
  * The renderer's modules read `window.fishbowl.llmConfigs` and the provider list the build
  * inlines, so both are set on globalThis before the modules load.
  */
-import { IpcContract, Providers } from "@fishbowl/domain"
+import { Errors, IpcContract, Providers } from "@fishbowl/domain"
 import { Fixtures } from "@fishbowl/domain/testing"
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import type * as ActionsModule from "../src/renderer/Actions.ts"
@@ -444,6 +444,20 @@ describe("the reducer", () => {
     expect(Store.reduce(state, { _tag: "AnnouncementExpired", serial: state.announcement!.serial }).announcement).toBeUndefined()
     // No change, no new state (subscribers are not called).
     expect(Store.reduce(state, { _tag: "FocusDone", serial: 12345 })).toBe(state)
+  })
+})
+
+describe("the page's words for errors", () => {
+  it("words a Conflict by its reason, never by its message (which names nothing a person could act on)", async () => {
+    const Messages = await import("../src/renderer/Messages.ts")
+    const titles = Errors.ConflictReason.literals.map((reason) =>
+      Messages.friendly(wireError("Conflict", { message: "fishbowl.openai.x/apiKey", reason })).title
+    )
+    expect(new Set(titles).size).toBe(Errors.ConflictReason.literals.length)
+    expect(titles[Errors.ConflictReason.literals.indexOf("name-taken")]).toBe("That name is already in use")
+    for (const title of titles) expect(title).not.toContain("fishbowl.")
+    // no reason (an older main process): the busy words
+    expect(Messages.friendly(wireError("Conflict")).title).toBe("Another change to this configuration is still in progress")
   })
 })
 

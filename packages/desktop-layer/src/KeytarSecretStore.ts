@@ -145,7 +145,7 @@ const toSecretStoreError = (
             reason: "no-answer"
           })
         case "locked":
-          return new Errors.KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint() })
+          return new Errors.KeychainLocked({ message: `${action}: the keychain is locked`, hint: lockedHint(), reason: "locked" })
         case "denied":
           return new Errors.KeychainDenied({
             message: `${action}: access to the keychain was denied (${detail})`,

@@ -573,7 +573,9 @@ describe("JsonFilePreferencesStore: writing", () => {
         const store = yield* openStore(dataDir)
         yield* put(store, withConfigs([Fixtures.sampleConfig("One")]))
         const before = fsSync.readFileSync(prefsFile(dataDir))
-        const error = yield* Effect.flip(store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no" }))))
+        const error = yield* Effect.flip(
+          store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no", reason: "busy" })))
+        )
         assert.strictEqual(error._tag, "Conflict")
         assert.isTrue(fsSync.readFileSync(prefsFile(dataDir)).equals(before))
         assert.deepStrictEqual(listing(dataDir), ["preferences.json"])

@@ -15,10 +15,20 @@ export class KeychainDenied extends Schema.TaggedError<KeychainDenied>()("Keycha
   hint: Text
 }) {}
 
+/**
+ * Why a keychain counts as locked: `locked` it says so; `locked-or-missing` a read found nothing
+ * on a keyring that reports a locked collection as empty, so the entry may also have been
+ * deleted; `lock-state-unknown` a remove found nothing there and could not prove the keyring
+ * unlocked, so the key may still be stored.
+ */
+export const KeychainLockedReason = Schema.Literals(["locked", "locked-or-missing", "lock-state-unknown"])
+export type KeychainLockedReason = typeof KeychainLockedReason.Type
+
 /** The keychain exists but is locked; reading now would look like "absent", so we refuse instead. */
 export class KeychainLocked extends Schema.TaggedError<KeychainLocked>()("KeychainLocked", {
   message: Text,
-  hint: Text
+  hint: Text,
+  reason: KeychainLockedReason
 }) {}
 
 /**
@@ -117,10 +127,30 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
   reason: Schema.optional(InvalidInputReason)
 }) {}
 
+/**
+ * Why a change conflicted: `name-taken` another configuration has the name; `busy` another
+ * operation on the same configuration has not finished; `settings-replaced` another process
+ * replaced the settings while this change was saved (nothing was changed); `unfinished-changes`
+ * the settings hold changes still running, which a restore must not undo.
+ */
+export const ConflictReason = Schema.Literals(["name-taken", "busy", "settings-replaced", "unfinished-changes"])
+export type ConflictReason = typeof ConflictReason.Type
+
+/** Every typed reason an error can carry, for the wire (IpcContract.IpcError): each face words it from its own table. */
+export const ErrorReason = Schema.Union([
+  KeychainLockedReason,
+  KeychainUnavailableReason,
+  NotFoundReason,
+  InvalidInputReason,
+  ConflictReason
+])
+export type ErrorReason = typeof ErrorReason.Type
+
 /** A name is taken, or another process is in the middle of changing the same configuration. */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {
   message: Text,
-  hint: Text
+  hint: Text,
+  reason: ConflictReason
 }) {}
 
 /** The storage medium refused or failed (EACCES, EIO, ENOSPC): an error, never read as "empty". */

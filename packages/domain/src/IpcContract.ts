@@ -104,6 +104,8 @@ export const IpcError = Schema.Struct({
   hint: Schema.String,
   /** For InvalidInput: the offending field, so the UI can show the error next to it. */
   field: Schema.optional(Schema.String),
+  /** The error's typed reason, when it has one: the page words it from its own table, never from the message. */
+  reason: Schema.optional(Errors.ErrorReason),
   /** For Timeout: the operation goes on; its outcome arrives on `settled` under this id. */
   requestId: Schema.optional(Schema.String)
 })

@@ -146,7 +146,8 @@ const provedAbsent = (secrets: SecretStore.SecretStoreService, config: LlmConfig
       Effect.mapError((cause) =>
         cause._tag === "KeychainLocked" ? cause : new Errors.KeychainLocked({
           message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
-          hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again."
+          hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again.",
+          reason: "lock-state-unknown"
         })
       )
     )

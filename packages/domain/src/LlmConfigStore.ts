@@ -191,13 +191,15 @@ const keychainOutOfReach = (config: LlmConfig.LlmConfig, action: string) =>
 const nameConflict = (name: string) =>
   new Errors.Conflict({
     message: `A configuration named "${name}" already exists`,
-    hint: "Choose a different name; names are compared without regard to case."
+    hint: "Choose a different name; names are compared without regard to case.",
+    reason: "name-taken"
   })
 
 const busyConflict = (id: string) =>
   new Errors.Conflict({
     message: `Another change to configuration ${id} has not finished yet`,
-    hint: "Try again in a moment. If it persists, restart Fishbowl so it can finish the interrupted change."
+    hint: "Try again in a moment. If it persists, restart Fishbowl so it can finish the interrupted change.",
+    reason: "busy"
   })
 
 const configNotFound = (id: string) =>
@@ -233,7 +235,8 @@ const interrupted = (name: string, what: string) =>
   new Errors.Conflict({
     message:
       `"${name}" was not ${what}: while it was being saved, another Fishbowl process replaced the settings (e.g. restored a backup). Nothing was changed.`,
-    hint: "Check the list of configurations, then try again."
+    hint: "Check the list of configurations, then try again.",
+    reason: "settings-replaced"
   })
 
 /** The key of a config the keychain holds, but entered for another provider or base URL. */
@@ -672,7 +675,8 @@ const makeGetApiKey = (instance: Instance) =>
     if (!description.distinguishesLockedFromAbsent) {
       return yield* new Errors.KeychainLocked({
         message: `The key for "${config.name}" could not be read: the keychain may be locked, or the entry was deleted`,
-        hint: "Unlock your keychain and try again; if the entry was deleted, edit the configuration and replace the key."
+        hint: "Unlock your keychain and try again; if the entry was deleted, edit the configuration and replace the key.",
+        reason: "locked-or-missing"
       })
     }
     return yield* new Errors.NotFound({

@@ -10,7 +10,7 @@ import * as Fixtures from "../src/testing/Fixtures.ts"
 
 const samples: ReadonlyArray<Errors.FishbowlError> = [
   new Errors.KeychainDenied({ message: "m", hint: "h" }),
-  new Errors.KeychainLocked({ message: "m", hint: "h" }),
+  new Errors.KeychainLocked({ message: "m", hint: "h", reason: "locked" }),
   new Errors.KeychainUnavailable({ message: "m", hint: "h" }),
   new Errors.Unsupported({ message: "m", hint: "h" }),
   new Errors.Corrupted({ message: "m", hint: "h", quarantinedAs: "preferences.json.corrupt-1", restoredFrom: "backup-1" }),
@@ -19,7 +19,7 @@ const samples: ReadonlyArray<Errors.FishbowlError> = [
   new Errors.Timeout({ message: "m", hint: "h", operation: "create", budgetMillis: 200 }),
   new Errors.NotFound({ message: "m", hint: "h", id: "x" }),
   new Errors.InvalidInput({ message: "m", hint: "h", field: "apiKey" }),
-  new Errors.Conflict({ message: "m", hint: "h" }),
+  new Errors.Conflict({ message: "m", hint: "h", reason: "name-taken" }),
   new Errors.StorageInaccessible({ message: "m", hint: "h" }),
   new Errors.Internal({ message: "m", hint: "h" })
 ]

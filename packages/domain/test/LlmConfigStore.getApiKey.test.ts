@@ -28,7 +28,7 @@ const lockableKeychain = Effect.gen(function*() {
       Effect.suspend(() => {
         state.reads++
         return state.locked
-          ? Effect.fail(new Errors.KeychainLocked({ message: "locked", hint: "unlock it" }))
+          ? Effect.fail(new Errors.KeychainLocked({ message: "locked", hint: "unlock it", reason: "locked" }))
           : memory.get(ref)
       })
   }

@@ -89,7 +89,7 @@ describe("truthful key tiers", () => {
       const preferences = yield* PreferencesStore.makeMemory()
       const inner = yield* keychain()
       let locked = false
-      const lockedError = new Errors.KeychainLocked({ message: "the keychain is locked", hint: "Unlock it." })
+      const lockedError = new Errors.KeychainLocked({ message: "the keychain is locked", hint: "Unlock it.", reason: "locked" })
       const ambiguous: SecretStore.SecretStoreService = {
         ...inner,
         // keytar on Linux without a readable lock state: a locked collection looks empty
@@ -121,7 +121,7 @@ describe("truthful key tiers", () => {
         ...inner,
         delete: (ref) =>
           failStagedDelete && ref.account === "apiKey.staged"
-            ? Effect.fail(new Errors.KeychainLocked({ message: "locked just now", hint: "Unlock it." }))
+            ? Effect.fail(new Errors.KeychainLocked({ message: "locked just now", hint: "Unlock it.", reason: "locked" }))
             : inner.delete(ref)
       }
       const store = yield* storeOver(flaky, preferences)

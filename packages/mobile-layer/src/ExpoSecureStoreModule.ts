@@ -110,7 +110,8 @@ export const nativeFailure = (
     case "locked":
       return new Errors.KeychainLocked({
         message: `The secure store is locked, so ${label} could not be ${pastTense[operation]}${suffix}`,
-        hint: "Unlock your device and try again."
+        hint: "Unlock your device and try again.",
+        reason: "locked"
       })
     case "denied":
       return new Errors.KeychainDenied({

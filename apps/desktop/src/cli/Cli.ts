@@ -160,7 +160,9 @@ export const runCli = async (
     const hint = Text.escapeControls(problem.hint)
     io.stderr.write(
       json
-        ? JSON.stringify({ error: { _tag: problem._tag, message, hint } }) + "\n"
+        ? JSON.stringify({
+          error: { _tag: problem._tag, ...(problem.reason !== undefined ? { reason: problem.reason } : {}), message, hint }
+        }) + "\n"
         : `error: ${message}\nhint: ${hint}\n`
     )
     return code

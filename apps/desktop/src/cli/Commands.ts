@@ -337,7 +337,11 @@ const addCommand = Command.make("add", {
       const existing = yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.list))
       const name = Schema.decodeSync(LlmConfig.ConfigName)(flags.name)
       if (existing.some((config) => Canonical.sameName(config.name, name))) {
-        return yield* new Errors.Conflict({ hint: "", message: `A configuration named "${Text.printable(name)}" already exists` })
+        return yield* new Errors.Conflict({
+          hint: "",
+          message: `A configuration named "${Text.printable(name)}" already exists`,
+          reason: "name-taken"
+        })
       }
       // Keyless providers (ollama) are not asked; a piped key is still taken.
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: provider.requiresApiKey })

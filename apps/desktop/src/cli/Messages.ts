@@ -8,9 +8,10 @@
 import type { Errors } from "@fishbowl/domain"
 import * as Text from "./Text.ts"
 
-/** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form. */
+/** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form (with `reason` when the error has one). */
 export interface CliProblem {
   readonly _tag: string
+  readonly reason?: string
   readonly message: string
   readonly hint: string
 }
@@ -49,6 +50,22 @@ const invalidInputHints: Record<Errors.InvalidInputReason, (context: HintContext
     "Add --api-key-stdin to enter the key again; it is never sent to a new host without your say-so."
 }
 
+/** The terminal's words for each reason of a Conflict (the compiler demands one per reason). */
+const conflictHints: Record<Errors.ConflictReason, (context: HintContext) => string> = {
+  "name-taken": () => "Choose another --name; `fishbowl-llm list` shows the names in use (compared without regard to case).",
+  "busy": () => "Try again in a moment. If it persists, run `fishbowl-llm doctor --fix` to finish the interrupted change.",
+  "settings-replaced": () => "Nothing was changed. Run `fishbowl-llm list` to see the configurations as they are now, then try again.",
+  "unfinished-changes": () => "Run `fishbowl-llm doctor --fix` to finish the interrupted changes, then try again."
+}
+
+/** The terminal's words for each reason of a KeychainLocked. */
+const lockedHints: Record<Errors.KeychainLockedReason, (reenter: string) => string | undefined> = {
+  "locked": () => undefined,
+  "locked-or-missing": (reenter) =>
+    `Unlock your keychain and try again; if the entry was deleted, enter the key again with \`${reenter}\`.`,
+  "lock-state-unknown": () => undefined
+}
+
 /** Hints by field for refusals that carry no reason. */
 const fieldHint = (field: string): string | undefined => {
   switch (field.split(".")[0]) {
@@ -70,22 +87,13 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
     case "InvalidInput":
       return error.reason !== undefined ? invalidInputHints[error.reason](context, error.field) : fieldHint(error.field)
     case "Conflict":
-      if (/already exists/.test(error.message)) {
-        return "Choose another --name; `fishbowl-llm list` shows the names in use (compared without regard to case)."
-      }
-      if (/has not finished/.test(error.message)) {
-        return "Try again in a moment. If it persists, run `fishbowl-llm doctor --fix` to finish the interrupted change."
-      }
-      return undefined
+      return conflictHints[error.reason](context)
     case "NotFound":
       if (error.reason === "no-key") return `Add one with \`${reenter}\`.`
       if (error.reason === "key-missing") return `Enter the key again with \`${reenter}\`.`
       return "Run `fishbowl-llm list` to see the configurations."
     case "KeychainLocked":
-      if (/may be locked, or the entry was deleted/.test(error.message)) {
-        return `Unlock your keychain and try again; if the entry was deleted, enter the key again with \`${reenter}\`.`
-      }
-      return undefined
+      return lockedHints[error.reason](reenter)
     case "Timeout":
       return "The keychain or disk is slow to answer. Try again; if it persists, run `fishbowl-llm doctor`."
     case "KeychainDenied":
@@ -98,6 +106,7 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
 /** The failure as the CLI shows it; GUI wording replaced, internal names removed. */
 export const problemOf = (error: Errors.FishbowlError, context: HintContext): CliProblem => ({
   _tag: error._tag,
+  ...("reason" in error && error.reason !== undefined ? { reason: error.reason } : {}),
   message: withoutInternalNames(error.message),
   hint: withoutInternalNames(
     cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`)

@@ -93,7 +93,8 @@ const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => ({
   _tag: error._tag,
   message: error.message,
   hint: error.hint,
-  ...(error._tag === "InvalidInput" ? { field: error.field } : {})
+  ...(error._tag === "InvalidInput" ? { field: error.field } : {}),
+  ...("reason" in error && error.reason !== undefined ? { reason: error.reason } : {})
 })
 
 /** What the renderer is told when the failure is not a domain error (a defect, a bug). */

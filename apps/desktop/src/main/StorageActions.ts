@@ -128,7 +128,8 @@ export const make = (options: { readonly shell: ShellLike }) =>
               return yield* new Errors.Conflict({
                 message: "Some changes are not finished yet",
                 hint:
-                  "Wait for other Fishbowl windows or commands to finish, or choose \"Finish interrupted changes\", then restore the backup."
+                  "Wait for other Fishbowl windows or commands to finish, or choose \"Finish interrupted changes\", then restore the backup.",
+                reason: "unfinished-changes"
               })
             }
             yield* keepReplaced

@@ -4,6 +4,7 @@
  * page shows a plain title per kind of problem and the error's hint (written for people). The
  * precise text appears only in the Storage health panel's technical details.
  */
+import type { Errors } from "@fishbowl/domain"
 import type * as Bridge from "./Bridge.ts"
 
 export interface Friendly {
@@ -25,6 +26,29 @@ export const pageLevelTags: ReadonlySet<Bridge.WireError["_tag"]> = new Set([
 const internal = /fishbowl\.[\w-]+\.[0-9a-f-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|FISHBOWL_[A-Z_]+/i
 
 const keepIfPlain = (text: string, fallback: string) => (internal.test(text) ? fallback : text)
+
+/** The page's words for each reason of a Conflict (the compiler demands one per reason). */
+const conflicts: Record<Errors.ConflictReason, Friendly> = {
+  "name-taken": {
+    title: "That name is already in use",
+    hint: "Choose a different name; names are compared without regard to case."
+  },
+  "busy": {
+    title: "Another change to this configuration is still in progress",
+    hint: "Try again in a moment."
+  },
+  "settings-replaced": {
+    title: "The settings were replaced while this change was being saved",
+    hint: "Nothing was changed. Check the list, then try again."
+  },
+  "unfinished-changes": {
+    title: "Some changes are not finished yet",
+    hint: "Choose \"Finish interrupted changes\" in Storage health, then try again."
+  }
+}
+
+const isConflictReason = (reason: Bridge.WireError["reason"]): reason is Errors.ConflictReason =>
+  reason !== undefined && Object.prototype.hasOwnProperty.call(conflicts, reason)
 
 export const friendly = (error: Bridge.WireError): Friendly => {
   switch (error._tag) {
@@ -59,10 +83,7 @@ export const friendly = (error: Bridge.WireError): Friendly => {
         hint: keepIfPlain(error.hint, "The list has been refreshed.")
       }
     case "Conflict":
-      return {
-        title: keepIfPlain(error.message, "Another change to this configuration is still in progress"),
-        hint: keepIfPlain(error.hint, "Try again in a moment.")
-      }
+      return conflicts[isConflictReason(error.reason) ? error.reason : "busy"]
     case "Internal":
       return { title: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, check Storage health below." }
     default:

@@ -35,7 +35,11 @@ const secretError = (fault: SecretFault) => {
     case "denied":
       return new Errors.KeychainDenied({ message: "Access to the keychain was denied", hint: "Allow Fishbowl to use the keychain." })
     case "locked":
-      return new Errors.KeychainLocked({ message: "The keychain is locked", hint: "Unlock your login keyring and try again." })
+      return new Errors.KeychainLocked({
+        message: "The keychain is locked",
+        hint: "Unlock your login keyring and try again.",
+        reason: "locked"
+      })
     case "unavailable":
       // No reason: the request may have reached the keychain (as after a timeout).
       return new Errors.KeychainUnavailable({

@@ -50,7 +50,9 @@ export const preferencesStoreContract = (name: string, layer: Layer.Layer<Prefer
       run(Effect.gen(function*() {
         const store = yield* PreferencesStore.PreferencesStore
         yield* write((document) => ({ ...document, other: { marker: 1 } }))
-        const error = yield* Effect.flip(store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no" }))))
+        const error = yield* Effect.flip(
+          store.update(() => Effect.fail(new Errors.Conflict({ message: "no", hint: "no", reason: "busy" })))
+        )
         assert.strictEqual(error._tag, "Conflict")
         assert.deepStrictEqual((yield* store.load).other, { marker: 1 })
       })))
