@@ -163,6 +163,19 @@ describe("fishbowl-llm", () => {
     expect(keyless.stdout).toContain("has no API key")
   })
 
+  it("a mistyped configuration name or provider id gets the one it most likely meant", async () => {
+    expect((await cli(["add", "--provider", "ollama", "--name", "Office"])).code).toBe(0)
+    const show = await cli(["show", "Ofice"])
+    expect(show.code).toBe(3)
+    expect(show.stderr).toContain("error: No configuration named \"Ofice\"; did you mean \"Office\"?")
+    expect(show.stderr).toContain("hint: Run `fishbowl-llm list` to see the configurations.")
+    const provider = await cli(["add", "--provider", "opnai", "--name", "X", "--api-key-stdin"], { stdin: "sk-x" })
+    expect(provider.code).toBe(2)
+    expect(provider.stderr).toContain("Unknown provider \"opnai\"; did you mean \"openai\"?")
+    // nothing close: no guess
+    expect((await cli(["show", "Zebra"])).stderr).not.toContain("did you mean")
+  })
+
   it("maps failures to exit codes and one-line errors (JSON with --json)", async () => {
     expect((await cli(["add", "--provider", "openai", "--name", "Dup", "--api-key-stdin"], { stdin: "sk-one" })).code).toBe(0)
     const conflict = await cli(["add", "--provider", "openai", "--name", "dup", "--api-key-stdin", "--json"], { stdin: "sk-two" })

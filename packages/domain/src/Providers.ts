@@ -6,6 +6,7 @@
 import { Effect, Schema } from "effect"
 import * as Errors from "./Errors.ts"
 import * as Ids from "./Ids.ts"
+import * as Suggestions from "./Suggestions.ts"
 
 /** One input on the provider's settings form. `secure-text` fields are secrets and go to the keychain. */
 export const ProviderField = Schema.Struct({
@@ -139,7 +140,11 @@ export const isMissingBaseUrl = (error: Errors.InvalidInput): boolean => error.r
 
 /** The refusal of a provider id that is not one of {@link providers}. */
 export const unknownProvider = (id: string): Errors.InvalidInput =>
-  new Errors.InvalidInput({ field: "provider", message: `Unknown provider "${id}"`, hint: "Pick one of the listed providers." })
+  new Errors.InvalidInput({
+    field: "provider",
+    message: `Unknown provider "${id}"${Suggestions.didYouMean(Suggestions.closest(id, providers.map((provider) => provider.id)))}`,
+    hint: "Pick one of the listed providers."
+  })
 
 /** The definition of a provider id, or the {@link unknownProvider} refusal. */
 export const requireProvider = (id: string): Effect.Effect<ProviderDefinition, Errors.InvalidInput> => {

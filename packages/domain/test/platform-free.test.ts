@@ -15,16 +15,16 @@ const importedModules = (source: string) =>
   Array.from(source.matchAll(/(?:import|export)[^"']*?from\s*["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g), (m) => m[1] ?? m[2]!)
 
 describe("the domain package is platform-free", () => {
-  // ipaddr.js and unhomoglyph are pure JavaScript over strings (IP ranges, Unicode confusables),
-  // @noble/hashes pure-JS SHA-256 (KeyBinding): no platform API, so they run in Node, Electron and
-  // Hermes alike (React Native has no WebCrypto digest).
-  it("imports only effect, three pure-JS libraries, its own files and (in testing/) the test libraries", () => {
+  // ipaddr.js, unhomoglyph and fastest-levenshtein are pure JavaScript over strings (IP ranges,
+  // Unicode confusables, edit distance), @noble/hashes pure-JS SHA-256 (KeyBinding): no platform
+  // API, so they run in Node, Electron and Hermes alike (React Native has no WebCrypto digest).
+  it("imports only effect, four pure-JS libraries, its own files and (in testing/) the test libraries", () => {
     const files = sourceFiles(sourceRoot)
     assert.isAbove(files.length, 10)
     for (const file of files) {
       const allowed = file.includes(`${join("src", "testing")}`)
         ? /^(effect(\/.*)?|\.\.?\/.*|@effect\/vitest|fast-check)$/
-        : /^(effect(\/.*)?|\.\.?\/.*|ipaddr\.js|unhomoglyph|@noble\/hashes\/(sha2|utils)\.js)$/
+        : /^(effect(\/.*)?|\.\.?\/.*|ipaddr\.js|unhomoglyph|fastest-levenshtein|@noble\/hashes\/(sha2|utils)\.js)$/
       for (const module of importedModules(readFileSync(file, "utf8"))) {
         assert.match(module, allowed, `${file} imports ${module}`)
       }

@@ -18,6 +18,7 @@ import {
   LlmConfigStore,
   PreferencesStore,
   Providers,
+  Suggestions,
   UntrustedInput
 } from "@fishbowl/domain"
 import { Console, Effect, Layer, Option, Redacted, Schema } from "effect"
@@ -145,9 +146,11 @@ const resolveConfig = (reference: string) =>
       ? configs.find((config) => config.id === reference)
       : configs.find((config) => Canonical.sameName(config.name, reference))
     if (found === undefined) {
+      const suggestion = Suggestions.closest(reference, configs.map((config) => config.name), Canonical.nameKey)
       return yield* new Errors.NotFound({
         id: reference,
-        message: `No configuration named "${Text.printable(reference)}"`,
+        reason: "config",
+        message: `No configuration named "${Text.printable(reference)}"${Suggestions.didYouMean(suggestion && Text.printable(suggestion))}`,
         hint: "Run `fishbowl-llm list` to see the configurations."
       })
     }
