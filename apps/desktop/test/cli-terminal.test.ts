@@ -155,6 +155,39 @@ describe("fishbowl-llm at a terminal", () => {
     expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
   })
 
+  it("remove at a terminal asks first: no (or Enter) keeps the configuration and its key, y removes; --yes never asks", async () => {
+    expect((await cli(["add", "--provider", "openai", "--name", "Asked", "--api-key-stdin"], "sk-asked-key")).code).toBe(0)
+    const question = "Remove \"Asked\" (OpenAI) and its key from the keychain? [y/N]"
+    const declined = openPane(["remove", "Asked"])
+    await declined.waitForText(question)
+    declined.type("n")
+    declined.key("Enter")
+    expect(await declined.ended()).toEqual({ code: 130, signal: null })
+    const screen = await declined.waitForText("was not removed")
+    // the hint works as printed: --yes is a flag of remove
+    expect(screen).toContain("hint: Nothing was changed. Add --yes to remove without being asked.")
+    expect((await cli(["key", "Asked"])).stdout).toBe("sk-asked-key\n")
+
+    const empty = openPane(["remove", "Asked"])
+    await empty.waitForText(question)
+    empty.key("Enter")
+    expect(await empty.ended()).toEqual({ code: 130, signal: null })
+    expect((await cli(["key", "Asked"])).code).toBe(0)
+
+    const confirmed = openPane(["remove", "Asked"])
+    await confirmed.waitForText(question)
+    confirmed.type("y")
+    confirmed.key("Enter")
+    expect(await confirmed.ended()).toEqual({ code: 0, signal: null })
+    expect(await confirmed.waitForText("Removed \"Asked\"")).toContain(`${question} y`)
+    expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
+
+    expect((await cli(["add", "--provider", "ollama", "--name", "Quiet"])).code).toBe(0)
+    const unasked = openPane(["remove", "Quiet", "--yes"])
+    expect(await unasked.ended()).toEqual({ code: 0, signal: null })
+    expect(await unasked.waitForText("Removed \"Quiet\"")).not.toContain("[y/N]")
+  })
+
   it("Ctrl-D with nothing typed: a clear error, exit 2", async () => {
     const pane = openPane(["add", "--provider", "openai", "--name", "Empty"])
     await pane.waitForText(PROMPT)

@@ -475,19 +475,52 @@ const testCommand = Command.make(
   ])
 )
 
+/**
+ * At a terminal, asks before removing (a key removed is gone); `--yes` or an input that is not a
+ * terminal (a script) never asks. Anything but yes cancels with nothing removed (exit 130).
+ */
+const confirmRemoval = (config: LlmConfig.LlmConfig, yes: boolean) =>
+  Effect.gen(function*() {
+    const io = yield* CliIo.CliIo
+    if (yes || io.stdin.isTTY !== true) return
+    const provider = Providers.findProvider(config.provider)?.displayName ?? config.provider
+    const what = config.hasKey ? " and its key from the keychain" : ""
+    const question = `Remove "${Text.printable(config.name)}" (${provider})${what}? [y/N] `
+    const answer = yield* Effect.promise((signal) => Prompt.readConfirmation(question, io.stdin, io.stderr, signal))
+    if (answer === "yes") return
+    if (answer === "HangUp") return yield* new ExitCodes.CliExit({ code: ExitCodes.ExitCode.hangUp })
+    return yield* new ExitCodes.CliExit({
+      code: ExitCodes.ExitCode.cancelled,
+      problem: {
+        _tag: "Cancelled",
+        message: `cancelled: "${Text.printable(config.name)}" was not removed`,
+        hint: "Nothing was changed. Add --yes to remove without being asked."
+      }
+    })
+  })
+
+const yesFlag = Flag.Boolean("yes").pipe(
+  Flag.withDescription("Remove without asking (a terminal is asked first; a script's input never is)"),
+  Flag.withDefault(false)
+)
+
 const removeCommand = Command.make(
   "remove",
-  { config: configArgument, json },
-  ({ config, json }) =>
+  { config: configArgument, json, yes: yesFlag },
+  ({ config, json, yes }) =>
     withStore("remove", ({ budget }) =>
       Effect.gen(function*() {
         const found = yield* budget(resolveConfig(config))
+        yield* confirmRemoval(found, yes)
         yield* budget(LlmConfigStore.LlmConfigStore.use((store) => store.remove(found.id)))
         yield* json ? CliIo.out(JSON.stringify({ removed: found.id }) + "\n") : CliIo.out(`Removed "${found.name}"\n`)
       }))
 ).pipe(
   Command.withDescription("Remove a configuration and its key from the keychain"),
-  Command.withExamples([{ command: "fishbowl-llm remove Work" }])
+  Command.withExamples([
+    { command: "fishbowl-llm remove Work", description: "At a terminal it asks first" },
+    { command: "fishbowl-llm remove Work --yes", description: "Without asking" }
+  ])
 )
 
 const keyCommand = Command.make("key", {
@@ -682,7 +715,7 @@ export const root = Command.make("fishbowl-llm").pipe(
       "  Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied,\n" +
       "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 9 migration incomplete,\n" +
       "  10 key refused by the provider, 11 provider unreachable, 12 rate-limited, 13 unexpected answer (test),\n" +
-      "  130 cancelled (Ctrl-C)."
+      "  130 cancelled (Ctrl-C, or no to remove's question)."
   ),
   Command.withGlobalFlags([DataDirFlag]),
   Command.withSubcommands([

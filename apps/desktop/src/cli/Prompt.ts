@@ -73,6 +73,42 @@ export const readKeyFromPipe = (input: Readable, signal?: AbortSignal): Promise<
  * escape sequences (arrow keys) and other control characters are ignored.
  */
 export const readKeyHidden = (question: string, input: TtyInput, output: Writable, signal?: AbortSignal): Promise<KeyInput> =>
+  readTtyLine(question, input, output, { echo: false, maxBytes: LlmConfig.MAX_API_KEY_BYTES }, signal)
+
+/** An answer to a yes/no question asked at a terminal. */
+export type Confirmation = "yes" | "no" | "Cancelled" | "HangUp"
+
+/**
+ * Asks `question` on `output` and reads the answer at a TTY, echoed: `y` or `yes` (any case)
+ * is yes; anything else, an empty line or end of input is no (the default). Ctrl-C cancels.
+ */
+export const readConfirmation = async (
+  question: string,
+  input: TtyInput,
+  output: Writable,
+  signal?: AbortSignal
+): Promise<Confirmation> => {
+  const answer = await readTtyLine(question, input, output, { echo: true, maxBytes: 16 }, signal)
+  switch (answer._tag) {
+    case "Entered":
+      return /^y(es)?$/i.test(answer.value.trim()) ? "yes" : "no"
+    case "Cancelled":
+    case "HangUp":
+      return answer._tag
+    case "EndOfInput":
+    case "TooLong":
+      return "no"
+  }
+}
+
+/** One line read at a TTY in raw mode (see readKeyHidden for the keys), echoed or not. */
+const readTtyLine = (
+  question: string,
+  input: TtyInput,
+  output: Writable,
+  options: { readonly echo: boolean; readonly maxBytes: number },
+  signal?: AbortSignal
+): Promise<KeyInput> =>
   new Promise((resolve) => {
     if (input.isTTY !== true || input.setRawMode === undefined) {
       resolve({ _tag: "EndOfInput" })
@@ -118,12 +154,17 @@ export const readKeyHidden = (question: string, input: TtyInput, output: Writabl
         if (char === "\u0003") return finish({ _tag: "Cancelled" })
         if (char === "\u0004") return finish(value === "" ? { _tag: "EndOfInput" } : { _tag: "Entered", value })
         if (char === "\u001b") escape = "start"
-        else if (char === "\u007f" || char === "\b") value = [...value].slice(0, -1).join("")
-        else if (char === "\u0015") value = ""
-        // oxlint-disable-next-line no-control-regex
+        else if (char === "\u007f" || char === "\b") {
+          if (options.echo && value !== "") output.write("\b \b")
+          value = [...value].slice(0, -1).join("")
+        } else if (char === "\u0015") {
+          if (options.echo) output.write("\b \b".repeat([...value].length))
+          value = ""
+        } // oxlint-disable-next-line no-control-regex
         else if (!/[\u0000-\u001f\u007f-\u009f]/.test(char)) {
           value += char
-          if (Buffer.byteLength(value, "utf8") > LlmConfig.MAX_API_KEY_BYTES) return finish({ _tag: "TooLong" })
+          if (options.echo) output.write(char)
+          if (Buffer.byteLength(value, "utf8") > options.maxBytes) return finish({ _tag: "TooLong" })
         }
       }
     }
