@@ -474,6 +474,38 @@ describe("view model", () => {
     expect(ViewModel.needsInsecureConsent("http://127.0.0.1:11434")).toBe(false)
     expect(ViewModel.needsInsecureConsent("http://localhost:11434")).toBe(false)
     expect(ViewModel.needsInsecureConsent("https://llm.example.com/v1")).toBe(false)
+    // where the page's own copy of the rule had drifted from the store's
+    expect(ViewModel.needsInsecureConsent("http://[::ffff:127.0.0.1]:11434/v1"), "IPv4-mapped loopback is this machine").toBe(false)
+    expect(ViewModel.needsInsecureConsent("http://llm.example.com/v1"), "public http is refused: no consent makes it fine").toBe(false)
+    expect(ViewModel.needsInsecureConsent("http://ollama.localhost:11434"), "*.localhost may resolve through DNS").toBe(true)
+  })
+
+  it("asks for consent exactly when the store refuses the key without it and accepts it with it", async () => {
+    const { Canonical } = await import("@fishbowl/domain")
+    const { Effect, Exit } = await import("effect")
+    const accepted = (url: string, allowInsecureHttp: boolean) =>
+      Exit.isSuccess(Effect.runSyncExit(Canonical.refuseInsecureHttp(url, { hasKey: true, allowInsecureHttp })))
+    const urls = [
+      "http://192.168.1.50:8080/v1",
+      "http://10.0.0.5:8000/v1",
+      "http://100.64.1.2/v1",
+      "http://[fd00::1]:8080",
+      "http://nas.local:11434",
+      "http://gpu-box:8000",
+      "http://ollama.localhost:11434",
+      "http://127.0.0.1:11434",
+      "http://127.9.9.9",
+      "http://localhost:11434",
+      "http://[::1]:11434",
+      "http://[::ffff:127.0.0.1]:11434",
+      "http://llm.example.com/v1",
+      "http://8.8.8.8/v1",
+      "https://api.openai.com/v1",
+      "https://10.0.0.5/v1"
+    ]
+    for (const url of urls) {
+      expect(ViewModel.needsInsecureConsent(url), url).toBe(!accepted(url, false) && accepted(url, true))
+    }
   })
 
   it("words health results", () => {

@@ -3,6 +3,7 @@
  * written to disk and sent to the renderer; the key exists only as `Redacted` inside inputs.
  */
 import { Clock, Effect, Schema, SchemaTransformation } from "effect"
+import * as BaseUrlRule from "./BaseUrlRule.ts"
 import * as Canonical from "./Canonical.ts"
 import * as Ids from "./Ids.ts"
 import * as ProviderCheck from "./ProviderCheck.ts"
@@ -27,9 +28,7 @@ export const ConfigName = Schema.Trim.check(Schema.makeFilter((name: string) => 
 export const baseUrlProblem = (text: string): string | undefined => {
   const check = Canonical.checkBaseUrl(text)
   if (check._tag === "Refused") return check.problem
-  return check.url.secure || check.url.reach !== "public"
-    ? undefined
-    : "base URL must use https: plain http is allowed only to this machine or a private network"
+  return check.url.secure || check.url.reach !== "public" ? undefined : BaseUrlRule.PUBLIC_HTTP_REFUSED
 }
 
 /**

@@ -2,8 +2,10 @@
  * @fishbowl/domain: platform-free schemas, ports and the consistent LlmConfigStore.
  * Platform layers (desktop, mobile) provide SecretStore and PreferencesStore.
  */
+export * as BaseUrlRule from "./BaseUrlRule.ts"
 export * as Budget from "./Budget.ts"
 export * as Canonical from "./Canonical.ts"
+export * as Characters from "./Characters.ts"
 export * as ConfigCheck from "./ConfigCheck.ts"
 export * as CrashPoints from "./CrashPoints.ts"
 export * as Diagnostics from "./Diagnostics.ts"

@@ -3,6 +3,7 @@
  * summaries of results. Pure functions, so the Node tests check the words without a browser.
  */
 import type { HealthContract, IpcContract } from "@fishbowl/domain"
+import * as BaseUrlRule from "@fishbowl/domain/BaseUrlRule"
 import * as Plural from "@fishbowl/domain/Plural"
 import * as Bridge from "./Bridge.ts"
 
@@ -61,21 +62,11 @@ export const lastCheck = (config: Bridge.LlmConfigView, unrecorded: Bridge.Check
     : config.lastCheck
 
 /**
- * Whether a typed base URL is plain http to a host other than this machine: only then can the key
- * travel unencrypted, and only then is the consent checkbox shown. The store decides what is
- * allowed (Canonical.insecureHttpProblem); this only decides what to ask.
+ * Whether the consent checkbox is shown for a typed base URL: exactly when the store would refuse
+ * the key without that consent and accept it with (plain http to a private network). The rule is
+ * the store's own (BaseUrlRule), bundled into this page.
  */
-export const needsInsecureConsent = (baseUrl: string): boolean => {
-  if (!/^http:\/\//i.test(baseUrl.trim())) return false
-  let host: string
-  try {
-    host = new URL(baseUrl.trim()).hostname.toLowerCase()
-  } catch {
-    return false
-  }
-  // `*.localhost` is not this machine: the resolver may ask DNS for it (Canonical.hostReach).
-  return !(host === "localhost" || /^127\./.test(host) || host === "[::1]")
-}
+export const needsInsecureConsent = (baseUrl: string): boolean => BaseUrlRule.needsConsent(baseUrl)
 
 // ---------------------------------------------------------------------------------------------
 // Storage health
