@@ -31,6 +31,22 @@ describe("the domain package is platform-free", () => {
     }
   })
 
+  it("the modules the settings page bundles (its package subpaths) reach no Effect, however indirectly", () => {
+    const exported = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")).exports as Record<string, string>
+    const pageModules = ["./BaseUrlRule", "./Plural"].map((subpath) => join(import.meta.dirname, "..", exported[subpath]!))
+    const seen = new Set<string>()
+    const visit = (file: string) => {
+      if (seen.has(file)) return
+      seen.add(file)
+      for (const module of importedModules(readFileSync(file, "utf8"))) {
+        assert.notMatch(module, /^effect(\/|$)/, `${file} imports ${module}`)
+        if (module.startsWith(".")) visit(join(file, "..", module))
+      }
+    }
+    for (const file of pageModules) visit(file)
+    assert.isAbove(seen.size, 2, "BaseUrlRule's own imports were followed")
+  })
+
   it("type-checks against plain ES2022 with no DOM or Node globals", () => {
     const packageRoot = join(import.meta.dirname, "..")
     const tsconfig = JSON.parse(readFileSync(join(packageRoot, "tsconfig.json"), "utf8"))
