@@ -155,6 +155,16 @@ describe("fishbowl-llm at a terminal", () => {
     expect((await cli(["list", "--json"])).stdout.trim()).toBe("[]")
   })
 
+  it("update --base-url of a config with a key says why it asks for the key again", async () => {
+    expect((await cli(["add", "--provider", "openai", "--name", "Moved", "--api-key-stdin"], "sk-moved-key")).code).toBe(0)
+    const pane = openPane(["update", "Moved", "--base-url", "https://proxy.example.com/v1"])
+    const screen = await pane.waitForText(PROMPT)
+    expect(screen).toContain("The base URL changes, so the key is asked again")
+    expect(screen.indexOf("The base URL changes")).toBeLessThan(screen.indexOf(PROMPT))
+    pane.key("C-c")
+    expect(await pane.ended()).toEqual({ code: 130, signal: null })
+  })
+
   it("remove at a terminal asks first: no (or Enter) keeps the configuration and its key, y removes; --yes never asks", async () => {
     expect((await cli(["add", "--provider", "openai", "--name", "Asked", "--api-key-stdin"], "sk-asked-key")).code).toBe(0)
     const question = "Remove \"Asked\" (OpenAI) and its key from the keychain? [y/N]"

@@ -163,6 +163,26 @@ describe("fishbowl-llm", () => {
     expect(keyless.stdout).toContain("has no API key")
   })
 
+  it("show says the truth: a typed default URL is the default, and a keyless config sends no auth header", async () => {
+    expect((await cli(["add", "--provider", "ollama", "--name", "Local"])).code).toBe(0)
+    const local = await cli(["show", "Local"])
+    expect(local.stdout).toContain("base URL:    http://localhost:11434 (default)\n")
+    expect(local.stdout).toContain("auth header: none (no key to send)\n")
+    const typed = ["add", "--provider", "openai", "--name", "Typed", "--base-url", "https://api.openai.com/v1", "--api-key-stdin"]
+    expect((await cli(typed, { stdin: "sk-typed-default-url" })).code).toBe(0)
+    const shown = await cli(["show", "Typed"])
+    expect(shown.stdout).toContain("base URL:    https://api.openai.com/v1 (default)\n")
+    expect(shown.stdout).toContain("auth header: yes\n")
+    expect((await cli(["list"])).stdout).toMatch(/Typed\s+openai\s+https:\/\/api\.openai\.com\/v1 \(default\)/)
+    // another URL is not the default
+    expect(
+      (await cli(["update", "Typed", "--base-url", "https://proxy.example.com/v1", "--api-key-stdin"], { stdin: "sk-typed-default-url" }))
+        .code
+    )
+      .toBe(0)
+    expect((await cli(["show", "Typed"])).stdout).toContain("base URL:    https://proxy.example.com/v1\n")
+  })
+
   it("a mistyped configuration name or provider id gets the one it most likely meant", async () => {
     expect((await cli(["add", "--provider", "ollama", "--name", "Office"])).code).toBe(0)
     const show = await cli(["show", "Ofice"])

@@ -8,6 +8,7 @@
  */
 import type { DesktopLayer } from "@fishbowl/desktop-layer"
 import {
+  BaseUrlRule,
   Budget,
   Canonical,
   ConfigCheck,
@@ -199,9 +200,23 @@ const readKey = (options: { readonly fromStdin: boolean; readonly prompt: boolea
 // ---------------------------------------------------------------------------------------------
 // formatting
 
-const showUrl = (config: LlmConfig.LlmConfig) =>
-  (config.baseUrl ?? `${Providers.findProvider(config.provider)?.defaultBaseUrl ?? "-"} (default)`) +
-  (config.allowInsecureHttp === true && config.baseUrl?.startsWith("http:") ? " (plain http allowed)" : "")
+/** A URL in the form a stored one has (canonical href), to compare typed and default URLs. */
+const canonicalUrl = (url: string) => {
+  const check = BaseUrlRule.checkBaseUrl(url)
+  return check._tag === "Ok" ? check.url.href : url
+}
+
+/** Where requests go, marked "(default)" when that is the provider's default, typed or not. */
+const showUrl = (config: LlmConfig.LlmConfig) => {
+  const fallback = Providers.findProvider(config.provider)?.defaultBaseUrl
+  const url = config.baseUrl ?? fallback ?? "-"
+  const isDefault = fallback !== undefined && canonicalUrl(url) === canonicalUrl(fallback)
+  return url + (isDefault ? " (default)" : "") +
+    (config.allowInsecureHttp === true && config.baseUrl?.startsWith("http:") ? " (plain http allowed)" : "")
+}
+
+/** Whether the key goes in the Authorization header: nothing is sent without a key. */
+const authHeaderState = (config: LlmConfig.LlmConfig) => !config.hasKey ? "none (no key to send)" : config.useAuthHeader ? "yes" : "no"
 
 /** Where the key is, truthfully: a session-only key is not saved, and one from an ended session is gone. */
 const keyState = (config: LlmConfig.LlmConfig, long: boolean) => {
@@ -226,7 +241,7 @@ const configDetails = (config: LlmConfig.LlmConfig) =>
     `name:        ${config.name}`,
     `provider:    ${config.provider}`,
     `base URL:    ${showUrl(config)}`,
-    `auth header: ${config.useAuthHeader ? "yes" : "no"}`,
+    `auth header: ${authHeaderState(config)}`,
     `key:         ${keyState(config, true)}`,
     ...(config.lastCheck !== undefined
       ? [`last test:   ${config.lastCheck.checkedAt}: ${config.lastCheck.outcome._tag === "Ok" ? "ok" : config.lastCheck.outcome.message}`]
@@ -433,6 +448,11 @@ const updateCommand = Command.make("update", {
           reason: "key-required-for-new-destination",
           message: "Changing the base URL requires entering the API key again"
         })
+      }
+      if (config.hasKey && urlChanges && !flags.apiKeyStdin) {
+        yield* CliIo.note(
+          "The base URL changes, so the key is asked again: a stored key never goes to a new host unless you enter it for that host.\n"
+        )
       }
       const key = yield* readKey({ fromStdin: flags.apiKeyStdin, prompt: flags.apiKeyStdin || (config.hasKey && urlChanges) })
       const patch = yield* UntrustedInput.decodeInput(LlmConfig.LlmConfigPatch, "update")({
