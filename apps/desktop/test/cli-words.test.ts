@@ -2,8 +2,10 @@
  * The CLI's words for every reason an input is refused (issue 26): each reason has a terminal
  * hint of its own, chosen by the reason and never by reading the message; no GUI words.
  */
-import { Errors } from "@fishbowl/domain"
+import { Diagnostics, Errors } from "@fishbowl/domain"
+import { Exit, Schema } from "effect"
 import { describe, expect, it } from "vitest"
+import * as Doctor from "../src/cli/Doctor.ts"
 import * as Messages from "../src/cli/Messages.ts"
 
 describe("CLI words by reason", () => {
@@ -40,5 +42,25 @@ describe("CLI words by reason", () => {
   it("plain http to a private network names --allow-insecure-http on the command that refused it", () => {
     const error = new Errors.InvalidInput({ field: "baseUrl", message: "m", hint: "h", reason: "insecure-http-needs-consent" })
     expect(Messages.problemOf(error, { command: "update" }).hint).toContain("--allow-insecure-http to update")
+  })
+})
+
+describe("doctor's exit code by the kind of each finding (no id prefixes)", () => {
+  const error = (id: Diagnostics.FindingId): Doctor.DoctorFinding => ({ id, severity: "error", message: "m" })
+  it("the most urgent kind among the errors decides; warnings and ok findings never fail it", () => {
+    expect(Doctor.exitCodeOf([])).toBe(0)
+    expect(Doctor.exitCodeOf([{ id: "keychain.locked", severity: "warning", message: "m" }])).toBe(0)
+    expect(Doctor.exitCodeOf([error("keys.missing"), error("preferences.parse")])).toBe(6)
+    expect(Doctor.exitCodeOf([error("keys.missing"), error("secrets.tier"), error("keys.locked")])).toBe(4)
+    expect(Doctor.exitCodeOf([error("keys.elsewhere")])).toBe(3)
+    expect(Doctor.exitCodeOf([error("journal.fix")])).toBe(6)
+    expect(Doctor.exitCodeOf([error("legacy.key-files")])).toBe(1)
+  })
+
+  it("every finding id has a kind, and an id outside the list is refused on the wire", () => {
+    for (const id of Diagnostics.FindingId.literals) expect(Diagnostics.FindingKind.literals).toContain(Diagnostics.findingKinds[id])
+    const decode = Schema.decodeUnknownExit(Diagnostics.Finding)
+    expect(Exit.isSuccess(decode({ id: "keys.missing", severity: "error", message: "m" }))).toBe(true)
+    expect(Exit.isFailure(decode({ id: "keys.gone", severity: "error", message: "m" }))).toBe(true)
   })
 })

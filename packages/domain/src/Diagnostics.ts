@@ -8,9 +8,56 @@ import * as LlmConfig from "./LlmConfig.ts"
 import * as PreferencesStore from "./PreferencesStore.ts"
 import * as SecretStore from "./SecretStore.ts"
 
+/**
+ * What a finding is about, which decides what it makes a command do (the CLI's exit code): the
+ * keychain is `locked`; there is `no-keychain` to use; the `storage` (data folder, preferences.json,
+ * an unfinished change that could not be fixed) is damaged or untrusted; a configuration's key is
+ * missing (`key-missing`); anything else is `other`. Listed by urgency: when a command reports
+ * several, the first kind present decides its outcome.
+ */
+export const FindingKind = Schema.Literals(["locked", "no-keychain", "storage", "key-missing", "other"])
+export type FindingKind = typeof FindingKind.Type
+
+/** Every finding id a platform or the CLI reports, with its kind: the one list every face reads. */
+export const findingKinds = {
+  "keychain.locked": "locked",
+  "keys.locked": "locked",
+  "keychain.reachable": "no-keychain",
+  "secrets.tier": "no-keychain",
+  "secrets.probe": "no-keychain",
+  "data-dir.exists": "storage",
+  "data-dir.type": "storage",
+  "data-dir.trust": "storage",
+  "data-dir.mode": "storage",
+  "preferences.trust": "storage",
+  "preferences.mode": "storage",
+  "preferences.type": "storage",
+  "preferences.parse": "storage",
+  "preferences.backups": "storage",
+  "preferences.journal": "storage",
+  "preferences.quarantine": "storage",
+  "journal.fix": "storage",
+  "keys.missing": "key-missing",
+  "keys.elsewhere": "key-missing",
+  "keys.present": "other",
+  "keys.unreadable": "other",
+  "journal.running": "other",
+  "journal.unknown-owner": "other",
+  "legacy.fishbowl-data": "other",
+  "legacy.key-files": "other",
+  "restore.left-out": "other",
+  "restore.brought-back": "other",
+  "restore.not-brought-back": "other",
+  "restore.bring-back": "other",
+  "diagnostics": "other"
+} as const satisfies Record<string, FindingKind>
+
+export type FindingId = keyof typeof findingKinds
+export const FindingId = Schema.Literals(Object.keys(findingKinds) as [FindingId, ...Array<FindingId>])
+
 export const Finding = Schema.Struct({
-  /** Stable id (e.g. `secrets.probe`, `preferences.mode`) so UIs and tests can refer to it. */
-  id: Schema.String,
+  /** Stable id (see `findingKinds`) so UIs and tests can refer to it. */
+  id: FindingId,
   severity: Schema.Literals(["ok", "warning", "error"]),
   message: Schema.String,
   hint: Schema.optional(Schema.String)

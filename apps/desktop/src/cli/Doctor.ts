@@ -24,24 +24,23 @@ export interface DoctorFinding extends Diagnostics.Finding {
 }
 
 /** Hints of the platform's findings that speak of the GUI, reworded for the terminal by id. */
-const cliHints: Record<string, string> = {
+const cliHints: Partial<Record<Diagnostics.FindingId, string>> = {
   "preferences.journal": "Run `fishbowl-llm doctor --fix` to finish or undo them.",
   "keychain.locked": "Unlock the login keyring (e.g. in Passwords and Keys / Seahorse, or by logging in again), then retry."
 }
 
 /**
- * Findings that make doctor exit non-zero: a locked keychain is a warning on the page (the user
- * unlocks it there) but here the command fails with 4, so it is an error, and the summary line
- * and the exit code count the same findings.
+ * A locked keychain is a warning on the page (the user unlocks it there) but here the command
+ * fails with 4, so it is an error: the summary line and the exit code count the same findings.
  */
-const failsTheCommand: ReadonlySet<string> = new Set(["keychain.locked", "keys.locked"])
+const failsTheCommand = (id: Diagnostics.FindingId) => Diagnostics.findingKinds[id] === "locked"
 
 const forTerminal = (finding: Diagnostics.Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ?? finding.hint
   const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
-    ...(failsTheCommand.has(finding.id) ? { severity: "error" as const } : {}),
+    ...(failsTheCommand(finding.id) ? { severity: "error" as const } : {}),
     message: scrubbed,
     ...(hint !== undefined ? { hint } : {}),
     ...(scrubbed !== finding.message ? { detail: finding.message } : {})
@@ -105,17 +104,23 @@ const folderFindings = (dataDir: string) => {
   return { findings, readable: fileKind === "missing" || fileKind === "file" || fileKind === "directory" }
 }
 
-const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
-  const errors = findings.filter((finding) => finding.severity === "error")
-  const has = (test: (id: string) => boolean) => errors.some((finding) => test(finding.id))
-  if (has((id) => id === "keychain.locked" || id === "keys.locked")) return ExitCodes.ExitCode.lockedOrDenied
-  if (has((id) => id.startsWith("keychain.") || id.startsWith("secrets."))) return ExitCodes.ExitCode.unavailable
-  if (has((id) => id.startsWith("preferences.") || id.startsWith("data-dir.") || id === "journal.fix")) return ExitCodes.ExitCode.corrupted
-  if (has((id) => id === "keys.missing" || id === "keys.elsewhere")) return ExitCodes.ExitCode.notFound
-  return errors.length > 0 ? ExitCodes.ExitCode.unexpected : ExitCodes.ExitCode.ok
+/** The exit code of each kind of error finding (the compiler demands one per kind). */
+const exitCodeByKind: Record<Diagnostics.FindingKind, number> = {
+  "locked": ExitCodes.ExitCode.lockedOrDenied,
+  "no-keychain": ExitCodes.ExitCode.unavailable,
+  "storage": ExitCodes.ExitCode.corrupted,
+  "key-missing": ExitCodes.ExitCode.notFound,
+  "other": ExitCodes.ExitCode.unexpected
 }
 
-const failureFinding = (id: string, error: Errors.FishbowlError): DoctorFinding => ({
+/** The most urgent kind among the error findings decides (FindingKind lists them by urgency); none: 0. */
+export const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
+  const kinds = new Set(findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id]))
+  const urgent = Diagnostics.FindingKind.literals.find((kind) => kinds.has(kind))
+  return urgent === undefined ? ExitCodes.ExitCode.ok : exitCodeByKind[urgent]
+}
+
+const failureFinding = (id: Diagnostics.FindingId, error: Errors.FishbowlError): DoctorFinding => ({
   id,
   severity: "error",
   message: Messages.withoutInternalNames(error.message),
@@ -249,14 +254,14 @@ const bringBackFindings = (results: ReadonlyArray<LeftOut.BroughtBack>): Array<D
   return [
     ...(back.length > 0
       ? [{
-        id: "restore.brought-back",
+        id: "restore.brought-back" as const,
         severity: "ok" as const,
         message: `--fix brought back ${
           back.map((result) => `"${result.name}"${result.detail !== undefined ? ` ${result.detail}` : ""}`).join(", ")
         } (left out by a restore; keys still in the keychain)`
       }]
       : []),
-    ...not.map((result) => ({
+    ...not.map((result): DoctorFinding => ({
       id: "restore.not-brought-back",
       severity: "ok" as const,
       message: `"${result.name}" (named by ${path.basename(result.file)}) was not brought back: ${result.detail ?? "see above"}`
