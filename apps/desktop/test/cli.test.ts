@@ -832,12 +832,21 @@ describe("fishbowl-llm doctor", () => {
       // the summary counts what made it fail: never "0 errors" with a failing exit code
       expect(locked.stdout).toMatch(/^[1-9]\d* errors?, \d+ warnings?\.$/m)
       expect(locked.stdout).not.toMatch(/^0 errors/m)
+      // the tier line tells what is true now, not "secure, persistent"
+      expect(locked.stdout).toMatch(/^keys kept in: keychain \(keytar\), locked now: keys can be neither saved nor read/m)
     } finally {
       await secretService.unlock()
     }
     const unavailable = await cli(["doctor", "--json"], { env: noKeychainEnv })
     expect(unavailable.code).toBe(5)
     expect(JSON.parse(unavailable.stdout).findings).toContainEqual(expect.objectContaining({ id: "keychain.reachable", severity: "error" }))
+    const text = await cli(["doctor"], { env: noKeychainEnv })
+    expect(text.stdout).toMatch(/^keys kept in: keychain \(keytar\), which cannot be reached now: keys can be neither saved nor read$/m)
+    expect(text.stdout).not.toContain("secure, persistent")
+    // fix: lines are actions; internal entry names only under detail:
+    expect(text.stdout).toContain("fix: Start your keyring (gnome-keyring or KWallet)")
+    expect(text.stdout).not.toMatch(/fix: The Secret Service cannot be reached/)
+    expect(text.stdout).not.toMatch(/^(error|warning) .*fishbowl\.probe/m)
   })
 
   it("a locked keyring reads as locked, not absent, through the in-process keytar: key → 4, doctor --probe → 4", async () => {

@@ -35,8 +35,16 @@ const cliHints: Partial<Record<Diagnostics.FindingId, string>> = {
  */
 const failsTheCommand = (id: Diagnostics.FindingId) => Diagnostics.findingKinds[id] === "locked"
 
-const forTerminal = (finding: Diagnostics.Finding): DoctorFinding => {
-  const hint = cliHints[finding.id] ?? finding.hint
+/**
+ * The keychain tier's warning says what is wrong ("cannot be reached right now"); the terminal's
+ * `fix:` line says what to do about it.
+ */
+const keychainTierHint =
+  "Start your keyring (gnome-keyring or KWallet) in this desktop session, then run `fishbowl-llm doctor --probe` to check that keys can be saved and read."
+
+const forTerminal = (tier: Diagnostics.DiagnosticsReport["tier"]) => (finding: Diagnostics.Finding): DoctorFinding => {
+  const hint = cliHints[finding.id] ??
+    (finding.id === "secrets.tier" && tier === "keychain" && finding.severity === "warning" ? keychainTierHint : finding.hint)
   const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
@@ -185,11 +193,23 @@ const keyFindings = Effect.gen(function*() {
   return findings
 })
 
+/**
+ * Where keys are kept, as it is now: the tier chosen, and when its error findings say the keychain
+ * cannot be used or is locked, that — not "secure, persistent" for keys that cannot be saved.
+ */
+const tierLine = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
+  const failing = new Set(
+    report.findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id])
+  )
+  const where = `keys kept in: ${report.tier} (${report.backend})`
+  if (failing.has("no-keychain")) return `${where}, which cannot be reached now: keys can be neither saved nor read`
+  if (failing.has("locked")) return `${where}, locked now: keys can be neither saved nor read until it is unlocked`
+  return `${where}, ${report.secure ? "secure" : "NOT secure"}, ${report.persistent ? "persistent" : "lost when this process ends"}`
+}
+
 const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
   const lines = [
-    `keys kept in: ${report.tier} (${report.backend}), ${report.secure ? "secure" : "NOT secure"}, ${
-      report.persistent ? "persistent" : "lost when this process ends"
-    }`,
+    tierLine(report),
     `data folder:  ${report.dataDir}`,
     ""
   ]
@@ -314,7 +334,7 @@ export const doctor = (options: {
     })
     let report: Omit<Diagnostics.DiagnosticsReport, "findings">
     if (base !== undefined) {
-      findings.push(...base.findings.map(forTerminal))
+      findings.push(...base.findings.map(forTerminal(base.tier)))
       report = base
     } else {
       const description = yield* budget(secrets.describe)

@@ -23,9 +23,12 @@ export interface HintContext {
 }
 
 const SECRET_REF = /fishbowl\.[a-z0-9-]+\.[0-9a-f-]{36}\/apiKey(?:\.staged)?/gi
+/** The throw-away entry a probe writes and reads (KeytarSecretStore's `fishbowl.probe.*`). */
+const PROBE_REF = /fishbowl\.probe\.[a-z0-9-]+\/apiKey/gi
 
 /** Removes keychain coordinates from a message: users never typed them and cannot act on them. */
-export const withoutInternalNames = (message: string): string => message.replace(SECRET_REF, "the stored key")
+export const withoutInternalNames = (message: string): string =>
+  message.replace(SECRET_REF, "the stored key").replace(PROBE_REF, "the keychain's test entry")
 
 const quoted = (reference: string | undefined) => {
   if (reference === undefined) return "<name>"
