@@ -5,22 +5,19 @@
  * any more is answered as if the guess had never been made.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Redacted } from "effect"
+import { Effect, Redacted } from "effect"
 import * as Errors from "../src/Errors.ts"
 import * as Ids from "../src/Ids.ts"
 import * as Journal from "../src/Journal.ts"
-import * as Liveness from "../src/Liveness.ts"
 import type * as LlmConfig from "../src/LlmConfig.ts"
-import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
 import * as SecretStore from "../src/SecretStore.ts"
 import * as Fixtures from "../src/testing/Fixtures.ts"
+import * as StoreInstances from "../src/testing/StoreInstances.ts"
 
 /** A keychain whose reads can be made to fail (locked), counting them. */
 const lockableKeychain = Effect.gen(function*() {
-  const memory = yield* SecretStore.makeMemory({
-    description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true }
-  })
+  const memory = yield* StoreInstances.keychain()
   const state = { locked: false, reads: 0 }
   const secrets: SecretStore.SecretStoreService = {
     ...memory,
@@ -35,14 +32,7 @@ const lockableKeychain = Effect.gen(function*() {
   return { secrets, memory, state }
 })
 
-const storeOver = (secrets: SecretStore.SecretStoreService, preferences: PreferencesStore.PreferencesStore["Service"]) =>
-  LlmConfigStore.make().pipe(
-    Effect.provide(Layer.mergeAll(
-      Layer.succeed(SecretStore.SecretStore, secrets),
-      Layer.succeed(PreferencesStore.PreferencesStore, preferences),
-      Liveness.layerMemory
-    ))
-  )
+const { storeOver } = StoreInstances
 
 /** Rewrites the stored config `id` (as a restore or a hand edit would). */
 const rewriteConfig = (

@@ -5,31 +5,15 @@
  * config busy.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer } from "effect"
+import { Effect } from "effect"
 import * as Journal from "../src/Journal.ts"
 import * as Liveness from "../src/Liveness.ts"
-import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import type * as PreferencesDocument from "../src/PreferencesDocument.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
-import * as SecretStore from "../src/SecretStore.ts"
 import * as Fixtures from "../src/testing/Fixtures.ts"
+import * as StoreInstances from "../src/testing/StoreInstances.ts"
 
-const keychain = () =>
-  SecretStore.makeMemory({ description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true } })
-
-/** A store over shared ports and a shared liveness registry (instances of one "process"). */
-const storeOver = (
-  secrets: SecretStore.SecretStoreService,
-  preferences: PreferencesStore.PreferencesStore["Service"],
-  liveness: Liveness.LivenessService
-) =>
-  LlmConfigStore.make().pipe(
-    Effect.provide(Layer.mergeAll(
-      Layer.succeed(SecretStore.SecretStore, secrets),
-      Layer.succeed(PreferencesStore.PreferencesStore, preferences),
-      Layer.succeed(Liveness.Liveness, liveness)
-    ))
-  )
+const { keychain, storeOver } = StoreInstances
 
 /** Counts the writes that reach the preferences store. */
 const countingWrites = (preferences: PreferencesStore.PreferencesStore["Service"]) => {

@@ -5,28 +5,16 @@
  * "absent" never reports success while the key may still be there.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Layer, Option, Redacted } from "effect"
+import { Effect, Option, Redacted } from "effect"
 import * as Errors from "../src/Errors.ts"
-import * as Liveness from "../src/Liveness.ts"
-import * as LlmConfigStore from "../src/LlmConfigStore.ts"
 import * as PreferencesStore from "../src/PreferencesStore.ts"
 import * as SecretRef from "../src/SecretRef.ts"
 import * as SecretStore from "../src/SecretStore.ts"
 import * as Fixtures from "../src/testing/Fixtures.ts"
+import * as StoreInstances from "../src/testing/StoreInstances.ts"
 
-const keychain = () =>
-  SecretStore.makeMemory({ description: { backend: "test-keychain", tier: "keychain", persistent: true, secure: true } })
+const { keychain, storeOver } = StoreInstances
 const sessionMemory = () => SecretStore.makeMemory()
-
-/** A store instance over `secrets` and the shared preferences, as one process would build it. */
-const storeOver = (secrets: SecretStore.SecretStoreService, preferences: PreferencesStore.PreferencesStore["Service"]) =>
-  LlmConfigStore.make().pipe(
-    Effect.provide(Layer.mergeAll(
-      Layer.succeed(SecretStore.SecretStore, secrets),
-      Layer.succeed(PreferencesStore.PreferencesStore, preferences),
-      Liveness.layerMemory
-    ))
-  )
 
 describe("truthful key tiers", () => {
   it.effect("a key kept in session memory is recorded as such, and reads as not saved once that session has ended", () =>
