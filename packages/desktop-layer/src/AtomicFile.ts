@@ -103,6 +103,9 @@ export const fsyncDirectory = (directory: string): Effect.Effect<void, PlatformE
 /** Effect's `noFollow` fails with BadArgument where O_NOFOLLOW does not exist (Windows). */
 const NO_FOLLOW_SUPPORTED = process.platform !== "win32"
 
+/** One encoder for every write (building one costs more than encoding a settings file). */
+const utf8Encoder = new TextEncoder()
+
 const randomSuffix = () => globalThis.crypto.randomUUID().replaceAll("-", "").slice(0, 16)
 
 /** Name of a temp file for `target`: hidden, in the same folder, unique per process and call. */
@@ -139,7 +142,7 @@ export const writeFileAtomic = <E = never, R = never>(
     const directory = NodePath.dirname(path)
     const mode = options?.mode ?? 0o600
     if (options?.directoryEnsured !== true) yield* ensureDirectory(directory, options?.directoryMode ?? 0o700)
-    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data
+    const bytes = typeof data === "string" ? utf8Encoder.encode(data) : data
     const temp = tempPathFor(path)
     const writeTemp = Effect.scoped(Effect.gen(function*() {
       const file = yield* fs.open(temp, { flag: "wx", mode, noFollow: NO_FOLLOW_SUPPORTED })

@@ -149,6 +149,8 @@ export type FileState =
   | { readonly _tag: "Legacy" }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
+/** One encoder for every write: building one costs more than encoding a whole settings file. */
+const utf8Encoder = new TextEncoder()
 
 /** Classifies file bytes. Never echoes content: problems are fixed phrases. */
 const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
@@ -252,7 +254,7 @@ const checkWritable = (
 ): { readonly _tag: "Refused"; readonly problem: string } | { readonly _tag: "Writable"; readonly bytes: Uint8Array } => {
   const whole = document.llm.configs === readConfigs ? undefined : PreferencesDocument.llmSectionProblem(document.llm)
   if (whole !== undefined) return { _tag: "Refused", problem: whole }
-  const bytes = new TextEncoder().encode(text)
+  const bytes = utf8Encoder.encode(text)
   if (bytes.length > JsonLimits.MAX_DOCUMENT_BYTES) {
     return {
       _tag: "Refused",
@@ -470,7 +472,7 @@ const quarantineAndRestoreIn = (
     // the damaged file still names beyond the copy is reported as left out.
     const restored = backup !== undefined ? Restore.over(backup.document, Restore.configsIn(found.parsed)) : undefined
     if (restored !== undefined) {
-      yield* AtomicFile.writeFileAtomic(path, new TextEncoder().encode(serializeDocument(restored.document)), {
+      yield* AtomicFile.writeFileAtomic(path, utf8Encoder.encode(serializeDocument(restored.document)), {
         mode: FILE_MODE,
         directoryMode: DIRECTORY_MODE
       }).pipe(

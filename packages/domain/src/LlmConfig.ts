@@ -11,8 +11,11 @@ import * as ProviderCheck from "./ProviderCheck.ts"
 /** Upper bound for a key, in UTF-8 bytes: larger than any provider's key, small enough for every keychain. */
 export const MAX_API_KEY_BYTES = 16 * 1024
 
+/** One encoder for every call: building one costs more than encoding a whole settings file. */
+const utf8Encoder = new TextEncoder()
+
 /** Size of `text` in UTF-8, the unit every keychain limit is stated in. */
-export const utf8Length = (text: string): number => new TextEncoder().encode(text).length
+export const utf8Length = (text: string): number => utf8Encoder.encode(text).length
 
 /**
  * A display name: trimmed, 1-100 characters, no control, invisible or text-direction characters;
