@@ -15,6 +15,7 @@ import * as NodePath from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeEach, describe, expect, it } from "vitest"
 import { buildCli } from "../scripts/build-cli.mjs"
+import * as ExitCodes from "../src/cli/ExitCodes.ts"
 
 const secretService = await SecretServiceHarness.startSecretService()
 afterAll(() => secretService.stop())
@@ -996,6 +997,10 @@ describe("fishbowl-llm documentation", () => {
     const help = await cli(["--help"])
     expect(help.code).toBe(0)
     expect(documented).toBe(help.stdout.replace(/\n$/, ""))
+    // the exit-code table is ExitCodes' own, every code with its meaning (one definition)
+    const flat = documented.replace(/\n\s+/g, " ")
+    for (const [code, meaning] of ExitCodes.exitCodeMeanings) expect(flat).toContain(` ${code} ${meaning}`)
+    expect(ExitCodes.exitCodeMeanings.map(([code]) => code)).toEqual(Object.values(ExitCodes.ExitCode).sort((a, b) => a - b))
   })
 })
 

@@ -709,50 +709,35 @@ const helpCommand = Command.make("help", {
     Command.withExamples([{ command: "fishbowl-llm help add" }])
   )
 
+/** The commands, in the order `--help` lists them: the one list the tree and the names come from. */
+const subcommands = [
+  providersCommand,
+  listCommand,
+  showCommand,
+  addCommand,
+  updateCommand,
+  testCommand,
+  removeCommand,
+  keyCommand,
+  doctorCommand,
+  migrateCommand,
+  completionsCommand,
+  namesCommand,
+  helpCommand
+] as const
+
 /** Names of the commands, for the help command and for hints. */
-export const subcommandNames: ReadonlySet<string> = new Set([
-  "providers",
-  "list",
-  "show",
-  "add",
-  "update",
-  "test",
-  "remove",
-  "key",
-  "doctor",
-  "migrate",
-  "completions",
-  "names",
-  "help"
-])
+export const subcommandNames: ReadonlySet<string> = new Set(subcommands.map((command) => command.name))
 
 /** The tree the completion script describes: the root below, read lazily (it contains this command). */
 const completionRoot = (): Command.Command.Any => root
 
 export const root = Command.make("fishbowl-llm").pipe(
   Command.withDescription(
-    "Fishbowl's LLM provider configurations; keys are kept only in the OS keychain.\n" +
-      "  Exit codes: 0 ok, 1 unexpected, 2 usage or invalid input, 3 not found, 4 keychain locked or denied,\n" +
-      "  5 keychain unavailable, 6 storage damaged, 7 timeout, 8 conflict, 9 migration incomplete,\n" +
-      "  10 key refused by the provider, 11 provider unreachable, 12 rate-limited, 13 unexpected answer (test),\n" +
-      "  130 cancelled (Ctrl-C, or no to remove's question)."
+    "Fishbowl's LLM provider configurations; keys are kept only in the OS keychain.\n  " + ExitCodes.exitCodeParagraph()
   ),
   Command.withGlobalFlags([DataDirFlag]),
-  Command.withSubcommands([
-    providersCommand,
-    listCommand,
-    showCommand,
-    addCommand,
-    updateCommand,
-    testCommand,
-    removeCommand,
-    keyCommand,
-    doctorCommand,
-    migrateCommand,
-    completionsCommand,
-    namesCommand,
-    helpCommand
-  ]),
+  Command.withSubcommands(subcommands),
   Command.withExamples([
     { command: "fishbowl-llm add --provider anthropic --name Personal" },
     { command: "export OPENAI_API_KEY=$(fishbowl-llm key Work)" },

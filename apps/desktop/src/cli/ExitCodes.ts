@@ -31,6 +31,52 @@ export const ExitCode = {
   cancelled: 130
 } as const
 
+/**
+ * What each exit code means, in the order `--help` (and so the README, which a test holds to it)
+ * lists them; the compiler demands a meaning for every code. The hang-up is listed as a signal.
+ */
+const meanings: Record<keyof typeof ExitCode, string> = {
+  ok: "ok",
+  unexpected: "unexpected",
+  usage: "usage or invalid input",
+  notFound: "not found",
+  lockedOrDenied: "keychain locked or denied",
+  unavailable: "keychain unavailable",
+  corrupted: "storage damaged",
+  timeout: "timeout",
+  conflict: "conflict",
+  migrationIncomplete: "migration incomplete",
+  keyRefused: "key refused by the provider",
+  unreachable: "provider unreachable",
+  rateLimited: "rate-limited",
+  unexpectedAnswer: "unexpected answer (test)",
+  hangUp: "hang-up (the terminal closed at a prompt)",
+  cancelled: "cancelled (Ctrl-C, or no to remove's question)"
+}
+
+/** `[code, meaning]` for every exit code, lowest first. */
+export const exitCodeMeanings: ReadonlyArray<readonly [number, string]> = Object.entries(meanings)
+  .map(([name, meaning]) => [ExitCode[name as keyof typeof ExitCode], meaning] as const)
+  .sort(([a], [b]) => a - b)
+
+/**
+ * The exit-code paragraph of `--help`: "Exit codes: 0 ok, 1 …", wrapped before `width` columns
+ * (indent included) between entries, never between a code and its meaning.
+ */
+export const exitCodeParagraph = (width = 104): string => {
+  const entries = exitCodeMeanings.map(([code, meaning], index) => `${code} ${meaning}${index === exitCodeMeanings.length - 1 ? "." : ","}`)
+  const lines: Array<string> = []
+  let line = "Exit codes:"
+  for (const entry of entries) {
+    if (`  ${line} ${entry}`.length > width) {
+      lines.push(line)
+      line = entry
+    } else line = `${line} ${entry}`
+  }
+  lines.push(line)
+  return lines.join("\n  ")
+}
+
 export const exitCodeFor = (tag: Errors.FishbowlError["_tag"]): number => {
   switch (tag) {
     case "InvalidInput":
