@@ -2,9 +2,15 @@
  * The CLI's words for every reason an input is refused (issue 26): each reason has a terminal
  * hint of its own, chosen by the reason and never by reading the message; no GUI words.
  */
+import { ChildProcesses } from "@fishbowl/desktop-layer/testing"
 import { Diagnostics, Errors } from "@fishbowl/domain"
 import { Exit, Schema } from "effect"
+import { readdirSync, readFileSync } from "node:fs"
+import * as NodePath from "node:path"
+import { Readable, Writable } from "node:stream"
 import { describe, expect, it } from "vitest"
+import * as Cli from "../src/cli/Cli.ts"
+import * as Commands from "../src/cli/Commands.ts"
 import * as Doctor from "../src/cli/Doctor.ts"
 import * as Messages from "../src/cli/Messages.ts"
 
@@ -62,5 +68,62 @@ describe("doctor's exit code by the kind of each finding (no id prefixes)", () =
     const decode = Schema.decodeUnknownExit(Diagnostics.Finding)
     expect(Exit.isSuccess(decode({ id: "keys.missing", severity: "error", message: "m" }))).toBe(true)
     expect(Exit.isFailure(decode({ id: "keys.gone", severity: "error", message: "m" }))).toBe(true)
+  })
+})
+
+describe("every command a message prints works as printed", () => {
+  /** Every `fishbowl-llm …` a source file quotes in backticks (hints, fixes, notes), placeholders filled. */
+  const printedCommands = () => {
+    const roots = ["apps/desktop/src/cli", "packages/domain/src", "packages/desktop-layer/src"].map((dir) =>
+      NodePath.join(ChildProcesses.REPO_ROOT, dir)
+    )
+    const files = roots.flatMap((root) =>
+      readdirSync(root, { recursive: true, encoding: "utf8" }).filter((name) => name.endsWith(".ts")).map((name) =>
+        NodePath.join(root, name)
+      )
+    )
+    const found = new Map<string, string>()
+    for (const file of files) {
+      const source = readFileSync(file, "utf8")
+      for (const match of source.matchAll(/`(fishbowl-llm [^`]*?)\\?`/g)) {
+        // a placeholder where the command goes stands for any command; elsewhere, for a configuration
+        const command = match[1]!.replace(/^fishbowl-llm \$\{[^}]*\}/, "fishbowl-llm list")
+          .replace(/\$\{[^}]*\}/g, "Work").replace(/\\$/, "")
+        found.set(command, NodePath.relative(ChildProcesses.REPO_ROOT, file))
+      }
+    }
+    return found
+  }
+
+  /** The real CLI's help for a command (in-process), where its flags are listed. */
+  const helpOf = async (command: string) => {
+    let stdout = ""
+    const sink = (write: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (write(String(chunk)), done()) })
+    await Cli.runCli([command, "--help"], {
+      stdin: Readable.from([]),
+      stdout: sink((text) => (stdout += text)),
+      stderr: sink(() => undefined),
+      env: {}
+    })
+    return stdout
+  }
+
+  it("names a command that exists and only flags that command (or every command) takes", async () => {
+    const commands = printedCommands()
+    expect(commands.size, "hints that print commands were found").toBeGreaterThan(10)
+    for (const [command, file] of commands) {
+      const words = command.split(/\s+/)
+      const subcommand = words[1]!
+      if (subcommand.startsWith("-")) {
+        expect(["--help", "--version"], `${command} (${file})`).toContain(subcommand)
+        continue
+      }
+      expect(Commands.subcommandNames.has(subcommand), `${command} (${file}) names a command`).toBe(true)
+      const help = await helpOf(subcommand)
+      for (const flag of words.filter((word) => word.startsWith("--"))) {
+        const name = flag.split("=")[0]!.replace(/^--no-/, "--")
+        expect(help, `${command} (${file}): ${flag}`).toMatch(new RegExp(`(^|\\s)${name.replace(/[-]/g, "\\-")}(\\s|,|$)`, "m"))
+      }
+    }
   })
 })
