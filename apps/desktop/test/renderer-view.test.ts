@@ -508,6 +508,35 @@ describe("view model", () => {
     }
   })
 
+  it("the key-storage banner tells what is true now: a keychain problem on the page replaces 'available only to you'", () => {
+    expect(ViewModel.keyStorageNow("keychain", undefined).explanation).toContain("available only to you")
+    expect(ViewModel.keyStorageNow("keychain", undefined).className).toContain("banner-ok")
+    for (const tag of ["KeychainLocked", "KeychainDenied", "KeychainUnavailable"] as const) {
+      const now = ViewModel.keyStorageNow("keychain", wireError(tag))
+      expect(now.explanation, tag).toMatch(/neither saved nor read/)
+      expect(now.className, tag).not.toContain("banner-ok")
+    }
+    // a problem that is not the keychain's leaves the banner as it is
+    expect(ViewModel.keyStorageNow("keychain", wireError("Conflict")).explanation).toContain("available only to you")
+  })
+
+  it("titles findings in the page's words; backends, paths and file names stay in the platform's message", () => {
+    const report = { tier: "keychain", backend: "keytar", secure: true, persistent: true, dataDir: "/d", probed: false, findings: [] }
+    const finding = (id: string, severity: "ok" | "warning", message: string) => ({ id, severity, message }) as never
+    expect(
+      ViewModel.findingTitle(finding("secrets.tier", "warning", "Secret Service (gnome-keyring/KWallet) via libsecret"), report as never)
+    )
+      .toBe("Keys are kept in your system keychain")
+    expect(ViewModel.findingTitle(finding("data-dir.mode", "ok", "Data folder /home/me/.config/Fishbowl is private"), report as never))
+      .toBe("Your data folder is private")
+    expect(ViewModel.findingTitle(finding("preferences.parse", "ok", "preferences.json is valid (1 configurations)"), report as never))
+      .toBe("Your settings file is valid")
+    // a finding the page has no words of its own for keeps the platform's message
+    expect(ViewModel.findingTitle(finding("legacy.key-files", "warning", "Two files hold keys"), report as never)).toBe(
+      "Two files hold keys"
+    )
+  })
+
   it("words health results", () => {
     expect(ViewModel.recoveryMessage({ rolledForward: [{ configId: "a", op: "create" }], rolledBack: [], left: [], failed: [] } as never))
       .toBe(

@@ -393,6 +393,15 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       expect(await visibleText(page)).not.toMatch(/fishbowl\.[a-z-]+\.[0-9a-f-]{8,}/)
       // The health panel does not say "everything looks right" beside it.
       await expect.poll(() => page.locator("[data-finding='keychain.locked']").count()).toBe(1)
+      // One state: the key-storage banner above the red one says the keychain is locked now, not
+      // "available only to you"; internal names (backends, files, paths) only under Technical details.
+      const status = await page.locator("#status-banner").innerText()
+      expect(status).toContain("locked now")
+      expect(status).not.toContain("available only to you")
+      const outsideDetails = (await page.evaluate(
+        `Array.from(document.querySelectorAll("body *:not(details *)")).filter((e) => e.children.length === 0).map((e) => e.textContent).join("\\n")`
+      )) as string
+      expect(outsideDetails).not.toMatch(/Secret Service|libsecret|preferences\.json|backup generation|fishbowl-test-run/)
       expect(await app.addForm().locator(".form-error").textContent()).toBe("")
       // Focus went to the fix.
       await expect.poll(() => page.evaluate("document.activeElement?.textContent")).toBe("Unlock keychain")

@@ -37,14 +37,15 @@ export const StatusBanner = () => {
     )
   }
   const { tier } = status.secretStore
+  const now = ViewModel.keyStorageNow(tier, state.problem)
   return (
-    <div id="status-banner" class={ViewModel.statusBannerClass(tier)} role="status" aria-live="polite" data-tier={tier}>
+    <div id="status-banner" class={now.className} role="status" aria-live="polite" data-tier={tier}>
       <div class="banner-body">
         <p class="banner-title">
           {"Key storage: "}
           <span class="tier">{ViewModel.tierLabels[tier]}</span>
         </p>
-        <p>{ViewModel.tierExplanations[tier]}</p>
+        <p>{now.explanation}</p>
         {tier !== "keychain" && (
           <p>
             <a href="#health-heading" class="banner-link">How to fix this in Storage health</a>

@@ -36,11 +36,11 @@ const FindingButton = ({ finding }: { readonly finding: Finding }) => {
   }
 }
 
-const FindingItem = ({ finding }: { readonly finding: Finding }) => (
+const FindingItem = ({ finding, report }: { readonly finding: Finding; readonly report: Bridge.DiagnosticsView }) => (
   <li class={`finding finding-${finding.severity}`} data-finding={finding.id}>
     <span class={`severity severity-${finding.severity}`}>{ViewModel.severityLabel[finding.severity]}</span>
     <div class="finding-body">
-      <p class="finding-title">{finding.message}</p>
+      <p class="finding-title">{ViewModel.findingTitle(finding, report)}</p>
       {finding.hint !== undefined && (
         <p class="finding-fix">
           <span class="visually-label">Fix:</span> {finding.hint}
@@ -107,7 +107,11 @@ const Backups = ({ backups }: { readonly backups: ReadonlyArray<HealthContract.B
     <div class="health-group">
       <h3 id="health-backups-heading" tabindex={-1} ref={headingRef}>Backups of your settings</h3>
       {backups.length === 0
-        ? <p class="muted">No backups yet. Fishbowl keeps the last 3 versions of your settings as you change them.</p>
+        ? (
+          <p class="muted">
+            No backups yet. Fishbowl keeps your settings as they were before your latest change, and two older versions about an hour apart.
+          </p>
+        )
         : (
           <ul class="findings" aria-labelledby="health-backups-heading">
             {backups.map((backup) => <BackupItem key={backup.name} backup={backup} />)}
@@ -191,9 +195,9 @@ export const HealthPanel = () => {
       <p class="health-headline">{ViewModel.healthHeadline(report)}</p>
       {report !== undefined && <p class="muted">{ViewModel.storageSummary(report)}</p>}
       {lastError !== undefined && <HealthError error={lastError} />}
-      {problems.length > 0 && (
+      {report !== undefined && problems.length > 0 && (
         <ul class="findings" aria-label="Needs attention">
-          {problems.map((finding) => <FindingItem key={finding.id} finding={finding} />)}
+          {problems.map((finding) => <FindingItem key={finding.id} finding={finding} report={report} />)}
         </ul>
       )}
       <div class="row-actions health-actions">
@@ -204,11 +208,11 @@ export const HealthPanel = () => {
       </div>
       {keyChecks !== undefined && <KeyChecks checks={keyChecks} />}
       <Backups backups={backups} />
-      {fine.length > 0 && (
+      {report !== undefined && fine.length > 0 && (
         <div class="health-group">
           <h3>Working as expected</h3>
           <ul class="findings findings-ok" aria-label="Working as expected">
-            {fine.map((finding) => <FindingItem key={finding.id} finding={finding} />)}
+            {fine.map((finding) => <FindingItem key={finding.id} finding={finding} report={report} />)}
           </ul>
         </div>
       )}

@@ -25,6 +25,24 @@ export const tierExplanations: Record<Tier, string> = {
 export const statusBannerClass = (tier: Tier) =>
   `banner ${tier === "session" ? "banner-warning" : tier !== "keychain" ? "banner-caution" : "banner-ok"}`
 
+/** Problems of the keychain itself: while one is on the page, the status banner says so instead of "available". */
+const keychainNow: Partial<Record<Bridge.WireError["_tag"], string>> = {
+  KeychainLocked: "Your system keychain is locked now: keys can be neither saved nor read until it is unlocked.",
+  KeychainDenied: "Fishbowl is not allowed to use your system keychain now: keys can be neither saved nor read.",
+  KeychainUnavailable: "Your system keychain cannot be reached now: keys can be neither saved nor read."
+}
+
+/**
+ * The status banner's class and words for the tier in use, as it is now: a keychain problem on
+ * the page (the problem banner below it) turns "available only to you" into what is true.
+ */
+export const keyStorageNow = (tier: Tier, problem: Bridge.WireError | undefined) => {
+  const now = tier === "keychain" && problem !== undefined ? keychainNow[problem._tag] : undefined
+  return now === undefined
+    ? { className: statusBannerClass(tier), explanation: tierExplanations[tier] }
+    : { className: "banner banner-caution", explanation: now }
+}
+
 export const noticeTitles: Record<Bridge.NoticeView["kind"], string> = {
   "restored-from-backup": "Your settings were restored from a backup"
 }
@@ -97,6 +115,25 @@ export const healthHeadline = (report: Bridge.DiagnosticsView | undefined) => {
   const problems = report.findings.filter((finding) => finding.severity !== "ok").length
   return problems === 0 ? "Everything looks right." : `${Plural.count(problems, "thing needs", "things need")} attention.`
 }
+
+/**
+ * The page's title for findings whose platform message names internal things (backends, paths,
+ * file names, "backup generations"); that message stays under Technical details.
+ */
+const findingTitles: Partial<Record<Finding["id"], (finding: Finding, report: Bridge.DiagnosticsView) => string | undefined>> = {
+  "secrets.tier": (_finding, report) => `Keys are kept in ${tierWords[report.tier]}`,
+  "keychain.reachable": (finding) => finding.severity === "ok" ? "Your system keychain is reachable and unlocked" : undefined,
+  "data-dir.mode": (finding) =>
+    finding.severity === "ok" ? "Your data folder is private" : "Other users of this computer can look into your data folder",
+  "preferences.mode": (finding) =>
+    finding.severity === "ok" ? "Your settings file is readable only by you" : "Other users of this computer can read your settings file",
+  "preferences.parse": (finding) => finding.severity === "ok" ? "Your settings file is valid" : undefined,
+  "preferences.backups": (finding) => finding.severity === "ok" ? "Backups of your settings are kept as you change them" : undefined
+}
+
+/** What the page shows as a finding's title: its own words for the finding, else the platform's message. */
+export const findingTitle = (finding: Finding, report: Bridge.DiagnosticsView) =>
+  findingTitles[finding.id]?.(finding, report) ?? finding.message
 
 export const storageSummary = (report: Bridge.DiagnosticsView) =>
   `API keys are kept in ${tierWords[report.tier]}. ${
