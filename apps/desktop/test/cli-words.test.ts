@@ -45,6 +45,14 @@ describe("CLI words by reason", () => {
     expect(locked("lock-state-unknown").hint).toBe("Unlock it.")
   })
 
+  it("a configuration named in a printed command is one shell word, quoted by the one rule (Hints.shellWord)", () => {
+    const missing = (reference: string) =>
+      Messages.problemOf(new Errors.NotFound({ message: "m", hint: "h", reason: "key-missing" }), { command: "key", reference }).hint
+    expect(missing("Work")).toContain("`fishbowl-llm update Work --api-key-stdin`")
+    expect(missing("My Work")).toContain("`fishbowl-llm update 'My Work' --api-key-stdin`")
+    expect(missing("Bob's")).toContain("`fishbowl-llm update 'Bob'\\''s' --api-key-stdin`")
+  })
+
   it("plain http to a private network names --allow-insecure-http on the command that refused it", () => {
     const error = new Errors.InvalidInput({ field: "baseUrl", message: "m", hint: "h", reason: "insecure-http-needs-consent" })
     expect(Messages.problemOf(error, { command: "update" }).hint).toContain("--allow-insecure-http to update")

@@ -5,7 +5,7 @@
  * Messages lose internal names such as `fishbowl.openai.<uuid>/apiKey` (doctor shows those as
  * details) and anything echoed from the command line is made printable first.
  */
-import type { Errors } from "@fishbowl/domain"
+import { type Errors, Hints } from "@fishbowl/domain"
 import * as Text from "./Text.ts"
 
 /** What the CLI prints for a failure: `error: message` / `hint: hint`, or the JSON form (with `reason` when the error has one). */
@@ -30,11 +30,8 @@ const PROBE_REF = /fishbowl\.probe\.[a-z0-9-]+\/apiKey/gi
 export const withoutInternalNames = (message: string): string =>
   message.replace(SECRET_REF, "the stored key").replace(PROBE_REF, "the keychain's test entry")
 
-const quoted = (reference: string | undefined) => {
-  if (reference === undefined) return "<name>"
-  const safe = Text.printable(reference, 40)
-  return /^[A-Za-z0-9._-]+$/.test(safe) ? safe : `'${safe.replace(/'/g, "'\\''")}'`
-}
+/** The configuration the user named, as one shell word of a printed command (Hints.shellWord). */
+const quoted = (reference: string | undefined) => reference === undefined ? "<name>" : Hints.shellWord(Text.printable(reference, 40))
 
 const baseUrlHint = "Pass an https URL with --base-url; plain http only to this machine (localhost, 127.0.0.1, ::1) or a private network."
 
