@@ -415,6 +415,30 @@ const promoteBackup = (fs: FileSystem.FileSystem, path: string, backupCount: num
   )
 
 /**
+ * The backup steps around one write of `path`, which does not change meanwhile (the caller holds
+ * the lock). `stage`, while the new file is written: the current file under a fresh temp name (an
+ * orphan is cleaned up like any temp file), hard-linked (instant) when it is already 0600 with one
+ * link, else (or when linking fails) copied without ever writing through an existing name
+ * (COPYFILE_EXCL) and made 0600. `promote`, once the new file is in place and while the folder is
+ * synced: uninterruptible, so a time budget firing right after the rename never leaves the staged
+ * copy under its temp name. `discard`: the staged copy, when the write failed.
+ */
+const backupAroundWrite = (
+  fs: FileSystem.FileSystem,
+  path: string,
+  options: { readonly backupCount: number; readonly linkable: boolean; readonly newGeneration: boolean }
+) => {
+  const staged = AtomicFile.tempPathFor(`${path}.bak`)
+  return {
+    stage: options.linkable
+      ? fs.link(path, staged).pipe(Effect.catch(() => TrustedFile.copyExclusive(path, staged, FILE_MODE)))
+      : TrustedFile.copyExclusive(path, staged, FILE_MODE),
+    promote: Effect.uninterruptible(promoteBackup(fs, path, options.backupCount, staged, options.newGeneration)),
+    discard: Effect.ignore(fs.remove(staged, { force: true }))
+  }
+}
+
+/**
  * Removes temp files left by writers that crashed long ago (never a live writer's file), and only
  * in a folder this user may trust.
  */
@@ -632,17 +656,6 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     return repaired._tag === "Valid" ? repaired.document : PreferencesDocument.emptyDocument
   }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
 
-  /**
-   * Before the rename: the current file, staged under a fresh temp name (an orphan is cleaned up
-   * like any temp file) and promoted to `.bak.1` only once the new file is in place. Hard-linked
-   * (instant) when it is already 0600 with one link; else, or when linking fails, copied without
-   * ever writing through an existing name (COPYFILE_EXCL) and made 0600.
-   */
-  const stageBackup = (staged: string, linkable: boolean) =>
-    linkable
-      ? fs.link(path, staged).pipe(Effect.catch(() => TrustedFile.copyExclusive(path, staged, FILE_MODE)))
-      : TrustedFile.copyExclusive(path, staged, FILE_MODE)
-
   const update = <A, E>(
     f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
   ): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
@@ -668,24 +681,20 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
         // Backups hold only states with no unfinished change: a restored copy never brings back an
         // intent whose operation has finished since (Restore).
         const keepBackup = state._tag === "Valid" && backupCount > 0 && state.document.llm.journal.length === 0
-        const staged = AtomicFile.tempPathFor(`${path}.bak`)
-        // The backup is staged while the new file is written and promoted while the folder is
-        // synced: the file does not change under the lock, and a backup never delays the write.
-        // Uninterruptible: a time budget firing right after the rename must not leave the staged
-        // backup behind under its temp name.
-        const newGeneration = startsGeneration(generations[0], generations[1], backupSpacingMillis)
+        const backup = keepBackup
+          ? backupAroundWrite(fs, path, {
+            backupCount,
+            linkable,
+            newGeneration: startsGeneration(generations[0], generations[1], backupSpacingMillis)
+          })
+          : undefined
         yield* AtomicFile.writeFileAtomic<Errors.StorageInaccessible | PlatformError>(path, writable.bytes, {
           mode: FILE_MODE,
           directoryEnsured: true,
           beforeRename: check,
-          ...(keepBackup
-            ? {
-              whileWriting: stageBackup(staged, linkable),
-              afterRename: Effect.uninterruptible(promoteBackup(fs, path, backupCount, staged, newGeneration))
-            }
-            : {})
+          ...(backup !== undefined ? { whileWriting: backup.stage, afterRename: backup.promote } : {})
         }).pipe(
-          Effect.onError(() => keepBackup ? Effect.ignore(fs.remove(staged, { force: true })) : Effect.void),
+          Effect.onError(() => backup?.discard ?? Effect.void),
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
