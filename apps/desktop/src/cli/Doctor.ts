@@ -121,9 +121,13 @@ const exitCodeByKind: Record<Diagnostics.FindingKind, number> = {
   "other": ExitCodes.ExitCode.unexpected
 }
 
+/** The kinds of the error findings: what makes the command fail, and what the tier line says. */
+const errorKinds = (findings: ReadonlyArray<DoctorFinding>): ReadonlySet<Diagnostics.FindingKind> =>
+  new Set(findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id]))
+
 /** The most urgent kind among the error findings decides (FindingKind lists them by urgency); none: 0. */
 export const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
-  const kinds = new Set(findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id]))
+  const kinds = errorKinds(findings)
   const urgent = Diagnostics.FindingKind.literals.find((kind) => kinds.has(kind))
   return urgent === undefined ? ExitCodes.ExitCode.ok : exitCodeByKind[urgent]
 }
@@ -198,9 +202,7 @@ const keyFindings = Effect.gen(function*() {
  * cannot be used or is locked, that — not "secure, persistent" for keys that cannot be saved.
  */
 const tierLine = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { readonly findings: ReadonlyArray<DoctorFinding> }) => {
-  const failing = new Set(
-    report.findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id])
-  )
+  const failing = errorKinds(report.findings)
   const where = `keys kept in: ${report.tier} (${report.backend})`
   if (failing.has("no-keychain")) return `${where}, which cannot be reached now: keys can be neither saved nor read`
   if (failing.has("locked")) return `${where}, locked now: keys can be neither saved nor read until it is unlocked`

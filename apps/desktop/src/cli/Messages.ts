@@ -51,11 +51,11 @@ const invalidInputHints: Record<Errors.InvalidInputReason, (context: HintContext
 }
 
 /** The terminal's words for each reason of a Conflict (the compiler demands one per reason). */
-const conflictHints: Record<Errors.ConflictReason, (context: HintContext) => string> = {
-  "name-taken": () => "Choose another --name; `fishbowl-llm list` shows the names in use (compared without regard to case).",
-  "busy": () => "Try again in a moment. If it persists, run `fishbowl-llm doctor --fix` to finish the interrupted change.",
-  "settings-replaced": () => "Nothing was changed. Run `fishbowl-llm list` to see the configurations as they are now, then try again.",
-  "unfinished-changes": () => "Run `fishbowl-llm doctor --fix` to finish the interrupted changes, then try again."
+const conflictHints: Record<Errors.ConflictReason, string> = {
+  "name-taken": "Choose another --name; `fishbowl-llm list` shows the names in use (compared without regard to case).",
+  "busy": "Try again in a moment. If it persists, run `fishbowl-llm doctor --fix` to finish the interrupted change.",
+  "settings-replaced": "Nothing was changed. Run `fishbowl-llm list` to see the configurations as they are now, then try again.",
+  "unfinished-changes": "Run `fishbowl-llm doctor --fix` to finish the interrupted changes, then try again."
 }
 
 /** The terminal's words for each reason of a KeychainLocked. */
@@ -87,7 +87,7 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
     case "InvalidInput":
       return error.reason !== undefined ? invalidInputHints[error.reason](context, error.field) : fieldHint(error.field)
     case "Conflict":
-      return conflictHints[error.reason](context)
+      return conflictHints[error.reason]
     case "NotFound":
       if (error.reason === "no-key") return `Add one with \`${reenter}\`.`
       if (error.reason === "key-missing") return `Enter the key again with \`${reenter}\`.`
