@@ -24,13 +24,17 @@ const documentWith = (...names: ReadonlyArray<string>): PreferencesDocument.Pref
 })
 
 /** A data folder whose preferences.json holds "Current", and the actions over it. */
-const setUp = () => {
+const setUp = (options?: { readonly restoredAsNotice?: boolean }) => {
   const dataDir = path.join(TempDirs.testTempDir("storage-actions"), "Fishbowl")
   // One keychain stand-in for the whole test (each `run` is a new "process" over it).
   const keychain = Effect.runSync(SecretStore.makeMemory({ description: { tier: "keychain", persistent: true } }))
   const layer = LlmConfigStore.layer.pipe(
     Layer.provideMerge(
-      Layer.mergeAll(JsonFilePreferencesStore.layer({ dataDir }), Layer.succeed(SecretStore.SecretStore, keychain), Liveness.layerMemory)
+      Layer.mergeAll(
+        JsonFilePreferencesStore.layer({ dataDir, ...options }),
+        Layer.succeed(SecretStore.SecretStore, keychain),
+        Liveness.layerMemory
+      )
     )
   )
   const run = <A, E>(
@@ -90,6 +94,46 @@ describe("StorageActions: backups as the store judges them", () => {
     expect(refused._tag).toBe("InvalidInput")
     const after = await run(PreferencesStore.PreferencesStore.use((store) => store.load))
     expect(after.llm.configs.map((config) => config.name)).toEqual(["Current"])
+  })
+})
+
+describe("StorageActions: one state, shown once", () => {
+  it("backups holding the same settings are listed once, newest, with the count of older copies", async () => {
+    const { run, write } = setUp()
+    await run(
+      PreferencesStore.PreferencesStore.use((store) => store.update(() => Effect.succeed([undefined, documentWith("Current")] as const)))
+    )
+    const old = JsonFilePreferencesStore.serializeDocument(documentWith("Old"))
+    write("preferences.json.bak.1", old)
+    write("preferences.json.bak.2", old)
+    write("preferences.json.bak.3", JsonFilePreferencesStore.serializeDocument(documentWith("Older")))
+    const listed = await run(Effect.flatMap(actions, (storage) => storage.backups))
+    expect(listed.map(({ configNames, name, olderCopies }) => ({ name, configNames, olderCopies }))).toEqual([
+      { name: "preferences.json.bak.1", configNames: ["Old"], olderCopies: 1 },
+      { name: "preferences.json.bak.3", configNames: ["Older"], olderCopies: 0 }
+    ])
+  })
+
+  it("a restore the user chooses replaces the notice of an earlier automatic restore", async () => {
+    // as the app and the CLI open it (DesktopLayer): a restore that worked is a notice, not a failure
+    const { dataDir, run, write } = setUp({ restoredAsNotice: true })
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 })
+    write("preferences.json.bak.1", JsonFilePreferencesStore.serializeDocument(documentWith("Good")))
+    write("preferences.json.bak.2", JsonFilePreferencesStore.serializeDocument(documentWith("Older")))
+    fs.writeFileSync(path.join(dataDir, "preferences.json"), "{ \"llm\": tru", { mode: 0o600 })
+    const notices = await run(
+      Effect.gen(function*() {
+        const preferences = yield* PreferencesStore.PreferencesStore
+        // the damaged file is set aside and bak.1 put back, with a notice saying so
+        expect((yield* preferences.load).llm.configs.map((config) => config.name)).toEqual(["Good"])
+        const made = yield* preferences.notices!.current
+        yield* Effect.flatMap(actions, (storage) => storage.restoreBackup("preferences.json.bak.2"))
+        return { made, after: yield* preferences.notices!.current, names: (yield* preferences.load).llm.configs.map((c) => c.name) }
+      })
+    )
+    expect(notices.made.map((notice) => notice.kind)).toEqual(["restored-from-backup"])
+    expect(notices.names).toEqual(["Older"])
+    expect(notices.after).toEqual([])
   })
 })
 

@@ -7,7 +7,11 @@
  * inlines, so both are set on globalThis before the modules load.
  */
 import { Errors, IpcContract, Providers } from "@fishbowl/domain"
+import * as BaseUrlRule from "@fishbowl/domain/BaseUrlRule"
 import { Fixtures } from "@fishbowl/domain/testing"
+import { Schema } from "effect"
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import type * as ActionsModule from "../src/renderer/Actions.ts"
 import type * as StoreModule from "../src/renderer/Store.ts"
@@ -29,12 +33,9 @@ type Result = { readonly ok: true; readonly value: unknown } | { readonly ok: fa
 type Config = Record<string, unknown> & { id: string; name: string }
 
 const isoNow = () => new Date().toISOString()
-const wireError = (tag: IpcContract.IpcError["_tag"], extra?: Partial<IpcContract.IpcError>): IpcContract.IpcError => ({
-  _tag: tag,
-  message: `${tag} happened`,
-  hint: `Fix the ${tag}.`,
-  ...extra
-})
+/** A wire error as the main process sends it: decoded, so a test cannot build one the wire never carries. */
+const wireError = (tag: IpcContract.IpcError["_tag"], extra?: Record<string, unknown>): IpcContract.IpcError =>
+  Schema.decodeUnknownSync(IpcContract.IpcError)({ _tag: tag, message: `${tag} happened`, hint: `Fix the ${tag}.`, ...extra })
 const status = (notices: ReadonlyArray<unknown> = []) => ({
   secretStore: {
     backend: "fake",
@@ -245,7 +246,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
     // An error naming a field the form does not have is shown by the buttons.
     page.bridge.answer("create", { ok: false, error: wireError("InvalidInput", { field: "provider" }) })
     await page.actions.configs.addConfig(openai(), settings("X"), undefined)
-    expect(page.state().forms[Store.addFormId]?.formError?.field).toBe("provider")
+    expect(page.state().forms[Store.addFormId]?.formError).toMatchObject({ field: "provider" })
     expect(page.state().focus?.target).toBe(Store.FocusTargets.formError(Store.addFormId))
     expectNoKeyIn(page.states)
   })
@@ -253,7 +254,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
   it("a locked keychain: one banner, no form error, health reloaded, focus on the fix; unlocking clears it", async () => {
     const page = await openPage()
     const diagnosesBefore = page.bridge.calls("diagnose").length
-    page.bridge.answer("create", { ok: false, error: wireError("KeychainLocked") })
+    page.bridge.answer("create", { ok: false, error: wireError("KeychainLocked", { reason: "locked" }) })
     await page.actions.configs.addConfig(openai(), settings("Personal"), typedKey("locked"))
     expect(page.state().problem?._tag).toBe("KeychainLocked")
     expect(page.state().forms[Store.addFormId]?.formError).toBeUndefined()
@@ -261,7 +262,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
     expect(page.state().focus?.target).toBe(Store.FocusTargets.problemBanner)
     await vi.waitFor(() => expect(page.bridge.calls("diagnose").length).toBeGreaterThan(diagnosesBefore))
 
-    page.bridge.answer("authorize", { ok: false, error: wireError("KeychainLocked") })
+    page.bridge.answer("authorize", { ok: false, error: wireError("KeychainLocked", { reason: "locked" }) })
     await page.actions.health.unlockFromBanner()
     expect(page.state().problemDetail).toEqual({ _tag: "StillLocked" })
     await page.actions.health.unlockFromBanner()
@@ -285,7 +286,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
     page.bridge.answer("create", { ok: false, error: wireError("Timeout", { requestId: "late-2" }) })
     const failing = page.actions.configs.addConfig(openai(), settings("Slow and locked"), typedKey("slow-locked"))
     await vi.waitFor(() => expect(page.state().forms[Store.addFormId]?.waiting).toBe(true))
-    page.bridge.settle("late-2", { ok: false, error: wireError("KeychainLocked") })
+    page.bridge.settle("late-2", { ok: false, error: wireError("KeychainLocked", { reason: "locked" }) })
     await failing
     expect(page.state().problem?._tag).toBe("KeychainLocked")
     expect(page.state().forms[Store.addFormId]?.waiting).toBe(false)
@@ -322,7 +323,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
     await page.actions.configs.saveEdit(config, openai(), settings("Work", { baseUrl: "https://proxy.example.com/v1" }), undefined)
     const form = page.state().forms[Store.editFormId(config.id)]!
     expect(form.keyOpen).toBe(true)
-    expect(form.fieldErrors.apiKey?.field).toBe("patch.apiKey")
+    expect(form.fieldErrors.apiKey).toMatchObject({ field: "patch.apiKey" })
     expect(page.state().focus?.target).toBe(Store.FocusTargets.field(Store.editFormId(config.id), "apiKey"))
     // "Keep stored key" drops the key error and goes back to "Replace key".
     page.actions.forms.keepStoredKey(Store.editFormId(config.id))
@@ -350,7 +351,7 @@ describe("renderer store and actions (Node, fake bridge)", () => {
     expect(page.state().announcement?.text).toBe("Deleted Scratch")
     expect(page.state().focus?.target).toBe(Store.FocusTargets.addHeading)
 
-    page.bridge.answer("remove", { ok: false, error: wireError("Conflict") })
+    page.bridge.answer("remove", { ok: false, error: wireError("Conflict", { reason: "busy" }) })
     page.actions.configs.askDelete(keep!.id)
     await page.actions.configs.removeConfig(keep!)
     expect(page.state().rows[keep!.id]).toMatchObject({ mode: "confirm", deleting: false, error: { _tag: "Conflict" } })
@@ -445,19 +446,123 @@ describe("the reducer", () => {
     // No change, no new state (subscribers are not called).
     expect(Store.reduce(state, { _tag: "FocusDone", serial: 12345 })).toBe(state)
   })
+
+  it("a problem replaces the confirmation of an earlier action: no \"Deleted …\" beside \"The keychain is locked\"", () => {
+    let state = Store.reduce(Store.initialState("openai"), { _tag: "Announced", text: "Deleted Scratch", tone: "done" })
+    expect(state.announcement?.text).toBe("Deleted Scratch")
+    state = Store.reduce(state, { _tag: "ProblemShown", error: wireError("KeychainLocked", { reason: "locked" }) })
+    expect(state.announcement).toBeUndefined()
+    expect(state.problem?._tag).toBe("KeychainLocked")
+  })
 })
 
-describe("the page's words for errors", () => {
-  it("words a Conflict by its reason, never by its message (which names nothing a person could act on)", async () => {
-    const Messages = await import("../src/renderer/Messages.ts")
-    const titles = Errors.ConflictReason.literals.map((reason) =>
-      Messages.friendly(wireError("Conflict", { message: "fishbowl.openai.x/apiKey", reason })).title
+/** What the page's own words may never contain: paths, files, entries, ids, backends, shell commands. */
+const INTERNAL =
+  /\/|`|\.json|fishbowl\.|fishbowl-llm|chmod|FISHBOWL_|Secret Service|gnome-keyring|libsecret|keytar|KWallet|[0-9a-f]{8}-[0-9a-f]{4}-/
+
+/** The labels of the page's buttons, read from its components: a page hint may only name these. */
+const buttonLabels = (() => {
+  const sources = ["HealthPanel.tsx", "Banners.tsx", "ConfigList.tsx", "ConfigForm.tsx", "AddForm.tsx"]
+    .map((file) => fs.readFileSync(path.join(import.meta.dirname, "../src/renderer", file), "utf8"))
+    .join("\n")
+  return new Set([
+    ...[...sources.matchAll(/label="([^"]+)"/g)].map((match) => match[1]!),
+    ...[...sources.matchAll(/>\s*([A-Z][^<>{}\n]*?)\s*<\/button>/g)].map((match) => match[1]!)
+  ])
+})()
+
+const expectPageWords = (text: string, what: string) => {
+  expect(text, what).not.toMatch(INTERNAL)
+  for (const [, named] of text.matchAll(/"([^"]+)"/g)) expect(buttonLabels, `${what} names "${named}"`).toContain(named)
+}
+
+/** Every error the wire can carry: each tag with each of its reasons (and none where none is allowed). */
+const everyWireError = (): ReadonlyArray<IpcContract.IpcError> => {
+  const reasons: Partial<Record<IpcContract.IpcError["_tag"], ReadonlyArray<string | undefined>>> = {
+    KeychainLocked: Errors.KeychainLockedReason.literals,
+    KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
+    NotFound: Errors.NotFoundReason.literals,
+    Conflict: Errors.ConflictReason.literals,
+    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
+  }
+  return Errors.errorTags.flatMap((tag) =>
+    (reasons[tag] ?? [undefined]).map((reason) =>
+      wireError(tag, {
+        // what a platform's own text may say: the page must not show it outside Technical details
+        message: "Could not read fishbowl.openai.123e4567-e89b-12d3-a456-426614174000/apiKey in /home/me/.config/Fishbowl/preferences.json",
+        hint: "Run: chmod 600 \"/home/me/.config/Fishbowl/preferences.json\"",
+        ...(reason !== undefined ? { reason } : {}),
+        ...(tag === "InvalidInput" ? { field: "baseUrl" } : {})
+      })
     )
-    expect(new Set(titles).size).toBe(Errors.ConflictReason.literals.length)
-    expect(titles[Errors.ConflictReason.literals.indexOf("name-taken")]).toBe("That name is already in use")
-    for (const title of titles) expect(title).not.toContain("fishbowl.")
-    // no reason (an older main process): the busy words
-    expect(Messages.friendly(wireError("Conflict")).title).toBe("Another change to this configuration is still in progress")
+  )
+}
+
+describe("the page's words for errors", () => {
+  it("words every (tag, reason) from its own tables: never the message or hint, only buttons the page has", async () => {
+    const Messages = await import("../src/renderer/Messages.ts")
+    const errors = everyWireError().filter((error) => error._tag !== "InvalidInput")
+    expect(errors.length).toBeGreaterThan(25)
+    for (const error of errors) {
+      const what = `${error._tag}/${"reason" in error ? error.reason : "-"}`
+      const { hint, title } = Messages.friendly(error)
+      expect(title, what).not.toBe("")
+      expectPageWords(`${title} ${hint}`, what)
+    }
+    // each reason of a tag has words of its own
+    for (const reasons of [Errors.ConflictReason, Errors.NotFoundReason, Errors.KeychainLockedReason]) {
+      const titles = errors.filter((error) => "reason" in error && (reasons.literals as ReadonlyArray<string>).includes(error.reason!))
+        .map((error) => Messages.friendly(error).title)
+      expect(new Set(titles).size).toBe(reasons.literals.length)
+    }
+    expect(Messages.friendly(wireError("Conflict", { reason: "name-taken" })).title).toBe("That name is already in use")
+  })
+
+  it("a field refusal is the rule's own sentence, shown by its field", async () => {
+    const Messages = await import("../src/renderer/Messages.ts")
+    const error = wireError("InvalidInput", { field: "baseUrl", message: "Use https", hint: "Or allow plain http below." })
+    expect(Messages.friendly(error)).toEqual({ title: "Use https", hint: "Or allow plain http below." })
+  })
+
+  it("the wire refuses a Conflict or NotFound without a reason: the page never has to guess one", () => {
+    expect(() => wireError("Conflict")).toThrow()
+    expect(() => wireError("NotFound")).toThrow()
+  })
+})
+
+describe("the page's words for findings", () => {
+  it("words every finding id at every severity and tier: no paths, files, backends or commands; ok offers no fix", async () => {
+    const FindingWords = await import("../src/renderer/FindingWords.ts")
+    const { Diagnostics } = await import("@fishbowl/domain")
+    let worded = 0
+    for (const id of Diagnostics.FindingId.literals) {
+      for (const severity of ["ok", "warning", "error"] as const) {
+        for (const tier of ["keychain", "encrypted-file", "session"] as const) {
+          const report = { tier, backend: "keytar", secure: true, persistent: true, dataDir: "/d", probed: false, findings: [] }
+          const finding = {
+            id,
+            severity,
+            message: "Data folder /home/me/.config/Fishbowl has mode 755 (Secret Service via libsecret)",
+            hint: "Run: chmod 700 \"/home/me/.config/Fishbowl\"; then `fishbowl-llm doctor`"
+          }
+          const words = FindingWords.findingWords(finding, report)
+          expectPageWords(`${words.title} ${words.fix ?? ""}`, `${id}/${severity}/${tier}`)
+          if (severity === "ok") expect(words.fix === undefined && words.action === undefined, id).toBe(true)
+          worded++
+        }
+      }
+    }
+    expect(worded).toBe(Diagnostics.FindingId.literals.length * 9)
+    const at = (id: string, severity: "ok" | "warning", tier = "keychain", findings: ReadonlyArray<unknown> = []) =>
+      FindingWords.findingWords({ id, severity, message: "m" } as never, { tier, findings } as never)
+    expect(at("secrets.tier", "warning").title).toBe("Keys are kept in your system keychain")
+    expect(at("secrets.tier", "warning", "session").fix).toContain("forgotten when Fishbowl quits")
+    // locked: the tier line says so and leaves the fix to the locked finding (one state, one fix)
+    const lockedTier = at("secrets.tier", "warning", "keychain", [{ id: "keychain.locked", severity: "warning", message: "m" }])
+    expect(lockedTier).toEqual({ title: "Keys are kept in your system keychain, which is locked now" })
+    expect(at("data-dir.mode", "ok").title).toBe("Your data folder is private")
+    expect(at("keychain.locked", "warning").action).toBe("unlock")
+    expect(at("restore.left-out", "warning").action).toBe("bring-back")
   })
 })
 
@@ -470,14 +575,14 @@ describe("view model", () => {
     )
     expect(ViewModel.keyState({ ...base, hasKey: false, keyStorage: "session" } as never).text).toBe("Not saved: enter the key again")
     expect(ViewModel.keyState({ ...base, hasKey: false } as never).text).toBe("No key")
-    expect(ViewModel.needsInsecureConsent("http://192.168.1.50:8080/v1")).toBe(true)
-    expect(ViewModel.needsInsecureConsent("http://127.0.0.1:11434")).toBe(false)
-    expect(ViewModel.needsInsecureConsent("http://localhost:11434")).toBe(false)
-    expect(ViewModel.needsInsecureConsent("https://llm.example.com/v1")).toBe(false)
+    expect(BaseUrlRule.needsConsent("http://192.168.1.50:8080/v1")).toBe(true)
+    expect(BaseUrlRule.needsConsent("http://127.0.0.1:11434")).toBe(false)
+    expect(BaseUrlRule.needsConsent("http://localhost:11434")).toBe(false)
+    expect(BaseUrlRule.needsConsent("https://llm.example.com/v1")).toBe(false)
     // where the page's own copy of the rule had drifted from the store's
-    expect(ViewModel.needsInsecureConsent("http://[::ffff:127.0.0.1]:11434/v1"), "IPv4-mapped loopback is this machine").toBe(false)
-    expect(ViewModel.needsInsecureConsent("http://llm.example.com/v1"), "public http is refused: no consent makes it fine").toBe(false)
-    expect(ViewModel.needsInsecureConsent("http://ollama.localhost:11434"), "*.localhost may resolve through DNS").toBe(true)
+    expect(BaseUrlRule.needsConsent("http://[::ffff:127.0.0.1]:11434/v1"), "IPv4-mapped loopback is this machine").toBe(false)
+    expect(BaseUrlRule.needsConsent("http://llm.example.com/v1"), "public http is refused: no consent makes it fine").toBe(false)
+    expect(BaseUrlRule.needsConsent("http://ollama.localhost:11434"), "*.localhost may resolve through DNS").toBe(true)
   })
 
   it("asks for consent exactly when the store refuses the key without it and accepts it with it", async () => {
@@ -504,7 +609,7 @@ describe("view model", () => {
       "https://10.0.0.5/v1"
     ]
     for (const url of urls) {
-      expect(ViewModel.needsInsecureConsent(url), url).toBe(!accepted(url, false) && accepted(url, true))
+      expect(BaseUrlRule.needsConsent(url), url).toBe(!accepted(url, false) && accepted(url, true))
     }
   })
 
@@ -512,29 +617,12 @@ describe("view model", () => {
     expect(ViewModel.keyStorageNow("keychain", undefined).explanation).toContain("available only to you")
     expect(ViewModel.keyStorageNow("keychain", undefined).className).toContain("banner-ok")
     for (const tag of ["KeychainLocked", "KeychainDenied", "KeychainUnavailable"] as const) {
-      const now = ViewModel.keyStorageNow("keychain", wireError(tag))
+      const now = ViewModel.keyStorageNow("keychain", wireError(tag, tag === "KeychainLocked" ? { reason: "locked" } : {}))
       expect(now.explanation, tag).toMatch(/neither saved nor read/)
       expect(now.className, tag).not.toContain("banner-ok")
     }
     // a problem that is not the keychain's leaves the banner as it is
-    expect(ViewModel.keyStorageNow("keychain", wireError("Conflict")).explanation).toContain("available only to you")
-  })
-
-  it("titles findings in the page's words; backends, paths and file names stay in the platform's message", () => {
-    const report = { tier: "keychain", backend: "keytar", secure: true, persistent: true, dataDir: "/d", probed: false, findings: [] }
-    const finding = (id: string, severity: "ok" | "warning", message: string) => ({ id, severity, message }) as never
-    expect(
-      ViewModel.findingTitle(finding("secrets.tier", "warning", "Secret Service (gnome-keyring/KWallet) via libsecret"), report as never)
-    )
-      .toBe("Keys are kept in your system keychain")
-    expect(ViewModel.findingTitle(finding("data-dir.mode", "ok", "Data folder /home/me/.config/Fishbowl is private"), report as never))
-      .toBe("Your data folder is private")
-    expect(ViewModel.findingTitle(finding("preferences.parse", "ok", "preferences.json is valid (1 configurations)"), report as never))
-      .toBe("Your settings file is valid")
-    // a finding the page has no words of its own for keeps the platform's message
-    expect(ViewModel.findingTitle(finding("legacy.key-files", "warning", "Two files hold keys"), report as never)).toBe(
-      "Two files hold keys"
-    )
+    expect(ViewModel.keyStorageNow("keychain", wireError("Conflict", { reason: "busy" })).explanation).toContain("available only to you")
   })
 
   it("words health results", () => {
@@ -546,6 +634,5 @@ describe("view model", () => {
       "Brought back 1 configuration; 1 could not be (no key left in the keychain)"
     )
     expect(ViewModel.healthHeadline(report([{ id: "x", severity: "warning", message: "m" }]) as never)).toBe("1 thing needs attention.")
-    expect(ViewModel.findingAction({ id: "keychain.locked", severity: "error", message: "" } as never)).toBe("unlock")
   })
 })

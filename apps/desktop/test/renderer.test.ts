@@ -384,7 +384,8 @@ describe("settings page (Chromium, real handlers, real Secret Service)", () => {
       await addConfig(app, { name: "Personal", apiKey: firstTry })
       const banner = page.getByRole("alert").filter({ hasText: "The keychain is locked" })
       await banner.waitFor()
-      expect(await banner.textContent()).toMatch(/Unlock the login keyring/)
+      // the page's own words name its button; the platform's hint stays under Technical details
+      expect(await banner.textContent()).toMatch(/Choose "Unlock keychain"/)
       expect(await app.addForm().getByLabel("API key", { exact: true }).inputValue()).toBe("")
       expect(await app.configNamed("Personal")).toBeUndefined()
       // One message for the one problem, in plain words; no keychain entry names on the page.

@@ -184,7 +184,7 @@ const decodeValue = <S extends Schema.Decoder<unknown>>(schema: S, value: unknow
 // service
 
 /** A ref that no real configuration can own (`fishbowl.probe.*`), for probes and `authorize`. */
-const probeRef = (suffix: string): SecretRef.SecretRef => ({ service: `fishbowl.probe.${suffix}`, account: "apiKey" })
+const probeRef = (suffix: string): SecretRef.SecretRef => ({ service: `${SecretRef.PROBE_SERVICE_PREFIX}${suffix}`, account: "apiKey" })
 
 const detailOfPlatform = () =>
   process.platform === "darwin"
@@ -223,7 +223,7 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
     supervisor.callWithRestart({ op: "get", service: ref.service, account: ref.account }, timeoutMillis).pipe(
       Effect.flatMap((value) => decodeValue(GetValue, value)),
       Effect.map((value) => value === null ? Option.none() : Option.some(Redacted.make(value))),
-      Effect.mapError((error) => toSecretStoreError(error, `Could not read ${SecretRef.describeSecretRef(ref)}`, ref))
+      Effect.mapError((error) => toSecretStoreError(error, `Could not read ${SecretRef.spokenName(ref)}`, ref))
     )
 
   /**
@@ -235,13 +235,13 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
       .pipe(
         Effect.flatMap((value) => decodeValue(SetValue, value)),
         Effect.asVoid,
-        Effect.mapError((error) => toSecretStoreError(error, `Could not store ${SecretRef.describeSecretRef(ref)}`, ref, text))
+        Effect.mapError((error) => toSecretStoreError(error, `Could not save ${SecretRef.spokenName(ref)}`, ref, text))
       )
 
   const deleteEntry = (ref: SecretRef.SecretRef, timeoutMillis: number) =>
     supervisor.callWithRestart({ op: "delete", service: ref.service, account: ref.account }, timeoutMillis).pipe(
       Effect.flatMap((value) => decodeValue(DeleteValue, value)),
-      Effect.mapError((error) => toSecretStoreError(error, `Could not delete ${SecretRef.describeSecretRef(ref)}`, ref))
+      Effect.mapError((error) => toSecretStoreError(error, `Could not delete ${SecretRef.spokenName(ref)}`, ref))
     )
 
   const get = Effect.fn("KeytarSecretStore.get")(function*(ref: SecretRef.SecretRef) {

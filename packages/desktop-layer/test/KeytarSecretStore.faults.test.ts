@@ -123,6 +123,13 @@ describe("KeytarSecretStore on a real Secret Service under faults", () => {
         assert.strictEqual(lockedErrors.remove._tag, "KeychainLocked")
         assert.include(lockedErrors.get.hint, "Unlock the login keyring")
         assert.notInclude(lockedErrors.set.message, "while-locked")
+        // messages name the key in words (SecretRef.spokenName), never the entry's coordinates:
+        // no face has to scrub them (Add on a locked keychain once said "Could not store the stored key")
+        assert.strictEqual(lockedErrors.set.message, "Could not save the key: the keychain is locked")
+        for (const error of [lockedErrors.get, lockedErrors.set, lockedErrors.remove]) {
+          assert.notInclude(error.message, entry.service)
+          assert.notInclude(error.message, "fishbowl.")
+        }
         assert.isTrue(lockedErrors.description.distinguishesLockedFromAbsent)
         assert.include(lockedErrors.description.warning ?? "", "locked")
         assert.deepStrictEqual(

@@ -88,9 +88,19 @@ export class Timeout extends Schema.TaggedError<Timeout>()("Timeout", {
 
 /**
  * What was not found. `key-elsewhere`: the keychain holds a key for the config, but it was
- * entered for another provider or base URL (KeyBinding), so it is not handed out.
+ * entered for another provider or base URL (KeyBinding), so it is not handed out. `file`: a
+ * backup or other file of the data folder is no longer there; `folder`: the data folder could
+ * not be opened in the file manager.
  */
-export const NotFoundReason = Schema.Literals(["config", "no-key", "key-missing", "key-elsewhere", "key-lost-with-session"])
+export const NotFoundReason = Schema.Literals([
+  "config",
+  "no-key",
+  "key-missing",
+  "key-elsewhere",
+  "key-lost-with-session",
+  "file",
+  "folder"
+])
 export type NotFoundReason = typeof NotFoundReason.Type
 
 /** The configuration, or the keychain entry that should back it, does not exist. */
@@ -98,7 +108,7 @@ export class NotFound extends Schema.TaggedError<NotFound>()("NotFound", {
   message: Text,
   hint: Text,
   id: Schema.optional(Text),
-  reason: Schema.optional(NotFoundReason)
+  reason: NotFoundReason
 }) {}
 
 /**
@@ -135,16 +145,6 @@ export class InvalidInput extends Schema.TaggedError<InvalidInput>()("InvalidInp
  */
 export const ConflictReason = Schema.Literals(["name-taken", "busy", "settings-replaced", "unfinished-changes"])
 export type ConflictReason = typeof ConflictReason.Type
-
-/** Every typed reason an error can carry, for the wire (IpcContract.IpcError): each face words it from its own table. */
-export const ErrorReason = Schema.Union([
-  KeychainLockedReason,
-  KeychainUnavailableReason,
-  NotFoundReason,
-  InvalidInputReason,
-  ConflictReason
-])
-export type ErrorReason = typeof ErrorReason.Type
 
 /** A name is taken, or another process is in the middle of changing the same configuration. */
 export class Conflict extends Schema.TaggedError<Conflict>()("Conflict", {

@@ -13,6 +13,8 @@ export const BackupInfo = Schema.Struct({
   modifiedAt: Schema.String,
   /** False when the backup itself cannot be read as settings (it is then not restorable). */
   usable: Schema.Boolean,
+  /** How many older backups hold exactly these settings (listed once, here). */
+  olderCopies: Schema.Number,
   configNames: Schema.Array(Schema.String),
   /** Names in the backup that the current file does not have (restoring brings them back). */
   added: Schema.Array(Schema.String),

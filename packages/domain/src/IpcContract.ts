@@ -98,17 +98,47 @@ export const bridgeChannels = Object.fromEntries(
 export const IpcChannel = { ...bridgeChannels, ...IpcEvents } as const
 
 /** The wire form of an error: enough for the UI to place and explain it, nothing more. */
-export const IpcError = Schema.Struct({
-  _tag: Schema.Literals(Errors.errorTags),
+const wireFields = {
   message: Schema.String,
   hint: Schema.String,
-  /** For InvalidInput: the offending field, so the UI can show the error next to it. */
-  field: Schema.optional(Schema.String),
-  /** The error's typed reason, when it has one: the page words it from its own table, never from the message. */
-  reason: Schema.optional(Errors.ErrorReason),
   /** For Timeout: the operation goes on; its outcome arrives on `settled` under this id. */
   requestId: Schema.optional(Schema.String)
-})
+}
+
+/**
+ * One member per tag that carries a typed reason (the page words it from its own table, checked
+ * exhaustive by the compiler, never from the message); the rest share one member.
+ */
+export const IpcError = Schema.Union([
+  Schema.Struct({ _tag: Schema.Literal("KeychainLocked"), ...wireFields, reason: Errors.KeychainLockedReason }),
+  Schema.Struct({
+    _tag: Schema.Literal("KeychainUnavailable"),
+    ...wireFields,
+    reason: Schema.optional(Errors.KeychainUnavailableReason)
+  }),
+  Schema.Struct({ _tag: Schema.Literal("NotFound"), ...wireFields, reason: Errors.NotFoundReason }),
+  Schema.Struct({ _tag: Schema.Literal("Conflict"), ...wireFields, reason: Errors.ConflictReason }),
+  /** `field`: the offending field, so the UI can show the error next to it. */
+  Schema.Struct({
+    _tag: Schema.Literal("InvalidInput"),
+    ...wireFields,
+    field: Schema.String,
+    reason: Schema.optional(Errors.InvalidInputReason)
+  }),
+  Schema.Struct({
+    _tag: Schema.Literals([
+      "KeychainDenied",
+      "Unsupported",
+      "Corrupted",
+      "WriteRefused",
+      "NotPermitted",
+      "Timeout",
+      "StorageInaccessible",
+      "Internal"
+    ]),
+    ...wireFields
+  })
+])
 export type IpcError = typeof IpcError.Type
 
 /** `{ ok: true, value } | { ok: false, error }` around a route's response. */

@@ -205,6 +205,7 @@ const busyConflict = (id: string) =>
 const configNotFound = (id: string) =>
   new Errors.NotFound({
     id,
+    reason: "config",
     message: `No configuration with id ${id}`,
     hint: "Refresh the list; the configuration may have been removed in another window."
   })

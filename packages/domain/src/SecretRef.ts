@@ -25,5 +25,20 @@ export const secretRefFor = (provider: Ids.ProviderId, configId: Ids.ConfigId, f
   account: field
 })
 
-/** A stable, log-safe label for a ref (never contains secret material, only names). */
+/** A stable, log-safe label for a ref (never contains secret material, only names): for technical details. */
 export const describeSecretRef = (ref: SecretRef): string => `${ref.service}/${ref.account}`
+
+/** The service of throw-away entries that no configuration owns (keychain probes, `authorize`). */
+export const PROBE_SERVICE_PREFIX = "fishbowl.probe."
+
+/**
+ * What an error message calls the entry. People never typed its coordinates and cannot act on
+ * them, so messages use these words and the coordinates appear only as technical details
+ * (`describeSecretRef`); no face has to scrub a message.
+ */
+export const spokenName = (ref: SecretRef): string =>
+  ref.service.startsWith(PROBE_SERVICE_PREFIX)
+    ? "the keychain's test entry"
+    : ref.account === "apiKey.staged"
+    ? "the new key being saved"
+    : "the key"

@@ -54,7 +54,7 @@ export const checkSecretValue = (
     return Effect.fail(
       new Errors.InvalidInput({
         field: ref.account,
-        message: `The value for ${SecretRef.describeSecretRef(ref)} is empty or contains NUL or control characters`,
+        message: `The value for ${SecretRef.spokenName(ref)} is empty or contains NUL or control characters`,
         hint: "Paste the key again without line breaks or invisible characters."
       })
     )
@@ -63,7 +63,7 @@ export const checkSecretValue = (
     return Effect.fail(
       new Errors.InvalidInput({
         field: ref.account,
-        message: `The value for ${SecretRef.describeSecretRef(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
+        message: `The value for ${SecretRef.spokenName(ref)} is larger than this secret store accepts (${maxBytes} bytes)`,
         hint: Hints.pasteOnlyTheKey
       })
     )

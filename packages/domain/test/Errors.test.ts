@@ -17,7 +17,7 @@ const samples: ReadonlyArray<Errors.FishbowlError> = [
   new Errors.WriteRefused({ message: "m", hint: "h" }),
   new Errors.NotPermitted({ message: "m", hint: "h" }),
   new Errors.Timeout({ message: "m", hint: "h", operation: "create", budgetMillis: 200 }),
-  new Errors.NotFound({ message: "m", hint: "h", id: "x" }),
+  new Errors.NotFound({ message: "m", hint: "h", id: "x", reason: "config" }),
   new Errors.InvalidInput({ message: "m", hint: "h", field: "apiKey" }),
   new Errors.Conflict({ message: "m", hint: "h", reason: "name-taken" }),
   new Errors.StorageInaccessible({ message: "m", hint: "h" }),
@@ -56,7 +56,7 @@ describe("domain errors", () => {
       const cause of [
         Cause.fail(new Error(`leaky ${Fixtures.makeCanaryKey()}`)),
         Cause.fail({ _tag: "NotFound", message: "a look-alike", hint: "" }),
-        Cause.die(new Errors.NotFound({ message: "a defect", hint: "" })),
+        Cause.die(new Errors.NotFound({ reason: "config", message: "a defect", hint: "" })),
         Cause.interrupt(),
         Cause.empty
       ]

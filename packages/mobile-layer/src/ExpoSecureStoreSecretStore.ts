@@ -46,7 +46,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
       Effect.catchTag("NativeRejection", ({ cause }) =>
         ExpoSecureStoreModule.classifyNativeFailure(cause) === "undecryptable"
           ? Effect.succeed("undecryptable" as const)
-          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", SecretRef.describeSecretRef(ref), cause)))
+          : Effect.fail(ExpoSecureStoreModule.nativeFailure("read", SecretRef.spokenName(ref), cause)))
     )
 
   const get = Effect.fn("SecretStore.get")(function*(ref: SecretRef.SecretRef) {
@@ -73,7 +73,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
       Effect.gen(function*() {
         yield* Effect.tryPromise({
           try: () => native.setItemAsync(key, text, options),
-          catch: (cause) => ExpoSecureStoreModule.nativeFailure("write", SecretRef.describeSecretRef(ref), cause)
+          catch: (cause) => ExpoSecureStoreModule.nativeFailure("write", SecretRef.spokenName(ref), cause)
         })
         if (!verifyWrites) return
         const back = yield* readRaw(key, ref)
@@ -81,7 +81,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
         // A mangled key would fail later at the provider with a confusing 401; absent means "Replace key".
         yield* Effect.tryPromise({ try: () => native.deleteItemAsync(key, options), catch: () => undefined }).pipe(Effect.ignore)
         return yield* new Errors.StorageInaccessible({
-          message: `The secure store did not keep the value for ${SecretRef.describeSecretRef(ref)} intact`,
+          message: `The secure store did not keep the value for ${SecretRef.spokenName(ref)} intact`,
           hint: "The key is probably too large for this device's secure storage; check that you pasted only the API key."
         })
       })
@@ -98,7 +98,7 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
         const existed = (yield* readRaw(key, ref)) !== "absent"
         yield* Effect.tryPromise({
           try: () => native.deleteItemAsync(key, options),
-          catch: (cause) => ExpoSecureStoreModule.nativeFailure("delete", SecretRef.describeSecretRef(ref), cause)
+          catch: (cause) => ExpoSecureStoreModule.nativeFailure("delete", SecretRef.spokenName(ref), cause)
         })
         return existed
       })

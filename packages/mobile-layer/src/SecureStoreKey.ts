@@ -46,8 +46,8 @@ export const checkedSecureStoreKey = (ref: SecretRef.SecretRef): Effect.Effect<s
     : Effect.fail(
       new Errors.InvalidInput({
         field: "secretRef",
-        message: `${
-          SecretRef.describeSecretRef(ref)
+        message: `The entry for ${
+          SecretRef.spokenName(ref)
         } cannot be named in expo-secure-store (only A-Z, a-z, 0-9, '.', '_' and '-' are allowed)`,
         hint: "This is a bug in Fishbowl; please report it."
       })

@@ -21,8 +21,8 @@ export type CliStreams = CliIo.CliIo["Service"]
 
 /** The subcommand and its first positional argument, for hints ("… update Work --api-key-stdin"). */
 const invocation = (argv: ReadonlyArray<string>) => {
-  const valued = new Set(["--data-dir", "--provider", "--name", "--base-url", "--from"])
   const positionals: Array<string> = []
+  let command: string | undefined
   for (let index = 0; index < argv.length; index++) {
     const arg = argv[index]!
     if (arg === "--") {
@@ -30,12 +30,12 @@ const invocation = (argv: ReadonlyArray<string>) => {
       break
     }
     if (arg.startsWith("-")) {
-      if (valued.has(arg)) index++
+      if (Commands.takesValue(command ?? "", arg)) index++
       continue
     }
     positionals.push(arg)
+    if (command === undefined && Commands.subcommandNames.has(arg)) command = arg
   }
-  const command = positionals.find((arg) => Commands.subcommandNames.has(arg))
   const reference = command !== undefined ? positionals[positionals.indexOf(command) + 1] : undefined
   return { command: command ?? "", reference }
 }
@@ -108,7 +108,7 @@ const describeParseError = (error: CliError.CliError, path: ReadonlyArray<string
       )
     }
     case "ValidationError":
-      return problem(Messages.withoutInternalNames(error.message))
+      return problem(error.message)
     default:
       return problem(`invalid command line (${error._tag})`)
   }
@@ -140,7 +140,7 @@ const stderrLogger = (io: CliStreams) =>
   Logger.make(({ logLevel, message }) => {
     const parts = (Array.isArray(message) ? message : [message]).map((part) => typeof part === "string" ? part : String(part))
     const label = logLevel === "Warn" ? "warning" : logLevel === "Fatal" ? "error" : logLevel.toLowerCase()
-    io.stderr.write(`${label}: ${Messages.withoutInternalNames(parts.join(" "))}\n`)
+    io.stderr.write(`${label}: ${parts.join(" ")}\n`)
   })
 
 /** What the CLI reports for a failure that is not a domain error (a defect, a bug): exit 1. */

@@ -38,9 +38,26 @@ export const VERSION = "0.1.0"
 // ---------------------------------------------------------------------------------------------
 // global flag and shared flags
 
+/**
+ * Flags that take a value, by the command that has them ("" for the global `--data-dir`): how
+ * Cli finds the configuration a command line names (for its hints) without a second parser.
+ * Filled by `valueFlag`, the one way this file makes a flag with a value.
+ */
+const flagsWithValues = new Map<string, Set<string>>()
+
+const valueFlag = (command: string, name: string) => {
+  const names = flagsWithValues.get(command) ?? new Set<string>()
+  flagsWithValues.set(command, names.add(`--${name}`))
+  return Flag.String(name)
+}
+
+/** Whether `flag` (as typed, e.g. `--name`) takes the next word as its value in `command` ("" before any). */
+export const takesValue = (command: string, flag: string): boolean =>
+  flagsWithValues.get("")?.has(flag) === true || flagsWithValues.get(command)?.has(flag) === true
+
 /** `--data-dir` is accepted before or after the command name. */
 export const DataDirFlag = GlobalFlag.Setting("data-dir")({
-  flag: Flag.String("data-dir").pipe(
+  flag: valueFlag("", "data-dir").pipe(
     Flag.withMetavar("dir"),
     Flag.withDescription("Data folder (else FISHBOWL_DATA_DIR, else the OS default, e.g. ~/.config/Fishbowl)"),
     Flag.optional
@@ -315,12 +332,12 @@ const showCommand = Command.make(
 )
 
 const addCommand = Command.make("add", {
-  provider: Flag.String("provider").pipe(Flag.withMetavar("id"), Flag.withDescription("Provider id (see `fishbowl-llm providers`)")),
-  name: Flag.String("name").pipe(
+  provider: valueFlag("add", "provider").pipe(Flag.withMetavar("id"), Flag.withDescription("Provider id (see `fishbowl-llm providers`)")),
+  name: valueFlag("add", "name").pipe(
     Flag.withMetavar("name"),
     Flag.withDescription("A name for this configuration, unique regardless of case")
   ),
-  baseUrl: Flag.String("base-url").pipe(
+  baseUrl: valueFlag("add", "base-url").pipe(
     Flag.withMetavar("url"),
     Flag.withDescription(
       "Endpoint, if not the provider's default (https; plain http to this machine, or to a private network without a key or with --allow-insecure-http)"
@@ -392,8 +409,8 @@ const addCommand = Command.make("add", {
 
 const updateCommand = Command.make("update", {
   config: configArgument,
-  name: Flag.String("name").pipe(Flag.withMetavar("name"), Flag.withDescription("New name"), Flag.optional),
-  baseUrl: Flag.String("base-url").pipe(
+  name: valueFlag("update", "name").pipe(Flag.withMetavar("name"), Flag.withDescription("New name"), Flag.optional),
+  baseUrl: valueFlag("update", "base-url").pipe(
     Flag.withMetavar("url"),
     Flag.withDescription("New endpoint; \"\" goes back to the provider's default. Changing it needs the key again"),
     Flag.optional
@@ -609,21 +626,19 @@ const doctorCommand = Command.make(
       }
     )
 ).pipe(
-  Command.withDescription(
-    "Diagnose the keychain and the data folder. Exit 0 healthy, 3 a key is missing, 4 locked, 5 no keychain, 6 storage damaged"
-  ),
+  Command.withDescription(`Diagnose the keychain and the data folder. ${ExitCodes.doctorExitSentence()}`),
   Command.withExamples([{ command: "fishbowl-llm doctor" }, { command: "fishbowl-llm doctor --probe" }, {
     command: "fishbowl-llm doctor --fix"
   }])
 )
 
 const migrateCommand = Command.make("migrate", {
-  from: Flag.String("from").pipe(
+  from: valueFlag("migrate", "from").pipe(
     Flag.withMetavar("dir"),
     Flag.withDescription("Folder of the older Fishbowl install (default: the data folder)"),
     Flag.optional
   ),
-  allowInsecureHttp: Flag.String("allow-insecure-http").pipe(
+  allowInsecureHttp: valueFlag("migrate", "allow-insecure-http").pipe(
     Flag.withMetavar("name"),
     Flag.withDescription("Import this entry although its key would travel over plain http to a private-network host (repeat per entry)"),
     Flag.atLeast(0)

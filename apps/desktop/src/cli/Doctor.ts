@@ -15,7 +15,6 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as CliIo from "./CliIo.ts"
 import * as ExitCodes from "./ExitCodes.ts"
-import * as Messages from "./Messages.ts"
 import * as Text from "./Text.ts"
 
 /** A finding as the CLI shows it: `detail` may name internal things (keychain entries, files). */
@@ -45,13 +44,10 @@ const keychainTierHint =
 const forTerminal = (tier: Diagnostics.DiagnosticsReport["tier"]) => (finding: Diagnostics.Finding): DoctorFinding => {
   const hint = cliHints[finding.id] ??
     (finding.id === "secrets.tier" && tier === "keychain" && finding.severity === "warning" ? keychainTierHint : finding.hint)
-  const scrubbed = Messages.withoutInternalNames(finding.message)
   return {
     ...finding,
     ...(failsTheCommand(finding.id) ? { severity: "error" as const } : {}),
-    message: scrubbed,
-    ...(hint !== undefined ? { hint } : {}),
-    ...(scrubbed !== finding.message ? { detail: finding.message } : {})
+    ...(hint !== undefined ? { hint } : {})
   }
 }
 
@@ -112,15 +108,6 @@ const folderFindings = (dataDir: string) => {
   return { findings, readable: fileKind === "missing" || fileKind === "file" || fileKind === "directory" }
 }
 
-/** The exit code of each kind of error finding (the compiler demands one per kind). */
-const exitCodeByKind: Record<Diagnostics.FindingKind, number> = {
-  "locked": ExitCodes.ExitCode.lockedOrDenied,
-  "no-keychain": ExitCodes.ExitCode.unavailable,
-  "storage": ExitCodes.ExitCode.corrupted,
-  "key-missing": ExitCodes.ExitCode.notFound,
-  "other": ExitCodes.ExitCode.unexpected
-}
-
 /** The kinds of the error findings: what makes the command fail, and what the tier line says. */
 const errorKinds = (findings: ReadonlyArray<DoctorFinding>): ReadonlySet<Diagnostics.FindingKind> =>
   new Set(findings.filter((finding) => finding.severity === "error").map((finding) => Diagnostics.findingKinds[finding.id]))
@@ -129,13 +116,13 @@ const errorKinds = (findings: ReadonlyArray<DoctorFinding>): ReadonlySet<Diagnos
 export const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
   const kinds = errorKinds(findings)
   const urgent = Diagnostics.FindingKind.literals.find((kind) => kinds.has(kind))
-  return urgent === undefined ? ExitCodes.ExitCode.ok : exitCodeByKind[urgent]
+  return urgent === undefined ? ExitCodes.ExitCode.ok : ExitCodes.doctorExitCodes[urgent][0]
 }
 
 const failureFinding = (id: Diagnostics.FindingId, error: Errors.FishbowlError): DoctorFinding => ({
   id,
   severity: "error",
-  message: Messages.withoutInternalNames(error.message),
+  message: error.message,
   hint: error.hint
 })
 
@@ -155,7 +142,7 @@ const keyFindings = Effect.gen(function*() {
       findings.push({
         id: stored.failure._tag === "KeychainLocked" ? "keys.locked" : "keys.unreadable",
         severity: "error",
-        message: `The key of "${config.name}" could not be read: ${Messages.withoutInternalNames(stored.failure.message)}`,
+        message: `The key of "${config.name}" could not be read: ${stored.failure.message}`,
         hint: stored.failure.hint,
         detail: SecretRef.describeSecretRef(ref)
       })

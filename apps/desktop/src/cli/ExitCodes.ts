@@ -2,7 +2,7 @@
  * Exit codes of fishbowl-llm, so scripts can tell "locked" (ask the user to unlock) from
  * "unavailable" (install a keychain) from "not found" without parsing messages.
  */
-import type { Errors } from "@fishbowl/domain"
+import type { Diagnostics, Errors } from "@fishbowl/domain"
 import { Schema } from "effect"
 
 export const ExitCode = {
@@ -76,6 +76,24 @@ export const exitCodeParagraph = (width = 104): string => {
   lines.push(line)
   return lines.join("\n  ")
 }
+
+/** doctor's exit code for the most urgent kind among its error findings, and the words `--help` gives it. */
+export const doctorExitCodes: Record<Diagnostics.FindingKind, readonly [code: number, words: string]> = {
+  "locked": [ExitCode.lockedOrDenied, "locked"],
+  "no-keychain": [ExitCode.unavailable, "no keychain"],
+  "storage": [ExitCode.corrupted, "storage damaged"],
+  "key-missing": [ExitCode.notFound, "a key is missing"],
+  "other": [ExitCode.unexpected, "anything else"]
+}
+
+/** "Exit 0 healthy, 1 anything else, 3 a key is missing, …": doctor's description, from the table above. */
+export const doctorExitSentence = (): string =>
+  `Exit ${
+    [[ExitCode.ok, "healthy"] as const, ...Object.values(doctorExitCodes)]
+      .sort(([a], [b]) => a - b)
+      .map(([code, words]) => `${code} ${words}`)
+      .join(", ")
+  }`
 
 export const exitCodeFor = (tag: Errors.FishbowlError["_tag"]): number => {
   switch (tag) {

@@ -1,9 +1,9 @@
 /**
  * The CLI's words for failures. Domain and adapter errors are written for the GUI ("Correct the
  * highlighted field", "choose Replace key"); here they get hints that name the command that fixes
- * the problem, chosen by error tag and field in this one place instead of in every adapter.
- * Messages lose internal names such as `fishbowl.openai.<uuid>/apiKey` (doctor shows those as
- * details) and anything echoed from the command line is made printable first.
+ * the problem, chosen by error tag and reason in this one place instead of in every adapter.
+ * Messages are shown as written: they never name keychain entries (SecretRef.spokenName), and
+ * anything echoed from the command line is made printable first.
  */
 import { type Errors, Hints } from "@fishbowl/domain"
 import * as Text from "./Text.ts"
@@ -21,14 +21,6 @@ export interface HintContext {
   readonly command: string
   readonly reference?: string | undefined
 }
-
-const SECRET_REF = /fishbowl\.[a-z0-9-]+\.[0-9a-f-]{36}\/apiKey(?:\.staged)?/gi
-/** The throw-away entry a probe writes and reads (KeytarSecretStore's `fishbowl.probe.*`). */
-const PROBE_REF = /fishbowl\.probe\.[a-z0-9-]+\/apiKey/gi
-
-/** Removes keychain coordinates from a message: users never typed them and cannot act on them. */
-export const withoutInternalNames = (message: string): string =>
-  message.replace(SECRET_REF, "the stored key").replace(PROBE_REF, "the keychain's test entry")
 
 /** The configuration the user named, as one shell word of a printed command (Hints.shellWord). */
 const quoted = (reference: string | undefined) => reference === undefined ? "<name>" : Hints.shellWord(Text.printable(reference, 40))
@@ -56,6 +48,17 @@ const conflictHints: Record<Errors.ConflictReason, string> = {
   "busy": "Try again in a moment. If it persists, run `fishbowl-llm doctor --fix` to finish the interrupted change.",
   "settings-replaced": "Nothing was changed. Run `fishbowl-llm list` to see the configurations as they are now, then try again.",
   "unfinished-changes": "Run `fishbowl-llm doctor --fix` to finish the interrupted changes, then try again."
+}
+
+/** The terminal's words for each reason of a NotFound. */
+const notFoundHints: Record<Errors.NotFoundReason, (reenter: string) => string> = {
+  "config": () => "Run `fishbowl-llm list` to see the configurations.",
+  "no-key": (reenter) => `Add one with \`${reenter}\`.`,
+  "key-missing": (reenter) => `Enter the key again with \`${reenter}\`.`,
+  "key-elsewhere": (reenter) => `Enter the key again for this base URL with \`${reenter}\`, or change the base URL back.`,
+  "key-lost-with-session": (reenter) => `Start your keyring, then enter the key again with \`${reenter}\`.`,
+  "file": () => "Run `fishbowl-llm doctor` to see the files in the data folder.",
+  "folder": () => "Run `fishbowl-llm doctor` to see where the data folder is."
 }
 
 /** The terminal's words for each reason of a KeychainLocked. */
@@ -89,9 +92,7 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
     case "Conflict":
       return conflictHints[error.reason]
     case "NotFound":
-      if (error.reason === "no-key") return `Add one with \`${reenter}\`.`
-      if (error.reason === "key-missing") return `Enter the key again with \`${reenter}\`.`
-      return "Run `fishbowl-llm list` to see the configurations."
+      return notFoundHints[error.reason](reenter)
     case "KeychainLocked":
       return lockedHints[error.reason](reenter)
     case "Timeout":
@@ -107,8 +108,6 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
 export const problemOf = (error: Errors.FishbowlError, context: HintContext): CliProblem => ({
   _tag: error._tag,
   ...("reason" in error && error.reason !== undefined ? { reason: error.reason } : {}),
-  message: withoutInternalNames(error.message),
-  hint: withoutInternalNames(
-    cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`)
-  )
+  message: error.message,
+  hint: cliHint(error, context) ?? (error.hint !== "" ? error.hint : `Run \`fishbowl-llm ${context.command} --help\`.`)
 })

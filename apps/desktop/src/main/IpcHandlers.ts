@@ -89,13 +89,24 @@ const withProviderCheck = <A, E, R>(
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
 
-const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => ({
-  _tag: error._tag,
-  message: error.message,
-  hint: error.hint,
-  ...(error._tag === "InvalidInput" ? { field: error.field } : {}),
-  ...("reason" in error && error.reason !== undefined ? { reason: error.reason } : {})
-})
+/** The wire form: the words for a log, the typed reason (and field) for the page's own words. */
+const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => {
+  const words = { message: error.message, hint: error.hint }
+  switch (error._tag) {
+    case "KeychainLocked":
+      return { _tag: error._tag, ...words, reason: error.reason }
+    case "NotFound":
+      return { _tag: error._tag, ...words, reason: error.reason }
+    case "Conflict":
+      return { _tag: error._tag, ...words, reason: error.reason }
+    case "KeychainUnavailable":
+      return { _tag: error._tag, ...words, ...(error.reason !== undefined ? { reason: error.reason } : {}) }
+    case "InvalidInput":
+      return { _tag: error._tag, ...words, field: error.field, ...(error.reason !== undefined ? { reason: error.reason } : {}) }
+    default:
+      return { _tag: error._tag, ...words }
+  }
+}
 
 /** What the renderer is told when the failure is not a domain error (a defect, a bug). */
 const internal = new Errors.Internal({

@@ -62,6 +62,23 @@ const readBackup = (file: string) =>
 const validDocument = (read: { readonly state: JsonFilePreferencesStore.FileState }) =>
   read.state._tag === "Valid" ? read.state.document : undefined
 
+/** A backup as listed, with its generation and what makes two copies the same settings. */
+type Listed = HealthContract.BackupInfo & { readonly generation: number; readonly sameness: string | undefined }
+
+/**
+ * Newest first, each state once: an older backup that holds exactly the settings of a newer one
+ * (nothing changed between two generations) is counted in the newer one's `olderCopies`.
+ */
+const onceEach = (newestFirst: ReadonlyArray<Listed>): Array<HealthContract.BackupInfo> => {
+  const kept: Array<Listed> = []
+  for (const backup of newestFirst) {
+    const same = backup.sameness === undefined ? -1 : kept.findIndex((newer) => newer.sameness === backup.sameness)
+    if (same === -1) kept.push(backup)
+    else kept[same] = { ...kept[same]!, olderCopies: kept[same]!.olderCopies + 1 }
+  }
+  return kept.map(({ generation: _, sameness: __, ...info }) => info)
+}
+
 export const make = (options: { readonly shell: ShellLike }) =>
   Effect.gen(function*() {
     const preferences = yield* PreferencesStore.PreferencesStore
@@ -75,7 +92,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
       )
       const current = yield* preferences.load.pipe(Effect.map((document) => document.llm.configs), Effect.orElseSucceed(() => []))
       const currentKeys = new Set(current.map((config) => Canonical.nameKey(config.name)))
-      const found: Array<HealthContract.BackupInfo & { readonly generation: number }> = []
+      const found: Array<Listed> = []
       for (const name of names) {
         const copy = Backups.copyOf(name)
         if (copy?._tag !== "Backup") continue
@@ -87,16 +104,25 @@ export const make = (options: { readonly shell: ShellLike }) =>
         const { changed } = Restore.compare(settings?.llm.configs ?? [], current)
         found.push({
           generation: copy.generation,
+          sameness: settings === undefined ? undefined : JSON.stringify(settings),
           name,
           modifiedAt: file.modifiedAt.toISOString(),
           usable: settings !== undefined,
+          olderCopies: 0,
           configNames,
           added: configNames.filter((configName) => !currentKeys.has(Canonical.nameKey(configName))),
           removed: current.map((config) => config.name).filter((configName) => !keys.has(Canonical.nameKey(configName))),
           changed: changed.map(({ from, name: changedName, to }) => ({ name: changedName, from, to }))
         })
       }
-      return found.sort((a, b) => a.generation - b.generation).map(({ generation: _, ...info }) => info)
+      return onceEach(found.sort((a, b) => a.generation - b.generation))
+    })
+
+    /** A restore the user chose replaces the state an earlier automatic restore told them about. */
+    const supersedeNotices = Effect.gen(function*() {
+      const notices = preferences.notices
+      if (notices === undefined) return
+      for (const notice of yield* notices.current) yield* notices.dismiss(notice.id)
     })
 
     const restoreBackup: StorageActions["restoreBackup"] = (name) =>
@@ -110,7 +136,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
         }
         const file = yield* readBackup(inDataDir(name))
         if (file === undefined) {
-          return yield* new Errors.NotFound({ message: `${name} is no longer there`, hint: "Refresh the list of backups." })
+          return yield* new Errors.NotFound({ reason: "file", message: `${name} is no longer there`, hint: "Refresh the list of backups." })
         }
         const settings = validDocument(file)
         if (settings === undefined) {
@@ -136,6 +162,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
             return [undefined, Restore.over(settings, document.llm.configs).document] as const
           })
         )
+        yield* supersedeNotices
       })
 
     /** Under the store's lock, before a restore: the current file, kept as `preferences.json.replaced-<time>` (0600). */
@@ -160,7 +187,11 @@ export const make = (options: { readonly shell: ShellLike }) =>
         if (name === undefined) {
           const failure = yield* Effect.tryPromise({ try: () => options.shell.openPath(dataDir), catch: () => unreadable(dataDir) })
           if (failure !== "") {
-            return yield* new Errors.NotFound({ message: "The data folder could not be opened", hint: `It is at ${dataDir}.` })
+            return yield* new Errors.NotFound({
+              reason: "folder",
+              message: "The data folder could not be opened",
+              hint: `It is at ${dataDir}.`
+            })
           }
           return { shown: dataDir }
         }
@@ -170,6 +201,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
           : undefined
         if (info === undefined || !info.isFile()) {
           return yield* new Errors.NotFound({
+            reason: "file",
             message: `${path.basename(name)} is no longer in the data folder`,
             hint: "Refresh the health report."
           })

@@ -12,6 +12,7 @@
  * its input at submit and hands it straight to `addConfig`, `testDraft` or `saveEdit`.
  */
 import type { IpcContract, Providers } from "@fishbowl/domain"
+import * as BaseUrlRule from "@fishbowl/domain/BaseUrlRule"
 import * as Background from "./Background.ts"
 import * as Bridge from "./Bridge.ts"
 import * as Messages from "./Messages.ts"
@@ -135,7 +136,7 @@ const makeFormActions = ({ dispatch, focus, store }: Core) => {
 
   /** Shows the error next to the field it names (e.g. `patch.apiKey` → API key), else by the buttons. */
   const showError = (formId: string, fields: ReadonlyArray<Store.FieldId>, error: Bridge.WireError) => {
-    const named = error.field?.split(".").at(-1)
+    const named = error._tag === "InvalidInput" ? error.field.split(".").at(-1) : undefined
     const field = fields.find((id) => id === named)
     if (field === undefined) {
       setForm(formId, { fieldErrors: {}, formError: error, check: undefined })
@@ -175,7 +176,7 @@ const makeFormActions = ({ dispatch, focus, store }: Core) => {
       if ((store.get().forms[formId] ?? Store.emptyForm).keyShown) setForm(formId, { keyShown: false })
     },
     baseUrlTyped: (formId: string, baseUrl: string) => {
-      const consentNeeded = ViewModel.needsInsecureConsent(baseUrl)
+      const consentNeeded = BaseUrlRule.needsConsent(baseUrl)
       if ((store.get().forms[formId] ?? Store.emptyForm).consentNeeded !== consentNeeded) setForm(formId, { consentNeeded })
     },
     chooseAddProvider: (providerId: string) => dispatch({ _tag: "AddProviderChosen", providerId })
@@ -261,7 +262,7 @@ const makeConfigActions = (core: Core, forms: FormActions) => {
         return
       }
       if ("shown" in result) return
-      if (result.error.field !== undefined) forms.showError(add, formFields(provider), result.error)
+      if (result.error._tag === "InvalidInput") forms.showError(add, formFields(provider), result.error)
       else forms.setForm(add, { check: { error: result.error } })
     },
 

@@ -127,14 +127,18 @@ const Notice = ({ notice }: { readonly notice: Bridge.NoticeView }) => {
       <div class="banner-body">
         <h2 class="banner-title" id={headingId}>{ViewModel.noticeTitles[notice.kind]}</h2>
         <p>
-          {`Fishbowl found its settings file damaged and put back the last good copy (${ViewModel.fileName(notice.restoredFrom)}). `}
-          Changes saved after that copy are missing; check your providers below.
+          Fishbowl found its settings file damaged and put back the last good copy. Changes saved after that copy are missing; check your
+          providers below.
         </p>
-        <p>
-          {"The damaged file is kept at "}
-          <code>{notice.quarantinedAs}</code>
-          {"."}
-        </p>
+        <details class="tech-details">
+          <summary>Technical details</summary>
+          <dl>
+            <dt>Restored from</dt>
+            <dd>{ViewModel.fileName(notice.restoredFrom)}</dd>
+            <dt>Damaged file kept as</dt>
+            <dd>{notice.quarantinedAs}</dd>
+          </dl>
+        </details>
         <div class="row-actions">
           <BusyButton
             class="button primary small"

@@ -58,15 +58,22 @@ export const BusyButton = (props: BusyButtonProps) => {
   )
 }
 
-/** "Message. Hint." as two spans, so the hint reads as the next step. */
+/**
+ * "Title. Hint." in the page's words (Messages.friendly), so the hint reads as the next step; the
+ * error's own text (which may name files, paths or backends) only under Technical details.
+ */
 export const ErrorText = ({ error }: { readonly error: Bridge.WireError }) => {
   const { hint, title } = Messages.friendly(error)
-  // Field errors (InvalidInput) are already written for people and name no internals.
-  const shown = error._tag === "InvalidInput" ? { title: error.message, hint: error.hint } : { title, hint }
   return (
     <span class="error-text">
-      <strong>{shown.title}</strong>
-      {shown.hint !== "" && <span class="hint">{shown.hint}</span>}
+      <strong>{title}</strong>
+      {hint !== "" && <span class="hint">{hint}</span>}
+      {error._tag !== "InvalidInput" && (
+        <details class="technical">
+          <summary>Technical details</summary>
+          <span class="technical-text">{[error.message, error.hint].filter((text) => text !== "").join(" — ")}</span>
+        </details>
+      )}
     </span>
   )
 }

@@ -8,6 +8,7 @@
  * as an argument of the one call that sends it.
  */
 import type { Providers } from "@fishbowl/domain"
+import * as BaseUrlRule from "@fishbowl/domain/BaseUrlRule"
 import type { ComponentChildren, RefObject } from "preact"
 import { useRef } from "preact/hooks"
 import * as Actions from "./Actions.ts"
@@ -17,7 +18,6 @@ import { BusyButton, BusyNote, ErrorText, LabelRow } from "./Components.tsx"
 import * as Hooks from "./Hooks.ts"
 import * as Messages from "./Messages.ts"
 import * as Store from "./Store.ts"
-import * as ViewModel from "./ViewModel.ts"
 
 export interface ConfigFormProps {
   /** The form's id in the store and the prefix of every element id ("add", "edit-<id>"). */
@@ -335,7 +335,7 @@ export const ConfigForm = (props: ConfigFormProps) => {
   const inputs = useFormInputs()
   const formErrorRef = Hooks.useFocusTarget<HTMLDivElement>(Store.FocusTargets.formError(formId))
   const hasBaseUrl = provider.fields.some((field) => field.id === "baseUrl")
-  const consentShown = hasBaseUrl && (form.consentNeeded ?? ViewModel.needsInsecureConsent(config?.baseUrl ?? ""))
+  const consentShown = hasBaseUrl && (form.consentNeeded ?? BaseUrlRule.needsConsent(config?.baseUrl ?? ""))
   const keyVisible = config?.hasKey !== true || form.keyOpen
   const busy = form.busyLabel !== undefined
 

@@ -10,15 +10,15 @@ import type { HealthContract } from "@fishbowl/domain"
 import { Fragment } from "preact"
 import type * as Bridge from "./Bridge.ts"
 import { BusyButton, ErrorText } from "./Components.tsx"
+import * as FindingWords from "./FindingWords.ts"
 import * as Hooks from "./Hooks.ts"
 import * as Store from "./Store.ts"
 import * as ViewModel from "./ViewModel.ts"
 
 type Finding = Bridge.DiagnosticsView["findings"][number]
 
-const FindingButton = ({ finding }: { readonly finding: Finding }) => {
+const FindingButton = ({ action }: { readonly action: FindingWords.FindingAction | undefined }) => {
   const { actions } = Hooks.usePage()
-  const action = ViewModel.findingAction(finding)
   if (action === undefined) return null
   switch (action) {
     case "unlock":
@@ -36,20 +36,23 @@ const FindingButton = ({ finding }: { readonly finding: Finding }) => {
   }
 }
 
-const FindingItem = ({ finding, report }: { readonly finding: Finding; readonly report: Bridge.DiagnosticsView }) => (
-  <li class={`finding finding-${finding.severity}`} data-finding={finding.id}>
-    <span class={`severity severity-${finding.severity}`}>{ViewModel.severityLabel[finding.severity]}</span>
-    <div class="finding-body">
-      <p class="finding-title">{ViewModel.findingTitle(finding, report)}</p>
-      {finding.hint !== undefined && (
-        <p class="finding-fix">
-          <span class="visually-label">Fix:</span> {finding.hint}
-        </p>
-      )}
-    </div>
-    <FindingButton finding={finding} />
-  </li>
-)
+const FindingItem = ({ finding, report }: { readonly finding: Finding; readonly report: Bridge.DiagnosticsView }) => {
+  const words = FindingWords.findingWords(finding, report)
+  return (
+    <li class={`finding finding-${finding.severity}`} data-finding={finding.id}>
+      <span class={`severity severity-${finding.severity}`}>{ViewModel.severityLabel[finding.severity]}</span>
+      <div class="finding-body">
+        <p class="finding-title">{words.title}</p>
+        {words.fix !== undefined && (
+          <p class="finding-fix">
+            <span class="visually-label">Fix:</span> {words.fix}
+          </p>
+        )}
+      </div>
+      <FindingButton action={words.action} />
+    </li>
+  )
+}
 
 const BackupItem = ({ backup }: { readonly backup: HealthContract.BackupInfo }) => {
   const { actions, state } = Hooks.usePage()
@@ -167,10 +170,10 @@ const TechnicalDetails = () => {
         {status !== undefined && <Term name="Interrupted changes" value={String(status.pendingIntents)} />}
         {report?.findings.map((finding) => (
           <Fragment key={finding.id}>
-            <Term name={finding.id} value={finding.message} />
+            <Term name={finding.id} value={finding.hint === undefined ? finding.message : `${finding.message} — fix: ${finding.hint}`} />
           </Fragment>
         ))}
-        {lastError !== undefined && <Term name={`Last error (${lastError._tag})`} value={lastError.message} />}
+        {lastError !== undefined && <Term name={`Last error (${lastError._tag})`} value={`${lastError.message} — ${lastError.hint}`} />}
       </dl>
     </details>
   )

@@ -1,8 +1,8 @@
 /**
- * One message per problem, in words a person uses. Domain errors carry a precise `message` for
- * logs and the CLI (it may name a keychain entry such as `fishbowl.anthropic.<uuid>/apiKey`); the
- * page shows a plain title per kind of problem and the error's hint (written for people). The
- * precise text appears only in the Storage health panel's technical details.
+ * One message per problem, in words a person uses. Domain errors carry a precise `message` and
+ * `hint` for logs and the CLI (they may name files, paths or backends); the page words each
+ * (tag, reason) from the tables below, checked exhaustive by the compiler, and shows the precise
+ * text only under Technical details. Field refusals (InvalidInput) are the rule's own sentence.
  */
 import type { Errors } from "@fishbowl/domain"
 import type * as Bridge from "./Bridge.ts"
@@ -21,11 +21,6 @@ export const pageLevelTags: ReadonlySet<Bridge.WireError["_tag"]> = new Set([
   "StorageInaccessible",
   "Corrupted"
 ])
-
-/** Internal names (keychain entries, config ids) have no place in the page's own messages. */
-const internal = /fishbowl\.[\w-]+\.[0-9a-f-]{8,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|FISHBOWL_[A-Z_]+/i
-
-const keepIfPlain = (text: string, fallback: string) => (internal.test(text) ? fallback : text)
 
 /** The page's words for each reason of a Conflict (the compiler demands one per reason). */
 const conflicts: Record<Errors.ConflictReason, Friendly> = {
@@ -47,47 +42,101 @@ const conflicts: Record<Errors.ConflictReason, Friendly> = {
   }
 }
 
-const isConflictReason = (reason: Bridge.WireError["reason"]): reason is Errors.ConflictReason =>
-  reason !== undefined && Object.prototype.hasOwnProperty.call(conflicts, reason)
+/** The page's words for each reason of a KeychainLocked. */
+const locked: Record<Errors.KeychainLockedReason, Friendly> = {
+  "locked": {
+    title: "The keychain is locked",
+    hint: "Choose \"Unlock keychain\", or unlock it in your system's keychain app, then try again."
+  },
+  "locked-or-missing": {
+    title: "The keychain is locked, or the key is no longer in it",
+    hint: "Choose \"Unlock keychain\" and try again; if the key was deleted, choose \"Edit\", then \"Replace key\"."
+  },
+  "lock-state-unknown": {
+    title: "The keychain may be locked, so the key may still be stored",
+    hint: "Choose \"Unlock keychain\", then delete again so that the key is removed too."
+  }
+}
 
+const noKeychain: Friendly = {
+  title: "No keychain is available",
+  hint: "Fishbowl cannot save API keys securely right now. Storage health below says how to fix it."
+}
+
+/** The page's words for each reason of a KeychainUnavailable (none: nothing answered). */
+const unavailable: Record<Errors.KeychainUnavailableReason, Friendly> = {
+  "not-reachable": noKeychain,
+  "no-answer": {
+    title: "The keychain did not answer",
+    hint: "If your system is asking for a password or permission, answer it; then try again."
+  },
+  "helper-lost": {
+    title: "Fishbowl lost its connection to the keychain",
+    hint: "Try again. If it keeps happening, restart Fishbowl."
+  },
+  "session-lost": {
+    title: "The keychain service restarted",
+    hint: "Try again. If it keeps happening, restart Fishbowl."
+  },
+  "error": {
+    title: "The keychain reported an error",
+    hint: "Try again; Storage health below has the details."
+  }
+}
+
+/** The page's words for each reason of a NotFound. */
+const notFound: Record<Errors.NotFoundReason, Friendly> = {
+  "config": { title: "This configuration no longer exists", hint: "The list has been refreshed." },
+  "no-key": { title: "This configuration has no API key", hint: "Choose \"Edit\" to add one." },
+  "key-missing": {
+    title: "The key of this configuration is missing from the keychain",
+    hint: "Choose \"Edit\", then \"Replace key\", to enter it again."
+  },
+  "key-elsewhere": {
+    title: "The stored key was entered for a different provider or base URL",
+    hint: "Choose \"Edit\" and enter the key again for this base URL, or change the base URL back."
+  },
+  "key-lost-with-session": {
+    title: "The key was kept only until Fishbowl closed",
+    hint: "Choose \"Edit\" and enter the key again; start your keychain first so that it is saved this time."
+  },
+  "file": { title: "That file is no longer in the data folder", hint: "Choose \"Check again\" in Storage health to refresh the list." },
+  "folder": { title: "The data folder could not be opened", hint: "Its location is under Technical details." }
+}
+
+/** The page's words for each tag; reasons pick from their own tables. No face reads an error's message to choose. */
 export const friendly = (error: Bridge.WireError): Friendly => {
   switch (error._tag) {
     case "KeychainLocked":
-      return { title: "The keychain is locked", hint: keepIfPlain(error.hint, "Unlock your keychain, then try again.") }
+      return locked[error.reason]
     case "KeychainDenied":
       return {
         title: "Fishbowl was not allowed to use the keychain",
-        hint: keepIfPlain(error.hint, "Allow access when your system asks, then try again.")
+        hint: "Allow access when your system asks, then try again."
       }
     case "NotPermitted":
       return { title: "This window may not manage API keys", hint: "Open Fishbowl's own settings page to manage providers." }
     case "WriteRefused":
-      return { title: "That change could not be saved", hint: keepIfPlain(error.hint, "Nothing was changed.") }
+      return { title: "That change could not be saved", hint: "Nothing was changed. Undo the change that caused this and try again." }
     case "KeychainUnavailable":
-      return {
-        title: "No keychain is available",
-        hint: "Fishbowl cannot save API keys securely right now. Storage health below says how to fix it."
-      }
+      return error.reason === undefined ? noKeychain : unavailable[error.reason]
     case "StorageInaccessible":
-      return {
-        title: "Fishbowl could not read or save its settings",
-        hint: keepIfPlain(error.hint, "Storage health below has the details.")
-      }
+      return { title: "Fishbowl could not read or save its settings", hint: "Storage health below has the details." }
     case "Corrupted":
       return { title: "The settings file is damaged", hint: "Storage health below shows the backups you can restore." }
     case "Timeout":
       return { title: "The keychain did not answer", hint: "Try again. If it keeps happening, check Storage health below." }
     case "NotFound":
-      return {
-        title: keepIfPlain(error.message, "This configuration no longer exists"),
-        hint: keepIfPlain(error.hint, "The list has been refreshed.")
-      }
+      return notFound[error.reason]
     case "Conflict":
-      return conflicts[isConflictReason(error.reason) ? error.reason : "busy"]
+      return conflicts[error.reason]
+    case "InvalidInput":
+      // The rule's own sentence (BaseUrlRule, LlmConfig): written for people, naming no internals.
+      return { title: error.message, hint: error.hint }
+    case "Unsupported":
+      return { title: "This device cannot keep API keys securely", hint: "Storage health below has the details." }
     case "Internal":
       return { title: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, check Storage health below." }
-    default:
-      return { title: keepIfPlain(error.message, "That did not work"), hint: keepIfPlain(error.hint, "") }
   }
 }
 
@@ -102,9 +151,5 @@ export const checkOutcomeText = (outcome: Bridge.CheckOutcomeView): Friendly & {
     const models = outcome.models === 1 ? "1 model" : `${outcome.models} models`
     return { ok: true, title: `Connected: the key works (${models} available)`, hint: "" }
   }
-  return {
-    ok: false,
-    title: keepIfPlain(outcome.message, "The connection test failed"),
-    hint: keepIfPlain(outcome.hint, "Check the base URL and the key, then try again.")
-  }
+  return { ok: false, title: outcome.message, hint: outcome.hint }
 }

@@ -240,7 +240,8 @@ export const reduce = (state: PageState, event: PageEvent): PageState => {
     case "ListWaiting":
       return { ...state, listWaiting: event.waiting }
     case "ProblemShown":
-      return { ...state, problem: event.error, problemDetail: undefined }
+      // A confirmation of an earlier action ("Deleted …") must not sit beside the newer problem.
+      return { ...state, problem: event.error, problemDetail: undefined, announcement: undefined }
     case "ProblemCleared":
       return { ...state, problem: undefined, problemDetail: undefined, problemWaiting: false }
     case "ProblemUnlockFailed":

@@ -3,7 +3,6 @@
  * summaries of results. Pure functions, so the Node tests check the words without a browser.
  */
 import type { HealthContract, IpcContract } from "@fishbowl/domain"
-import * as BaseUrlRule from "@fishbowl/domain/BaseUrlRule"
 import * as Plural from "@fishbowl/domain/Plural"
 import * as Bridge from "./Bridge.ts"
 
@@ -79,13 +78,6 @@ export const lastCheck = (config: Bridge.LlmConfigView, unrecorded: Bridge.Check
     ? unrecorded
     : config.lastCheck
 
-/**
- * Whether the consent checkbox is shown for a typed base URL: exactly when the store would refuse
- * the key without that consent and accept it with (plain http to a private network). The rule is
- * the store's own (BaseUrlRule), bundled into this page.
- */
-export const needsInsecureConsent = (baseUrl: string): boolean => BaseUrlRule.needsConsent(baseUrl)
-
 // ---------------------------------------------------------------------------------------------
 // Storage health
 
@@ -116,42 +108,10 @@ export const healthHeadline = (report: Bridge.DiagnosticsView | undefined) => {
   return problems === 0 ? "Everything looks right." : `${Plural.count(problems, "thing needs", "things need")} attention.`
 }
 
-/**
- * The page's title for findings whose platform message names internal things (backends, paths,
- * file names, "backup generations"); that message stays under Technical details.
- */
-const findingTitles: Partial<Record<Finding["id"], (finding: Finding, report: Bridge.DiagnosticsView) => string | undefined>> = {
-  "secrets.tier": (_finding, report) => `Keys are kept in ${tierWords[report.tier]}`,
-  "keychain.reachable": (finding) => finding.severity === "ok" ? "Your system keychain is reachable and unlocked" : undefined,
-  "data-dir.mode": (finding) =>
-    finding.severity === "ok" ? "Your data folder is private" : "Other users of this computer can look into your data folder",
-  "preferences.mode": (finding) =>
-    finding.severity === "ok" ? "Your settings file is readable only by you" : "Other users of this computer can read your settings file",
-  "preferences.parse": (finding) => finding.severity === "ok" ? "Your settings file is valid" : undefined,
-  "preferences.backups": (finding) => finding.severity === "ok" ? "Backups of your settings are kept as you change them" : undefined
-}
-
-/** What the page shows as a finding's title: its own words for the finding, else the platform's message. */
-export const findingTitle = (finding: Finding, report: Bridge.DiagnosticsView) =>
-  findingTitles[finding.id]?.(finding, report) ?? finding.message
-
 export const storageSummary = (report: Bridge.DiagnosticsView) =>
   `API keys are kept in ${tierWords[report.tier]}. ${
     report.secure ? "They are encrypted by your system." : "They are not protected by your system."
   } ${report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."}`
-
-export type FindingAction = "unlock" | "finish" | "open-folder" | "bring-back" | "probe"
-
-/** The action the app can take for a finding, by its stable id; none for the rest. */
-export const findingAction = (finding: Finding): FindingAction | undefined => {
-  if (finding.severity === "ok") return undefined
-  if (finding.id === "keychain.locked") return "unlock"
-  if (finding.id === "preferences.journal") return "finish"
-  if (finding.id === "preferences.quarantine") return "open-folder"
-  if (finding.id === "restore.left-out") return "bring-back"
-  if (finding.id === "secrets.probe" || finding.id.startsWith("keychain.")) return "probe"
-  return undefined
-}
 
 export type RecoveryReport = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridge["recover"]>>, { readonly ok: true }>["value"]
 export type BroughtBack = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridge["bringBack"]>>, { readonly ok: true }>["value"]
@@ -204,7 +164,10 @@ export const backupSummary = (backup: HealthContract.BackupInfo) => {
       } (you will enter its key again)`
     )
   ].filter((part): part is string => part !== undefined)
+  const copies = backup.olderCopies === 0
+    ? ""
+    : ` ${Plural.count(backup.olderCopies, "older backup holds", "older backups hold")} the same settings.`
   return `${Plural.count(backup.configNames.length, "provider", "providers")}. ${
     changes.length === 0 ? "Same providers as now." : `Restoring ${changes.join("; ")}.`
-  }`
+  }${copies}`
 }
