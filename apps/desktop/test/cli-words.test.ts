@@ -14,7 +14,49 @@ import * as Commands from "../src/cli/Commands.ts"
 import * as Doctor from "../src/cli/Doctor.ts"
 import * as Messages from "../src/cli/Messages.ts"
 
+/** Every error the domain can report: each tag with each of its reasons (and none where none is allowed). */
+const everyError = (): ReadonlyArray<Errors.FishbowlError> => {
+  const reasons: Partial<Record<Errors.FishbowlError["_tag"], ReadonlyArray<string | undefined>>> = {
+    KeychainLocked: Errors.KeychainLockedReason.literals,
+    KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
+    NotFound: Errors.NotFoundReason.literals,
+    Conflict: Errors.ConflictReason.literals,
+    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
+  }
+  return Errors.errorTags.flatMap((tag) =>
+    (reasons[tag] ?? [undefined]).map((reason) =>
+      Schema.decodeUnknownSync(Errors.FishbowlError)({
+        _tag: tag,
+        message: "m",
+        // GUI words, as an adapter may write them: a reason must never let them through
+        hint: "Correct the highlighted field, then choose \"Replace key\".",
+        field: "x",
+        operation: "create",
+        budgetMillis: 1,
+        ...(reason !== undefined ? { reason } : {})
+      })
+    )
+  )
+}
+
 describe("CLI words by reason", () => {
+  it("every (tag, reason) the domain reports: the reason goes out with the problem and picks the terminal's own hint", () => {
+    const errors = everyError()
+    expect(errors.length).toBeGreaterThan(25)
+    for (const error of errors) {
+      const reason = "reason" in error ? error.reason : undefined
+      const what = `${error._tag}/${reason ?? "-"}`
+      const problem = Messages.problemOf(error, { command: "update", reference: "Work" })
+      expect(problem._tag, what).toBe(error._tag)
+      expect(problem.reason, what).toBe(reason)
+      // a reason with words of its own never falls back to the adapter's (GUI) hint
+      const ownWords = reason !== undefined && !(error._tag === "KeychainLocked" && reason !== "locked-or-missing") &&
+        error._tag !== "KeychainUnavailable"
+      if (ownWords) expect(problem.hint, what).not.toMatch(/highlighted|Replace key/)
+    }
+  })
+
+
   it("every InvalidInput reason gets a terminal hint, whatever its message and hint say", () => {
     const hints = new Set<string>()
     for (const reason of Errors.InvalidInputReason.literals) {
