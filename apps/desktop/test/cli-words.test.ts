@@ -56,7 +56,6 @@ describe("CLI words by reason", () => {
     }
   })
 
-
   it("every InvalidInput reason gets a terminal hint, whatever its message and hint say", () => {
     const hints = new Set<string>()
     for (const reason of Errors.InvalidInputReason.literals) {

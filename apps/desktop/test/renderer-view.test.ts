@@ -634,5 +634,10 @@ describe("view model", () => {
       "Brought back 1 configuration; 1 could not be (no key left in the keychain)"
     )
     expect(ViewModel.healthHeadline(report([{ id: "x", severity: "warning", message: "m" }]) as never)).toBe("1 thing needs attention.")
+    const backup = { name: "preferences.json.bak.1", modifiedAt: "", usable: true, configNames: ["A"], added: [], removed: [], changed: [] }
+    expect(ViewModel.backupSummary({ ...backup, olderCopies: 0 })).toBe("1 provider. Same providers as now.")
+    expect(ViewModel.backupSummary({ ...backup, olderCopies: 2 })).toBe(
+      "1 provider. Same providers as now. 2 older backups hold the same settings."
+    )
   })
 })
