@@ -4,6 +4,7 @@
  */
 import { ChildProcesses } from "@fishbowl/desktop-layer/testing"
 import { Diagnostics, Errors } from "@fishbowl/domain"
+import { Fixtures } from "@fishbowl/domain/testing"
 import { Exit, Schema } from "effect"
 import { readdirSync, readFileSync } from "node:fs"
 import * as NodePath from "node:path"
@@ -14,30 +15,18 @@ import * as Commands from "../src/cli/Commands.ts"
 import * as Doctor from "../src/cli/Doctor.ts"
 import * as Messages from "../src/cli/Messages.ts"
 
-/** Every error the domain can report: each tag with each of its reasons (and none where none is allowed). */
-const everyError = (): ReadonlyArray<Errors.FishbowlError> => {
-  const reasons: Partial<Record<Errors.FishbowlError["_tag"], ReadonlyArray<string | undefined>>> = {
-    KeychainLocked: Errors.KeychainLockedReason.literals,
-    KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
-    NotFound: Errors.NotFoundReason.literals,
-    Conflict: Errors.ConflictReason.literals,
-    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
-  }
-  return Errors.errorTags.flatMap((tag) =>
-    (reasons[tag] ?? [undefined]).map((reason) =>
-      Schema.decodeUnknownSync(Errors.FishbowlError)({
-        _tag: tag,
-        message: "m",
-        // GUI words, as an adapter may write them: a reason must never let them through
-        hint: "Correct the highlighted field, then choose \"Replace key\".",
-        field: "x",
-        operation: "create",
-        budgetMillis: 1,
-        ...(reason !== undefined ? { reason } : {})
-      })
-    )
+/** Every error the domain can report, each (tag, reason), with GUI words in its hint as an adapter may write them. */
+const everyError = (): ReadonlyArray<Errors.FishbowlError> =>
+  Fixtures.everyErrorReason().map((fields) =>
+    Schema.decodeUnknownSync(Errors.FishbowlError)({
+      ...fields,
+      message: "m",
+      hint: "Correct the highlighted field, then choose \"Replace key\".",
+      field: "x",
+      operation: "create",
+      budgetMillis: 1
+    })
   )
-}
 
 describe("CLI words by reason", () => {
   it("every (tag, reason) the domain reports: the reason goes out with the problem and picks the terminal's own hint", () => {

@@ -476,27 +476,16 @@ const expectPageWords = (text: string, what: string) => {
   for (const [, named] of text.matchAll(/"([^"]+)"/g)) expect(buttonLabels, `${what} names "${named}"`).toContain(named)
 }
 
-/** Every error the wire can carry: each tag with each of its reasons (and none where none is allowed). */
-const everyWireError = (): ReadonlyArray<IpcContract.IpcError> => {
-  const reasons: Partial<Record<IpcContract.IpcError["_tag"], ReadonlyArray<string | undefined>>> = {
-    KeychainLocked: Errors.KeychainLockedReason.literals,
-    KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
-    NotFound: Errors.NotFoundReason.literals,
-    Conflict: Errors.ConflictReason.literals,
-    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
-  }
-  return Errors.errorTags.flatMap((tag) =>
-    (reasons[tag] ?? [undefined]).map((reason) =>
-      wireError(tag, {
-        // what a platform's own text may say: the page must not show it outside Technical details
-        message: "Could not read fishbowl.openai.123e4567-e89b-12d3-a456-426614174000/apiKey in /home/me/.config/Fishbowl/preferences.json",
-        hint: "Run: chmod 600 \"/home/me/.config/Fishbowl/preferences.json\"",
-        ...(reason !== undefined ? { reason } : {}),
-        ...(tag === "InvalidInput" ? { field: "baseUrl" } : {})
-      })
-    )
+/** Every error the wire can carry, each (tag, reason), with what a platform's own text may say. */
+const everyWireError = (): ReadonlyArray<IpcContract.IpcError> =>
+  Fixtures.everyErrorReason().map((fields) =>
+    wireError(fields._tag, {
+      ...fields,
+      message: "Could not read fishbowl.openai.123e4567-e89b-12d3-a456-426614174000/apiKey in /home/me/.config/Fishbowl/preferences.json",
+      hint: "Run: chmod 600 \"/home/me/.config/Fishbowl/preferences.json\"",
+      ...(fields._tag === "InvalidInput" ? { field: "baseUrl" } : {})
+    })
   )
-}
 
 describe("the page's words for errors", () => {
   it("words every (tag, reason) from its own tables: never the message or hint, only buttons the page has", async () => {

@@ -3,6 +3,7 @@
  * and decoders that build store inputs the way the IPC and CLI edges do.
  */
 import { Redacted, Schema } from "effect"
+import * as Errors from "../Errors.ts"
 import * as Ids from "../Ids.ts"
 import * as LlmConfig from "../LlmConfig.ts"
 
@@ -32,3 +33,20 @@ export const sampleConfig = (name: string): LlmConfig.LlmConfig => ({
   updatedAt: "2026-01-02T03:04:05.678Z",
   hasKey: true
 })
+
+/**
+ * Every (tag, reason) an error can carry, as plain fields: each tag with each of its reasons, and
+ * no reason where the tag allows none. The faces' table tests word every one of them.
+ */
+export const everyErrorReason = (): ReadonlyArray<{ readonly _tag: Errors.FishbowlError["_tag"]; readonly reason?: string }> => {
+  const reasons: Partial<Record<Errors.FishbowlError["_tag"], ReadonlyArray<string | undefined>>> = {
+    KeychainLocked: Errors.KeychainLockedReason.literals,
+    KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
+    NotFound: Errors.NotFoundReason.literals,
+    Conflict: Errors.ConflictReason.literals,
+    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
+  }
+  return Errors.errorTags.flatMap((_tag) =>
+    (reasons[_tag] ?? [undefined]).map((reason) => (reason === undefined ? { _tag } : { _tag, reason }))
+  )
+}
