@@ -28,6 +28,19 @@ const everyError = (): ReadonlyArray<Errors.FishbowlError> =>
     })
   )
 
+/**
+ * Reasons whose terminal hint is the adapter's own on purpose: how to unlock or install a
+ * keychain on this platform reads the same in a terminal.
+ */
+const adapterWords = new Set([
+  "KeychainLocked/locked",
+  "KeychainLocked/lock-state-unknown",
+  ...Errors.KeychainUnavailableReason.literals.map((reason) => `KeychainUnavailable/${reason}`),
+  "Unsupported/no-secure-storage",
+  "Unsupported/keys-not-kept",
+  "Unsupported/not-available-here"
+])
+
 describe("CLI words by reason", () => {
   it("every (tag, reason) the domain reports: the reason goes out with the problem and picks the terminal's own hint", () => {
     const errors = everyError()
@@ -39,9 +52,7 @@ describe("CLI words by reason", () => {
       expect(problem._tag, what).toBe(error._tag)
       expect(problem.reason, what).toBe(reason)
       // a reason with words of its own never falls back to the adapter's (GUI) hint
-      const ownWords = reason !== undefined && !(error._tag === "KeychainLocked" && reason !== "locked-or-missing") &&
-        error._tag !== "KeychainUnavailable"
-      if (ownWords) expect(problem.hint, what).not.toMatch(/highlighted|Replace key/)
+      if (reason !== undefined && !adapterWords.has(what)) expect(problem.hint, what).not.toMatch(/highlighted|Replace key/)
     }
   })
 
@@ -145,6 +156,22 @@ describe("every command a message prints works as printed", () => {
     })
     return stdout
   }
+
+  it("knows which flags take a value exactly as each command's help lists them (a flag with a metavar)", async () => {
+    let valued = 0
+    for (const command of Commands.subcommandNames) {
+      const help = await helpOf(command)
+      // "  --name name   A name…": a flag followed by one lower-case word before the description
+      for (const [, flag, metavar] of help.matchAll(/^ {2}(--[a-z-]+)(?:, -[a-z])?(?: ([a-z]+))? {2,}/gm)) {
+        const scope = help.indexOf("GLOBAL FLAGS") < help.indexOf(`  ${flag}`) ? "" : command
+        expect(Commands.takesValue(command, flag!), `${command} ${flag}`).toBe(metavar !== undefined)
+        if (scope === "") expect(Commands.takesValue("", flag!), `global ${flag}`).toBe(metavar !== undefined)
+        if (metavar !== undefined && scope !== "") valued++
+      }
+    }
+    // add and update: --provider/--name/--base-url; migrate: --from, --allow-insecure-http NAME
+    expect(valued).toBe(7)
+  })
 
   it("names a command that exists and only flags that command (or every command) takes", async () => {
     const commands = printedCommands()

@@ -499,7 +499,7 @@ describe("the page's words for errors", () => {
       expectPageWords(`${title} ${hint}`, what)
     }
     // each reason of a tag has words of its own
-    for (const reasons of [Errors.ConflictReason, Errors.NotFoundReason, Errors.KeychainLockedReason]) {
+    for (const reasons of [Errors.ConflictReason, Errors.NotFoundReason, Errors.KeychainLockedReason, Errors.UnsupportedReason]) {
       const titles = errors.filter((error) => "reason" in error && (reasons.literals as ReadonlyArray<string>).includes(error.reason!))
         .map((error) => Messages.friendly(error).title)
       expect(new Set(titles).size).toBe(reasons.literals.length)
@@ -549,6 +549,10 @@ describe("the page's words for findings", () => {
     // locked: the tier line says so and leaves the fix to the locked finding (one state, one fix)
     const lockedTier = at("secrets.tier", "warning", "keychain", [{ id: "keychain.locked", severity: "warning", message: "m" }])
     expect(lockedTier).toEqual({ title: "Keys are kept in your system keychain, which is locked now" })
+    // reachable but its lock state unreadable: no "cannot be reached" beside "reachable and unlocked"
+    const unreadableLock = at("secrets.tier", "warning", "keychain", [{ id: "keychain.reachable", severity: "ok", message: "m" }])
+    expect(unreadableLock.fix).toContain("cannot tell whether it is locked")
+    expect(unreadableLock.fix).not.toContain("cannot be reached")
     expect(at("data-dir.mode", "ok").title).toBe("Your data folder is private")
     expect(at("keychain.locked", "warning").action).toBe("unlock")
     expect(at("restore.left-out", "warning").action).toBe("bring-back")

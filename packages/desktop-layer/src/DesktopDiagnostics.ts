@@ -66,7 +66,7 @@ export const leftoverKeyFilesFinding = (dataDir: string): Effect.Effect<Diagnost
       }
     }),
     Effect.orElseSucceed((): Diagnostics.Finding => ({
-      id: "legacy.key-files",
+      id: "legacy.key-files-unchecked",
       severity: "warning",
       message: `The data folder ${dataDir} could not be checked for files holding keys`,
       hint: `Check that your user can read ${dataDir}, then run \`fishbowl-llm doctor\` again.`

@@ -162,6 +162,7 @@ export const make = (sources: ReadonlyArray<LegacySource.LegacySource>) =>
       const description = yield* (yield* SecretStore.SecretStore).describe
       if (!description.persistent) {
         return yield* new Errors.Unsupported({
+          reason: "keys-not-kept",
           message: `Keys cannot be migrated into ${description.backend}: it does not keep them after Fishbowl quits`,
           hint: Hints.keychainForMigration
         })

@@ -85,6 +85,7 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
     lastProblem = yield* safeStorageProblem(safeStorage)
     if (lastProblem === undefined) return
     return yield* new Errors.Unsupported({
+      reason: "no-secure-storage",
       message: lastProblem,
       hint: "Install and unlock gnome-keyring or KWallet so Electron can protect keys with an OS key."
     })
@@ -130,7 +131,8 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
     const ciphertext = file.entries[refKey(ref)]
     if (ciphertext === undefined) return Option.none<Redacted.Redacted<string>>()
     const undecryptable = new Errors.Unsupported({
-      message: `The encrypted key for ${refKey(ref)} cannot be decrypted on this machine`,
+      reason: "key-undecryptable",
+      message: `The encrypted value of ${SecretRef.spokenName(ref)} cannot be decrypted on this machine`,
       hint: "It was encrypted under another user or OS key. Edit the configuration and replace the key."
     })
     const decrypted = yield* Effect.tryPromise({
@@ -140,7 +142,8 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
     const envelope = yield* Effect.try({ try: () => decodeEnvelope(decrypted.result), catch: () => undecryptable })
     if (envelope.ref !== refKey(ref)) {
       return yield* new Errors.Unsupported({
-        message: `The encrypted entry for ${refKey(ref)} belongs to another entry`,
+        reason: "key-undecryptable",
+        message: `The encrypted value of ${SecretRef.spokenName(ref)} belongs to another entry`,
         hint: "The key file was altered. Edit the configuration and replace the key."
       })
     }

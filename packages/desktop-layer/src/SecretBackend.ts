@@ -122,6 +122,7 @@ const safeStorageCandidate = ({ options, session, context }: CandidateInputs): C
     if (safeStorage === undefined || problem !== undefined) {
       return unavailableStore(
         new Errors.Unsupported({
+          reason: "no-secure-storage",
           message: problem ?? outsideElectron,
           hint: safeStorage === undefined
             ? `Unset ${SECRET_BACKEND_ENV} or set it to keychain or session.`

@@ -45,6 +45,7 @@ export const findingKinds = {
   "journal.unknown-owner": "other",
   "legacy.fishbowl-data": "other",
   "legacy.key-files": "other",
+  "legacy.key-files-unchecked": "other",
   "restore.left-out": "other",
   "restore.brought-back": "other",
   "restore.not-brought-back": "other",

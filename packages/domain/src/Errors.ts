@@ -45,10 +45,28 @@ export class KeychainUnavailable extends Schema.TaggedError<KeychainUnavailable>
   reason: Schema.optional(KeychainUnavailableReason)
 }) {}
 
+/**
+ * Why the platform cannot do what was asked: `no-secure-storage` nothing here can keep keys
+ * securely; `key-undecryptable` a stored key cannot be decrypted here (another user or OS key, an
+ * altered file); `keys-not-kept` keys would be moved into storage that forgets them at exit;
+ * `needs-migration` the settings come from an older Fishbowl; `newer-version` they come from a
+ * newer one; `not-available-here` this build or window does not offer it.
+ */
+export const UnsupportedReason = Schema.Literals([
+  "no-secure-storage",
+  "key-undecryptable",
+  "keys-not-kept",
+  "needs-migration",
+  "newer-version",
+  "not-available-here"
+])
+export type UnsupportedReason = typeof UnsupportedReason.Type
+
 /** The platform cannot do what was asked (e.g. secure storage not available on this device). */
 export class Unsupported extends Schema.TaggedError<Unsupported>()("Unsupported", {
   message: Text,
-  hint: Text
+  hint: Text,
+  reason: UnsupportedReason
 }) {}
 
 /** Stored data could not be read as written; says what was quarantined and what was restored. */

@@ -105,6 +105,16 @@ const wireFields = {
   requestId: Schema.optional(Schema.String)
 }
 
+/** Tags whose errors carry a reason: each has its own member below. */
+const reasonTags = ["KeychainLocked", "KeychainUnavailable", "NotFound", "Conflict", "InvalidInput", "Unsupported"] as const
+type PlainTag = Exclude<Errors.FishbowlError["_tag"], typeof reasonTags[number]>
+
+/** Every other tag, from the one list of errors (Errors.errorTags). */
+const plainTags = Errors.errorTags.filter((tag): tag is PlainTag => !(reasonTags as ReadonlyArray<string>).includes(tag)) as [
+  PlainTag,
+  ...Array<PlainTag>
+]
+
 /**
  * One member per tag that carries a typed reason (the page words it from its own table, checked
  * exhaustive by the compiler, never from the message); the rest share one member.
@@ -125,19 +135,8 @@ export const IpcError = Schema.Union([
     field: Schema.String,
     reason: Schema.optional(Errors.InvalidInputReason)
   }),
-  Schema.Struct({
-    _tag: Schema.Literals([
-      "KeychainDenied",
-      "Unsupported",
-      "Corrupted",
-      "WriteRefused",
-      "NotPermitted",
-      "Timeout",
-      "StorageInaccessible",
-      "Internal"
-    ]),
-    ...wireFields
-  })
+  Schema.Struct({ _tag: Schema.Literal("Unsupported"), ...wireFields, reason: Errors.UnsupportedReason }),
+  Schema.Struct({ _tag: Schema.Literals(plainTags), ...wireFields })
 ])
 export type IpcError = typeof IpcError.Type
 

@@ -776,6 +776,7 @@ const makeImportConfig = (instance: Instance) =>
     const description = yield* instance.secrets.describe
     if (!description.persistent) {
       return yield* new Errors.Unsupported({
+        reason: "keys-not-kept",
         message: `Keys cannot be imported into ${description.backend}: it does not keep them after Fishbowl quits`,
         hint: Hints.keychainForMigration
       })

@@ -12,7 +12,7 @@ const samples: ReadonlyArray<Errors.FishbowlError> = [
   new Errors.KeychainDenied({ message: "m", hint: "h" }),
   new Errors.KeychainLocked({ message: "m", hint: "h", reason: "locked" }),
   new Errors.KeychainUnavailable({ message: "m", hint: "h" }),
-  new Errors.Unsupported({ message: "m", hint: "h" }),
+  new Errors.Unsupported({ message: "m", hint: "h", reason: "not-available-here" }),
   new Errors.Corrupted({ message: "m", hint: "h", quarantinedAs: "preferences.json.corrupt-1", restoredFrom: "backup-1" }),
   new Errors.WriteRefused({ message: "m", hint: "h" }),
   new Errors.NotPermitted({ message: "m", hint: "h" }),

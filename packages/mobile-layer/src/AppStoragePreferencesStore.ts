@@ -72,6 +72,7 @@ const parseDocument = (
   if (typeof version === "number" && version > PreferencesDocument.LLM_SECTION_VERSION) {
     return Effect.fail(
       new Errors.Unsupported({
+        reason: "newer-version",
         message: `The stored settings were written by a newer Fishbowl (llm section version ${version})`,
         hint: "Update the app to the latest version; your settings were not changed."
       })

@@ -17,6 +17,7 @@ import * as SecureStoreKey from "./SecureStoreKey.ts"
 
 const unsupported = () =>
   new Errors.Unsupported({
+    reason: "no-secure-storage",
     message: "Secure storage is not available on this device (expo-secure-store reports it unavailable)",
     hint: "Fishbowl needs the iOS Keychain or Android Keystore to keep API keys; use the iOS or Android app rather than the web build."
   })

@@ -116,7 +116,7 @@ const errorKinds = (findings: ReadonlyArray<DoctorFinding>): ReadonlySet<Diagnos
 export const exitCodeOf = (findings: ReadonlyArray<DoctorFinding>): number => {
   const kinds = errorKinds(findings)
   const urgent = Diagnostics.FindingKind.literals.find((kind) => kinds.has(kind))
-  return urgent === undefined ? ExitCodes.ExitCode.ok : ExitCodes.doctorExitCodes[urgent][0]
+  return urgent === undefined ? ExitCodes.ExitCode.ok : ExitCodes.doctorExitCodes[urgent].code
 }
 
 const failureFinding = (id: Diagnostics.FindingId, error: Errors.FishbowlError): DoctorFinding => ({

@@ -78,20 +78,20 @@ export const exitCodeParagraph = (width = 104): string => {
 }
 
 /** doctor's exit code for the most urgent kind among its error findings, and the words `--help` gives it. */
-export const doctorExitCodes: Record<Diagnostics.FindingKind, readonly [code: number, words: string]> = {
-  "locked": [ExitCode.lockedOrDenied, "locked"],
-  "no-keychain": [ExitCode.unavailable, "no keychain"],
-  "storage": [ExitCode.corrupted, "storage damaged"],
-  "key-missing": [ExitCode.notFound, "a key is missing"],
-  "other": [ExitCode.unexpected, "anything else"]
+export const doctorExitCodes: Record<Diagnostics.FindingKind, { readonly code: number; readonly words: string }> = {
+  "locked": { code: ExitCode.lockedOrDenied, words: "locked" },
+  "no-keychain": { code: ExitCode.unavailable, words: "no keychain" },
+  "storage": { code: ExitCode.corrupted, words: "storage damaged" },
+  "key-missing": { code: ExitCode.notFound, words: "a key is missing" },
+  "other": { code: ExitCode.unexpected, words: "anything else" }
 }
 
 /** "Exit 0 healthy, 1 anything else, 3 a key is missing, …": doctor's description, from the table above. */
 export const doctorExitSentence = (): string =>
   `Exit ${
-    [[ExitCode.ok, "healthy"] as const, ...Object.values(doctorExitCodes)]
-      .sort(([a], [b]) => a - b)
-      .map(([code, words]) => `${code} ${words}`)
+    [{ code: ExitCode.ok, words: "healthy" }, ...Object.values(doctorExitCodes)]
+      .sort((a, b) => a.code - b.code)
+      .map(({ code, words }) => `${code} ${words}`)
       .join(", ")
   }`
 

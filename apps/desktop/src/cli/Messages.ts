@@ -61,6 +61,19 @@ const notFoundHints: Record<Errors.NotFoundReason, (reenter: string) => string> 
   "folder": () => "Run `fishbowl-llm doctor` to see where the data folder is."
 }
 
+/**
+ * The terminal's words for each reason of an Unsupported; none: the adapter's own words (how to
+ * get a keychain on this platform), which are the terminal's too.
+ */
+const unsupportedHints: Record<Errors.UnsupportedReason, (reenter: string) => string | undefined> = {
+  "no-secure-storage": () => undefined,
+  "key-undecryptable": (reenter) => `Enter the key again with \`${reenter}\`.`,
+  "keys-not-kept": () => undefined,
+  "needs-migration": () => "Run `fishbowl-llm migrate`: the configurations and keys are kept until they are safely in the keychain.",
+  "newer-version": () => "Update fishbowl-llm to the version that wrote these settings; nothing was changed.",
+  "not-available-here": () => undefined
+}
+
 /** The terminal's words for each reason of a KeychainLocked. */
 const lockedHints: Record<Errors.KeychainLockedReason, (reenter: string) => string | undefined> = {
   "locked": () => undefined,
@@ -95,6 +108,8 @@ const cliHint = (error: Errors.FishbowlError, context: HintContext): string | un
       return notFoundHints[error.reason](reenter)
     case "KeychainLocked":
       return lockedHints[error.reason](reenter)
+    case "Unsupported":
+      return unsupportedHints[error.reason](reenter)
     case "Timeout":
       return "The keychain or disk is slow to answer. Try again; if it persists, run `fishbowl-llm doctor`."
     case "KeychainDenied":

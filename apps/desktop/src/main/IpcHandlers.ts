@@ -80,6 +80,7 @@ const withProviderCheck = <A, E, R>(
         ? Effect.provideService(effect, ProviderCheck.ProviderCheck, checker.value)
         : Effect.fail(
           new Errors.Unsupported({
+            reason: "not-available-here",
             message: "Checking a key is not available in this build",
             hint: "Update Fishbowl; the check needs the main process's network access."
           })
@@ -98,6 +99,8 @@ const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => {
     case "NotFound":
       return { _tag: error._tag, ...words, reason: error.reason }
     case "Conflict":
+      return { _tag: error._tag, ...words, reason: error.reason }
+    case "Unsupported":
       return { _tag: error._tag, ...words, reason: error.reason }
     case "KeychainUnavailable":
       return { _tag: error._tag, ...words, ...(error.reason !== undefined ? { reason: error.reason } : {}) }
@@ -210,7 +213,13 @@ export const make = (
   const prompting = () => limits.authorizeMillis
   const files = <A, E>(use: (actions: StorageActions.StorageActions) => Effect.Effect<A, E>): Effect.Effect<A, E | Errors.Unsupported> =>
     options.storage === undefined
-      ? Effect.fail(new Errors.Unsupported({ message: "Backups are not available here", hint: "Open Fishbowl's settings in the app." }))
+      ? Effect.fail(
+        new Errors.Unsupported({
+          reason: "not-available-here",
+          message: "Backups are not available here",
+          hint: "Open Fishbowl's settings in the app."
+        })
+      )
       : use(options.storage)
   const handlers: RouteHandlers = {
     list: { budget: storage, run: () => LlmConfigStore.LlmConfigStore.use((store) => store.list) },

@@ -142,7 +142,7 @@ export const make = (options: { readonly shell: ShellLike }) =>
         if (settings === undefined) {
           return yield* new Errors.InvalidInput({
             field: "name",
-            message: `${name} is damaged and cannot be restored`,
+            message: "That backup is damaged and cannot be restored",
             hint: "Pick another backup."
           })
         }

@@ -42,6 +42,7 @@ export const formFields = (provider: Providers.ProviderDefinition): ReadonlyArra
 
 const UNSUPPORTED: Bridge.WireError = {
   _tag: "Unsupported",
+  reason: "not-available-here",
   message: "This page only works inside the Fishbowl app",
   hint: "Open the settings from Fishbowl."
 }

@@ -71,7 +71,7 @@ export const ErrorText = ({ error }: { readonly error: Bridge.WireError }) => {
       {error._tag !== "InvalidInput" && (
         <details class="technical">
           <summary>Technical details</summary>
-          <span class="technical-text">{[error.message, error.hint].filter((text) => text !== "").join(" — ")}</span>
+          <span class="technical-text">{Messages.technicalText(error)}</span>
         </details>
       )}
     </span>

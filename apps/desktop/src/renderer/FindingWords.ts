@@ -21,7 +21,8 @@ export interface FindingWords {
   readonly action?: FindingAction
 }
 
-const tierWords: Record<Tier, string> = {
+/** Where keys are, in the page's words (the health summary uses them too). */
+export const tierWords: Record<Tier, string> = {
   keychain: "your system keychain",
   "encrypted-file": "an encrypted file in the data folder",
   session: "memory only"
@@ -40,14 +41,24 @@ const okOr = (finding: Finding, fine: string, problem: FindingWords): FindingWor
 const technical = "The exact location and command are under Technical details."
 
 const words: Record<Diagnostics.FindingId, (finding: Finding, report: Bridge.DiagnosticsView) => FindingWords> = {
-  "secrets.tier": (finding, report) =>
+  "secrets.tier": (finding, report) => {
+    const keychainNow = (id: Diagnostics.FindingId, severity?: Finding["severity"]) =>
+      report.findings.some((other) => other.id === id && (severity === undefined || other.severity === severity))
+    if (finding.severity === "ok") return { title: `Keys are kept in ${tierWords[report.tier]}` }
     // A locked keychain has its own finding with the fix ("Unlock keychain"); this one only says where keys are.
-    finding.severity !== "ok" && report.tier === "keychain" && report.findings.some((other) => other.id === "keychain.locked")
-      ? { title: "Keys are kept in your system keychain, which is locked now" }
-      : {
-        title: `Keys are kept in ${tierWords[report.tier]}`,
-        ...(finding.severity === "ok" ? {} : { fix: tierFix[report.tier], action: "probe" as const })
-      },
+    if (report.tier === "keychain" && keychainNow("keychain.locked")) {
+      return { title: "Keys are kept in your system keychain, which is locked now" }
+    }
+    // Reachable, but its lock state cannot be read (Linux): saving tells.
+    if (report.tier === "keychain" && keychainNow("keychain.reachable", "ok")) {
+      return {
+        title: "Keys are kept in your system keychain",
+        fix: "Fishbowl cannot tell whether it is locked; if saving a key fails, unlock it and choose \"Test again\".",
+        action: "probe"
+      }
+    }
+    return { title: `Keys are kept in ${tierWords[report.tier]}`, fix: tierFix[report.tier], action: "probe" }
+  },
   "keychain.locked": () => ({
     title: "Your keychain is locked",
     fix: "Choose \"Unlock keychain\": keys can be neither saved nor read until it is unlocked.",
@@ -145,6 +156,10 @@ const words: Record<Diagnostics.FindingId, (finding: Finding, report: Bridge.Dia
   "legacy.fishbowl-data": () => ({
     title: "Providers from an earlier Fishbowl are not imported yet",
     fix: "Restart Fishbowl to import them; nothing is lost until then."
+  }),
+  "legacy.key-files-unchecked": () => ({
+    title: "Fishbowl could not check the data folder for files holding API keys",
+    fix: "Check that the data folder belongs to you, then choose \"Check again\"."
   }),
   "legacy.key-files": (finding) =>
     okOr(finding, "No file in the data folder holds an API key", {

@@ -12,6 +12,7 @@ import type * as Bridge from "./Bridge.ts"
 import { BusyButton, ErrorText } from "./Components.tsx"
 import * as FindingWords from "./FindingWords.ts"
 import * as Hooks from "./Hooks.ts"
+import * as Messages from "./Messages.ts"
 import * as Store from "./Store.ts"
 import * as ViewModel from "./ViewModel.ts"
 
@@ -170,10 +171,10 @@ const TechnicalDetails = () => {
         {status !== undefined && <Term name="Interrupted changes" value={String(status.pendingIntents)} />}
         {report?.findings.map((finding) => (
           <Fragment key={finding.id}>
-            <Term name={finding.id} value={finding.hint === undefined ? finding.message : `${finding.message} — fix: ${finding.hint}`} />
+            <Term name={finding.id} value={Messages.technicalText(finding)} />
           </Fragment>
         ))}
-        {lastError !== undefined && <Term name={`Last error (${lastError._tag})`} value={`${lastError.message} — ${lastError.hint}`} />}
+        {lastError !== undefined && <Term name={`Last error (${lastError._tag})`} value={Messages.technicalText(lastError)} />}
       </dl>
     </details>
   )

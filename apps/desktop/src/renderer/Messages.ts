@@ -53,8 +53,8 @@ const locked: Record<Errors.KeychainLockedReason, Friendly> = {
     hint: "Choose \"Unlock keychain\" and try again; if the key was deleted, choose \"Edit\", then \"Replace key\"."
   },
   "lock-state-unknown": {
-    title: "The keychain may be locked, so the key may still be stored",
-    hint: "Choose \"Unlock keychain\", then delete again so that the key is removed too."
+    title: "The keychain may be locked, so nothing was deleted",
+    hint: "Choose \"Unlock keychain\", then delete again."
   }
 }
 
@@ -86,7 +86,10 @@ const unavailable: Record<Errors.KeychainUnavailableReason, Friendly> = {
 
 /** The page's words for each reason of a NotFound. */
 const notFound: Record<Errors.NotFoundReason, Friendly> = {
-  "config": { title: "This configuration no longer exists", hint: "The list has been refreshed." },
+  "config": {
+    title: "This configuration no longer exists",
+    hint: "It may have been removed in another Fishbowl window or command."
+  },
   "no-key": { title: "This configuration has no API key", hint: "Choose \"Edit\" to add one." },
   "key-missing": {
     title: "The key of this configuration is missing from the keychain",
@@ -102,6 +105,31 @@ const notFound: Record<Errors.NotFoundReason, Friendly> = {
   },
   "file": { title: "That file is no longer in the data folder", hint: "Choose \"Check again\" in Storage health to refresh the list." },
   "folder": { title: "The data folder could not be opened", hint: "Its location is under Technical details." }
+}
+
+/** The page's words for each reason of an Unsupported. */
+const unsupported: Record<Errors.UnsupportedReason, Friendly> = {
+  "no-secure-storage": {
+    title: "This computer cannot keep API keys securely right now",
+    hint: "Storage health below says how to fix it."
+  },
+  "key-undecryptable": {
+    title: "The stored key cannot be decrypted on this computer",
+    hint: "Choose \"Edit\", then \"Replace key\", to enter it again."
+  },
+  "keys-not-kept": {
+    title: "Keys cannot be moved while they are kept only in memory",
+    hint: "Make your system keychain available, then restart Fishbowl."
+  },
+  "needs-migration": {
+    title: "Settings from an older Fishbowl need importing",
+    hint: "Restart Fishbowl to import them; nothing is lost until then."
+  },
+  "newer-version": {
+    title: "These settings were saved by a newer Fishbowl",
+    hint: "Update Fishbowl to use them; nothing was changed."
+  },
+  "not-available-here": { title: "This is not available here", hint: "Open the settings from the Fishbowl app." }
 }
 
 /** The page's words for each tag; reasons pick from their own tables. No face reads an error's message to choose. */
@@ -134,11 +162,15 @@ export const friendly = (error: Bridge.WireError): Friendly => {
       // The rule's own sentence (BaseUrlRule, LlmConfig): written for people, naming no internals.
       return { title: error.message, hint: error.hint }
     case "Unsupported":
-      return { title: "This device cannot keep API keys securely", hint: "Storage health below has the details." }
+      return unsupported[error.reason]
     case "Internal":
       return { title: "Something went wrong inside Fishbowl", hint: "Try again; if it keeps happening, check Storage health below." }
   }
 }
+
+/** An error's own words, for Technical details only: "message — hint". */
+export const technicalText = (words: { readonly message: string; readonly hint?: string | undefined }) =>
+  [words.message, words.hint ?? ""].filter((text) => text !== "").join(" — ")
 
 export const WAITING_FOR_KEYCHAIN = "Waiting for your keychain — it may be asking for permission or a password"
 

@@ -241,7 +241,12 @@ export const reduce = (state: PageState, event: PageEvent): PageState => {
       return { ...state, listWaiting: event.waiting }
     case "ProblemShown":
       // A confirmation of an earlier action ("Deleted …") must not sit beside the newer problem.
-      return { ...state, problem: event.error, problemDetail: undefined, announcement: undefined }
+      return {
+        ...state,
+        problem: event.error,
+        problemDetail: undefined,
+        announcement: state.announcement?.tone === "done" ? undefined : state.announcement
+      }
     case "ProblemCleared":
       return { ...state, problem: undefined, problemDetail: undefined, problemWaiting: false }
     case "ProblemUnlockFailed":

@@ -5,6 +5,7 @@
 import type { HealthContract, IpcContract } from "@fishbowl/domain"
 import * as Plural from "@fishbowl/domain/Plural"
 import * as Bridge from "./Bridge.ts"
+import * as FindingWords from "./FindingWords.ts"
 
 type Tier = Bridge.StoreStatusView["secretStore"]["tier"]
 
@@ -85,12 +86,6 @@ type Finding = Bridge.DiagnosticsView["findings"][number]
 
 export const severityLabel: Record<Finding["severity"], string> = { ok: "OK", warning: "Needs attention", error: "Problem" }
 
-const tierWords: Record<Bridge.DiagnosticsView["tier"], string> = {
-  keychain: "your system keychain",
-  "encrypted-file": "an encrypted file in the data folder",
-  session: "memory only"
-}
-
 export const keyStateWords: Record<HealthContract.KeyCheck["state"], string> = {
   present: "Key is in the keychain",
   missing: "Key is missing from the keychain — edit this provider and enter the key again",
@@ -109,7 +104,7 @@ export const healthHeadline = (report: Bridge.DiagnosticsView | undefined) => {
 }
 
 export const storageSummary = (report: Bridge.DiagnosticsView) =>
-  `API keys are kept in ${tierWords[report.tier]}. ${
+  `API keys are kept in ${FindingWords.tierWords[report.tier]}. ${
     report.secure ? "They are encrypted by your system." : "They are not protected by your system."
   } ${report.persistent ? "They are kept when Fishbowl restarts." : "They are lost when Fishbowl quits."}`
 

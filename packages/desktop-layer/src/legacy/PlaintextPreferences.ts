@@ -49,6 +49,7 @@ export const isLegacyPreferences = (json: unknown): boolean => {
 /** The error JsonFilePreferencesStore fails with on legacy content (nothing is changed). */
 export const legacyPreferencesError = (path: string) =>
   new Errors.Unsupported({
+    reason: "needs-migration",
     message: `${NodePath.basename(path)} holds configurations from an older Fishbowl that need migrating`,
     hint: "Run `fishbowl-llm migrate` or restart the app; the configurations and keys are kept until they are safely in the keychain."
   })

@@ -44,7 +44,8 @@ export const everyErrorReason = (): ReadonlyArray<{ readonly _tag: Errors.Fishbo
     KeychainUnavailable: [...Errors.KeychainUnavailableReason.literals, undefined],
     NotFound: Errors.NotFoundReason.literals,
     Conflict: Errors.ConflictReason.literals,
-    InvalidInput: [...Errors.InvalidInputReason.literals, undefined]
+    InvalidInput: [...Errors.InvalidInputReason.literals, undefined],
+    Unsupported: Errors.UnsupportedReason.literals
   }
   return Errors.errorTags.flatMap((_tag) =>
     (reasons[_tag] ?? [undefined]).map((reason) => (reason === undefined ? { _tag } : { _tag, reason }))
