@@ -110,33 +110,21 @@ const reasonTags = ["KeychainLocked", "KeychainUnavailable", "NotFound", "Confli
 type PlainTag = Exclude<Errors.FishbowlError["_tag"], typeof reasonTags[number]>
 
 /** Every other tag, from the one list of errors (Errors.errorTags). */
-const plainTags = Errors.errorTags.filter((tag): tag is PlainTag => !(reasonTags as ReadonlyArray<string>).includes(tag)) as [
-  PlainTag,
-  ...Array<PlainTag>
-]
+const plainTags = Errors.errorTags.filter((tag): tag is PlainTag => !(reasonTags as ReadonlyArray<string>).includes(tag))
 
 /**
  * One member per tag that carries a typed reason (the page words it from its own table, checked
- * exhaustive by the compiler, never from the message); the rest share one member.
+ * exhaustive by the compiler, never from the message); the rest carry only their words.
  */
 export const IpcError = Schema.Union([
-  Schema.Struct({ _tag: Schema.Literal("KeychainLocked"), ...wireFields, reason: Errors.KeychainLockedReason }),
-  Schema.Struct({
-    _tag: Schema.Literal("KeychainUnavailable"),
-    ...wireFields,
-    reason: Schema.optional(Errors.KeychainUnavailableReason)
-  }),
-  Schema.Struct({ _tag: Schema.Literal("NotFound"), ...wireFields, reason: Errors.NotFoundReason }),
-  Schema.Struct({ _tag: Schema.Literal("Conflict"), ...wireFields, reason: Errors.ConflictReason }),
+  Schema.TaggedStruct("KeychainLocked", { ...wireFields, reason: Errors.KeychainLockedReason }),
+  Schema.TaggedStruct("KeychainUnavailable", { ...wireFields, reason: Schema.optional(Errors.KeychainUnavailableReason) }),
+  Schema.TaggedStruct("NotFound", { ...wireFields, reason: Errors.NotFoundReason }),
+  Schema.TaggedStruct("Conflict", { ...wireFields, reason: Errors.ConflictReason }),
   /** `field`: the offending field, so the UI can show the error next to it. */
-  Schema.Struct({
-    _tag: Schema.Literal("InvalidInput"),
-    ...wireFields,
-    field: Schema.String,
-    reason: Schema.optional(Errors.InvalidInputReason)
-  }),
-  Schema.Struct({ _tag: Schema.Literal("Unsupported"), ...wireFields, reason: Errors.UnsupportedReason }),
-  Schema.Struct({ _tag: Schema.Literals(plainTags), ...wireFields })
+  Schema.TaggedStruct("InvalidInput", { ...wireFields, field: Schema.String, reason: Schema.optional(Errors.InvalidInputReason) }),
+  Schema.TaggedStruct("Unsupported", { ...wireFields, reason: Errors.UnsupportedReason }),
+  ...plainTags.map((tag) => Schema.TaggedStruct(tag, wireFields))
 ])
 export type IpcError = typeof IpcError.Type
 
