@@ -90,26 +90,11 @@ const withProviderCheck = <A, E, R>(
 /** Requests larger than this are refused before decoding (the largest legal one is ~18 KiB). */
 export const MAX_REQUEST_BYTES = 64 * 1024
 
-/** The wire form: the words for a log, the typed reason (and field) for the page's own words. */
-const toWireError = (error: Errors.FishbowlError): IpcContract.IpcError => {
-  const words = { message: error.message, hint: error.hint }
-  switch (error._tag) {
-    case "KeychainLocked":
-      return { _tag: error._tag, ...words, reason: error.reason }
-    case "NotFound":
-      return { _tag: error._tag, ...words, reason: error.reason }
-    case "Conflict":
-      return { _tag: error._tag, ...words, reason: error.reason }
-    case "Unsupported":
-      return { _tag: error._tag, ...words, reason: error.reason }
-    case "KeychainUnavailable":
-      return { _tag: error._tag, ...words, ...(error.reason !== undefined ? { reason: error.reason } : {}) }
-    case "InvalidInput":
-      return { _tag: error._tag, ...words, field: error.field, ...(error.reason !== undefined ? { reason: error.reason } : {}) }
-    default:
-      return { _tag: error._tag, ...words }
-  }
-}
+/**
+ * The wire form, as the contract's schema defines it: the words for a log, the typed reason (and
+ * an InvalidInput's field) for the page's own words; every other field of the error is dropped.
+ */
+const toWireError: (error: Errors.FishbowlError) => IpcContract.IpcError = Schema.encodeSync(IpcContract.IpcError)
 
 /** What the renderer is told when the failure is not a domain error (a defect, a bug). */
 const internal = new Errors.Internal({

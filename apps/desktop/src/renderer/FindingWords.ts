@@ -28,7 +28,7 @@ export const tierWords: Record<Tier, string> = {
   session: "memory only"
 }
 
-/** Where the keys are, and for a tier that is not the keychain (or a keychain not reachable now) what to do. */
+/** What to do when the tier's finding is not ok: the keychain cannot be reached now, or keys are not in it. */
 const tierFix: Record<Tier, string> = {
   keychain: "Your system keychain cannot be reached right now. Start it (sign in to a desktop session), then choose \"Test again\".",
   "encrypted-file":
@@ -40,17 +40,20 @@ const okOr = (finding: Finding, fine: string, problem: FindingWords): FindingWor
 
 const technical = "The exact location and command are under Technical details."
 
+/** The fix for a finding about one provider's key that the report does not name. */
+const findTheKey = "Choose \"Check stored keys\" to see which, then edit that provider and enter its key again."
+
 const words: Record<Diagnostics.FindingId, (finding: Finding, report: Bridge.DiagnosticsView) => FindingWords> = {
   "secrets.tier": (finding, report) => {
-    const keychainNow = (id: Diagnostics.FindingId, severity?: Finding["severity"]) =>
+    const reported = (id: Diagnostics.FindingId, severity?: Finding["severity"]) =>
       report.findings.some((other) => other.id === id && (severity === undefined || other.severity === severity))
     if (finding.severity === "ok") return { title: `Keys are kept in ${tierWords[report.tier]}` }
     // A locked keychain has its own finding with the fix ("Unlock keychain"); this one only says where keys are.
-    if (report.tier === "keychain" && keychainNow("keychain.locked")) {
+    if (report.tier === "keychain" && reported("keychain.locked")) {
       return { title: "Keys are kept in your system keychain, which is locked now" }
     }
     // Reachable, but its lock state cannot be read (Linux): saving tells.
-    if (report.tier === "keychain" && keychainNow("keychain.reachable", "ok")) {
+    if (report.tier === "keychain" && reported("keychain.reachable", "ok")) {
       return {
         title: "Keys are kept in your system keychain",
         fix: "Fishbowl cannot tell whether it is locked; if saving a key fails, unlock it and choose \"Test again\".",
@@ -142,11 +145,11 @@ const words: Record<Diagnostics.FindingId, (finding: Finding, report: Bridge.Dia
   }),
   "keys.missing": () => ({
     title: "A provider's key is missing from the keychain",
-    fix: "Choose \"Check stored keys\" to see which, then edit that provider and enter its key again."
+    fix: findTheKey
   }),
   "keys.elsewhere": () => ({
     title: "A stored key was entered for a different address",
-    fix: "Choose \"Check stored keys\" to see which, then edit that provider and enter its key again."
+    fix: findTheKey
   }),
   "keys.present": () => ({ title: "Every stored key is in the keychain" }),
   "keys.unreadable": () => ({
