@@ -6,7 +6,7 @@
  * Handlers write results to stdout through {@link CliIo.out} and fail with a FishbowlError or a
  * {@link CliExit}; runCli (Cli.ts) turns failures into `error:`/`hint:` lines and exit codes.
  */
-import type { DesktopLayer } from "@fishbowl/desktop-layer"
+import { DataDir, DesktopLayer, Migration, SecretBackend } from "@fishbowl/desktop-layer"
 import {
   BaseUrlRule,
   Budget,
@@ -26,7 +26,10 @@ import { Console, Effect, Layer, Option, Redacted, Schema } from "effect"
 import { Argument, Command, Flag, GlobalFlag } from "effect/cli"
 import * as CliIo from "./CliIo.ts"
 import * as Completions from "./Completions.ts"
+import * as ConfigNames from "./ConfigNames.ts"
+import * as Doctor from "./Doctor.ts"
 import * as ExitCodes from "./ExitCodes.ts"
+import * as InProcessKeytar from "./InProcessKeytar.ts"
 import * as MigrateReport from "./MigrateReport.ts"
 import * as Notices from "./Notices.ts"
 import * as Prompt from "./Prompt.ts"
@@ -89,28 +92,30 @@ const budgetMillis = (env: Readonly<Record<string, string | undefined>>) => {
   return Number.isFinite(parsed) && parsed > 0 ? parsed : 15_000
 }
 
-/** The desktop layers for this process: never a silent fallback, keytar in-process. */
-const loadDesktop = Effect.promise(() => import("./Desktop.ts"))
-
+/**
+ * The desktop layers for this process: never a silent fallback, keytar in-process. Imported
+ * statically: in the bundle a dynamic import() made esbuild wrap every module in a lazy
+ * initialiser (and keep what tree-shaking drops), which cost `list` and `key` more than it saved
+ * the commands that do not open the store.
+ */
 const storeLayer = Effect.gen(function*() {
-  const desktop = yield* loadDesktop
   const io = yield* CliIo.CliIo
   const explicit = yield* DataDirFlag
   const preference = yield* Effect.try({
-    try: () => desktop.SecretBackend.secretBackendFromEnv(io.env),
+    try: () => SecretBackend.secretBackendFromEnv(io.env),
     catch: (error) =>
       ExitCodes.CliExit.usage(
         error instanceof Error ? error.message : "FISHBOWL_SECRET_BACKEND is not valid",
         "Unset FISHBOWL_SECRET_BACKEND, or set it to keychain or session."
       )
   })
-  const dataDir = yield* desktop.DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
+  const dataDir = yield* DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
   return {
     dataDir,
-    layer: desktop.DesktopLayer.layer({
+    layer: DesktopLayer.layer({
       dataDir,
       secretBackend: preference === "auto" ? "keychain" : preference,
-      keytar: { spawn: desktop.InProcessKeytar.inProcessKeytar }
+      keytar: { spawn: InProcessKeytar.inProcessKeytar }
     }) as Layer.Layer<DesktopLayer.DesktopServices>
   }
 })
@@ -292,7 +297,6 @@ const providersCommand = Command.make("providers", { json }, ({ json }) =>
  */
 const unmigratedNote = (dataDir: string) =>
   Effect.gen(function*() {
-    const { Migration } = yield* loadDesktop
     const files = yield* Migration.unmigratedFishbowlFiles(dataDir)
     if (files.length === 0) return ""
     return `note: Fishbowl's configurations in ${Text.escapeControls(dataDir)} (${files.join(", ")}) are not imported yet.\n` +
@@ -620,7 +624,7 @@ const doctorCommand = Command.make(
   (flags) =>
     withStore(
       "doctor",
-      ({ budget, dataDir }) => Effect.flatMap(loadDesktop, ({ Doctor }) => Doctor.doctor({ ...flags, budget, dataDir })),
+      ({ budget, dataDir }) => Doctor.doctor({ ...flags, budget, dataDir }),
       {
         recover: false
       }
@@ -651,7 +655,6 @@ const migrateCommand = Command.make("migrate", {
   withStore("migrate", () =>
     Effect.gen(function*() {
       const io = yield* CliIo.CliIo
-      const { Migration } = yield* loadDesktop
       const report = yield* Migration.migrateNode({ ...(Option.isSome(from) ? { from: from.value } : {}), allowInsecureHttp }).pipe(
         Budget.withBudget("migrate", Math.max(budgetMillis(io.env), 60_000))
       )
@@ -697,10 +700,9 @@ const namesCommand = Command.make("names", {
 }, ({ kind }) =>
   Effect.gen(function*() {
     if (kind === "providers") return yield* CliIo.out(Providers.providers.map((provider) => `${provider.id}\n`).join(""))
-    const desktop = yield* loadDesktop
     const explicit = yield* DataDirFlag
-    const dataDir = yield* desktop.DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
-    const names = yield* desktop.ConfigNames.read(dataDir)
+    const dataDir = yield* DataDir.currentDataDir({ explicit: Option.getOrUndefined(explicit) })
+    const names = yield* ConfigNames.read(dataDir)
     yield* CliIo.out(names.map((name) => `${Text.escapeControls(name)}\n`).join(""))
   })).pipe(
     Command.withDescription(

@@ -1,8 +1,7 @@
 /**
- * The CLI's open keychain calls. Kept apart from InProcessKeytar.ts so that main.ts can wait for
- * them without loading the desktop layers (which Commands.ts loads only when a command needs the
- * store): gnome-keyring 42 can abort when a client vanishes mid-request, so the process never
- * ends before every call it started is answered.
+ * The CLI's open keychain calls, which main.ts waits for: gnome-keyring 42 can abort when a
+ * client vanishes mid-request, so the process never ends before every call it started is
+ * answered. A module of its own so that main.ts depends on this set, not on the keytar adapter.
  */
 
 /** Keychain calls started by this process and not yet answered. */
