@@ -55,6 +55,7 @@ import * as NodeFileSystem from "@effect/platform-node-shared/NodeFileSystem"
 import { Errors, JsonLimits, PreferencesDocument, PreferencesStore, Restore } from "@fishbowl/domain"
 import { Clock, Effect, FileSystem, Layer, Predicate, Semaphore } from "effect"
 import type { PlatformError } from "effect/PlatformError"
+import * as NodeBuffer from "node:buffer"
 import * as NodePath from "node:path"
 import * as AtomicFile from "./AtomicFile.ts"
 import * as Backups from "./Backups.ts"
@@ -148,21 +149,33 @@ export type FileState =
   /** LLM configurations of an older Fishbowl (keys in the file): left untouched for Migration. */
   | { readonly _tag: "Legacy" }
 
-const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
 /** One encoder for every write: building one costs more than encoding a whole settings file. */
 const utf8Encoder = new TextEncoder()
+
+/** The UTF-8 byte order mark Notepad puts first: not part of the text. */
+const UTF8_BOM = [0xef, 0xbb, 0xbf] as const
+
+/**
+ * The text of `bytes`, or undefined when they are not UTF-8: what a fatal TextDecoder gives
+ * (one leading byte order mark dropped), at a fraction of its cost on a large file. Pure ASCII
+ * (the usual settings file) is copied as Latin-1, which is the same text; anything else is
+ * validated (`isUtf8`, the WHATWG rule the decoder applies) and then decoded.
+ */
+export const decodeUtf8 = (bytes: Uint8Array): string | undefined => {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (NodeBuffer.isAscii(buffer)) return buffer.toString("latin1")
+  if (!NodeBuffer.isUtf8(buffer)) return undefined
+  const bom = buffer.length >= 3 && UTF8_BOM.every((byte, index) => buffer[index] === byte)
+  return buffer.toString("utf8", bom ? 3 : 0)
+}
 
 /** Classifies file bytes. Never echoes content: problems are fixed phrases. */
 const classify = (bytes: Uint8Array): Effect.Effect<FileState> =>
   Effect.suspend(() => {
     if (bytes.length === 0) return Effect.succeed(bad("the file is empty"))
-    let text: string
-    try {
-      text = utf8.decode(bytes) // drops a leading BOM (Notepad adds one)
-    } catch {
-      return Effect.succeed(bad("the file is not UTF-8 text"))
-    }
-    const parsed = JsonLimits.parseBoundedJson(text, { bytes: bytes.length })
+    const text = decodeUtf8(bytes)
+    if (text === undefined) return Effect.succeed(bad("the file is not UTF-8 text"))
+    const parsed = JsonLimits.parseBoundedJson(text, { bytes: bytes.length, iterativeParse: true })
     if (parsed._tag === "Refused") {
       return Effect.succeed(
         parsed.failure._tag === "NotJson"

@@ -13,6 +13,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Errors, JsonLimits, type LlmConfig, type PreferencesDocument, PreferencesStore, SecretStore } from "@fishbowl/domain"
 import { Fixtures, LlmConfigStoreContract, PreferencesStoreContract } from "@fishbowl/domain/testing"
 import { Effect, FileSystem, Layer, PlatformError, type Scope } from "effect"
+import fc from "fast-check"
 import { spawn, spawnSync } from "node:child_process"
 import * as fsSync from "node:fs"
 import type { FileHandle } from "node:fs/promises"
@@ -1339,4 +1340,41 @@ describe("JsonFilePreferencesStore: lock edge cases", () => {
         })
       ))
   }
+})
+
+describe("decodeUtf8: the text a fatal TextDecoder gives", () => {
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false })
+  const reference = (bytes: Uint8Array): string | undefined => {
+    try {
+      return decoder.decode(bytes)
+    } catch {
+      return undefined
+    }
+  }
+
+  it("for any bytes: ASCII, UTF-8, byte order marks, invalid sequences, lone surrogates", () => {
+    const bom = Uint8Array.of(0xef, 0xbb, 0xbf)
+    const pieces = fc.oneof(
+      fc.string().map((text) => new TextEncoder().encode(text)),
+      fc.string({ unit: "grapheme" }).map((text) => new TextEncoder().encode(text)),
+      fc.uint8Array({ maxLength: 12 }),
+      fc.constantFrom(
+        bom,
+        Uint8Array.of(0xed, 0xa0, 0x80),
+        Uint8Array.of(0xc0, 0xaf),
+        Uint8Array.of(0xf4, 0x90, 0x80, 0x80),
+        Uint8Array.of(0xe2, 0x82)
+      )
+    )
+    fc.assert(
+      fc.property(fc.array(pieces, { maxLength: 5 }), (parts) => {
+        const bytes = Uint8Array.from(parts.flatMap((part) => [...part]))
+        assert.strictEqual(JsonFilePreferencesStore.decodeUtf8(bytes), reference(bytes))
+        // a view into a larger buffer reads only its own bytes
+        const padded = Uint8Array.from([0x7b, ...bytes, 0x7d])
+        assert.strictEqual(JsonFilePreferencesStore.decodeUtf8(padded.subarray(1, padded.length - 1)), reference(bytes))
+      }),
+      { numRuns: 3000 }
+    )
+  })
 })

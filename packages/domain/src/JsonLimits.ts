@@ -66,6 +66,58 @@ export const jsonDepth = (text: string, limit: number = MAX_JSON_DEPTH): number 
   return deepest
 }
 
+/**
+ * How deep a parsed JSON value nests (the root array or object is level 1) and how many arrays and
+ * objects it holds, walked with a stack of its own (never recursing); stops once past `limit`.
+ */
+const shapeOf = (root: unknown, limit: number): { readonly deepest: number; readonly containers: number } => {
+  if (typeof root !== "object" || root === null) return { deepest: 0, containers: 0 }
+  const values: Array<object> = [root]
+  const depths: Array<number> = [1]
+  let deepest = 0
+  let containers = 1
+  while (values.length > 0) {
+    const value = values.pop()!
+    const depth = depths.pop()!
+    if (depth > deepest) {
+      deepest = depth
+      if (deepest > limit) break
+    }
+    const children: ReadonlyArray<unknown> = Array.isArray(value) ? value : Object.values(value)
+    for (let index = 0; index < children.length; index++) {
+      const child = children[index]
+      if (typeof child === "object" && child !== null) {
+        containers++
+        values.push(child)
+        depths.push(depth + 1)
+      }
+    }
+  }
+  return { deepest, containers }
+}
+
+/** How many `{` and `[` characters `text` holds, those inside strings included (native searches only). */
+const openingBrackets = (text: string): number => {
+  let count = 0
+  for (const bracket of ["{", "["]) {
+    for (let at = text.indexOf(bracket); at !== -1; at = text.indexOf(bracket, at + 1)) count++
+  }
+  return count
+}
+
+/**
+ * Whether the parsed `value` of `text` nests deeper than `limit`, as `jsonDepth(text)` would say.
+ * Every array and object of the value comes from an opening bracket of its own outside strings;
+ * the text's other `{` and `[` characters are inside strings or open values a later duplicate key
+ * replaced. So when the value holds as many arrays and objects as the text holds brackets, the
+ * text nests exactly as the value does; otherwise the text is measured itself.
+ */
+const nestsTooDeep = (text: string, value: unknown, limit: number): boolean => {
+  const shape = shapeOf(value, limit)
+  if (shape.deepest > limit) return true
+  return shape.containers !== openingBrackets(text) && jsonDepth(text, limit) > limit
+}
+
 /** A short description of a refusal, for messages (never quotes the text itself). */
 export const describeBoundedJsonFailure = (failure: BoundedJsonFailure): string => {
   switch (failure._tag) {
@@ -84,20 +136,36 @@ export const describeBoundedJsonFailure = (failure: BoundedJsonFailure): string 
  */
 export const parseBoundedJson = (
   text: string,
-  options: { readonly bytes?: number; readonly maxBytes?: number; readonly maxDepth?: number } = {}
+  options: {
+    readonly bytes?: number
+    readonly maxBytes?: number
+    readonly maxDepth?: number
+    /**
+     * This engine's JSON.parse never recurses, so any depth is safe to parse (V8: Node and
+     * Electron). The text is then parsed first and the depth counted on the value, which costs
+     * a fraction of a scan of the text; the result is the same either way.
+     */
+    readonly iterativeParse?: boolean
+  } = {}
 ): BoundedJsonResult => {
   const maxBytes = options.maxBytes ?? MAX_DOCUMENT_BYTES
   const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH
   // A UTF-16 length above the byte bound already proves the UTF-8 length is above it too.
   const bytes = options.bytes ?? (text.length > maxBytes ? text.length : LlmConfig.utf8Length(text))
   if (bytes > maxBytes) return { _tag: "Refused", failure: { _tag: "TooLarge", bytes, maxBytes } }
-  if (jsonDepth(text, maxDepth) > maxDepth) return { _tag: "Refused", failure: { _tag: "TooDeep", maxDepth } }
+  const tooDeep: BoundedJsonResult = { _tag: "Refused", failure: { _tag: "TooDeep", maxDepth } }
+  if (options.iterativeParse !== true && jsonDepth(text, maxDepth) > maxDepth) return tooDeep
+  let value: unknown
   try {
-    return { _tag: "Parsed", value: JSON.parse(text) }
+    value = JSON.parse(text)
   } catch (error) {
+    // Text too deep is refused as such, whether or not it parses (as when measured first).
+    if (options.iterativeParse === true && jsonDepth(text, maxDepth) > maxDepth) return tooDeep
     // V8's message may quote the text (a key, say): keep only where it failed.
     const position = error instanceof Error ? /position (\d+)/.exec(error.message)?.[1] : undefined
     const reason = position === undefined ? "malformed or truncated" : `malformed at byte offset ${position}`
     return { _tag: "Refused", failure: { _tag: "NotJson", reason } }
   }
+  if (options.iterativeParse === true && nestsTooDeep(text, value, maxDepth)) return tooDeep
+  return { _tag: "Parsed", value }
 }

@@ -2,7 +2,7 @@
  * Configuration metadata and the inputs that create or change it. Metadata is what may be
  * written to disk and sent to the renderer; the key exists only as `Redacted` inside inputs.
  */
-import { Clock, Effect, Schema, SchemaTransformation } from "effect"
+import { Clock, Effect, Option, Schema, SchemaAST, SchemaTransformation } from "effect"
 import * as BaseUrlRule from "./BaseUrlRule.ts"
 import * as Canonical from "./Canonical.ts"
 import * as Ids from "./Ids.ts"
@@ -99,6 +99,126 @@ export const LlmConfig = Schema.Struct({
   lastCheck: Schema.optional(ProviderCheckRecord)
 })
 export type LlmConfig = typeof LlmConfig.Type
+
+// ---------------------------------------------------------------------------------------------
+// Stored configurations read without the schema's per-value machinery
+
+/** A field value the fast reader leaves to the schema. */
+const NOT_CANONICAL: unique symbol = Symbol("NOT_CANONICAL")
+
+/** Verdicts on the values many configurations share (providers, base URLs), per reader. */
+interface Memo {
+  readonly provider: (text: string) => boolean
+  readonly baseUrl: (text: string) => boolean
+}
+
+type FieldRule = (value: unknown, memo: Memo) => unknown
+
+const memoized = (test: (text: string) => boolean) => {
+  const seen = new Map<string, boolean>()
+  return (text: string): boolean => {
+    let verdict = seen.get(text)
+    if (verdict === undefined) {
+      verdict = test(text)
+      seen.set(text, verdict)
+    }
+    return verdict
+  }
+}
+
+/**
+ * `Schema.is(schema)` for a string schema whose checks are all patterns, as plain tests of the
+ * schema's own patterns (Schema.is costs several times a test); Schema.is itself for any other.
+ */
+const stringTest = (schema: Schema.Top): (value: unknown) => boolean => {
+  const patterns = schema.ast._tag === "String"
+    ? (schema.ast.checks ?? []).map((check) => {
+      const representation = check._tag === "Filter" ? check.annotations?.["representation"] : undefined
+      const { id, payload } = (representation ?? {}) as {
+        readonly id?: unknown
+        readonly payload?: { readonly source: string; readonly flags: string }
+      }
+      return id === "effect/schema/isPattern" && payload !== undefined ? new RegExp(payload.source, payload.flags) : undefined
+    })
+    : [undefined]
+  if (patterns.some((pattern) => pattern === undefined || pattern.global || pattern.sticky)) return Schema.is(schema)
+  return (value) => typeof value === "string" && patterns.every((pattern) => pattern!.test(value))
+}
+
+const isConfigId = stringTest(Ids.ConfigId)
+const isProviderId = stringTest(Ids.ProviderId)
+const isTimestamp = stringTest(Timestamp)
+const isSecretStoreTier = Schema.is(SecretStoreTier)
+const decodeCheckRecord = Schema.decodeUnknownOption(ProviderCheckRecord)
+
+/** A base URL the schema would decode to itself: trimmed, acceptable, already its canonical `href`. */
+const isCanonicalBaseUrl = (text: string): boolean => {
+  if (text !== text.trim() || baseUrlProblem(text) !== undefined) return false
+  const check = Canonical.checkBaseUrl(text)
+  return check._tag === "Ok" && check.url.href === text
+}
+
+const string = (value: unknown) => typeof value === "string" ? value : NOT_CANONICAL
+const boolean = (value: unknown) => typeof value === "boolean" ? value : NOT_CANONICAL
+const timestamp = (value: unknown) => typeof value === "string" && isTimestamp(value) ? value : NOT_CANONICAL
+
+/**
+ * Per field of `LlmConfig`: the value the schema decodes it to when that value is already in its
+ * stored (canonical) form — every check the schema makes, by the schema's own predicates and the
+ * same rule functions — else NOT_CANONICAL. A field added to the schema fails to compile here
+ * until it has a rule.
+ */
+const FIELD_RULES = {
+  id: (value) => typeof value === "string" && isConfigId(value) ? value : NOT_CANONICAL,
+  provider: (value, memo) => typeof value === "string" && memo.provider(value) ? value : NOT_CANONICAL,
+  name: (value) =>
+    typeof value === "string" && value === value.trim() && Canonical.nameProblem(value) === undefined ? value : NOT_CANONICAL,
+  baseUrl: (value, memo) => typeof value === "string" && memo.baseUrl(value) ? value : NOT_CANONICAL,
+  useAuthHeader: boolean,
+  allowInsecureHttp: boolean,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  hasKey: boolean,
+  keyStorage: (value) => isSecretStoreTier(value) ? value : NOT_CANONICAL,
+  keySession: string,
+  // nested and rare: the schema's own decoder, whose result is exactly what the struct would hold
+  lastCheck: (value) => Option.getOrElse(decodeCheckRecord(value), (): unknown => NOT_CANONICAL)
+} satisfies { readonly [K in keyof typeof LlmConfig.fields]: FieldRule }
+
+/** The schema's fields in its order (decoding builds its output in this order), with their rules. */
+const FIELDS = (LlmConfig.ast as SchemaAST.Objects).propertySignatures.map((property) => ({
+  name: property.name as keyof typeof FIELD_RULES,
+  optional: SchemaAST.isOptional(property.type),
+  rule: FIELD_RULES[property.name as keyof typeof FIELD_RULES]
+}))
+
+/**
+ * A reader of stored configurations: for an input already in the form the store writes (every
+ * value canonical: trimmed name, base URL equal to its `href`), exactly what decoding (and
+ * encoding) it with `LlmConfig` gives — a new object with the schema's fields in the schema's
+ * order, other keys dropped — at a fraction of the cost; `undefined` for anything else, which
+ * the caller decodes with the schema (for its result or its error). A reader remembers verdicts
+ * on repeated providers and base URLs: one per document, so a large file parses each URL once.
+ */
+export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefined => {
+  const memo: Memo = { provider: memoized(isProviderId), baseUrl: memoized(isCanonicalBaseUrl) }
+  return (input) => {
+    if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined
+    const record = input as { readonly [key: string]: unknown }
+    const out: Record<string, unknown> = {}
+    for (const field of FIELDS) {
+      // `in`, as the schema looks for a key (a JSON object's keys are its own)
+      if (!(field.name in record)) {
+        if (field.optional) continue
+        return undefined
+      }
+      const value = field.rule(record[field.name], memo)
+      if (value === NOT_CANONICAL) return undefined
+      out[field.name] = value
+    }
+    return out as LlmConfig
+  }
+}
 
 /** What a user submits to add a configuration. */
 export const LlmConfigInput = Schema.Struct({

@@ -58,6 +58,30 @@ describe("JsonLimits", () => {
     expect(JsonLimits.parseBoundedJson(ok)._tag).toBe("Parsed")
   })
 
+  it("gives the same result when it parses first (iterativeParse), duplicate keys and brackets in strings included", () => {
+    const nested = (depth: number) => "[".repeat(depth) + "]".repeat(depth)
+    const text = fc.oneof(
+      fc.json({ maxDepth: 8 }),
+      fc.array(fc.constantFrom("\"", "\\", "{", "}", "[", "]", "a", ":", ",", "1", "\"[\""), { maxLength: 40 }).map((parts) =>
+        parts.join("")
+      ),
+      // a deep value a later duplicate key replaces; brackets inside a string
+      fc.tuple(fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 10 })).map(([a, b]) => `{"a":${nested(a)},"a":${nested(b)}}`),
+      fc.integer({ min: 0, max: 10 }).map((depth) => `{"a":"${nested(depth)}","b":[{}]}`)
+    )
+    fc.assert(
+      fc.property(text, fc.integer({ min: 1, max: 8 }), (input, maxDepth) => {
+        expect(JsonLimits.parseBoundedJson(input, { maxDepth, iterativeParse: true })).toEqual(
+          JsonLimits.parseBoundedJson(input, { maxDepth })
+        )
+      }),
+      { numRuns: 3000 }
+    )
+    const deep = "[".repeat(1_000_000) + "]".repeat(1_000_000)
+    expect(JsonLimits.parseBoundedJson(deep, { iterativeParse: true })).toEqual(JsonLimits.parseBoundedJson(deep))
+    expect(JsonLimits.parseBoundedJson(deep.slice(1), { iterativeParse: true })).toEqual(JsonLimits.parseBoundedJson(deep.slice(1)))
+  })
+
   it("refuses a document larger than the bound, by file size or UTF-8 length", () => {
     expect(JsonLimits.parseBoundedJson(`"${"é".repeat(6)}"`, { maxBytes: 13 })).toEqual({
       _tag: "Refused",
