@@ -16,7 +16,9 @@
  *   lock and is removed at once; a lock folder whose time is in the future (the clock was set back
  *   after a crash) is never refreshed by a live holder within FUTURE_LOCK_GRACE_MILLIS and is taken
  *   over then, well within the 200 ms storage budget;
- * - re-read the file under the lock, apply `f`, and replace the file atomically (AtomicFile);
+ * - re-read the file under the lock (unless one lstat shows the very file this store last wrote,
+ *   held open and unchanged: `makeWriteReuse`), apply `f`, and replace the file atomically
+ *   (AtomicFile);
  * - an unchanged document is not rewritten; a document that could not be read back (over
  *   MAX_DOCUMENT_BYTES, nested over MAX_JSON_DEPTH, duplicate ids or names) is refused with
  *   Corrupted and nothing is written;
@@ -305,6 +307,77 @@ const processLockFor = (path: string): Semaphore.Semaphore => {
     processLocks.set(path, semaphore)
   }
   return semaphore
+}
+
+// ---------------------------------------------------------------------------------------------
+// The file a store instance last wrote, reused by its next update while the file proves unchanged.
+
+/**
+ * Per file, the one this process last wrote, held open (TrustedFile.holdFile) so that its inode
+ * number cannot come back as another file's while an instance's record names it. Process-wide and
+ * bounded: a file no longer pinned here is simply read again.
+ */
+const pinnedFiles = new Map<string, TrustedFile.HeldFile>()
+const MAX_PINNED_FILES = 4
+
+const pin = (path: string, held: TrustedFile.HeldFile | undefined) =>
+  Effect.gen(function*() {
+    const released: Array<TrustedFile.HeldFile> = []
+    const previous = pinnedFiles.get(path)
+    if (previous !== undefined) released.push(previous)
+    pinnedFiles.delete(path)
+    if (held !== undefined) pinnedFiles.set(path, held)
+    for (const [oldest, file] of pinnedFiles) {
+      if (pinnedFiles.size <= MAX_PINNED_FILES) break
+      pinnedFiles.delete(oldest)
+      released.push(file)
+    }
+    yield* Effect.forEach(released, (file) => file.release, { discard: true })
+  })
+
+interface Written {
+  readonly signature: string
+  readonly linkable: boolean
+  readonly state: FileState & { readonly _tag: "Valid" }
+}
+
+/**
+ * What one store instance last wrote (per instance, like its load cache: another instance reads
+ * for itself). `unchanged`, holding the lock: that state when one lstat (with the folder's stat)
+ * shows the signature of the file written, still pinned — which proves that the path names that
+ * very file, unchanged (TrustedFile.holdFile says why; every other Fishbowl writer replaces the
+ * file under the same lock by renaming a new one into place); else undefined, and the file is
+ * read and checked in full. `remember`, still under the lock once a write is in place.
+ */
+const makeWriteReuse = (path: string, directory: string) => {
+  let last: Written | undefined
+  const unchanged = Effect.gen(function*() {
+    const written = last
+    if (written === undefined || pinnedFiles.get(path)?.signature !== written.signature) return undefined
+    const found = yield* TrustedFile.signatureIn(path, directory)
+    if (found?.signature === written.signature) return { state: written.state as FileState, linkable: written.linkable }
+    last = undefined
+    return undefined
+  })
+  const remember = (state: Written["state"]) =>
+    Effect.uninterruptible(Effect.gen(function*() {
+      const held = yield* TrustedFile.holdFile(path)
+      last = held === undefined
+        ? undefined
+        : { signature: held.signature, linkable: (held.mode & 0o7777) === FILE_MODE && held.nlink === 1, state }
+      yield* pin(path, held)
+    }))
+  return { unchanged, remember }
+}
+
+/**
+ * The state a read of `text` (the serialized `next`) gives back: `next`'s llm section (encoding
+ * validated it) and its other settings as JSON returns them (only the other settings go through
+ * JSON again; `llm` is dropped, as splitDocument drops it).
+ */
+const writtenState = (next: PreferencesDocument.PreferencesDocument, text: string): Written["state"] => {
+  const { llm: _llm, ...other } = JSON.parse(JSON.stringify(next.other)) as { readonly [key: string]: unknown }
+  return { _tag: "Valid", document: { llm: next.llm, other }, text }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -652,6 +725,10 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     return { state, linkable: read.linkable }
   })
 
+  const lastWrite = makeWriteReuse(path, directory)
+  /** Under the lock: the file as this store last wrote it when it proves unchanged, else read in full. */
+  const readForUpdate = Effect.flatMap(lastWrite.unchanged, (known) => known !== undefined ? Effect.succeed(known) : readForWrite)
+
   const lastLoad = makeLoadReuse(path, directory)
 
   const load: Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> = Effect.gen(function*() {
@@ -676,7 +753,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       Effect.gen(function*() {
         // the backups' ages are read beside the file (no extra wait): they decide the rotation below
         const [{ state, linkable }, generations] = yield* Effect.all(
-          [readForWrite, backupCount > 0 ? newestGenerations(path) : Effect.succeed([undefined, undefined])],
+          [readForUpdate, backupCount > 0 ? newestGenerations(path) : Effect.succeed([undefined, undefined])],
           { concurrency: "unbounded" }
         )
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
@@ -701,19 +778,22 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
             newGeneration: startsGeneration(generations[0], generations[1], backupSpacingMillis)
           })
           : undefined
+        // What was just written is known to be valid (encoding validated it, checkWritable bounded
+        // it): the next update reuses it while the file proves unchanged, the next read of these
+        // bytes instead of parsing and checking them again.
+        const written = writtenState(next, text!)
+        const remember = lastWrite.remember(written)
         yield* AtomicFile.writeFileAtomic<Errors.StorageInaccessible | PlatformError>(path, writable.bytes, {
           mode: FILE_MODE,
           directoryEnsured: true,
           beforeRename: check,
-          ...(backup !== undefined ? { whileWriting: backup.stage, afterRename: backup.promote } : {})
+          afterRename: backup !== undefined ? Effect.all([backup.promote, remember], { concurrency: 2, discard: true }) : remember,
+          ...(backup !== undefined ? { whileWriting: backup.stage } : {})
         }).pipe(
           Effect.onError(() => backup?.discard ?? Effect.void),
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
-        // What was just written is known to be valid (encoding validated it, checkWritable bounded
-        // it): the next read of these bytes reuses it instead of parsing and checking it again.
-        const written = { _tag: "Valid" as const, document: PreferencesDocument.splitDocument(JSON.parse(text!), next.llm), text: text! }
         classifier.remember(writable.bytes, written)
         return result
       })

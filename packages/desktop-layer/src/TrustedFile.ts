@@ -304,8 +304,46 @@ export const signatureIn = (
     const [folderStats, stats] = await Promise.all([files.stat(folder), files.lstat(path)])
     if (trustProblem(folder, "directory", entryOfStats(folderStats)) !== undefined) return undefined
     if (!stats.isFile()) return undefined
-    const signature = [stats.dev, stats.ino, stats.size, stats.mode, stats.uid, stats.nlink, stats.mtimeMs, stats.ctimeMs].join(":")
-    return { signature, changedAtMillis: stats.ctimeMs }
+    return { signature: signatureOf(stats), changedAtMillis: stats.ctimeMs }
+  }).pipe(Effect.orElseSucceed(() => undefined))
+
+const signatureOf = (stats: NodeFs.Stats): string =>
+  [stats.dev, stats.ino, stats.size, stats.mode, stats.uid, stats.nlink, stats.mtimeMs, stats.ctimeMs].join(":")
+
+/** A file kept open so that its inode stays allocated (see `holdFile`). */
+export interface HeldFile {
+  /** What `signatureIn` gives for the path while it still names this very file, unchanged. */
+  readonly signature: string
+  /** Mode and link count of the file (a hard link to it shares them). */
+  readonly mode: number
+  readonly nlink: number
+  readonly release: Effect.Effect<void>
+}
+
+/**
+ * Opens the file at `path` when the store may trust it (`trustProblem`; never through a link,
+ * never blocking) and keeps it open, with
+ * its signature as `signatureIn` gives it. While it is held its inode cannot be freed, so its
+ * number never comes back as another file's: a later `signatureIn` equal to `signature` proves
+ * that `path` still names this file and that nothing changed it since (size, mode, owner, links,
+ * mtime and ctime; ctime is set by every write, chmod and utimes and cannot be set back). The one
+ * blind spot is a change within the same tick of the file-time clock as the last one (1-10 ms,
+ * coarser on some file systems), which only a writer that does not take Fishbowl's lock can make,
+ * and such a writer races every reader anyway. Undefined on Windows (an open file there can keep
+ * other processes from replacing it) and on any error.
+ */
+export const holdFile = (path: string): Effect.Effect<HeldFile | undefined> =>
+  process.platform === "win32" ? Effect.undefined : tryFs("open", path, async (files): Promise<HeldFile | undefined> => {
+    const handle = await files.open(path, SAFE_READ_FLAGS)
+    try {
+      const stats = await handle.stat()
+      if (judged(path, entryOfStats(stats), {}) !== undefined) throw new Error("not a file the store may trust")
+      const release = Effect.promise(() => handle.close().catch(() => undefined))
+      return { signature: signatureOf(stats), mode: stats.mode, nlink: stats.nlink, release }
+    } catch (error) {
+      await handle.close().catch(() => undefined)
+      throw error
+    }
   }).pipe(Effect.orElseSucceed(() => undefined))
 
 /**

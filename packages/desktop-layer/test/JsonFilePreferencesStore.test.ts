@@ -692,6 +692,71 @@ describe("JsonFilePreferencesStore: processes", () => {
       })
     ))
 
+  // An update reuses what this process last wrote while one lstat shows that very file unchanged
+  // (it is held open, so its inode number cannot come back as another file's). Another writer's
+  // change between two updates must be read, even one that keeps the size and the mtime.
+  const counterOf = (dataDir: string) => (JSON.parse(fsSync.readFileSync(prefsFile(dataDir), "utf8")) as { counter: number }).counter
+  const increment = (store: PreferencesStore.PreferencesStore["Service"]) =>
+    put(store, (document) => ({ ...document, other: { ...document.other, counter: (document.other["counter"] as number) + 1 } }))
+  /** Gives `to` the times of `from` to the nanosecond (`touch -r`; utimes takes a double, which cannot carry them). */
+  const copyTimes = (from: string, to: string) => {
+    const touched = spawnSync("touch", ["-r", from, to])
+    assert.strictEqual(touched.status, 0, String(touched.stderr))
+  }
+  /** The same text with counter `from` (one digit) as `to`: same size, so only times and identity can tell. */
+  const sameSizeWith = (dataDir: string, from: number, to: number) => {
+    const text = fsSync.readFileSync(prefsFile(dataDir), "utf8")
+    const changed = text.replace(`"counter": ${from}`, `"counter": ${to}`)
+    assert.strictEqual(changed.length, text.length)
+    assert.notStrictEqual(changed, text)
+    return changed
+  }
+
+  it.live("another writer's replacement between two updates is read, even with the same size and mtime", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, (document) => ({ ...document, other: { counter: 1 } }))
+        yield* increment(store) // 2, reusing what it wrote
+        const before = fsSync.statSync(prefsFile(dataDir))
+        // another process: a new file of the same size renamed into place, with the old times
+        const temp = `${prefsFile(dataDir)}.other`
+        fsSync.writeFileSync(temp, sameSizeWith(dataDir, 2, 7), { mode: 0o600 })
+        copyTimes(prefsFile(dataDir), temp)
+        fsSync.renameSync(temp, prefsFile(dataDir))
+        assert.strictEqual(fsSync.statSync(prefsFile(dataDir)).mtimeMs, before.mtimeMs)
+        yield* increment(store)
+        assert.strictEqual(counterOf(dataDir), 8)
+      })
+    ))
+
+  it.live("another writer's change in place between two updates is read, even with the same size and mtime", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* put(store, (document) => ({ ...document, other: { counter: 1 } }))
+        yield* increment(store)
+        const before = fsSync.statSync(prefsFile(dataDir))
+        // Wait for the file-time clock to move past the last write (the event, not a duration): a
+        // change within the same tick is the one thing times cannot show (TrustedFile.holdFile).
+        const probe = NodePath.join(dataDir, "clock-probe")
+        for (let ticked = false; !ticked;) {
+          fsSync.writeFileSync(probe, "x")
+          ticked = fsSync.statSync(probe).ctimeMs > before.ctimeMs
+        }
+        fsSync.rmSync(probe)
+        const times = NodePath.join(dataDir, "times")
+        fsSync.writeFileSync(times, "")
+        copyTimes(prefsFile(dataDir), times)
+        fsSync.writeFileSync(prefsFile(dataDir), sameSizeWith(dataDir, 2, 7)) // in place: same inode
+        copyTimes(times, prefsFile(dataDir))
+        const after = fsSync.statSync(prefsFile(dataDir))
+        assert.deepStrictEqual([after.ino, after.size, after.mtimeMs], [before.ino, before.size, before.mtimeMs])
+        yield* increment(store)
+        assert.strictEqual(counterOf(dataDir), 8)
+      })
+    ))
+
   it.live("a lock left by a dead process is taken over once stale", () =>
     withDataDir((dataDir) =>
       Effect.gen(function*() {

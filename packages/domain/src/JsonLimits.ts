@@ -4,7 +4,8 @@ import * as LlmConfig from "./LlmConfig.ts"
  * Bounds on the JSON documents the stores read (preferences.json, Fishbowl's legacy files).
  * A file another program (or another user) wrote must never cost unbounded memory, nor a stack
  * overflow in a recursive walker (JSON.parse, Schema decoding, structural equality): the text is
- * measured and its nesting depth counted, without recursion, before anything parses it.
+ * measured and its nesting depth counted, without recursion, before anything recursive reads it
+ * (before JSON.parse, or right after it where JSON.parse itself never recurses: `iterativeParse`).
  */
 
 /** Largest document read, in bytes. 10,000 configurations take about 3 MB. */
