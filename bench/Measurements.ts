@@ -424,7 +424,8 @@ export const listLarge = async (context: Context, runtime: Runtime): Promise<Lis
       describe: Effect.suspend(() => (calls.describe++, real.describe)),
       authorize: Effect.suspend(() => (calls.authorize++, real.authorize)),
       placement: Effect.suspend(() => (calls.placement++, real.placement)),
-      sessionId: real.sessionId
+      sessionId: real.sessionId,
+      lateWriteMillis: real.lateWriteMillis
     })
     const store = await prefsRuntime.runPromise(
       LlmConfigStore.make().pipe(

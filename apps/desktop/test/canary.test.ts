@@ -135,7 +135,7 @@ describe("secret-leak canary", () => {
     expect(main.actions).toEqual(expect.arrayContaining(["lock", "unlock", "kill-daemon", "restart-daemon"]))
     // The faults struck where they were armed, and each answered with its typed error.
     expect(records.faults).toEqual(expect.arrayContaining([
-      "update.secret-staged: lock",
+      "update.intent-recorded: lock",
       "mid.update-locked answered KeychainLocked",
       "create.intent-recorded: kill-daemon",
       "mid.create-daemon-killed answered KeychainUnavailable",
@@ -225,7 +225,6 @@ describe("secret-leak canary", () => {
       const cases = [
         ["create", "create.secret-written"],
         ["create", "create.committed"],
-        ["update", "update.secret-staged"],
         ["update", "update.secret-written"],
         ["remove", "remove.secret-deleted"]
       ] as const

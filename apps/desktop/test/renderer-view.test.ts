@@ -623,6 +623,12 @@ describe("view model", () => {
       .toBe(
         "Finished 1 interrupted change"
       )
+    const left = (why: string) => ({ configId: "b", op: "update", why, owner: "process 1 on host" })
+    expect(ViewModel.recoveryMessage({ rolledForward: [], rolledBack: [], left: [left("running"), left("settling")], failed: [] }))
+      .toBe(
+        "Nothing was left to finish. 1 change is still in progress in another Fishbowl window or command and finishes there." +
+          " 1 change waits for the keychain to finish saving a key; choose \"Finish interrupted changes\" again in a minute."
+      )
     expect(ViewModel.broughtBackMessage([{ outcome: "brought-back" }, { outcome: "not-brought-back" }] as never)).toBe(
       "Brought back 1 configuration; 1 could not be (no key left in the keychain)"
     )

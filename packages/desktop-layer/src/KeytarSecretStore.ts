@@ -339,13 +339,26 @@ export const make = Effect.fnUntraced(function*(options?: KeytarSecretStoreOptio
 
   const placement = Effect.succeed("keychain" as const)
   const sessionId = SecretStore.newSessionId()
+  const lateWriteMillis = lateWriteMillisOf(options)
   return Context.make(
     SecretStore.SecretStore,
-    SecretStore.SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId })
+    SecretStore.SecretStore.of({ get, set, delete: remove, describe, authorize, placement, sessionId, lateWriteMillis })
   ).pipe(
     Context.add(KeychainProbe.KeychainProbe, KeychainProbe.KeychainProbe.of({ probe }))
   )
 })
+
+/** Time for a D-Bus message a helper sent just before it ended to be handled by the Secret Service. */
+const BUS_DELIVERY_MARGIN_MILLIS = 5000
+
+/**
+ * How long after a `set` was sent its write may still land: the helper answers late calls until
+ * the call's timeout, then drains for up to `drainMillis` before it is killed (or exits by itself
+ * when its parent died), and a message it sent just before may still be on the bus.
+ */
+export const lateWriteMillisOf = (options?: KeytarSecretStoreOptions): number =>
+  (options?.callTimeoutMillis ?? DEFAULT_CALL_TIMEOUT_MILLIS) + (options?.drainMillis ?? DEFAULT_DRAIN_MILLIS) +
+  BUS_DELIVERY_MARGIN_MILLIS
 
 /** A copy of an environment without its unset entries: what a child process is given. */
 export const definedEnv = (env: NodeJS.ProcessEnv): Record<string, string> => {

@@ -195,7 +195,9 @@ export const make = Effect.fnUntraced(function*(options: SafeStorageSecretStoreO
     })),
     authorize: refuseIfUnusable,
     placement: Effect.succeed("encrypted-file" as const),
-    sessionId: SecretStore.newSessionId()
+    sessionId: SecretStore.newSessionId(),
+    // An atomic replace of a file in this process: nothing outlives it.
+    lateWriteMillis: 0
   })
 })
 

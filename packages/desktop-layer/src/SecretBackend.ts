@@ -77,7 +77,8 @@ const unavailableStore = (error: Errors.Unsupported, sessionId: string): SecretS
   describe: Effect.fail(error),
   authorize: Effect.fail(error),
   placement: Effect.fail(error),
-  sessionId
+  sessionId,
+  lateWriteMillis: 0
 })
 
 /** How often a process that fell back from an unreachable keychain looks for it again. */
@@ -192,7 +193,9 @@ const betterAvailable = (tier: Tier): Effect.Effect<Tier | undefined> =>
 const makeTieredStore = (
   current: (options?: { readonly reprobeNow?: boolean }) => Effect.Effect<Tier>,
   holders: () => ReadonlyArray<SecretStore.SecretStoreService>,
-  sessionId: string
+  sessionId: string,
+  /** The longest of every tier's (only the keychain's helper outlives a call). */
+  lateWriteMillis: number
 ) => {
   const get = (ref: SecretRef.SecretRef) =>
     Effect.gen(function*() {
@@ -221,7 +224,8 @@ const makeTieredStore = (
     // The user asked: look for the keychain now rather than at the next re-probe.
     authorize: Effect.flatMap(current({ reprobeNow: true }), (tier) => tier.store.authorize),
     placement: Effect.map(current(), (tier) => tier.tier),
-    sessionId
+    sessionId,
+    lateWriteMillis
   })
 }
 
@@ -240,9 +244,10 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
     Effect.gen(function*() {
       // Always there and cheap: it fixes this process's session id, and holds session-only keys.
       const session = yield* makeSessionStore(platform, preference === "session")
+      const keychain = yield* SecretStore.SecretStore
       const list = candidates({
         options,
-        keychain: yield* SecretStore.SecretStore,
+        keychain,
         keychainProbe: yield* KeychainProbe.KeychainProbe,
         session,
         context: yield* Effect.context<never>()
@@ -272,7 +277,7 @@ export const layer = (options: SecretBackendOptions): Layer.Layer<SecretStore.Se
           return better === undefined ? active : yield* use(better)
         }))
 
-      return makeTieredStore(current, () => holders, session.sessionId)
+      return makeTieredStore(current, () => holders, session.sessionId, Math.max(keychain.lateWriteMillis, session.lateWriteMillis))
     })
   )
   // One keytar layer value, used twice: layers are memoized per build, so there is one worker.

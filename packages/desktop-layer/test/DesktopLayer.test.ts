@@ -63,6 +63,28 @@ const storeLayer = (dataDir: string) =>
     Layer.provideMerge(Layer.mergeAll(sharedKeytar, JsonFilePreferencesStore.layer({ dataDir }), ProcessLiveness.layer))
   )
 
+/**
+ * An update killed before its key landed: its dead owner's keychain helper could still write the
+ * key (it drains after its parent dies), so the first recovery only records when that can no
+ * longer happen (`settledAfter`, within the store's lateWriteMillis) and leaves it; the test waits
+ * until then, as the app does, and the next recovery rolls it back.
+ */
+const recoverOnceSettled = (first: LlmConfigStore.RecoveryReport) =>
+  Effect.gen(function*() {
+    const store = yield* LlmConfigStore.LlmConfigStore
+    const secrets = yield* SecretStore.SecretStore
+    assert.deepStrictEqual([first.left.map((entry) => entry.why), first.rolledBack], [["settling"], []], "the first recovery waits")
+    const [waiting] = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
+    const settledAfter = Date.parse(waiting!.settledAfter!)
+    const now = Date.now()
+    assert.isAtMost(settledAfter, now + secrets.lateWriteMillis, "no longer than the keychain's bound")
+    assert.deepStrictEqual((yield* store.recover()).left.map((entry) => entry.why), ["settling"], "still waiting before then")
+    yield* Effect.sleep(Math.max(0, settledAfter - Date.now()) + 10)
+    const report = yield* store.recover()
+    assert.strictEqual(report.rolledBack.length, 1, "rolled back once no write can land")
+    return report
+  })
+
 const listFiles = (dir: string): Array<string> =>
   readdirSync(dir).flatMap((name) => {
     const path = NodePath.join(dir, name)
@@ -109,7 +131,8 @@ describe("desktop store across processes", () => {
               const store = yield* LlmConfigStore.LlmConfigStore
               const secrets = yield* SecretStore.SecretStore
               const pending = (yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal
-              const report = yield* store.recover()
+              let report = yield* store.recover()
+              if (op === "update" && outcome === "before") report = yield* recoverOnceSettled(report)
               assert.deepStrictEqual(report.failed, [])
               assert.deepStrictEqual((yield* (yield* PreferencesStore.PreferencesStore).load).llm.journal, [], "journal drained")
               const configs = yield* store.list

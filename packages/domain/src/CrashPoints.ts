@@ -9,13 +9,7 @@ import { Context, Effect, Layer } from "effect"
 /** Every crash point, by operation and step. */
 export const crashPoints = {
   create: ["create.intent-recorded", "create.secret-written", "create.committed"],
-  update: [
-    "update.intent-recorded",
-    "update.secret-staged",
-    "update.secret-written",
-    "update.committed",
-    "update.staged-cleared"
-  ],
+  update: ["update.intent-recorded", "update.secret-written", "update.committed"],
   remove: ["remove.intent-recorded", "remove.secret-deleted", "remove.committed"],
   migrate: [
     "migrate.intent-recorded",

@@ -43,6 +43,7 @@ export const findingKinds = {
   "keys.unreadable": "other",
   "journal.running": "other",
   "journal.unknown-owner": "other",
+  "journal.settling": "other",
   "legacy.fishbowl-data": "other",
   "legacy.key-files": "other",
   "legacy.key-files-unchecked": "other",

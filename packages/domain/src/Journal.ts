@@ -16,7 +16,7 @@
  *   older file or edited it by hand meanwhile), so an operation never reports success over work
  *   that was undone.
  */
-import { Data, Effect, Exit, Option, type Redacted } from "effect"
+import { Clock, Data, Effect, Exit, Option, type Redacted } from "effect"
 import * as Canonical from "./Canonical.ts"
 import * as CrashPoints from "./CrashPoints.ts"
 import * as Errors from "./Errors.ts"
@@ -131,7 +131,14 @@ interface RollSteps {
   ) => Effect.Effect<void, StoreError | IntentLost>
   readonly finishStaged: (recorded: PreferencesDocument.Intent) => Effect.Effect<void, StoreError>
   readonly commitUpdate: (recorded: PreferencesDocument.Intent) => Effect.Effect<void, Errors.PreferencesStoreError | IntentLost>
+  readonly rollDirectUpdate: (recorded: PreferencesDocument.Intent) => Effect.Effect<Rolled, StoreError | IntentLost>
 }
+
+/**
+ * What recovery did with an intent: rolled it `forward` or `back`; `waiting`: a write of its key
+ * may still land, so it is left until it no longer can (`settledAfter`).
+ */
+export type Rolled = "forward" | "back" | "waiting"
 
 /**
  * A delete that found nothing proves nothing on a keyring that reports a locked collection as
@@ -139,13 +146,17 @@ interface RollSteps {
  * throw-away entry (`authorize`) fails on a locked keyring, so it tells the two apart; if it
  * fails, the remove fails with the keyring's own error and nothing is changed.
  */
-const provedAbsent = (secrets: SecretStore.SecretStoreService, config: LlmConfig.LlmConfig) =>
+const provedAbsent = (
+  secrets: SecretStore.SecretStoreService,
+  config: LlmConfig.LlmConfig,
+  failed: "could not be removed" | "could not be checked" = "could not be removed"
+) =>
   Effect.gen(function*() {
     if ((yield* secrets.describe).distinguishesLockedFromAbsent) return
     yield* secrets.authorize.pipe(
       Effect.mapError((cause) =>
         cause._tag === "KeychainLocked" ? cause : new Errors.KeychainLocked({
-          message: `The key of "${config.name}" could not be removed: the keychain may be locked (its lock state cannot be read)`,
+          message: `The key of "${config.name}" ${failed}: the keychain may be locked (its lock state cannot be read)`,
           hint: "Unlock your keychain (e.g. in Passwords and Keys), then try again.",
           reason: "lock-state-unknown"
         })
@@ -154,8 +165,8 @@ const provedAbsent = (secrets: SecretStore.SecretStoreService, config: LlmConfig
   })
 
 /** `recoverIntent`'s steps; IntentLost: another process finished or removed the intent meanwhile. */
-const rollIntent = (steps: RollSteps, leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back", StoreError | IntentLost> => {
-  const { secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate } = steps
+const rollIntent = (steps: RollSteps, leftover: PreferencesDocument.Intent): Effect.Effect<Rolled, StoreError | IntentLost> => {
+  const { secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate, rollDirectUpdate } = steps
   if (leftover.phase === "abandoned") return undoAbandoned(leftover).pipe(Effect.as("back" as const))
   switch (leftover.op) {
     case "create":
@@ -173,6 +184,8 @@ const rollIntent = (steps: RollSteps, leftover: PreferencesDocument.Intent): Eff
           yield* drop(leftover.id)
           return "back" as const
         }
+        if (leftover.keyMark !== undefined) return yield* rollDirectUpdate(leftover)
+        // An update recorded by an older version, which staged a copy of the new key first.
         if (leftover.phase === "committed") {
           yield* finishStaged(leftover)
           return "forward" as const
@@ -197,11 +210,24 @@ export const recording = <E>(
 (document: PreferencesDocument.PreferencesDocument) =>
   Effect.map(build(document), (recorded) => [recorded, withIntent(document, recorded)] as const)
 
-/** An update's commit: `after` replaces the config; the intent stays (committed) while a staged key remains. */
+/**
+ * An update's commit: `after` replaces the config and the intent is dropped, in one write; an
+ * older version's staged update stays (committed) while its staged key remains.
+ */
 const afterUpdate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) => {
   const next = replaceSection(document, { configs: withConfig(document.llm.configs, recorded.after!) })
-  return recorded.keyChange === "set" ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
+  return isStagedUpdate(recorded) ? withPhase(next, recorded.id, "committed") : withoutIntent(next, recorded.id)
 }
+
+/** An update with a new key recorded by an older version: a staged copy of the key may exist. */
+export const isStagedUpdate = (recorded: PreferencesDocument.Intent) =>
+  recorded.op === "update" && recorded.keyChange === "set" && recorded.keyMark === undefined
+
+/** The document with `settledAfter` recorded on the intent `intentId`. */
+const withSettledAfter = (document: PreferencesDocument.PreferencesDocument, intentId: string, settledAfter: string) =>
+  replaceSection(document, {
+    journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, settledAfter } : intent)
+  })
 
 /** A create's commit: the config is added and the intent dropped, in one write. */
 const afterCreate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) =>
@@ -306,7 +332,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
     Effect.gen(function*() {
       if (abandoned.op === "create" || abandoned.op === "migrate") {
         if (abandoned.keyChange === "set") yield* secrets.delete(keyRef(abandoned.after!))
-      } else if (abandoned.op === "update" && abandoned.keyChange === "set") {
+      } else if (isStagedUpdate(abandoned)) {
         yield* secrets.delete(stagedRef(abandoned.after!))
       }
       yield* drop(abandoned.id)
@@ -314,24 +340,14 @@ export const make = Effect.fnUntraced(function*(owner: string) {
 
   /**
    * Handles an operation that failed half-way.
-   * - A refusal (locked, denied, invalid, unsupported) wrote nothing: with nothing staged, the
-   *   intent is simply dropped.
-   * - An update whose primary write failed ambiguously (it may have landed) after the staged
-   *   copy was written stays `pending`: recovery rolls it forward from the staged copy, so the key
-   *   and the metadata can never disagree.
+   * - A refusal (locked, denied, invalid, unsupported) wrote nothing: the intent is simply dropped.
    * - Otherwise the intent is marked `abandoned` (it reserves nothing and is only ever rolled
    *   back), its secret writes are undone, and it is dropped once that worked; if the undo fails,
    *   `settle` or `recover` finish it. A key is never orphaned.
    */
-  const abandon = (
-    recorded: PreferencesDocument.Intent,
-    cause: { readonly _tag: string },
-    options?: { readonly stagedWritten?: boolean }
-  ) =>
+  const abandon = (recorded: PreferencesDocument.Intent, cause: { readonly _tag: string }) =>
     Effect.gen(function*() {
-      const refused = nothingWritten(cause)
-      if (refused && options?.stagedWritten !== true) return yield* Effect.as(drop(recorded.id), false)
-      if (!refused && options?.stagedWritten === true) return true
+      if (nothingWritten(cause)) return yield* Effect.as(drop(recorded.id), false)
       yield* preferences.update((document) => Effect.succeed([undefined, withPhase(document, recorded.id, "abandoned")] as const))
       yield* undoAbandoned({ ...recorded, phase: "abandoned" })
       return false
@@ -339,14 +355,48 @@ export const make = Effect.fnUntraced(function*(owner: string) {
 
   /**
    * Abandons `recorded` after `cause`, then fails with `cause`; when something is left to finish
-   * (the undo failed, or an update waits to be rolled forward), its hint says so and what to run.
+   * (the undo failed), its hint says so and what to run.
    */
-  const failAbandoned = <E extends { readonly _tag: string }>(
-    recorded: PreferencesDocument.Intent,
-    cause: E,
-    options?: { readonly stagedWritten?: boolean }
-  ) =>
-    abandon(recorded, cause, options).pipe(Effect.flatMap((left) => Effect.fail(left ? Errors.withHint(cause, Hints.leftToFinish) : cause)))
+  const failAbandoned = <E extends { readonly _tag: string }>(recorded: PreferencesDocument.Intent, cause: E) =>
+    abandon(recorded, cause).pipe(Effect.flatMap((left) => Effect.fail(left ? Errors.withHint(cause, Hints.leftToFinish) : cause)))
+
+  /**
+   * Fails an update whose key write failed after `cause`. A refusal wrote nothing: the intent is
+   * dropped. Any other failure may still land (a late helper), so the intent stays for recovery,
+   * which rolls it forward if the key lands and back once it no longer can; the hint says so.
+   */
+  const failKeyWrite = <E extends { readonly _tag: string }>(recorded: PreferencesDocument.Intent, cause: E) =>
+    nothingWritten(cause)
+      ? Effect.andThen(Effect.ignore(drop(recorded.id)), Effect.fail(cause))
+      : Effect.fail(Errors.withHint(cause, Hints.mayStillLand))
+
+  /**
+   * Recovers an update that wrote its key straight into its entry. The entry holding the value it
+   * wrote (its `keyMark`) means the key landed: commit. Otherwise the old key is still there and
+   * the update is rolled back, but only once no write of it can land any more: the first recovery
+   * to look records when that is (`settledAfter`, from now: the owner is gone, so its write was
+   * sent before) and leaves it `waiting`.
+   */
+  const rollDirectUpdate = (leftover: PreferencesDocument.Intent) =>
+    Effect.gen(function*() {
+      const after = leftover.after!
+      const stored = yield* secrets.get(keyRef(after))
+      if (Option.isSome(stored) && KeyBinding.writeMark(leftover.id, stored.value) === leftover.keyMark) {
+        yield* commitUpdate(leftover)
+        return "forward" as const
+      }
+      if (Option.isNone(stored) && leftover.before?.hasKey === true) yield* provedAbsent(secrets, after, "could not be checked")
+      const now = yield* Clock.currentTimeMillis
+      const settledAfter = leftover.settledAfter === undefined ? now + secrets.lateWriteMillis : Date.parse(leftover.settledAfter)
+      if (now >= settledAfter) {
+        yield* commit(leftover, (document) => withoutIntent(document, leftover.id))
+        return "back" as const
+      }
+      if (leftover.settledAfter === undefined) {
+        yield* commit(leftover, (document) => withSettledAfter(document, leftover.id, new Date(settledAfter).toISOString()))
+      }
+      return "waiting" as const
+    })
 
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
   const commitUpdate = (recorded: PreferencesDocument.Intent) => commit(recorded, afterUpdate(recorded))
@@ -354,11 +404,10 @@ export const make = Effect.fnUntraced(function*(owner: string) {
   /** Commits a create: the config is added and the intent dropped, in one write. */
   const commitCreate = (recorded: PreferencesDocument.Intent) => commit(recorded, afterCreate(recorded))
 
-  /** Deletes the staged copy of an update's key, then drops the intent. */
+  /** Deletes the staged copy of an older version's update key, then drops the intent. */
   const finishStaged = (recorded: PreferencesDocument.Intent) =>
     Effect.gen(function*() {
       yield* secrets.delete(stagedRef(recorded.after!))
-      yield* reached("update.staged-cleared")
       yield* drop(recorded.id)
     })
 
@@ -376,8 +425,8 @@ export const make = Effect.fnUntraced(function*(owner: string) {
    * caller, or the legacy file — still holds the key, so nothing is lost); removes are finished;
    * updates are finished from the staged copy when it exists, else rolled back.
    */
-  const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<"forward" | "back" | "gone", StoreError> =>
-    rollIntent({ secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate }, leftover).pipe(
+  const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<Rolled | "gone", StoreError> =>
+    rollIntent({ secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate, rollDirectUpdate }, leftover).pipe(
       Effect.catchTag("IntentLost", () => Effect.succeed("gone" as const))
     )
 
@@ -395,6 +444,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
     drop,
     abandon,
     failAbandoned,
+    failKeyWrite,
     undoAbandoned,
     commitUpdate,
     finishStaged,

@@ -58,6 +58,15 @@ export const seal = (key: Redacted.Redacted<string>, destination: Destination): 
 /** Bytes the seal adds to a key (for size limits). */
 export const SEAL_OVERHEAD_BYTES = PREFIX.length + DIGEST_LENGTH + 1
 
+/**
+ * A fingerprint of the value an update writes, recorded in its intent so that recovery can tell
+ * whether the write landed: 64 bits of SHA-256 over the stored value, salted with the intent's
+ * id. Salted so that one key's marks cannot be matched across intents or files; short because it
+ * only has to tell two values apart, never identify one. It is removed with the intent.
+ */
+export const writeMark = (salt: string, stored: Redacted.Redacted<string>): string =>
+  bytesToHex(sha256(utf8ToBytes(`fishbowl key write\u0000${salt}\u0000${Redacted.value(stored)}`))).slice(0, 16)
+
 export type Opened =
   /** Entered for this destination. */
   | { readonly _tag: "Bound"; readonly key: Redacted.Redacted<string> }

@@ -73,12 +73,13 @@ export const RecoveryReport = Schema.Struct({
   rolledBack: Schema.Array(Schema.Struct({ configId: Schema.String, op: Schema.String })),
   /**
    * Left alone: `running`, its owner still runs (another process, or an operation in flight here);
-   * `unknown`, its owner cannot be checked from here (another machine or container).
+   * `unknown`, its owner cannot be checked from here (another machine or container); `settling`,
+   * its owner is gone but a write of its key may still land (it is finished or undone later).
    */
   left: Schema.Array(Schema.Struct({
     configId: Schema.String,
     op: Schema.String,
-    why: Schema.Literals(["running", "unknown"]),
+    why: Schema.Literals(["running", "unknown", "settling"]),
     /** Who owns it, e.g. "process 1234 on laptop". */
     owner: Schema.String
   })),
@@ -261,6 +262,10 @@ interface Instance {
   readonly publish: (change: LlmConfigChange) => Effect.Effect<boolean>
   /** Intents of operations running in this instance now. */
   readonly inFlight: Set<string>
+  /** Where background work of the instance runs (none: built without a scope, no background work). */
+  readonly scope: Option.Option<Scope.Scope>
+  /** A recovery is scheduled for intents waiting on a late key write (`scheduleFollowUp`). */
+  readonly followUp: { pending: boolean }
   /** Serialises operations per config id inside this instance. */
   readonly serialized: <A, E, R>(id: string, effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
   /** The configs getApiKey last loaded: where the next call guesses which entry to read (see there). */
@@ -486,9 +491,9 @@ const updatedConfig = (
   })
 
 /**
- * An update whose intent was lost before its commit: its key (if any) is already in place, bound
- * to `after`. While the config is still there and nothing else owns it, the update is committed
- * as the user asked (honest success); otherwise it fails, and the staged copy is removed.
+ * An update whose intent was lost before its commit: its key is already in place, bound to
+ * `after`. While the config is still there and nothing else owns it, the update is committed as
+ * the user asked (honest success); otherwise it fails.
  */
 const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Intent) =>
   instance.preferences.update((document) => {
@@ -499,9 +504,7 @@ const recommitLostUpdate = (instance: Instance, intent: PreferencesDocument.Inte
     return Effect.succeed(
       [undefined, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, intent.after!) })] as const
     )
-  }).pipe(
-    Effect.ensuring(intent.keyChange === "set" ? Effect.ignore(instance.secrets.delete(Journal.stagedRef(intent.after!))) : Effect.void)
-  )
+  })
 
 /**
  * An update without a new key changes metadata only: what the stored key is bound to cannot change
@@ -538,44 +541,22 @@ const makeUpdate = (instance: Instance) =>
           Journal.recording((document) =>
             updatedConfig(instance, document, id, patch, newKeyAt, now).pipe(
               Effect.flatMap(({ before, after }) =>
-                journal.intent({
-                  op: "update",
-                  configId: id,
-                  provider: before.provider,
-                  before,
-                  after,
-                  keyChange: "set"
-                })
-              )
+                journal.intent({ op: "update", configId: id, provider: before.provider, before, after, keyChange: "set" })
+              ),
+              // The mark of the value written, so recovery can tell whether it landed (Journal.rollDirectUpdate).
+              Effect.map((recorded) => ({ ...recorded, keyMark: KeyBinding.writeMark(recorded.id, Journal.sealedKey(apiKey, recorded.after!)) }))
             )
           )
         )
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
-        const sealed = Journal.sealedKey(apiKey, after)
-        yield* secrets.set(Journal.stagedRef(after), sealed).pipe(Effect.catch((cause) => journal.failAbandoned(intent, cause)))
-        yield* reached("update.secret-staged")
-        yield* secrets.set(Journal.keyRef(after), sealed).pipe(
-          Effect.catch((cause) => journal.failAbandoned(intent, cause, { stagedWritten: true }))
+        yield* secrets.set(Journal.keyRef(after), Journal.sealedKey(apiKey, after)).pipe(
+          Effect.catch((cause) => journal.failKeyWrite(intent, cause))
         )
         yield* reached("update.secret-written")
-        const lost = yield* journal.commitUpdate(intent).pipe(
-          Effect.as(false),
-          Effect.catchTag("IntentLost", () => Effect.as(recommitLostUpdate(instance, intent), true))
-        )
+        yield* journal.commitUpdate(intent).pipe(Effect.catchTag("IntentLost", () => recommitLostUpdate(instance, intent)))
         yield* reached("update.committed")
-        if (!lost) {
-          // The change is made: a failed clean-up of the staged copy does not undo it. The intent
-          // stays committed, and the next operation on this config or `recover` finishes it.
-          yield* journal.finishStaged(intent).pipe(
-            Effect.catch((cause) =>
-              Effect.logWarning(
-                `"${after.name}" was updated, but removing the temporary copy of its old key failed (${cause._tag}); it is retried later`
-              )
-            )
-          )
-        }
         yield* instance.publish({ _tag: "Updated", config: after })
         return after
       }))
@@ -887,7 +868,29 @@ const makeBringBack = (instance: Instance) =>
     )
   })
 
-const makeRecover = (instance: Instance) =>
+/**
+ * Recovers again once the key writes recovery waits for can no longer land (at most the secret
+ * store's lateWriteMillis from now), so an interrupted update is finished or undone without anyone
+ * asking while the app runs; a CLI run ends first, and the next start or `doctor --fix` does it.
+ * One at a time per instance; it ends with the instance's scope.
+ */
+const scheduleFollowUp = (instance: Instance, recover: Effect.Effect<unknown, unknown>) =>
+  Option.isNone(instance.scope) || instance.followUp.pending
+    ? Effect.void
+    : Effect.sync(() => void (instance.followUp.pending = true)).pipe(
+      Effect.andThen(Effect.sleep(instance.secrets.lateWriteMillis)),
+      Effect.andThen(Effect.sync(() => void (instance.followUp.pending = false))),
+      Effect.andThen(Effect.ignore(recover)),
+      Effect.forkIn(instance.scope.value),
+      Effect.asVoid
+    )
+
+const makeRecover = (instance: Instance) => {
+  const recover = makeRecoverOnce(instance, (again) => scheduleFollowUp(instance, Effect.suspend(() => recover(again))))
+  return recover
+}
+
+const makeRecoverOnce = (instance: Instance, followUp: (options?: RecoverOptions) => Effect.Effect<void>) =>
   Effect.fn("LlmConfigStore.recover")(function*(options?: RecoverOptions) {
     const document = yield* instance.preferences.load
     const report = {
@@ -911,11 +914,16 @@ const makeRecover = (instance: Instance) =>
         Effect.result
       )
       if (outcome._tag === "Failure") report.failed.push({ ...entry, error: outcome.failure._tag })
+      else if (outcome.success === "waiting") {
+        const gone = { instance: intent.owner, process: intent.ownerProcess, startedAt: intent.startedAt }
+        report.left.push({ ...entry, why: "settling", owner: Liveness.describeOwner(gone) })
+      }
       else if (outcome.success === "forward") report.rolledForward.push(entry)
       else if (outcome.success === "back") report.rolledBack.push(entry)
     }
     const recovered = report.rolledForward.length + report.rolledBack.length
     if (recovered > 0) yield* instance.publish({ _tag: "Recovered", count: recovered })
+    if (report.left.some((entry) => entry.why === "settling")) yield* followUp(options)
     return report satisfies RecoveryReport
   })
 
@@ -1025,6 +1033,8 @@ export const make = Effect.fnUntraced(function*() {
     reached: journal.reached,
     publish,
     inFlight: new Set(),
+    scope,
+    followUp: { pending: false },
     serialized: KeyedLock.make(),
     lastLookup: []
   }

@@ -29,8 +29,21 @@ export const Intent = Schema.Struct({
   before: Schema.optional(LlmConfig.LlmConfig),
   /** Metadata after the operation (create, update, migrate). */
   after: Schema.optional(LlmConfig.LlmConfig),
-  /** What happens to the key: `set` writes a new one (staged first on update), `delete` removes it. */
+  /**
+   * What happens to the key: `set` writes a new one, `delete` removes it. An update with a new
+   * key writes it straight into its entry when `keyMark` is there; older versions staged a copy first.
+   */
   keyChange: Schema.Literals(["none", "set", "delete"]),
+  /**
+   * An update's new key, as a salted fingerprint of the value written (KeyBinding.writeMark, never
+   * the value): recovery reads the entry and rolls forward when it holds that value.
+   */
+  keyMark: Schema.optional(Schema.String.check(Schema.isMaxLength(64))),
+  /**
+   * Set by recovery for an update whose key had not landed: it is rolled back only after this
+   * time, when no write of it can land any more (SecretStore.lateWriteMillis).
+   */
+  settledAfter: Schema.optional(LlmConfig.Timestamp),
   /**
    * `committed`: metadata is final, only clean-up (the staged key) remains. `abandoned`: the
    * operation failed and was reported as failed; only undoing its secret writes remains, so it

@@ -38,6 +38,14 @@ export interface SecretStoreService {
    * life of the store (the process). A key recorded under another session is gone.
    */
   readonly sessionId: string
+  /**
+   * How long a write this store accepted may still land after its caller stopped waiting (its
+   * process died, or the call timed out): a helper process that finishes its request first. An
+   * update that writes a key straight into its entry is rolled back only once this has passed
+   * (Journal), so a late write never meets metadata it was not written for. 0: nothing outlives
+   * the call.
+   */
+  readonly lateWriteMillis: number
 }
 
 /**
@@ -76,6 +84,8 @@ const refKey = (ref: SecretRef.SecretRef) => `${ref.service}\u0000${ref.account}
 /** Keys stored in process memory, forgotten at exit; the session tier and the base of test layers. */
 export const makeMemory = (options?: {
   readonly description?: Partial<SecretStoreDescription>
+  /** As a store whose writes can outlive their call (tests of recovery's wait); default 0. */
+  readonly lateWriteMillis?: number
 }) =>
   Effect.gen(function*() {
     const entries = yield* Ref.make(new Map<string, Redacted.Redacted<string>>())
@@ -107,7 +117,8 @@ export const makeMemory = (options?: {
       describe: Effect.succeed(description),
       authorize: Effect.void,
       placement: Effect.succeed(description.tier),
-      sessionId: newSessionId()
+      sessionId: newSessionId(),
+      lateWriteMillis: options?.lateWriteMillis ?? 0
     })
   })
 

@@ -100,29 +100,24 @@ describe("truthful key tiers", () => {
       assert.isTrue(Option.isNone(yield* inner.get(SecretRef.secretRefFor(config.provider, config.id))), "the key is gone too")
     }))
 
-  it.effect("an update whose staged clean-up fails after the commit succeeds, and the clean-up is finished later", () =>
+  it.effect("an update with a new key writes it once, straight into its entry: no staged copy, no delete", () =>
     Effect.gen(function*() {
       const preferences = yield* PreferencesStore.makeMemory()
       const inner = yield* keychain()
-      let failStagedDelete = false
-      const flaky: SecretStore.SecretStoreService = {
+      const writes: Array<string> = []
+      const counted: SecretStore.SecretStoreService = {
         ...inner,
-        delete: (ref) =>
-          failStagedDelete && ref.account === "apiKey.staged"
-            ? Effect.fail(new Errors.KeychainLocked({ message: "locked just now", hint: "Unlock it.", reason: "locked" }))
-            : inner.delete(ref)
+        set: (ref, value) => Effect.andThen(Effect.sync(() => writes.push(`set ${ref.account}`)), inner.set(ref, value)),
+        delete: (ref) => Effect.andThen(Effect.sync(() => writes.push(`delete ${ref.account}`)), inner.delete(ref))
       }
-      const store = yield* storeOver(flaky, preferences)
+      const store = yield* storeOver(counted, preferences)
       const config = yield* store.create(Fixtures.configInput({ provider: "openai", name: "Work", apiKey: "sk-old" }))
-      failStagedDelete = true
-      const updated = yield* store.update(config.id, Fixtures.configPatch({ apiKey: "sk-new" }))
-      assert.isTrue(updated.hasKey, "the change is reported as made")
+      writes.length = 0
+      const updated = yield* store.update(config.id, Fixtures.configPatch({ name: "Work 2", apiKey: "sk-new" }))
+      assert.deepStrictEqual(writes, ["set apiKey"])
+      assert.strictEqual(updated.name, "Work 2")
       assert.strictEqual(Redacted.value(yield* store.getApiKey(config.id)), "sk-new")
-      assert.strictEqual((yield* preferences.load).llm.journal[0]?.phase, "committed", "the clean-up waits")
-      failStagedDelete = false
-      const report = yield* store.recover()
-      assert.strictEqual(report.rolledForward.length, 1)
-      assert.deepStrictEqual((yield* preferences.load).llm.journal, [])
+      assert.deepStrictEqual((yield* preferences.load).llm.journal, [], "the commit dropped the intent")
       assert.isTrue(Option.isNone(yield* inner.get(SecretRef.secretRefFor(config.provider, config.id, "apiKey.staged"))))
     }))
 })

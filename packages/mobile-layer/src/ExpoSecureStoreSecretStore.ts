@@ -128,7 +128,9 @@ export const make = Effect.fnUntraced(function*(settings: ExpoSecureStoreModule.
       return requireAvailable
     }),
     placement: Effect.succeed("keychain" as const),
-    sessionId: SecretStore.newSessionId()
+    sessionId: SecretStore.newSessionId(),
+    // expo-secure-store writes in the app's own process: nothing outlives it.
+    lateWriteMillis: 0
   })
 })
 

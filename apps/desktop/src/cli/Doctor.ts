@@ -233,6 +233,17 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
   }]
   const running = left.filter((entry) => entry.why === "running")
   const unknown = left.filter((entry) => entry.why === "unknown")
+  const settling = left.filter((entry) => entry.why === "settling")
+  if (settling.length > 0) {
+    findings.push({
+      id: "journal.settling",
+      severity: "ok",
+      message: `--fix left ${Plural.count(settling.length, "change")} to finish later: the keychain helper of ${
+        [...new Set(settling.map((entry) => entry.owner))].join(", ")
+      }, which stopped, may still be saving a key`,
+      hint: "Run `fishbowl-llm doctor --fix` again in a minute: each is then finished or undone."
+    })
+  }
   if (running.length > 0) {
     findings.push({
       id: "journal.running",

@@ -138,6 +138,11 @@ const words: Record<Diagnostics.FindingId, (finding: Finding, report: Bridge.Dia
     title: "A change is still in progress in another Fishbowl window or command",
     fix: "It finishes on its own."
   }),
+  "journal.settling": () => ({
+    title: "A change waits for the keychain to finish saving a key",
+    fix: "Choose \"Finish interrupted changes\" again in a minute: the change is then finished or undone.",
+    action: "finish"
+  }),
   "journal.unknown-owner": () => ({
     title: "A change was started by a program Fishbowl cannot check",
     fix: "If no other Fishbowl window or command is running, choose \"Finish interrupted changes\".",

@@ -113,11 +113,16 @@ export type BroughtBack = Extract<Awaited<ReturnType<IpcContract.LlmConfigsBridg
 
 export const recoveryMessage = (report: RecoveryReport) => {
   const finished = report.rolledForward.length + report.rolledBack.length
-  const running = report.left.length > 0
-    ? ` ${Plural.count(report.left.length, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
-      report.left.length === 1 ? "finishes" : "finish"
+  const elsewhere = report.left.filter((entry) => entry.why !== "settling").length
+  const settling = report.left.length - elsewhere
+  const running = (elsewhere > 0
+    ? ` ${Plural.count(elsewhere, "change is", "changes are")} still in progress in another Fishbowl window or command and ${
+      elsewhere === 1 ? "finishes" : "finish"
     } there.`
-    : ""
+    : "") +
+    (settling > 0
+      ? ` ${Plural.count(settling, "change waits", "changes wait")} for the keychain to finish saving a key; choose "Finish interrupted changes" again in a minute.`
+      : "")
   return (report.failed.length > 0
     ? `${Plural.count(report.failed.length, "change", "changes")} could not be finished yet`
     : finished === 0

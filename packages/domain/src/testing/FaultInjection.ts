@@ -26,6 +26,11 @@ export interface FaultPlan {
   readonly failing?: ReadonlyArray<"get" | "set" | "delete">
   /** Let this many secret-store calls succeed before the fault starts (default 0). */
   readonly failAfter?: number
+  /**
+   * The failing call is carried out all the same, then fails: the keychain acted but its answer
+   * was lost (a timeout, a helper that died after writing).
+   */
+  readonly landsAnyway?: boolean
   /** Make every preferences update fail as if the file were corrupt. */
   readonly preferencesCorrupted?: boolean
 }
@@ -86,6 +91,7 @@ export const layer: Layer.Layer<
         if (current.holdUntil !== undefined) yield* Effect.promise(() => current.holdUntil!)
         const applies = current.failing === undefined || current.failing.includes(op)
         if (current.secretFault !== undefined && applies && seen >= (current.failAfter ?? 0)) {
+          if (current.landsAnyway === true) yield* effect
           return yield* secretError(current.secretFault)
         }
         return yield* effect
@@ -98,7 +104,8 @@ export const layer: Layer.Layer<
       describe: inner.describe,
       authorize: inner.authorize,
       placement: inner.placement,
-      sessionId: inner.sessionId
+      sessionId: inner.sessionId,
+      lateWriteMillis: inner.lateWriteMillis
     })
     const preferences = PreferencesStore.PreferencesStore.of({
       load: innerPreferences.load,

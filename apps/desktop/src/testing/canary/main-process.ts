@@ -329,8 +329,8 @@ const drive = async () => {
   await askDriver("unlock")
   await keyMatches("unlocked.getApiKey", id, canary2)
 
-  // Fault in the middle of an update: the keychain locks after the new key is staged.
-  armed.set("update.secret-staged", ["lock"])
+  // Fault in the middle of an update: the keychain locks after the intent is recorded, before the key is written.
+  armed.set("update.intent-recorded", ["lock"])
   const midUpdate = await call("mid.update-locked", IpcContract.IpcChannel.update, { id: scratchId, patch: { apiKey: canary2 } })
   records.faults.push(`mid.update-locked answered ${midUpdate.ok ? "ok" : midUpdate.error._tag}`)
   await askDriver("unlock")
