@@ -26,27 +26,84 @@ import { createRequire } from "node:module"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
+import { Script } from "node:vm"
 
 export const appRoot = fileURLToPath(new URL("..", import.meta.url))
 export const cliOutDir = path.join(appRoot, "cli-dist")
 const keytarWorker = path.join(appRoot, "../../packages/desktop-layer/src/keytar-worker.cjs")
 
 /**
- * `import { NodeFileSystem } from "@effect/platform-node-shared"` (the desktop layers' style) pulls
- * the whole barrel into a bundle — `ws` and its http/tls/zlib requires included, ~40 KB that run
- * at start-up. The barrel is replaced by the one module that is used; a name not listed here is
- * a build error, not a silent gap.
+ * Barrels whose `import { Name } from "…"` the bundle turns into the import of the module itself
+ * (see {@link namespaceImports}); `strict`: every name imported must be one of its modules.
  */
-const platformBarrel = {
-  name: "platform-node-shared-barrel",
+const barrels = {
+  effect: { strict: false },
+  "effect/cli": { strict: false },
+  "effect/http": { strict: false },
+  "effect/process": { strict: false },
+  "@effect/platform-node-shared": { strict: true },
+  "@fishbowl/domain": { strict: true },
+  "@fishbowl/desktop-layer": { strict: true }
+}
+
+/**
+ * `import { Effect, Schema } from "effect"` (the codebase's style, also for our own packages)
+ * reaches each module through its package's barrel, and esbuild then keeps every export of a
+ * namespace so imported: it cannot see which are used, so it builds the whole namespace object.
+ * A third of the bundle was code no command reaches, all of it read, deserialised and run at
+ * every start. So before esbuild reads one of our TypeScript files, each such import becomes the
+ * import of the module the barrel's `export * as Schema from "./Schema.js"` names: the same
+ * module, so what runs does not change, and esbuild keeps only what is used (a module of ours
+ * that no command imports, e.g. the IPC contract, is left out). A name a barrel does not export
+ * that way stays on the barrel (effect's `pipe`); on a `strict` barrel it is a build error (the
+ * @effect/platform-node-shared barrel pulls `ws` and its http/tls/zlib requires into the bundle).
+ */
+const namespaceImports = {
+  name: "namespace-imports",
   setup(build) {
-    build.onResolve({ filter: /^@effect\/platform-node-shared$/ }, () => ({ path: "platform-node-shared", namespace: "fishbowl-cli" }))
-    build.onLoad({ filter: /.*/, namespace: "fishbowl-cli" }, () => ({
-      contents:
-        "export * as NodeFileSystem from \"@effect/platform-node-shared/NodeFileSystem\"\nexport * as NodePath from \"@effect/platform-node-shared/NodePath\"\n",
-      resolveDir: appRoot,
-      loader: "js"
-    }))
+    const modulesOf = new Map()
+    /** The barrel's `export * as Name from "./file"` lines: name → absolute path. */
+    const barrelModules = (specifier, resolveDir) => {
+      if (!modulesOf.has(specifier)) {
+        modulesOf.set(
+          specifier,
+          build.resolve(specifier, { kind: "import-statement", resolveDir }).then(async (resolved) => {
+            if (resolved.errors.length > 0) throw new Error(`cannot resolve ${specifier}`)
+            const text = await fs.readFile(resolved.path, "utf8")
+            return new Map(
+              [...text.matchAll(/^export \* as (\w+) from "(\.[^"]+)"/gm)].map((
+                [, name, file]
+              ) => [name, path.resolve(path.dirname(resolved.path), file)])
+            )
+          })
+        )
+      }
+      return modulesOf.get(specifier)
+    }
+    build.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
+      if (file.split(path.sep).includes("node_modules")) return undefined
+      const text = await fs.readFile(file, "utf8")
+      const statements = [...text.matchAll(/^import \{([^}]*)\} from "([^"]+)"/gm)].filter(([, , from]) => Object.hasOwn(barrels, from))
+      if (statements.length === 0) return undefined
+      let contents = text
+      for (const [statement, list, from] of statements) {
+        const modules = await barrelModules(from, path.dirname(file))
+        const imports = []
+        const rest = []
+        for (const specifier of list.split(",").map((part) => part.trim())) {
+          // a type is erased anyway; `import { type X }` alone must not become an import of the barrel
+          if (specifier === "" || specifier.startsWith("type ")) continue
+          const [name, local = name] = specifier.split(/\s+as\s+/)
+          if (modules.has(name)) imports.push(`import * as ${local} from ${JSON.stringify(modules.get(name))}`)
+          else if (barrels[from].strict) throw new Error(`${file}: ${name} is not a module of ${from}'s barrel`)
+          else rest.push(specifier)
+        }
+        if (rest.length > 0) imports.push(`import { ${rest.join(", ")} } from ${JSON.stringify(from)}`)
+        // one line for the statement's lines, so positions after it stay where they were
+        contents = contents.replace(statement, () => imports.join("; ") + "\n".repeat(statement.split("\n").length - 1))
+      }
+      return { contents, loader: "ts" }
+    })
   }
 }
 
@@ -102,39 +159,52 @@ const deferredAtLoad = {
 
 /**
  * CommonJS, so the bin can hand V8 a code cache; `import.meta.url` becomes the bundle's own URL.
+ * The file is one function expression of CommonJS's parameters, as Node's `Module.wrap` would make
+ * it, so the bin compiles the text it read as it is (wrapping 1 MB at run time is a copy of it).
  * The first line names the build: V8 checks a cache against the source's length only, so the bin
  * uses a cache only when it carries the same build id (see bin/fishbowl-llm.cjs).
  */
-const bannerFor = (buildId) =>
-  `// fishbowl-llm build ${buildId}\nconst __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;`
+const wrapperFor = (buildId) => ({
+  banner: `// fishbowl-llm build ${buildId}\n(function (exports, require, module, __filename, __dirname) {\n` +
+    "const __fishbowlImportMetaUrl = require('node:url').pathToFileURL(__filename).href;",
+  footer: "\n})"
+})
+
+/** Runs a bundle made by {@link buildCli} (its path and text) in this process, as the bin does; returns its exports. */
+const loadBundle = (bundle, source) => {
+  const module = { exports: {} }
+  const run = new Script(source, { filename: bundle }).runInThisContext()
+  run(module.exports, createRequire(bundle), module, bundle, path.dirname(bundle))
+  return module.exports
+}
 
 /**
- * The commands the code cache is made from, in order, each with the exit code it ends with: each
- * run starts from the cache the previous one wrote and adds the functions it compiled, so the
- * cache holds what `--help`, `list` and `key` run (about 10 ms fewer to compile lazily than a
- * cache of `--help` alone). They run on an empty temporary data folder and a configuration
+ * The runs the code cache is made from, in order, each with the exit code it ends with. A run
+ * that `caches` starts from the cache the previous one wrote and adds the functions it compiled,
+ * so the cache holds what `list` and `key` run, and nothing else: every function in it is
+ * deserialised by every start, used or not (`--help` prints a stored text; `add` only makes the
+ * configuration `key` reads). They run on an empty temporary data folder and a configuration
  * without a key, so no run touches a keychain, the user's data or the network.
  */
 const cacheRuns = [
-  { args: ["--help"], code: 0 },
-  { args: ["add", "--provider", "ollama", "--name", "Cache"], code: 0 },
-  { args: ["list"], code: 0 },
-  { args: ["key", "Cache"], code: 3 }
+  { args: ["add", "--provider", "ollama", "--name", "Cache"], code: 0, caches: false },
+  { args: ["list"], code: 0, caches: true },
+  { args: ["key", "Cache"], code: 3, caches: true }
 ]
 
 /**
- * Runs the bin that loads `outDir` (`<outDir>/../bin/fishbowl-llm.cjs`) on {@link cacheRuns} with
- * FISHBOWL_CLI_WRITE_CODE_CACHE=1, which makes it write the cache after each run. The caller's
+ * Runs the bin that loads `outDir` (`<outDir>/../bin/fishbowl-llm.cjs`) on {@link cacheRuns};
+ * FISHBOWL_CLI_WRITE_CODE_CACHE=1 makes it write the cache after the run. The caller's
  * FISHBOWL_* settings are left out (a data folder or backend of the user's must not shape it).
  */
 const writeCodeCache = async (outDir) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), "fishbowl-cli-cache-"))
   const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("FISHBOWL_")))
   try {
-    for (const { args, code: expected } of cacheRuns) {
+    for (const { args, code: expected, caches } of cacheRuns) {
       const run = await new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [path.join(outDir, "..", "bin", "fishbowl-llm.cjs"), "--data-dir", dataDir, ...args], {
-          env: { ...env, FISHBOWL_CLI_WRITE_CODE_CACHE: "1", FISHBOWL_CLI_PRERENDERED_HELP: "0" },
+          env: { ...env, FISHBOWL_CLI_WRITE_CODE_CACHE: caches ? "1" : "0" },
           stdio: ["ignore", "ignore", "pipe"]
         })
         let stderr = ""
@@ -157,9 +227,8 @@ const writeCodeCache = async (outDir) => {
  * (about half of that command's start-up) and never prints another build's help.
  */
 const writeHelp = async (outDir, bundle) => {
-  const require = createRequire(import.meta.url)
-  const cli = require(bundle)
   const source = await fs.readFile(bundle, "utf8")
+  const cli = loadBundle(bundle, source)
   const help = { build: source.slice(0, source.indexOf("\n")), plain: await cli.renderHelp(false), colored: await cli.renderHelp(true) }
   const target = path.join(outDir, "help.json")
   await fs.writeFile(`${target}.tmp-${process.pid}`, JSON.stringify(help))
@@ -176,6 +245,7 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
   const suffix = `.tmp-${process.pid}-${Date.now()}`
   const bundle = path.join(outDir, "fishbowl-llm.cjs")
   const worker = path.join(outDir, "keytar-worker.cjs")
+  const wrapper = wrapperFor(randomUUID())
   await esbuild.build({
     entryPoints: [path.join(appRoot, "src/cli/main.ts")],
     outfile: bundle + suffix,
@@ -186,8 +256,9 @@ export const buildCli = async ({ outDir = cliOutDir } = {}) => {
     define: { "import.meta.url": "__fishbowlImportMetaUrl" },
     target: "node20",
     external: ["keytar"],
-    plugins: [platformBarrel, deferredAtLoad],
-    banner: { js: bannerFor(randomUUID()) },
+    plugins: [namespaceImports, deferredAtLoad],
+    banner: { js: wrapper.banner },
+    footer: { js: wrapper.footer },
     minify: true,
     legalComments: "none",
     logLevel: "warning"
