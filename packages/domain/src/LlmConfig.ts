@@ -205,19 +205,40 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
   return (input) => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined
     const record = input as { readonly [key: string]: unknown }
-    const out: Record<string, unknown> = {}
+    let present = 0
+    let decoded: Array<readonly [string, unknown]> | undefined
     for (const field of FIELDS) {
       // `in`, as the schema looks for a key (a JSON object's keys are its own)
       if (!(field.name in record)) {
         if (field.optional) continue
         return undefined
       }
-      const value = field.rule(record[field.name], memo)
+      const original = record[field.name]
+      const value = field.rule(original, memo)
       if (value === NOT_CANONICAL) return undefined
-      out[field.name] = value
+      present++
+      if (value !== original) (decoded ??= []).push([field.name, value])
     }
+    // The input itself when it already is that object (the usual stored configuration): no copy.
+    if (decoded === undefined && holdsExactly(record, present)) return record as LlmConfig
+    const out: Record<string, unknown> = {}
+    for (const field of FIELDS) if (field.name in record) out[field.name] = record[field.name]
+    for (const [name, value] of decoded ?? []) out[name] = value
     return out as LlmConfig
   }
+}
+
+/** Whether `record`'s enumerable keys are its own and exactly `present` of the schema's fields, in the schema's order. */
+const holdsExactly = (record: object, present: number): boolean => {
+  let field = 0
+  let count = 0
+  for (const key in record) {
+    while (field < FIELDS.length && FIELDS[field]!.name !== key) field++
+    if (field === FIELDS.length || !Object.hasOwn(record, key)) return false
+    field++
+    count++
+  }
+  return count === present
 }
 
 /** What a user submits to add a configuration. */

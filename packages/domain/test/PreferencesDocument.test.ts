@@ -160,5 +160,12 @@ describe("decodeLlmSection and encodeLlmSection: exactly what the schema gives, 
     assert.isUndefined(read({ ...stored, baseUrl: "https://API.example.com/v1" })) // the schema canonicalises it
     assert.isUndefined(read({ ...stored, baseUrl: undefined }))
     assert.isUndefined(read({ ...stored, id: "x" }))
+    // a stored configuration is returned itself, anything else as a copy of the schema's fields
+    const plain = Fixtures.sampleConfig("Plain")
+    assert.strictEqual(read(plain), plain)
+    const inherited = Object.assign(Object.create({ keySession: "s" }) as object, plain)
+    assert.deepStrictEqual(read(inherited), { ...plain, keySession: "s" })
+    assert.isTrue(Object.hasOwn(read(inherited)!, "keySession"))
+    assert.deepStrictEqual(read(inherited), Schema.decodeUnknownSync(LlmConfig.LlmConfig)(inherited))
   })
 })
