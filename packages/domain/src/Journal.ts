@@ -277,6 +277,53 @@ const finishRemoveWith = (
   })
 
 /**
+ * The write that commits `recorded`: `edit` runs only while the document still holds the intent
+ * as recorded (`holds`); otherwise nothing is written and it fails with IntentLost.
+ */
+const commitWith = (preferences: PreferencesStore.PreferencesStoreService) =>
+(
+  recorded: PreferencesDocument.Intent,
+  edit: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument
+) =>
+  preferences.update((document) =>
+    holds(document.llm, recorded)
+      ? Effect.succeed([undefined, edit(document)] as const)
+      : Effect.fail(new IntentLost({ document }))
+  )
+
+/**
+ * Recovers an update that wrote its key straight into its entry. The entry holding the value it
+ * wrote (its `keyMark`) means the key landed: commit. Otherwise the old key is still there and
+ * the update is rolled back, but only once no write of it can land any more: the first recovery
+ * to look records when that is (`settledAfter`, from now: the owner is gone, so its write was
+ * sent before) and leaves it `waiting`.
+ */
+const rollDirectUpdateWith = (
+  ports: { readonly secrets: SecretStore.SecretStoreService; readonly commit: ReturnType<typeof commitWith> },
+  leftover: PreferencesDocument.Intent
+) =>
+  Effect.gen(function*() {
+    const { secrets, commit } = ports
+    const after = leftover.after!
+    const stored = yield* secrets.get(keyRef(after))
+    if (Option.isSome(stored) && KeyBinding.writeMark(leftover.id, stored.value) === leftover.keyMark) {
+      yield* commit(leftover, afterUpdate(leftover))
+      return "forward" as const
+    }
+    if (Option.isNone(stored) && leftover.before?.hasKey === true) yield* provedAbsent(secrets, after, "could not be checked")
+    const now = yield* Clock.currentTimeMillis
+    const settledAfter = leftover.settledAfter === undefined ? now + secrets.lateWriteMillis : Date.parse(leftover.settledAfter)
+    if (now >= settledAfter) {
+      yield* commit(leftover, (document) => withoutIntent(document, leftover.id))
+      return "back" as const
+    }
+    if (leftover.settledAfter === undefined) {
+      yield* commit(leftover, (document) => withSettledAfter(document, leftover.id, new Date(settledAfter).toISOString()))
+    }
+    return "waiting" as const
+  })
+
+/**
  * The journal of one store instance (`owner`): builds intents and applies every journal step
  * over the SecretStore, PreferencesStore, CrashPoints and Liveness in context.
  */
@@ -310,19 +357,7 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       ? Effect.succeed({ _tag: "Gone" } as const)
       : liveness.verdict({ instance: recorded.owner, process: recorded.ownerProcess, startedAt: recorded.startedAt })
 
-  /**
-   * The write that commits `recorded`: `edit` runs only while the document still holds the intent
-   * as recorded (`holds`); otherwise nothing is written and it fails with IntentLost.
-   */
-  const commit = (
-    recorded: PreferencesDocument.Intent,
-    edit: (document: PreferencesDocument.PreferencesDocument) => PreferencesDocument.PreferencesDocument
-  ) =>
-    preferences.update((document) =>
-      holds(document.llm, recorded)
-        ? Effect.succeed([undefined, edit(document)] as const)
-        : Effect.fail(new IntentLost({ document }))
-    )
+  const commit = commitWith(preferences)
 
   const drop = (intentId: string) =>
     preferences.update((document) => Effect.succeed([undefined, withoutIntent(document, intentId)] as const))
@@ -370,34 +405,6 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       ? Effect.andThen(Effect.ignore(drop(recorded.id)), Effect.fail(cause))
       : Effect.fail(Errors.withHint(cause, Hints.mayStillLand))
 
-  /**
-   * Recovers an update that wrote its key straight into its entry. The entry holding the value it
-   * wrote (its `keyMark`) means the key landed: commit. Otherwise the old key is still there and
-   * the update is rolled back, but only once no write of it can land any more: the first recovery
-   * to look records when that is (`settledAfter`, from now: the owner is gone, so its write was
-   * sent before) and leaves it `waiting`.
-   */
-  const rollDirectUpdate = (leftover: PreferencesDocument.Intent) =>
-    Effect.gen(function*() {
-      const after = leftover.after!
-      const stored = yield* secrets.get(keyRef(after))
-      if (Option.isSome(stored) && KeyBinding.writeMark(leftover.id, stored.value) === leftover.keyMark) {
-        yield* commitUpdate(leftover)
-        return "forward" as const
-      }
-      if (Option.isNone(stored) && leftover.before?.hasKey === true) yield* provedAbsent(secrets, after, "could not be checked")
-      const now = yield* Clock.currentTimeMillis
-      const settledAfter = leftover.settledAfter === undefined ? now + secrets.lateWriteMillis : Date.parse(leftover.settledAfter)
-      if (now >= settledAfter) {
-        yield* commit(leftover, (document) => withoutIntent(document, leftover.id))
-        return "back" as const
-      }
-      if (leftover.settledAfter === undefined) {
-        yield* commit(leftover, (document) => withSettledAfter(document, leftover.id, new Date(settledAfter).toISOString()))
-      }
-      return "waiting" as const
-    })
-
   /** Replaces the metadata with `after`; keeps the intent (committed) while a staged key remains. */
   const commitUpdate = (recorded: PreferencesDocument.Intent) => commit(recorded, afterUpdate(recorded))
 
@@ -410,6 +417,8 @@ export const make = Effect.fnUntraced(function*(owner: string) {
       yield* secrets.delete(stagedRef(recorded.after!))
       yield* drop(recorded.id)
     })
+
+  const rollDirectUpdate = (leftover: PreferencesDocument.Intent) => rollDirectUpdateWith({ secrets, commit }, leftover)
 
   const finishRemove = (recorded: PreferencesDocument.Intent, options: { readonly alsoStaged: boolean }) =>
     finishRemoveWith({ secrets, preferences, reached }, recorded, options)
