@@ -630,25 +630,38 @@ const stateOfRead = (
 const RACY_CHANGE_MILLIS = 100
 
 /**
- * The document a load last read, with the file's signature taken just before that read: while
- * one lstat shows the same signature, the file holds what was read (a change between the
- * signature and the read only makes the next load read again). A file changed less than
- * RACY_CHANGE_MILLIS before its signature is not remembered: file times tick by the kernel's
+ * The document a load last read, with the signature of the file it was read from (fstat of the
+ * descriptor, before its bytes were read; no lstat of its own before a first read): while one
+ * lstat shows the same signature, the path names that file and it holds what was read (a change
+ * during the read changes its ctime, so the next load reads again). A file changed less than
+ * RACY_CHANGE_MILLIS before the read began is not remembered: file times tick by the kernel's
  * coarse clock, so a second same-size write within that tick would keep the signature (git's
  * "racy clean" rule).
  */
 const makeLoadReuse = (path: string, directory: string) => {
   let last: { readonly signature: string; readonly document: PreferencesDocument.PreferencesDocument } | undefined
-  const check = Effect.gen(function*() {
-    const now = yield* Clock.currentTimeMillis
-    const found = yield* TrustedFile.signatureIn(path, directory)
-    if (found === undefined) return { reused: undefined, remember: undefined }
-    if (last?.signature === found.signature) return { reused: last.document, remember: undefined }
-    return { reused: undefined, remember: now - found.changedAtMillis > RACY_CHANGE_MILLIS ? found.signature : undefined }
+  /** The document last read while one lstat shows the same signature (nothing to look at before a first read). */
+  const check = Effect.suspend(() => {
+    const remembered = last
+    if (remembered === undefined) return Effect.undefined
+    return Effect.map(
+      TrustedFile.signatureIn(path, directory),
+      (found) => found?.signature === remembered.signature ? remembered.document : undefined
+    )
   })
-  /** After a full read: remember it under `signature` (undefined: the file was too fresh, forget). */
-  const keep = (signature: string | undefined, document: PreferencesDocument.PreferencesDocument) => {
-    last = signature === undefined ? undefined : { signature, document }
+  /**
+   * After a full read that began at `startedAt`: remember it under the signature of the
+   * descriptor it was read from (fstat before the bytes were read), or forget when the file was
+   * too fresh or the read did not say.
+   */
+  const keep = (
+    startedAt: number,
+    read: { readonly signature: string; readonly changedAtMillis: number } | undefined,
+    document: PreferencesDocument.PreferencesDocument
+  ) => {
+    last = read !== undefined && startedAt - read.changedAtMillis > RACY_CHANGE_MILLIS
+      ? { signature: read.signature, document }
+      : undefined
   }
   return { check, keep }
 }
@@ -689,17 +702,15 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   }
   /**
    * The file's state, read only once the folder and the file are trusted. `linkable`: the file is
-   * already 0600 with a single link, so a hard link to it is as private as a copy.
+   * already 0600 with a single link, so a hard link to it is as private as a copy. `read`: what
+   * was read, with its signature (a file that was read at all).
    */
-  const readState: Effect.Effect<{ readonly state: FileState; readonly linkable: boolean }, Errors.StorageInaccessible> = TrustedFile
-    .readTrusted(
-      path,
-      JsonLimits.MAX_DOCUMENT_BYTES,
-      directory
-    ).pipe(
-      Effect.mapError(inaccessible("read", path)),
-      Effect.flatMap((read) => stateOfRead(read, classifyCached))
+  const readState = TrustedFile.readTrusted(path, JsonLimits.MAX_DOCUMENT_BYTES, directory).pipe(
+    Effect.mapError(inaccessible("read", path)),
+    Effect.flatMap((read) =>
+      Effect.map(stateOfRead(read, classifyCached), (found) => ({ ...found, read: read._tag === "Read" ? read : undefined }))
     )
+  )
 
   /** Runs `effect` holding the in-process semaphore and the cross-process file lock (FileLock). */
   const exclusive = <A, E>(
@@ -732,11 +743,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const lastLoad = makeLoadReuse(path, directory)
 
   const load: Effect.Effect<PreferencesDocument.PreferencesDocument, Errors.PreferencesStoreError> = Effect.gen(function*() {
-    const { reused, remember } = yield* lastLoad.check
+    const reused = yield* lastLoad.check
     if (reused !== undefined) return reused
-    const { state } = yield* readState
+    const startedAt = yield* Clock.currentTimeMillis
+    const { state, read } = yield* readState
     if (state._tag === "Valid") {
-      lastLoad.keep(remember, state.document)
+      lastLoad.keep(startedAt, read, state.document)
       return state.document
     }
     if (state._tag === "Missing") return PreferencesDocument.emptyDocument

@@ -250,6 +250,9 @@ export type TrustedRead =
     readonly mode: number
     readonly nlink: number
     readonly modifiedAt: Date
+    /** The signature of the file read, from the descriptor read (as `signatureIn` gives it), and its ctime. */
+    readonly signature: string
+    readonly changedAtMillis: number
   }
 
 /** How a file is judged: the data folder's own rule unless told otherwise (see `trustProblem`). */
@@ -391,7 +394,9 @@ const readFileOf = async (files: NodeFilesService, path: string, maxBytes: numbe
       bytes: filled === bytes.length ? bytes : bytes.subarray(0, filled),
       mode: stats.mode,
       nlink: stats.nlink,
-      modifiedAt: stats.mtime
+      modifiedAt: stats.mtime,
+      signature: signatureOf(stats),
+      changedAtMillis: stats.ctimeMs
     }
   } finally {
     await handle.close()
