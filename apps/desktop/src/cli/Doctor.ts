@@ -219,7 +219,8 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
   const findings: Array<DoctorFinding> = [{
     id: "journal.fix",
     severity: failed.length > 0 ? "error" : "ok",
-    message: rolledForward.length + rolledBack.length + failed.length === 0
+    // A change left to finish later is not "nothing to finish": the counts say what was done.
+    message: rolledForward.length + rolledBack.length + failed.length === 0 && !left.some((entry) => entry.why === "settling")
       ? "--fix: no interrupted change to finish or undo"
       : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
         (failed.length > 0
