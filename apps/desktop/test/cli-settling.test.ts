@@ -47,6 +47,9 @@ describe("an update killed before its key landed, through the CLI", () => {
     const settling = first.byId("journal.settling")
     expect(settling?.message).toMatch(/^--fix left 1 change to finish later: the keychain helper of process \d+ on .+, which stopped, may still be saving a key$/)
     expect(settling?.hint).toBe("Run `fishbowl-llm doctor --fix` again in a minute: each is then finished or undone.")
+    expect(first.byId("preferences.journal")?.message, "the unfinished change says when it can be finished").toMatch(
+      /; one can be finished only after .+, as the keychain may still be saving its key$/
+    )
     const [waiting] = journalOf(dataDir)
     const settledAfter = Date.parse(waiting!.settledAfter!)
 

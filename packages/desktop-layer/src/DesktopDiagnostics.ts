@@ -5,8 +5,8 @@
  * Every finding carries a fix hint; nothing here reads or prints key material.
  */
 import { NodeFileSystem } from "@effect/platform-node-shared"
-import { Diagnostics, Plural, PreferencesStore, SecretStore } from "@fishbowl/domain"
-import { Effect, FileSystem, Layer } from "effect"
+import { Diagnostics, Plural, type PreferencesDocument, PreferencesStore, SecretStore } from "@fishbowl/domain"
+import { Clock, Effect, FileSystem, Layer } from "effect"
 import * as NodePath from "node:path"
 import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
@@ -109,6 +109,20 @@ const leftOutFinding = (leftOut: ReadonlyArray<LeftOut.LeftOutConfig>): Array<Di
   }]
 }
 
+/**
+ * Of the unfinished changes, those recovery waits on (a key write of a stopped process may still
+ * land, Journal.rollDirectUpdate): until when, so "run --fix" is not promised to work before then.
+ */
+const settlingNote = (journal: ReadonlyArray<PreferencesDocument.Intent>, now: number): string => {
+  const until = journal.flatMap((intent) => intent.settledAfter === undefined ? [] : [Date.parse(intent.settledAfter)])
+    .filter((time) => time > now)
+  return until.length === 0
+    ? ""
+    : `; ${until.length === 1 ? "one" : until.length} can be finished only after ${
+      new Date(Math.max(...until)).toLocaleTimeString()
+    }, as the keychain may still be saving its key`
+}
+
 export const make = Effect.fnUntraced(function*(dataDir: string) {
   const secrets = yield* SecretStore.SecretStore
   const preferences = yield* PreferencesStore.PreferencesStore
@@ -156,7 +170,9 @@ export const make = Effect.fnUntraced(function*(dataDir: string) {
           severity: "warning",
           message: `${
             Plural.count(document.llm.journal.length, "change")
-          } not finished yet: in progress in another Fishbowl window or command, or interrupted`,
+          } not finished yet: in progress in another Fishbowl window or command, or interrupted${
+            settlingNote(document.llm.journal, yield* Clock.currentTimeMillis)
+          }`,
           hint:
             "A change in progress finishes on its own; an interrupted one is finished by the next Fishbowl start or `fishbowl-llm doctor --fix`."
         })
