@@ -5,11 +5,12 @@
  * Keychain and file cannot share a transaction, so every multi-step change goes through an intent
  * journal kept inside the metadata document:
  *   1. record the intent (with the metadata before and after) — atomically with uniqueness checks;
- *   2. change the secret (updates stage the new key under `apiKey.staged` first);
- *   3. commit the metadata (and drop the intent, or mark it committed when clean-up remains);
- *   4. clean up (delete the staged key) and drop the intent.
+ *      an update with a new key also records a fingerprint of the value it writes (`keyMark`);
+ *   2. change the secret (the key goes straight into its own entry);
+ *   3. commit the metadata and drop the intent, in one write.
  * `recover` rolls every unfinished intent forward or back, so after a crash at any step there is no
- * acknowledged config without its key, no key without its config and no half-applied update.
+ * acknowledged config without its key, no key without its config and no half-applied update; an
+ * update is rolled back only once its key write can no longer land (Journal.rollDirectUpdate).
  * The journal itself (record, commit, drop, abandon, names taken, recover) lives in Journal.ts.
  *
  * Processes that overlap (the app, a CLI command, the health panel's actions) never undo each
