@@ -197,9 +197,15 @@ const nameConflict = (name: string) =>
     reason: "name-taken"
   })
 
-const busyConflict = (id: string) =>
+/** `llm`'s name for the config `id` (its id when it has none there), as the user knows it. */
+const nameOf = (llm: PreferencesDocument.LlmSection, id: string) => {
+  const name = llm.configs.find((config) => config.id === id)?.name
+  return name === undefined ? `configuration ${id}` : `"${name}"`
+}
+
+const busyConflict = (llm: PreferencesDocument.LlmSection, id: string) =>
   new Errors.Conflict({
-    message: `Another change to configuration ${id} has not finished yet`,
+    message: `Another change to ${nameOf(llm, id)} has not finished yet`,
     hint: "Try again in a moment. If it persists, restart Fishbowl so it can finish the interrupted change.",
     reason: "busy"
   })
@@ -308,7 +314,7 @@ const journaled = <A, E, R>(
 
 /** Fails when another unfinished intent touches the same config. */
 const ensureIdle = (llm: PreferencesDocument.LlmSection, id: string) =>
-  Journal.isBusy(llm, id) ? Effect.fail(busyConflict(id)) : Effect.void
+  Journal.isBusy(llm, id) ? Effect.fail(busyConflict(llm, id)) : Effect.void
 
 /**
  * Finishes leftover intents on `id` before a new operation on it: this instance's own (a failed
@@ -999,7 +1005,7 @@ const makeRecordCheck = (instance: Instance) =>
           if (
             document.llm.journal.some((intent) => intent.configId === id) ||
             (recordOptions?.ifUpdatedAt !== undefined && recordOptions.ifUpdatedAt !== current.updatedAt)
-          ) return yield* busyConflict(id)
+          ) return yield* busyConflict(document.llm, id)
           const next: LlmConfig.LlmConfig = { ...current, lastCheck: check }
           return [next, Journal.replaceSection(document, { configs: Journal.withConfig(document.llm.configs, next) })] as const
         })
