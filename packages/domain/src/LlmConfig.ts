@@ -129,8 +129,11 @@ const memoized = (test: (text: string) => boolean) => {
 /**
  * `Schema.is(schema)` for a string schema whose checks are all patterns, as plain tests of the
  * schema's own patterns (Schema.is costs several times a test); Schema.is itself for any other.
+ * A schema that transforms what it decodes accepts nothing here: the reader's rules return the
+ * value as it is, so such a field is left to the schema.
  */
 const stringTest = (schema: Schema.Top): (value: unknown) => boolean => {
+  if (schema.ast.encoding !== undefined) return () => false
   const patterns = schema.ast._tag === "String"
     ? (schema.ast.checks ?? []).map((check) => {
       const representation = check._tag === "Filter" ? check.annotations?.["representation"] : undefined
@@ -148,7 +151,7 @@ const stringTest = (schema: Schema.Top): (value: unknown) => boolean => {
 const isConfigId = stringTest(Ids.ConfigId)
 const isProviderId = stringTest(Ids.ProviderId)
 const isTimestamp = stringTest(Timestamp)
-const isSecretStoreTier = Schema.is(SecretStoreTier)
+const isSecretStoreTier = stringTest(SecretStoreTier)
 const decodeCheckRecord = Schema.decodeUnknownOption(ProviderCheckRecord)
 
 /** A base URL the schema would decode to itself: trimmed, acceptable, already its canonical `href`. */
