@@ -623,7 +623,7 @@ describe("view model", () => {
       .toBe(
         "Finished 1 interrupted change"
       )
-    const left = (why: string) => ({ configId: "b", op: "update", why, owner: "process 1 on host" })
+    const left = (why: "running" | "settling") => ({ configId: "b", op: "update", why, owner: "process 1 on host" })
     expect(ViewModel.recoveryMessage({ rolledForward: [], rolledBack: [], left: [left("running"), left("settling")], failed: [] }))
       .toBe(
         "Nothing was left to finish. 1 change is still in progress in another Fishbowl window or command and finishes there." +
