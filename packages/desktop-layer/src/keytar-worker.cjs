@@ -31,7 +31,6 @@
  *    and turns the answer into error kind 'locked' if it is locked.
  */
 
-const { execFile } = require("node:child_process")
 
 /** Maximum secret size in UTF-8 bytes accepted by 'set'. Larger secrets are refused with
  * 'too-large' before touching D-Bus (a very large message can kill the bus connection). */
@@ -140,6 +139,9 @@ function classify(message) {
  * Run a D-Bus helper binary. Resolves { ok, stdout, stderr, missing }.
  */
 function run(cmd, args) {
+  // Required here, not at the top: only the lock check runs a helper, and most workers (a `key`
+  // that finds its key) never do, so they skip loading child_process (~3 ms at start).
+  const { execFile } = require("node:child_process")
   return new Promise((resolve) => {
     execFile(
       cmd,
