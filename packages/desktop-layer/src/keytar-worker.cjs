@@ -337,7 +337,10 @@ function drain() {
   if (draining) return
   draining = true
   if (inFlight === 0) return process.exit(0)
-  setTimeout(() => process.exit(0), DRAIN_BOUND_MS).unref()
+  // SIGKILL, not process.exit: exit waits for the thread pool, where a stuck native keychain call
+  // would keep this process (and a write queued behind it) alive past the bound that recovery
+  // counts on (KeytarSecretStore.lateWriteMillisOf).
+  setTimeout(() => process.kill(process.pid, "SIGKILL"), DRAIN_BOUND_MS).unref()
 }
 
 function onRequest(msg, reply) {

@@ -206,6 +206,28 @@ describe("keytar worker against a real Secret Service", () => {
     expect(await fresh.call("delete", { account: "orphaned-parent" })).toMatchObject({ ok: true, value: true })
   })
 
+  it("a closed channel while a request is stuck: the worker ends itself with SIGKILL at its drain bound, not when the call returns", async () => {
+    // A small drain bound; the Secret Service is stopped, so the set cannot finish while it waits.
+    const w = startWorker({ ...SecretServiceHarness.childEnv(ss.env), FISHBOWL_KEYTAR_DRAIN_MILLIS: "300" })
+    expect((await w.call("get", { account: "stuck" })).ok).toBe(true) // keytar loaded, session open
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+      w.child.once("exit", (code, signal) => resolve([code, signal]))
+    )
+    const daemon = ss.daemonPid!
+    process.kill(daemon, "SIGSTOP")
+    try {
+      w.child.send({ id: 1, op: "set", service: "fishbowl-test", account: "stuck", secret: "late" })
+      w.child.disconnect()
+      // process.exit would wait for the stuck native call (the thread pool); SIGKILL does not.
+      expect(await exited).toEqual([null, "SIGKILL"])
+    } finally {
+      process.kill(daemon, "SIGCONT")
+    }
+    const cleaner = startWorker(SecretServiceHarness.childEnv(ss.env))
+    await cleaner.call("delete", { account: "stuck" })
+    await endGracefully(cleaner.child)
+  })
+
   it("harness: a daemon that dies on its own is reported and restarted on the same bus, unlocked, keys intact", async () => {
     const w = startWorker(SecretServiceHarness.childEnv(ss.env))
     expect((await w.call("set", { account: "abort-survivor", secret: "kept" })).ok).toBe(true)
