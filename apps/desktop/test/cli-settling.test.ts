@@ -15,7 +15,8 @@ const secretService = await SecretServiceForTests.secretServiceForThisFile()
 const env = { ...SecretServiceHarness.childEnv(secretService.env), PATH: process.env["PATH"] ?? "" }
 const BIN = fileURLToPath(new URL("../bin/fishbowl-llm.cjs", import.meta.url))
 
-const cli = (dataDir: string, args: ReadonlyArray<string>) => ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env })
+const cli = (dataDir: string, args: ReadonlyArray<string>) =>
+  ChildProcesses.runChild(process.execPath, [BIN, "--data-dir", dataDir, ...args], { env })
 
 const storeChild = async (args: ReadonlyArray<string>) => {
   const result = await ChildProcesses.runChild(process.execPath, ["--import", "tsx", ChildProcesses.STORE_CHILD, ...args], { env })
@@ -45,7 +46,9 @@ describe("an update killed before its key landed, through the CLI", () => {
     const first = await doctorFix(dataDir)
     expect(first.byId("journal.fix")?.message).toBe("--fix: finished 0, undid 0")
     const settling = first.byId("journal.settling")
-    expect(settling?.message).toMatch(/^--fix left 1 change to finish later: the keychain helper of process \d+ on .+, which stopped, may still be saving a key$/)
+    expect(settling?.message).toMatch(
+      /^--fix left 1 change to finish later: the keychain helper of process \d+ on .+, which stopped, may still be saving a key$/
+    )
     expect(settling?.hint).toBe("Run `fishbowl-llm doctor --fix` again in a minute: each is then finished or undone.")
     expect(first.byId("preferences.journal")?.message, "the unfinished change says when it can be finished").toMatch(
       /; one can be finished only after .+, as the keychain may still be saving its key$/

@@ -31,7 +31,6 @@
  *    and turns the answer into error kind 'locked' if it is locked.
  */
 
-
 /** Maximum secret size in UTF-8 bytes accepted by 'set'. Larger secrets are refused with
  * 'too-large' before touching D-Bus (a very large message can kill the bus connection). */
 const DEFAULT_MAX_SECRET_BYTES = 1024 * 1024

@@ -13,11 +13,11 @@ export const keychainForMigration =
 /** Another process holds a legacy file's lock during migration. */
 export const otherMigrationRunning = "Wait for the other migration or Fishbowl window to finish, then run the migration again."
 
-/** An operation failed half-way and could not undo itself yet: what finishes it. */
 /** An update whose key write failed in a way that may still land (a late keychain helper). */
 export const mayStillLand =
-  "The new key may still be saved: the change is finished, or undone, automatically the next time Fishbowl or fishbowl-llm starts, or with `fishbowl-llm doctor --fix` (or \"Finish interrupted changes\" in Storage health) once the keychain has had a minute to answer."
+  "The new key may still be saved: the change is finished, or undone, automatically the next time Fishbowl or fishbowl-llm starts, or with `fishbowl-llm doctor --fix` (or \"Finish interrupted changes\" in Storage health) once the keychain has had half a minute to answer."
 
+/** An operation failed half-way and could not undo itself yet: what finishes it. */
 export const leftToFinish =
   "Part of the change could not be undone yet; it is finished automatically the next time Fishbowl or fishbowl-llm starts, or now with `fishbowl-llm doctor --fix` (or \"Finish interrupted changes\" in Storage health)."
 

@@ -61,9 +61,16 @@ export const withPhase = (
   document: PreferencesDocument.PreferencesDocument,
   intentId: string,
   phase: PreferencesDocument.Intent["phase"]
+): PreferencesDocument.PreferencesDocument => withIntentFields(document, intentId, { phase })
+
+/** The document with `fields` set on the intent `intentId`. */
+const withIntentFields = (
+  document: PreferencesDocument.PreferencesDocument,
+  intentId: string,
+  fields: Partial<Pick<PreferencesDocument.Intent, "phase" | "settledAfter">>
 ): PreferencesDocument.PreferencesDocument =>
   replaceSection(document, {
-    journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, phase } : intent)
+    journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, ...fields } : intent)
   })
 
 /**
@@ -223,12 +230,6 @@ const afterUpdate = (recorded: PreferencesDocument.Intent) => (document: Prefere
 export const isStagedUpdate = (recorded: PreferencesDocument.Intent) =>
   recorded.op === "update" && recorded.keyChange === "set" && recorded.keyMark === undefined
 
-/** The document with `settledAfter` recorded on the intent `intentId`. */
-const withSettledAfter = (document: PreferencesDocument.PreferencesDocument, intentId: string, settledAfter: string) =>
-  replaceSection(document, {
-    journal: document.llm.journal.map((intent) => intent.id === intentId ? { ...intent, settledAfter } : intent)
-  })
-
 /** A create's commit: the config is added and the intent dropped, in one write. */
 const afterCreate = (recorded: PreferencesDocument.Intent) => (document: PreferencesDocument.PreferencesDocument) =>
   replaceSection(withoutIntent(document, recorded.id), { configs: [...document.llm.configs, recorded.after!] })
@@ -239,8 +240,8 @@ const afterImport = (recorded: PreferencesDocument.Intent) => (document: Prefere
 
 /**
  * Deletes the key, then the metadata and the intent in one write. Idempotent, so recover reuses
- * it. A staged key can only exist after an interrupted update, so only recovery (which cannot
- * know what came before the crash) pays for deleting one; a live remove runs after `settle`.
+ * it. A staged key can only exist after an update an older version interrupted, so only recovery
+ * (which cannot know what came before the crash) pays for deleting one; a live remove runs after `settle`.
  * The key is gone once deleted, so the commit removes the config even when the intent was lost
  * meanwhile (a restored older file brought it back), unless another operation now owns it.
  */
@@ -296,7 +297,10 @@ const commitWith = (preferences: PreferencesStore.PreferencesStoreService) =>
  * wrote (its `keyMark`) means the key landed: commit. Otherwise the old key is still there and
  * the update is rolled back, but only once no write of it can land any more: the first recovery
  * to look records when that is (`settledAfter`, from now: the owner is gone, so its write was
- * sent before) and leaves it `waiting`.
+ * sent before) and leaves it `waiting`. The time is taken before the entry is read (a write that
+ * lands during a slow read is then not mistaken for one that never will), and a recorded time is
+ * never later than now + the bound (a clock set back after it was recorded does not keep the
+ * config busy for as long). An empty entry is proved empty, not locked, before anything is dropped.
  */
 const rollDirectUpdateWith = (
   ports: { readonly secrets: SecretStore.SecretStoreService; readonly commit: ReturnType<typeof commitWith> },
@@ -305,20 +309,21 @@ const rollDirectUpdateWith = (
   Effect.gen(function*() {
     const { secrets, commit } = ports
     const after = leftover.after!
+    const now = yield* Clock.currentTimeMillis
     const stored = yield* secrets.get(keyRef(after))
     if (Option.isSome(stored) && KeyBinding.writeMark(leftover.id, stored.value) === leftover.keyMark) {
       yield* commit(leftover, afterUpdate(leftover))
       return "forward" as const
     }
-    if (Option.isNone(stored) && leftover.before?.hasKey === true) yield* provedAbsent(secrets, after, "could not be checked")
-    const now = yield* Clock.currentTimeMillis
-    const settledAfter = leftover.settledAfter === undefined ? now + secrets.lateWriteMillis : Date.parse(leftover.settledAfter)
+    if (Option.isNone(stored)) yield* provedAbsent(secrets, after, "could not be checked")
+    const bound = now + secrets.lateWriteMillis
+    const settledAfter = leftover.settledAfter === undefined ? bound : Math.min(Date.parse(leftover.settledAfter), bound)
     if (now >= settledAfter) {
       yield* commit(leftover, (document) => withoutIntent(document, leftover.id))
       return "back" as const
     }
-    if (leftover.settledAfter === undefined) {
-      yield* commit(leftover, (document) => withSettledAfter(document, leftover.id, new Date(settledAfter).toISOString()))
+    if (leftover.settledAfter === undefined || settledAfter < Date.parse(leftover.settledAfter)) {
+      yield* commit(leftover, (document) => withIntentFields(document, leftover.id, { settledAfter: new Date(settledAfter).toISOString() }))
     }
     return "waiting" as const
   })
@@ -432,7 +437,9 @@ export const make = Effect.fnUntraced(function*(owner: string) {
   /**
    * Rolls one intent forward or back ("gone": it was no longer there). Creates and imports are rolled back (their source — the
    * caller, or the legacy file — still holds the key, so nothing is lost); removes are finished;
-   * updates are finished from the staged copy when it exists, else rolled back.
+   * an update is committed when its key landed, else rolled back once no write of it can land
+   * (`waiting` until then, rollDirectUpdateWith); an older version's is finished from its staged
+   * copy when that exists, else rolled back.
    */
   const recoverIntent = (leftover: PreferencesDocument.Intent): Effect.Effect<Rolled | "gone", StoreError> =>
     rollIntent({ secrets, drop, undoAbandoned, finishRemove, finishStaged, commitUpdate, rollDirectUpdate }, leftover).pipe(

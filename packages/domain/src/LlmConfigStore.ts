@@ -542,6 +542,8 @@ const makeUpdate = (instance: Instance) =>
       Effect.gen(function*() {
         const now = yield* isoNow
         const newKeyAt = yield* placementOf(instance)
+        /** The value written: sealed once, in the write that records its mark. */
+        let sealed: Redacted.Redacted<string> | undefined
         const intent = yield* updateSettled(
           instance,
           id,
@@ -551,14 +553,17 @@ const makeUpdate = (instance: Instance) =>
                 journal.intent({ op: "update", configId: id, provider: before.provider, before, after, keyChange: "set" })
               ),
               // The mark of the value written, so recovery can tell whether it landed (Journal.rollDirectUpdate).
-              Effect.map((recorded) => ({ ...recorded, keyMark: KeyBinding.writeMark(recorded.id, Journal.sealedKey(apiKey, recorded.after!)) }))
+              Effect.map((recorded) => {
+                sealed = Journal.sealedKey(apiKey, recorded.after!)
+                return { ...recorded, keyMark: KeyBinding.writeMark(recorded.id, sealed) }
+              })
             )
           )
         )
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
-        yield* secrets.set(Journal.keyRef(after), Journal.sealedKey(apiKey, after)).pipe(
+        yield* secrets.set(Journal.keyRef(after), sealed!).pipe(
           Effect.catch((cause) => journal.failKeyWrite(intent, cause))
         )
         yield* reached("update.secret-written")
@@ -924,8 +929,7 @@ const makeRecoverOnce = (instance: Instance, followUp: (options?: RecoverOptions
       else if (outcome.success === "waiting") {
         const gone = { instance: intent.owner, process: intent.ownerProcess, startedAt: intent.startedAt }
         report.left.push({ ...entry, why: "settling", owner: Liveness.describeOwner(gone) })
-      }
-      else if (outcome.success === "forward") report.rolledForward.push(entry)
+      } else if (outcome.success === "forward") report.rolledForward.push(entry)
       else if (outcome.success === "back") report.rolledBack.push(entry)
     }
     const recovered = report.rolledForward.length + report.rolledBack.length

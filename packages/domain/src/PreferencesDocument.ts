@@ -38,7 +38,7 @@ export const Intent = Schema.Struct({
    * An update's new key, as a salted fingerprint of the value written (KeyBinding.writeMark, never
    * the value): recovery reads the entry and rolls forward when it holds that value.
    */
-  keyMark: Schema.optional(Schema.String.check(Schema.isMaxLength(64))),
+  keyMark: Schema.optional(Schema.String.check(Schema.isPattern(/^[0-9a-f]{16}$/))),
   /**
    * Set by recovery for an update whose key had not landed: it is rolled back only after this
    * time, when no write of it can land any more (SecretStore.lateWriteMillis).

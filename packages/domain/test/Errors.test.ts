@@ -183,7 +183,12 @@ describe("domain errors", () => {
   /** Ports whose key writes may land up to a minute after their call (as a keychain helper's). */
   const lateWrites = Layer.mergeAll(
     FaultInjection.layer.pipe(
-      Layer.provide(Layer.mergeAll(Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ lateWriteMillis: 60_000 })), PreferencesStore.layerMemory))
+      Layer.provide(
+        Layer.mergeAll(
+          Layer.effect(SecretStore.SecretStore, SecretStore.makeMemory({ lateWriteMillis: 60_000 })),
+          PreferencesStore.layerMemory
+        )
+      )
     ),
     Liveness.layerMemory
   )
@@ -248,21 +253,23 @@ describe("domain errors", () => {
       // What an older version left after a crash between its staged write and its primary write.
       yield* secrets.set(Journal.stagedRef(after), Journal.sealedKey(Redacted.make(replacement), after))
       yield* preferences.update((document) =>
-        Effect.succeed([
-          undefined,
-          Journal.withIntent(document, {
-            id: "older-version-intent",
-            owner: "an-older-instance",
-            startedAt: seeded.updatedAt,
-            op: "update",
-            configId: seeded.id,
-            provider: seeded.provider,
-            before: seeded,
-            after,
-            keyChange: "set",
-            phase: "pending"
-          })
-        ] as const)
+        Effect.succeed(
+          [
+            undefined,
+            Journal.withIntent(document, {
+              id: "older-version-intent",
+              owner: "an-older-instance",
+              startedAt: seeded.updatedAt,
+              op: "update",
+              configId: seeded.id,
+              provider: seeded.provider,
+              before: seeded,
+              after,
+              keyChange: "set",
+              phase: "pending"
+            })
+          ] as const
+        )
       )
       const report = yield* store.recover()
       assert.deepStrictEqual(report.rolledForward, [{ configId: seeded.id, op: "update" }])

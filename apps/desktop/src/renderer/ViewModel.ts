@@ -121,7 +121,9 @@ export const recoveryMessage = (report: RecoveryReport) => {
     } there.`
     : "") +
     (settling > 0
-      ? ` ${Plural.count(settling, "change waits", "changes wait")} for the keychain to finish saving a key; choose "Finish interrupted changes" again in a minute.`
+      ? ` ${
+        Plural.count(settling, "change waits", "changes wait")
+      } for the keychain to finish saving a key; choose "Finish interrupted changes" again in a minute.`
       : "")
   return (report.failed.length > 0
     ? `${Plural.count(report.failed.length, "change", "changes")} could not be finished yet`

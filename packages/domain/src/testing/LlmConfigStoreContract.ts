@@ -79,17 +79,19 @@ const recoverAfterCrash = (store: LlmConfigStore.LlmConfigStoreService) =>
     const preferences = yield* PreferencesStore.PreferencesStore
     const now = yield* Clock.currentTimeMillis
     yield* preferences.update((document) =>
-      Effect.succeed([undefined, {
-        ...document,
-        llm: {
-          ...document.llm,
-          journal: document.llm.journal.map((intent) => {
-            if (intent.settledAfter === undefined) return intent
-            assert.isAtMost(Date.parse(intent.settledAfter), now + secrets.lateWriteMillis, "waits no longer than the store's bound")
-            return { ...intent, settledAfter: new Date(now).toISOString() }
-          })
-        }
-      }] as const)
+      Effect.succeed(
+        [undefined, {
+          ...document,
+          llm: {
+            ...document.llm,
+            journal: document.llm.journal.map((intent) => {
+              if (intent.settledAfter === undefined) return intent
+              assert.isAtMost(Date.parse(intent.settledAfter), now + secrets.lateWriteMillis, "waits no longer than the store's bound")
+              return { ...intent, settledAfter: new Date(now).toISOString() }
+            })
+          }
+        }] as const
+      )
     )
     const second = yield* store.recover()
     return {
