@@ -336,9 +336,17 @@ export const makeSupervisor = (options: {
     })
 
   /** A call retried once on a fresh worker when the first one died or lost its session. */
+  /**
+   * One call, retried once on a fresh worker when the worker or its session was lost. A `set`
+   * whose retry fails too fails with the loss, not the retry's error: the first attempt may have
+   * written before it was lost, so a refusal now (locked, denied) does not prove nothing was written.
+   */
   const callWithRestart = (request: Omit<KeytarWorkerRequest, "id">, timeoutMillis: number) =>
     call(request, timeoutMillis).pipe(
-      Effect.catchIf(curedByFreshWorker, () => call(request, timeoutMillis))
+      Effect.catchIf(curedByFreshWorker, (lost) =>
+        request.op === "set"
+          ? Effect.mapError(call(request, timeoutMillis), () => lost)
+          : call(request, timeoutMillis))
     )
 
   /** Stop taking calls, let the live worker answer what it has, and wait (bounded) for it to exit. */
