@@ -335,7 +335,6 @@ export const makeSupervisor = (options: {
       )
     })
 
-  /** A call retried once on a fresh worker when the first one died or lost its session. */
   /**
    * One call, retried once on a fresh worker when the worker or its session was lost. A `set`
    * whose retry fails too fails with the loss, not the retry's error: the first attempt may have

@@ -227,7 +227,7 @@ const afterUpdate = (recorded: PreferencesDocument.Intent) => (document: Prefere
 }
 
 /** An update with a new key recorded by an older version: a staged copy of the key may exist. */
-export const isStagedUpdate = (recorded: PreferencesDocument.Intent) =>
+const isStagedUpdate = (recorded: PreferencesDocument.Intent) =>
   recorded.op === "update" && recorded.keyChange === "set" && recorded.keyMark === undefined
 
 /** A create's commit: the config is added and the intent dropped, in one write. */
@@ -317,12 +317,13 @@ const rollDirectUpdateWith = (
     }
     if (Option.isNone(stored)) yield* provedAbsent(secrets, after, "could not be checked")
     const bound = now + secrets.lateWriteMillis
-    const settledAfter = leftover.settledAfter === undefined ? bound : Math.min(Date.parse(leftover.settledAfter), bound)
+    const recorded = leftover.settledAfter === undefined ? undefined : Date.parse(leftover.settledAfter)
+    const settledAfter = recorded === undefined ? bound : Math.min(recorded, bound)
     if (now >= settledAfter) {
       yield* commit(leftover, (document) => withoutIntent(document, leftover.id))
       return "back" as const
     }
-    if (leftover.settledAfter === undefined || settledAfter < Date.parse(leftover.settledAfter)) {
+    if (settledAfter !== recorded) {
       yield* commit(leftover, (document) => withIntentFields(document, leftover.id, { settledAfter: new Date(settledAfter).toISOString() }))
     }
     return "waiting" as const

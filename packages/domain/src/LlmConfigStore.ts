@@ -542,8 +542,6 @@ const makeUpdate = (instance: Instance) =>
       Effect.gen(function*() {
         const now = yield* isoNow
         const newKeyAt = yield* placementOf(instance)
-        /** The value written: sealed once, in the write that records its mark. */
-        let sealed: Redacted.Redacted<string> | undefined
         const intent = yield* updateSettled(
           instance,
           id,
@@ -553,17 +551,18 @@ const makeUpdate = (instance: Instance) =>
                 journal.intent({ op: "update", configId: id, provider: before.provider, before, after, keyChange: "set" })
               ),
               // The mark of the value written, so recovery can tell whether it landed (Journal.rollDirectUpdate).
-              Effect.map((recorded) => {
-                sealed = Journal.sealedKey(apiKey, recorded.after!)
-                return { ...recorded, keyMark: KeyBinding.writeMark(recorded.id, sealed) }
-              })
+              Effect.map((recorded) => ({
+                ...recorded,
+                keyMark: KeyBinding.writeMark(recorded.id, Journal.sealedKey(apiKey, recorded.after!))
+              }))
             )
           )
         )
         track(intent.id)
         const after = intent.after!
         yield* reached("update.intent-recorded")
-        yield* secrets.set(Journal.keyRef(after), sealed!).pipe(
+        // Sealed again from what was recorded (a hash of the destination): the value the mark names.
+        yield* secrets.set(Journal.keyRef(after), Journal.sealedKey(apiKey, after)).pipe(
           Effect.catch((cause) => journal.failKeyWrite(intent, cause))
         )
         yield* reached("update.secret-written")

@@ -216,11 +216,14 @@ const render = (report: Omit<Diagnostics.DiagnosticsReport, "findings"> & { read
 /** What `--fix` did with the journal: finished, undone, failed, and left (with whose process). */
 const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFinding> => {
   const { failed, left, rolledBack, rolledForward } = report
+  const running = left.filter((entry) => entry.why === "running")
+  const unknown = left.filter((entry) => entry.why === "unknown")
+  const settling = left.filter((entry) => entry.why === "settling")
   const findings: Array<DoctorFinding> = [{
     id: "journal.fix",
     severity: failed.length > 0 ? "error" : "ok",
     // A change left to finish later is not "nothing to finish": the counts say what was done.
-    message: rolledForward.length + rolledBack.length + failed.length === 0 && !left.some((entry) => entry.why === "settling")
+    message: rolledForward.length + rolledBack.length + failed.length + settling.length === 0
       ? "--fix: no interrupted change to finish or undo"
       : `--fix: finished ${rolledForward.length}, undid ${rolledBack.length}` +
         (failed.length > 0
@@ -232,9 +235,6 @@ const recoveryFindings = (report: LlmConfigStore.RecoveryReport): Array<DoctorFi
       ? { hint: "Fix the problem reported for the keychain or the data folder, then run `fishbowl-llm doctor --fix` again." }
       : {})
   }]
-  const running = left.filter((entry) => entry.why === "running")
-  const unknown = left.filter((entry) => entry.why === "unknown")
-  const settling = left.filter((entry) => entry.why === "settling")
   if (settling.length > 0) {
     findings.push({
       id: "journal.settling",
