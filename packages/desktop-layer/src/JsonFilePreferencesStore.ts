@@ -64,6 +64,7 @@ import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
 import * as FileLock from "./FileLock.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
+import * as PreferencesText from "./PreferencesText.ts"
 import * as RestoreNotices from "./RestoreNotices.ts"
 import * as TrustedFile from "./TrustedFile.ts"
 
@@ -245,52 +246,41 @@ export const readSettingsFile = (path: string): Effect.Effect<
   })
 
 /** The exact text written for a document (also used to skip writes that change nothing). */
-export const serializeDocument = (document: PreferencesDocument.PreferencesDocument): string =>
-  `${JSON.stringify(PreferencesDocument.joinDocument(document), null, 2)}\n`
+export const serializeDocument = (document: PreferencesDocument.PreferencesDocument): string => PreferencesText.serialize(document).text
 
-/** `serializeDocument`, or undefined when JSON.stringify cannot (a setting nested thousands deep overflows the stack; a cycle). */
-const serializeSafely = (document: PreferencesDocument.PreferencesDocument): string | undefined => {
+/** `PreferencesText.serialize`, or undefined when JSON.stringify cannot (a setting nested thousands deep overflows the stack; a cycle). */
+const serializeSafely = (document: PreferencesDocument.PreferencesDocument): PreferencesText.DocumentText | undefined => {
   try {
-    return serializeDocument(document)
+    return PreferencesText.serialize(document)
   } catch {
     return undefined
   }
 }
 
 /**
- * The bytes to write for `text` (the serialized `document`), or why it must not be written: what
- * the reader would refuse, so that no write can make every later read fail.
+ * The bytes to write for `serialized` (the text of `document`), or why it must not be written:
+ * what the reader would refuse, so that no write can make every later read fail. The llm
+ * section's depth is fixed by its schema, so only the other settings need their depth measured.
  */
 const checkWritable = (
   document: PreferencesDocument.PreferencesDocument,
-  text: string,
+  serialized: PreferencesText.DocumentText,
   /** The configurations as read (already checked as a whole): the same array needs no second check. */
   readConfigs: PreferencesDocument.LlmSection["configs"] | undefined
 ): { readonly _tag: "Refused"; readonly problem: string } | { readonly _tag: "Writable"; readonly bytes: Uint8Array } => {
   const whole = document.llm.configs === readConfigs ? undefined : PreferencesDocument.llmSectionProblem(document.llm)
   if (whole !== undefined) return { _tag: "Refused", problem: whole }
-  const bytes = utf8Encoder.encode(text)
+  const bytes = utf8Encoder.encode(serialized.text)
   if (bytes.length > JsonLimits.MAX_DOCUMENT_BYTES) {
     return {
       _tag: "Refused",
       problem: `the settings would take ${bytes.length} bytes, more than the ${JsonLimits.MAX_DOCUMENT_BYTES} bytes allowed`
     }
   }
-  if (JsonLimits.jsonDepth(otherSettingsText(text), JsonLimits.MAX_JSON_DEPTH) > JsonLimits.MAX_JSON_DEPTH) {
+  if (JsonLimits.jsonDepth(serialized.otherSettings, JsonLimits.MAX_JSON_DEPTH) > JsonLimits.MAX_JSON_DEPTH) {
     return { _tag: "Refused", problem: tooDeepToWrite }
   }
   return { _tag: "Writable", bytes }
-}
-
-/**
- * The part of `serializeDocument`'s text before the llm section. `llm` is the last top-level key
- * (joinDocument) and a raw newline followed by two spaces only occurs between top-level entries
- * (JSON escapes newlines inside strings); the llm section's depth is fixed by its schema, so only
- * this part — the other settings, usually a few bytes — needs its depth measured.
- */
-const otherSettingsText = (text: string): string => {
-  const at = text.lastIndexOf(`\n  "llm": `)
-  return at < 0 ? text : text.slice(0, at)
 }
 
 const tooDeepToWrite = `a setting nests deeper than ${JsonLimits.MAX_JSON_DEPTH} levels (or contains itself)`
@@ -769,11 +759,12 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           { concurrency: "unbounded" }
         )
         const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
-        const text = serializeSafely(next)
+        const serialized = serializeSafely(next)
+        const text = serialized?.text
         if (text !== undefined && state._tag === "Valid" && state.text === text) return result
-        const writable = text === undefined
+        const writable = serialized === undefined
           ? { _tag: "Refused" as const, problem: tooDeepToWrite }
-          : checkWritable(next, text, state._tag === "Valid" ? state.document.llm.configs : undefined)
+          : checkWritable(next, serialized, state._tag === "Valid" ? state.document.llm.configs : undefined)
         if (writable._tag === "Refused") {
           return yield* new Errors.WriteRefused({
             message: `${fileName} was not saved: ${writable.problem}.`,

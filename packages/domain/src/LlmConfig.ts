@@ -207,6 +207,8 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
   const memo: Memo = { provider: memoized(isProviderId), baseUrl: memoized(isCanonicalBaseUrl) }
   return (input) => {
     if (typeof input !== "object" || input === null || Array.isArray(input)) return undefined
+    const known = readBefore.get(input)
+    if (known !== undefined) return known
     const record = input as { readonly [key: string]: unknown }
     let present = 0
     let decoded: Array<readonly [string, unknown]> | undefined
@@ -223,12 +225,34 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
       if (value !== original) (decoded ??= []).push([field.name, value])
     }
     // The input itself when it already is that object (the usual stored configuration): no copy.
-    if (decoded === undefined && holdsExactly(record, present)) return record as LlmConfig
+    if (decoded === undefined && holdsExactly(record, present)) return remember(record, record)
     const out: Record<string, unknown> = {}
     for (const field of FIELDS) if (field.name in record) out[field.name] = record[field.name]
     for (const [name, value] of decoded ?? []) out[name] = value
-    return out as LlmConfig
+    remember(out, out)
+    return remember(record, out)
   }
+}
+
+/**
+ * What a reader gave for an input (the input itself, or its copy in the schema's form), both
+ * frozen (nested values too) so that the verdict stays true for as long as they live: the store's
+ * configurations pass through a reader at every load and every write, and a write after one
+ * change re-checks (and re-serializes, PreferencesText) only the changed configuration. Every rule
+ * is a pure function of the values, so one verdict holds for every reader.
+ */
+const readBefore = new WeakMap<object, LlmConfig>()
+const remember = (input: object, result: Record<string, unknown>): LlmConfig => {
+  // an inherited field could change under a frozen object: such an input is read afresh each time
+  if (Object.getPrototypeOf(input) === Object.prototype) readBefore.set(freezeDeep(input), freezeDeep(result) as LlmConfig)
+  return result as LlmConfig
+}
+const freezeDeep = <A>(value: A): A => {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) freezeDeep(inner)
+    Object.freeze(value)
+  }
+  return value
 }
 
 /** Whether `record`'s enumerable keys are its own and exactly `present` of the schema's fields, in the schema's order. */
