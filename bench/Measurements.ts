@@ -222,6 +222,8 @@ export interface StoreRows {
   readonly rename: Row
   readonly remove: Row
   readonly atomic: Row
+  /** A bare atomic write of exactly the bytes `prefsUpdate` writes: the base of the write aim. */
+  readonly atomicSameBytes: Row
 }
 
 /** The store through the real desktop layers: create N → getApiKey → list → update → remove. */
@@ -281,6 +283,15 @@ export const store = async (
         )
     )
   )
+  // The same bytes the last PreferencesStore.update wrote, through a bare atomic, fsync'd replace
+  // beside the real file, straight after it: the "bare atomic write of the same bytes" of the aim.
+  const atomicTarget = path.join(path.dirname(location), "bench-atomic.json")
+  const fullText = fs.readFileSync(location, "utf8")
+  const atomicSameBytes = record(
+    "preferences file",
+    `AtomicFile.writeFileAtomic (${Buffer.byteLength(fullText)} B, the bytes of the row above)`,
+    await Stats.timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, fullText, { mode: 0o600 })))
+  )
   let wrong = 0
   const getApiKey = record(
     group,
@@ -323,14 +334,13 @@ export const store = async (
   // One atomic, fsync'd replace of a preferences file of the size create writes (the file at the
   // midpoint of the create run), next to the real file: the "+ one atomic write" term of the aim.
   Stats.collectGarbage()
-  const atomicTarget = path.join(path.dirname(location), "bench-atomic.json")
   const atomic = record(
     "preferences file",
     `AtomicFile.writeFileAtomic (${Buffer.byteLength(midpointText)} B)`,
     await Stats.timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, midpointText, { mode: 0o600 })))
   )
   fs.rmSync(atomicTarget, { force: true })
-  return { create, prefsUpdate, getApiKey, list, update, rename, remove, atomic }
+  return { create, prefsUpdate, getApiKey, list, update, rename, remove, atomic, atomicSameBytes }
 }
 
 export interface IpcRows {

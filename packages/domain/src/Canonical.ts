@@ -33,11 +33,28 @@ export const nameProblem = (name: string): string | undefined => {
 const nameKeyStep = (text: string): string => unhomoglyph(text.normalize("NFKC").toLowerCase()).toLowerCase().normalize("NFKC").trim()
 
 /**
+ * Every write that names a configuration compares it with every other name in the store, so the
+ * keys of the names in the file are computed again and again (1-2 µs each: NFKC and the
+ * confusables table). The key is a pure function of the name: a bounded table remembers it.
+ */
+const nameKeys = new Map<string, string>()
+const MAX_REMEMBERED_NAME_KEYS = 20_000
+
+/**
  * Identity of a name for uniqueness: NFKC (fullwidth, ligatures), confusable letters mapped to
  * their Unicode prototypes (Cyrillic "о" is Latin "o"), case-folded. Idempotent: the steps are
  * repeated until nothing changes (at most a few rounds: each maps into a smaller alphabet).
  */
 export const nameKey = (name: string): string => {
+  const known = nameKeys.get(name)
+  if (known !== undefined) return known
+  if (nameKeys.size >= MAX_REMEMBERED_NAME_KEYS) nameKeys.clear()
+  const key = nameKeyOf(name)
+  nameKeys.set(name, key)
+  return key
+}
+
+const nameKeyOf = (name: string): string => {
   let current = name
   for (let round = 0; round < 8; round++) {
     const next = nameKeyStep(current)
