@@ -13,6 +13,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { monitorEventLoopDelay, performance } from "node:perf_hooks"
+import * as lockfile from "proper-lockfile"
 import * as IpcHandlers from "../apps/desktop/src/main/IpcHandlers.ts"
 import * as SenderPolicy from "../apps/desktop/src/main/SenderPolicy.ts"
 import * as CliBench from "./CliBench.ts"
@@ -224,6 +225,8 @@ export interface StoreRows {
   readonly atomic: Row
   /** A bare atomic write of exactly the bytes `prefsUpdate` writes: the base of the write aim. */
   readonly atomicSameBytes: Row
+  /** proper-lockfile's lock and release alone, as every writer takes it: part of any write's floor. */
+  readonly lockAlone: Row
 }
 
 /** The store through the real desktop layers: create N → getApiKey → list → update → remove. */
@@ -292,6 +295,17 @@ export const store = async (
     `AtomicFile.writeFileAtomic (${Buffer.byteLength(fullText)} B, the bytes of the row above)`,
     await Stats.timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, fullText, { mode: 0o600 })))
   )
+  // The cross-process lock by itself (proper-lockfile, the options FileLock passes): a write
+  // cannot cost less than the bare atomic write plus this.
+  const lockTarget = path.join(path.dirname(location), "bench-lock.json")
+  const lockAlone = record(
+    "preferences file",
+    "proper-lockfile lock + release (the cross-process lock alone)",
+    await Stats.timeSequential(N, async () => {
+      const release = await lockfile.lock(lockTarget, { realpath: false, stale: 5000, retries: 0 })
+      await release()
+    })
+  )
   let wrong = 0
   const getApiKey = record(
     group,
@@ -340,7 +354,7 @@ export const store = async (
     await Stats.timeSequential(N, () => fsRuntime.runPromise(AtomicFile.writeFileAtomic(atomicTarget, midpointText, { mode: 0o600 })))
   )
   fs.rmSync(atomicTarget, { force: true })
-  return { create, prefsUpdate, getApiKey, list, update, rename, remove, atomic, atomicSameBytes }
+  return { create, prefsUpdate, getApiKey, list, update, rename, remove, atomic, atomicSameBytes, lockAlone }
 }
 
 export interface IpcRows {

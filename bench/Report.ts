@@ -316,6 +316,15 @@ const text = (results: Results, all: ReadonlyArray<Aim>, ratioRows: ReadonlyArra
     } = ${Stats.fmt(raw.worker.set.summary.median + 2 * store.prefsUpdate.summary.median)} (measured create ${
       Stats.fmt(store.create.summary.median)
     })`,
+    `floor of a locked write (medians): bare atomic write of the same bytes ${
+      Stats.fmt(store.atomicSameBytes.summary.median)
+    } + lock and release ${Stats.fmt(store.lockAlone.summary.median)} = ${
+      Stats.fmt(store.atomicSameBytes.summary.median + store.lockAlone.summary.median)
+    } (${
+      ((store.atomicSameBytes.summary.median + store.lockAlone.summary.median) / store.atomicSameBytes.summary.median).toFixed(2)
+    }x the bare write; measured PreferencesStore.update ${Stats.fmt(store.prefsUpdate.summary.median)}, ${
+      (store.prefsUpdate.summary.median / store.atomicSameBytes.summary.median).toFixed(2)
+    }x)`,
     `IPC replies with ok: false (counted in the rows above): ${JSON.stringify(ipc.failures)}`,
     `list (${settings.listConfigs}): secret-store calls ${listLarge.secretStoreCalls} ${
       JSON.stringify(listLarge.calls)

@@ -35,6 +35,23 @@ const itemText = (config: object): string => {
   return text
 }
 
+/**
+ * The last list's text, reused while the list holds the very same frozen configurations: most
+ * writes leave the list as it was (a journal entry, another setting), and joining a few hundred
+ * cached item texts (copying the whole list) costs more than the rest of a write's text.
+ */
+let lastList: { readonly configs: ReadonlyArray<object>; readonly text: string } | undefined
+
+const itemsText = (configs: ReadonlyArray<object>): string => {
+  const last = lastList
+  if (last !== undefined && last.configs.length === configs.length && last.configs.every((config, index) => config === configs[index])) {
+    return last.text
+  }
+  const text = configs.map(itemText).join(",\n")
+  if (configs.every((config) => Object.isFrozen(config))) lastList = { configs, text }
+  return text
+}
+
 /** Other settings never hold an `llm` key (splitDocument drops it); one that does would not stay last. */
 const withoutLlm = ({ llm: _llm, ...other }: PreferencesDocument.PreferencesDocument["other"]) => other
 
@@ -53,7 +70,7 @@ export const serialize = (document: PreferencesDocument.PreferencesDocument): Do
   const otherSettings = skeleton.slice(0, sectionAt)
   if (section.configs.length === 0) return { text: skeleton, otherSettings }
   const listAt = skeleton.indexOf(EMPTY_LIST, sectionAt)
-  const items = section.configs.map(itemText).join(",\n")
+  const items = itemsText(section.configs)
   const text = `${skeleton.slice(0, listAt)}\n    "configs": [\n${items}\n    ]${skeleton.slice(listAt + EMPTY_LIST.length)}`
   return { text, otherSettings }
 }

@@ -57,6 +57,14 @@ describe("PreferencesText.serialize", () => {
         assert.strictEqual(PreferencesText.serialize(doc).text, expected)
         // a second time, every configuration's text from the cache (encoding froze them)
         assert.strictEqual(PreferencesText.serialize(doc).text, expected)
+        // the same configurations with another setting changed: the list's text reused
+        const otherChanged = { ...doc, other: { ...doc.other, counter: 1 } }
+        assert.strictEqual(PreferencesText.serialize(otherChanged).text, stringified(otherChanged))
+        // the same (frozen, cached) configurations in another order, or one fewer: never the last list's text
+        const reversed = { ...doc, llm: { ...doc.llm, configs: [...doc.llm.configs].reverse() } }
+        assert.strictEqual(PreferencesText.serialize(reversed).text, stringified(reversed))
+        const fewer = { ...doc, llm: { ...doc.llm, configs: doc.llm.configs.slice(1), journal: [] } }
+        assert.strictEqual(PreferencesText.serialize(fewer).text, stringified(fewer))
         // one configuration replaced: only it is serialized again
         if (doc.llm.configs.length > 0) {
           const changed = { ...doc.llm.configs[0]!, name: "Renamed" }
