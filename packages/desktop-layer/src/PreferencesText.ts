@@ -35,21 +35,64 @@ const itemText = (config: object): string => {
   return text
 }
 
+const SEPARATOR = ",\n"
+
+/** A list's text with where each item starts in it. */
+interface ListText {
+  readonly configs: ReadonlyArray<object>
+  readonly text: string
+  readonly starts: ReadonlyArray<number>
+}
+
 /**
- * The last list's text, reused while the list holds the very same frozen configurations: most
- * writes leave the list as it was (a journal entry, another setting), and joining a few hundred
- * cached item texts (copying the whole list) costs more than the rest of a write's text.
+ * The last list of frozen configurations written, with its text. A write usually leaves the list
+ * as it was (a journal entry, another setting) or changes one place in it (create appends, remove
+ * drops, an update replaces one): the items the two lists share at their start and at their end
+ * are taken from the last text in two slices, and only the items between are placed anew.
+ * Joining a few hundred cached item texts one by one (copying the whole list from as many
+ * strings) costs more than the rest of a write's text.
  */
-let lastList: { readonly configs: ReadonlyArray<object>; readonly text: string } | undefined
+let lastList: ListText | undefined
+
+const endOf = (list: ListText, index: number): number =>
+  index + 1 < list.starts.length ? list.starts[index + 1]! - SEPARATOR.length : list.text.length
+
+/** The text of `configs`, from `last` where they share items with it at either end. */
+const listText = (configs: ReadonlyArray<object>, last: ListText | undefined): ListText => {
+  const lastConfigs = last?.configs ?? []
+  const shortest = Math.min(lastConfigs.length, configs.length)
+  let head = 0
+  while (head < shortest && lastConfigs[head] === configs[head]) head++
+  let tail = 0
+  while (tail < shortest - head && lastConfigs[lastConfigs.length - 1 - tail] === configs[configs.length - 1 - tail]) tail++
+  if (last !== undefined && head === configs.length && tail === 0 && lastConfigs.length === configs.length) return last
+  const pieces: Array<string> = []
+  const starts: Array<number> = []
+  let offset = 0
+  if (last !== undefined && head > 0) {
+    pieces.push(last.text.slice(0, endOf(last, head - 1)))
+    starts.push(...last.starts.slice(0, head))
+    offset = endOf(last, head - 1) + SEPARATOR.length
+  }
+  for (const config of configs.slice(head, configs.length - tail)) {
+    const item = itemText(config)
+    pieces.push(item)
+    starts.push(offset)
+    offset += item.length + SEPARATOR.length
+  }
+  if (last !== undefined && tail > 0) {
+    const from = last.starts[lastConfigs.length - tail]!
+    pieces.push(last.text.slice(from))
+    for (const start of last.starts.slice(lastConfigs.length - tail)) starts.push(start - from + offset)
+  }
+  return { configs, text: pieces.join(SEPARATOR), starts }
+}
 
 const itemsText = (configs: ReadonlyArray<object>): string => {
-  const last = lastList
-  if (last !== undefined && last.configs.length === configs.length && last.configs.every((config, index) => config === configs[index])) {
-    return last.text
-  }
-  const text = configs.map(itemText).join(",\n")
-  if (configs.every((config) => Object.isFrozen(config))) lastList = { configs, text }
-  return text
+  const list = listText(configs, lastList)
+  // only frozen configurations: a cached text stays true for as long as its object lives
+  lastList = configs.every((config) => Object.isFrozen(config)) ? list : undefined
+  return list.text
 }
 
 /** Other settings never hold an `llm` key (splitDocument drops it); one that does would not stay last. */

@@ -76,6 +76,29 @@ describe("PreferencesText.serialize", () => {
     )
   })
 
+  it("stays exact through any run of edits to the list (append, insert, remove, replace, reorder), each built from the last", () => {
+    const edit = fc.tuple(fc.constantFrom("append", "insert", "remove", "replace", "swap", "same"), fc.nat(), config)
+    fc.assert(
+      fc.property(document, fc.array(edit, { maxLength: 12 }), (doc, edits) => {
+        let current: PreferencesDocument.PreferencesDocument = { ...doc, llm: { ...doc.llm, journal: [] } }
+        assert.strictEqual(PreferencesText.serialize(current).text, stringified(current))
+        for (const [kind, at, added] of edits) {
+          const configs = [...current.llm.configs]
+          const index = configs.length === 0 ? 0 : at % configs.length
+          const fresh = { ...added, id: Ids.randomUuid() } as LlmConfig.LlmConfig
+          if (kind === "append") configs.push(fresh)
+          else if (kind === "insert") configs.splice(index, 0, fresh)
+          else if (kind === "remove") configs.splice(index, 1)
+          else if (kind === "replace" && configs.length > 0) configs[index] = { ...configs[index]!, name: `${configs[index]!.name} 2` }
+          else if (kind === "swap" && configs.length > 1) [configs[0], configs[index]] = [configs[index]!, configs[0]!]
+          current = { ...current, llm: { ...current.llm, configs } }
+          assert.strictEqual(PreferencesText.serialize(current).text, stringified(current))
+        }
+      }),
+      { numRuns: 300 }
+    )
+  })
+
   it("separates the other settings (the part whose depth is measured) from the llm section", () => {
     fc.assert(
       fc.property(document, (doc) => {
