@@ -7,7 +7,8 @@
  * hundred bytes), and each configuration's text is spliced in from a cache kept per
  * configuration object. Configurations that encoding validated are frozen
  * (`LlmConfig.makeStoredConfigReader`), so a cached text stays true for as long as its object
- * lives; a write after one change serializes that one configuration. The result is the same
+ * lives; a write after one change serializes that one configuration, and takes the rest of the
+ * list's text from the last list's (`listText`). The result is the same
  * string `JSON.stringify` gives, character for character (a property test holds them equal).
  */
 import { PreferencesDocument } from "@fishbowl/domain"
