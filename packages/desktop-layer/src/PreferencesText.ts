@@ -54,6 +54,11 @@ interface ListText {
  * strings) costs more than the rest of a write's text.
  */
 let lastList: ListText | undefined
+/**
+ * A longer list's text is not kept: the last text stays in memory after its store is gone, and a
+ * file near the 10 MB bound would hold its size again (joining is a small part of writing it).
+ */
+const MAX_REMEMBERED_LIST_CHARS = 1_000_000
 
 const endOf = (list: ListText, index: number): number =>
   index + 1 < list.starts.length ? list.starts[index + 1]! - SEPARATOR.length : list.text.length
@@ -92,7 +97,7 @@ const listText = (configs: ReadonlyArray<object>, last: ListText | undefined): L
 const itemsText = (configs: ReadonlyArray<object>): string => {
   const list = listText(configs, lastList)
   // only frozen configurations: a cached text stays true for as long as its object lives
-  lastList = configs.every((config) => Object.isFrozen(config)) ? list : undefined
+  lastList = list.text.length <= MAX_REMEMBERED_LIST_CHARS && configs.every((config) => Object.isFrozen(config)) ? list : undefined
   return list.text
 }
 

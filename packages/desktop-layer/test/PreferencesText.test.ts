@@ -99,6 +99,16 @@ describe("PreferencesText.serialize", () => {
     )
   })
 
+  it("never reuses the text of a configuration that is not frozen (one the reader cannot hold still)", () => {
+    const [base] = fc.sample(config, { numRuns: 1, seed: 7 })
+    const loose = Object.assign(Object.create(null) as Record<string, unknown>, base) as unknown as LlmConfig.LlmConfig
+    const doc = { llm: { version: 1 as const, configs: [loose], journal: [] }, other: {} }
+    assert.strictEqual(PreferencesText.serialize(doc).text, stringified(doc))
+    ;(loose as { name: string }).name = "Changed"
+    assert.include(PreferencesText.serialize(doc).text, `"name": "Changed"`)
+    assert.strictEqual(PreferencesText.serialize(doc).text, stringified(doc))
+  })
+
   it("separates the other settings (the part whose depth is measured) from the llm section", () => {
     fc.assert(
       fc.property(document, (doc) => {

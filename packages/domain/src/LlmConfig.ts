@@ -225,12 +225,12 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
       if (value !== original) (decoded ??= []).push([field.name, value])
     }
     // The input itself when it already is that object (the usual stored configuration): no copy.
-    if (decoded === undefined && holdsExactly(record, present)) return remember(record, record)
+    if (decoded === undefined && holdsExactly(record, present)) return remember(record, record, true)
     const out: Record<string, unknown> = {}
     for (const field of FIELDS) if (field.name in record) out[field.name] = record[field.name]
     for (const [name, value] of decoded ?? []) out[name] = value
-    remember(out, out)
-    return remember(record, out)
+    remember(out, out, true)
+    return remember(record, out, false)
   }
 }
 
@@ -240,19 +240,45 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
  * configurations pass through a reader at every load and every write, and a write after one
  * change re-checks (and re-serializes, PreferencesText) only the changed configuration. Every rule
  * is a pure function of the values, so one verdict holds for every reader.
+ *
+ * Only data that freezing holds still is remembered: plain objects and arrays, every schema field
+ * the input's own (a field found on a polluted `Object.prototype` could go away), nested at most
+ * MAX_REMEMBERED_DEPTH levels (so no cycle); anything else (a class instance, a typed array) is
+ * read afresh each time (`freezeDeep`). What JSON.parse and the store's own spreads build always qualifies. Not
+ * covered: an accessor property on a configuration handed in by code in this process (freezing
+ * keeps a getter working; telling one apart costs a property descriptor per field on every first
+ * read, several times the whole cache's gain on a large file).
  */
 const readBefore = new WeakMap<object, LlmConfig>()
-const remember = (input: object, result: Record<string, unknown>): LlmConfig => {
-  // an inherited field could change under a frozen object: such an input is read afresh each time
-  if (Object.getPrototypeOf(input) === Object.prototype) readBefore.set(freezeDeep(input), freezeDeep(result) as LlmConfig)
+const MAX_REMEMBERED_DEPTH = 8
+
+/** `ownFields`: every schema field `input` has is its own (known on the reader's no-copy path). */
+const remember = (input: object, result: Record<string, unknown>, ownFields: boolean): LlmConfig => {
+  if (
+    (ownFields || fieldsAreOwn(input)) && freezeDeep(input, MAX_REMEMBERED_DEPTH) &&
+    (result === input || freezeDeep(result, MAX_REMEMBERED_DEPTH))
+  ) {
+    readBefore.set(input, result as LlmConfig)
+  }
   return result as LlmConfig
 }
-const freezeDeep = <A>(value: A): A => {
-  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
-    for (const inner of Object.values(value)) freezeDeep(inner)
-    Object.freeze(value)
+
+const fieldsAreOwn = (input: object): boolean => FIELDS.every((field) => !(field.name in input) || Object.hasOwn(input, field.name))
+
+/**
+ * Freezes `value` and everything in it, also under an object someone else froze; false (and the
+ * verdict is not remembered) at anything freezing cannot hold still: not a plain object or array,
+ * or nested deeper than `depth` (so a cycle ends). Each object is frozen before its contents are
+ * visited, so what is found wrong deep inside may leave plain objects above it frozen.
+ */
+const freezeDeep = (value: object, depth: number): boolean => {
+  const prototype = Object.getPrototypeOf(value)
+  if (depth === 0 || (prototype !== Object.prototype && prototype !== Array.prototype)) return false
+  Object.freeze(value)
+  for (const inner of Object.values(value)) {
+    if (typeof inner === "object" ? inner !== null && !freezeDeep(inner, depth - 1) : typeof inner === "function") return false
   }
-  return value
+  return true
 }
 
 /** Whether `record`'s enumerable keys are its own and exactly `present` of the schema's fields, in the schema's order. */

@@ -168,4 +168,39 @@ describe("decodeLlmSection and encodeLlmSection: exactly what the schema gives, 
     assert.isTrue(Object.hasOwn(read(inherited)!, "keySession"))
     assert.deepStrictEqual(read(inherited), Schema.decodeUnknownSync(LlmConfig.LlmConfig)(inherited))
   })
+
+  it("remembers a verdict only for data that freezing holds still", () => {
+    const stored = { ...Fixtures.sampleConfig("Work"), baseUrl: "https://api.example.com/v1" }
+    const decode = Schema.decodeUnknownSync(LlmConfig.LlmConfig)
+    // a field found on a polluted Object.prototype is not remembered once the pollution is gone
+    const { baseUrl: _absent, ...withoutUrl } = stored
+    const polluted = Object.prototype as Record<string, unknown>
+    try {
+      polluted["baseUrl"] = "https://attacker.example/v1"
+      assert.strictEqual(LlmConfig.makeStoredConfigReader()(withoutUrl)?.baseUrl, "https://attacker.example/v1")
+    } finally {
+      delete polluted["baseUrl"]
+    }
+    assert.isFalse("baseUrl" in LlmConfig.makeStoredConfigReader()(withoutUrl)!)
+    assert.deepStrictEqual(LlmConfig.makeStoredConfigReader()(withoutUrl), decode(withoutUrl))
+    // a configuration someone froze is frozen all the way down, so its remembered check cannot go stale
+    const frozenOutside = Object.freeze(decode({ ...stored, lastCheck: check }))
+    const lastCheck = frozenOutside.lastCheck!
+    assert.isFalse(Object.isFrozen(lastCheck))
+    assert.deepStrictEqual(LlmConfig.makeStoredConfigReader()(frozenOutside), frozenOutside)
+    assert.isTrue(Object.isFrozen(lastCheck) && Object.isFrozen(lastCheck.outcome))
+    // what freezing cannot hold (a typed array, a cycle) is neither frozen nor a reason to fail
+    const bytes = new Uint8Array([1])
+    assert.deepStrictEqual(LlmConfig.makeStoredConfigReader()({ ...stored, extra: bytes }), stored as LlmConfig.LlmConfig)
+    bytes[0] = 2
+    assert.strictEqual(bytes[0], 2)
+    const cycle: Record<string, unknown> = {}
+    cycle["self"] = cycle
+    assert.deepStrictEqual(LlmConfig.makeStoredConfigReader()({ ...stored, extra: cycle }), stored as LlmConfig.LlmConfig)
+    // an object that is not plain is read afresh every time: a change to it is seen
+    const loose: Record<string, unknown> = Object.assign(Object.create(null) as Record<string, unknown>, Fixtures.sampleConfig("Loose"))
+    assert.strictEqual(LlmConfig.makeStoredConfigReader()(loose), loose)
+    loose["name"] = " Spaced"
+    assert.isUndefined(LlmConfig.makeStoredConfigReader()(loose))
+  })
 })
