@@ -289,6 +289,18 @@ const mainTable = (results: Results, all: ReadonlyArray<Aim>): string => {
   ])
 }
 
+/** The floor of a locked write (a bare atomic write of the same bytes plus the lock alone) beside the measured write. */
+const floorLine = (store: Results["store"]): string => {
+  const bare = store.atomicSameBytes.summary.median
+  const floor = bare + store.lockAlone.summary.median
+  const measured = store.prefsUpdate.summary.median
+  return `floor of a locked write (medians): bare atomic write of the same bytes ${Stats.fmt(bare)} + lock and release ${
+    Stats.fmt(store.lockAlone.summary.median)
+  } = ${Stats.fmt(floor)} (${(floor / bare).toFixed(2)}x the bare write; measured PreferencesStore.update ${Stats.fmt(measured)}, ${
+    (measured / bare).toFixed(2)
+  }x)`
+}
+
 /** The printed report: header, the rows table, notes, the ratios table and the aims table. */
 const text = (results: Results, all: ReadonlyArray<Aim>, ratioRows: ReadonlyArray<Ratio>): string => {
   const { cold, ipc, listLarge, loop, machine: info, raw, settings, store } = results
@@ -316,15 +328,7 @@ const text = (results: Results, all: ReadonlyArray<Aim>, ratioRows: ReadonlyArra
     } = ${Stats.fmt(raw.worker.set.summary.median + 2 * store.prefsUpdate.summary.median)} (measured create ${
       Stats.fmt(store.create.summary.median)
     })`,
-    `floor of a locked write (medians): bare atomic write of the same bytes ${
-      Stats.fmt(store.atomicSameBytes.summary.median)
-    } + lock and release ${Stats.fmt(store.lockAlone.summary.median)} = ${
-      Stats.fmt(store.atomicSameBytes.summary.median + store.lockAlone.summary.median)
-    } (${
-      ((store.atomicSameBytes.summary.median + store.lockAlone.summary.median) / store.atomicSameBytes.summary.median).toFixed(2)
-    }x the bare write; measured PreferencesStore.update ${Stats.fmt(store.prefsUpdate.summary.median)}, ${
-      (store.prefsUpdate.summary.median / store.atomicSameBytes.summary.median).toFixed(2)
-    }x)`,
+    floorLine(store),
     `IPC replies with ok: false (counted in the rows above): ${JSON.stringify(ipc.failures)}`,
     `list (${settings.listConfigs}): secret-store calls ${listLarge.secretStoreCalls} ${
       JSON.stringify(listLarge.calls)

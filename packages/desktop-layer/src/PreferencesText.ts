@@ -71,14 +71,15 @@ const listText = (configs: ReadonlyArray<object>, last: ListText | undefined): L
   while (head < shortest && lastConfigs[head] === configs[head]) head++
   let tail = 0
   while (tail < shortest - head && lastConfigs[lastConfigs.length - 1 - tail] === configs[configs.length - 1 - tail]) tail++
-  if (last !== undefined && head === configs.length && tail === 0 && lastConfigs.length === configs.length) return last
+  if (last !== undefined && head === configs.length && lastConfigs.length === configs.length) return last
   const pieces: Array<string> = []
   const starts: Array<number> = []
   let offset = 0
   if (last !== undefined && head > 0) {
-    pieces.push(last.text.slice(0, endOf(last, head - 1)))
+    const headEnd = endOf(last, head - 1)
+    pieces.push(last.text.slice(0, headEnd))
     starts.push(...last.starts.slice(0, head))
-    offset = endOf(last, head - 1) + SEPARATOR.length
+    offset = headEnd + SEPARATOR.length
   }
   for (const config of configs.slice(head, configs.length - tail)) {
     const item = itemText(config)

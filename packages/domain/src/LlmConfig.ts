@@ -229,8 +229,7 @@ export const makeStoredConfigReader = (): (input: unknown) => LlmConfig | undefi
     const out: Record<string, unknown> = {}
     for (const field of FIELDS) if (field.name in record) out[field.name] = record[field.name]
     for (const [name, value] of decoded ?? []) out[name] = value
-    remember(out, out, true)
-    return remember(record, out, false)
+    return remember(record, remember(out, out, true), false)
   }
 }
 
@@ -253,10 +252,10 @@ const readBefore = new WeakMap<object, LlmConfig>()
 const MAX_REMEMBERED_DEPTH = 8
 
 /** `ownFields`: every schema field `input` has is its own (known on the reader's no-copy path). */
-const remember = (input: object, result: Record<string, unknown>, ownFields: boolean): LlmConfig => {
+const remember = (input: object, result: object, ownFields: boolean): LlmConfig => {
   if (
     (ownFields || fieldsAreOwn(input)) && freezeDeep(input, MAX_REMEMBERED_DEPTH) &&
-    (result === input || freezeDeep(result, MAX_REMEMBERED_DEPTH))
+    (result === input || readBefore.get(result) === result || freezeDeep(result, MAX_REMEMBERED_DEPTH))
   ) {
     readBefore.set(input, result as LlmConfig)
   }
