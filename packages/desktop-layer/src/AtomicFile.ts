@@ -21,6 +21,7 @@
  */
 import { Effect, Exit, FileSystem, Schedule } from "effect"
 import type { PlatformError } from "effect/PlatformError"
+import * as NodeFs from "node:fs"
 import * as NodePath from "node:path"
 
 export interface WriteFileAtomicOptions<E = never, R = never> {
@@ -78,7 +79,8 @@ export const ensureDirectory = Effect.fnUntraced(function*(directory: string, mo
   return { created: true, info: yield* fs.stat(directory) }
 })
 
-const IGNORED_DIRECTORY_SYNC_ERRORS = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EISDIR", "EPERM", "EBADF"])
+/** fsync codes on a folder that mean "not supported here" (see `fsyncDirectory`), not a failure. */
+export const IGNORED_DIRECTORY_SYNC_ERRORS: ReadonlySet<string> = new Set(["EINVAL", "ENOTSUP", "EOPNOTSUPP", "EISDIR", "EPERM", "EBADF"])
 
 /**
  * fsyncs a folder so a rename inside it survives a power cut. Windows cannot open folders (and
@@ -102,6 +104,10 @@ export const fsyncDirectory = (directory: string): Effect.Effect<void, PlatformE
 
 /** Effect's `noFollow` fails with BadArgument where O_NOFOLLOW does not exist (Windows). */
 const NO_FOLLOW_SUPPORTED = process.platform !== "win32"
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = NodeFs.constants
+/** open(2) flags of a temp file, as `writeFileAtomic` opens it: created exclusively, never through a link. */
+export const TEMP_FILE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | (NO_FOLLOW_SUPPORTED ? O_NOFOLLOW ?? 0 : 0)
 
 /** One encoder for every write (building one costs more than encoding a settings file). */
 const utf8Encoder = new TextEncoder()

@@ -64,6 +64,7 @@ import * as Backups from "./Backups.ts"
 import * as DataDir from "./DataDir.ts"
 import * as FileLock from "./FileLock.ts"
 import * as PlaintextPreferences from "./legacy/PlaintextPreferences.ts"
+import * as OffThreadWrite from "./OffThreadWrite.ts"
 import * as PreferencesText from "./PreferencesText.ts"
 import * as RestoreNotices from "./RestoreNotices.ts"
 import * as TrustedFile from "./TrustedFile.ts"
@@ -341,23 +342,29 @@ interface Written {
  */
 const makeWriteReuse = (path: string, directory: string) => {
   let last: Written | undefined
+  /** What was last written while it is still pinned, without looking at the file (the caller looks). */
+  const known = (): Written | undefined => {
+    const pinned = pinnedFiles.get(path)
+    return last !== undefined && pinned?.signature === last.signature && pinned.isHeld?.() !== false ? last : undefined
+  }
   const unchanged = Effect.gen(function*() {
     const written = last
-    if (written === undefined || pinnedFiles.get(path)?.signature !== written.signature) return undefined
+    if (written === undefined || known() === undefined) return undefined
     const found = yield* TrustedFile.signatureIn(path, directory)
     if (found?.signature === written.signature) return { state: written.state as FileState, linkable: written.linkable }
     last = undefined
     return undefined
   })
+  /** Records `held` (the file just written, open) as what this instance last wrote. */
+  const keep = (held: TrustedFile.HeldFile | undefined, state: Written["state"]) => {
+    last = held === undefined
+      ? undefined
+      : { signature: held.signature, linkable: (held.mode & 0o7777) === FILE_MODE && held.nlink === 1, state }
+    return pin(path, held)
+  }
   const remember = (state: Written["state"]) =>
-    Effect.uninterruptible(Effect.gen(function*() {
-      const held = yield* TrustedFile.holdFile(path)
-      last = held === undefined
-        ? undefined
-        : { signature: held.signature, linkable: (held.mode & 0o7777) === FILE_MODE && held.nlink === 1, state }
-      yield* pin(path, held)
-    }))
-  return { unchanged, remember }
+    Effect.uninterruptible(Effect.flatMap(TrustedFile.holdFile(path), (held) => keep(held, state)))
+  return { unchanged, remember, keep, known, forget: () => (last = undefined) }
 }
 
 /**
@@ -468,27 +475,36 @@ const newestGenerations = (path: string) =>
     { concurrency: "unbounded" }
   )
 
+/** The new file is saved; only the backup rotation failed: logged, without contents. */
+const rotationFailed = (path: string, code: string) => Effect.logWarning(`${NodePath.basename(path)}: backup rotation failed (${code})`)
+
+/** The renames that push the generations down when one starts (`.bak.n-1` -> `.bak.n` ... first), then `staged` -> `.bak.1`. */
+const rotationRenames = (path: string, backupCount: number, staged: string, newGeneration: boolean) => {
+  const renames: Array<readonly [string, string]> = []
+  for (let generation = newGeneration ? backupCount - 1 : 0; generation >= 1; generation--) {
+    renames.push([Backups.backupPath(path, generation), Backups.backupPath(path, generation + 1)])
+  }
+  renames.push([staged, Backups.backupPath(path, 1)])
+  return renames
+}
+
 /**
  * After the rename: when a generation starts, `.bak.n-1` -> `.bak.n` ... `.bak.1` -> `.bak.2`;
  * then staged -> `.bak.1`. The new file is already saved, so a failure here only costs a backup:
  * it is logged (no contents).
  */
 const promoteBackup = (fs: FileSystem.FileSystem, path: string, backupCount: number, staged: string, newGeneration: boolean) =>
-  Effect.gen(function*() {
-    for (let generation = newGeneration ? backupCount - 1 : 0; generation >= 1; generation--) {
-      yield* fs.rename(Backups.backupPath(path, generation), Backups.backupPath(path, generation + 1)).pipe(
-        Effect.catchReason("PlatformError", "NotFound", () => Effect.void)
-      )
-    }
-    yield* fs.rename(staged, Backups.backupPath(path, 1))
-  }).pipe(
-    Effect.catch((error) =>
-      Effect.andThen(
-        Effect.ignore(fs.remove(staged, { force: true })),
-        Effect.logWarning(`${NodePath.basename(path)}: backup rotation failed (${AtomicFile.errnoCode(error) ?? error.reason._tag})`)
+  Effect.forEach(rotationRenames(path, backupCount, staged, newGeneration), ([from, to]) =>
+    from === staged
+      ? fs.rename(from, to)
+      : fs.rename(from, to).pipe(Effect.catchReason("PlatformError", "NotFound", () => Effect.void)), { discard: true }).pipe(
+      Effect.catch((error) =>
+        Effect.andThen(
+          Effect.ignore(fs.remove(staged, { force: true })),
+          rotationFailed(path, AtomicFile.errnoCode(error) ?? error.reason._tag)
+        )
       )
     )
-  )
 
 /**
  * The backup steps around one write of `path`, which does not change meanwhile (the caller holds
@@ -656,6 +672,187 @@ const makeLoadReuse = (path: string, directory: string) => {
   return { check, keep }
 }
 
+// ---------------------------------------------------------------------------------------------
+// One write, on either path
+
+/** What an update asks: the new document (and its result) from the current one. */
+type UpdateFunction<A, E> = (
+  document: PreferencesDocument.PreferencesDocument
+) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
+
+interface WriteRules {
+  readonly backupCount: number
+  readonly backupSpacingMillis: number
+}
+
+/** A write decided: nothing to write (the same text), or the bytes, the state they give and whether (how) to back up. */
+type WritePlan<A> =
+  | { readonly _tag: "Same"; readonly result: A }
+  | {
+    readonly _tag: "Write"
+    readonly result: A
+    readonly bytes: Uint8Array
+    readonly written: Written["state"]
+    /** undefined: no backup (no backups kept, or the current state holds an unfinished change). */
+    readonly newGeneration: boolean | undefined
+  }
+
+/**
+ * Runs `f` on `state` (the file under the lock) and decides the write: refused when the document
+ * cannot be written (WriteRefused, nothing changed). `generations`: the write times of `.bak.1`
+ * and `.bak.2` (`startsGeneration`).
+ */
+const prepareWrite = <A, E>(
+  f: UpdateFunction<A, E>,
+  state: FileState,
+  generations: readonly [number | undefined, number | undefined] | ReadonlyArray<number | undefined>,
+  rules: WriteRules
+): Effect.Effect<WritePlan<A>, E | Errors.WriteRefused> =>
+  Effect.gen(function*() {
+    const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
+    const serialized = serializeSafely(next)
+    const text = serialized?.text
+    if (text !== undefined && state._tag === "Valid" && state.text === text) return { _tag: "Same", result } as const
+    const writable = serialized === undefined
+      ? { _tag: "Refused" as const, problem: tooDeepToWrite }
+      : checkWritable(next, serialized, state._tag === "Valid" ? state.document.llm.configs : undefined)
+    if (writable._tag === "Refused") {
+      return yield* new Errors.WriteRefused({
+        message: `${DataDir.PREFERENCES_FILE_NAME} was not saved: ${writable.problem}.`,
+        hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
+      })
+    }
+    // Backups hold only states with no unfinished change: a restored copy never brings back an
+    // intent whose operation has finished since (Restore).
+    const keepBackup = state._tag === "Valid" && rules.backupCount > 0 && state.document.llm.journal.length === 0
+    // What is written is known to be valid (encoding validated it, checkWritable bounded it): the
+    // next update reuses it while the file proves unchanged, the next read of these bytes instead
+    // of parsing and checking them again.
+    return {
+      _tag: "Write",
+      result,
+      bytes: writable.bytes,
+      written: writtenState(next, text!),
+      newGeneration: keepBackup ? startsGeneration(generations[0], generations[1], rules.backupSpacingMillis) : undefined
+    } as const
+  })
+
+/** The write time of a backup generation an lstat found (undefined: none, or not a file). */
+const generationTime = (look: OffThreadWrite.Look) =>
+  look._tag === "Found" && TrustedFile.entryOfFigures(look.stats).kind === "file" ? look.stats.mtimeMs : undefined
+
+/** The update was not taken by the worker: the store's other path does it. */
+const NOT_TAKEN = undefined
+
+/**
+ * The write on the worker thread (OffThreadWrite), taken only while the file is the one this
+ * instance last wrote, still pinned: the worker takes the lock and looks in one message, `f` runs
+ * on the remembered state once the look proves it current (the same proof the other path uses),
+ * and the worker writes, syncs, rotates the backups, keeps the new file open and releases the
+ * lock in a second. Undefined when not taken: the worker is not ready, the lock is held, the file
+ * or the folder is not as expected, or a step before the rename failed (nothing was written; the
+ * other path does it again and words its error). The caller holds the semaphore.
+ */
+const makeOffThreadUpdate = (context: {
+  readonly path: string
+  readonly directory: string
+  readonly staleMillis: number
+  readonly backupCount: number
+  readonly writeRules: WriteRules
+  readonly lastWrite: ReturnType<typeof makeWriteReuse>
+  readonly classifier: ReturnType<typeof makeClassifier>
+  /** The folder's owner and mode when the store last judged it trusted (OffThreadWrite.BeginRequest). */
+  readonly trustedFolder: () => { readonly uid: number; readonly mode: number } | undefined
+}) => {
+  const { path, directory, staleMillis, backupCount, writeRules, lastWrite, classifier, trustedFolder } = context
+  const lock = `${path}.lock`
+  const backups = backupCount > 0 ? [Backups.backupPath(path, 1), Backups.backupPath(path, 2)] : []
+
+  /** Whether what the worker saw under the lock is the state remembered (folder trusted, file unchanged). */
+  const proven = (begun: OffThreadWrite.BeginReply & { readonly locked: true }, known: Written) =>
+    begun.folder._tag === "Found" &&
+    TrustedFile.trustProblem(directory, "directory", TrustedFile.entryOfFigures(begun.folder.stats)) === undefined &&
+    begun.file._tag === "Found" &&
+    TrustedFile.signatureOf(begun.file.stats) === known.signature &&
+    lastWrite.known() === known
+
+  /** After the rename: the new file pinned, its bytes remembered, a failed rotation logged, a failed folder sync reported. */
+  const settle = (
+    writer: OffThreadWrite.Writer,
+    reply: OffThreadWrite.CommitReply & { readonly written: true },
+    plan: WritePlan<unknown> & { readonly _tag: "Write" }
+  ) =>
+    Effect.gen(function*() {
+      const held = reply.held === undefined ? undefined : writer.held(reply.held, TrustedFile.signatureOf(reply.held.stats))
+      yield* lastWrite.keep(held, plan.written)
+      classifier.remember(plan.bytes, plan.written)
+      if (reply.rotationCode !== undefined) yield* rotationFailed(path, reply.rotationCode)
+      if (reply.syncCode !== undefined) {
+        return yield* inaccessibleWithCode("written", path, reply.syncCode, "an unknown error")
+      }
+    })
+
+  const commit = (writer: OffThreadWrite.Writer, plan: WritePlan<unknown> & { readonly _tag: "Write" }) => {
+    const staged = AtomicFile.tempPathFor(`${path}.bak`)
+    return writer.commit({
+      lock,
+      folder: directory,
+      path,
+      temp: AtomicFile.tempPathFor(path),
+      flags: AtomicFile.TEMP_FILE_FLAGS,
+      mode: FILE_MODE,
+      bytes: plan.bytes,
+      ...(plan.newGeneration !== undefined
+        ? { backup: { staged, renames: rotationRenames(path, backupCount, staged, plan.newGeneration) } }
+        : {}),
+      ignoredSyncCodes: [...AtomicFile.IGNORED_DIRECTORY_SYNC_ERRORS]
+    }).pipe(
+      // The thread ended mid-write: whether the file was replaced is unknown, so nothing is remembered.
+      Effect.catchTag("WorkerEnded", (ended) => {
+        lastWrite.forget()
+        return Effect.fail(inaccessibleWithCode("written", path, undefined, `its writing thread ended (${ended.reason})`))
+      })
+    )
+  }
+
+  return <A, E>(f: UpdateFunction<A, E>): Effect.Effect<{ readonly result: A } | undefined, E | Errors.PreferencesStoreError> =>
+    Effect.suspend(() => {
+      const known = lastWrite.known()
+      const trusted = trustedFolder()
+      const writer = known === undefined || trusted === undefined ? undefined : OffThreadWrite.writer()
+      if (known === undefined || trusted === undefined || writer === undefined) return Effect.succeed(NOT_TAKEN)
+      const session = { open: false, lockedAt: 0 }
+      const begin = Effect.gen(function*() {
+        session.lockedAt = yield* Clock.currentTimeMillis
+        const begun = yield* writer.begin({ lock, folder: directory, trusted, path, others: backups })
+        session.open = begun.locked
+        return begun
+      }).pipe(Effect.uninterruptible)
+      const use = (begun: OffThreadWrite.BeginReply) =>
+        Effect.gen(function*() {
+          if (!begun.locked || !proven(begun, known)) return NOT_TAKEN
+          const plan = yield* prepareWrite(f, known.state, begun.others.map(generationTime), writeRules)
+          if (plan._tag === "Same") return { result: plan.result }
+          // a staged backup is a hard link only to a private file; past half the lock's staleness
+          // another process could soon take it over: the other path (which keeps it fresh) writes
+          const heldFor = (yield* Clock.currentTimeMillis) - session.lockedAt
+          if ((plan.newGeneration !== undefined && !known.linkable) || heldFor > staleMillis / 2) return NOT_TAKEN
+          session.open = false // the commit releases the lock, whatever happens
+          // once the file is replaced, the new one is pinned before anything can interrupt
+          const written = yield* Effect.uninterruptible(
+            Effect.flatMap(commit(writer, plan), (reply) =>
+              reply.written ? Effect.as(settle(writer, reply, plan), true) : Effect.succeed(false))
+          )
+          return written ? { result: plan.result } : NOT_TAKEN
+        })
+      return Effect.acquireUseRelease(
+        Effect.catchTag(begin, "WorkerEnded", () => Effect.succeed(undefined)),
+        (begun) => begun === undefined ? Effect.succeed(NOT_TAKEN) : use(begun),
+        () => session.open ? Effect.ignore(writer.release(lock)) : Effect.void
+      )
+    })
+}
+
 /** The lock's words for preferences.json: who holds it and how to clear a dead one. */
 const preferencesLockOptions = (path: string, staleMillis: number, waitMillis: number): FileLock.FileLockOptions => ({
   staleMillis,
@@ -674,7 +871,6 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
   const fs = yield* FileSystem.FileSystem
   const path = NodePath.resolve(DataDir.preferencesPath(options.dataDir))
   const directory = NodePath.dirname(path)
-  const fileName = NodePath.basename(path)
   const backupCount = Math.max(0, options.backups ?? 3)
   const backupSpacingMillis = Math.max(0, options.backupSpacingMillis ?? GENERATION_SPACING_MILLIS)
   const staleMillis = Math.max(2000, options.lock?.staleMillis ?? 5000)
@@ -684,10 +880,15 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
 
   const classifier = makeClassifier()
   const classifyCached = classifier.classify
+  const writeRules: WriteRules = { backupCount, backupSpacingMillis }
 
+  /** The folder's owner and mode when `checkFolder` last found it trusted. */
+  let trustedFolder: { readonly uid: number; readonly mode: number } | undefined
   /** Fails unless the data folder may be trusted (TrustedFile.trustProblem). */
   const checkFolder = (info: FileSystem.File.Info): Effect.Effect<void, Errors.StorageInaccessible> => {
-    const problem = TrustedFile.trustProblem(directory, "directory", TrustedFile.entryOfInfo(info))
+    const entry = TrustedFile.entryOfInfo(info)
+    const problem = TrustedFile.trustProblem(directory, "directory", entry)
+    trustedFolder = problem === undefined && entry.uid !== undefined ? { uid: entry.uid, mode: entry.mode & 0o7777 } : undefined
     return problem === undefined ? Effect.void : Effect.fail(TrustedFile.untrusted(problem))
   }
   /**
@@ -702,18 +903,22 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     )
   )
 
-  /** Runs `effect` holding the in-process semaphore and the cross-process file lock (FileLock). */
-  const exclusive = <A, E>(
+  /** Runs `effect` holding the cross-process file lock (FileLock); the caller holds the semaphore. */
+  const lockedSection = <A, E>(
     effect: (lock: { readonly check: Effect.Effect<void, Errors.StorageInaccessible> }) => Effect.Effect<A, E>
   ): Effect.Effect<A, E | Errors.StorageInaccessible> =>
-    semaphore.withPermits(1)(Effect.gen(function*() {
+    Effect.gen(function*() {
       const folder = yield* AtomicFile.ensureDirectory(directory, DIRECTORY_MODE).pipe(
         provideFs,
         Effect.mapError(inaccessible("written", path))
       )
       yield* checkFolder(folder.info)
       return yield* FileLock.withLock(path, preferencesLockOptions(path, staleMillis, waitMillis), effect)
-    }))
+    })
+  /** Runs `effect` holding the in-process semaphore and the cross-process file lock (FileLock). */
+  const exclusive = <A, E>(
+    effect: (lock: { readonly check: Effect.Effect<void, Errors.StorageInaccessible> }) => Effect.Effect<A, E>
+  ): Effect.Effect<A, E | Errors.StorageInaccessible> => semaphore.withPermits(1)(lockedSection(effect))
 
   const quarantineAndRestore = (found: FileState & { readonly _tag: "Bad" }) => quarantineAndRestoreIn(fs, path, backupCount, found)
 
@@ -748,45 +953,22 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
     return repaired._tag === "Valid" ? repaired.document : PreferencesDocument.emptyDocument
   }).pipe(Effect.withSpan("JsonFilePreferencesStore.load"))
 
-  const update = <A, E>(
-    f: (document: PreferencesDocument.PreferencesDocument) => Effect.Effect<readonly [A, PreferencesDocument.PreferencesDocument], E>
-  ): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
-    exclusive(({ check }) =>
+  /** The write under FileLock, from the file as read (or proven unchanged) under it. */
+  const lockedUpdate = <A, E>(f: UpdateFunction<A, E>): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
+    lockedSection(({ check }) =>
       Effect.gen(function*() {
         // the backups' ages are read beside the file (no extra wait): they decide the rotation below
         const [{ state, linkable }, generations] = yield* Effect.all(
           [readForUpdate, backupCount > 0 ? newestGenerations(path) : Effect.succeed([undefined, undefined])],
           { concurrency: "unbounded" }
         )
-        const [result, next] = yield* f(state._tag === "Valid" ? state.document : PreferencesDocument.emptyDocument)
-        const serialized = serializeSafely(next)
-        const text = serialized?.text
-        if (text !== undefined && state._tag === "Valid" && state.text === text) return result
-        const writable = serialized === undefined
-          ? { _tag: "Refused" as const, problem: tooDeepToWrite }
-          : checkWritable(next, serialized, state._tag === "Valid" ? state.document.llm.configs : undefined)
-        if (writable._tag === "Refused") {
-          return yield* new Errors.WriteRefused({
-            message: `${fileName} was not saved: ${writable.problem}.`,
-            hint: "Nothing was changed; the saved settings are as they were. Undo the change that caused this and try again."
-          })
-        }
-        // Backups hold only states with no unfinished change: a restored copy never brings back an
-        // intent whose operation has finished since (Restore).
-        const keepBackup = state._tag === "Valid" && backupCount > 0 && state.document.llm.journal.length === 0
-        const backup = keepBackup
-          ? backupAroundWrite(fs, path, {
-            backupCount,
-            linkable,
-            newGeneration: startsGeneration(generations[0], generations[1], backupSpacingMillis)
-          })
+        const plan = yield* prepareWrite(f, state, generations, writeRules)
+        if (plan._tag === "Same") return plan.result
+        const backup = plan.newGeneration !== undefined
+          ? backupAroundWrite(fs, path, { backupCount, linkable, newGeneration: plan.newGeneration })
           : undefined
-        // What was just written is known to be valid (encoding validated it, checkWritable bounded
-        // it): the next update reuses it while the file proves unchanged, the next read of these
-        // bytes instead of parsing and checking them again.
-        const written = writtenState(next, text!)
-        const remember = lastWrite.remember(written)
-        yield* AtomicFile.writeFileAtomic<Errors.StorageInaccessible | PlatformError>(path, writable.bytes, {
+        const remember = lastWrite.remember(plan.written)
+        yield* AtomicFile.writeFileAtomic<Errors.StorageInaccessible | PlatformError>(path, plan.bytes, {
           mode: FILE_MODE,
           directoryEnsured: true,
           beforeRename: check,
@@ -797,9 +979,25 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
           provideFs,
           Effect.mapError((error) => error._tag === "PlatformError" ? inaccessible("written", path)(error) : error)
         )
-        classifier.remember(writable.bytes, written)
-        return result
+        classifier.remember(plan.bytes, plan.written)
+        return plan.result
       })
+    )
+
+  const offThread = makeOffThreadUpdate({
+    path,
+    directory,
+    staleMillis,
+    backupCount,
+    writeRules,
+    lastWrite,
+    classifier,
+    trustedFolder: () => trustedFolder
+  })
+
+  const update = <A, E>(f: UpdateFunction<A, E>): Effect.Effect<A, E | Errors.PreferencesStoreError> =>
+    semaphore.withPermits(1)(
+      Effect.flatMap(offThread(f), (done) => done !== undefined ? Effect.succeed(done.result) : lockedUpdate(f))
     ).pipe(Effect.withSpan("JsonFilePreferencesStore.update"))
 
   yield* sweepOrphanTemps(fs, path, checkFolder)

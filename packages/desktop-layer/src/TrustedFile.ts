@@ -152,6 +152,24 @@ const kindOfStats = (stats: NodeFs.Stats): EntryKind =>
 
 export const entryOfStats = (stats: NodeFs.Stats): EntryInfo => ({ kind: kindOfStats(stats), uid: stats.uid, mode: stats.mode })
 
+const { S_IFMT, S_IFREG, S_IFDIR, S_IFLNK, S_IFIFO, S_IFSOCK, S_IFBLK, S_IFCHR } = NodeFs.constants
+const KIND_OF_FORMAT = new Map<number | undefined, EntryKind>([
+  [S_IFREG, "file"],
+  [S_IFDIR, "directory"],
+  [S_IFLNK, "symlink"],
+  [S_IFIFO, "fifo"],
+  [S_IFSOCK, "socket"],
+  [S_IFBLK, "device"],
+  [S_IFCHR, "device"]
+])
+
+/** The same as `entryOfStats`, from a Stats' figures alone (a worker's message carries no methods). */
+export const entryOfFigures = (figures: { readonly mode: number; readonly uid: number }): EntryInfo => ({
+  kind: KIND_OF_FORMAT.get(S_IFMT === undefined ? undefined : figures.mode & S_IFMT) ?? "unknown",
+  uid: figures.uid,
+  mode: figures.mode
+})
+
 const KIND_OF_TYPE: Record<FileSystem.File.Type, EntryKind> = {
   File: "file",
   Directory: "directory",
@@ -310,7 +328,11 @@ export const signatureIn = (
     return { signature: signatureOf(stats), changedAtMillis: stats.ctimeMs }
   }).pipe(Effect.orElseSucceed(() => undefined))
 
-const signatureOf = (stats: NodeFs.Stats): string =>
+/** The figures of a Stats a signature is made of. */
+export type SignatureFigures = Pick<NodeFs.Stats, "dev" | "ino" | "size" | "mode" | "uid" | "nlink" | "mtimeMs" | "ctimeMs">
+
+/** What `signatureIn` gives for a file with these figures. */
+export const signatureOf = (stats: SignatureFigures): string =>
   [stats.dev, stats.ino, stats.size, stats.mode, stats.uid, stats.nlink, stats.mtimeMs, stats.ctimeMs].join(":")
 
 /** A file kept open so that its inode stays allocated (see `holdFile`). */
@@ -320,6 +342,8 @@ export interface HeldFile {
   /** Mode and link count of the file (a hard link to it shares them). */
   readonly mode: number
   readonly nlink: number
+  /** False once the file is no longer held by no act of the holder (its thread ended); absent: held until released. */
+  readonly isHeld?: () => boolean
   readonly release: Effect.Effect<void>
 }
 

@@ -20,6 +20,7 @@ import type { FileHandle } from "node:fs/promises"
 import * as NodeNet from "node:net"
 import * as NodePath from "node:path"
 import * as JsonFilePreferencesStore from "../src/JsonFilePreferencesStore.ts"
+import * as OffThreadWrite from "../src/OffThreadWrite.ts"
 import * as ChildProcesses from "../src/testing/ChildProcesses.ts"
 import * as FreshDataDir from "../src/testing/FreshDataDir.ts"
 import * as TrustedFile from "../src/TrustedFile.ts"
@@ -786,6 +787,116 @@ describe("JsonFilePreferencesStore: processes", () => {
         assert.include(error.message, "locked by another Fishbowl process (waited 300 ms)")
         assert.include(error.hint, lock)
         assert.isFalse(fsSync.existsSync(prefsFile(dataDir)))
+      })
+    ))
+})
+
+describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)", () => {
+  /** The file's settings other than the llm section (preferences.json keeps them at its top level). */
+  const counterIn = (path: string) => {
+    const { llm: _llm, ...other } = JSON.parse(fsSync.readFileSync(path, "utf8")) as { counter?: number; readonly [key: string]: unknown }
+    return other
+  }
+  const count = (store: PreferencesStore.PreferencesStore["Service"], counter: number) =>
+    put(store, (document) => ({ ...document, other: { ...document.other, counter } }))
+
+  it.live("once it has started, updates are committed by it: the same file, generations, modes and no leftovers as the other path", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* count(store, 1) // the first write of an instance reads the file: the other path
+        yield* OffThreadWrite.started
+        const before = OffThreadWrite.commitsWritten()
+        for (let counter = 2; counter <= 6; counter++) yield* count(store, counter)
+        assert.strictEqual(OffThreadWrite.commitsWritten() - before, 5, "each update after the first was the worker's")
+        const file = prefsFile(dataDir)
+        assert.deepStrictEqual(
+          [file, `${file}.bak.1`, `${file}.bak.2`, `${file}.bak.3`].map((path) => counterIn(path)?.counter),
+          [6, 5, 4, 3],
+          "spacing 0: every write starts a generation, the oldest dropped"
+        )
+        assert.deepStrictEqual(listing(dataDir), [
+          "preferences.json",
+          "preferences.json.bak.1",
+          "preferences.json.bak.2",
+          "preferences.json.bak.3"
+        ])
+        for (const name of listing(dataDir)) assert.strictEqual(modeOf(NodePath.join(dataDir, name)), 0o600, name)
+        assert.strictEqual(fsSync.statSync(file).nlink, 1)
+        // what it wrote is what a fresh instance reads
+        assert.strictEqual((yield* (yield* openStore(dataDir)).load).other["counter"], 6)
+      })
+    ))
+
+  it.live("a lock another process holds: the worker takes nothing and leaves that lock; the update waits and says so", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 300 } })
+        yield* count(store, 1)
+        yield* OffThreadWrite.started
+        const lock = `${prefsFile(dataDir)}.lock`
+        fsSync.mkdirSync(lock) // fresh mtime: a live holder
+        const before = OffThreadWrite.commitsWritten()
+        const error = yield* Effect.flip(count(store, 2))
+        assert.include(error.message, "locked by another Fishbowl process (waited 300 ms)")
+        assert.isTrue(fsSync.statSync(lock).isDirectory(), "the other process's lock is still there")
+        assert.strictEqual(OffThreadWrite.commitsWritten(), before)
+        assert.strictEqual(counterIn(prefsFile(dataDir))?.counter, 1)
+        fsSync.rmdirSync(lock)
+        yield* count(store, 3)
+        assert.strictEqual(counterIn(prefsFile(dataDir))?.counter, 3)
+      })
+    ))
+
+  it.live("a folder opened to other accounts between two updates: refused as by the other path, and no lock is made in it", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* count(store, 1)
+        yield* OffThreadWrite.started
+        yield* count(store, 2)
+        fsSync.chmodSync(dataDir, 0o777)
+        const before = listing(dataDir)
+        const watcher = fsSync.watch(dataDir)
+        const seen: Array<string> = []
+        let sentinelArrived: () => void = () => {}
+        const sentinel = new Promise<void>((resolve) => (sentinelArrived = resolve))
+        watcher.on("change", (_event, name) => {
+          seen.push(String(name))
+          if (String(name) === "sentinel") sentinelArrived()
+        })
+        const sentinelSeen = Effect.promise(() => sentinel)
+        const error = yield* Effect.flip(count(store, 3))
+        // inotify reports in order: once the sentinel made after the update is seen, so is any lock the update made
+        fsSync.writeFileSync(NodePath.join(dataDir, "sentinel"), "")
+        yield* sentinelSeen
+        watcher.close()
+        fsSync.rmSync(NodePath.join(dataDir, "sentinel"))
+        assert.include(error.message, "can be changed by other accounts")
+        assert.deepStrictEqual(listing(dataDir), before)
+        assert.notInclude(seen, "preferences.json.lock", "the worker made no lock in the opened folder")
+        assert.strictEqual(counterIn(prefsFile(dataDir))?.counter, 2)
+        fsSync.chmodSync(dataDir, 0o700)
+      })
+    ))
+
+  it.live("another writer between two updates: the worker's look sees it, writes nothing, and the update is made on the new state", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* count(store, 1)
+        yield* OffThreadWrite.started
+        yield* count(store, 2)
+        // another process: a new file renamed into place (a store in this process would also unpin the file)
+        const replacement = `${prefsFile(dataDir)}.other`
+        fsSync.writeFileSync(replacement, JSON.stringify({ ...counterIn(prefsFile(dataDir)), theme: "dark" }), { mode: 0o600 })
+        fsSync.renameSync(replacement, prefsFile(dataDir))
+        const before = OffThreadWrite.commitsWritten()
+        yield* put(store, (document) => ({ ...document, other: { ...document.other, counter: 3 } }))
+        assert.deepStrictEqual(counterIn(prefsFile(dataDir)), { counter: 3, theme: "dark" }, "the other writer's change is kept")
+        assert.strictEqual(OffThreadWrite.commitsWritten(), before, "read in full by the other path, not written over by the worker")
+        yield* count(store, 4)
+        assert.strictEqual(OffThreadWrite.commitsWritten() - before, 1, "and the worker again once the file is its own")
       })
     ))
 })
