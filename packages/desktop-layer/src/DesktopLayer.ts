@@ -32,6 +32,8 @@ export interface DesktopLayerOptions {
   readonly crashPoints?: CrashPoints.CrashPointsLayer
   /** "Check this key" over HTTP (timeout, body bound); the defaults are the production ones. */
   readonly providerCheck?: HttpProviderCheck.HttpProviderCheckOptions
+  /** Locked preferences writes on a worker thread (JsonFilePreferencesStoreOptions.writeThread; default true). */
+  readonly writeThread?: boolean
 }
 
 export type DesktopServices =
@@ -52,7 +54,11 @@ export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices
       ...(options.safeStorage !== undefined ? { safeStorage: options.safeStorage } : {}),
       ...(options.keytar !== undefined ? { keytar: options.keytar } : {})
     }),
-    JsonFilePreferencesStore.layer({ dataDir: options.dataDir, restoredAsNotice: true }),
+    JsonFilePreferencesStore.layer({
+      dataDir: options.dataDir,
+      restoredAsNotice: true,
+      ...(options.writeThread !== undefined ? { writeThread: options.writeThread } : {})
+    }),
     ProcessLiveness.layer
   )
   const store = options.crashPoints === undefined

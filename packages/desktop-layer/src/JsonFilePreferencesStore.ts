@@ -91,6 +91,12 @@ export interface JsonFilePreferencesStoreOptions {
    * The app and the CLI (DesktopLayer) turn this on.
    */
   readonly restoredAsNotice?: boolean
+  /**
+   * Do locked writes on a worker thread (OffThreadWrite), started by the first write (default
+   * true). A process that writes once or twice (a CLI command) turns it off: starting the
+   * thread costs it more than it saves.
+   */
+  readonly writeThread?: boolean
 }
 
 const FILE_MODE = 0o600
@@ -796,6 +802,7 @@ const makeOffThreadUpdate = (context: {
     const staged = AtomicFile.tempPathFor(`${path}.bak`)
     return writer.commit({
       lock,
+      staleMillis,
       folder: directory,
       path,
       temp: AtomicFile.tempPathFor(path),
@@ -803,14 +810,21 @@ const makeOffThreadUpdate = (context: {
       mode: FILE_MODE,
       bytes: plan.bytes,
       ...(plan.newGeneration !== undefined
-        ? { backup: { staged, renames: rotationRenames(path, backupCount, staged, plan.newGeneration) } }
+        ? {
+          backup: { staged, renames: rotationRenames(path, backupCount, staged, plan.newGeneration) }
+        }
         : {}),
       ignoredSyncCodes: [...AtomicFile.IGNORED_DIRECTORY_SYNC_ERRORS]
     }).pipe(
       // The thread ended mid-write: whether the file was replaced is unknown, so nothing is remembered.
       Effect.catchTag("WorkerEnded", (ended) => {
         lastWrite.forget()
-        return Effect.fail(inaccessibleWithCode("written", path, undefined, `its writing thread ended (${ended.reason})`))
+        return Effect.fail(
+          new Errors.StorageInaccessible({
+            message: `${NodePath.basename(path)} may or may not have been saved: the thread writing it ended (${ended.reason})`,
+            hint: "Look at your settings again to see whether the change is there, and make it again if it is not."
+          })
+        )
       })
     )
   }
@@ -831,24 +845,28 @@ const makeOffThreadUpdate = (context: {
       const use = (begun: OffThreadWrite.BeginReply) =>
         Effect.gen(function*() {
           if (!begun.locked || !proven(begun, known)) return NOT_TAKEN
+          // `f` runs at most once here: every reason to hand over is checked before it; after it,
+          // only a failed write step (the other path meets it again) or a lost lock hands over
+          const heldFor = (yield* Clock.currentTimeMillis) - session.lockedAt
+          // a backup is staged as a hard link, so only of a private file with one link (else copied, by the other path)
+          if (heldFor > staleMillis / 4 || (backupCount > 0 && !known.linkable)) return NOT_TAKEN
           const plan = yield* prepareWrite(f, known.state, begun.others.map(generationTime), writeRules)
           if (plan._tag === "Same") return { result: plan.result }
-          // a staged backup is a hard link only to a private file; past half the lock's staleness
-          // another process could soon take it over: the other path (which keeps it fresh) writes
-          const heldFor = (yield* Clock.currentTimeMillis) - session.lockedAt
-          if ((plan.newGeneration !== undefined && !known.linkable) || heldFor > staleMillis / 2) return NOT_TAKEN
-          session.open = false // the commit releases the lock, whatever happens
-          // once the file is replaced, the new one is pinned before anything can interrupt
-          const written = yield* Effect.uninterruptible(
-            Effect.flatMap(commit(writer, plan), (reply) =>
-              reply.written ? Effect.as(settle(writer, reply, plan), true) : Effect.succeed(false))
-          )
+          // the commit releases the lock whatever happens; once the file is replaced, the new one
+          // is pinned before anything can interrupt
+          const written = yield* Effect.uninterruptible(Effect.suspend(() => {
+            session.open = false
+            return Effect.flatMap(
+              commit(writer, plan),
+              (reply) => reply.written ? Effect.as(settle(writer, reply, plan), true) : Effect.succeed(false)
+            )
+          }))
           return written ? { result: plan.result } : NOT_TAKEN
         })
       return Effect.acquireUseRelease(
         Effect.catchTag(begin, "WorkerEnded", () => Effect.succeed(undefined)),
         (begun) => begun === undefined ? Effect.succeed(NOT_TAKEN) : use(begun),
-        () => session.open ? Effect.ignore(writer.release(lock)) : Effect.void
+        () => session.open ? Effect.ignore(writer.release(lock, staleMillis)) : Effect.void
       )
     })
 }
@@ -984,7 +1002,7 @@ export const make = Effect.fnUntraced(function*(options: JsonFilePreferencesStor
       })
     )
 
-  const offThread = makeOffThreadUpdate({
+  const offThread = options.writeThread === false ? () => Effect.succeed(NOT_TAKEN) : makeOffThreadUpdate({
     path,
     directory,
     staleMillis,

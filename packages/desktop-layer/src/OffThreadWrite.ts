@@ -56,6 +56,8 @@ export type BeginReply =
 
 export interface CommitRequest {
   readonly lock: string
+  /** The lock is renamed over only while it is younger than half this, and removed only while younger than this. */
+  readonly staleMillis: number
   readonly folder: string
   readonly path: string
   readonly temp: string
@@ -63,7 +65,10 @@ export interface CommitRequest {
   readonly flags: number
   readonly mode: number
   readonly bytes: Uint8Array
-  /** The current file is hard-linked here while the new one is written, then rotated in. */
+  /**
+   * The current file (private, with one link) is hard-linked here while the new one is written,
+   * then rotated in.
+   */
   readonly backup?: {
     readonly staged: string
     /** Renames pushing the generations down, oldest first, then `staged` → newest. */
@@ -74,7 +79,10 @@ export interface CommitRequest {
 }
 
 export type CommitReply =
-  /** Nothing was written; the temp file and staged backup are gone and the lock released. */
+  /**
+   * Nothing was written; the temp file and staged backup are gone and the lock released (when
+   * it was still this thread's). `ELOCKLOST`: the lock was no longer this thread's, or too old.
+   */
   | { readonly written: false; readonly code: string }
   | {
     readonly written: true
@@ -103,12 +111,32 @@ const look = (call, path) => {
   try { return { _tag: "Found", stats: figures(call(path)) } } catch (error) { return { _tag: "Failed", code: codeOf(error) } }
 }
 const quietly = (step) => { try { step() } catch {} }
+// The lock folders this thread made: their identity and when (to tell them from a later holder's).
+const locks = new Map()
+const ours = (lock, staleMillis) => {
+  const mine = locks.get(lock)
+  if (mine === undefined) return false
+  try {
+    const now = fs.lstatSync(lock)
+    return now.isDirectory() && now.dev === mine.dev && now.ino === mine.ino && Date.now() - mine.at < staleMillis
+  } catch { return false }
+}
+// Removed only while it is still the folder this thread made and no one can have judged it stale.
+const release = (lock, staleMillis) => {
+  if (ours(lock, staleMillis)) quietly(() => fs.rmdirSync(lock))
+  locks.delete(lock)
+}
 const begin = (m) => {
   let folder
   try { folder = fs.statSync(m.folder) } catch (error) { return { locked: false, code: codeOf(error) } }
   const same = folder.isDirectory() && folder.uid === m.trusted.uid && (folder.mode & 0o7777) === m.trusted.mode
   if (!same) return { locked: false, code: "EFOLDERCHANGED" }
+  const at = Date.now()
   try { fs.mkdirSync(m.lock) } catch (error) { return { locked: false, code: codeOf(error) } }
+  try {
+    const made = fs.lstatSync(m.lock)
+    locks.set(m.lock, { dev: made.dev, ino: made.ino, at })
+  } catch (error) { return { locked: false, code: codeOf(error) } }
   return { locked: true, folder: look(fs.statSync, m.folder), file: look(fs.lstatSync, m.path), others: m.others.map((p) => look(fs.lstatSync, p)) }
 }
 const writeAll = (fd, bytes) => {
@@ -126,12 +154,14 @@ const commit = (m) => {
     fs.fsyncSync(fd)
     fs.fchmodSync(fd, m.mode)
     if (m.backup !== undefined) fs.linkSync(m.path, m.backup.staged)
+    // the last look before the rename: the lock is still this thread's and far from stale
+    if (!ours(m.lock, m.staleMillis / 2)) throw Object.assign(new Error("lock lost"), { code: "ELOCKLOST" })
     fs.renameSync(m.temp, m.path)
   } catch (error) {
     if (fd !== undefined) quietly(() => fs.closeSync(fd))
     quietly(() => fs.unlinkSync(m.temp))
     if (m.backup !== undefined) quietly(() => fs.unlinkSync(m.backup.staged))
-    quietly(() => fs.rmdirSync(m.lock))
+    release(m.lock, m.staleMillis)
     return { written: false, code: codeOf(error) }
   }
   let syncCode
@@ -149,16 +179,15 @@ const commit = (m) => {
   }
   let held
   try { held = { fd, stats: figures(fs.fstatSync(fd)) } } catch { quietly(() => fs.closeSync(fd)) }
-  quietly(() => fs.rmdirSync(m.lock))
+  release(m.lock, m.staleMillis)
   return { written: true, held, syncCode, rotationCode }
 }
 parentPort.on("message", (m) => {
-  let reply
+  let reply = null
   if (m.op === "begin") reply = begin(m.request)
   else if (m.op === "commit") reply = commit(m.request)
-  else if (m.op === "release") { quietly(() => fs.rmdirSync(m.lock)); reply = null }
-  else if (m.op === "close") { quietly(() => fs.closeSync(m.fd)); reply = null }
-  else reply = null
+  else if (m.op === "release") release(m.lock, m.staleMillis)
+  else if (m.op === "close") quietly(() => fs.closeSync(m.fd))
   parentPort.postMessage({ id: m.id, reply })
 })
 parentPort.postMessage({ id: 0, reply: "ready" })
@@ -167,12 +196,19 @@ parentPort.postMessage({ id: 0, reply: "ready" })
 interface Running {
   readonly worker: Worker
   ready: boolean
+  /** It exited or failed: a message posted now would never be answered. */
+  ended: boolean
+  /** Ended on purpose (`stop`), which is not a failure. */
+  stopped: boolean
   readonly whenReady: Array<() => void>
   readonly pending: Map<number, (reply: { readonly ok: true; readonly value: unknown } | WorkerEnded) => void>
   nextId: number
 }
 
 let running: Running | undefined
+/** Workers that could not start or ended; after MAX_FAILURES the store's other path does every write. */
+let failures = 0
+const MAX_FAILURES = 3
 /** Writes the worker committed in this process (tests and the bench check the path taken). */
 let committed = 0
 
@@ -189,7 +225,7 @@ export const started: Effect.Effect<void> = Effect.callback<void>((resume) => {
 
 const start = (): Running => {
   const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false })
-  const state: Running = { worker, ready: false, whenReady: [], pending: new Map(), nextId: 1 }
+  const state: Running = { worker, ready: false, ended: false, stopped: false, whenReady: [], pending: new Map(), nextId: 1 }
   worker.on("message", (message: { readonly id: number; readonly reply: unknown }) => {
     if (message.id === 0) {
       state.ready = true
@@ -204,7 +240,10 @@ const start = (): Running => {
     resume?.({ ok: true, value: message.reply })
   })
   const end = (reason: string) => {
+    state.ended = true
+    if (!state.stopped) failures++
     if (running === state) running = undefined
+    for (const resume of state.whenReady.splice(0)) resume()
     const waiting = [...state.pending.values()]
     state.pending.clear()
     for (const resume of waiting) resume(new WorkerEnded({ reason }))
@@ -221,13 +260,19 @@ const start = (): Running => {
  * Windows, whose rename and open-file rules the store's other path handles.
  */
 const readyWorker = (): Running | undefined => {
-  if (process.platform === "win32") return undefined
-  running ??= start()
+  if (process.platform === "win32" || failures >= MAX_FAILURES) return undefined
+  try {
+    running ??= start()
+  } catch {
+    failures++ // e.g. Node's permission model without --allow-worker
+    return undefined
+  }
   return running.ready ? running : undefined
 }
 
 const send = (state: Running, message: { readonly op: string; readonly [key: string]: unknown }) =>
   Effect.callback<unknown, WorkerEnded>((resume) => {
+    if (state.ended) return resume(Effect.fail(new WorkerEnded({ reason: "it had ended" })))
     const id = state.nextId++
     state.pending.set(id, (reply) => resume(reply instanceof WorkerEnded ? Effect.fail(reply) : Effect.succeed(reply.value)))
     if (state.pending.size === 1) state.worker.ref()
@@ -238,10 +283,18 @@ const send = (state: Running, message: { readonly op: string; readonly [key: str
 export interface Writer {
   readonly begin: (request: BeginRequest) => Effect.Effect<BeginReply, WorkerEnded>
   readonly commit: (request: CommitRequest) => Effect.Effect<CommitReply, WorkerEnded>
-  readonly release: (lock: string) => Effect.Effect<void, WorkerEnded>
+  readonly release: (lock: string, staleMillis: number) => Effect.Effect<void, WorkerEnded>
   /** The file a commit kept open (see `heldFile`). */
   readonly held: (held: { readonly fd: number; readonly stats: RawStats }, signature: string) => TrustedFile.HeldFile
 }
+
+/** Ends the worker (tests; a process may call it when it stops writing). The next write starts another. */
+export const stop: Effect.Effect<void> = Effect.suspend(() => {
+  const state = running
+  if (state === undefined) return Effect.void
+  state.stopped = true
+  return Effect.promise(() => state.worker.terminate().then(() => undefined))
+})
 
 /** The worker's requests when it is ready (see `readyWorker`), else undefined. */
 export const writer = (): Writer | undefined => {
@@ -250,7 +303,7 @@ export const writer = (): Writer | undefined => {
   return {
     begin: (request) => send(state, { op: "begin", request }) as Effect.Effect<BeginReply, WorkerEnded>,
     commit: (request) => send(state, { op: "commit", request }) as Effect.Effect<CommitReply, WorkerEnded>,
-    release: (lock) => Effect.asVoid(send(state, { op: "release", lock })),
+    release: (lock, staleMillis) => Effect.asVoid(send(state, { op: "release", lock, staleMillis })),
     held: (held, signature) => heldFile(state, held, signature)
   }
 }
@@ -268,6 +321,7 @@ export const heldFile = (
   signature,
   mode: held.stats.mode,
   nlink: held.stats.nlink,
-  isHeld: () => running === state,
-  release: running === state ? Effect.ignore(send(state, { op: "close", fd: held.fd })) : Effect.void
+  isHeld: () => !state.ended,
+  // an ended worker's descriptors were closed by Node as it ended
+  release: Effect.suspend(() => state.ended ? Effect.void : Effect.ignore(send(state, { op: "close", fd: held.fd })))
 })

@@ -880,6 +880,59 @@ describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)
       })
     ))
 
+  it.live("the worker ended: the next updates are written by the other path (none waits on it), then by a new worker", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* openStore(dataDir)
+        yield* count(store, 1)
+        yield* OffThreadWrite.started
+        yield* count(store, 2) // pinned: the file the worker keeps open
+        yield* OffThreadWrite.stop
+        const before = OffThreadWrite.commitsWritten()
+        // both would wait forever if a message went to the ended worker (releasing its file, its lock)
+        yield* count(store, 3)
+        yield* count(store, 4)
+        assert.strictEqual(counterIn(prefsFile(dataDir)).counter, 4)
+        yield* OffThreadWrite.started
+        yield* count(store, 5)
+        assert.strictEqual(counterIn(prefsFile(dataDir)).counter, 5)
+        assert.isAtLeast(OffThreadWrite.commitsWritten() - before, 1, "a new worker writes again")
+        assert.deepStrictEqual(leftovers(dataDir), [])
+      })
+    ))
+
+  it.live("a lock taken over while the update runs (its holder took too long): the worker renames nothing and removes only its own lock", () =>
+    withDataDir((dataDir) =>
+      Effect.gen(function*() {
+        const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 300 } })
+        yield* count(store, 1)
+        yield* OffThreadWrite.started
+        yield* count(store, 2)
+        const lock = `${prefsFile(dataDir)}.lock`
+        const before = OffThreadWrite.commitsWritten()
+        // another process judged the worker's lock stale and took it over: the worker's folder
+        // moved aside (so the new one cannot reuse its inode) and a new one made
+        const takeOver = () => {
+          if (fsSync.existsSync(lock) && !fsSync.existsSync(`${lock}.old`)) {
+            fsSync.renameSync(lock, `${lock}.old`)
+            fsSync.mkdirSync(lock)
+          }
+        }
+        const error = yield* Effect.flip(
+          store.update((document) =>
+            Effect.sync(() => (takeOver(), [undefined, { ...document, other: { ...document.other, counter: 3 } }] as const))
+          )
+        )
+        assert.include(error.message, "locked by another Fishbowl process")
+        assert.isTrue(fsSync.statSync(lock).isDirectory(), "the other holder's lock is left")
+        assert.strictEqual(counterIn(prefsFile(dataDir)).counter, 2, "nothing renamed over the file")
+        assert.strictEqual(OffThreadWrite.commitsWritten(), before)
+        assert.deepStrictEqual(listing(dataDir).filter((name) => name.endsWith(".tmp")), [])
+        fsSync.rmdirSync(lock)
+        fsSync.rmdirSync(`${lock}.old`)
+      })
+    ))
+
   it.live("another writer between two updates: the worker's look sees it, writes nothing, and the update is made on the new state", () =>
     withDataDir((dataDir) =>
       Effect.gen(function*() {

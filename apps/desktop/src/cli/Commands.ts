@@ -115,7 +115,9 @@ const storeLayer = Effect.gen(function*() {
     layer: DesktopLayer.layer({
       dataDir,
       secretBackend: preference === "auto" ? "keychain" : preference,
-      keytar: { spawn: InProcessKeytar.inProcessKeytar }
+      keytar: { spawn: InProcessKeytar.inProcessKeytar },
+      // a command writes a few times at most: a write thread would cost it more than it saves
+      writeThread: false
     }) as Layer.Layer<DesktopLayer.DesktopServices>
   }
 })
