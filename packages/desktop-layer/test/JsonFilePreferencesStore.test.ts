@@ -799,6 +799,13 @@ describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)
   }
   const count = (store: PreferencesStore.PreferencesStore["Service"], counter: number) =>
     put(store, (document) => ({ ...document, other: { ...document.other, counter } }))
+  /** Counters 1 (read in full: the other path) and 2 (the worker, once started): the next write is the worker's. */
+  const writtenByWorker = (store: PreferencesStore.PreferencesStore["Service"]) =>
+    Effect.gen(function*() {
+      yield* count(store, 1)
+      yield* OffThreadWrite.started
+      yield* count(store, 2)
+    })
 
   it.live("once it has started, updates are committed by it: the same file, generations, modes and no leftovers as the other path", () =>
     withDataDir((dataDir) =>
@@ -852,9 +859,7 @@ describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* count(store, 1)
-        yield* OffThreadWrite.started
-        yield* count(store, 2)
+        yield* writtenByWorker(store)
         fsSync.chmodSync(dataDir, 0o777)
         const before = listing(dataDir)
         const watcher = fsSync.watch(dataDir)
@@ -905,9 +910,7 @@ describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* JsonFilePreferencesStore.make({ dataDir, lock: { waitMillis: 300 } })
-        yield* count(store, 1)
-        yield* OffThreadWrite.started
-        yield* count(store, 2)
+        yield* writtenByWorker(store)
         const lock = `${prefsFile(dataDir)}.lock`
         const before = OffThreadWrite.commitsWritten()
         // another process judged the worker's lock stale and took it over: the worker's folder
@@ -937,9 +940,7 @@ describe("JsonFilePreferencesStore: writes on the worker thread (OffThreadWrite)
     withDataDir((dataDir) =>
       Effect.gen(function*() {
         const store = yield* openStore(dataDir)
-        yield* count(store, 1)
-        yield* OffThreadWrite.started
-        yield* count(store, 2)
+        yield* writtenByWorker(store)
         // another process: a new file renamed into place (a store in this process would also unpin the file)
         const replacement = `${prefsFile(dataDir)}.other`
         fsSync.writeFileSync(replacement, JSON.stringify({ ...counterIn(prefsFile(dataDir)), theme: "dark" }), { mode: 0o600 })
