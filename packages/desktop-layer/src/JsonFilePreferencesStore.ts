@@ -711,7 +711,7 @@ type WritePlan<A> =
 const prepareWrite = <A, E>(
   f: UpdateFunction<A, E>,
   state: FileState,
-  generations: readonly [number | undefined, number | undefined] | ReadonlyArray<number | undefined>,
+  generations: ReadonlyArray<number | undefined>,
   rules: WriteRules
 ): Effect.Effect<WritePlan<A>, E | Errors.WriteRefused> =>
   Effect.gen(function*() {

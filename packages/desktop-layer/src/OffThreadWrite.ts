@@ -313,7 +313,7 @@ export const writer = (): Writer | undefined => {
  * worker's to close: Node closes a worker's descriptors when it ends, so one closed elsewhere
  * could be a reused number by then. `isHeld` turns false if the worker ended (and closed it).
  */
-export const heldFile = (
+const heldFile = (
   state: Running,
   held: { readonly fd: number; readonly stats: RawStats },
   signature: string
