@@ -21,6 +21,7 @@ import * as KeytarSecretStore from "./KeytarSecretStore.ts"
 import * as ProcessLiveness from "./ProcessLiveness.ts"
 import type * as SafeStorageSecretStore from "./SafeStorageSecretStore.ts"
 import * as SecretBackend from "./SecretBackend.ts"
+import * as SlicedScheduler from "./SlicedScheduler.ts"
 
 export interface DesktopLayerOptions {
   /** Resolved data folder (see DataDir.resolveDataDir). */
@@ -64,7 +65,10 @@ export const layer = (options: DesktopLayerOptions): Layer.Layer<DesktopServices
   const store = options.crashPoints === undefined
     ? LlmConfigStore.layer
     : LlmConfigStore.layer.pipe(Layer.provide(options.crashPoints))
-  return Layer.mergeAll(store, DesktopDiagnostics.layer(options.dataDir), HttpProviderCheck.layer(options.providerCheck)).pipe(
-    Layer.provideMerge(ports)
-  )
+  return Layer.mergeAll(
+    store,
+    DesktopDiagnostics.layer(options.dataDir),
+    HttpProviderCheck.layer(options.providerCheck),
+    SlicedScheduler.layer
+  ).pipe(Layer.provideMerge(ports))
 }
