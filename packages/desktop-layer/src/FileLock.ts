@@ -16,7 +16,7 @@
 import { Errors } from "@fishbowl/domain"
 import { Clock, Data, Duration, Effect, Schedule } from "effect"
 import * as NodePath from "node:path"
-import * as lockfile from "proper-lockfile"
+import type * as Lockfile from "proper-lockfile"
 import * as TrustedFile from "./TrustedFile.ts"
 
 /** A lock time this far ahead of the clock cannot come from this machine's clock as it is now. */
@@ -88,6 +88,13 @@ const codeOf = (cause: unknown): string | undefined => {
   return typeof code === "string" ? code : undefined
 }
 
+let lockfileModule: Promise<typeof Lockfile> | undefined
+/**
+ * proper-lockfile, loaded at the first lock: it loads signal-exit (and with it `assert`) and
+ * patches `fs` through graceful-fs, which a command that only reads (`list`, `key`) need not pay.
+ */
+const loadLockfile = () => (lockfileModule ??= import("proper-lockfile"))
+
 /** Where the lock's holder learns that proper-lockfile found its lock compromised while held. */
 interface Compromise {
   lost: boolean
@@ -99,8 +106,8 @@ interface Compromise {
  */
 const attemptLock = (target: string, staleMillis: number, seen: Seen, compromise: Compromise) =>
   Effect.tryPromise({
-    try: () =>
-      lockfile.lock(target, {
+    try: async () =>
+      (await loadLockfile()).lock(target, {
         realpath: false,
         stale: staleMillis,
         retries: 0,

@@ -6,7 +6,7 @@
  * for the supervision rules in short.
  */
 import { Data, Duration, Effect, Option, Schema } from "effect"
-import { fork } from "node:child_process"
+import type * as ChildProcess from "node:child_process"
 import { fileURLToPath } from "node:url"
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error))
@@ -74,7 +74,9 @@ export const makeExitNotice = () => {
 }
 
 export const forkKeytarWorker: KeytarWorkerSpawner = ({ env, workerPath, execPath }) => {
-  const child = fork(workerPath, [], {
+  // Loaded when first forked: the CLI runs keytar in-process and never loads child_process (with net and dgram).
+  const childProcess: typeof ChildProcess = process.getBuiltinModule("node:child_process")
+  const child = childProcess.fork(workerPath, [], {
     ...(execPath !== undefined ? { execPath } : {}),
     serialization: "advanced",
     env: { ...env },

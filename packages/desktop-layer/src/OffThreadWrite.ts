@@ -19,7 +19,7 @@
  * idle (it never keeps a process alive) and referenced while a request is out.
  */
 import { Data, Effect } from "effect"
-import { Worker } from "node:worker_threads"
+import type * as WorkerThreads from "node:worker_threads"
 import type * as TrustedFile from "./TrustedFile.ts"
 
 /** The fields of a Stats the store's rules read (TrustedFile), as a message carries them. */
@@ -194,7 +194,7 @@ parentPort.postMessage({ id: 0, reply: "ready" })
 `
 
 interface Running {
-  readonly worker: Worker
+  readonly worker: WorkerThreads.Worker
   ready: boolean
   /** It exited or failed: a message posted now would never be answered. */
   ended: boolean
@@ -224,7 +224,9 @@ export const started: Effect.Effect<void> = Effect.callback<void>((resume) => {
 })
 
 const start = (): Running => {
-  const worker = new Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false })
+  // Loaded when the thread first starts: the CLI, which writes without it, never loads worker_threads.
+  const workerThreads: typeof WorkerThreads = process.getBuiltinModule("node:worker_threads")
+  const worker = new workerThreads.Worker(WORKER_SOURCE, { eval: true, stdout: false, stderr: false })
   const state: Running = { worker, ready: false, ended: false, stopped: false, whenReady: [], pending: new Map(), nextId: 1 }
   worker.on("message", (message: { readonly id: number; readonly reply: unknown }) => {
     if (message.id === 0) {

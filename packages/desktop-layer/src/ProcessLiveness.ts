@@ -19,7 +19,7 @@
  */
 import { Liveness } from "@fishbowl/domain"
 import { Clock, Effect, Layer } from "effect"
-import { execFileSync } from "node:child_process"
+import type * as ChildProcess from "node:child_process"
 import * as fs from "node:fs"
 import * as os from "node:os"
 
@@ -46,7 +46,9 @@ const linuxStartTicks = (pid: number): string | undefined => {
 /** macOS: the start time of `pid` as `ps` prints it, or undefined when there is no such process. */
 const darwinStart = (pid: number): string | undefined => {
   try {
-    const text = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], {
+    // child_process (with net and dgram) is loaded only here, on macOS, when first needed.
+    const childProcess: typeof ChildProcess = process.getBuiltinModule("node:child_process")
+    const text = childProcess.execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], {
       encoding: "utf8",
       timeout: 5000,
       stdio: ["ignore", "pipe", "ignore"]
